@@ -1,0 +1,206 @@
+# husk: one non-recursive GNU Makefile for the whole tree.
+#
+#   make                 libhusk (static + shared), husk, containerd-shim-husk-v2,
+#                        husk-init (static)
+#   make test            installs Debian packages, builds, runs every suite
+#   make check           unit tests only (no packages, no KVM, no rig)
+#   make guest-kernel    builds/caches the guest kernel (tinyconfig + fragment)
+#   make bench           benchmark tables (printed, never asserted)
+#   make fuzz            libFuzzer harnesses, bounded time each
+#   make install         honours PREFIX and DESTDIR
+#
+# Switches: V=1 (echo commands), WERROR=0, SANITIZE=address,undefined, CC=clang.
+
+VERSION      := 0.1.0
+ABI_VERSION  := 0
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+CC           ?= cc
+PKG_CONFIG   ?= pkg-config
+O            := build
+
+ifeq ($(V),1)
+Q :=
+E := @true
+else
+Q := @
+E := @echo
+endif
+
+WARNINGS := -Wall -Wextra -Wformat=2 -Winit-self -Wmissing-prototypes \
+	-Wmissing-declarations -Wstrict-prototypes -Wold-style-definition \
+	-Wredundant-decls -Wundef -Wwrite-strings -Wshadow -Wvla \
+	-Wno-unused-parameter
+ifneq ($(WERROR),0)
+WARNINGS += -Werror
+endif
+
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DHUSK_VERSION='"$(VERSION)"' -Iinclude -Ivmm
+BASE_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARNINGS) \
+	-MMD -MP
+
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+endif
+
+# Dependencies come from pkg-config; a missing one is a clear error, not a
+# half-built tree. (libfdt is not needed on x86: no device tree is built.)
+pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
+ZLIB_CFLAGS  := $(call pc,--cflags,zlib)
+ZLIB_LIBS    := $(call pc,--libs,zlib)
+YAJL_CFLAGS  := $(call pc,--cflags,yajl)
+YAJL_LIBS    := $(call pc,--libs,yajl)
+CHECK_CFLAGS := $(call pc,--cflags,check)
+CHECK_LIBS   := $(call pc,--libs,check)
+PBC_CFLAGS   := $(call pc,--cflags,libprotobuf-c)
+PBC_LIBS     := $(call pc,--libs,libprotobuf-c)
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(CPPFLAGS)
+ALL_LDFLAGS = -pthread $(LDFLAGS) $(SAN_FLAGS)
+
+# ---------------------------------------------------------------- libhusk
+LIB_SRCS := $(sort $(wildcard vmm/*.c vmm/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB_A    := $(O)/libhusk.a
+LIB_SONAME := libhusk.so.$(ABI_VERSION)
+LIB_SO   := $(O)/$(LIB_SONAME)
+LIB_LIBS := $(ZLIB_LIBS)
+
+$(O)/vmm/%.o: CPPFLAGS += -DHUSK_BUILDING_LIB $(ZLIB_CFLAGS)
+
+$(LIB_A): $(LIB_OBJS)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
+	$(Q)ln -sf $(LIB_SONAME) $(O)/libhusk.so
+
+$(O)/husk.pc: husk.pc.in Makefile
+	$(E) "  GEN     $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@LIBS_PRIVATE@|$(LIB_LIBS) -pthread|' $< > $@
+
+# ---------------------------------------------------------------- binaries
+CLI_SRCS  := $(sort $(wildcard cli/*.c))
+CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+HUSK_BIN  := $(O)/husk
+
+$(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
+
+SHIM_SRCS := $(sort $(wildcard shim/*.c))
+SHIM_OBJS := $(SHIM_SRCS:%.c=$(O)/%.o)
+SHIM_BIN  := $(O)/containerd-shim-husk-v2
+
+$(O)/shim/%.o: CPPFLAGS += $(YAJL_CFLAGS) $(PBC_CFLAGS)
+
+$(SHIM_BIN): $(SHIM_OBJS) $(LIB_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(YAJL_LIBS) $(PBC_LIBS)
+
+# husk-init is PID 1 in the guest: static, no sanitizers (they need a
+# runtime the guest does not have), size-optimised.
+INIT_SRCS := $(sort $(wildcard guest-init/*.c))
+INIT_OBJS := $(INIT_SRCS:%.c=$(O)/init/%.o)
+INIT_BIN  := $(O)/husk-init
+INIT_CFLAGS = $(BASE_CFLAGS) -Os -g0 -fno-pie $(CPPFLAGS)
+
+$(O)/init/%.o: %.c
+	$(E) "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(INIT_CFLAGS) -c -o $@ $<
+
+$(INIT_BIN): $(INIT_OBJS)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -static -no-pie -Wl,--gc-sections -s -o $@ $^ -pthread
+
+BINS := $(HUSK_BIN) $(SHIM_BIN) $(INIT_BIN)
+
+# ---------------------------------------------------------------- generic
+$(O)/%.o: %.c
+	$(E) "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+.DEFAULT_GOAL := all
+.SECONDARY:
+.PHONY: all
+all: $(LIB_A) $(LIB_SO) $(O)/husk.pc $(BINS)
+
+# ---------------------------------------------------------------- unit tests
+# One Check suite per module: tests/unit/test_<module>.c. Each links the
+# static library (symbols hidden from the .so are still reachable here) and
+# the helpers in tests/lib/.
+TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TLIB_OBJS := $(TLIB_SRCS:%.c=$(O)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+
+$(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS) -Itests/lib -Ishim -Iguest-init
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(LIB_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(CHECK_LIBS)
+
+.PHONY: check
+check: $(UNIT_BINS) $(BINS)
+	$(Q)tests/run-unit $(UNIT_BINS)
+
+# ---------------------------------------------------------------- full suite
+.PHONY: deps test rig-test guest-kernel bench fuzz
+deps:
+	$(Q)scripts/install-deps
+
+# `make test` is the one command CI runs: packages, build, unit tests,
+# host-KVM tests, then the rig tests (nested KVM under QEMU TCG).
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory guest-kernel
+	$(Q)tests/run-suites
+
+guest-kernel:
+	$(Q)scripts/guest-kernel
+
+bench: all guest-kernel
+	$(Q)tests/bench/run
+
+fuzz:
+	$(Q)tests/fuzz/run
+
+# ---------------------------------------------------------------- install
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DATADIR)/husk
+	install -m 755 $(HUSK_BIN) $(SHIM_BIN) $(INIT_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libhusk.so
+	install -m 644 include/husk.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(O)/husk.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	@k=$$(scripts/guest-kernel --print-path 2>/dev/null); \
+	if [ -n "$$k" ] && [ -f "$$k/bzImage" ]; then \
+		install -m 644 $$k/bzImage $(DESTDIR)$(DATADIR)/husk/vmlinuz; \
+		install -m 644 $$k/vmlinux $(DESTDIR)$(DATADIR)/husk/vmlinux; \
+	else \
+		echo "install: guest kernel not built (make guest-kernel); not installed"; \
+	fi
+
+.PHONY: clean
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -126,6 +126,14 @@ $(INIT_BIN): $(INIT_OBJS)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -static -no-pie -Wl,--gc-sections -s -o $@ $^ -pthread
 
+# Static helpers that run inside test guests.
+TOOL_BINS := $(O)/tests/bootmark
+
+$(O)/tests/bootmark: tests/tools/bootmark.c
+	$(E) "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(INIT_CFLAGS) -static -no-pie -s -o $@ $<
+
 BINS := $(HUSK_BIN) $(SHIM_BIN) $(INIT_BIN)
 
 # ---------------------------------------------------------------- generic
@@ -137,7 +145,7 @@ $(O)/%.o: %.c
 .DEFAULT_GOAL := all
 .SECONDARY:
 .PHONY: all
-all: $(LIB_A) $(LIB_SO) $(O)/husk.pc $(BINS)
+all: $(LIB_A) $(LIB_SO) $(O)/husk.pc $(BINS) $(TOOL_BINS)
 
 # ---------------------------------------------------------------- unit tests
 # One Check suite per module: tests/unit/test_<module>.c. Each links the

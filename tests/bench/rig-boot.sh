@@ -1,0 +1,36 @@
+# bench/rig-boot.sh - inside the rig: launch-to-marker time of each VMM for
+# the same guest kernel and test initramfs, several runs each; median,
+# min, max and the ratio to QEMU microvm.
+. "$(dirname "$0")/lib.sh"
+runs=${HUSK_BENCH_RUNS:-5}
+kernel=$HUSK_GUEST_KERNEL initrd=$HUSK_ASSETS/initramfs.cpio.gz
+marker="HUSK-TEST: marker hello-from-guest"
+
+qemu_microvm() {
+	qemu-system-x86_64 -M microvm -accel kvm -cpu host -m 256 -smp 1 \
+		-nodefaults -no-user-config -nographic -no-reboot -serial stdio \
+		-kernel "$kernel/bzImage" -initrd "$initrd" \
+		-append "console=ttyS0 reboot=t panic=-1 quiet"
+}
+
+declare -A med mn mx
+vmms=(qemu_microvm)
+for vmm in "${vmms[@]}"; do
+	marks=() exits=()
+	for _ in $(seq "$runs"); do
+		read -r m e < <(launch_to_marker "$marker" "$vmm")
+		marks+=("$m"); exits+=("$e")
+	done
+	read -r med[$vmm] mn[$vmm] mx[$vmm] < <(stats "${marks[@]}")
+done
+
+echo
+echo "Boot: launch to init's marker line, guest kernel + busybox initramfs, in the rig"
+echo "(nested KVM under QEMU TCG: absolute times say nothing about hardware; read the ratio)"
+printf '%-14s %5s %10s %8s %8s %14s\n' vmm runs median_ms min_ms max_ms vs_qemu_microvm
+base=${med[qemu_microvm]}
+for vmm in "${vmms[@]}"; do
+	ratio=-
+	[ "$base" != - ] && [ "${med[$vmm]}" != - ] && ratio=$(awk -v a="${med[$vmm]}" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+	printf '%-14s %5s %10s %8s %8s %14s\n' "${vmm//_/-}" "$runs" "${med[$vmm]}" "${mn[$vmm]}" "${mx[$vmm]}" "$ratio"
+done

@@ -188,7 +188,7 @@ fuzz-bins: $(FUZZ_BINS)
 .PHONY: check
 check: $(UNIT_BINS) $(REPLAY_BINS) $(BINS)
 	$(Q)rm -f $(O)/check-results
-	$(Q)export HUSK_RESULTS=$(abspath $(O))/check-results; st=0; \
+	$(Q)export HUSK_RESULTS=$(abspath $(O))/check-results HUSK_LABEL=$(or $(HUSK_LABEL),unit); st=0; \
 		tests/run-unit $(UNIT_BINS) || st=1; \
 		tests/run-replay $(REPLAY_BINS) || st=1; \
 		tests/summary check $$HUSK_RESULTS || st=1; exit $$st
@@ -212,6 +212,10 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check || true
 	$(Q)if [ -f $(O)/check-results ]; then cat $(O)/check-results >> $(O)/test-results; \
 	else echo "FAIL 1 check: the unit tests did not build" >> $(O)/test-results; fi
+	$(Q)rm -f build-asan/check-results
+	$(Q)$(MAKE) --no-print-directory O=build-asan SANITIZE=address,undefined HUSK_LABEL=asan all check || true
+	$(Q)if [ -f build-asan/check-results ]; then cat build-asan/check-results >> $(O)/test-results; \
+	else echo "FAIL 1 check-asan: the ASan/UBSan build did not build" >> $(O)/test-results; fi
 	$(Q)$(MAKE) --no-print-directory guest-kernel
 	$(Q)tests/run-suites
 
@@ -245,6 +249,6 @@ install: all
 
 .PHONY: clean
 clean:
-	rm -rf $(O)
+	rm -rf $(O) build-asan build-fuzz
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

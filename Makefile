@@ -47,7 +47,7 @@ BASE_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARNINGS) \
 	-MMD -MP
 
 ifneq ($(SANITIZE),)
-SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
 # Dependencies come from pkg-config; a missing one is a clear error, not a
@@ -136,6 +136,10 @@ $(O)/tests/bootmark: tests/tools/bootmark.c
 
 BINS := $(HUSK_BIN) $(SHIM_BIN) $(INIT_BIN)
 
+# Benchmark programs linked like the unit tests (tests/bench/NAME.c).
+BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(O)/tests/bench-%)
+
 # ---------------------------------------------------------------- generic
 $(O)/%.o: %.c
 	$(E) "  CC      $@"
@@ -157,6 +161,10 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 
 $(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS) -Itests/lib -Ishim -Iguest-init
+
+$(O)/tests/bench-%: $(O)/tests/bench/%.o $(TLIB_OBJS) $(LIB_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(CHECK_LIBS)
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(LIB_A)
 	$(E) "  LD      $@"
@@ -222,7 +230,7 @@ test: deps
 guest-kernel:
 	$(Q)scripts/guest-kernel
 
-bench: all guest-kernel
+bench: all $(BENCH_BINS) guest-kernel
 	$(Q)tests/bench/run
 
 fuzz:

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * boot.h - load a Linux x86-64 kernel into guest memory and describe the
+ * vCPU 0 state that enters it (64-bit boot protocol, Documentation/x86/boot.rst
+ * "64-bit Boot Protocol").
+ *
+ * The caller reads the files; this module only sees bytes. Nothing here
+ * needs /dev/kvm: x86_boot_load() writes guest RAM (kernel, initrd, command
+ * line, zero page with e820, MP table, GDT, identity page tables) and fills
+ * a plain struct; x86_bootcpu_regs()/x86_bootcpu_sregs() (x86/bootcpu.h)
+ * turn that struct into KVM register state.
+ *
+ * Typical use by the runtime:
+ *
+ *	struct x86_boot_state st;
+ *	if (x86_boot_load(gm, &cfg, &st, err) < 0)
+ *		return -1;		// *err says why
+ *	KVM_GET_SREGS; x86_bootcpu_sregs(&st, &sregs); KVM_SET_SREGS;
+ *	x86_bootcpu_regs(&st, &regs); KVM_SET_REGS;
+ */
+#ifndef HUSK_VMM_X86_BOOT_H
+#define HUSK_VMM_X86_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "guest_mem.h"
+
+/* How the kernel image was recognised and loaded. */
+enum x86_kernel_kind {
+	X86_KERNEL_ELF = 1,		/* plain vmlinux (ELF64) */
+	X86_KERNEL_BZIMAGE_ELF,		/* bzImage, gzip payload inflated on the host */
+	X86_KERNEL_BZIMAGE,		/* bzImage, protected-mode code at 1 MiB */
+};
+
+struct x86_boot_cfg {
+	const void *kernel;	/* vmlinux or bzImage bytes (required) */
+	size_t kernel_len;
+	const void *initrd;	/* optional; NULL or initrd_len 0 for none */
+	size_t initrd_len;
+	const char *cmdline;	/* NUL-terminated; NULL means "" */
+	unsigned int nr_cpus;	/* 1..X86_MAX_CPUS (x86/mptable.h) */
+};
+
+struct x86_boot_state {
+	enum x86_kernel_kind kind;
+	uint64_t rip;		/* 64-bit entry point (guest-physical) */
+	uint64_t rsi;		/* zero page (struct boot_params) GPA */
+	uint64_t rsp;		/* initial stack pointer */
+	uint64_t cr3;		/* identity-mapped PML4 */
+	uint64_t gdt_base;	/* boot GDT (null, null, code 0x10, data 0x18, tss 0x20) */
+	uint16_t gdt_limit;
+	uint64_t kernel_start;	/* [start, end) of guest RAM the kernel occupies */
+	uint64_t kernel_end;
+	uint64_t initrd_start;	/* 0 when no initrd */
+	uint64_t initrd_size;
+};
+
+/*
+ * x86_boot_load - validate @cfg->kernel (an ELF64 x86-64 vmlinux or a
+ * bzImage with protocol >= 2.12 and XLF_KERNEL_64) and load everything the
+ * 64-bit entry point needs into @gm. Validation happens before any copy; a
+ * rejected image leaves @gm's contents unspecified but never touches memory
+ * outside it.
+ *
+ * @gm must be at least X86_MIN_RAM (layout.h) and should be freshly zeroed
+ * (guest_mem_init() gives zeroed memory).
+ *
+ * Returns 0 and fills @out, or -errno with *@err set ("bzImage: ...",
+ * "elf: ...", "initrd: ...", "cmdline: ...", "mptable: ...", or
+ * "kernel: not an ELF vmlinux or a bzImage").
+ */
+int x86_boot_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
+		  struct x86_boot_state *out, struct husk_error **err);
+
+#endif

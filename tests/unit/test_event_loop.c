@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+/* test_event_loop.c - vmm/event_loop.c: dispatch, mod, del, thread, stop. */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event_loop.h"
+#include "unit.h"
+
+struct counter {
+	int fd;
+	unsigned int hits;
+	struct event_loop *el;
+	bool self_delete;
+};
+
+static void on_event(void *opaque, uint32_t events)
+{
+	struct counter *c = opaque;
+	uint64_t v;
+
+	if (read(c->fd, &v, sizeof(v)) < 0)
+		v = 0;
+	__atomic_fetch_add(&c->hits, 1, __ATOMIC_SEQ_CST);
+	if (c->self_delete)
+		event_loop_del(c->el, c->fd);
+}
+
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	ck_assert_int_eq(write(fd, &one, sizeof(one)), 8);
+}
+
+START_TEST(dispatch_mod_del)
+{
+	struct event_loop el;
+	struct counter c = { eventfd(0, EFD_NONBLOCK), 0, &el, false };
+
+	ck_assert_int_eq(event_loop_init(&el, NULL), 0);
+	ck_assert_int_eq(event_loop_add(&el, c.fd, EPOLLIN, on_event, &c), 0);
+	ck_assert_int_eq(event_loop_add(&el, c.fd, EPOLLIN, on_event, &c), -EEXIST);
+	kick(c.fd);
+	ck_assert_int_eq(event_loop_run_once(&el, 1000), 1);
+	ck_assert_uint_eq(c.hits, 1);
+	ck_assert_int_eq(event_loop_mod(&el, c.fd, 0), 0);
+	kick(c.fd);
+	ck_assert_int_eq(event_loop_run_once(&el, 20), 0);
+	ck_assert_int_eq(event_loop_mod(&el, c.fd, EPOLLIN), 0);
+	ck_assert_int_eq(event_loop_run_once(&el, 1000), 1);
+	ck_assert_int_eq(event_loop_del(&el, c.fd), 0);
+	ck_assert_int_eq(event_loop_del(&el, c.fd), -ENOENT);
+	ck_assert_int_eq(event_loop_mod(&el, c.fd, EPOLLIN), -ENOENT);
+	event_loop_fini(&el);
+	event_loop_fini(&el);
+	close(c.fd);
+}
+END_TEST
+
+START_TEST(thread_and_self_delete)
+{
+	struct event_loop el;
+	struct counter c = { eventfd(0, EFD_NONBLOCK), 0, &el, true };
+	struct timespec ts = { 0, 1000000 };
+	int i;
+
+	ck_assert_int_eq(event_loop_init(&el, NULL), 0);
+	ck_assert_int_eq(event_loop_add(&el, c.fd, EPOLLIN, on_event, &c), 0);
+	ck_assert_int_eq(event_loop_start(&el, NULL), 0);
+	kick(c.fd);
+	for (i = 0; i < 2000 && !__atomic_load_n(&c.hits, __ATOMIC_SEQ_CST); i++)
+		nanosleep(&ts, NULL);
+	ck_assert_uint_eq(c.hits, 1);
+	ck_assert_int_eq(event_loop_del(&el, c.fd), -ENOENT);	/* it removed itself */
+	event_loop_stop(&el);
+	event_loop_stop(&el);
+	event_loop_fini(&el);
+	close(c.fd);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("event_loop");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, dispatch_mod_del);
+	tcase_add_test(tc, thread_and_self_delete);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN()

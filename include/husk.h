@@ -48,6 +48,191 @@ HUSK_API void husk_error_free(struct husk_error *e);
 /* husk_version - the library's version string, e.g. "0.1.0". */
 HUSK_API const char *husk_version(void);
 
+/* ---------------------------------------------------------------- logging */
+
+/* Message levels, most severe first. */
+enum husk_log_level {
+	HUSK_LOG_ERROR = 0,
+	HUSK_LOG_WARN = 1,
+	HUSK_LOG_INFO = 2,
+	HUSK_LOG_DEBUG = 3,
+};
+
+/*
+ * husk_log_fn - the embedder's log sink. @msg is one line without a trailing
+ * newline, valid only during the call. Called on whichever thread logs (the
+ * caller of a husk_* function, a vCPU thread or the console input thread),
+ * possibly on several at once: it must be thread-safe and must not call
+ * back into the VM's lifecycle functions.
+ */
+typedef void (*husk_log_fn)(void *opaque, int level, const char *msg);
+
+/* ---------------------------------------------------------------- VMs */
+
+/* A virtual machine. Opaque; created by husk_vm_create(). */
+struct husk_vm;
+
+/*
+ * husk_console_fn - receives guest console (COM1) output. Called on a vCPU
+ * thread with the UART's lock held, in guest order; @buf is valid only
+ * during the call. It must not block for long (the guest waits) and must
+ * not call husk_vm_* functions on the same VM.
+ */
+typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
+
+/* husk_vm_config.flags */
+#define HUSK_VM_MEMFD		(1u << 0)	/* back guest RAM with a memfd */
+#define HUSK_VM_HUGEPAGES	(1u << 1)	/* ask for transparent huge pages */
+/*
+ * HUSK_VM_EXPECT_LINUX - the kernel is an unmodified Linux: on a host whose
+ * KVM cannot run one (PVM, see husk_vm_create()) fail up front instead of
+ * after a long emulated boot. Leave it clear for small freestanding guests.
+ */
+#define HUSK_VM_EXPECT_LINUX	(1u << 2)
+
+/*
+ * struct husk_vm_config - what to boot. Fill it with husk_vm_config_init(),
+ * then set fields. struct_size must be sizeof(struct husk_vm_config) as the
+ * caller compiled it: an older, smaller struct gets defaults for the fields
+ * it lacks; a newer, larger one is refused (E2BIG) unless its extra bytes
+ * are all zero.
+ */
+struct husk_vm_config {
+	size_t struct_size;
+	const char *kernel_path;	/* ELF vmlinux or bzImage (required) */
+	const char *initrd_path;	/* NULL for none */
+	const char *cmdline;		/* NULL for an empty command line */
+	uint32_t mem_mib;		/* guest RAM in MiB (default 128) */
+	uint32_t nr_cpus;		/* vCPUs, 1..64 (default 1) */
+	/*
+	 * Console output: console_fn if set, else console_out_fd if >= 0,
+	 * else discarded. The fd is borrowed: the caller keeps it open until
+	 * husk_vm_destroy() and closes it.
+	 */
+	husk_console_fn console_fn;
+	void *console_opaque;
+	int console_out_fd;		/* default -1 */
+	/*
+	 * Console input: bytes read from this fd (borrowed, as above) are
+	 * received by the guest's COM1; -1 for none. Read by a thread the
+	 * library starts in husk_vm_start().
+	 */
+	int console_in_fd;		/* default -1 */
+	uint32_t flags;			/* HUSK_VM_* */
+	husk_log_fn log_fn;		/* NULL: the library says nothing */
+	void *log_opaque;
+	int log_level;			/* highest HUSK_LOG_* passed on (default WARN) */
+};
+
+/* husk_vm_config_init - set struct_size and every default (fds -1). */
+HUSK_API void husk_vm_config_init(struct husk_vm_config *cfg);
+
+/* How a VM ended. */
+enum husk_exit_reason {
+	HUSK_EXIT_NONE = 0,		/* not ended (yet) */
+	HUSK_EXIT_POWEROFF,		/* the guest powered off */
+	HUSK_EXIT_RESET,		/* the guest rebooted (e.g. i8042 reset, reboot=k) */
+	HUSK_EXIT_TRIPLE_FAULT,		/* a vCPU shut down on a triple fault */
+	HUSK_EXIT_INTERNAL_ERROR,	/* KVM could not run the guest (suberror, rip) */
+	HUSK_EXIT_HOST_ERROR,		/* the host side failed; see message */
+	HUSK_EXIT_STOPPED,		/* husk_vm_request_stop() */
+	HUSK_EXIT_PVM_UNSUPPORTED,	/* PVM host cannot run this (Linux) guest */
+};
+
+struct husk_exit_info {
+	enum husk_exit_reason reason;
+	uint32_t vcpu;		/* the vCPU that ended the VM (0 when not known) */
+	uint32_t suberror;	/* KVM internal-error suberror, else 0 */
+	uint64_t rip;		/* guest RIP at a fault or internal error, else 0 */
+	int host_errno;		/* HOST_ERROR: the errno, else 0 */
+	char message[256];	/* one human-readable line, never empty once ended */
+};
+
+/*
+ * husk_exit_reason_string - a short fixed name for @reason ("poweroff",
+ * "reset", "triple fault", "internal error", "host error", "stopped",
+ * "PVM unsupported", "running"). Static storage; never NULL.
+ */
+HUSK_API const char *husk_exit_reason_string(enum husk_exit_reason reason);
+
+/*
+ * husk_vm_create - set up a VM from @cfg without running it: open /dev/kvm
+ * and check its capabilities, map guest RAM, read and load the kernel,
+ * initrd and command line, create the vCPUs and devices (COM1 16550A on
+ * 0x3f8/IRQ 4, i8042 on 0x60/0x64, boot marker on 0x440; PIC, IOAPIC, LAPICs
+ * and PIT are KVM's). Files are read here and not kept open.
+ *
+ * On a PVM host (/sys/module/kvm_pvm exists) with HUSK_VM_EXPECT_LINUX in
+ * cfg->flags it fails with -ENOTSUP and a message saying so.
+ *
+ * Returns 0 and stores the VM in *@vm, or a negative errno with *@err set:
+ * -ENOENT/-EACCES (open /dev/kvm or a file), -ENOTSUP (KVM API version or
+ * a capability missing, PVM as above), -EINVAL (bad config or image),
+ * -E2BIG (config from a newer library), -ENOMEM.
+ */
+HUSK_API int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **vm,
+			    struct husk_error **err);
+
+/*
+ * husk_vm_start - start the vCPU threads (and the console input thread).
+ * Returns at once. Threads are created with all signals blocked except
+ * the vCPU kick signal, SIGRTMIN: libhusk installs a handler for it that
+ * does nothing (it only interrupts KVM_RUN); the embedder must not use
+ * SIGRTMIN for anything else.
+ * Returns 0, -EINVAL when already started, or -errno with *@err set.
+ */
+HUSK_API int husk_vm_start(struct husk_vm *vm, struct husk_error **err);
+
+/*
+ * husk_vm_pause - stop all vCPUs between instructions and return when every
+ * running vCPU is parked. Returns 0 (also when the VM already ended) or
+ * -EINVAL when not started.
+ */
+HUSK_API int husk_vm_pause(struct husk_vm *vm);
+
+/* husk_vm_resume - let paused vCPUs run again. Returns 0 or -EINVAL. */
+HUSK_API int husk_vm_resume(struct husk_vm *vm);
+
+/*
+ * husk_vm_request_stop - end the VM with reason HUSK_EXIT_STOPPED unless it
+ * already ended for another reason. Does not wait: the vCPUs leave KVM_RUN
+ * shortly after; husk_vm_wait() returns when they have. Safe from any
+ * thread (not from a signal handler). Returns 0 or -EINVAL when not started.
+ */
+HUSK_API int husk_vm_request_stop(struct husk_vm *vm);
+
+/*
+ * husk_vm_wait - block until the VM has ended and all its vCPU threads have
+ * stopped, then fill *@info (may be NULL). Call from one thread at a time.
+ * Returns 0 or -EINVAL when not started.
+ */
+HUSK_API int husk_vm_wait(struct husk_vm *vm, struct husk_exit_info *info);
+
+/*
+ * husk_vm_exit_eventfd - an eventfd that becomes readable once the VM has
+ * ended and its vCPU threads have stopped (then husk_vm_wait() does not
+ * block). Owned by the VM: do not close it; valid until husk_vm_destroy().
+ */
+HUSK_API int husk_vm_exit_eventfd(const struct husk_vm *vm);
+
+/* Timestamps, CLOCK_MONOTONIC nanoseconds; 0 = has not happened. */
+struct husk_vm_timing {
+	uint64_t create_ns;	/* husk_vm_create() was entered */
+	uint64_t first_run_ns;	/* the first KVM_RUN of any vCPU was entered */
+	uint64_t boot_marker_ns;	/* first guest write to the boot marker port */
+	uint64_t exit_ns;	/* the VM ended */
+};
+
+/* husk_vm_get_timing - copy the VM's timestamps; safe from any thread. */
+HUSK_API void husk_vm_get_timing(const struct husk_vm *vm, struct husk_vm_timing *t);
+
+/*
+ * husk_vm_destroy - stop the VM if it runs (as husk_vm_request_stop() then
+ * husk_vm_wait()), stop the console input thread and free everything.
+ * Borrowed fds are not closed. NULL is allowed.
+ */
+HUSK_API void husk_vm_destroy(struct husk_vm *vm);
+
 #ifdef __cplusplus
 }
 #endif

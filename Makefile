@@ -100,13 +100,63 @@ $(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
 
+# The shim: shim/*.c plus C code protoc-c generates from shim/proto/*.proto
+# into $(O)/shim/gen (never into the tree). Everything but main.o also goes
+# into libshim.a, which the unit tests and fuzz harnesses link.
+# The agent protocol codec and OCI spec parser of husk-init, also built as a
+# host library so unit tests, fuzzers and the agent test client can use them.
+AGENT_CODEC_SRCS := $(addprefix guest-init/,agent_proto.c agent_msg.c agent_net_msg.c \
+	jtree.c spec.c spec_linux.c mntopt.c capname.c err.c)
+AGENT_CODEC_A    := $(O)/libagentcodec.a
+$(O)/guest-init/%.o: CPPFLAGS += $(YAJL_CFLAGS)
+$(AGENT_CODEC_A): $(AGENT_CODEC_SRCS:%.c=$(O)/%.o)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 SHIM_SRCS := $(sort $(wildcard shim/*.c))
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(O)/%.o)
 SHIM_BIN  := $(O)/containerd-shim-husk-v2
+SHIM_A    := $(O)/libshim.a
+PROTO_SRCS := $(sort $(wildcard shim/proto/*.proto))
+PBC_GEN   := $(O)/shim/gen
+PBC_CSRCS := $(PROTO_SRCS:shim/proto/%.proto=$(PBC_GEN)/%.pb-c.c)
+PBC_HDRS  := $(PBC_CSRCS:.c=.h)
+PBC_OBJS  := $(PBC_CSRCS:.c=.o)
+# What a test or fuzz binary needs besides libhusk to link shim code.
+SHIM_TEST_LIBS := $(SHIM_A) $(AGENT_CODEC_A)
+SHIM_TEST_LDLIBS := $(PBC_LIBS) $(YAJL_LIBS)
 
-$(O)/shim/%.o: CPPFLAGS += $(YAJL_CFLAGS) $(PBC_CFLAGS)
+$(O)/shim/%.o: CPPFLAGS += $(YAJL_CFLAGS) $(PBC_CFLAGS) -I$(PBC_GEN) \
+	-DHUSK_DATADIR='"$(DATADIR)"'
 
-$(SHIM_BIN): $(SHIM_OBJS) $(LIB_A)
+# One protoc-c run writes every .pb-c.c/.h; the stamp makes that a single
+# rule however many files it produces.
+$(PBC_GEN)/.stamp: $(PROTO_SRCS)
+	$(E) "  PROTOC  $(PBC_GEN)"
+	$(Q)rm -rf $(PBC_GEN) && mkdir -p $(PBC_GEN)
+	$(Q)protoc-c --c_out=$(PBC_GEN) -Ishim/proto $(PROTO_SRCS)
+	$(Q)touch $@
+
+$(PBC_CSRCS) $(PBC_HDRS): $(PBC_GEN)/.stamp
+
+# Generated code is not ours to lint: build it without the warning list.
+$(PBC_GEN)/%.pb-c.o: $(PBC_GEN)/%.pb-c.c
+	$(E) "  CC      $@"
+	$(Q)$(CC) -std=gnu11 -fPIC -pthread -w -MMD -MP $(CFLAGS) $(SAN_FLAGS) \
+		$(PBC_CFLAGS) -I$(PBC_GEN) -c -o $@ $<
+
+# Anything that may include a generated header waits for the generator;
+# after the first build the .d files name the exact headers.
+SHIM_INCLUDERS := $(SHIM_OBJS) $(patsubst %.c,$(O)/%.o,$(wildcard \
+	tests/unit/test_*.c tests/lib/*.c tests/fuzz/*.c tests/bench/*.c))
+$(SHIM_INCLUDERS): | $(PBC_HDRS)
+$(O)/tests/%.o: CPPFLAGS += $(PBC_CFLAGS) -I$(PBC_GEN)
+
+$(SHIM_A): $(filter-out $(O)/shim/main.o,$(SHIM_OBJS)) $(PBC_OBJS)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHIM_BIN): $(O)/shim/main.o $(SHIM_A) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(YAJL_LIBS) $(PBC_LIBS)
 
@@ -115,7 +165,8 @@ $(SHIM_BIN): $(SHIM_OBJS) $(LIB_A)
 INIT_SRCS := $(sort $(wildcard guest-init/*.c))
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/init/%.o)
 INIT_BIN  := $(O)/husk-init
-INIT_CFLAGS = $(BASE_CFLAGS) -Os -g0 -fno-pie $(CPPFLAGS)
+INIT_CFLAGS = $(BASE_CFLAGS) -Os -g0 -fno-pie $(CPPFLAGS) $(YAJL_CFLAGS)
+INIT_LIBS := /usr/lib/x86_64-linux-gnu/libyajl_s.a
 
 $(O)/init/%.o: %.c
 	$(E) "  CC      $@"
@@ -124,10 +175,16 @@ $(O)/init/%.o: %.c
 
 $(INIT_BIN): $(INIT_OBJS)
 	$(E) "  LD      $@"
-	$(Q)$(CC) -static -no-pie -Wl,--gc-sections -s -o $@ $^ -pthread
+	$(Q)$(CC) -static -no-pie -Wl,--gc-sections -s -o $@ $^ $(INIT_LIBS) -pthread
 
 # Static helpers that run inside test guests.
-TOOL_BINS := $(O)/tests/bootmark
+TOOL_BINS := $(O)/tests/bootmark $(O)/tests/agent-suite
+
+# The husk-init protocol test client (tests/agent/), run on the host and in the rig.
+AGENT_SUITE := $(O)/tests/agent-suite
+$(AGENT_SUITE): $(patsubst %.c,$(O)/%.o,$(sort $(wildcard tests/agent/*.c))) $(AGENT_CODEC_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(YAJL_LIBS)
 
 $(O)/tests/bootmark: tests/tools/bootmark.c
 	$(E) "  CC      $@"
@@ -160,15 +217,15 @@ TLIB_OBJS := $(TLIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 
-$(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS) -Itests/lib -Ishim -Iguest-init
+$(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS) -Itests/lib -iquote shim -iquote guest-init
 
-$(O)/tests/bench-%: $(O)/tests/bench/%.o $(TLIB_OBJS) $(LIB_A)
+$(O)/tests/bench-%: $(O)/tests/bench/%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(LIB_A)
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
 
 # ---------------------------------------------------------------- fuzzing
 # Each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput. With gcc it is
@@ -182,13 +239,13 @@ ifeq ($(FUZZ),1)
 SAN_FLAGS += -fsanitize=fuzzer-no-link
 endif
 
-$(O)/tests/fuzz/%-replay: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(TLIB_OBJS) $(LIB_A)
+$(O)/tests/fuzz/%-replay: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS)
 
-$(O)/tests/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(TLIB_OBJS) $(LIB_A)
+$(O)/tests/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
-	$(Q)$(CC) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
+	$(Q)$(CC) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS)
 
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_BINS)

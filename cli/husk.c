@@ -1,14 +1,290 @@
 // SPDX-License-Identifier: Apache-2.0
 /* husk.c - the husk command line: boots a kernel with libhusk. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "husk.h"
 
+#define DEFAULT_CMDLINE \
+	"console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+
+/* Exit statuses: how the VM ended (documented in --help). */
+enum {
+	EXIT_GUEST_OK = 0,	/* the guest powered off or rebooted */
+	EXIT_HOST = 1,		/* husk or the host failed */
+	EXIT_USAGE = 2,
+	EXIT_TRIPLE_FAULT = 3,
+	EXIT_INTERNAL = 4,
+	EXIT_PVM = 5,
+	EXIT_STOPPED = 6,	/* SIGINT/SIGTERM */
+};
+
+struct opts {
+	struct husk_vm_config cfg;
+	const char *console;	/* "stdio", "none" or a file */
+	int console_fd;		/* opened file, -1 otherwise */
+	int boot_time;
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: husk run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem MiB] [--cpus N]\n"
-		   "       husk --help | --version\n");
+	fprintf(f,
+		"usage: husk run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem MiB]\n"
+		"                [--cpus N] [--console stdio|FILE|none] [--boot-time]\n"
+		"                [--no-pvm-check] [-v]\n"
+		"       husk --help | --version\n"
+		"\n"
+		"Boots an x86-64 Linux kernel (ELF vmlinux or bzImage) in a KVM VM.\n"
+		"  --kernel PATH     kernel image (required)\n"
+		"  --initrd PATH     initial ramdisk\n"
+		"  --cmdline STR     kernel command line (default: \"%s\")\n"
+		"  --mem MiB         guest RAM (default 128)\n"
+		"  --cpus N          vCPUs (default 1)\n"
+		"  --console WHERE   guest COM1: stdio (default), a file to write, or none\n"
+		"  --boot-time       at exit, print create->first-run and create->boot-marker\n"
+		"                    times on stderr\n"
+		"  --no-pvm-check    run even on a PVM host (only small test guests work there)\n"
+		"  -v, --verbose     more library messages on stderr (repeat for debug)\n"
+		"\n"
+		"Exit status: 0 the guest powered off or rebooted; 1 host or husk error;\n"
+		"2 usage error; 3 triple fault; 4 KVM internal error; 5 this host's KVM (PVM)\n"
+		"cannot run the guest; 6 stopped by SIGINT/SIGTERM.\n",
+		DEFAULT_CMDLINE);
+}
+
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("husk: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+static void log_stderr(void *opaque, int level, const char *msg)
+{
+	(void)opaque;
+	fprintf(stderr, "husk: %s%s\n", level == HUSK_LOG_ERROR ? "error: " : "", msg);
+}
+
+static int parse_u32(const char *s, const char *what, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > UINT32_MAX || s[0] == '-')
+		return fail(EXIT_USAGE, "%s: not a positive number: %s", what, s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static const struct option long_opts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'n' },
+	{ "console", required_argument, NULL, 'C' },
+	{ "boot-time", no_argument, NULL, 'b' },
+	{ "no-pvm-check", no_argument, NULL, 'P' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_opt(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'k':
+		o->cfg.kernel_path = arg;
+		return 0;
+	case 'i':
+		o->cfg.initrd_path = arg;
+		return 0;
+	case 'c':
+		o->cfg.cmdline = arg;
+		return 0;
+	case 'm':
+		return parse_u32(arg, "--mem", &o->cfg.mem_mib);
+	case 'n':
+		return parse_u32(arg, "--cpus", &o->cfg.nr_cpus);
+	case 'C':
+		o->console = arg;
+		return 0;
+	case 'b':
+		o->boot_time = 1;
+		return 0;
+	case 'P':
+		o->cfg.flags &= ~HUSK_VM_EXPECT_LINUX;
+		return 0;
+	case 'v':
+		o->cfg.log_level++;
+		return 0;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	husk_vm_config_init(&o->cfg);
+	o->cfg.cmdline = DEFAULT_CMDLINE;
+	o->cfg.flags = HUSK_VM_EXPECT_LINUX;
+	o->cfg.log_fn = log_stderr;
+	o->console = "stdio";
+	o->console_fd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
+		ret = parse_opt(o, c, optarg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "unexpected argument: %s", argv[optind]);
+	if (!o->cfg.kernel_path)
+		return fail(EXIT_USAGE, "run: --kernel PATH is required");
+	return 0;
+}
+
+static int setup_console(struct opts *o)
+{
+	if (!strcmp(o->console, "none"))
+		return 0;
+	if (!strcmp(o->console, "stdio")) {
+		o->cfg.console_out_fd = STDOUT_FILENO;
+		o->cfg.console_in_fd = STDIN_FILENO;
+		return 0;
+	}
+	o->console_fd = open(o->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o->console_fd < 0)
+		return fail(EXIT_HOST, "open %s: %s", o->console, strerror(errno));
+	o->cfg.console_out_fd = o->console_fd;
+	return 0;
+}
+
+static int exit_status(const struct husk_exit_info *e)
+{
+	switch (e->reason) {
+	case HUSK_EXIT_POWEROFF:
+	case HUSK_EXIT_RESET:
+		return EXIT_GUEST_OK;
+	case HUSK_EXIT_TRIPLE_FAULT:
+		return fail(EXIT_TRIPLE_FAULT, "%s", e->message);
+	case HUSK_EXIT_INTERNAL_ERROR:
+		return fail(EXIT_INTERNAL, "%s", e->message);
+	case HUSK_EXIT_PVM_UNSUPPORTED:
+		return fail(EXIT_PVM, "%s", e->message);
+	case HUSK_EXIT_STOPPED:
+		return EXIT_STOPPED;
+	default:
+		return fail(EXIT_HOST, "%s", e->message);
+	}
+}
+
+static void print_boot_time(struct husk_vm *vm)
+{
+	struct husk_vm_timing t;
+
+	husk_vm_get_timing(vm, &t);
+	if (t.first_run_ns)
+		fprintf(stderr, "husk: boot time: create->first run %.3f ms\n",
+			(double)(t.first_run_ns - t.create_ns) / 1e6);
+	if (t.boot_marker_ns)
+		fprintf(stderr, "husk: boot time: create->boot marker %.3f ms\n",
+			(double)(t.boot_marker_ns - t.create_ns) / 1e6);
+	else
+		fprintf(stderr, "husk: boot time: the guest wrote no boot marker\n");
+}
+
+/* Wait for the VM's end while turning SIGINT/SIGTERM into a stop request. */
+static void wait_for_end(struct husk_vm *vm, int sfd)
+{
+	struct pollfd p[2] = {
+		{ .fd = husk_vm_exit_eventfd(vm), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return;
+		if (p[0].revents)
+			return;
+		if (sfd >= 0 && (p[1].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			husk_vm_request_stop(vm);
+	}
+}
+
+static int run_vm(struct opts *o)
+{
+	struct husk_error *err = NULL;
+	struct husk_exit_info info;
+	struct husk_vm *vm;
+	sigset_t set;
+	int sfd, status;
+
+	if (husk_vm_create(&o->cfg, &vm, &err) < 0) {
+		status = fail(husk_error_errno(err) == ENOTSUP &&
+			      strstr(husk_error_message(err), "PVM") ? EXIT_PVM : EXIT_HOST,
+			      "%s", husk_error_message(err));
+		husk_error_free(err);
+		return status;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (husk_vm_start(vm, &err) < 0) {
+		status = fail(EXIT_HOST, "%s", husk_error_message(err));
+		husk_error_free(err);
+	} else {
+		wait_for_end(vm, sfd);
+		husk_vm_wait(vm, &info);
+		status = exit_status(&info);
+		if (o->boot_time)
+			print_boot_time(vm);
+	}
+	husk_vm_destroy(vm);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct opts o;
+	int ret;
+
+	ret = parse_args(&o, argc, argv);
+	if (!ret)
+		ret = setup_console(&o);
+	if (!ret)
+		ret = run_vm(&o);
+	if (o.console_fd >= 0)
+		close(o.console_fd);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -17,11 +293,14 @@ int main(int argc, char **argv)
 		printf("husk %s\n", husk_version());
 		return 0;
 	}
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (argc > 1)
+		fprintf(stderr, "husk: unknown command: %s\n", argv[1]);
 	usage(stderr);
-	fprintf(stderr, "husk: not implemented yet\n");
-	return 2;
+	return EXIT_USAGE;
 }

@@ -143,7 +143,8 @@ struct husk_exit_info {
 	enum husk_exit_reason reason;
 	uint32_t vcpu;		/* the vCPU that ended the VM (0 when not known) */
 	uint32_t suberror;	/* KVM internal-error suberror, else 0 */
-	uint64_t rip;		/* guest RIP at a fault or internal error, else 0 */
+	uint64_t rip;		/* guest RIP at a fault or internal error, else 0 (after
+			 * a triple fault AMD hosts report the reset RIP 0xfff0) */
 	int host_errno;		/* HOST_ERROR: the errno, else 0 */
 	char message[256];	/* one human-readable line, never empty once ended */
 };

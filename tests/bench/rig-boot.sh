@@ -13,8 +13,16 @@ qemu_microvm() {
 		-append "console=ttyS0 reboot=t panic=-1 quiet"
 }
 
+top=$(cd "$(dirname "$0")/../.." && pwd)
+husk_run() {	# husk_run KERNEL_FILE
+	"$top/build/husk" run --kernel "$kernel/$1" --initrd "$initrd" --mem 256 --cpus 1 \
+		--cmdline "console=ttyS0 reboot=k panic=-1 quiet"
+}
+husk_bzimage() { husk_run bzImage; }
+husk_vmlinux() { husk_run vmlinux; }
+
 declare -A med mn mx
-vmms=(qemu_microvm)
+vmms=(qemu_microvm husk_bzimage husk_vmlinux)
 for vmm in "${vmms[@]}"; do
 	marks=() exits=()
 	for _ in $(seq "$runs"); do

@@ -7,11 +7,12 @@
 md5=$(cat "$HUSK_ASSETS/initramfs.md5")
 
 boot() {	# boot HUSK_BINARY KERNEL CPUS TAG
-	local out rc
-	out=$(timeout 300 "$1" run --kernel "$2" --initrd "$HUSK_ASSETS/initramfs.cpio.gz" \
+	local out rc log=/tmp/husk-boot-$4.log
+	timeout 300 "$1" run --kernel "$2" --initrd "$HUSK_ASSETS/initramfs.cpio.gz" \
 		--mem 256 --cpus "$3" --console stdio \
-		--cmdline "console=ttyS0 reboot=k panic=-1 quiet husk.check=$4" </dev/null 2>&1)
+		--cmdline "console=ttyS0 reboot=k panic=-1 quiet husk.check=$4" </dev/null >"$log" 2>&1
 	rc=$?
+	out=$(tr -d '\r' <"$log")
 	echo "$out" | grep -E '^(HUSK-TEST|husk|==[0-9]+==|.*runtime error)' | head -20
 	[ $rc = 0 ] || fail "$4: husk exited $rc"
 	expect_line "$out" "HUSK-TEST: marker hello-from-guest"

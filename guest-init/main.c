@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * main.c - husk-init: PID 1 of a husk VM, or (test mode) PID 1 of a pid
+ * and mount namespace on a host.
+ *
+ *   husk-init                          VM: the kernel runs /init
+ *   husk-init --listen unix:PATH --state DIR [--cgroup DIR]    test mode
+ *
+ * Without arguments, as PID 1, it is the VM's init: it mounts the VM's
+ * file systems, listens on vsock port HUSK_AGENT_VSOCK_PORT and ends the
+ * VM on SHUTDOWN. Any --listen (or HUSK_INIT_LISTEN) selects test mode,
+ * which touches nothing outside its own namespaces and exits on SHUTDOWN.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static int main_args(struct agent *ag, int argc, char **argv, const char **cg, struct err *e)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "state", required_argument, NULL, 's' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state = NULL;
+	int o;
+
+	ag->listen = getenv("HUSK_INIT_LISTEN");
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l': ag->listen = optarg; break;
+		case 's': state = optarg; break;
+		case 'c': *cg = optarg; break;
+		default:
+			/* PID 1 gets the kernel's leftover arguments: ignore them */
+			if (getpid() != 1)
+				return err_set(e, 0, "usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR]");
+		}
+	}
+	ag->vm = getpid() == 1 && !ag->listen;
+	if (!ag->listen)
+		ag->listen = "vsock:1024";
+	if (!ag->vm && !state)
+		return err_set(e, 0, "test mode needs --state DIR");
+	if ((state && strlen(state) >= sizeof(ag->state_dir)) || (*cg && strlen(*cg) >= sizeof(ag->cg_root)))
+		return err_set(e, ENAMETOOLONG, "--state or --cgroup");
+	snprintf(ag->state_dir, sizeof(ag->state_dir), "%s", state ? state : "/run/husk");
+	if (ag->vm)
+		snprintf(ag->etc_dir, sizeof(ag->etc_dir), "/etc");
+	else
+		snprintf(ag->etc_dir, sizeof(ag->etc_dir), "%s/etc", ag->state_dir);
+	if (ag->vm && !*cg)
+		*cg = "/sys/fs/cgroup";
+	return 0;
+}
+
+/* fds 0-2 must exist, or the first pipes would become a child's stdio. */
+static void main_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static void main_on_signal(struct watch *w, uint32_t ev)
+{
+	struct agent *ag = container_of(w, struct agent, signal_w);
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			ag->shutdown = !ag->vm;	/* a VM's init ignores these */
+	}
+	proc_reap(ag);
+}
+
+static void main_on_inotify(struct watch *w, uint32_t ev)
+{
+	struct agent *ag = container_of(w, struct agent, inotify_w);
+	char buf[4096] __attribute__((aligned(8)));
+	const struct inotify_event *ie;
+	ssize_t n = read(w->fd, buf, sizeof(buf));
+	ssize_t off;
+
+	for (off = 0; n > 0 && off < n; off += (ssize_t)(sizeof(*ie) + ie->len)) {
+		ie = (const struct inotify_event *)(buf + off);
+		cgroup_oom_event(ag, ie->wd);
+	}
+}
+
+static int main_watch(struct agent *ag, struct watch *w, int fd,
+		      void (*fn)(struct watch *, uint32_t), struct err *e)
+{
+	if (fd < 0)
+		return err_set(e, errno, "event source");
+	*w = (struct watch){ .fd = fd, .fn = fn };
+	if (loop_set(ag->epfd, w, EPOLLIN) < 0)
+		return err_set(e, errno, "watch fd %d", fd);
+	return 0;
+}
+
+static int main_events(struct agent *ag, struct err *e)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return err_set(e, errno, "block SIGCHLD");
+	signal(SIGPIPE, SIG_IGN);	/* closed peers become EPIPE, not death */
+	ag->epfd = loop_open();
+	if (ag->epfd < 0)
+		return err_set(e, errno, "epoll");
+	if (main_watch(ag, &ag->signal_w, signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK),
+		       main_on_signal, e) < 0 ||
+	    main_watch(ag, &ag->inotify_w, inotify_init1(IN_CLOEXEC | IN_NONBLOCK),
+		       main_on_inotify, e) < 0)
+		return -e->code;
+	return 0;
+}
+
+/* Let the SHUTDOWN reply (and any other queued output) reach the host. */
+static void main_shutdown(struct agent *ag)
+{
+	struct list *pos, *tmp;
+	bool pending = true;
+	int rounds;
+
+	for (rounds = 0; pending && rounds < 100; rounds++) {
+		pending = false;
+		list_for_each_safe(pos, tmp, &ag->conns) {
+			struct conn *c = container_of(pos, struct conn, link);
+
+			conn_flush(c);
+			pending |= c->out_len > 0;
+		}
+		if (pending)
+			usleep(10000);
+	}
+	power_off(ag);
+}
+
+static int main_setup(struct agent *ag, const char *cg, struct err *e)
+{
+	int lo;
+
+	if ((ag->vm ? sysmount_vm(e) : sysmount_test(e)) < 0)
+		return -e->code;
+	ag->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ag->pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (ag->devnull < 0 || ag->pidns < 0)
+		return err_set(e, errno, "open /dev/null and /proc/self/ns/pid");
+	if (util_mkdir_p(ag->state_dir, 0700, e) < 0 || main_events(ag, e) < 0)
+		return -e->code;
+	lo = (int)if_nametoindex("lo");
+	if (!lo || net_link_set(lo, NULL, 0, true, e) < 0)
+		log_warn("cannot bring up lo: %s", lo ? e->msg : "no such interface");
+	if (cg && cgroup_setup(ag, cg, e) < 0) {
+		log_err(e, "cgroups off");	/* containers still run, without limits */
+		ag->cg_root[0] = '\0';
+	}
+	return conn_listen(ag, e);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent ag = { .devnull = -1, .pidns = -1 };
+	const char *cg = NULL;
+	struct err e = { 0 };
+
+	main_std_fds();
+	list_init(&ag.conns);
+	list_init(&ag.containers);
+	if (main_args(&ag, argc, argv, &cg, &e) < 0) {
+		log_err(&e, "arguments");
+		if (getpid() == 1)
+			power_off(&ag);	/* PID 1 must not return */
+		return 2;
+	}
+	if (main_setup(&ag, cg, &e) < 0) {
+		log_err(&e, "setup");
+		if (!ag.vm)
+			return 1;
+		power_off(&ag);	/* no way to be told anything: end the VM */
+	}
+	log_info("ready on %s (%s mode)", ag.listen, ag.vm ? "vm" : "test");
+	if (ag.vm)
+		sysmount_boot_marker();
+	while (!ag.shutdown)
+		if (loop_once(ag.epfd, -1) < 0)
+			usleep(1000);
+	main_shutdown(&ag);
+}

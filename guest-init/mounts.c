@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * mounts.c - the OCI spec's mounts for one container, done by its first
+ * process in its own mount namespace: the spec's "mounts" before
+ * pivot_root (bind sources are VM paths then), masked and read-only
+ * paths after it (the paths are the container's own then).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "inroot.h"
+
+#define MS_REMOUNT_KEEP (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
+			 MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
+
+static void mounts_fdpath(char *buf, size_t size, int fd)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+/* The target again, now crossing the new mount, to change that mount. */
+static int mounts_reopen(int rootfd, const char *dest, char *target, size_t size,
+			 struct err *e)
+{
+	int fd = inroot_open(rootfd, dest, INROOT_EXISTING, e);
+
+	if (fd >= 0)
+		mounts_fdpath(target, size, fd);
+	return fd;
+}
+
+static int mounts_bind(int rootfd, const struct spec_mount *m, const char *target,
+		       struct err *e)
+{
+	unsigned long extra = m->flags & MS_REMOUNT_KEEP;
+	char top[64];
+	int fd;
+
+	if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+		return err_set(e, errno, "bind %s on %s", m->source, m->dest);
+	if (!extra)
+		return 0;
+	fd = mounts_reopen(rootfd, m->dest, top, sizeof(top), e);
+	if (fd < 0)
+		return fd;
+	if (mount(NULL, top, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0) {
+		close(fd);
+		return err_set(e, errno, "remount bind %s with its options", m->dest);
+	}
+	close(fd);
+	return 0;
+}
+
+static int mounts_one(int rootfd, const struct spec_mount *m, struct err *e)
+{
+	const char *type = strcmp(m->type, "cgroup") ? m->type : "cgroup2";
+	bool bind = m->flags & MS_BIND;
+	char target[64];
+	struct stat st;
+	int fd, ret = 0;
+
+	if (bind && stat(m->source, &st) < 0)
+		return err_set(e, errno, "bind source %s", m->source);
+	fd = inroot_open(rootfd, m->dest, bind && !S_ISDIR(st.st_mode) ? INROOT_FILE : INROOT_DIR, e);
+	if (fd < 0)
+		return fd;
+	mounts_fdpath(target, sizeof(target), fd);
+	if (bind)
+		ret = mounts_bind(rootfd, m, target, e);
+	else if (mount(m->source[0] ? m->source : type, target, type,
+		       m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), m->data) < 0)
+		ret = err_set(e, errno, "mount %s on %s", type, m->dest);
+	close(fd);
+	if (ret < 0 || !m->propagation)
+		return ret;
+	fd = mounts_reopen(rootfd, m->dest, target, sizeof(target), e);
+	if (fd < 0)
+		return fd;
+	if (mount(NULL, target, NULL, m->propagation, NULL) < 0)
+		ret = err_set(e, errno, "propagation of %s", m->dest);
+	close(fd);
+	return ret;
+}
+
+int mounts_setup(const char *rootfs, const struct spec *spec, struct err *e)
+{
+	bool dev = false;
+	size_t i;
+	int rootfd, ret = 0;
+
+	/* a bind of the rootfs onto itself makes it a mount pivot_root accepts */
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return err_set(e, errno, "bind the rootfs %s", rootfs);
+	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_set(e, errno, "open the rootfs %s", rootfs);
+	for (i = 0; i < spec->nmounts && ret == 0; i++) {
+		ret = mounts_one(rootfd, &spec->mounts[i], e);
+		if (ret < 0)
+			err_wrap(e, "mounts[%zu]", i);
+		dev |= strcmp(spec->mounts[i].dest, "/dev") == 0;
+	}
+	if (ret == 0 && (dev || spec->ndevices))
+		ret = devices_setup(rootfd, dev, spec, e);
+	close(rootfd);
+	return ret;
+}
+
+static int mounts_mask(const char *path, struct err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : err_set(e, errno, "masked path %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k") < 0)
+			return err_set(e, errno, "mask %s", path);
+	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+		return err_set(e, errno, "mask %s", path);
+	}
+	return 0;
+}
+
+static int mounts_readonly(const char *path, struct err *e)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return errno == ENOENT ? 0 : err_set(e, errno, "read-only path %s", path);
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+		  MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return err_set(e, errno, "remount %s read-only", path);
+	return 0;
+}
+
+int mounts_finish(const struct spec *spec, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; spec->masked && spec->masked[i]; i++)
+		if (mounts_mask(spec->masked[i], e) < 0)
+			return -e->code;
+	for (i = 0; spec->readonly && spec->readonly[i]; i++)
+		if (mounts_readonly(spec->readonly[i], e) < 0)
+			return -e->code;
+	if (spec->root_readonly &&
+	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return err_set(e, errno, "remount the root read-only");
+	return 0;
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+/* streams.c - pipes or a pty for a process, and binding them (see streams.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "agent_msg.h"
+#include "streams.h"
+
+static const char *const stream_names[STREAM_N] = { "stdin", "stdout", "stderr" };
+
+void streams_init(struct streams *s)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < STREAM_N; i++)
+		s->far[i] = s->near[i] = -1;
+	s->master = -1;
+}
+
+int streams_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < STREAM_N; i++)
+		if (strcmp(name, stream_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int streams_pty(struct streams *s, unsigned int rows, unsigned int cols,
+		       struct err *e)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	int slave;
+
+	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->master < 0)
+		return err_set(e, errno, "open /dev/ptmx");
+	if (grantpt(s->master) < 0 || unlockpt(s->master) < 0)
+		return err_set(e, errno, "unlock pty");
+	/* TIOCGPTPEER opens the slave without a path, which the container may not see */
+	slave = ioctl(s->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return err_set(e, errno, "open pty slave");
+	if ((rows || cols) && ioctl(s->master, TIOCSWINSZ, &ws) < 0) {
+		close(slave);
+		return err_set(e, errno, "set pty size");
+	}
+	s->far[STREAM_IN] = slave;
+	s->far[STREAM_OUT] = s->far[STREAM_ERR] = -1;
+	s->near[STREAM_OUT] = s->master;
+	if (s->want[STREAM_IN]) {
+		s->near[STREAM_IN] = fcntl(s->master, F_DUPFD_CLOEXEC, 0);
+		if (s->near[STREAM_IN] < 0)
+			return err_set(e, errno, "dup pty master");
+	}
+	return 0;
+}
+
+static int streams_pipe(struct streams *s, int i, struct err *e)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return err_set(e, errno, "%s pipe", stream_names[i]);
+	s->far[i] = i == STREAM_IN ? fds[0] : fds[1];
+	s->near[i] = i == STREAM_IN ? fds[1] : fds[0];
+	return 0;
+}
+
+int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty,
+		    unsigned int rows, unsigned int cols, struct err *e)
+{
+	int i;
+
+	s->want[STREAM_IN] = want->in;
+	s->want[STREAM_OUT] = want->out;
+	s->want[STREAM_ERR] = want->err;
+	s->tty = tty;
+	if (tty) {
+		if (!want->out)
+			return err_set(e, 0, "a terminal needs the stdout stream");
+		return streams_pty(s, rows, cols, e);
+	}
+	for (i = 0; i < STREAM_N; i++)
+		if (s->want[i] && streams_pipe(s, i, e) < 0)
+			return -e->code;
+	return 0;
+}
+
+static int streams_dup(int from, int to, struct err *e)
+{
+	if (dup2(from, to) < 0)
+		return err_set(e, errno, "dup2 to fd %d", to);
+	return 0;
+}
+
+int streams_child(struct streams *s, int devnull, struct err *e)
+{
+	int i, fd;
+
+	if (setsid() < 0)
+		return err_set(e, errno, "setsid");
+	if (s->tty) {
+		fd = s->far[STREAM_IN];
+		if (ioctl(fd, TIOCSCTTY, 0) < 0)
+			return err_set(e, errno, "make the pty the controlling terminal");
+		for (i = 0; i < STREAM_N; i++)
+			if (streams_dup(fd, i, e) < 0)
+				return -e->code;
+		return 0;
+	}
+	for (i = 0; i < STREAM_N; i++) {
+		fd = s->far[i] >= 0 ? s->far[i] : devnull;
+		if (streams_dup(fd, i, e) < 0)
+			return -e->code;
+	}
+	return 0;
+}
+
+void streams_close_far(struct streams *s)
+{
+	int i;
+
+	for (i = 0; i < STREAM_N; i++) {
+		if (s->far[i] >= 0)
+			close(s->far[i]);
+		s->far[i] = -1;
+	}
+}
+
+int streams_bind(int epfd, struct streams *s, int idx, int sock, struct err *e)
+{
+	int near = s->near[idx];
+
+	if (!s->want[idx] || s->bound[idx] || near < 0) {
+		close(sock);
+		return err_set(e, s->bound[idx] ? EBUSY : ENOENT, "stream %s",
+			       stream_names[idx]);
+	}
+	s->bound[idx] = true;
+	s->near[idx] = -1;
+	if (idx == STREAM_OUT && s->tty)
+		s->master = -1;		/* the relay owns it now; resize via stdin's dup */
+	if (idx == STREAM_IN)
+		return relay_new(epfd, sock, near, false, &s->relay[idx], e);
+	return relay_new(epfd, near, sock, true, &s->relay[idx], e);
+}
+
+const char *streams_unbound(const struct streams *s)
+{
+	int i;
+
+	for (i = 0; i < STREAM_N; i++)
+		if (s->want[i] && !s->bound[i])
+			return stream_names[i];
+	return NULL;
+}
+
+void streams_close_stdin(struct streams *s)
+{
+	if (s->relay[STREAM_IN])
+		relay_end_input(s->relay[STREAM_IN]);
+	if (s->near[STREAM_IN] >= 0 && !s->tty) {
+		close(s->near[STREAM_IN]);
+		s->near[STREAM_IN] = -1;
+	}
+}
+
+int streams_resize(struct streams *s, unsigned int rows, unsigned int cols, struct err *e)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	int fd = s->master;
+
+	if (fd < 0 && s->relay[STREAM_OUT])
+		fd = s->relay[STREAM_OUT]->rw.fd;
+	if (!s->tty || fd < 0)
+		return err_set(e, ENOTTY, "resize: the process has no terminal");
+	if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+		return err_set(e, errno, "resize the pty to %ux%u", rows, cols);
+	return 0;
+}
+
+void streams_release(struct streams *s)
+{
+	int i;
+
+	if (s->master == s->near[STREAM_OUT])
+		s->master = -1;		/* closed below, as the unbound stdout end */
+	streams_close_far(s);
+	for (i = 0; i < STREAM_N; i++) {
+		if (s->relay[i])
+			relay_detach(s->relay[i]);
+		s->relay[i] = NULL;
+		if (s->near[i] >= 0)
+			close(s->near[i]);
+		s->near[i] = -1;
+	}
+	if (s->master >= 0)
+		close(s->master);
+	s->master = -1;
+}

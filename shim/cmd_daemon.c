@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cmd_daemon.c - the long-running shim: serve the Task service on the
+ * listener `start` passed as fd 3, publish events, reap children, and
+ * exit after a Shutdown that leaves no task, or on SIGTERM/SIGINT.
+ *
+ * Threads: this main thread only waits for signals (all of them are
+ * blocked everywhere and taken here with sigwaitinfo, so no handler runs
+ * in a random thread); ttrpc and events run their own threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend_none.h"
+#include "cli.h"
+#include "cmd.h"
+#include "error.h"
+#include "events.h"
+#include "shim_log.h"
+#include "reaper.h"
+#include "task.h"
+#include "ttrpc.h"
+
+struct daemon {
+	struct sockaddr_un addr;	/* our socket path, removed at exit */
+	ino_t sock_ino;			/* ...only if it is still ours */
+	struct shim_events *ev;
+	struct shim_tasks *tasks;
+	struct ttrpc_server *srv;
+	sigset_t sigs;
+};
+
+static void request_exit(void *opaque)
+{
+	/* Process-directed: the main thread's sigwaitinfo takes it. */
+	kill(getpid(), SIGUSR2);
+}
+
+static int check_listener(struct daemon *d, struct husk_error **err)
+{
+	socklen_t len = sizeof(d->addr);
+	int on = 0;
+	socklen_t olen = sizeof(on);
+	struct stat st;
+
+	if (getsockopt(SHIM_LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
+		return husk_err(err, 0, "fd %d is not a listening socket (run by `start`, not by hand)",
+				SHIM_LISTEN_FD);
+	if (getsockname(SHIM_LISTEN_FD, (struct sockaddr *)&d->addr, &len))
+		return husk_err(err, errno, "getsockname");
+	if (d->addr.sun_path[0] && !stat(d->addr.sun_path, &st))
+		d->sock_ino = st.st_ino;
+	fcntl(SHIM_LISTEN_FD, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+static void setup_process(struct daemon *d, const struct shim_args *a,
+			  const char *bundle)
+{
+	char log_path[PATH_MAX + 8];
+	const char *file = getenv(SHIM_LOG_ENV);
+	int fd;
+
+	sigemptyset(&d->sigs);
+	sigaddset(&d->sigs, SIGTERM);
+	sigaddset(&d->sigs, SIGINT);
+	sigaddset(&d->sigs, SIGCHLD);
+	sigaddset(&d->sigs, SIGUSR1);
+	sigaddset(&d->sigs, SIGUSR2);
+	/* Before any thread exists, so every thread inherits the mask. */
+	pthread_sigmask(SIG_BLOCK, &d->sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* log, event and stdio peers vanish */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	snprintf(log_path, sizeof(log_path), "%s/log", bundle);
+	if (shim_log_open_fifo(log_path) && file && *file) {
+		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0 && dup2(fd, STDERR_FILENO) >= 0)
+			close(fd);
+	}
+	shim_log_set_level(a->debug ? SHIM_LOG_DEBUG : SHIM_LOG_INFO);
+	shim_log_set_id(a->id);
+}
+
+/* containerd's ttrpc address: $TTRPC_ADDRESS, else -address + ".ttrpc". */
+static int events_address(const struct shim_args *a, char *buf, size_t len)
+{
+	const char *env = getenv("TTRPC_ADDRESS");
+
+	if (env && *env)
+		return snprintf(buf, len, "%s", env) >= (int)len ? -ENAMETOOLONG : 0;
+	if (!a->address || !*a->address) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return snprintf(buf, len, "%s.ttrpc", a->address) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+static int setup_services(struct daemon *d, const struct shim_args *a,
+			  struct husk_error **err)
+{
+	struct shim_tasks_config cfg = { NULL, request_exit, d };
+	char evaddr[PATH_MAX];
+	int ret;
+
+	if (events_address(a, evaddr, sizeof(evaddr)))
+		return husk_err(err, ENAMETOOLONG, "containerd ttrpc address");
+	ret = shim_events_new(evaddr, a->ns, 1000, &d->ev, err);
+	if (!ret)
+		ret = shim_tasks_new(&backend_none_ops, NULL, d->ev, &cfg, &d->tasks, err);
+	if (!ret)
+		ret = ttrpc_server_new(&d->srv, err);
+	if (!ret && shim_tasks_register(d->tasks, d->srv))
+		ret = husk_err(err, ENOMEM, "register Task service");
+	if (!ret)
+		ret = ttrpc_server_start(d->srv, SHIM_LISTEN_FD, err);
+	return ret;
+}
+
+static void report_ready(int ret, struct husk_error *err)
+{
+	const char *env = getenv(SHIM_READY_FD_ENV);
+	char msg[600];
+	int fd = env ? atoi(env) : -1, n;
+
+	if (ret)
+		shim_err("daemon setup: %s", husk_error_message(err));
+	if (fd < 0)
+		return;
+	n = ret ? snprintf(msg, sizeof(msg), "%s\n", husk_error_message(err)) :
+		  snprintf(msg, sizeof(msg), "ok\n");
+	if (write(fd, msg, (size_t)n) < 0) {
+		/* start gave up waiting; nothing to tell. */
+	}
+	close(fd);
+	unsetenv(SHIM_READY_FD_ENV);
+}
+
+static void serve(struct daemon *d)
+{
+	siginfo_t si;
+
+	for (;;) {
+		if (sigwaitinfo(&d->sigs, &si) < 0)
+			continue;
+		if (si.si_signo == SIGCHLD) {
+			reaper_reap();
+		} else if (si.si_signo == SIGUSR1) {
+			shim_info("%zu task(s) in this shim", shim_tasks_count(d->tasks));
+		} else {
+			shim_info("exiting on %s", si.si_signo == SIGUSR2 ? "Shutdown" :
+				  strsignal(si.si_signo));
+			return;
+		}
+	}
+}
+
+/* Socket first (a new start must not find a dying shim), events last. */
+static void teardown(struct daemon *d)
+{
+	struct stat st;
+
+	if (d->sock_ino && !stat(d->addr.sun_path, &st) && st.st_ino == d->sock_ino)
+		unlink(d->addr.sun_path);
+	if (d->tasks)
+		shim_tasks_cancel_waits(d->tasks);
+	if (d->srv) {
+		ttrpc_server_drain(d->srv, 1000);
+		ttrpc_server_free(d->srv);
+	}
+	shim_tasks_free(d->tasks);
+	if (shim_events_flush(d->ev, 5000))
+		shim_warn("events still queued at exit were dropped");
+	shim_events_free(d->ev);
+}
+
+int shim_cmd_daemon(const struct shim_args *a)
+{
+	struct daemon d = { 0 };
+	struct husk_error *err = NULL;
+	char bundle[PATH_MAX];
+	int ret;
+
+	ret = shim_bundle_dir(a, bundle, sizeof(bundle));
+	if (ret)
+		ret = husk_err(&err, -ret, "bundle directory");
+	if (!ret)
+		ret = check_listener(&d, &err);
+	if (!ret) {
+		setup_process(&d, a, bundle);
+		ret = setup_services(&d, a, &err);
+	}
+	report_ready(ret, err);
+	if (ret && !d.srv)
+		close(SHIM_LISTEN_FD);
+	if (!ret)
+		serve(&d);
+	teardown(&d);
+	husk_error_free(err);
+	return ret ? 1 : 0;
+}

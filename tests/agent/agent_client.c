@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+/* agent_client.c - the test suite's side of the husk agent protocol. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "agent_client.h"
+
+static long long ac_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ac_dial(const char *addr)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_vm vm = { .svm_family = AF_VSOCK };
+	unsigned int cid, port;
+	int fd;
+
+	if (strncmp(addr, "unix:", 5) == 0) {
+		snprintf(un.sun_path, sizeof(un.sun_path), "%s", addr + 5);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0)
+			return fd;
+	} else if (sscanf(addr, "vsock:%u:%u", &cid, &port) == 2) {
+		vm.svm_cid = cid;
+		vm.svm_port = port;
+		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&vm, sizeof(vm)) == 0)
+			return fd;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int ac_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int ac_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len)
+{
+	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, type, 0,
+				    (uint32_t)len, id };
+	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
+
+	husk_agent_hdr_encode(&h, hdr);
+	if (ac_write_all(fd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	return len ? ac_write_all(fd, payload, len) : 0;
+}
+
+static int ac_read_full(int fd, void *buf, size_t len, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		long long left = deadline - ac_now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -1;
+		n = read(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct ac_msg *ac_recv(int fd, int timeout_ms)
+{
+	long long deadline = ac_now_ms() + timeout_ms;
+	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
+	struct ac_msg *m;
+
+	if (ac_read_full(fd, hdr, sizeof(hdr), deadline) < 0)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (husk_agent_hdr_decode(hdr, sizeof(hdr), &m->hdr) < 0) {
+		free(m);
+		return NULL;
+	}
+	m->payload = calloc(1, m->hdr.length + 1);
+	if (ac_read_full(fd, m->payload, m->hdr.length, deadline) < 0) {
+		ac_msg_free(m);
+		return NULL;
+	}
+	m->tree = m->hdr.length ? yajl_tree_parse(m->payload, NULL, 0) : NULL;
+	return m;
+}
+
+void ac_msg_free(struct ac_msg *m)
+{
+	if (!m)
+		return;
+	if (m->tree)
+		yajl_tree_free(m->tree);
+	free(m->payload);
+	free(m);
+}
+
+struct ac *ac_open(const char *addr)
+{
+	struct ac *c = calloc(1, sizeof(*c));
+	struct ac_msg *r;
+
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->next_id = 1;
+	c->fd = ac_dial(addr);
+	if (c->fd < 0) {
+		fprintf(stderr, "agent-suite: connect %s: %s\n", addr, strerror(errno));
+		free(c);
+		return NULL;
+	}
+	r = ac_call(c, HUSK_MSG_HELLO, "{\"version\":1}", 10000);
+	if (!r || r->hdr.type != HUSK_MSG_OK) {
+		fprintf(stderr, "agent-suite: HELLO failed: %s\n", r ? r->payload : "no reply");
+		ac_msg_free(r);
+		ac_close(c);
+		return NULL;
+	}
+	ac_msg_free(r);
+	return c;
+}
+
+void ac_close(struct ac *c)
+{
+	while (c->events) {
+		struct ac_msg *n = c->events->next;
+
+		ac_msg_free(c->events);
+		c->events = n;
+	}
+	close(c->fd);
+	free(c);
+}
+
+static void ac_keep(struct ac *c, struct ac_msg *m)
+{
+	struct ac_msg **tail = &c->events;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	m->next = NULL;
+	*tail = m;
+}
+
+struct ac_msg *ac_call(struct ac *c, uint16_t type, const char *json, int timeout_ms)
+{
+	long long deadline = ac_now_ms() + timeout_ms;
+	uint64_t id = c->next_id++;
+	struct ac_msg *m;
+
+	if (ac_send_frame(c->fd, type, id, json, json ? strlen(json) : 0) < 0)
+		return NULL;
+	for (;;) {
+		long long left = deadline - ac_now_ms();
+
+		m = left > 0 ? ac_recv(c->fd, (int)left) : NULL;
+		if (!m || m->hdr.id == id)
+			return m;
+		ac_keep(c, m);
+	}
+}
+
+static bool ac_event_match(const struct ac_msg *m, uint16_t type, const char *id,
+			   const char *exec_id)
+{
+	const char *mid = ac_str(m, "id"), *mexec = ac_str(m, "exec_id");
+
+	return m->hdr.type == type && (!id || (mid && !strcmp(mid, id))) &&
+	       (!exec_id || (mexec && !strcmp(mexec, exec_id)));
+}
+
+struct ac_msg *ac_event(struct ac *c, uint16_t type, const char *id, const char *exec_id,
+			int timeout_ms)
+{
+	long long deadline = ac_now_ms() + timeout_ms;
+	struct ac_msg **pp, *m;
+
+	for (pp = &c->events; *pp; pp = &(*pp)->next) {
+		if (ac_event_match(*pp, type, id, exec_id)) {
+			m = *pp;
+			*pp = m->next;
+			return m;
+		}
+	}
+	for (;;) {
+		long long left = deadline - ac_now_ms();
+
+		m = left > 0 ? ac_recv(c->fd, (int)left) : NULL;
+		if (!m || ac_event_match(m, type, id, exec_id))
+			return m;
+		ac_keep(c, m);
+	}
+}
+
+int ac_bind(const char *addr, const char *id, const char *exec_id, const char *stream,
+	    char *why, size_t why_size)
+{
+	char json[512];
+	struct ac_msg *r;
+	int fd = ac_dial(addr);
+
+	if (fd < 0) {
+		snprintf(why, why_size, "connect: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}",
+		 id, exec_id, stream);
+	if (ac_send_frame(fd, HUSK_MSG_STDIO_BIND, 1, json, strlen(json)) < 0 ||
+	    !(r = ac_recv(fd, 10000))) {
+		snprintf(why, why_size, "STDIO_BIND %s: no reply", stream);
+		close(fd);
+		return -1;
+	}
+	if (r->hdr.type != HUSK_MSG_OK) {
+		snprintf(why, why_size, "STDIO_BIND %s: %s", stream, r->payload);
+		ac_msg_free(r);
+		close(fd);
+		return -1;
+	}
+	ac_msg_free(r);
+	return fd;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* suite.h - shared pieces of the husk-init test suite (tests/agent/). */
+#ifndef HUSK_TESTS_AGENT_SUITE_H
+#define HUSK_TESTS_AGENT_SUITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent_client.h"
+
+struct suite {
+	const char *addr;		/* unix:PATH or vsock:CID:PORT */
+	const char *rootfs;		/* busybox directory */
+	const char *erofs, *ext4;	/* block devices holding images of it */
+	const char *etc;		/* husk-init's etc folder (test mode) */
+	const char *require;		/* comma list of features that must run */
+	bool net;			/* an eth0 exists for CONFIGURE_NETWORK */
+	struct ac *ac;
+	bool cgroup, memory;		/* what HELLO reported */
+	int passed, failed, skipped;
+};
+
+/* What a test container is; zero values are defaults. */
+struct tspec {
+	const char *sh;			/* args: sh -c SH */
+	const char *env;		/* extra env entries, JSON list body */
+	const char *cwd;
+	long long uid, gid;		/* -1: root */
+	const char *gids;		/* additionalGids, JSON list body */
+	const char *username;
+	bool terminal;
+	int rows, cols;
+	const char *hostname;
+	long long mem_limit;		/* 0: none */
+	const char *process_extra;	/* ,"key":value... inside process */
+	const char *linux_extra;	/* ,"key":value... inside linux */
+	bool readonly;
+	const char *masked;		/* maskedPaths, JSON list body */
+	const char *rootfs_json;	/* CREATE's "rootfs"; default: the busybox dir */
+	const char *mounts_extra;	/* ,{mount}... appended to the mounts */
+};
+
+struct tresult {
+	struct ac_buf out, err;
+	long long exit_status, signal;
+	bool oom;
+	char why[512];
+};
+
+char *spec_build(const struct tspec *t);
+char *json_quote(const char *s);
+
+/* run_container - create, bind, start, feed stdin, collect, wait, delete. */
+int run_container(struct suite *s, const char *id, const struct tspec *t,
+		  const char *in, size_t in_len, struct tresult *r);
+void tresult_free(struct tresult *r);
+
+/* suite_ops.c: a request that must succeed (@why gets 512 bytes otherwise) */
+struct ac_msg *must(struct suite *s, uint16_t type, const char *json, char *why);
+bool ok(struct suite *s, uint16_t type, const char *json, char *why);
+long long start_sleeper(struct suite *s, const char *id, const struct tspec *t, char *why);
+bool exec_create(struct suite *s, const char *id, const char *ex, const char *cmd,
+		 bool in, bool out, bool tty, char *why);
+bool exec_start(struct suite *s, const char *id, const char *ex, char *why);
+struct ac_msg *wait_for(struct suite *s, const char *id, const char *ex, char *why);
+int exec_run(struct suite *s, const char *id, const char *ex, const char *cmd,
+	     struct ac_buf *out, long long *status, char *why);
+
+/* outcome lines */
+void suite_pass(struct suite *s, const char *name);
+void suite_fail(struct suite *s, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void suite_skip(struct suite *s, const char *name, const char *feature, const char *why);
+
+/* test groups */
+void tests_basic(struct suite *s);
+void tests_process(struct suite *s);
+void tests_isolation(struct suite *s);
+void tests_cgroup(struct suite *s);
+void tests_malformed(struct suite *s);
+void tests_rootfs(struct suite *s);
+void tests_network(struct suite *s);
+
+#endif

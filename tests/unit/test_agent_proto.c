@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_agent_proto.c - the husk agent protocol codec shared by husk-init
+ * and the host: frame headers, request decoding, the OCI spec subset
+ * husk-init applies, mount options, capability names, error messages.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "agent_msg.h"
+#include "capname.h"
+#include "husk_agent.h"
+#include "mntopt.h"
+#include "unit.h"
+
+static int parse(unsigned int type, const char *json, struct amsg *m, struct err *e)
+{
+	return amsg_parse(type, (const uint8_t *)json, strlen(json), m, e);
+}
+
+START_TEST(hdr_round_trip)
+{
+	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, HUSK_MSG_EXEC, 5, 1234,
+				    0x1122334455667788ull }, d;
+	uint8_t buf[HUSK_AGENT_HDR_SIZE];
+
+	husk_agent_hdr_encode(&h, buf);
+	ck_assert_int_eq(buf[0], 'H');
+	ck_assert_int_eq(buf[3], 'K');
+	ck_assert_int_eq(buf[16], 0x88);
+	ck_assert_int_eq(husk_agent_hdr_decode(buf, sizeof(buf), &d), 0);
+	ck_assert_int_eq(d.type, HUSK_MSG_EXEC);
+	ck_assert_int_eq(d.flags, 5);
+	ck_assert_int_eq(d.length, 1234);
+	ck_assert(d.id == h.id);
+	ck_assert_int_eq(husk_agent_hdr_decode(buf, sizeof(buf) - 1, &d), -EAGAIN);
+}
+END_TEST
+
+START_TEST(hdr_rejects)
+{
+	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, 1, 0, 0, 1 }, d;
+	uint8_t buf[HUSK_AGENT_HDR_SIZE];
+
+	h.length = HUSK_AGENT_MAX_PAYLOAD + 1;
+	husk_agent_hdr_encode(&h, buf);
+	ck_assert_int_eq(husk_agent_hdr_decode(buf, sizeof(buf), &d), -EMSGSIZE);
+	h.length = 0;
+	h.version = 2;
+	husk_agent_hdr_encode(&h, buf);
+	ck_assert_int_eq(husk_agent_hdr_decode(buf, sizeof(buf), &d), -EPROTONOSUPPORT);
+	h.magic = 0;
+	husk_agent_hdr_encode(&h, buf);
+	ck_assert_int_eq(husk_agent_hdr_decode(buf, sizeof(buf), &d), -EPROTO);
+	ck_assert_str_eq(husk_agent_type_name(HUSK_MSG_CONFIGURE_NETWORK), "CONFIGURE_NETWORK");
+	ck_assert_str_eq(husk_agent_type_name(HUSK_MSG_EVENT_EXIT), "EXIT");
+	ck_assert_str_eq(husk_agent_type_name(999), "unknown");
+}
+END_TEST
+
+static const char create_json[] =
+	"{\"id\":\"c1\",\"stdio\":{\"stdout\":true,\"stderr\":true},"
+	"\"rootfs\":{\"lower\":[{\"source\":\"/dev/vdb\",\"fstype\":\"erofs\"}],"
+	"\"upper\":{\"source\":\"/dev/vdc\",\"fstype\":\"ext4\"}},"
+	"\"spec\":{\"process\":{\"args\":[\"sh\",\"-c\",\"x\"],\"env\":[\"A=1\"],\"cwd\":\"/w\","
+	"\"user\":{\"uid\":5,\"gid\":6,\"additionalGids\":[7,8]},\"noNewPrivileges\":true,"
+	"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":10,\"hard\":20}],"
+	"\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_SYS_ADMIN\",\"CAP_FUTURE\"]}},"
+	"\"root\":{\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"h\","
+	"\"mounts\":[{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+	"\"options\":[\"nosuid\",\"ro\",\"mode=755\",\"size=1k\"]},"
+	"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/x\",\"options\":[\"rbind\",\"rslave\"]}],"
+	"\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576},\"pids\":{\"limit\":9},"
+	"\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000}},"
+	"\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}],"
+	"\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
+	"\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"}]}}}";
+
+START_TEST(create_decodes_spec)
+{
+	struct err e = { 0 };
+	struct amsg m;
+	const struct spec *s = &m.spec;
+
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, create_json, &m, &e), 0);
+	ck_assert_str_eq(m.id, "c1");
+	ck_assert(m.stdio.out && m.stdio.err && !m.stdio.in);
+	ck_assert_int_eq(m.rootfs.nlower, 1);
+	ck_assert_str_eq(m.rootfs.upper.fstype, "ext4");
+	ck_assert_str_eq(s->process.args[2], "x");
+	ck_assert_str_eq(s->process.cwd, "/w");
+	ck_assert_int_eq(s->process.user.uid, 5);
+	ck_assert_int_eq(s->process.user.ngids, 2);
+	ck_assert_int_eq(s->process.rlimits[0].resource, RLIMIT_NOFILE);
+	ck_assert(s->process.caps.set);
+	ck_assert(s->process.caps.bounding == ((1ull << 0) | (1ull << 21)));
+	ck_assert(s->root_readonly && s->process.no_new_privs);
+	ck_assert_int_eq(s->nmounts, 2);
+	ck_assert(s->mounts[0].flags == (MS_NOSUID | MS_RDONLY));
+	ck_assert_str_eq(s->mounts[0].data, "mode=755,size=1k");
+	ck_assert(s->mounts[1].flags == (MS_BIND | MS_REC));
+	ck_assert(s->mounts[1].propagation == (MS_SLAVE | MS_REC));
+	ck_assert(s->res.mem_limit == 1048576 && s->res.pids_limit == 9);
+	ck_assert(s->res.mem_swap == SPEC_UNSET);
+	ck_assert_int_eq(s->ndevices, 1);
+	ck_assert_int_eq(s->devices[0].minor, 229);
+	ck_assert_str_eq(s->masked[0], "/proc/kcore");
+	amsg_free(&m);
+}
+END_TEST
+
+static void expect_reject(unsigned int type, const char *json, const char *needle)
+{
+	struct err e = { 0 };
+	struct amsg m;
+
+	ck_assert_int_lt(parse(type, json, &m, &e), 0);
+	ck_assert_msg(strstr(e.msg, needle), "\"%s\" not in \"%s\"", needle, e.msg);
+	amsg_free(&m);
+}
+
+START_TEST(requests_rejected)
+{
+	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"../x\"}", "container id");
+	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[]}}}", "args is empty");
+	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"],\"cwd\":\"rel\"}}}", "not absolute");
+	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]},"
+		      "\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}}", "user namespace");
+	expect_reject(HUSK_MSG_EXEC, "{\"id\":\"a\",\"process\":{\"args\":[\"x\"]}}", "exec_id");
+	expect_reject(HUSK_MSG_EXEC, "{\"id\":\"a\",\"exec_id\":\"e\",\"process\":{\"args\":[\"x\"],"
+		      "\"terminal\":true},\"stdio\":{\"stderr\":true}}", "terminal");
+	expect_reject(HUSK_MSG_SIGNAL, "{\"id\":\"a\",\"signal\":0}", "signal");
+	expect_reject(HUSK_MSG_RESIZE_PTY, "{\"id\":\"a\",\"rows\":70000}", "out of range");
+	expect_reject(HUSK_MSG_STDIO_BIND, "{\"id\":\"a\",\"stream\":\"stdmoo\"}", "stream");
+	expect_reject(HUSK_MSG_HELLO, "[1]", "not a JSON object");
+	expect_reject(HUSK_MSG_HELLO, "{\"version\":", "invalid JSON");
+	expect_reject(77, "{}", "message type");
+	expect_reject(HUSK_MSG_CONFIGURE_NETWORK, "{\"interfaces\":[{\"name\":\"a/b\"}]}", "interface name");
+	expect_reject(HUSK_MSG_CONFIGURE_NETWORK, "{\"routes\":[{\"destination\":\"default\"}]}", "neither");
+}
+END_TEST
+
+START_TEST(depth_and_nul_refused)
+{
+	char deep[200];
+	struct err e = { 0 };
+	struct amsg m;
+
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	expect_reject(HUSK_MSG_HELLO, deep, "nested deeper");
+	ck_assert_int_lt(amsg_parse(HUSK_MSG_HELLO, (const uint8_t *)"{}\0x", 4, &m, &e), 0);
+	ck_assert(strstr(e.msg, "NUL"));
+	amsg_free(&m);
+	/* brackets inside strings do not count */
+	ck_assert_int_eq(parse(HUSK_MSG_HELLO, "{\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}", &m, &e), 0);
+	amsg_free(&m);
+}
+END_TEST
+
+START_TEST(network_decodes)
+{
+	struct err e = { 0 };
+	struct amsg m;
+
+	ck_assert_int_eq(parse(HUSK_MSG_CONFIGURE_NETWORK,
+			       "{\"interfaces\":[{\"name\":\"eth0\",\"mtu\":1400,\"addresses\":[\"10.0.0.2/24\"]}],"
+			       "\"routes\":[{\"destination\":\"default\",\"gateway\":\"10.0.0.1\"}],"
+			       "\"dns\":{\"servers\":[\"1.1.1.1\"]},\"hostname\":\"h\"}", &m, &e), 0);
+	ck_assert_int_eq(m.net.nifaces, 1);
+	ck_assert_int_eq(m.net.ifaces[0].mtu, 1400);
+	ck_assert_str_eq(m.net.ifaces[0].addrs[0], "10.0.0.2/24");
+	ck_assert_str_eq(m.net.routes[0].gateway, "10.0.0.1");
+	ck_assert_str_eq(m.net.dns_servers[0], "1.1.1.1");
+	amsg_free(&m);
+}
+END_TEST
+
+START_TEST(ids_caps_mntopts_errors)
+{
+	const char *opts[] = { "rw", "noexec", "private", "uid=5", "gid=6", NULL };
+	struct mntopt mo;
+	struct err e = { 0 };
+
+	ck_assert(amsg_id_valid("abc-1_2.3"));
+	ck_assert(!amsg_id_valid(".."));
+	ck_assert(!amsg_id_valid("a b"));
+	ck_assert(!amsg_id_valid(""));
+	ck_assert_int_eq(capname_lookup("CAP_NET_RAW"), 13);
+	ck_assert_int_eq(capname_lookup("CAP_CHECKPOINT_RESTORE"), 40);
+	ck_assert_int_eq(capname_lookup("NET_RAW"), -1);
+	ck_assert_int_eq(mntopt_parse(opts, &mo, &e), 0);
+	ck_assert(mo.flags == MS_NOEXEC && mo.propagation == MS_PRIVATE);
+	ck_assert_str_eq(mo.data, "uid=5,gid=6");
+	free(mo.data);
+	ck_assert_int_eq(err_set(&e, ENOENT, "open %s", "x"), -ENOENT);
+	ck_assert_str_eq(e.msg, "open x: No such file or directory");
+	ck_assert_int_eq(err_wrap(&e, "rootfs"), -ENOENT);
+	ck_assert_str_eq(e.msg, "rootfs: open x: No such file or directory");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("agent_proto");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, hdr_round_trip);
+	tcase_add_test(tc, hdr_rejects);
+	tcase_add_test(tc, create_decodes_spec);
+	tcase_add_test(tc, requests_rejected);
+	tcase_add_test(tc, depth_and_nul_refused);
+	tcase_add_test(tc, network_decodes);
+	tcase_add_test(tc, ids_caps_mntopts_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN()

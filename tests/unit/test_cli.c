@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_cli.c - cli/husk.c, run as a program: options, messages and exit
+ * statuses; with /dev/kvm also tiny guests through `husk run`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guest_code.h"
+#include "kvm.h"
+#include "unit.h"
+
+static char husk_bin[PATH_MAX];
+
+struct result {
+	int status;
+	char out[4096];
+	char err[4096];
+};
+
+static void slurp(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = 0;
+}
+
+/* Run husk with @argv (NULL-terminated, without argv[0]); stdin is empty. */
+static void run(struct result *r, const char *const *argv)
+{
+	const char *args[32] = { husk_bin };
+	char outp[] = "/tmp/husk-cli-out-XXXXXX", errp[] = "/tmp/husk-cli-err-XXXXXX";
+	int out = mkstemp(outp), err = mkstemp(errp), st, i;
+	pid_t pid;
+
+	ck_assert_int_ge(out, 0);
+	ck_assert_int_ge(err, 0);
+	for (i = 0; argv[i]; i++)
+		args[i + 1] = argv[i];
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(husk_bin, (char *const *)args);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	r->status = WEXITSTATUS(st);
+	lseek(out, 0, SEEK_SET);
+	lseek(err, 0, SEEK_SET);
+	slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
+	close(out);
+	close(err);
+	unlink(outp);
+	unlink(errp);
+}
+
+START_TEST(cli_version_and_help)
+{
+	struct result r;
+	char want[64];
+
+	run(&r, (const char *[]){ "--version", NULL });
+	ck_assert_int_eq(r.status, 0);
+	snprintf(want, sizeof(want), "husk %s\n", HUSK_VERSION);
+	ck_assert_str_eq(r.out, want);
+	run(&r, (const char *[]){ "--help", NULL });
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "husk run --kernel PATH"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Exit status: 0 the guest powered off"));
+	ck_assert_str_eq(r.err, "");
+}
+END_TEST
+
+START_TEST(cli_usage_errors)
+{
+	struct result r;
+
+	run(&r, (const char *[]){ NULL });
+	ck_assert_int_eq(r.status, 2);
+	run(&r, (const char *[]){ "frobnicate", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: unknown command: frobnicate\n"));
+	run(&r, (const char *[]){ "run", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: run: --kernel PATH is required\n");
+	run(&r, (const char *[]){ "run", "--kernel", "k", "--cpus", "-1", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: --cpus: not a positive number: -1\n");
+	run(&r, (const char *[]){ "run", "--kernel", "k", "extra", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: unexpected argument: extra\n");
+}
+END_TEST
+
+/* One clear line, whatever fails first on this host (/dev/kvm or the file). */
+START_TEST(cli_missing_kernel_is_one_line)
+{
+	struct result r;
+
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", "/nonexistent/vmlinux",
+				  NULL });
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: open /"));
+	ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+}
+END_TEST
+
+static void kernel_file(struct guest_code *c, char *path)
+{
+	ck_assert_int_eq(guest_write_kernel(c, path), 0);
+}
+
+START_TEST(cli_run_console_file_and_boot_time)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX", cpath[] = "/tmp/husk-cli-c-XXXXXX";
+	struct guest_code c = { 0 };
+	struct result r;
+	char con[64] = { 0 };
+	int fd;
+
+	guest_out8(&c, 0x3f8, 'h');
+	guest_out8(&c, 0x3f8, 'i');
+	guest_out8(&c, 0x440, 1);
+	guest_reset(&c);
+	kernel_file(&c, kpath);
+	fd = mkstemp(cpath);
+	close(fd);
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--mem", "32",
+				  "--cpus", "2", "--console", cpath, "--boot-time", NULL });
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	fd = open(cpath, O_RDONLY);
+	slurp(fd, con, sizeof(con));
+	close(fd);
+	ck_assert_str_eq(con, "hi");
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: boot time: create->first run "));
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: boot time: create->boot marker "));
+	/* Console on stdout by default. */
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, NULL });
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "hi");
+	ck_assert_str_eq(r.err, "");	/* quiet without --boot-time or -v */
+	unlink(kpath);
+	unlink(cpath);
+}
+END_TEST
+
+START_TEST(cli_triple_fault_status)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX";
+	struct guest_code c = { 0 };
+	struct result r;
+
+	GUEST_EMIT(&c, 0x0f, 0x0b);	/* ud2 without an IDT */
+	kernel_file(&c, kpath);
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath,
+				  "--console", "none", NULL });
+	unlink(kpath);
+	if (r.status == 5 && kvm_host_is_pvm())
+		return;		/* PVM may report it as an internal error */
+	ck_assert_msg(r.status == 3, "status %d: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "triple fault"));
+}
+END_TEST
+
+START_TEST(cli_pvm_host_refuses_linux_up_front)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX";
+	struct guest_code c = { 0 };
+	struct result r;
+
+	guest_reset(&c);
+	kernel_file(&c, kpath);
+	run(&r, (const char *[]){ "run", "--kernel", kpath, NULL });
+	unlink(kpath);
+	ck_assert_int_eq(r.status, 5);
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: this host's KVM is PVM"));
+	ck_assert_ptr_nonnull(strstr(r.err, "tests/rig/run"));
+}
+END_TEST
+
+static char guest_kernel[PATH_MAX];
+
+/*
+ * On PVM a real Linux guest ends in a KVM internal error; husk must say
+ * what that means (status 5, the PVM sentence) rather than a bare suberror.
+ */
+START_TEST(cli_pvm_linux_internal_error_explained)
+{
+	struct result r;
+
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", guest_kernel,
+				  "--console", "none", NULL });
+	ck_assert_msg(r.status == 5, "status %d: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: this host's KVM is PVM"));
+	ck_assert_ptr_nonnull(strstr(r.err, "KVM internal error"));
+}
+END_TEST
+
+/* The project's guest kernel, when scripts/guest-kernel has built it. */
+static bool find_guest_kernel(void)
+{
+	FILE *p = popen("scripts/guest-kernel --print-path 2>/dev/null", "r");
+	char dir[PATH_MAX] = "";
+
+	if (!p)
+		return false;
+	if (!fgets(dir, sizeof(dir), p))
+		dir[0] = 0;
+	pclose(p);
+	dir[strcspn(dir, "\n")] = 0;
+	snprintf(guest_kernel, sizeof(guest_kernel), "%s/vmlinux", dir);
+	return dir[0] && access(guest_kernel, R_OK) == 0;
+}
+
+static void find_husk(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		abort();
+	self[n] = 0;
+	/* O/tests/unit/test_cli -> O/husk */
+	snprintf(husk_bin, sizeof(husk_bin), "%s/../../husk", dirname(self));
+}
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("args");
+	int fd;
+
+	find_husk();
+	tcase_add_test(tc, cli_version_and_help);
+	tcase_add_test(tc, cli_usage_errors);
+	tcase_add_test(tc, cli_missing_kernel_is_one_line);
+	suite_add_tcase(s, tc);
+	fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("not run: hostkvm: open /dev/kvm: %s (husk run tests)\n", strerror(errno));
+		fflush(stdout);
+		return s;
+	}
+	close(fd);
+	tc = tcase_create("hostkvm");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, cli_run_console_file_and_boot_time);
+	tcase_add_test(tc, cli_triple_fault_status);
+	if (kvm_host_is_pvm()) {
+		tcase_add_test(tc, cli_pvm_host_refuses_linux_up_front);
+		if (find_guest_kernel())
+			tcase_add_test(tc, cli_pvm_linux_internal_error_explained);
+		else
+			printf("not run: pvm-linux: no guest kernel (make guest-kernel)\n");
+		fflush(stdout);
+	}
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN()

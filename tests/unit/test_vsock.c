@@ -1,0 +1,1049 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_vsock.c - vmm/virtio/vsock*.c driven by the mock guest driver
+ * (tests/lib/mock_vsock.h). The tests play the guest's vsock transport
+ * with a small socket model (struct gsock: ports, credit both ways, data
+ * received) and the host with socketpairs and Unix sockets, pumping the
+ * event loop by hand.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "le.h"
+#include "mock_vsock.h"
+#include "unit.h"
+
+#define GUEST_BUF	(64u * 1024)	/* what the modelled guest advertises */
+#define MAXS		64
+#define CHUNK		4096
+
+/* One guest-side stream socket. */
+struct gsock {
+	bool used, connected, rst;
+	uint32_t port, peer;		/* guest port, host port */
+	uint32_t buf_alloc, fwd_cnt;	/* our receive side, as told to the host */
+	uint32_t rx_total;		/* bytes received */
+	uint32_t tx_cnt, peer_buf_alloc, peer_fwd_cnt;
+	uint32_t peer_shut;
+	bool auto_consume;		/* consume (and credit) on arrival */
+	uint8_t *data;			/* received bytes, when kept */
+	size_t cap;
+	unsigned int credit_updates;
+};
+
+static struct mock_vsock mv;
+static struct gsock socks[MAXS];
+static uint32_t g_listen_port = 1234;	/* the guest accepts REQUESTs here */
+static bool g_refuse;
+static bool g_silent;			/* leave REQUESTs unanswered */
+static unsigned int g_rsts;		/* RSTs for no known socket */
+static struct vsock_pkt g_last_rst;
+static char uds[108];
+
+/* ---------------------------------------------------------- the guest */
+
+static struct gsock *gs_find(uint32_t port, uint32_t peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAXS; i++)
+		if (socks[i].used && socks[i].port == port && socks[i].peer == peer)
+			return &socks[i];
+	return NULL;
+}
+
+static struct gsock *gs_new(uint32_t port, uint32_t peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAXS; i++)
+		if (!socks[i].used) {
+			memset(&socks[i], 0, sizeof(socks[i]));
+			socks[i] = (struct gsock){ .used = true, .port = port, .peer = peer,
+						   .buf_alloc = GUEST_BUF, .auto_consume = true };
+			return &socks[i];
+		}
+	ck_abort_msg("out of guest sockets");
+	return NULL;
+}
+
+static void gs_free_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAXS; i++)
+		free(socks[i].data);
+	memset(socks, 0, sizeof(socks));
+}
+
+static void gs_send(struct gsock *s, uint16_t op, uint32_t flags, const void *d, uint32_t len)
+{
+	mock_vsock_send(&mv, op, s->port, s->peer, flags, s->buf_alloc, s->fwd_cnt, d, len);
+}
+
+static uint32_t gs_peer_free(const struct gsock *s)
+{
+	uint32_t inflight = s->tx_cnt - s->peer_fwd_cnt;
+
+	return inflight >= s->peer_buf_alloc ? 0 : s->peer_buf_alloc - inflight;
+}
+
+static void gs_data(struct gsock *s, const uint8_t *p, uint32_t len)
+{
+	/* 5.10.6.3: the host must never exceed the credit we gave. */
+	ck_assert_uint_le(s->rx_total + len - s->fwd_cnt, s->buf_alloc);
+	if (s->data) {
+		ck_assert_uint_le(s->rx_total + len, s->cap);
+		memcpy(s->data + s->rx_total, p, len);
+	}
+	s->rx_total += len;
+	if (s->auto_consume && s->rx_total - s->fwd_cnt >= s->buf_alloc / 2) {
+		s->fwd_cnt = s->rx_total;
+		gs_send(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0);
+	}
+}
+
+static void g_request(const struct vsock_pkt *h)
+{
+	struct gsock *s;
+
+	if (g_silent)
+		return;
+	if (h->dst_port != g_listen_port || g_refuse) {
+		mock_vsock_send(&mv, VIRTIO_VSOCK_OP_RST, h->dst_port, h->src_port, 0, 0, 0,
+				NULL, 0);
+		return;
+	}
+	s = gs_new(h->dst_port, h->src_port);
+	s->connected = true;
+	s->peer_buf_alloc = h->buf_alloc;
+	s->peer_fwd_cnt = h->fwd_cnt;
+	gs_send(s, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+}
+
+static void g_dispatch(const struct vsock_pkt *h, const uint8_t *payload)
+{
+	struct gsock *s = gs_find(h->dst_port, h->src_port);
+
+	ck_assert_uint_eq(h->src_cid, VSOCK_HOST_CID);
+	ck_assert_uint_eq(h->dst_cid, mv.cid);
+	ck_assert_uint_eq(h->type, VIRTIO_VSOCK_TYPE_STREAM);
+	if (h->op == VIRTIO_VSOCK_OP_REQUEST && !s) {
+		g_request(h);
+		return;
+	}
+	if (!s) {
+		if (h->op == VIRTIO_VSOCK_OP_RST) {
+			g_rsts++;
+			g_last_rst = *h;
+		}
+		return;
+	}
+	s->peer_buf_alloc = h->buf_alloc;
+	s->peer_fwd_cnt = h->fwd_cnt;
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_RESPONSE:
+		s->connected = true;
+		break;
+	case VIRTIO_VSOCK_OP_RST:
+		s->rst = true;
+		s->connected = false;
+		break;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		s->peer_shut |= h->flags;
+		break;
+	case VIRTIO_VSOCK_OP_RW:
+		gs_data(s, payload, h->len);
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+		s->credit_updates++;
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+		gs_send(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0);
+		break;
+	}
+}
+
+static uint8_t pkt_buf[VSOCK_MAX_PAYLOAD];
+
+/* Pump device and loop until neither has anything left to say. */
+static void run(int wait_ms)
+{
+	struct vsock_pkt h;
+	bool busy = true;
+
+	mock_vsock_pump(&mv, wait_ms);
+	while (busy) {
+		busy = false;
+		while (mock_vsock_recv(&mv, &h, pkt_buf, sizeof(pkt_buf))) {
+			g_dispatch(&h, pkt_buf);
+			busy = true;
+		}
+		if (mock_vsock_pump(&mv, 0))
+			busy = true;
+	}
+}
+
+/* Send what credit allows from @d[*off, len) as RW packets. */
+static void gs_write(struct gsock *s, const uint8_t *d, size_t len, size_t *off)
+{
+	while (*off < len) {
+		uint32_t n = len - *off < CHUNK ? (uint32_t)(len - *off) : CHUNK;
+
+		if (n > gs_peer_free(s))
+			n = gs_peer_free(s);
+		if (!n)
+			return;
+		gs_send(s, VIRTIO_VSOCK_OP_RW, 0, d + *off, n);
+		s->tx_cnt += n;
+		*off += n;
+	}
+}
+
+/* ---------------------------------------------------------- the host */
+
+static void pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) & 0xff);
+}
+
+static void nonblock(int fd)
+{
+	ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+}
+
+/* Host writes what the socket takes; returns bytes written this time. */
+static size_t host_write(int fd, const uint8_t *d, size_t len, size_t *off)
+{
+	ssize_t n = *off < len ? send(fd, d + *off, len - *off, MSG_DONTWAIT | MSG_NOSIGNAL) : 0;
+
+	if (n > 0)
+		*off += (size_t)n;
+	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t host_read(int fd, uint8_t *d, size_t cap, size_t *off)
+{
+	ssize_t n = *off < cap ? recv(fd, d + *off, cap - *off, MSG_DONTWAIT) : 0;
+
+	if (n > 0)
+		*off += (size_t)n;
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int accepted_fd = -1;
+static uint32_t accepted_gport;
+static int conn_fd = -2, conn_err = 1;
+
+static void on_accept(void *opaque, uint32_t host_port, uint32_t guest_port, int fd)
+{
+	ck_assert_int_eq(accepted_fd, -1);
+	accepted_fd = fd;
+	accepted_gport = guest_port;
+}
+
+static void on_connect(void *opaque, int fd, int error)
+{
+	conn_fd = fd;
+	conn_err = error;
+}
+
+static void setup_params(uint32_t buf_alloc)
+{
+	struct virtio_vsock_params p = { .guest_cid = 3, .buf_alloc = buf_alloc, .uds_path = uds };
+
+	snprintf(uds, sizeof(uds), "/tmp/husk-vsock-test-%d", (int)getpid());
+	g_refuse = false;
+	g_silent = false;
+	g_rsts = 0;
+	accepted_fd = -1;
+	conn_fd = -2;
+	conn_err = 1;
+	mock_vsock_init(&mv, &p, true);
+}
+
+static void setup(void)
+{
+	setup_params(0);
+}
+
+static void teardown(void)
+{
+	if (accepted_fd >= 0)
+		close(accepted_fd);
+	if (conn_fd >= 0)
+		close(conn_fd);
+	mock_vsock_fini(&mv);
+	gs_free_all();
+	ck_assert_int_eq(access(uds, F_OK), -1);	/* destroy removed the socket */
+}
+
+/* Host-initiated through the in-process API, accepted by the guest. */
+static struct gsock *host_connect(int *fd)
+{
+	struct gsock *s = NULL;
+	unsigned int i;
+
+	conn_fd = -2;
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect,
+						    NULL, NULL), 0);
+	run(0);
+	ck_assert_int_eq(conn_err, 0);
+	ck_assert_int_ge(conn_fd, 0);
+	*fd = conn_fd;
+	conn_fd = -2;
+	for (i = 0; i < MAXS; i++)
+		if (socks[i].used && socks[i].connected && (!s || socks[i].peer > s->peer))
+			s = &socks[i];
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* Guest-initiated to an in-process listener. */
+static struct gsock *guest_connect(uint32_t gport, uint32_t hport, int *fd)
+{
+	struct gsock *s = gs_new(gport, hport);
+
+	accepted_fd = -1;
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert(s->connected);
+	ck_assert_int_ge(accepted_fd, 0);
+	ck_assert_uint_eq(accepted_gport, gport);
+	*fd = accepted_fd;
+	accepted_fd = -1;
+	return s;
+}
+
+/*
+ * Echo @len bytes host -> guest -> host: the host writes a pattern, the
+ * guest sends back whatever it received, the host checks byte for byte.
+ */
+static void echo(struct gsock *s, int fd, size_t len)
+{
+	uint8_t *out = malloc(len), *back = malloc(len);
+	size_t wr = 0, rd = 0, echoed = 0;
+	int rounds = 0;
+
+	nonblock(fd);
+	free(s->data);
+	s->data = malloc(len);
+	s->cap = len;
+	s->rx_total = s->fwd_cnt = 0;
+	pattern(out, len, (unsigned int)len);
+	while (rd < len) {
+		host_write(fd, out, len, &wr);
+		run(0);
+		gs_write(s, s->data, s->rx_total, &echoed);
+		run(0);
+		host_read(fd, back, len, &rd);
+		ck_assert_int_lt(++rounds, 100000);
+	}
+	ck_assert_mem_eq(back, out, len);
+	ck_assert(!s->rst);
+	free(out);
+	free(back);
+}
+
+/* ---------------------------------------------------------- tests */
+
+START_TEST(config_guest_cid)
+{
+	uint8_t b[8];
+
+	virtio_mmio_io(&mv.mmio, VIRTIO_MMIO_CONFIG, b, 8, false);
+	ck_assert_uint_eq(le64_get(b), 3);
+	ck_assert_uint_eq(mock_mmio_read(&mv.mmio, VIRTIO_MMIO_DEVICE_ID), 19);
+}
+END_TEST
+
+START_TEST(guest_connect_listener_echo)
+{
+	int fd;
+	struct gsock *s;
+
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 1024, on_accept, NULL, NULL), 0);
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 1024, on_accept, NULL, NULL), -EADDRINUSE);
+	s = guest_connect(5000, 1024, &fd);
+	ck_assert_uint_eq(s->peer_buf_alloc, VIRTIO_VSOCK_DEFAULT_BUF_ALLOC);
+	echo(s, fd, 1u << 20);
+	close(fd);
+	ck_assert_int_eq(virtio_vsock_unlisten(mv.dev, 1024), 0);
+	ck_assert_int_eq(virtio_vsock_unlisten(mv.dev, 1024), -ENOENT);
+}
+END_TEST
+
+START_TEST(guest_connect_nobody_listens)
+{
+	struct gsock *s = gs_new(5001, 999);
+
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+	ck_assert(!s->connected);
+}
+END_TEST
+
+START_TEST(host_connect_echo)
+{
+	int fd;
+	struct gsock *s = host_connect(&fd);
+
+	ck_assert_uint_ge(s->peer, VSOCK_PORT_BASE);
+	ck_assert_uint_eq(s->port, g_listen_port);
+	echo(s, fd, 1u << 20);
+	close(fd);
+}
+END_TEST
+
+START_TEST(host_connect_refused)
+{
+	g_refuse = true;
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect,
+						    NULL, NULL), 0);
+	run(0);
+	ck_assert_int_eq(conn_fd, -1);
+	ck_assert_int_eq(conn_err, -ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(host_connect_timeout)
+{
+	g_silent = true;
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 77, 50, on_connect, NULL, NULL), 0);
+	run(0);
+	while (conn_err == 1)
+		ck_assert_int_ge(mock_vsock_pump(&mv, 1000), 1);
+	ck_assert_int_eq(conn_err, -ETIMEDOUT);
+	ck_assert_int_eq(conn_fd, -1);
+	g_silent = false;
+	run(0);
+	ck_assert_uint_eq(g_rsts, 1);		/* the guest is told to forget it */
+}
+END_TEST
+
+START_TEST(connect_before_driver)
+{
+	struct husk_error *err = NULL;
+
+	mock_mmio_write(&mv.mmio, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 1, 10, on_connect, NULL, &err),
+			 -ENOTCONN);
+	husk_error_free(err);
+}
+END_TEST
+
+static void *blocking_connect(void *arg)
+{
+	int fd = -1;
+
+	*(int *)arg = virtio_vsock_connect(mv.dev, 4321, 100, &fd, NULL);
+	return NULL;
+}
+
+START_TEST(blocking_connect_times_out)
+{
+	pthread_t t;
+	int ret = 0;
+
+	ck_assert_int_eq(event_loop_start(&mv.el, NULL), 0);
+	pthread_create(&t, NULL, blocking_connect, &ret);
+	pthread_join(t, NULL);
+	event_loop_stop(&mv.el);
+	ck_assert_int_eq(ret, -ETIMEDOUT);
+}
+END_TEST
+
+struct blocking {
+	int ret, fd;
+	bool done;
+};
+
+static void *blocking_connect_ok(void *arg)
+{
+	struct blocking *b = arg;
+
+	b->ret = virtio_vsock_connect(mv.dev, g_listen_port, 2000, &b->fd, NULL);
+	__atomic_store_n(&b->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The proposed public path: the loop on its own thread, the caller blocked. */
+START_TEST(blocking_connect_accepted)
+{
+	struct blocking b = { .ret = 1, .fd = -1 };
+	struct vsock_pkt h;
+	pthread_t t;
+	int i;
+
+	ck_assert_int_eq(event_loop_start(&mv.el, NULL), 0);
+	pthread_create(&t, NULL, blocking_connect_ok, &b);
+	for (i = 0; i < 2000 && !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE); i++) {
+		while (mock_vsock_recv(&mv, &h, pkt_buf, sizeof(pkt_buf)))
+			g_dispatch(&h, pkt_buf);	/* answers the REQUEST */
+		usleep(1000);
+	}
+	pthread_join(t, NULL);
+	event_loop_stop(&mv.el);
+	ck_assert_int_eq(b.ret, 0);
+	ck_assert_int_ge(b.fd, 0);
+	ck_assert_int_eq(send(b.fd, "hi", 2, 0), 2);
+	run(0);
+	ck_assert_uint_eq(socks[0].rx_total, 2);
+	close(b.fd);
+}
+END_TEST
+
+static int uds_client(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static int uds_listener(uint32_t port)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_lt(snprintf(a.sun_path, sizeof(a.sun_path), "%.90s_%u", uds, port),
+			 (int)sizeof(a.sun_path));
+	unlink(a.sun_path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+START_TEST(uds_connect_ok_and_echo)
+{
+	const char req[] = "CONNECT 1234\nearly";
+	char line[64] = { 0 };
+	int fd = uds_client(uds);
+	struct gsock *s;
+	ssize_t n;
+	unsigned int i;
+
+	ck_assert_int_eq(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+	run(0);
+	for (i = 0, s = NULL; i < MAXS; i++)
+		if (socks[i].used)
+			s = &socks[i];
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s->connected);
+	n = recv(fd, line, sizeof(line) - 1, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	snprintf(line + 40, 24, "OK %u\n", s->peer);
+	ck_assert_str_eq(line, line + 40);
+	/* What followed the line in the same write reached the guest. */
+	ck_assert_uint_eq(s->rx_total, 5);
+	s->rx_total = s->fwd_cnt = 0;
+	echo(s, fd, 1u << 20);
+	close(fd);
+	run(0);
+	ck_assert_uint_eq(s->peer_shut, VSOCK_SHUT_MASK);
+}
+END_TEST
+
+/* EOF, or ECONNRESET when the device closed with our bytes unread. */
+static bool closed_by_peer(int fd)
+{
+	char b[16];
+	ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+START_TEST(uds_connect_refused_closes)
+{
+	int fd = uds_client(uds);
+
+	g_refuse = true;
+	ck_assert_int_eq(send(fd, "CONNECT 9\n", 10, 0), 10);
+	run(0);
+	ck_assert(closed_by_peer(fd));
+	close(fd);
+}
+END_TEST
+
+START_TEST(uds_bad_request_closes)
+{
+	int fd = uds_client(uds), fd2 = uds_client(uds);
+
+	ck_assert_int_eq(send(fd, "HELLO 12\n", 9, 0), 9);
+	ck_assert_int_eq(send(fd2, "CONNECT 99999999999\n", 20, 0), 20);
+	run(0);
+	ck_assert(closed_by_peer(fd));
+	ck_assert(closed_by_peer(fd2));
+	close(fd);
+	close(fd2);
+}
+END_TEST
+
+START_TEST(uds_guest_connect_echo)
+{
+	int lfd = uds_listener(52), fd;
+	struct gsock *s = gs_new(6000, 52);
+	char path[128];
+
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert(s->connected);
+	fd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	echo(s, fd, 1u << 20);
+	close(fd);
+	close(lfd);
+	snprintf(path, sizeof(path), "%s_52", uds);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(uds_guest_connect_nobody)
+{
+	struct gsock *s = gs_new(6001, 53);
+
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+}
+END_TEST
+
+START_TEST(credit_limits_host_to_guest)
+{
+	static uint8_t out[256 * 1024];
+	size_t wr = 0;
+	int fd;
+	struct gsock *s = host_connect(&fd);
+
+	s->auto_consume = false;
+	s->buf_alloc = 8192;
+	gs_send(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0);
+	pattern(out, sizeof(out), 1);
+	host_write(fd, out, sizeof(out), &wr);
+	run(0);
+	/* gs_data asserted the limit on every packet; here it is full. */
+	ck_assert_uint_eq(s->rx_total, 8192);
+	s->fwd_cnt = 4096;
+	gs_send(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0);
+	run(0);
+	ck_assert_uint_eq(s->rx_total, 12288);
+	close(fd);
+}
+END_TEST
+
+START_TEST(credit_update_and_request)
+{
+	static uint8_t d[200 * 1024], back[200 * 1024];
+	size_t off = 0, rd = 0;
+	int fd;
+	struct gsock *s = host_connect(&fd);
+
+	pattern(d, sizeof(d), 2);
+	while (rd < sizeof(d)) {
+		gs_write(s, d, sizeof(d), &off);
+		run(0);
+		host_read(fd, back, sizeof(back), &rd);
+		run(0);
+	}
+	ck_assert_mem_eq(back, d, sizeof(d));
+	/* More than the buffer went through: the device must have said so. */
+	ck_assert_uint_ge(s->credit_updates, 1);
+	s->credit_updates = 0;
+	gs_send(s, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert_uint_eq(s->credit_updates, 1);
+	ck_assert_uint_eq(s->peer_fwd_cnt, sizeof(d));
+	close(fd);
+}
+END_TEST
+
+/* Fill connection @s towards a host that does not read, until no credit is left. */
+static size_t stall(struct gsock *s, const uint8_t *d, size_t len)
+{
+	size_t off = 0, last = 1;
+
+	while (off != last && off < len) {
+		last = off;
+		gs_write(s, d, len, &off);
+		run(0);
+	}
+	ck_assert_uint_eq(gs_peer_free(s), 0);
+	return off;
+}
+
+START_TEST(stalled_reader_isolated)
+{
+	static uint8_t d[2u << 20], back[2u << 20];
+	size_t sent, off, rd = 0;
+	int fa, fb;
+	struct gsock *a, *b;
+
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 80, on_accept, NULL, NULL), 0);
+	a = guest_connect(7000, 80, &fa);
+	b = guest_connect(7001, 80, &fb);
+	pattern(d, sizeof(d), 3);
+	sent = stall(a, d, sizeof(d));
+	ck_assert_uint_lt(sent, sizeof(d));
+	/* b still moves a MiB both ways while a is stuck. */
+	echo(b, fb, 1u << 20);
+	/* The host reads a at last: everything arrives, in order. */
+	off = sent;
+	nonblock(fa);
+	while (rd < sizeof(d)) {
+		gs_write(a, d, sizeof(d), &off);
+		run(0);
+		host_read(fa, back, sizeof(back), &rd);
+	}
+	ck_assert_mem_eq(back, d, sizeof(d));
+	close(fa);
+	close(fb);
+}
+END_TEST
+
+START_TEST(credit_violation_resets)
+{
+	static uint8_t d[1u << 20];
+	uint8_t c;
+	int fd;
+	struct gsock *s;
+
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 81, on_accept, NULL, NULL), 0);
+	s = guest_connect(7002, 81, &fd);
+	stall(s, d, sizeof(d));
+	gs_send(s, VIRTIO_VSOCK_OP_RW, 0, d, 1);	/* one byte without credit */
+	run(0);
+	ck_assert(s->rst);
+	/* The host end is closed once its queued bytes are read. */
+	nonblock(fd);
+	while (recv(fd, d, sizeof(d), MSG_DONTWAIT) > 0)
+		;
+	ck_assert_int_eq(recv(fd, &c, 1, MSG_DONTWAIT), 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(many_connections)
+{
+	enum { N = 40, LEN = 32 * 1024 };
+	static uint8_t out[N][LEN], back[N][LEN];
+	size_t wr[N] = { 0 }, rd[N] = { 0 }, echoed[N] = { 0 };
+	struct gsock *s[N];
+	int fd[N], i, done = 0, rounds = 0;
+
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 90, on_accept, NULL, NULL), 0);
+	for (i = 0; i < N; i++) {
+		s[i] = guest_connect(8000 + i, 90, &fd[i]);
+		nonblock(fd[i]);
+		s[i]->data = malloc(LEN);
+		s[i]->cap = LEN;
+		pattern(out[i], LEN, i);
+	}
+	while (done < N) {
+		for (i = 0; i < N; i++)
+			host_write(fd[i], out[i], LEN, &wr[i]);
+		run(0);
+		for (i = 0; i < N; i++)
+			gs_write(s[i], s[i]->data, s[i]->rx_total, &echoed[i]);
+		run(0);
+		for (i = 0, done = 0; i < N; i++) {
+			host_read(fd[i], back[i], LEN, &rd[i]);
+			done += rd[i] == LEN;
+		}
+		ck_assert_int_lt(++rounds, 10000);
+	}
+	for (i = 0; i < N; i++) {
+		ck_assert_mem_eq(back[i], out[i], LEN);
+		close(fd[i]);
+	}
+}
+END_TEST
+
+static void bad_packet(struct vsock_pkt h, uint32_t plen)
+{
+	static uint8_t payload[VSOCK_MAX_PAYLOAD + 16];
+
+	g_rsts = 0;
+	mock_vsock_send_raw(&mv, &h, payload, plen);
+	run(0);
+	ck_assert_uint_eq(g_rsts, 1);
+	ck_assert_uint_eq(g_last_rst.src_port, h.dst_port);
+	ck_assert_uint_eq(g_last_rst.dst_port, h.src_port);
+	ck_assert(!virtio_dev_is_broken(virtio_vsock_dev(mv.dev)));
+}
+
+START_TEST(rst_for_bad_packets)
+{
+	struct vsock_pkt ok = { .src_cid = 3, .dst_cid = 2, .src_port = 9000, .dst_port = 9001,
+				.type = VIRTIO_VSOCK_TYPE_STREAM, .op = VIRTIO_VSOCK_OP_RW };
+	struct vsock_pkt h;
+
+	ok.len = 10;
+	bad_packet(ok, 10);				/* no such connection */
+	h = ok;
+	h.src_cid = 4;
+	bad_packet(h, 10);				/* wrong source CID */
+	h = ok;
+	h.dst_cid = 3 | (1ULL << 32);
+	bad_packet(h, 10);				/* not to the host */
+	h = ok;
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	bad_packet(h, 10);
+	h = ok;
+	h.op = 8;
+	bad_packet(h, 10);
+	h = ok;
+	h.len = 100;
+	bad_packet(h, 10);				/* len beyond the chain */
+	h = ok;
+	h.len = VSOCK_MAX_PAYLOAD + 1;
+	bad_packet(h, VSOCK_MAX_PAYLOAD + 1);		/* oversize */
+	h = ok;
+	h.op = VIRTIO_VSOCK_OP_RST;
+	mock_vsock_send_raw(&mv, &h, NULL, 0);		/* RST is never answered */
+	g_rsts = 0;
+	run(0);
+	ck_assert_uint_eq(g_rsts, 0);
+}
+END_TEST
+
+START_TEST(bad_packet_resets_connection)
+{
+	uint8_t c;
+	int fd;
+	struct gsock *s = host_connect(&fd);
+	struct vsock_pkt h = { .src_cid = 3, .dst_cid = 2, .src_port = s->port,
+			       .dst_port = s->peer, .type = 7, .op = VIRTIO_VSOCK_OP_RW };
+
+	mock_vsock_send_raw(&mv, &h, NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+	ck_assert_int_eq(recv(fd, &c, 1, MSG_DONTWAIT), 0);
+	close(fd);
+	/* fwd_cnt beyond what was sent is just as bad. */
+	s = host_connect(&fd);
+	s->fwd_cnt = 0;
+	mock_vsock_send(&mv, VIRTIO_VSOCK_OP_CREDIT_UPDATE, s->port, s->peer, 0, 100, 1,
+			NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+	close(fd);
+}
+END_TEST
+
+START_TEST(short_header_fails_device)
+{
+	struct mock_buf b = { mv.tx_buf[0], 20, false };
+
+	mock_vq_add_chain(&mv.mq[VIRTIO_VSOCK_TXQ], &b, 1);
+	mock_mmio_write(&mv.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TXQ);
+	run(0);
+	ck_assert(virtio_dev_is_broken(virtio_vsock_dev(mv.dev)));
+	ck_assert(mock_mmio_read(&mv.mmio, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+END_TEST
+
+START_TEST(small_rx_buffer_fails_device)
+{
+	struct virtio_vsock_params p = { .guest_cid = 3 };
+	unsigned int i;
+
+	mock_vsock_fini(&mv);
+	uds[0] = 0;
+	mock_vsock_init(&mv, &p, false);
+	for (i = 0; i < 3; i++)
+		mock_vq_init(&mv.mq[i], &mv.g.gm, i, MV_QSIZE);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mv.mmio, virtio_vsock_dev(mv.dev)->offered,
+					     mv.mq, 3), 0xf);
+	mock_vsock_post_rx(&mv, 1, 16);
+	mock_vsock_send(&mv, VIRTIO_VSOCK_OP_RW, 1, 2, 0, 0, 0, NULL, 0);
+	mock_vsock_pump(&mv, 0);
+	ck_assert(virtio_dev_is_broken(virtio_vsock_dev(mv.dev)));
+}
+END_TEST
+
+START_TEST(shutdown_guest_send)
+{
+	uint8_t b[16];
+	size_t off = 0;
+	int fd;
+	struct gsock *s = host_connect(&fd);
+
+	gs_send(s, VIRTIO_VSOCK_OP_RW, 0, "ping", 4);
+	s->tx_cnt += 4;
+	gs_send(s, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND, NULL, 0);
+	run(0);
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 4);
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0);	/* EOF */
+	/* The other direction still works. */
+	host_write(fd, (const uint8_t *)"pong", 4, &off);
+	run(0);
+	ck_assert_uint_eq(s->rx_total, 4);
+	/* Data after SHUTDOWN(SEND) breaks the rules. */
+	gs_send(s, VIRTIO_VSOCK_OP_RW, 0, "x", 1);
+	run(0);
+	ck_assert(s->rst);
+	close(fd);
+}
+END_TEST
+
+START_TEST(shutdown_host_half_close_then_clean_close)
+{
+	uint8_t b[16];
+	size_t off = 0;
+	int fd;
+	struct gsock *s = host_connect(&fd);
+
+	host_write(fd, (const uint8_t *)"abc", 3, &off);
+	shutdown(fd, SHUT_WR);
+	run(0);
+	ck_assert_uint_eq(s->rx_total, 3);
+	ck_assert_uint_eq(s->peer_shut, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	gs_send(s, VIRTIO_VSOCK_OP_RW, 0, "xyz", 3);
+	s->tx_cnt += 3;
+	run(0);
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 3);
+	/* 5.10.6.5 clean close: SHUTDOWN both, answered with RST. */
+	gs_send(s, VIRTIO_VSOCK_OP_SHUTDOWN, VSOCK_SHUT_MASK, NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(host_close_then_guest_rst)
+{
+	int fd;
+	struct gsock *s = host_connect(&fd);
+
+	close(fd);
+	run(0);
+	ck_assert_uint_eq(s->peer_shut, VSOCK_SHUT_MASK);
+	gs_send(s, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	run(0);
+	ck_assert(!s->rst);			/* no RST answers an RST */
+	ck_assert_uint_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect,
+						     NULL, NULL), 0);
+	run(0);
+	ck_assert_int_eq(conn_err, 0);		/* the table has room again */
+}
+END_TEST
+
+START_TEST(reset_closes_everything)
+{
+	uint8_t c;
+	int fd, fd2;
+
+	host_connect(&fd);
+	conn_err = 1;
+	g_silent = true;			/* leave the next REQUEST pending */
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 55, 5000, on_connect, NULL, NULL), 0);
+	run(0);
+	ck_assert_int_eq(conn_err, 1);
+	mock_mmio_write(&mv.mmio, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_int_eq(conn_err, -ECONNRESET);
+	ck_assert_int_eq(recv(fd, &c, 1, MSG_DONTWAIT), 0);
+	close(fd);
+	g_silent = false;
+	gs_free_all();
+	mock_vsock_bring_up(&mv);
+	host_connect(&fd2);
+	close(fd2);
+}
+END_TEST
+
+START_TEST(too_many_connections)
+{
+	struct virtio_vsock_params p = { .guest_cid = 5, .max_conns = 2 };
+	struct husk_error *err = NULL;
+	struct gsock *s;
+
+	mock_vsock_fini(&mv);
+	uds[0] = 0;
+	mock_vsock_init(&mv, &p, true);
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 1, on_accept, NULL, NULL), 0);
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 1, 1000, on_connect, NULL, NULL), 0);
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 1, 1000, on_connect, NULL, NULL), 0);
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 1, 1000, on_connect, NULL, &err),
+			 -EAGAIN);
+	husk_error_free(err);
+	s = gs_new(10, 1);
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+	ck_assert_int_eq(accepted_fd, -1);
+}
+END_TEST
+
+START_TEST(create_rejects_bad_params)
+{
+	struct virtio_vsock_params p = { .guest_cid = 2, .loop = &mv.el };
+	struct virtio_vsock *v;
+	struct husk_error *err = NULL;
+
+	ck_assert_int_eq(virtio_vsock_create(&v, &p, &mv.g.gm, NULL, &err), -EINVAL);
+	husk_error_free(err);
+	err = NULL;
+	p.guest_cid = 3;
+	p.uds_path = uds;		/* bound and live: not stale, not ours */
+	ck_assert_int_eq(virtio_vsock_create(&v, &p, &mv.g.gm, NULL, &err), -EADDRINUSE);
+	husk_error_free(err);
+	ck_assert_int_eq(access(uds, F_OK), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("vsock");
+	TCase *tc = tcase_create("mock guest");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, config_guest_cid);
+	tcase_add_test(tc, guest_connect_listener_echo);
+	tcase_add_test(tc, guest_connect_nobody_listens);
+	tcase_add_test(tc, host_connect_echo);
+	tcase_add_test(tc, host_connect_refused);
+	tcase_add_test(tc, host_connect_timeout);
+	tcase_add_test(tc, connect_before_driver);
+	tcase_add_test(tc, blocking_connect_times_out);
+	tcase_add_test(tc, blocking_connect_accepted);
+	tcase_add_test(tc, uds_connect_ok_and_echo);
+	tcase_add_test(tc, uds_connect_refused_closes);
+	tcase_add_test(tc, uds_bad_request_closes);
+	tcase_add_test(tc, uds_guest_connect_echo);
+	tcase_add_test(tc, uds_guest_connect_nobody);
+	tcase_add_test(tc, credit_limits_host_to_guest);
+	tcase_add_test(tc, credit_update_and_request);
+	tcase_add_test(tc, stalled_reader_isolated);
+	tcase_add_test(tc, credit_violation_resets);
+	tcase_add_test(tc, many_connections);
+	tcase_add_test(tc, rst_for_bad_packets);
+	tcase_add_test(tc, bad_packet_resets_connection);
+	tcase_add_test(tc, short_header_fails_device);
+	tcase_add_test(tc, small_rx_buffer_fails_device);
+	tcase_add_test(tc, shutdown_guest_send);
+	tcase_add_test(tc, shutdown_host_half_close_then_clean_close);
+	tcase_add_test(tc, host_close_then_guest_rst);
+	tcase_add_test(tc, reset_closes_everything);
+	tcase_add_test(tc, too_many_connections);
+	tcase_add_test(tc, create_rejects_bad_params);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN()

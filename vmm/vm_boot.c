@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+/* vm_boot.c - read the kernel and initrd files and load them into the VM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+/* Bigger than any kernel or initrd a container VM boots; stops a typo'd
+ * path to a disk image from being slurped into memory. */
+#define VM_BOOT_FILE_MAX	(1ull << 30)
+
+static int vm_boot_read_fd(int fd, const char *path, void **buf, size_t *len,
+			   struct husk_error **err)
+{
+	struct stat st;
+	size_t done = 0;
+	uint8_t *p;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return husk_err(err, errno, "stat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return husk_err(err, 0, "%s: not a regular file", path);
+	if ((uint64_t)st.st_size > VM_BOOT_FILE_MAX)
+		return husk_err(err, EFBIG, "%s", path);
+	p = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!p)
+		return husk_err(err, ENOMEM, "read %s", path);
+	while (done < (size_t)st.st_size) {
+		n = read(fd, p + done, (size_t)st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(p);
+			return husk_err(err, n < 0 ? errno : EIO, "read %s", path);
+		}
+		done += (size_t)n;
+	}
+	*buf = p;
+	*len = done;
+	return 0;
+}
+
+static int vm_boot_read(const char *path, void **buf, size_t *len,
+			struct husk_error **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return husk_err(err, errno, "open %s", path);
+	ret = vm_boot_read_fd(fd, path, buf, len, err);
+	close(fd);
+	return ret;
+}
+
+int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
+		 struct husk_error **err)
+{
+	struct x86_boot_cfg bc = {
+		.cmdline = cfg->cmdline,
+		.nr_cpus = vm->nr_vcpus,
+	};
+	void *kernel = NULL, *initrd = NULL;
+	int ret;
+
+	ret = vm_boot_read(cfg->kernel_path, &kernel, &bc.kernel_len, err);
+	if (!ret && cfg->initrd_path)
+		ret = vm_boot_read(cfg->initrd_path, &initrd, &bc.initrd_len, err);
+	if (!ret) {
+		bc.kernel = kernel;
+		bc.initrd = initrd;
+		ret = x86_boot_load(&vm->mem, &bc, &vm->boot, err);
+		if (ret < 0)
+			husk_err_wrap(err, "%s", cfg->kernel_path);
+	}
+	free(kernel);
+	free(initrd);
+	return ret;
+}

@@ -8,7 +8,7 @@ md5=$(cat "$HUSK_ASSETS/initramfs.md5")
 
 boot() {	# boot HUSK_BINARY KERNEL CPUS TAG
 	local out rc log=/tmp/husk-boot-$4.log
-	timeout 300 "$1" run --kernel "$2" --initrd "$HUSK_ASSETS/initramfs.cpio.gz" \
+	timeout -k 10 300 "$1" run --kernel "$2" --initrd "$HUSK_ASSETS/initramfs.cpio.gz" \
 		--mem 256 --cpus "$3" --console stdio \
 		--cmdline "console=ttyS0 reboot=k panic=-1 quiet husk.check=$4" </dev/null >"$log" 2>&1
 	rc=$?

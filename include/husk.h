@@ -122,6 +122,14 @@ struct husk_vm_config {
 	husk_log_fn log_fn;		/* NULL: the library says nothing */
 	void *log_opaque;
 	int log_level;			/* highest HUSK_LOG_* passed on (default WARN) */
+	/*
+	 * A static init program (e.g. husk-init): the library builds an
+	 * initramfs in memory holding it as /init (plus /dev/console), so no
+	 * initramfs file has to exist. When initrd_path is also set, that
+	 * archive is loaded first and this one is appended after it (the
+	 * kernel unpacks both). NULL for none.
+	 */
+	const char *init_path;
 };
 
 /* husk_vm_config_init - set struct_size and every default (fds -1). */
@@ -233,6 +241,92 @@ HUSK_API void husk_vm_get_timing(const struct husk_vm *vm, struct husk_vm_timing
  * Borrowed fds are not closed. NULL is allowed.
  */
 HUSK_API void husk_vm_destroy(struct husk_vm *vm);
+
+/* ---------------------------------------------------------------- devices
+ *
+ * virtio-mmio devices are added after husk_vm_create() and before
+ * husk_vm_start(); each takes the next device slot (MMIO window and
+ * interrupt line) and appends its `virtio_mmio.device=` entry to the kernel
+ * command line, in the order added (so the first disk is /dev/vda, the
+ * first network interface eth0). Adding after start fails with -EBUSY.
+ */
+
+/* struct husk_disk_config - a virtio-blk disk. Init with husk_disk_config_init(). */
+struct husk_disk_config {
+	size_t struct_size;
+	const char *path;	/* raw image file or block device; or NULL and fd */
+	int fd;			/* an open fd, transferred to the VM (closed by it); -1 */
+	int read_only;		/* non-zero: the guest sees a read-only disk */
+	const char *serial;	/* GET_ID serial, up to 20 bytes; NULL: none */
+};
+HUSK_API void husk_disk_config_init(struct husk_disk_config *cfg);
+
+/* husk_vm_add_disk - add a virtio-blk device. Returns 0 or -errno with *err. */
+HUSK_API int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
+			      struct husk_error **err);
+
+/* struct husk_net_config - a virtio-net interface on a TAP device. */
+struct husk_net_config {
+	size_t struct_size;
+	const char *tap_name;	/* an existing or new tap in the caller's netns; or NULL and fd */
+	int tap_fd;		/* an open tap fd, transferred to the VM; -1 */
+	uint8_t mac[6];		/* the guest's MAC; all zero: a random local MAC */
+	uint32_t mtu;		/* 0: the tap's MTU */
+};
+HUSK_API void husk_net_config_init(struct husk_net_config *cfg);
+HUSK_API int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg,
+			     struct husk_error **err);
+
+/* struct husk_vsock_config - the VM's virtio-vsock device (at most one). */
+struct husk_vsock_config {
+	size_t struct_size;
+	uint32_t guest_cid;	/* >= 3 */
+	/*
+	 * Optional Firecracker-compatible Unix-socket face: the library
+	 * listens on uds_path (`CONNECT <port>\n` -> `OK <hostport>\n`), and
+	 * guest connections to port P go to a listener at `<uds_path>_<P>`.
+	 */
+	const char *uds_path;
+};
+HUSK_API void husk_vsock_config_init(struct husk_vsock_config *cfg);
+HUSK_API int husk_vm_add_vsock(struct husk_vm *vm, const struct husk_vsock_config *cfg,
+			       struct husk_error **err);
+
+/*
+ * husk_vm_vsock_connect - connect to guest port @port; on success *@fd is a
+ * connected stream socket (owned by the caller) bridged to the guest's
+ * connection. Blocks up to @timeout_ms. Returns 0, -ENODEV (no vsock),
+ * -ENOTCONN (guest driver not up yet: retry), -ECONNREFUSED (nobody
+ * listens), -ETIMEDOUT, or -errno with *err set.
+ */
+HUSK_API int husk_vm_vsock_connect(struct husk_vm *vm, uint32_t port, int timeout_ms, int *fd,
+				   struct husk_error **err);
+
+/*
+ * husk_vsock_accept_fn - a guest connection to a listened host port, as a
+ * stream socket the callee owns. Runs on the VM's device thread: it must
+ * not block and must not call husk_vm_destroy().
+ */
+typedef void (*husk_vsock_accept_fn)(void *opaque, uint32_t host_port, uint32_t guest_port, int fd);
+
+/* husk_vm_vsock_listen - accept guest connections to host port @port. */
+HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_accept_fn fn,
+				  void *opaque, struct husk_error **err);
+
+/* ---------------------------------------------------------------- measuring */
+
+/* struct husk_vm_memory - where the process's memory goes. */
+struct husk_vm_memory {
+	uint64_t guest_ram_bytes;	/* configured guest RAM */
+	uint64_t guest_resident_bytes;	/* guest RAM the guest has touched (resident) */
+	uint64_t process_rss_bytes;	/* the whole process's resident set */
+};
+
+/*
+ * husk_vm_get_memory - fill @m. VMM overhead = process_rss_bytes -
+ * guest_resident_bytes (for one VM per process). Returns 0 or -errno.
+ */
+HUSK_API int husk_vm_get_memory(const struct husk_vm *vm, struct husk_vm_memory *m);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cli_devices.h"
 #include "husk.h"
 
 #define DEFAULT_CMDLINE \
@@ -34,23 +35,39 @@ struct opts {
 	const char *console;	/* "stdio", "none" or a file */
 	int console_fd;		/* opened file, -1 otherwise */
 	int boot_time;
+	int mem_stats;
+	struct cli_devices devs;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: husk run --kernel PATH [--initrd PATH] [--cmdline STR] [--mem MiB]\n"
-		"                [--cpus N] [--console stdio|FILE|none] [--boot-time]\n"
+		"usage: husk run --kernel PATH [--initrd PATH] [--init PATH] [--cmdline STR]\n"
+		"                [--mem MiB] [--cpus N] [--console stdio|FILE|none]\n"
+		"                [--disk PATH[,ro][,serial=S]]... [--net tap=NAME[,mac=MAC][,mtu=N]]...\n"
+		"                [--vsock cid=N[,uds=PATH]] [--boot-time] [--mem-stats]\n"
 		"                [--no-pvm-check] [-v]\n"
 		"       husk --help | --version\n"
 		"\n"
 		"Boots an x86-64 Linux kernel (ELF vmlinux or bzImage) in a KVM VM.\n"
 		"  --kernel PATH     kernel image (required)\n"
 		"  --initrd PATH     initial ramdisk\n"
+		"  --init PATH       static program to run as /init from an initramfs built in\n"
+		"                    memory (appended after --initrd's archive when both given)\n"
 		"  --cmdline STR     kernel command line (default: \"%s\")\n"
 		"  --mem MiB         guest RAM (default 128)\n"
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --console WHERE   guest COM1: stdio (default), a file to write, or none\n"
+		"  --disk PATH[,ro][,serial=S]\n"
+		"                    virtio-blk disk on an image file or block device (repeatable;\n"
+		"                    the first is /dev/vda); ro: read-only; S: up to 20 bytes\n"
+		"  --net tap=NAME[,mac=MAC][,mtu=N]\n"
+		"                    virtio-net interface on a tap device (repeatable)\n"
+		"  --vsock cid=N[,uds=PATH]\n"
+		"                    virtio-vsock with guest CID N (>= 3); PATH: Firecracker-style\n"
+		"                    Unix socket (CONNECT <port>) for host connections\n"
+		"  --mem-stats       at exit, print the process RSS, the resident guest RAM and\n"
+		"                    the difference (the VMM's overhead) on stderr\n"
 		"  --boot-time       at exit, print create->first-run and create->boot-marker\n"
 		"                    times on stderr\n"
 		"  --no-pvm-check    run even on a PVM host (only small test guests work there)\n"
@@ -103,6 +120,11 @@ static const struct option long_opts[] = {
 	{ "cpus", required_argument, NULL, 'n' },
 	{ "console", required_argument, NULL, 'C' },
 	{ "boot-time", no_argument, NULL, 'b' },
+	{ "init", required_argument, NULL, 'I' },
+	{ "disk", required_argument, NULL, 'D' },
+	{ "net", required_argument, NULL, 'N' },
+	{ "vsock", required_argument, NULL, 'V' },
+	{ "mem-stats", no_argument, NULL, 'M' },
 	{ "no-pvm-check", no_argument, NULL, 'P' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
@@ -129,6 +151,18 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		return 0;
 	case 'b':
 		o->boot_time = 1;
+		return 0;
+	case 'I':
+		o->cfg.init_path = arg;
+		return 0;
+	case 'D':
+		return cli_parse_disk(&o->devs, arg);
+	case 'N':
+		return cli_parse_net(&o->devs, arg);
+	case 'V':
+		return cli_parse_vsock(&o->devs, arg);
+	case 'M':
+		o->mem_stats = 1;
 		return 0;
 	case 'P':
 		o->cfg.flags &= ~HUSK_VM_EXPECT_LINUX;
@@ -216,6 +250,23 @@ static void print_boot_time(struct husk_vm *vm)
 		fprintf(stderr, "husk: boot time: the guest wrote no boot marker\n");
 }
 
+static void print_mem_stats(struct husk_vm *vm)
+{
+	struct husk_vm_memory m;
+	uint64_t overhead;
+
+	if (husk_vm_get_memory(vm, &m) < 0) {
+		fprintf(stderr, "husk: memory: not available\n");
+		return;
+	}
+	overhead = m.process_rss_bytes > m.guest_resident_bytes ?
+		   m.process_rss_bytes - m.guest_resident_bytes : 0;
+	fprintf(stderr, "husk: memory: rss=%llu KiB guest_resident=%llu KiB overhead=%llu KiB\n",
+		(unsigned long long)(m.process_rss_bytes >> 10),
+		(unsigned long long)(m.guest_resident_bytes >> 10),
+		(unsigned long long)(overhead >> 10));
+}
+
 /* Wait for the VM's end while turning SIGINT/SIGTERM into a stop request. */
 static void wait_for_end(struct husk_vm *vm, int sfd)
 {
@@ -236,6 +287,28 @@ static void wait_for_end(struct husk_vm *vm, int sfd)
 	}
 }
 
+/* Create the VM and add its devices; returns 0 or the exit status. */
+static int create_vm(struct opts *o, struct husk_vm **vm)
+{
+	struct husk_error *err = NULL;
+	int status;
+
+	if (husk_vm_create(&o->cfg, vm, &err) < 0) {
+		status = fail(husk_error_errno(err) == ENOTSUP &&
+			      strstr(husk_error_message(err), "PVM") ? EXIT_PVM : EXIT_HOST,
+			      "%s", husk_error_message(err));
+		husk_error_free(err);
+		return status;
+	}
+	if (cli_add_devices(*vm, &o->devs, &err) < 0) {
+		status = fail(EXIT_HOST, "%s", husk_error_message(err));
+		husk_error_free(err);
+		husk_vm_destroy(*vm);
+		return status;
+	}
+	return 0;
+}
+
 static int run_vm(struct opts *o)
 {
 	struct husk_error *err = NULL;
@@ -244,13 +317,9 @@ static int run_vm(struct opts *o)
 	sigset_t set;
 	int sfd, status;
 
-	if (husk_vm_create(&o->cfg, &vm, &err) < 0) {
-		status = fail(husk_error_errno(err) == ENOTSUP &&
-			      strstr(husk_error_message(err), "PVM") ? EXIT_PVM : EXIT_HOST,
-			      "%s", husk_error_message(err));
-		husk_error_free(err);
+	status = create_vm(o, &vm);
+	if (status)
 		return status;
-	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -265,6 +334,8 @@ static int run_vm(struct opts *o)
 		status = exit_status(&info);
 		if (o->boot_time)
 			print_boot_time(vm);
+		if (o->mem_stats)
+			print_mem_stats(vm);
 	}
 	husk_vm_destroy(vm);
 	if (sfd >= 0)
@@ -284,6 +355,7 @@ static int cmd_run(int argc, char **argv)
 		ret = run_vm(&o);
 	if (o.console_fd >= 0)
 		close(o.console_fd);
+	cli_devices_free(&o.devs);
 	return ret;
 }
 

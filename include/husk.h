@@ -124,10 +124,12 @@ struct husk_vm_config {
 	int log_level;			/* highest HUSK_LOG_* passed on (default WARN) */
 	/*
 	 * A static init program (e.g. husk-init): the library builds an
-	 * initramfs in memory holding it as /init (plus /dev/console), so no
-	 * initramfs file has to exist. When initrd_path is also set, that
-	 * archive is loaded first and this one is appended after it (the
-	 * kernel unpacks both). NULL for none.
+	 * uncompressed cpio (newc) initramfs in memory holding it as /init
+	 * (0755), the char device /dev/console (5:1) and the directories
+	 * /dev, /proc, /sys and /tmp, so no initramfs file has to exist.
+	 * When initrd_path is also set, that archive is loaded first and this
+	 * one is appended after it, 4-byte aligned (the kernel unpacks both;
+	 * this /init replaces the initrd's). Read at create. NULL for none.
 	 */
 	const char *init_path;
 };
@@ -167,9 +169,11 @@ HUSK_API const char *husk_exit_reason_string(enum husk_exit_reason reason);
 /*
  * husk_vm_create - set up a VM from @cfg without running it: open /dev/kvm
  * and check its capabilities, map guest RAM, read and load the kernel,
- * initrd and command line, create the vCPUs and devices (COM1 16550A on
- * 0x3f8/IRQ 4, i8042 on 0x60/0x64, boot marker on 0x440; PIC, IOAPIC, LAPICs
- * and PIT are KVM's). Files are read here and not kept open.
+ * initrd (and init_path's initramfs) and command line, create the vCPUs and
+ * devices (COM1 16550A on 0x3f8/IRQ 4, i8042 on 0x60/0x64, boot marker on
+ * 0x440; PIC, IOAPIC, LAPICs and PIT are KVM's). Files are read here and
+ * not kept open. Virtio devices added afterwards (husk_vm_add_*) extend
+ * the command line written here.
  *
  * On a PVM host (/sys/module/kvm_pvm exists) with HUSK_VM_EXPECT_LINUX in
  * cfg->flags it fails with -ENOTSUP and a message saying so.
@@ -183,8 +187,8 @@ HUSK_API int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **v
 			    struct husk_error **err);
 
 /*
- * husk_vm_start - start the vCPU threads (and the console input thread).
- * Returns at once. Threads are created with all signals blocked except
+ * husk_vm_start - start the device thread, the vCPU threads and the
+ * console input thread. Returns at once; no device can be added after. Threads are created with all signals blocked except
  * the vCPU kick signal, SIGRTMIN: libhusk installs a handler for it that
  * does nothing (it only interrupts KVM_RUN); the embedder must not use
  * SIGRTMIN for anything else.
@@ -237,79 +241,149 @@ HUSK_API void husk_vm_get_timing(const struct husk_vm *vm, struct husk_vm_timing
 
 /*
  * husk_vm_destroy - stop the VM if it runs (as husk_vm_request_stop() then
- * husk_vm_wait()), stop the console input thread and free everything.
+ * husk_vm_wait()), then tear down the virtio devices (every vsock
+ * connection is reset, disk I/O is waited for, fds the VM owns are closed),
+ * stop the device and console input threads and free everything.
  * Borrowed fds are not closed. NULL is allowed.
  */
 HUSK_API void husk_vm_destroy(struct husk_vm *vm);
 
 /* ---------------------------------------------------------------- devices
  *
- * virtio-mmio devices are added after husk_vm_create() and before
- * husk_vm_start(); each takes the next device slot (MMIO window and
- * interrupt line) and appends its `virtio_mmio.device=` entry to the kernel
- * command line, in the order added (so the first disk is /dev/vda, the
- * first network interface eth0). Adding after start fails with -EBUSY.
+ * virtio-mmio devices (virtio 1.2, transport version 2) are added after
+ * husk_vm_create() and before husk_vm_start(); each takes the next device
+ * slot - MMIO window 0xd0000000 + 0x1000 * slot, IOAPIC pin 5 + slot, at
+ * most 19 devices - and appends its `virtio_mmio.device=4K@<base>:<pin>`
+ * entry to the kernel command line, in the order added (so the first disk
+ * is /dev/vda, the first network interface eth0). The guest kernel needs
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES.
+ *
+ * Every add function: call it from the thread that owns the VM (not
+ * concurrently with husk_vm_start() or husk_vm_destroy()); it returns 0,
+ * or a negative errno with *@err set and the VM unchanged: -EBUSY (the VM
+ * has started), -EINVAL (bad config, or the command line would exceed the
+ * kernel's limit), -E2BIG (config from a newer library), -ENOSPC (no free
+ * slot), -ENOMEM, or the errno of the failing host call (open, ioctl).
+ * Device I/O runs on the VM's device thread (started by husk_vm_start())
+ * and, for disks, on two I/O threads per disk; all stop in husk_vm_destroy().
+ * Config structs follow husk_vm_config's struct_size rule; strings in them
+ * are used during the call only.
  */
 
 /* struct husk_disk_config - a virtio-blk disk. Init with husk_disk_config_init(). */
 struct husk_disk_config {
 	size_t struct_size;
 	const char *path;	/* raw image file or block device; or NULL and fd */
-	int fd;			/* an open fd, transferred to the VM (closed by it); -1 */
-	int read_only;		/* non-zero: the guest sees a read-only disk */
-	const char *serial;	/* GET_ID serial, up to 20 bytes; NULL: none */
+	/*
+	 * An open image (read-write unless read_only), used instead of path
+	 * when >= 0. On success the VM owns it (it is closed by the call, the
+	 * VM keeps its own duplicate until destroy); on failure the caller
+	 * still does. Default -1.
+	 */
+	int fd;
+	int read_only;		/* non-zero: opened O_RDONLY, the guest sees VIRTIO_BLK_F_RO */
+	const char *serial;	/* GET_ID serial, at most 20 bytes; NULL: none */
 };
+
+/* husk_disk_config_init - struct_size, fd -1, everything else zero. */
 HUSK_API void husk_disk_config_init(struct husk_disk_config *cfg);
 
-/* husk_vm_add_disk - add a virtio-blk device. Returns 0 or -errno with *err. */
+/*
+ * husk_vm_add_disk - add a virtio-blk device backed by @cfg->path or
+ * @cfg->fd (regular file: its size rounded down to 512-byte sectors; block
+ * device: BLKGETSIZE64). Errors besides the common ones: -ENOENT/-EACCES
+ * opening the path, -EINVAL for a serial over 20 bytes or neither path nor fd.
+ */
 HUSK_API int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
 			      struct husk_error **err);
 
 /* struct husk_net_config - a virtio-net interface on a TAP device. */
 struct husk_net_config {
 	size_t struct_size;
-	const char *tap_name;	/* an existing or new tap in the caller's netns; or NULL and fd */
-	int tap_fd;		/* an open tap fd, transferred to the VM; -1 */
-	uint8_t mac[6];		/* the guest's MAC; all zero: a random local MAC */
-	uint32_t mtu;		/* 0: the tap's MTU */
+	/* An existing tap in the caller's network namespace, or a new one
+	 * (needs CAP_NET_ADMIN); or NULL and tap_fd. */
+	const char *tap_name;
+	/*
+	 * An open tap fd (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), used instead of
+	 * tap_name when >= 0; ownership as husk_disk_config.fd. Default -1.
+	 */
+	int tap_fd;
+	uint8_t mac[6];		/* the guest's MAC; all zero: a random local unicast MAC */
+	uint32_t mtu;		/* offered to the guest (VIRTIO_NET_F_MTU), 68..65535; 0: none */
 };
+
+/* husk_net_config_init - struct_size, tap_fd -1, everything else zero. */
 HUSK_API void husk_net_config_init(struct husk_net_config *cfg);
+
+/*
+ * husk_vm_add_net - add a virtio-net device on the tap. Frames move on the
+ * VM's device thread. Errors besides the common ones: -ENOENT (no
+ * /dev/net/tun), -EPERM (creating a tap without CAP_NET_ADMIN), -EBUSY
+ * (the tap is attached elsewhere), -EINVAL (multicast MAC, MTU out of range).
+ */
 HUSK_API int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg,
 			     struct husk_error **err);
 
 /* struct husk_vsock_config - the VM's virtio-vsock device (at most one). */
 struct husk_vsock_config {
 	size_t struct_size;
-	uint32_t guest_cid;	/* >= 3 */
+	uint32_t guest_cid;	/* 3..UINT32_MAX - 1 */
 	/*
 	 * Optional Firecracker-compatible Unix-socket face: the library
-	 * listens on uds_path (`CONNECT <port>\n` -> `OK <hostport>\n`), and
-	 * guest connections to port P go to a listener at `<uds_path>_<P>`.
+	 * listens on uds_path (a stale socket file there is replaced), a
+	 * client writes `CONNECT <port>\n` and reads `OK <hostport>\n` once the
+	 * guest accepted; guest connections to host port P with no
+	 * husk_vm_vsock_listen() listener go to a listener at `<uds_path>_<P>`.
+	 * NULL: none. The socket file is removed by husk_vm_destroy().
 	 */
 	const char *uds_path;
 };
+
+/* husk_vsock_config_init - struct_size, everything else zero. */
 HUSK_API void husk_vsock_config_init(struct husk_vsock_config *cfg);
+
+/*
+ * husk_vm_add_vsock - add the vsock device (stream sockets only). Errors
+ * besides the common ones: -EEXIST (the VM has one), -EINVAL (CID out of
+ * range), -EADDRINUSE or another bind/listen errno for uds_path.
+ */
 HUSK_API int husk_vm_add_vsock(struct husk_vm *vm, const struct husk_vsock_config *cfg,
 			       struct husk_error **err);
 
 /*
- * husk_vm_vsock_connect - connect to guest port @port; on success *@fd is a
- * connected stream socket (owned by the caller) bridged to the guest's
- * connection. Blocks up to @timeout_ms. Returns 0, -ENODEV (no vsock),
- * -ENOTCONN (guest driver not up yet: retry), -ECONNREFUSED (nobody
- * listens), -ETIMEDOUT, or -errno with *err set.
+ * husk_vm_vsock_connect - connect to guest port @port and wait up to
+ * @timeout_ms (<= 0: 2000 ms) for the guest to accept. On success *@fd is
+ * a connected SOCK_STREAM socket owned by the caller (close it to end the
+ * connection), bridged to the guest's connection.
+ *
+ * Returns 0, or a negative errno with *@err set: -ENODEV (the VM has no
+ * vsock), -ENOTCONN (the guest driver is not up yet, or the VM has not
+ * started: retry later), -ECONNREFUSED (nothing listens on @port),
+ * -ETIMEDOUT, -ECONNRESET (the guest reset the device meanwhile), -EAGAIN
+ * (too many connections), -ENOMEM.
+ *
+ * Blocks; any thread except a husk_vsock_accept_fn callback (which runs on
+ * the device thread the connection needs). Not after husk_vm_destroy().
  */
 HUSK_API int husk_vm_vsock_connect(struct husk_vm *vm, uint32_t port, int timeout_ms, int *fd,
 				   struct husk_error **err);
 
 /*
- * husk_vsock_accept_fn - a guest connection to a listened host port, as a
- * stream socket the callee owns. Runs on the VM's device thread: it must
- * not block and must not call husk_vm_destroy().
+ * husk_vsock_accept_fn - the guest connected from its port @guest_port to
+ * host port @host_port; @fd is the host end, a SOCK_STREAM socket the
+ * callee owns (it must close it). Runs on the VM's device thread with no
+ * library lock held: it must not block and must not call
+ * husk_vm_vsock_connect() or husk_vm_destroy().
  */
 typedef void (*husk_vsock_accept_fn)(void *opaque, uint32_t host_port, uint32_t guest_port, int fd);
 
-/* husk_vm_vsock_listen - accept guest connections to host port @port. */
+/*
+ * husk_vm_vsock_listen - deliver guest connections to host port @port
+ * (CID 2) through @fn(@opaque, ...); takes precedence over the uds_path
+ * face for that port. Allowed before and after husk_vm_start(), any
+ * thread. Returns 0, or -ENODEV (no vsock), -EINVAL (@fn NULL), -EADDRINUSE
+ * (the port has a listener), -ENOMEM, with *@err set.
+ */
 HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_accept_fn fn,
 				  void *opaque, struct husk_error **err);
 
@@ -318,13 +392,17 @@ HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_
 /* struct husk_vm_memory - where the process's memory goes. */
 struct husk_vm_memory {
 	uint64_t guest_ram_bytes;	/* configured guest RAM */
-	uint64_t guest_resident_bytes;	/* guest RAM the guest has touched (resident) */
-	uint64_t process_rss_bytes;	/* the whole process's resident set */
+	uint64_t guest_resident_bytes;	/* guest RAM resident in host memory (mincore) */
+	uint64_t process_rss_bytes;	/* the whole process's resident set (/proc/self/statm) */
 };
 
 /*
- * husk_vm_get_memory - fill @m. VMM overhead = process_rss_bytes -
- * guest_resident_bytes (for one VM per process). Returns 0 or -errno.
+ * husk_vm_get_memory - fill @m. For one VM per process, the VMM's own
+ * overhead is process_rss_bytes - guest_resident_bytes. Guest RAM the
+ * guest never touched is not resident; RAM it freed stays resident (no
+ * balloon). Any thread, any time between create and destroy; costs one
+ * mincore() per 16 MiB of guest RAM. Returns 0 or a negative errno
+ * (mincore, /proc/self/statm).
  */
 HUSK_API int husk_vm_get_memory(const struct husk_vm *vm, struct husk_vm_memory *m);
 

@@ -113,6 +113,12 @@ static int vm_setup(struct husk_vm *vm, const struct husk_vm_config *c,
 		ret = kvm_vm_create(&vm->kvm, X86_KVM_TSS, X86_KVM_IDENTITY_MAP, err);
 	if (ret < 0)
 		return ret;
+	vm->cmdline = strdup(c->cmdline ? c->cmdline : "");
+	if (!vm->cmdline)
+		return husk_err(err, ENOMEM, "cmdline");
+	ret = event_loop_init(&vm->loop, err);
+	if (ret < 0)
+		return ret;
 	if (c->flags & HUSK_VM_MEMFD)
 		mflags |= GUEST_MEM_MEMFD;
 	if (c->flags & HUSK_VM_HUGEPAGES)
@@ -145,6 +151,7 @@ static struct husk_vm *vm_alloc(void)
 	vm->exit_efd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	pthread_mutex_init(&vm->dev_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	return vm;
@@ -169,6 +176,7 @@ int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **out,
 	}
 	/* The caller's strings are not ours to keep. */
 	vm->cfg.kernel_path = vm->cfg.initrd_path = vm->cfg.cmdline = NULL;
+	vm->cfg.init_path = NULL;
 	if (ret < 0) {
 		husk_vm_destroy(vm);
 		return ret;

@@ -3,7 +3,11 @@
  * vm.h - struct husk_vm and what the vCPU threads call back into.
  *
  * Threads: the embedder's thread runs the lifecycle functions; each vCPU
- * has a thread running vcpu.c's loop; the UART may have an input thread.
+ * has a thread running vcpu.c's loop; the UART may have an input thread;
+ * the event loop has one thread for virtio notifications and device I/O
+ * (started with the vCPUs, stopped in destroy after the devices).
+ * The device table, cmdline and dev_cmdline are under dev_lock and only
+ * change before start.
  * Lifecycle state (started, ended, pause/stop requests, running/paused
  * counts, exit info) is under vm->lock; stop_req and pause_req are also
  * read without it on the vCPU fast path (atomics) and only ever change
@@ -24,8 +28,13 @@
 #include "kvm.h"
 #include "log.h"
 #include "uart.h"
+#include "event_loop.h"
 #include "vcpu.h"
 #include "x86/boot.h"
+#include "x86/layout.h"
+
+struct virtio_vsock;
+struct vm_vdev;
 
 #define VM_MAX_CPUS		64
 #define VM_DEFAULT_MEM_MIB	128
@@ -48,6 +57,16 @@ struct husk_vm {
 	unsigned int nr_vcpus;
 	int exit_efd;
 	bool devices_ready;	/* vm_devices_init() ran: fini needed */
+
+	struct event_loop loop;		/* virtio notifications, taps, sockets */
+	pthread_mutex_t dev_lock;
+	struct vm_vdev *vdevs[X86_VIRTIO_MMIO_SLOTS];	/* by slot */
+	unsigned int nr_vdevs;
+	unsigned int nr_disks, nr_nets;	/* for device names */
+	struct virtio_vsock *vsock;	/* also in vdevs; NULL: none */
+	char *cmdline;			/* the caller's command line, copied */
+	/* " virtio_mmio.device=..." per slot, appended to cmdline at boot */
+	char dev_cmdline[X86_VIRTIO_MMIO_SLOTS * 48];
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -91,9 +110,25 @@ int vm_devices_init(struct husk_vm *vm, struct husk_error **err);
 /* vm_devices_fini - stop the console input thread, free device state. */
 void vm_devices_fini(struct husk_vm *vm);
 
-/* vm_boot_load - read kernel/initrd files and load them into guest RAM. */
+/*
+ * vm_boot_load - read the kernel, initrd and init files and load them
+ * (with the in-memory initramfs around init_path) into guest RAM.
+ */
 int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
 		 struct husk_error **err);
+
+/*
+ * vm_boot_write_cmdline - write vm->cmdline followed by vm->dev_cmdline
+ * into guest RAM and the zero page. -EINVAL when longer than the kernel
+ * accepts (the previous line is then left in place).
+ */
+int vm_boot_write_cmdline(struct husk_vm *vm, struct husk_error **err);
+
+/*
+ * vm_vdev_kicks - queue notifications slot @slot received through its
+ * ioeventfds (0 for an empty slot); for tests proving that path.
+ */
+uint64_t vm_vdev_kicks(struct husk_vm *vm, unsigned int slot);
 
 /* vm_guest_mem - guest RAM, for tests reading what a guest wrote. */
 struct guest_mem *vm_guest_mem(struct husk_vm *vm);

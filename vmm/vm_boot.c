@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vm_boot.c - read the kernel and initrd files and load them into the VM. */
+/*
+ * vm_boot.c - read the kernel, initrd and init files and load them into the
+ * VM; rewrite the command line as devices are added.
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "initramfs.h"
 #include "vm.h"
+#include "x86/bootparams.h"
 
 /* Bigger than any kernel or initrd a container VM boots; stops a typo'd
  * path to a disk image from being slurped into memory. */
@@ -57,6 +64,38 @@ static int vm_boot_read(const char *path, void **buf, size_t *len,
 	return ret;
 }
 
+/*
+ * Append the initramfs holding @init_path to the @len bytes at *@buf (which
+ * may be NULL), starting on the 4-byte boundary the kernel's unpacker
+ * expects; the zero padding between archives is skipped by it.
+ */
+static int vm_boot_add_init(const char *init_path, void **buf, size_t *len,
+			    struct husk_error **err)
+{
+	size_t init_len, arc_len, off = (*len + INITRAMFS_ALIGN - 1) & ~(size_t)3;
+	uint8_t *arc = NULL, *p;
+	void *init = NULL;
+	int ret;
+
+	ret = vm_boot_read(init_path, &init, &init_len, err);
+	if (!ret)
+		ret = initramfs_build(init, init_len, &arc, &arc_len, err);
+	free(init);
+	if (ret < 0)
+		return ret;
+	p = realloc(*buf, off + arc_len);
+	if (!p) {
+		free(arc);
+		return husk_err(err, ENOMEM, "initramfs for %s", init_path);
+	}
+	memset(p + *len, 0, off - *len);
+	memcpy(p + off, arc, arc_len);
+	free(arc);
+	*buf = p;
+	*len = off + arc_len;
+	return 0;
+}
+
 int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
 		 struct husk_error **err)
 {
@@ -70,6 +109,8 @@ int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
 	ret = vm_boot_read(cfg->kernel_path, &kernel, &bc.kernel_len, err);
 	if (!ret && cfg->initrd_path)
 		ret = vm_boot_read(cfg->initrd_path, &initrd, &bc.initrd_len, err);
+	if (!ret && cfg->init_path)
+		ret = vm_boot_add_init(cfg->init_path, &initrd, &bc.initrd_len, err);
 	if (!ret) {
 		bc.kernel = kernel;
 		bc.initrd = initrd;
@@ -79,5 +120,24 @@ int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
 	}
 	free(kernel);
 	free(initrd);
+	return ret;
+}
+
+int vm_boot_write_cmdline(struct husk_vm *vm, struct husk_error **err)
+{
+	uint8_t zp[X86_ZERO_PAGE_SIZE];
+	char *line = NULL;
+	int ret;
+
+	if (asprintf(&line, "%s%s", vm->cmdline ? vm->cmdline : "", vm->dev_cmdline) < 0)
+		return husk_err(err, ENOMEM, "cmdline");
+	ret = guest_mem_read(&vm->mem, X86_ZERO_PAGE, zp, sizeof(zp));
+	if (ret < 0)
+		ret = husk_err(err, -ret, "cmdline: zero page");
+	if (!ret)
+		ret = x86_bootparams_cmdline(&vm->mem, zp, line, err);
+	if (!ret && guest_mem_write(&vm->mem, X86_ZERO_PAGE, zp, sizeof(zp)) < 0)
+		ret = husk_err(err, EFAULT, "cmdline: zero page");
+	free(line);
 	return ret;
 }

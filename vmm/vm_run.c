@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "vm_virtio.h"
 
 const char *husk_exit_reason_string(enum husk_exit_reason reason)
 {
@@ -138,6 +139,8 @@ static int vm_start_threads(struct husk_vm *vm, struct husk_error **err)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* Devices first: a vCPU's first notification must find the loop. */
+	ret = event_loop_start(&vm->loop, err);
 	for (i = 0; i < vm->nr_vcpus && !ret; i++) {
 		pthread_mutex_lock(&vm->lock);
 		vm->nr_running++;
@@ -159,13 +162,17 @@ int husk_vm_start(struct husk_vm *vm, struct husk_error **err)
 {
 	int ret;
 
+	/* dev_lock too: from here on the device set and command line are fixed. */
+	pthread_mutex_lock(&vm->dev_lock);
 	pthread_mutex_lock(&vm->lock);
 	if (vm->started) {
 		pthread_mutex_unlock(&vm->lock);
+		pthread_mutex_unlock(&vm->dev_lock);
 		return husk_err(err, 0, "husk_vm_start: already started");
 	}
 	vm->started = true;
 	pthread_mutex_unlock(&vm->lock);
+	pthread_mutex_unlock(&vm->dev_lock);
 	ret = vcpu_signal_init(err);
 	if (!ret)
 		ret = vm_start_threads(vm, err);
@@ -268,6 +275,12 @@ void husk_vm_destroy(struct husk_vm *vm)
 		husk_vm_request_stop(vm);
 		husk_vm_wait(vm, NULL);
 	}
+	/*
+	 * Virtio devices while the event loop still runs (their teardown
+	 * unregisters from it), then the loop, all before guest RAM goes.
+	 */
+	vm_vdevs_fini(vm);
+	event_loop_fini(&vm->loop);
 	vm_devices_fini(vm);
 	for (i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
@@ -279,7 +292,9 @@ void husk_vm_destroy(struct husk_vm *vm)
 	bus_fini(&vm->mmio);
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);
+	free(vm->cmdline);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->dev_lock);
 	free(vm);
 }

@@ -110,6 +110,49 @@ START_TEST(cli_usage_errors)
 }
 END_TEST
 
+/* Each malformed device option: status 2 and one line naming the option. */
+START_TEST(cli_device_option_errors)
+{
+	static const struct {
+		const char *opt, *val, *msg;
+	} cases[] = {
+		{ "--disk", ",ro", "husk: --disk: no path: ',ro'\n" },
+		{ "--disk", "img,rw", "husk: --disk: unknown option 'rw' (ro, serial=S)\n" },
+		{ "--disk", "img,serial=123456789012345678901",
+		  "husk: --disk: serial: longer than 20 bytes: 123456789012345678901\n" },
+		{ "--net", "mac=02:00:00:00:00:01", "husk: --net: tap=NAME is required\n" },
+		{ "--net", "tap=t0,mac=02:00:00:00:00", "husk: --net: mac: not XX:XX:XX:XX:XX:XX: "
+		  "02:00:00:00:00\n" },
+		{ "--net", "tap=t0,mtu=big", "husk: --net: mtu: not a number: big\n" },
+		{ "--net", "tap=t0,queues=2",
+		  "husk: --net: unknown option 'queues=2' (tap=NAME, mac=MAC, mtu=N)\n" },
+		{ "--vsock", "cid=2", "husk: --vsock: cid=N with N >= 3 is required\n" },
+		{ "--vsock", "uds=/tmp/v.sock", "husk: --vsock: cid=N with N >= 3 is required\n" },
+		{ "--vsock", "cid=-3", "husk: --vsock: cid: not a number: -3\n" },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&r, (const char *[]){ "run", "--kernel", "k", cases[i].opt, cases[i].val,
+					  NULL });
+		ck_assert_msg(r.status == 2, "%s %s: status %d", cases[i].opt, cases[i].val,
+			      r.status);
+		ck_assert_str_eq(r.err, cases[i].msg);
+	}
+	run(&r, (const char *[]){ "run", "--kernel", "k", "--vsock", "cid=3", "--vsock",
+				  "cid=4", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: --vsock: given twice (a VM has one vsock device)\n");
+	run(&r, (const char *[]){ "--help", NULL });
+	ck_assert_ptr_nonnull(strstr(r.out, "--disk PATH[,ro][,serial=S]"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--net tap=NAME[,mac=MAC][,mtu=N]"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--vsock cid=N[,uds=PATH]"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--init PATH"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--mem-stats"));
+}
+END_TEST
+
 /* One clear line, whatever fails first on this host (/dev/kvm or the file). */
 START_TEST(cli_missing_kernel_is_one_line)
 {
@@ -159,6 +202,68 @@ START_TEST(cli_run_console_file_and_boot_time)
 	ck_assert_str_eq(r.err, "");	/* quiet without --boot-time or -v */
 	unlink(kpath);
 	unlink(cpath);
+}
+END_TEST
+
+/*
+ * Devices from the command line reach the guest's MMIO bus in order:
+ * the guest sends each slot's device id byte to COM1.
+ */
+START_TEST(cli_run_with_devices_and_mem_stats)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX", cpath[] = "/tmp/husk-cli-c-XXXXXX";
+	char dpath[] = "/tmp/husk-cli-d-XXXXXX", ipath[] = "/tmp/husk-cli-i-XXXXXX";
+	char disk_ro[64], con[16] = { 0 };
+	unsigned long rss, res, ovh;
+	struct guest_code c = { 0 };
+	const char *m;
+	struct result r;
+	uint32_t slot;
+	int fd;
+
+	for (slot = 0; slot < 3; slot++) {
+		GUEST_EMIT(&c, 0xbf);				/* mov edi, slot base */
+		guest_emit_imm32(&c, 0xd0000000u + slot * 0x1000u);
+		GUEST_EMIT(&c, 0x8b, 0x47, 0x08);		/* mov eax, [rdi + 8] */
+		GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xee);	/* mov dx, 0x3f8; out dx, al */
+	}
+	guest_reset(&c);
+	kernel_file(&c, kpath);
+	fd = mkstemp(dpath);
+	ck_assert_int_eq(ftruncate(fd, 65536), 0);
+	close(fd);
+	fd = mkstemp(ipath);
+	ck_assert_int_eq(write(fd, "#!/bin/sh\n", 10), 10);
+	close(fd);
+	fd = mkstemp(cpath);
+	close(fd);
+	snprintf(disk_ro, sizeof(disk_ro), "%s,ro,serial=husk-test", dpath);
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--mem", "32",
+				  "--console", cpath, "--disk", disk_ro, "--disk", dpath,
+				  "--vsock", "cid=3", "--init", ipath, "--mem-stats", NULL });
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	fd = open(cpath, O_RDONLY);
+	slurp(fd, con, sizeof(con));
+	close(fd);
+	ck_assert_int_eq(con[0], 2);	/* virtio-blk */
+	ck_assert_int_eq(con[1], 2);
+	ck_assert_int_eq(con[2], 19);	/* virtio-vsock */
+	m = strstr(r.err, "husk: memory: rss=");
+	ck_assert_msg(m != NULL, "stderr: %s", r.err);
+	ck_assert_int_eq(sscanf(m, "husk: memory: rss=%lu KiB guest_resident=%lu KiB "
+				"overhead=%lu KiB", &rss, &res, &ovh), 3);
+	ck_assert_uint_gt(res, 0);
+	ck_assert_uint_eq(rss - res, ovh);
+	/* A disk that cannot be opened: status 1, one line naming it. */
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--disk",
+				  "/nonexistent/disk.img", NULL });
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: disk /nonexistent/disk.img: "));
+	ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+	unlink(kpath);
+	unlink(cpath);
+	unlink(dpath);
+	unlink(ipath);
 }
 END_TEST
 
@@ -251,6 +356,7 @@ static Suite *suite(void)
 	find_husk();
 	tcase_add_test(tc, cli_version_and_help);
 	tcase_add_test(tc, cli_usage_errors);
+	tcase_add_test(tc, cli_device_option_errors);
 	tcase_add_test(tc, cli_missing_kernel_is_one_line);
 	suite_add_tcase(s, tc);
 	fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
@@ -264,6 +370,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cli_run_console_file_and_boot_time);
 	tcase_add_test(tc, cli_triple_fault_status);
+	tcase_add_test(tc, cli_run_with_devices_and_mem_stats);
 	if (kvm_host_is_pvm()) {
 		tcase_add_test(tc, cli_pvm_host_refuses_linux_up_front);
 		if (find_guest_kernel())

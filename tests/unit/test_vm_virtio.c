@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_vm_virtio.c - virtio devices wired into a real VM on the host's
+ * /dev/kvm (vm_virtio.c, vm_dev.c, vm_boot.c, vm_memory.c), no Linux and
+ * no interrupts needed:
+ *   - a tiny guest reads the virtio-mmio registers of each slot through
+ *     the real MMIO bus (magic, version, device id) - registration;
+ *   - a tiny polling driver sets up a virtio-blk queue, notifies through
+ *     QueueNotify (KVM's ioeventfd -> the VM's event loop -> the device)
+ *     and spins on the used ring until the sector it asked for arrived;
+ *   - the command line, init_path's initramfs, the API's refusals and
+ *     husk_vm_get_memory() are checked from the host.
+ * Without /dev/kvm only the last group that needs no VM runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_mmio.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "guest_code.h"
+#include "husk.h"
+#include "images.h"
+#include "initramfs.h"
+#include "kvm.h"
+#include "unit.h"
+#include "vm.h"
+#include "x86/layout.h"
+
+#define GUEST_TIMEOUT_MS	20000
+#define BASE			X86_VIRTIO_MMIO_BASE
+#define MMIO_MAGIC		0x74726976u	/* "virt" */
+
+/* Guest-physical layout of the polling driver's queue and buffers. */
+#define Q_DESC		0x300000u
+#define Q_AVAIL		0x301000u
+#define Q_USED		0x302000u
+#define Q_REQ		0x303000u
+#define Q_DATA		0x304000u
+#define Q_STATUS	0x305000u
+#define Q_SIZE		8
+
+struct capture {
+	pthread_mutex_t lock;
+	uint8_t out[4096];
+	size_t n;
+};
+
+static void capture_fn(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct capture *cap = opaque;
+
+	pthread_mutex_lock(&cap->lock);
+	if (cap->n + len <= sizeof(cap->out)) {
+		memcpy(cap->out + cap->n, buf, len);
+		cap->n += len;
+	}
+	pthread_mutex_unlock(&cap->lock);
+}
+
+static uint64_t capture_u64(struct capture *cap, size_t idx)
+{
+	uint64_t v;
+
+	ck_assert_msg(cap->n >= (idx + 1) * 8, "guest sent %zu bytes, want %zu", cap->n,
+		      (idx + 1) * 8);
+	memcpy(&v, cap->out + idx * 8, 8);
+	return v;
+}
+
+/* mov edi, imm32 (zero-extends into rdi) */
+static void emit_mov_edi(struct guest_code *c, uint32_t v)
+{
+	GUEST_EMIT(c, 0xbf);
+	guest_emit_imm32(c, v);
+}
+
+/* mov eax, [rdi + off] */
+static void emit_load_rdi(struct guest_code *c, uint32_t off)
+{
+	GUEST_EMIT(c, 0x8b, 0x87);
+	guest_emit_imm32(c, off);
+}
+
+/* mov dword [rdi + off], val */
+static void emit_store_rdi(struct guest_code *c, uint32_t off, uint32_t val)
+{
+	GUEST_EMIT(c, 0xc7, 0x87);
+	guest_emit_imm32(c, off);
+	guest_emit_imm32(c, val);
+}
+
+struct guest {
+	struct husk_vm *vm;
+	struct capture cap;
+	struct husk_exit_info exit;
+};
+
+static void write_tmp(char *tmpl, const void *buf, size_t len)
+{
+	int fd = mkstemp(tmpl);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+static void guest_create_cfg(struct guest *g, const struct guest_code *c,
+			     struct husk_vm_config *cfg)
+{
+	char kpath[] = "/tmp/husk-vv-k-XXXXXX";
+	struct husk_error *err = NULL;
+	int ret;
+
+	ck_assert_int_eq(guest_write_kernel(c, kpath), 0);
+	pthread_mutex_init(&g->cap.lock, NULL);
+	cfg->kernel_path = kpath;
+	cfg->mem_mib = 64;
+	cfg->console_fn = capture_fn;
+	cfg->console_opaque = &g->cap;
+	ret = husk_vm_create(cfg, &g->vm, &err);
+	unlink(kpath);
+	ck_assert_msg(ret == 0, "husk_vm_create: %s", husk_error_message(err));
+}
+
+static void guest_create(struct guest *g, const struct guest_code *c)
+{
+	struct husk_vm_config cfg;
+
+	husk_vm_config_init(&cfg);
+	cfg.cmdline = "console=ttyS0";
+	guest_create_cfg(g, c, &cfg);
+}
+
+static void guest_run(struct guest *g)
+{
+	struct husk_error *err = NULL;
+	struct pollfd p;
+
+	ck_assert_msg(husk_vm_start(g->vm, &err) == 0, "start: %s", husk_error_message(err));
+	p = (struct pollfd){ .fd = husk_vm_exit_eventfd(g->vm), .events = POLLIN };
+	if (poll(&p, 1, GUEST_TIMEOUT_MS) == 0)
+		husk_vm_request_stop(g->vm);
+	ck_assert_int_eq(husk_vm_wait(g->vm, &g->exit), 0);
+	ck_assert_msg(g->exit.reason == HUSK_EXIT_RESET, "VM ended with %s: %s",
+		      husk_exit_reason_string(g->exit.reason), g->exit.message);
+}
+
+/* A disk image whose sector 0 starts with a known pattern. */
+static void disk_image(char *path)
+{
+	uint8_t img[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 13 + 5);
+	memcpy(img, "HUSKDISK", 8);
+	write_tmp(path, img, sizeof(img));
+}
+
+static void add_disk(struct husk_vm *vm, const char *path)
+{
+	struct husk_disk_config d;
+	struct husk_error *err = NULL;
+
+	husk_disk_config_init(&d);
+	d.path = path;
+	ck_assert_msg(husk_vm_add_disk(vm, &d, &err) == 0, "add disk: %s",
+		      husk_error_message(err));
+}
+
+/* Every slot's identity, read by the guest through the MMIO bus. */
+START_TEST(vv_guest_finds_devices)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
+	struct husk_net_config n;
+	struct husk_vsock_config v;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	int sv[2];
+	unsigned int slot;
+
+	for (slot = 0; slot < 4; slot++) {
+		emit_mov_edi(&c, (uint32_t)(BASE + slot * X86_VIRTIO_MMIO_SLOT));
+		emit_load_rdi(&c, VIRTIO_MMIO_MAGIC_VALUE);
+		GUEST_EMIT(&c, 0x48, 0xc1, 0xe0, 0x20);	/* shl rax, 32 */
+		GUEST_EMIT(&c, 0x89, 0xc6);		/* mov esi, eax (0) */
+		GUEST_EMIT(&c, 0x8b, 0x97);		/* mov edx, [rdi + DEVICE_ID] */
+		guest_emit_imm32(&c, VIRTIO_MMIO_DEVICE_ID);
+		GUEST_EMIT(&c, 0x48, 0x09, 0xd0);	/* or rax, rdx */
+		guest_dump_rax(&c);
+		emit_load_rdi(&c, VIRTIO_MMIO_VERSION);
+		guest_dump_rax(&c);
+	}
+	guest_reset(&c);
+	guest_create(&g, &c);
+	disk_image(dpath);
+	add_disk(g.vm, dpath);
+	unlink(dpath);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	husk_net_config_init(&n);
+	n.tap_fd = sv[0];	/* owned by the VM from here on */
+	ck_assert_msg(husk_vm_add_net(g.vm, &n, &err) == 0, "%s", husk_error_message(err));
+	husk_vsock_config_init(&v);
+	v.guest_cid = 3;
+	ck_assert_msg(husk_vm_add_vsock(g.vm, &v, &err) == 0, "%s", husk_error_message(err));
+	guest_run(&g);
+	/* magic << 32 | device id, then the version, per slot. */
+	ck_assert_uint_eq(capture_u64(&g.cap, 0), (uint64_t)MMIO_MAGIC << 32 | 2);
+	ck_assert_uint_eq(capture_u64(&g.cap, 1), 2);
+	ck_assert_uint_eq(capture_u64(&g.cap, 2), (uint64_t)MMIO_MAGIC << 32 | 1);
+	ck_assert_uint_eq(capture_u64(&g.cap, 4), (uint64_t)MMIO_MAGIC << 32 | 19);
+	/* Slot 3 is empty: the bus floats high. */
+	ck_assert_uint_eq(capture_u64(&g.cap, 6), 0xffffffffffffffffull);
+	husk_vm_destroy(g.vm);
+	close(sv[1]);
+}
+END_TEST
+
+/* The descriptor chain of one read of sector 0, as a driver would post it. */
+static void post_read(struct guest_mem *gm)
+{
+	struct { uint64_t addr; uint32_t len; uint16_t flags, next; } d[3] = {
+		{ Q_REQ, 16, 1, 1 },		/* header, NEXT */
+		{ Q_DATA, 512, 1 | 2, 2 },	/* data, NEXT | WRITE */
+		{ Q_STATUS, 1, 2, 0 },		/* status, WRITE */
+	};
+	uint16_t avail[3] = { 0, 1, 0 };	/* flags, idx 1, ring[0] = head 0 */
+	uint8_t req[16] = { 0 }, st = 0xff;	/* type IN, sector 0 */
+
+	ck_assert_int_eq(guest_mem_write(gm, Q_DESC, d, sizeof(d)), 0);
+	ck_assert_int_eq(guest_mem_write(gm, Q_AVAIL, avail, sizeof(avail)), 0);
+	ck_assert_int_eq(guest_mem_write(gm, Q_REQ, req, sizeof(req)), 0);
+	ck_assert_int_eq(guest_mem_write(gm, Q_STATUS, &st, 1), 0);
+}
+
+/* The driver's half: initialise the device and queue 0, notify, poll. */
+static void emit_blk_driver(struct guest_code *c)
+{
+	emit_mov_edi(c, (uint32_t)BASE);
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 1);			/* ACKNOWLEDGE */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 3);			/* DRIVER */
+	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VERSION_1 */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xb);			/* FEATURES_OK */
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_SEL, 0);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NUM, Q_SIZE);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_DESC_LOW, Q_DESC);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_AVAIL_LOW, Q_AVAIL);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_USED_LOW, Q_USED);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_READY, 1);
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf);			/* DRIVER_OK */
+	emit_load_rdi(c, VIRTIO_MMIO_STATUS);
+	guest_dump_rax(c);						/* for diagnosis */
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	/* 1: mov eax, [Q_USED]; test eax, 0xffff0000 (used->idx); jz 1b */
+	GUEST_EMIT(c, 0x8b, 0x04, 0x25);
+	guest_emit_imm32(c, Q_USED);
+	GUEST_EMIT(c, 0xa9);
+	guest_emit_imm32(c, 0xffff0000u);
+	GUEST_EMIT(c, 0x74, 0xf2);
+	emit_load_rdi(c, VIRTIO_MMIO_INTERRUPT_STATUS);
+	guest_dump_rax(c);
+	guest_reset(c);
+}
+
+START_TEST(vv_polling_blk_driver_reads_a_sector)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	uint8_t data[512], want[512], st;
+	uint16_t used[6];
+	uint32_t elem[2];
+	int fd;
+
+	emit_blk_driver(&c);
+	guest_create(&g, &c);
+	disk_image(dpath);
+	add_disk(g.vm, dpath);
+	post_read(vm_guest_mem(g.vm));
+	guest_run(&g);
+	ck_assert_uint_eq(capture_u64(&g.cap, 0), 0xf);	/* DRIVER_OK accepted */
+	ck_assert_uint_eq(capture_u64(&g.cap, 1) & VIRTIO_MMIO_INT_VRING, VIRTIO_MMIO_INT_VRING);
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), Q_USED, used, sizeof(used)), 0);
+	ck_assert_uint_eq(used[1], 1);				/* used->idx */
+	memcpy(elem, &used[2], sizeof(elem));
+	ck_assert_uint_eq(elem[0], 0);				/* head 0 */
+	ck_assert_uint_eq(elem[1], 513);			/* data + status */
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), Q_STATUS, &st, 1), 0);
+	ck_assert_uint_eq(st, 0);				/* VIRTIO_BLK_S_OK */
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), Q_DATA, data, 512), 0);
+	fd = open(dpath, O_RDONLY);
+	ck_assert_int_eq(read(fd, want, 512), 512);
+	close(fd);
+	unlink(dpath);
+	ck_assert(!memcmp(data, want, 512));
+	/* The notify went through the ioeventfd, not a trapped MMIO write. */
+	ck_assert_uint_ge(vm_vdev_kicks(g.vm, 0), 1);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+static void guest_cmdline(struct husk_vm *vm, char *buf, size_t len)
+{
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(vm), X86_CMDLINE, buf, len), 0);
+	buf[len - 1] = 0;
+}
+
+START_TEST(vv_cmdline_entries_and_refusals)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX", line[256];
+	struct husk_vsock_config v;
+	struct husk_disk_config d;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	int fd = -1;
+
+	guest_reset(&c);
+	guest_create(&g, &c);
+	disk_image(dpath);
+	ck_assert_int_eq(husk_vm_vsock_connect(g.vm, 1, 10, &fd, &err), -ENODEV);
+	add_disk(g.vm, dpath);
+	add_disk(g.vm, dpath);
+	guest_cmdline(g.vm, line, sizeof(line));
+	ck_assert_str_eq(line, "console=ttyS0 virtio_mmio.device=4K@0xd0000000:5 "
+			 "virtio_mmio.device=4K@0xd0001000:6");
+	husk_vsock_config_init(&v);
+	v.guest_cid = 2;
+	ck_assert_int_eq(husk_vm_add_vsock(g.vm, &v, &err), -EINVAL);
+	v.guest_cid = 7;
+	ck_assert_int_eq(husk_vm_add_vsock(g.vm, &v, NULL), 0);
+	ck_assert_int_eq(husk_vm_add_vsock(g.vm, &v, &err), -EEXIST);
+	/* Not started: the driver cannot be up, callers retry. */
+	ck_assert_int_eq(husk_vm_vsock_connect(g.vm, 1, 10, &fd, &err), -ENOTCONN);
+	husk_disk_config_init(&d);
+	d.path = "/nonexistent/disk.img";
+	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "disk /nonexistent/disk.img"));
+	d.path = dpath;
+	d.serial = "123456789012345678901";
+	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -EINVAL);
+	guest_run(&g);
+	d.serial = NULL;
+	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "already started"));
+	husk_error_free(err);
+	unlink(dpath);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+/* A device whose entry would not fit the kernel's limit leaves no trace. */
+START_TEST(vv_cmdline_too_long_refused)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
+	struct husk_vm_config cfg;
+	struct husk_disk_config d;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	size_t n = X86_CMDLINE_MAX - 1 - 20;
+	char *line = malloc(n + 1), *back = malloc(X86_CMDLINE_MAX);
+
+	memset(line, 'x', n);
+	line[n] = 0;
+	guest_reset(&c);
+	husk_vm_config_init(&cfg);
+	cfg.cmdline = line;
+	guest_create_cfg(&g, &c, &cfg);
+	disk_image(dpath);
+	husk_disk_config_init(&d);
+	d.path = dpath;
+	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "cmdline"));
+	ck_assert_uint_eq(g.vm->nr_vdevs, 0);
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), X86_CMDLINE, back,
+					X86_CMDLINE_MAX), 0);
+	ck_assert_str_eq(back, line);
+	husk_error_free(err);
+	unlink(dpath);
+	husk_vm_destroy(g.vm);
+	free(line);
+	free(back);
+}
+END_TEST
+
+/* init_path: its archive follows the initrd's on a 4-byte boundary. */
+START_TEST(vv_init_path_appends_initramfs)
+{
+	char ipath[] = "/tmp/husk-vv-i-XXXXXX", rpath[] = "/tmp/husk-vv-r-XXXXXX";
+	uint8_t prog[37], *arc, *got;
+	struct husk_vm_config cfg;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	size_t arc_len, i;
+
+	for (i = 0; i < sizeof(prog); i++)
+		prog[i] = (uint8_t)(0x80 + i);
+	write_tmp(ipath, prog, sizeof(prog));
+	write_tmp(rpath, "abcde", 5);
+	guest_reset(&c);
+	husk_vm_config_init(&cfg);
+	cfg.initrd_path = rpath;
+	cfg.init_path = ipath;
+	guest_create_cfg(&g, &c, &cfg);
+	unlink(ipath);
+	unlink(rpath);
+	ck_assert_int_eq(initramfs_build(prog, sizeof(prog), &arc, &arc_len, NULL), 0);
+	ck_assert_uint_eq(g.vm->boot.initrd_size, 8 + arc_len);
+	got = malloc(8 + arc_len);
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), g.vm->boot.initrd_start, got,
+					8 + arc_len), 0);
+	ck_assert(!memcmp(got, "abcde\0\0\0", 8));
+	ck_assert(!memcmp(got + 8, arc, arc_len));
+	free(got);
+	free(arc);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+/* Devices added to a VM that never starts are torn down cleanly. */
+START_TEST(vv_destroy_unstarted)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX", upath[] = "/tmp/husk-vv-u-XXXXXX";
+	struct husk_vsock_config v;
+	struct husk_net_config n;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	int sv[2], fd;
+
+	guest_reset(&c);
+	guest_create(&g, &c);
+	disk_image(dpath);
+	add_disk(g.vm, dpath);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	husk_net_config_init(&n);
+	n.tap_fd = sv[0];
+	ck_assert_int_eq(husk_vm_add_net(g.vm, &n, NULL), 0);
+	/* The VM owns the tap fd now: the call closed it. */
+	ck_assert_int_eq(fcntl(sv[0], F_GETFD), -1);
+	fd = mkstemp(upath);
+	close(fd);
+	unlink(upath);
+	husk_vsock_config_init(&v);
+	v.guest_cid = 3;
+	v.uds_path = upath;
+	ck_assert_int_eq(husk_vm_add_vsock(g.vm, &v, NULL), 0);
+	ck_assert_int_eq(access(upath, F_OK), 0);
+	husk_vm_destroy(g.vm);
+	ck_assert_int_ne(access(upath, F_OK), 0);
+	close(sv[1]);
+	unlink(dpath);
+}
+END_TEST
+
+START_TEST(vv_memory_figures)
+{
+	struct husk_vm_memory m;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+
+	guest_reset(&c);
+	guest_create(&g, &c);
+	ck_assert_int_eq(husk_vm_get_memory(g.vm, &m), 0);
+	ck_assert_uint_eq(m.guest_ram_bytes, 64ull << 20);
+	/* The loader wrote the kernel and boot structures: some RAM is resident. */
+	ck_assert_uint_gt(m.guest_resident_bytes, 0);
+	ck_assert_uint_lt(m.guest_resident_bytes, m.guest_ram_bytes);
+	ck_assert_uint_ge(m.process_rss_bytes, m.guest_resident_bytes);
+	guest_run(&g);
+	ck_assert_int_eq(husk_vm_get_memory(g.vm, &m), 0);
+	ck_assert_uint_gt(m.guest_resident_bytes, 0);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("vm_virtio");
+	TCase *tc;
+	int fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		printf("not run: hostkvm: open /dev/kvm: %s (virtio wiring tests)\n",
+		       strerror(errno));
+		fflush(stdout);
+		tc = tcase_create("none");
+		suite_add_tcase(s, tc);
+		return s;
+	}
+	close(fd);
+	tc = tcase_create("hostkvm");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, vv_guest_finds_devices);
+	tcase_add_test(tc, vv_polling_blk_driver_reads_a_sector);
+	tcase_add_test(tc, vv_cmdline_entries_and_refusals);
+	tcase_add_test(tc, vv_cmdline_too_long_refused);
+	tcase_add_test(tc, vv_init_path_appends_initramfs);
+	tcase_add_test(tc, vv_destroy_unstarted);
+	tcase_add_test(tc, vv_memory_figures);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN()

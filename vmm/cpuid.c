@@ -19,6 +19,21 @@ struct kvm_cpuid2 *cpuid_alloc(void)
 	return c;
 }
 
+/*
+ * KVM emulates the LAPIC's TSC-deadline mode but leaves the CPUID bit
+ * (leaf 1 ECX[24]) for the VMM to set when KVM_CAP_TSC_DEADLINE_TIMER is
+ * there. Without it Linux calibrates the LAPIC timer against the PIT at
+ * boot, which costs seconds in a nested guest and can fail ("APIC timer
+ * disabled due to verification failure").
+ */
+static void cpuid_add_tsc_deadline(int sys_fd, struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, 1, 0);
+
+	if (e && ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+}
+
 int cpuid_get_supported(int sys_fd, struct kvm_cpuid2 **out, struct husk_error **err)
 {
 	struct kvm_cpuid2 *c = cpuid_alloc();
@@ -31,6 +46,7 @@ int cpuid_get_supported(int sys_fd, struct kvm_cpuid2 **out, struct husk_error *
 		free(c);
 		return husk_err(err, errno, "KVM_GET_SUPPORTED_CPUID");
 	}
+	cpuid_add_tsc_deadline(sys_fd, c);
 	*out = c;
 	return 0;
 }

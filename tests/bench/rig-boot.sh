@@ -14,9 +14,10 @@ qemu_microvm() {
 }
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-husk_run() {	# husk_run KERNEL_FILE
-	"$top/build/husk" run --kernel "$kernel/$1" --initrd "$initrd" --mem 256 --cpus 1 \
-		--cmdline "console=ttyS0 reboot=k panic=-1 quiet"
+husk_run() {	# husk_run KERNEL_FILE [HUSK_OPTIONS...]
+	local k=$1; shift
+	"$top/build/husk" run --kernel "$kernel/$k" --initrd "$initrd" --mem 256 --cpus 1 \
+		--cmdline "console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd" "$@"
 }
 husk_bzimage() { husk_run bzImage; }
 husk_vmlinux() { husk_run vmlinux; }
@@ -42,3 +43,15 @@ for vmm in "${vmms[@]}"; do
 	[ "$base" != - ] && [ "${med[$vmm]}" != - ] && ratio=$(awk -v a="${med[$vmm]}" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
 	printf '%-14s %5s %10s %8s %8s %14s\n' "${vmm//_/-}" "$runs" "${med[$vmm]}" "${mn[$vmm]}" "${mx[$vmm]}" "$ratio"
 done
+
+# VMM memory overhead: husk's resident set minus the guest RAM the guest
+# touched, measured by husk itself at the guest's exit (--mem-stats).
+mem=$(husk_run vmlinux --mem-stats 2>&1 </dev/null | tr -d '\r' | grep '^husk: memory:' | tail -1)
+echo
+echo "Memory: husk process at guest exit (256 MiB guest, vmlinux + busybox initramfs)"
+printf '%-14s %10s %16s %14s\n' vmm rss_kib guest_resident_kib overhead_kib
+if [[ "$mem" =~ rss=([0-9]+)\ KiB\ guest_resident=([0-9]+)\ KiB\ overhead=([0-9]+) ]]; then
+	printf '%-14s %10s %16s %14s\n' husk "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"
+else
+	echo "husk: no memory line (got: $mem)"
+fi

@@ -10,7 +10,7 @@ boot() {	# boot HUSK_BINARY KERNEL CPUS TAG
 	local out rc log=/tmp/husk-boot-$4.log
 	timeout -k 10 300 "$1" run --kernel "$2" --initrd "$HUSK_ASSETS/initramfs.cpio.gz" \
 		--mem 256 --cpus "$3" --console stdio \
-		--cmdline "console=ttyS0 reboot=k panic=-1 quiet husk.check=$4" </dev/null >"$log" 2>&1
+		--cmdline "console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd husk.check=$4" </dev/null >"$log" 2>&1
 	rc=$?
 	out=$(tr -d '\r' <"$log")
 	echo "$out" | grep -E '^(HUSK-TEST|husk|==[0-9]+==|.*runtime error)' | head -20

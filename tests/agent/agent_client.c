@@ -21,18 +21,99 @@ static long long ac_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ac_dial(const char *addr)
+/*
+ * Firecracker's vsock Unix face (husk --vsock cid=N,uds=PATH): send
+ * "CONNECT <port>\n", read the "OK <hostport>\n" line one byte at a time
+ * (the guest's bytes may follow it at once and belong to the stream).
+ * 0, or -1 with errno set (ECONNREFUSED: nobody listens on the port).
+ */
+static int ac_hvsock_handshake(int fd, unsigned int port)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long deadline = ac_now_ms() + 10000;
+	char line[64];
+	size_t n = 0;
+	ssize_t r;
+	int len;
+
+	len = snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	if (ac_write_all(fd, line, (size_t)len) < 0)
+		return -1;
+	while (n < sizeof(line) - 1) {
+		long long left = deadline - ac_now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = read(fd, &line[n], 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ECONNREFUSED;
+			return -1;
+		}
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	if (strncmp(line, "OK ", 3) != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static int ac_dial_unix(const char *path, size_t len)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (len >= sizeof(un.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(un.sun_path, path, len);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0)
+		return fd;
+	if (fd >= 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+int ac_dial(const char *addr)
+{
 	struct sockaddr_vm vm = { .svm_family = AF_VSOCK };
 	unsigned int cid, port;
+	const char *colon;
+	char *end;
 	int fd;
 
 	if (strncmp(addr, "unix:", 5) == 0) {
-		snprintf(un.sun_path, sizeof(un.sun_path), "%s", addr + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0)
-			return fd;
+		return ac_dial_unix(addr + 5, strlen(addr + 5));
+	} else if (strncmp(addr, "hvsock:", 7) == 0) {
+		colon = strrchr(addr + 7, ':');
+		if (!colon || colon == addr + 7 || !colon[1] ||
+		    (port = (unsigned int)strtoul(colon + 1, &end, 10), *end)) {
+			errno = EINVAL;
+			return -1;
+		}
+		fd = ac_dial_unix(addr + 7, (size_t)(colon - (addr + 7)));
+		if (fd >= 0 && ac_hvsock_handshake(fd, port) < 0) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		return fd;
 	} else if (sscanf(addr, "vsock:%u:%u", &cid, &port) == 2) {
 		vm.svm_cid = cid;
 		vm.svm_port = port;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent_client.h - a small host side of include/husk_agent.h for the
- * husk-init test suite: connect over a Unix socket or vsock (switchable
- * by address), framed requests and replies, stdio stream connections.
+ * husk-init test suite: connect over a Unix socket, vsock, or husk's
+ * vsock Unix socket (switchable by address), framed requests and replies, stdio stream connections.
  */
 #ifndef HUSK_TESTS_AGENT_CLIENT_H
 #define HUSK_TESTS_AGENT_CLIENT_H
@@ -33,7 +33,11 @@ struct ac_buf {
 	size_t len, cap;
 };
 
-/* ac_dial - a connected socket for "unix:PATH" or "vsock:CID:PORT", or -1. */
+/*
+ * ac_dial - a connected socket for "unix:PATH", "vsock:CID:PORT" or
+ * "hvsock:PATH:PORT" (husk's Firecracker-style vsock Unix socket: the
+ * CONNECT handshake is done here), or -1 with errno.
+ */
 int ac_dial(const char *addr);
 /* ac_open - connect and say HELLO; NULL on failure (message on stderr). */
 struct ac *ac_open(const char *addr);

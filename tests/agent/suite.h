@@ -9,10 +9,11 @@
 #include "agent_client.h"
 
 struct suite {
-	const char *addr;		/* unix:PATH or vsock:CID:PORT */
-	const char *rootfs;		/* busybox directory */
+	const char *addr;		/* unix:PATH, vsock:CID:PORT, hvsock:PATH:PORT */
+	const char *rootfs;		/* busybox directory (not --in-vm) */
 	const char *erofs, *ext4;	/* block devices holding images of it */
-	const char *etc;		/* husk-init's etc folder (test mode) */
+	const char *etc;		/* husk-init's etc folder, as husk-init sees it */
+	bool in_vm;			/* husk-init is a VM's init: no host view of its files */
 	const char *require;		/* comma list of features that must run */
 	bool net;			/* an eth0 exists for CONFIGURE_NETWORK */
 	struct ac *ac;
@@ -48,6 +49,9 @@ struct tresult {
 };
 
 char *spec_build(const struct tspec *t);
+/* rootfs_json - CREATE's default "rootfs" (@buf: 1024 bytes): the busybox
+ * directory, or in a VM the erofs image (read-only root). */
+const char *rootfs_json(const struct suite *s, char *buf);
 char *json_quote(const char *s);
 
 /* run_container - create, bind, start, feed stdin, collect, wait, delete. */

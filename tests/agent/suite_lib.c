@@ -105,16 +105,26 @@ static int run_call(struct suite *s, uint16_t type, const char *json, struct tre
 	return 0;
 }
 
+const char *rootfs_json(const struct suite *s, char *buf)
+{
+	if (s->in_vm)
+		snprintf(buf, 1024, "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"erofs\"}]}",
+			 s->erofs);
+	else
+		snprintf(buf, 1024, "{\"dir\":\"%s\"}", s->rootfs);
+	return buf;
+}
+
 static int run_create(struct suite *s, const char *id, const struct tspec *t, bool in,
 		      struct tresult *r)
 {
-	char *spec = spec_build(t), *json = NULL, dir[600];
+	char *spec = spec_build(t), *json = NULL, dir[1024];
 	int ret;
 
-	snprintf(dir, sizeof(dir), "{\"dir\":\"%s\"}", s->rootfs);
 	ret = asprintf(&json, "{\"id\":\"%s\",\"spec\":%s,\"rootfs\":%s,"
 		       "\"stdio\":{\"stdin\":%s,\"stdout\":true,\"stderr\":%s}}",
-		       id, spec, t->rootfs_json ? t->rootfs_json : dir, in ? "true" : "false",
+		       id, spec, t->rootfs_json ? t->rootfs_json : rootfs_json(s, dir),
+		       in ? "true" : "false",
 		       t->terminal ? "false" : "true");
 	free(spec);
 	if (ret < 0)

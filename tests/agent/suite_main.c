@@ -3,9 +3,21 @@
  * suite_main.c - the husk-init test suite, as a client of a running
  * husk-init (tests/agent/run-suite starts one):
  *
- *   agent-suite --connect unix:PATH|vsock:CID:PORT --rootfs DIR
+ *   agent-suite --connect unix:PATH|vsock:CID:PORT|hvsock:PATH:PORT
+ *               (--rootfs DIR | --in-vm --erofs DEV)
  *               [--etc DIR] [--erofs DEV] [--ext4 DEV] [--net]
  *               [--require cgroup,blk,net] [--shutdown]
+ *
+ * --rootfs DIR: husk-init in test mode on this machine; containers bind
+ * the busybox directory DIR. --in-vm: husk-init is a VM's init and its
+ * files are not visible here; containers use the erofs image (--erofs,
+ * as the guest names the device) as their read-only root, or with
+ * --ext4 as overlay upper where a test must write to the root, and
+ * whatever a test reads from the guest it reads through a container.
+ * --etc is where husk-init writes hosts and resolv.conf, as husk-init
+ * sees it (default: /etc in a VM).
+ *
+ *   agent-suite --probe ADDR      exit 0 when husk-init answers HELLO at ADDR
  *
  * One line per test: "ok agent/NAME", "FAIL agent/NAME: why", or
  * "not run: agent/NAME: why" when this machine lacks what it needs (a
@@ -25,6 +37,7 @@ static int suite_args(struct suite *s, int argc, char **argv, bool *shutdown)
 		{ "etc", required_argument, NULL, 'e' },     { "erofs", required_argument, NULL, 'o' },
 		{ "ext4", required_argument, NULL, 'x' },    { "require", required_argument, NULL, 'q' },
 		{ "net", no_argument, NULL, 'n' },           { "shutdown", no_argument, NULL, 's' },
+		{ "in-vm", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -39,10 +52,13 @@ static int suite_args(struct suite *s, int argc, char **argv, bool *shutdown)
 		case 'q': s->require = optarg; break;
 		case 'n': s->net = true; break;
 		case 's': *shutdown = true; break;
+		case 'v': s->in_vm = true; break;
 		default: return -1;
 		}
 	}
-	return s->addr && s->rootfs ? 0 : -1;
+	if (s->in_vm && !s->etc)
+		s->etc = "/etc";
+	return s->addr && (s->in_vm ? s->erofs != NULL : s->rootfs != NULL) ? 0 : -1;
 }
 
 /* What husk-init said about cgroups in its HELLO reply. */
@@ -51,10 +67,15 @@ static void suite_hello(struct suite *s)
 	struct ac_msg *m = ac_call(s->ac, HUSK_MSG_HELLO, "{\"version\":1}", 10000);
 
 	if (m && m->hdr.type == HUSK_MSG_OK) {
+		const char *mode = ac_str(m, "mode"), *want = s->in_vm ? "vm" : "test";
+
 		s->cgroup = ac_bool(m, "cgroup");
 		s->memory = s->cgroup && strstr(m->payload, "\"memory\"");
 		printf("agent-suite: %s\n", m->payload);
-		suite_pass(s, "hello");
+		if (!mode || strcmp(mode, want))
+			suite_fail(s, "hello", "mode \"%s\", wanted \"%s\"", mode ? mode : "", want);
+		else
+			suite_pass(s, "hello");
 	} else {
 		suite_fail(s, "hello", "%s", m ? m->payload : "no reply");
 	}
@@ -77,9 +98,15 @@ int main(int argc, char **argv)
 	struct suite s = { 0 };
 	bool shutdown = false;
 
+	if (argc == 3 && !strcmp(argv[1], "--probe")) {	/* does HELLO answer? */
+		s.ac = ac_open(argv[2]);
+		if (s.ac)
+			ac_close(s.ac);
+		return s.ac ? 0 : 1;
+	}
 	if (suite_args(&s, argc, argv, &shutdown) < 0) {
-		fprintf(stderr, "usage: agent-suite --connect ADDR --rootfs DIR [--etc DIR] [--erofs DEV] "
-			"[--ext4 DEV] [--net] [--require LIST] [--shutdown]\n");
+		fprintf(stderr, "usage: agent-suite --connect ADDR (--rootfs DIR | --in-vm --erofs DEV) "
+			"[--etc DIR] [--erofs DEV] [--ext4 DEV] [--net] [--require LIST] [--shutdown]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

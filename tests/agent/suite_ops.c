@@ -30,13 +30,13 @@ bool ok(struct suite *s, uint16_t type, const char *json, char *why)
 /* A container whose init sleeps, with no stdio; returns its pid or -1. */
 long long start_sleeper(struct suite *s, const char *id, const struct tspec *t, char *why)
 {
-	char *spec, *json;
+	char *spec, *json, root[1024];
 	struct ac_msg *m;
 	long long pid;
 
 	spec = spec_build(t);
-	if (asprintf(&json, "{\"id\":\"%s\",\"spec\":%s,\"rootfs\":{\"dir\":\"%s\"}}", id, spec,
-		     s->rootfs) < 0)
+	if (asprintf(&json, "{\"id\":\"%s\",\"spec\":%s,\"rootfs\":%s}", id, spec,
+		     t->rootfs_json ? t->rootfs_json : rootfs_json(s, root)) < 0)
 		return -1;
 	free(spec);
 	m = must(s, HUSK_MSG_CREATE, json, why);

@@ -22,7 +22,7 @@ static const char *const net_want[] = {
 
 void tests_network(struct suite *s)
 {
-	char why[512] = "", mounts[1024];
+	char why[512] = "", mounts[1024], root[1024];
 	struct tspec t = { .sh = "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip addr show eth0; "
 				 "ip route; cat /etc/resolv.conf /etc/hosts" };
 	struct tresult r;
@@ -41,6 +41,13 @@ void tests_network(struct suite *s)
 		 ",{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/hosts\",\"options\":[\"rbind\",\"ro\"]}",
 		 s->etc, s->etc);
 	t.mounts_extra = mounts;
+	/* the bind mount points are made in the root: in a VM, an overlay
+	 * (the erofs image is read-only) */
+	if (s->in_vm && s->ext4) {
+		snprintf(root, sizeof(root), "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"erofs\"}],"
+			 "\"upper\":{\"source\":\"%s\",\"fstype\":\"ext4\"}}", s->erofs, s->ext4);
+		t.rootfs_json = root;
+	}
 	if (run_container(s, "net", &t, NULL, 0, &r) < 0) {
 		suite_fail(s, "configure-network", "%s", r.why);
 		return;

@@ -127,7 +127,7 @@ SHIM_TEST_LIBS := $(SHIM_A) $(AGENT_CODEC_A)
 SHIM_TEST_LDLIBS := $(PBC_LIBS) $(YAJL_LIBS)
 
 $(O)/shim/%.o: CPPFLAGS += $(YAJL_CFLAGS) $(PBC_CFLAGS) -I$(PBC_GEN) \
-	-DHUSK_DATADIR='"$(DATADIR)"'
+	-DHUSK_DATADIR='"$(DATADIR)"' -DHUSK_BINDIR='"$(BINDIR)"'
 
 # One protoc-c run writes every .pb-c.c/.h; the stamp makes that a single
 # rule however many files it produces.
@@ -156,7 +156,7 @@ $(SHIM_A): $(filter-out $(O)/shim/main.o,$(SHIM_OBJS)) $(PBC_OBJS)
 	$(E) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SHIM_BIN): $(O)/shim/main.o $(SHIM_A) $(LIB_A)
+$(SHIM_BIN): $(O)/shim/main.o $(SHIM_A) $(AGENT_CODEC_A) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(YAJL_LIBS) $(PBC_LIBS)
 
@@ -178,7 +178,8 @@ $(INIT_BIN): $(INIT_OBJS)
 	$(Q)$(CC) -static -no-pie -Wl,--gc-sections -s -o $@ $^ $(INIT_LIBS) -pthread
 
 # Static helpers that run inside test guests.
-TOOL_BINS := $(O)/tests/bootmark $(O)/tests/agent-suite
+TOOL_BINS := $(O)/tests/bootmark $(O)/tests/agent-suite $(O)/tests/husk-stream \
+	$(O)/tests/husk-io
 
 # The husk-init protocol test client (tests/agent/), run on the host and in the rig.
 AGENT_SUITE := $(O)/tests/agent-suite
@@ -190,6 +191,12 @@ $(O)/tests/bootmark: tests/tools/bootmark.c
 	$(E) "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(INIT_CFLAGS) -static -no-pie -s -o $@ $<
+
+# Stream and block I/O tools of the virtio rig tests (tests/tools/NAME.c).
+$(O)/tests/husk-stream $(O)/tests/husk-io: $(O)/tests/%: tests/tools/%.c
+	$(E) "  CC      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(INIT_CFLAGS) -static -no-pie -s -o $@ $< -pthread
 
 BINS := $(HUSK_BIN) $(SHIM_BIN) $(INIT_BIN)
 

@@ -21,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "backend_none.h"
+#include "backend_vm.h"
 #include "cli.h"
 #include "cmd.h"
 #include "error.h"
@@ -110,13 +110,16 @@ static int setup_services(struct daemon *d, const struct shim_args *a,
 {
 	struct shim_tasks_config cfg = { NULL, request_exit, d };
 	char evaddr[PATH_MAX];
+	struct bvm *be = NULL;
 	int ret;
 
 	if (events_address(a, evaddr, sizeof(evaddr)))
 		return husk_err(err, ENAMETOOLONG, "containerd ttrpc address");
 	ret = shim_events_new(evaddr, a->ns, 1000, &d->ev, err);
+	if (!ret && backend_vm_new(&be))
+		ret = husk_err(err, ENOMEM, "VM backend");
 	if (!ret)
-		ret = shim_tasks_new(&backend_none_ops, NULL, d->ev, &cfg, &d->tasks, err);
+		ret = shim_tasks_new(&backend_vm_ops, be, d->ev, &cfg, &d->tasks, err);
 	if (!ret)
 		ret = ttrpc_server_new(&d->srv, err);
 	if (!ret && shim_tasks_register(d->tasks, d->srv))

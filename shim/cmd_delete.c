@@ -23,6 +23,7 @@
 #include "pb.h"
 #include "socket.h"
 #include "ttrpc.h"
+#include "vm_state.h"
 
 #define DELETE_EXIT_STATUS 137	/* as runc's shim: 128 + SIGKILL */
 
@@ -84,6 +85,7 @@ int shim_cmd_delete(const struct shim_args *a)
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	unmount_all(rootfs);
+	vm_state_cleanup(bundle);	/* disk images of a killed daemon */
 	remove_stale_socket(bundle);
 	return print_response();
 }

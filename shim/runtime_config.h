@@ -4,6 +4,8 @@
  *
  *   {
  *     "kernel": "/usr/local/share/husk/vmlinuz",   absolute path
+ *     "init": "/usr/local/bin/husk-init",          absolute path (default:
+ *                                                  next to the shim binary)
  *     "memory_mib": 256,                           64 .. 1048576
  *     "vcpus": 1,                                  1 .. 254
  *     "kernel_params": "quiet",                    appended to the cmdline
@@ -38,6 +40,7 @@ struct husk_error;
 
 struct runtime_config {
 	char *kernel;
+	char *init;			/* NULL: the default (see backend_vm_boot.c) */
 	uint64_t memory_mib;
 	uint32_t vcpus;
 	char *kernel_params;		/* "" when none */

@@ -16,6 +16,11 @@ static char log_id[128];
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
+enum shim_log_level shim_log_get_level(void)
+{
+	return log_level;
+}
+
 void shim_log_set_level(enum shim_log_level level)
 {
 	log_level = level;

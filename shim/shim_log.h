@@ -26,6 +26,9 @@ enum shim_log_level {
 /* shim_log_set_level - lines above @level are dropped (default WARN). */
 void shim_log_set_level(enum shim_log_level level);
 
+/* shim_log_get_level - the current level. */
+enum shim_log_level shim_log_get_level(void);
+
 /* shim_log_set_id - add id=@id to every line (the task/group id). */
 void shim_log_set_id(const char *id);
 

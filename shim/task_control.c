@@ -180,6 +180,7 @@ void task_close_io(void *opaque, const struct ttrpc_call *call, struct ttrpc_rep
 	struct shim_tasks *t = opaque;
 	Containerd__Task__V2__CloseIORequest *rq;
 	struct husk_error *err = NULL;
+	struct shim_task *task;
 	int ret = 0;
 	bool ok;
 
@@ -187,6 +188,13 @@ void task_close_io(void *opaque, const struct ttrpc_call *call, struct ttrpc_rep
 	if (!rq)
 		return;
 	pthread_mutex_lock(&t->lock);
+	/*
+	 * ctr sends CloseIO as soon as its stdin ends, which for piped input
+	 * is while Create still runs; like runc's shim (whose service lock
+	 * serialises the two), wait for Create rather than lose it.
+	 */
+	while ((task = task_find(t, rq->id)) && task->creating)
+		pthread_cond_wait(&t->exited, &t->lock);
 	ok = known(t, rq->id, rq->exec_id, reply);
 	pthread_mutex_unlock(&t->lock);
 	if (ok && rq->stdin && t->ops->close_io)

@@ -177,6 +177,7 @@ static void finish(struct shim_tasks *t, struct shim_task *task, const CreateReq
 		/* An exit reported while create ran is published now, in order. */
 		task_proc_release_held(t, task->init);
 	}
+	pthread_cond_broadcast(&t->exited);	/* CloseIO waits for Create */
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * backend_vm.c - the VM backend's containers: Create plans the rootfs,
+ * makes the disks, boots the VM (first container) and has husk-init
+ * prepare the init process; Delete undoes it, and the last Delete shuts
+ * the VM down. See backend_vm.h for the layout of the backend.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "backend_vm.h"
+#include "husk_agent.h"
+#include "error.h"
+#include "json_util.h"
+#include "oci_spec.h"
+#include "shim_log.h"
+#include "vm_state.h"
+
+struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id)
+{
+	struct bvm_ctr *c;
+	struct bvm_proc *p;
+
+	for (c = be->ctrs; c; c = c->next) {
+		if (strcmp(c->id, id))
+			continue;
+		for (p = c->procs; p; p = p->next)
+			if ((!exec_id && !p->exec_id) ||
+			    (exec_id && p->exec_id && !strcmp(exec_id, p->exec_id)))
+				return p;
+	}
+	return NULL;
+}
+
+int bvm_call(struct bvm *be, uint16_t type, const char *json, yajl_val *reply,
+	     struct husk_error **err)
+{
+	if (!be->agent)
+		return husk_err(err, ESRCH, "%s: no VM is running", husk_agent_type_name(type));
+	return agent_call(be->agent, type, json, BVM_AGENT_TIMEOUT_MS, reply, err);
+}
+
+void bvm_ids_json(char *buf, size_t len, const char *id, const char *exec_id)
+{
+	/* Ids are [A-Za-z0-9._-] (checked by the task layer): no escaping. */
+	snprintf(buf, len, "{\"id\":\"%s\",\"exec_id\":\"%s\"", id, exec_id ? exec_id : "");
+}
+
+void bvm_proc_free(struct bvm_proc *p)
+{
+	if (!p)
+		return;
+	bvm_stdio_stop(&p->io);
+	free(p->exec_id);
+	free(p);
+}
+
+static void bvm_ctr_free(struct bvm_ctr *c)
+{
+	struct bvm_proc *p;
+
+	while ((p = c->procs)) {
+		c->procs = p->next;
+		bvm_proc_free(p);
+	}
+	vm_rootfs_remove(&c->disks);
+	free(c->id);
+	free(c->bundle);
+	free(c);
+}
+
+/* The CREATE payload: the bundle's config.json as it is, disks, stdio. */
+static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
+			   char **out, struct husk_error **err)
+{
+	char path[PATH_MAX], rootfs[256], stdio[128], *spec;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
+	ret = json_read_file(path, &spec, &len, err);
+	if (ret)
+		return ret;
+	snprintf(rootfs, sizeof(rootfs),
+		 "{\"lower\":[{\"source\":\"/dev/vda\",\"fstype\":\"%s\"}]%s}",
+		 p->ctr->disks.lower_fstype,
+		 p->ctr->disks.upper[0] ? ",\"upper\":{\"source\":\"/dev/vdb\",\"fstype\":\"ext4\"}" : "");
+	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
+	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s}", req->id,
+		       (int)len, spec, rootfs, stdio);
+	free(spec);
+	return ret < 0 ? husk_err(err, ENOMEM, "CREATE request") : 0;
+}
+
+static struct bvm_ctr *bvm_ctr_new(const struct shim_create_req *req)
+{
+	struct bvm_ctr *c = calloc(1, sizeof(*c));
+	struct bvm_proc *p = calloc(1, sizeof(*p));
+
+	if (!c || !p || !(c->id = strdup(req->id)) || !(c->bundle = strdup(req->bundle))) {
+		if (c)
+			free(c->id);
+		free(c);
+		free(p);
+		return NULL;
+	}
+	p->ctr = c;
+	p->io.stop_fd = p->io.stdin_keep = -1;
+	c->procs = p;
+	return c;
+}
+
+static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr *c,
+			      struct husk_error **err)
+{
+	struct vm_rootfs_plan plan;
+	char root[PATH_MAX], state[PATH_MAX];
+	const char *rp = req->spec->root_path ? req->spec->root_path : "rootfs";
+	int ret;
+
+	if (rp[0] == '/')
+		snprintf(root, sizeof(root), "%s", rp);
+	else
+		snprintf(root, sizeof(root), "%s/%s", req->bundle, rp);
+	ret = vm_plan_rootfs(req->rootfs, req->n_rootfs, root, req->spec->root_readonly, &plan, err);
+	if (ret)
+		return ret;
+	vm_state_dir(req->bundle, state, sizeof(state));
+	ret = vm_rootfs_prepare(&plan, req->bundle, state, &c->disks, err);
+	vm_rootfs_plan_clear(&plan);
+	return ret;
+}
+
+/* Everything up to a prepared init with its streams bound. */
+static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
+			  struct bvm_ctr *c, uint32_t *pid, struct husk_error **err)
+{
+	struct bvm_proc *p = c->procs;
+	yajl_val reply = NULL;
+	int64_t gpid = 0;
+	char *json = NULL;
+	int ret;
+
+	ret = bvm_stdio_parse(&req->stdio, &p->io, err);
+	if (!ret)
+		ret = bvm_prepare_rootfs(req, c, err);
+	if (!ret)
+		ret = bvm_vm_boot(be, req, &c->disks, err);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&be->lock);
+	c->next = be->ctrs;
+	be->ctrs = c;
+	pthread_mutex_unlock(&be->lock);
+	ret = bvm_create_json(req, p, &json, err);
+	if (!ret)
+		ret = bvm_call(be, HUSK_MSG_CREATE, json, &reply, err);
+	free(json);
+	if (!ret)
+		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
+	if (reply)
+		yajl_tree_free(reply);
+	p->pid = (uint32_t)gpid;
+	*pid = p->pid;
+	return ret ? ret : bvm_stdio_attach(be, p, err);
+}
+
+static void bvm_unlink_ctr(struct bvm *be, struct bvm_ctr *c)
+{
+	struct bvm_ctr **pp;
+
+	pthread_mutex_lock(&be->lock);
+	for (pp = &be->ctrs; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&be->lock);
+}
+
+static int bvm_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
+		      struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	struct bvm_ctr *c;
+	int ret;
+
+	pthread_mutex_lock(&be->boot_lock);
+	if (be->vm) {
+		pthread_mutex_unlock(&be->boot_lock);
+		return husk_err(err, ENOTSUP,
+				"container %s: a second container in one husk VM (pods) is not supported yet",
+				req->id);
+	}
+	c = bvm_ctr_new(req);
+	if (!c) {
+		pthread_mutex_unlock(&be->boot_lock);
+		return husk_err(err, ENOMEM, "container %s", req->id);
+	}
+	ret = bvm_create_ctr(be, req, c, pid, err);
+	if (ret) {
+		husk_err_wrap(err, "container %s", req->id);
+		bvm_unlink_ctr(be, c);
+		bvm_vm_teardown(be);
+		bvm_ctr_free(c);
+		vm_state_cleanup(req->bundle);
+	}
+	pthread_mutex_unlock(&be->boot_lock);
+	return ret;
+}
+
+/* Delete of an exec: forget it in the guest, stop its relays. */
+static int bvm_delete_exec(struct bvm *be, struct bvm_proc *p, const char *id,
+			   const char *exec_id)
+{
+	struct bvm_proc **pp;
+	char json[512];
+
+	bvm_ids_json(json, sizeof(json) - 1, id, exec_id);
+	strcat(json, "}");
+	if (!be->vm_dead && bvm_call(be, HUSK_MSG_DELETE, json, NULL, NULL))
+		shim_debug("DELETE %s/%s in the guest failed", id, exec_id);
+	pthread_mutex_lock(&be->lock);
+	while (p->drainers > 0)
+		pthread_cond_wait(&be->cond, &be->lock);
+	for (pp = &p->ctr->procs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&be->lock);
+	bvm_proc_free(p);
+	return 0;
+}
+
+static void bvm_wait_drainers(struct bvm *be, struct bvm_ctr *c)
+{
+	struct bvm_proc *p;
+
+	pthread_mutex_lock(&be->lock);
+	for (p = c->procs; p; p = p->next)
+		while (p->drainers > 0)
+			pthread_cond_wait(&be->cond, &be->lock);
+	pthread_mutex_unlock(&be->lock);
+}
+
+static int bvm_delete(void *opaque, const char *id, const char *exec_id,
+		      struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	struct bvm_proc *p;
+	struct bvm_ctr *c;
+	char json[512], *bundle;
+
+	pthread_mutex_lock(&be->lock);
+	p = bvm_find(be, id, exec_id);
+	pthread_mutex_unlock(&be->lock);
+	if (!p)
+		return husk_err(err, ENOENT, "delete %s/%s: no such process", id,
+				exec_id ? exec_id : "init");
+	if (exec_id)
+		return bvm_delete_exec(be, p, id, exec_id);
+	c = p->ctr;
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	if (!be->vm_dead && bvm_call(be, HUSK_MSG_DELETE, json, NULL, NULL))
+		shim_debug("DELETE %s in the guest failed", id);
+	pthread_mutex_lock(&be->boot_lock);
+	bvm_unlink_ctr(be, c);
+	if (!be->ctrs)
+		bvm_vm_teardown(be);
+	pthread_mutex_unlock(&be->boot_lock);
+	bvm_wait_drainers(be, c);
+	bundle = strdup(c->bundle);
+	bvm_ctr_free(c);
+	if (bundle)
+		vm_state_cleanup(bundle);
+	free(bundle);
+	return 0;
+}
+
+static int bvm_attach(void *opaque, struct shim_tasks *tasks)
+{
+	((struct bvm *)opaque)->tasks = tasks;
+	return 0;
+}
+
+static void bvm_destroy(void *opaque)
+{
+	struct bvm *be = opaque;
+	struct bvm_ctr *c;
+
+	pthread_mutex_lock(&be->boot_lock);
+	bvm_vm_teardown(be);
+	pthread_mutex_unlock(&be->boot_lock);
+	while ((c = be->ctrs)) {
+		be->ctrs = c->next;
+		bvm_wait_drainers(be, c);
+		vm_state_cleanup(c->bundle);
+		bvm_ctr_free(c);
+	}
+	pthread_cond_destroy(&be->cond);
+	pthread_mutex_destroy(&be->lock);
+	pthread_mutex_destroy(&be->boot_lock);
+	free(be);
+}
+
+int backend_vm_new(struct bvm **out)
+{
+	struct bvm *be = calloc(1, sizeof(*be));
+
+	if (!be)
+		return -ENOMEM;
+	pthread_mutex_init(&be->lock, NULL);
+	pthread_mutex_init(&be->boot_lock, NULL);
+	pthread_cond_init(&be->cond, NULL);
+	be->console_fd = -1;
+	be->watch_stop_fd = -1;
+	be->vm_dead = true;
+	*out = be;
+	return 0;
+}
+
+const struct shim_backend_ops backend_vm_ops = {
+	.attach = bvm_attach,
+	.create = bvm_create,
+	.start = bvm_start,
+	.exec = bvm_exec,
+	.kill = bvm_kill,
+	.delete = bvm_delete,
+	.pids = bvm_pids,
+	.close_io = bvm_close_io,
+	.resize_pty = bvm_resize_pty,
+	.stats = bvm_stats,
+	.destroy = bvm_destroy,
+};

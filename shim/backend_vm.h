@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * backend_vm.h - the shim's real backend (struct shim_backend_ops): one
+ * husk VM per shim, created by the first Create, with husk-init as PID 1
+ * driven over vsock (include/husk_agent.h).
+ *
+ * Files, by concern:
+ *   backend_vm.c         the ops table, Create and Delete of containers
+ *   backend_vm_proc.c    process ops: Start, Exec, Kill, Pids, Stats, ...
+ *   backend_vm_boot.c    the VM: config, disks, vsock, console, agent
+ *                        connection, the VM-end watcher, shutdown
+ *   backend_vm_events.c  agent events: exits (after output drained), OOM
+ *   backend_vm_stdio.c   stdio relays between containerd's FIFOs/files
+ *                        and the per-stream vsock connections
+ *   vm_plan.c            pure: VM size, rootfs mounts -> disks
+ *   vm_rootfs.c          erofs/ext4 images; vm_state.c their record
+ *
+ * Where things go: the guest console is <bundle>/husk-console.log (and,
+ * with "debug_console": true, the shim log too); per-container images are
+ * in <bundle>/work (containerd's scratch folder for the task) and listed
+ * in <bundle>/husk-state for `delete`; merged layer images are a shared
+ * cache in /var/lib/husk/images.
+ *
+ * Locking: be->lock guards the container and process lists and every
+ * process's exit state; it is never held across an agent request, a VM
+ * call or a thread join. be->boot_lock serialises VM boot and teardown.
+ */
+#ifndef HUSK_SHIM_BACKEND_VM_H
+#define HUSK_SHIM_BACKEND_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#include "backend.h"
+#include "stdio_uri.h"
+#include "vm_rootfs.h"
+
+#define BVM_AGENT_TIMEOUT_MS	60000	/* one request (CREATE mounts disks) */
+#define BVM_BOOT_TIMEOUT_MS	180000	/* VM start to husk-init's HELLO */
+#define BVM_DRAIN_TIMEOUT_MS	5000	/* exit waits this long for output */
+#define BVM_VM_EXIT_STATUS	255	/* what a process reports when the VM ended */
+
+struct agent_client;
+struct bvm;
+struct husk_vm;
+
+/* One relayed stream: bytes from @from to @to on its own thread. */
+struct bvm_stream {
+	int from, to;
+	bool output;		/* guest -> host (counts towards the drain) */
+	bool running;		/* thread started (join it) */
+	pthread_t thread;
+	struct bvm *be;
+	struct bvm_proc *proc;
+};
+
+struct bvm_stdio {
+	struct stdio_config cfg;
+	struct bvm_stream s[3];	/* stdin, stdout, stderr */
+	int stdin_keep;		/* kept writer of the stdin FIFO; CloseIO closes it */
+	int stop_fd;		/* eventfd: relays give up (delete) */
+};
+
+struct bvm_proc {
+	struct bvm_ctr *ctr;
+	char *exec_id;		/* NULL: the container's init */
+	uint32_t pid;
+	bool started;
+	bool exited;		/* the guest reported the exit */
+	bool reported;		/* shim_tasks_exited() was called */
+	uint32_t status;
+	struct timespec at;
+	int open_outputs;	/* output relays still copying */
+	int drainers;		/* drain threads that still look at this */
+	struct bvm_stdio io;
+	struct bvm_proc *next;
+};
+
+struct bvm_ctr {
+	char *id;
+	char *bundle;
+	struct vm_disks disks;
+	struct bvm_proc *procs;	/* the init first */
+	struct bvm_ctr *next;
+};
+
+struct bvm {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* open_outputs went down */
+	pthread_mutex_t boot_lock;
+	struct shim_tasks *tasks;
+	struct husk_vm *vm;
+	struct agent_client *agent;
+	int console_fd;
+	bool debug_console;
+	bool vm_dead;
+	bool stopping;		/* teardown asked the guest to SHUTDOWN */
+	int watch_stop_fd;	/* eventfd: the VM-end watcher returns */
+	pthread_t watcher;
+	bool watching;
+	struct bvm_ctr *ctrs;
+};
+
+/* backend_vm.c */
+struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id);
+void bvm_proc_free(struct bvm_proc *p);
+int bvm_call(struct bvm *be, uint16_t type, const char *json, yajl_val *reply,
+	     struct husk_error **err);
+/* bvm_ids_json - {"id":..,"exec_id":..} without the closing brace, into @buf. */
+void bvm_ids_json(char *buf, size_t len, const char *id, const char *exec_id);
+
+/* backend_vm_proc.c: the process ops */
+int bvm_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
+	      struct husk_error **err);
+int bvm_exec(void *opaque, const struct shim_exec_req *req, struct husk_error **err);
+int bvm_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal,
+	     bool all, struct husk_error **err);
+int bvm_pids(void *opaque, const char *id, uint32_t **pids, size_t *n,
+	     struct husk_error **err);
+int bvm_close_io(void *opaque, const char *id, const char *exec_id,
+		 struct husk_error **err);
+int bvm_resize_pty(void *opaque, const char *id, const char *exec_id,
+		   uint32_t width, uint32_t height, struct husk_error **err);
+int bvm_stats(void *opaque, const char *id, struct shim_stats *st,
+	      struct husk_error **err);
+
+/* backend_vm_boot.c */
+int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
+		const struct vm_disks *d, struct husk_error **err);
+void bvm_vm_teardown(struct bvm *be);
+int bvm_vsock_connect(struct bvm *be, int timeout_ms, int *fd, struct husk_error **err);
+
+/* backend_vm_events.c */
+void bvm_on_event(void *opaque, uint16_t type, yajl_val payload);
+void bvm_output_done(struct bvm *be, struct bvm_proc *p);
+void bvm_vm_ended(struct bvm *be);
+
+/* backend_vm_stdio.c */
+int bvm_stdio_parse(const struct shim_stdio *s, struct bvm_stdio *io, struct husk_error **err);
+/* bvm_stdio_json - the STDIO object of a CREATE/EXEC request. */
+void bvm_stdio_json(const struct bvm_stdio *io, char *buf, size_t len);
+/* bvm_stdio_attach - bind the named streams and start their relays. */
+int bvm_stdio_attach(struct bvm *be, struct bvm_proc *p, struct husk_error **err);
+void bvm_stdio_close_in(struct bvm_stdio *io);
+/* bvm_stdio_stop - stop and join the relays, close everything. */
+void bvm_stdio_stop(struct bvm_stdio *io);
+
+extern const struct shim_backend_ops backend_vm_ops;
+int backend_vm_new(struct bvm **out);
+
+#endif

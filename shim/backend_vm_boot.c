@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * backend_vm_boot.c - the shim's VM: built at the first Create from the
+ * runtime config and the spec's resources, with the container's disks and
+ * a vsock device, husk-init as the in-memory /init; then the connection to
+ * husk-init (retried until it listens) and a thread that watches for the
+ * VM's end. Teardown asks husk-init to SHUTDOWN and destroys the VM.
+ *
+ * Paths: the kernel is $HUSK_KERNEL, else the config's "kernel"; husk-init
+ * is $HUSK_INIT, else the config's "init", else husk-init next to this
+ * binary, else HUSK_BINDIR/husk-init.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "backend_vm.h"
+#include "error.h"
+#include "husk.h"
+#include "runtime_config.h"
+#include "shim_log.h"
+#include "vm_plan.h"
+#include "vm_state.h"
+
+#ifndef HUSK_BINDIR
+#define HUSK_BINDIR "/usr/local/bin"
+#endif
+#define BVM_CMDLINE	"console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux " \
+			"i8042.nopnp i8042.dumbkbd"
+#define BVM_GUEST_CID	3
+
+static void bvm_init_path(const struct runtime_config *cfg, char *out, size_t len)
+{
+	const char *env = getenv("HUSK_INIT");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	if (cfg->init && *cfg->init) {
+		snprintf(out, len, "%s", cfg->init);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, len, "%s/husk-init", self) < (int)len &&
+			    !access(out, R_OK))
+				return;
+		}
+	}
+	snprintf(out, len, "%s/husk-init", HUSK_BINDIR);
+}
+
+static void bvm_console(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct bvm *be = opaque;
+
+	if (write(be->console_fd, buf, len) < 0) {
+		/* A full disk loses console text; the guest must not wait. */
+	}
+	if (be->debug_console && write(STDERR_FILENO, buf, len) < 0) {
+		/* The log FIFO is non-blocking: dropped while containerd is away. */
+	}
+}
+
+static void bvm_vmm_log(void *opaque, int level, const char *msg)
+{
+	shim_log(level <= HUSK_LOG_ERROR ? SHIM_LOG_ERROR : level == HUSK_LOG_WARN ?
+		 SHIM_LOG_WARN : level == HUSK_LOG_INFO ? SHIM_LOG_INFO : SHIM_LOG_DEBUG,
+		 "vmm: %s", msg);
+}
+
+static int bvm_open_console(struct bvm *be, const char *bundle, struct husk_error **err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", bundle, VM_CONSOLE_FILE);
+	vm_state_add(bundle, path);
+	be->console_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (be->console_fd < 0)
+		return husk_err(err, errno, "guest console %s", path);
+	return 0;
+}
+
+static int bvm_vm_create(struct bvm *be, const struct shim_create_req *req,
+			 struct husk_error **err)
+{
+	const struct runtime_config *cfg = req->config;
+	const char *kernel = getenv("HUSK_KERNEL");
+	char init[PATH_MAX], cmdline[RUNTIME_CONFIG_MAX_PARAMS + 256];
+	struct husk_vm_config vc;
+	struct vm_size size;
+
+	vm_plan_size(cfg, req->spec, &size);
+	bvm_init_path(cfg, init, sizeof(init));
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", BVM_CMDLINE, *cfg->kernel_params ? " " : "",
+		 cfg->kernel_params);
+	husk_vm_config_init(&vc);
+	vc.kernel_path = kernel && *kernel ? kernel : cfg->kernel;
+	vc.init_path = init;
+	vc.cmdline = cmdline;
+	vc.mem_mib = size.mem_mib;
+	vc.nr_cpus = size.vcpus;
+	vc.console_fn = bvm_console;
+	vc.console_opaque = be;
+	vc.flags = HUSK_VM_EXPECT_LINUX;
+	vc.log_fn = bvm_vmm_log;
+	vc.log_level = shim_log_get_level() >= SHIM_LOG_DEBUG ? HUSK_LOG_INFO : HUSK_LOG_WARN;
+	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init,
+		  size.mem_mib, size.vcpus);
+	be->debug_console = cfg->debug_console;
+	return husk_vm_create(&vc, &be->vm, err);
+}
+
+static int bvm_add_devices(struct bvm *be, const struct vm_disks *d, struct husk_error **err)
+{
+	struct husk_disk_config dc;
+	struct husk_vsock_config vs;
+	int ret;
+
+	husk_disk_config_init(&dc);
+	dc.path = d->lower;
+	dc.read_only = 1;
+	ret = husk_vm_add_disk(be->vm, &dc, err);
+	if (!ret && d->upper[0]) {
+		husk_disk_config_init(&dc);
+		dc.path = d->upper;
+		ret = husk_vm_add_disk(be->vm, &dc, err);
+	}
+	if (ret)
+		return ret;
+	husk_vsock_config_init(&vs);
+	vs.guest_cid = BVM_GUEST_CID;
+	return husk_vm_add_vsock(be->vm, &vs, err);
+}
+
+static void *bvm_watch(void *arg)
+{
+	struct bvm *be = arg;
+	struct pollfd pfd[2] = { { .fd = husk_vm_exit_eventfd(be->vm), .events = POLLIN },
+				 { .fd = be->watch_stop_fd, .events = POLLIN } };
+	struct husk_exit_info info;
+
+	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
+		;
+	if (!pfd[0].revents)
+		return NULL;
+	husk_vm_wait(be->vm, &info);
+	shim_log(be->stopping ? SHIM_LOG_INFO : SHIM_LOG_WARN, "the VM ended: %s (%s)",
+		 husk_exit_reason_string(info.reason), info.message);
+	bvm_vm_ended(be);
+	return NULL;
+}
+
+static int bvm_watch_start(struct bvm *be, struct husk_error **err)
+{
+	int ret;
+
+	be->watch_stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (be->watch_stop_fd < 0)
+		return husk_err(err, errno, "eventfd");
+	ret = -pthread_create(&be->watcher, NULL, bvm_watch, be);
+	if (ret)
+		return husk_err(err, -ret, "VM watcher thread");
+	be->watching = true;
+	return 0;
+}
+
+static long long bvm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bvm_vsock_connect(struct bvm *be, int timeout_ms, int *fd, struct husk_error **err)
+{
+	long long deadline = bvm_now_ms() + timeout_ms;
+	int ret;
+
+	for (;;) {
+		if (be->vm_dead)
+			return husk_err(err, ESRCH, "connect to husk-init: the VM has ended");
+		ret = husk_vm_vsock_connect(be->vm, HUSK_AGENT_VSOCK_PORT, 2000, fd, NULL);
+		if (!ret)
+			return 0;
+		if ((ret != -ENOTCONN && ret != -ECONNREFUSED && ret != -ETIMEDOUT &&
+		     ret != -ECONNRESET) || bvm_now_ms() > deadline)
+			return husk_err(err, -ret, "connect to husk-init on vsock port %d",
+					HUSK_AGENT_VSOCK_PORT);
+		usleep(100000);
+	}
+}
+
+static int bvm_connect_agent(struct bvm *be, struct husk_error **err)
+{
+	long long deadline = bvm_now_ms() + BVM_BOOT_TIMEOUT_MS;
+	int fd, ret;
+
+	do {
+		ret = bvm_vsock_connect(be, (int)(deadline - bvm_now_ms()), &fd, err);
+		if (!ret)
+			ret = agent_client_new(fd, bvm_on_event, be, 30000, &be->agent, err);
+	} while (ret == -ECONNRESET && bvm_now_ms() < deadline);
+	return ret;
+}
+
+int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
+		const struct vm_disks *d, struct husk_error **err)
+{
+	long long t0 = bvm_now_ms();
+	int ret;
+
+	be->vm_dead = false;
+	be->stopping = false;
+	ret = bvm_open_console(be, req->bundle, err);
+	if (!ret)
+		ret = bvm_vm_create(be, req, err);
+	if (!ret)
+		ret = bvm_add_devices(be, d, err);
+	if (!ret)
+		ret = husk_vm_start(be->vm, err);
+	if (!ret)
+		ret = bvm_watch_start(be, err);
+	if (!ret)
+		ret = bvm_connect_agent(be, err);
+	if (ret) {
+		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, VM_CONSOLE_FILE);
+		bvm_vm_teardown(be);
+		return ret;
+	}
+	shim_info("VM up, husk-init answered after %lld ms", bvm_now_ms() - t0);
+	return 0;
+}
+
+static void bvm_wait_end(struct bvm *be, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = husk_vm_exit_eventfd(be->vm), .events = POLLIN };
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		husk_vm_request_stop(be->vm);
+}
+
+void bvm_vm_teardown(struct bvm *be)
+{
+	uint64_t one = 1;
+
+	be->stopping = true;
+	if (be->agent && !be->vm_dead) {
+		if (bvm_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
+			shim_warn("SHUTDOWN failed; stopping the VM");
+	}
+	if (be->vm && be->watching)
+		bvm_wait_end(be, 10000);
+	if (be->watching) {
+		if (write(be->watch_stop_fd, &one, sizeof(one)) < 0)
+			shim_warn("VM watcher: %s", strerror(errno));
+		pthread_join(be->watcher, NULL);
+		be->watching = false;
+	}
+	if (be->watch_stop_fd >= 0)
+		close(be->watch_stop_fd);
+	be->watch_stop_fd = -1;
+	agent_client_free(be->agent);
+	be->agent = NULL;
+	husk_vm_destroy(be->vm);
+	be->vm = NULL;
+	if (be->console_fd >= 0)
+		close(be->console_fd);
+	be->console_fd = -1;
+	be->vm_dead = true;
+}

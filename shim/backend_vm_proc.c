@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * backend_vm_proc.c - process ops of the VM backend, each one request to
+ * husk-init: Start, Exec (the OCI Process JSON as containerd sent it),
+ * Kill, Pids, Stats, CloseIO and ResizePty.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_client.h"
+#include "backend_vm.h"
+#include "error.h"
+#include "json_util.h"
+#include "shim_log.h"
+
+static struct bvm_proc *bvm_lookup(struct bvm *be, const char *id, const char *exec_id)
+{
+	struct bvm_proc *p;
+
+	pthread_mutex_lock(&be->lock);
+	p = bvm_find(be, id, exec_id);
+	pthread_mutex_unlock(&be->lock);
+	return p;
+}
+
+int bvm_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
+	      struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	struct bvm_proc *p = bvm_lookup(be, id, exec_id);
+	yajl_val reply = NULL;
+	int64_t gpid = 0;
+	char json[512];
+	int ret;
+
+	if (!p)
+		return husk_err(err, ENOENT, "start %s/%s: no such process", id,
+				exec_id ? exec_id : "init");
+	bvm_ids_json(json, sizeof(json) - 1, id, exec_id);
+	strcat(json, "}");
+	ret = bvm_call(be, HUSK_MSG_START, json, &reply, err);
+	if (ret)
+		return ret;
+	json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
+	if (reply)
+		yajl_tree_free(reply);
+	pthread_mutex_lock(&be->lock);
+	p->started = true;
+	if (gpid > 0)
+		p->pid = (uint32_t)gpid;
+	*pid = p->pid;
+	pthread_mutex_unlock(&be->lock);
+	return 0;
+}
+
+static struct bvm_proc *bvm_exec_proc(struct bvm *be, const struct shim_exec_req *req,
+				      struct husk_error **err)
+{
+	struct bvm_proc *init = bvm_lookup(be, req->id, NULL), *p;
+
+	if (!init) {
+		husk_err(err, ENOENT, "exec in %s: no such container", req->id);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->exec_id = strdup(req->exec_id))) {
+		free(p);
+		husk_err(err, ENOMEM, "exec %s", req->exec_id);
+		return NULL;
+	}
+	p->ctr = init->ctr;
+	if (bvm_stdio_parse(&req->stdio, &p->io, err)) {
+		bvm_proc_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int bvm_exec(void *opaque, const struct shim_exec_req *req, struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	struct bvm_proc *p = bvm_exec_proc(be, req, err);
+	char ids[512], stdio[128], *json;
+	yajl_val reply = NULL;
+	int64_t gpid = 0;
+	int ret;
+
+	if (!p)
+		return err && *err ? -husk_error_errno(*err) : -EINVAL;
+	bvm_ids_json(ids, sizeof(ids), req->id, req->exec_id);
+	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
+	if (asprintf(&json, "%s,\"process\":%.*s,\"stdio\":%s}", ids, (int)req->spec_len,
+		     req->spec_json, stdio) < 0) {
+		bvm_proc_free(p);
+		return husk_err(err, ENOMEM, "EXEC request");
+	}
+	ret = bvm_call(be, HUSK_MSG_EXEC, json, &reply, err);
+	free(json);
+	if (!ret)
+		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
+	if (reply)
+		yajl_tree_free(reply);
+	p->pid = (uint32_t)gpid;
+	if (ret) {
+		bvm_proc_free(p);
+		return ret;
+	}
+	pthread_mutex_lock(&be->lock);
+	p->next = p->ctr->procs->next;
+	p->ctr->procs->next = p;
+	pthread_mutex_unlock(&be->lock);
+	/* On failure the exec stays listed: its Delete frees it. */
+	return bvm_stdio_attach(be, p, err);
+}
+
+int bvm_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal,
+	     bool all, struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	char json[600];
+	size_t n;
+
+	if (!bvm_lookup(be, id, exec_id))
+		return husk_err(err, ENOENT, "kill %s/%s: no such process", id,
+				exec_id ? exec_id : "init");
+	if (be->vm_dead)
+		return husk_err(err, ESRCH, "kill %s: the VM has ended", id);
+	bvm_ids_json(json, sizeof(json), id, exec_id);
+	n = strlen(json);
+	snprintf(json + n, sizeof(json) - n, ",\"signal\":%u,\"all\":%s}", signal,
+		 all ? "true" : "false");
+	return bvm_call(be, HUSK_MSG_SIGNAL, json, NULL, err);
+}
+
+int bvm_pids(void *opaque, const char *id, uint32_t **pids, size_t *n,
+	     struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	yajl_val reply = NULL, arr = NULL;
+	char json[256];
+	size_t i, k = 0;
+	int ret;
+
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	ret = bvm_call(be, HUSK_MSG_PIDS, json, &reply, err);
+	if (!ret)
+		ret = json_get_array(json_member(reply, "pids"), "pids", &arr, err);
+	*n = 0;
+	*pids = NULL;
+	if (!ret && arr && arr->u.array.len) {
+		*pids = calloc(arr->u.array.len, sizeof(**pids));
+		if (!*pids)
+			ret = husk_err(err, ENOMEM, "pids");
+		for (i = 0; !ret && i < arr->u.array.len; i++)
+			if (YAJL_IS_INTEGER(arr->u.array.values[i]))
+				(*pids)[k++] = (uint32_t)YAJL_GET_INTEGER(arr->u.array.values[i]);
+		*n = k;
+	}
+	if (reply)
+		yajl_tree_free(reply);
+	return ret;
+}
+
+int bvm_close_io(void *opaque, const char *id, const char *exec_id,
+		 struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	struct bvm_proc *p;
+
+	pthread_mutex_lock(&be->lock);
+	p = bvm_find(be, id, exec_id);
+	if (p)
+		bvm_stdio_close_in(&p->io);
+	pthread_mutex_unlock(&be->lock);
+	return p ? 0 : husk_err(err, ENOENT, "close stdin of %s: no such process", id);
+}
+
+int bvm_resize_pty(void *opaque, const char *id, const char *exec_id,
+		   uint32_t width, uint32_t height, struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	char json[600];
+	size_t n;
+
+	bvm_ids_json(json, sizeof(json), id, exec_id);
+	n = strlen(json);
+	snprintf(json + n, sizeof(json) - n, ",\"rows\":%u,\"cols\":%u}", height & 0xffff,
+		 width & 0xffff);
+	return bvm_call(be, HUSK_MSG_RESIZE_PTY, json, NULL, err);
+}
+
+/* @v.@group.@key as an unsigned number; -1 ("no limit") becomes UINT64_MAX. */
+static uint64_t bvm_stat(yajl_val v, const char *group, const char *key)
+{
+	int64_t n = 0;
+
+	json_get_int(json_member(json_member(v, group), key), key, &n, NULL);
+	return n < 0 ? UINT64_MAX : (uint64_t)n;
+}
+
+int bvm_stats(void *opaque, const char *id, struct shim_stats *st,
+	      struct husk_error **err)
+{
+	struct bvm *be = opaque;
+	yajl_val r = NULL;
+	char json[256];
+	int ret;
+
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	ret = bvm_call(be, HUSK_MSG_STATS, json, &r, err);
+	if (ret)
+		return ret;
+	memset(st, 0, sizeof(*st));
+	st->cpu_usage_usec = bvm_stat(r, "cpu", "usage_usec");
+	st->cpu_user_usec = bvm_stat(r, "cpu", "user_usec");
+	st->cpu_system_usec = bvm_stat(r, "cpu", "system_usec");
+	st->mem_usage = bvm_stat(r, "memory", "current");
+	st->mem_limit = bvm_stat(r, "memory", "max");
+	st->oom_kill = bvm_stat(r, "memory", "oom_kill");
+	st->pids_current = bvm_stat(r, "pids", "current");
+	st->pids_limit = bvm_stat(r, "pids", "max");
+	st->io_rbytes = bvm_stat(r, "io", "rbytes");
+	st->io_wbytes = bvm_stat(r, "io", "wbytes");
+	if (r)
+		yajl_tree_free(r);
+	return 0;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+/* vm_plan.c - VM size and rootfs disks from the request (see vm_plan.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "oci_spec.h"
+#include "runtime_config.h"
+#include "sha256.h"
+#include "vm_plan.h"
+
+void vm_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
+		  struct vm_size *out)
+{
+	struct oci_vm_hint hint = { 0 };
+	uint64_t mem = cfg->memory_mib;
+	uint32_t cpus = cfg->vcpus;
+
+	if (spec)
+		oci_spec_vm_hint(spec, &hint);
+	if (hint.memory_mib && hint.memory_mib + VM_PLAN_OVERHEAD_MIB > mem)
+		mem = hint.memory_mib + VM_PLAN_OVERHEAD_MIB;
+	if (hint.vcpus > cpus)
+		cpus = hint.vcpus;
+	if (mem > VM_PLAN_MAX_MIB)
+		mem = cfg->memory_mib > VM_PLAN_MAX_MIB ? cfg->memory_mib : VM_PLAN_MAX_MIB;
+	if (cpus > VM_PLAN_MAX_VCPUS)
+		cpus = cfg->vcpus > VM_PLAN_MAX_VCPUS ? cfg->vcpus : VM_PLAN_MAX_VCPUS;
+	out->mem_mib = (uint32_t)mem;
+	out->vcpus = cpus ? cpus : 1;
+}
+
+const char *vm_plan_option(const char *const *opts, size_t n, const char *key)
+{
+	size_t klen = strlen(key), i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(opts[i], key, klen) && opts[i][klen] == '=')
+			return opts[i] + klen + 1;
+	return NULL;
+}
+
+bool vm_plan_flag(const char *const *opts, size_t n, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(opts[i], word))
+			return true;
+	return false;
+}
+
+static int plan_dir(const char *dir, bool ro, struct vm_rootfs_plan *p)
+{
+	p->kind = VM_ROOTFS_DIR;
+	p->upper = !ro;
+	p->dir = strdup(dir);
+	return p->dir ? 0 : -ENOMEM;
+}
+
+static int plan_overlay(const struct shim_mount *m, struct vm_rootfs_plan *p,
+			struct husk_error **err)
+{
+	const char *lower = vm_plan_option(m->options, m->n_options, "lowerdir");
+	const char *upper = vm_plan_option(m->options, m->n_options, "upperdir");
+
+	if (!lower || !*lower)
+		return husk_err(err, 0, "rootfs overlay mount has no lowerdir");
+	/* One lower is a directory already; several get merged (once). */
+	p->kind = VM_ROOTFS_LAYERS;
+	p->upper = upper != NULL;
+	p->lowerdir = strdup(lower);
+	if (!p->lowerdir)
+		return -ENOMEM;
+	sha256_hex(lower, strlen(lower), p->key);
+	return 0;
+}
+
+static int plan_block(const struct shim_mount *m, struct vm_rootfs_plan *p,
+		      struct husk_error **err)
+{
+	if (strcmp(m->type, "ext4"))
+		return husk_err(err, ENOTSUP, "rootfs %s on %s: only ext4 block devices are supported",
+				m->type, m->source);
+	p->kind = VM_ROOTFS_BLOCK;
+	/* The guest mounts the device read-only; writes go to an upper. */
+	p->upper = !vm_plan_flag(m->options, m->n_options, "ro");
+	p->device = strdup(m->source);
+	p->fstype = strdup(m->type);
+	return p->device && p->fstype ? 0 : -ENOMEM;
+}
+
+int vm_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
+		   bool root_ro, struct vm_rootfs_plan *p, struct husk_error **err)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (n > 1)
+		return husk_err(err, ENOTSUP, "rootfs: %zu mounts (husk takes one)", n);
+	if (n == 0)
+		ret = plan_dir(root_dir, root_ro, p);
+	else if (!strcmp(m->type, "overlay"))
+		ret = plan_overlay(m, p, err);
+	else if (!strcmp(m->type, "bind") || !strcmp(m->type, "rbind"))
+		ret = plan_dir(m->source, vm_plan_flag(m->options, m->n_options, "ro"), p);
+	else if (!strncmp(m->source, "/dev/", 5))
+		ret = plan_block(m, p, err);
+	else
+		ret = husk_err(err, ENOTSUP, "rootfs mount of type \"%s\" from %s", m->type,
+			       m->source);
+	if (ret == -ENOMEM)
+		husk_err(err, ENOMEM, "rootfs plan");
+	if (ret)
+		vm_rootfs_plan_clear(p);
+	return ret;
+}
+
+void vm_rootfs_plan_clear(struct vm_rootfs_plan *p)
+{
+	free(p->lowerdir);
+	free(p->dir);
+	free(p->device);
+	free(p->fstype);
+	memset(p, 0, sizeof(*p));
+}

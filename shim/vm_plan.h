@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vm_plan.h - the pure decisions of the VM backend, kept apart from the
+ * code that acts on them so unit tests can check them: how big the VM
+ * is, and how containerd's rootfs mounts become the VM's disks.
+ */
+#ifndef HUSK_SHIM_VM_PLAN_H
+#define HUSK_SHIM_VM_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct oci_spec;
+struct runtime_config;
+
+#define VM_PLAN_OVERHEAD_MIB	64	/* guest kernel + husk-init on top of a limit */
+#define VM_PLAN_MAX_MIB		(64u << 10)	/* a spec may ask for at most 64 GiB */
+#define VM_PLAN_MAX_VCPUS	16	/* ...and at most 16 vCPUs */
+
+struct vm_size {
+	uint32_t mem_mib;
+	uint32_t vcpus;
+};
+
+/*
+ * vm_plan_size - guest RAM and vCPUs: the runtime config's values, raised
+ * to the spec's memory limit + VM_PLAN_OVERHEAD_MIB and to ceil(quota /
+ * period) vCPUs when the spec sets them, both bounded by the VM_PLAN_MAX_*.
+ */
+void vm_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
+		  struct vm_size *out);
+
+enum vm_rootfs_kind {
+	VM_ROOTFS_LAYERS,	/* overlay lowers: one cached erofs of their merge */
+	VM_ROOTFS_DIR,		/* one host directory: an erofs of it, per container */
+	VM_ROOTFS_BLOCK,	/* a block device (devmapper): the disk itself */
+};
+
+/*
+ * struct vm_rootfs_plan - what becomes the guest's root: the lower disk
+ * (an image to build or a device) and whether a fresh ext4 upper disk
+ * takes the container's writes (overlayfs in the guest).
+ */
+struct vm_rootfs_plan {
+	enum vm_rootfs_kind kind;
+	char *lowerdir;		/* LAYERS: "top:...:bottom" as containerd sent it */
+	char *dir;		/* DIR: the directory */
+	char *device;		/* BLOCK: the device path */
+	char *fstype;		/* BLOCK: the device's file system */
+	char key[65];		/* LAYERS: hex sha256 of lowerdir, the cache key */
+	bool upper;		/* a writable ext4 upper disk is needed */
+};
+
+/*
+ * vm_plan_rootfs - plan from CreateTaskRequest.rootfs (@n mounts). With
+ * none, @root_dir (spec root.path made absolute) is the directory and
+ * @root_ro says whether it is read-only. Returns 0, or -ENOTSUP/-EINVAL
+ * with a message naming the mount.
+ */
+int vm_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
+		   bool root_ro, struct vm_rootfs_plan *p, struct husk_error **err);
+void vm_rootfs_plan_clear(struct vm_rootfs_plan *p);
+
+/* vm_plan_option - the value of "key=value" among @opts, or NULL. */
+const char *vm_plan_option(const char *const *opts, size_t n, const char *key);
+/* vm_plan_flag - true when the bare word @word is among @opts. */
+bool vm_plan_flag(const char *const *opts, size_t n, const char *word);
+
+#endif

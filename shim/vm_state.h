@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vm_state.h - what a shim made for a container, recorded in the bundle
+ * (VM_STATE_FILE, one "file <path>" line per artifact) before it is made,
+ * so that `delete` after a killed shim removes it all. The files live in
+ * the bundle or in its `work` folder (vm_state_dir()); containerd removes
+ * both folders itself, the record covers any other place.
+ */
+#ifndef HUSK_SHIM_VM_STATE_H
+#define HUSK_SHIM_VM_STATE_H
+
+#include <stddef.h>
+
+#define VM_STATE_FILE	"husk-state"
+#define VM_CONSOLE_FILE	"husk-console.log"
+
+/* vm_state_dir - <bundle>/work when it is a folder (on disk), else @bundle. */
+void vm_state_dir(const char *bundle, char *out, size_t len);
+
+/* vm_state_add - record @path in @bundle's state file. Returns 0 or -errno. */
+int vm_state_add(const char *bundle, const char *path);
+
+/* vm_state_cleanup - remove every recorded file, then the state file. */
+void vm_state_cleanup(const char *bundle);
+
+#endif

@@ -1,0 +1,93 @@
+# containerd-shim-husk-v2 end to end: ctr runs busybox containers in husk
+# VMs (runtime io.containerd.husk.v2) and sees what runc gives it: output,
+# exit statuses, stdin, exec, kill, metrics; and nothing is left behind.
+. "$(dirname "$0")/lib.sh"
+[ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
+export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
+export HUSK_INIT="$top/build/husk-init"
+# No /etc/husk/config.json (the rig's /etc is read-only): built-in
+# defaults, 256 MiB and 1 vCPU.
+start_containerd
+ctr image import --base-name husk.test/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
+	fail "image import"
+RT=(--runtime io.containerd.husk.v2)
+T="timeout -k 10 300"
+show_debug() {
+	echo "--- containerd log"; tail -40 /tmp/containerd.log
+	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
+	done
+}
+trap 'show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+
+# 1. output
+out=$($T ctr run --rm "${RT[@]}" husk.test/busybox:latest c1 echo hello-from-husk 2>&1)
+echo "c1: $out"
+[ "$out" = hello-from-husk ] || fail "c1: unexpected output"
+
+# 2. exit status
+$T ctr run --rm "${RT[@]}" husk.test/busybox:latest c2 sh -c 'exit 3'
+rc=$?
+[ $rc = 3 ] || fail "c2: exit status $rc, wanted 3"
+echo "c2: exit status 3 passed through"
+
+# 4. a detached container: exec, metrics, kill, delete
+$T ctr run -d "${RT[@]}" husk.test/busybox:latest c4 sleep 1000 || fail "c4: run -d"
+out=$($T ctr task exec --exec-id e1 c4 sh -c 'echo written >/tmp/f; cat /tmp/f; exit 5' 2>&1)
+rc=$?
+echo "c4 exec: $out (status $rc)"
+[ "$out" = written ] || fail "c4: exec output"
+[ $rc = 5 ] || fail "c4: exec status $rc, wanted 5"
+out=$($T ctr task exec --exec-id e2 c4 cat /tmp/f 2>&1)
+[ "$out" = written ] || fail "c4: a write is not visible to the next exec: $out"
+$T ctr task ls
+$T ctr task metrics c4 || fail "c4: metrics"
+$T ctr task ps c4 || fail "c4: ps"
+$T ctr task kill -s KILL c4 || fail "c4: kill"
+for _ in $(seq 60); do
+	ctr task ls | grep -q 'c4.*STOPPED' && break
+	sleep 1
+done
+ctr task ls | grep c4
+ctr task ls | grep -q 'c4.*STOPPED' || fail "c4: not STOPPED after kill"
+$T ctr task delete c4 || fail "c4: task delete"
+$T ctr container delete c4 || fail "c4: container delete"
+
+# 5. SIGKILL of a foreground container: 137
+($T ctr run --rm "${RT[@]}" husk.test/busybox:latest c5 sleep 1000; echo $? >/tmp/c5.rc) &
+c5_pid=$!
+for _ in $(seq 120); do
+	ctr task ls | grep -q 'c5.*RUNNING' && break
+	sleep 1
+done
+ctr task kill -s KILL c5
+wait $c5_pid
+rc=$(cat /tmp/c5.rc)
+[ "$rc" = 137 ] || fail "c5: status $rc after SIGKILL, wanted 137"
+echo "c5: SIGKILL gave 137"
+
+# 6. nothing left: no shim, no per-container disks, no sockets
+sleep 2
+if pgrep -f containerd-shim-husk-v2 >/dev/null; then
+	ps ax | grep '[c]ontainerd-shim-husk'; fail "shim processes left"
+fi
+left=$(find /run/containerd/io.containerd.runtime.v2.task /var/lib/containerd/io.containerd.runtime.v2.task \
+	-name 'husk-*' 2>/dev/null)
+[ -z "$left" ] || fail "files left: $left"
+socks=$(find /run/containerd/s -type s 2>/dev/null)
+[ -z "$socks" ] || fail "sockets left: $socks"
+echo "cached layer images: $(ls /var/lib/husk/images)"
+# 3. stdin (ctr 1.6 always attaches its stdin: no -i flag). ctr 1.6 sends
+# CloseIO only when its stdin ends after the task was created: with an
+# immediate EOF (`echo data | ctr run ... cat`) cat never ends with runc
+# either (seen in the rig). So the data arrives after the task started.
+out=$( (sleep 8; echo data-through-stdin) |
+	timeout -k 10 120 ctr run --rm "${RT[@]}" husk.test/busybox:latest c3 cat 2>&1)
+echo "c3: $out"
+if [ "$out" != data-through-stdin ] || ! [ -z "$(ctr task ls -q | grep c3)" ]; then
+	ctr task kill -s KILL c3; sleep 5; ctr task delete c3; ctr container delete c3
+	fail "c3: stdin not piped through, or its EOF did not end cat"
+fi
+
+trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+echo "all shim checks passed"

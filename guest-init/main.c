@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,42 @@ static int main_events(struct agent *ag, struct err *e)
 	return 0;
 }
 
+/*
+ * In a VM a reply written to the socket can still sit in the vsock queues
+ * when the reboot resets the machine, and the host never sees it. Half-close
+ * every control connection and wait (1 s at most) until the host has read
+ * to our end and closed, or at least until the data left the guest.
+ */
+static void main_drain_to_host(struct agent *ag)
+{
+	struct pollfd fds[64];
+	struct list *pos, *tmp;
+	nfds_t n = 0, open_fds;
+	int waited;
+	char buf[256];
+
+	list_for_each_safe(pos, tmp, &ag->conns) {
+		struct conn *c = container_of(pos, struct conn, link);
+
+		if (c->handed || c->w.fd < 0 || n == 64)
+			continue;
+		shutdown(c->w.fd, SHUT_WR);
+		fds[n++] = (struct pollfd){ .fd = c->w.fd, .events = POLLIN };
+	}
+	for (waited = 0, open_fds = n; open_fds > 0 && waited < 1000; waited += 20) {
+		if (poll(fds, n, 20) < 0)
+			break;
+		for (nfds_t i = 0; i < n; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (read(fds[i].fd, buf, sizeof(buf)) <= 0) {
+				fds[i].fd = -1;	/* the host closed: it has everything */
+				open_fds--;
+			}
+		}
+	}
+}
+
 /* Let the SHUTDOWN reply (and any other queued output) reach the host. */
 static void main_shutdown(struct agent *ag)
 {
@@ -154,6 +192,8 @@ static void main_shutdown(struct agent *ag)
 		if (pending)
 			usleep(10000);
 	}
+	if (ag->vm)
+		main_drain_to_host(ag);
 	power_off(ag);
 }
 

@@ -166,6 +166,8 @@ void cgroup_kill(const struct container *c, int sig);
 int cgroup_remove(struct container *c, struct err *e);
 uint64_t cgroup_oom_kills(const struct container *c);
 void cgroup_oom_event(struct agent *ag, int wd);
+/* cgroup_oom_check - broadcast an OOM event if @c has new OOM kills. */
+void cgroup_oom_check(struct container *c);
 int cgroup_stats(const struct container *c, yajl_gen g, struct err *e);
 int cgroup_pids(const struct container *c, yajl_gen g, struct err *e);
 int cgroup_write(const char *dir, const char *file, const char *val, struct err *e);

@@ -124,26 +124,31 @@ int cgroup_pids(const struct container *c, yajl_gen g, struct err *e)
 	return 0;
 }
 
+void cgroup_oom_check(struct container *c)
+{
+	uint64_t kills = cgroup_oom_kills(c);
+	yajl_gen g;
+
+	if (kills <= c->oom_kills)
+		return;
+	c->oom_kills = kills;
+	g = reply_gen();
+	if (!g)
+		return;
+	jw_str(g, "id", c->id);
+	event_broadcast(c->ag, HUSK_MSG_EVENT_OOM, g);
+}
+
 void cgroup_oom_event(struct agent *ag, int wd)
 {
 	struct list *pos, *tmp;
-	uint64_t kills;
-	yajl_gen g;
 
 	list_for_each_safe(pos, tmp, &ag->containers) {
 		struct container *c = container_of(pos, struct container, link);
 
-		if (c->oom_wd != wd)
-			continue;
-		kills = cgroup_oom_kills(c);
-		if (kills <= c->oom_kills)
+		if (c->oom_wd == wd) {
+			cgroup_oom_check(c);
 			return;
-		c->oom_kills = kills;
-		g = reply_gen();
-		if (!g)
-			return;
-		jw_str(g, "id", c->id);
-		event_broadcast(ag, HUSK_MSG_EVENT_OOM, g);
-		return;
+		}
 	}
 }

@@ -72,9 +72,15 @@ static void proc_exited(struct proc *p, int status)
 	} else {
 		p->exit_status = WEXITSTATUS(status);
 	}
-	/* the kernel's OOM killer uses SIGKILL and counts in memory.events */
+	/*
+	 * The kernel's OOM killer uses SIGKILL and counts in memory.events.
+	 * The inotify watch on that file may not have fired yet (or the
+	 * container may go before it does): report the OOM here, so the OOM
+	 * event always comes before the EXIT event.
+	 */
 	if (p->signal == SIGKILL && cgroup_oom_kills(p->c) > p->oom_base)
 		p->oom = true;
+	cgroup_oom_check(p->c);
 	if (p->sync_fd >= 0)
 		close(p->sync_fd);
 	p->sync_fd = -1;

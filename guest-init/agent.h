@@ -142,7 +142,9 @@ void child_exec_main(struct container *c, const struct spec_process *op,
 void child_run(const struct spec_process *op, struct proc *p, int sync)
 	__attribute__((noreturn));
 void child_fail(int sync, const struct err *e) __attribute__((noreturn));
-int child_ready_and_wait(int sync, struct err *e);
+/* child_ready_and_wait - make the pty (process.terminal), report ready
+ * with its master, wait for START. */
+int child_ready_and_wait(int sync, struct proc *p, struct err *e);
 
 /* mounts.c: the container's mounts, in the child before pivot_root */
 int mounts_setup(const char *rootfs, const struct spec *spec, struct err *e);
@@ -171,6 +173,8 @@ void cgroup_oom_check(struct container *c);
 int cgroup_stats(const struct container *c, yajl_gen g, struct err *e);
 int cgroup_pids(const struct container *c, yajl_gen g, struct err *e);
 int cgroup_write(const char *dir, const char *file, const char *val, struct err *e);
+/* cgroup_freeze.c - freeze (PAUSE) or thaw (RESUME), waiting until done. */
+int cgroup_freeze(const struct container *c, bool freeze, struct err *e);
 
 /* net.c, netconf.c */
 int net_link_set(int ifindex, const char *mac, unsigned int mtu, bool up, struct err *e);

@@ -170,7 +170,7 @@ static int amsg_body(struct amsg *m, struct err *e)
 	case HUSK_MSG_START: case HUSK_MSG_WAIT: case HUSK_MSG_CLOSE_STDIN:
 	case HUSK_MSG_DELETE:
 		return amsg_ids(m, true, e);
-	case HUSK_MSG_STATS: case HUSK_MSG_PIDS:
+	case HUSK_MSG_STATS: case HUSK_MSG_PIDS: case HUSK_MSG_PAUSE: case HUSK_MSG_RESUME:
 		return amsg_ids(m, false, e);
 	case HUSK_MSG_CONFIGURE_NETWORK:
 		return amsg_net_parse(m->tree, &m->net, e);

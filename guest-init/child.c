@@ -39,12 +39,42 @@ void child_fail(int sync, const struct err *e)
 	_exit(127);
 }
 
-int child_ready_and_wait(int sync, struct err *e)
+/* 'R', with the pty master attached (SCM_RIGHTS) when there is one. */
+static int child_report_ready(int sync, int master)
 {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
 	char c = 'R';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
 
-	if (send(sync, &c, 1, MSG_NOSIGNAL) != 1)
+	if (master >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	}
+	return sendmsg(sync, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+int child_ready_and_wait(int sync, struct proc *p, struct err *e)
+{
+	int master = -1;
+	char c;
+
+	if (p->io.tty && streams_child_pty(&p->io, &master, e) < 0)
+		return -e->code;
+	if (child_report_ready(sync, master) < 0)
 		return err_set(e, errno, "report ready");
+	if (master >= 0)
+		close(master);
 	if (recv(sync, &c, 1, 0) != 1 || c != 'S')
 		_exit(0);	/* the container was deleted before it started */
 	return 0;
@@ -208,7 +238,7 @@ void child_exec_main(struct container *c, const struct spec_process *op,
 		err_set(&e, errno, "enter the container's root");
 		child_fail(sync, &e);
 	}
-	if (child_ready_and_wait(sync, &e) < 0)
+	if (child_ready_and_wait(sync, p, &e) < 0)
 		child_fail(sync, &e);
 	child_run(op, p, sync);
 }

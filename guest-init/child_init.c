@@ -88,7 +88,7 @@ void child_init_main(struct container *c, const struct spec *spec,
 {
 	struct err e = { 0 };
 
-	if (init_setup(c, spec, &e) < 0 || child_ready_and_wait(sync, &e) < 0)
+	if (init_setup(c, spec, &e) < 0 || child_ready_and_wait(sync, p, &e) < 0)
 		child_fail(sync, &e);
 	child_run(&spec->process, p, sync);
 }

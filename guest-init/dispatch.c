@@ -27,6 +27,8 @@ static handler_fn *const handlers[] = {
 	[HUSK_MSG_CONFIGURE_NETWORK] = handle_network,
 	[HUSK_MSG_SHUTDOWN] = handle_shutdown,
 	[HUSK_MSG_STDIO_BIND] = handle_bind,
+	[HUSK_MSG_PAUSE] = handle_pause,
+	[HUSK_MSG_RESUME] = handle_resume,
 };
 
 void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *payload)

@@ -142,6 +142,25 @@ int handle_pids(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct 
 	return cgroup_pids(k, g, e);
 }
 
+static int pause_resume(struct conn *c, struct amsg *m, bool pause, struct err *e)
+{
+	struct container *k = container_find(c->ag, m->id);
+
+	if (!k)
+		return err_set(e, ENOENT, "container %s", m->id);
+	return cgroup_freeze(k, pause, e);
+}
+
+int handle_pause(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct err *e)
+{
+	return pause_resume(c, m, true, e);
+}
+
+int handle_resume(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct err *e)
+{
+	return pause_resume(c, m, false, e);
+}
+
 int handle_delete(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct err *e)
 {
 	struct container *k = container_find(c->ag, m->id);

@@ -91,20 +91,45 @@ static pid_t proc_fork_in(struct agent *ag, int nsfd, struct err *e)
 }
 
 /* The child's next sync record: 0 ready, 1 end of file (it exec'd), <0 error. */
+/* recv one record; a passed fd (the pty master) goes to *@fd, else -1. */
+static ssize_t proc_sync_recv(int sock, char *rec, size_t len, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = rec, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+	*fd = -1;
+	cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
+}
+
 static int proc_sync_read(struct proc *p, struct err *e)
 {
 	struct pollfd pfd = { .fd = p->sync_fd, .events = POLLIN };
 	char rec[1 + sizeof(int) + sizeof(e->msg)];
 	ssize_t n;
-	int code;
+	int code, fd;
 
 	if (poll(&pfd, 1, PROC_READY_TIMEOUT_MS) <= 0)
 		return err_set(e, ETIMEDOUT, "process %d did not report", (int)p->pid);
-	n = recv(p->sync_fd, rec, sizeof(rec) - 1, 0);
+	n = proc_sync_recv(p->sync_fd, rec, sizeof(rec) - 1, &fd);
+	if (fd >= 0 && (n != 1 || rec[0] != 'R')) {
+		close(fd);
+		fd = -1;
+	}
 	if (n == 0)
 		return 1;
 	if (n == 1 && rec[0] == 'R')
-		return 0;
+		return fd >= 0 ? streams_take_master(&p->io, fd, e) : 0;
 	if (n > (ssize_t)(1 + sizeof(int)) && rec[0] == 'E') {
 		memcpy(&code, rec + 1, sizeof(int));
 		rec[n] = '\0';

@@ -33,30 +33,47 @@ int streams_index(const char *name)
 	return -1;
 }
 
-static int streams_pty(struct streams *s, unsigned int rows, unsigned int cols,
-		       struct err *e)
+/*
+ * In the child, inside the container: a pty from the container's own
+ * /dev/ptmx (its devpts instance), so that ttyname() there finds
+ * /dev/pts/N, as under runc. The slave becomes the far end; the master
+ * goes to husk-init (streams_take_master) and is closed here.
+ */
+int streams_child_pty(struct streams *s, int *master, struct err *e)
 {
-	struct winsize ws = { .ws_row = rows, .ws_col = cols };
-	int slave;
+	struct winsize ws = { .ws_row = s->rows, .ws_col = s->cols };
+	int m, slave;
 
-	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s->master < 0)
-		return err_set(e, errno, "open /dev/ptmx");
-	if (grantpt(s->master) < 0 || unlockpt(s->master) < 0)
-		return err_set(e, errno, "unlock pty");
-	/* TIOCGPTPEER opens the slave without a path, which the container may not see */
-	slave = ioctl(s->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return err_set(e, errno, "open pty slave");
-	if ((rows || cols) && ioctl(s->master, TIOCSWINSZ, &ws) < 0) {
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return err_set(e, errno, "open /dev/ptmx in the container");
+	/* TIOCGPTPEER opens the slave without a path lookup */
+	if (grantpt(m) < 0 || unlockpt(m) < 0 ||
+	    (slave = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		err_set(e, errno, "open the pty slave");
+		close(m);
+		return -e->code;
+	}
+	if ((s->rows || s->cols) && ioctl(m, TIOCSWINSZ, &ws) < 0) {
+		err_set(e, errno, "set the pty size to %ux%u", s->rows, s->cols);
 		close(slave);
-		return err_set(e, errno, "set pty size");
+		close(m);
+		return -e->code;
 	}
 	s->far[STREAM_IN] = slave;
-	s->far[STREAM_OUT] = s->far[STREAM_ERR] = -1;
-	s->near[STREAM_OUT] = s->master;
+	*master = m;
+	return 0;
+}
+
+int streams_take_master(struct streams *s, int master, struct err *e)
+{
+	if (!s->tty || s->master >= 0) {
+		close(master);
+		return err_set(e, EPROTO, "a pty master the process should not have sent");
+	}
+	s->master = s->near[STREAM_OUT] = master;
 	if (s->want[STREAM_IN]) {
-		s->near[STREAM_IN] = fcntl(s->master, F_DUPFD_CLOEXEC, 0);
+		s->near[STREAM_IN] = fcntl(master, F_DUPFD_CLOEXEC, 0);
 		if (s->near[STREAM_IN] < 0)
 			return err_set(e, errno, "dup pty master");
 	}
@@ -86,7 +103,9 @@ int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty,
 	if (tty) {
 		if (!want->out)
 			return err_set(e, 0, "a terminal needs the stdout stream");
-		return streams_pty(s, rows, cols, e);
+		s->rows = rows;		/* the child makes the pty in the container */
+		s->cols = cols;
+		return 0;
 	}
 	for (i = 0; i < STREAM_N; i++)
 		if (s->want[i] && streams_pipe(s, i, e) < 0)

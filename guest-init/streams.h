@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * streams.h - a process's stdin, stdout and stderr: pipes (or one pty)
- * made before the fork, whose far ends the child takes as fds 0-2 and
+ * streams.h - a process's stdin, stdout and stderr: pipes made before the
+ * fork (or one pty, made by the child in the container and its master
+ * passed back), whose far ends the child takes as fds 0-2 and
  * whose near ends wait until the host binds a connection to each
  * (STDIO_BIND), which starts a relay.
  */
@@ -24,12 +25,18 @@ struct streams {
 	int far[STREAM_N];		/* the child's ends; -1 = /dev/null */
 	int near[STREAM_N];		/* ours, until bound; -1 */
 	int master;			/* pty master (for resizing), or -1 */
+	unsigned int rows, cols;	/* the pty's first size */
 	struct relay *relay[STREAM_N];
 };
 
 void streams_init(struct streams *s);
 int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty,
 		    unsigned int rows, unsigned int cols, struct err *e);
+/* streams_child_pty - in the child, in the container: make the pty; its
+ * master in *@master goes to the parent. */
+int streams_child_pty(struct streams *s, int *master, struct err *e);
+/* streams_take_master - the parent's end of the child's pty (taken over). */
+int streams_take_master(struct streams *s, int master, struct err *e);
 /* streams_child - in the child: fds 0-2 from the far ends (or @devnull). */
 int streams_child(struct streams *s, int devnull, struct err *e);
 void streams_close_far(struct streams *s);

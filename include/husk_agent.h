@@ -104,6 +104,8 @@
  *               test mode: husk-init exits 0).
  *   STDIO_BIND  {"id", "exec_id", "stream": "stdin"|"stdout"|"stderr"} ->
  *               {} on that connection, which is raw bytes from then on.
+ *   PAUSE       {"id"} -> {}; the container's cgroup is frozen (cgroup v2
+ *               freezer) before the reply. RESUME {"id"} -> {} thaws it.
  * Events (guest -> host, id 0):
  *   EXIT        {"id", "exec_id", "pid", "exit_status", "signal",
  *               "exited_at", "oom"}: exit_status is the exit code, or 128+n
@@ -145,6 +147,8 @@ enum husk_agent_type {
 	HUSK_MSG_CONFIGURE_NETWORK = 12,
 	HUSK_MSG_SHUTDOWN = 13,
 	HUSK_MSG_STDIO_BIND = 14,
+	HUSK_MSG_PAUSE = 15,
+	HUSK_MSG_RESUME = 16,
 	/* replies */
 	HUSK_MSG_OK = 128,
 	HUSK_MSG_ERROR = 129,

@@ -339,5 +339,7 @@ const struct shim_backend_ops backend_vm_ops = {
 	.close_io = bvm_close_io,
 	.resize_pty = bvm_resize_pty,
 	.stats = bvm_stats,
+	.pause = bvm_pause,
+	.resume = bvm_resume,
 	.destroy = bvm_destroy,
 };

@@ -126,6 +126,8 @@ int bvm_resize_pty(void *opaque, const char *id, const char *exec_id,
 		   uint32_t width, uint32_t height, struct husk_error **err);
 int bvm_stats(void *opaque, const char *id, struct shim_stats *st,
 	      struct husk_error **err);
+int bvm_pause(void *opaque, const char *id, struct husk_error **err);
+int bvm_resume(void *opaque, const char *id, struct husk_error **err);
 
 /* backend_vm_boot.c */
 int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,

@@ -227,3 +227,23 @@ int bvm_stats(void *opaque, const char *id, struct shim_stats *st,
 		yajl_tree_free(r);
 	return 0;
 }
+
+/* Pause and Resume freeze and thaw the container's cgroup in the guest;
+ * the VM itself keeps running, as other containers of a pod may. */
+static int bvm_freeze(struct bvm *be, const char *id, uint16_t type, struct husk_error **err)
+{
+	char json[256];
+
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	return bvm_call(be, type, json, NULL, err);
+}
+
+int bvm_pause(void *opaque, const char *id, struct husk_error **err)
+{
+	return bvm_freeze(opaque, id, HUSK_MSG_PAUSE, err);
+}
+
+int bvm_resume(void *opaque, const char *id, struct husk_error **err)
+{
+	return bvm_freeze(opaque, id, HUSK_MSG_RESUME, err);
+}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* t_cgroup.c - memory limit, OOM kill report, stats (cgroup v2 only). */
+/* t_cgroup.c - memory limit, OOM kill report, stats, pause and resume
+ * (cgroup v2 only). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "suite.h"
 
@@ -59,14 +61,78 @@ static void t_stats(struct suite *s)
 	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-stats\"}", 30000));
 }
 
+/* cpu.stat usage_usec of container @id, or -1 (with @why filled). */
+static long long cpu_usec(struct suite *s, const char *id, char *why)
+{
+	const char *path[] = { "cpu", "usage_usec", NULL };
+	char json[128];
+	struct ac_msg *m;
+	yajl_val v;
+	long long us = -1;
+
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	m = must(s, HUSK_MSG_STATS, json, why);
+	if (m && (v = yajl_tree_get(m->tree, path, yajl_t_number)))
+		us = YAJL_GET_INTEGER(v);
+	else if (m)
+		snprintf(why, 512, "no cpu.usage_usec in %s", m->payload);
+	ac_msg_free(m);
+	return us;
+}
+
+/* PAUSE or RESUME of cg-pause; -1 with @why filled on failure. */
+static int freeze(struct suite *s, uint16_t type, char *why)
+{
+	struct ac_msg *m = must(s, type, "{\"id\":\"cg-pause\"}", why);
+
+	ac_msg_free(m);
+	return m ? 0 : -1;
+}
+
+/* A busy container is paused: its CPU time stands still while paused
+ * (the freeze is complete when PAUSE answers), and moves after RESUME. */
+static int pause_check(struct suite *s, char *why)
+{
+	struct tspec t = { .sh = "while :; do :; done" };
+	long long a, b, c = -1;
+	int i;
+
+	if (start_sleeper(s, "cg-pause", &t, why) < 0 || freeze(s, HUSK_MSG_PAUSE, why) < 0)
+		return -1;
+	a = cpu_usec(s, "cg-pause", why);
+	usleep(300 * 1000);
+	b = cpu_usec(s, "cg-pause", why);
+	if (a < 0 || b < 0 || freeze(s, HUSK_MSG_RESUME, why) < 0)
+		return -1;
+	for (i = 0; i < 100 && (c = cpu_usec(s, "cg-pause", why)) == b; i++)
+		usleep(50 * 1000);
+	if (a == b && c > b)
+		return 0;
+	snprintf(why, 512, "cpu usage_usec while paused %lld then %lld, after resume %lld", a, b, c);
+	return -1;
+}
+
+static void t_pause(struct suite *s)
+{
+	char why[512] = "";
+
+	if (pause_check(s, why) == 0)
+		suite_pass(s, "pause-resume");
+	else
+		suite_fail(s, "pause-resume", "%s", why);
+	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-pause\"}", 30000));
+}
+
 void tests_cgroup(struct suite *s)
 {
 	if (!s->memory) {
 		suite_skip(s, "memory-limit-oom", "cgroup", "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "oom-event", "cgroup", "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "stats", "cgroup", "no cgroup v2 memory controller on this machine");
+		suite_skip(s, "pause-resume", "cgroup", "no cgroup v2 on this machine");
 		return;
 	}
 	t_oom(s);
 	t_stats(s);
+	t_pause(s);
 }

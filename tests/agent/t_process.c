@@ -117,7 +117,7 @@ static void t_tty(struct suite *s)
 	struct ac_buf out = { 0 };
 	int in, o;
 
-	if (!exec_create(s, "p-main", "e5", "[ -t 0 ] && echo is-a-tty; stty size; read x; stty size",
+	if (!exec_create(s, "p-main", "e5", "[ -t 0 ] && echo is-a-tty; tty; stty size; read x; stty size",
 			 true, true, true, why) ||
 	    (o = ac_bind(s->addr, "p-main", "e5", "stdout", why, 512)) < 0 ||
 	    (in = ac_bind(s->addr, "p-main", "e5", "stdin", why, 512)) < 0 ||
@@ -132,6 +132,9 @@ static void t_tty(struct suite *s)
 		suite_fail(s, "tty", "after resize: %s \"%s\"", why, out.data ? out.data : "");
 	} else if (!strstr(out.data, "is-a-tty")) {
 		suite_fail(s, "tty", "stdin is not a terminal: \"%s\"", out.data);
+	} else if (!strstr(out.data, "/dev/pts/")) {
+		/* the pty must come from the container's devpts, or ttyname fails */
+		suite_fail(s, "tty", "tty(1) found no /dev/pts name: \"%s\"", out.data);
 	} else {
 		suite_pass(s, "tty");
 	}

@@ -1,6 +1,7 @@
 # containerd-shim-husk-v2 end to end: ctr runs busybox containers in husk
 # VMs (runtime io.containerd.husk.v2) and sees what runc gives it: output,
-# exit statuses, stdin, exec, kill, metrics; and nothing is left behind.
+# exit statuses, stdin, exec, kill, metrics, pause/resume, a terminal with
+# its size; and nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 [ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
 export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
@@ -43,6 +44,17 @@ out=$($T ctr task exec --exec-id e2 c4 cat /tmp/f 2>&1)
 $T ctr task ls
 $T ctr task metrics c4 || fail "c4: metrics"
 $T ctr task ps c4 || fail "c4: ps"
+# pause and resume: the state follows, an exec is refused while paused
+# (husk-init's agent suite checks that the cgroup really stops running)
+$T ctr task pause c4 || fail "c4: pause"
+ctr task ls | grep -q 'c4.*PAUSED' || { ctr task ls; fail "c4: not PAUSED after pause"; }
+out=$($T ctr task exec --exec-id e3 c4 true 2>&1) && fail "c4: exec while paused succeeded"
+echo "c4 exec while paused: $out"
+$T ctr task resume c4 || fail "c4: resume"
+ctr task ls | grep -q 'c4.*RUNNING' || { ctr task ls; fail "c4: not RUNNING after resume"; }
+out=$($T ctr task exec --exec-id e4 c4 cat /tmp/f 2>&1)
+[ "$out" = written ] || fail "c4: exec after resume: $out"
+echo "c4: paused and resumed"
 $T ctr task kill -s KILL c4 || fail "c4: kill"
 for _ in $(seq 60); do
 	ctr task ls | grep -q 'c4.*STOPPED' && break
@@ -66,17 +78,6 @@ rc=$(cat /tmp/c5.rc)
 [ "$rc" = 137 ] || fail "c5: status $rc after SIGKILL, wanted 137"
 echo "c5: SIGKILL gave 137"
 
-# 6. nothing left: no shim, no per-container disks, no sockets
-sleep 2
-if pgrep -f containerd-shim-husk-v2 >/dev/null; then
-	ps ax | grep '[c]ontainerd-shim-husk'; fail "shim processes left"
-fi
-left=$(find /run/containerd/io.containerd.runtime.v2.task /var/lib/containerd/io.containerd.runtime.v2.task \
-	-name 'husk-*' 2>/dev/null)
-[ -z "$left" ] || fail "files left: $left"
-socks=$(find /run/containerd/s -type s 2>/dev/null)
-[ -z "$socks" ] || fail "sockets left: $socks"
-echo "cached layer images: $(ls /var/lib/husk/images)"
 # 3. stdin (ctr 1.6 always attaches its stdin: no -i flag). ctr 1.6 sends
 # CloseIO only when its stdin ends after the task was created: with an
 # immediate EOF (`echo data | ctr run ... cat`) cat never ends with runc
@@ -89,5 +90,31 @@ if [ "$out" != data-through-stdin ] || ! [ -z "$(ctr task ls -q | grep c3)" ]; t
 	fail "c3: stdin not piped through, or its EOF did not end cat"
 fi
 
+# 7. -t: a terminal. ctr takes its own stdin as the console, so it runs
+# under script(1) on a pty sized 37x111; ctr passes that size on with
+# ResizePty, and the container sees a pty of that size.
+out=$(timeout -k 10 180 script -qec "stty rows 37 cols 111; ctr run --rm -t ${RT[*]} \
+	husk.test/busybox:latest c7 sh -c 'tty; stty size; exit 4'" /dev/null </dev/null 2>&1)
+rc=$?
+out=$(printf '%s' "$out" | tr -d '\r')
+echo "c7 (-t): $out (status $rc)"
+# (script's pty echoes what it forwards, so a line may carry a ^@ first)
+printf '%s\n' "$out" | grep -Eq '(^|\^@)/dev/pts/[0-9]+$' || fail "c7: no pty inside the container"
+printf '%s\n' "$out" | grep -qx '37 111' || fail "c7: the terminal size did not reach the container"
+[ $rc = 4 ] || fail "c7: status $rc through the terminal, wanted 4"
+
+# 6. nothing left: no shim, no per-container disks, no sockets, no mounts
+sleep 2
+if pgrep -f containerd-shim-husk-v2 >/dev/null; then
+	ps ax | grep '[c]ontainerd-shim-husk'; fail "shim processes left"
+fi
+left=$(find /run/containerd/io.containerd.runtime.v2.task /var/lib/containerd/io.containerd.runtime.v2.task \
+	-name 'husk-*' 2>/dev/null)
+[ -z "$left" ] || fail "files left: $left"
+socks=$(find /run/containerd/s -type s 2>/dev/null)
+[ -z "$socks" ] || fail "sockets left: $socks"
+mnts=$(grep -E ' /run/containerd/io.containerd.runtime.v2.task| /var/lib/husk' /proc/mounts)
+[ -z "$mnts" ] || fail "mounts left: $mnts"
+echo "cached layer images: $(ls /var/lib/husk/images)"
 trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 echo "all shim checks passed"

@@ -123,7 +123,10 @@ vm_check_end() {
 	fi
 	echo "--- $1 console (last 40 lines), exit $3:"
 	tail -40 "$2.txt"
-	fail "$1: the guest did not finish its case (VMM exit $3)"
+	# Exit 0 without "done" or a panic: the guest reset silently.
+	[ "$3" = 0 ] && ! grep -q 'Kernel panic' "$2.txt" && vm_reset=1
+	check "$1: the guest finished its case (VMM exit $3)" yes no
+	return 1
 }
 
 # wait_line FILE PATTERN SECS - FILE gets a line matching PATTERN (grep -E).
@@ -148,7 +151,7 @@ hs_field() {
 }
 
 # check NAME WANT GOT - one assertion, printed either way; failures counted.
-nfail=0
+nfail=0 vm_reset=0
 check() {
 	if [ "$2" = "$3" ]; then
 		echo "  ok   $1: $3"
@@ -159,13 +162,22 @@ check() {
 }
 
 # per_vmm FN - FN VMM for each of $HUSK_VIRTIO_VMMS; fails at the end if
-# any check failed.
+# any check failed. The reference (QEMU) alone gets a second try when its
+# guest reset silently mid-case (seen in CI: a QEMU guest gone right after
+# "vsock-ready", no message): a fault of nested KVM under TCG, not of what
+# the test compares against.
+# husk gets no second try.
 per_vmm() {
-	local vmm before
+	local vmm before try
 	for vmm in $HUSK_VIRTIO_VMMS; do
-		echo "=== $vmm"
-		before=$nfail
-		"$1" "$vmm"
+		for try in 1 2; do
+			echo "=== $vmm"
+			before=$nfail vm_reset=0
+			"$1" "$vmm"
+			[ "$vmm" = qemu ] && [ $try = 1 ] && [ $vm_reset = 1 ] || break
+			echo "--- qemu: the reference guest reset without a message; once more"
+			nfail=$before
+		done
 		[ $nfail = "$before" ] && echo "--- $vmm ok" || echo "--- $vmm: $((nfail - before)) checks failed"
 	done
 	[ $nfail = 0 ] || fail "$nfail checks failed"

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +298,66 @@ START_TEST(start_groups_by_sandbox_and_writes_address)
 }
 END_TEST
 
+/* Read one Response frame from @fd; its status code (-1: none). */
+static int raw_response(int fd, uint32_t *stream)
+{
+	Ttrpc__Response *r;
+	struct ttrpc_hdr h;
+	uint8_t *data;
+	int code = -1;
+
+	if (ttrpc_read_frame(fd, &h, &data) != 1)
+		return -1;
+	*stream = h.stream_id;
+	r = ttrpc__response__unpack(NULL, h.length, data);
+	if (h.type == TTRPC_TYPE_RESPONSE && r)
+		code = r->status ? r->status->code : 0;
+	if (r)
+		ttrpc__response__free_unpacked(r, NULL);
+	free(data);
+	return code;
+}
+
+/*
+ * The real shim daemon, spawned by `start`: an undecodable request, a
+ * frame cut short, an unknown method and an unknown service are each
+ * answered (or the connection closed), and the daemon goes on serving.
+ */
+START_TEST(running_shim_survives_bad_frames_and_unknown_methods)
+{
+	static const uint8_t garbage[] = { 0x0a, 0xff, 0xff, 0x01 };
+	static const uint8_t half[] = { 0, 0, 0, 40, 0, 0, 0, 3, 1, 0, 0x0a };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ttrpc_client *c;
+	struct ttrpc_result res;
+	char b1[128], a1[512];
+	uint32_t stream = 0;
+	int fd;
+
+	make_bundle("b1", NULL, b1, sizeof(b1));
+	start_in(b1, "c1", a1, sizeof(a1));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ttrpc_unix_path(a1));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(ttrpc_write_frame(fd, 1, TTRPC_TYPE_REQUEST, garbage, sizeof(garbage)), 0);
+	ck_assert_int_eq(raw_response(fd, &stream), TTRPC_INVALID_ARGUMENT);
+	ck_assert_uint_eq(stream, 1);
+	ck_assert_int_eq(write(fd, half, sizeof(half)), (ssize_t)sizeof(half));
+	close(fd);
+	ck_assert_int_eq(ttrpc_client_connect(a1, "default", &c, NULL), 0);
+	ck_assert_int_eq(ttrpc_client_call_raw(c, SHIM_TASK_SERVICE_V2, "NoSuchMethod", NULL, 0,
+					       5000, &res), 0);
+	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
+	ttrpc_result_clear(&res);
+	ck_assert_int_eq(ttrpc_client_call_raw(c, "no.such.Service", "State", NULL, 0, 5000, &res),
+			 0);
+	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
+	ttrpc_result_clear(&res);
+	ttrpc_client_free(c);
+	shutdown_daemon(a1, "c1");	/* it still answers Connect */
+}
+END_TEST
+
 static void check_delete_output(const uint8_t *out, size_t len)
 {
 	Containerd__Task__V2__DeleteResponse *r;
@@ -372,6 +434,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(bin, bin_setup, bin_teardown);
 	tcase_set_timeout(bin, 30);
 	tcase_add_test(bin, start_groups_by_sandbox_and_writes_address);
+	tcase_add_test(bin, running_shim_survives_bad_frames_and_unknown_methods);
 	tcase_add_test(bin, delete_prints_delete_response);
 	tcase_add_test(bin, version_and_info);
 	suite_add_tcase(s, tc);

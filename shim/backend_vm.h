@@ -35,6 +35,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "backend.h"
+#include "stdio_logger.h"
 #include "stdio_uri.h"
 #include "vm_rootfs.h"
 
@@ -62,6 +63,7 @@ struct bvm_stdio {
 	struct bvm_stream s[3];	/* stdin, stdout, stderr */
 	int stdin_keep;		/* kept writer of the stdin FIFO; CloseIO closes it */
 	int stop_fd;		/* eventfd: relays give up (delete) */
+	struct stdio_logger logger;	/* binary:// stdout */
 };
 
 struct bvm_proc {

@@ -7,10 +7,13 @@
  * connection, which husk-init turns into EOF on the process's stdin. An
  * output stream ends when the guest closes it; bvm_output_done() then lets
  * a pending exit be reported, so no output is lost behind TaskExit.
+ * With binary:// the sinks are the pipes of a logging program
+ * (stdio_logger.h), started before the process and stopped after it.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -32,12 +35,11 @@ int bvm_stdio_parse(const struct shim_stdio *s, struct bvm_stdio *io, struct hus
 		io->s[i] = (struct bvm_stream){ .from = -1, .to = -1, .output = i > 0 };
 	io->stdin_keep = -1;
 	io->stop_fd = -1;
+	stdio_logger_init(&io->logger);
 	ret = stdio_config_parse(s->stdin_path, s->stdout_path, s->stderr_path, s->terminal,
 				 &io->cfg, err);
 	if (ret)
 		return ret;
-	if (io->cfg.out.kind == STDIO_BINARY || io->cfg.err.kind == STDIO_BINARY)
-		return husk_err(err, ENOTSUP, "stdio: binary:// loggers are not supported by husk yet");
 	io->stop_fd = eventfd(0, EFD_CLOEXEC);
 	return io->stop_fd < 0 ? husk_err(err, errno, "eventfd") : 0;
 }
@@ -50,7 +52,8 @@ static bool bvm_stream_wanted(const struct bvm_stdio *io, int i)
 		return c->in.kind == STDIO_FIFO;
 	if (i == 1)
 		return c->out.kind != STDIO_NULL;
-	return !c->terminal && (c->err.kind != STDIO_NULL || c->out.kind == STDIO_FILE);
+	return !c->terminal && (c->err.kind != STDIO_NULL || c->out.kind == STDIO_FILE ||
+				c->out.kind == STDIO_BINARY);
 }
 
 void bvm_stdio_json(const struct bvm_stdio *io, char *buf, size_t len)
@@ -135,6 +138,8 @@ static int bvm_open_sink(struct bvm_stdio *io, int i, struct husk_error **err)
 
 	if (i == 0)
 		return stdio_open_fifo_in(io->cfg.in.path, &io->s[0].from, &io->stdin_keep, err);
+	if (io->s[i].to >= 0)
+		return 0;	/* a logger's pipe, set up by bvm_stdio_attach */
 	fd = u->kind == STDIO_FILE ? stdio_open_file(u->path, err)
 				   : stdio_open_fifo_out(u->path, err);
 	if (fd < 0)
@@ -165,11 +170,32 @@ static int bvm_stream_open(struct bvm *be, struct bvm_proc *p, int i, struct hus
 	return bvm_open_sink(&p->io, i, err);
 }
 
+/* binary://: start the logger; its pipes become the output sinks. */
+static int bvm_logger_start(struct bvm_proc *p, struct husk_error **err)
+{
+	struct bvm_stdio *io = &p->io;
+	const char *ns = getenv("NAMESPACE");
+	int out_w, err_w, ret;
+
+	ret = stdio_logger_spawn(&io->logger, &io->cfg.out, p->ctr->id, ns ? ns : "default",
+				 &out_w, &err_w, err);
+	if (ret)
+		return ret;
+	io->s[1].to = out_w;
+	if (bvm_stream_wanted(io, 2))
+		io->s[2].to = err_w;
+	else
+		close(err_w);	/* a terminal: the logger sees EOF on fd 4 */
+	return 0;
+}
+
 int bvm_stdio_attach(struct bvm *be, struct bvm_proc *p, struct husk_error **err)
 {
 	struct bvm_stream *s;
 	int i, ret;
 
+	if (p->io.cfg.out.kind == STDIO_BINARY && bvm_logger_start(p, err))
+		return husk_err_wrap(err, "stdout of %s", p->ctr->id);
 	for (i = 0; i < 3; i++) {
 		if (!bvm_stream_wanted(&p->io, i))
 			continue;
@@ -227,6 +253,8 @@ void bvm_stdio_stop(struct bvm_stdio *io)
 		s->running = false;
 	}
 	bvm_stdio_close_in(io);
+	if (stdio_logger_stop(&io->logger) > 0)
+		shim_warn("stdio: the binary logger exited with status %d", io->logger.status);
 	if (io->stop_fd >= 0)
 		close(io->stop_fd);
 	io->stop_fd = -1;

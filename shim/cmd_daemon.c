@@ -115,6 +115,10 @@ static int setup_services(struct daemon *d, const struct shim_args *a,
 
 	if (events_address(a, evaddr, sizeof(evaddr)))
 		return husk_err(err, ENAMETOOLONG, "containerd ttrpc address");
+	/* As containerd 1.7+ sets it; binary:// loggers are told it. Set
+	 * before any thread starts. */
+	if (a->ns && setenv("NAMESPACE", a->ns, 1))
+		return husk_err(err, errno, "setenv NAMESPACE");
 	ret = shim_events_new(evaddr, a->ns, 1000, &d->ev, err);
 	if (!ret && backend_vm_new(&be))
 		ret = husk_err(err, ENOMEM, "VM backend");

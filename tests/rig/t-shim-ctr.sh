@@ -1,7 +1,7 @@
 # containerd-shim-husk-v2 end to end: ctr runs busybox containers in husk
 # VMs (runtime io.containerd.husk.v2) and sees what runc gives it: output,
 # exit statuses, stdin, exec, kill, metrics, pause/resume, a terminal with
-# its size; and nothing is left behind.
+# its size, a binary:// logger; and nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 [ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
 export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
@@ -102,6 +102,27 @@ echo "c7 (-t): $out (status $rc)"
 printf '%s\n' "$out" | grep -Eq '(^|\^@)/dev/pts/[0-9]+$' || fail "c7: no pty inside the container"
 printf '%s\n' "$out" | grep -qx '37 111' || fail "c7: the terminal size did not reach the container"
 [ $rc = 4 ] || fail "c7: status $rc through the terminal, wanted 4"
+
+# 8. binary:// logging: a logger program (started by the shim with the
+# query words as arguments) gets stdout on fd 3 and stderr on fd 4.
+cat >/tmp/c8-logger <<'LOGGER'
+#!/bin/sh
+mkdir -p "$2" && cd "$2" || exit 1
+echo "$CONTAINER_ID $CONTAINER_NAMESPACE $*" >env
+exec 5>&-
+cat <&3 >out & cat <&4 >err
+wait
+LOGGER
+chmod 755 /tmp/c8-logger
+$T ctr run --rm "${RT[@]}" --log-uri "binary:///tmp/c8-logger?dir=/tmp/c8-log" \
+	husk.test/busybox:latest c8 sh -c 'echo out-line; echo err-line >&2; exit 6'
+rc=$?
+sleep 1
+echo "c8: status $rc, logger saw: $(cat /tmp/c8-log/env 2>&1) | out: $(cat /tmp/c8-log/out 2>&1) | err: $(cat /tmp/c8-log/err 2>&1)"
+[ $rc = 6 ] || fail "c8: status $rc with a binary logger, wanted 6"
+[ "$(cat /tmp/c8-log/env)" = "c8 default dir /tmp/c8-log" ] || fail "c8: logger arguments/environment"
+[ "$(cat /tmp/c8-log/out)" = out-line ] || fail "c8: stdout did not reach the logger"
+[ "$(cat /tmp/c8-log/err)" = err-line ] || fail "c8: stderr did not reach the logger"
 
 # 6. nothing left: no shim, no per-container disks, no sockets, no mounts
 sleep 2

@@ -1,0 +1,82 @@
+# bench/rig-ctr.sh - inside the rig: containerd 1.6 runs busybox with
+# runc and with husk, side by side in one run.
+# - `ctr run --rm IMAGE ID true` latency, several runs each (after one
+#   warm-up run, which for husk also builds the cached layer image);
+# - host memory of one running sandbox: husk's shim (which is the VMM)
+#   as resident set minus the guest RAM it has touched, and the whole
+#   resident set; runc's shim resident set for comparison.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../rig/lib.sh"
+runs=${HUSK_BENCH_RUNS:-5}
+export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$top/build/husk-init"
+start_containerd
+ctr image import --base-name husk.bench/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
+	fail "image import"
+img=husk.bench/busybox:latest
+
+# ctr_run RUNTIME ID - "<ms> <status>" of one `ctr run --rm ... true`.
+ctr_run() {
+	local t0 rc
+	t0=$(date +%s%N)
+	timeout -k 10 300 ctr run --rm --runtime "$1" "$img" "$2" true >/dev/null 2>&1
+	rc=$?
+	echo "$(( ($(date +%s%N) - t0) / 1000000 )) $rc"
+}
+
+declare -A med mn mx first
+rts=(io.containerd.runc.v2 io.containerd.husk.v2)
+for rt in "${rts[@]}"; do
+	read -r first[$rt] _ < <(ctr_run "$rt" warm)
+	ms=()
+	for i in $(seq "$runs"); do
+		read -r m rc < <(ctr_run "$rt" "b$i")
+		[ "$rc" = 0 ] && ms+=("$m") || echo "$rt run $i: status $rc"
+	done
+	read -r med[$rt] mn[$rt] mx[$rt] < <(stats "${ms[@]}")
+done
+echo
+echo "ctr run --rm busybox true: containerd 1.6 in the rig (nested KVM under TCG; read the ratio)"
+printf '%-24s %5s %10s %8s %8s %9s %10s\n' runtime runs median_ms min_ms max_ms first_ms vs_runc
+base=${med[io.containerd.runc.v2]}
+for rt in "${rts[@]}"; do
+	ratio=-
+	[ "$base" != - ] && [ "${med[$rt]}" != - ] &&
+		ratio=$(awk -v a="${med[$rt]}" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+	printf '%-24s %5s %10s %8s %8s %9s %10s\n' "$rt" "$runs" "${med[$rt]}" "${mn[$rt]}" \
+		"${mx[$rt]}" "${first[$rt]}" "$ratio"
+done
+
+# rss_of PATTERN - "<pid> <VmRSS kB>" of the newest process matching PATTERN.
+rss_of() {
+	local pid
+	pid=$(pgrep -n -f "$1") || { echo "- -"; return; }
+	echo "$pid $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
+}
+
+# guest_rss PID - resident kB of PID's largest mapping: the guest RAM.
+guest_rss() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { cur = 0 } /^Size:/ { cur = $2 }
+		/^Rss:/ && cur > max { max = cur; rss = $2 } END { print rss }' "/proc/$1/smaps"
+}
+
+echo
+echo "Host memory of one running sandbox (busybox sleep; husk guest RAM 256 MiB)"
+printf '%-24s %10s %16s %24s\n' runtime rss_kib guest_resident_kib rss_without_guest_kib
+ctr run -d --runtime io.containerd.runc.v2 "$img" mem-runc sleep 600 >/dev/null
+ctr run -d --runtime io.containerd.husk.v2 "$img" mem-husk sleep 600 >/dev/null
+sleep 3
+read -r pid rss < <(rss_of 'containerd-shim-runc-v2.*-id mem-runc')
+printf '%-24s %10s %16s %24s\n' io.containerd.runc.v2 "$rss" - "$rss"
+read -r pid rss < <(rss_of 'containerd-shim-husk-v2.*-id mem-husk')
+g=-
+[ "$pid" != - ] && g=$(guest_rss "$pid")
+printf '%-24s %10s %16s %24s\n' io.containerd.husk.v2 "$rss" "${g:--}" \
+	"$([ -n "$g" ] && [ "$g" != - ] && echo $((rss - g)) || echo -)"
+for c in mem-runc mem-husk; do
+	ctr task kill -s KILL "$c" >/dev/null 2>&1
+done
+sleep 3
+for c in mem-runc mem-husk; do
+	ctr task delete "$c" >/dev/null 2>&1
+	ctr container delete "$c" >/dev/null 2>&1
+done

@@ -113,7 +113,17 @@ echo "ctr3: $out (status $rc, slots $(slots ctr3))"
 [ "$(slots ctr3)" = "2 and 3" ] || fail "ctr3 did not reuse the freed slots: $(slots ctr3)"
 [ "$(shims | wc -l)" = 1 ] || fail "ctr3 did not run in the pod's shim"
 
-# 6. the sandbox: its exit status, then nothing left
+# 6. a member that cannot start does not take the pod down with it
+out=$($T ctr run --rm "${RT[@]}" "${MEMBER[@]}" $IMG ctr4 /no/such/binary 2>&1)
+rc=$?
+echo "ctr4: status $rc, slots $(slots ctr4)"
+[ $rc != 0 ] || fail "ctr4: a missing binary ran"
+ctr task rm -f ctr4 >/dev/null 2>&1; ctr container rm ctr4 >/dev/null 2>&1
+out=$($T ctr task exec --exec-id after4 pod1 cat /tmp/a-file 2>&1)
+[ "$out" = from-pod1 ] || fail "pod1 after ctr4's failure: $out"
+[ "$(shims | wc -l)" = 1 ] || fail "the pod's shim is gone after ctr4's failure"
+
+# 7. the sandbox: its exit status, then nothing left
 stop pod1
 kill $events_pid
 sleep 2

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * backend_vm_boot.c - the shim's VM: built at the first Create from the
- * runtime config and the spec's resources, with the container's disks and
- * a vsock device, husk-init as the in-memory /init; then the connection to
- * husk-init (retried until it listens) and a thread that watches for the
- * VM's end. Teardown asks husk-init to SHUTDOWN and destroys the VM.
+ * runtime config and that container's spec resources, with empty disk
+ * slots (backend_vm_disks.c) and a vsock device, husk-init as the
+ * in-memory /init; then the connection to husk-init (retried until it
+ * listens) and a thread that watches for the VM's end. Teardown asks
+ * husk-init to SHUTDOWN and destroys the VM.
  *
  * Paths: the kernel is $HUSK_KERNEL, else the config's "kernel"; husk-init
  * is $HUSK_INIT, else the config's "init", else husk-init next to this
@@ -126,21 +127,13 @@ static int bvm_vm_create(struct bvm *be, const struct shim_create_req *req,
 	return husk_vm_create(&vc, &be->vm, err);
 }
 
-static int bvm_add_devices(struct bvm *be, const struct vm_disks *d, struct husk_error **err)
+/* The disk slots first: slot N must be the guest's Nth disk, /dev/vd<a+N>. */
+static int bvm_add_devices(struct bvm *be, struct husk_error **err)
 {
-	struct husk_disk_config dc;
 	struct husk_vsock_config vs;
 	int ret;
 
-	husk_disk_config_init(&dc);
-	dc.path = d->lower;
-	dc.read_only = 1;
-	ret = husk_vm_add_disk(be->vm, &dc, err);
-	if (!ret && d->upper[0]) {
-		husk_disk_config_init(&dc);
-		dc.path = d->upper;
-		ret = husk_vm_add_disk(be->vm, &dc, err);
-	}
+	ret = bvm_disks_add_slots(be, err);
 	if (ret)
 		return ret;
 	husk_vsock_config_init(&vs);
@@ -220,8 +213,7 @@ static int bvm_connect_agent(struct bvm *be, struct husk_error **err)
 	return ret;
 }
 
-int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
-		const struct vm_disks *d, struct husk_error **err)
+int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
 {
 	long long t0 = bvm_now_ms();
 	int ret;
@@ -232,7 +224,7 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
 	if (!ret)
 		ret = bvm_vm_create(be, req, err);
 	if (!ret)
-		ret = bvm_add_devices(be, d, err);
+		ret = bvm_add_devices(be, err);
 	if (!ret)
 		ret = husk_vm_start(be->vm, err);
 	if (!ret)
@@ -280,6 +272,7 @@ void bvm_vm_teardown(struct bvm *be)
 	be->agent = NULL;
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
+	bvm_disks_forget(be);
 	if (be->console_fd >= 0)
 		close(be->console_fd);
 	be->console_fd = -1;

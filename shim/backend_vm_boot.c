@@ -25,9 +25,11 @@
 #include "backend_vm.h"
 #include "error.h"
 #include "husk.h"
+#include "oci_spec.h"
 #include "runtime_config.h"
 #include "shim_log.h"
 #include "vm_plan.h"
+#include "vm_net.h"
 #include "vm_state.h"
 
 #ifndef HUSK_BINDIR
@@ -148,6 +150,48 @@ static int bvm_add_devices(struct bvm *be, const struct vm_disks *d, struct husk
 	return husk_vm_add_vsock(be->vm, &vs, err);
 }
 
+/*
+ * With a network namespace path in the spec: a virtio-net device on a
+ * tap bridged to the namespace's interface, whose MAC it takes. Without
+ * one the guest has loopback only.
+ */
+static int bvm_add_net(struct bvm *be, const struct shim_create_req *req,
+		       struct husk_error **err)
+{
+	const char *netns = req->spec->netns_path;
+	struct husk_net_config nc;
+	int ret;
+
+	if (!netns || !*netns)
+		return 0;
+	ret = vm_net_setup(netns, req->bundle, &be->net, err);
+	if (ret)
+		return ret;
+	husk_net_config_init(&nc);
+	nc.tap_fd = be->net->tap_fd;
+	memcpy(nc.mac, be->net->info.mac, sizeof(nc.mac));
+	nc.mtu = be->net->info.mtu;
+	ret = husk_vm_add_net(be->vm, &nc, err);
+	if (!ret)
+		be->net->tap_fd = -1;	/* closed by the call: libhusk has its own */
+	return ret;
+}
+
+/* The guest's eth0 takes over the interface's MAC, MTU, addresses, routes. */
+static int bvm_configure_net(struct bvm *be, struct husk_error **err)
+{
+	char *json;
+	int ret;
+
+	if (!be->net)
+		return 0;
+	if (vm_net_json(&be->net->info, &json))
+		return husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
+	ret = bvm_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
+	free(json);
+	return ret;
+}
+
 static void *bvm_watch(void *arg)
 {
 	struct bvm *be = arg;
@@ -234,11 +278,15 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
 	if (!ret)
 		ret = bvm_add_devices(be, d, err);
 	if (!ret)
+		ret = bvm_add_net(be, req, err);
+	if (!ret)
 		ret = husk_vm_start(be->vm, err);
 	if (!ret)
 		ret = bvm_watch_start(be, err);
 	if (!ret)
 		ret = bvm_connect_agent(be, err);
+	if (!ret)
+		ret = bvm_configure_net(be, err);
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, VM_CONSOLE_FILE);
 		bvm_vm_teardown(be);
@@ -280,6 +328,8 @@ void bvm_vm_teardown(struct bvm *be)
 	be->agent = NULL;
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
+	vm_net_teardown(be->net);	/* after the VMM closed the tap */
+	be->net = NULL;
 	if (be->console_fd >= 0)
 		close(be->console_fd);
 	be->console_fd = -1;

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * vm_net.c - the tap and its redirection in the container's network
+ * namespace (vm_net.h). Order of setup: read the interface, create the
+ * tap, bring it up with the same MTU, ingress qdiscs on both, then a
+ * mirred filter each way; a failure undoes what was done.
+ */
+#include <net/if.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "husk.h"
+#include "shim_log.h"
+#include "vm_net.h"
+
+struct vm_net_job {
+	const char *netns;
+	int (*fn)(void *arg, struct husk_error **err);
+	void *arg;
+	struct husk_error **err;
+	int ret;
+};
+
+/* setns(2) moves only this thread, which ends right after the work. */
+static void *vm_net_thread(void *p)
+{
+	struct vm_net_job *job = p;
+	int fd = open(job->netns, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		job->ret = husk_err(job->err, errno, "network namespace %s", job->netns);
+		return NULL;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0)
+		job->ret = husk_err(job->err, errno, "enter network namespace %s", job->netns);
+	else
+		job->ret = job->fn(job->arg, job->err);
+	close(fd);
+	return NULL;
+}
+
+int vm_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err),
+		  void *arg, struct husk_error **err)
+{
+	struct vm_net_job job = { .netns = netns, .fn = fn, .arg = arg, .err = err };
+	pthread_t t;
+	int ret;
+
+	ret = pthread_create(&t, NULL, vm_net_thread, &job);
+	if (ret)
+		return husk_err(err, ret, "network namespace thread");
+	pthread_join(t, NULL);
+	return job.ret;
+}
+
+/* A non-persistent tap: it disappears when the last fd (libhusk's) closes. */
+static int vm_net_tap_open(struct vm_net *n, struct husk_error **err)
+{
+	struct ifreq ifr;
+
+	n->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (n->tap_fd < 0)
+		return husk_err(err, errno, "open /dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", VM_NET_TAP_NAME);
+	/* libhusk's virtio-net wants the virtio header (offloads). */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) < 0)
+		return husk_err(err, errno, "create tap %s", VM_NET_TAP_NAME);
+	n->tap_ifindex = (int)if_nametoindex(VM_NET_TAP_NAME);
+	if (!n->tap_ifindex)
+		return husk_err(err, errno, "tap %s index", VM_NET_TAP_NAME);
+	return 0;
+}
+
+static int vm_net_plumb(int fd, struct vm_net *n, struct husk_error **err)
+{
+	const struct vm_net_info *i = &n->info;
+	struct nl_msg m;
+	int ret;
+
+	vm_net_msg_link_up(&m, n->tap_ifindex, i->mtu);
+	ret = nl_request(fd, &m);
+	if (ret)
+		return husk_err(err, -ret, "set %s up with MTU %u", VM_NET_TAP_NAME, i->mtu);
+	vm_net_msg_ingress(&m, true, i->ifindex);
+	ret = nl_request(fd, &m);
+	if (ret)
+		return husk_err(err, -ret, "ingress qdisc on %s", i->ifname);
+	vm_net_msg_ingress(&m, true, n->tap_ifindex);
+	ret = nl_request(fd, &m);
+	if (ret)
+		return husk_err(err, -ret, "ingress qdisc on %s", VM_NET_TAP_NAME);
+	vm_net_msg_redirect(&m, i->ifindex, n->tap_ifindex);
+	ret = nl_request(fd, &m);
+	if (ret)
+		return husk_err(err, -ret, "redirect %s -> %s", i->ifname, VM_NET_TAP_NAME);
+	vm_net_msg_redirect(&m, n->tap_ifindex, i->ifindex);
+	ret = nl_request(fd, &m);
+	if (ret)
+		return husk_err(err, -ret, "redirect %s -> %s", VM_NET_TAP_NAME, i->ifname);
+	return 0;
+}
+
+static int vm_net_setup_in(void *arg, struct husk_error **err)
+{
+	struct vm_net *n = arg;
+	int fd, ret;
+
+	ret = nl_sock_open(&fd, err);
+	if (ret)
+		return ret;
+	ret = vm_net_query(fd, &n->info, err);
+	if (!ret)
+		ret = vm_net_tap_open(n, err);
+	if (!ret)
+		ret = vm_net_plumb(fd, n, err);
+	close(fd);
+	return ret;
+}
+
+int vm_net_setup(const char *netns, const char *bundle, struct vm_net **out,
+		 struct husk_error **err)
+{
+	struct vm_net *n = calloc(1, sizeof(*n));
+	int ret;
+
+	if (!n)
+		return husk_err(err, ENOMEM, "network");
+	n->tap_fd = -1;
+	snprintf(n->netns, sizeof(n->netns), "%s", netns);
+	ret = vm_net_run_in(netns, vm_net_setup_in, n, err);
+	/* Recorded even on failure: a qdisc may be in place already. */
+	if (n->info.ifname[0])
+		vm_net_state_add(bundle, n->info.ifname, netns);
+	if (ret) {
+		vm_net_teardown(n);
+		return husk_err_wrap(err, "network namespace %s", netns);
+	}
+	shim_info("network: %s (MTU %u, %zu address(es), %zu route(s)) <-> %s in %s",
+		  n->info.ifname, n->info.mtu, n->info.naddrs, n->info.nroutes,
+		  VM_NET_TAP_NAME, netns);
+	*out = n;
+	return 0;
+}
+
+void vm_net_undo(const char *ifname, bool force)
+{
+	struct nl_msg m;
+	int fd, idx;
+
+	if (!force && if_nametoindex(VM_NET_TAP_NAME))
+		return;		/* a live VMM still has the tap open */
+	if (nl_sock_open(&fd, NULL))
+		return;
+	vm_net_msg_link_del(&m, VM_NET_TAP_NAME);
+	nl_request(fd, &m);	/* usually gone with the VMM's fd already */
+	idx = (int)if_nametoindex(ifname);
+	if (idx) {
+		vm_net_msg_ingress(&m, false, idx);
+		nl_request(fd, &m);	/* its filters go with it */
+	}
+	close(fd);
+}
+
+static int vm_net_teardown_in(void *arg, struct husk_error **err)
+{
+	(void)err;
+	vm_net_undo(arg, true);
+	return 0;
+}
+
+void vm_net_teardown(struct vm_net *n)
+{
+	struct husk_error *err = NULL;
+
+	if (!n)
+		return;
+	if (n->tap_fd >= 0)
+		close(n->tap_fd);
+	if (n->info.ifname[0] &&
+	    vm_net_run_in(n->netns, vm_net_teardown_in, n->info.ifname, &err) &&
+	    husk_error_message(err))
+		shim_debug("network teardown: %s", husk_error_message(err));
+	husk_error_free(err);
+	free(n);
+}

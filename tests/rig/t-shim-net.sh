@@ -1,0 +1,96 @@
+# containerd-shim-husk-v2 networking: a container started with a network
+# namespace (as CNI leaves it: a veth end with an address and a default
+# route) gets that interface's MAC, address and MTU on its eth0 and reaches
+# the host end through the tap + tc mirred redirection the shim sets up; a
+# container without one has loopback only; delete leaves no tap and no
+# ingress qdisc behind.
+. "$(dirname "$0")/lib.sh"
+[ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
+command -v ip >/dev/null || cannot_run "no ip(8) (iproute2)"
+export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
+export HUSK_INIT="$top/build/husk-init"
+start_containerd
+ctr image import --base-name husk.test/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
+	fail "image import"
+RT=(--runtime io.containerd.husk.v2)
+T="timeout -k 10 300"
+NS=husknet
+show_debug() {
+	echo "--- containerd log"; tail -40 /tmp/containerd.log
+	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
+	done
+}
+trap 'show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+
+# What a CNI bridge/ptp plugin leaves: veth pair, container end in the
+# netns as eth0 with an address and a default route via the host end.
+ip netns add $NS || fail "ip netns add"
+ip link add hnet0 type veth peer name eth0 netns $NS || fail "veth"
+ip addr add 10.77.0.1/24 dev hnet0 && ip link set hnet0 up || fail "host end"
+ip -n $NS link set eth0 mtu 1400 address 02:77:00:00:00:02 up || fail "netns end"
+ip -n $NS addr add 10.77.0.2/24 dev eth0 || fail "netns address"
+ip -n $NS route add default via 10.77.0.1 || fail "netns route"
+
+# 1. the container's eth0: the veth end's MAC, address, MTU; ping the host end
+out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS husk.test/busybox:latest n1 \
+	sh -c 'ip addr show eth0; ip route; ping -c 1 -W 10 10.77.0.1' 2>&1)
+rc=$?
+echo "n1 (status $rc):"; echo "$out"
+[ $rc = 0 ] || fail "n1: status $rc, wanted 0 (ping of the host end)"
+echo "$out" | grep -q 'inet 10.77.0.2/24' || fail "n1: no 10.77.0.2/24 on eth0"
+echo "$out" | grep -q 'link/ether 02:77:00:00:00:02' || fail "n1: eth0 has not the veth end's MAC"
+echo "$out" | grep -q 'mtu 1400' || fail "n1: eth0 has not MTU 1400"
+echo "$out" | grep -q 'default via 10.77.0.1' || fail "n1: no default route via 10.77.0.1"
+echo "$out" | grep -q '1 packets received' || fail "n1: no ping reply"
+
+# 2. after delete: no tap, no ingress qdisc on the veth end
+sleep 1
+ip -n $NS link show tap0_husk 2>/dev/null && fail "tap0_husk left in the netns"
+q=$(tc -n $NS qdisc show dev eth0)
+echo "qdiscs on eth0 after delete: $q"
+echo "$q" | grep -q ingress && fail "ingress qdisc left on eth0"
+
+# 3. the host can reach a server in the container (the other direction)
+$T ctr run -d "${RT[@]}" --with-ns network:/var/run/netns/$NS husk.test/busybox:latest n3 \
+	sh -c 'while :; do echo served-from-husk | nc -l -p 8080; done' || fail "n3: run -d"
+got=
+for _ in $(seq 60); do
+	got=$(timeout 5 busybox nc 10.77.0.2 8080 </dev/null 2>/dev/null || true)
+	[ -n "$got" ] && break
+	sleep 1
+done
+echo "n3 from the host: $got"
+ctr task kill -s KILL n3; sleep 3; $T ctr task delete n3; ctr container delete n3
+[ "$got" = served-from-husk ] || fail "n3: the host did not reach the container's server"
+
+# 4. no network namespace: loopback only (the guest kernel's sit0 tunnel
+# is there too, down and without addresses)
+out=$($T ctr run --rm "${RT[@]}" husk.test/busybox:latest n4 \
+	sh -c 'ls /sys/class/net; ip -o addr; ip route' 2>&1)
+echo "n4:"; echo "$out"
+echo "$out" | grep -q '^eth' && fail "n4: a network device without a network namespace"
+echo "$out" | grep 'inet' | grep -vq ' lo ' && fail "n4: an address on something but lo"
+echo "$out" | grep -q 'default' && fail "n4: a default route"
+
+# 5. a killed shim: containerd's `delete` removes the ingress qdisc
+$T ctr run -d "${RT[@]}" --with-ns network:/var/run/netns/$NS husk.test/busybox:latest n5 \
+	sleep 1000 || fail "n5: run -d"
+tc -n $NS qdisc show dev eth0 | grep -q ingress || fail "n5: no ingress qdisc while running"
+shim=$(pgrep -f 'containerd-shim-husk-v2.*-id n5' | head -1)
+[ -n "$shim" ] || fail "n5: no shim process"
+kill -KILL "$shim"
+for _ in $(seq 30); do
+	tc -n $NS qdisc show dev eth0 | grep -q ingress || break
+	sleep 1
+done
+echo "n5 after SIGKILL of shim $shim: $(tc -n $NS qdisc show dev eth0)"
+tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "n5: ingress qdisc left after a killed shim"
+ip -n $NS link show tap0_husk 2>/dev/null && fail "n5: tap0_husk left after a killed shim"
+$T ctr task delete n5 >/dev/null 2>&1; $T ctr container delete n5 || fail "n5: container delete"
+
+ip -n $NS link show tap0_husk 2>/dev/null && fail "tap0_husk left after n3"
+tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "ingress qdisc left after n3"
+ip netns del $NS
+trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+echo "all shim network checks passed"

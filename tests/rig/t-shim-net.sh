@@ -89,6 +89,14 @@ tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "n5: ingress qdisc left 
 ip -n $NS link show tap0_husk 2>/dev/null && fail "n5: tap0_husk left after a killed shim"
 $T ctr task delete n5 >/dev/null 2>&1; $T ctr container delete n5 || fail "n5: container delete"
 
+# 6. the host's network: a clear error
+out=$($T ctr run --rm "${RT[@]}" --net-host husk.test/busybox:latest n6 true 2>&1)
+rc=$?
+echo "n6 (--net-host, status $rc): $out"
+ctr container delete n6 >/dev/null 2>&1
+[ $rc != 0 ] || fail "n6: --net-host ran"
+echo "$out" | grep -q 'cannot use the host network' || fail "n6: no clear error for --net-host"
+
 ip -n $NS link show tap0_husk 2>/dev/null && fail "tap0_husk left after n3"
 tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "ingress qdisc left after n3"
 ip netns del $NS

@@ -25,11 +25,13 @@
 #include "backend_vm.h"
 #include "error.h"
 #include "husk.h"
+#include "json_util.h"
 #include "oci_spec.h"
 #include "runtime_config.h"
 #include "shim_log.h"
 #include "vm_plan.h"
 #include "vm_net.h"
+#include "vm_net_etc.h"
 #include "vm_state.h"
 
 #ifndef HUSK_BINDIR
@@ -177,18 +179,35 @@ static int bvm_add_net(struct bvm *be, const struct shim_create_req *req,
 	return ret;
 }
 
-/* The guest's eth0 takes over the interface's MAC, MTU, addresses, routes. */
-static int bvm_configure_net(struct bvm *be, struct husk_error **err)
+/*
+ * The guest's eth0 takes over the interface's MAC, MTU, addresses and
+ * routes; hosts, resolv.conf and hostname bound in by the spec are
+ * written in the VM (vm_net_etc.h). Nothing of either: no request.
+ */
+static int bvm_configure_net(struct bvm *be, const struct shim_create_req *req,
+			     struct husk_error **err)
 {
-	char *json;
+	struct vm_net_etc etc = { 0 };
+	char path[PATH_MAX], *spec, *json = NULL;
+	size_t len;
 	int ret;
 
-	if (!be->net)
-		return 0;
-	if (vm_net_json(&be->net->info, &json))
-		return husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
-	ret = bvm_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
+	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
+	ret = json_read_file(path, &spec, &len, err);
+	if (ret)
+		return ret;
+	ret = vm_net_etc_rewrite(spec, len, &etc, &json, &len, err);
+	free(spec);
 	free(json);
+	json = NULL;
+	if (!ret && (be->net || etc.hosts || etc.resolv || etc.hostname)) {
+		if (vm_net_json(be->net ? &be->net->info : NULL, &etc, &json))
+			ret = husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
+		else
+			ret = bvm_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
+	}
+	free(json);
+	vm_net_etc_clear(&etc);
 	return ret;
 }
 
@@ -286,7 +305,7 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
 	if (!ret)
 		ret = bvm_connect_agent(be, err);
 	if (!ret)
-		ret = bvm_configure_net(be, err);
+		ret = bvm_configure_net(be, req, err);
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, VM_CONSOLE_FILE);
 		bvm_vm_teardown(be);

@@ -27,6 +27,7 @@
 #include "netlink.h"
 
 struct husk_error;
+struct vm_net_etc;
 
 #define VM_NET_TAP_NAME		"tap0_husk"
 #define VM_NET_GUEST_IF		"eth0"	/* the VM's first virtio-net device */
@@ -78,8 +79,13 @@ void vm_net_msg_redirect(struct nl_msg *m, int from_ifindex, int to_ifindex);
 void vm_net_msg_link_up(struct nl_msg *m, int ifindex, uint32_t mtu);
 void vm_net_msg_link_del(struct nl_msg *m, const char *ifname);
 
-/* vm_net_json.c: the CONFIGURE_NETWORK payload; -ENOMEM or 0. */
-int vm_net_json(const struct vm_net_info *i, char **out);
+/*
+ * vm_net_json.c: the CONFIGURE_NETWORK payload for @i (NULL: no
+ * interface, loopback only) and @etc (NULL or empty: no files): hosts as
+ * it is, resolv.conf as dns servers/searches/options, the hostname's
+ * first line. Returns 0 or -ENOMEM.
+ */
+int vm_net_json(const struct vm_net_info *i, const struct vm_net_etc *etc, char **out);
 
 /* vm_net.c */
 /*

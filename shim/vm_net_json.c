@@ -1,22 +1,54 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vm_net_json.c - the CONFIGURE_NETWORK payload for the guest's eth0 (vm_net.h). */
+/*
+ * vm_net_json.c - the CONFIGURE_NETWORK payload (vm_net.h): the guest's
+ * eth0 with the interface's MAC, MTU and addresses, its routes, and the
+ * network files the spec binds in (vm_net_etc.h).
+ */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vm_net.h"
+#include "vm_net_etc.h"
 
-/*
- * Every string here came from inet_ntop(), the kernel's interface name
- * rules or fixed text: no character needs JSON escaping.
- */
-static void vm_net_json_addrs(FILE *f, const struct vm_net_info *i)
+#define VM_NET_HOSTNAME_MAX	64	/* what husk-init accepts */
+
+/* A JSON string: file texts may hold quotes, backslashes, control bytes. */
+static void vm_net_json_str(FILE *f, const char *s, size_t len)
 {
 	size_t k;
 
+	fputc('"', f);
+	for (k = 0; k < len; k++) {
+		unsigned char c = (unsigned char)s[k];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/*
+ * Interface names, inet_ntop() output and fixed text below need no
+ * escaping.
+ */
+static void vm_net_json_iface(FILE *f, const struct vm_net_info *i)
+{
+	const uint8_t *m = i->mac;
+	size_t k;
+
+	fprintf(f, "{\"name\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\","
+		"\"mtu\":%u,\"addresses\":[", VM_NET_GUEST_IF, m[0], m[1], m[2], m[3], m[4], m[5],
+		i->mtu);
 	for (k = 0; k < i->naddrs; k++)
 		fprintf(f, "%s\"%s\"", k ? "," : "", i->addrs[k]);
+	fputs("]}", f);
 }
 
 /*
@@ -45,21 +77,75 @@ static void vm_net_json_routes(FILE *f, const struct vm_net_info *i)
 	}
 }
 
-int vm_net_json(const struct vm_net_info *i, char **out)
+/* The words after @key on resolv.conf lines that start with @key. */
+static void vm_net_json_resolv_list(FILE *f, const char *resolv, const char *key, bool first_only)
 {
-	const uint8_t *m = i->mac;
+	const char *line, *end, *w;
+	size_t klen = strlen(key), n, wl;
+	bool any = false;
+
+	fputc('[', f);
+	for (line = resolv; *line; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		line += strspn(line, " \t");
+		if (strncmp(line, key, klen) || !strchr(" \t", line[klen]) || line + klen >= end)
+			continue;
+		for (w = line + klen, n = 0; w < end; w += wl, n++) {
+			w += strspn(w, " \t");
+			wl = strcspn(w, " \t\n#;");
+			if (!wl || (first_only && n))
+				break;
+			fputs(any ? "," : "", f);
+			vm_net_json_str(f, w, wl);
+			any = true;
+		}
+	}
+	fputc(']', f);
+}
+
+static void vm_net_json_etc(FILE *f, const struct vm_net_etc *etc)
+{
+	size_t hl;
+
+	if (etc->hosts) {
+		fputs(",\"hosts\":", f);
+		vm_net_json_str(f, etc->hosts, strlen(etc->hosts));
+	}
+	if (etc->resolv) {
+		fputs(",\"dns\":{\"servers\":", f);
+		vm_net_json_resolv_list(f, etc->resolv, "nameserver", true);
+		fputs(",\"searches\":", f);
+		/* "domain" is the older one-name form of "search" */
+		vm_net_json_resolv_list(f, etc->resolv, strstr(etc->resolv, "search") ?
+					"search" : "domain", false);
+		fputs(",\"options\":", f);
+		vm_net_json_resolv_list(f, etc->resolv, "options", false);
+		fputc('}', f);
+	}
+	hl = etc->hostname ? strcspn(etc->hostname, " \t\r\n") : 0;
+	if (hl && hl <= VM_NET_HOSTNAME_MAX) {
+		fputs(",\"hostname\":", f);
+		vm_net_json_str(f, etc->hostname, hl);
+	}
+}
+
+int vm_net_json(const struct vm_net_info *i, const struct vm_net_etc *etc, char **out)
+{
 	size_t len;
 	FILE *f = open_memstream(out, &len);
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "{\"interfaces\":[{\"name\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\","
-		"\"mtu\":%u,\"addresses\":[", VM_NET_GUEST_IF, m[0], m[1], m[2], m[3], m[4], m[5],
-		i->mtu);
-	vm_net_json_addrs(f, i);
-	fputs("]}],\"routes\":[", f);
-	vm_net_json_routes(f, i);
-	fputs("]}", f);
+	fputs("{\"interfaces\":[", f);
+	if (i)
+		vm_net_json_iface(f, i);
+	fputs("],\"routes\":[", f);
+	if (i)
+		vm_net_json_routes(f, i);
+	fputc(']', f);
+	if (etc)
+		vm_net_json_etc(f, etc);
+	fputc('}', f);
 	if (fclose(f)) {
 		free(*out);
 		*out = NULL;

@@ -32,9 +32,15 @@ ip -n $NS link set eth0 mtu 1400 address 02:77:00:00:00:02 up || fail "netns end
 ip -n $NS addr add 10.77.0.2/24 dev eth0 || fail "netns address"
 ip -n $NS route add default via 10.77.0.1 || fail "netns route"
 
-# 1. the container's eth0: the veth end's MAC, address, MTU; ping the host end
-out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS husk.test/busybox:latest n1 \
-	sh -c 'ip addr show eth0; ip route; ping -c 1 -W 10 10.77.0.1' 2>&1)
+# 1. the container's eth0: the veth end's MAC, address, MTU; ping the host
+# end. hosts and resolv.conf bound in from host files, as CRI does.
+printf '# test\nnameserver 10.77.0.53\nsearch husk.test\n' >/tmp/husknet-resolv
+printf '127.0.0.1\tlocalhost\n10.77.0.1\thostend\n' >/tmp/husknet-hosts
+out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS \
+	--mount type=bind,src=/tmp/husknet-resolv,dst=/etc/resolv.conf,options=rbind:ro \
+	--mount type=bind,src=/tmp/husknet-hosts,dst=/etc/hosts,options=rbind:ro \
+	husk.test/busybox:latest n1 \
+	sh -c 'ip addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; ping -c 1 -W 10 10.77.0.1' 2>&1)
 rc=$?
 echo "n1 (status $rc):"; echo "$out"
 [ $rc = 0 ] || fail "n1: status $rc, wanted 0 (ping of the host end)"
@@ -43,6 +49,9 @@ echo "$out" | grep -q 'link/ether 02:77:00:00:00:02' || fail "n1: eth0 has not t
 echo "$out" | grep -q 'mtu 1400' || fail "n1: eth0 has not MTU 1400"
 echo "$out" | grep -q 'default via 10.77.0.1' || fail "n1: no default route via 10.77.0.1"
 echo "$out" | grep -q '1 packets received' || fail "n1: no ping reply"
+echo "$out" | grep -q '^nameserver 10.77.0.53' || fail "n1: resolv.conf not carried over"
+echo "$out" | grep -q '^search husk.test' || fail "n1: resolv.conf search not carried over"
+echo "$out" | grep -q 'hostend' || fail "n1: hosts not carried over"
 
 # 2. after delete: no tap, no ingress qdisc on the veth end
 sleep 1

@@ -111,7 +111,7 @@ static int vm_net_plumb(int fd, struct vm_net *n, struct husk_error **err)
 	return 0;
 }
 
-static int vm_net_setup_in(void *arg, struct husk_error **err)
+static int vm_net_query_in(void *arg, struct husk_error **err)
 {
 	struct vm_net *n = arg;
 	int fd, ret;
@@ -120,8 +120,19 @@ static int vm_net_setup_in(void *arg, struct husk_error **err)
 	if (ret)
 		return ret;
 	ret = vm_net_query(fd, &n->info, err);
-	if (!ret)
-		ret = vm_net_tap_open(n, err);
+	close(fd);
+	return ret;
+}
+
+static int vm_net_plumb_in(void *arg, struct husk_error **err)
+{
+	struct vm_net *n = arg;
+	int fd, ret;
+
+	ret = nl_sock_open(&fd, err);
+	if (ret)
+		return ret;
+	ret = vm_net_tap_open(n, err);
 	if (!ret)
 		ret = vm_net_plumb(fd, n, err);
 	close(fd);
@@ -138,10 +149,16 @@ int vm_net_setup(const char *netns, const char *bundle, struct vm_net **out,
 		return husk_err(err, ENOMEM, "network");
 	n->tap_fd = -1;
 	snprintf(n->netns, sizeof(n->netns), "%s", netns);
-	ret = vm_net_run_in(netns, vm_net_setup_in, n, err);
-	/* Recorded even on failure: a qdisc may be in place already. */
-	if (n->info.ifname[0])
-		vm_net_state_add(bundle, n->info.ifname, netns);
+	ret = vm_net_run_in(netns, vm_net_query_in, n, err);
+	if (ret) {
+		free(n);
+		return husk_err_wrap(err, "network namespace %s", netns);
+	}
+	/* Recorded before the first change, for `delete` after a crash. */
+	ret = vm_net_state_add(bundle, n->info.ifname, netns);
+	if (ret)
+		shim_warn("record the network of %s: %s", bundle, strerror(-ret));
+	ret = vm_net_run_in(netns, vm_net_plumb_in, n, err);
 	if (ret) {
 		vm_net_teardown(n);
 		return husk_err_wrap(err, "network namespace %s", netns);

@@ -103,6 +103,19 @@ static void vm_net_json_resolv_list(FILE *f, const char *resolv, const char *key
 	fputc(']', f);
 }
 
+static bool vm_net_json_resolv_has(const char *resolv, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *line;
+
+	for (line = resolv; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		line += strspn(line, " \t");
+		if (!strncmp(line, key, klen) && line[klen] && strchr(" \t", line[klen]))
+			return true;
+	}
+	return false;
+}
+
 static void vm_net_json_etc(FILE *f, const struct vm_net_etc *etc)
 {
 	size_t hl;
@@ -116,8 +129,8 @@ static void vm_net_json_etc(FILE *f, const struct vm_net_etc *etc)
 		vm_net_json_resolv_list(f, etc->resolv, "nameserver", true);
 		fputs(",\"searches\":", f);
 		/* "domain" is the older one-name form of "search" */
-		vm_net_json_resolv_list(f, etc->resolv, strstr(etc->resolv, "search") ?
-					"search" : "domain", false);
+		vm_net_json_resolv_list(f, etc->resolv, vm_net_json_resolv_has(etc->resolv,
+					"search") ? "search" : "domain", false);
 		fputs(",\"options\":", f);
 		vm_net_json_resolv_list(f, etc->resolv, "options", false);
 		fputc('}', f);

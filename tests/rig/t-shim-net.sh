@@ -31,6 +31,9 @@ ip addr add 10.77.0.1/24 dev hnet0 && ip link set hnet0 up || fail "host end"
 ip -n $NS link set eth0 mtu 1400 address 02:77:00:00:00:02 up || fail "netns end"
 ip -n $NS addr add 10.77.0.2/24 dev eth0 || fail "netns address"
 ip -n $NS route add default via 10.77.0.1 || fail "netns route"
+ip addr add fd00:77::1/64 dev hnet0 nodad || fail "host end IPv6"
+ip -n $NS addr add fd00:77::2/64 dev eth0 nodad || fail "netns IPv6 address"
+ip -n $NS -6 route add default via fd00:77::1 || fail "netns IPv6 route"
 
 # 1. the container's eth0: the veth end's MAC, address, MTU; ping the host
 # end. hosts and resolv.conf bound in from host files, as CRI does.
@@ -40,11 +43,13 @@ out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS \
 	--mount type=bind,src=/tmp/husknet-resolv,dst=/etc/resolv.conf,options=rbind:ro \
 	--mount type=bind,src=/tmp/husknet-hosts,dst=/etc/hosts,options=rbind:ro \
 	husk.test/busybox:latest n1 \
-	sh -c 'ip addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; ping -c 1 -W 10 10.77.0.1' 2>&1)
+	sh -c 'ip addr show eth0; ip route; ip -6 route; cat /etc/resolv.conf /etc/hosts; ping -c 1 -W 10 10.77.0.1' 2>&1)
 rc=$?
 echo "n1 (status $rc):"; echo "$out"
 [ $rc = 0 ] || fail "n1: status $rc, wanted 0 (ping of the host end)"
 echo "$out" | grep -q 'inet 10.77.0.2/24' || fail "n1: no 10.77.0.2/24 on eth0"
+echo "$out" | grep -q 'inet6 fd00:77::2/64' || fail "n1: no fd00:77::2/64 on eth0"
+echo "$out" | grep -q 'default via fd00:77::1' || fail "n1: no IPv6 default route"
 echo "$out" | grep -q 'link/ether 02:77:00:00:00:02' || fail "n1: eth0 has not the veth end's MAC"
 echo "$out" | grep -q 'mtu 1400' || fail "n1: eth0 has not MTU 1400"
 echo "$out" | grep -q 'default via 10.77.0.1' || fail "n1: no default route via 10.77.0.1"

@@ -372,6 +372,22 @@ START_TEST(etc_files_untouched)
 }
 END_TEST
 
+START_TEST(resolv_domain_and_comments)
+{
+	struct vm_net_etc etc = { .resolv = strdup("; old style\ndomain corp.example\n"
+						   "nameserver 192.0.2.53 # the resolver\n"
+						   "nameserverX 192.0.2.99\n  options\n") };
+	char *out;
+
+	ck_assert_int_eq(vm_net_json(NULL, &etc, &out), 0);
+	ck_assert_msg(strstr(out, "\"dns\":{\"servers\":[\"192.0.2.53\"],"
+			      "\"searches\":[\"corp.example\"],\"options\":[]}") != NULL, "%s", out);
+	ck_assert_ptr_null(strstr(out, "hostname"));
+	free(out);
+	vm_net_etc_clear(&etc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_net");
@@ -385,6 +401,7 @@ static Suite *suite(void)
 	tcase_add_test(parse, configure_network_json);
 	tcase_add_test(parse, etc_files_rewrite);
 	tcase_add_test(parse, etc_files_untouched);
+	tcase_add_test(parse, resolv_domain_and_comments);
 	suite_add_tcase(s, msg);
 	suite_add_tcase(s, parse);
 	return s;

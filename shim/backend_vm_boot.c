@@ -167,7 +167,7 @@ static int bvm_add_net(struct bvm *be, const struct shim_create_req *req,
 	if (!netns || !*netns)
 		return 0;
 	ret = vm_net_setup(netns, req->bundle, &be->net, err);
-	if (ret)
+	if (ret || !be->net)
 		return ret;
 	husk_net_config_init(&nc);
 	nc.tap_fd = be->net->tap_fd;

@@ -149,7 +149,19 @@ int vm_net_setup(const char *netns, const char *bundle, struct vm_net **out,
 		return husk_err(err, ENOMEM, "network");
 	n->tap_fd = -1;
 	snprintf(n->netns, sizeof(n->netns), "%s", netns);
+	*out = NULL;
 	ret = vm_net_run_in(netns, vm_net_query_in, n, err);
+	if (ret == -ENODEV) {
+		/* As with runc: a namespace with only loopback gives just that. */
+		shim_info("network namespace %s has no Ethernet link that is up: loopback only",
+			  netns);
+		if (err) {
+			husk_error_free(*err);
+			*err = NULL;
+		}
+		free(n);
+		return 0;
+	}
 	if (ret) {
 		free(n);
 		return husk_err_wrap(err, "network namespace %s", netns);

@@ -90,7 +90,9 @@ int vm_net_json(const struct vm_net_info *i, const struct vm_net_etc *etc, char 
 /* vm_net.c */
 /*
  * vm_net_setup - in the namespace at @netns: read its interface, make the
- * tap and the redirection. Records it in @bundle's state first.
+ * tap and the redirection. Records it in @bundle's state first. A
+ * namespace without an Ethernet link that is up gives *@out NULL (the
+ * VM then has loopback only).
  */
 int vm_net_setup(const char *netns, const char *bundle, struct vm_net **out,
 		 struct husk_error **err);

@@ -87,6 +87,16 @@ echo "$out" | grep -q '^eth' && fail "n4: a network device without a network nam
 echo "$out" | grep 'inet' | grep -vq ' lo ' && fail "n4: an address on something but lo"
 echo "$out" | grep -q 'default' && fail "n4: a default route"
 
+# 4b. a network namespace with nothing but loopback: loopback only, as with runc
+ip netns add ${NS}-empty || fail "ip netns add ${NS}-empty"
+out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/${NS}-empty \
+	husk.test/busybox:latest n4b sh -c 'ls /sys/class/net; ip -o addr' 2>&1)
+rc=$?
+echo "n4b (status $rc):"; echo "$out"
+[ $rc = 0 ] || fail "n4b: status $rc with an empty network namespace"
+echo "$out" | grep -q '^eth' && fail "n4b: a network device from an empty namespace"
+ip netns del ${NS}-empty
+
 # 5. a killed shim: containerd's `delete` removes the ingress qdisc
 $T ctr run -d "${RT[@]}" --with-ns network:/var/run/netns/$NS husk.test/busybox:latest n5 \
 	sleep 1000 || fail "n5: run -d"

@@ -162,26 +162,29 @@ static int bvm_add_net(struct bvm *be, const struct shim_create_req *req,
 {
 	const char *netns = req->spec->netns_path;
 	struct husk_net_config nc;
+	struct vm_net_link *l;
+	size_t k;
 	int ret;
 
 	if (!netns || !*netns)
 		return 0;
 	ret = vm_net_setup(netns, req->bundle, &be->net, err);
-	if (ret || !be->net)
-		return ret;
-	husk_net_config_init(&nc);
-	nc.tap_fd = be->net->tap_fd;
-	memcpy(nc.mac, be->net->info.mac, sizeof(nc.mac));
-	nc.mtu = be->net->info.mtu;
-	ret = husk_vm_add_net(be->vm, &nc, err);
-	if (!ret)
-		be->net->tap_fd = -1;	/* closed by the call: libhusk has its own */
+	/* Devices in link order: the guest names them eth0, eth1, ... */
+	for (k = 0; !ret && be->net && k < be->net->info.nlinks; k++) {
+		l = &be->net->info.links[k];
+		husk_net_config_init(&nc);
+		nc.tap_fd = l->tap_fd;
+		memcpy(nc.mac, l->mac, sizeof(nc.mac));
+		nc.mtu = l->mtu;
+		ret = husk_vm_add_net(be->vm, &nc, err);
+		if (!ret)
+			l->tap_fd = -1;	/* closed by the call: libhusk has its own */
+	}
 	return ret;
 }
 
 /*
- * The guest's eth0 takes over the interface's MAC, MTU, addresses and
- * routes; hosts, resolv.conf and hostname bound in by the spec are
+ * The guest's eth<n> takes over link n's MAC, MTU, addresses and routes; hosts, resolv.conf and hostname bound in by the spec are
  * written in the VM (vm_net_etc.h). Nothing of either: no request.
  */
 static int bvm_configure_net(struct bvm *be, const struct shim_create_req *req,

@@ -63,51 +63,52 @@ int vm_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **er
 }
 
 /* A non-persistent tap: it disappears when the last fd (libhusk's) closes. */
-static int vm_net_tap_open(struct vm_net *n, struct husk_error **err)
+static int vm_net_tap_open(struct vm_net_link *l, size_t n, struct husk_error **err)
 {
 	struct ifreq ifr;
 
-	n->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (n->tap_fd < 0)
+	snprintf(l->tap, sizeof(l->tap), VM_NET_TAP_FMT, (unsigned char)n);
+	l->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (l->tap_fd < 0)
 		return husk_err(err, errno, "open /dev/net/tun");
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", VM_NET_TAP_NAME);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->tap);
 	/* libhusk's virtio-net wants the virtio header (offloads). */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) < 0)
-		return husk_err(err, errno, "create tap %s", VM_NET_TAP_NAME);
-	n->tap_ifindex = (int)if_nametoindex(VM_NET_TAP_NAME);
-	if (!n->tap_ifindex)
-		return husk_err(err, errno, "tap %s index", VM_NET_TAP_NAME);
+	if (ioctl(l->tap_fd, TUNSETIFF, &ifr) < 0)
+		return husk_err(err, errno, "create tap %s", l->tap);
+	l->tap_ifindex = (int)if_nametoindex(l->tap);
+	if (!l->tap_ifindex)
+		return husk_err(err, errno, "tap %s index", l->tap);
 	return 0;
 }
 
-static int vm_net_plumb(int fd, struct vm_net *n, struct husk_error **err)
+static int vm_net_plumb(int fd, struct vm_net_link *l, struct husk_error **err)
 {
-	const struct vm_net_info *i = &n->info;
 	struct nl_msg m;
 	int ret;
 
-	vm_net_msg_link_up(&m, n->tap_ifindex, i->mtu);
+	vm_net_msg_link_up(&m, l->tap_ifindex, l->mtu);
 	ret = nl_request(fd, &m);
 	if (ret)
-		return husk_err(err, -ret, "set %s up with MTU %u", VM_NET_TAP_NAME, i->mtu);
-	vm_net_msg_ingress(&m, true, i->ifindex);
+		return husk_err(err, -ret, "set %s up with MTU %u", l->tap, l->mtu);
+	vm_net_msg_ingress(&m, true, l->ifindex);
 	ret = nl_request(fd, &m);
 	if (ret)
-		return husk_err(err, -ret, "ingress qdisc on %s", i->ifname);
-	vm_net_msg_ingress(&m, true, n->tap_ifindex);
+		return husk_err(err, -ret, "ingress qdisc on %s", l->ifname);
+	l->ingress = true;
+	vm_net_msg_ingress(&m, true, l->tap_ifindex);
 	ret = nl_request(fd, &m);
 	if (ret)
-		return husk_err(err, -ret, "ingress qdisc on %s", VM_NET_TAP_NAME);
-	vm_net_msg_redirect(&m, i->ifindex, n->tap_ifindex);
+		return husk_err(err, -ret, "ingress qdisc on %s", l->tap);
+	vm_net_msg_redirect(&m, l->ifindex, l->tap_ifindex);
 	ret = nl_request(fd, &m);
 	if (ret)
-		return husk_err(err, -ret, "redirect %s -> %s", i->ifname, VM_NET_TAP_NAME);
-	vm_net_msg_redirect(&m, n->tap_ifindex, i->ifindex);
+		return husk_err(err, -ret, "redirect %s -> %s", l->ifname, l->tap);
+	vm_net_msg_redirect(&m, l->tap_ifindex, l->ifindex);
 	ret = nl_request(fd, &m);
 	if (ret)
-		return husk_err(err, -ret, "redirect %s -> %s", VM_NET_TAP_NAME, i->ifname);
+		return husk_err(err, -ret, "redirect %s -> %s", l->tap, l->ifname);
 	return 0;
 }
 
@@ -129,12 +130,16 @@ static int vm_net_plumb_in(void *arg, struct husk_error **err)
 	struct vm_net *n = arg;
 	int fd, ret;
 
+	size_t k;
+
 	ret = nl_sock_open(&fd, err);
 	if (ret)
 		return ret;
-	ret = vm_net_tap_open(n, err);
-	if (!ret)
-		ret = vm_net_plumb(fd, n, err);
+	for (k = 0; !ret && k < n->info.nlinks; k++) {
+		ret = vm_net_tap_open(&n->info.links[k], k, err);
+		if (!ret)
+			ret = vm_net_plumb(fd, &n->info.links[k], err);
+	}
 	close(fd);
 	return ret;
 }
@@ -143,11 +148,12 @@ int vm_net_setup(const char *netns, const char *bundle, struct vm_net **out,
 		 struct husk_error **err)
 {
 	struct vm_net *n = calloc(1, sizeof(*n));
+	char tap[16];
+	size_t k;
 	int ret;
 
 	if (!n)
 		return husk_err(err, ENOMEM, "network");
-	n->tap_fd = -1;
 	snprintf(n->netns, sizeof(n->netns), "%s", netns);
 	*out = NULL;
 	ret = vm_net_run_in(netns, vm_net_query_in, n, err);
@@ -167,33 +173,37 @@ int vm_net_setup(const char *netns, const char *bundle, struct vm_net **out,
 		return husk_err_wrap(err, "network namespace %s", netns);
 	}
 	/* Recorded before the first change, for `delete` after a crash. */
-	ret = vm_net_state_add(bundle, n->info.ifname, netns);
-	if (ret)
-		shim_warn("record the network of %s: %s", bundle, strerror(-ret));
+	for (k = 0; k < n->info.nlinks; k++) {
+		snprintf(tap, sizeof(tap), VM_NET_TAP_FMT, (unsigned char)k);
+		ret = vm_net_state_add(bundle, n->info.links[k].ifname, tap, netns);
+		if (ret)
+			shim_warn("record the network of %s: %s", bundle, strerror(-ret));
+	}
 	ret = vm_net_run_in(netns, vm_net_plumb_in, n, err);
 	if (ret) {
 		vm_net_teardown(n);
 		return husk_err_wrap(err, "network namespace %s", netns);
 	}
-	shim_info("network: %s (MTU %u, %zu address(es), %zu route(s)) <-> %s in %s",
-		  n->info.ifname, n->info.mtu, n->info.naddrs, n->info.nroutes,
-		  VM_NET_TAP_NAME, netns);
+	for (k = 0; k < n->info.nlinks; k++)
+		shim_info("network: %s (MTU %u, %zu address(es)) <-> %s in %s",
+			  n->info.links[k].ifname, n->info.links[k].mtu,
+			  n->info.links[k].naddrs, n->info.links[k].tap, netns);
 	*out = n;
 	return 0;
 }
 
-void vm_net_undo(const char *ifname, bool force)
+void vm_net_undo(const char *ifname, const char *tap, bool force)
 {
 	struct nl_msg m;
 	int fd, idx;
 
-	if (!force && if_nametoindex(VM_NET_TAP_NAME))
+	if (!force && if_nametoindex(tap))
 		return;		/* a live VMM still has the tap open */
 	if (nl_sock_open(&fd, NULL))
 		return;
-	vm_net_msg_link_del(&m, VM_NET_TAP_NAME);
+	vm_net_msg_link_del(&m, tap);
 	nl_request(fd, &m);	/* usually gone with the VMM's fd already */
-	idx = (int)if_nametoindex(ifname);
+	idx = ifname ? (int)if_nametoindex(ifname) : 0;
 	if (idx) {
 		vm_net_msg_ingress(&m, false, idx);
 		nl_request(fd, &m);	/* its filters go with it */
@@ -203,22 +213,28 @@ void vm_net_undo(const char *ifname, bool force)
 
 static int vm_net_teardown_in(void *arg, struct husk_error **err)
 {
+	struct vm_net *n = arg;
+	size_t k;
+
 	(void)err;
-	vm_net_undo(arg, true);
+	for (k = 0; k < n->info.nlinks; k++)
+		if (n->info.links[k].tap[0])
+			vm_net_undo(n->info.links[k].ingress ? n->info.links[k].ifname : NULL,
+				    n->info.links[k].tap, true);
 	return 0;
 }
 
 void vm_net_teardown(struct vm_net *n)
 {
 	struct husk_error *err = NULL;
+	size_t k;
 
 	if (!n)
 		return;
-	if (n->tap_fd >= 0)
-		close(n->tap_fd);
-	if (n->info.ifname[0] &&
-	    vm_net_run_in(n->netns, vm_net_teardown_in, n->info.ifname, &err) &&
-	    husk_error_message(err))
+	for (k = 0; k < n->info.nlinks; k++)
+		if (n->info.links[k].tap_fd >= 0)
+			close(n->info.links[k].tap_fd);
+	if (vm_net_run_in(n->netns, vm_net_teardown_in, n, &err))
 		shim_debug("network teardown: %s", husk_error_message(err));
 	husk_error_free(err);
 	free(n);

@@ -6,8 +6,9 @@
  * end), creates a tap next to it and has tc redirect every frame both
  * ways (ingress qdisc + matchall filter + mirred egress redirect). The
  * tap backs the VM's virtio-net device, whose eth0 then takes over the
- * interface's MAC, addresses, routes and MTU (CONFIGURE_NETWORK). Only
- * the first Ethernet interface of the namespace is carried over.
+ * interface's MAC, addresses, routes and MTU (CONFIGURE_NETWORK). Each
+ * Ethernet link that is up gets its own tap and device, in the order the
+ * kernel lists them: links[n] becomes the guest's eth<n>.
  *
  * Files: vm_net.c (namespace thread, tap, setup and teardown),
  * vm_net_query.c (reading the interface), vm_net_tc.c (the requests),
@@ -29,8 +30,9 @@
 struct husk_error;
 struct vm_net_etc;
 
-#define VM_NET_TAP_NAME		"tap0_husk"
-#define VM_NET_GUEST_IF		"eth0"	/* the VM's first virtio-net device */
+#define VM_NET_TAP_FMT		"tap%hhu_husk"	/* the tap of link n (an unsigned char) */
+#define VM_NET_GUEST_FMT	"eth%zu"	/* the VM's virtio-net device n */
+#define VM_NET_MAX_LINKS	4
 #define VM_NET_MAX_ADDRS	16
 #define VM_NET_MAX_ROUTES	32
 #define VM_NET_ADDR_LEN		64	/* "ffff:...:ffff/128" */
@@ -39,16 +41,26 @@ struct vm_net_etc;
 struct vm_net_route {
 	char dest[VM_NET_ADDR_LEN];	/* "default" or CIDR */
 	char gw[VM_NET_ADDR_LEN];	/* "" for an on-link route */
+	size_t link;			/* out of links[link] */
 };
 
-/* What the guest's eth0 takes over from the namespace's interface. */
-struct vm_net_info {
+/* A link of the namespace; the guest's eth<n> takes over links[n]. */
+struct vm_net_link {
 	char ifname[16];		/* IFNAMSIZ */
 	int ifindex;
 	uint8_t mac[6];
 	uint32_t mtu;
 	char addrs[VM_NET_MAX_ADDRS][VM_NET_ADDR_LEN];
 	size_t naddrs;
+	char tap[16];			/* its tap, once made */
+	int tap_ifindex;
+	int tap_fd;			/* -1 once handed to libhusk */
+	bool ingress;			/* we added its ingress qdisc */
+};
+
+struct vm_net_info {
+	struct vm_net_link links[VM_NET_MAX_LINKS];
+	size_t nlinks;
 	struct vm_net_route routes[VM_NET_MAX_ROUTES];
 	size_t nroutes;
 };
@@ -56,18 +68,16 @@ struct vm_net_info {
 struct vm_net {
 	char netns[4096];
 	struct vm_net_info info;
-	int tap_ifindex;
-	int tap_fd;		/* -1 once handed to libhusk */
 };
 
 /* vm_net_query.c: pure parsers of dump replies into @i (0, or -ENOSPC) */
-/* vm_net_parse_link - take the first Ethernet link that is up, but the tap. */
+/* vm_net_parse_link - every Ethernet link that is up, but our taps. */
 int vm_net_parse_link(const struct nlmsghdr *h, struct vm_net_info *i);
-/* vm_net_parse_addr - an address of i->ifindex that is not link-local. */
+/* vm_net_parse_addr - an address of one of the links, not link-local. */
 int vm_net_parse_addr(const struct nlmsghdr *h, struct vm_net_info *i);
 /*
- * vm_net_parse_route - a unicast main-table route out of i->ifindex that
- * the kernel did not derive from an address (the guest's kernel will).
+ * vm_net_parse_route - a unicast main-table route out of one of the links
+ * that the kernel did not derive from an address (the guest's will).
  */
 int vm_net_parse_route(const struct nlmsghdr *h, struct vm_net_info *i);
 /* vm_net_query - dump links, addresses and routes of the current netns. */
@@ -101,12 +111,16 @@ void vm_net_teardown(struct vm_net *n);
 /* vm_net_run_in - run @fn on a thread inside the namespace at @netns. */
 int vm_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err),
 		  void *arg, struct husk_error **err);
-/* vm_net_undo - in the current netns: drop the ingress qdisc of @ifname
- * and the tap, unless the tap is still open (a live VMM owns it). */
-void vm_net_undo(const char *ifname, bool force);
+/*
+ * vm_net_undo - in the current netns: drop the ingress qdisc of @ifname
+ * (unless NULL) and the tap @tap, unless @tap is still there and !@force:
+ * a live VMM still has it open (the tap is not persistent).
+ */
+void vm_net_undo(const char *ifname, const char *tap, bool force);
 
 /* vm_net_state.c */
-int vm_net_state_add(const char *bundle, const char *ifname, const char *netns);
+int vm_net_state_add(const char *bundle, const char *ifname, const char *tap,
+		     const char *netns);
 /* vm_net_state_cleanup - undo the recorded redirections of a dead shim. */
 void vm_net_state_cleanup(const char *bundle);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * vm_net_json.c - the CONFIGURE_NETWORK payload (vm_net.h): the guest's
- * eth0 with the interface's MAC, MTU and addresses, its routes, and the
+ * eth<n> with link n's MAC, MTU and addresses, the routes, and the
  * network files the spec binds in (vm_net_etc.h).
  */
 #include <errno.h>
@@ -38,16 +38,16 @@ static void vm_net_json_str(FILE *f, const char *s, size_t len)
  * Interface names, inet_ntop() output and fixed text below need no
  * escaping.
  */
-static void vm_net_json_iface(FILE *f, const struct vm_net_info *i)
+static void vm_net_json_iface(FILE *f, const struct vm_net_link *l, size_t n)
 {
-	const uint8_t *m = i->mac;
+	const uint8_t *m = l->mac;
 	size_t k;
 
-	fprintf(f, "{\"name\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\","
-		"\"mtu\":%u,\"addresses\":[", VM_NET_GUEST_IF, m[0], m[1], m[2], m[3], m[4], m[5],
-		i->mtu);
-	for (k = 0; k < i->naddrs; k++)
-		fprintf(f, "%s\"%s\"", k ? "," : "", i->addrs[k]);
+	fprintf(f, "%s{\"name\":\"" VM_NET_GUEST_FMT "\",\"mac\":"
+		"\"%02x:%02x:%02x:%02x:%02x:%02x\",\"mtu\":%u,\"addresses\":[", n ? "," : "", n,
+		m[0], m[1], m[2], m[3], m[4], m[5], l->mtu);
+	for (k = 0; k < l->naddrs; k++)
+		fprintf(f, "%s\"%s\"", k ? "," : "", l->addrs[k]);
 	fputs("]}", f);
 }
 
@@ -67,8 +67,8 @@ static void vm_net_json_routes(FILE *f, const struct vm_net_info *i)
 			r = &i->routes[k];
 			if (!r->gw[0] != !pass)
 				continue;
-			fprintf(f, "%s{\"destination\":\"%s\",\"device\":\"%s\"", first ? "" : ",",
-				r->dest, VM_NET_GUEST_IF);
+			fprintf(f, "%s{\"destination\":\"%s\",\"device\":\"" VM_NET_GUEST_FMT "\"",
+				first ? "" : ",", r->dest, r->link);
 			if (r->gw[0])
 				fprintf(f, ",\"gateway\":\"%s\"", r->gw);
 			fputc('}', f);
@@ -144,14 +144,14 @@ static void vm_net_json_etc(FILE *f, const struct vm_net_etc *etc)
 
 int vm_net_json(const struct vm_net_info *i, const struct vm_net_etc *etc, char **out)
 {
-	size_t len;
+	size_t len, k;
 	FILE *f = open_memstream(out, &len);
 
 	if (!f)
 		return -ENOMEM;
 	fputs("{\"interfaces\":[", f);
-	if (i)
-		vm_net_json_iface(f, i);
+	for (k = 0; i && k < i->nlinks; k++)
+		vm_net_json_iface(f, &i->links[k], k);
 	fputs("],\"routes\":[", f);
 	if (i)
 		vm_net_json_routes(f, i);

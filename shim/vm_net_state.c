@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * vm_net_state.c - "net IFNAME NETNS" lines in the bundle's state file
- * (vm_state.h): the interface whose ingress qdisc the shim added, so that
- * `delete` after a killed shim removes it. The tap itself went away with
- * the shim's process (it is not persistent).
+ * vm_net_state.c - "net IFNAME TAP NETNS" lines in the bundle's state
+ * file (vm_state.h): an interface whose ingress qdisc the shim added and
+ * its tap, so that `delete` after a killed shim removes them. The tap
+ * itself normally went away with the shim's process (not persistent).
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +15,8 @@
 #include "vm_net.h"
 #include "vm_state.h"
 
-int vm_net_state_add(const char *bundle, const char *ifname, const char *netns)
+int vm_net_state_add(const char *bundle, const char *ifname, const char *tap,
+		     const char *netns)
 {
 	char file[PATH_MAX];
 	FILE *f;
@@ -24,20 +25,22 @@ int vm_net_state_add(const char *bundle, const char *ifname, const char *netns)
 	f = fopen(file, "ae");
 	if (!f)
 		return -errno;
-	fprintf(f, "net %s %s\n", ifname, netns);
+	fprintf(f, "net %s %s %s\n", ifname, tap, netns);
 	return fclose(f) ? -errno : 0;
 }
 
 static int vm_net_state_undo(void *arg, struct husk_error **err)
 {
+	char **names = arg;
+
 	(void)err;
-	vm_net_undo(arg, false);
+	vm_net_undo(names[0], names[1], false);
 	return 0;
 }
 
 void vm_net_state_cleanup(const char *bundle)
 {
-	char file[PATH_MAX], line[PATH_MAX + 64], *ifname, *netns;
+	char file[PATH_MAX], line[PATH_MAX + 64], *names[2], *netns;
 	struct husk_error *err = NULL;
 	FILE *f;
 	size_t n;
@@ -51,12 +54,16 @@ void vm_net_state_cleanup(const char *bundle)
 		n = strlen(line);
 		if (n && line[n - 1] == '\n')
 			line[--n] = '\0';
-		if (strncmp(line, "net ", 4) || !(netns = strchr(line + 4, ' ')))
+		names[0] = line + 4;
+		if (strncmp(line, "net ", 4) || !(names[1] = strchr(names[0], ' ')))
 			continue;
-		ifname = line + 4;
+		*names[1]++ = '\0';
+		netns = strchr(names[1], ' ');
+		if (!netns)
+			continue;
 		*netns++ = '\0';
 		/* A namespace already gone took its interfaces along. */
-		ret = vm_net_run_in(netns, vm_net_state_undo, ifname, &err);
+		ret = vm_net_run_in(netns, vm_net_state_undo, names, &err);
 		if (ret && ret != -ENOENT)
 			fprintf(stderr, "network cleanup: %s\n", husk_error_message(err));
 		husk_error_free(err);

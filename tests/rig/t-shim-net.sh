@@ -1,9 +1,11 @@
 # containerd-shim-husk-v2 networking: a container started with a network
-# namespace (as CNI leaves it: a veth end with an address and a default
-# route) gets that interface's MAC, address and MTU on its eth0 and reaches
-# the host end through the tap + tc mirred redirection the shim sets up; a
-# container without one has loopback only; delete leaves no tap and no
-# ingress qdisc behind.
+# namespace (as CNI leaves it: a veth end with IPv4 and IPv6 addresses and
+# default routes, plus a second veth) gets each link's MAC, addresses and
+# MTU on its eth0/eth1, the routes, hosts and resolv.conf, and reaches the
+# host ends through the taps + tc mirred redirection the shim sets up (and
+# the host reaches a server in it); without a namespace, or with one that
+# has only loopback, it has loopback only; --net-host is a clear error;
+# delete, also after a killed shim, leaves no tap and no ingress qdisc.
 . "$(dirname "$0")/lib.sh"
 [ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
 command -v ip >/dev/null || cannot_run "no ip(8) (iproute2)"
@@ -34,6 +36,15 @@ ip -n $NS route add default via 10.77.0.1 || fail "netns route"
 ip addr add fd00:77::1/64 dev hnet0 nodad || fail "host end IPv6"
 ip -n $NS addr add fd00:77::2/64 dev eth0 nodad || fail "netns IPv6 address"
 ip -n $NS -6 route add default via fd00:77::1 || fail "netns IPv6 route"
+# A second link (Multus-style): the guest's eth1.
+ip link add hnet1 type veth peer name net1 netns $NS || fail "second veth"
+ip addr add 10.78.0.1/24 dev hnet1 && ip link set hnet1 up || fail "second host end"
+ip -n $NS link set net1 address 02:78:00:00:00:02 up || fail "second netns end"
+ip -n $NS addr add 10.78.0.2/24 dev net1 || fail "second netns address"
+left_behind() {	# a tap or an ingress qdisc in the netns
+	ip -n $NS -o link | grep -o 'tap[0-9]*_husk'
+	for d in eth0 net1; do tc -n $NS qdisc show dev $d | grep ingress; done
+}
 
 # 1. the container's eth0: the veth end's MAC, address, MTU; ping the host
 # end. hosts and resolv.conf bound in from host files, as CRI does.
@@ -43,7 +54,8 @@ out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS \
 	--mount type=bind,src=/tmp/husknet-resolv,dst=/etc/resolv.conf,options=rbind:ro \
 	--mount type=bind,src=/tmp/husknet-hosts,dst=/etc/hosts,options=rbind:ro \
 	husk.test/busybox:latest n1 \
-	sh -c 'ip addr show eth0; ip route; ip -6 route; cat /etc/resolv.conf /etc/hosts; ping -c 1 -W 10 10.77.0.1' 2>&1)
+	sh -c 'ip addr show eth0; ip addr show eth1; ip route; ip -6 route; cat /etc/resolv.conf /etc/hosts
+		ping -c 1 -W 10 10.77.0.1 && ping -c 1 -W 10 10.78.0.1' 2>&1)
 rc=$?
 echo "n1 (status $rc):"; echo "$out"
 [ $rc = 0 ] || fail "n1: status $rc, wanted 0 (ping of the host end)"
@@ -53,17 +65,18 @@ echo "$out" | grep -q 'default via fd00:77::1' || fail "n1: no IPv6 default rout
 echo "$out" | grep -q 'link/ether 02:77:00:00:00:02' || fail "n1: eth0 has not the veth end's MAC"
 echo "$out" | grep -q 'mtu 1400' || fail "n1: eth0 has not MTU 1400"
 echo "$out" | grep -q 'default via 10.77.0.1' || fail "n1: no default route via 10.77.0.1"
-echo "$out" | grep -q '1 packets received' || fail "n1: no ping reply"
+[ "$(echo "$out" | grep -c '1 packets received')" = 2 ] || fail "n1: no ping reply on both links"
+echo "$out" | grep -q 'inet 10.78.0.2/24' || fail "n1: no 10.78.0.2/24 on eth1"
+echo "$out" | grep -q 'link/ether 02:78:00:00:00:02' || fail "n1: eth1 has not net1's MAC"
 echo "$out" | grep -q '^nameserver 10.77.0.53' || fail "n1: resolv.conf not carried over"
 echo "$out" | grep -q '^search husk.test' || fail "n1: resolv.conf search not carried over"
 echo "$out" | grep -q 'hostend' || fail "n1: hosts not carried over"
 
-# 2. after delete: no tap, no ingress qdisc on the veth end
+# 2. after delete: no tap, no ingress qdisc on the veth ends
 sleep 1
-ip -n $NS link show tap0_husk 2>/dev/null && fail "tap0_husk left in the netns"
-q=$(tc -n $NS qdisc show dev eth0)
-echo "qdiscs on eth0 after delete: $q"
-echo "$q" | grep -q ingress && fail "ingress qdisc left on eth0"
+echo "qdiscs on eth0 after delete: $(tc -n $NS qdisc show dev eth0)"
+left=$(left_behind)
+[ -z "$left" ] || fail "left in the netns after delete: $left"
 
 # 3. the host can reach a server in the container (the other direction)
 $T ctr run -d "${RT[@]}" --with-ns network:/var/run/netns/$NS husk.test/busybox:latest n3 \
@@ -109,8 +122,8 @@ for _ in $(seq 30); do
 	sleep 1
 done
 echo "n5 after SIGKILL of shim $shim: $(tc -n $NS qdisc show dev eth0)"
-tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "n5: ingress qdisc left after a killed shim"
-ip -n $NS link show tap0_husk 2>/dev/null && fail "n5: tap0_husk left after a killed shim"
+left=$(left_behind)
+[ -z "$left" ] || fail "n5: left in the netns after a killed shim: $left"
 $T ctr task delete n5 >/dev/null 2>&1; $T ctr container delete n5 || fail "n5: container delete"
 
 # 6. the host's network: a clear error
@@ -121,8 +134,8 @@ ctr container delete n6 >/dev/null 2>&1
 [ $rc != 0 ] || fail "n6: --net-host ran"
 echo "$out" | grep -q 'cannot use the host network' || fail "n6: no clear error for --net-host"
 
-ip -n $NS link show tap0_husk 2>/dev/null && fail "tap0_husk left after n3"
-tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "ingress qdisc left after n3"
+left=$(left_behind)
+[ -z "$left" ] || fail "left in the netns at the end: $left"
 ip netns del $NS
 trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 echo "all shim network checks passed"

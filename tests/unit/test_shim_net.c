@@ -185,13 +185,15 @@ static void fill_info(struct vm_net_info *i)
 	memset(i, 0, sizeof(*i));
 	reply_link(&m, 1, "lo", IFF_LOOPBACK | IFF_UP, ARPHRD_LOOPBACK, 65536);
 	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
-	reply_link(&m, 2, VM_NET_TAP_NAME, IFF_UP, ARPHRD_ETHER, 1500);
+	reply_link(&m, 2, "tap0_husk", IFF_UP, ARPHRD_ETHER, 1500);	/* ours */
+	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	reply_link(&m, 6, "tap1_husk", IFF_UP, ARPHRD_ETHER, 1500);
 	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 3, "ifb0", 0, ARPHRD_ETHER, 1500);	/* down */
 	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 4, "eth0", IFF_UP, ARPHRD_ETHER, 1400);
 	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
-	reply_link(&m, 5, "eth1", IFF_UP, ARPHRD_ETHER, 9000);	/* only the first */
+	reply_link(&m, 5, "net1", IFF_UP, ARPHRD_ETHER, 9000);	/* a second link */
 	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
 
 	reply_addr(&m, AF_INET, 4, "10.77.0.2", 24, RT_SCOPE_UNIVERSE);
@@ -200,7 +202,9 @@ static void fill_info(struct vm_net_info *i)
 	vm_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET6, 4, "fe80::77:ff:fe00:4", 64, RT_SCOPE_LINK);	/* guest makes its own */
 	vm_net_parse_addr(&m.hdr, i);
-	reply_addr(&m, AF_INET, 1, "127.0.0.1", 8, RT_SCOPE_HOST);	/* another link */
+	reply_addr(&m, AF_INET, 1, "127.0.0.1", 8, RT_SCOPE_HOST);	/* not carried */
+	vm_net_parse_addr(&m.hdr, i);
+	reply_addr(&m, AF_INET, 5, "192.0.2.7", 28, RT_SCOPE_UNIVERSE);
 	vm_net_parse_addr(&m.hdr, i);
 
 	reply_route(&m, AF_INET, NULL, 0, "10.77.0.1", 4, RTPROT_BOOT, RT_TABLE_MAIN);
@@ -210,7 +214,9 @@ static void fill_info(struct vm_net_info *i)
 	reply_route(&m, AF_INET, "192.168.5.0", 24, NULL, 4, RTPROT_STATIC, RT_TABLE_MAIN);
 	vm_net_parse_route(&m.hdr, i);
 	reply_route(&m, AF_INET, "10.9.0.0", 16, "10.77.0.1", 5, RTPROT_BOOT, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);	/* another interface */
+	vm_net_parse_route(&m.hdr, i);	/* out of the second link */
+	reply_route(&m, AF_INET, "10.7.0.0", 16, "10.77.0.1", 1, RTPROT_BOOT, RT_TABLE_MAIN);
+	vm_net_parse_route(&m.hdr, i);	/* out of lo: not carried */
 	reply_route(&m, AF_INET, "10.8.0.0", 16, "10.77.0.1", 4, RTPROT_BOOT, 100);
 	vm_net_parse_route(&m.hdr, i);	/* a policy table */
 	reply_route(&m, AF_INET6, NULL, 0, "fd00:77::1", 4, RTPROT_BOOT, RT_TABLE_MAIN);
@@ -221,21 +227,39 @@ START_TEST(parse_dump_replies)
 {
 	static const uint8_t mac[6] = { 0x02, 0x77, 0, 0, 0, 4 };
 	struct vm_net_info i;
+	struct nl_msg m;
 
 	fill_info(&i);
-	ck_assert_str_eq(i.ifname, "eth0");
-	ck_assert_int_eq(i.ifindex, 4);
-	ck_assert_uint_eq(i.mtu, 1400);
-	ck_assert_mem_eq(i.mac, mac, 6);
-	ck_assert_uint_eq(i.naddrs, 2);
-	ck_assert_str_eq(i.addrs[0], "10.77.0.2/24");
-	ck_assert_str_eq(i.addrs[1], "fd00:77::2/64");
-	ck_assert_uint_eq(i.nroutes, 3);
+	ck_assert_uint_eq(i.nlinks, 2);
+	ck_assert_str_eq(i.links[0].ifname, "eth0");
+	ck_assert_int_eq(i.links[0].ifindex, 4);
+	ck_assert_uint_eq(i.links[0].mtu, 1400);
+	ck_assert_mem_eq(i.links[0].mac, mac, 6);
+	ck_assert_int_eq(i.links[0].tap_fd, -1);
+	ck_assert_uint_eq(i.links[0].naddrs, 2);
+	ck_assert_str_eq(i.links[0].addrs[0], "10.77.0.2/24");
+	ck_assert_str_eq(i.links[0].addrs[1], "fd00:77::2/64");
+	ck_assert_str_eq(i.links[1].ifname, "net1");
+	ck_assert_uint_eq(i.links[1].mtu, 9000);
+	ck_assert_uint_eq(i.links[1].naddrs, 1);
+	ck_assert_str_eq(i.links[1].addrs[0], "192.0.2.7/28");
+	ck_assert_uint_eq(i.nroutes, 4);
 	ck_assert_str_eq(i.routes[0].dest, "default");
 	ck_assert_str_eq(i.routes[0].gw, "10.77.0.1");
+	ck_assert_uint_eq(i.routes[0].link, 0);
 	ck_assert_str_eq(i.routes[1].dest, "192.168.5.0/24");
 	ck_assert_str_eq(i.routes[1].gw, "");
-	ck_assert_str_eq(i.routes[2].gw, "fd00:77::1");
+	ck_assert_str_eq(i.routes[2].dest, "10.9.0.0/16");
+	ck_assert_uint_eq(i.routes[2].link, 1);
+	ck_assert_str_eq(i.routes[3].gw, "fd00:77::1");
+
+	/* More links than the VM takes: an error, not a silent subset. */
+	reply_link(&m, 7, "net2", IFF_UP, ARPHRD_ETHER, 1500);
+	ck_assert_int_eq(vm_net_parse_link(&m.hdr, &i), 0);
+	reply_link(&m, 8, "net3", IFF_UP, ARPHRD_ETHER, 1500);
+	ck_assert_int_eq(vm_net_parse_link(&m.hdr, &i), 0);
+	reply_link(&m, 9, "net4", IFF_UP, ARPHRD_ETHER, 1500);
+	ck_assert_int_eq(vm_net_parse_link(&m.hdr, &i), -ENOSPC);
 }
 END_TEST
 
@@ -262,9 +286,11 @@ START_TEST(configure_network_json)
 	v = yajl_tree_parse(json, errbuf, sizeof(errbuf));
 	ck_assert_msg(v != NULL, "%s: %s", json, errbuf);
 	ifs = yajl_tree_get(v, ifs_path, yajl_t_array);
-	ck_assert_uint_eq(YAJL_GET_ARRAY(ifs)->len, 1);
+	ck_assert_uint_eq(YAJL_GET_ARRAY(ifs)->len, 2);
+	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(ifs)->values[1], name), "eth1");
+	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(ifs)->values[1], mac), "02:77:00:00:00:05");
 	iface = YAJL_GET_ARRAY(ifs)->values[0];
-	ck_assert_str_eq(jstr(iface, name), VM_NET_GUEST_IF);
+	ck_assert_str_eq(jstr(iface, name), "eth0");
 	ck_assert_str_eq(jstr(iface, mac), "02:77:00:00:00:04");
 	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(iface, (const char *[]){ "mtu", NULL },
 							yajl_t_number)), 1400);
@@ -272,13 +298,15 @@ START_TEST(configure_network_json)
 	ck_assert_uint_eq(YAJL_GET_ARRAY(addrs)->len, 2);
 	ck_assert_str_eq(YAJL_GET_STRING(YAJL_GET_ARRAY(addrs)->values[1]), "fd00:77::2/64");
 	routes = yajl_tree_get(v, routes_path, yajl_t_array);
-	ck_assert_uint_eq(YAJL_GET_ARRAY(routes)->len, 3);
+	ck_assert_uint_eq(YAJL_GET_ARRAY(routes)->len, 4);
 	/* The on-link route first, so that the gateways are reachable. */
 	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[0], dest), "192.168.5.0/24");
 	ck_assert_ptr_null(yajl_tree_get(YAJL_GET_ARRAY(routes)->values[0], gw, yajl_t_string));
 	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[1], dest), "default");
 	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[1], gw), "10.77.0.1");
-	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[2], dev), VM_NET_GUEST_IF);
+	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[1], dev), "eth0");
+	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[2], dest), "10.9.0.0/16");
+	ck_assert_str_eq(jstr(YAJL_GET_ARRAY(routes)->values[2], dev), "eth1");
 	yajl_tree_free(v);
 	free(json);
 }

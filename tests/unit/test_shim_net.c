@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "husk.h"
 #include "netlink.h"
 #include "unit.h"
 #include "vm_net.h"
@@ -416,6 +417,42 @@ START_TEST(resolv_domain_and_comments)
 }
 END_TEST
 
+static int never_called(void *arg, struct husk_error **err)
+{
+	(void)err;
+	*(int *)arg = 1;
+	return 0;
+}
+
+START_TEST(missing_namespace)
+{
+	struct husk_error *err = NULL;
+	int called = 0;
+	char dir[] = "/tmp/husk-net-test-XXXXXX", state[64];
+	FILE *f;
+
+	ck_assert_int_eq(vm_net_run_in("/nonexistent/netns", never_called, &called, &err),
+			 -ENOENT);
+	ck_assert_int_eq(called, 0);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "/nonexistent/netns"));
+	husk_error_free(err);
+
+	/* delete's cleanup: a namespace already gone is nothing to undo. */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(vm_net_state_add(dir, "eth0", "tap0_husk", "/nonexistent/netns"), 0);
+	snprintf(state, sizeof(state), "%s/husk-state", dir);
+	f = fopen(state, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(state, sizeof(state), f));
+	fclose(f);
+	ck_assert_str_eq(state, "net eth0 tap0_husk /nonexistent/netns\n");
+	vm_net_state_cleanup(dir);
+	snprintf(state, sizeof(state), "%s/husk-state", dir);
+	ck_assert_int_eq(unlink(state), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_net");
@@ -430,6 +467,7 @@ static Suite *suite(void)
 	tcase_add_test(parse, etc_files_rewrite);
 	tcase_add_test(parse, etc_files_untouched);
 	tcase_add_test(parse, resolv_domain_and_comments);
+	tcase_add_test(msg, missing_namespace);
 	suite_add_tcase(s, msg);
 	suite_add_tcase(s, parse);
 	return s;

@@ -80,22 +80,14 @@ static void bvm_ctr_free(struct bvm_ctr *c)
 static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
 			   char **out, struct husk_error **err)
 {
-	char path[PATH_MAX], rootfs[256], stdio[128], *spec, *vm_spec;
+	char path[PATH_MAX], rootfs[256], stdio[128], *spec;
 	size_t len;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = json_read_file(path, &spec, &len, err);
-	if (!ret)
-		ret = vm_net_etc_rewrite(spec, len, NULL, &vm_spec, &len, err);
-	if (ret) {
-		free(spec);
+	ret = vm_net_etc_read_spec(path, &spec, &len, err);
+	if (ret)
 		return ret;
-	}
-	if (vm_spec) {		/* network files bound from VM paths */
-		free(spec);
-		spec = vm_spec;
-	}
 	snprintf(rootfs, sizeof(rootfs),
 		 "{\"lower\":[{\"source\":\"/dev/vda\",\"fstype\":\"%s\"}]%s}",
 		 p->ctr->disks.lower_fstype,

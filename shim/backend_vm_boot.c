@@ -350,10 +350,10 @@ void bvm_vm_teardown(struct bvm *be)
 	be->agent = NULL;
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
-	vm_net_teardown(be->net);	/* after the VMM closed the tap */
-	be->net = NULL;
 	if (be->console_fd >= 0)
 		close(be->console_fd);
 	be->console_fd = -1;
 	be->vm_dead = true;
+	vm_net_teardown(be->net);	/* after the VMM closed the taps */
+	be->net = NULL;
 }

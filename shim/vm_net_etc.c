@@ -176,3 +176,20 @@ void vm_net_etc_clear(struct vm_net_etc *etc)
 	free(etc->hostname);
 	memset(etc, 0, sizeof(*etc));
 }
+
+int vm_net_etc_read_spec(const char *path, char **spec, size_t *len,
+			 struct husk_error **err)
+{
+	char *vm_spec;
+	int ret;
+
+	ret = json_read_file(path, spec, len, err);
+	if (ret)
+		return ret;
+	ret = vm_net_etc_rewrite(*spec, *len, NULL, &vm_spec, len, err);
+	if (ret || vm_spec) {
+		free(*spec);
+		*spec = ret ? NULL : vm_spec;
+	}
+	return ret;
+}

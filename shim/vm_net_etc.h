@@ -33,4 +33,11 @@ int vm_net_etc_rewrite(const char *spec, size_t len, struct vm_net_etc *etc, cha
 		       size_t *out_len, struct husk_error **err);
 void vm_net_etc_clear(struct vm_net_etc *etc);
 
+/*
+ * vm_net_etc_read_spec - the config.json at @path as the VM must see it:
+ * json_read_file() then vm_net_etc_rewrite() (for the CREATE request).
+ */
+int vm_net_etc_read_spec(const char *path, char **spec, size_t *len,
+			 struct husk_error **err);
+
 #endif

@@ -21,6 +21,7 @@
 #include "json_util.h"
 #include "oci_spec.h"
 #include "shim_log.h"
+#include "vm_net_etc.h"
 #include "vm_state.h"
 
 struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id)
@@ -87,7 +88,7 @@ static int bvm_create_json(const struct shim_create_req *req, const struct bvm_p
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = json_read_file(path, &spec, &len, err);
+	ret = vm_net_etc_read_spec(path, &spec, &len, err);
 	if (ret)
 		return ret;
 	bvm_disk_node(c->slot[0], lower, sizeof(lower));

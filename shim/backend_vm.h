@@ -51,6 +51,7 @@
 struct agent_client;
 struct bvm;
 struct husk_vm;
+struct vm_net;
 
 /* One relayed stream: bytes from @from to @to on its own thread. */
 struct bvm_stream {
@@ -100,6 +101,7 @@ struct bvm {
 	struct shim_tasks *tasks;
 	struct husk_vm *vm;
 	struct agent_client *agent;
+	struct vm_net *net;	/* the spec's netns bridged to the VM (vm_net.h) */
 	int console_fd;
 	bool debug_console;
 	bool vm_dead;

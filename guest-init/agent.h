@@ -120,6 +120,9 @@ int container_create(struct agent *ag, struct amsg *m, struct err *e);
 int container_delete(struct container *c, struct err *e);
 void container_kill_all(struct container *c, int sig);
 
+/* blkdev.c: wait until @source (a /dev/vdX slot) has its medium */
+int blkdev_ready(const char *source, struct err *e);
+
 /* rootfs.c */
 int rootfs_mount(struct container *c, const struct amsg_rootfs *r, struct err *e);
 void rootfs_umount(struct container *c);

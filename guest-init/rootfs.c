@@ -28,13 +28,15 @@ static int rootfs_do(struct container *c, const char *src, const char *dst,
 static int rootfs_blk(struct container *c, const struct amsg_blk *b, const char *dst,
 		      bool ro, struct err *e)
 {
+	if (blkdev_ready(b->source, e) < 0)
+		return -e->code;
 	return rootfs_do(c, b->source, dst, b->fstype, ro ? MS_RDONLY : 0, b->options, e);
 }
 
 /* overlayfs: lowerdir lists the top layer first, as the request does. */
 static int rootfs_overlay(struct container *c, const struct amsg_rootfs *r, struct err *e)
 {
-	char dir[PATH_MAX + 16], data[4096] = "lowerdir=";
+	char dir[PATH_MAX + 32], data[4096] = "lowerdir=";	/* + "/lower" and an index */
 	size_t i;
 	int n;
 

@@ -270,7 +270,10 @@ HUSK_API void husk_vm_destroy(struct husk_vm *vm);
  * are used during the call only.
  */
 
-/* struct husk_disk_config - a virtio-blk disk. Init with husk_disk_config_init(). */
+/*
+ * struct husk_disk_config - a virtio-blk disk. Init with husk_disk_config_init().
+ * Neither path nor fd: an empty slot (capacity 0) for husk_vm_disk_attach().
+ */
 struct husk_disk_config {
 	size_t struct_size;
 	const char *path;	/* raw image file or block device; or NULL and fd */
@@ -292,10 +295,47 @@ HUSK_API void husk_disk_config_init(struct husk_disk_config *cfg);
  * husk_vm_add_disk - add a virtio-blk device backed by @cfg->path or
  * @cfg->fd (regular file: its size rounded down to 512-byte sectors; block
  * device: BLKGETSIZE64). Errors besides the common ones: -ENOENT/-EACCES
- * opening the path, -EINVAL for a serial over 20 bytes or neither path nor fd.
+ * opening the path, -EINVAL for a serial over 20 bytes.
  */
 HUSK_API int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
 			      struct husk_error **err);
+
+/*
+ * Hot media change: a disk keeps its slot and /dev node for the VM's life,
+ * the medium behind it can change while the guest runs (like a card
+ * reader). Disks are numbered 0, 1, ... in the order husk_vm_add_disk()
+ * added them. Both calls may run before or after husk_vm_start(), from
+ * any thread but not concurrently with husk_vm_destroy(). Each waits for
+ * the disk's in-flight requests (they complete on the old medium), swaps,
+ * sets the capacity, bumps ConfigGeneration and raises a configuration
+ * interrupt, on which Linux re-reads the capacity (asynchronously: the
+ * guest should wait for /sys/block/vdX/size to change). An empty disk
+ * answers every request but GET_ID with an I/O error.
+ *
+ * Features are negotiated once when the guest probes the disk: an empty
+ * slot is offered writable, with discard and write-zeroes; a read-only
+ * medium attached later refuses writes with an I/O error (mount it
+ * read-only), one without fallocate support answers discard and
+ * write-zeroes with UNSUPP. Detach only what the guest no longer has
+ * mounted: its page cache is its own business.
+ */
+
+/*
+ * husk_vm_disk_attach - put @cfg's medium (path or fd, ownership as in
+ * husk_vm_add_disk(); read_only honoured, serial ignored: it belongs to
+ * the slot) into empty disk @index. Errors: -ENOENT (no such disk),
+ * -EBUSY (it has a medium), -EINVAL (neither path nor fd), open's errno.
+ */
+HUSK_API int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index,
+				 const struct husk_disk_config *cfg, struct husk_error **err);
+
+/*
+ * husk_vm_disk_detach - take the medium out of disk @index (its fd is
+ * closed) and leave it empty. Errors: -ENOENT (no such disk), -ENXIO
+ * (already empty).
+ */
+HUSK_API int husk_vm_disk_detach(struct husk_vm *vm, unsigned int index,
+				 struct husk_error **err);
 
 /* struct husk_net_config - a virtio-net interface on a TAP device. */
 struct husk_net_config {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * backend_vm.c - the VM backend's containers: Create plans the rootfs,
- * makes the disks, boots the VM (first container) and has husk-init
- * prepare the init process; Delete undoes it, and the last Delete shuts
- * the VM down. See backend_vm.h for the layout of the backend.
+ * makes the disks, boots the VM (first container of the pod), puts the
+ * disks into free slots and has husk-init prepare the init process;
+ * Delete undoes it, freeing the slots for the pod's next container, and
+ * the last Delete shuts the VM down. See backend_vm.h for the layout.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include "json_util.h"
 #include "oci_spec.h"
 #include "shim_log.h"
+#include "vm_net_etc.h"
 #include "vm_state.h"
 
 struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id)
@@ -79,18 +81,25 @@ static void bvm_ctr_free(struct bvm_ctr *c)
 static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
 			   char **out, struct husk_error **err)
 {
-	char path[PATH_MAX], rootfs[256], stdio[128], *spec;
+	char path[PATH_MAX], rootfs[256], stdio[128], lower[16], node[16], upper[80] = "";
+	char *spec;
+	const struct bvm_ctr *c = p->ctr;
 	size_t len;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = json_read_file(path, &spec, &len, err);
+	ret = vm_net_etc_read_spec(path, &spec, &len, err);
 	if (ret)
 		return ret;
+	bvm_disk_node(c->slot[0], lower, sizeof(lower));
+	if (c->slot[1] >= 0) {
+		bvm_disk_node(c->slot[1], node, sizeof(node));
+		snprintf(upper, sizeof(upper), ",\"upper\":{\"source\":\"%s\",\"fstype\":\"ext4\"}",
+			 node);
+	}
 	snprintf(rootfs, sizeof(rootfs),
-		 "{\"lower\":[{\"source\":\"/dev/vda\",\"fstype\":\"%s\"}]%s}",
-		 p->ctr->disks.lower_fstype,
-		 p->ctr->disks.upper[0] ? ",\"upper\":{\"source\":\"/dev/vdb\",\"fstype\":\"ext4\"}" : "");
+		 "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s}", lower,
+		 c->disks.lower_fstype, upper);
 	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
 	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s}", req->id,
 		       (int)len, spec, rootfs, stdio);
@@ -113,6 +122,7 @@ static struct bvm_ctr *bvm_ctr_new(const struct shim_create_req *req)
 	p->ctr = c;
 	p->io.stop_fd = p->io.stdin_keep = -1;
 	c->procs = p;
+	c->slot[0] = c->slot[1] = -1;
 	return c;
 }
 
@@ -150,8 +160,10 @@ static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 	ret = bvm_stdio_parse(&req->stdio, &p->io, err);
 	if (!ret)
 		ret = bvm_prepare_rootfs(req, c, err);
+	if (!ret && !be->vm)
+		ret = bvm_vm_boot(be, req, err);
 	if (!ret)
-		ret = bvm_vm_boot(be, req, &c->disks, err);
+		ret = bvm_disks_attach(be, c, err);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&be->lock);
@@ -185,6 +197,46 @@ static void bvm_unlink_ctr(struct bvm *be, struct bvm_ctr *c)
 	pthread_mutex_unlock(&be->lock);
 }
 
+/*
+ * Has husk-init forget container @c (it unmounts its root). Returns
+ * whether its disks may leave the VM: a guest that did not answer may
+ * still have them mounted, so their slots stay taken until the VM ends.
+ */
+static bool bvm_guest_release(struct bvm *be, const struct bvm_ctr *c)
+{
+	char json[512];
+	int ret;
+
+	if (be->vm_dead)
+		return true;
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", c->id);
+	ret = bvm_call(be, HUSK_MSG_DELETE, json, NULL, NULL);
+	/* ENOENT: a CREATE that failed in the guest, which unmounted already. */
+	if (!ret || ret == -ENOENT)
+		return true;
+	shim_warn("DELETE %s in the guest failed: its disk slots stay taken", c->id);
+	return false;
+}
+
+/* Under boot_lock: a Create that failed leaves the other containers be. */
+static void bvm_create_undo(struct bvm *be, struct bvm_ctr *c, const char *bundle)
+{
+	bool linked = false;
+	struct bvm_ctr *i;
+
+	for (i = be->ctrs; i; i = i->next)
+		linked |= i == c;
+	/* Once linked, CREATE may have reached husk-init: have it let go first. */
+	if (linked && !bvm_guest_release(be, c))
+		c->slot[0] = c->slot[1] = -1;
+	bvm_unlink_ctr(be, c);
+	bvm_disks_detach(be, c);
+	if (!be->ctrs)
+		bvm_vm_teardown(be);
+	bvm_ctr_free(c);
+	vm_state_cleanup(bundle);
+}
+
 static int bvm_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
 		      struct husk_error **err)
 {
@@ -192,25 +244,14 @@ static int bvm_create(void *opaque, const struct shim_create_req *req, uint32_t 
 	struct bvm_ctr *c;
 	int ret;
 
-	pthread_mutex_lock(&be->boot_lock);
-	if (be->vm) {
-		pthread_mutex_unlock(&be->boot_lock);
-		return husk_err(err, ENOTSUP,
-				"container %s: a second container in one husk VM (pods) is not supported yet",
-				req->id);
-	}
 	c = bvm_ctr_new(req);
-	if (!c) {
-		pthread_mutex_unlock(&be->boot_lock);
+	if (!c)
 		return husk_err(err, ENOMEM, "container %s", req->id);
-	}
+	pthread_mutex_lock(&be->boot_lock);
 	ret = bvm_create_ctr(be, req, c, pid, err);
 	if (ret) {
 		husk_err_wrap(err, "container %s", req->id);
-		bvm_unlink_ctr(be, c);
-		bvm_vm_teardown(be);
-		bvm_ctr_free(c);
-		vm_state_cleanup(req->bundle);
+		bvm_create_undo(be, c, req->bundle);
 	}
 	pthread_mutex_unlock(&be->boot_lock);
 	return ret;
@@ -258,7 +299,7 @@ static int bvm_delete(void *opaque, const char *id, const char *exec_id,
 	struct bvm *be = opaque;
 	struct bvm_proc *p;
 	struct bvm_ctr *c;
-	char json[512], *bundle;
+	char *bundle;
 
 	pthread_mutex_lock(&be->lock);
 	p = bvm_find(be, id, exec_id);
@@ -269,11 +310,11 @@ static int bvm_delete(void *opaque, const char *id, const char *exec_id,
 	if (exec_id)
 		return bvm_delete_exec(be, p, id, exec_id);
 	c = p->ctr;
-	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
-	if (!be->vm_dead && bvm_call(be, HUSK_MSG_DELETE, json, NULL, NULL))
-		shim_debug("DELETE %s in the guest failed", id);
 	pthread_mutex_lock(&be->boot_lock);
+	if (!bvm_guest_release(be, c))
+		c->slot[0] = c->slot[1] = -1;	/* taken until the VM ends */
 	bvm_unlink_ctr(be, c);
+	bvm_disks_detach(be, c);
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	pthread_mutex_unlock(&be->boot_lock);

@@ -2,13 +2,16 @@
 /*
  * backend_vm.h - the shim's real backend (struct shim_backend_ops): one
  * husk VM per shim, created by the first Create, with husk-init as PID 1
- * driven over vsock (include/husk_agent.h).
+ * driven over vsock (include/husk_agent.h). Every container of the shim's
+ * group (a pod: `shim start` groups by sandbox id) runs in that VM, each
+ * with its own disks in the VM's disk slots.
  *
  * Files, by concern:
  *   backend_vm.c         the ops table, Create and Delete of containers
  *   backend_vm_proc.c    process ops: Start, Exec, Kill, Pids, Stats, ...
  *   backend_vm_boot.c    the VM: config, disks, vsock, console, agent
  *                        connection, the VM-end watcher, shutdown
+ *   backend_vm_disks.c   disk slots: containers' images in and out
  *   backend_vm_events.c  agent events: exits (after output drained), OOM
  *   backend_vm_stdio.c   stdio relays between containerd's FIFOs/files
  *                        and the per-stream vsock connections
@@ -23,7 +26,8 @@
  *
  * Locking: be->lock guards the container and process lists and every
  * process's exit state; it is never held across an agent request, a VM
- * call or a thread join. be->boot_lock serialises VM boot and teardown.
+ * call or a thread join. be->boot_lock serialises VM boot and teardown,
+ * Create and the end of Delete, and guards the disk slots.
  */
 #ifndef HUSK_SHIM_BACKEND_VM_H
 #define HUSK_SHIM_BACKEND_VM_H
@@ -43,10 +47,12 @@
 #define BVM_BOOT_TIMEOUT_MS	180000	/* VM start to husk-init's HELLO */
 #define BVM_DRAIN_TIMEOUT_MS	5000	/* exit waits this long for output */
 #define BVM_VM_EXIT_STATUS	255	/* what a process reports when the VM ended */
+#define BVM_DISK_SLOTS		8	/* disks of a VM: two per container (erofs, ext4) */
 
 struct agent_client;
 struct bvm;
 struct husk_vm;
+struct vm_net;
 
 /* One relayed stream: bytes from @from to @to on its own thread. */
 struct bvm_stream {
@@ -85,6 +91,7 @@ struct bvm_ctr {
 	char *id;
 	char *bundle;
 	struct vm_disks disks;
+	int slot[2];		/* disk slots of disks.lower and disks.upper; -1: none */
 	struct bvm_proc *procs;	/* the init first */
 	struct bvm_ctr *next;
 };
@@ -96,6 +103,7 @@ struct bvm {
 	struct shim_tasks *tasks;
 	struct husk_vm *vm;
 	struct agent_client *agent;
+	struct vm_net *net;	/* the spec's netns bridged to the VM (vm_net.h) */
 	int console_fd;
 	bool debug_console;
 	bool vm_dead;
@@ -103,6 +111,7 @@ struct bvm {
 	int watch_stop_fd;	/* eventfd: the VM-end watcher returns */
 	pthread_t watcher;
 	bool watching;
+	bool slot_used[BVM_DISK_SLOTS];	/* under boot_lock */
 	struct bvm_ctr *ctrs;
 };
 
@@ -132,10 +141,25 @@ int bvm_pause(void *opaque, const char *id, struct husk_error **err);
 int bvm_resume(void *opaque, const char *id, struct husk_error **err);
 
 /* backend_vm_boot.c */
-int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
-		const struct vm_disks *d, struct husk_error **err);
+/* bvm_vm_boot - a VM with empty disk slots, up to husk-init's answer. */
+int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
 void bvm_vm_teardown(struct bvm *be);
 int bvm_vsock_connect(struct bvm *be, int timeout_ms, int *fd, struct husk_error **err);
+
+/* backend_vm_disks.c (under boot_lock) */
+/* bvm_disks_add_slots - the BVM_DISK_SLOTS empty disks, before start. */
+int bvm_disks_add_slots(struct bvm *be, struct husk_error **err);
+/* bvm_disks_attach - @c's images into free slots (c->slot). */
+int bvm_disks_attach(struct bvm *be, struct bvm_ctr *c, struct husk_error **err);
+/* bvm_disks_detach - @c's images out (the guest unmounted them), slots freed. */
+void bvm_disks_detach(struct bvm *be, struct bvm_ctr *c);
+/*
+ * bvm_disks_forget - the VM is gone, and its slots with it: no container
+ * may detach from the next VM's slots what it put into this one's.
+ */
+void bvm_disks_forget(struct bvm *be);
+/* bvm_disk_node - the guest's device node of @slot: "/dev/vda" for 0. */
+void bvm_disk_node(int slot, char *buf, size_t len);
 
 /* backend_vm_events.c */
 void bvm_on_event(void *opaque, uint16_t type, yajl_val payload);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * backend_vm_boot.c - the shim's VM: built at the first Create from the
- * runtime config and the spec's resources, with the container's disks and
- * a vsock device, husk-init as the in-memory /init; then the connection to
- * husk-init (retried until it listens) and a thread that watches for the
- * VM's end. Teardown asks husk-init to SHUTDOWN and destroys the VM.
+ * runtime config and that container's spec resources, with empty disk
+ * slots (backend_vm_disks.c) and a vsock device, husk-init as the
+ * in-memory /init; then the connection to husk-init (retried until it
+ * listens) and a thread that watches for the VM's end. Teardown asks
+ * husk-init to SHUTDOWN and destroys the VM.
  *
  * Paths: the kernel is $HUSK_KERNEL, else the config's "kernel"; husk-init
  * is $HUSK_INIT, else the config's "init", else husk-init next to this
@@ -25,9 +26,13 @@
 #include "backend_vm.h"
 #include "error.h"
 #include "husk.h"
+#include "json_util.h"
+#include "oci_spec.h"
 #include "runtime_config.h"
 #include "shim_log.h"
 #include "vm_plan.h"
+#include "vm_net.h"
+#include "vm_net_etc.h"
 #include "vm_state.h"
 
 #ifndef HUSK_BINDIR
@@ -126,26 +131,80 @@ static int bvm_vm_create(struct bvm *be, const struct shim_create_req *req,
 	return husk_vm_create(&vc, &be->vm, err);
 }
 
-static int bvm_add_devices(struct bvm *be, const struct vm_disks *d, struct husk_error **err)
+/* The disk slots first: slot N must be the guest's Nth disk, /dev/vd<a+N>. */
+static int bvm_add_devices(struct bvm *be, struct husk_error **err)
 {
-	struct husk_disk_config dc;
 	struct husk_vsock_config vs;
 	int ret;
 
-	husk_disk_config_init(&dc);
-	dc.path = d->lower;
-	dc.read_only = 1;
-	ret = husk_vm_add_disk(be->vm, &dc, err);
-	if (!ret && d->upper[0]) {
-		husk_disk_config_init(&dc);
-		dc.path = d->upper;
-		ret = husk_vm_add_disk(be->vm, &dc, err);
-	}
+	ret = bvm_disks_add_slots(be, err);
 	if (ret)
 		return ret;
 	husk_vsock_config_init(&vs);
 	vs.guest_cid = BVM_GUEST_CID;
 	return husk_vm_add_vsock(be->vm, &vs, err);
+}
+
+/*
+ * With a network namespace path in the spec: a virtio-net device on a
+ * tap bridged to the namespace's interface, whose MAC it takes. Without
+ * one the guest has loopback only.
+ */
+static int bvm_add_net(struct bvm *be, const struct shim_create_req *req,
+		       struct husk_error **err)
+{
+	const char *netns = req->spec->netns_path;
+	struct husk_net_config nc;
+	struct vm_net_link *l;
+	size_t k;
+	int ret;
+
+	if (!netns || !*netns)
+		return 0;
+	ret = vm_net_setup(netns, req->bundle, &be->net, err);
+	/* Devices in link order: the guest names them eth0, eth1, ... */
+	for (k = 0; !ret && be->net && k < be->net->info.nlinks; k++) {
+		l = &be->net->info.links[k];
+		husk_net_config_init(&nc);
+		nc.tap_fd = l->tap_fd;
+		memcpy(nc.mac, l->mac, sizeof(nc.mac));
+		nc.mtu = l->mtu;
+		ret = husk_vm_add_net(be->vm, &nc, err);
+		if (!ret)
+			l->tap_fd = -1;	/* closed by the call: libhusk has its own */
+	}
+	return ret;
+}
+
+/*
+ * The guest's eth<n> takes over link n's MAC, MTU, addresses and routes; hosts, resolv.conf and hostname bound in by the spec are
+ * written in the VM (vm_net_etc.h). Nothing of either: no request.
+ */
+static int bvm_configure_net(struct bvm *be, const struct shim_create_req *req,
+			     struct husk_error **err)
+{
+	struct vm_net_etc etc = { 0 };
+	char path[PATH_MAX], *spec, *json = NULL;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
+	ret = json_read_file(path, &spec, &len, err);
+	if (ret)
+		return ret;
+	ret = vm_net_etc_rewrite(spec, len, &etc, &json, &len, err);
+	free(spec);
+	free(json);
+	json = NULL;
+	if (!ret && (be->net || etc.hosts || etc.resolv || etc.hostname)) {
+		if (vm_net_json(be->net ? &be->net->info : NULL, &etc, &json))
+			ret = husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
+		else
+			ret = bvm_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
+	}
+	free(json);
+	vm_net_etc_clear(&etc);
+	return ret;
 }
 
 static void *bvm_watch(void *arg)
@@ -220,8 +279,7 @@ static int bvm_connect_agent(struct bvm *be, struct husk_error **err)
 	return ret;
 }
 
-int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
-		const struct vm_disks *d, struct husk_error **err)
+int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
 {
 	long long t0 = bvm_now_ms();
 	int ret;
@@ -232,13 +290,17 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req,
 	if (!ret)
 		ret = bvm_vm_create(be, req, err);
 	if (!ret)
-		ret = bvm_add_devices(be, d, err);
+		ret = bvm_add_devices(be, err);
+	if (!ret)
+		ret = bvm_add_net(be, req, err);
 	if (!ret)
 		ret = husk_vm_start(be->vm, err);
 	if (!ret)
 		ret = bvm_watch_start(be, err);
 	if (!ret)
 		ret = bvm_connect_agent(be, err);
+	if (!ret)
+		ret = bvm_configure_net(be, req, err);
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, VM_CONSOLE_FILE);
 		bvm_vm_teardown(be);
@@ -280,8 +342,11 @@ void bvm_vm_teardown(struct bvm *be)
 	be->agent = NULL;
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
+	bvm_disks_forget(be);
 	if (be->console_fd >= 0)
 		close(be->console_fd);
 	be->console_fd = -1;
 	be->vm_dead = true;
+	vm_net_teardown(be->net);	/* after the VMM closed the taps */
+	be->net = NULL;
 }

@@ -23,6 +23,7 @@
 #include "pb.h"
 #include "socket.h"
 #include "ttrpc.h"
+#include "vm_net.h"
 #include "vm_state.h"
 
 #define DELETE_EXIT_STATUS 137	/* as runc's shim: 128 + SIGKILL */
@@ -85,6 +86,7 @@ int shim_cmd_delete(const struct shim_args *a)
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	unmount_all(rootfs);
+	vm_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
 	vm_state_cleanup(bundle);	/* disk images of a killed daemon */
 	remove_stale_socket(bundle);
 	return print_response();

@@ -125,6 +125,7 @@ static int parse_namespaces(struct oci_spec *spec, yajl_val linux_obj,
 			     "linux.namespaces", &arr, err);
 	if (ret || !arr)
 		return ret;
+	spec->has_namespaces = true;
 	for (i = 0; i < arr->u.array.len; i++) {
 		yajl_val ns = arr->u.array.values[i];
 		const char *type = NULL;

@@ -37,6 +37,7 @@ struct oci_spec {
 	int64_t cpu_quota;		/* microseconds per period; -1 when unset */
 	uint64_t cpu_period;		/* microseconds; 0 when unset */
 	uint64_t cpu_shares;		/* 0 when unset */
+	bool has_namespaces;		/* linux.namespaces is there */
 	bool has_netns;			/* linux.namespaces lists "network" */
 	char *netns_path;		/* its path; NULL means "a new one" */
 };
@@ -73,8 +74,10 @@ void oci_spec_vm_hint(const struct oci_spec *spec, struct oci_vm_hint *hint);
 
 /*
  * oci_spec_check_network - a VM cannot share the host's network stack, so
- * a pod sandbox whose spec has no network namespace entry (a hostNetwork
- * pod) is refused with a clear error. Returns 0 or -ENOTSUP.
+ * a spec that asks for it is refused with a clear error: a pod sandbox
+ * without a network namespace entry (a hostNetwork pod), or any spec with
+ * a linux.namespaces list that has no "network" (`ctr run --net-host`).
+ * Returns 0 or -ENOTSUP.
  */
 int oci_spec_check_network(const struct oci_spec *spec, struct husk_error **err);
 

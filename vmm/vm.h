@@ -64,6 +64,7 @@ struct husk_vm {
 	unsigned int nr_vdevs;
 	unsigned int nr_disks, nr_nets;	/* for device names */
 	struct virtio_vsock *vsock;	/* also in vdevs; NULL: none */
+	struct virtio_blk *disks[X86_VIRTIO_MMIO_SLOTS];	/* by disk index; also in vdevs */
 	char *cmdline;			/* the caller's command line, copied */
 	/* " virtio_mmio.device=..." per slot, appended to cmdline at boot */
 	char dev_cmdline[X86_VIRTIO_MMIO_SLOTS * 48];

@@ -81,8 +81,6 @@ void husk_disk_config_init(struct husk_disk_config *cfg)
 
 static int vm_disk_check(const struct husk_disk_config *c, struct husk_error **err)
 {
-	if (!c->path && c->fd < 0)
-		return husk_err(err, 0, "disk: neither a path nor an fd");
 	if (c->serial && strlen(c->serial) > VM_SERIAL_MAX)
 		return husk_err(err, 0, "disk: serial longer than %d bytes", VM_SERIAL_MAX);
 	return 0;
@@ -119,7 +117,7 @@ static int vm_disk_add(struct husk_vm *vm, const struct husk_disk_config *c,
 	b.backend = blk;
 	ret = vm_vdev_add(vm, &b, NULL, err);
 	if (!ret)
-		vm->nr_disks++;
+		vm->disks[vm->nr_disks++] = blk;
 	return ret;
 }
 
@@ -140,11 +138,61 @@ int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
 	ret = vm_disk_add(vm, &c, err);
 	pthread_mutex_unlock(&vm->dev_lock);
 	if (ret < 0)
-		return husk_err_wrap(err, "disk %s", c.path ? c.path : "(fd)");
+		return husk_err_wrap(err, "disk %s", c.path ? c.path : c.fd >= 0 ? "(fd)" : "(empty)");
 	/* The backend holds its own dup: the VM now owns the caller's fd. */
 	if (c.fd >= 0)
 		close(c.fd);
 	return 0;
+}
+
+/* The disk behind @index, or NULL with *@err set. */
+static struct virtio_blk *vm_disk_get(struct husk_vm *vm, unsigned int index,
+				      struct husk_error **err)
+{
+	struct virtio_blk *b = NULL;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	if (index < vm->nr_disks)
+		b = vm->disks[index];
+	pthread_mutex_unlock(&vm->dev_lock);
+	if (!b)
+		husk_err(err, ENOENT, "disk %u: no such disk (%u added)", index, vm->nr_disks);
+	return b;
+}
+
+int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index,
+			const struct husk_disk_config *cfg, struct husk_error **err)
+{
+	struct husk_disk_config c;
+	struct virtio_blk *b;
+	int ret;
+
+	husk_disk_config_init(&c);
+	ret = vm_dev_cfg_copy(&c, sizeof(c), cfg, "disk", err);
+	if (ret < 0)
+		return ret;
+	if (!c.path && c.fd < 0)
+		return husk_err(err, 0, "disk %u: attach: neither a path nor an fd", index);
+	b = vm_disk_get(vm, index, err);
+	if (!b)
+		return -ENOENT;
+	ret = virtio_blk_attach(b, c.path, c.fd, c.read_only != 0, err);
+	if (ret < 0)
+		return husk_err_wrap(err, "disk %u: attach %s", index, c.path ? c.path : "(fd)");
+	if (c.fd >= 0)	/* as husk_vm_add_disk: the backend holds its own dup */
+		close(c.fd);
+	return 0;
+}
+
+int husk_vm_disk_detach(struct husk_vm *vm, unsigned int index, struct husk_error **err)
+{
+	struct virtio_blk *b = vm_disk_get(vm, index, err);
+	int ret;
+
+	if (!b)
+		return -ENOENT;
+	ret = virtio_blk_detach(b, err);
+	return ret < 0 ? husk_err_wrap(err, "disk %u: detach", index) : 0;
 }
 
 void husk_net_config_init(struct husk_net_config *cfg)

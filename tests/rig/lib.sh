@@ -13,9 +13,10 @@ expect_line() {
 	grep -Fxq -- "$2" <<<"$1" || fail "expected line '$2' in output:"$'\n'"$1"
 }
 
-# start_containerd - a private containerd for this test; stopped on exit.
+# start_containerd [ARGS] - a private containerd for this test (ARGS go
+# to containerd, e.g. --log-level debug); stopped on exit.
 start_containerd() {
-	containerd >/tmp/containerd.log 2>&1 &
+	containerd "$@" >/tmp/containerd.log 2>&1 &
 	ctrd_pid=$!
 	trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 	for _ in $(seq 120); do

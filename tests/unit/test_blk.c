@@ -38,9 +38,10 @@ static void file_pattern(void)
 	ck_assert_int_eq(pwrite(file_fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 }
 
-static void open_blk(bool ro, unsigned int workers, uint64_t extra_features)
+/* The pattern file is made either way; @empty leaves the slot without it. */
+static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extra_features)
 {
-	struct virtio_blk_params p = { .path = path, .fd = -1, .read_only = ro,
+	struct virtio_blk_params p = { .path = empty ? NULL : path, .fd = -1, .read_only = ro,
 				       .serial = "husk-serial-0123456789", .nr_workers = workers };
 	struct husk_error *err = NULL;
 	uint64_t offered;
@@ -50,11 +51,16 @@ static void open_blk(bool ro, unsigned int workers, uint64_t extra_features)
 	ck_assert_int_ge(file_fd, 0);
 	file_pattern();
 	ck_assert_int_eq(virtio_blk_create(&blk, &p, &g.gm, NULL, &err), 0);
-	ck_assert_uint_eq(virtio_blk_capacity(blk), DISK_SECTORS);
+	ck_assert_uint_eq(virtio_blk_capacity(blk), empty ? 0 : DISK_SECTORS);
 	virtio_mmio_init(&mmio, virtio_blk_dev(blk));
 	mock_vq_init(&mq, &g.gm, 0, 64);
 	offered = virtio_blk_dev(blk)->offered;
 	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (offered & extra_features), &mq, 1), 0xf);
+}
+
+static void open_blk(bool ro, unsigned int workers, uint64_t extra_features)
+{
+	open_blk_as(false, ro, workers, extra_features);
 }
 
 static void close_blk(void)
@@ -381,6 +387,180 @@ START_TEST(workers_many_requests)
 }
 END_TEST
 
+/* ------------------------------------------------ hot media change */
+
+static uint64_t config_capacity(void)
+{
+	uint8_t b[8];
+
+	virtio_mmio_io(&mmio, VIRTIO_MMIO_CONFIG, b, 8, false);
+	return le64_get(b);
+}
+
+static uint32_t config_gen(void)
+{
+	return mock_mmio_read(&mmio, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
+/* The config-change bit is pending; ack it so the next change is seen anew. */
+static void assert_config_interrupt(void)
+{
+	uint32_t isr = mock_mmio_read(&mmio, VIRTIO_MMIO_INTERRUPT_STATUS);
+
+	ck_assert_uint_ne(isr & VIRTIO_MMIO_INT_CONFIG, 0);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
+}
+
+static void attach(bool ro)
+{
+	struct husk_error *err = NULL;
+
+	ck_assert_int_eq(virtio_blk_attach(blk, path, -1, ro, &err), 0);
+}
+
+static void setup_empty(void)
+{
+	open_blk_as(true, false, 0, ~0ULL);
+}
+
+START_TEST(empty_slot_fails_requests)
+{
+	gpa_t d = mock_alloc(&g, 512), id = mock_alloc(&g, 20);
+	struct husk_error *err = NULL;
+
+	ck_assert_uint_eq(config_capacity(), 0);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, d, 512, true, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 0, d, 512, false, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, NULL), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(zero_req(VIRTIO_BLK_T_DISCARD, 0, 8, 0), VIRTIO_BLK_S_IOERR);
+	/* the serial belongs to the slot, medium or not */
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_GET_ID, 0, id, 20, true, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(mock_ptr(&g, id, 20), "husk-serial-01234567", 20);
+	ck_assert(!virtio_dev_is_broken(virtio_blk_dev(blk)));
+	ck_assert_int_eq(virtio_blk_detach(blk, &err), -ENXIO);
+	husk_error_free(err);
+}
+END_TEST
+
+START_TEST(attach_read_detach)
+{
+	gpa_t r = mock_alloc(&g, 1024), w = mock_alloc(&g, 512);
+	uint32_t gen0 = config_gen(), gen1;
+	uint8_t disk[1024];
+
+	attach(false);
+	gen1 = config_gen();
+	ck_assert_uint_ne(gen1, gen0);
+	assert_config_interrupt();
+	ck_assert_uint_eq(config_capacity(), DISK_SECTORS);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 7, r, 1024, true, NULL), VIRTIO_BLK_S_OK);
+	file_read(7 * 512, disk, sizeof(disk));
+	ck_assert_mem_eq(mock_ptr(&g, r, 1024), disk, 1024);
+	memset(mock_ptr(&g, w, 512), 0x5c, 512);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 1, w, 512, false, NULL), VIRTIO_BLK_S_OK);
+	file_read(512, disk, 512);
+	ck_assert_mem_eq(disk, mock_ptr(&g, w, 512), 512);
+
+	ck_assert_int_eq(virtio_blk_detach(blk, NULL), 0);
+	ck_assert_uint_ne(config_gen(), gen1);
+	assert_config_interrupt();
+	ck_assert_uint_eq(config_capacity(), 0);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 7, r, 512, true, NULL), VIRTIO_BLK_S_IOERR);
+}
+END_TEST
+
+START_TEST(attach_twice_busy)
+{
+	struct husk_error *err = NULL;
+
+	attach(false);
+	ck_assert_int_eq(virtio_blk_attach(blk, path, -1, false, &err), -EBUSY);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "already has a medium"));
+	husk_error_free(err);
+	ck_assert_uint_eq(config_capacity(), DISK_SECTORS);
+}
+END_TEST
+
+START_TEST(attach_missing_file_stays_empty)
+{
+	struct husk_error *err = NULL;
+	uint32_t gen = config_gen();
+
+	ck_assert_int_eq(virtio_blk_attach(blk, "/nonexistent/husk.img", -1, false, &err),
+			 -ENOENT);
+	husk_error_free(err);
+	ck_assert_uint_eq(config_gen(), gen);
+	ck_assert_uint_eq(config_capacity(), 0);
+}
+END_TEST
+
+/* Read-only media in a slot the guest probed as writable: writes fail. */
+START_TEST(attach_read_only_refuses_writes)
+{
+	gpa_t w = mock_alloc(&g, 512);
+	uint8_t before[512], after[512];
+
+	file_read(0, before, 512);
+	attach(true);
+	memset(mock_ptr(&g, w, 512), 0x11, 512);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 0, w, 512, false, NULL), VIRTIO_BLK_S_IOERR);
+	/* a read-only medium is not probed for fallocate: nothing to zero with */
+	ck_assert_uint_eq(zero_req(VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0), VIRTIO_BLK_S_UNSUPP);
+	file_read(0, after, 512);
+	ck_assert_mem_eq(before, after, 512);
+}
+END_TEST
+
+/*
+ * Detach while workers run requests: every request completes, each either
+ * on the medium (OK, data landed in the file) or after it left (IOERR),
+ * and the device never breaks.
+ */
+START_TEST(detach_under_load)
+{
+	enum { N = 20 };	/* 3 descriptors each: the ring holds 64 */
+	gpa_t st[N], d[N];
+	unsigned int i, ok = 0, ioerr = 0;
+	uint32_t id, len;
+
+	close_blk();
+	open_blk_as(true, false, 2, 0);
+	attach(false);
+	for (i = 0; i < N; i++) {
+		struct mock_buf b[3];
+
+		d[i] = mock_alloc(&g, 4096);
+		st[i] = mock_alloc(&g, 1);
+		*(uint8_t *)mock_ptr(&g, st[i], 1) = STATUS_NONE;
+		memset(mock_ptr(&g, d[i], 4096), (int)i + 1, 4096);
+		b[0] = (struct mock_buf){ header(VIRTIO_BLK_T_OUT, i * 8ULL), 16, false };
+		b[1] = (struct mock_buf){ d[i], 4096, false };
+		b[2] = (struct mock_buf){ st[i], 1, true };
+		mock_vq_add_chain(&mq, b, 3);
+		mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		if (i == N / 2)
+			ck_assert_int_eq(virtio_blk_detach(blk, NULL), 0);
+	}
+	for (i = 0; i < N; i++)
+		wait_used(&id, &len);
+	for (i = 0; i < N; i++) {
+		uint8_t s = *(uint8_t *)mock_ptr(&g, st[i], 1), disk[4096];
+
+		if (s == VIRTIO_BLK_S_OK) {
+			file_read(i * 4096ULL, disk, sizeof(disk));
+			ck_assert_mem_eq(disk, mock_ptr(&g, d[i], 4096), 4096);
+			ok++;
+		} else {
+			ck_assert_uint_eq(s, VIRTIO_BLK_S_IOERR);
+			ioerr++;
+		}
+	}
+	ck_assert_uint_gt(ok, 0);	/* the first request was popped before the detach */
+	ck_assert_uint_gt(ioerr, 0);	/* the last after it */
+	ck_assert(!virtio_dev_is_broken(virtio_blk_dev(blk)));
+}
+END_TEST
+
 static void setup(void)
 {
 	open_blk(false, 0, ~0ULL);
@@ -391,6 +571,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("blk");
 	TCase *tc = tcase_create("requests");
 	TCase *bad = tcase_create("malformed");
+	TCase *media = tcase_create("media");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_checked_fixture(bad, setup, teardown);
@@ -410,8 +591,17 @@ static Suite *suite(void)
 	tcase_add_test(bad, unknown_type_unsupp);
 	tcase_add_test(bad, missing_status_fails_device);
 	tcase_add_test(bad, short_header_fails_device);
+	tcase_add_checked_fixture(media, setup_empty, teardown);
+	tcase_set_timeout(media, 20);
+	tcase_add_test(media, empty_slot_fails_requests);
+	tcase_add_test(media, attach_read_detach);
+	tcase_add_test(media, attach_twice_busy);
+	tcase_add_test(media, attach_missing_file_stays_empty);
+	tcase_add_test(media, attach_read_only_refuses_writes);
+	tcase_add_test(media, detach_under_load);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, bad);
+	suite_add_tcase(s, media);
 	return s;
 }
 

@@ -104,6 +104,14 @@ START_TEST(runc_group_wins_and_new_netns)
 	ck_assert_int_eq(oci_spec_check_network(spec, &err), -ENOTSUP);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "host network"));
 	husk_error_free(err);
+	err = NULL;
+	oci_spec_free(spec);
+	/* ctr --net-host: namespaces listed, network not among them. */
+	spec = parse_ok("{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"}]}}");
+	ck_assert(spec->has_namespaces);
+	ck_assert_int_eq(oci_spec_check_network(spec, &err), -ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "host network"));
+	husk_error_free(err);
 	oci_spec_free(spec);
 }
 END_TEST

@@ -429,6 +429,44 @@ START_TEST(vv_init_path_appends_initramfs)
 END_TEST
 
 /* Devices added to a VM that never starts are torn down cleanly. */
+/* Hot media change through the public API, before and after start. */
+START_TEST(vv_disk_attach_detach)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
+	struct husk_disk_config d;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	int fd;
+
+	guest_reset(&c);
+	guest_create(&g, &c);
+	disk_image(dpath);
+	husk_disk_config_init(&d);	/* neither path nor fd: an empty slot */
+	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), 0);
+	ck_assert_int_eq(husk_vm_disk_attach(g.vm, 0, &d, &err), -EINVAL);
+	ck_assert_int_eq(husk_vm_disk_detach(g.vm, 0, &err), -ENXIO);
+	d.path = dpath;
+	ck_assert_int_eq(husk_vm_disk_attach(g.vm, 1, &d, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "disk 1: no such disk"));
+	ck_assert_int_eq(husk_vm_disk_attach(g.vm, 0, &d, &err), 0);
+	ck_assert_int_eq(husk_vm_disk_attach(g.vm, 0, &d, &err), -EBUSY);
+	guest_run(&g);
+	ck_assert_int_eq(husk_vm_disk_detach(g.vm, 0, &err), 0);
+	/* an fd is owned by the VM after a successful attach, as with add */
+	fd = open(dpath, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	d.path = NULL;
+	d.fd = fd;
+	d.read_only = 1;
+	ck_assert_int_eq(husk_vm_disk_attach(g.vm, 0, &d, &err), 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+	husk_error_free(err);
+	unlink(dpath);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
 START_TEST(vv_destroy_unstarted)
 {
 	char dpath[] = "/tmp/husk-vv-d-XXXXXX", upath[] = "/tmp/husk-vv-u-XXXXXX";
@@ -507,6 +545,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, vv_cmdline_too_long_refused);
 	tcase_add_test(tc, vv_init_path_appends_initramfs);
 	tcase_add_test(tc, vv_destroy_unstarted);
+	tcase_add_test(tc, vv_disk_attach_detach);
 	tcase_add_test(tc, vv_memory_figures);
 	suite_add_tcase(s, tc);
 	return s;

@@ -29,6 +29,7 @@
 #define VIRTIO_BLK_QUEUE_SIZE	256
 #define VIRTIO_BLK_MAX_WORKERS	8
 
+/* No path and fd < 0: an empty slot (capacity 0) for virtio_blk_attach(). */
 struct virtio_blk_params {
 	const char *path;	/* image file or block device; used when fd < 0 */
 	int fd;			/* an open image (borrowed, dup'ed), or -1 */
@@ -54,6 +55,22 @@ void virtio_blk_destroy(struct virtio_blk *b);
 
 /* virtio_blk_dev - the transport-facing device (for virtio_mmio_init). */
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *b);
+
+/*
+ * virtio_blk_attach - give an empty slot a medium (@path, or a dup of @fd
+ * when >= 0), safe while the guest runs: in-flight I/O is drained first,
+ * then capacity is updated, ConfigGeneration bumped and a config interrupt
+ * raised. @ro refuses writes with IOERR (the guest's F_RO was fixed at
+ * probe). Returns 0, -EBUSY (a medium is in), or the open's -errno.
+ */
+int virtio_blk_attach(struct virtio_blk *b, const char *path, int fd, bool ro,
+		      struct husk_error **err);
+
+/*
+ * virtio_blk_detach - remove the medium (closing its fd) the same way;
+ * afterwards every request but GET_ID fails with IOERR. -ENXIO if empty.
+ */
+int virtio_blk_detach(struct virtio_blk *b, struct husk_error **err);
 
 /* virtio_blk_capacity - disk size in 512-byte sectors. */
 uint64_t virtio_blk_capacity(const struct virtio_blk *b);

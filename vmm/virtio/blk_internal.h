@@ -41,8 +41,8 @@ struct virtio_blk {
 	struct virtio_dev dev;
 	struct virtq queue;
 	struct virtio_blk_config config;	/* little-endian, as the guest sees it */
-	int fd;
-	uint64_t capacity;			/* sectors */
+	int fd;					/* the medium; -1: empty slot */
+	uint64_t capacity;			/* sectors; 0 when empty */
 	bool ro, regular, can_punch, can_zero;
 	bool dev_inited;
 	char serial[VIRTIO_BLK_ID_BYTES];
@@ -65,6 +65,10 @@ struct virtio_blk {
 /* blk_req.c */
 enum blk_verdict blk_req_parse(struct virtio_blk *b, struct blk_req *req);
 void blk_req_execute(struct virtio_blk *b, struct blk_req *req);
+
+/* blk_media.c: open @path (or dup @fd) as the medium; at create time only. */
+int blk_media_open(struct virtio_blk *b, const char *path, int fd, bool ro,
+		   struct husk_error **err);
 
 /* blk_io.c */
 int blk_io_start(struct virtio_blk *b, unsigned int nr_workers, struct husk_error **err);

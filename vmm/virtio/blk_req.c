@@ -113,6 +113,9 @@ enum blk_verdict blk_req_parse(struct virtio_blk *b, struct blk_req *req)
 		return BLK_BROKEN;
 	}
 	req->type = le32toh(hdr.type);
+	/* An empty slot: nothing to read, write or flush (blk_media.c). */
+	if (b->fd < 0 && req->type != VIRTIO_BLK_T_GET_ID)
+		return blk_status(req, VIRTIO_BLK_S_IOERR);
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:

@@ -14,9 +14,13 @@
  *   backend_vm_disks.c   disk slots: containers' images in and out
  *   backend_vm_events.c  agent events: exits (after output drained), OOM
  *   backend_vm_stdio.c   stdio relays between containerd's FIFOs/files
- *                        and the per-stream vsock connections
+ *                        (or a binary:// logger, stdio_logger.c) and the
+ *                        per-stream vsock connections
  *   vm_plan.c            pure: VM size, rootfs mounts -> disks
  *   vm_rootfs.c          erofs/ext4 images; vm_state.c their record
+ *   vm_net*.c            the spec's network namespace: its links read
+ *                        (netlink.c), taps + tc mirred, CONFIGURE_NETWORK,
+ *                        hosts/resolv.conf, cleanup records
  *
  * Where things go: the guest console is <bundle>/husk-console.log (and,
  * with "debug_console": true, the shim log too); per-container images are

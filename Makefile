@@ -179,7 +179,7 @@ $(INIT_BIN): $(INIT_OBJS)
 
 # Static helpers that run inside test guests.
 TOOL_BINS := $(O)/tests/bootmark $(O)/tests/agent-suite $(O)/tests/husk-stream \
-	$(O)/tests/husk-io
+	$(O)/tests/husk-io $(O)/tests/shim-update
 
 # The husk-init protocol test client (tests/agent/), run on the host and in the rig.
 AGENT_SUITE := $(O)/tests/agent-suite
@@ -197,6 +197,13 @@ $(O)/tests/husk-stream $(O)/tests/husk-io: $(O)/tests/%: tests/tools/%.c
 	$(E) "  CC      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(INIT_CFLAGS) -static -no-pie -s -o $@ $< -pthread
+
+# A ttrpc client of the shim for what ctr 1.6 cannot send (Task Update).
+$(O)/tests/tools/shim-update.o: CPPFLAGS += $(PBC_CFLAGS) -I$(PBC_GEN)
+$(O)/tests/tools/shim-update.o: | $(PBC_HDRS)
+$(O)/tests/shim-update: $(O)/tests/tools/shim-update.o $(SHIM_TEST_LIBS) $(LIB_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS)
 
 BINS := $(HUSK_BIN) $(SHIM_BIN) $(INIT_BIN)
 

@@ -166,6 +166,8 @@ int caps_apply(const struct spec_caps *c, struct err *e);
 /* cgroup.c, cgroup_stats.c */
 int cgroup_setup(struct agent *ag, const char *dir, struct err *e);
 int cgroup_create(struct container *c, const struct spec_resources *r, struct err *e);
+/* cgroup_update - UPDATE: the limits @r gives, on a running container. */
+int cgroup_update(const struct container *c, const struct spec_resources *r, struct err *e);
 int cgroup_attach(const struct container *c, pid_t pid, struct err *e);
 void cgroup_kill(const struct container *c, int sig);
 int cgroup_remove(struct container *c, struct err *e);

@@ -152,6 +152,17 @@ static int amsg_bind(struct amsg *m, struct err *e)
 	return 0;
 }
 
+static int amsg_update(struct amsg *m, struct err *e)
+{
+	yajl_val r = jtree_get(m->tree, "resources");
+
+	if (amsg_ids(m, false, e) < 0)
+		return -e->code;
+	if (!r || !YAJL_IS_OBJECT(r))
+		return err_set(e, 0, "resources: missing or not an object");
+	return spec_resources_parse(r, &m->spec.res, e);
+}
+
 static int amsg_body(struct amsg *m, struct err *e)
 {
 	switch (m->type) {
@@ -174,6 +185,8 @@ static int amsg_body(struct amsg *m, struct err *e)
 		return amsg_ids(m, false, e);
 	case HUSK_MSG_CONFIGURE_NETWORK:
 		return amsg_net_parse(m->tree, &m->net, e);
+	case HUSK_MSG_UPDATE:
+		return amsg_update(m, e);
 	case HUSK_MSG_SHUTDOWN:
 		return 0;
 	}

@@ -75,6 +75,7 @@ const char *husk_agent_type_name(unsigned int type)
 		[HUSK_MSG_PIDS] = "PIDS",
 		[HUSK_MSG_PAUSE] = "PAUSE",
 		[HUSK_MSG_RESUME] = "RESUME",
+		[HUSK_MSG_UPDATE] = "UPDATE",
 		[HUSK_MSG_DELETE] = "DELETE",
 		[HUSK_MSG_CONFIGURE_NETWORK] = "CONFIGURE_NETWORK",
 		[HUSK_MSG_SHUTDOWN] = "SHUTDOWN",

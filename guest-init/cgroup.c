@@ -161,6 +161,17 @@ static int cgroup_unified(const struct container *c, yajl_val u, struct err *e)
 	return 0;
 }
 
+/* The limits @r sets; what it leaves SPEC_UNSET is not touched. */
+static int cgroup_apply(const struct container *c, const struct spec_resources *r,
+			struct err *e)
+{
+	if (cgroup_memory(c, r, e) < 0 || cgroup_cpu(c, r, e) < 0 ||
+	    cgroup_set(c, "pids", "pids.max", r->pids_limit, e) < 0 ||
+	    cgroup_unified(c, r->unified, e) < 0)
+		return err_wrap(e, "cgroup %s", c->id);
+	return 0;
+}
+
 int cgroup_create(struct container *c, const struct spec_resources *r, struct err *e)
 {
 	if (!c->ag->cg_root[0]) {
@@ -175,11 +186,15 @@ int cgroup_create(struct container *c, const struct spec_resources *r, struct er
 		c->cg[0] = '\0';
 		return -e->code;
 	}
-	if (cgroup_memory(c, r, e) < 0 || cgroup_cpu(c, r, e) < 0 ||
-	    cgroup_set(c, "pids", "pids.max", r->pids_limit, e) < 0 ||
-	    cgroup_unified(c, r->unified, e) < 0)
-		return err_wrap(e, "cgroup %s", c->id);
-	return 0;
+	return cgroup_apply(c, r, e);
+}
+
+int cgroup_update(const struct container *c, const struct spec_resources *r, struct err *e)
+{
+	if (!c->cg[0])
+		return err_set(e, ENOTSUP, "update %s: the container has no cgroup (no cgroup v2 here)",
+			       c->id);
+	return cgroup_apply(c, r, e);
 }
 
 int cgroup_attach(const struct container *c, pid_t pid, struct err *e)

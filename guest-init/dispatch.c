@@ -29,6 +29,7 @@ static handler_fn *const handlers[] = {
 	[HUSK_MSG_STDIO_BIND] = handle_bind,
 	[HUSK_MSG_PAUSE] = handle_pause,
 	[HUSK_MSG_RESUME] = handle_resume,
+	[HUSK_MSG_UPDATE] = handle_update,
 };
 
 void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *payload)

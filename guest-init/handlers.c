@@ -161,6 +161,15 @@ int handle_resume(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struc
 	return pause_resume(c, m, false, e);
 }
 
+int handle_update(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct err *e)
+{
+	struct container *k = container_find(c->ag, m->id);
+
+	if (!k)
+		return err_set(e, ENOENT, "container %s", m->id);
+	return cgroup_update(k, &m->spec.res, e);
+}
+
 int handle_delete(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct err *e)
 {
 	struct container *k = container_find(c->ag, m->id);

@@ -92,6 +92,9 @@ void spec_free(struct spec *s);
 int spec_process_parse(yajl_val v, struct spec_process *p, struct err *e);
 void spec_process_free(struct spec_process *p);
 
+/* spec_resources_parse - an OCI LinuxResources object (also UPDATE's);
+ * what it leaves out stays SPEC_UNSET. */
+int spec_resources_parse(yajl_val r, struct spec_resources *res, struct err *e);
 /* spec_linux_parse - the "linux" object (spec_linux.c). */
 int spec_linux_parse(yajl_val lx, struct spec *s, struct err *e);
 /* spec_mounts_parse - the "mounts" array (spec_linux.c). */

@@ -67,7 +67,7 @@ static int spec_i64s(yajl_val obj, const char *const *keys, int64_t *const *outs
 	return 0;
 }
 
-static int spec_resources_parse(yajl_val r, struct spec_resources *res, struct err *e)
+int spec_resources_parse(yajl_val r, struct spec_resources *res, struct err *e)
 {
 	static const char *const mem_keys[] = { "limit", "reservation", "swap", NULL };
 	static const char *const cpu_keys[] = { "shares", "quota", "period", NULL };

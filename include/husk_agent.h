@@ -106,6 +106,8 @@
  *               {} on that connection, which is raw bytes from then on.
  *   PAUSE       {"id"} -> {}; the container's cgroup is frozen (cgroup v2
  *               freezer) before the reply. RESUME {"id"} -> {} thaws it.
+ *   UPDATE      {"id", "resources": <OCI LinuxResources>} -> {}; the values
+ *               given are written to the container's cgroup, others stay.
  * Events (guest -> host, id 0):
  *   EXIT        {"id", "exec_id", "pid", "exit_status", "signal",
  *               "exited_at", "oom"}: exit_status is the exit code, or 128+n
@@ -149,6 +151,7 @@ enum husk_agent_type {
 	HUSK_MSG_STDIO_BIND = 14,
 	HUSK_MSG_PAUSE = 15,
 	HUSK_MSG_RESUME = 16,
+	HUSK_MSG_UPDATE = 17,
 	/* replies */
 	HUSK_MSG_OK = 128,
 	HUSK_MSG_ERROR = 129,

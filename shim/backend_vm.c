@@ -382,5 +382,6 @@ const struct shim_backend_ops backend_vm_ops = {
 	.stats = bvm_stats,
 	.pause = bvm_pause,
 	.resume = bvm_resume,
+	.update = bvm_update,
 	.destroy = bvm_destroy,
 };

@@ -143,6 +143,8 @@ int bvm_stats(void *opaque, const char *id, struct shim_stats *st,
 	      struct husk_error **err);
 int bvm_pause(void *opaque, const char *id, struct husk_error **err);
 int bvm_resume(void *opaque, const char *id, struct husk_error **err);
+int bvm_update(void *opaque, const char *id, const char *resources, size_t len,
+	       struct husk_error **err);
 
 /* backend_vm_boot.c */
 /* bvm_vm_boot - a VM with empty disk slots, up to husk-init's answer. */

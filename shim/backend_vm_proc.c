@@ -247,3 +247,26 @@ int bvm_resume(void *opaque, const char *id, struct husk_error **err)
 {
 	return bvm_freeze(opaque, id, HUSK_MSG_RESUME, err);
 }
+
+/* Update: containerd's LinuxResources JSON, checked to be an object
+ * before it is embedded in the UPDATE request. */
+int bvm_update(void *opaque, const char *id, const char *resources, size_t len,
+	       struct husk_error **err)
+{
+	yajl_val v = NULL;
+	char *json;
+	int ret;
+
+	ret = json_parse(resources, len, "update: resources", &v, err);
+	if (!ret && !YAJL_IS_OBJECT(v))
+		ret = husk_err(err, EINVAL, "update: resources are not a JSON object");
+	if (v)
+		yajl_tree_free(v);
+	if (ret)
+		return ret;
+	if (asprintf(&json, "{\"id\":\"%s\",\"resources\":%.*s}", id, (int)len, resources) < 0)
+		return husk_err(err, ENOMEM, "update");
+	ret = bvm_call(opaque, HUSK_MSG_UPDATE, json, NULL, err);
+	free(json);
+	return ret;
+}

@@ -123,6 +123,51 @@ static void t_pause(struct suite *s)
 	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-pause\"}", 30000));
 }
 
+/* UPDATE raises the memory limit and sets a pids limit of a running
+ * container; STATS reads them back. A malformed UPDATE is refused. */
+static int update_check(struct suite *s, char *why)
+{
+	const char *mem[] = { "memory", "max", NULL }, *pids[] = { "pids", "max", NULL };
+	struct tspec t = { .sh = "exec sleep 1004", .mem_limit = 48 * MiB };
+	struct ac_msg *m;
+	yajl_val vm, vp;
+	int ret = -1;
+
+	if (start_sleeper(s, "cg-upd", &t, why) < 0)
+		return -1;
+	m = ac_call(s->ac, HUSK_MSG_UPDATE, "{\"id\":\"cg-upd\",\"resources\":\"64M\"}", 30000);
+	if (!m || m->hdr.type != HUSK_MSG_ERROR) {
+		snprintf(why, 512, "a string as resources was not refused");
+		ac_msg_free(m);
+		return -1;
+	}
+	ac_msg_free(m);
+	m = must(s, HUSK_MSG_UPDATE, "{\"id\":\"cg-upd\",\"resources\":{\"memory\":"
+		 "{\"limit\":67108864},\"pids\":{\"limit\":20}}}", why);
+	ac_msg_free(m);
+	if (!m || !(m = must(s, HUSK_MSG_STATS, "{\"id\":\"cg-upd\"}", why)))
+		return -1;
+	vm = yajl_tree_get(m->tree, mem, yajl_t_number);
+	vp = yajl_tree_get(m->tree, pids, yajl_t_number);
+	if (vm && YAJL_GET_INTEGER(vm) == 64 * MiB && vp && YAJL_GET_INTEGER(vp) == 20)
+		ret = 0;
+	else
+		snprintf(why, 512, "after UPDATE: %s", m->payload);
+	ac_msg_free(m);
+	return ret;
+}
+
+static void t_update(struct suite *s)
+{
+	char why[512] = "";
+
+	if (update_check(s, why) == 0)
+		suite_pass(s, "update");
+	else
+		suite_fail(s, "update", "%s", why);
+	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-upd\"}", 30000));
+}
+
 void tests_cgroup(struct suite *s)
 {
 	if (!s->memory) {
@@ -130,9 +175,11 @@ void tests_cgroup(struct suite *s)
 		suite_skip(s, "oom-event", "cgroup", "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "stats", "cgroup", "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "pause-resume", "cgroup", "no cgroup v2 on this machine");
+		suite_skip(s, "update", "cgroup", "no cgroup v2 memory controller on this machine");
 		return;
 	}
 	t_oom(s);
 	t_stats(s);
 	t_pause(s);
+	t_update(s);
 }

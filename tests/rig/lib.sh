@@ -26,3 +26,32 @@ start_containerd() {
 	done
 	cat /tmp/containerd.log; fail "containerd did not answer within 60s"
 }
+
+# shim_test_setup [CONTAINERD ARGS...] - a shim test's start: husk's
+# binaries and guest kernel on the way, a private containerd, the busybox
+# image imported as husk.test/busybox.
+shim_test_setup() {
+	[ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
+	export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
+	export HUSK_INIT="$top/build/husk-init"
+	start_containerd "$@"
+	ctr image import --base-name husk.test/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
+		fail "image import"
+}
+
+# check_nothing_left - after the last delete: no shim process, no husk
+# files in task bundles, no shim sockets, no mounts of tasks or images.
+check_nothing_left() {
+	local left
+	sleep 2
+	if pgrep -f containerd-shim-husk-v2 >/dev/null; then
+		ps ax | grep '[c]ontainerd-shim-husk'; fail "shim processes left"
+	fi
+	left=$(find /run/containerd/io.containerd.runtime.v2.task \
+		/var/lib/containerd/io.containerd.runtime.v2.task -name 'husk-*' 2>/dev/null)
+	[ -z "$left" ] || fail "files left: $left"
+	left=$(find /run/containerd/s -type s 2>/dev/null)
+	[ -z "$left" ] || fail "sockets left: $left"
+	left=$(grep -E ' /run/containerd/io.containerd.runtime.v2.task| /var/lib/husk' /proc/mounts)
+	[ -z "$left" ] || fail "mounts left: $left"
+}

@@ -7,13 +7,8 @@
 # has only loopback, it has loopback only; --net-host is a clear error;
 # delete, also after a killed shim, leaves no tap and no ingress qdisc.
 . "$(dirname "$0")/lib.sh"
-[ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
 command -v ip >/dev/null || cannot_run "no ip(8) (iproute2)"
-export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
-export HUSK_INIT="$top/build/husk-init"
-start_containerd
-ctr image import --base-name husk.test/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
-	fail "image import"
+shim_test_setup
 RT=(--runtime io.containerd.husk.v2)
 T="timeout -k 10 300"
 NS=husknet

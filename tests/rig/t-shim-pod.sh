@@ -3,13 +3,8 @@
 # the VM's disk slots, reused after a Delete), its own pid namespace and
 # its own writable layer; exit statuses pass through; nothing is left.
 . "$(dirname "$0")/lib.sh"
-[ -f "$HUSK_GUEST_KERNEL/vmlinux" ] || cannot_run "no guest kernel (make guest-kernel)"
-export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
-export HUSK_INIT="$top/build/husk-init"
 # debug: the shim logs which disk slots each container got
-start_containerd --log-level debug
-ctr image import --base-name husk.test/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
-	fail "image import"
+shim_test_setup --log-level debug
 IMG=husk.test/busybox:latest
 RT=(--runtime io.containerd.husk.v2 --annotation io.kubernetes.cri.sandbox-id=pod1)
 SANDBOX=(--annotation io.kubernetes.cri.container-type=sandbox)
@@ -126,14 +121,6 @@ out=$($T ctr task exec --exec-id after4 pod1 cat /tmp/a-file 2>&1)
 # 7. the sandbox: its exit status, then nothing left
 stop pod1
 kill $events_pid
-sleep 2
-if [ -n "$(shims)" ]; then
-	ps ax | grep '[c]ontainerd-shim-husk'; fail "shim processes left"
-fi
-left=$(find /run/containerd/io.containerd.runtime.v2.task /var/lib/containerd/io.containerd.runtime.v2.task \
-	-name 'husk-*' 2>/dev/null)
-[ -z "$left" ] || fail "files left: $left"
-socks=$(find /run/containerd/s -type s 2>/dev/null)
-[ -z "$socks" ] || fail "sockets left: $socks"
+check_nothing_left
 trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 echo "all pod checks passed"

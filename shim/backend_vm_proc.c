@@ -257,9 +257,9 @@ int bvm_update(void *opaque, const char *id, const char *resources, size_t len,
 	char *json;
 	int ret;
 
-	ret = json_parse(resources, len, "update: resources", &v, err);
+	ret = json_parse(resources, len, "resources", &v, err);
 	if (!ret && !YAJL_IS_OBJECT(v))
-		ret = husk_err(err, EINVAL, "update: resources are not a JSON object");
+		ret = husk_err(err, EINVAL, "resources are not a JSON object");
 	if (v)
 		yajl_tree_free(v);
 	if (ret)

@@ -48,6 +48,21 @@ int bvm_call(struct bvm *be, uint16_t type, const char *json, yajl_val *reply,
 	return agent_call(be->agent, type, json, BVM_AGENT_TIMEOUT_MS, reply, err);
 }
 
+int bvm_call_pid(struct bvm *be, uint16_t type, const char *json, uint32_t *pid,
+		 struct husk_error **err)
+{
+	yajl_val reply = NULL;
+	int64_t gpid = 0;
+	int ret = bvm_call(be, type, json, &reply, err);
+
+	if (!ret)
+		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
+	if (reply)
+		yajl_tree_free(reply);
+	*pid = gpid > 0 && gpid <= UINT32_MAX ? (uint32_t)gpid : 0;
+	return ret;
+}
+
 void bvm_ids_json(char *buf, size_t len, const char *id, const char *exec_id)
 {
 	/* Ids are [A-Za-z0-9._-] (checked by the task layer): no escaping. */
@@ -152,8 +167,6 @@ static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 			  struct bvm_ctr *c, uint32_t *pid, struct husk_error **err)
 {
 	struct bvm_proc *p = c->procs;
-	yajl_val reply = NULL;
-	int64_t gpid = 0;
 	char *json = NULL;
 	int ret;
 
@@ -172,13 +185,8 @@ static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 	pthread_mutex_unlock(&be->lock);
 	ret = bvm_create_json(req, p, &json, err);
 	if (!ret)
-		ret = bvm_call(be, HUSK_MSG_CREATE, json, &reply, err);
+		ret = bvm_call_pid(be, HUSK_MSG_CREATE, json, &p->pid, err);
 	free(json);
-	if (!ret)
-		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
-	if (reply)
-		yajl_tree_free(reply);
-	p->pid = (uint32_t)gpid;
 	*pid = p->pid;
 	return ret ? ret : bvm_stdio_attach(be, p, err);
 }

@@ -124,6 +124,9 @@ struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id);
 void bvm_proc_free(struct bvm_proc *p);
 int bvm_call(struct bvm *be, uint16_t type, const char *json, yajl_val *reply,
 	     struct husk_error **err);
+/* bvm_call_pid - a request whose reply carries "pid": *@pid (0 when absent). */
+int bvm_call_pid(struct bvm *be, uint16_t type, const char *json, uint32_t *pid,
+		 struct husk_error **err);
 /* bvm_ids_json - {"id":..,"exec_id":..} without the closing brace, into @buf. */
 void bvm_ids_json(char *buf, size_t len, const char *id, const char *exec_id);
 

@@ -30,8 +30,7 @@ int bvm_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
 {
 	struct bvm *be = opaque;
 	struct bvm_proc *p = bvm_lookup(be, id, exec_id);
-	yajl_val reply = NULL;
-	int64_t gpid = 0;
+	uint32_t gpid;
 	char json[512];
 	int ret;
 
@@ -40,16 +39,13 @@ int bvm_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
 				exec_id ? exec_id : "init");
 	bvm_ids_json(json, sizeof(json) - 1, id, exec_id);
 	strcat(json, "}");
-	ret = bvm_call(be, HUSK_MSG_START, json, &reply, err);
+	ret = bvm_call_pid(be, HUSK_MSG_START, json, &gpid, err);
 	if (ret)
 		return ret;
-	json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
-	if (reply)
-		yajl_tree_free(reply);
 	pthread_mutex_lock(&be->lock);
 	p->started = true;
-	if (gpid > 0)
-		p->pid = (uint32_t)gpid;
+	if (gpid)
+		p->pid = gpid;
 	*pid = p->pid;
 	pthread_mutex_unlock(&be->lock);
 	return 0;
@@ -83,8 +79,6 @@ int bvm_exec(void *opaque, const struct shim_exec_req *req, struct husk_error **
 	struct bvm *be = opaque;
 	struct bvm_proc *p = bvm_exec_proc(be, req, err);
 	char ids[512], stdio[128], *json;
-	yajl_val reply = NULL;
-	int64_t gpid = 0;
 	int ret;
 
 	if (!p)
@@ -96,13 +90,8 @@ int bvm_exec(void *opaque, const struct shim_exec_req *req, struct husk_error **
 		bvm_proc_free(p);
 		return husk_err(err, ENOMEM, "EXEC request");
 	}
-	ret = bvm_call(be, HUSK_MSG_EXEC, json, &reply, err);
+	ret = bvm_call_pid(be, HUSK_MSG_EXEC, json, &p->pid, err);
 	free(json);
-	if (!ret)
-		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
-	if (reply)
-		yajl_tree_free(reply);
-	p->pid = (uint32_t)gpid;
 	if (ret) {
 		bvm_proc_free(p);
 		return ret;

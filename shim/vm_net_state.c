@@ -18,15 +18,7 @@
 int vm_net_state_add(const char *bundle, const char *ifname, const char *tap,
 		     const char *netns)
 {
-	char file[PATH_MAX];
-	FILE *f;
-
-	snprintf(file, sizeof(file), "%s/%s", bundle, VM_STATE_FILE);
-	f = fopen(file, "ae");
-	if (!f)
-		return -errno;
-	fprintf(f, "net %s %s %s\n", ifname, tap, netns);
-	return fclose(f) ? -errno : 0;
+	return vm_state_append(bundle, "net %s %s %s\n", ifname, tap, netns);
 }
 
 static int vm_net_state_undo(void *arg, struct husk_error **err)
@@ -38,36 +30,29 @@ static int vm_net_state_undo(void *arg, struct husk_error **err)
 	return 0;
 }
 
-void vm_net_state_cleanup(const char *bundle)
+/* One "IFNAME TAP NETNS" record: undo it inside NETNS. */
+static void vm_net_state_one(char *rest, void *opaque)
 {
-	char file[PATH_MAX], line[PATH_MAX + 64], *names[2], *netns;
 	struct husk_error *err = NULL;
-	FILE *f;
-	size_t n;
+	char *names[2] = { rest, strchr(rest, ' ') }, *netns;
 	int ret;
 
-	snprintf(file, sizeof(file), "%s/%s", bundle, VM_STATE_FILE);
-	f = fopen(file, "re");
-	if (!f)
+	(void)opaque;
+	if (!names[1])
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		n = strlen(line);
-		if (n && line[n - 1] == '\n')
-			line[--n] = '\0';
-		names[0] = line + 4;
-		if (strncmp(line, "net ", 4) || !(names[1] = strchr(names[0], ' ')))
-			continue;
-		*names[1]++ = '\0';
-		netns = strchr(names[1], ' ');
-		if (!netns)
-			continue;
-		*netns++ = '\0';
-		/* A namespace already gone took its interfaces along. */
-		ret = vm_net_run_in(netns, vm_net_state_undo, names, &err);
-		if (ret && ret != -ENOENT)
-			fprintf(stderr, "network cleanup: %s\n", husk_error_message(err));
-		husk_error_free(err);
-		err = NULL;
-	}
-	fclose(f);
+	*names[1]++ = '\0';
+	netns = strchr(names[1], ' ');
+	if (!netns)
+		return;
+	*netns++ = '\0';
+	/* A namespace already gone took its interfaces along. */
+	ret = vm_net_run_in(netns, vm_net_state_undo, names, &err);
+	if (ret && ret != -ENOENT)
+		fprintf(stderr, "network cleanup: %s\n", husk_error_message(err));
+	husk_error_free(err);
+}
+
+void vm_net_state_cleanup(const char *bundle)
+{
+	vm_state_each(bundle, "net", vm_net_state_one, NULL);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,26 +20,28 @@ void vm_state_dir(const char *bundle, char *out, size_t len)
 		snprintf(out, len, "%s", bundle);
 }
 
-int vm_state_add(const char *bundle, const char *path)
+int vm_state_append(const char *bundle, const char *fmt, ...)
 {
 	char file[PATH_MAX];
+	va_list ap;
 	FILE *f;
-	int ret;
 
 	snprintf(file, sizeof(file), "%s/%s", bundle, VM_STATE_FILE);
 	f = fopen(file, "ae");
 	if (!f)
 		return -errno;
-	fprintf(f, "file %s\n", path);
-	ret = fclose(f) ? -errno : 0;
-	return ret;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	return fclose(f) ? -errno : 0;
 }
 
-void vm_state_cleanup(const char *bundle)
+void vm_state_each(const char *bundle, const char *kind, void (*fn)(char *rest, void *opaque),
+		   void *opaque)
 {
-	char file[PATH_MAX], line[PATH_MAX + 16];
+	char file[PATH_MAX], line[PATH_MAX + 64];
+	size_t n, k = strlen(kind);
 	FILE *f;
-	size_t n;
 
 	snprintf(file, sizeof(file), "%s/%s", bundle, VM_STATE_FILE);
 	f = fopen(file, "re");
@@ -48,9 +51,29 @@ void vm_state_cleanup(const char *bundle)
 		n = strlen(line);
 		if (n && line[n - 1] == '\n')
 			line[--n] = '\0';
-		if (!strncmp(line, "file /", 6) && unlink(line + 5) && errno != ENOENT)
-			fprintf(stderr, "remove %s: %s\n", line + 5, strerror(errno));
+		if (!strncmp(line, kind, k) && line[k] == ' ')
+			fn(line + k + 1, opaque);
 	}
 	fclose(f);
+}
+
+int vm_state_add(const char *bundle, const char *path)
+{
+	return vm_state_append(bundle, "file %s\n", path);
+}
+
+static void vm_state_unlink(char *path, void *opaque)
+{
+	(void)opaque;
+	if (path[0] == '/' && unlink(path) && errno != ENOENT)
+		fprintf(stderr, "remove %s: %s\n", path, strerror(errno));
+}
+
+void vm_state_cleanup(const char *bundle)
+{
+	char file[PATH_MAX];
+
+	vm_state_each(bundle, "file", vm_state_unlink, NULL);
+	snprintf(file, sizeof(file), "%s/%s", bundle, VM_STATE_FILE);
 	unlink(file);
 }

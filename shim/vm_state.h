@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vm_state.h - what a shim made for a container, recorded in the bundle
- * (VM_STATE_FILE, one "file <path>" line per artifact) before it is made,
+ * (VM_STATE_FILE, one "KIND args" line per artifact: "file <path>" here,
+ * "net ..." from vm_net_state.c) before it is made,
  * so that `delete` after a killed shim removes it all. The files live in
  * the bundle or in its `work` folder (vm_state_dir()); containerd removes
  * both folders itself, the record covers any other place.
@@ -16,6 +17,14 @@
 
 /* vm_state_dir - <bundle>/work when it is a folder (on disk), else @bundle. */
 void vm_state_dir(const char *bundle, char *out, size_t len);
+
+/* vm_state_append - one line (printf @fmt) to @bundle's state file. Returns 0 or -errno. */
+int vm_state_append(const char *bundle, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* vm_state_each - @fn(rest, @opaque) for each "@kind rest" line (rest is writable). */
+void vm_state_each(const char *bundle, const char *kind, void (*fn)(char *rest, void *opaque),
+		   void *opaque);
 
 /* vm_state_add - record @path in @bundle's state file. Returns 0 or -errno. */
 int vm_state_add(const char *bundle, const char *path);

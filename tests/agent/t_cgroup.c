@@ -112,17 +112,6 @@ static int pause_check(struct suite *s, char *why)
 	return -1;
 }
 
-static void t_pause(struct suite *s)
-{
-	char why[512] = "";
-
-	if (pause_check(s, why) == 0)
-		suite_pass(s, "pause-resume");
-	else
-		suite_fail(s, "pause-resume", "%s", why);
-	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-pause\"}", 30000));
-}
-
 /* UPDATE raises the memory limit and sets a pids limit of a running
  * container; STATS reads them back. A malformed UPDATE is refused. */
 static int update_check(struct suite *s, char *why)
@@ -157,15 +146,18 @@ static int update_check(struct suite *s, char *why)
 	return ret;
 }
 
-static void t_update(struct suite *s)
+/* The verdict of @check as test @name, then container @id goes. */
+static void checked(struct suite *s, const char *name, const char *id,
+		    int (*check)(struct suite *, char *))
 {
-	char why[512] = "";
+	char why[512] = "", json[128];
 
-	if (update_check(s, why) == 0)
-		suite_pass(s, "update");
+	if (check(s, why) == 0)
+		suite_pass(s, name);
 	else
-		suite_fail(s, "update", "%s", why);
-	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-upd\"}", 30000));
+		suite_fail(s, name, "%s", why);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, json, 30000));
 }
 
 void tests_cgroup(struct suite *s)
@@ -180,6 +172,6 @@ void tests_cgroup(struct suite *s)
 	}
 	t_oom(s);
 	t_stats(s);
-	t_pause(s);
-	t_update(s);
+	checked(s, "pause-resume", "cg-pause", pause_check);
+	checked(s, "update", "cg-upd", update_check);
 }

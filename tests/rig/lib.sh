@@ -55,3 +55,12 @@ check_nothing_left() {
 	left=$(grep -E ' /run/containerd/io.containerd.runtime.v2.task| /var/lib/husk' /proc/mounts)
 	[ -z "$left" ] || fail "mounts left: $left"
 }
+
+# shim_show_debug - on failure: containerd's log (without debug lines) and
+# each task's guest console.
+shim_show_debug() {
+	echo "--- containerd log"; grep -v 'level=debug' /tmp/containerd.log | tail -40
+	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
+	done
+}

@@ -8,13 +8,7 @@
 shim_test_setup
 RT=(--runtime io.containerd.husk.v2)
 T="timeout -k 10 300"
-show_debug() {
-	echo "--- containerd log"; tail -40 /tmp/containerd.log
-	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
-	done
-}
-trap 'show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 
 # 1. output
 out=$($T ctr run --rm "${RT[@]}" husk.test/busybox:latest c1 echo hello-from-husk 2>&1)

@@ -12,13 +12,7 @@ shim_test_setup
 RT=(--runtime io.containerd.husk.v2)
 T="timeout -k 10 300"
 NS=husknet
-show_debug() {
-	echo "--- containerd log"; tail -40 /tmp/containerd.log
-	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
-	done
-}
-trap 'show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 
 # What a CNI bridge/ptp plugin leaves: veth pair, container end in the
 # netns as eth0 with an address and a default route via the host end.

@@ -10,13 +10,7 @@ RT=(--runtime io.containerd.husk.v2 --annotation io.kubernetes.cri.sandbox-id=po
 SANDBOX=(--annotation io.kubernetes.cri.container-type=sandbox)
 MEMBER=(--annotation io.kubernetes.cri.container-type=container)
 T="timeout -k 10 300"
-show_debug() {
-	echo "--- containerd log"; grep -v 'level=debug' /tmp/containerd.log | tail -30
-	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
-	done
-}
-trap 'show_debug; kill ${events_pid:-} $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+trap 'shim_show_debug; kill ${events_pid:-} $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 
 shims() { pgrep -f containerd-shim-husk-v2; }
 # exit_status ID - the exit status in ID's init's /tasks/exit event

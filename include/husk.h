@@ -427,6 +427,61 @@ typedef void (*husk_vsock_accept_fn)(void *opaque, uint32_t host_port, uint32_t 
 HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_accept_fn fn,
 				  void *opaque, struct husk_error **err);
 
+/*
+ * struct husk_fs_config - a virtio-fs device (virtio 1.2 section 5.11)
+ * whose requests are served by a vhost-user-fs backend process such as
+ * virtiofsd. Init with husk_fs_config_init().
+ *
+ * The backend reads and writes guest RAM itself, so the VM must have been
+ * created with HUSK_VM_MEMFD (guest RAM in a shared memfd, passed to the
+ * backend). libhusk is the vhost-user front end: it serves the MMIO
+ * registers and the config space (tag, one request queue) and hands the
+ * rings to the backend when the guest driver is ready; guest notifications
+ * go to the backend through KVM ioeventfds and its completions come back
+ * through the device's KVM irqfd, so no request passes through a libhusk
+ * thread. A guest reset (reboot, driver unload) stops the rings and the
+ * next DRIVER_OK starts them again on the same connection.
+ *
+ * If the backend dies or breaks the protocol while the VM runs, the VM
+ * goes on: the failure is logged (HUSK_LOG_ERROR), and the device answers
+ * every FUSE request the guest still sends, and the ones the backend had
+ * not answered, with ENOTCONN, so guest processes get an I/O error
+ * instead of hanging. A backend that does not answer a message within
+ * reply_timeout_ms is treated as dead.
+ */
+struct husk_fs_config {
+	size_t struct_size;
+	const char *tag;	/* the guest's mount source, 1..36 bytes, no NUL (required) */
+	/* The backend's listening Unix socket (connected here); or NULL and socket_fd. */
+	const char *socket_path;
+	/*
+	 * A socket already connected to the backend, used instead of
+	 * socket_path when >= 0; ownership as husk_disk_config.fd. Default -1.
+	 */
+	int socket_fd;
+	uint16_t queue_size;	/* request queue size, a power of two 16..1024 (default 1024) */
+	int reply_timeout_ms;	/* per backend reply; <= 0: 5000 */
+};
+
+/* husk_fs_config_init - struct_size, socket_fd -1, defaults, the rest zero. */
+HUSK_API void husk_fs_config_init(struct husk_fs_config *cfg);
+
+/*
+ * husk_vm_add_fs - connect to the backend and add the virtio-fs device.
+ * The handshake (features, protocol features, owner) happens here, so a
+ * backend that is missing or refuses fails this call, not the boot.
+ * The guest mounts it with `mount -t virtiofs <tag> <dir>` (guest kernel:
+ * CONFIG_FUSE_FS, CONFIG_VIRTIO_FS). Errors besides the common ones:
+ * -EINVAL (tag empty, too long or already used; VM without HUSK_VM_MEMFD;
+ * bad queue size), -ENOENT/-ECONNREFUSED/-EACCES connecting the socket,
+ * -EPROTO (the backend broke the protocol or lacks a feature virtio-fs
+ * needs), -ETIMEDOUT (no reply in time), -EPIPE/-ECONNRESET (it hung up).
+ * The VM owns the connection; husk_vm_destroy() closes it, which makes
+ * virtiofsd exit.
+ */
+HUSK_API int husk_vm_add_fs(struct husk_vm *vm, const struct husk_fs_config *cfg,
+			    struct husk_error **err);
+
 /* ---------------------------------------------------------------- measuring */
 
 /* struct husk_vm_memory - where the process's memory goes. */

@@ -74,6 +74,21 @@
  *               "stderr": bool}; streams not named are /dev/null. With
  *               process.terminal, "stdout" is the terminal output and
  *               "stdin" its input; "stderr" must be false.
+ *               Optional "files": {"hosts": "text", "hostname": "text",
+ *               "resolv.conf": "text", ...}: each written (0644) to
+ *               HUSK_AGENT_FILES_DIR/<id>/<name> before the spec's mounts
+ *               are made, so a spec bind whose source is that path gets
+ *               this container's own copy; names are plain file names
+ *               ([A-Za-z0-9._-], at most 64 bytes, not "." or ".."), each
+ *               text at most 64 KiB; the folder goes away at DELETE.
+ *               Spec mount sources under HUSK_AGENT_SHARE_DIR are paths in
+ *               the host's share: before the first such mount husk-init
+ *               mounts the virtio-fs tag HUSK_AGENT_SHARE_TAG there (once
+ *               per VM; test mode: the folder --share names). A source
+ *               equal to HUSK_AGENT_POD_SHM_DIR is the pod's /dev/shm: a
+ *               tmpfs (mode 1777, "shm_size" bytes from the payload, else
+ *               64 MiB) mounted there once per VM and shared by every
+ *               container that binds it.
  *   START       {"id", "exec_id"} -> {"pid"}
  *   EXEC        {"id", "exec_id", "process": <OCI Process JSON>, "stdio":
  *               STDIO} -> {"pid"}
@@ -132,6 +147,13 @@
 #define HUSK_AGENT_MAX_DEPTH	64
 #define HUSK_AGENT_VSOCK_PORT	1024
 #define HUSK_AGENT_MAX_ID	128	/* container and exec id length */
+
+/* Guest paths the host names in CREATE specs (see CREATE above). */
+#define HUSK_AGENT_SHARE_TAG	"husk-share"		/* the virtio-fs tag */
+#define HUSK_AGENT_SHARE_DIR	"/run/husk/share"	/* where it is mounted */
+#define HUSK_AGENT_POD_SHM_DIR	"/run/husk/shm"		/* the pod's /dev/shm */
+#define HUSK_AGENT_FILES_DIR	"/run/husk/files"	/* per-container files */
+#define HUSK_AGENT_FILE_MAX	(64u << 10)
 
 enum husk_agent_type {
 	/* requests */

@@ -113,8 +113,8 @@ static int bvm_create_json(const struct shim_create_req *req, const struct bvm_p
 			 node);
 	}
 	snprintf(rootfs, sizeof(rootfs),
-		 "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s}", lower,
-		 c->disks.lower_fstype, upper);
+		 "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s%s}", lower,
+		 c->disks.lower_fstype, upper, c->disks.lower_writable ? ",\"writable\":true" : "");
 	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
 	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s}", req->id,
 		       (int)len, spec, rootfs, stdio);

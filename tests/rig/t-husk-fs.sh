@@ -9,6 +9,8 @@
 #   fails the test), husk logs the error and exits 0 when the guest
 #   reboots;
 # - --fs with a socket that does not exist: exit 1 with a clear message.
+# The first two also run with the ASan/UBSan build when there is one
+# (make test builds it), which must report nothing.
 # Builds its own tiny busybox initramfs.
 . "$(dirname "$0")/lib.sh"
 husk=$top/build/husk
@@ -90,7 +92,7 @@ start_vfsd() {
 
 # boot TAG EXTRA_CMDLINE - husk in the background, console in $work/TAG.log.
 boot() {
-	timeout -k 10 180 "$husk" run --kernel "$kernel" --initrd "$work/initramfs.cpio.gz" \
+	timeout -k 10 180 "$vmm" run --kernel "$kernel" --initrd "$work/initramfs.cpio.gz" \
 		--mem 256 --cpus 1 --console stdio --fs "hostshare=$work/vfs.sock" \
 		--cmdline "console=ttyS0 reboot=k panic=-1 quiet $2" </dev/null >"$work/$1.log" 2>&1 &
 	husk_pid=$!
@@ -112,47 +114,63 @@ finish() {
 	out=$(tr -d '\r' <"$work/$1.log")
 	grep -E '^(HUSK-FS|husk)' <<<"$out" | head -20
 	[ $rc = 0 ] || { tail -30 <<<"$out"; cat "$work/vfsd.log"; fail "$1: husk exited $rc"; }
+	! grep -qE 'ERROR: (Address|Undefined|Leak)Sanitizer|runtime error:' <<<"$out" ||
+		{ tail -40 <<<"$out"; fail "$1: sanitizer report"; }
 }
 
 make_initramfs
 mkdir -p "$work/src"
 printf 'hello from the host\n' >"$work/src/hello.txt"
-printf 'short\n' >"$work/src/changing.txt"
 
-# 1. read, write, and a host-side change seen by the running guest.
-start_vfsd
-boot share ""
-wait_line share "HUSK-FS: ready-for-change" || { cat "$work/share.log"; fail "share: the guest never got ready"; }
-printf 'longer text\n' >"$work/src/changing.txt"	# 12 bytes
-finish share
-expect_line "$out" "HUSK-FS: read=hello from the host"
-expect_line "$out" "HUSK-FS: wrote"
-expect_line "$out" "HUSK-FS: ready-for-change size=6"
-expect_line "$out" "HUSK-FS: changed size=12"
-expect_line "$out" "HUSK-FS: unmounted"
-expect_line "$out" "HUSK-FS: done"
-[ "$(cat "$work/src/from-guest.txt" 2>/dev/null)" = guest-wrote-this ] ||
-	fail "share: the guest's file is not on the host"
-# Closing the connection at exit ends virtiofsd.
-for _ in $(seq 50); do kill -0 $vfsd_pid 2>/dev/null || break; sleep 0.1; done
-kill -0 $vfsd_pid 2>/dev/null && fail "share: virtiofsd still runs after husk exited"
-wait $vfsd_pid; vfsd_pid=""
-echo "--- share ok"
+# shares VMM SUFFIX - the two boots with virtiofsd, under husk binary VMM.
+shares() {
+	vmm=$1
+	printf 'short\n' >"$work/src/changing.txt"
+	rm -f "$work/src/from-guest.txt"
+	# 1. read, write, and a host-side change seen by the running guest.
+	start_vfsd
+	boot "share$2" ""
+	wait_line "share$2" "HUSK-FS: ready-for-change" ||
+		{ cat "$work/share$2.log"; fail "share$2: the guest never got ready"; }
+	printf 'longer text\n' >"$work/src/changing.txt"	# 12 bytes
+	finish "share$2"
+	expect_line "$out" "HUSK-FS: read=hello from the host"
+	expect_line "$out" "HUSK-FS: wrote"
+	expect_line "$out" "HUSK-FS: ready-for-change size=6"
+	expect_line "$out" "HUSK-FS: changed size=12"
+	expect_line "$out" "HUSK-FS: unmounted"
+	expect_line "$out" "HUSK-FS: done"
+	[ "$(cat "$work/src/from-guest.txt" 2>/dev/null)" = guest-wrote-this ] ||
+		fail "share$2: the guest's file is not on the host"
+	# Closing the connection at exit ends virtiofsd.
+	for _ in $(seq 50); do kill -0 $vfsd_pid 2>/dev/null || break; sleep 0.1; done
+	kill -0 $vfsd_pid 2>/dev/null && fail "share$2: virtiofsd still runs after husk exited"
+	wait $vfsd_pid; vfsd_pid=""
+	echo "--- share$2 ok"
 
-# 2. virtiofsd killed under the running guest: errors, no hang, husk exits 0.
-start_vfsd
-boot kill "husk.fs=kill"
-wait_line kill "HUSK-FS: kill-me" || { cat "$work/kill.log"; fail "kill: the guest never mounted"; }
-kill -9 $vfsd_pid
-wait $vfsd_pid 2>/dev/null; vfsd_pid=""
-finish kill
-expect_line "$out" "HUSK-FS: read=hello from the host"
-grep -q '^HUSK-FS: after-kill rc=1 err=.*Transport endpoint is not connected' <<<"$out" ||
-	fail "kill: the guest's access did not fail with ENOTCONN"
-expect_line "$out" "HUSK-FS: done"
-grep -q '^husk: error: virtio-fs fs0: the backend closed the connection' <<<"$out" ||
-	fail "kill: husk logged no error about the backend"
-echo "--- kill ok"
+	# 2. virtiofsd killed under the running guest: errors, no hang, husk exits 0.
+	start_vfsd
+	boot "kill$2" "husk.fs=kill"
+	wait_line "kill$2" "HUSK-FS: kill-me" ||
+		{ cat "$work/kill$2.log"; fail "kill$2: the guest never mounted"; }
+	kill -9 $vfsd_pid
+	wait $vfsd_pid 2>/dev/null; vfsd_pid=""
+	finish "kill$2"
+	expect_line "$out" "HUSK-FS: read=hello from the host"
+	grep -q '^HUSK-FS: after-kill rc=1 err=.*Transport endpoint is not connected' <<<"$out" ||
+		fail "kill$2: the guest's access did not fail with ENOTCONN"
+	expect_line "$out" "HUSK-FS: done"
+	grep -q '^husk: error: virtio-fs fs0: the backend closed the connection' <<<"$out" ||
+		fail "kill$2: husk logged no error about the backend"
+	echo "--- kill$2 ok"
+}
+
+shares "$husk" ""
+if [ -x "$top/build-asan/husk" ]; then
+	shares "$top/build-asan/husk" "-asan"
+else
+	echo "build-asan/husk missing: ASan run skipped (make test builds it)"
+fi
 
 # 3. No backend at all: a clear message, exit 1, before any boot.
 out=$("$husk" run --kernel "$kernel" --initrd "$work/initramfs.cpio.gz" \

@@ -92,6 +92,7 @@ start_vfsd() {
 
 # boot TAG EXTRA_CMDLINE - husk in the background, console in $work/TAG.log.
 boot() {
+	: >"$work/$1.log"	# wait_line may look before the background shell opens it
 	timeout -k 10 180 "$vmm" run --kernel "$kernel" --initrd "$work/initramfs.cpio.gz" \
 		--mem 256 --cpus 1 --console stdio --fs "hostshare=$work/vfs.sock" \
 		--cmdline "console=ttyS0 reboot=k panic=-1 quiet $2" </dev/null >"$work/$1.log" 2>&1 &

@@ -3,6 +3,9 @@
 #   the guest mounts it (mount -t virtiofs), reads a host file (content
 #   checked), writes a file (checked on the host after the VM exited), and
 #   sees a change the host makes while it runs (stat size, cache=auto);
+#   after unmounting, the driver is unbound and bound again (a device
+#   reset and a second DRIVER_OK on the same virtiofsd connection) and a
+#   new mount reads the host file again;
 # - a second boot where virtiofsd is killed with SIGKILL while the guest
 #   runs: the guest's next access fails with "Transport endpoint is not
 #   connected" (ENOTCONN; wrapped in timeout inside the guest, so a hang
@@ -67,6 +70,11 @@ case "$(cat /proc/cmdline)" in
 	done
 	echo "HUSK-FS: changed size=$s"
 	umount /mnt && echo "HUSK-FS: unmounted"
+	# Driver unbind/bind: a device reset, then DRIVER_OK on the same connection.
+	echo virtio0 >/sys/bus/virtio/drivers/virtiofs/unbind
+	echo virtio0 >/sys/bus/virtio/drivers/virtiofs/bind
+	timeout 20 mount -t virtiofs hostshare /mnt &&
+		echo "HUSK-FS: rebound read=$(timeout 20 cat /mnt/hello.txt)"
 	;;
 esac
 echo "HUSK-FS: done"
@@ -140,6 +148,7 @@ shares() {
 	expect_line "$out" "HUSK-FS: ready-for-change size=6"
 	expect_line "$out" "HUSK-FS: changed size=12"
 	expect_line "$out" "HUSK-FS: unmounted"
+	expect_line "$out" "HUSK-FS: rebound read=hello from the host"
 	expect_line "$out" "HUSK-FS: done"
 	[ "$(cat "$work/src/from-guest.txt" 2>/dev/null)" = guest-wrote-this ] ||
 		fail "share$2: the guest's file is not on the host"

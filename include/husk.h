@@ -439,8 +439,9 @@ HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_
  * rings to the backend when the guest driver is ready; guest notifications
  * go to the backend through KVM ioeventfds and its completions come back
  * through the device's KVM irqfd, so no request passes through a libhusk
- * thread. A guest reset (reboot, driver unload) stops the rings and the
- * next DRIVER_OK starts them again on the same connection.
+ * thread. A device reset by the guest driver (unbind/bind, module reload)
+ * stops the rings and the next DRIVER_OK starts them again on the same
+ * connection.
  *
  * If the backend dies or breaks the protocol while the VM runs, the VM
  * goes on: the failure is logged (HUSK_LOG_ERROR), and the device answers

@@ -38,8 +38,9 @@ int share_init(struct agent *ag, const char *share, struct err *e)
 		 ag->vm ? HUSK_AGENT_POD_SHM_DIR : "/shm");
 	if (ag->vm)
 		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", HUSK_AGENT_SHARE_DIR);
-	else if (share && strlen(share) >= sizeof(ag->share_dir))
-		return err_set(e, ENAMETOOLONG, "--share");
+	else if (share && (share[0] != '/' || strlen(share) >= sizeof(ag->share_dir)))
+		return err_set(e, 0, "--share %.100s is not an absolute path below %zu bytes",
+			       share, sizeof(ag->share_dir));
 	else
 		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", share ? share : "");
 	/* test mode: the --share folder is the share, nothing to mount */

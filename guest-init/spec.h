@@ -53,6 +53,8 @@ struct spec_mount {
 	const char *dest, *type, *source;
 	unsigned long flags, propagation;
 	char *data;
+	char *resolved;			/* husk-init's own path for source (share.c) */
+	const char *beneath;		/* resolve it without leaving this folder */
 };
 
 struct spec_device {

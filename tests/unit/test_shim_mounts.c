@@ -24,13 +24,24 @@
 #include "vm_mounts.h"
 #include "vm_state.h"
 
-static char dir[64], root[256], host[256];
+static char top[128], dir[128], root[256], host[256];
+
+/* Check's parent process: one folder for the suite, removed whatever happened. */
+static void suite_setup(void)
+{
+	mnt_tmp_make("/tmp", "husk-mounts", top);
+}
+
+static void suite_teardown(void)
+{
+	mnt_tmp_remove(top);
+}
 
 static void setup(void)
 {
-	char base[128];
+	char base[160];
 
-	mnt_tmp_make("husk-mounts", dir);
+	mnt_tmp_make(top, "t", dir);
 	snprintf(base, sizeof(base), "%s/share", dir);
 	snprintf(host, sizeof(host), "%s/host", dir);
 	ck_assert_int_eq(fs_share_root(base, "pod-1", root, sizeof(root)), 0);
@@ -332,6 +343,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("rewrite");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
 	tcase_add_test(tc, rewrite_every_kind);
 	tcase_add_test(tc, extra_fields_json);
 	tcase_add_test(tc, shm_not_tmpfs);

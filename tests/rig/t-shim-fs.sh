@@ -58,6 +58,17 @@ ln -s ..data/key $H/cm/key
 printf '127.0.0.1 localhost\n10.9.9.1 pod-a\n' >$H/hosts-a
 printf '127.0.0.1 localhost\n10.9.9.2 pod-b\n' >$H/hosts-b
 
+# 0. a bind of a host path that does not exist: Create fails naming it,
+#    before any VM boots, and leaves nothing
+out=$($T ctr run --rm "${RT[@]}" --mount "$(bind $H/no-such-dir /data rbind:ro)" $IMG f0 true 2>&1)
+rc=$?
+echo "f0: status $rc: $out"
+[ $rc != 0 ] || fail "f0: a bind of a missing host path ran"
+grep -q "bind source $H/no-such-dir: No such file or directory" <<<"$out" ||
+	fail "f0: the error does not name the missing source"
+ctr task rm -f f0 >/dev/null 2>&1; ctr container rm f0 >/dev/null 2>&1
+nothing_of_the_share f0
+
 # 1. one container with every kind of bind
 $T ctr run -d "${RT[@]}" \
 	--mount "$(bind $H/ro /data rbind:ro)" \

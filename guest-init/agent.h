@@ -132,6 +132,8 @@ void files_remove(const struct container *c);
 /* share.c: bind sources that are not plain VM paths (share, pod shm, files) */
 int share_init(struct agent *ag, const char *share, struct err *e);
 int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e);
+/* share_source_open - in the child: an O_PATH fd of @m's source, beneath its folder */
+int share_source_open(const struct spec_mount *m, struct err *e);
 
 /* blkdev.c: wait until @source (a /dev/vdX slot) has its medium */
 int blkdev_ready(const char *source, struct err *e);

@@ -7,13 +7,18 @@
  * first use, once per VM, in its own mount namespace, so every container
  * created later inherits them; then each such source gets the path
  * husk-init itself uses (the same in a VM; under STATE or --share in test
- * mode, which must touch nothing of the host's /run).
+ * mode, which must touch nothing of the host's /run); the container's
+ * first process opens it beneath that folder (share_source_open).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "agent.h"
 
@@ -89,8 +94,10 @@ static int share_mount_share(struct agent *ag, struct err *e)
 	if (util_mkdir_p(ag->share_dir, 0755, e) < 0)
 		return -e->code;
 	if (mount(HUSK_AGENT_SHARE_TAG, ag->share_dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0)
-		return err_set(e, errno, "mount virtio-fs share %s on %s", HUSK_AGENT_SHARE_TAG,
-			       ag->share_dir);
+		/* the kernel says EINVAL for a tag no device has: say what it means */
+		return err_set(e, errno, "mount virtio-fs share %s on %s%s", HUSK_AGENT_SHARE_TAG,
+			       ag->share_dir, errno == EINVAL ? " (no virtio-fs device has that tag)" :
+			       errno == ENODEV ? " (the guest kernel has no virtiofs)" : "");
 	ag->share_up = true;
 	log_info("virtio-fs share %s mounted on %s", HUSK_AGENT_SHARE_TAG, ag->share_dir);
 	return 0;
@@ -128,12 +135,41 @@ static int share_resolve_one(struct agent *ag, struct spec_mount *m, int64_t shm
 	if (kind == SRC_SHM && share_mount_shm(ag, shm_size, e) < 0)
 		return -e->code;
 	dir = kind == SRC_SHARE ? ag->share_dir : kind == SRC_SHM ? ag->shm_dir : ag->files_dir;
+	m->beneath = dir;
 	free(m->resolved);
 	if (asprintf(&m->resolved, "%s%s", dir, rest) < 0) {
 		m->resolved = NULL;
 		return err_set(e, ENOMEM, "source %.200s", m->source);
 	}
 	return 0;
+}
+
+/*
+ * In the container's first process, before the bind: the source opened
+ * beneath its folder, so that no symlink in the share (the host's files,
+ * or a container's own writes), nor one in the pod shm, leads the bind
+ * elsewhere in the VM, or out to the host in test mode.
+ */
+int share_source_open(const struct spec_mount *m, struct err *e)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rest = m->resolved + strlen(m->beneath);
+	long fd;
+	int dfd;
+
+	rest += strspn(rest, "/");
+	dfd = open(m->beneath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_set(e, errno, "open %s", m->beneath);
+	fd = syscall(SYS_openat2, dfd, rest[0] ? rest : ".", &how, sizeof(how));
+	if (fd < 0)
+		err_set(e, errno, "bind source %s%s", m->resolved,
+			errno == EXDEV ? " leads out of its folder" : "");
+	close(dfd);
+	return fd < 0 ? -e->code : (int)fd;
 }
 
 int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e)

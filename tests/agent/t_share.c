@@ -145,6 +145,13 @@ static bool share_prepare(const struct suite *s)
 	snprintf(path, sizeof(path), "%s/rw", s->share);
 	if (mkdir(path, 0777) < 0 && errno != EEXIST)
 		return false;
+	/* links a bind source must not follow out of the share */
+	snprintf(path, sizeof(path), "%s/esc-abs", s->share);
+	if (symlink("/etc", path) < 0 && errno != EEXIST)
+		return false;
+	snprintf(path, sizeof(path), "%s/esc-rel", s->share);
+	if (symlink("../../../../../../etc", path) < 0 && errno != EEXIST)
+		return false;
 	return host_put(s, "ro/data", "ro-data\n") == 0 && host_put(s, "file.txt", "single\n") == 0;
 }
 
@@ -236,7 +243,7 @@ void tests_share(struct suite *s)
 					  : "no share in test mode");
 		suite_skip(s, "share-binds", "share", "no host view of husk-init's share "
 			   "(--share DIR; in a VM it needs the virtio-fs device): ro, rw, "
-			   "single-file binds not run");
+			   "single-file binds and symlink refusals not run");
 		return;
 	}
 	if (!share_prepare(s)) {
@@ -246,4 +253,8 @@ void tests_share(struct suite *s)
 	t_share_ro(s);
 	t_share_rw(s);
 	t_share_file(s);
+	t_refused_source(s, "share-symlink-absolute-refused", SHARE "/esc-abs/passwd",
+			 "leads out of its folder");
+	t_refused_source(s, "share-symlink-relative-refused", SHARE "/esc-rel/passwd",
+			 "leads out of its folder");
 }

@@ -162,10 +162,10 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 }
 
 /*
- * The VM side of @c: the share (made by the first container, before its
- * VM boots, so that a spec with a bad bind fails before a boot), @c's
- * binds in it and its spec for the VM, the VM (booted and its network
- * configured by the first container), @c's disks in their slots.
+ * The VM side of @c: the share (made by the first container), @c's binds
+ * in it and its spec for the VM, then (first container) virtiofsd, the
+ * VM and its network; @c's disks in their slots. A spec with a bad bind
+ * fails before any daemon or VM is started.
  */
 static int bvm_create_vm_side(struct bvm *be, const struct shim_create_req *req,
 			      struct bvm_ctr *c, struct husk_error **err)
@@ -173,9 +173,11 @@ static int bvm_create_vm_side(struct bvm *be, const struct shim_create_req *req,
 	bool first = !be->vm;
 	int ret;
 
-	ret = first ? bvm_fs_start(be, req, err) : bvm_fs_record(be, req->bundle, err);
+	ret = first ? bvm_fs_share(be, req, err) : bvm_fs_record(be, req->bundle, err);
 	if (!ret)
 		ret = bvm_fs_rewrite(be, req, c, err);
+	if (!ret && first)
+		ret = bvm_fs_daemon(be, req, err);
 	if (!ret && first)
 		ret = bvm_vm_boot(be, req, err);
 	if (!ret && first)

@@ -13,7 +13,19 @@ IMG=husk.test/busybox:latest
 RT=(--runtime io.containerd.husk.v2)
 T="timeout -k 10 300"
 H=/tmp/husk-fs-host
-trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+# remove_all - after a failure: every task and container of this test
+# goes, so that a rerun in the same rig (a rig fault) starts clean
+remove_all() {
+	local id
+	for id in $(ctr task ls -q 2>/dev/null); do
+		timeout 30 ctr task kill -s KILL "$id" >/dev/null 2>&1
+		timeout 60 ctr task rm -f "$id" >/dev/null 2>&1
+	done
+	for id in $(ctr container ls -q 2>/dev/null); do
+		timeout 30 ctr container rm "$id" >/dev/null 2>&1
+	done
+}
+trap 'shim_show_debug; remove_all; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 
 [ -x /usr/lib/qemu/virtiofsd ] || [ -x /usr/libexec/virtiofsd ] ||
 	cannot_run "no virtiofsd (qemu-system-common) on this host"

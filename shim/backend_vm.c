@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * backend_vm.c - the VM backend's containers: Create plans the rootfs,
- * makes the disks, boots the VM (first container of the pod), puts the
- * disks into free slots and has husk-init prepare the init process;
- * Delete undoes it, freeing the slots for the pod's next container, and
- * the last Delete shuts the VM down. See backend_vm.h for the layout.
+ * makes the disks, boots the VM (first container of the pod), rewrites
+ * the spec's mounts (host paths into the share, network files into
+ * CREATE's "files"), puts the disks into free slots and has husk-init
+ * prepare the init process; Delete undoes it, freeing the slots and the
+ * share entries, and the last Delete shuts the VM down. See backend_vm.h
+ * for the layout.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,7 +23,6 @@
 #include "json_util.h"
 #include "oci_spec.h"
 #include "shim_log.h"
-#include "vm_net_etc.h"
 #include "vm_state.h"
 
 struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id)
@@ -87,25 +88,20 @@ static void bvm_ctr_free(struct bvm_ctr *c)
 		bvm_proc_free(p);
 	}
 	vm_rootfs_remove(&c->disks);
+	vm_mounts_clear(&c->mounts);
 	free(c->id);
 	free(c->bundle);
 	free(c);
 }
 
-/* The CREATE payload: the bundle's config.json as it is, disks, stdio. */
+/* The CREATE payload: the rewritten config.json, disks, stdio, files. */
 static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
 			   char **out, struct husk_error **err)
 {
-	char path[PATH_MAX], rootfs[256], stdio[128], lower[16], node[16], upper[80] = "";
-	char *spec;
+	char rootfs[256], stdio[128], lower[16], node[16], upper[80] = "", *extra;
 	const struct bvm_ctr *c = p->ctr;
-	size_t len;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = vm_net_etc_read_spec(path, &spec, &len, err);
-	if (ret)
-		return ret;
 	bvm_disk_node(c->slot[0], lower, sizeof(lower));
 	if (c->slot[1] >= 0) {
 		bvm_disk_node(c->slot[1], node, sizeof(node));
@@ -116,9 +112,11 @@ static int bvm_create_json(const struct shim_create_req *req, const struct bvm_p
 		 "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s%s}", lower,
 		 c->disks.lower_fstype, upper, c->disks.lower_writable ? ",\"writable\":true" : "");
 	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
-	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s}", req->id,
-		       (int)len, spec, rootfs, stdio);
-	free(spec);
+	if (vm_mounts_extra_json(&c->mounts, &extra))
+		return husk_err(err, ENOMEM, "CREATE request");
+	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s%s}", req->id,
+		       (int)c->mounts.spec_len, c->mounts.spec, rootfs, stdio, extra);
+	free(extra);
 	return ret < 0 ? husk_err(err, ENOMEM, "CREATE request") : 0;
 }
 
@@ -138,6 +136,7 @@ static struct bvm_ctr *bvm_ctr_new(const struct shim_create_req *req)
 	p->io.stop_fd = p->io.stdin_keep = -1;
 	c->procs = p;
 	c->slot[0] = c->slot[1] = -1;
+	c->mounts.shm_size = -1;
 	return c;
 }
 
@@ -162,6 +161,32 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 	return ret;
 }
 
+/*
+ * The VM side of @c: the share (made by the first container), @c's binds
+ * in it and its spec for the VM, then (first container) virtiofsd, the
+ * VM and its network; @c's disks in their slots. A spec with a bad bind
+ * fails before any daemon or VM is started.
+ */
+static int bvm_create_vm_side(struct bvm *be, const struct shim_create_req *req,
+			      struct bvm_ctr *c, struct husk_error **err)
+{
+	bool first = !be->vm;
+	int ret;
+
+	ret = first ? bvm_fs_share(be, req, err) : bvm_fs_record(be, req->bundle, err);
+	if (!ret)
+		ret = bvm_fs_rewrite(be, req, c, err);
+	if (!ret && first)
+		ret = bvm_fs_daemon(be, req, err);
+	if (!ret && first)
+		ret = bvm_vm_boot(be, req, err);
+	if (!ret && first)
+		ret = bvm_configure_net(be, &c->mounts.etc, err);
+	if (!ret)
+		ret = bvm_disks_attach(be, c, err);
+	return ret;
+}
+
 /* Everything up to a prepared init with its streams bound. */
 static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 			  struct bvm_ctr *c, uint32_t *pid, struct husk_error **err)
@@ -173,10 +198,8 @@ static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 	ret = bvm_stdio_parse(&req->stdio, &p->io, err);
 	if (!ret)
 		ret = bvm_prepare_rootfs(req, c, err);
-	if (!ret && !be->vm)
-		ret = bvm_vm_boot(be, req, err);
 	if (!ret)
-		ret = bvm_disks_attach(be, c, err);
+		ret = bvm_create_vm_side(be, req, c, err);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&be->lock);
@@ -239,6 +262,7 @@ static void bvm_create_undo(struct bvm *be, struct bvm_ctr *c, const char *bundl
 		c->slot[0] = c->slot[1] = -1;
 	bvm_unlink_ctr(be, c);
 	bvm_disks_detach(be, c);
+	bvm_fs_release(be, c);
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	bvm_ctr_free(c);
@@ -323,6 +347,7 @@ static int bvm_delete(void *opaque, const char *id, const char *exec_id,
 		c->slot[0] = c->slot[1] = -1;	/* taken until the VM ends */
 	bvm_unlink_ctr(be, c);
 	bvm_disks_detach(be, c);
+	bvm_fs_release(be, c);	/* the guest let go of them (or is gone) */
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	pthread_mutex_unlock(&be->boot_lock);
@@ -373,6 +398,7 @@ int backend_vm_new(struct bvm **out)
 	be->console_fd = -1;
 	be->watch_stop_fd = -1;
 	be->vm_dead = true;
+	fs_daemon_init(&be->fsd);
 	*out = be;
 	return 0;
 }

@@ -12,6 +12,8 @@
  *   backend_vm_boot.c    the VM: config, disks, vsock, console, agent
  *                        connection, the VM-end watcher, shutdown
  *   backend_vm_disks.c   disk slots: containers' images in and out
+ *   backend_vm_fs.c      host file sharing: the sandbox's share and its
+ *                        virtiofsd, each container's binds in and out
  *   backend_vm_events.c  agent events: exits (after output drained), OOM
  *   backend_vm_stdio.c   stdio relays between containerd's FIFOs/files
  *                        (or a binary:// logger, stdio_logger.c) and the
@@ -26,7 +28,8 @@
  * with "debug_console": true, the shim log too); per-container images are
  * in <bundle>/work (containerd's scratch folder for the task) and listed
  * in <bundle>/husk-state for `delete`; merged layer images are a shared
- * cache in /var/lib/husk/images.
+ * cache in /var/lib/husk/images; host paths the containers bind are in
+ * the sandbox's share, FS_SHARE_BASE/<sandbox id> (fs_share.h).
  *
  * Locking: be->lock guards the container and process lists and every
  * process's exit state; it is never held across an agent request, a VM
@@ -43,8 +46,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "backend.h"
+#include "fs_daemon.h"
 #include "stdio_logger.h"
 #include "stdio_uri.h"
+#include "vm_mounts.h"
 #include "vm_rootfs.h"
 
 #define BVM_AGENT_TIMEOUT_MS	60000	/* one request (CREATE mounts disks) */
@@ -96,6 +101,7 @@ struct bvm_ctr {
 	char *bundle;
 	struct vm_disks disks;
 	int slot[2];		/* disk slots of disks.lower and disks.upper; -1: none */
+	struct vm_mounts mounts;	/* its spec for the VM, its share entries */
 	struct bvm_proc *procs;	/* the init first */
 	struct bvm_ctr *next;
 };
@@ -116,6 +122,9 @@ struct bvm {
 	pthread_t watcher;
 	bool watching;
 	bool slot_used[BVM_DISK_SLOTS];	/* under boot_lock */
+	struct fs_daemon fsd;		/* the share's virtiofsd (under boot_lock) */
+	char share_root[4096];		/* FS_SHARE_BASE/<sandbox id> */
+	bool share_made;
 	struct bvm_ctr *ctrs;
 };
 
@@ -150,8 +159,18 @@ int bvm_update(void *opaque, const char *id, const char *resources, size_t len,
 	       struct husk_error **err);
 
 /* backend_vm_boot.c */
-/* bvm_vm_boot - a VM with empty disk slots, up to husk-init's answer. */
+/*
+ * bvm_vm_boot - a VM with empty disk slots and the share's device (the
+ * share and its daemon already run: bvm_fs_share, bvm_fs_daemon), up to
+ * husk-init's answer.
+ */
 int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/*
+ * bvm_configure_net - after the boot: the network of the spec's netns,
+ * and @etc (the booting container's hosts/resolv.conf/hostname) for the
+ * VM itself. Nothing of either: no request.
+ */
+int bvm_configure_net(struct bvm *be, const struct vm_net_etc *etc, struct husk_error **err);
 void bvm_vm_teardown(struct bvm *be);
 int bvm_vsock_connect(struct bvm *be, int timeout_ms, int *fd, struct husk_error **err);
 
@@ -169,6 +188,23 @@ void bvm_disks_detach(struct bvm *be, struct bvm_ctr *c);
 void bvm_disks_forget(struct bvm *be);
 /* bvm_disk_node - the guest's device node of @slot: "/dev/vda" for 0. */
 void bvm_disk_node(int slot, char *buf, size_t len);
+
+/* backend_vm_fs.c (under boot_lock) */
+/* bvm_fs_share - the sandbox's share folder (first Create, before the rewrite). */
+int bvm_fs_share(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/* bvm_fs_daemon - its virtiofsd (first Create, before the VM boots). */
+int bvm_fs_daemon(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/* bvm_fs_add_device - the VM's virtio-fs device, connected to the daemon. */
+int bvm_fs_add_device(struct bvm *be, struct husk_error **err);
+/* bvm_fs_record - the share and daemon in a later container's bundle. */
+int bvm_fs_record(struct bvm *be, const char *bundle, struct husk_error **err);
+/* bvm_fs_rewrite - @c's spec for the VM (c->mounts), its binds in the share. */
+int bvm_fs_rewrite(struct bvm *be, const struct shim_create_req *req, struct bvm_ctr *c,
+		   struct husk_error **err);
+/* bvm_fs_release - @c's entries out of the share, c->mounts freed. */
+void bvm_fs_release(struct bvm *be, struct bvm_ctr *c);
+/* bvm_fs_stop - after the VM: stop the daemon, remove the share. */
+void bvm_fs_stop(struct bvm *be);
 
 /* backend_vm_events.c */
 void bvm_on_event(void *opaque, uint16_t type, yajl_val payload);

@@ -6,10 +6,13 @@
  * daemon may still serve the rest of the pod. It unmounts the rootfs,
  * removes the group socket if its daemon is dead, and prints a raw
  * DeleteResponse (exit 137, now) on stdout. The VM of a dead shim died
- * with it, so nothing else can still be running.
+ * with it; its virtiofsd (which exits when the VM's connection closes)
+ * is killed if it still runs, and the sandbox's share is removed. A
+ * daemon that is alive still serves the pod: its share stays.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "fs_share.h"
+#include "fs_state.h"
 #include "pb.h"
 #include "socket.h"
 #include "ttrpc.h"
@@ -41,6 +46,14 @@ static void unmount_all(const char *dir)
 			fprintf(stderr, "unmount %s: %s\n", dir, strerror(errno));
 		return;
 	}
+}
+
+static bool daemon_alive(const char *bundle)
+{
+	struct sockaddr_un sa;
+	char path[sizeof(sa.sun_path)];
+
+	return !shim_address_read(bundle, path, sizeof(path)) && shim_socket_alive(path);
 }
 
 static void remove_stale_socket(const char *bundle)
@@ -87,6 +100,8 @@ int shim_cmd_delete(const struct shim_args *a)
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	unmount_all(rootfs);
 	vm_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
+	if (!daemon_alive(bundle))
+		fs_state_cleanup(bundle, FS_SHARE_BASE);	/* its virtiofsd, share */
 	vm_state_cleanup(bundle);	/* disk images of a killed daemon */
 	remove_stale_socket(bundle);
 	return print_response();

@@ -9,7 +9,11 @@
  *     "memory_mib": 256,                           64 .. 1048576
  *     "vcpus": 1,                                  1 .. 254
  *     "kernel_params": "quiet",                    appended to the cmdline
- *     "debug_console": false                       guest console to the shim log
+ *     "debug_console": false,                      guest console to the shim log
+ *     "virtiofsd": "/usr/lib/qemu/virtiofsd"       absolute path (default: the
+ *                                                  first of /usr/lib/qemu/virtiofsd,
+ *                                                  /usr/libexec/virtiofsd,
+ *                                                  /usr/lib/virtiofsd that exists)
  *   }
  *
  * Every key is optional; an unknown key is an error (a typo should not
@@ -45,6 +49,7 @@ struct runtime_config {
 	uint32_t vcpus;
 	char *kernel_params;		/* "" when none */
 	bool debug_console;
+	char *virtiofsd;		/* NULL: look in the usual places (fs_daemon.h) */
 	char *source;			/* the file read, or NULL for defaults */
 };
 

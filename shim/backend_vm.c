@@ -20,6 +20,7 @@
 #include "error.h"
 #include "json_util.h"
 #include "oci_spec.h"
+#include "runtime_config.h"
 #include "shim_log.h"
 #include "vm_net_etc.h"
 #include "vm_state.h"
@@ -153,7 +154,8 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 		snprintf(root, sizeof(root), "%s", rp);
 	else
 		snprintf(root, sizeof(root), "%s/%s", req->bundle, rp);
-	ret = vm_plan_rootfs(req->rootfs, req->n_rootfs, root, req->spec->root_readonly, &plan, err);
+	ret = vm_plan_rootfs(req->rootfs, req->n_rootfs, root, req->spec->root_readonly,
+			     req->config->rootfs == RUNTIME_ROOTFS_VIRTIO_FS, &plan, err);
 	if (ret)
 		return ret;
 	vm_state_dir(req->bundle, state, sizeof(state));

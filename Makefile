@@ -105,7 +105,7 @@ $(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
 # into libshim.a, which the unit tests and fuzz harnesses link.
 # The agent protocol codec and OCI spec parser of husk-init, also built as a
 # host library so unit tests, fuzzers and the agent test client can use them.
-AGENT_CODEC_SRCS := $(addprefix guest-init/,agent_proto.c agent_msg.c agent_net_msg.c \
+AGENT_CODEC_SRCS := $(addprefix guest-init/,agent_proto.c agent_msg.c agent_net_msg.c agent_files_msg.c \
 	jtree.c spec.c spec_linux.c mntopt.c capname.c err.c)
 AGENT_CODEC_A    := $(O)/libagentcodec.a
 $(O)/guest-init/%.o: CPPFLAGS += $(YAJL_CFLAGS)

@@ -25,6 +25,10 @@ struct agent {
 	const char *listen;		/* "vsock:PORT" or "unix:PATH" */
 	char state_dir[200];	/* containers' mount points live here */
 	char etc_dir[210];		/* hosts, resolv.conf, hostname */
+	char files_dir[256];		/* HUSK_AGENT_FILES_DIR (test: STATE/files) */
+	char share_dir[PATH_MAX];	/* HUSK_AGENT_SHARE_DIR (test: --share); "" none */
+	char shm_dir[256];		/* HUSK_AGENT_POD_SHM_DIR (test: STATE/shm) */
+	bool share_up, shm_up;		/* mounted (test mode: the share needs none) */
 	char cg_root[200];		/* cgroup v2 folder for containers; "" none */
 	char cg_ctrls[256];		/* controllers enabled for containers */
 	int devnull;			/* for streams the host does not want */
@@ -82,6 +86,7 @@ struct container {
 	char id[HUSK_AGENT_MAX_ID + 1];
 	char dir[PATH_MAX];		/* STATE/c/ID */
 	char rootfs[PATH_MAX];		/* STATE/c/ID/rootfs */
+	char files[PATH_MAX];		/* FILES_DIR/ID: CREATE's "files" */
 	char cg[PATH_MAX];		/* its cgroup; "" without cgroups */
 	int ns[4];			/* the init's mnt, uts, ipc, pid namespaces */
 	int rootfd;			/* the init's root directory, after pivot_root */
@@ -119,6 +124,14 @@ struct proc *container_proc(struct container *c, const char *exec_id);
 int container_create(struct agent *ag, struct amsg *m, struct err *e);
 int container_delete(struct container *c, struct err *e);
 void container_kill_all(struct container *c, int sig);
+
+/* files.c: a container's own files (CREATE "files") */
+int files_write(const struct container *c, const struct amsg *m, struct err *e);
+void files_remove(const struct container *c);
+
+/* share.c: bind sources that are not plain VM paths (share, pod shm, files) */
+int share_init(struct agent *ag, const char *share, struct err *e);
+int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e);
 
 /* blkdev.c: wait until @source (a /dev/vdX slot) has its medium */
 int blkdev_ready(const char *source, struct err *e);

@@ -97,7 +97,8 @@ static int amsg_create(struct amsg *m, struct err *e)
 	if (ret < 0)
 		return err_wrap(e, "spec");
 	if (amsg_rootfs(jtree_get(m->tree, "rootfs"), &m->rootfs, e) < 0 ||
-	    amsg_stdio(jtree_get(m->tree, "stdio"), &m->stdio, e) < 0)
+	    amsg_stdio(jtree_get(m->tree, "stdio"), &m->stdio, e) < 0 ||
+	    amsg_files_parse(m->tree, m, e) < 0)
 		return -EINVAL;
 	if (m->spec.process.terminal && m->stdio.err)
 		return err_set(e, 0, "a terminal has no separate stderr stream");

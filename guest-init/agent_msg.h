@@ -32,6 +32,12 @@ struct amsg_rootfs {
 	const char *dir;		/* bind this directory instead */
 };
 
+/* One entry of CREATE's "files": text to write as FILES_DIR/<id>/<name>. */
+struct amsg_file {
+	const char *name, *text;
+	size_t len;
+};
+
 struct amsg_iface {
 	const char *name, *mac;
 	int64_t mtu;			/* 0: leave */
@@ -60,6 +66,9 @@ struct amsg {
 	struct amsg_rootfs rootfs;	/* CREATE */
 	struct spec_process proc;	/* EXEC */
 	struct amsg_stdio stdio;	/* CREATE, EXEC */
+	struct amsg_file files[HUSK_AGENT_MAX_FILES];	/* CREATE */
+	size_t nfiles;
+	int64_t shm_size;		/* CREATE: bytes of the pod /dev/shm, 0 = default */
 	int64_t signal;			/* SIGNAL */
 	bool all;			/* SIGNAL */
 	int64_t rows, cols;		/* RESIZE_PTY */
@@ -77,6 +86,9 @@ void amsg_free(struct amsg *m);
 
 /* amsg_id_valid - @id is 1..HUSK_AGENT_MAX_ID of [A-Za-z0-9_.-], not "."/"..". */
 bool amsg_id_valid(const char *id);
+
+/* amsg_files_parse - CREATE's optional "files" object (agent_files_msg.c). */
+int amsg_files_parse(yajl_val v, struct amsg *m, struct err *e);
 
 /* amsg_net_parse - the CONFIGURE_NETWORK object (agent_net_msg.c). */
 int amsg_net_parse(yajl_val v, struct amsg_net *n, struct err *e);

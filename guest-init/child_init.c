@@ -71,11 +71,12 @@ static int init_setup(struct container *c, const struct spec *spec, struct err *
 	const char *host = spec->hostname;
 
 	if (init_namespaces(e) < 0 || mounts_setup(c->rootfs, spec, e) < 0 ||
-	    init_pivot(c->rootfs, e) < 0 || mounts_finish(spec, e) < 0)
+	    init_pivot(c->rootfs, e) < 0)
 		return -e->code;
 	if (host && sethostname(host, strlen(host)) < 0)
 		return err_set(e, errno, "sethostname %s", host);
-	if (init_sysctl(spec, e) < 0)
+	/* sysctls go in while /proc/sys is writable: readonlyPaths lists it */
+	if (init_sysctl(spec, e) < 0 || mounts_finish(spec, e) < 0)
 		return -e->code;
 	if ((spec->rootfs_propagation & ~MS_REC) != MS_PRIVATE &&
 	    mount(NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)

@@ -55,6 +55,7 @@ static struct container *container_new(struct agent *ag, const char *id)
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	snprintf(c->dir, sizeof(c->dir), "%s/c/%s", ag->state_dir, id);
 	snprintf(c->rootfs, sizeof(c->rootfs), "%s/c/%s/rootfs", ag->state_dir, id);
+	snprintf(c->files, sizeof(c->files), "%s/%s", ag->files_dir, id);
 	for (i = 0; i < 4; i++)
 		c->ns[i] = -1;
 	c->rootfd = -1;
@@ -127,6 +128,7 @@ static void container_free(struct container *c)
 	snprintf(path, sizeof(path), "%s/upper", c->dir);
 	rmdir(path);
 	rmdir(c->dir);
+	files_remove(c);
 	free(c);
 }
 
@@ -181,7 +183,9 @@ static int container_setup(struct container *c, struct amsg *m, struct err *e)
 {
 	struct proc *p;
 
-	if (util_mkdir_p(c->rootfs, 0755, e) < 0 || rootfs_mount(c, &m->rootfs, e) < 0 ||
+	/* the files and the share exist before the init makes the spec's mounts */
+	if (files_write(c, m, e) < 0 || share_resolve(c->ag, &m->spec, m->shm_size, e) < 0 ||
+	    util_mkdir_p(c->rootfs, 0755, e) < 0 || rootfs_mount(c, &m->rootfs, e) < 0 ||
 	    cgroup_create(c, &m->spec.res, e) < 0)
 		return -e->code;
 	container_watch_oom(c);

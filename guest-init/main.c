@@ -4,12 +4,14 @@
  * and mount namespace on a host.
  *
  *   husk-init                          VM: the kernel runs /init
- *   husk-init --listen unix:PATH --state DIR [--cgroup DIR]    test mode
+ *   husk-init --listen unix:PATH --state DIR [--cgroup DIR] [--share DIR]
+ *                                      test mode
  *
  * Without arguments, as PID 1, it is the VM's init: it mounts the VM's
  * file systems, listens on vsock port HUSK_AGENT_VSOCK_PORT and ends the
  * VM on SHUTDOWN. Any --listen (or HUSK_INIT_LISTEN) selects test mode,
- * which touches nothing outside its own namespaces and exits on SHUTDOWN.
+ * which touches nothing outside its own namespaces and exits on SHUTDOWN;
+ * there --share DIR stands for the VM's virtio-fs share (share.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,12 +30,14 @@
 
 #include "agent.h"
 
-static int main_args(struct agent *ag, int argc, char **argv, const char **cg, struct err *e)
+static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
+		     const char **share, struct err *e)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "state", required_argument, NULL, 's' },
 		{ "cgroup", required_argument, NULL, 'c' },
+		{ "share", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = NULL;
@@ -45,10 +49,11 @@ static int main_args(struct agent *ag, int argc, char **argv, const char **cg, s
 		case 'l': ag->listen = optarg; break;
 		case 's': state = optarg; break;
 		case 'c': *cg = optarg; break;
+		case 'S': *share = optarg; break;
 		default:
 			/* PID 1 gets the kernel's leftover arguments: ignore them */
 			if (getpid() != 1)
-				return err_set(e, 0, "usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR]");
+				return err_set(e, 0, "usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR] [--share DIR]");
 		}
 	}
 	ag->vm = getpid() == 1 && !ag->listen;
@@ -56,6 +61,8 @@ static int main_args(struct agent *ag, int argc, char **argv, const char **cg, s
 		ag->listen = "vsock:1024";
 	if (!ag->vm && !state)
 		return err_set(e, 0, "test mode needs --state DIR");
+	if (ag->vm && *share)
+		return err_set(e, 0, "--share is for test mode (a VM mounts the virtio-fs share)");
 	if ((state && strlen(state) >= sizeof(ag->state_dir)) || (*cg && strlen(*cg) >= sizeof(ag->cg_root)))
 		return err_set(e, ENAMETOOLONG, "--state or --cgroup");
 	snprintf(ag->state_dir, sizeof(ag->state_dir), "%s", state ? state : "/run/husk");
@@ -197,7 +204,7 @@ static void main_shutdown(struct agent *ag)
 	power_off(ag);
 }
 
-static int main_setup(struct agent *ag, const char *cg, struct err *e)
+static int main_setup(struct agent *ag, const char *cg, const char *share, struct err *e)
 {
 	int lo;
 
@@ -207,7 +214,8 @@ static int main_setup(struct agent *ag, const char *cg, struct err *e)
 	ag->pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (ag->devnull < 0 || ag->pidns < 0)
 		return err_set(e, errno, "open /dev/null and /proc/self/ns/pid");
-	if (util_mkdir_p(ag->state_dir, 0700, e) < 0 || main_events(ag, e) < 0)
+	if (util_mkdir_p(ag->state_dir, 0700, e) < 0 || share_init(ag, share, e) < 0 ||
+	    main_events(ag, e) < 0)
 		return -e->code;
 	lo = (int)if_nametoindex("lo");
 	if (!lo || net_link_set(lo, NULL, 0, true, e) < 0)
@@ -222,19 +230,19 @@ static int main_setup(struct agent *ag, const char *cg, struct err *e)
 int main(int argc, char **argv)
 {
 	struct agent ag = { .devnull = -1, .pidns = -1 };
-	const char *cg = NULL;
+	const char *cg = NULL, *share = NULL;
 	struct err e = { 0 };
 
 	main_std_fds();
 	list_init(&ag.conns);
 	list_init(&ag.containers);
-	if (main_args(&ag, argc, argv, &cg, &e) < 0) {
+	if (main_args(&ag, argc, argv, &cg, &share, &e) < 0) {
 		log_err(&e, "arguments");
 		if (getpid() == 1)
 			power_off(&ag);	/* PID 1 must not return */
 		return 2;
 	}
-	if (main_setup(&ag, cg, &e) < 0) {
+	if (main_setup(&ag, cg, share, &e) < 0) {
 		log_err(&e, "setup");
 		if (!ag.vm)
 			return 1;

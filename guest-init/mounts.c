@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -35,20 +36,44 @@ static int mounts_reopen(int rootfd, const char *dest, char *target, size_t size
 	return fd;
 }
 
-static int mounts_bind(int rootfd, const struct spec_mount *m, const char *target,
-		       struct err *e)
+/*
+ * What the bind's source mount forbids (nosuid, nodev, noexec, ro) stays
+ * forbidden: a remount sets every flag anew, so the bind's options alone
+ * would drop them (the share is nosuid,nodev; the pod shm also noexec).
+ */
+static unsigned long mounts_source_locks(int fd)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	f |= sv.f_flag & ST_NOSUID ? MS_NOSUID : 0;
+	f |= sv.f_flag & ST_NODEV ? MS_NODEV : 0;
+	f |= sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
+	f |= sv.f_flag & ST_RDONLY ? MS_RDONLY : 0;
+	return f;
+}
+
+/*
+ * A bind takes no flags of its own: read-only and the rest come from a
+ * second, remounting call on the new mount, as runc does.
+ */
+static int mounts_bind(int rootfd, const struct spec_mount *m, const char *src,
+		       const char *target, struct err *e)
 {
 	unsigned long extra = m->flags & MS_REMOUNT_KEEP;
 	char top[64];
 	int fd;
 
-	if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
-		return err_set(e, errno, "bind %s on %s", m->source, m->dest);
+	if (mount(src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+		return err_set(e, errno, "bind %s on %s", src, m->dest);
 	if (!extra)
 		return 0;
 	fd = mounts_reopen(rootfd, m->dest, top, sizeof(top), e);
 	if (fd < 0)
 		return fd;
+	extra |= mounts_source_locks(fd);
 	if (mount(NULL, top, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0) {
 		close(fd);
 		return err_set(e, errno, "remount bind %s with its options", m->dest);
@@ -60,19 +85,20 @@ static int mounts_bind(int rootfd, const struct spec_mount *m, const char *targe
 static int mounts_one(int rootfd, const struct spec_mount *m, struct err *e)
 {
 	const char *type = strcmp(m->type, "cgroup") ? m->type : "cgroup2";
+	const char *src = m->resolved ? m->resolved : m->source;
 	bool bind = m->flags & MS_BIND;
 	char target[64];
 	struct stat st;
 	int fd, ret = 0;
 
-	if (bind && stat(m->source, &st) < 0)
-		return err_set(e, errno, "bind source %s", m->source);
+	if (bind && stat(src, &st) < 0)
+		return err_set(e, errno, "bind source %s", src);
 	fd = inroot_open(rootfd, m->dest, bind && !S_ISDIR(st.st_mode) ? INROOT_FILE : INROOT_DIR, e);
 	if (fd < 0)
 		return fd;
 	mounts_fdpath(target, sizeof(target), fd);
 	if (bind)
-		ret = mounts_bind(rootfd, m, target, e);
+		ret = mounts_bind(rootfd, m, src, target, e);
 	else if (mount(m->source[0] ? m->source : type, target, type,
 		       m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), m->data) < 0)
 		ret = err_set(e, errno, "mount %s on %s", type, m->dest);

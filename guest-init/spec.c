@@ -217,8 +217,10 @@ void spec_free(struct spec *s)
 	size_t i;
 
 	spec_process_free(&s->process);
-	for (i = 0; i < s->nmounts; i++)
+	for (i = 0; i < s->nmounts; i++) {
 		free(s->mounts[i].data);
+		free(s->mounts[i].resolved);
+	}
 	free(s->mounts);
 	free(s->masked);
 	free(s->readonly);

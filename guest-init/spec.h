@@ -53,6 +53,7 @@ struct spec_mount {
 	const char *dest, *type, *source;
 	unsigned long flags, propagation;
 	char *data;
+	char *resolved;			/* husk-init's own path for source (share.c) */
 };
 
 struct spec_device {

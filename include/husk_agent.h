@@ -80,15 +80,28 @@
  *               are made, so a spec bind whose source is that path gets
  *               this container's own copy; names are plain file names
  *               ([A-Za-z0-9._-], at most 64 bytes, not "." or ".."), each
- *               text at most 64 KiB; the folder goes away at DELETE.
+ *               text at most HUSK_AGENT_FILE_MAX bytes, at most
+ *               HUSK_AGENT_MAX_FILES files; the folder goes away at DELETE
+ *               (and when CREATE fails). Any bad name or size fails CREATE,
+ *               naming the file.
  *               Spec mount sources under HUSK_AGENT_SHARE_DIR are paths in
  *               the host's share: before the first such mount husk-init
  *               mounts the virtio-fs tag HUSK_AGENT_SHARE_TAG there (once
- *               per VM; test mode: the folder --share names). A source
+ *               per VM, nosuid,nodev; test mode: the folder --share names
+ *               stands for HUSK_AGENT_SHARE_DIR, nothing is mounted). A
+ *               source with a ".." component is refused, and so is a share
+ *               source when the share cannot be mounted (the ERROR names
+ *               the tag, the folder and the cause). A source
  *               equal to HUSK_AGENT_POD_SHM_DIR is the pod's /dev/shm: a
- *               tmpfs (mode 1777, "shm_size" bytes from the payload, else
- *               64 MiB) mounted there once per VM and shared by every
- *               container that binds it.
+ *               tmpfs (mode 1777, nosuid,nodev,noexec, "shm_size" bytes,
+ *               a positive integer, from the payload of the CREATE that
+ *               first binds it, else 64 MiB) mounted there once per VM and
+ *               shared by every container that binds it. Sources under
+ *               HUSK_AGENT_FILES_DIR are those files (test mode: under
+ *               STATE/files). Each such source is then bound as the spec
+ *               mount says (bind or rbind, ro or rw, propagation), a
+ *               single file as well as a folder; a bind never loses the
+ *               nosuid, nodev or noexec of its source mount.
  *   START       {"id", "exec_id"} -> {"pid"}
  *   EXEC        {"id", "exec_id", "process": <OCI Process JSON>, "stdio":
  *               STDIO} -> {"pid"}
@@ -153,7 +166,10 @@
 #define HUSK_AGENT_SHARE_DIR	"/run/husk/share"	/* where it is mounted */
 #define HUSK_AGENT_POD_SHM_DIR	"/run/husk/shm"		/* the pod's /dev/shm */
 #define HUSK_AGENT_FILES_DIR	"/run/husk/files"	/* per-container files */
-#define HUSK_AGENT_FILE_MAX	(64u << 10)
+#define HUSK_AGENT_FILE_MAX	(64u << 10)	/* bytes of one "files" text */
+#define HUSK_AGENT_MAX_FILES	32		/* entries of "files" */
+#define HUSK_AGENT_FILE_NAME_MAX	64
+#define HUSK_AGENT_SHM_DEFAULT	(64ull << 20)	/* the pod /dev/shm without "shm_size" */
 
 enum husk_agent_type {
 	/* requests */

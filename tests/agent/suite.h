@@ -13,6 +13,7 @@ struct suite {
 	const char *rootfs;		/* busybox directory (not --in-vm) */
 	const char *erofs, *ext4;	/* block devices holding images of it */
 	const char *etc;		/* husk-init's etc folder, as husk-init sees it */
+	const char *share;		/* this machine's view of husk-init's share; NULL none */
 	bool in_vm;			/* husk-init is a VM's init: no host view of its files */
 	const char *require;		/* comma list of features that must run */
 	bool net;			/* an eth0 exists for CONFIGURE_NETWORK */
@@ -39,6 +40,7 @@ struct tspec {
 	const char *masked;		/* maskedPaths, JSON list body */
 	const char *rootfs_json;	/* CREATE's "rootfs"; default: the busybox dir */
 	const char *mounts_extra;	/* ,{mount}... appended to the mounts */
+	const char *create_extra;	/* ,"key":value... in the CREATE payload */
 };
 
 struct tresult {
@@ -59,9 +61,16 @@ int run_container(struct suite *s, const char *id, const struct tspec *t,
 		  const char *in, size_t in_len, struct tresult *r);
 void tresult_free(struct tresult *r);
 
+/* create_json - CREATE's payload for container @id (free it). */
+char *create_json(const struct suite *s, const char *id, const struct tspec *t,
+		  const char *stdio);
+
 /* suite_ops.c: a request that must succeed (@why gets 512 bytes otherwise) */
 struct ac_msg *must(struct suite *s, uint16_t type, const char *json, char *why);
 bool ok(struct suite *s, uint16_t type, const char *json, char *why);
+/* refused - @json gets ERROR whose message holds @needle; else false, @why says. */
+bool refused(struct suite *s, uint16_t type, const char *json, const char *needle, char *why);
+void delete_quiet(struct suite *s, const char *id);
 long long start_sleeper(struct suite *s, const char *id, const struct tspec *t, char *why);
 bool exec_create(struct suite *s, const char *id, const char *ex, const char *cmd,
 		 bool in, bool out, bool tty, char *why);
@@ -84,5 +93,7 @@ void tests_cgroup(struct suite *s);
 void tests_malformed(struct suite *s);
 void tests_rootfs(struct suite *s);
 void tests_network(struct suite *s);
+void tests_files(struct suite *s);
+void tests_share(struct suite *s);
 
 #endif

@@ -40,7 +40,7 @@ static const char spec_mounts[] =
 
 char *spec_build(const struct tspec *t)
 {
-	char user[512], mem[128] = "", mounts[4096], extra_mounts[1024] = "", console[80] = "";
+	char user[512], mem[128] = "", mounts[4096], extra_mounts[2048] = "", console[80] = "";
 	char *sh = json_quote(t->sh), *out = NULL;
 
 	snprintf(user, sizeof(user), "{\"uid\":%lld,\"gid\":%lld%s%s%s%s%s}",
@@ -115,19 +115,32 @@ const char *rootfs_json(const struct suite *s, char *buf)
 	return buf;
 }
 
+char *create_json(const struct suite *s, const char *id, const struct tspec *t,
+		  const char *stdio)
+{
+	char *spec = spec_build(t), *json = NULL, dir[1024];
+
+	if (!spec)
+		return NULL;
+	if (asprintf(&json, "{\"id\":\"%s\",\"spec\":%s,\"rootfs\":%s%s%s%s}", id, spec,
+		     t->rootfs_json ? t->rootfs_json : rootfs_json(s, dir),
+		     stdio ? ",\"stdio\":" : "", stdio ? stdio : "",
+		     t->create_extra ? t->create_extra : "") < 0)
+		json = NULL;
+	free(spec);
+	return json;
+}
+
 static int run_create(struct suite *s, const char *id, const struct tspec *t, bool in,
 		      struct tresult *r)
 {
-	char *spec = spec_build(t), *json = NULL, dir[1024];
+	char *json, stdio[128];
 	int ret;
 
-	ret = asprintf(&json, "{\"id\":\"%s\",\"spec\":%s,\"rootfs\":%s,"
-		       "\"stdio\":{\"stdin\":%s,\"stdout\":true,\"stderr\":%s}}",
-		       id, spec, t->rootfs_json ? t->rootfs_json : rootfs_json(s, dir),
-		       in ? "true" : "false",
-		       t->terminal ? "false" : "true");
-	free(spec);
-	if (ret < 0)
+	snprintf(stdio, sizeof(stdio), "{\"stdin\":%s,\"stdout\":true,\"stderr\":%s}",
+		 in ? "true" : "false", t->terminal ? "false" : "true");
+	json = create_json(s, id, t, stdio);
+	if (!json)
 		return -1;
 	ret = run_call(s, HUSK_MSG_CREATE, json, r, NULL);
 	free(json);

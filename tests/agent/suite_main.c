@@ -5,8 +5,8 @@
  *
  *   agent-suite --connect unix:PATH|vsock:CID:PORT|hvsock:PATH:PORT
  *               (--rootfs DIR | --in-vm --erofs DEV)
- *               [--etc DIR] [--erofs DEV] [--ext4 DEV] [--net]
- *               [--require cgroup,blk,net] [--shutdown]
+ *               [--etc DIR] [--erofs DEV] [--ext4 DEV] [--net] [--share DIR]
+ *               [--require cgroup,blk,net,share] [--shutdown]
  *
  * --rootfs DIR: husk-init in test mode on this machine; containers bind
  * the busybox directory DIR. --in-vm: husk-init is a VM's init and its
@@ -15,7 +15,9 @@
  * --ext4 as overlay upper where a test must write to the root, and
  * whatever a test reads from the guest it reads through a container.
  * --etc is where husk-init writes hosts and resolv.conf, as husk-init
- * sees it (default: /etc in a VM).
+ * sees it (default: /etc in a VM). --share DIR is this machine's view of
+ * husk-init's share (HUSK_AGENT_SHARE_DIR): husk-init's own --share in
+ * test mode, the folder virtiofsd serves for a VM.
  *
  *   agent-suite --probe ADDR      exit 0 when husk-init answers HELLO at ADDR
  *
@@ -37,7 +39,7 @@ static int suite_args(struct suite *s, int argc, char **argv, bool *shutdown)
 		{ "etc", required_argument, NULL, 'e' },     { "erofs", required_argument, NULL, 'o' },
 		{ "ext4", required_argument, NULL, 'x' },    { "require", required_argument, NULL, 'q' },
 		{ "net", no_argument, NULL, 'n' },           { "shutdown", no_argument, NULL, 's' },
-		{ "in-vm", no_argument, NULL, 'v' },
+		{ "in-vm", no_argument, NULL, 'v' },      { "share", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -53,6 +55,7 @@ static int suite_args(struct suite *s, int argc, char **argv, bool *shutdown)
 		case 'n': s->net = true; break;
 		case 's': *shutdown = true; break;
 		case 'v': s->in_vm = true; break;
+		case 'S': s->share = optarg; break;
 		default: return -1;
 		}
 	}
@@ -106,7 +109,7 @@ int main(int argc, char **argv)
 	}
 	if (suite_args(&s, argc, argv, &shutdown) < 0) {
 		fprintf(stderr, "usage: agent-suite --connect ADDR (--rootfs DIR | --in-vm --erofs DEV) "
-			"[--etc DIR] [--erofs DEV] [--ext4 DEV] [--net] [--require LIST] [--shutdown]\n");
+			"[--etc DIR] [--erofs DEV] [--ext4 DEV] [--net] [--share DIR] [--require LIST] [--shutdown]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -122,6 +125,8 @@ int main(int argc, char **argv)
 	tests_cgroup(&s);
 	tests_rootfs(&s);
 	tests_network(&s);
+	tests_files(&s);
+	tests_share(&s);
 	tests_malformed(&s);
 	if (shutdown)
 		suite_shutdown(&s);

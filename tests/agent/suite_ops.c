@@ -30,15 +30,13 @@ bool ok(struct suite *s, uint16_t type, const char *json, char *why)
 /* A container whose init sleeps, with no stdio; returns its pid or -1. */
 long long start_sleeper(struct suite *s, const char *id, const struct tspec *t, char *why)
 {
-	char *spec, *json, root[1024];
 	struct ac_msg *m;
+	char *json;
 	long long pid;
 
-	spec = spec_build(t);
-	if (asprintf(&json, "{\"id\":\"%s\",\"spec\":%s,\"rootfs\":%s}", id, spec,
-		     t->rootfs_json ? t->rootfs_json : rootfs_json(s, root)) < 0)
+	json = create_json(s, id, t, NULL);
+	if (!json)
 		return -1;
-	free(spec);
 	m = must(s, HUSK_MSG_CREATE, json, why);
 	free(json);
 	if (!m)
@@ -51,6 +49,28 @@ long long start_sleeper(struct suite *s, const char *id, const struct tspec *t, 
 		pid = -1;
 	free(json);
 	return pid;
+}
+
+bool refused(struct suite *s, uint16_t type, const char *json, const char *needle, char *why)
+{
+	struct ac_msg *m = ac_call(s->ac, type, json, 60000);
+	const char *msg = m ? ac_str(m, "message") : NULL;
+	bool r = m && m->hdr.type == HUSK_MSG_ERROR && msg && strstr(msg, needle);
+
+	if (!r)
+		snprintf(why, 512, "%s: wanted ERROR with \"%s\", got %s %s",
+			 husk_agent_type_name(type), needle,
+			 m ? husk_agent_type_name(m->hdr.type) : "no reply", m ? m->payload : "");
+	ac_msg_free(m);
+	return r;
+}
+
+void delete_quiet(struct suite *s, const char *id)
+{
+	char json[256];
+
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, json, 30000));
 }
 
 bool exec_create(struct suite *s, const char *id, const char *ex, const char *cmd,

@@ -113,6 +113,11 @@ static void tests_limits(struct suite *s)
 			    .readonly = true,
 			    .masked = "\"/proc/cmdline\",\"/sys/firmware\"" };
 	expect(s, "readonly-root-masked-paths", &t, NULL, 0, "ro\nok\n0\n0\nsys-ro\n", "", 0, 0);
+	/* /proc/sys is in readonlyPaths (spec_build): the sysctl goes in first */
+	t = (struct tspec){ .sh = "cat /proc/sys/kernel/domainname; "
+				  "(echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo sys-ro",
+			    .linux_extra = ",\"sysctl\":{\"kernel.domainname\":\"husk.test\"}" };
+	expect(s, "sysctl-then-readonly-proc-sys", &t, NULL, 0, "husk.test\nsys-ro\n", "", 0, 0);
 	t = (struct tspec){ .sh = "hostname; ls /dev/null /dev/zero /dev/pts/ptmx >/dev/null && echo devs",
 			    .hostname = "box1" };
 	expect(s, "hostname-and-dev", &t, NULL, 0, "box1\ndevs\n", "", 0, 0);

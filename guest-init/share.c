@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * share.c - spec bind sources that are not plain VM paths: the host's
+ * virtio-fs share (HUSK_AGENT_SHARE_DIR), the pod's /dev/shm tmpfs
+ * (HUSK_AGENT_POD_SHM_DIR) and the per-container files
+ * (HUSK_AGENT_FILES_DIR). husk-init mounts the share and the pod shm on
+ * first use, once per VM, in its own mount namespace, so every container
+ * created later inherits them; then each such source gets the path
+ * husk-init itself uses (the same in a VM; under STATE or --share in test
+ * mode, which must touch nothing of the host's /run).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "agent.h"
+
+enum share_kind { SRC_PLAIN, SRC_SHARE, SRC_SHM, SRC_FILES };
+
+static const struct {
+	const char *prefix;
+	enum share_kind kind;
+} share_prefixes[] = {
+	{ HUSK_AGENT_SHARE_DIR, SRC_SHARE },
+	{ HUSK_AGENT_POD_SHM_DIR, SRC_SHM },
+	{ HUSK_AGENT_FILES_DIR, SRC_FILES },
+};
+
+int share_init(struct agent *ag, const char *share, struct err *e)
+{
+	const char *base = ag->vm ? "" : ag->state_dir;
+
+	snprintf(ag->files_dir, sizeof(ag->files_dir), "%s%s", base,
+		 ag->vm ? HUSK_AGENT_FILES_DIR : "/files");
+	snprintf(ag->shm_dir, sizeof(ag->shm_dir), "%s%s", base,
+		 ag->vm ? HUSK_AGENT_POD_SHM_DIR : "/shm");
+	if (ag->vm)
+		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", HUSK_AGENT_SHARE_DIR);
+	else if (share && strlen(share) >= sizeof(ag->share_dir))
+		return err_set(e, ENAMETOOLONG, "--share");
+	else
+		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", share ? share : "");
+	/* test mode: the --share folder is the share, nothing to mount */
+	ag->share_up = !ag->vm && share;
+	/* a bind of the whole files folder works before any container has files */
+	return util_mkdir_p(ag->files_dir, 0755, e);
+}
+
+/* @src is @prefix or below it: *@rest is "" or "/..." after the prefix. */
+static enum share_kind share_classify(const char *src, const char **rest)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(share_prefixes) / sizeof(share_prefixes[0]); i++) {
+		n = strlen(share_prefixes[i].prefix);
+		if (strncmp(src, share_prefixes[i].prefix, n) == 0 &&
+		    (src[n] == '\0' || src[n] == '/')) {
+			*rest = src + n;
+			return share_prefixes[i].kind;
+		}
+	}
+	return SRC_PLAIN;
+}
+
+/* A ".." component would lead out of the folder the host meant. */
+static bool share_has_dotdot(const char *rest)
+{
+	const char *p = rest;
+	size_t len;
+
+	for (; *p; p += len) {
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+	}
+	return false;
+}
+
+static int share_mount_share(struct agent *ag, struct err *e)
+{
+	if (ag->share_up)
+		return 0;
+	if (!ag->vm)
+		return err_set(e, ENODEV, "no share in test mode (husk-init --share DIR)");
+	if (util_mkdir_p(ag->share_dir, 0755, e) < 0)
+		return -e->code;
+	if (mount(HUSK_AGENT_SHARE_TAG, ag->share_dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0)
+		return err_set(e, errno, "mount virtio-fs share %s on %s", HUSK_AGENT_SHARE_TAG,
+			       ag->share_dir);
+	ag->share_up = true;
+	log_info("virtio-fs share %s mounted on %s", HUSK_AGENT_SHARE_TAG, ag->share_dir);
+	return 0;
+}
+
+/* The pod's /dev/shm: the first CREATE that binds it decides its size. */
+static int share_mount_shm(struct agent *ag, int64_t size, struct err *e)
+{
+	char data[64];
+
+	if (ag->shm_up)
+		return 0;
+	if (util_mkdir_p(ag->shm_dir, 0755, e) < 0)
+		return -e->code;
+	snprintf(data, sizeof(data), "mode=1777,size=%llu",
+		 size > 0 ? (unsigned long long)size : HUSK_AGENT_SHM_DEFAULT);
+	if (mount("shm", ag->shm_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
+		return err_set(e, errno, "mount the pod's shm tmpfs (%s) on %s", data, ag->shm_dir);
+	ag->shm_up = true;
+	return 0;
+}
+
+static int share_resolve_one(struct agent *ag, struct spec_mount *m, int64_t shm_size,
+			     struct err *e)
+{
+	const char *rest = NULL, *dir;
+	enum share_kind kind = share_classify(m->source, &rest);
+
+	if (kind == SRC_PLAIN)
+		return 0;
+	if (share_has_dotdot(rest))
+		return err_set(e, EPERM, "source %.200s has a \"..\" component", m->source);
+	if (kind == SRC_SHARE && share_mount_share(ag, e) < 0)
+		return -e->code;
+	if (kind == SRC_SHM && share_mount_shm(ag, shm_size, e) < 0)
+		return -e->code;
+	dir = kind == SRC_SHARE ? ag->share_dir : kind == SRC_SHM ? ag->shm_dir : ag->files_dir;
+	free(m->resolved);
+	if (asprintf(&m->resolved, "%s%s", dir, rest) < 0) {
+		m->resolved = NULL;
+		return err_set(e, ENOMEM, "source %.200s", m->source);
+	}
+	return 0;
+}
+
+int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nmounts; i++) {
+		if (!(spec->mounts[i].flags & MS_BIND))
+			continue;
+		if (share_resolve_one(ag, &spec->mounts[i], shm_size, e) < 0)
+			return err_wrap(e, "mounts[%zu] (%.100s)", i, spec->mounts[i].dest);
+	}
+	return 0;
+}

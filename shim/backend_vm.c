@@ -88,18 +88,18 @@ static void bvm_ctr_free(struct bvm_ctr *c)
 		bvm_proc_free(p);
 	}
 	vm_rootfs_remove(&c->disks);
+	vm_host_mount_clear(&c->share);
 	free(c->id);
 	free(c->bundle);
 	free(c);
 }
 
-/* The CREATE payload: the bundle's config.json as it is, disks, stdio. */
+/* The CREATE payload: the bundle's config.json as it is, rootfs, stdio. */
 static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
 			   char **out, struct husk_error **err)
 {
-	char path[PATH_MAX], rootfs[256], stdio[128], lower[16], node[16], upper[80] = "";
+	char path[PATH_MAX], rootfs[PATH_MAX], stdio[128];
 	char *spec;
-	const struct bvm_ctr *c = p->ctr;
 	size_t len;
 	int ret;
 
@@ -107,15 +107,7 @@ static int bvm_create_json(const struct shim_create_req *req, const struct bvm_p
 	ret = vm_net_etc_read_spec(path, &spec, &len, err);
 	if (ret)
 		return ret;
-	bvm_disk_node(c->slot[0], lower, sizeof(lower));
-	if (c->slot[1] >= 0) {
-		bvm_disk_node(c->slot[1], node, sizeof(node));
-		snprintf(upper, sizeof(upper), ",\"upper\":{\"source\":\"%s\",\"fstype\":\"ext4\"}",
-			 node);
-	}
-	snprintf(rootfs, sizeof(rootfs),
-		 "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s}", lower,
-		 c->disks.lower_fstype, upper);
+	bvm_rootfs_json(p->ctr, rootfs, sizeof(rootfs));
 	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
 	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s}", req->id,
 		       (int)len, spec, rootfs, stdio);
@@ -158,8 +150,15 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 			     req->config->rootfs == RUNTIME_ROOTFS_VIRTIO_FS, &plan, err);
 	if (ret)
 		return ret;
-	vm_state_dir(req->bundle, state, sizeof(state));
-	ret = vm_rootfs_prepare(&plan, req->bundle, state, &c->disks, err);
+	if (plan.kind == VM_ROOTFS_SHARE) {
+		/* Mounted in the share once the VM (and so the share) is up. */
+		c->share = plan.host;
+		memset(&plan.host, 0, sizeof(plan.host));
+		ret = 0;
+	} else {
+		vm_state_dir(req->bundle, state, sizeof(state));
+		ret = vm_rootfs_prepare(&plan, req->bundle, state, &c->disks, err);
+	}
 	vm_rootfs_plan_clear(&plan);
 	return ret;
 }
@@ -178,7 +177,7 @@ static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 	if (!ret && !be->vm)
 		ret = bvm_vm_boot(be, req, err);
 	if (!ret)
-		ret = bvm_disks_attach(be, c, err);
+		ret = bvm_rootfs_attach(be, req, c, err);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&be->lock);
@@ -240,7 +239,7 @@ static void bvm_create_undo(struct bvm *be, struct bvm_ctr *c, const char *bundl
 	if (linked && !bvm_guest_release(be, c))
 		c->slot[0] = c->slot[1] = -1;
 	bvm_unlink_ctr(be, c);
-	bvm_disks_detach(be, c);
+	bvm_rootfs_release(be, c);
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	bvm_ctr_free(c);
@@ -324,7 +323,7 @@ static int bvm_delete(void *opaque, const char *id, const char *exec_id,
 	if (!bvm_guest_release(be, c))
 		c->slot[0] = c->slot[1] = -1;	/* taken until the VM ends */
 	bvm_unlink_ctr(be, c);
-	bvm_disks_detach(be, c);
+	bvm_rootfs_release(be, c);
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	pthread_mutex_unlock(&be->boot_lock);
@@ -354,6 +353,7 @@ static void bvm_destroy(void *opaque)
 	while ((c = be->ctrs)) {
 		be->ctrs = c->next;
 		bvm_wait_drainers(be, c);
+		bvm_rootfs_release(be, c);
 		vm_state_cleanup(c->bundle);
 		bvm_ctr_free(c);
 	}

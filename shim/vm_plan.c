@@ -176,8 +176,14 @@ void vm_rootfs_plan_clear(struct vm_rootfs_plan *p)
 	free(p->dir);
 	free(p->device);
 	free(p->fstype);
-	free(p->host.type);
-	free(p->host.source);
-	free(p->host.data);
+	vm_host_mount_clear(&p->host);
 	memset(p, 0, sizeof(*p));
+}
+
+void vm_host_mount_clear(struct vm_host_mount *m)
+{
+	free(m->type);
+	free(m->source);
+	free(m->data);
+	memset(m, 0, sizeof(*m));
 }

@@ -79,6 +79,7 @@ int vm_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
 		   bool root_ro, bool share, struct vm_rootfs_plan *p,
 		   struct husk_error **err);
 void vm_rootfs_plan_clear(struct vm_rootfs_plan *p);
+void vm_host_mount_clear(struct vm_host_mount *m);
 
 /* vm_plan_option - the value of "key=value" among @opts, or NULL. */
 const char *vm_plan_option(const char *const *opts, size_t n, const char *key);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cli_devices.c - --disk PATH[,ro][,serial=S], --net tap=NAME[,mac=MAC][,mtu=N]
- * and --vsock cid=N[,uds=PATH]: values are split at commas (paths cannot
- * contain one) into the library's device configs.
+ * cli_devices.c - --disk PATH[,ro][,serial=S], --net tap=NAME[,mac=MAC][,mtu=N],
+ * --fs TAG=SOCKET and --vsock cid=N[,uds=PATH]: values are split at commas
+ * (paths cannot contain one; --fs splits at its first '=' only) into the
+ * library's device configs.
  */
 #include <errno.h>
 #include <limits.h>
@@ -143,6 +144,32 @@ int cli_parse_net(struct cli_devices *d, const char *arg)
 	return 0;
 }
 
+/* The guest's tag limit (virtio 1.2 5.11.4), checked here for a usage error. */
+#define CLI_FS_TAG_MAX	36
+
+int cli_parse_fs(struct cli_devices *d, const char *arg)
+{
+	struct husk_fs_config *c = &d->fss[d->nr_fss];
+	char *s, *eq;
+
+	if (d->nr_fss >= CLI_MAX_DEVS)
+		return cli_usage("--fs", "at most %d shares", CLI_MAX_DEVS);
+	s = cli_copy(d, arg);
+	if (!s)
+		return cli_usage("--fs", "out of memory");
+	eq = strchr(s, '=');
+	if (!eq || eq == s || !eq[1])
+		return cli_usage("--fs", "not TAG=SOCKET: '%s'", arg);
+	*eq = 0;
+	if (strlen(s) > CLI_FS_TAG_MAX)
+		return cli_usage("--fs", "tag longer than %d bytes: %s", CLI_FS_TAG_MAX, s);
+	husk_fs_config_init(c);
+	c->tag = s;
+	c->socket_path = eq + 1;
+	d->nr_fss++;
+	return 0;
+}
+
 static int cli_vsock_key(struct husk_vsock_config *c, char *kv)
 {
 	if (!strncmp(kv, "cid=", 4))
@@ -186,6 +213,8 @@ int cli_add_devices(struct husk_vm *vm, const struct cli_devices *d, struct husk
 		ret = husk_vm_add_disk(vm, &d->disks[i], err);
 	for (i = 0; !ret && i < d->nr_nets; i++)
 		ret = husk_vm_add_net(vm, &d->nets[i], err);
+	for (i = 0; !ret && i < d->nr_fss; i++)
+		ret = husk_vm_add_fs(vm, &d->fss[i], err);
 	if (!ret && d->has_vsock)
 		ret = husk_vm_add_vsock(vm, &d->vsock, err);
 	return ret;

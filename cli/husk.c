@@ -45,7 +45,8 @@ static void usage(FILE *f)
 		"usage: husk run --kernel PATH [--initrd PATH] [--init PATH] [--cmdline STR]\n"
 		"                [--mem MiB] [--cpus N] [--console stdio|FILE|none]\n"
 		"                [--disk PATH[,ro][,serial=S]]... [--net tap=NAME[,mac=MAC][,mtu=N]]...\n"
-		"                [--vsock cid=N[,uds=PATH]] [--boot-time] [--mem-stats]\n"
+		"                [--fs TAG=SOCKET]... [--vsock cid=N[,uds=PATH]] [--boot-time]\n"
+		"                [--mem-stats]\n"
 		"                [--no-pvm-check] [-v]\n"
 		"       husk --help | --version\n"
 		"\n"
@@ -63,6 +64,10 @@ static void usage(FILE *f)
 		"                    the first is /dev/vda); ro: read-only; S: up to 20 bytes\n"
 		"  --net tap=NAME[,mac=MAC][,mtu=N]\n"
 		"                    virtio-net interface on a tap device (repeatable)\n"
+		"  --fs TAG=SOCKET   virtio-fs share served by a vhost-user backend (virtiofsd)\n"
+		"                    listening on SOCKET; the guest mounts it with\n"
+		"                    mount -t virtiofs TAG DIR (repeatable; puts guest RAM in a\n"
+		"                    shared memfd)\n"
 		"  --vsock cid=N[,uds=PATH]\n"
 		"                    virtio-vsock with guest CID N (>= 3); PATH: Firecracker-style\n"
 		"                    Unix socket (CONNECT <port>) for host connections\n"
@@ -124,6 +129,7 @@ static const struct option long_opts[] = {
 	{ "disk", required_argument, NULL, 'D' },
 	{ "net", required_argument, NULL, 'N' },
 	{ "vsock", required_argument, NULL, 'V' },
+	{ "fs", required_argument, NULL, 'F' },
 	{ "mem-stats", no_argument, NULL, 'M' },
 	{ "no-pvm-check", no_argument, NULL, 'P' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -161,6 +167,8 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		return cli_parse_net(&o->devs, arg);
 	case 'V':
 		return cli_parse_vsock(&o->devs, arg);
+	case 'F':
+		return cli_parse_fs(&o->devs, arg);
 	case 'M':
 		o->mem_stats = 1;
 		return 0;
@@ -197,6 +205,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		return fail(EXIT_USAGE, "unexpected argument: %s", argv[optind]);
 	if (!o->cfg.kernel_path)
 		return fail(EXIT_USAGE, "run: --kernel PATH is required");
+	/* A vhost-user backend maps guest RAM itself: it must be a shared memfd. */
+	if (o->devs.nr_fss)
+		o->cfg.flags |= HUSK_VM_MEMFD;
 	return 0;
 }
 

@@ -33,6 +33,7 @@
 #include "x86/boot.h"
 #include "x86/layout.h"
 
+struct virtio_fs;
 struct virtio_vsock;
 struct vm_vdev;
 
@@ -65,6 +66,8 @@ struct husk_vm {
 	unsigned int nr_disks, nr_nets;	/* for device names */
 	struct virtio_vsock *vsock;	/* also in vdevs; NULL: none */
 	struct virtio_blk *disks[X86_VIRTIO_MMIO_SLOTS];	/* by disk index; also in vdevs */
+	struct virtio_fs *fs[X86_VIRTIO_MMIO_SLOTS];	/* by fs index; also in vdevs */
+	unsigned int nr_fs;
 	char *cmdline;			/* the caller's command line, copied */
 	/* " virtio_mmio.device=..." per slot, appended to cmdline at boot */
 	char dev_cmdline[X86_VIRTIO_MMIO_SLOTS * 48];

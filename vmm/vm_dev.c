@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * vm_dev.c - the public device API: virtio-blk disks, virtio-net
- * interfaces and the virtio-vsock device, and the vsock host calls.
+ * interfaces, virtio-fs shares and the virtio-vsock device, and the vsock
+ * host calls.
  * The wiring itself is vm_virtio.c's.
  */
 #include <errno.h>
@@ -12,7 +13,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "vhost/conn.h"
 #include "virtio/blk.h"
+#include "virtio/fs.h"
 #include "virtio/net.h"
 #include "virtio/vsock.h"
 #include "vm.h"
@@ -349,4 +352,82 @@ int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_accept_fn
 	if (!fn)
 		return husk_err(err, 0, "vsock listen on port %u: no callback", port);
 	return virtio_vsock_listen(v, port, fn, opaque, err);
+}
+
+static void vm_dev_fs_destroy(void *fs)
+{
+	virtio_fs_destroy(fs);
+}
+
+void husk_fs_config_init(struct husk_fs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->struct_size = sizeof(*cfg);
+	cfg->socket_fd = -1;
+	cfg->queue_size = VIRTIO_FS_DEFAULT_QUEUE_SIZE;
+	cfg->reply_timeout_ms = VHOST_CONN_DEFAULT_TIMEOUT_MS;
+}
+
+/* Under dev_lock: the checks that need the VM, then the device and its slot. */
+static int vm_fs_add(struct husk_vm *vm, const struct husk_fs_config *c,
+		     struct husk_error **err)
+{
+	struct virtio_fs_params p = {
+		.tag = c->tag, .socket_path = c->socket_fd >= 0 ? NULL : c->socket_path,
+		.socket_fd = c->socket_fd, .queue_size = c->queue_size,
+		.reply_timeout_ms = c->reply_timeout_ms, .loop = &vm->loop,
+	};
+	struct vm_vdev_backend b = { .destroy = vm_dev_fs_destroy };
+	struct virtio_fs *fs;
+	unsigned int i;
+	char name[16];
+	int ret;
+
+	if (!(vm->cfg.flags & HUSK_VM_MEMFD))
+		return husk_err(err, 0, "the VM was created without HUSK_VM_MEMFD: the backend "
+				"needs guest RAM in a shared memfd");
+	for (i = 0; i < vm->nr_fs; i++)
+		if (!strcmp(virtio_fs_tag(vm->fs[i]), c->tag))
+			return husk_err(err, 0, "tag already used by fs%u", i);
+	snprintf(name, sizeof(name), "fs%u", vm->nr_fs);
+	p.name = name;
+	ret = virtio_fs_create(&fs, &p, &vm->mem, &vm->log, err);
+	if (ret < 0)
+		return ret;
+	b.name = name;
+	b.dev = virtio_fs_dev(fs);
+	b.backend = fs;
+	ret = vm_vdev_add(vm, &b, NULL, err);
+	if (!ret)
+		vm->fs[vm->nr_fs++] = fs;
+	return ret;
+}
+
+int husk_vm_add_fs(struct husk_vm *vm, const struct husk_fs_config *cfg,
+		   struct husk_error **err)
+{
+	struct husk_fs_config c;
+	int ret;
+
+	husk_fs_config_init(&c);
+	ret = vm_dev_cfg_copy(&c, sizeof(c), cfg, "fs", err);
+	if (ret < 0)
+		return ret;
+	if (!c.queue_size)
+		c.queue_size = VIRTIO_FS_DEFAULT_QUEUE_SIZE;
+	if (!c.tag || !c.tag[0] || strlen(c.tag) > VIRTIO_FS_TAG_MAX)
+		return husk_err(err, 0, "fs: tag must be 1..%d bytes", VIRTIO_FS_TAG_MAX);
+	if (!c.socket_path && c.socket_fd < 0)
+		return husk_err(err, 0, "fs %s: neither a socket path nor a socket fd", c.tag);
+	ret = vm_dev_lock(vm, "fs", err);
+	if (ret < 0)
+		return ret;
+	ret = vm_fs_add(vm, &c, err);
+	pthread_mutex_unlock(&vm->dev_lock);
+	if (ret < 0)
+		return husk_err_wrap(err, "fs %s", c.tag);
+	/* The connection holds its own dup: the VM now owns the caller's fd. */
+	if (c.socket_fd >= 0)
+		close(c.socket_fd);
+	return 0;
 }

@@ -69,6 +69,11 @@ static int vm_vdev_queue(struct vm_vdev *vd, struct vm_vdev_queue *q,
 	if (ret < 0)
 		return husk_err_wrap(err, "virtio %s: queue %u", vd->name, q->index);
 	q->assigned = true;
+	if (vd->dev->external_rings) {
+		/* The backend reads this eventfd; watching it here would eat its kicks. */
+		vd->dev->ops->set_notify_fds(vd->dev, q->index, q->fd, vd->irqfd);
+		return 0;
+	}
 	ret = event_loop_add(&vd->vm->loop, q->fd, EPOLLIN, vm_vdev_kick, q);
 	if (ret < 0)
 		return husk_err(err, -ret, "virtio %s: queue %u: event loop", vd->name,
@@ -111,15 +116,23 @@ static void vm_vdev_unqueue(struct vm_vdev *vd, struct vm_vdev_queue *q)
 		close(q->fd);
 }
 
-/* Teardown order: notifications, backend, interrupt line (vm_virtio.h). */
+/*
+ * Teardown order: notifications, backend, interrupt line (vm_virtio.h).
+ * A device with external rings holds the kick eventfds itself (its backend
+ * process, or its own watches once that died), so it goes first and the
+ * eventfds are closed only once nothing can be using them.
+ */
 static void vm_vdev_free(struct vm_vdev *vd)
 {
+	bool external = vd->dev->external_rings;
 	unsigned int i;
 
+	if (external && vd->backend)
+		vd->destroy(vd->backend);
 	for (i = 0; vd->queues && i < vd->dev->nr_queues; i++)
 		vm_vdev_unqueue(vd, &vd->queues[i]);
 	free(vd->queues);
-	if (vd->backend)
+	if (!external && vd->backend)
 		vd->destroy(vd->backend);
 	if (vd->irqfd_assigned)
 		kvm_irqfd(&vd->vm->kvm, vd->irqfd, vd->gsi, true, NULL);

@@ -15,13 +15,17 @@
  *     raise a fresh edge;
  *   - one ioeventfd per queue on QueueNotify (datamatch = queue index),
  *     watched by the VM's event loop, whose handler calls
- *     virtio_mmio_notify(): a notify costs the vCPU no exit to user space;
+ *     virtio_mmio_notify(): a notify costs the vCPU no exit to user space.
+ *     A device with external_rings (vhost-user) gets its ioeventfds and
+ *     irqfd through ops->set_notify_fds instead, for its backend process;
+ *     the loop does not watch them;
  *   - " virtio_mmio.device=4K@<base>:<gsi>" on the kernel command line.
  *
  * Devices are added before husk_vm_start() under vm->dev_lock and torn
  * down in vm_vdevs_fini() after the vCPUs stopped, newest first, while the
  * event loop still runs: notification sources go first, then the backend
- * (which resets the device and waits for its I/O), then the interrupt line.
+ * (which resets the device and waits for its I/O), then the interrupt line;
+ * a device with external rings goes before its notification sources.
  */
 #ifndef HUSK_VMM_VM_VIRTIO_H
 #define HUSK_VMM_VM_VIRTIO_H

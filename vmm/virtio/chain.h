@@ -23,8 +23,10 @@
 /*
  * Most segments one chain may have, direct and indirect together. Linux
  * never builds a chain longer than its queue (virtio 1.2 2.7.13.3.1 for
- * direct chains) and husk queues are at most this big; an indirect table is
- * capped at the same number of entries.
+ * direct chains) and the queues of the devices husk serves itself are at
+ * most this big; an indirect table is capped at the same number of
+ * entries. (virtio-fs queues may be larger, but husk pops them only after
+ * their backend died, and a longer chain there just fails the device.)
  */
 #define VIRTQ_CHAIN_MAX_IOV	256
 

@@ -140,6 +140,21 @@ static uint32_t virtio_mmio_read_queue(const struct virtio_mmio *m, uint64_t off
 	return 0;
 }
 
+/*
+ * InterruptStatus. A vhost-user backend raises the device's irqfd for used
+ * buffers without any way to set bit 0 here, and Linux's virtio_mmio
+ * handler ignores an interrupt whose status reads 0 (IRQ_NONE, and the
+ * used rings are never scanned). So for external rings USED always reads
+ * set, as Firecracker does: a spurious ring scan costs the driver little,
+ * a missed one hangs it. Config-change bits still come from isr.
+ */
+static uint32_t virtio_mmio_isr(const struct virtio_dev *dev)
+{
+	uint32_t isr = __atomic_load_n(&dev->isr, __ATOMIC_ACQUIRE);
+
+	return dev->external_rings ? isr | VIRTIO_INT_USED : isr;
+}
+
 static uint32_t virtio_mmio_read_reg(struct virtio_mmio *m, uint64_t off)
 {
 	struct virtio_dev *dev = m->dev;
@@ -160,7 +175,7 @@ static uint32_t virtio_mmio_read_reg(struct virtio_mmio *m, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return virtio_mmio_read_queue(m, off);
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return __atomic_load_n(&dev->isr, __ATOMIC_ACQUIRE);
+		return virtio_mmio_isr(dev);
 	case VIRTIO_MMIO_STATUS:
 		return virtio_mmio_status(m);
 	case VIRTIO_MMIO_SHM_LEN_LOW:

@@ -36,8 +36,8 @@
 #include "virtio/chain.h"
 #include "virtio/virtio.h"
 
-/* Largest queue any husk device offers (QueueNumMax, 4.2.2). */
-#define VIRTQ_MAX_SIZE		256
+/* Largest queue any husk device offers (QueueNumMax, 4.2.2): virtio-fs's 1024. */
+#define VIRTQ_MAX_SIZE		1024
 
 struct virtq {
 	/* fixed at virtq_init */

@@ -98,6 +98,15 @@ struct virtio_dev_ops {
 	 * (< dev->nr_queues, checked by the caller). Any thread.
 	 */
 	void (*queue_notify)(struct virtio_dev *dev, unsigned int index);
+	/*
+	 * set_notify_fds - only for devices with external_rings: the wiring
+	 * hands over queue @index's kick eventfd (the ioeventfd on QueueNotify,
+	 * signalled by KVM, not watched by the VMM) and the device's interrupt
+	 * eventfd (a KVM irqfd). Both stay owned by the wiring and outlive the
+	 * device's use of them. Called once per queue before the VM starts.
+	 */
+	void (*set_notify_fds)(struct virtio_dev *dev, unsigned int index, int kick_fd,
+			       int call_fd);
 };
 
 struct virtio_dev {
@@ -111,6 +120,14 @@ struct virtio_dev {
 	uint32_t config_len;		/* bytes of device config space */
 	bool broken;			/* atomic: failed, awaiting reset */
 	bool active;			/* activate() succeeded */
+	/*
+	 * external_rings: another process serves the queues (vhost-user). Its
+	 * kicks must reach it, not the VMM, so the wiring does not watch the
+	 * ioeventfds and gives them to set_notify_fds instead; and since it
+	 * raises the irqfd itself without touching isr, InterruptStatus always
+	 * reads VIRTIO_INT_USED as well (mmio.c). Set before wiring.
+	 */
+	bool external_rings;
 
 	struct virtq *queues;		/* owned by the device */
 	unsigned int nr_queues;

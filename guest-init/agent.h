@@ -139,6 +139,8 @@ int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct 
  */
 int share_resolve_dir(struct agent *ag, const char *dir, char **out, bool *shared,
 		      struct err *e);
+/* share_source_open - in the child: an O_PATH fd of @m's source, beneath its folder */
+int share_source_open(const struct spec_mount *m, struct err *e);
 
 /* blkdev.c: wait until @source (a /dev/vdX slot) has its medium */
 int blkdev_ready(const char *source, struct err *e);

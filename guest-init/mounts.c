@@ -36,6 +36,12 @@ static int mounts_reopen(int rootfd, const char *dest, char *target, size_t size
 	return fd;
 }
 
+/* The source as the spec names it (the path husk-init uses for it). */
+static const char *mounts_src_name(const struct spec_mount *m)
+{
+	return m->resolved ? m->resolved : m->source;
+}
+
 /*
  * What the bind's source mount forbids (nosuid, nodev, noexec, ro) stays
  * forbidden: a remount sets every flag anew, so the bind's options alone
@@ -67,7 +73,7 @@ static int mounts_bind(int rootfd, const struct spec_mount *m, const char *src,
 	int fd;
 
 	if (mount(src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
-		return err_set(e, errno, "bind %s on %s", src, m->dest);
+		return err_set(e, errno, "bind %s on %s", mounts_src_name(m), m->dest);
 	if (!extra)
 		return 0;
 	fd = mounts_reopen(rootfd, m->dest, top, sizeof(top), e);
@@ -82,17 +88,17 @@ static int mounts_bind(int rootfd, const struct spec_mount *m, const char *src,
 	return 0;
 }
 
-static int mounts_one(int rootfd, const struct spec_mount *m, struct err *e)
+/* The mount itself, on a target made to fit (a file for a file's bind). */
+static int mounts_place(int rootfd, const struct spec_mount *m, const char *src, struct err *e)
 {
 	const char *type = strcmp(m->type, "cgroup") ? m->type : "cgroup2";
-	const char *src = m->resolved ? m->resolved : m->source;
 	bool bind = m->flags & MS_BIND;
 	char target[64];
 	struct stat st;
 	int fd, ret = 0;
 
 	if (bind && stat(src, &st) < 0)
-		return err_set(e, errno, "bind source %s", src);
+		return err_set(e, errno, "bind source %s", mounts_src_name(m));
 	fd = inroot_open(rootfd, m->dest, bind && !S_ISDIR(st.st_mode) ? INROOT_FILE : INROOT_DIR, e);
 	if (fd < 0)
 		return fd;
@@ -103,12 +109,32 @@ static int mounts_one(int rootfd, const struct spec_mount *m, struct err *e)
 		       m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), m->data) < 0)
 		ret = err_set(e, errno, "mount %s on %s", type, m->dest);
 	close(fd);
+	return ret;
+}
+
+static int mounts_one(int rootfd, const struct spec_mount *m, struct err *e)
+{
+	const char *src = mounts_src_name(m);
+	char path[64];
+	int fd = -1, ret;
+
+	/* share, pod shm and files sources: opened without leaving their folder */
+	if ((m->flags & MS_BIND) && m->beneath) {
+		fd = share_source_open(m, e);
+		if (fd < 0)
+			return fd;
+		mounts_fdpath(path, sizeof(path), fd);
+		src = path;
+	}
+	ret = mounts_place(rootfd, m, src, e);
+	if (fd >= 0)
+		close(fd);
 	if (ret < 0 || !m->propagation)
 		return ret;
-	fd = mounts_reopen(rootfd, m->dest, target, sizeof(target), e);
+	fd = mounts_reopen(rootfd, m->dest, path, sizeof(path), e);
 	if (fd < 0)
 		return fd;
-	if (mount(NULL, target, NULL, m->propagation, NULL) < 0)
+	if (mount(NULL, path, NULL, m->propagation, NULL) < 0)
 		ret = err_set(e, errno, "propagation of %s", m->dest);
 	close(fd);
 	return ret;

@@ -7,13 +7,18 @@
  * first use, once per VM, in its own mount namespace, so every container
  * created later inherits them; then each such source gets the path
  * husk-init itself uses (the same in a VM; under STATE or --share in test
- * mode, which must touch nothing of the host's /run).
+ * mode, which must touch nothing of the host's /run); the container's
+ * first process opens it beneath that folder (share_source_open).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "agent.h"
 
@@ -38,8 +43,9 @@ int share_init(struct agent *ag, const char *share, struct err *e)
 		 ag->vm ? HUSK_AGENT_POD_SHM_DIR : "/shm");
 	if (ag->vm)
 		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", HUSK_AGENT_SHARE_DIR);
-	else if (share && strlen(share) >= sizeof(ag->share_dir))
-		return err_set(e, ENAMETOOLONG, "--share");
+	else if (share && (share[0] != '/' || strlen(share) >= sizeof(ag->share_dir)))
+		return err_set(e, 0, "--share %.100s is not an absolute path below %zu bytes",
+			       share, sizeof(ag->share_dir));
 	else
 		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", share ? share : "");
 	/* test mode: the --share folder is the share, nothing to mount */
@@ -127,12 +133,41 @@ static int share_resolve_one(struct agent *ag, struct spec_mount *m, int64_t shm
 	if (kind == SRC_SHM && share_mount_shm(ag, shm_size, e) < 0)
 		return -e->code;
 	dir = kind == SRC_SHARE ? ag->share_dir : kind == SRC_SHM ? ag->shm_dir : ag->files_dir;
+	m->beneath = dir;
 	free(m->resolved);
 	if (asprintf(&m->resolved, "%s%s", dir, rest) < 0) {
 		m->resolved = NULL;
 		return err_set(e, ENOMEM, "source %.200s", m->source);
 	}
 	return 0;
+}
+
+/*
+ * In the container's first process, before the bind: the source opened
+ * beneath its folder, so that no symlink in the share (the host's files,
+ * or a container's own writes), nor one in the pod shm, leads the bind
+ * elsewhere in the VM, or out to the host in test mode.
+ */
+int share_source_open(const struct spec_mount *m, struct err *e)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rest = m->resolved + strlen(m->beneath);
+	long fd;
+	int dfd;
+
+	rest += strspn(rest, "/");
+	dfd = open(m->beneath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_set(e, errno, "open %s", m->beneath);
+	fd = syscall(SYS_openat2, dfd, rest[0] ? rest : ".", &how, sizeof(how));
+	if (fd < 0)
+		err_set(e, errno, "bind source %s%s", m->resolved,
+			errno == EXDEV ? " leads out of its folder" : "");
+	close(dfd);
+	return fd < 0 ? -e->code : (int)fd;
 }
 
 int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e)

@@ -54,6 +54,7 @@ struct spec_mount {
 	unsigned long flags, propagation;
 	char *data;
 	char *resolved;			/* husk-init's own path for source (share.c) */
+	const char *beneath;		/* resolve it without leaving this folder */
 };
 
 struct spec_device {

@@ -64,7 +64,7 @@
  *   HELLO       {"version": n}  -> {"version", "agent", "cgroup": bool,
  *               "controllers": [names], "mode": "vm"|"test"}
  *   CREATE      {"id", "spec": <config.json>, "rootfs": ROOTFS,
- *               "stdio": STDIO} -> {"pid"}
+ *               "stdio": STDIO, "files": FILES, "shm_size": n} -> {"pid"}
  *               ROOTFS is {"lower": [{"source": "/dev/vdb", "fstype":
  *               "erofs"|"ext4", "options": "..."}, ...], "upper":
  *               {"source": "/dev/vdc", "fstype": "ext4"}} (no upper: the
@@ -74,7 +74,7 @@
  *               "stderr": bool}; streams not named are /dev/null. With
  *               process.terminal, "stdout" is the terminal output and
  *               "stdin" its input; "stderr" must be false.
- *               Optional "files": {"hosts": "text", "hostname": "text",
+ *               Optional FILES: {"hosts": "text", "hostname": "text",
  *               "resolv.conf": "text", ...}: each written (0644) to
  *               HUSK_AGENT_FILES_DIR/<id>/<name> before the spec's mounts
  *               are made, so a spec bind whose source is that path gets
@@ -89,7 +89,8 @@
  *               mounts the virtio-fs tag HUSK_AGENT_SHARE_TAG there (once
  *               per VM, nosuid,nodev; test mode: the folder --share names
  *               stands for HUSK_AGENT_SHARE_DIR, nothing is mounted). A
- *               source with a ".." component is refused, and so is a share
+ *               source with a ".." component is refused, so is one whose
+ *               symlinks lead out of its folder, and so is a share
  *               source when the share cannot be mounted (the ERROR names
  *               the tag, the folder and the cause). A source
  *               equal to HUSK_AGENT_POD_SHM_DIR is the pod's /dev/shm: a
@@ -101,7 +102,7 @@
  *               STATE/files). Each such source is then bound as the spec
  *               mount says (bind or rbind, ro or rw, propagation), a
  *               single file as well as a folder; a bind never loses the
- *               nosuid, nodev or noexec of its source mount.
+ *               nosuid, nodev, noexec or read-only of its source mount.
  *   START       {"id", "exec_id"} -> {"pid"}
  *   EXEC        {"id", "exec_id", "process": <OCI Process JSON>, "stdio":
  *               STDIO} -> {"pid"}

@@ -145,6 +145,13 @@ static bool share_prepare(const struct suite *s)
 	snprintf(path, sizeof(path), "%s/rw", s->share);
 	if (mkdir(path, 0777) < 0 && errno != EEXIST)
 		return false;
+	/* links a bind source must not follow out of the share */
+	snprintf(path, sizeof(path), "%s/esc-abs", s->share);
+	if (symlink("/etc", path) < 0 && errno != EEXIST)
+		return false;
+	snprintf(path, sizeof(path), "%s/esc-rel", s->share);
+	if (symlink("../../../../../../etc", path) < 0 && errno != EEXIST)
+		return false;
 	return host_put(s, "ro/data", "ro-data\n") == 0 && host_put(s, "file.txt", "single\n") == 0;
 }
 
@@ -198,6 +205,29 @@ static void t_pod_shm(struct suite *s)
 	delete_quiet(s, "shm-a");
 }
 
+/*
+ * The pause container's bind (CRI: rbind,ro): read-only, and the remount
+ * that makes it so keeps the tmpfs's nosuid,nodev,noexec.
+ */
+static void t_pod_shm_ro(struct suite *s)
+{
+	char mounts[512];
+	struct tspec t = { .sh = "grep ' /dev/shm ' /proc/mounts; touch /dev/shm/c 2>/dev/null || echo refused",
+			   .mounts_extra = mounts };
+	struct tresult r;
+
+	bind_json(mounts, sizeof(mounts), HUSK_AGENT_POD_SHM_DIR, "/dev/shm", "\"rbind\",\"ro\"");
+	if (run_container(s, "shm-ro", &t, NULL, 0, &r) < 0)
+		suite_fail(s, "pod-shm-ro-keeps-flags", "%s", r.why);
+	else if (!r.out.data || !strstr(r.out.data, " ro,nosuid,nodev,noexec") ||
+		 !strstr(r.out.data, "\nrefused\n"))
+		suite_fail(s, "pod-shm-ro-keeps-flags", "wanted a ro,nosuid,nodev,noexec mount that "
+			   "refuses a write: \"%s\"", r.out.data ? r.out.data : "");
+	else
+		suite_pass(s, "pod-shm-ro-keeps-flags");
+	tresult_free(&r);
+}
+
 void tests_share(struct suite *s)
 {
 	t_refused_source(s, "share-source-dotdot", SHARE "/../files",
@@ -205,6 +235,7 @@ void tests_share(struct suite *s)
 	t_refused_source(s, "share-source-dotdot-inner", SHARE "/ro/../../x",
 			 "has a \"..\" component");
 	t_pod_shm(s);
+	t_pod_shm_ro(s);
 	if (!s->share) {
 		/* without the share, CREATE must still fail clearly */
 		t_refused_source(s, "share-unavailable-error", SHARE "/ro",
@@ -222,4 +253,8 @@ void tests_share(struct suite *s)
 	t_share_ro(s);
 	t_share_rw(s);
 	t_share_file(s);
+	t_refused_source(s, "share-symlink-absolute-refused", SHARE "/esc-abs/passwd",
+			 "leads out of its folder");
+	t_refused_source(s, "share-symlink-relative-refused", SHARE "/esc-rel/passwd",
+			 "leads out of its folder");
 }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -144,6 +145,47 @@ START_TEST(requests_rejected)
 }
 END_TEST
 
+#define FILES_SPEC "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":{\"dir\":\"/r\"}"
+
+START_TEST(create_files)
+{
+	size_t big = HUSK_AGENT_FILE_MAX + 1;
+	char *json = malloc(big + 256), *p;
+	struct err e = { 0 };
+	struct amsg m;
+
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\"hosts\":\"1.2.3.4 h\\n\","
+			       "\"resolv.conf\":\"\"},\"shm_size\":4096}", &m, &e), 0);
+	ck_assert_int_eq(m.nfiles, 2);
+	ck_assert_str_eq(m.files[0].name, "hosts");
+	ck_assert_str_eq(m.files[0].text, "1.2.3.4 h\n");
+	ck_assert_int_eq(m.files[0].len, 10);
+	ck_assert_int_eq(m.files[1].len, 0);
+	ck_assert_int_eq(m.shm_size, 4096);
+	amsg_free(&m);
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":null}", &m, &e), 0);
+	ck_assert_int_eq(m.nfiles, 0);
+	ck_assert_int_eq(m.shm_size, 0);
+	amsg_free(&m);
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\"../x\":\"a\"}}",
+		      "files: name \"../x\" is not a plain file name");
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\"\":\"a\"}}", "name \"\" is not");
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\".\":\"a\"}}", "name \".\" is not");
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":[\"hosts\"]}", "files is not an object");
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"shm_size\":0}", "shm_size 0");
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"shm_size\":\"1M\"}", "shm_size");
+	p = json + sprintf(json, FILES_SPEC ",\"files\":{\"hosts\":\"");
+	memset(p, 'x', big);
+	strcpy(p + big, "\"}}");
+	expect_reject(HUSK_MSG_CREATE, json, "files: \"hosts\" has 65537 bytes, more than 65536");
+	strcpy(p + big - 1, "\"}}");
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, json, &m, &e), 0);
+	ck_assert_int_eq(m.files[0].len, HUSK_AGENT_FILE_MAX);
+	amsg_free(&m);
+	free(json);
+}
+END_TEST
+
 START_TEST(depth_and_nul_refused)
 {
 	char deep[200];
@@ -213,6 +255,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hdr_rejects);
 	tcase_add_test(tc, create_decodes_spec);
 	tcase_add_test(tc, requests_rejected);
+	tcase_add_test(tc, create_files);
 	tcase_add_test(tc, depth_and_nul_refused);
 	tcase_add_test(tc, network_decodes);
 	tcase_add_test(tc, ids_caps_mntopts_errors);

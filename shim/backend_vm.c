@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * backend_vm.c - the VM backend's containers: Create plans the rootfs,
- * makes the disks, boots the VM (first container of the pod), puts the
- * disks into free slots and has husk-init prepare the init process;
- * Delete undoes it, freeing the slots for the pod's next container, and
- * the last Delete shuts the VM down. See backend_vm.h for the layout.
+ * makes the disks, boots the VM (first container of the pod), rewrites
+ * the spec's mounts (host paths into the share, network files into
+ * CREATE's "files"), puts the disks into free slots and has husk-init
+ * prepare the init process; Delete undoes it, freeing the slots and the
+ * share entries, and the last Delete shuts the VM down. See backend_vm.h
+ * for the layout.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,7 +24,6 @@
 #include "oci_spec.h"
 #include "runtime_config.h"
 #include "shim_log.h"
-#include "vm_net_etc.h"
 #include "vm_state.h"
 
 struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id)
@@ -89,29 +90,27 @@ static void bvm_ctr_free(struct bvm_ctr *c)
 	}
 	vm_rootfs_remove(&c->disks);
 	vm_host_mount_clear(&c->share);
+	vm_mounts_clear(&c->mounts);
 	free(c->id);
 	free(c->bundle);
 	free(c);
 }
 
-/* The CREATE payload: the bundle's config.json as it is, rootfs, stdio. */
+/* The CREATE payload: the rewritten config.json, rootfs, stdio, files. */
 static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
 			   char **out, struct husk_error **err)
 {
-	char path[PATH_MAX], rootfs[PATH_MAX], stdio[128];
-	char *spec;
-	size_t len;
+	char rootfs[PATH_MAX], stdio[128], *extra;
+	const struct bvm_ctr *c = p->ctr;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = vm_net_etc_read_spec(path, &spec, &len, err);
-	if (ret)
-		return ret;
-	bvm_rootfs_json(p->ctr, rootfs, sizeof(rootfs));
+	bvm_rootfs_json(c, rootfs, sizeof(rootfs));
 	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
-	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s}", req->id,
-		       (int)len, spec, rootfs, stdio);
-	free(spec);
+	if (vm_mounts_extra_json(&c->mounts, &extra))
+		return husk_err(err, ENOMEM, "CREATE request");
+	ret = asprintf(out, "{\"id\":\"%s\",\"spec\":%.*s,\"rootfs\":%s,\"stdio\":%s%s}", req->id,
+		       (int)c->mounts.spec_len, c->mounts.spec, rootfs, stdio, extra);
+	free(extra);
 	return ret < 0 ? husk_err(err, ENOMEM, "CREATE request") : 0;
 }
 
@@ -131,6 +130,7 @@ static struct bvm_ctr *bvm_ctr_new(const struct shim_create_req *req)
 	p->io.stop_fd = p->io.stdin_keep = -1;
 	c->procs = p;
 	c->slot[0] = c->slot[1] = -1;
+	c->mounts.shm_size = -1;
 	return c;
 }
 
@@ -163,6 +163,31 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 	return ret;
 }
 
+/*
+ * The VM (booted by the first container, which also configures its
+ * network) and @c's spec for it: its host paths in the share.
+ */
+static int bvm_create_vm_side(struct bvm *be, const struct shim_create_req *req,
+			      struct bvm_ctr *c, struct husk_error **err)
+{
+	bool booted = false;
+	int ret;
+
+	if (!be->vm) {
+		ret = bvm_vm_boot(be, req, err);
+		booted = !ret;
+	} else {
+		ret = bvm_fs_record(be, req->bundle, err);
+	}
+	if (!ret)
+		ret = bvm_fs_rewrite(be, req, c, err);
+	if (!ret && booted)
+		ret = bvm_configure_net(be, &c->mounts.etc, err);
+	if (!ret)
+		ret = bvm_rootfs_attach(be, req, c, err);
+	return ret;
+}
+
 /* Everything up to a prepared init with its streams bound. */
 static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 			  struct bvm_ctr *c, uint32_t *pid, struct husk_error **err)
@@ -174,10 +199,8 @@ static int bvm_create_ctr(struct bvm *be, const struct shim_create_req *req,
 	ret = bvm_stdio_parse(&req->stdio, &p->io, err);
 	if (!ret)
 		ret = bvm_prepare_rootfs(req, c, err);
-	if (!ret && !be->vm)
-		ret = bvm_vm_boot(be, req, err);
 	if (!ret)
-		ret = bvm_rootfs_attach(be, req, c, err);
+		ret = bvm_create_vm_side(be, req, c, err);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&be->lock);
@@ -240,6 +263,7 @@ static void bvm_create_undo(struct bvm *be, struct bvm_ctr *c, const char *bundl
 		c->slot[0] = c->slot[1] = -1;
 	bvm_unlink_ctr(be, c);
 	bvm_rootfs_release(be, c);
+	bvm_fs_release(be, c);
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	bvm_ctr_free(c);
@@ -324,6 +348,7 @@ static int bvm_delete(void *opaque, const char *id, const char *exec_id,
 		c->slot[0] = c->slot[1] = -1;	/* taken until the VM ends */
 	bvm_unlink_ctr(be, c);
 	bvm_rootfs_release(be, c);
+	bvm_fs_release(be, c);	/* the guest let go of them (or is gone) */
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
 	pthread_mutex_unlock(&be->boot_lock);
@@ -375,6 +400,7 @@ int backend_vm_new(struct bvm **out)
 	be->console_fd = -1;
 	be->watch_stop_fd = -1;
 	be->vm_dead = true;
+	fs_daemon_init(&be->fsd);
 	*out = be;
 	return 0;
 }

@@ -14,6 +14,8 @@
  *   backend_vm_disks.c   disk slots: containers' images in and out
  *   backend_vm_rootfs.c  a container's root in and out: a host mount in
  *                        the share or its disks; CREATE's ROOTFS
+ *   backend_vm_fs.c      host file sharing: the sandbox's share and its
+ *                        virtiofsd, each container's binds in and out
  *   backend_vm_events.c  agent events: exits (after output drained), OOM
  *   backend_vm_stdio.c   stdio relays between containerd's FIFOs/files
  *                        (or a binary:// logger, stdio_logger.c) and the
@@ -29,7 +31,8 @@
  * with "debug_console": true, the shim log too); per-container images are
  * in <bundle>/work (containerd's scratch folder for the task) and listed
  * in <bundle>/husk-state for `delete`; merged layer images are a shared
- * cache in /var/lib/husk/images.
+ * cache in /var/lib/husk/images; host paths the containers bind are in
+ * the sandbox's share, FS_SHARE_BASE/<sandbox id> (fs_share.h).
  *
  * Locking: be->lock guards the container and process lists and every
  * process's exit state; it is never held across an agent request, a VM
@@ -46,8 +49,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "backend.h"
+#include "fs_daemon.h"
 #include "stdio_logger.h"
 #include "stdio_uri.h"
+#include "vm_mounts.h"
 #include "vm_rootfs.h"
 
 #define BVM_AGENT_TIMEOUT_MS	60000	/* one request (CREATE mounts disks) */
@@ -100,7 +105,8 @@ struct bvm_ctr {
 	struct vm_disks disks;
 	int slot[2];		/* disk slots of disks.lower and disks.upper; -1: none */
 	struct vm_host_mount share;	/* a root for the share; source NULL: disks */
-	char *share_mnt;	/* where it is mounted on the host; NULL: not */
+	bool share_mounted;	/* it is an entry of be->share_root */
+	struct vm_mounts mounts;	/* its spec for the VM, its share entries */
 	struct bvm_proc *procs;	/* the init first */
 	struct bvm_ctr *next;
 };
@@ -121,6 +127,9 @@ struct bvm {
 	pthread_t watcher;
 	bool watching;
 	bool slot_used[BVM_DISK_SLOTS];	/* under boot_lock */
+	struct fs_daemon fsd;		/* the share's virtiofsd (under boot_lock) */
+	char share_root[4096];		/* FS_SHARE_BASE/<sandbox id> */
+	bool share_made;
 	struct bvm_ctr *ctrs;
 };
 
@@ -155,8 +164,14 @@ int bvm_update(void *opaque, const char *id, const char *resources, size_t len,
 	       struct husk_error **err);
 
 /* backend_vm_boot.c */
-/* bvm_vm_boot - a VM with empty disk slots, up to husk-init's answer. */
+/* bvm_vm_boot - a VM with empty disk slots and the share, up to husk-init's answer. */
 int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/*
+ * bvm_configure_net - after the boot: the network of the spec's netns,
+ * and @etc (the booting container's hosts/resolv.conf/hostname) for the
+ * VM itself. Nothing of either: no request.
+ */
+int bvm_configure_net(struct bvm *be, const struct vm_net_etc *etc, struct husk_error **err);
 void bvm_vm_teardown(struct bvm *be);
 int bvm_vsock_connect(struct bvm *be, int timeout_ms, int *fd, struct husk_error **err);
 
@@ -183,6 +198,20 @@ int bvm_rootfs_attach(struct bvm *be, const struct shim_create_req *req, struct 
 void bvm_rootfs_release(struct bvm *be, struct bvm_ctr *c);
 /* bvm_rootfs_json - CREATE's ROOTFS object for @c. */
 void bvm_rootfs_json(const struct bvm_ctr *c, char *buf, size_t len);
+/* backend_vm_fs.c (under boot_lock) */
+/* bvm_fs_start - the share and its virtiofsd, before the VM is created. */
+int bvm_fs_start(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/* bvm_fs_add_device - the VM's virtio-fs device, connected to the daemon. */
+int bvm_fs_add_device(struct bvm *be, struct husk_error **err);
+/* bvm_fs_record - the share and daemon in a later container's bundle. */
+int bvm_fs_record(struct bvm *be, const char *bundle, struct husk_error **err);
+/* bvm_fs_rewrite - @c's spec for the VM (c->mounts), its binds in the share. */
+int bvm_fs_rewrite(struct bvm *be, const struct shim_create_req *req, struct bvm_ctr *c,
+		   struct husk_error **err);
+/* bvm_fs_release - @c's entries out of the share, c->mounts freed. */
+void bvm_fs_release(struct bvm *be, struct bvm_ctr *c);
+/* bvm_fs_stop - after the VM: stop the daemon, remove the share. */
+void bvm_fs_stop(struct bvm *be);
 
 /* backend_vm_events.c */
 void bvm_on_event(void *opaque, uint16_t type, yajl_val payload);

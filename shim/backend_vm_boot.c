@@ -2,10 +2,12 @@
 /*
  * backend_vm_boot.c - the shim's VM: built at the first Create from the
  * runtime config and that container's spec resources, with empty disk
- * slots (backend_vm_disks.c) and a vsock device, husk-init as the
- * in-memory /init; then the connection to husk-init (retried until it
- * listens) and a thread that watches for the VM's end. Teardown asks
- * husk-init to SHUTDOWN and destroys the VM.
+ * slots (backend_vm_disks.c), a vsock device and the virtio-fs device of
+ * the sandbox's share (backend_vm_fs.c; guest RAM is a shared memfd, so
+ * that virtiofsd can reach it), husk-init as the in-memory /init; then
+ * the connection to husk-init (retried until it listens) and a thread
+ * that watches for the VM's end. Teardown asks husk-init to SHUTDOWN,
+ * destroys the VM, then stops virtiofsd and removes the share.
  *
  * Paths: the kernel is $HUSK_KERNEL, else the config's "kernel"; husk-init
  * is $HUSK_INIT, else the config's "init", else husk-init next to this
@@ -122,7 +124,8 @@ static int bvm_vm_create(struct bvm *be, const struct shim_create_req *req,
 	vc.nr_cpus = size.vcpus;
 	vc.console_fn = bvm_console;
 	vc.console_opaque = be;
-	vc.flags = HUSK_VM_EXPECT_LINUX;
+	/* MEMFD: virtiofsd maps guest RAM itself (vhost-user). */
+	vc.flags = HUSK_VM_EXPECT_LINUX | HUSK_VM_MEMFD;
 	vc.log_fn = bvm_vmm_log;
 	vc.log_level = shim_log_get_level() >= SHIM_LOG_DEBUG ? HUSK_LOG_INFO : HUSK_LOG_WARN;
 	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init,
@@ -142,7 +145,8 @@ static int bvm_add_devices(struct bvm *be, struct husk_error **err)
 		return ret;
 	husk_vsock_config_init(&vs);
 	vs.guest_cid = BVM_GUEST_CID;
-	return husk_vm_add_vsock(be->vm, &vs, err);
+	ret = husk_vm_add_vsock(be->vm, &vs, err);
+	return ret ? ret : bvm_fs_add_device(be, err);
 }
 
 /*
@@ -177,33 +181,21 @@ static int bvm_add_net(struct bvm *be, const struct shim_create_req *req,
 }
 
 /*
- * The guest's eth<n> takes over link n's MAC, MTU, addresses and routes; hosts, resolv.conf and hostname bound in by the spec are
- * written in the VM (vm_net_etc.h). Nothing of either: no request.
+ * The guest's eth<n> takes over link n's MAC, MTU, addresses and routes;
+ * @etc's files are written under the VM's own /etc (each container gets
+ * its own copies with CREATE's "files").
  */
-static int bvm_configure_net(struct bvm *be, const struct shim_create_req *req,
-			     struct husk_error **err)
+int bvm_configure_net(struct bvm *be, const struct vm_net_etc *etc, struct husk_error **err)
 {
-	struct vm_net_etc etc = { 0 };
-	char path[PATH_MAX], *spec, *json = NULL;
-	size_t len;
+	char *json = NULL;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = json_read_file(path, &spec, &len, err);
-	if (ret)
-		return ret;
-	ret = vm_net_etc_rewrite(spec, len, &etc, &json, &len, err);
-	free(spec);
+	if (!be->net && !etc->hosts && !etc->resolv && !etc->hostname)
+		return 0;
+	if (vm_net_json(be->net ? &be->net->info : NULL, etc, &json))
+		return husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
+	ret = bvm_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
 	free(json);
-	json = NULL;
-	if (!ret && (be->net || etc.hosts || etc.resolv || etc.hostname)) {
-		if (vm_net_json(be->net ? &be->net->info : NULL, &etc, &json))
-			ret = husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
-		else
-			ret = bvm_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
-	}
-	free(json);
-	vm_net_etc_clear(&etc);
 	return ret;
 }
 
@@ -288,6 +280,8 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_e
 	be->stopping = false;
 	ret = bvm_open_console(be, req->bundle, err);
 	if (!ret)
+		ret = bvm_fs_start(be, req, err);
+	if (!ret)
 		ret = bvm_vm_create(be, req, err);
 	if (!ret)
 		ret = bvm_add_devices(be, err);
@@ -299,8 +293,6 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_e
 		ret = bvm_watch_start(be, err);
 	if (!ret)
 		ret = bvm_connect_agent(be, err);
-	if (!ret)
-		ret = bvm_configure_net(be, req, err);
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, VM_CONSOLE_FILE);
 		bvm_vm_teardown(be);
@@ -349,4 +341,5 @@ void bvm_vm_teardown(struct bvm *be)
 	be->vm_dead = true;
 	vm_net_teardown(be->net);	/* after the VMM closed the taps */
 	be->net = NULL;
+	bvm_fs_stop(be);	/* after the VMM closed its connection */
 }

@@ -16,7 +16,6 @@
 
 #include "backend_vm.h"
 #include "error.h"
-#include "fs_share.h"
 #include "husk_agent.h"
 #include "shim_log.h"
 #include "vm_rootfs_share.h"
@@ -24,22 +23,13 @@
 static int bvm_rootfs_share(struct bvm *be, const struct shim_create_req *req,
 			    struct bvm_ctr *c, struct husk_error **err)
 {
-	char mounts[PATH_MAX], path[PATH_MAX];
 	int ret;
 
 	if (!be->share_made)
 		return husk_err(err, ENODEV, "rootfs of %s: the VM has no share", c->id);
-	fs_share_path(be->share_root, "mounts", NULL, mounts, sizeof(mounts));
-	ret = vm_rootfs_share_mount(&c->share, mounts, c->id, req->bundle, path, sizeof(path),
-				    err);
-	if (ret)
-		return ret;
-	c->share_mnt = strdup(path);
-	if (!c->share_mnt) {
-		vm_rootfs_share_umount(path);
-		return husk_err(err, ENOMEM, "rootfs of %s", c->id);
-	}
-	return 0;
+	ret = vm_rootfs_share_mount(&c->share, be->share_root, c->id, req->bundle, err);
+	c->share_mounted = !ret;
+	return ret;
 }
 
 int bvm_rootfs_attach(struct bvm *be, const struct shim_create_req *req, struct bvm_ctr *c,
@@ -53,10 +43,10 @@ int bvm_rootfs_attach(struct bvm *be, const struct shim_create_req *req, struct 
 void bvm_rootfs_release(struct bvm *be, struct bvm_ctr *c)
 {
 	bvm_disks_detach(be, c);
-	if (c->share_mnt)
-		vm_rootfs_share_umount(c->share_mnt);
-	free(c->share_mnt);
-	c->share_mnt = NULL;
+	/* After teardown the share is gone, and the entry with it. */
+	if (c->share_mounted && be->share_made)
+		vm_rootfs_share_umount(be->share_root, c->id);
+	c->share_mounted = false;
 }
 
 void bvm_rootfs_json(const struct bvm_ctr *c, char *buf, size_t len)

@@ -7,10 +7,13 @@
  * (also the one a killed daemon mounted in the virtio-fs share), removes
  * the group socket if its daemon is dead, and prints a raw
  * DeleteResponse (exit 137, now) on stdout. The VM of a dead shim died
- * with it, so nothing else can still be running.
+ * with it; its virtiofsd (which exits when the VM's connection closes)
+ * is killed if it still runs, and the sandbox's share is removed. A
+ * daemon that is alive still serves the pod: its share stays.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,8 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "fs_share.h"
+#include "fs_state.h"
 #include "pb.h"
 #include "socket.h"
 #include "ttrpc.h"
@@ -43,6 +48,14 @@ static void unmount_all(const char *dir)
 			fprintf(stderr, "unmount %s: %s\n", dir, strerror(errno));
 		return;
 	}
+}
+
+static bool daemon_alive(const char *bundle)
+{
+	struct sockaddr_un sa;
+	char path[sizeof(sa.sun_path)];
+
+	return !shim_address_read(bundle, path, sizeof(path)) && shim_socket_alive(path);
 }
 
 static void remove_stale_socket(const char *bundle)
@@ -90,6 +103,8 @@ int shim_cmd_delete(const struct shim_args *a)
 	unmount_all(rootfs);
 	vm_rootfs_share_cleanup(bundle);	/* its root in the share of a killed daemon */
 	vm_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
+	if (!daemon_alive(bundle))
+		fs_state_cleanup(bundle, FS_SHARE_BASE);	/* its virtiofsd, share */
 	vm_state_cleanup(bundle);	/* disk images of a killed daemon */
 	remove_stale_socket(bundle);
 	return print_response();

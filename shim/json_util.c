@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "error.h"
 #include "json_util.h"
 
@@ -129,5 +131,54 @@ int json_get_array(yajl_val v, const char *field, yajl_val *out,
 	if (!YAJL_IS_ARRAY(v))
 		return husk_err(err, 0, "%s: expected an array", field);
 	*out = v;
+	return 0;
+}
+
+void json_gen_value(yajl_gen g, yajl_val v)
+{
+	size_t i;
+
+	if (YAJL_IS_STRING(v)) {
+		yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+	} else if (YAJL_IS_NUMBER(v)) {
+		/* the number's own text: nothing is lost to a conversion */
+		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+	} else if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		for (i = 0; i < v->u.object.len; i++) {
+			yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i],
+					strlen(v->u.object.keys[i]));
+			json_gen_value(g, v->u.object.values[i]);
+		}
+		yajl_gen_map_close(g);
+	} else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (i = 0; i < v->u.array.len; i++)
+			json_gen_value(g, v->u.array.values[i]);
+		yajl_gen_array_close(g);
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		yajl_gen_bool(g, YAJL_IS_TRUE(v));
+	} else {
+		yajl_gen_null(g);
+	}
+}
+
+int json_emit(yajl_val root, char **out, size_t *out_len, struct husk_error **err)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+
+	if (!g)
+		return husk_err(err, ENOMEM, "config.json for the VM");
+	json_gen_value(g, root);
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok || !(*out = malloc(len + 1))) {
+		yajl_gen_free(g);
+		return husk_err(err, ENOMEM, "config.json for the VM");
+	}
+	memcpy(*out, buf, len);
+	(*out)[len] = '\0';
+	*out_len = len;
+	yajl_gen_free(g);
 	return 0;
 }

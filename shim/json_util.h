@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 struct husk_error;
@@ -45,5 +46,11 @@ int json_get_object(yajl_val v, const char *field, yajl_val *out,
 		    struct husk_error **err);
 int json_get_array(yajl_val v, const char *field, yajl_val *out,
 		   struct husk_error **err);
+
+/* json_gen_value - @v (a parsed tree) into @g; numbers keep their text. */
+void json_gen_value(yajl_gen g, yajl_val v);
+
+/* json_emit - @root as JSON text in a malloc'd, NUL-terminated *@out. */
+int json_emit(yajl_val root, char **out, size_t *out_len, struct husk_error **err);
 
 #endif

@@ -94,24 +94,20 @@ static void run_read_tail(int fd, char *buf, size_t len)
 	buf[have] = '\0';
 }
 
-int run_prog(const char *const argv[], const char *ovl_lower, const char *ovl_dir,
-	     struct husk_error **err)
+/* Fork @argv, wait for it; its output's tail into @out. Returns the exit status or -errno. */
+static int run_wait_for(const char *path, const char *const argv[], const char *ovl_opts,
+			const char *ovl_dir, char *out, size_t out_len, struct husk_error **err)
 {
 	struct run_wait w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
-	char path[PATH_MAX], opts[4096], out[1024];
 	int pfd[2];
 	pid_t pid;
 
-	if (run_lookup(argv[0], path, sizeof(path)))
-		return husk_err(err, ENOENT, "%s: not found (install it)", argv[0]);
-	if (ovl_lower && snprintf(opts, sizeof(opts), "lowerdir=%s", ovl_lower) >= (int)sizeof(opts))
-		return husk_err(err, E2BIG, "overlay lowerdir list longer than %zu bytes", sizeof(opts));
 	if (pipe2(pfd, O_CLOEXEC))
 		return husk_err(err, errno, "pipe");
 	reaper_lock();
 	pid = fork();
 	if (pid == 0)
-		run_child(path, argv, ovl_lower ? opts : NULL, ovl_dir, pfd[1]);
+		run_child(path, argv, ovl_opts, ovl_dir, pfd[1]);
 	if (pid > 0 && reaper_watch(pid, run_exited, &w)) {
 		kill(pid, SIGKILL);	/* untracked: reaped as an orphan */
 		w.done = true;
@@ -123,14 +119,42 @@ int run_prog(const char *const argv[], const char *ovl_lower, const char *ovl_di
 		close(pfd[0]);
 		return husk_err(err, errno, "fork %s", argv[0]);
 	}
-	run_read_tail(pfd[0], out, sizeof(out));
+	run_read_tail(pfd[0], out, out_len);
 	close(pfd[0]);
 	pthread_mutex_lock(&w.lock);
 	while (!w.done)
 		pthread_cond_wait(&w.cond, &w.lock);
 	pthread_mutex_unlock(&w.lock);
-	if (w.status)
-		return husk_err(err, 0, "%s exited with status %d: %s", argv[0], w.status,
+	return w.status;
+}
+
+int run_prog(const char *const argv[], const char *ovl_lower, const char *ovl_dir,
+	     struct husk_error **err)
+{
+	char path[PATH_MAX], opts[4096], out[1024];
+	int st;
+
+	if (run_lookup(argv[0], path, sizeof(path)))
+		return husk_err(err, ENOENT, "%s: not found (install it)", argv[0]);
+	if (ovl_lower && snprintf(opts, sizeof(opts), "lowerdir=%s", ovl_lower) >= (int)sizeof(opts))
+		return husk_err(err, E2BIG, "overlay lowerdir list longer than %zu bytes", sizeof(opts));
+	st = run_wait_for(path, argv, ovl_lower ? opts : NULL, ovl_dir, out, sizeof(out), err);
+	if (st > 0)
+		return husk_err(err, 0, "%s exited with status %d: %s", argv[0], st,
 				out[0] ? out : "(no output)");
-	return 0;
+	return st;
+}
+
+int run_prog_output(const char *const argv[], char *out, size_t len, struct husk_error **err)
+{
+	char path[PATH_MAX];
+	int st;
+
+	if (run_lookup(argv[0], path, sizeof(path)))
+		return husk_err(err, ENOENT, "%s: not found (install it)", argv[0]);
+	st = run_wait_for(path, argv, NULL, NULL, out, len, err);
+	if (st > 0)
+		return husk_err(err, 0, "%s exited with status %d: %s", argv[0], st,
+				out[0] ? out : "(no output)");
+	return st;
 }

@@ -19,4 +19,11 @@ struct husk_error;
 int run_prog(const char *const argv[], const char *ovl_lower, const char *ovl_dir,
 	     struct husk_error **err);
 
+/*
+ * run_prog_output - run @argv like run_prog() and give what it printed
+ * (stdout and stderr, its last @len - 1 bytes, trailing newlines cut) in
+ * @out, also when it succeeds.
+ */
+int run_prog_output(const char *const argv[], char *out, size_t len, struct husk_error **err);
+
 #endif

@@ -27,6 +27,7 @@ void runtime_config_clear(struct runtime_config *cfg)
 {
 	free(cfg->kernel);
 	free(cfg->init);
+	free(cfg->virtiofsd);
 	free(cfg->kernel_params);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
@@ -62,11 +63,13 @@ static int apply_string(struct runtime_config *cfg, const char *key, yajl_val v,
 
 	if (ret || !s)
 		return ret;
-	if (!strcmp(key, "kernel") || !strcmp(key, "init")) {
+	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "virtiofsd")) {
+		char **dst = !strcmp(key, "kernel") ? &cfg->kernel :
+			     !strcmp(key, "init") ? &cfg->init : &cfg->virtiofsd;
+
 		if (s[0] != '/')
 			return husk_err(err, 0, "%s: \"%s\" is not an absolute path", key, s);
-		return set_string(!strcmp(key, "kernel") ? &cfg->kernel : &cfg->init, s) ?
-			       husk_err(err, ENOMEM, "%s", key) : 0;
+		return set_string(dst, s) ? husk_err(err, ENOMEM, "%s", key) : 0;
 	}
 	ret = check_params(s, err);
 	if (!ret && set_string(&cfg->kernel_params, s))
@@ -116,7 +119,8 @@ static int apply_rootfs(struct runtime_config *cfg, yajl_val v, struct husk_erro
 static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		     struct husk_error **err)
 {
-	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "kernel_params"))
+	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "kernel_params") ||
+	    !strcmp(key, "virtiofsd"))
 		return apply_string(cfg, key, v, err);
 	if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus"))
 		return apply_number(cfg, key, v, err);
@@ -124,7 +128,7 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return json_get_bool(v, key, &cfg->debug_console, err);
 	if (!strcmp(key, "rootfs"))
 		return apply_rootfs(cfg, v, err);
-	return husk_err(err, 0, "unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, rootfs)",
+	return husk_err(err, 0, "unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs)",
 			key);
 }
 

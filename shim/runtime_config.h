@@ -10,6 +10,10 @@
  *     "vcpus": 1,                                  1 .. 254
  *     "kernel_params": "quiet",                    appended to the cmdline
  *     "debug_console": false,                      guest console to the shim log
+ *     "virtiofsd": "/usr/lib/qemu/virtiofsd",      absolute path (default: the
+ *                                                  first of /usr/lib/qemu/virtiofsd,
+ *                                                  /usr/libexec/virtiofsd,
+ *                                                  /usr/lib/virtiofsd that exists)
  *     "rootfs": "virtio-fs"                        or "block" (see below)
  *   }
  *
@@ -58,6 +62,7 @@ struct runtime_config {
 	char *kernel_params;		/* "" when none */
 	bool debug_console;
 	enum runtime_rootfs rootfs;
+	char *virtiofsd;		/* NULL: look in the usual places (fs_daemon.h) */
 	char *source;			/* the file read, or NULL for defaults */
 };
 

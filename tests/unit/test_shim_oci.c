@@ -147,11 +147,12 @@ START_TEST(runtime_config_values)
 {
 	static const char json[] = "{\"kernel\":\"/opt/k/vmlinuz\",\"memory_mib\":512,"
 				   "\"vcpus\":4,\"kernel_params\":\"quiet loglevel=3\","
-				   "\"debug_console\":true}";
+				   "\"debug_console\":true,\"virtiofsd\":\"/opt/v/virtiofsd\"}";
 	struct runtime_config cfg;
 
 	ck_assert_int_eq(runtime_config_parse(json, strlen(json), &cfg, NULL), 0);
 	ck_assert_str_eq(cfg.kernel, "/opt/k/vmlinuz");
+	ck_assert_str_eq(cfg.virtiofsd, "/opt/v/virtiofsd");
 	ck_assert_uint_eq(cfg.memory_mib, 512);
 	ck_assert_uint_eq(cfg.vcpus, 4);
 	ck_assert_str_eq(cfg.kernel_params, "quiet loglevel=3");
@@ -169,6 +170,7 @@ START_TEST(runtime_config_values)
 	ck_assert_uint_eq(cfg.memory_mib, 256);
 	ck_assert_uint_eq(cfg.vcpus, 1);
 	ck_assert_str_eq(cfg.kernel_params, "");
+	ck_assert_ptr_null(cfg.virtiofsd);	/* the usual places are searched */
 	runtime_config_clear(&cfg);
 }
 END_TEST
@@ -188,6 +190,8 @@ START_TEST(runtime_config_errors)
 {
 	config_fails("{\"kernal\":\"/k\"}", "unknown key \"kernal\"");
 	config_fails("{\"kernel\":\"vmlinuz\"}", "not an absolute path");
+	config_fails("{\"virtiofsd\":\"virtiofsd\"}", "virtiofsd: \"virtiofsd\" is not an absolute path");
+	config_fails("{\"virtiofsd\":true}", "virtiofsd: expected");
 	config_fails("{\"memory_mib\":16}", "memory_mib: 16 is outside");
 	config_fails("{\"vcpus\":0}", "vcpus: 0 is outside");
 	config_fails("{\"vcpus\":\"2\"}", "vcpus: expected");

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * test_shim_rootfs_share.c - shim/vm_rootfs_share.c with real mounts: a
- * container's overlay and bind roots mounted in a share laid out as the
- * shim's (mounts/ a shared mount, shared/ its read-only slave bind, which
- * virtiofsd serves): what appears in shared/, where writes and deletions
+ * container's overlay and bind roots mounted in a share made by
+ * fs_share_create() (mounts/ a shared mount, shared/ its read-only slave
+ * bind, which virtiofsd serves): what appears in shared/, where writes and deletions
  * land (the snapshot's upperdir, whiteouts), read-only binds that are
  * read-only in shared/ too, and nothing left in /proc/self/mountinfo
  * after an unmount or after the state-file cleanup of a killed shim.
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fs_share.h"
 #include "unit.h"
 #include "vm_plan.h"
 #include "vm_rootfs_share.h"
@@ -93,13 +94,10 @@ static void mount_opts_of(const char *rel, char *out, size_t len)
 	fclose(f);
 }
 
-/*
- * A private namespace and a share as the shim lays it out: mounts/ on a
- * shared mount, shared/ a read-only bind of it with slave propagation.
- */
+/* A private mount namespace and a share as the shim makes it. */
 static void setup(void)
 {
-	char m[PATH_MAX], s[PATH_MAX];
+	char root[PATH_MAX];
 
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
 		fprintf(stderr, "SKIP rootfs share: no mount namespace here (%s)\n", strerror(errno));
@@ -107,28 +105,22 @@ static void setup(void)
 	}
 	snprintf(top, sizeof(top), "/tmp/husk-rshare-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(top));
-	mk("lower"); mk("upper"); mk("work"); mk("bundle"); mk("src"); mk("share");
-	mk("share/mounts"); mk("share/shared"); mk("lower/d");
+	mk("lower"); mk("upper"); mk("work"); mk("bundle"); mk("src"); mk("lower/d");
 	put("lower/a", "from the image\n");
 	put("lower/d/x", "x\n");
 	put("src/f", "host file\n");
-	pathf(m, "share/mounts", NULL);
-	pathf(s, "share/shared", NULL);
-	ck_assert_int_eq(mount(m, m, NULL, MS_BIND, NULL), 0);
-	ck_assert_int_eq(mount(NULL, m, NULL, MS_SHARED, NULL), 0);
-	ck_assert_int_eq(mount(m, s, NULL, MS_BIND, NULL), 0);
-	ck_assert_int_eq(mount(NULL, s, NULL, MS_SLAVE, NULL), 0);
-	ck_assert_int_eq(mount(NULL, s, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
+	pathf(root, "share", NULL);
+	ck_assert_int_eq(fs_share_create(root, NULL), 0);
 }
 
+/* The share goes as the shim removes it; then no mount may be left. */
 static void teardown(void)
 {
 	char cmd[PATH_MAX + 64], p[PATH_MAX];
 
-	pathf(p, "share/shared", NULL);
-	umount2(p, MNT_DETACH);
-	pathf(p, "share/mounts", NULL);
-	umount2(p, MNT_DETACH);
+	pathf(p, "share", NULL);
+	fs_share_remove(p);
+	ck_assert_int_eq(mounted(""), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system %s", top);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -142,27 +134,33 @@ static struct vm_host_mount overlay_of(char *data, size_t len)
 	return (struct vm_host_mount){ .type = type, .source = type, .data = data };
 }
 
-static int mount_in_share(const struct vm_host_mount *m, const char *id, char *path,
+static int mount_in_share(const struct vm_host_mount *m, const char *id,
 			  struct husk_error **err)
 {
-	char mounts[PATH_MAX], bundle[PATH_MAX];
+	char root[PATH_MAX], bundle[PATH_MAX];
 
-	pathf(mounts, "share/mounts", NULL);
+	pathf(root, "share", NULL);
 	pathf(bundle, "bundle", NULL);
-	return vm_rootfs_share_mount(m, mounts, id, bundle, path, PATH_MAX, err);
+	return vm_rootfs_share_mount(m, root, id, bundle, err);
+}
+
+static void umount_in_share(const char *id)
+{
+	char root[PATH_MAX];
+
+	pathf(root, "share", NULL);
+	vm_rootfs_share_umount(root, id);
 }
 
 START_TEST(overlay_writes_and_deletes_land_in_upperdir)
 {
-	char data[PATH_MAX * 4], path[PATH_MAX], want[PATH_MAX], p[PATH_MAX], opts[512];
+	char data[PATH_MAX * 4], p[PATH_MAX], opts[512];
 	struct vm_host_mount m;
 	struct stat st;
 
 	setup();
 	m = overlay_of(data, sizeof(data));
-	ck_assert_int_eq(mount_in_share(&m, "c1", path, NULL), 0);
-	pathf(want, "share/mounts/c1-rootfs", NULL);
-	ck_assert_str_eq(path, want);
+	ck_assert_int_eq(mount_in_share(&m, "c1", NULL), 0);
 	mount_opts_of("share/mounts/c1-rootfs", opts, sizeof(opts));
 	ck_assert_msg(strstr(opts, "rw,nosuid,nodev"), "options %s", opts);
 	/* What virtiofsd serves: the propagated copy, writable under the ro bind. */
@@ -179,7 +177,7 @@ START_TEST(overlay_writes_and_deletes_land_in_upperdir)
 	ck_assert_int_eq(lstat(p, &st), 0);	/* a whiteout */
 	ck_assert(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
 	ck_assert_int_eq(mounted("c1-rootfs"), 2);
-	vm_rootfs_share_umount(path);
+	umount_in_share("c1");
 	ck_assert_int_eq(mounted("c1-rootfs"), 0);
 	ck_assert(!exists("share/mounts/c1-rootfs"));
 	ck_assert(exists("upper/new"));	/* containerd's data is untouched */
@@ -191,25 +189,24 @@ START_TEST(binds_are_born_readonly_in_the_share)
 {
 	struct vm_host_mount ro = { .flags = MS_BIND | MS_REC | MS_RDONLY };
 	struct vm_host_mount rw = { .flags = MS_BIND };
-	char src[PATH_MAX], path[PATH_MAX], p[PATH_MAX], opts[512];
+	char src[PATH_MAX], p[PATH_MAX], opts[512];
 
 	setup();
 	pathf(src, "src", NULL);
 	ro.source = rw.source = src;
-	ck_assert_int_eq(mount_in_share(&ro, "c2", path, NULL), 0);
+	ck_assert_int_eq(mount_in_share(&ro, "c2", NULL), 0);
 	mount_opts_of("share/shared/c2-rootfs", opts, sizeof(opts));
 	ck_assert_msg(!strncmp(opts, "ro,nosuid,nodev", 15), "options %s", opts);
 	pathf(p, "share/shared/c2-rootfs/g", NULL);
 	ck_assert_int_eq(open(p, O_WRONLY | O_CREAT, 0644), -1);
 	ck_assert_int_eq(errno, EROFS);
 	ck_assert(exists("share/shared/c2-rootfs/f"));
-	ck_assert_int_eq(mount_in_share(&rw, "c3", path, NULL), 0);
+	ck_assert_int_eq(mount_in_share(&rw, "c3", NULL), 0);
 	put("share/shared/c3-rootfs/g", "from the guest\n");
 	ck_assert(exists("src/g"));
 	ck_assert_int_eq(mounted("-rootfs"), 4);
-	vm_rootfs_share_umount(path);
-	pathf(p, "share/mounts/c2-rootfs", NULL);
-	vm_rootfs_share_umount(p);
+	umount_in_share("c3");
+	umount_in_share("c2");
 	ck_assert_int_eq(mounted("-rootfs"), 0);
 	ck_assert(exists("src/f") && exists("src/g"));
 	teardown();
@@ -218,15 +215,15 @@ END_TEST
 
 START_TEST(delete_after_a_killed_shim_unmounts_recorded_roots)
 {
-	char data[PATH_MAX * 4], path[PATH_MAX], src[PATH_MAX], bundle[PATH_MAX];
+	char data[PATH_MAX * 4], src[PATH_MAX], bundle[PATH_MAX];
 	struct vm_host_mount ov, bind = { .flags = MS_BIND | MS_REC };
 
 	setup();
 	ov = overlay_of(data, sizeof(data));
 	pathf(src, "src", NULL);
 	bind.source = src;
-	ck_assert_int_eq(mount_in_share(&ov, "a", path, NULL), 0);
-	ck_assert_int_eq(mount_in_share(&bind, "b", path, NULL), 0);
+	ck_assert_int_eq(mount_in_share(&ov, "a", NULL), 0);
+	ck_assert_int_eq(mount_in_share(&bind, "b", NULL), 0);
 	ck_assert_int_eq(mounted("-rootfs"), 4);
 	pathf(bundle, "bundle", NULL);
 	vm_rootfs_share_cleanup(bundle);	/* what `delete` runs */
@@ -247,14 +244,13 @@ START_TEST(failed_mount_leaves_nothing)
 	struct vm_host_mount bad = { .type = ovl, .source = ovl, .data = lower };
 	struct vm_host_mount nosrc = { .source = src, .flags = MS_BIND };
 	struct husk_error *err = NULL;
-	char path[PATH_MAX];
 
 	setup();
-	ck_assert_int_lt(mount_in_share(&bad, "x", path, &err), 0);
+	ck_assert_int_lt(mount_in_share(&bad, "x", &err), 0);
 	ck_assert_msg(strstr(husk_error_message(err), "x-rootfs"), "%s", husk_error_message(err));
 	husk_error_free(err);
 	err = NULL;
-	ck_assert_int_eq(mount_in_share(&nosrc, "y", path, &err), -ENOENT);
+	ck_assert_int_eq(mount_in_share(&nosrc, "y", &err), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "/nonexistent/husk/src"));
 	husk_error_free(err);
 	ck_assert_int_eq(mounted("-rootfs"), 0);

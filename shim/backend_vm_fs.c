@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * backend_vm_fs.c - the VM's host file sharing: the sandbox's share
+ * (fs_share.h) and its virtiofsd (fs_daemon.h) come up with the VM, as
+ * its virtio-fs device, whether or not the first container binds
+ * anything: a VM's devices are fixed at boot and the pod's later
+ * containers may need the share. Each Create rewrites its spec's mounts
+ * (vm_mounts.h); each Delete takes its entries out again; the VM's end
+ * stops the daemon and removes the share.
+ *
+ * Everything here runs under be->boot_lock.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backend_vm.h"
+#include "error.h"
+#include "fs_share.h"
+#include "fs_state.h"
+#include "husk.h"
+#include "husk_agent.h"
+#include "json_util.h"
+#include "oci_spec.h"
+#include "runtime_config.h"
+#include "shim_log.h"
+
+int bvm_fs_start(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
+{
+	const char *const candidates[] = FS_DAEMON_CANDIDATES;
+	const char *sid = oci_spec_group(req->spec, req->id);
+	char bin[PATH_MAX], shared[PATH_MAX], sock[PATH_MAX];
+	int ret;
+
+	ret = fs_daemon_find(req->config->virtiofsd, candidates, bin, sizeof(bin), err);
+	if (ret)
+		return ret;
+	if (fs_share_root(FS_SHARE_BASE, sid, be->share_root, sizeof(be->share_root)))
+		return husk_err(err, ENAMETOOLONG, "share of sandbox %s", sid);
+	/* Recorded before it is made: a shim killed from here on leaves nothing. */
+	ret = fs_state_share(req->bundle, be->share_root, 0, 0);
+	if (ret)
+		return husk_err(err, -ret, "record the share in %s", req->bundle);
+	ret = fs_share_create(be->share_root, err);
+	if (ret)
+		return ret;
+	be->share_made = true;
+	fs_share_path(be->share_root, "shared", NULL, shared, sizeof(shared));
+	fs_share_path(be->share_root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
+	ret = fs_daemon_start(&be->fsd, bin, shared, sock, err);
+	if (be->fsd.pid > 0 &&
+	    fs_state_share(req->bundle, be->share_root, be->fsd.pid, be->fsd.start_time))
+		shim_warn("record virtiofsd pid %d in %s failed", (int)be->fsd.pid, req->bundle);
+	return ret;
+}
+
+int bvm_fs_add_device(struct bvm *be, struct husk_error **err)
+{
+	struct husk_fs_config fc;
+	char sock[PATH_MAX];
+	int ret;
+
+	fs_share_path(be->share_root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
+	husk_fs_config_init(&fc);
+	fc.tag = HUSK_AGENT_SHARE_TAG;
+	fc.socket_path = sock;
+	ret = husk_vm_add_fs(be->vm, &fc, err);
+	if (ret)
+		return fs_daemon_failed(&be->fsd, err);
+	fs_daemon_serving(&be->fsd);
+	return 0;
+}
+
+int bvm_fs_record(struct bvm *be, const char *bundle, struct husk_error **err)
+{
+	int ret;
+
+	if (!be->share_made)
+		return 0;
+	ret = fs_state_share(bundle, be->share_root, be->fsd.pid, be->fsd.start_time);
+	return ret ? husk_err(err, -ret, "record the share in %s", bundle) : 0;
+}
+
+int bvm_fs_rewrite(struct bvm *be, const struct shim_create_req *req, struct bvm_ctr *c,
+		   struct husk_error **err)
+{
+	struct vm_mounts_ctx ctx = { .cid = req->id, .bundle = req->bundle,
+				     .share_root = be->share_made ? be->share_root : NULL };
+	char path[PATH_MAX], *spec;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
+	ret = json_read_file(path, &spec, &len, err);
+	if (ret)
+		return ret;
+	ret = vm_mounts_rewrite(spec, len, &ctx, &c->mounts, err);
+	free(spec);
+	if (!ret && c->mounts.n_entries)
+		shim_info("container %s: %zu host path(s) in the share", c->id, c->mounts.n_entries);
+	return ret;
+}
+
+void bvm_fs_release(struct bvm *be, struct bvm_ctr *c)
+{
+	if (be->share_made)
+		vm_mounts_release(be->share_root, &c->mounts);
+	vm_mounts_clear(&c->mounts);
+}
+
+void bvm_fs_stop(struct bvm *be)
+{
+	int status;
+
+	/* After the VM: its connection closed, the daemon leaves by itself. */
+	status = fs_daemon_stop(&be->fsd);
+	if (status > 0)
+		shim_info("virtiofsd ended with status %d", status);
+	if (be->share_made)
+		fs_share_remove(be->share_root);
+	be->share_made = false;
+}

@@ -132,6 +132,13 @@ void files_remove(const struct container *c);
 /* share.c: bind sources that are not plain VM paths (share, pod shm, files) */
 int share_init(struct agent *ag, const char *share, struct err *e);
 int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e);
+/*
+ * share_resolve_dir - @dir as husk-init reaches it, into *@out (malloc'd):
+ * under HUSK_AGENT_SHARE_DIR the share is mounted first (test mode: the
+ * --share folder); *@shared says so. Any other path is used as it is.
+ */
+int share_resolve_dir(struct agent *ag, const char *dir, char **out, bool *shared,
+		      struct err *e);
 /* share_source_open - in the child: an O_PATH fd of @m's source, beneath its folder */
 int share_source_open(const struct spec_mount *m, struct err *e);
 

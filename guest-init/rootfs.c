@@ -4,13 +4,17 @@
  * STATE/c/ID/rootfs: one image (erofs or ext4) used as it is, read-only
  * or, for a devmapper snapshot, read-write;
  * several, or one with a writable ext4 upper device, joined by overlayfs;
- * or, for tests, a bound directory. Each mount is recorded so that
- * rootfs_umount() undoes them innermost first.
+ * or a bound directory: the container's entry in the host's virtio-fs
+ * share (the host mounted the snapshot's overlay there, so that is the
+ * writable layer: no overlay here), or a plain folder for tests. Each
+ * mount is recorded so that rootfs_umount() undoes them innermost first.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "agent.h"
 
@@ -68,10 +72,45 @@ static int rootfs_overlay(struct container *c, const struct amsg_rootfs *r, stru
 	return rootfs_do(c, "overlay", c->rootfs, "overlay", 0, data, e);
 }
 
+/* @path is the root of a mount of its own (a virtio-fs submount). */
+static bool rootfs_is_mount_root(const char *path)
+{
+	char parent[PATH_MAX + 4];
+	struct stat a, b;
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	return !stat(path, &a) && !stat(parent, &b) && a.st_dev != b.st_dev;
+}
+
+/*
+ * A share entry is bound as it is. The share is mounted nosuid,nodev for
+ * volumes; a root file system keeps set-uid programs and device nodes as
+ * on runc, so its bind drops both (the host side stays nosuid,nodev).
+ * The entry's submount is recorded too: unmounting it at DELETE lets the
+ * guest forget its inodes, so virtiofsd closes its files of the root.
+ */
+static int rootfs_dir(struct container *c, const char *dir, struct err *e)
+{
+	bool shared = false;
+	char *src = NULL;
+	int ret;
+
+	if (share_resolve_dir(c->ag, dir, &src, &shared, e) < 0)
+		return err_wrap(e, "rootfs.dir");
+	/* The bind triggers the automount (stat() would not). */
+	ret = rootfs_do(c, src, c->rootfs, NULL, MS_BIND | MS_REC, NULL, e);
+	if (!ret && shared && mount(NULL, c->rootfs, NULL, MS_BIND | MS_REMOUNT, NULL) < 0)
+		ret = err_set(e, errno, "remount %s suid,dev", c->rootfs);
+	if (!ret && shared && c->ag->vm && rootfs_is_mount_root(src))
+		snprintf(c->mounts[c->nmounts++], PATH_MAX, "%s", src);
+	free(src);
+	return ret;
+}
+
 int rootfs_mount(struct container *c, const struct amsg_rootfs *r, struct err *e)
 {
 	if (r->dir)
-		return rootfs_do(c, r->dir, c->rootfs, NULL, MS_BIND | MS_REC, NULL, e);
+		return rootfs_dir(c, r->dir, e);
 	if (r->nlower == 1 && !r->upper.source)
 		return rootfs_blk(c, &r->lower[0], c->rootfs, !r->writable, e);
 	return rootfs_overlay(c, r, e);

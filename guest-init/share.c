@@ -184,3 +184,23 @@ int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct 
 	}
 	return 0;
 }
+
+int share_resolve_dir(struct agent *ag, const char *dir, char **out, bool *shared,
+		      struct err *e)
+{
+	const char *rest = NULL;
+	enum share_kind kind = share_classify(dir, &rest);
+
+	*shared = kind == SRC_SHARE;
+	if (kind != SRC_PLAIN && kind != SRC_SHARE)
+		return err_set(e, EINVAL, "%.200s is not a share path", dir);
+	if (*shared && share_has_dotdot(rest))
+		return err_set(e, EPERM, "%.200s has a \"..\" component", dir);
+	if (*shared && share_mount_share(ag, e) < 0)
+		return -e->code;
+	if (asprintf(out, "%s%s", *shared ? ag->share_dir : dir, *shared ? rest : "") < 0) {
+		*out = NULL;
+		return err_set(e, ENOMEM, "%.200s", dir);
+	}
+	return 0;
+}

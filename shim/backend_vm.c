@@ -22,6 +22,7 @@
 #include "error.h"
 #include "json_util.h"
 #include "oci_spec.h"
+#include "runtime_config.h"
 #include "shim_log.h"
 #include "vm_state.h"
 
@@ -88,29 +89,22 @@ static void bvm_ctr_free(struct bvm_ctr *c)
 		bvm_proc_free(p);
 	}
 	vm_rootfs_remove(&c->disks);
+	vm_host_mount_clear(&c->share);
 	vm_mounts_clear(&c->mounts);
 	free(c->id);
 	free(c->bundle);
 	free(c);
 }
 
-/* The CREATE payload: the rewritten config.json, disks, stdio, files. */
+/* The CREATE payload: the rewritten config.json, rootfs, stdio, files. */
 static int bvm_create_json(const struct shim_create_req *req, const struct bvm_proc *p,
 			   char **out, struct husk_error **err)
 {
-	char rootfs[256], stdio[128], lower[16], node[16], upper[80] = "", *extra;
+	char rootfs[PATH_MAX], stdio[128], *extra;
 	const struct bvm_ctr *c = p->ctr;
 	int ret;
 
-	bvm_disk_node(c->slot[0], lower, sizeof(lower));
-	if (c->slot[1] >= 0) {
-		bvm_disk_node(c->slot[1], node, sizeof(node));
-		snprintf(upper, sizeof(upper), ",\"upper\":{\"source\":\"%s\",\"fstype\":\"ext4\"}",
-			 node);
-	}
-	snprintf(rootfs, sizeof(rootfs),
-		 "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s%s}", lower,
-		 c->disks.lower_fstype, upper, c->disks.lower_writable ? ",\"writable\":true" : "");
+	bvm_rootfs_json(c, rootfs, sizeof(rootfs));
 	bvm_stdio_json(&p->io, stdio, sizeof(stdio));
 	if (vm_mounts_extra_json(&c->mounts, &extra))
 		return husk_err(err, ENOMEM, "CREATE request");
@@ -152,11 +146,19 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 		snprintf(root, sizeof(root), "%s", rp);
 	else
 		snprintf(root, sizeof(root), "%s/%s", req->bundle, rp);
-	ret = vm_plan_rootfs(req->rootfs, req->n_rootfs, root, req->spec->root_readonly, &plan, err);
+	ret = vm_plan_rootfs(req->rootfs, req->n_rootfs, root, req->spec->root_readonly,
+			     req->config->rootfs == RUNTIME_ROOTFS_VIRTIO_FS, &plan, err);
 	if (ret)
 		return ret;
-	vm_state_dir(req->bundle, state, sizeof(state));
-	ret = vm_rootfs_prepare(&plan, req->bundle, state, &c->disks, err);
+	if (plan.kind == VM_ROOTFS_SHARE) {
+		/* Mounted in the share once the VM (and so the share) is up. */
+		c->share = plan.host;
+		memset(&plan.host, 0, sizeof(plan.host));
+		ret = 0;
+	} else {
+		vm_state_dir(req->bundle, state, sizeof(state));
+		ret = vm_rootfs_prepare(&plan, req->bundle, state, &c->disks, err);
+	}
 	vm_rootfs_plan_clear(&plan);
 	return ret;
 }
@@ -183,7 +185,7 @@ static int bvm_create_vm_side(struct bvm *be, const struct shim_create_req *req,
 	if (!ret && first)
 		ret = bvm_configure_net(be, &c->mounts.etc, err);
 	if (!ret)
-		ret = bvm_disks_attach(be, c, err);
+		ret = bvm_rootfs_attach(be, req, c, err);
 	return ret;
 }
 
@@ -261,7 +263,7 @@ static void bvm_create_undo(struct bvm *be, struct bvm_ctr *c, const char *bundl
 	if (linked && !bvm_guest_release(be, c))
 		c->slot[0] = c->slot[1] = -1;
 	bvm_unlink_ctr(be, c);
-	bvm_disks_detach(be, c);
+	bvm_rootfs_release(be, c);
 	bvm_fs_release(be, c);
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
@@ -346,7 +348,7 @@ static int bvm_delete(void *opaque, const char *id, const char *exec_id,
 	if (!bvm_guest_release(be, c))
 		c->slot[0] = c->slot[1] = -1;	/* taken until the VM ends */
 	bvm_unlink_ctr(be, c);
-	bvm_disks_detach(be, c);
+	bvm_rootfs_release(be, c);
 	bvm_fs_release(be, c);	/* the guest let go of them (or is gone) */
 	if (!be->ctrs)
 		bvm_vm_teardown(be);
@@ -377,6 +379,7 @@ static void bvm_destroy(void *opaque)
 	while ((c = be->ctrs)) {
 		be->ctrs = c->next;
 		bvm_wait_drainers(be, c);
+		bvm_rootfs_release(be, c);
 		vm_state_cleanup(c->bundle);
 		bvm_ctr_free(c);
 	}

@@ -12,14 +12,17 @@
  *   backend_vm_boot.c    the VM: config, disks, vsock, console, agent
  *                        connection, the VM-end watcher, shutdown
  *   backend_vm_disks.c   disk slots: containers' images in and out
+ *   backend_vm_rootfs.c  a container's root in and out: a host mount in
+ *                        the share or its disks; CREATE's ROOTFS
  *   backend_vm_fs.c      host file sharing: the sandbox's share and its
  *                        virtiofsd, each container's binds in and out
  *   backend_vm_events.c  agent events: exits (after output drained), OOM
  *   backend_vm_stdio.c   stdio relays between containerd's FIFOs/files
  *                        (or a binary:// logger, stdio_logger.c) and the
  *                        per-stream vsock connections
- *   vm_plan.c            pure: VM size, rootfs mounts -> disks
+ *   vm_plan.c            pure: VM size, rootfs mounts -> share or disks
  *   vm_rootfs.c          erofs/ext4 images; vm_state.c their record
+ *   vm_rootfs_share.c    a root mounted on the host in the share
  *   vm_net*.c            the spec's network namespace: its links read
  *                        (netlink.c), taps + tc mirred, CONFIGURE_NETWORK,
  *                        hosts/resolv.conf, cleanup records
@@ -101,6 +104,8 @@ struct bvm_ctr {
 	char *bundle;
 	struct vm_disks disks;
 	int slot[2];		/* disk slots of disks.lower and disks.upper; -1: none */
+	struct vm_host_mount share;	/* a root for the share; source NULL: disks */
+	bool share_mounted;	/* it is an entry of be->share_root */
 	struct vm_mounts mounts;	/* its spec for the VM, its share entries */
 	struct bvm_proc *procs;	/* the init first */
 	struct bvm_ctr *next;
@@ -189,6 +194,14 @@ void bvm_disks_forget(struct bvm *be);
 /* bvm_disk_node - the guest's device node of @slot: "/dev/vda" for 0. */
 void bvm_disk_node(int slot, char *buf, size_t len);
 
+/* backend_vm_rootfs.c (under boot_lock) */
+/* bvm_rootfs_attach - @c's root into the VM: its share mount or its disks. */
+int bvm_rootfs_attach(struct bvm *be, const struct shim_create_req *req, struct bvm_ctr *c,
+		      struct husk_error **err);
+/* bvm_rootfs_release - @c's root out (the guest let go): unmounted, slots freed. */
+void bvm_rootfs_release(struct bvm *be, struct bvm_ctr *c);
+/* bvm_rootfs_json - CREATE's ROOTFS object for @c. */
+void bvm_rootfs_json(const struct bvm_ctr *c, char *buf, size_t len);
 /* backend_vm_fs.c (under boot_lock) */
 /* bvm_fs_share - the sandbox's share folder (first Create, before the rewrite). */
 int bvm_fs_share(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);

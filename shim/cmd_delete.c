@@ -3,8 +3,9 @@
  * cmd_delete.c - `delete`: containerd runs it whenever its connection to
  * the shim closes (after every normal task delete too) and for bundles
  * it cannot reach at boot. It must be idempotent and touch only -id: the
- * daemon may still serve the rest of the pod. It unmounts the rootfs,
- * removes the group socket if its daemon is dead, and prints a raw
+ * daemon may still serve the rest of the pod. It unmounts the rootfs
+ * (also the one a killed daemon mounted in the virtio-fs share), removes
+ * the group socket if its daemon is dead, and prints a raw
  * DeleteResponse (exit 137, now) on stdout. The VM of a dead shim died
  * with it; its virtiofsd (which exits when the VM's connection closes)
  * is killed if it still runs, and the sandbox's share is removed. A
@@ -29,6 +30,7 @@
 #include "socket.h"
 #include "ttrpc.h"
 #include "vm_net.h"
+#include "vm_rootfs_share.h"
 #include "vm_state.h"
 
 #define DELETE_EXIT_STATUS 137	/* as runc's shim: 128 + SIGKILL */
@@ -99,6 +101,7 @@ int shim_cmd_delete(const struct shim_args *a)
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	unmount_all(rootfs);
+	vm_rootfs_share_cleanup(bundle);	/* its root in the share of a killed daemon */
 	vm_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
 	if (!daemon_alive(bundle))
 		fs_state_cleanup(bundle, FS_SHARE_BASE);	/* its virtiofsd, share */

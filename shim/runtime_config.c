@@ -100,6 +100,22 @@ static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
 	return 0;
 }
 
+static int apply_rootfs(struct runtime_config *cfg, yajl_val v, struct husk_error **err)
+{
+	const char *s = NULL;
+	int ret = json_get_string(v, "rootfs", &s, err);
+
+	if (ret || !s)
+		return ret;
+	if (!strcmp(s, "virtio-fs"))
+		cfg->rootfs = RUNTIME_ROOTFS_VIRTIO_FS;
+	else if (!strcmp(s, "block"))
+		cfg->rootfs = RUNTIME_ROOTFS_BLOCK;
+	else
+		return husk_err(err, 0, "rootfs: \"%s\" is neither \"virtio-fs\" nor \"block\"", s);
+	return 0;
+}
+
 static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		     struct husk_error **err)
 {
@@ -110,7 +126,9 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return apply_number(cfg, key, v, err);
 	if (!strcmp(key, "debug_console"))
 		return json_get_bool(v, key, &cfg->debug_console, err);
-	return husk_err(err, 0, "unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd)",
+	if (!strcmp(key, "rootfs"))
+		return apply_rootfs(cfg, v, err);
+	return husk_err(err, 0, "unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs)",
 			key);
 }
 

@@ -10,11 +10,18 @@
  *     "vcpus": 1,                                  1 .. 254
  *     "kernel_params": "quiet",                    appended to the cmdline
  *     "debug_console": false,                      guest console to the shim log
- *     "virtiofsd": "/usr/lib/qemu/virtiofsd"       absolute path (default: the
+ *     "virtiofsd": "/usr/lib/qemu/virtiofsd",      absolute path (default: the
  *                                                  first of /usr/lib/qemu/virtiofsd,
  *                                                  /usr/libexec/virtiofsd,
  *                                                  /usr/lib/virtiofsd that exists)
+ *     "rootfs": "virtio-fs"                        or "block" (see below)
  *   }
+ *
+ * "rootfs" says how a directory root file system (overlayfs or native
+ * snapshotter, spec root.path) reaches the guest: "virtio-fs" mounts it
+ * on the host in the sandbox's virtio-fs share (vm_rootfs_share.h);
+ * "block" makes erofs/ext4 images for the VM's disk slots (vm_rootfs.h).
+ * A block-device root (devmapper) always goes through a disk slot.
  *
  * Every key is optional; an unknown key is an error (a typo should not
  * silently fall back to a default). The file is
@@ -42,6 +49,11 @@ struct husk_error;
 #define RUNTIME_CONFIG_MAX_VCPUS	254
 #define RUNTIME_CONFIG_MAX_PARAMS	1024
 
+enum runtime_rootfs {
+	RUNTIME_ROOTFS_VIRTIO_FS,	/* the default */
+	RUNTIME_ROOTFS_BLOCK,
+};
+
 struct runtime_config {
 	char *kernel;
 	char *init;			/* NULL: the default (see backend_vm_boot.c) */
@@ -49,6 +61,7 @@ struct runtime_config {
 	uint32_t vcpus;
 	char *kernel_params;		/* "" when none */
 	bool debug_console;
+	enum runtime_rootfs rootfs;
 	char *virtiofsd;		/* NULL: look in the usual places (fs_daemon.h) */
 	char *source;			/* the file read, or NULL for defaults */
 };

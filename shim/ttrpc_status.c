@@ -47,6 +47,9 @@ int ttrpc_code_from_errno(int err)
 		return TTRPC_CANCELLED;
 	case EAGAIN:
 		return TTRPC_UNAVAILABLE;
+	case ENOSPC:	/* no free disk slot, a full disk: not a bug of the shim */
+	case EDQUOT:
+		return TTRPC_RESOURCE_EXHAUSTED;
 	default:
 		return TTRPC_INTERNAL;
 	}

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "error.h"
+#include "mount_opts.h"
 #include "oci_spec.h"
 #include "runtime_config.h"
 #include "sha256.h"
@@ -91,15 +93,66 @@ static int plan_block(const struct shim_mount *m, struct vm_rootfs_plan *p,
 	return p->device && p->fstype ? 0 : -ENOMEM;
 }
 
+/* A host directory, bound into the share; @ro: the bind is read-only. */
+static int plan_share_dir(const char *dir, bool ro, struct vm_rootfs_plan *p)
+{
+	p->kind = VM_ROOTFS_SHARE;
+	p->upper = !ro;
+	p->host.flags = MS_BIND | MS_REC | (ro ? MS_RDONLY : 0);
+	p->host.source = strdup(dir);
+	return p->host.source ? 0 : -ENOMEM;
+}
+
+/*
+ * containerd's overlay or bind mount as it is: the host kernel's overlayfs
+ * gives the writable layer (whiteouts and all) in the snapshot's upperdir.
+ */
+static int plan_share(const struct shim_mount *m, struct vm_rootfs_plan *p,
+		      struct husk_error **err)
+{
+	struct mount_opts o;
+	bool overlay = !strcmp(m->type, "overlay");
+
+	if (overlay && !vm_plan_option(m->options, m->n_options, "lowerdir"))
+		return husk_err(err, 0, "rootfs overlay mount has no lowerdir");
+	if (mount_opts_parse(m->options, m->n_options, &o))
+		return -ENOMEM;
+	p->kind = VM_ROOTFS_SHARE;
+	p->host.flags = o.flags;
+	p->host.data = o.data;
+	p->host.source = strdup(m->source);
+	if (overlay) {
+		/* A view (lowerdir alone) is read-only for overlayfs itself. */
+		p->upper = !(o.flags & MS_RDONLY) &&
+			   vm_plan_option(m->options, m->n_options, "upperdir");
+		p->host.type = strdup("overlay");
+		return p->host.source && p->host.type ? 0 : -ENOMEM;
+	}
+	p->host.flags |= MS_BIND;
+	p->upper = !(o.flags & MS_RDONLY);
+	return p->host.source ? 0 : -ENOMEM;
+}
+
+static bool plan_is_dir(const struct shim_mount *m)
+{
+	return !strcmp(m->type, "overlay") || !strcmp(m->type, "bind") ||
+	       !strcmp(m->type, "rbind");
+}
+
 int vm_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
-		   bool root_ro, struct vm_rootfs_plan *p, struct husk_error **err)
+		   bool root_ro, bool share, struct vm_rootfs_plan *p,
+		   struct husk_error **err)
 {
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	if (n > 1)
 		return husk_err(err, ENOTSUP, "rootfs: %zu mounts (husk takes one)", n);
-	if (n == 0)
+	if (share && n == 0)
+		ret = plan_share_dir(root_dir, root_ro, p);
+	else if (share && plan_is_dir(m))
+		ret = plan_share(m, p, err);
+	else if (n == 0)
 		ret = plan_dir(root_dir, root_ro, p);
 	else if (!strcmp(m->type, "overlay"))
 		ret = plan_overlay(m, p, err);
@@ -123,5 +176,14 @@ void vm_rootfs_plan_clear(struct vm_rootfs_plan *p)
 	free(p->dir);
 	free(p->device);
 	free(p->fstype);
+	vm_host_mount_clear(&p->host);
 	memset(p, 0, sizeof(*p));
+}
+
+void vm_host_mount_clear(struct vm_host_mount *m)
+{
+	free(m->type);
+	free(m->source);
+	free(m->data);
+	memset(m, 0, sizeof(*m));
 }

@@ -2,7 +2,8 @@
 /*
  * vm_plan.h - the pure decisions of the VM backend, kept apart from the
  * code that acts on them so unit tests can check them: how big the VM
- * is, and how containerd's rootfs mounts become the VM's disks.
+ * is, and how containerd's rootfs mounts reach the guest: as a host
+ * mount in the sandbox's virtio-fs share, or as the VM's disks.
  */
 #ifndef HUSK_SHIM_VM_PLAN_H
 #define HUSK_SHIM_VM_PLAN_H
@@ -37,12 +38,22 @@ enum vm_rootfs_kind {
 	VM_ROOTFS_LAYERS,	/* overlay lowers: one cached erofs of their merge */
 	VM_ROOTFS_DIR,		/* one host directory: an erofs of it, per container */
 	VM_ROOTFS_BLOCK,	/* a block device (devmapper): the disk itself, read-write */
+	VM_ROOTFS_SHARE,	/* a host mount in the sandbox's virtio-fs share */
+};
+
+/* A mount to make on the host: containerd's rootfs mount, split up. */
+struct vm_host_mount {
+	char *type;		/* "overlay"; NULL: a bind of source */
+	char *source;
+	unsigned long flags;	/* MS_* (MS_BIND[|MS_REC] for a bind) */
+	char *data;		/* overlay's lowerdir=..,upperdir=..; NULL: none */
 };
 
 /*
- * struct vm_rootfs_plan - what becomes the guest's root: the lower disk
- * (an image to build or a device) and whether a fresh ext4 upper disk
- * takes the container's writes (overlayfs in the guest).
+ * struct vm_rootfs_plan - what becomes the guest's root: a host mount
+ * in the share (SHARE), or the lower disk (an image to build or a device)
+ * and whether a fresh ext4 upper disk takes the container's writes
+ * (overlayfs in the guest).
  */
 struct vm_rootfs_plan {
 	enum vm_rootfs_kind kind;
@@ -59,17 +70,23 @@ struct vm_rootfs_plan {
 	 * them) and it is as large as the snapshotter made it.
 	 */
 	bool writable;
+	struct vm_host_mount host;	/* SHARE: what to mount */
 };
 
 /*
  * vm_plan_rootfs - plan from CreateTaskRequest.rootfs (@n mounts). With
  * none, @root_dir (spec root.path made absolute) is the directory and
- * @root_ro says whether it is read-only. Returns 0, or -ENOTSUP/-EINVAL
+ * @root_ro says whether it is read-only. With @share (the runtime
+ * config's "rootfs": "virtio-fs") an overlay, a bind or a host directory
+ * becomes a SHARE plan, mounted on the host just as containerd asked; a
+ * block device becomes disks either way. Returns 0, or -ENOTSUP/-EINVAL
  * with a message naming the mount.
  */
 int vm_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
-		   bool root_ro, struct vm_rootfs_plan *p, struct husk_error **err);
+		   bool root_ro, bool share, struct vm_rootfs_plan *p,
+		   struct husk_error **err);
 void vm_rootfs_plan_clear(struct vm_rootfs_plan *p);
+void vm_host_mount_clear(struct vm_host_mount *m);
 
 /* vm_plan_option - the value of "key=value" among @opts, or NULL. */
 const char *vm_plan_option(const char *const *opts, size_t n, const char *key);

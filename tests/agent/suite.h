@@ -95,5 +95,6 @@ void tests_rootfs(struct suite *s);
 void tests_network(struct suite *s);
 void tests_files(struct suite *s);
 void tests_share(struct suite *s);
+void tests_share_root(struct suite *s);
 
 #endif

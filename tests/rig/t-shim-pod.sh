@@ -1,7 +1,10 @@
 # containerd-shim-husk-v2 pods: containers with the same sandbox id
-# annotation share one shim and one VM, each with its own root disks (in
-# the VM's disk slots, reused after a Delete), its own pid namespace and
-# its own writable layer; exit statuses pass through; nothing is left.
+# annotation share one shim and one VM, each with its own root file system
+# (by default its snapshot mounted in the pod's virtio-fs share; with
+# "rootfs": "block" its disks in the VM's disk slots, reused after a
+# Delete, and a clear RESOURCE_EXHAUSTED when they are all taken), its own
+# pid namespace and its own writable layer; exit statuses pass through;
+# nothing is left.
 . "$(dirname "$0")/lib.sh"
 # debug: the shim logs which disk slots each container got
 shim_test_setup --log-level debug
@@ -45,6 +48,8 @@ slots() {
 	sed -n "s/.*container $1: disk slots \([-0-9]* and [-0-9]*\).*/\1/p" /tmp/containerd.log |
 		tail -1
 }
+# in_share POD ID - container ID's root is mounted in POD's share
+in_share() { grep -q " /run/husk/share/$1/mounts/$2-rootfs " /proc/mounts; }
 
 # 1. the sandbox and a member: one shim, one VM
 $T ctr run -d "${RT[@]}" "${SANDBOX[@]}" $IMG pod1 sleep 1001 || fail "pod1: run -d"
@@ -56,9 +61,10 @@ echo "shim processes: $n"
 a1=$(cat /run/containerd/io.containerd.runtime.v2.task/default/pod1/address)
 a2=$(cat /run/containerd/io.containerd.runtime.v2.task/default/ctr2/address)
 [ "$a1" = "$a2" ] || fail "pod1 and ctr2 have different shims: $a1, $a2"
-echo "pod1 slots $(slots pod1), ctr2 slots $(slots ctr2)"
-[ "$(slots pod1)" = "0 and 1" ] || fail "pod1: slots $(slots pod1)"
-[ "$(slots ctr2)" = "2 and 3" ] || fail "ctr2: slots $(slots ctr2)"
+in_share pod1 pod1 || { grep husk /proc/mounts; fail "pod1: its root is not in the share"; }
+in_share pod1 ctr2 || fail "ctr2: its root is not in the share"
+[ -z "$(slots pod1)$(slots ctr2)" ] || fail "disk slots taken: pod1 $(slots pod1), ctr2 $(slots ctr2)"
+echo "pod1 and ctr2: roots in the pod's share, no disk slot"
 
 # 2. pid namespaces: each sees its own init and its ps, nothing else
 for c in pod1:1001:1002 ctr2:1002:1001; do
@@ -84,28 +90,28 @@ echo "ctr2 exec: $out (status $rc)"
 out=$($T ctr task exec --exec-id r pod1 ls /tmp 2>&1)
 [ "$out" = a-file ] || fail "pod1: /tmp holds '$out', wanted only a-file"
 
-# 4. delete the member: its slots are freed, the sandbox runs on
+# 4. delete the member: its root leaves the share, the sandbox runs on
 stop ctr2
+in_share pod1 ctr2 && fail "ctr2: its root is still mounted after delete"
 [ "$(shims | wc -l)" = 1 ] || fail "the shim did not outlive ctr2"
 out=$($T ctr task exec --exec-id after pod1 cat /tmp/a-file 2>&1)
 [ "$out" = from-pod1 ] || fail "pod1 after ctr2's delete: $out"
 echo "ctr2 deleted, pod1 still answers"
 
-# 5. a third container gets ctr2's slots, with a fresh writable layer;
-#    a foreground run's exit status passes through
+# 5. a third container has a fresh writable layer; a foreground run's
+#    exit status passes through
 out=$($T ctr run --rm "${RT[@]}" "${MEMBER[@]}" $IMG ctr3 \
 	sh -c 'ls /tmp; echo ctr3-ran; exit 4' 2>&1)
 rc=$?
-echo "ctr3: $out (status $rc, slots $(slots ctr3))"
-[ "$out" = ctr3-ran ] || fail "ctr3: output (a stale /tmp from the slot's last medium?)"
+echo "ctr3: $out (status $rc)"
+[ "$out" = ctr3-ran ] || fail "ctr3: output (a stale /tmp?)"
 [ $rc = 4 ] || fail "ctr3: status $rc, wanted 4"
-[ "$(slots ctr3)" = "2 and 3" ] || fail "ctr3 did not reuse the freed slots: $(slots ctr3)"
 [ "$(shims | wc -l)" = 1 ] || fail "ctr3 did not run in the pod's shim"
 
 # 6. a member that cannot start does not take the pod down with it
 out=$($T ctr run --rm "${RT[@]}" "${MEMBER[@]}" $IMG ctr4 /no/such/binary 2>&1)
 rc=$?
-echo "ctr4: status $rc, slots $(slots ctr4)"
+echo "ctr4: status $rc"
 [ $rc != 0 ] || fail "ctr4: a missing binary ran"
 ctr task rm -f ctr4 >/dev/null 2>&1; ctr container rm ctr4 >/dev/null 2>&1
 out=$($T ctr task exec --exec-id after4 pod1 cat /tmp/a-file 2>&1)
@@ -114,6 +120,33 @@ out=$($T ctr task exec --exec-id after4 pod1 cat /tmp/a-file 2>&1)
 
 # 7. the sandbox: its exit status, then nothing left
 stop pod1
+[ -z "$(grep ' /run/husk/share' /proc/mounts)" ] || fail "share mounts left after the pod"
+
+# 8. "rootfs": "block": two disk slots per container, 4 containers fill
+#    the 8 slots, a fifth is refused clearly, a freed pair is reused
+echo '{"rootfs": "block"}' >/tmp/husk-block.json
+BRT=(--runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-block.json
+     --annotation io.kubernetes.cri.sandbox-id=bpod)
+for i in 1 2 3 4; do
+	[ $i = 1 ] && kind=("${SANDBOX[@]}") || kind=("${MEMBER[@]}")
+	$T ctr run -d "${BRT[@]}" "${kind[@]}" $IMG b$i sleep 200$i || fail "b$i: run -d"
+	want="$(( 2 * i - 2 )) and $(( 2 * i - 1 ))"
+	[ "$(slots b$i)" = "$want" ] || fail "b$i: slots '$(slots b$i)', wanted $want"
+done
+echo "b1..b4: slots $(slots b1), $(slots b2), $(slots b3), $(slots b4)"
+out=$($T ctr run --rm "${BRT[@]}" "${MEMBER[@]}" $IMG b5 true 2>&1)
+rc=$?
+echo "b5 (slots full, status $rc): $out"
+ctr task rm -f b5 >/dev/null 2>&1; ctr container rm b5 >/dev/null 2>&1
+[ $rc != 0 ] || fail "b5 ran with every slot taken"
+grep -q 'all 8 disk slots of the VM are in use' <<<"$out" || fail "b5: no clear error"
+grep -Eqi 'resource.?exhausted' <<<"$out" || fail "b5: not RESOURCE_EXHAUSTED"
+stop b4
+out=$($T ctr run --rm "${BRT[@]}" "${MEMBER[@]}" $IMG b6 sh -c 'ls /tmp; echo b6-ran' 2>&1)
+echo "b6: $out (slots $(slots b6))"
+[ "$out" = b6-ran ] || fail "b6: output (a stale /tmp from the slot's last medium?)"
+[ "$(slots b6)" = "6 and 7" ] || fail "b6 did not reuse the freed slots: $(slots b6)"
+for i in 3 2 1; do stop b$i; done
 kill $events_pid
 check_nothing_left
 trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT

@@ -157,6 +157,13 @@ START_TEST(runtime_config_values)
 	ck_assert_uint_eq(cfg.vcpus, 4);
 	ck_assert_str_eq(cfg.kernel_params, "quiet loglevel=3");
 	ck_assert(cfg.debug_console);
+	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS);	/* the default */
+	runtime_config_clear(&cfg);
+	ck_assert_int_eq(runtime_config_parse("{\"rootfs\":\"block\"}", 18, &cfg, NULL), 0);
+	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_BLOCK);
+	runtime_config_clear(&cfg);
+	ck_assert_int_eq(runtime_config_parse("{\"rootfs\":\"virtio-fs\"}", 22, &cfg, NULL), 0);
+	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS);
 	runtime_config_clear(&cfg);
 	ck_assert_int_eq(runtime_config_parse("{}", 2, &cfg, NULL), 0);
 	ck_assert_str_eq(cfg.kernel, RUNTIME_CONFIG_DEFAULT_KERNEL);
@@ -190,6 +197,8 @@ START_TEST(runtime_config_errors)
 	config_fails("{\"vcpus\":\"2\"}", "vcpus: expected");
 	config_fails("{\"kernel_params\":\"a\\nb\"}", "control character");
 	config_fails("{\"debug_console\":1}", "debug_console");
+	config_fails("{\"rootfs\":\"erofs\"}", "rootfs: \"erofs\" is neither");
+	config_fails("{\"rootfs\":true}", "rootfs: expected a string");
 	config_fails("[]", "expected an object");
 	config_fails("{", "invalid JSON");
 }

@@ -210,6 +210,7 @@ START_TEST(status_codes_and_errno_map)
 	ck_assert_int_eq(ttrpc_code_from_errno(-EINVAL), TTRPC_INVALID_ARGUMENT);
 	ck_assert_int_eq(ttrpc_code_from_errno(-EBUSY), TTRPC_FAILED_PRECONDITION);
 	ck_assert_int_eq(ttrpc_code_from_errno(-ENOSYS), TTRPC_UNIMPLEMENTED);
+	ck_assert_int_eq(ttrpc_code_from_errno(-ENOSPC), TTRPC_RESOURCE_EXHAUSTED);
 	ck_assert_int_eq(ttrpc_code_from_errno(-EIO), TTRPC_INTERNAL);
 	ck_assert_str_eq(ttrpc_unix_path("unix:///run/x.sock"), "/run/x.sock");
 	ck_assert_str_eq(ttrpc_unix_path("/run/x.sock"), "/run/x.sock");

@@ -3,12 +3,16 @@
  * test_shim_vm_plan.c - shim/vm_plan.c: the VM's size from the runtime
  * config and the spec's resources, and which disks containerd's rootfs
  * mounts become (cached layer image, per-container image, block device;
- * with or without a writable upper).
+ * with or without a writable upper), or, with the virtio-fs rootfs, which
+ * host mount in the share (containerd's own overlay or bind, split into
+ * flags and data; block devices still disks); and mount_opts.c's split.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "error.h"
+#include "mount_opts.h"
 #include "oci_spec.h"
 #include "runtime_config.h"
 #include "sha256.h"
@@ -71,7 +75,7 @@ START_TEST(overlay_layers_cached_with_upper)
 	struct vm_rootfs_plan p;
 	char key[65];
 
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert_int_eq(p.kind, VM_ROOTFS_LAYERS);
 	ck_assert_str_eq(p.lowerdir, "/s/2/fs:/s/1/fs");
 	sha256_hex("/s/2/fs:/s/1/fs", 15, key);
@@ -90,17 +94,17 @@ START_TEST(overlay_view_and_single_layer)
 	struct husk_error *err = NULL;
 	struct vm_rootfs_plan p;
 
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert(!p.upper);	/* a view: read-only, no upper disk */
 	vm_rootfs_plan_clear(&p);
 	m = mount_of("overlay", "overlay", one, 3);
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert_int_eq(p.kind, VM_ROOTFS_LAYERS);
 	ck_assert_str_eq(p.lowerdir, "/s/1/fs");
 	ck_assert(p.upper);
 	vm_rootfs_plan_clear(&p);
 	m = mount_of("overlay", "overlay", none, 2);
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, &err), -EINVAL);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "lowerdir"));
 	husk_error_free(err);
 }
@@ -113,17 +117,17 @@ START_TEST(bind_and_host_dir)
 	struct shim_mount m = mount_of("bind", "/s/7/fs", rw, 2);
 	struct vm_rootfs_plan p;
 
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert_int_eq(p.kind, VM_ROOTFS_DIR);
 	ck_assert_str_eq(p.dir, "/s/7/fs");
 	ck_assert(p.upper);
 	vm_rootfs_plan_clear(&p);
 	m = mount_of("bind", "/s/7/fs", ro, 2);
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert(!p.upper);
 	vm_rootfs_plan_clear(&p);
 	/* No mounts: spec root.path is a host folder (ctr run --rootfs). */
-	ck_assert_int_eq(vm_plan_rootfs(NULL, 0, "/srv/root", true, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(NULL, 0, "/srv/root", true, false, &p, NULL), 0);
 	ck_assert_int_eq(p.kind, VM_ROOTFS_DIR);
 	ck_assert_str_eq(p.dir, "/srv/root");
 	ck_assert(!p.upper);
@@ -139,7 +143,7 @@ START_TEST(block_devices_and_refusals)
 	struct husk_error *err = NULL;
 	struct vm_rootfs_plan p;
 
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert_int_eq(p.kind, VM_ROOTFS_BLOCK);
 	ck_assert_str_eq(p.device, "/dev/mapper/pool-snap-3");
 	ck_assert_str_eq(p.fstype, "ext4");
@@ -148,17 +152,17 @@ START_TEST(block_devices_and_refusals)
 	ck_assert(p.writable);
 	vm_rootfs_plan_clear(&p);
 	m = mount_of("ext4", "/dev/mapper/pool-snap-3", ro, 1);
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, NULL), 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
 	ck_assert(!p.upper);
 	ck_assert(!p.writable);
 	vm_rootfs_plan_clear(&p);
 	m = mount_of("xfs", "/dev/mapper/pool-snap-4", NULL, 0);
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, &err), -ENOTSUP);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, &err), -ENOTSUP);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "xfs"));
 	m = mount_of("tmpfs", "tmpfs", NULL, 0);
-	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, &p, &err), -ENOTSUP);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, &err), -ENOTSUP);
 	two[0] = two[1] = mount_of("bind", "/x", NULL, 0);
-	ck_assert_int_eq(vm_plan_rootfs(two, 2, "/b/rootfs", false, &p, &err), -ENOTSUP);
+	ck_assert_int_eq(vm_plan_rootfs(two, 2, "/b/rootfs", false, false, &p, &err), -ENOTSUP);
 	husk_error_free(err);
 }
 END_TEST
@@ -175,6 +179,91 @@ START_TEST(options)
 }
 END_TEST
 
+START_TEST(share_overlay_as_containerd_sent_it)
+{
+	static const char *const rw[] = { "index=off", "workdir=/s/3/work", "upperdir=/s/3/fs",
+					  "lowerdir=/s/2/fs:/s/1/fs" };
+	static const char *const view[] = { "lowerdir=/s/2/fs:/s/1/fs", "ro" };
+	struct shim_mount m = mount_of("overlay", "overlay", rw, 4);
+	struct husk_error *err = NULL;
+	struct vm_rootfs_plan p;
+
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
+	ck_assert_int_eq(p.kind, VM_ROOTFS_SHARE);
+	ck_assert_str_eq(p.host.type, "overlay");
+	ck_assert_str_eq(p.host.source, "overlay");
+	ck_assert_uint_eq(p.host.flags, 0);
+	ck_assert_str_eq(p.host.data, "index=off,workdir=/s/3/work,upperdir=/s/3/fs,"
+				      "lowerdir=/s/2/fs:/s/1/fs");
+	ck_assert(p.upper);
+	ck_assert_ptr_null(p.lowerdir);	/* no image is built */
+	vm_rootfs_plan_clear(&p);
+	m = mount_of("overlay", "overlay", view, 2);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
+	ck_assert_uint_eq(p.host.flags, MS_RDONLY);
+	ck_assert_str_eq(p.host.data, "lowerdir=/s/2/fs:/s/1/fs");
+	ck_assert(!p.upper);
+	vm_rootfs_plan_clear(&p);
+	m = mount_of("overlay", "overlay", rw, 2);	/* no lowerdir */
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "lowerdir"));
+	husk_error_free(err);
+}
+END_TEST
+
+START_TEST(share_binds_dirs_and_keeps_block_disks)
+{
+	static const char *const ro[] = { "ro", "rbind" };
+	static const char *const rw[] = { "rw" };
+	struct shim_mount m = mount_of("bind", "/s/7/fs", ro, 2);
+	struct vm_rootfs_plan p;
+
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
+	ck_assert_int_eq(p.kind, VM_ROOTFS_SHARE);
+	ck_assert_ptr_null(p.host.type);
+	ck_assert_str_eq(p.host.source, "/s/7/fs");
+	ck_assert_uint_eq(p.host.flags, MS_BIND | MS_REC | MS_RDONLY);
+	ck_assert_ptr_null(p.host.data);
+	ck_assert(!p.upper);
+	vm_rootfs_plan_clear(&p);
+	m = mount_of("bind", "/s/8/fs", rw, 1);	/* "bind" type, no bind word */
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
+	ck_assert_uint_eq(p.host.flags, MS_BIND);
+	ck_assert(p.upper);
+	vm_rootfs_plan_clear(&p);
+	ck_assert_int_eq(vm_plan_rootfs(NULL, 0, "/srv/root", false, true, &p, NULL), 0);
+	ck_assert_int_eq(p.kind, VM_ROOTFS_SHARE);
+	ck_assert_str_eq(p.host.source, "/srv/root");
+	ck_assert_uint_eq(p.host.flags, MS_BIND | MS_REC);
+	vm_rootfs_plan_clear(&p);
+	ck_assert_int_eq(vm_plan_rootfs(NULL, 0, "/srv/root", true, true, &p, NULL), 0);
+	ck_assert_uint_eq(p.host.flags, MS_BIND | MS_REC | MS_RDONLY);
+	vm_rootfs_plan_clear(&p);
+	/* devmapper: a disk slot whatever the config says */
+	m = mount_of("ext4", "/dev/mapper/pool-snap-3", NULL, 0);
+	ck_assert_int_eq(vm_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
+	ck_assert_int_eq(p.kind, VM_ROOTFS_BLOCK);
+	ck_assert(p.upper);
+	vm_rootfs_plan_clear(&p);
+}
+END_TEST
+
+START_TEST(mount_opts_split)
+{
+	static const char *const o[] = { "rbind", "ro", "nosuid", "rw", "rprivate",
+					 "userxattr", "noexec", "lowerdir=/a:/b", "exec" };
+	struct mount_opts mo;
+
+	ck_assert_int_eq(mount_opts_parse(o, 9, &mo), 0);
+	ck_assert_uint_eq(mo.flags, MS_BIND | MS_REC | MS_NOSUID);	/* later words win */
+	ck_assert_str_eq(mo.data, "userxattr,lowerdir=/a:/b");
+	mount_opts_clear(&mo);
+	ck_assert_int_eq(mount_opts_parse(o, 0, &mo), 0);
+	ck_assert_uint_eq(mo.flags, 0);
+	ck_assert_ptr_null(mo.data);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_vm_plan");
@@ -187,6 +276,9 @@ static Suite *suite(void)
 	tcase_add_test(rootfs, bind_and_host_dir);
 	tcase_add_test(rootfs, block_devices_and_refusals);
 	tcase_add_test(rootfs, options);
+	tcase_add_test(rootfs, share_overlay_as_containerd_sent_it);
+	tcase_add_test(rootfs, share_binds_dirs_and_keeps_block_disks);
+	tcase_add_test(rootfs, mount_opts_split);
 	suite_add_tcase(s, size);
 	suite_add_tcase(s, rootfs);
 	return s;

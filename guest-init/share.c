@@ -94,8 +94,10 @@ static int share_mount_share(struct agent *ag, struct err *e)
 	if (util_mkdir_p(ag->share_dir, 0755, e) < 0)
 		return -e->code;
 	if (mount(HUSK_AGENT_SHARE_TAG, ag->share_dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0)
-		return err_set(e, errno, "mount virtio-fs share %s on %s", HUSK_AGENT_SHARE_TAG,
-			       ag->share_dir);
+		/* the kernel says EINVAL for a tag no device has: say what it means */
+		return err_set(e, errno, "mount virtio-fs share %s on %s%s", HUSK_AGENT_SHARE_TAG,
+			       ag->share_dir, errno == EINVAL ? " (no virtio-fs device has that tag)" :
+			       errno == ENODEV ? " (the guest kernel has no virtiofs)" : "");
 	ag->share_up = true;
 	log_info("virtio-fs share %s mounted on %s", HUSK_AGENT_SHARE_TAG, ag->share_dir);
 	return 0;

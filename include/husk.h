@@ -439,15 +439,26 @@ HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_
  * rings to the backend when the guest driver is ready; guest notifications
  * go to the backend through KVM ioeventfds and its completions come back
  * through the device's KVM irqfd, so no request passes through a libhusk
- * thread. A guest reset (reboot, driver unload) stops the rings and the
- * next DRIVER_OK starts them again on the same connection.
+ * thread. A device reset by the guest driver (unbind/bind, module reload)
+ * stops the rings and the next DRIVER_OK starts them again on the same
+ * connection.
  *
  * If the backend dies or breaks the protocol while the VM runs, the VM
  * goes on: the failure is logged (HUSK_LOG_ERROR), and the device answers
  * every FUSE request the guest still sends, and the ones the backend had
  * not answered, with ENOTCONN, so guest processes get an I/O error
  * instead of hanging. A backend that does not answer a message within
- * reply_timeout_ms is treated as dead.
+ * reply_timeout_ms is treated as dead. (Unanswered means from the used
+ * index on: the backend is assumed to complete requests in order, as
+ * virtiofsd does with --thread-pool-size of 0 or 1.) The embedder who
+ * started the backend may also watch its pid and stop the VM by policy.
+ *
+ * The caller starts the backend, e.g. Debian 12's
+ *   /usr/lib/qemu/virtiofsd --socket-path=S -o source=DIR -o cache=auto
+ *       -o announce_submounts --thread-pool-size=1
+ * (as root), and passes S or a socket already connected to it. virtiofsd
+ * serves exactly one connection and exits when it closes. Messages go out
+ * with MSG_NOSIGNAL: a dead backend never raises SIGPIPE in the embedder.
  */
 struct husk_fs_config {
 	size_t struct_size;
@@ -459,11 +470,11 @@ struct husk_fs_config {
 	 * socket_path when >= 0; ownership as husk_disk_config.fd. Default -1.
 	 */
 	int socket_fd;
-	uint16_t queue_size;	/* request queue size, a power of two 16..1024 (default 1024) */
+	uint16_t queue_size;	/* QueueNumMax of both queues, a power of two 16..1024 (default 1024) */
 	int reply_timeout_ms;	/* per backend reply; <= 0: 5000 */
 };
 
-/* husk_fs_config_init - struct_size, socket_fd -1, defaults, the rest zero. */
+/* husk_fs_config_init - struct_size, socket_fd -1, queue_size 1024, reply_timeout_ms 5000. */
 HUSK_API void husk_fs_config_init(struct husk_fs_config *cfg);
 
 /*
@@ -475,9 +486,13 @@ HUSK_API void husk_fs_config_init(struct husk_fs_config *cfg);
  * -EINVAL (tag empty, too long or already used; VM without HUSK_VM_MEMFD;
  * bad queue size), -ENOENT/-ECONNREFUSED/-EACCES connecting the socket,
  * -EPROTO (the backend broke the protocol or lacks a feature virtio-fs
- * needs), -ETIMEDOUT (no reply in time), -EPIPE/-ECONNRESET (it hung up).
+ * needs), -ETIMEDOUT (no reply in time), -EPIPE/-ECONNRESET (it hung up),
+ * -EBUSY (the VM has started). Messages name the share and the step, e.g.
+ * "fs share: vhost-user fs0: GET_FEATURES: Connection reset by peer".
  * The VM owns the connection; husk_vm_destroy() closes it, which makes
- * virtiofsd exit.
+ * virtiofsd exit. Any thread, before husk_vm_start(); the handshake
+ * blocks up to reply_timeout_ms per message. Each share takes one device
+ * slot (as a disk does); the guest sees them in the order added.
  */
 HUSK_API int husk_vm_add_fs(struct husk_vm *vm, const struct husk_fs_config *cfg,
 			    struct husk_error **err);

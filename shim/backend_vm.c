@@ -164,24 +164,25 @@ static int bvm_prepare_rootfs(const struct shim_create_req *req, struct bvm_ctr 
 }
 
 /*
- * The VM (booted by the first container, which also configures its
- * network) and @c's spec for it: its host paths in the share.
+ * The VM side of @c: the share (made by the first container), @c's binds
+ * in it and its spec for the VM, then (first container) virtiofsd, the
+ * VM and its network; @c's disks in their slots. A spec with a bad bind
+ * fails before any daemon or VM is started.
  */
 static int bvm_create_vm_side(struct bvm *be, const struct shim_create_req *req,
 			      struct bvm_ctr *c, struct husk_error **err)
 {
-	bool booted = false;
+	bool first = !be->vm;
 	int ret;
 
-	if (!be->vm) {
-		ret = bvm_vm_boot(be, req, err);
-		booted = !ret;
-	} else {
-		ret = bvm_fs_record(be, req->bundle, err);
-	}
+	ret = first ? bvm_fs_share(be, req, err) : bvm_fs_record(be, req->bundle, err);
 	if (!ret)
 		ret = bvm_fs_rewrite(be, req, c, err);
-	if (!ret && booted)
+	if (!ret && first)
+		ret = bvm_fs_daemon(be, req, err);
+	if (!ret && first)
+		ret = bvm_vm_boot(be, req, err);
+	if (!ret && first)
 		ret = bvm_configure_net(be, &c->mounts.etc, err);
 	if (!ret)
 		ret = bvm_rootfs_attach(be, req, c, err);

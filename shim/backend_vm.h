@@ -164,7 +164,11 @@ int bvm_update(void *opaque, const char *id, const char *resources, size_t len,
 	       struct husk_error **err);
 
 /* backend_vm_boot.c */
-/* bvm_vm_boot - a VM with empty disk slots and the share, up to husk-init's answer. */
+/*
+ * bvm_vm_boot - a VM with empty disk slots and the share's device (the
+ * share and its daemon already run: bvm_fs_share, bvm_fs_daemon), up to
+ * husk-init's answer.
+ */
 int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
 /*
  * bvm_configure_net - after the boot: the network of the spec's netns,
@@ -199,8 +203,10 @@ void bvm_rootfs_release(struct bvm *be, struct bvm_ctr *c);
 /* bvm_rootfs_json - CREATE's ROOTFS object for @c. */
 void bvm_rootfs_json(const struct bvm_ctr *c, char *buf, size_t len);
 /* backend_vm_fs.c (under boot_lock) */
-/* bvm_fs_start - the share and its virtiofsd, before the VM is created. */
-int bvm_fs_start(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/* bvm_fs_share - the sandbox's share folder (first Create, before the rewrite). */
+int bvm_fs_share(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
+/* bvm_fs_daemon - its virtiofsd (first Create, before the VM boots). */
+int bvm_fs_daemon(struct bvm *be, const struct shim_create_req *req, struct husk_error **err);
 /* bvm_fs_add_device - the VM's virtio-fs device, connected to the daemon. */
 int bvm_fs_add_device(struct bvm *be, struct husk_error **err);
 /* bvm_fs_record - the share and daemon in a later container's bundle. */

@@ -280,8 +280,6 @@ int bvm_vm_boot(struct bvm *be, const struct shim_create_req *req, struct husk_e
 	be->stopping = false;
 	ret = bvm_open_console(be, req->bundle, err);
 	if (!ret)
-		ret = bvm_fs_start(be, req, err);
-	if (!ret)
 		ret = bvm_vm_create(be, req, err);
 	if (!ret)
 		ret = bvm_add_devices(be, err);

@@ -26,16 +26,11 @@
 #include "runtime_config.h"
 #include "shim_log.h"
 
-int bvm_fs_start(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
+int bvm_fs_share(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
 {
-	const char *const candidates[] = FS_DAEMON_CANDIDATES;
 	const char *sid = oci_spec_group(req->spec, req->id);
-	char bin[PATH_MAX], shared[PATH_MAX], sock[PATH_MAX];
 	int ret;
 
-	ret = fs_daemon_find(req->config->virtiofsd, candidates, bin, sizeof(bin), err);
-	if (ret)
-		return ret;
 	if (fs_share_root(FS_SHARE_BASE, sid, be->share_root, sizeof(be->share_root)))
 		return husk_err(err, ENAMETOOLONG, "share of sandbox %s", sid);
 	/* Recorded before it is made: a shim killed from here on leaves nothing. */
@@ -43,9 +38,19 @@ int bvm_fs_start(struct bvm *be, const struct shim_create_req *req, struct husk_
 	if (ret)
 		return husk_err(err, -ret, "record the share in %s", req->bundle);
 	ret = fs_share_create(be->share_root, err);
+	be->share_made = !ret;
+	return ret;
+}
+
+int bvm_fs_daemon(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
+{
+	const char *const candidates[] = FS_DAEMON_CANDIDATES;
+	char bin[PATH_MAX], shared[PATH_MAX], sock[PATH_MAX];
+	int ret;
+
+	ret = fs_daemon_find(req->config->virtiofsd, candidates, bin, sizeof(bin), err);
 	if (ret)
 		return ret;
-	be->share_made = true;
 	fs_share_path(be->share_root, "shared", NULL, shared, sizeof(shared));
 	fs_share_path(be->share_root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
 	ret = fs_daemon_start(&be->fsd, bin, shared, sock, err);

@@ -110,6 +110,10 @@ static void *fs_daemon_log(void *arg)
 	}
 	if (have)
 		fs_daemon_line(d, buf);
+	pthread_mutex_lock(&d->lock);
+	d->log_eof = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 
@@ -235,7 +239,7 @@ int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir,
 	int ret;
 
 	/* The record may have served an earlier VM of this shim. */
-	d->exited = d->stopping = d->serving = false;
+	d->exited = d->stopping = d->serving = d->log_eof = false;
 	d->status = 0;
 	d->last_line[0] = '\0';
 	ret = fs_daemon_probe(d, bin, err);
@@ -250,8 +254,8 @@ int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir,
 	return ret;
 }
 
-/* Wait until reaped or @ms passed; true if reaped. Under d->lock. */
-static bool fs_daemon_wait_locked(struct fs_daemon *d, int ms)
+/* Wait until *@flag or @ms passed; the flag. Under d->lock. */
+static bool fs_daemon_wait_flag(struct fs_daemon *d, const bool *flag, int ms)
 {
 	struct timespec ts;
 
@@ -262,9 +266,15 @@ static bool fs_daemon_wait_locked(struct fs_daemon *d, int ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	while (!d->exited && pthread_cond_timedwait(&d->cond, &d->lock, &ts) != ETIMEDOUT)
+	while (!*flag && pthread_cond_timedwait(&d->cond, &d->lock, &ts) != ETIMEDOUT)
 		;
-	return d->exited;
+	return *flag;
+}
+
+/* Wait until reaped or @ms passed; true if reaped. Under d->lock. */
+static bool fs_daemon_wait_locked(struct fs_daemon *d, int ms)
+{
+	return fs_daemon_wait_flag(d, &d->exited, ms);
 }
 
 int fs_daemon_failed(struct fs_daemon *d, struct husk_error **err)
@@ -277,6 +287,9 @@ int fs_daemon_failed(struct fs_daemon *d, struct husk_error **err)
 	d->stopping = true;	/* reported here, with the cause */
 	/* An exit right after its start (bad option, no sandbox) comes quickly. */
 	gone = fs_daemon_wait_locked(d, 200);
+	/* Its last words may still be in the pipe: the relay reads them first. */
+	if (gone && d->logging)
+		fs_daemon_wait_flag(d, &d->log_eof, 500);
 	pthread_mutex_unlock(&d->lock);
 	if (gone)
 		return husk_err_wrap(err, "virtiofsd exited with status %d (%s)", d->status,

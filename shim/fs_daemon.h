@@ -60,6 +60,7 @@ struct fs_daemon {
 	int log_stop_fd;		/* eventfd: the log thread returns */
 	pthread_t log_thread;
 	bool logging;
+	bool log_eof;			/* the relay read all there was (under lock) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool exited;			/* reaped (under lock) */

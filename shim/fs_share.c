@@ -179,6 +179,10 @@ void fs_share_remove(const char *root)
 	fs_share_path(root, FS_SHARE_SOCKET, NULL, path, sizeof(path));
 	if (!lstat(path, &st) && S_ISSOCK(st.st_mode) && unlink(path))
 		shim_warn("share: remove %s: %s", path, strerror(errno));
+	/* The Rust daemon may leave its pid file beside the socket. */
+	fs_share_path(root, FS_SHARE_SOCKET ".pid", NULL, path, sizeof(path));
+	if (!lstat(path, &st) && S_ISREG(st.st_mode) && unlink(path))
+		shim_warn("share: remove %s: %s", path, strerror(errno));
 	for (i = 0; i < 3; i++) {
 		fs_share_path(root, subs[i], NULL, path, sizeof(path));
 		fs_share_unplace(path);

@@ -112,7 +112,8 @@ static int fs_share_place(const char *path, const struct stat *st, struct husk_e
  * nosuid,nodev (+ ro) on the bind at @path, and slave propagation: later
  * mounts on the host source still come in, nothing goes back to it.
  * mount_setattr changes only these flags (and all submounts of an
- * rbind); a bind remount is the fallback for kernels before 5.12.
+ * rbind); a bind remount (of the top mount only) is the fallback for
+ * kernels before 5.12.
  */
 static int fs_share_seal(const char *path, unsigned int flags)
 {

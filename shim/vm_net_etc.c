@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -17,10 +18,12 @@ char *vm_net_etc_read(const char *path)
 {
 	char *buf = malloc(VM_NET_ETC_MAX + 1);
 	size_t len = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+	struct stat st;
+	/* O_NONBLOCK: a FIFO there must not hang the shim (only files are read). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
-	if (fd < 0 || !buf)
+	if (fd < 0 || !buf || fstat(fd, &st) || !S_ISREG(st.st_mode))
 		goto fail;
 	while (len <= VM_NET_ETC_MAX &&
 	       (n = read(fd, buf + len, VM_NET_ETC_MAX + 1 - len)) > 0)

@@ -24,8 +24,9 @@ struct vm_net_etc {
 };
 
 /*
- * vm_net_etc_read - the text of the file at @path, or NULL when it cannot
- * be read, is longer than VM_NET_ETC_MAX or holds a NUL byte.
+ * vm_net_etc_read - the text of the file at @path, or NULL when it is no
+ * regular file, cannot be read, is longer than VM_NET_ETC_MAX or holds a
+ * NUL byte.
  */
 char *vm_net_etc_read(const char *path);
 void vm_net_etc_clear(struct vm_net_etc *etc);

@@ -2,7 +2,7 @@
 /*
  * vm_state.h - what a shim made for a container, recorded in the bundle
  * (VM_STATE_FILE, one "KIND args" line per artifact: "file <path>" here,
- * "net ..." from vm_net_state.c) before it is made,
+ * "net ..." from vm_net_state.c, "fs-..." from fs_state.c) before it is made,
  * so that `delete` after a killed shim removes it all. The files live in
  * the bundle or in its `work` folder (vm_state_dir()); containerd removes
  * both folders itself, the record covers any other place.

@@ -125,11 +125,11 @@ static void vm_vdev_unqueue(struct vm_vdev *vd, struct vm_vdev_queue *q)
 static void vm_vdev_free(struct vm_vdev *vd)
 {
 	bool external = vd->dev->external_rings;
-	unsigned int i;
+	unsigned int i, nr = vd->dev->nr_queues;	/* dev may go with its backend */
 
 	if (external && vd->backend)
 		vd->destroy(vd->backend);
-	for (i = 0; vd->queues && i < vd->dev->nr_queues; i++)
+	for (i = 0; vd->queues && i < nr; i++)
 		vm_vdev_unqueue(vd, &vd->queues[i]);
 	free(vd->queues);
 	if (!external && vd->backend)

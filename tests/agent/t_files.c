@@ -58,7 +58,7 @@ static bool files_list(struct suite *s, char *out, size_t size, char *why)
 	char mounts[256];
 	struct tspec t = { .sh = "ls /tmp/files", .mounts_extra = mounts };
 	struct tresult r;
-	bool ok_ = false;
+	bool listed = false;
 
 	snprintf(mounts, sizeof(mounts), ",{\"destination\":\"/tmp/files\",\"type\":\"bind\","
 		 "\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]}", HUSK_AGENT_FILES_DIR);
@@ -69,10 +69,10 @@ static bool files_list(struct suite *s, char *out, size_t size, char *why)
 			 r.err.data ? r.err.data : "");
 	} else {
 		snprintf(out, size, "\n%s", r.out.data ? r.out.data : "");
-		ok_ = true;
+		listed = true;
 	}
 	tresult_free(&r);
-	return ok_;
+	return listed;
 }
 
 /* Two containers alive at once, each with its own files; then DELETE. */

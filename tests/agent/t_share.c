@@ -243,7 +243,7 @@ void tests_share(struct suite *s)
 					  : "no share in test mode");
 		suite_skip(s, "share-binds", "share", "no host view of husk-init's share "
 			   "(--share DIR; in a VM it needs the virtio-fs device): ro, rw, "
-			   "single-file binds not run");
+			   "single-file binds and symlink refusals not run");
 		return;
 	}
 	if (!share_prepare(s)) {

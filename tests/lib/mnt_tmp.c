@@ -11,9 +11,9 @@
 
 #include "mnt_tmp.h"
 
-void mnt_tmp_make(const char *prefix, char *out)
+void mnt_tmp_make(const char *parent, const char *prefix, char *out)
 {
-	snprintf(out, 64, "/tmp/%s-XXXXXX", prefix);
+	snprintf(out, 128, "%s/%s-XXXXXX", parent, prefix);
 	if (!mkdtemp(out))
 		abort();
 }

@@ -11,8 +11,13 @@
 
 #include <stddef.h>
 
-/* mnt_tmp_make - a new folder /tmp/@prefix-XXXXXX into @out (64 bytes). */
-void mnt_tmp_make(const char *prefix, char *out);
+/*
+ * mnt_tmp_make - a new folder @parent/@prefix-XXXXXX into @out (128
+ * bytes). A suite makes one in /tmp from an unchecked fixture (in Check's
+ * parent process) and each test its own inside it, so that the parent's
+ * mnt_tmp_remove() also cleans up after a test that failed half-way.
+ */
+void mnt_tmp_make(const char *parent, const char *prefix, char *out);
 
 /* mnt_tmp_write - @dir/@name with @text (folders along the way made). */
 void mnt_tmp_write(const char *dir, const char *name, const char *text);

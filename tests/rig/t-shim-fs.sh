@@ -5,14 +5,27 @@
 # symlink in a shared folder never reaches a host file outside it, a
 # ConfigMap-style ..data swap shows up, two containers of a pod share a
 # volume and each gets its own /etc/hosts; nothing is left after delete,
-# also after the shim was killed with SIGKILL.
+# also after the shim was killed with SIGKILL; a virtiofsd that dies under
+# a running VM is logged and guest I/O on the share fails without hanging.
 . "$(dirname "$0")/lib.sh"
 shim_test_setup --log-level debug
 IMG=husk.test/busybox:latest
 RT=(--runtime io.containerd.husk.v2)
 T="timeout -k 10 300"
 H=/tmp/husk-fs-host
-trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+# remove_all - after a failure: every task and container of this test
+# goes, so that a rerun in the same rig (a rig fault) starts clean
+remove_all() {
+	local id
+	for id in $(ctr task ls -q 2>/dev/null); do
+		timeout 30 ctr task kill -s KILL "$id" >/dev/null 2>&1
+		timeout 60 ctr task rm -f "$id" >/dev/null 2>&1
+	done
+	for id in $(ctr container ls -q 2>/dev/null); do
+		timeout 30 ctr container rm "$id" >/dev/null 2>&1
+	done
+}
+trap 'shim_show_debug; remove_all; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 
 [ -x /usr/lib/qemu/virtiofsd ] || [ -x /usr/libexec/virtiofsd ] ||
 	cannot_run "no virtiofsd (qemu-system-common) on this host"
@@ -57,6 +70,17 @@ ln -s ..data/key $H/cm/key
 printf '127.0.0.1 localhost\n10.9.9.1 pod-a\n' >$H/hosts-a
 printf '127.0.0.1 localhost\n10.9.9.2 pod-b\n' >$H/hosts-b
 
+# 0. a bind of a host path that does not exist: Create fails naming it,
+#    before any VM boots, and leaves nothing
+out=$($T ctr run --rm "${RT[@]}" --mount "$(bind $H/no-such-dir /data rbind:ro)" $IMG f0 true 2>&1)
+rc=$?
+echo "f0: status $rc: $out"
+[ $rc != 0 ] || fail "f0: a bind of a missing host path ran"
+grep -q "bind source $H/no-such-dir: No such file or directory" <<<"$out" ||
+	fail "f0: the error does not name the missing source"
+ctr task rm -f f0 >/dev/null 2>&1; ctr container rm f0 >/dev/null 2>&1
+nothing_of_the_share f0
+
 # 1. one container with every kind of bind
 $T ctr run -d "${RT[@]}" \
 	--mount "$(bind $H/ro /data rbind:ro)" \
@@ -98,6 +122,19 @@ mkdir $H/cm/..2026_02 && echo v2 >$H/cm/..2026_02/key
 ln -s ..2026_02 $H/cm/..data_tmp && mv -T $H/cm/..data_tmp $H/cm/..data
 poll f1 'cat /cm/key' v2
 echo "f1: the ..data swap showed up"
+
+# virtiofsd dies under a running VM: the shim says so, guest file access
+# on the share fails instead of hanging, and the delete still cleans up
+echo late >$H/ro/late
+vpid=$(pgrep -o -x virtiofsd)
+kill -KILL "$vpid"
+out=$(timeout -k 5 60 ctr task exec --exec-id dead f1 cat /data/late 2>&1)
+rc=$?
+echo "f1 after virtiofsd's death: status $rc: $out"
+[ $rc = 124 ] || [ $rc = 137 ] && fail "f1: a read on the share hung after virtiofsd died"
+[ "$out" = late ] && fail "f1: read a file the dead virtiofsd never served"
+grep -q "virtiofsd (pid $vpid) exited with status 137 while the VM runs" /tmp/containerd.log ||
+	fail "f1: the shim did not log virtiofsd's death"
 
 $T ctr task kill -s KILL f1
 for _ in $(seq 60); do ctr task ls | grep -q 'f1.*STOPPED' && break; sleep 1; done

@@ -129,6 +129,11 @@ START_TEST(cli_device_option_errors)
 		{ "--vsock", "cid=2", "husk: --vsock: cid=N with N >= 3 is required\n" },
 		{ "--vsock", "uds=/tmp/v.sock", "husk: --vsock: cid=N with N >= 3 is required\n" },
 		{ "--vsock", "cid=-3", "husk: --vsock: cid: not a number: -3\n" },
+		{ "--fs", "share", "husk: --fs: not TAG=SOCKET: 'share'\n" },
+		{ "--fs", "=/tmp/s", "husk: --fs: not TAG=SOCKET: '=/tmp/s'\n" },
+		{ "--fs", "share=", "husk: --fs: not TAG=SOCKET: 'share='\n" },
+		{ "--fs", "0123456789012345678901234567890123456=/s",
+		  "husk: --fs: tag longer than 36 bytes: 0123456789012345678901234567890123456\n" },
 	};
 	struct result r;
 	size_t i;
@@ -148,6 +153,7 @@ START_TEST(cli_device_option_errors)
 	ck_assert_ptr_nonnull(strstr(r.out, "--disk PATH[,ro][,serial=S]"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--net tap=NAME[,mac=MAC][,mtu=N]"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--vsock cid=N[,uds=PATH]"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--fs TAG=SOCKET"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--init PATH"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--mem-stats"));
 }
@@ -260,6 +266,12 @@ START_TEST(cli_run_with_devices_and_mem_stats)
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "husk: disk /nonexistent/disk.img: "));
 	ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+	/* A virtio-fs socket nobody listens on: the same, naming the share. */
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--fs",
+				  "share=/nonexistent/vfs.sock", NULL });
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "husk: fs share: vhost-user fs0: connect /nonexistent/vfs.sock: "
+			 "No such file or directory\n");
 	unlink(kpath);
 	unlink(cpath);
 	unlink(dpath);

@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fs_share.h"
+#include "fs_state.h"
+#include "mnt_tmp.h"
 #include "pb.h"
 #include "sha256.h"
 #include "socket.h"
@@ -401,6 +404,37 @@ START_TEST(delete_prints_delete_response)
 }
 END_TEST
 
+/*
+ * A dead shim's share (recorded in the bundle, no live daemon): delete
+ * unmounts its entries and removes it; the host folder keeps its files.
+ */
+START_TEST(delete_removes_dead_shims_share)
+{
+	char b2[128], id[64], root[256], src[256], path[PATH_MAX], buf[32];
+	const char *args[] = { "-namespace", "default", "-address", "/run/containerd/containerd.sock",
+			       "-id", "c2", "-bundle", b2, "delete", NULL };
+	uint8_t out[256];
+	size_t len = sizeof(out);
+
+	make_bundle("b2", NULL, b2, sizeof(b2));
+	snprintf(id, sizeof(id), "husk-unit-%d", (int)getpid());
+	ck_assert_int_eq(fs_share_root(FS_SHARE_BASE, id, root, sizeof(root)), 0);
+	snprintf(src, sizeof(src), "%s/vol", tdir);
+	mnt_tmp_write(src, "f", "kept\n");
+	ck_assert_int_eq(fs_state_share(b2, root, 0, 0), 0);
+	ck_assert_int_eq(fs_share_create(root, NULL), 0);
+	ck_assert_int_eq(fs_state_entry(b2, root, "c2-0000000000000000-vol"), 0);
+	ck_assert_int_eq(fs_share_add(root, "c2-0000000000000000-vol", src, FS_SHARE_RO, NULL), 0);
+	ck_assert_int_eq(mnt_tmp_count(root), 5);
+	ck_assert_int_eq(run_shim(tdir, args, out, &len), 0);
+	check_delete_output(out, len);
+	ck_assert_int_eq(mnt_tmp_count(root), 0);
+	ck_assert_int_eq(access(root, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/f", src);
+	ck_assert_str_eq(mnt_tmp_read(path, buf, sizeof(buf)), "kept\n");
+}
+END_TEST
+
 START_TEST(version_and_info)
 {
 	const char *v[] = { "-v", NULL };
@@ -436,6 +470,7 @@ static Suite *suite(void)
 	tcase_add_test(bin, start_groups_by_sandbox_and_writes_address);
 	tcase_add_test(bin, running_shim_survives_bad_frames_and_unknown_methods);
 	tcase_add_test(bin, delete_prints_delete_response);
+	tcase_add_test(bin, delete_removes_dead_shims_share);
 	tcase_add_test(bin, version_and_info);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, bin);

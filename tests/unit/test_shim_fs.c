@@ -32,11 +32,22 @@
 #include "unit.h"
 #include "vm_state.h"
 
-static char dir[64], base[128], root[256], src[256];
+static char top[128], dir[128], base[160], root[256], src[256];
+
+/* Check's parent process: one folder for the suite, removed whatever happened. */
+static void suite_setup(void)
+{
+	mnt_tmp_make("/tmp", "husk-fs", top);
+}
+
+static void suite_teardown(void)
+{
+	mnt_tmp_remove(top);
+}
 
 static void setup(void)
 {
-	mnt_tmp_make("husk-fs", dir);
+	mnt_tmp_make(top, "t", dir);
 	snprintf(base, sizeof(base), "%s/share", dir);
 	snprintf(src, sizeof(src), "%s/src", dir);
 	mnt_tmp_write(src, "data/hello.txt", "hello from the host\n");
@@ -506,6 +517,47 @@ START_TEST(daemon_early_exit_reported)
 }
 END_TEST
 
+/* A daemon that never connected gets SIGTERM; one that ignores it, SIGKILL. */
+START_TEST(daemon_stop_escalates)
+{
+	char script[PATH_MAX], sock[PATH_MAX], shared[PATH_MAX];
+	struct fs_daemon d;
+	FILE *f;
+	int st;
+
+	if (!access(VIRTIOFSD, X_OK)) {
+		reaper_start();
+		ck_assert_int_eq(fs_share_create(root, NULL), 0);
+		fs_share_path(root, "shared", NULL, shared, sizeof(shared));
+		fs_share_path(root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
+		fs_daemon_init(&d);
+		ck_assert_int_eq(fs_daemon_start(&d, VIRTIOFSD, shared, sock, NULL), 0);
+		wait_exec(d.pid);
+		/* SIGTERM ends it (7.2 says 1 when nobody had connected). */
+		st = fs_daemon_stop(&d);
+		ck_assert_int_ge(st, 0);
+		ck_assert_int_ne(st, 128 + SIGKILL);
+		fs_share_remove(root);
+		reaper_end();
+	}
+	reaper_start();
+	snprintf(script, sizeof(script), "%s/virtiofsd", dir);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/bin/sh\ncase \"$1\" in --version) echo 'virtiofsd 1.10.1';; "
+	      "*) trap '' TERM; while :; do sleep 0.1; done;; esac\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
+	fs_daemon_init(&d);
+	ck_assert_int_eq(fs_daemon_start(&d, script, src, sock, NULL), 0);
+	ck_assert_int_eq(d.flavour, FS_DAEMON_RUST);
+	usleep(200000);
+	ck_assert_int_eq(fs_daemon_stop(&d), 128 + SIGKILL);
+	reaper_end();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_fs");
@@ -513,6 +565,7 @@ static Suite *suite(void)
 	TCase *daemon = tcase_create("daemon");
 
 	tcase_add_checked_fixture(share, setup, teardown);
+	tcase_add_unchecked_fixture(share, suite_setup, suite_teardown);
 	tcase_add_test(share, share_root_names);
 	tcase_add_test(share, entry_names);
 	tcase_add_test(share, share_layout);
@@ -524,6 +577,7 @@ static Suite *suite(void)
 	tcase_add_test(share, state_cleanup_after_kill);
 	suite_add_tcase(s, share);
 	tcase_add_checked_fixture(daemon, setup, teardown);
+	tcase_add_unchecked_fixture(daemon, suite_setup, suite_teardown);
 	tcase_set_timeout(daemon, 30);
 	tcase_add_test(daemon, daemon_find);
 	tcase_add_test(daemon, daemon_flavour);
@@ -531,6 +585,7 @@ static Suite *suite(void)
 	tcase_add_test(daemon, daemon_runs_and_stops);
 	tcase_add_test(daemon, daemon_killed_by_record);
 	tcase_add_test(daemon, daemon_early_exit_reported);
+	tcase_add_test(daemon, daemon_stop_escalates);
 	suite_add_tcase(s, daemon);
 	return s;
 }

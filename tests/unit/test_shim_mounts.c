@@ -24,13 +24,24 @@
 #include "vm_mounts.h"
 #include "vm_state.h"
 
-static char dir[64], root[256], host[256];
+static char top[128], dir[128], root[256], host[256];
+
+/* Check's parent process: one folder for the suite, removed whatever happened. */
+static void suite_setup(void)
+{
+	mnt_tmp_make("/tmp", "husk-mounts", top);
+}
+
+static void suite_teardown(void)
+{
+	mnt_tmp_remove(top);
+}
 
 static void setup(void)
 {
-	char base[128];
+	char base[160];
 
-	mnt_tmp_make("husk-mounts", dir);
+	mnt_tmp_make(top, "t", dir);
 	snprintf(base, sizeof(base), "%s/share", dir);
 	snprintf(host, sizeof(host), "%s/host", dir);
 	ck_assert_int_eq(fs_share_root(base, "pod-1", root, sizeof(root)), 0);
@@ -256,6 +267,27 @@ START_TEST(etc_file_too_big_is_shared)
 }
 END_TEST
 
+/* A FIFO bound on /etc/resolv.conf is never opened (it would block): shared. */
+START_TEST(etc_fifo_does_not_block)
+{
+	struct vm_mounts_ctx ctx = { .cid = "c", .share_root = root };
+	char fifo[300], *spec;
+	struct vm_mounts m;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", host);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/resolv.conf\","
+				  "\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}]}",
+				  fifo), 0);
+	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
+	free(spec);
+	ck_assert_ptr_null(m.etc.resolv);
+	ck_assert_uint_eq(m.n_entries, 1);
+	vm_mounts_release(root, &m);
+	vm_mounts_clear(&m);
+}
+END_TEST
+
 /* A missing source fails Create naming it, and undoes the entries made before. */
 START_TEST(missing_source_fails_clean)
 {
@@ -331,11 +363,14 @@ static Suite *suite(void)
 	Suite *s = suite_create("shim_mounts");
 	TCase *tc = tcase_create("rewrite");
 
+	tcase_set_timeout(tc, 20);
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
 	tcase_add_test(tc, rewrite_every_kind);
 	tcase_add_test(tc, extra_fields_json);
 	tcase_add_test(tc, shm_not_tmpfs);
 	tcase_add_test(tc, etc_file_too_big_is_shared);
+	tcase_add_test(tc, etc_fifo_does_not_block);
 	tcase_add_test(tc, missing_source_fails_clean);
 	tcase_add_test(tc, entries_recorded);
 	tcase_add_test(tc, bad_spec_json);

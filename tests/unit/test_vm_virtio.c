@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fake_vhost.h"
 #include "guest_code.h"
 #include "husk.h"
 #include "images.h"
@@ -522,6 +524,151 @@ START_TEST(vv_memory_figures)
 }
 END_TEST
 
+
+static int add_fs(struct husk_vm *vm, const char *tag, int fd, struct husk_error **err)
+{
+	struct husk_fs_config f;
+
+	husk_fs_config_init(&f);
+	f.tag = tag;
+	f.socket_fd = fd;
+	f.queue_size = 16;
+	f.reply_timeout_ms = 2000;
+	return husk_vm_add_fs(vm, &f, err);
+}
+
+/* husk_vm_add_fs: what it needs, what it refuses, who owns the fd. */
+START_TEST(vv_fs_add_and_refusals)
+{
+	struct husk_vm_config cfg;
+	struct husk_fs_config f;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 }, anon = { 0 };
+	struct fake_vhost fv, fv2;
+	char line[256];
+
+	guest_reset(&c);
+	guest_create(&anon, &c);
+	fake_vhost_init(&fv);
+	fake_vhost_start(&fv);
+	ck_assert_int_eq(add_fs(anon.vm, "share", fv.peer, &err), -EINVAL);
+	ck_assert_str_eq(husk_error_message(err), "fs share: the VM was created without "
+			 "HUSK_VM_MEMFD: the backend needs guest RAM in a shared memfd");
+	ck_assert_int_eq(fcntl(fv.peer, F_GETFD), FD_CLOEXEC);	/* refused: still the caller's */
+	husk_vm_destroy(anon.vm);
+
+	husk_vm_config_init(&cfg);
+	cfg.cmdline = "console=ttyS0";
+	cfg.flags = HUSK_VM_MEMFD;
+	guest_create_cfg(&g, &c, &cfg);
+	ck_assert_msg(add_fs(g.vm, "share", fv.peer, &err) == 0, "%s", husk_error_message(err));
+	ck_assert_int_eq(fcntl(fv.peer, F_GETFD), -1);		/* the VM owns it now */
+	fv.peer = -1;
+	ck_assert_uint_eq(fake_vhost_count(&fv), 5);		/* handshake done at add */
+	fake_vhost_init(&fv2);
+	fake_vhost_start(&fv2);
+	ck_assert_int_eq(add_fs(g.vm, "share", fv2.peer, &err), -EINVAL);
+	ck_assert_str_eq(husk_error_message(err), "fs share: tag already used by fs0");
+	ck_assert_int_eq(add_fs(g.vm, "", fv2.peer, &err), -EINVAL);
+	ck_assert_int_eq(add_fs(g.vm, "0123456789012345678901234567890123456", fv2.peer, &err),
+			 -EINVAL);
+	husk_fs_config_init(&f);
+	f.tag = "other";
+	f.socket_path = "/nonexistent/virtiofsd.sock";
+	ck_assert_int_eq(husk_vm_add_fs(g.vm, &f, &err), -ENOENT);
+	ck_assert_str_eq(husk_error_message(err), "fs other: vhost-user fs1: connect "
+			 "/nonexistent/virtiofsd.sock: No such file or directory");
+	guest_cmdline(g.vm, line, sizeof(line));
+	ck_assert_str_eq(line, "console=ttyS0 virtio_mmio.device=4K@0xd0000000:5");
+	guest_run(&g);
+	ck_assert_int_eq(add_fs(g.vm, "late", fv2.peer, &err), -EBUSY);
+	husk_error_free(err);
+	husk_vm_destroy(g.vm);
+	/* Teardown closed the connection: the backend saw the hang-up. */
+	ck_assert(fake_vhost_wait(&fv, 100, 2000) == false && fv.gone);
+	fake_vhost_fini(&fv);
+	fake_vhost_fini(&fv2);
+}
+END_TEST
+
+/* The guest's half of a virtio-fs bring-up: queues 0 and 1 of size 8 at Q_*. */
+static void emit_fs_driver(struct guest_code *c)
+{
+	unsigned int q;
+
+	emit_mov_edi(c, (uint32_t)BASE);
+	emit_load_rdi(c, VIRTIO_MMIO_DEVICE_ID);
+	guest_dump_rax(c);
+	GUEST_EMIT(c, 0x48, 0x8b, 0x87);			/* mov rax, [rdi + 0x100] */
+	guest_emit_imm32(c, VIRTIO_MMIO_CONFIG);
+	guest_dump_rax(c);
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 1);
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 3);
+	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VERSION_1 */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xb);
+	for (q = 0; q < 2; q++) {
+		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_SEL, q);
+		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NUM, Q_SIZE);
+		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_DESC_LOW, Q_DESC + q * 0x10000);
+		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_AVAIL_LOW, Q_AVAIL + q * 0x10000);
+		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_USED_LOW, Q_USED + q * 0x10000);
+		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf);			/* DRIVER_OK */
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 1);			/* KVM's ioeventfd */
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	emit_load_rdi(c, VIRTIO_MMIO_INTERRUPT_STATUS);
+	guest_dump_rax(c);
+	emit_load_rdi(c, VIRTIO_MMIO_STATUS);
+	guest_dump_rax(c);
+}
+
+/*
+ * A tiny guest brings the device up: the backend gets the rings with the
+ * slot's ioeventfd as kick fd, and the guest's QueueNotify writes reach it
+ * through KVM alone (the VM's event loop never sees them).
+ */
+START_TEST(vv_fs_guest_kicks_reach_backend)
+{
+	const struct fake_vhost_msg *m;
+	struct husk_vm_config cfg;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	struct fake_vhost fv;
+	uint64_t kicks = 0;
+
+	emit_fs_driver(&c);
+	guest_reset(&c);
+	husk_vm_config_init(&cfg);
+	cfg.cmdline = "console=ttyS0";
+	cfg.flags = HUSK_VM_MEMFD;
+	guest_create_cfg(&g, &c, &cfg);
+	fake_vhost_init(&fv);
+	fake_vhost_start(&fv);
+	ck_assert_msg(add_fs(g.vm, "hostshare", fv.peer, &err) == 0, "%s",
+		      husk_error_message(err));
+	fv.peer = -1;
+	guest_run(&g);
+	ck_assert_uint_eq(capture_u64(&g.cap, 0), 26);
+	ck_assert_mem_eq(g.cap.out + 8, "hostshar", 8);
+	ck_assert_uint_eq(capture_u64(&g.cap, 2), VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(capture_u64(&g.cap, 3), 0xf);		/* no NEEDS_RESET */
+	m = fake_vhost_find(&fv, VHOST_USER_SET_VRING_KICK, 1);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(fake_vhost_u64(m), 1);
+	ck_assert_int_eq(eventfd_read(m->fds[0], &kicks), 0);
+	ck_assert_uint_eq(kicks, 2);
+	ck_assert_uint_eq(vm_vdev_kicks(g.vm, 0), 0);
+	ck_assert_ptr_nonnull(fake_vhost_find(&fv, VHOST_USER_SET_VRING_ENABLE, 1));
+	ck_assert_uint_eq(fake_vhost_find(&fv, VHOST_USER_SET_MEM_TABLE, 0)->nr_fds, 1);
+	husk_vm_destroy(g.vm);
+	fake_vhost_fini(&fv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vm_virtio");
@@ -547,6 +694,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, vv_destroy_unstarted);
 	tcase_add_test(tc, vv_disk_attach_detach);
 	tcase_add_test(tc, vv_memory_figures);
+	tcase_add_test(tc, vv_fs_add_and_refusals);
+	tcase_add_test(tc, vv_fs_guest_kicks_reach_backend);
 	suite_add_tcase(s, tc);
 	return s;
 }

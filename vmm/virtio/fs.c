@@ -108,8 +108,10 @@ static int virtio_fs_start_backend(struct virtio_fs *fs, struct husk_error **err
 	return ret;
 }
 
-/* DRIVER_OK (dev->lock held). A backend failure is not the guest's: the
- * device stays usable and answers with ENOTCONN. */
+/*
+ * DRIVER_OK (dev->lock held). A backend failure is not the guest's fault:
+ * the device stays usable and answers with ENOTCONN.
+ */
 static int virtio_fs_activate(struct virtio_dev *dev)
 {
 	struct virtio_fs *fs = fs_of(dev);

@@ -13,7 +13,8 @@
  *      base + VIRTIO_MMIO_QUEUE_NOTIFY, len 4, datamatch i, added to the
  *      event loop with a handler that drains it and calls
  *      virtio_mmio_notify(&m, i) (without ioeventfds, the trapped
- *      QueueNotify write does the same);
+ *      QueueNotify write does the same); a device with external_rings
+ *      gets the eventfds through ops->set_notify_fds instead of a watch;
  *   5. virtio_mmio_cmdline() appends "virtio_mmio.device=<size>@<base>:<irq>"
  *      to the kernel command line.
  *

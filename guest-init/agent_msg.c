@@ -84,6 +84,10 @@ static int amsg_rootfs(yajl_val v, struct amsg_rootfs *r, struct err *e)
 			return err_wrap(e, "rootfs.lower[%zu]", i);
 	if (upper && !YAJL_IS_NULL(upper) && amsg_blk(upper, &r->upper, e) < 0)
 		return err_wrap(e, "rootfs.upper");
+	if (jtree_bool(v, "writable", &r->writable, e) < 0)
+		return err_wrap(e, "rootfs");
+	if (r->writable && (r->nlower != 1 || r->upper.source))
+		return err_set(e, 0, "rootfs.writable needs exactly one lower and no upper");
 	return 0;
 }
 

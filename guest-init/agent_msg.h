@@ -30,6 +30,7 @@ struct amsg_rootfs {
 	size_t nlower;
 	struct amsg_blk upper;		/* source NULL: no writable layer */
 	const char *dir;		/* bind this directory instead */
+	bool writable;			/* one lower, no upper: mount it read-write */
 };
 
 /* One entry of CREATE's "files": text to write as FILES_DIR/<id>/<name>. */

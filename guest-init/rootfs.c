@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * rootfs.c - a container's root file system in the VM, under
- * STATE/c/ID/rootfs: one read-only image (erofs or ext4) used as it is;
+ * STATE/c/ID/rootfs: one image (erofs or ext4) used as it is, read-only
+ * or, for a devmapper snapshot, read-write;
  * several, or one with a writable ext4 upper device, joined by overlayfs;
  * or a bound directory: the container's entry in the host's virtio-fs
  * share (the host mounted the snapshot's overlay there, so that is the
@@ -111,7 +112,7 @@ int rootfs_mount(struct container *c, const struct amsg_rootfs *r, struct err *e
 	if (r->dir)
 		return rootfs_dir(c, r->dir, e);
 	if (r->nlower == 1 && !r->upper.source)
-		return rootfs_blk(c, &r->lower[0], c->rootfs, true, e);
+		return rootfs_blk(c, &r->lower[0], c->rootfs, !r->writable, e);
 	return rootfs_overlay(c, r, e);
 }
 

@@ -68,8 +68,9 @@
  *               ROOTFS is {"lower": [{"source": "/dev/vdb", "fstype":
  *               "erofs"|"ext4", "options": "..."}, ...], "upper":
  *               {"source": "/dev/vdc", "fstype": "ext4"}} (no upper: the
- *               lower is the read-only root; with upper: overlayfs with
- *               upperdir/workdir on it), or {"dir": "/path"} to bind a
+ *               lower is the read-only root, or the read-write root with
+ *               "writable": true, as for a devmapper snapshot; with upper:
+ *               overlayfs with upperdir/workdir on it), or {"dir": "/path"} to bind a
  *               directory (tests). STDIO is {"stdin": bool, "stdout": bool,
  *               "stderr": bool}; streams not named are /dev/null. With
  *               process.terminal, "stdout" is the terminal output and

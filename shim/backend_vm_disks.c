@@ -91,7 +91,8 @@ int bvm_disks_attach(struct bvm *be, struct bvm_ctr *c, struct husk_error **err)
 
 	if (!be->vm || be->vm_dead)
 		return husk_err(err, ESRCH, "disks of %s: the VM has ended", c->id);
-	ret = bvm_disk_attach_one(be, c->disks.lower, true, &c->slot[0], err);
+	ret = bvm_disk_attach_one(be, c->disks.lower, !c->disks.lower_writable, &c->slot[0],
+				  err);
 	if (!ret && c->disks.upper[0])
 		ret = bvm_disk_attach_one(be, c->disks.upper, false, &c->slot[1], err);
 	if (ret)

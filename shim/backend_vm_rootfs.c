@@ -64,6 +64,6 @@ void bvm_rootfs_json(const struct bvm_ctr *c, char *buf, size_t len)
 		snprintf(upper, sizeof(upper), ",\"upper\":{\"source\":\"%s\",\"fstype\":\"ext4\"}",
 			 node);
 	}
-	snprintf(buf, len, "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s}", lower,
-		 c->disks.lower_fstype, upper);
+	snprintf(buf, len, "{\"lower\":[{\"source\":\"%s\",\"fstype\":\"%s\"}]%s%s}", lower,
+		 c->disks.lower_fstype, upper, c->disks.lower_writable ? ",\"writable\":true" : "");
 }

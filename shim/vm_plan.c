@@ -86,8 +86,8 @@ static int plan_block(const struct shim_mount *m, struct vm_rootfs_plan *p,
 		return husk_err(err, ENOTSUP, "rootfs %s on %s: only ext4 block devices are supported",
 				m->type, m->source);
 	p->kind = VM_ROOTFS_BLOCK;
-	/* The guest mounts the device read-only; writes go to an upper. */
-	p->upper = !vm_plan_flag(m->options, m->n_options, "ro");
+	/* No upper: writes go to the snapshot itself (see vm_plan.h). */
+	p->writable = !vm_plan_flag(m->options, m->n_options, "ro");
 	p->device = strdup(m->source);
 	p->fstype = strdup(m->type);
 	return p->device && p->fstype ? 0 : -ENOMEM;

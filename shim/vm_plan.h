@@ -37,7 +37,7 @@ void vm_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
 enum vm_rootfs_kind {
 	VM_ROOTFS_LAYERS,	/* overlay lowers: one cached erofs of their merge */
 	VM_ROOTFS_DIR,		/* one host directory: an erofs of it, per container */
-	VM_ROOTFS_BLOCK,	/* a block device (devmapper): the disk itself */
+	VM_ROOTFS_BLOCK,	/* a block device (devmapper): the disk itself, read-write */
 	VM_ROOTFS_SHARE,	/* a host mount in the sandbox's virtio-fs share */
 };
 
@@ -63,6 +63,13 @@ struct vm_rootfs_plan {
 	char *fstype;		/* BLOCK: the device's file system */
 	char key[65];		/* LAYERS: hex sha256 of lowerdir, the cache key */
 	bool upper;		/* a writable ext4 upper disk is needed */
+	/*
+	 * BLOCK: the guest mounts the device read-write as the root. A
+	 * devmapper snapshot is the container's own writable layer: its
+	 * writes must land there (a later commit of the snapshot keeps
+	 * them) and it is as large as the snapshotter made it.
+	 */
+	bool writable;
 	struct vm_host_mount host;	/* SHARE: what to mount */
 };
 

@@ -136,6 +136,7 @@ int vm_rootfs_prepare(const struct vm_rootfs_plan *p, const char *bundle,
 	default:
 		snprintf(d->lower, sizeof(d->lower), "%s", p->device);
 		d->lower_fstype = "ext4";
+		d->lower_writable = p->writable;
 		ret = 0;
 	}
 	if (!ret && p->upper)

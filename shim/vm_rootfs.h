@@ -29,6 +29,7 @@ struct vm_disks {
 	char lower[PATH_MAX];	/* image file or block device */
 	const char *lower_fstype;	/* "erofs" or "ext4" */
 	bool lower_owned;	/* a per-container file: removed with the container */
+	bool lower_writable;	/* the guest mounts lower read-write (a devmapper snapshot) */
 	char upper[PATH_MAX];	/* "" when the root is read-only */
 };
 

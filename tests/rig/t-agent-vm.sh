@@ -4,7 +4,9 @@
 # vsock through husk's Firecracker-style Unix socket (hvsock:PATH:PORT).
 # Container roots come from virtio-blk: /dev/vda an erofs image of the
 # busybox rootfs (read-only), /dev/vdb an empty ext4 for overlay uppers;
-# eth0 is a virtio-net on a tap. cgroup, blk and net parts must run.
+# eth0 is a virtio-net on a tap; the share is a host folder served by
+# Debian's virtiofsd over husk's virtio-fs device (tag husk-share).
+# cgroup, blk, net and share parts must run.
 # After SHUTDOWN the guest reboots and husk must exit 0; husk's boot time
 # (VM create -> husk-init's boot marker, i.e. husk-init ready) is printed.
 . "$(dirname "$0")/lib.sh"
@@ -18,13 +20,16 @@ for b in "$husk" "$init" "$suite"; do [ -x "$b" ] || fail "$b missing (make)"; d
 [ -x /bin/busybox ] || cannot_run "no /bin/busybox (busybox-static)"
 command -v mkfs.erofs >/dev/null || cannot_run "no mkfs.erofs (erofs-utils)"
 command -v mkfs.ext4 >/dev/null || cannot_run "no mkfs.ext4 (e2fsprogs)"
+virtiofsd=/usr/lib/qemu/virtiofsd
+[ -x $virtiofsd ] || cannot_run "no $virtiofsd (qemu-system-common)"
 
 work=$(mktemp -d /tmp/husk-agent-vm.XXXXXX)
 uds=$work/vsock.sock console=$work/console.log hlog=$work/husk.log
 tap=hag$$
-husk_pid=""
+husk_pid="" vfs_pid=""
 cleanup() {
 	[ -n "$husk_pid" ] && kill "$husk_pid" 2>/dev/null && wait "$husk_pid" 2>/dev/null
+	[ -n "$vfs_pid" ] && kill "$vfs_pid" 2>/dev/null && wait "$vfs_pid" 2>/dev/null
 	ip link del "$tap" 2>/dev/null
 	rm -rf "$work"
 }
@@ -40,9 +45,16 @@ mkfs.erofs --quiet "$work/rootfs.erofs" "$work/rootfs" >/dev/null 2>&1 || fail "
 truncate -s 256M "$work/upper.ext4"
 mkfs.ext4 -q -F "$work/upper.ext4" >/dev/null 2>&1 || fail "mkfs.ext4"
 
+mkdir -p "$work/share"
+$virtiofsd --socket-path="$work/fs.sock" -o source="$work/share" -o cache=auto \
+	-o announce_submounts --thread-pool-size=1 >"$work/virtiofsd.log" 2>&1 &
+vfs_pid=$!
+for _ in $(seq 50); do [ -S "$work/fs.sock" ] && break; sleep 0.1; done
+[ -S "$work/fs.sock" ] || { cat "$work/virtiofsd.log"; fail "virtiofsd did not listen"; }
+
 timeout -k 10 600 "$husk" run --kernel "$kernel" --init "$init" --mem 512 --cpus 1 \
 	--disk "$work/rootfs.erofs,ro" --disk "$work/upper.ext4" \
-	--net "tap=$tap" --vsock "cid=3,uds=$uds" --console "$console" --boot-time \
+	--net "tap=$tap" --vsock "cid=3,uds=$uds" --fs "husk-share=$work/fs.sock" --console "$console" --boot-time \
 	--cmdline "console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd" \
 	</dev/null >"$hlog" 2>&1 &
 husk_pid=$!
@@ -62,7 +74,7 @@ if [ $up = 0 ]; then
 fi
 
 "$suite" --connect "hvsock:$uds:$port" --in-vm --erofs /dev/vda --ext4 /dev/vdb --net \
-	--require cgroup,blk,net --shutdown
+	--share "$work/share" --require cgroup,blk,net,share --shutdown
 status=$?
 
 # SHUTDOWN: husk-init reboots the guest (reboot=k), husk exits 0.

@@ -92,6 +92,7 @@ START_TEST(create_decodes_spec)
 	ck_assert(m.stdio.out && m.stdio.err && !m.stdio.in);
 	ck_assert_int_eq(m.rootfs.nlower, 1);
 	ck_assert_str_eq(m.rootfs.upper.fstype, "ext4");
+	ck_assert(!m.rootfs.writable);
 	ck_assert_str_eq(s->process.args[2], "x");
 	ck_assert_str_eq(s->process.cwd, "/w");
 	ck_assert_int_eq(s->process.user.uid, 5);
@@ -123,6 +124,27 @@ static void expect_reject(unsigned int type, const char *json, const char *needl
 	ck_assert_msg(strstr(e.msg, needle), "\"%s\" not in \"%s\"", needle, e.msg);
 	amsg_free(&m);
 }
+
+/* A devmapper snapshot: one lower, mounted read-write, and nothing else. */
+START_TEST(create_writable_block_root)
+{
+	static const char ok[] =
+		"{\"id\":\"c1\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":"
+		"{\"lower\":[{\"source\":\"/dev/vdb\",\"fstype\":\"ext4\"}],\"writable\":true}}";
+	static const char with_upper[] =
+		"{\"id\":\"c1\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":"
+		"{\"lower\":[{\"source\":\"/dev/vdb\",\"fstype\":\"ext4\"}],\"writable\":true,"
+		"\"upper\":{\"source\":\"/dev/vdc\",\"fstype\":\"ext4\"}}}";
+	struct err e = { 0 };
+	struct amsg m;
+
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, ok, &m, &e), 0);
+	ck_assert(m.rootfs.writable);
+	ck_assert_int_eq(m.rootfs.nlower, 1);
+	amsg_free(&m);
+	expect_reject(HUSK_MSG_CREATE, with_upper, "writable needs exactly one lower");
+}
+END_TEST
 
 START_TEST(requests_rejected)
 {
@@ -255,6 +277,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hdr_rejects);
 	tcase_add_test(tc, create_decodes_spec);
 	tcase_add_test(tc, requests_rejected);
+	tcase_add_test(tc, create_writable_block_root);
 	tcase_add_test(tc, create_files);
 	tcase_add_test(tc, depth_and_nul_refused);
 	tcase_add_test(tc, network_decodes);

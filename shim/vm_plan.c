@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vm_plan.c - VM size and rootfs disks from the request (see vm_plan.h). */
+/* vm_plan.c - VM size, and the share mount or disks of a rootfs, from the request (see vm_plan.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

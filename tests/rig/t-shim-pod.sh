@@ -2,7 +2,7 @@
 # annotation share one shim and one VM, each with its own root file system
 # (by default its snapshot mounted in the pod's virtio-fs share; with
 # "rootfs": "block" its disks in the VM's disk slots, reused after a
-# Delete, and a clear RESOURCE_EXHAUSTED when they are all taken), its own
+# Delete, and a clear error when they are all taken), its own
 # pid namespace and its own writable layer; exit statuses pass through;
 # nothing is left.
 . "$(dirname "$0")/lib.sh"
@@ -140,9 +140,10 @@ echo "b5 (slots full, status $rc): $out"
 ctr task rm -f b5 >/dev/null 2>&1; ctr container rm b5 >/dev/null 2>&1
 [ $rc != 0 ] || fail "b5 ran with every slot taken"
 grep -q 'all 8 disk slots of the VM are in use' <<<"$out" || fail "b5: no clear error"
-grep -Eqi 'resource.?exhausted' <<<"$out" || fail "b5: not RESOURCE_EXHAUSTED"
+# The shim answers RESOURCE_EXHAUSTED; containerd 1.6 passes codes it has
+# no errdefs class for on as "unknown", so only the message reaches ctr.
 stop b4
-out=$($T ctr run --rm "${BRT[@]}" "${MEMBER[@]}" $IMG b6 sh -c 'ls /tmp; echo b6-ran' 2>&1)
+out=$(timeout -k 5 120 ctr run --rm "${BRT[@]}" "${MEMBER[@]}" $IMG b6 sh -c 'ls /tmp; echo b6-ran' 2>&1)
 echo "b6: $out (slots $(slots b6))"
 [ "$out" = b6-ran ] || fail "b6: output (a stale /tmp from the slot's last medium?)"
 [ "$(slots b6)" = "6 and 7" ] || fail "b6 did not reuse the freed slots: $(slots b6)"

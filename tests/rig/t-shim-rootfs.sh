@@ -3,8 +3,9 @@
 # overlay in the sandbox's share and husk-init uses it as the root. Checks:
 # a 2 GiB file written with dd (no 1 GiB cap; it lands in the snapshot's
 # upperdir), a deleted image file is gone in the container and a whiteout
-# on the host, a read-only root refuses writes, "rootfs": "block" still
-# gives disks, and after a SIGKILLed shim `delete` leaves no mount.
+# on the host, a read-only root refuses writes, the native snapshotter's
+# bind works too, "rootfs": "block" still gives disks, and after a
+# SIGKILLed shim `delete` leaves no mount.
 . "$(dirname "$0")/lib.sh"
 shim_test_setup --log-level debug
 IMG=husk.test/busybox:latest
@@ -61,7 +62,15 @@ grep -qx read <<<"$out" || fail "ro: cannot read"
 grep -q 'Read-only file system' <<<"$out" || fail "ro: a write was not refused with EROFS"
 [ $rc != 0 ] || fail "ro: touch succeeded"
 
-# 4. "rootfs": "block": the old erofs + ext4 disks still work
+# 4. the native snapshotter's bind mount: bound into the share, writable
+out=$($T ctr run --rm --snapshotter native "${RT[@]}" $IMG nat \
+	sh -c 'echo native >/nfile && cat /nfile && rm /etc/group && ls /etc' 2>&1)
+echo "nat: $(tr '\n' ' ' <<<"$out")"
+[ "$out" = "native"$'\n'"passwd" ] || fail "nat: $out"
+grep -q 'rootfs of nat: bind in the share as nat-rootfs' /tmp/containerd.log ||
+	fail "nat: its root was not bound into the share"
+
+# 5. "rootfs": "block": the old erofs + ext4 disks still work
 echo '{"rootfs": "block"}' >/tmp/husk-block.json
 out=$($T ctr run --rm "${RT[@]}" --runtime-config-path /tmp/husk-block.json $IMG blk \
 	sh -c 'echo x >/f && cat /f && grep -c " / " /proc/mounts' 2>&1)
@@ -69,7 +78,7 @@ echo "blk: $(tr '\n' ' ' <<<"$out")"
 [ "$(head -1 <<<"$out")" = x ] || fail "blk: $out"
 grep -q 'container blk: disk slots' /tmp/containerd.log || fail "blk: no disk slots in block mode"
 
-# 5. a SIGKILLed shim: containerd's `delete` unmounts the root in the share
+# 6. a SIGKILLed shim: containerd's `delete` unmounts the root in the share
 $T ctr run -d "${RT[@]}" $IMG k1 sleep 1000 || fail "k1: run -d"
 grep -q '/mounts/k1-rootfs ' /proc/mounts || fail "k1: no rootfs in the share"
 shim=$(pgrep -f 'containerd-shim-husk-v2.*-id k1' | head -1)

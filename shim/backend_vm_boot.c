@@ -330,6 +330,7 @@ void bvm_vm_teardown(struct bvm *be)
 	be->watch_stop_fd = -1;
 	agent_client_free(be->agent);
 	be->agent = NULL;
+	fs_daemon_expect_exit(&be->fsd);	/* destroy closes its connection */
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
 	bvm_disks_forget(be);

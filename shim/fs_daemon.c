@@ -304,6 +304,13 @@ void fs_daemon_serving(struct fs_daemon *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void fs_daemon_expect_exit(struct fs_daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void fs_daemon_join_log(struct fs_daemon *d)
 {
 	uint64_t one = 1;

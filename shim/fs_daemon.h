@@ -113,6 +113,12 @@ int fs_daemon_failed(struct fs_daemon *d, struct husk_error **err);
 void fs_daemon_serving(struct fs_daemon *d);
 
 /*
+ * fs_daemon_expect_exit - the VM is about to close its connection (the
+ * sandbox ends), after which virtiofsd exits by itself: not an error.
+ */
+void fs_daemon_expect_exit(struct fs_daemon *d);
+
+/*
  * fs_daemon_stop - the end of the sandbox: wait FS_DAEMON_GRACE_MS for
  * it to leave (it does when the VM closed its connection), then SIGTERM,
  * FS_DAEMON_TERM_MS, SIGKILL; reaped, log relay joined. Returns its exit

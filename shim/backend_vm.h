@@ -128,6 +128,7 @@ struct bvm {
 	bool watching;
 	bool slot_used[BVM_DISK_SLOTS];	/* under boot_lock */
 	struct fs_daemon fsd;		/* the share's virtiofsd (under boot_lock) */
+	bool roots_on_share;		/* atomic: a container's root came from the share */
 	char share_root[4096];		/* FS_SHARE_BASE/<sandbox id> */
 	bool share_made;
 	struct bvm_ctr *ctrs;

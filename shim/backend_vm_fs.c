@@ -60,6 +60,24 @@ int bvm_fs_daemon(struct bvm *be, const struct shim_create_req *req, struct husk
 	return ret;
 }
 
+/*
+ * virtiofsd died under a running VM. Binds then answer ENOTCONN, which a
+ * container may survive; a root on the share cannot be survived: the
+ * guest faults on its own binaries' pages for good (seen: the vCPU
+ * spinning, level 1's soft-lockup watchdog firing). So, as Kata does,
+ * such a sandbox ends: the VM stops and its containers exit. Runs under
+ * the daemon's lock, which teardown takes before destroying the VM.
+ */
+static void bvm_fs_died(void *opaque)
+{
+	struct bvm *be = opaque;
+
+	if (!__atomic_load_n(&be->roots_on_share, __ATOMIC_ACQUIRE) || !be->vm)
+		return;
+	shim_err("container roots were on the share: stopping the VM");
+	husk_vm_request_stop(be->vm);
+}
+
 int bvm_fs_add_device(struct bvm *be, struct husk_error **err)
 {
 	struct husk_fs_config fc;
@@ -73,6 +91,8 @@ int bvm_fs_add_device(struct bvm *be, struct husk_error **err)
 	ret = husk_vm_add_fs(be->vm, &fc, err);
 	if (ret)
 		return fs_daemon_failed(&be->fsd, err);
+	be->fsd.on_death = bvm_fs_died;
+	be->fsd.on_death_opaque = be;
 	fs_daemon_serving(&be->fsd);
 	return 0;
 }

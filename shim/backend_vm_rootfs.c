@@ -29,6 +29,8 @@ static int bvm_rootfs_share(struct bvm *be, const struct shim_create_req *req,
 		return husk_err(err, ENODEV, "rootfs of %s: the VM has no share", c->id);
 	ret = vm_rootfs_share_mount(&c->share, be->share_root, c->id, req->bundle, err);
 	c->share_mounted = !ret;
+	if (!ret)
+		__atomic_store_n(&be->roots_on_share, true, __ATOMIC_RELEASE);
 	return ret;
 }
 

@@ -47,7 +47,9 @@ static void fs_daemon_exited(void *opaque, pid_t pid, int status)
 			 "containers' host folders (bind mounts) no longer answer in the VM%s%s",
 			 (int)pid, status, d->last_line[0] ? "; its last words: " : "",
 			 d->last_line);
-	else if (!d->stopping)
+	if (!d->stopping && d->serving && d->on_death)
+		d->on_death(d->on_death_opaque);
+	if (!d->stopping)
 		shim_warn("virtiofsd (pid %d) exited with status %d before the VM connected%s%s",
 			  (int)pid, status, d->last_line[0] ? ": " : "", d->last_line);
 	pthread_cond_broadcast(&d->cond);

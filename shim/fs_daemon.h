@@ -68,6 +68,12 @@ struct fs_daemon {
 	bool stopping;			/* an exit from now on is expected */
 	bool serving;			/* the VM is connected: an exit is an error */
 	char last_line[256];		/* its last stderr line, for errors */
+	/*
+	 * Called (under lock, on the reaper's thread) when it dies while
+	 * serving and no stop was expected: the owner's policy. NULL: none.
+	 */
+	void (*on_death)(void *opaque);
+	void *on_death_opaque;
 };
 
 /*

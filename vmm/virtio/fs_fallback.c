@@ -89,12 +89,53 @@ static void virtio_fs_resume_queue(struct virtq *q)
 	virtq_unlock(q);
 }
 
+#define VIRTIO_FS_SETTLE_STEP_MS	20
+#define VIRTIO_FS_SETTLE_QUIET_MS	300	/* used rings unchanged this long */
+#define VIRTIO_FS_SETTLE_MAX_MS		2000
+
+/* The sum of the started queues' used.idx: it moves while anyone completes. */
+static unsigned int virtio_fs_used_sum(struct virtio_fs *fs)
+{
+	unsigned int i, sum = 0;
+	struct virtq *q;
+
+	for (i = 0; i < VIRTIO_FS_QUEUES; i++) {
+		q = &fs->queues[i];
+		virtq_lock(q);
+		if (q->active)
+			sum += le16toh(__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE));
+		virtq_unlock(q);
+	}
+	return sum;
+}
+
+/*
+ * A backend that hung up may not be gone yet: virtiofsd closes the socket
+ * in its main thread while its worker threads can still complete the
+ * requests they had taken. Two writers of one used ring would lose a
+ * completion and leave a guest process waiting for good, so the takeover
+ * waits until the used rings stood still for a while (bounded).
+ */
+static void virtio_fs_settle(struct virtio_fs *fs)
+{
+	unsigned int sum = virtio_fs_used_sum(fs), now, quiet = 0, waited = 0;
+
+	while (quiet < VIRTIO_FS_SETTLE_QUIET_MS && waited < VIRTIO_FS_SETTLE_MAX_MS) {
+		usleep(VIRTIO_FS_SETTLE_STEP_MS * 1000);
+		waited += VIRTIO_FS_SETTLE_STEP_MS;
+		now = virtio_fs_used_sum(fs);
+		quiet = now == sum ? quiet + VIRTIO_FS_SETTLE_STEP_MS : 0;
+		sum = now;
+	}
+}
+
 void virtio_fs_fallback_start(struct virtio_fs *fs)
 {
 	struct virtio_fs_queue *fq;
 	unsigned int i;
 	int ret;
 
+	virtio_fs_settle(fs);
 	__atomic_store_n(&fs->fallback, true, __ATOMIC_RELEASE);
 	for (i = 0; i < VIRTIO_FS_QUEUES; i++) {
 		fq = &fs->fq[i];

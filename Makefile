@@ -42,7 +42,7 @@ WARNINGS += -Werror
 endif
 
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DHUSK_VERSION='"$(VERSION)"' -Iinclude -Ivmm
+CPPFLAGS += -D_GNU_SOURCE -DHUSK_VERSION='"$(VERSION)"' -Iinclude -I.
 BASE_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARNINGS) \
 	-MMD -MP
 
@@ -66,14 +66,17 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = -pthread $(LDFLAGS) $(SAN_FLAGS)
 
 # ---------------------------------------------------------------- libhusk
-LIB_SRCS := $(sort $(wildcard vmm/*.c vmm/*/*.c))
+# common/ (the error API, clocks) is linked into all three programs; the
+# library carries it so that libhusk.a and libhusk.so stand alone.
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+LIB_SRCS := $(sort $(wildcard vmm/*.c vmm/*/*.c)) $(COMMON_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_A    := $(O)/libhusk.a
 LIB_SONAME := libhusk.so.$(ABI_VERSION)
 LIB_SO   := $(O)/$(LIB_SONAME)
 LIB_LIBS := $(ZLIB_LIBS)
 
-$(O)/vmm/%.o: CPPFLAGS += -DHUSK_BUILDING_LIB $(ZLIB_CFLAGS)
+$(O)/vmm/%.o $(O)/common/%.o: CPPFLAGS += -DHUSK_BUILDING_LIB $(ZLIB_CFLAGS)
 
 $(LIB_A): $(LIB_OBJS)
 	$(E) "  AR      $@"
@@ -162,7 +165,7 @@ $(SHIM_BIN): $(O)/shim/main.o $(SHIM_A) $(AGENT_CODEC_A) $(LIB_A)
 
 # husk-init is PID 1 in the guest: static, no sanitizers (they need a
 # runtime the guest does not have), size-optimised.
-INIT_SRCS := $(sort $(wildcard guest-init/*.c))
+INIT_SRCS := $(sort $(wildcard guest-init/*.c)) $(COMMON_SRCS)
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/init/%.o)
 INIT_BIN  := $(O)/husk-init
 INIT_CFLAGS = $(BASE_CFLAGS) -Os -g0 -fno-pie $(CPPFLAGS) $(YAJL_CFLAGS)
@@ -231,7 +234,7 @@ TLIB_OBJS := $(TLIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 
-$(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS) -Itests/lib -iquote shim -iquote guest-init
+$(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS)
 
 $(O)/tests/bench-%: $(O)/tests/bench/%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_devices.h"
+#include "cli/cli_devices.h"
 
 #define CLI_USAGE	2
 

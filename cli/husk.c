@@ -13,7 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "cli_devices.h"
+#include "cli/cli_devices.h"
 #include "husk.h"
 
 #define DEFAULT_CMDLINE \

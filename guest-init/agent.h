@@ -12,12 +12,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "agent_msg.h"
-#include "err.h"
-#include "list.h"
-#include "log.h"
-#include "loop.h"
-#include "streams.h"
+#include "guest-init/agent_msg.h"
+#include "guest-init/err.h"
+#include "guest-init/list.h"
+#include "guest-init/log.h"
+#include "guest-init/loop.h"
+#include "guest-init/streams.h"
 
 struct agent {
 	int epfd;

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "agent_msg.h"
+#include "guest-init/agent_msg.h"
 
 /* A name that can only mean one file in one folder: no "/", no "..". */
 static bool amsg_file_name_valid(const char *name)

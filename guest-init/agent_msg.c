@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "agent_msg.h"
+#include "guest-init/agent_msg.h"
 
 bool amsg_id_valid(const char *id)
 {

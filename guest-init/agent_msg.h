@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "husk_agent.h"
-#include "spec.h"
+#include "guest-init/spec.h"
 
 #define AMSG_MAX_LOWER	8
 #define AMSG_MAX_IFACES	8

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_msg.h"
+#include "guest-init/agent_msg.h"
 
 static int amsg_iface(yajl_val v, struct amsg_iface *i, struct err *e)
 {

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 #define BLKDEV_WAIT_MS	30000	/* the rig's emulated guests are slow */
 

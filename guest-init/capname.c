@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "capname.h"
+#include "guest-init/capname.h"
 
 static const char *const cap_names[] = {
 	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID",

@@ -12,8 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "capname.h"
+#include "guest-init/agent.h"
+#include "guest-init/capname.h"
 
 /* The kernel's highest capability; the table may know newer ones. */
 static int caps_last(void)

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 static const char *const cg_wanted[] = { "cpu", "cpuset", "io", "memory", "pids" };
 

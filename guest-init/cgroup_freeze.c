@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 #define FREEZE_WAIT_MS	5000	/* a stuck freeze (e.g. D state) gives up here */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 /* The value of "key N" in a flat-keyed cgroup file, or -1. */
 static int64_t cgroup_key(const char *cg, const char *file, const char *key)

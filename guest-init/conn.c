@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 #define CONN_OUT_MAX	(16u << 20)	/* a peer this far behind is dropped */
 #define CONN_OUT_PAUSE	(1u << 20)	/* stop reading requests above this */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 #define CONN_MAX	256
 #define CONN_FRAMES	16	/* frames per wake-up, then others get a turn */

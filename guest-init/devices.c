@@ -14,8 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "inroot.h"
+#include "guest-init/agent.h"
+#include "guest-init/inroot.h"
 
 static const char *const dev_defaults[] = {
 	"null", "zero", "full", "random", "urandom", "tty",

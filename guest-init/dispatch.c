@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "handlers.h"
+#include "guest-init/agent.h"
+#include "guest-init/handlers.h"
 
 static handler_fn *const handlers[] = {
 	[HUSK_MSG_HELLO] = handle_hello,

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "guest-init/err.h"
 
 int err_set(struct err *e, int errnum, const char *fmt, ...)
 {

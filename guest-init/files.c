@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 static int files_put(int dfd, const struct amsg_file *f, struct err *e)
 {

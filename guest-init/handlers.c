@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers.h"
+#include "guest-init/handlers.h"
 
 /* The process @m names; exec_id "" is the container's init. */
 static struct proc *handle_proc(struct agent *ag, const struct amsg *m, struct err *e)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "handlers.h"
+#include "guest-init/handlers.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "unknown"

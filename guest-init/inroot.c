@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "inroot.h"
+#include "guest-init/inroot.h"
 
 static int inroot_raw(int rootfd, const char *path, int flags)
 {

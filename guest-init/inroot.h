@@ -7,7 +7,7 @@
 #ifndef HUSK_INIT_INROOT_H
 #define HUSK_INIT_INROOT_H
 
-#include "err.h"
+#include "guest-init/err.h"
 
 enum inroot_create { INROOT_EXISTING, INROOT_DIR, INROOT_FILE };
 

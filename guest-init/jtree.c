@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jtree.h"
+#include "guest-init/jtree.h"
 
 /* Nesting depth of the first @len bytes, counting brackets outside strings. */
 static bool jtree_depth_ok(const char *buf, size_t len, unsigned int max)

@@ -13,7 +13,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "err.h"
+#include "guest-init/err.h"
 
 /*
  * jtree_parse - parse @len bytes into a tree (free with yajl_tree_free).

@@ -6,7 +6,7 @@
 #ifndef HUSK_INIT_LOG_H
 #define HUSK_INIT_LOG_H
 
-#include "err.h"
+#include "guest-init/err.h"
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <sys/epoll.h>
 
-#include "loop.h"
+#include "guest-init/loop.h"
 
 int loop_open(void)
 {

@@ -28,7 +28,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
 		     const char **share, struct err *e)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "mntopt.h"
+#include "guest-init/mntopt.h"
 
 struct opt {
 	const char *name;

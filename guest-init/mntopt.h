@@ -3,7 +3,7 @@
 #ifndef HUSK_INIT_MNTOPT_H
 #define HUSK_INIT_MNTOPT_H
 
-#include "err.h"
+#include "guest-init/err.h"
 
 struct mntopt {
 	unsigned long flags;		/* MS_* for the mount itself */

@@ -14,8 +14,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "inroot.h"
+#include "guest-init/agent.h"
+#include "guest-init/inroot.h"
 
 #define MS_REMOUNT_KEEP (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
 			 MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 static int netconf_iface(const struct amsg_iface *i, struct err *e)
 {

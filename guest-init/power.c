@@ -11,7 +11,7 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 void power_off(struct agent *ag)
 {

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 #define PROC_READY_TIMEOUT_MS 30000
 

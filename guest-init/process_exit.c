@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 static struct proc *proc_by_pid(struct agent *ag, pid_t pid)
 {

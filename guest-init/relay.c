@@ -6,8 +6,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "list.h"
-#include "relay.h"
+#include "guest-init/list.h"
+#include "guest-init/relay.h"
 
 static void relay_finish(struct relay *r)
 {

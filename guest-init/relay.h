@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "loop.h"
+#include "guest-init/err.h"
+#include "guest-init/loop.h"
 
 #define RELAY_BUF	16384
 #define RELAY_BURST	16	/* reads per wake-up, so no stream hogs the loop */

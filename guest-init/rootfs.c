@@ -16,7 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 static int rootfs_do(struct container *c, const char *src, const char *dst,
 		     const char *type, unsigned long flags, const char *data,

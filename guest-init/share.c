@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 enum share_kind { SRC_PLAIN, SRC_SHARE, SRC_SHM, SRC_FILES };
 

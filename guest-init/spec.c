@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "capname.h"
-#include "spec.h"
+#include "guest-init/capname.h"
+#include "guest-init/spec.h"
 
 static const struct { const char *name; int res; } rlimit_names[] = {
 	{ "RLIMIT_CPU", RLIMIT_CPU },		{ "RLIMIT_FSIZE", RLIMIT_FSIZE },

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "err.h"
-#include "jtree.h"
+#include "guest-init/err.h"
+#include "guest-init/jtree.h"
 
 #define SPEC_UNSET INT64_MIN	/* a resource field the spec does not set */
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "mntopt.h"
-#include "spec.h"
+#include "guest-init/mntopt.h"
+#include "guest-init/spec.h"
 
 #define OCI_MAX_MOUNTS	256
 #define OCI_MAX_DEVICES	256

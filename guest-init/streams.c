@@ -8,8 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "agent_msg.h"
-#include "streams.h"
+#include "guest-init/agent_msg.h"
+#include "guest-init/streams.h"
 
 static const char *const stream_names[STREAM_N] = { "stdin", "stdout", "stderr" };
 

@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 
-#include "err.h"
-#include "relay.h"
+#include "guest-init/err.h"
+#include "guest-init/relay.h"
 
 enum { STREAM_IN, STREAM_OUT, STREAM_ERR, STREAM_N };
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 #define BOOT_MARKER_PORT 0x440	/* HUSK_BOOT_MARKER_PORT of vmm/x86/layout.h */
 

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "guest-init/agent.h"
 
 int util_mkdir_p(const char *path, mode_t mode, struct err *e)
 {

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "error.h"
-#include "shim_log.h"
+#include "shim/agent_client.h"
+#include "common/error.h"
+#include "shim/shim_log.h"
 
 struct agent_wait {
 	uint64_t id;

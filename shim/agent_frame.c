@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "error.h"
-#include "json_util.h"
+#include "shim/agent_client.h"
+#include "common/error.h"
+#include "shim/json_util.h"
 
 static long long agent_now_ms(void)
 {

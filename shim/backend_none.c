@@ -7,8 +7,8 @@
  */
 #include <errno.h>
 
-#include "backend_none.h"
-#include "error.h"
+#include "shim/backend_none.h"
+#include "common/error.h"
 
 static int none_create(void *be, const struct shim_create_req *req, uint32_t *pid,
 		       struct husk_error **err)

@@ -3,7 +3,7 @@
 #ifndef HUSK_SHIM_BACKEND_NONE_H
 #define HUSK_SHIM_BACKEND_NONE_H
 
-#include "backend.h"
+#include "shim/backend.h"
 
 extern const struct shim_backend_ops backend_none_ops;
 

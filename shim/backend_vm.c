@@ -16,15 +16,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "backend_vm.h"
+#include "shim/agent_client.h"
+#include "shim/backend_vm.h"
 #include "husk_agent.h"
-#include "error.h"
-#include "json_util.h"
-#include "oci_spec.h"
-#include "runtime_config.h"
-#include "shim_log.h"
-#include "vm_state.h"
+#include "common/error.h"
+#include "shim/json_util.h"
+#include "shim/oci_spec.h"
+#include "shim/runtime_config.h"
+#include "shim/shim_log.h"
+#include "shim/vm_state.h"
 
 struct bvm_proc *bvm_find(struct bvm *be, const char *id, const char *exec_id)
 {

@@ -48,12 +48,12 @@
 #include <time.h>
 #include <yajl/yajl_tree.h>
 
-#include "backend.h"
-#include "fs_daemon.h"
-#include "stdio_logger.h"
-#include "stdio_uri.h"
-#include "vm_mounts.h"
-#include "vm_rootfs.h"
+#include "shim/backend.h"
+#include "shim/fs_daemon.h"
+#include "shim/stdio_logger.h"
+#include "shim/stdio_uri.h"
+#include "shim/vm_mounts.h"
+#include "shim/vm_rootfs.h"
 
 #define BVM_AGENT_TIMEOUT_MS	60000	/* one request (CREATE mounts disks) */
 #define BVM_BOOT_TIMEOUT_MS	180000	/* VM start to husk-init's HELLO */

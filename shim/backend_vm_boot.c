@@ -24,18 +24,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "backend_vm.h"
-#include "error.h"
+#include "shim/agent_client.h"
+#include "shim/backend_vm.h"
+#include "common/error.h"
 #include "husk.h"
-#include "json_util.h"
-#include "oci_spec.h"
-#include "runtime_config.h"
-#include "shim_log.h"
-#include "vm_plan.h"
-#include "vm_net.h"
-#include "vm_net_etc.h"
-#include "vm_state.h"
+#include "shim/json_util.h"
+#include "shim/oci_spec.h"
+#include "shim/runtime_config.h"
+#include "shim/shim_log.h"
+#include "shim/vm_plan.h"
+#include "shim/vm_net.h"
+#include "shim/vm_net_etc.h"
+#include "shim/vm_state.h"
 
 #ifndef HUSK_BINDIR
 #define HUSK_BINDIR "/usr/local/bin"

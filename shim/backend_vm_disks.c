@@ -14,10 +14,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "backend_vm.h"
-#include "error.h"
+#include "shim/backend_vm.h"
+#include "common/error.h"
 #include "husk.h"
-#include "shim_log.h"
+#include "shim/shim_log.h"
 
 int bvm_disks_add_slots(struct bvm *be, struct husk_error **err)
 {

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend_vm.h"
+#include "shim/backend_vm.h"
 #include "husk_agent.h"
-#include "json_util.h"
-#include "shim_log.h"
+#include "shim/json_util.h"
+#include "shim/shim_log.h"
 
 static void bvm_report(struct bvm *be, const char *id, const char *exec_id,
 		       uint32_t status, const struct timespec *at)

@@ -15,16 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backend_vm.h"
-#include "error.h"
-#include "fs_share.h"
-#include "fs_state.h"
+#include "shim/backend_vm.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
+#include "shim/fs_state.h"
 #include "husk.h"
 #include "husk_agent.h"
-#include "json_util.h"
-#include "oci_spec.h"
-#include "runtime_config.h"
-#include "shim_log.h"
+#include "shim/json_util.h"
+#include "shim/oci_spec.h"
+#include "shim/runtime_config.h"
+#include "shim/shim_log.h"
 
 int bvm_fs_share(struct bvm *be, const struct shim_create_req *req, struct husk_error **err)
 {

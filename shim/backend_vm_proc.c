@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_client.h"
-#include "backend_vm.h"
-#include "error.h"
-#include "json_util.h"
-#include "shim_log.h"
+#include "shim/agent_client.h"
+#include "shim/backend_vm.h"
+#include "common/error.h"
+#include "shim/json_util.h"
+#include "shim/shim_log.h"
 
 static struct bvm_proc *bvm_lookup(struct bvm *be, const char *id, const char *exec_id)
 {

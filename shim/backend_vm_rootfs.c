@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend_vm.h"
-#include "error.h"
+#include "shim/backend_vm.h"
+#include "common/error.h"
 #include "husk_agent.h"
-#include "shim_log.h"
-#include "vm_rootfs_share.h"
+#include "shim/shim_log.h"
+#include "shim/vm_rootfs_share.h"
 
 static int bvm_rootfs_share(struct bvm *be, const struct shim_create_req *req,
 			    struct bvm_ctr *c, struct husk_error **err)

@@ -19,11 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "shim/agent_client.h"
 #include "husk_agent.h"
-#include "backend_vm.h"
-#include "error.h"
-#include "shim_log.h"
+#include "shim/backend_vm.h"
+#include "common/error.h"
+#include "shim/shim_log.h"
 
 static const char *const bvm_stream_names[3] = { "stdin", "stdout", "stderr" };
 

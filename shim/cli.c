@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "cli.h"
-#include "error.h"
+#include "shim/cli.h"
+#include "common/error.h"
 
 struct flag {
 	const char *name;

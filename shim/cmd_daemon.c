@@ -21,15 +21,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "backend_vm.h"
-#include "cli.h"
-#include "cmd.h"
-#include "error.h"
-#include "events.h"
-#include "shim_log.h"
-#include "reaper.h"
-#include "task.h"
-#include "ttrpc.h"
+#include "shim/backend_vm.h"
+#include "shim/cli.h"
+#include "shim/cmd.h"
+#include "common/error.h"
+#include "shim/events.h"
+#include "shim/shim_log.h"
+#include "shim/reaper.h"
+#include "shim/task.h"
+#include "shim/ttrpc.h"
 
 struct daemon {
 	struct sockaddr_un addr;	/* our socket path, removed at exit */

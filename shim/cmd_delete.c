@@ -22,16 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmd.h"
-#include "fs_share.h"
-#include "fs_state.h"
-#include "pb.h"
-#include "socket.h"
-#include "ttrpc.h"
-#include "vm_net.h"
-#include "vm_rootfs_share.h"
-#include "vm_state.h"
+#include "shim/cli.h"
+#include "shim/cmd.h"
+#include "shim/fs_share.h"
+#include "shim/fs_state.h"
+#include "shim/pb.h"
+#include "shim/socket.h"
+#include "shim/ttrpc.h"
+#include "shim/vm_net.h"
+#include "shim/vm_rootfs_share.h"
+#include "shim/vm_state.h"
 
 #define DELETE_EXIT_STATUS 137	/* as runc's shim: 128 + SIGKILL */
 

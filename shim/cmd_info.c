@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmd.h"
+#include "shim/cli.h"
+#include "shim/cmd.h"
 #include "husk.h"
-#include "pb.h"
-#include "ttrpc.h"
+#include "shim/pb.h"
+#include "shim/ttrpc.h"
 
 int shim_cmd_version(void)
 {

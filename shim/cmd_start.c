@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmd.h"
-#include "error.h"
-#include "oci_spec.h"
-#include "socket.h"
+#include "shim/cli.h"
+#include "shim/cmd.h"
+#include "common/error.h"
+#include "shim/oci_spec.h"
+#include "shim/socket.h"
 
 /* The group key from ./config.json; without a readable spec, the id. */
 static char *group_of(const char *bundle, const char *id)

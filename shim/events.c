@@ -7,11 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "events.h"
-#include "shim_log.h"
-#include "pb.h"
-#include "ttrpc.h"
+#include "common/error.h"
+#include "shim/events.h"
+#include "shim/shim_log.h"
+#include "shim/pb.h"
+#include "shim/ttrpc.h"
 
 struct event_item {
 	char *topic;

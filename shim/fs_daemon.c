@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs_daemon.h"
-#include "reaper.h"
-#include "run_prog.h"
-#include "shim_log.h"
+#include "common/error.h"
+#include "shim/fs_daemon.h"
+#include "shim/reaper.h"
+#include "shim/run_prog.h"
+#include "shim/shim_log.h"
 
 void fs_daemon_init(struct fs_daemon *d)
 {

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs_daemon.h"
+#include "common/error.h"
+#include "shim/fs_daemon.h"
 
 static bool fs_daemon_runnable(const char *path)
 {

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs_share.h"
-#include "sha256.h"
-#include "shim_log.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
+#include "shim/sha256.h"
+#include "shim/shim_log.h"
 
 #define FS_SHARE_MAX_ID	64
 

@@ -19,9 +19,9 @@
 #include <unistd.h>
 #include <linux/mount.h>
 
-#include "error.h"
-#include "fs_share.h"
-#include "shim_log.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
+#include "shim/shim_log.h"
 
 int fs_share_entry_name(const char *cid, const char *dest, char *out, size_t len)
 {

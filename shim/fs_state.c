@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs_daemon.h"
-#include "fs_share.h"
-#include "fs_state.h"
-#include "vm_state.h"
+#include "shim/fs_daemon.h"
+#include "shim/fs_share.h"
+#include "shim/fs_state.h"
+#include "shim/vm_state.h"
 
 #define FS_STATE_KILL_WAIT_MS	3000
 

@@ -9,8 +9,8 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "error.h"
-#include "json_util.h"
+#include "common/error.h"
+#include "shim/json_util.h"
 
 int json_parse(const char *text, size_t len, const char *what, yajl_val *out,
 	       struct husk_error **err)

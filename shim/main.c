@@ -6,8 +6,8 @@
  */
 #include <stdio.h>
 
-#include "cli.h"
-#include "cmd.h"
+#include "shim/cli.h"
+#include "shim/cmd.h"
 #include "husk.h"
 
 int main(int argc, char **argv)

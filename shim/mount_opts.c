@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "mount_opts.h"
+#include "shim/mount_opts.h"
 
 struct mount_word {
 	const char *name;

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "netlink.h"
+#include "common/error.h"
+#include "shim/netlink.h"
 
 #define NL_RECV_BUF	32768	/* a dump's datagrams are at most a page or two */
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "json_util.h"
-#include "oci_spec.h"
+#include "common/error.h"
+#include "shim/json_util.h"
+#include "shim/oci_spec.h"
 
 static int dup_string(yajl_val v, const char *field, char **out,
 		      struct husk_error **err)

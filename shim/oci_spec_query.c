@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "error.h"
-#include "oci_spec.h"
+#include "common/error.h"
+#include "shim/oci_spec.h"
 
 const char *oci_spec_annotation(const struct oci_spec *spec, const char *key)
 {

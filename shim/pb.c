@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pb.h"
-#include "ttrpc.h"
+#include "shim/pb.h"
+#include "shim/ttrpc.h"
 
 void pb_timestamp(Google__Protobuf__Timestamp *ts, const struct timespec *t)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "shim_log.h"
-#include "reaper.h"
+#include "shim/shim_log.h"
+#include "shim/reaper.h"
 
 struct watch {
 	pid_t pid;

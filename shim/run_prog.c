@@ -11,9 +11,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "reaper.h"
-#include "run_prog.h"
+#include "common/error.h"
+#include "shim/reaper.h"
+#include "shim/run_prog.h"
 
 struct run_wait {
 	pthread_mutex_t lock;

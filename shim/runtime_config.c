@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "json_util.h"
-#include "runtime_config.h"
+#include "common/error.h"
+#include "shim/json_util.h"
+#include "shim/runtime_config.h"
 
 int runtime_config_defaults(struct runtime_config *cfg)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "shim/sha256.h"
 
 /* First 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 static const uint32_t K[64] = {

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim_log.h"
+#include "shim/shim_log.h"
 
 static enum shim_log_level log_level = SHIM_LOG_WARN;
 static char log_id[128];

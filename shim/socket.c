@@ -12,10 +12,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "sha256.h"
-#include "socket.h"
-#include "ttrpc.h"
+#include "common/error.h"
+#include "shim/sha256.h"
+#include "shim/socket.h"
+#include "shim/ttrpc.h"
 
 static const char *socket_dir(void)
 {

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "reaper.h"
-#include "stdio_logger.h"
+#include "common/error.h"
+#include "shim/reaper.h"
+#include "shim/stdio_logger.h"
 
 #define LOGGER_EOF_GRACE_MS	2000	/* to exit by itself after EOF */
 #define LOGGER_TERM_GRACE_MS	12000	/* after SIGTERM, as containerd */

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "stdio_uri.h"
+#include "shim/stdio_uri.h"
 
 #define STDIO_LOGGER_READY_MS	30000	/* the logger must be ready by then */
 

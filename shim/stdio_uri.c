@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "stdio_uri.h"
+#include "common/error.h"
+#include "shim/stdio_uri.h"
 
 static int hexval(char c)
 {

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "stdio_uri.h"
+#include "common/error.h"
+#include "shim/stdio_uri.h"
 
 int stdio_config_parse(const char *in, const char *out, const char *errs,
 		       bool terminal, struct stdio_config *cfg,

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "backend.h"
+#include "shim/backend.h"
 
 struct husk_error;
 struct shim_events;

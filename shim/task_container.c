@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "pb.h"
-#include "task_internal.h"
+#include "common/error.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 static void reply_empty(struct ttrpc_reply *reply)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "pb.h"
-#include "task_internal.h"
+#include "common/error.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 typedef Containerd__Task__V2__ExecProcessRequest ExecReq;
 

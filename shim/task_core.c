@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "shim_log.h"
-#include "pb.h"
-#include "task_internal.h"
+#include "common/error.h"
+#include "shim/shim_log.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 static const struct ttrpc_method task_methods[] = {
 	{ "State", task_state },

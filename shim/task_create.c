@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "shim_log.h"
-#include "oci_spec.h"
-#include "pb.h"
-#include "runtime_config.h"
-#include "stdio_uri.h"
-#include "task_internal.h"
+#include "common/error.h"
+#include "shim/shim_log.h"
+#include "shim/oci_spec.h"
+#include "shim/pb.h"
+#include "shim/runtime_config.h"
+#include "shim/stdio_uri.h"
+#include "shim/task_internal.h"
 
 typedef Containerd__Task__V2__CreateTaskRequest CreateReq;
 

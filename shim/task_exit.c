@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "shim_log.h"
-#include "pb.h"
-#include "task_internal.h"
+#include "shim/shim_log.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 /* An exec that started (or is starting) and whose exit is not out yet. */
 static bool execs_running(const struct shim_task *task)

@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "task.h"
-#include "ttrpc.h"
+#include "shim/task.h"
+#include "shim/ttrpc.h"
 
 /* Values match containerd.v1.types.Status. */
 enum shim_status {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pb.h"
-#include "task_internal.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 static Containerd__V1__Types__Status visible_status(const struct shim_proc *p)
 {

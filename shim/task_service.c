@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "pb.h"
-#include "task_internal.h"
+#include "common/error.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 /* runc reports 128 + SIGKILL for a process deleted without an exit. */
 #define EXIT_STATUS_KILLED 137

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "events.h"
-#include "shim_log.h"
-#include "pb.h"
-#include "task_internal.h"
+#include "common/error.h"
+#include "shim/events.h"
+#include "shim/shim_log.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
 
 int shim_id_valid(const char *id)
 {

@@ -7,7 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ttrpc.h"
+#include "shim/ttrpc.h"
 
 static uint32_t get_be32(const uint8_t *p)
 {

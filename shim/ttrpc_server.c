@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "ttrpc.h"
+#include "common/error.h"
+#include "shim/ttrpc.h"
 #include "ttrpc.pb-c.h"
 
 struct ttrpc_service {

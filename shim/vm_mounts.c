@@ -12,12 +12,12 @@
 #include <sys/statfs.h>
 #include <yajl/yajl_gen.h>
 
-#include "error.h"
-#include "fs_share.h"
-#include "fs_state.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
+#include "shim/fs_state.h"
 #include "husk_agent.h"
-#include "json_util.h"
-#include "vm_mounts.h"
+#include "shim/json_util.h"
+#include "shim/vm_mounts.h"
 
 /* The files husk-init writes per container: bind destination, file name. */
 static const char *const vm_etc_dest[] = { "/etc/hosts", "/etc/resolv.conf", "/etc/hostname" };

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm_net_etc.h"
+#include "shim/vm_net_etc.h"
 
 struct husk_error;
 

@@ -17,10 +17,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "husk.h"
-#include "shim_log.h"
-#include "vm_net.h"
+#include "shim/shim_log.h"
+#include "shim/vm_net.h"
 
 struct vm_net_job {
 	const char *netns;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netlink.h"
+#include "shim/netlink.h"
 
 struct husk_error;
 struct vm_net_etc;

@@ -10,9 +10,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "error.h"
-#include "json_util.h"
-#include "vm_net_etc.h"
+#include "common/error.h"
+#include "shim/json_util.h"
+#include "shim/vm_net_etc.h"
 
 char *vm_net_etc_read(const char *path)
 {

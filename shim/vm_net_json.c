@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_net.h"
-#include "vm_net_etc.h"
+#include "shim/vm_net.h"
+#include "shim/vm_net_etc.h"
 
 #define VM_NET_HOSTNAME_MAX	64	/* what husk-init accepts */
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "error.h"
-#include "vm_net.h"
+#include "common/error.h"
+#include "shim/vm_net.h"
 
 /* Our own taps ("tap<n>_husk"): never carried over, even when left over. */
 static bool vm_net_is_our_tap(const char *name)

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "husk.h"
-#include "vm_net.h"
-#include "vm_state.h"
+#include "shim/vm_net.h"
+#include "shim/vm_state.h"
 
 int vm_net_state_add(const char *bundle, const char *ifname, const char *tap,
 		     const char *netns)

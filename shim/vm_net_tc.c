@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vm_net.h"
+#include "shim/vm_net.h"
 
 #define VM_NET_INGRESS_HANDLE	TC_H_MAKE(TC_H_INGRESS, 0)	/* "ffff:" */
 

@@ -5,12 +5,12 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "error.h"
-#include "mount_opts.h"
-#include "oci_spec.h"
-#include "runtime_config.h"
-#include "sha256.h"
-#include "vm_plan.h"
+#include "common/error.h"
+#include "shim/mount_opts.h"
+#include "shim/oci_spec.h"
+#include "shim/runtime_config.h"
+#include "shim/sha256.h"
+#include "shim/vm_plan.h"
 
 void vm_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
 		  struct vm_size *out)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "shim/backend.h"
 
 struct oci_spec;
 struct runtime_config;

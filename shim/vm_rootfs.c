@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "run_prog.h"
-#include "shim_log.h"
-#include "vm_rootfs.h"
-#include "vm_state.h"
+#include "common/error.h"
+#include "shim/run_prog.h"
+#include "shim/shim_log.h"
+#include "shim/vm_rootfs.h"
+#include "shim/vm_state.h"
 
 static int rootfs_mkdir_p(const char *path, struct husk_error **err)
 {

@@ -20,7 +20,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "vm_plan.h"
+#include "shim/vm_plan.h"
 
 #define VM_IMAGE_DIR	"/var/lib/husk/images"
 #define VM_UPPER_BYTES	(1ull << 30)

@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs_share.h"
-#include "shim_log.h"
-#include "vm_plan.h"
-#include "vm_rootfs_share.h"
-#include "vm_state.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
+#include "shim/shim_log.h"
+#include "shim/vm_plan.h"
+#include "shim/vm_rootfs_share.h"
+#include "shim/vm_state.h"
 
 void vm_rootfs_share_entry(const char *id, char *buf, size_t len)
 {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vm_state.h"
+#include "shim/vm_state.h"
 
 void vm_state_dir(const char *bundle, char *out, size_t len)
 {

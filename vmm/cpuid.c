@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "cpuid.h"
+#include "vmm/cpuid.h"
 
 #define CPUID_AMD_VENDOR_EBX	0x68747541u	/* "Auth" of "AuthenticAMD" */
 

@@ -16,7 +16,7 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #define CPUID_MAX_ENTRIES	256	/* room asked of KVM, plus patches */
 

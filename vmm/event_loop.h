@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 /* @events: the EPOLL* bits that fired. */
 typedef void (*event_fn)(void *opaque, uint32_t events);

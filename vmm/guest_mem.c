@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "guest_mem.h"
-#include "x86/layout.h"
+#include "vmm/guest_mem.h"
+#include "vmm/x86/layout.h"
 
 #define GUEST_MEM_PAGE	0x1000ULL
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 /*
  * gunzip - inflate the gzip stream at @src (RFC 1952) into a malloc'd

@@ -2,7 +2,7 @@
 /* i8042.c - PS/2 controller: boot probes, command byte, pulse reset. */
 #include <string.h>
 
-#include "i8042.h"
+#include "vmm/i8042.h"
 
 #define I8042_ACK		0xfa
 #define I8042_SELF_TEST_OK	0x55

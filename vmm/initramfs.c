@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "initramfs.h"
+#include "vmm/initramfs.h"
 
 struct initramfs_entry {
 	const char *name;

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 /* Every newc header and every file body starts on this boundary. */
 #define INITRAMFS_ALIGN		4

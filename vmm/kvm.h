@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
 
 #define KVM_DEV_PATH	"/dev/kvm"
 #define KVM_PVM_PATH	"/sys/module/kvm_pvm"

@@ -7,7 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "uart.h"
+#include "vmm/uart.h"
 
 /* Modem lines as seen when nothing but a terminal is attached. */
 #define UART_MSR_IDLE	(UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)

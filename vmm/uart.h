@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #define UART_COM1_BASE	0x3f8
 #define UART_COM1_IRQ	4

@@ -7,8 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vcpu.h"
-#include "vm.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
 
 int vcpu_kick_signal(void)
 {

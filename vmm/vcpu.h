@@ -15,8 +15,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "error.h"
-#include "x86/boot.h"
+#include "common/error.h"
+#include "vmm/x86/boot.h"
 
 struct husk_vm;
 

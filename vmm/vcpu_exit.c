@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 
-#include "vcpu.h"
-#include "vm.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
 
 static uint64_t vcpu_rip(struct vcpu *v)
 {

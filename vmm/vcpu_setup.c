@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "cpuid.h"
-#include "vcpu.h"
-#include "x86/bootcpu.h"
+#include "vmm/cpuid.h"
+#include "vmm/vcpu.h"
+#include "vmm/x86/bootcpu.h"
 
 #define MSR_IA32_TSC			0x00000010
 #define MSR_IA32_SYSENTER_CS		0x00000174

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpuid.h"
-#include "vm.h"
-#include "x86/layout.h"
+#include "vmm/cpuid.h"
+#include "vmm/vm.h"
+#include "vmm/x86/layout.h"
 
 #define VM_KNOWN_FLAGS (HUSK_VM_MEMFD | HUSK_VM_HUGEPAGES | HUSK_VM_EXPECT_LINUX)
 

@@ -21,17 +21,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bus.h"
-#include "guest_mem.h"
+#include "vmm/bus.h"
+#include "vmm/guest_mem.h"
 #include "husk.h"
-#include "i8042.h"
-#include "kvm.h"
-#include "log.h"
-#include "uart.h"
-#include "event_loop.h"
-#include "vcpu.h"
-#include "x86/boot.h"
-#include "x86/layout.h"
+#include "vmm/i8042.h"
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+#include "vmm/uart.h"
+#include "vmm/event_loop.h"
+#include "vmm/vcpu.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/layout.h"
 
 struct virtio_fs;
 struct virtio_vsock;

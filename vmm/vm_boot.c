@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "initramfs.h"
-#include "vm.h"
-#include "x86/bootparams.h"
+#include "vmm/initramfs.h"
+#include "vmm/vm.h"
+#include "vmm/x86/bootparams.h"
 
 /* Bigger than any kernel or initrd a container VM boots; stops a typo'd
  * path to a disk image from being slurped into memory. */

@@ -13,13 +13,13 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "vhost/conn.h"
-#include "virtio/blk.h"
-#include "virtio/fs.h"
-#include "virtio/net.h"
-#include "virtio/vsock.h"
-#include "vm.h"
-#include "vm_virtio.h"
+#include "vmm/vhost/conn.h"
+#include "vmm/virtio/blk.h"
+#include "vmm/virtio/fs.h"
+#include "vmm/virtio/net.h"
+#include "vmm/virtio/vsock.h"
+#include "vmm/vm.h"
+#include "vmm/vm_virtio.h"
 
 #define VM_BLK_WORKERS		2	/* a disk's I/O threads */
 #define VM_SERIAL_MAX		20	/* virtio-blk GET_ID string (5.2.6) */

@@ -2,8 +2,8 @@
 /* vm_devices.c - the legacy PC devices every VM has, on its port I/O bus. */
 #include <string.h>
 
-#include "vm.h"
-#include "x86/layout.h"
+#include "vmm/vm.h"
+#include "vmm/x86/layout.h"
 
 /*
  * Ports Linux and firmware-style code probe that have nothing behind them

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vm.h"
+#include "vmm/vm.h"
 
 /* mincore() vector bytes per call: 16 MiB of guest RAM with 4 KiB pages. */
 #define VM_MINCORE_CHUNK	4096

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vm.h"
-#include "vm_virtio.h"
+#include "vmm/vm.h"
+#include "vmm/vm_virtio.h"
 
 const char *husk_exit_reason_string(enum husk_exit_reason reason)
 {

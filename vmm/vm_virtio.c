@@ -8,9 +8,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vm.h"
-#include "vm_virtio.h"
-#include "x86/layout.h"
+#include "vmm/vm.h"
+#include "vmm/vm_virtio.h"
+#include "vmm/x86/layout.h"
 
 /* The device's interrupt callback: any thread, any lock, never blocks. */
 static void vm_vdev_raise(void *opaque, uint32_t cause)

@@ -32,8 +32,8 @@
 
 #include <stdint.h>
 
-#include "virtio/mmio.h"
-#include "virtio/virtio.h"
+#include "vmm/virtio/mmio.h"
+#include "vmm/virtio/virtio.h"
 
 struct husk_vm;
 struct vm_vdev;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "agent_client.h"
+#include "tests/agent/agent_client.h"
 
 static long long ac_now_ms(void)
 {

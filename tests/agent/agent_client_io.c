@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "tests/agent/agent_client.h"
 
 static void ac_buf_add(struct ac_buf *b, const char *p, size_t n)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 char *json_quote(const char *s)
 {

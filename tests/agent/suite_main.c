@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static int suite_args(struct suite *s, int argc, char **argv, bool *shutdown)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 /* A request that must succeed; the reply, or NULL with @why filled. */
 struct ac_msg *must(struct suite *s, uint16_t type, const char *json, char *why)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static void expect(struct suite *s, const char *name, const struct tspec *t,
 		   const char *in, size_t in_len, const char *out, const char *err,

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 #define MiB (1024LL * 1024)
 

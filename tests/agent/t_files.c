@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 /* binds of this container's hosts and hostname over the image's */
 static void etc_binds(char *buf, size_t size, const char *id)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static void t_delete(struct suite *s, const char *id)
 {

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static void put_hdr(uint8_t *h, uint32_t magic, uint16_t ver, uint16_t type, uint32_t len)
 {

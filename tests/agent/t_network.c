@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static const char net_json[] =
 	"{\"interfaces\":[{\"name\":\"eth0\",\"mac\":\"02:00:00:00:00:42\",\"mtu\":1400,"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static void t_exec(struct suite *s)
 {

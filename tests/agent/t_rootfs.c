@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 static void t_run(struct suite *s, const char *name, const char *rootfs, const char *sh,
 		  const char *want)

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 #define SHARE HUSK_AGENT_SHARE_DIR
 

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "suite.h"
+#include "tests/agent/suite.h"
 
 #define ROOT_JSON "{\"dir\":\"" HUSK_AGENT_SHARE_DIR "/ovl-rootfs\"}"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "husk.h"
-#include "images.h"
+#include "tests/lib/images.h"
 
 /* out 0x440 <- 123 (boot marker); out 0x64 <- 0xfe (reset); hlt loop */
 static const uint8_t tiny_guest[] = {

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "agent_msg.h"
+#include "guest-init/agent_msg.h"
 #include "husk_agent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

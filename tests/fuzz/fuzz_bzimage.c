@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest_mem.h"
-#include "x86/boot.h"
+#include "vmm/guest_mem.h"
+#include "vmm/x86/boot.h"
 
 #define FUZZ_RAM	(64ULL << 20)
 

@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fake_backend.h"
-#include "pb.h"
-#include "task_internal.h"
-#include "ttrpc.h"
+#include "tests/lib/fake_backend.h"
+#include "shim/pb.h"
+#include "shim/task_internal.h"
+#include "shim/ttrpc.h"
 
 #define FUZZ_BUNDLE "/tmp/husk-fuzz-bundle"
 #define FUZZ_MAX_INPUT (64 * 1024)	/* stays within a socketpair's buffer */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhost/wire.h"
+#include "vmm/vhost/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

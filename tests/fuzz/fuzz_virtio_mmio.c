@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "le.h"
-#include "mock_vq.h"
+#include "vmm/le.h"
+#include "tests/lib/mock_vq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

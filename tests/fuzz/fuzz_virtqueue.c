@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mock_vq.h"
-#include "virtio/chain.h"
+#include "tests/lib/mock_vq.h"
+#include "vmm/virtio/chain.h"
 
 #define FUZZ_INDIRECT	0x100000ULL	/* an indirect-table area in guest RAM */
 

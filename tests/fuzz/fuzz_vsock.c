@@ -21,8 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "le.h"
-#include "mock_vsock.h"
+#include "vmm/le.h"
+#include "tests/lib/mock_vsock.h"
 
 #define FUZZ_FDS	16
 

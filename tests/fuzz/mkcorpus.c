@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "images.h"
+#include "tests/lib/images.h"
 
 static const uint8_t code[] = { 0xb0, 0x01, 0xba, 0x40, 0x04, 0x00, 0x00, 0xee, 0xf4 };
 

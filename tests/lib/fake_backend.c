@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "fake_backend.h"
+#include "common/error.h"
+#include "tests/lib/fake_backend.h"
 
 enum fproc_state { F_CREATED, F_RUNNING, F_EXITED };
 

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "backend.h"
+#include "shim/backend.h"
 
 struct fake_backend;
 

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fake_vhost.h"
+#include "tests/lib/fake_vhost.h"
 
 #define fake_check(cond)	do { if (!(cond)) abort(); } while (0)
 

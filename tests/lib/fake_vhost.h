@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vhost/wire.h"
+#include "vmm/vhost/wire.h"
 
 #define FAKE_VHOST_MAX_MSGS	128
 #define FAKE_VHOST_MAX_FDS	8

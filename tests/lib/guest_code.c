@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest_code.h"
-#include "images.h"
+#include "tests/lib/guest_code.h"
+#include "tests/lib/images.h"
 
 #define GUEST_COM1		0x3f8
 #define GUEST_I8042_CMD		0x64

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "images.h"
-#include "le.h"
-#include "x86/zeropage.h"
+#include "tests/lib/images.h"
+#include "vmm/le.h"
+#include "vmm/x86/zeropage.h"
 
 #define IMG_ELF_CODE_OFF	0x80	/* after the 64-byte Ehdr and one 56-byte Phdr */
 #define IMG_PM_FILL		0xf4	/* hlt: anything not replaced stops the guest */

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mnt_tmp.h"
+#include "tests/lib/mnt_tmp.h"
 
 void mnt_tmp_make(const char *parent, const char *prefix, char *out)
 {

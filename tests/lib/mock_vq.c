@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "le.h"
-#include "mock_vq.h"
+#include "vmm/le.h"
+#include "tests/lib/mock_vq.h"
 
 /*
  * The mock is linked into Check suites and fuzz harnesses alike, so it

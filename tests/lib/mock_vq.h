@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest_mem.h"
-#include "virtio/mmio.h"
-#include "virtio/queue.h"
+#include "vmm/guest_mem.h"
+#include "vmm/virtio/mmio.h"
+#include "vmm/virtio/queue.h"
 
 #define MOCK_RAM		(16ULL << 20)
 #define MOCK_RING_BASE		0x10000ULL	/* queue i rings at base + i * stride */

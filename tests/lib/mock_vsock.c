@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mock_vsock.h"
+#include "tests/lib/mock_vsock.h"
 
 #define mv_check(cond)	do { if (!(cond)) abort(); } while (0)
 

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events.h"
-#include "shim_harness.h"
+#include "shim/events.h"
+#include "tests/lib/shim_harness.h"
 
 int harness_listen(const char *path)
 {

@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "fake_backend.h"
-#include "pb.h"
-#include "task.h"
-#include "ttrpc.h"
+#include "tests/lib/fake_backend.h"
+#include "shim/pb.h"
+#include "shim/task.h"
+#include "shim/ttrpc.h"
 
 #define HARNESS_MAX_EVENTS 128
 

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "shim_task.pb-c.h"
-#include "task.h"
-#include "ttrpc.h"
+#include "shim/task.h"
+#include "shim/ttrpc.h"
 
 #define RESOURCES_TYPE "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 

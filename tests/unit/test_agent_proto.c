@@ -12,11 +12,11 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
-#include "agent_msg.h"
-#include "capname.h"
+#include "guest-init/agent_msg.h"
+#include "guest-init/capname.h"
 #include "husk_agent.h"
-#include "mntopt.h"
-#include "unit.h"
+#include "guest-init/mntopt.h"
+#include "tests/lib/unit.h"
 
 static int parse(unsigned int type, const char *json, struct amsg *m, struct err *e)
 {

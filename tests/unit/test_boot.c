@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "images.h"
-#include "le.h"
-#include "unit.h"
-#include "x86/boot.h"
-#include "x86/layout.h"
-#include "x86/zeropage.h"
+#include "tests/lib/images.h"
+#include "vmm/le.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/zeropage.h"
 
 #define MiB (1ULL << 20)
 

@@ -2,10 +2,10 @@
 /* test_bootcpu.c - vmm/x86/bootcpu.c: GDT, identity map, register values. */
 #include <string.h>
 
-#include "le.h"
-#include "unit.h"
-#include "x86/bootcpu.h"
-#include "x86/layout.h"
+#include "vmm/le.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/bootcpu.h"
+#include "vmm/x86/layout.h"
 
 #define MiB (1ULL << 20)
 

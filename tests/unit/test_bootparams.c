@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "le.h"
-#include "unit.h"
-#include "x86/bootparams.h"
-#include "x86/layout.h"
-#include "x86/zeropage.h"
+#include "vmm/le.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/bootparams.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/zeropage.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bus.h"
-#include "unit.h"
+#include "vmm/bus.h"
+#include "tests/lib/unit.h"
 
 struct rec {
 	int calls;

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gunzip.h"
-#include "images.h"
-#include "le.h"
-#include "unit.h"
-#include "x86/bzimage.h"
-#include "x86/layout.h"
-#include "x86/zeropage.h"
+#include "vmm/gunzip.h"
+#include "tests/lib/images.h"
+#include "vmm/le.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/bzimage.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/zeropage.h"
 
 #define MiB (1ULL << 20)
 

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "unit.h"
-#include "virtio/chain.h"
+#include "tests/lib/unit.h"
+#include "vmm/virtio/chain.h"
 
 static uint8_t a[5], b[0], c[7], w1[3], w2[10];
 static struct virtq_chain ch;

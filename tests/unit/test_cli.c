@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "guest_code.h"
-#include "kvm.h"
-#include "unit.h"
+#include "tests/lib/guest_code.h"
+#include "vmm/kvm.h"
+#include "tests/lib/unit.h"
 
 static char husk_bin[PATH_MAX];
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpuid.h"
-#include "unit.h"
+#include "vmm/cpuid.h"
+#include "tests/lib/unit.h"
 
 static void add(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx, uint32_t flags,
 		uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t edx)

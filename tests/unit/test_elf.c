@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "images.h"
-#include "unit.h"
-#include "x86/elf.h"
-#include "x86/layout.h"
+#include "tests/lib/images.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/elf.h"
+#include "vmm/x86/layout.h"
 
 #define MiB (1ULL << 20)
 

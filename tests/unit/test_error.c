@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "error.h"
-#include "unit.h"
+#include "common/error.h"
+#include "tests/lib/unit.h"
 
 START_TEST(err_appends_strerror)
 {

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "event_loop.h"
-#include "unit.h"
+#include "vmm/event_loop.h"
+#include "tests/lib/unit.h"
 
 struct counter {
 	int fd;

@@ -25,11 +25,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fake_vhost.h"
-#include "log_capture.h"
-#include "mock_vq.h"
-#include "unit.h"
-#include "virtio/fs.h"
+#include "tests/lib/fake_vhost.h"
+#include "tests/lib/log_capture.h"
+#include "tests/lib/mock_vq.h"
+#include "tests/lib/unit.h"
+#include "vmm/virtio/fs.h"
 
 #define V1		(1ULL << 32)
 #define QSIZE		256

@@ -30,9 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mock_vq.h"
-#include "unit.h"
-#include "virtio/fs.h"
+#include "tests/lib/mock_vq.h"
+#include "tests/lib/unit.h"
+#include "vmm/virtio/fs.h"
 
 #define VIRTIOFSD	"/usr/lib/qemu/virtiofsd"
 #define QSIZE		128

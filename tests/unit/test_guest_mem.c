@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "guest_mem.h"
-#include "unit.h"
-#include "x86/layout.h"
+#include "vmm/guest_mem.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/layout.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* test_i8042.c - vmm/i8042.c: reset line, self test, command byte. */
-#include "i8042.h"
-#include "unit.h"
+#include "vmm/i8042.h"
+#include "tests/lib/unit.h"
 
 struct obs {
 	int resets;

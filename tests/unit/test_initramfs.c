@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "initramfs.h"
-#include "unit.h"
+#include "vmm/initramfs.h"
+#include "tests/lib/unit.h"
 
 struct newc_entry {
 	char name[64];

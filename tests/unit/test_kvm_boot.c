@@ -19,13 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest_code.h"
-#include "guest_mem.h"
+#include "tests/lib/guest_code.h"
+#include "vmm/guest_mem.h"
 #include "husk.h"
-#include "images.h"
-#include "unit.h"
-#include "vm.h"
-#include "x86/layout.h"
+#include "tests/lib/images.h"
+#include "tests/lib/unit.h"
+#include "vmm/vm.h"
+#include "vmm/x86/layout.h"
 
 #define LOAD_ADDR	0x100000ull
 #define GUEST_TIMEOUT_MS 20000

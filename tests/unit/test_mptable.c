@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "le.h"
-#include "unit.h"
-#include "x86/layout.h"
-#include "x86/mptable.h"
+#include "vmm/le.h"
+#include "tests/lib/unit.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
 
 #define MiB (1ULL << 20)
 

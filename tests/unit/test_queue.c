@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "mock_vq.h"
-#include "unit.h"
+#include "tests/lib/mock_vq.h"
+#include "tests/lib/unit.h"
 
 #define F_V1		(1ULL << VIRTIO_F_VERSION_1)
 #define F_INDIRECT	(1ULL << VIRTIO_RING_F_INDIRECT_DESC)

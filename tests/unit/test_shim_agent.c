@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "error.h"
-#include "json_util.h"
-#include "unit.h"
+#include "shim/agent_client.h"
+#include "common/error.h"
+#include "shim/json_util.h"
+#include "tests/lib/unit.h"
 
 struct fake {
 	int fd;

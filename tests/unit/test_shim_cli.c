@@ -19,16 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "fs_share.h"
-#include "fs_state.h"
-#include "mnt_tmp.h"
-#include "pb.h"
-#include "sha256.h"
-#include "socket.h"
-#include "task.h"
-#include "ttrpc.h"
-#include "unit.h"
+#include "shim/cli.h"
+#include "shim/fs_share.h"
+#include "shim/fs_state.h"
+#include "tests/lib/mnt_tmp.h"
+#include "shim/pb.h"
+#include "shim/sha256.h"
+#include "shim/socket.h"
+#include "shim/task.h"
+#include "shim/ttrpc.h"
+#include "tests/lib/unit.h"
 
 static int parse(struct shim_args *a, const char *const *argv)
 {

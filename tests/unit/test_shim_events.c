@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
-#include "shim_harness.h"
-#include "unit.h"
+#include "shim/events.h"
+#include "tests/lib/shim_harness.h"
+#include "tests/lib/unit.h"
 
 static struct harness h;
 

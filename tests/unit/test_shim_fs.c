@@ -23,14 +23,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs_daemon.h"
-#include "fs_share.h"
-#include "fs_state.h"
-#include "mnt_tmp.h"
-#include "reaper.h"
-#include "unit.h"
-#include "vm_state.h"
+#include "common/error.h"
+#include "shim/fs_daemon.h"
+#include "shim/fs_share.h"
+#include "shim/fs_state.h"
+#include "tests/lib/mnt_tmp.h"
+#include "shim/reaper.h"
+#include "tests/lib/unit.h"
+#include "shim/vm_state.h"
 
 static char top[128], dir[128], base[160], root[256], src[256];
 

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "reaper.h"
-#include "stdio_logger.h"
-#include "stdio_uri.h"
-#include "unit.h"
+#include "common/error.h"
+#include "shim/reaper.h"
+#include "shim/stdio_logger.h"
+#include "shim/stdio_uri.h"
+#include "tests/lib/unit.h"
 
 static char dir[64];
 static volatile int reaping;

@@ -15,14 +15,14 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "error.h"
-#include "fs_share.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
 #include "husk.h"
 #include "husk_agent.h"
-#include "mnt_tmp.h"
-#include "unit.h"
-#include "vm_mounts.h"
-#include "vm_state.h"
+#include "tests/lib/mnt_tmp.h"
+#include "tests/lib/unit.h"
+#include "shim/vm_mounts.h"
+#include "shim/vm_state.h"
 
 static char top[128], dir[128], root[256], host[256];
 

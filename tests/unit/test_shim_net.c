@@ -22,10 +22,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "husk.h"
-#include "netlink.h"
-#include "unit.h"
-#include "vm_net.h"
-#include "vm_net_etc.h"
+#include "shim/netlink.h"
+#include "tests/lib/unit.h"
+#include "shim/vm_net.h"
+#include "shim/vm_net_etc.h"
 
 /* The single nested attribute @type inside @a, parsed. */
 static const struct rtattr *nested(const struct rtattr *a, int type)

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "oci_spec.h"
-#include "runtime_config.h"
-#include "unit.h"
+#include "common/error.h"
+#include "shim/oci_spec.h"
+#include "shim/runtime_config.h"
+#include "tests/lib/unit.h"
 
 static const char pod_spec[] =
 	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"

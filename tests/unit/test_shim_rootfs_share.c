@@ -21,12 +21,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fs_share.h"
-#include "unit.h"
-#include "vm_plan.h"
-#include "vm_rootfs_share.h"
-#include "vm_state.h"
+#include "common/error.h"
+#include "shim/fs_share.h"
+#include "tests/lib/unit.h"
+#include "shim/vm_plan.h"
+#include "shim/vm_rootfs_share.h"
+#include "shim/vm_state.h"
 
 static char top[64];
 

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "stdio_uri.h"
-#include "unit.h"
+#include "common/error.h"
+#include "shim/stdio_uri.h"
+#include "tests/lib/unit.h"
 
 static void uri_fails(const char *s, const char *want)
 {

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim_harness.h"
-#include "unit.h"
+#include "tests/lib/shim_harness.h"
+#include "tests/lib/unit.h"
 
 static struct harness h;
 

@@ -13,8 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "shim_harness.h"
-#include "unit.h"
+#include "tests/lib/shim_harness.h"
+#include "tests/lib/unit.h"
 
 #define SVC "test.Svc"
 

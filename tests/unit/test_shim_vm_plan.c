@@ -11,13 +11,13 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "error.h"
-#include "mount_opts.h"
-#include "oci_spec.h"
-#include "runtime_config.h"
-#include "sha256.h"
-#include "unit.h"
-#include "vm_plan.h"
+#include "common/error.h"
+#include "shim/mount_opts.h"
+#include "shim/oci_spec.h"
+#include "shim/runtime_config.h"
+#include "shim/sha256.h"
+#include "tests/lib/unit.h"
+#include "shim/vm_plan.h"
 
 static struct oci_spec *spec_of(const char *json)
 {

@@ -4,8 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "uart.h"
-#include "unit.h"
+#include "vmm/uart.h"
+#include "tests/lib/unit.h"
 
 struct sink {
 	uint8_t out[64];

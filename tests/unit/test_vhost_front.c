@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fake_vhost.h"
-#include "unit.h"
-#include "vhost/front.h"
+#include "tests/lib/fake_vhost.h"
+#include "tests/lib/unit.h"
+#include "vmm/vhost/front.h"
 
 #define V1		(1ULL << 32)
 #define PROTO		(1ULL << 30)

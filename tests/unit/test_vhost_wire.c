@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "unit.h"
-#include "vhost/wire.h"
+#include "tests/lib/unit.h"
+#include "vmm/vhost/wire.h"
 
 static size_t reply(uint8_t *buf, uint32_t req, uint32_t flags, uint32_t size,
 		    const void *payload, size_t plen)

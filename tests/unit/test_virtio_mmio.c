@@ -8,8 +8,8 @@
 #include <linux/virtio_ring.h>
 #include <string.h>
 
-#include "mock_vq.h"
-#include "unit.h"
+#include "tests/lib/mock_vq.h"
+#include "tests/lib/unit.h"
 
 #define F_V1	(1ULL << VIRTIO_F_VERSION_1)
 #define ACK	VIRTIO_CONFIG_S_ACKNOWLEDGE

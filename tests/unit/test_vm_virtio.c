@@ -23,15 +23,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fake_vhost.h"
-#include "guest_code.h"
+#include "tests/lib/fake_vhost.h"
+#include "tests/lib/guest_code.h"
 #include "husk.h"
-#include "images.h"
-#include "initramfs.h"
-#include "kvm.h"
-#include "unit.h"
-#include "vm.h"
-#include "x86/layout.h"
+#include "tests/lib/images.h"
+#include "vmm/initramfs.h"
+#include "vmm/kvm.h"
+#include "tests/lib/unit.h"
+#include "vmm/vm.h"
+#include "vmm/x86/layout.h"
 
 #define GUEST_TIMEOUT_MS	20000
 #define BASE			X86_VIRTIO_MMIO_BASE

@@ -17,9 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "le.h"
-#include "mock_vsock.h"
-#include "unit.h"
+#include "vmm/le.h"
+#include "tests/lib/mock_vsock.h"
+#include "tests/lib/unit.h"
 
 #define GUEST_BUF	(64u * 1024)	/* what the modelled guest advertises */
 #define MAXS		64

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost/conn.h"
+#include "vmm/vhost/conn.h"
 
 static int64_t vhost_conn_now_ms(void)
 {

@@ -23,8 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "vhost/wire.h"
+#include "common/error.h"
+#include "vmm/vhost/wire.h"
 
 #define VHOST_CONN_DEFAULT_TIMEOUT_MS	5000
 #define VHOST_CONN_MAX_FDS		VHOST_USER_MAX_REGIONS

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vhost/front.h"
+#include "vmm/vhost/front.h"
 
 #define VHOST_F_VERSION_1	32	/* VIRTIO_F_VERSION_1 */
 

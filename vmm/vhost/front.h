@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vhost/conn.h"
+#include "vmm/vhost/conn.h"
 
 struct vhost_front {
 	struct vhost_conn conn;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vhost/wire.h"
+#include "vmm/vhost/wire.h"
 
 void vhost_user_msg_init(struct vhost_user_msg *m, uint32_t request, uint32_t flags)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "virtio/blk_internal.h"
+#include "vmm/virtio/blk_internal.h"
 
 static struct virtio_blk *blk_of(struct virtio_dev *dev)
 {

@@ -19,10 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
-#include "log.h"
-#include "virtio/virtio.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
+#include "vmm/log.h"
+#include "vmm/virtio/virtio.h"
 
 /* Requests in flight per device; the queue is not popped beyond this. */
 #define VIRTIO_BLK_MAX_INFLIGHT	32

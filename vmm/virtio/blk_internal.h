@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "virtio/blk.h"
-#include "virtio/chain.h"
-#include "virtio/queue.h"
+#include "vmm/virtio/blk.h"
+#include "vmm/virtio/chain.h"
+#include "vmm/virtio/queue.h"
 
 #define VIRTIO_BLK_SECTOR		512u
 #define VIRTIO_BLK_SIZE_MAX		(1u << 20)	/* bytes per segment */

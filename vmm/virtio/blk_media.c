@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "virtio/blk_internal.h"
+#include "vmm/virtio/blk_internal.h"
 
 struct blk_media {
 	int fd;

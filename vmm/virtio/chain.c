@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "virtio/chain.h"
+#include "vmm/virtio/chain.h"
 
 static void chain_cursor_init(struct chain_cursor *c, const struct iovec *iov,
 			      unsigned int nr, size_t total)

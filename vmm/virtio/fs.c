@@ -12,8 +12,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "le.h"
-#include "virtio/fs_internal.h"
+#include "vmm/le.h"
+#include "vmm/virtio/fs_internal.h"
 
 #define VIRTIO_ID_FS			26
 /* What the device may offer the guest if the backend supports it (never 26, 30). */

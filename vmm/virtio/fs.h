@@ -31,11 +31,11 @@
 
 #include <stdint.h>
 
-#include "error.h"
-#include "event_loop.h"
-#include "guest_mem.h"
-#include "log.h"
-#include "virtio/virtio.h"
+#include "common/error.h"
+#include "vmm/event_loop.h"
+#include "vmm/guest_mem.h"
+#include "vmm/log.h"
+#include "vmm/virtio/virtio.h"
 
 #define VIRTIO_FS_TAG_MAX		36	/* config tag bytes (5.11.4) */
 #define VIRTIO_FS_QUEUES		2	/* hiprio + one request queue */

@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "vhost/front.h"
-#include "virtio/fs.h"
-#include "virtio/queue.h"
+#include "vmm/vhost/front.h"
+#include "vmm/virtio/fs.h"
+#include "vmm/virtio/queue.h"
 
 #define VIRTIO_FS_CONFIG_SIZE	40	/* tag[36] + le32 num_request_queues */
 

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "le.h"
-#include "virtio/mmio.h"
-#include "virtio/queue.h"
+#include "vmm/le.h"
+#include "vmm/virtio/mmio.h"
+#include "vmm/virtio/queue.h"
 
 #define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRV		VIRTIO_CONFIG_S_DRIVER

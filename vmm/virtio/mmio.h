@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio/virtio.h"
+#include "vmm/virtio/virtio.h"
 
 #define VIRTIO_MMIO_MAGIC	0x74726976u	/* "virt" */
 #define VIRTIO_MMIO_VERSION_2	2u		/* modern; 1 is legacy */

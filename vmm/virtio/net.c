@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "virtio/net_internal.h"
+#include "vmm/virtio/net_internal.h"
 
 #define NET_GUEST_OFFLOADS \
 	((1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) | \

@@ -23,11 +23,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "event_loop.h"
-#include "guest_mem.h"
-#include "log.h"
-#include "virtio/virtio.h"
+#include "common/error.h"
+#include "vmm/event_loop.h"
+#include "vmm/guest_mem.h"
+#include "vmm/log.h"
+#include "vmm/virtio/virtio.h"
 
 #define VIRTIO_NET_QUEUE_SIZE	256
 #define VIRTIO_NET_RXQ		0

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "virtio/chain.h"
-#include "virtio/net.h"
-#include "virtio/queue.h"
+#include "vmm/virtio/chain.h"
+#include "vmm/virtio/net.h"
+#include "vmm/virtio/queue.h"
 
 /* Largest frame a tap hands over: 64 KiB GSO frame plus Ethernet header. */
 #define NET_MAX_FRAME	(65536 + 14 + 4)

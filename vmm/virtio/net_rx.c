@@ -13,8 +13,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "le.h"
-#include "virtio/net_internal.h"
+#include "vmm/le.h"
+#include "vmm/virtio/net_internal.h"
 
 #define NET_HDR_LEN		sizeof(struct virtio_net_hdr_v1)
 #define NET_NUM_BUFFERS_OFF	offsetof(struct virtio_net_hdr_v1, num_buffers)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "virtio/queue.h"
+#include "vmm/virtio/queue.h"
 
 #define VIRTQ_DESC_SIZE		16u	/* struct virtq_desc, 2.7.5 */
 

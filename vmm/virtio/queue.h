@@ -32,9 +32,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest_mem.h"
-#include "virtio/chain.h"
-#include "virtio/virtio.h"
+#include "vmm/guest_mem.h"
+#include "vmm/virtio/chain.h"
+#include "vmm/virtio/virtio.h"
 
 /* Largest queue any husk device offers (QueueNumMax, 4.2.2): virtio-fs's 1024. */
 #define VIRTQ_MAX_SIZE		1024

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "virtio/queue.h"
-#include "virtio/virtio.h"
+#include "vmm/virtio/queue.h"
+#include "vmm/virtio/virtio.h"
 
 /* One failure line per device per second; the others are only counted. */
 #define VIRTIO_FAIL_LOG_INTERVAL_NS	1000000000ULL

@@ -33,8 +33,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest_mem.h"
-#include "log.h"
+#include "vmm/guest_mem.h"
+#include "vmm/log.h"
 
 struct virtq;
 struct virtio_dev;

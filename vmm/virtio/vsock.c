@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "virtio/vsock_internal.h"
+#include "vmm/virtio/vsock_internal.h"
 
 static struct virtio_vsock *vsock_of(struct virtio_dev *dev)
 {

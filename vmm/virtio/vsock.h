@@ -42,11 +42,11 @@
 
 #include <stdint.h>
 
-#include "error.h"
-#include "event_loop.h"
-#include "guest_mem.h"
-#include "log.h"
-#include "virtio/virtio.h"
+#include "common/error.h"
+#include "vmm/event_loop.h"
+#include "vmm/guest_mem.h"
+#include "vmm/log.h"
+#include "vmm/virtio/virtio.h"
 
 #define VIRTIO_VSOCK_QUEUE_SIZE		256
 #define VIRTIO_VSOCK_RXQ		0

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "virtio/vsock_internal.h"
+#include "vmm/virtio/vsock_internal.h"
 
 static unsigned int vsock_hash(uint32_t local, uint32_t peer)
 {

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "virtio/vsock_internal.h"
+#include "vmm/virtio/vsock_internal.h"
 
 void vsock_note_queue(struct virtio_vsock *v, struct vsock_note *n)
 {

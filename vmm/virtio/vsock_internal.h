@@ -25,9 +25,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "virtio/chain.h"
-#include "virtio/queue.h"
-#include "virtio/vsock.h"
+#include "vmm/virtio/chain.h"
+#include "vmm/virtio/queue.h"
+#include "vmm/virtio/vsock.h"
 
 #define VSOCK_HDR_LEN		44u		/* struct virtio_vsock_hdr, 5.10.6 */
 #define VSOCK_MAX_PAYLOAD	(64u * 1024)	/* per packet, either way */

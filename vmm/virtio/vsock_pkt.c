@@ -6,8 +6,8 @@
  * Fields are little-endian and packed (44 bytes); they are decoded with
  * le.h into a host-order struct, never read through a packed pointer.
  */
-#include "le.h"
-#include "virtio/vsock_internal.h"
+#include "vmm/le.h"
+#include "vmm/virtio/vsock_internal.h"
 
 void vsock_pkt_decode(const uint8_t *raw, struct vsock_pkt *p)
 {

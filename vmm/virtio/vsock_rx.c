@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "virtio/vsock_internal.h"
+#include "vmm/virtio/vsock_internal.h"
 
 /* Packets per pump before yielding the loop to other sources. */
 #define VSOCK_RX_BUDGET		512

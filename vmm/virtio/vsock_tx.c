@@ -13,7 +13,7 @@
  */
 #include <errno.h>
 
-#include "virtio/vsock_internal.h"
+#include "vmm/virtio/vsock_internal.h"
 
 /* Chains per kick before yielding the loop to other sources. */
 #define VSOCK_TX_BUDGET		256

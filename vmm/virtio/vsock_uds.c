@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "virtio/vsock_internal.h"
+#include "vmm/virtio/vsock_internal.h"
 
 /* "CONNECT 4294967295\n" is 19 bytes; anything longer is not a request. */
 #define VSOCK_UDS_LINE_MAX	32

@@ -8,15 +8,15 @@
 #include <elf.h>
 #include <string.h>
 
-#include "le.h"
-#include "x86/boot.h"
-#include "x86/bootcpu.h"
-#include "x86/bootparams.h"
-#include "x86/bzimage.h"
-#include "x86/elf.h"
-#include "x86/layout.h"
-#include "x86/mptable.h"
-#include "x86/zeropage.h"
+#include "vmm/le.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/bootcpu.h"
+#include "vmm/x86/bootparams.h"
+#include "vmm/x86/bzimage.h"
+#include "vmm/x86/elf.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
+#include "vmm/x86/zeropage.h"
 
 static bool boot_is_bzimage(const uint8_t *k, size_t len)
 {

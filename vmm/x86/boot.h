@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
 
 /* How the kernel image was recognised and loaded. */
 enum x86_kernel_kind {

@@ -9,9 +9,9 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
-#include "x86/boot.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
+#include "vmm/x86/boot.h"
 
 /* GDT selectors Linux expects at its 64-bit entry (__BOOT_CS, __BOOT_DS). */
 #define X86_BOOT_CS		0x10

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "x86/bootparams.h"
-#include "x86/layout.h"
-#include "x86/zeropage.h"
+#include "vmm/x86/bootparams.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/zeropage.h"
 
 /* x86-64 CONFIG_PHYSICAL_ALIGN default: 2 MiB. */
 #define BP_KERNEL_ALIGNMENT	0x200000u

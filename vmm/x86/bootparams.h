@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
 
 /*
  * x86_bootparams_minimal_hdr - a valid setup header for a kernel that

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gunzip.h"
-#include "x86/bzimage.h"
-#include "x86/layout.h"
-#include "x86/zeropage.h"
+#include "vmm/gunzip.h"
+#include "vmm/x86/bzimage.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/zeropage.h"
 
 #define BZ_SECTOR		512
 #define BZ_DEFAULT_SETUP_SECTS	4	/* boot.rst: "if this field is 0, the real value is 4" */

@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
-#include "x86/boot.h"
-#include "x86/elf.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/elf.h"
 
 /* Largest kernel we inflate on the host, whatever init_size claims. */
 #define X86_BZIMAGE_INFLATE_MAX	(512ULL << 20)

@@ -9,8 +9,8 @@
 #include <elf.h>
 #include <string.h>
 
-#include "x86/elf.h"
-#include "x86/layout.h"
+#include "vmm/x86/elf.h"
+#include "vmm/x86/layout.h"
 
 static int elf_check_ehdr(const Elf64_Ehdr *eh, size_t len, struct husk_error **err)
 {

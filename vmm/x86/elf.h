@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "guest_mem.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
 
 /* Where a loaded kernel sits and where it is entered (all guest-physical). */
 struct x86_kernel_span {

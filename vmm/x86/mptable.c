@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "x86/layout.h"
-#include "x86/mptable.h"
-#include "le.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
+#include "vmm/le.h"
 
 #define MP_FPS_SIZE		16	/* floating pointer structure, table 4-1 */
 #define MP_HDR_SIZE		44	/* configuration table header, table 4-2 */

@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "error.h"
-#include "guest_mem.h"
+#include "common/error.h"
+#include "vmm/guest_mem.h"
 
 /* APIC IDs 0..N-1 are CPUs and N is the IOAPIC; 0xff is broadcast. */
 #define X86_MAX_CPUS		254

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* error.h - building struct husk_error objects inside the library. */
-#ifndef HUSK_VMM_ERROR_H
-#define HUSK_VMM_ERROR_H
+/*
+ * error.h - the one error API of husk: libhusk, the CLI, the shim and
+ * husk-init all report failures as a struct husk_error holding a positive
+ * errno and a message with context ("open /dev/kvm: Permission denied").
+ * Readers use husk_error_message/errno/free from husk.h; code never touches
+ * the fields itself (an error may be the shared out-of-memory object).
+ */
+#ifndef HUSK_COMMON_ERROR_H
+#define HUSK_COMMON_ERROR_H
 
 #include "husk.h"
 
@@ -12,6 +18,7 @@ struct husk_error {
 
 /*
  * husk_err - fill *@err (when @err is not NULL) with "fmt...: strerror(errnum)".
+ * A negative @errnum is taken as its positive (so `-rc` may be passed on).
  * With @errnum 0 the message stands alone and EINVAL is recorded: that is
  * the form for rejected input ("bzImage: setup header magic missing"). Returns -errnum (or -EINVAL), so call sites
  * read `return husk_err(err, errno, "open %s", path);`.

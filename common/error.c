@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* error.c - error objects carrying an errno and a message with context. */
+/* error.c - error objects carrying an errno and a message with context: the one
+ * error API of libhusk, the shim, husk-init and the CLI. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "common/error.h"
 
 /*
  * When memory for the message cannot be had, the error still reports its
@@ -41,8 +42,12 @@ int husk_err(struct husk_error **err, int errnum, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	int plain = errnum <= 0;
+	int plain;
 
+	/* a negative errno (a `return -errno` result passed on) counts as its positive */
+	if (errnum < 0)
+		errnum = -errnum;
+	plain = errnum == 0;
 	if (plain)
 		errnum = EINVAL;
 	if (!err)
@@ -101,9 +106,4 @@ void husk_error_free(struct husk_error *e)
 		return;
 	free(e->msg);
 	free(e);
-}
-
-const char *husk_version(void)
-{
-	return HUSK_VERSION;
 }

@@ -201,6 +201,28 @@ void suite_pass(struct suite *s, const char *name)
 	s->passed++;
 }
 
+/*
+ * After a failure: when husk-init no longer answers HELLO on a new
+ * connection (it died, or its VM did), every later test would only wait
+ * out its own time limit, and the suite would run past the caller's limit
+ * before the caller can show why (the guest console). Stop at once.
+ */
+static void suite_stop_if_agent_gone(struct suite *s, const char *after)
+{
+	struct ac *probe = ac_open(s->addr);
+
+	if (probe) {
+		ac_close(probe);
+		return;
+	}
+	printf("FAIL agent/still-answering: husk-init no longer answers HELLO at %s after %s; "
+	       "the remaining tests are not run\n", s->addr, after);
+	printf("agent-suite: %d passed, %d failed, %d not run\n", s->passed, s->failed + 1,
+	       s->skipped);
+	fflush(stdout);
+	exit(1);
+}
+
 void suite_fail(struct suite *s, const char *name, const char *fmt, ...)
 {
 	va_list ap;
@@ -212,6 +234,7 @@ void suite_fail(struct suite *s, const char *name, const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 	s->failed++;
+	suite_stop_if_agent_gone(s, name);
 }
 
 /* A test that cannot run here; a failure when --require names @feature. */

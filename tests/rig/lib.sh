@@ -6,6 +6,17 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${HUSK_GUEST_KERNEL:=$("$top/scripts/guest-kernel" --print-path)}"
 
 fail() { echo "FAIL: $*"; exit 1; }
+
+# The suite's time limit (rig/suite runs each test under timeout, which
+# sends TERM to the test's whole process group): say so, and let the test
+# show what it saw (its on_timeout function, if it has one) before its
+# EXIT trap cleans up.
+on_time_limit() {
+	echo "FAIL: the time limit of this test ran out"
+	if declare -F on_timeout >/dev/null; then on_timeout; fi
+	exit 124
+}
+trap on_time_limit TERM
 cannot_run() { echo "$*"; exit 77; }
 
 # expect_line OUTPUT LINE - OUTPUT has LINE as one whole line.

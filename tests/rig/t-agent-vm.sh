@@ -38,6 +38,7 @@ show_console() {
 	echo "--- husk:"; sed 's/^/    /' "$hlog"
 	echo "--- guest console:"; tr -d '\r' <"$console" | tail -80 | sed 's/^/    /'
 }
+on_timeout() { show_console; }
 
 "$top/tests/lib/mkrootfs-busybox" "$work/rootfs"
 echo erofs-image >"$work/rootfs/image-marker"

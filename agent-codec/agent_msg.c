@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* agent_msg.c - request payload decoding and validation (see agent_msg.h). */
+/*
+ * agent_msg.c - request payload decoding and validation (see agent_msg.h).
+ * CREATE's "files" and the CONFIGURE_NETWORK object are decoded by
+ * agent_files_msg.c and agent_net_msg.c, which know nothing of the rest.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -8,18 +12,7 @@
 
 bool amsg_id_valid(const char *id)
 {
-	size_t n = strlen(id), i;
-
-	if (n == 0 || n > HUSK_AGENT_MAX_ID || !strcmp(id, ".") || !strcmp(id, ".."))
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '_' && c != '-' && c != '.')
-			return false;
-	}
-	return true;
+	return amsg_name_valid(id, HUSK_AGENT_MAX_ID);
 }
 
 /* "id" always; "exec_id" when @with_exec (may be absent or ""). */
@@ -102,7 +95,7 @@ static int amsg_create(struct amsg *m, struct husk_error **e)
 		return husk_err_wrap(e, "spec");
 	if (amsg_rootfs(jtree_get(m->tree, "rootfs"), &m->rootfs, e) < 0 ||
 	    amsg_stdio(jtree_get(m->tree, "stdio"), &m->stdio, e) < 0 ||
-	    amsg_files_parse(m->tree, m, e) < 0)
+	    amsg_files_parse(m->tree, m->files, &m->nfiles, &m->shm_size, e) < 0)
 		return -EINVAL;
 	if (m->spec.process.terminal && m->stdio.err)
 		return husk_err(e, 0, "a terminal has no separate stderr stream");

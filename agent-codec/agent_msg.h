@@ -4,18 +4,18 @@
  * validated in one place. Everything husk-init acts on has passed through
  * amsg_parse(); the fuzz harness drives exactly this function.
  */
-#ifndef HUSK_INIT_AGENT_MSG_H
-#define HUSK_INIT_AGENT_MSG_H
+#ifndef HUSK_AGENT_CODEC_AGENT_MSG_H
+#define HUSK_AGENT_CODEC_AGENT_MSG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "husk_agent.h"
+#include "agent-codec/agent_files_msg.h"
+#include "agent-codec/agent_net_msg.h"
 #include "agent-codec/spec.h"
 
 #define AMSG_MAX_LOWER	8
-#define AMSG_MAX_IFACES	8
-#define AMSG_MAX_ROUTES	64
 
 struct amsg_stdio {
 	bool in, out, err;
@@ -31,31 +31,6 @@ struct amsg_rootfs {
 	struct amsg_blk upper;		/* source NULL: no writable layer */
 	const char *dir;		/* bind this directory instead */
 	bool writable;			/* one lower, no upper: mount it read-write */
-};
-
-/* One entry of CREATE's "files": text to write as FILES_DIR/<id>/<name>. */
-struct amsg_file {
-	const char *name, *text;
-	size_t len;
-};
-
-struct amsg_iface {
-	const char *name, *mac;
-	int64_t mtu;			/* 0: leave */
-	const char **addrs;		/* "10.0.0.2/24", "fd00::2/64" */
-};
-
-struct amsg_route {
-	const char *dest, *gateway, *device;
-};
-
-struct amsg_net {
-	struct amsg_iface ifaces[AMSG_MAX_IFACES];
-	size_t nifaces;
-	struct amsg_route routes[AMSG_MAX_ROUTES];
-	size_t nroutes;
-	const char *hostname, *hosts;
-	const char **dns_servers, **dns_searches, **dns_options;
 };
 
 struct amsg {
@@ -87,12 +62,5 @@ void amsg_free(struct amsg *m);
 
 /* amsg_id_valid - @id is 1..HUSK_AGENT_MAX_ID of [A-Za-z0-9_.-], not "."/"..". */
 bool amsg_id_valid(const char *id);
-
-/* amsg_files_parse - CREATE's optional "files" object (agent_files_msg.c). */
-int amsg_files_parse(yajl_val v, struct amsg *m, struct husk_error **e);
-
-/* amsg_net_parse - the CONFIGURE_NETWORK object (agent_net_msg.c). */
-int amsg_net_parse(yajl_val v, struct amsg_net *n, struct husk_error **e);
-void amsg_net_free(struct amsg_net *n);
 
 #endif

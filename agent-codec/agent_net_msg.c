@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* agent_net_msg.c - decoding the CONFIGURE_NETWORK payload (see agent_msg.h). */
+/* agent_net_msg.c - decoding the CONFIGURE_NETWORK payload (see agent_net_msg.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent-codec/agent_msg.h"
+#include "agent-codec/agent_net_msg.h"
 
 static int amsg_iface(yajl_val v, struct amsg_iface *i, struct husk_error **e)
 {

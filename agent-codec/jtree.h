@@ -4,8 +4,8 @@
  * (yajl_gen). Readers check every type; a missing optional field leaves
  * the output untouched, so callers preset defaults.
  */
-#ifndef HUSK_INIT_JTREE_H
-#define HUSK_INIT_JTREE_H
+#ifndef HUSK_AGENT_CODEC_JTREE_H
+#define HUSK_AGENT_CODEC_JTREE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mntopt.h - OCI mount "options" strings to mount(2) flags and data. */
-#ifndef HUSK_INIT_MNTOPT_H
-#define HUSK_INIT_MNTOPT_H
+#ifndef HUSK_AGENT_CODEC_MNTOPT_H
+#define HUSK_AGENT_CODEC_MNTOPT_H
 
 #include "common/error.h"
 

@@ -5,8 +5,8 @@
  * must outlive the parsed structures; the *_free functions free only what
  * the parser allocated.
  */
-#ifndef HUSK_INIT_SPEC_H
-#define HUSK_INIT_SPEC_H
+#ifndef HUSK_AGENT_CODEC_SPEC_H
+#define HUSK_AGENT_CODEC_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

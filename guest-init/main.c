@@ -11,7 +11,7 @@
  * file systems, listens on vsock port HUSK_AGENT_VSOCK_PORT and ends the
  * VM on SHUTDOWN. Any --listen (or HUSK_INIT_LISTEN) selects test mode,
  * which touches nothing outside its own namespaces and exits on SHUTDOWN;
- * there --share DIR stands for the VM's virtio-fs share (share.c).
+ * there --share DIR stands for the VM's virtio-fs share (container/share.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +28,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/requests/requests.h"
+#include "guest-init/system/system.h"
 
 static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
 		     const char **share, struct husk_error **e)

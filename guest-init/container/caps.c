@@ -12,7 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/system/system.h"
 #include "agent-codec/capname.h"
 
 /* The kernel's highest capability; the table may know newer ones. */

@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/system/system.h"
 
 static const char *const cg_wanted[] = { "cpu", "cpuset", "io", "memory", "pids" };
 

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/system/system.h"
 
 #define FREEZE_WAIT_MS	5000	/* a stuck freeze (e.g. D state) gives up here */
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/system/system.h"
 
 /* The value of "key N" in a flat-keyed cgroup file, or -1. */
 static int64_t cgroup_key(const char *cg, const char *file, const char *key)

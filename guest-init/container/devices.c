@@ -14,7 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
 #include "guest-init/container/inroot.h"
 
 static const char *const dev_defaults[] = {

@@ -14,7 +14,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/system/system.h"
 #include "guest-init/container/inroot.h"
 
 #define MS_REMOUNT_KEEP (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \

@@ -20,7 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/replies/replies.h"
 
 #define PROC_READY_TIMEOUT_MS 30000
 

@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/system/system.h"
 
 static struct proc *proc_by_pid(struct agent *ag, pid_t pid)
 {

@@ -16,7 +16,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/system/system.h"
 
 static int rootfs_do(struct container *c, const char *src, const char *dst,
 		     const char *type, unsigned long flags, const char *data,

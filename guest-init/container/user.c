@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
 
 #define USER_MAX_GROUPS 256
 

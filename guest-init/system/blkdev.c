@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "guest-init/agent.h"
+#include "guest-init/system/init_log.h"
+#include "guest-init/system/system.h"
 
 #define BLKDEV_WAIT_MS	30000	/* the rig's emulated guests are slow */
 

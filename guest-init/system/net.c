@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/system/system.h"
 
 struct nlreq {
 	struct nlmsghdr nh;

@@ -6,13 +6,14 @@
  * hostname under the agent's etc folder, each replaced atomically.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/system/system.h"
 
 static int netconf_iface(const struct amsg_iface *i, struct husk_error **e)
 {
@@ -44,13 +45,14 @@ static int netconf_route(const struct amsg_route *r, struct husk_error **e)
 }
 
 /* Write @name under etc_dir through a temporary file and rename(2). */
-static int netconf_file(struct agent *ag, const char *name, const char *text, struct husk_error **e)
+static int netconf_file(const char *etc_dir, const char *name, const char *text,
+			struct husk_error **e)
 {
 	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", ag->etc_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.husk", ag->etc_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", etc_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.husk", etc_dir, name);
 	f = fopen(tmp, "we");
 	if (!f)
 		return husk_err(e, errno, "create %s", tmp);
@@ -80,7 +82,7 @@ static void netconf_line(char *buf, size_t size, const char *word, const char **
 		strcat(buf, "\n");
 }
 
-static int netconf_resolv(struct agent *ag, const struct amsg_net *n, struct husk_error **e)
+static int netconf_resolv(const char *etc_dir, const struct amsg_net *n, struct husk_error **e)
 {
 	char buf[4096] = "";
 
@@ -89,10 +91,10 @@ static int netconf_resolv(struct agent *ag, const struct amsg_net *n, struct hus
 	netconf_line(buf, sizeof(buf), "nameserver ", n->dns_servers, false);
 	netconf_line(buf, sizeof(buf), "search ", n->dns_searches, true);
 	netconf_line(buf, sizeof(buf), "options ", n->dns_options, true);
-	return netconf_file(ag, "resolv.conf", buf, e);
+	return netconf_file(etc_dir, "resolv.conf", buf, e);
 }
 
-int netconf_apply(struct agent *ag, const struct amsg_net *n, struct husk_error **e)
+int netconf_apply(const char *etc_dir, const struct amsg_net *n, struct husk_error **e)
 {
 	char host[80];
 	size_t i;
@@ -103,16 +105,16 @@ int netconf_apply(struct agent *ag, const struct amsg_net *n, struct husk_error 
 	for (i = 0; i < n->nroutes; i++)
 		if (netconf_route(&n->routes[i], e) < 0)
 			return -husk_error_errno(*e);
-	if (util_mkdir_p(ag->etc_dir, 0755, e) < 0)
+	if (util_mkdir_p(etc_dir, 0755, e) < 0)
 		return -husk_error_errno(*e);
 	if (n->hostname) {
 		if (sethostname(n->hostname, strlen(n->hostname)) < 0)
 			return husk_err(e, errno, "sethostname %s", n->hostname);
 		snprintf(host, sizeof(host), "%s\n", n->hostname);
-		if (netconf_file(ag, "hostname", host, e) < 0)
+		if (netconf_file(etc_dir, "hostname", host, e) < 0)
 			return -husk_error_errno(*e);
 	}
-	if (n->hosts && netconf_file(ag, "hosts", n->hosts, e) < 0)
+	if (n->hosts && netconf_file(etc_dir, "hosts", n->hosts, e) < 0)
 		return -husk_error_errno(*e);
-	return netconf_resolv(ag, n, e);
+	return netconf_resolv(etc_dir, n, e);
 }

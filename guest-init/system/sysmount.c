@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/system/init_log.h"
+#include "guest-init/system/system.h"
 
 #define BOOT_MARKER_PORT 0x440	/* HUSK_BOOT_MARKER_PORT of vmm/x86/layout.h */
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* util.c - small file helpers husk-init uses everywhere. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/system/system.h"
 
 int util_mkdir_p(const char *path, mode_t mode, struct husk_error **e)
 {

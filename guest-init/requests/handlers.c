@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-init/server/handlers.h"
+#include "guest-init/requests/handlers.h"
+#include "guest-init/container/container.h"
 
 /* The process @m names; exec_id "" is the container's init. */
 static struct proc *handle_proc(struct agent *ag, const struct amsg *m, struct husk_error **e)

@@ -20,7 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/system/system.h"
 
 enum share_kind { SRC_PLAIN, SRC_SHARE, SRC_SHM, SRC_FILES };
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * conn.c - a connection's output: a bounded queue of frames flushed as
- * the peer reads, and closing. Input framing is in conn_read.c.
+ * the peer reads, and closing. Input framing is in requests/conn_read.c.
  *
  * A conn is freed only from its own event callback, never from inside a
  * send, so replies and events can be sent from anywhere.
@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/replies/replies.h"
 
 #define CONN_OUT_MAX	(16u << 20)	/* a peer this far behind is dropped */
 #define CONN_OUT_PAUSE	(1u << 20)	/* stop reading requests above this */

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/replies/replies.h"
 
 /* A generator with the payload's top-level map already open. */
 yajl_gen reply_gen(void)

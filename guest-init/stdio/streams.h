@@ -12,7 +12,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
-#include "guest-init/server/relay.h"
+#include "guest-init/stdio/relay.h"
 
 enum { STREAM_IN, STREAM_OUT, STREAM_ERR, STREAM_N };
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "agent-codec/agent_msg.h"
-#include "guest-init/server/streams.h"
+#include "guest-init/stdio/streams.h"
 
 static const char *const stream_names[STREAM_N] = { "stdin", "stdout", "stderr" };
 

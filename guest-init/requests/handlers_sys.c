@@ -4,7 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest-init/server/handlers.h"
+#include "guest-init/requests/handlers.h"
+#include "guest-init/container/container.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/system/system.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "unknown"
@@ -35,7 +38,7 @@ int handle_hello(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct
 
 int handle_network(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct husk_error **e)
 {
-	return netconf_apply(c->ag, &m->net, e);
+	return netconf_apply(c->ag->etc_dir, &m->net, e);
 }
 
 int handle_shutdown(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct husk_error **e)

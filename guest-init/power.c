@@ -11,7 +11,7 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
 
 void power_off(struct agent *ag)
 {

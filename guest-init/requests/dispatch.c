@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest-init/agent.h"
-#include "guest-init/server/handlers.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/requests/requests.h"
+#include "guest-init/requests/handlers.h"
 
 static handler_fn *const handlers[] = {
 	[HUSK_MSG_HELLO] = handle_hello,

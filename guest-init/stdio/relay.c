@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "guest-init/system/list.h"
-#include "guest-init/server/relay.h"
+#include "guest-init/stdio/relay.h"
 
 static void relay_finish(struct relay *r)
 {

@@ -16,7 +16,8 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/requests/requests.h"
 
 #define CONN_MAX	256
 #define CONN_FRAMES	16	/* frames per wake-up, then others get a turn */

@@ -26,12 +26,13 @@ bool amsg_name_valid(const char *name, size_t max)
 	return true;
 }
 
-static int amsg_file_one(const char *name, yajl_val text, struct amsg_file *f, struct husk_error **e)
+static int amsg_file_one(const char *name, yajl_val text, struct amsg_file *f,
+			 struct husk_error **e)
 {
 	if (!amsg_name_valid(name, HUSK_AGENT_FILE_NAME_MAX))
 		return husk_err(e, 0, "files: name \"%.80s\" is not a plain file name "
-			       "(1-%d of [A-Za-z0-9._-], not \".\" or \"..\")",
-			       name, HUSK_AGENT_FILE_NAME_MAX);
+				"(1-%d of [A-Za-z0-9._-], not \".\" or \"..\")",
+				name, HUSK_AGENT_FILE_NAME_MAX);
 	if (!YAJL_IS_STRING(text))
 		return husk_err(e, 0, "files: \"%s\" is not a string", name);
 	f->name = name;
@@ -39,7 +40,7 @@ static int amsg_file_one(const char *name, yajl_val text, struct amsg_file *f, s
 	f->len = strlen(text->u.string);
 	if (f->len > HUSK_AGENT_FILE_MAX)
 		return husk_err(e, EFBIG, "files: \"%s\" has %zu bytes, more than %u", name, f->len,
-			       HUSK_AGENT_FILE_MAX);
+				HUSK_AGENT_FILE_MAX);
 	return 0;
 }
 
@@ -54,14 +55,14 @@ int amsg_files_parse(yajl_val v, struct amsg_file *out, size_t *nfiles, int64_t 
 		return -EINVAL;
 	if (shm && !YAJL_IS_NULL(shm) && *shm_size <= 0)
 		return husk_err(e, 0, "shm_size %lld is not a positive number of bytes",
-			       (long long)*shm_size);
+				(long long)*shm_size);
 	if (!files || YAJL_IS_NULL(files))
 		return 0;
 	if (!YAJL_IS_OBJECT(files))
 		return husk_err(e, 0, "files is not an object");
 	if (files->u.object.len > HUSK_AGENT_MAX_FILES)
 		return husk_err(e, 0, "files: %zu entries, more than %d", files->u.object.len,
-			       HUSK_AGENT_MAX_FILES);
+				HUSK_AGENT_MAX_FILES);
 	for (i = 0; i < files->u.object.len; i++, (*nfiles)++)
 		if (amsg_file_one(files->u.object.keys[i], files->u.object.values[i],
 				  &out[i], e) < 0)

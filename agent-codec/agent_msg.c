@@ -23,14 +23,14 @@ static int amsg_ids(struct amsg *m, bool with_exec, struct husk_error **e)
 		return -EINVAL;
 	if (!amsg_id_valid(m->id))
 		return husk_err(e, 0, "container id \"%.140s\" is not 1-%d of [A-Za-z0-9_.-]",
-			       m->id, HUSK_AGENT_MAX_ID);
+				m->id, HUSK_AGENT_MAX_ID);
 	if (!with_exec)
 		return 0;
 	if (jtree_str(m->tree, "exec_id", false, &m->exec_id, e) < 0)
 		return -EINVAL;
 	if (m->exec_id[0] && !amsg_id_valid(m->exec_id))
 		return husk_err(e, 0, "exec id \"%.140s\" is not 1-%d of [A-Za-z0-9_.-]",
-			       m->exec_id, HUSK_AGENT_MAX_ID);
+				m->exec_id, HUSK_AGENT_MAX_ID);
 	return 0;
 }
 
@@ -71,7 +71,8 @@ static int amsg_rootfs(yajl_val v, struct amsg_rootfs *r, struct husk_error **e)
 		return r->dir[0] == '/' ? 0 : husk_err(e, 0, "rootfs.dir is not absolute");
 	if (!YAJL_IS_ARRAY(lower) || lower->u.array.len == 0 ||
 	    lower->u.array.len > AMSG_MAX_LOWER)
-		return husk_err(e, 0, "rootfs.lower is not an array of 1-%d devices", AMSG_MAX_LOWER);
+		return husk_err(e, 0, "rootfs.lower is not an array of 1-%d devices",
+				AMSG_MAX_LOWER);
 	for (i = 0; i < lower->u.array.len; i++, r->nlower++)
 		if (amsg_blk(lower->u.array.values[i], &r->lower[i], e) < 0)
 			return husk_err_wrap(e, "rootfs.lower[%zu]", i);
@@ -136,7 +137,7 @@ static int amsg_resize(struct amsg *m, struct husk_error **e)
 		return -EINVAL;
 	if (m->rows < 0 || m->rows > 0xffff || m->cols < 0 || m->cols > 0xffff)
 		return husk_err(e, 0, "window size %lldx%lld is out of range",
-			       (long long)m->rows, (long long)m->cols);
+				(long long)m->rows, (long long)m->cols);
 	return 0;
 }
 

@@ -51,7 +51,8 @@ static int spec_user_parse(yajl_val u, struct spec_user *user, struct husk_error
 	if (!gids || YAJL_IS_NULL(gids))
 		return 0;
 	if (!YAJL_IS_ARRAY(gids) || gids->u.array.len > 4096)
-		return husk_err(e, 0, "process.user.additionalGids is not an array of at most 4096");
+		return husk_err(e, 0,
+				"process.user.additionalGids is not an array of at most 4096");
 	user->gids = calloc(gids->u.array.len + 1, sizeof(*user->gids));
 	if (!user->gids)
 		return husk_err(e, ENOMEM, "process.user.additionalGids");

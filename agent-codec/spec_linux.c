@@ -116,7 +116,8 @@ static int spec_devices_parse(yajl_val arr, struct spec *s, struct husk_error **
 	if (!arr || YAJL_IS_NULL(arr))
 		return 0;
 	if (!YAJL_IS_ARRAY(arr) || arr->u.array.len > OCI_MAX_DEVICES)
-		return husk_err(e, 0, "linux.devices is not an array of at most %d", OCI_MAX_DEVICES);
+		return husk_err(e, 0, "linux.devices is not an array of at most %d",
+				OCI_MAX_DEVICES);
 	s->devices = calloc(arr->u.array.len + 1, sizeof(*s->devices));
 	if (!s->devices)
 		return husk_err(e, ENOMEM, "linux.devices");

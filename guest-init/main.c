@@ -222,7 +222,8 @@ static int main_setup(struct agent *ag, const char *cg, const char *share, struc
 		return -husk_error_errno(*e);
 	lo = (int)if_nametoindex("lo");
 	if (!lo || net_link_set(lo, NULL, 0, true, e) < 0)
-		log_warn("cannot bring up lo: %s", lo ? husk_error_message(*e) : "no such interface");
+		log_warn("cannot bring up lo: %s",
+			 lo ? husk_error_message(*e) : "no such interface");
 	if (cg && cgroup_setup(ag, cg, e) < 0) {
 		log_err(*e, "cgroups off");	/* containers still run, without limits */
 		ag->cg_root[0] = '\0';

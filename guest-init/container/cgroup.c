@@ -89,7 +89,8 @@ static int cgroup_set(const struct container *c, const char *ctrl, const char *f
 	if (v == SPEC_UNSET)
 		return 0;
 	if (!cgroup_has(c->ag, ctrl))
-		return husk_err(e, EOPNOTSUPP, "%s: the %s controller is not available", file, ctrl);
+		return husk_err(e, EOPNOTSUPP, "%s: the %s controller is not available", file,
+				ctrl);
 	if (v < 0)
 		snprintf(val, sizeof(val), "max");
 	else
@@ -130,7 +131,8 @@ static int cgroup_cpu(const struct container *c, const struct spec_resources *r,
 		return -husk_error_errno(*e);
 	if (r->cpu_quota != SPEC_UNSET || r->cpu_period != SPEC_UNSET) {
 		if (!cgroup_has(c->ag, "cpu"))
-			return husk_err(e, EOPNOTSUPP, "cpu.max: the cpu controller is not available");
+			return husk_err(e, EOPNOTSUPP,
+					"cpu.max: the cpu controller is not available");
 		if (r->cpu_quota > 0)
 			snprintf(val, sizeof(val), "%" PRId64 " %" PRId64, r->cpu_quota,
 				 r->cpu_period > 0 ? r->cpu_period : 100000);
@@ -179,7 +181,8 @@ int cgroup_create(struct container *c, const struct spec_resources *r, struct hu
 	if (!c->ag->cg_root[0]) {
 		if (r->mem_limit != SPEC_UNSET || r->pids_limit != SPEC_UNSET ||
 		    r->cpu_quota != SPEC_UNSET || r->cpu_shares != SPEC_UNSET)
-			return husk_err(e, EOPNOTSUPP, "resource limits without a cgroup v2 hierarchy");
+			return husk_err(e, EOPNOTSUPP,
+					"resource limits without a cgroup v2 hierarchy");
 		return 0;
 	}
 	snprintf(c->cg, sizeof(c->cg), "%s/%s", c->ag->cg_root, c->id);
@@ -194,8 +197,9 @@ int cgroup_create(struct container *c, const struct spec_resources *r, struct hu
 int cgroup_update(const struct container *c, const struct spec_resources *r, struct husk_error **e)
 {
 	if (!c->cg[0])
-		return husk_err(e, ENOTSUP, "update %s: the container has no cgroup (no cgroup v2 here)",
-			       c->id);
+		return husk_err(e, ENOTSUP,
+				"update %s: the container has no cgroup (no cgroup v2 here)",
+				c->id);
 	return cgroup_apply(c, r, e);
 }
 

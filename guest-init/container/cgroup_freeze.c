@@ -35,15 +35,16 @@ int cgroup_freeze(const struct container *c, bool freeze, struct husk_error **e)
 	int i, st;
 
 	if (!c->cg[0])
-		return husk_err(e, ENOTSUP, "%s %s: the container has no cgroup (no cgroup v2 here)",
-			       freeze ? "pause" : "resume", c->id);
+		return husk_err(e, ENOTSUP,
+				"%s %s: the container has no cgroup (no cgroup v2 here)",
+				freeze ? "pause" : "resume", c->id);
 	if (cgroup_write(c->cg, "cgroup.freeze", freeze ? "1" : "0", e) < 0)
 		return husk_err_wrap(e, "%s %s", freeze ? "pause" : "resume", c->id);
 	for (i = 0; i < FREEZE_WAIT_MS; i++) {
 		st = cgroup_frozen(c);
 		if (st < 0)
 			return husk_err(e, EIO, "%s %s: cannot read %s/cgroup.events",
-				       freeze ? "pause" : "resume", c->id, c->cg);
+					freeze ? "pause" : "resume", c->id, c->cg);
 		if (st == freeze)
 			return 0;
 		usleep(1000);
@@ -55,6 +56,6 @@ int cgroup_freeze(const struct container *c, bool freeze, struct husk_error **e)
 		husk_error_free(ignored);
 	}
 	return husk_err(e, ETIMEDOUT, "%s %s: the cgroup did not %s within %d ms",
-		       freeze ? "pause" : "resume", c->id, freeze ? "freeze" : "thaw",
-		       FREEZE_WAIT_MS);
+			freeze ? "pause" : "resume", c->id, freeze ? "freeze" : "thaw",
+			FREEZE_WAIT_MS);
 }

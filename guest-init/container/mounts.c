@@ -90,7 +90,8 @@ static int mounts_bind(int rootfd, const struct spec_mount *m, const char *src,
 }
 
 /* The mount itself, on a target made to fit (a file for a file's bind). */
-static int mounts_place(int rootfd, const struct spec_mount *m, const char *src, struct husk_error **e)
+static int mounts_place(int rootfd, const struct spec_mount *m, const char *src,
+			struct husk_error **e)
 {
 	const char *type = strcmp(m->type, "cgroup") ? m->type : "cgroup2";
 	bool bind = m->flags & MS_BIND;

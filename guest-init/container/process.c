@@ -191,10 +191,11 @@ int proc_start(struct proc *p, struct husk_error **e)
 	int ret;
 
 	if (p->state != PROC_CREATED || p->sync_fd < 0)
-		return husk_err(e, EBUSY, "process %s/%s was already started", p->c->id, p->exec_id);
+		return husk_err(e, EBUSY, "process %s/%s was already started", p->c->id,
+				p->exec_id);
 	if (unbound)
 		return husk_err(e, EBUSY, "%s of %s/%s is not bound yet (STDIO_BIND first)",
-			       unbound, p->c->id, p->exec_id);
+				unbound, p->c->id, p->exec_id);
 	if (send(p->sync_fd, &c, 1, MSG_NOSIGNAL) != 1)
 		return husk_err(e, errno, "start process %d", (int)p->pid);
 	ret = proc_sync_read(p, e);

@@ -46,7 +46,7 @@ int share_init(struct agent *ag, const char *share, struct husk_error **e)
 		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", HUSK_AGENT_SHARE_DIR);
 	else if (share && (share[0] != '/' || strlen(share) >= sizeof(ag->share_dir)))
 		return husk_err(e, 0, "--share %.100s is not an absolute path below %zu bytes",
-			       share, sizeof(ag->share_dir));
+				share, sizeof(ag->share_dir));
 	else
 		snprintf(ag->share_dir, sizeof(ag->share_dir), "%s", share ? share : "");
 	/* test mode: the --share folder is the share, nothing to mount */
@@ -97,8 +97,8 @@ static int share_mount_share(struct agent *ag, struct husk_error **e)
 	if (mount(HUSK_AGENT_SHARE_TAG, ag->share_dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0)
 		/* the kernel says EINVAL for a tag no device has: say what it means */
 		return husk_err(e, errno, "mount virtio-fs share %s on %s%s", HUSK_AGENT_SHARE_TAG,
-			       ag->share_dir, errno == EINVAL ? " (no virtio-fs device has that tag)" :
-			       errno == ENODEV ? " (the guest kernel has no virtiofs)" : "");
+				ag->share_dir, errno == EINVAL ? " (no virtio-fs device has that tag)" :
+				errno == ENODEV ? " (the guest kernel has no virtiofs)" : "");
 	ag->share_up = true;
 	log_info("virtio-fs share %s mounted on %s", HUSK_AGENT_SHARE_TAG, ag->share_dir);
 	return 0;
@@ -116,7 +116,8 @@ static int share_mount_shm(struct agent *ag, int64_t size, struct husk_error **e
 	snprintf(data, sizeof(data), "mode=1777,size=%llu",
 		 size > 0 ? (unsigned long long)size : HUSK_AGENT_SHM_DEFAULT);
 	if (mount("shm", ag->shm_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
-		return husk_err(e, errno, "mount the pod's shm tmpfs (%s) on %s", data, ag->shm_dir);
+		return husk_err(e, errno, "mount the pod's shm tmpfs (%s) on %s", data,
+				ag->shm_dir);
 	ag->shm_up = true;
 	return 0;
 }
@@ -168,7 +169,7 @@ int share_source_open(const struct spec_mount *m, struct husk_error **e)
 	fd = syscall(SYS_openat2, dfd, rest[0] ? rest : ".", &how, sizeof(how));
 	if (fd < 0)
 		husk_err(e, errno, "bind source %s%s", m->resolved,
-			errno == EXDEV ? " leads out of its folder" : "");
+			 errno == EXDEV ? " leads out of its folder" : "");
 	close(dfd);
 	return fd < 0 ? -husk_error_errno(*e) : (int)fd;
 }

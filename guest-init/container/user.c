@@ -68,7 +68,8 @@ static int user_passwd(struct spec_user *u, char **home, struct husk_error **e)
 	}
 	fclose(f);
 	if (ret < 0)
-		return husk_err(e, 0, "user \"%s\" is not in the container's /etc/passwd", u->username);
+		return husk_err(e, 0, "user \"%s\" is not in the container's /etc/passwd",
+				u->username);
 	return 0;
 }
 

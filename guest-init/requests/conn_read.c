@@ -52,7 +52,7 @@ static void conn_frame_done(struct conn *c)
 	if (c->skip) {
 		c->skip = false;
 		husk_err(&e, EPROTONOSUPPORT, "protocol version %u (husk-init speaks %u)",
-			h.version, HUSK_AGENT_VERSION);
+			 h.version, HUSK_AGENT_VERSION);
 		reply_err(c, h.id, e);
 	} else if (h.type == HUSK_MSG_STDIO_BIND && c->used) {
 		husk_err(&e, EPROTO, "STDIO_BIND must be a connection's first message");

@@ -42,7 +42,7 @@ void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *pay
 
 	if (h->type >= sizeof(handlers) / sizeof(handlers[0]) || !handlers[h->type]) {
 		husk_err(&e, EOPNOTSUPP, "message type %u (%s) is not a request", h->type,
-			husk_agent_type_name(h->type));
+			 husk_agent_type_name(h->type));
 		reply_err(c, h->id, e);
 		husk_error_free(e);
 		return;

@@ -19,7 +19,7 @@ int handle_hello(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct
 
 	if (m->version && m->version != HUSK_AGENT_VERSION)
 		return husk_err(e, EPROTONOSUPPORT, "protocol version %lld (husk-init speaks %d)",
-			       (long long)m->version, HUSK_AGENT_VERSION);
+				(long long)m->version, HUSK_AGENT_VERSION);
 	c->hello = true;
 	jw_int(g, "version", HUSK_AGENT_VERSION);
 	jw_str(g, "agent", "husk-init " HUSK_VERSION);
@@ -60,7 +60,7 @@ int handle_bind(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct 
 		return husk_err(e, ENOENT, "process %s/%s", m->id, m->exec_id);
 	if (!p->io.want[idx] || p->io.bound[idx] || p->state == PROC_EXITED)
 		return husk_err(e, EBUSY, "%s of %s/%s is not waiting for a connection",
-			       m->stream, m->id, m->exec_id);
+				m->stream, m->id, m->exec_id);
 	reply_ok(c, id, g);
 	if (c->out_len) {
 		/* a fresh socket cannot be this full; refuse rather than mix */

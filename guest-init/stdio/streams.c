@@ -161,7 +161,7 @@ int streams_bind(int epfd, struct streams *s, int idx, int sock, struct husk_err
 	if (!s->want[idx] || s->bound[idx] || near < 0) {
 		close(sock);
 		return husk_err(e, s->bound[idx] ? EBUSY : ENOENT, "stream %s",
-			       stream_names[idx]);
+				stream_names[idx]);
 	}
 	s->bound[idx] = true;
 	s->near[idx] = -1;

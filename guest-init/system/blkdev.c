@@ -64,7 +64,7 @@ int blkdev_ready(const char *source, struct husk_error **e)
 	while ((n = blkdev_sectors(name)) == 0) {
 		if (husk_now_ms() > deadline)
 			return husk_err(e, ENOMEDIUM, "%s: no medium after %d s", source,
-				       BLKDEV_WAIT_MS / 1000);
+					BLKDEV_WAIT_MS / 1000);
 		usleep(5000);
 	}
 	if (n > 0)

@@ -107,7 +107,8 @@ int net_link_set(int ifindex, const char *mac, unsigned int mtu, bool up, struct
 	r.ifi.ifi_flags = up ? IFF_UP : 0;
 	if (mac) {
 		if (net_mac_parse(mac, hw) < 0)
-			return husk_err(e, 0, "MAC address \"%.40s\" is not xx:xx:xx:xx:xx:xx", mac);
+			return husk_err(e, 0, "MAC address \"%.40s\" is not xx:xx:xx:xx:xx:xx",
+					mac);
 		nl_attr(&r, IFLA_ADDRESS, hw, sizeof(hw));
 	}
 	if (mtu)
@@ -196,6 +197,7 @@ int net_route_add(const char *dest, const char *gw, int ifindex, struct husk_err
 		nl_attr(&r, RTA_OIF, &ifindex, sizeof(ifindex));
 	ret = nl_talk(&r);
 	if (ret < 0)
-		return husk_err(e, -ret, "add route to %s%s%s", dest, gw ? " via " : "", gw ? gw : "");
+		return husk_err(e, -ret, "add route to %s%s%s", dest, gw ? " via " : "",
+				gw ? gw : "");
 	return 0;
 }

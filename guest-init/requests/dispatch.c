@@ -54,19 +54,14 @@ void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *pay
 	if (ret == 0)
 		ret = handlers[h->type](c, h->id, &m, g, &e);
 	amsg_free(&m);
-	if (ret < 0)
-		reply_err(c, h->id, e);
-	husk_error_free(e);
-	if (ret == HANDLER_DONE)
-		return;		/* the handler replied, and freed @g */
-	if (ret == HANDLER_DEFERRED) {
-		yajl_gen_free(g);
-		return;
-	}
 	if (ret < 0) {
+		reply_err(c, h->id, e);
 		if (g)
 			yajl_gen_free(g);
-		return;
+	} else if (ret == HANDLER_DEFERRED) {
+		yajl_gen_free(g);
+	} else if (ret != HANDLER_DONE) {	/* HANDLER_DONE: it replied, and freed @g */
+		reply_ok(c, h->id, g);
 	}
-	reply_ok(c, h->id, g);
+	husk_error_free(e);
 }

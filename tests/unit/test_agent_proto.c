@@ -273,6 +273,11 @@ START_TEST(ids_caps_mntopts_errors)
 	ck_assert_str_eq(husk_error_message(e), "open x: No such file or directory");
 	ck_assert_int_eq(husk_err_wrap(&e, "rootfs"), -ENOENT);
 	ck_assert_str_eq(husk_error_message(e), "rootfs: open x: No such file or directory");
+	/* what a failing child reports: its text as it came, its errno */
+	ck_assert_int_eq(husk_err_received(&e, EACCES, "%s", "execve /x: denied"), -EACCES);
+	ck_assert_str_eq(husk_error_message(e), "execve /x: denied");
+	ck_assert_int_eq(husk_error_errno(e), EACCES);
+	ck_assert_int_eq(husk_err_received(&e, 0, "bare"), -EINVAL);
 	husk_error_free(e);
 }
 END_TEST

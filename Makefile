@@ -106,12 +106,12 @@ $(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
 # The shim: shim/*.c plus C code protoc-c generates from shim/proto/*.proto
 # into $(O)/shim/gen (never into the tree). Everything but main.o also goes
 # into libshim.a, which the unit tests and fuzz harnesses link.
-# The agent protocol codec and OCI spec parser of husk-init, also built as a
-# host library so unit tests, fuzzers and the agent test client can use them.
-AGENT_CODEC_SRCS := $(addprefix guest-init/,agent_proto.c agent_msg.c agent_net_msg.c agent_files_msg.c \
-	jtree.c spec.c spec_linux.c mntopt.c capname.c err.c)
+# agent-codec/: the agent protocol codec and the OCI spec parser. husk-init
+# compiles it in; as a host library it serves the shim, the unit tests, the
+# fuzzers and the agent test client (each links common/ beside it).
+AGENT_CODEC_SRCS := $(sort $(wildcard agent-codec/*.c))
 AGENT_CODEC_A    := $(O)/libagentcodec.a
-$(O)/guest-init/%.o: CPPFLAGS += $(YAJL_CFLAGS)
+$(O)/agent-codec/%.o: CPPFLAGS += $(YAJL_CFLAGS)
 $(AGENT_CODEC_A): $(AGENT_CODEC_SRCS:%.c=$(O)/%.o)
 	$(E) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -165,7 +165,7 @@ $(SHIM_BIN): $(O)/shim/main.o $(SHIM_A) $(AGENT_CODEC_A) $(LIB_A)
 
 # husk-init is PID 1 in the guest: static, no sanitizers (they need a
 # runtime the guest does not have), size-optimised.
-INIT_SRCS := $(sort $(wildcard guest-init/*.c)) $(COMMON_SRCS)
+INIT_SRCS := $(sort $(wildcard guest-init/*.c guest-init/*/*.c agent-codec/*.c)) $(COMMON_SRCS)
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/init/%.o)
 INIT_BIN  := $(O)/husk-init
 INIT_CFLAGS = $(BASE_CFLAGS) -Os -g0 -fno-pie $(CPPFLAGS) $(YAJL_CFLAGS)
@@ -186,7 +186,8 @@ TOOL_BINS := $(O)/tests/bootmark $(O)/tests/agent-suite $(O)/tests/husk-stream \
 
 # The husk-init protocol test client (tests/agent/), run on the host and in the rig.
 AGENT_SUITE := $(O)/tests/agent-suite
-$(AGENT_SUITE): $(patsubst %.c,$(O)/%.o,$(sort $(wildcard tests/agent/*.c))) $(AGENT_CODEC_A)
+$(AGENT_SUITE): $(patsubst %.c,$(O)/%.o,$(sort $(wildcard tests/agent/*.c)) $(COMMON_SRCS)) \
+		$(AGENT_CODEC_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(YAJL_LIBS)
 

@@ -28,6 +28,14 @@ int husk_err(struct husk_error **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * husk_err_received - fill *@err with an error another process reported:
+ * the message "fmt..." stands as it came, and @errnum (a negative one taken
+ * as its positive, 0 as EINVAL) is the errno it came with. Returns -errno.
+ */
+int husk_err_received(struct husk_error **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
  * husk_err_wrap - prefix the message already in *@err with context,
  * "context: inner". Returns the negative errno the error carries, so a
  * caller can `return husk_err_wrap(err, "disk %s", path);`.

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent.h - husk-init's state: the agent (one per VM), its connections,
- * containers and processes, and the functions the modules offer each
- * other. One object graph, no globals: main() owns the struct agent.
+ * containers and processes. One object graph, no globals: main() owns the
+ * struct agent. What each folder offers the others is in its own header:
+ * requests/requests.h, container/container.h, replies/replies.h,
+ * system/system.h (stdio/streams.h for a process's streams).
  */
 #ifndef HUSK_INIT_AGENT_H
 #define HUSK_INIT_AGENT_H
@@ -12,12 +14,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "guest-init/agent_msg.h"
-#include "guest-init/err.h"
-#include "guest-init/list.h"
-#include "guest-init/log.h"
-#include "guest-init/loop.h"
-#include "guest-init/streams.h"
+#include "agent-codec/agent_msg.h"
+#include "common/error.h"
+#include "guest-init/system/list.h"
+#include "guest-init/system/init_log.h"
+#include "guest-init/system/loop.h"
+#include "guest-init/stdio/streams.h"
 
 struct agent {
 	int epfd;
@@ -100,127 +102,7 @@ struct container {
 
 enum { NS_MNT, NS_UTS, NS_IPC, NS_PID };
 
-/* conn.c */
-int conn_listen(struct agent *ag, struct err *e);
-void conn_send(struct conn *c, unsigned int type, uint64_t id, const void *p, size_t len);
-void conn_close(struct conn *c);
-/* conn_take_fd - hand the socket to a stdio relay; the conn is freed later. */
-int conn_take_fd(struct conn *c);
-void conn_watch(struct conn *c);
-void conn_flush(struct conn *c);
-
-/* reply.c */
-void reply_ok(struct conn *c, uint64_t id, yajl_gen g);
-void reply_err(struct conn *c, uint64_t id, const struct err *e);
-void event_broadcast(struct agent *ag, unsigned int type, yajl_gen g);
-yajl_gen reply_gen(void);
-
-/* dispatch.c */
-void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *payload);
-
-/* container.c */
-struct container *container_find(struct agent *ag, const char *id);
-struct proc *container_proc(struct container *c, const char *exec_id);
-int container_create(struct agent *ag, struct amsg *m, struct err *e);
-int container_delete(struct container *c, struct err *e);
-void container_kill_all(struct container *c, int sig);
-
-/* files.c: a container's own files (CREATE "files") */
-int files_write(const struct container *c, const struct amsg *m, struct err *e);
-void files_remove(const struct container *c);
-
-/* share.c: bind sources that are not plain VM paths (share, pod shm, files) */
-int share_init(struct agent *ag, const char *share, struct err *e);
-int share_resolve(struct agent *ag, struct spec *spec, int64_t shm_size, struct err *e);
-/*
- * share_resolve_dir - @dir as husk-init reaches it, into *@out (malloc'd):
- * under HUSK_AGENT_SHARE_DIR the share is mounted first (test mode: the
- * --share folder); *@shared says so. Any other path is used as it is.
- */
-int share_resolve_dir(struct agent *ag, const char *dir, char **out, bool *shared,
-		      struct err *e);
-/* share_source_open - in the child: an O_PATH fd of @m's source, beneath its folder */
-int share_source_open(const struct spec_mount *m, struct err *e);
-
-/* blkdev.c: wait until @source (a /dev/vdX slot) has its medium */
-int blkdev_ready(const char *source, struct err *e);
-
-/* rootfs.c */
-int rootfs_mount(struct container *c, const struct amsg_rootfs *r, struct err *e);
-void rootfs_umount(struct container *c);
-
-/* process.c */
-struct proc *proc_new(struct container *c, const char *exec_id);
-void proc_free(struct proc *p);
-int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec *spec,
-	       const struct amsg_stdio *want, struct err *e);
-int proc_start(struct proc *p, struct err *e);
-void proc_reap(struct agent *ag);
-void proc_exit_fields(const struct proc *p, yajl_gen g);
-int proc_signal(struct proc *p, int sig, struct err *e);
-
-/* child.c, child_init.c: run in the forked child, never return */
-void child_init_main(struct container *c, const struct spec *spec,
-		     struct proc *p, int sync) __attribute__((noreturn));
-void child_exec_main(struct container *c, const struct spec_process *op,
-		     struct proc *p, int sync) __attribute__((noreturn));
-void child_run(const struct spec_process *op, struct proc *p, int sync)
-	__attribute__((noreturn));
-void child_fail(int sync, const struct err *e) __attribute__((noreturn));
-/* child_ready_and_wait - make the pty (process.terminal), report ready
- * with its master, wait for START. */
-int child_ready_and_wait(int sync, struct proc *p, struct err *e);
-
-/* mounts.c: the container's mounts, in the child before pivot_root */
-int mounts_setup(const char *rootfs, const struct spec *spec, struct err *e);
-/* mounts_finish - after pivot_root: masked and readonly paths, read-only root */
-int mounts_finish(const struct spec *spec, struct err *e);
-/* devices.c */
-int devices_setup(int rootfd, bool dev_tmpfs, const struct spec *spec, struct err *e);
-
-/* user.c */
-int user_resolve(struct spec_user *u, const char **home, struct err *e);
-
-/* caps.c */
-int caps_bounding(const struct spec_caps *c, struct err *e);
-int caps_apply(const struct spec_caps *c, struct err *e);
-
-/* cgroup.c, cgroup_stats.c */
-int cgroup_setup(struct agent *ag, const char *dir, struct err *e);
-int cgroup_create(struct container *c, const struct spec_resources *r, struct err *e);
-/* cgroup_update - UPDATE: the limits @r gives, on a running container. */
-int cgroup_update(const struct container *c, const struct spec_resources *r, struct err *e);
-int cgroup_attach(const struct container *c, pid_t pid, struct err *e);
-void cgroup_kill(const struct container *c, int sig);
-int cgroup_remove(struct container *c, struct err *e);
-uint64_t cgroup_oom_kills(const struct container *c);
-void cgroup_oom_event(struct agent *ag, int wd);
-/* cgroup_oom_check - broadcast an OOM event if @c has new OOM kills. */
-void cgroup_oom_check(struct container *c);
-int cgroup_stats(const struct container *c, yajl_gen g, struct err *e);
-int cgroup_pids(const struct container *c, yajl_gen g, struct err *e);
-int cgroup_write(const char *dir, const char *file, const char *val, struct err *e);
-/* cgroup_freeze.c - freeze (PAUSE) or thaw (RESUME), waiting until done. */
-int cgroup_freeze(const struct container *c, bool freeze, struct err *e);
-
-/* net.c, netconf.c */
-int net_link_set(int ifindex, const char *mac, unsigned int mtu, bool up, struct err *e);
-int net_addr_add(int ifindex, const char *cidr, struct err *e);
-int net_route_add(const char *dest, const char *gw, int ifindex, struct err *e);
-int netconf_apply(struct agent *ag, const struct amsg_net *n, struct err *e);
-
-/* sysmount.c */
-int sysmount_vm(struct err *e);
-int sysmount_test(struct err *e);
-void sysmount_boot_marker(void);
-
 /* power.c */
 void power_off(struct agent *ag) __attribute__((noreturn));
-
-/* util.c */
-int util_mkdir_p(const char *path, mode_t mode, struct err *e);
-int util_write_file(const char *path, const char *data, size_t len, struct err *e);
-ssize_t util_read_file(const char *path, char *buf, size_t size);
-int64_t util_now_ns(void);
 
 #endif

@@ -11,7 +11,7 @@
  * file systems, listens on vsock port HUSK_AGENT_VSOCK_PORT and ends the
  * VM on SHUTDOWN. Any --listen (or HUSK_INIT_LISTEN) selects test mode,
  * which touches nothing outside its own namespaces and exits on SHUTDOWN;
- * there --share DIR stands for the VM's virtio-fs share (share.c).
+ * there --share DIR stands for the VM's virtio-fs share (container/share.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +28,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
+#include "guest-init/replies/replies.h"
+#include "guest-init/requests/requests.h"
+#include "guest-init/system/system.h"
 
 static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
-		     const char **share, struct err *e)
+		     const char **share, struct husk_error **e)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -53,18 +56,18 @@ static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
 		default:
 			/* PID 1 gets the kernel's leftover arguments: ignore them */
 			if (getpid() != 1)
-				return err_set(e, 0, "usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR] [--share DIR]");
+				return husk_err(e, 0, "usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR] [--share DIR]");
 		}
 	}
 	ag->vm = getpid() == 1 && !ag->listen;
 	if (!ag->listen)
 		ag->listen = "vsock:1024";
 	if (!ag->vm && !state)
-		return err_set(e, 0, "test mode needs --state DIR");
+		return husk_err(e, 0, "test mode needs --state DIR");
 	if (ag->vm && *share)
-		return err_set(e, 0, "--share is for test mode (a VM mounts the virtio-fs share)");
+		return husk_err(e, 0, "--share is for test mode (a VM mounts the virtio-fs share)");
 	if ((state && strlen(state) >= sizeof(ag->state_dir)) || (*cg && strlen(*cg) >= sizeof(ag->cg_root)))
-		return err_set(e, ENAMETOOLONG, "--state or --cgroup");
+		return husk_err(e, ENAMETOOLONG, "--state or --cgroup");
 	snprintf(ag->state_dir, sizeof(ag->state_dir), "%s", state ? state : "/run/husk");
 	if (ag->vm)
 		snprintf(ag->etc_dir, sizeof(ag->etc_dir), "/etc");
@@ -113,17 +116,17 @@ static void main_on_inotify(struct watch *w, uint32_t ev)
 }
 
 static int main_watch(struct agent *ag, struct watch *w, int fd,
-		      void (*fn)(struct watch *, uint32_t), struct err *e)
+		      void (*fn)(struct watch *, uint32_t), struct husk_error **e)
 {
 	if (fd < 0)
-		return err_set(e, errno, "event source");
+		return husk_err(e, errno, "event source");
 	*w = (struct watch){ .fd = fd, .fn = fn };
 	if (loop_set(ag->epfd, w, EPOLLIN) < 0)
-		return err_set(e, errno, "watch fd %d", fd);
+		return husk_err(e, errno, "watch fd %d", fd);
 	return 0;
 }
 
-static int main_events(struct agent *ag, struct err *e)
+static int main_events(struct agent *ag, struct husk_error **e)
 {
 	sigset_t set;
 
@@ -132,16 +135,16 @@ static int main_events(struct agent *ag, struct err *e)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return err_set(e, errno, "block SIGCHLD");
+		return husk_err(e, errno, "block SIGCHLD");
 	signal(SIGPIPE, SIG_IGN);	/* closed peers become EPIPE, not death */
 	ag->epfd = loop_open();
 	if (ag->epfd < 0)
-		return err_set(e, errno, "epoll");
+		return husk_err(e, errno, "epoll");
 	if (main_watch(ag, &ag->signal_w, signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK),
 		       main_on_signal, e) < 0 ||
 	    main_watch(ag, &ag->inotify_w, inotify_init1(IN_CLOEXEC | IN_NONBLOCK),
 		       main_on_inotify, e) < 0)
-		return -e->code;
+		return -husk_error_errno(*e);
 	return 0;
 }
 
@@ -204,24 +207,25 @@ static void main_shutdown(struct agent *ag)
 	power_off(ag);
 }
 
-static int main_setup(struct agent *ag, const char *cg, const char *share, struct err *e)
+static int main_setup(struct agent *ag, const char *cg, const char *share, struct husk_error **e)
 {
 	int lo;
 
 	if ((ag->vm ? sysmount_vm(e) : sysmount_test(e)) < 0)
-		return -e->code;
+		return -husk_error_errno(*e);
 	ag->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	ag->pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (ag->devnull < 0 || ag->pidns < 0)
-		return err_set(e, errno, "open /dev/null and /proc/self/ns/pid");
+		return husk_err(e, errno, "open /dev/null and /proc/self/ns/pid");
 	if (util_mkdir_p(ag->state_dir, 0700, e) < 0 || share_init(ag, share, e) < 0 ||
 	    main_events(ag, e) < 0)
-		return -e->code;
+		return -husk_error_errno(*e);
 	lo = (int)if_nametoindex("lo");
 	if (!lo || net_link_set(lo, NULL, 0, true, e) < 0)
-		log_warn("cannot bring up lo: %s", lo ? e->msg : "no such interface");
+		log_warn("cannot bring up lo: %s",
+			 lo ? husk_error_message(*e) : "no such interface");
 	if (cg && cgroup_setup(ag, cg, e) < 0) {
-		log_err(e, "cgroups off");	/* containers still run, without limits */
+		log_err(*e, "cgroups off");	/* containers still run, without limits */
 		ag->cg_root[0] = '\0';
 	}
 	return conn_listen(ag, e);
@@ -231,23 +235,27 @@ int main(int argc, char **argv)
 {
 	struct agent ag = { .devnull = -1, .pidns = -1 };
 	const char *cg = NULL, *share = NULL;
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 
 	main_std_fds();
 	list_init(&ag.conns);
 	list_init(&ag.containers);
 	if (main_args(&ag, argc, argv, &cg, &share, &e) < 0) {
-		log_err(&e, "arguments");
+		log_err(e, "arguments");
 		if (getpid() == 1)
 			power_off(&ag);	/* PID 1 must not return */
+		husk_error_free(e);
 		return 2;
 	}
 	if (main_setup(&ag, cg, share, &e) < 0) {
-		log_err(&e, "setup");
-		if (!ag.vm)
+		log_err(e, "setup");
+		if (!ag.vm) {
+			husk_error_free(e);
 			return 1;
+		}
 		power_off(&ag);	/* no way to be told anything: end the VM */
 	}
+	husk_error_free(e);	/* what setup only warned about */
 	log_info("ready on %s (%s mode)", ag.listen, ag.vm ? "vm" : "test");
 	if (ag.vm)
 		sysmount_boot_marker();

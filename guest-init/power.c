@@ -11,19 +11,20 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
-#include "guest-init/agent.h"
+#include "guest-init/container/container.h"
 
 void power_off(struct agent *ag)
 {
 	struct list *pos, *tmp;
-	struct err e;
+	struct husk_error *e = NULL;
 
 	list_for_each_safe(pos, tmp, &ag->containers) {
 		struct container *c = container_of(pos, struct container, link);
 
 		if (container_delete(c, &e) < 0)
-			log_err(&e, "shutdown");
+			log_err(e, "shutdown");
 	}
+	husk_error_free(e);
 	sync();
 	if (!ag->vm) {
 		log_info("shutdown: exiting (test mode)");

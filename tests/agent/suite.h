@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tests/agent/agent_client.h"
+#include "tests/agent/suite_client.h"
 
 struct suite {
 	const char *addr;		/* unix:PATH, vsock:CID:PORT, hvsock:PATH:PORT */

@@ -11,7 +11,8 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "guest-init/agent_msg.h"
+#include "agent-codec/agent_msg.h"
+#include "common/error.h"
 #include "husk_agent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct husk_agent_hdr h;
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 	size_t len;
 
@@ -31,5 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = h.length;
 	amsg_parse(h.type, data + HUSK_AGENT_HDR_SIZE, len, &m, &e);
 	amsg_free(&m);
+	husk_error_free(e);
 	return 0;
 }

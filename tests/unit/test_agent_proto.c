@@ -12,13 +12,14 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
-#include "guest-init/agent_msg.h"
-#include "guest-init/capname.h"
+#include "agent-codec/agent_msg.h"
+#include "agent-codec/capname.h"
+#include "common/error.h"
 #include "husk_agent.h"
-#include "guest-init/mntopt.h"
+#include "agent-codec/mntopt.h"
 #include "tests/lib/unit.h"
 
-static int parse(unsigned int type, const char *json, struct amsg *m, struct err *e)
+static int parse(unsigned int type, const char *json, struct amsg *m, struct husk_error **e)
 {
 	return amsg_parse(type, (const uint8_t *)json, strlen(json), m, e);
 }
@@ -83,7 +84,7 @@ static const char create_json[] =
 
 START_TEST(create_decodes_spec)
 {
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 	const struct spec *s = &m.spec;
 
@@ -112,17 +113,20 @@ START_TEST(create_decodes_spec)
 	ck_assert_int_eq(s->devices[0].minor, 229);
 	ck_assert_str_eq(s->masked[0], "/proc/kcore");
 	amsg_free(&m);
+	husk_error_free(e);
 }
 END_TEST
 
 static void expect_reject(unsigned int type, const char *json, const char *needle)
 {
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 
 	ck_assert_int_lt(parse(type, json, &m, &e), 0);
-	ck_assert_msg(strstr(e.msg, needle), "\"%s\" not in \"%s\"", needle, e.msg);
+	ck_assert_msg(strstr(husk_error_message(e), needle), "\"%s\" not in \"%s\"", needle,
+		      husk_error_message(e));
 	amsg_free(&m);
+	husk_error_free(e);
 }
 
 /* A devmapper snapshot: one lower, mounted read-write, and nothing else. */
@@ -135,7 +139,7 @@ START_TEST(create_writable_block_root)
 		"{\"id\":\"c1\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":"
 		"{\"lower\":[{\"source\":\"/dev/vdb\",\"fstype\":\"ext4\"}],\"writable\":true,"
 		"\"upper\":{\"source\":\"/dev/vdc\",\"fstype\":\"ext4\"}}}";
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 
 	ck_assert_int_eq(parse(HUSK_MSG_CREATE, ok, &m, &e), 0);
@@ -143,6 +147,7 @@ START_TEST(create_writable_block_root)
 	ck_assert_int_eq(m.rootfs.nlower, 1);
 	amsg_free(&m);
 	expect_reject(HUSK_MSG_CREATE, with_upper, "writable needs exactly one lower");
+	husk_error_free(e);
 }
 END_TEST
 
@@ -173,7 +178,7 @@ START_TEST(create_files)
 {
 	size_t big = HUSK_AGENT_FILE_MAX + 1;
 	char *json = malloc(big + 256), *p;
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 
 	ck_assert_int_eq(parse(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\"hosts\":\"1.2.3.4 h\\n\","
@@ -205,30 +210,32 @@ START_TEST(create_files)
 	ck_assert_int_eq(m.files[0].len, HUSK_AGENT_FILE_MAX);
 	amsg_free(&m);
 	free(json);
+	husk_error_free(e);
 }
 END_TEST
 
 START_TEST(depth_and_nul_refused)
 {
 	char deep[200];
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 
 	memset(deep, '[', sizeof(deep) - 1);
 	deep[sizeof(deep) - 1] = '\0';
 	expect_reject(HUSK_MSG_HELLO, deep, "nested deeper");
 	ck_assert_int_lt(amsg_parse(HUSK_MSG_HELLO, (const uint8_t *)"{}\0x", 4, &m, &e), 0);
-	ck_assert(strstr(e.msg, "NUL"));
+	ck_assert(strstr(husk_error_message(e), "NUL"));
 	amsg_free(&m);
 	/* brackets inside strings do not count */
 	ck_assert_int_eq(parse(HUSK_MSG_HELLO, "{\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}", &m, &e), 0);
 	amsg_free(&m);
+	husk_error_free(e);
 }
 END_TEST
 
 START_TEST(network_decodes)
 {
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 	struct amsg m;
 
 	ck_assert_int_eq(parse(HUSK_MSG_CONFIGURE_NETWORK,
@@ -241,6 +248,7 @@ START_TEST(network_decodes)
 	ck_assert_str_eq(m.net.routes[0].gateway, "10.0.0.1");
 	ck_assert_str_eq(m.net.dns_servers[0], "1.1.1.1");
 	amsg_free(&m);
+	husk_error_free(e);
 }
 END_TEST
 
@@ -248,7 +256,7 @@ START_TEST(ids_caps_mntopts_errors)
 {
 	const char *opts[] = { "rw", "noexec", "private", "uid=5", "gid=6", NULL };
 	struct mntopt mo;
-	struct err e = { 0 };
+	struct husk_error *e = NULL;
 
 	ck_assert(amsg_id_valid("abc-1_2.3"));
 	ck_assert(!amsg_id_valid(".."));
@@ -261,10 +269,16 @@ START_TEST(ids_caps_mntopts_errors)
 	ck_assert(mo.flags == MS_NOEXEC && mo.propagation == MS_PRIVATE);
 	ck_assert_str_eq(mo.data, "uid=5,gid=6");
 	free(mo.data);
-	ck_assert_int_eq(err_set(&e, ENOENT, "open %s", "x"), -ENOENT);
-	ck_assert_str_eq(e.msg, "open x: No such file or directory");
-	ck_assert_int_eq(err_wrap(&e, "rootfs"), -ENOENT);
-	ck_assert_str_eq(e.msg, "rootfs: open x: No such file or directory");
+	ck_assert_int_eq(husk_err(&e, ENOENT, "open %s", "x"), -ENOENT);
+	ck_assert_str_eq(husk_error_message(e), "open x: No such file or directory");
+	ck_assert_int_eq(husk_err_wrap(&e, "rootfs"), -ENOENT);
+	ck_assert_str_eq(husk_error_message(e), "rootfs: open x: No such file or directory");
+	/* what a failing child reports: its text as it came, its errno */
+	ck_assert_int_eq(husk_err_received(&e, EACCES, "%s", "execve /x: denied"), -EACCES);
+	ck_assert_str_eq(husk_error_message(e), "execve /x: denied");
+	ck_assert_int_eq(husk_error_errno(e), EACCES);
+	ck_assert_int_eq(husk_err_received(&e, 0, "bare"), -EINVAL);
+	husk_error_free(e);
 }
 END_TEST
 

@@ -4,6 +4,7 @@
 #                        husk-init (static)
 #   make test            installs Debian packages, builds, runs every suite
 #   make check           unit tests only (no packages, no KVM, no rig)
+#   make lint            clang-format (check mode) and shellcheck over the tree
 #   make guest-kernel    builds/caches the guest kernel (tinyconfig + fragment)
 #   make bench           benchmark tables (printed, never asserted)
 #   make fuzz            libFuzzer harnesses, bounded time each
@@ -277,7 +278,7 @@ check: $(UNIT_BINS) $(REPLAY_BINS) $(BINS)
 		tests/summary check $$HUSK_RESULTS || st=1; exit $$st
 
 # ---------------------------------------------------------------- full suite
-.PHONY: deps test guest-kernel bench fuzz demo
+.PHONY: deps test guest-kernel bench fuzz demo lint
 # README's first command: a container in a husk microVM (scripts/demo).
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all guest-kernel
@@ -286,11 +287,16 @@ demo: deps
 deps:
 	$(Q)scripts/install-deps
 
-# `make test` is the one command CI runs: packages, build, unit tests,
-# host-KVM tests, then the rig tests (nested KVM under QEMU TCG).
+# `make test` is the one command CI runs: packages, lint, build, the guest
+# kernel (two unit tests boot it), unit tests, host-KVM tests, then the rig
+# tests (nested KVM under QEMU TCG). A lint or unit test failure is
+# recorded in the ledger and the later steps still run; the closing line
+# (tests/summary) counts every outcome and fails if any failed.
 test: deps
 	$(Q)rm -f $(O)/test-results $(O)/check-results
+	$(Q)HUSK_RESULTS=$(abspath $(O))/test-results scripts/lint --record || true
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory guest-kernel
 	$(Q)$(MAKE) --no-print-directory check || true
 	$(Q)if [ -f $(O)/check-results ]; then cat $(O)/check-results >> $(O)/test-results; \
 	else echo "FAIL 1 check: the unit tests did not build" >> $(O)/test-results; fi
@@ -298,11 +304,15 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory O=build-asan SANITIZE=address,undefined HUSK_LABEL=asan all check || true
 	$(Q)if [ -f build-asan/check-results ]; then cat build-asan/check-results >> $(O)/test-results; \
 	else echo "FAIL 1 check-asan: the ASan/UBSan build did not build" >> $(O)/test-results; fi
-	$(Q)$(MAKE) --no-print-directory guest-kernel
 	$(Q)tests/run-suites
 
 guest-kernel:
 	$(Q)scripts/guest-kernel
+
+# clang-format (the top .clang-format) and shellcheck (.shellcheckrc) over
+# every C file and shell script we own; see scripts/lint.
+lint:
+	$(Q)scripts/lint
 
 bench: all $(BENCH_BINS) guest-kernel
 	$(Q)tests/bench/run

@@ -30,7 +30,7 @@ for vmm in "${vmms[@]}"; do
 		read -r m e < <(launch_to_marker "$marker" "$vmm")
 		marks+=("$m"); exits+=("$e")
 	done
-	read -r med[$vmm] mn[$vmm] mx[$vmm] < <(stats "${marks[@]}")
+	read -r "med[$vmm]" "mn[$vmm]" "mx[$vmm]" < <(stats "${marks[@]}")
 done
 
 echo

@@ -26,13 +26,13 @@ ctr_run() {
 declare -A med mn mx first
 rts=(io.containerd.runc.v2 io.containerd.husk.v2)
 for rt in "${rts[@]}"; do
-	read -r first[$rt] _ < <(ctr_run "$rt" warm)
+	read -r "first[$rt]" _ < <(ctr_run "$rt" warm)
 	ms=()
 	for i in $(seq "$runs"); do
 		read -r m rc < <(ctr_run "$rt" "b$i")
 		[ "$rc" = 0 ] && ms+=("$m") || echo "$rt run $i: status $rc"
 	done
-	read -r med[$rt] mn[$rt] mx[$rt] < <(stats "${ms[@]}")
+	read -r "med[$rt]" "mn[$rt]" "mx[$rt]" < <(stats "${ms[@]}")
 done
 echo
 echo "ctr run --rm busybox true: containerd 1.6 in the rig (nested KVM under TCG; read the ratio)"

@@ -24,6 +24,8 @@ ctr image import --base-name husk.bench/busybox "$HUSK_ASSETS/busybox-oci.tar" >
 img=husk.bench/busybox:latest
 
 # The container's script: prints "write_cs read_cs create_cs stat_cs".
+# Its $1, $2 and $(...) are the container shell's, not ours.
+# shellcheck disable=SC2016
 work='
 cs() { read -r up _ </proc/uptime; echo "${up%.*}${up#*.}"; }
 t0=$(cs); dd if=/dev/zero of=/data/w bs=1M count=$1 conv=fsync 2>/dev/null; t1=$(cs)
@@ -52,7 +54,7 @@ for rt in "${rts[@]}"; do
 		s[$rt]+=" $(( files * 100 / (cst > 0 ? cst : 1) ))"
 	done
 done
-med() { read -r m _ < <(stats $1); echo "$m"; }
+med() { local v; read -ra v <<<"$1"; read -r m _ < <(stats "${v[@]}"); echo "$m"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
 echo "Host folder in a container: runc (bind) vs husk (virtio-fs, virtiofsd 7.2); median of $runs"

@@ -56,7 +56,7 @@ check_nothing_left() {
 	local left
 	sleep 2
 	if pgrep -f containerd-shim-husk-v2 >/dev/null; then
-		ps ax | grep '[c]ontainerd-shim-husk'; fail "shim processes left"
+		pgrep -af containerd-shim-husk; fail "shim processes left"
 	fi
 	left=$(find /run/containerd/io.containerd.runtime.v2.task \
 		/var/lib/containerd/io.containerd.runtime.v2.task -name 'husk-*' 2>/dev/null)

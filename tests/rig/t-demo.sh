@@ -9,7 +9,7 @@ echo "$out"
 [ $rc = 0 ] || fail "scripts/demo exited $rc"
 line=$(grep '^Hello from a husk microVM: ' <<<"$out") || fail "no greeting"
 release=$(sed -n 's/.*kernel \([^,]*\),.*/\1/p' <<<"$line")
-[ -n "$release" ] && [ "$release" != "$(uname -r)" ] ||
+{ [ -n "$release" ] && [ "$release" != "$(uname -r)" ]; } ||
 	fail "the greeting names kernel '$release', level 1 runs $(uname -r): not from a VM?"
 grep -Eq ', 1 vCPU, MemTotal: +[0-9]+ kB$' <<<"$line" || fail "unexpected greeting: $line"
 echo "the demo's container ran on kernel $release (level 1: $(uname -r))"

@@ -48,7 +48,7 @@ echo "dm1 (status $rc):"; echo "$out"
 [ $rc = 0 ] || fail "dm1: status $rc"
 echo "$out" | grep -Eq '^/dev/vd[a-z]+ / ext4 rw' || fail "dm1: / is not the thin device mounted read-write"
 size=$(echo "$out" | awk '/^\/dev\/vd/ && $2 ~ /^[0-9]+$/ { print $2 }')
-[ -n "$size" ] && [ "$size" -gt 200000 ] && [ "$size" -lt 270000 ] ||
+{ [ -n "$size" ] && [ "$size" -gt 200000 ] && [ "$size" -lt 270000 ]; } ||
 	fail "dm1: root of ${size:-?} KiB, wanted the 256 MB thin device"
 echo "$out" | grep -q ' 157286400 ' || fail "dm1: 150 MiB file not written"
 

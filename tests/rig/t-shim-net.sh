@@ -18,7 +18,7 @@ trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' E
 # netns as eth0 with an address and a default route via the host end.
 ip netns add $NS || fail "ip netns add"
 ip link add hnet0 type veth peer name eth0 netns $NS || fail "veth"
-ip addr add 10.77.0.1/24 dev hnet0 && ip link set hnet0 up || fail "host end"
+{ ip addr add 10.77.0.1/24 dev hnet0 && ip link set hnet0 up; } || fail "host end"
 ip -n $NS link set eth0 mtu 1400 address 02:77:00:00:00:02 up || fail "netns end"
 ip -n $NS addr add 10.77.0.2/24 dev eth0 || fail "netns address"
 ip -n $NS route add default via 10.77.0.1 || fail "netns route"
@@ -27,7 +27,7 @@ ip -n $NS addr add fd00:77::2/64 dev eth0 nodad || fail "netns IPv6 address"
 ip -n $NS -6 route add default via fd00:77::1 || fail "netns IPv6 route"
 # A second link (Multus-style): the guest's eth1.
 ip link add hnet1 type veth peer name net1 netns $NS || fail "second veth"
-ip addr add 10.78.0.1/24 dev hnet1 && ip link set hnet1 up || fail "second host end"
+{ ip addr add 10.78.0.1/24 dev hnet1 && ip link set hnet1 up; } || fail "second host end"
 ip -n $NS link set net1 address 02:78:00:00:00:02 up || fail "second netns end"
 ip -n $NS addr add 10.78.0.2/24 dev net1 || fail "second netns address"
 left_behind() {	# a tap or an ingress qdisc in the netns

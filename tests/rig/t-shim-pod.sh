@@ -57,7 +57,7 @@ $T ctr run -d "${RT[@]}" "${MEMBER[@]}" $IMG ctr2 sleep 1002 || fail "ctr2: run 
 ctr task ls
 n=$(shims | wc -l)
 echo "shim processes: $n"
-[ "$n" = 1 ] || { ps ax | grep '[c]ontainerd-shim-husk'; fail "$n shims for one pod"; }
+[ "$n" = 1 ] || { pgrep -af containerd-shim-husk; fail "$n shims for one pod"; }
 a1=$(cat /run/containerd/io.containerd.runtime.v2.task/default/pod1/address)
 a2=$(cat /run/containerd/io.containerd.runtime.v2.task/default/ctr2/address)
 [ "$a1" = "$a2" ] || fail "pod1 and ctr2 have different shims: $a1, $a2"
@@ -69,7 +69,7 @@ echo "pod1 and ctr2: roots in the pod's share, no disk slot"
 # 2. pid namespaces: each sees its own init and its ps, nothing else
 for c in pod1:1001:1002 ctr2:1002:1001; do
 	IFS=: read -r id mine theirs <<<"$c"
-	out=$($T ctr task exec --exec-id ps-$id $id ps -o pid,args 2>&1)
+	out=$($T ctr task exec --exec-id "ps-$id" "$id" ps -o pid,args 2>&1)
 	echo "$id ps:"; echo "$out"
 	grep -Eq '^ *1 sleep '"$mine"'$' <<<"$out" || fail "$id: its init is not pid 1"
 	grep -q "sleep $theirs" <<<"$out" && fail "$id sees the other container's process"
@@ -120,7 +120,7 @@ out=$($T ctr task exec --exec-id after4 pod1 cat /tmp/a-file 2>&1)
 
 # 7. the sandbox: its exit status, then nothing left
 stop pod1
-[ -z "$(grep ' /run/husk/share' /proc/mounts)" ] || fail "share mounts left after the pod"
+if grep -q ' /run/husk/share' /proc/mounts; then fail "share mounts left after the pod"; fi
 
 # 8. "rootfs": "block": two disk slots per container, 4 containers fill
 #    the 8 slots, a fifth is refused clearly, a freed pair is reused

@@ -31,8 +31,8 @@ vsock_case() {
 	p2=$!
 	"$hs" serve "$l3" sink -d 3 >"$work/$vmm-l3" 2>&1 &
 	p3=$!
-	wait_line "$work/$vmm-l1" listening 10 && wait_line "$work/$vmm-l2" listening 10 &&
-		wait_line "$work/$vmm-l3" listening 10 ||
+	{ wait_line "$work/$vmm-l1" listening 10 && wait_line "$work/$vmm-l2" listening 10 &&
+		wait_line "$work/$vmm-l3" listening 10; } ||
 		fail "host listeners did not start: $(cat "$work/$vmm-l1" "$work/$vmm-l2" "$work/$vmm-l3")"
 	vm_vsock="cid=$cid,uds=$uds"
 	vm_args="husk.test=vsock husk.bytes=$bytes husk.seed=$seed_out husk.conns=$conns husk.small=$small"

@@ -20,7 +20,7 @@ vm_disks=() vm_nets=() vm_vsock="" vm_args="" vm_netns="" vm_pid=""
 
 # virtio_setup - tools built, initramfs made (once per rig run).
 virtio_setup() {
-	[ -x "$hs" ] && [ -x "$hio" ] || fail "build/tests/husk-stream or husk-io missing (make)"
+	{ [ -x "$hs" ] && [ -x "$hio" ]; } || fail "build/tests/husk-stream or husk-io missing (make)"
 	[ -f "$HUSK_GUEST_KERNEL/bzImage" ] || fail "no guest kernel at $HUSK_GUEST_KERNEL"
 	if [ ! -f "$vm_initrd" ] || [ "$hs" -nt "$vm_initrd" ] || [ "$hio" -nt "$vm_initrd" ]; then
 		mkdir -p "${vm_initrd%/*}"
@@ -45,7 +45,7 @@ opt_has() { tr ',' '\n' <<<"$1" | grep -qx "$2"; }
 
 qemu_cmd() {
 	local i=0 spec path drv dev cid
-	vm_cmd=(qemu-system-x86_64 -M microvm,acpi=off -accel kvm -cpu host -m 256 -smp 1
+	vm_cmd=(qemu-system-x86_64 -M "microvm,acpi=off" -accel kvm -cpu host -m 256 -smp 1
 		-nodefaults -no-user-config -nographic -no-reboot -serial stdio
 		-kernel "$HUSK_GUEST_KERNEL/bzImage" -initrd "$vm_initrd"
 		-append "console=ttyS0 reboot=t panic=-1 quiet $vm_args")
@@ -86,11 +86,11 @@ husk_cmd() {
 
 # vm_start qemu|husk LOG - boot in the background; the console goes to LOG.
 vm_start() {
-	local ns=()
+	local in_netns=()
 	"$1_cmd"
-	[ -n "$vm_netns" ] && ns=(ip netns exec "$vm_netns")
+	[ -n "$vm_netns" ] && in_netns=(ip netns exec "$vm_netns")
 	echo "+ ${vm_cmd[*]}" >"$2.cmd"
-	timeout -k 10 "$HUSK_VIRTIO_TIMEOUT" "${ns[@]}" "${vm_cmd[@]}" </dev/null >"$2" 2>&1 &
+	timeout -k 10 "$HUSK_VIRTIO_TIMEOUT" "${in_netns[@]}" "${vm_cmd[@]}" </dev/null >"$2" 2>&1 &
 	vm_pid=$!
 }
 

@@ -1,6 +1,8 @@
-# Debian's containerd and runc in the rig: a locally built busybox image is
-# imported and `ctr run --rm` prints the expected line and passes the exit
-# status through. The reference behaviour husk's shim must match.
+# A self-check of the rig, not a test of husk: Debian's containerd and runc
+# in the rig. A locally built busybox image is imported and `ctr run --rm`
+# prints the expected line and passes the exit status through. Proves
+# containerd works in the rig, and is the reference behaviour husk's shim
+# (t-shim-*.sh) must match.
 . "$(dirname "$0")/lib.sh"
 start_containerd
 ctr image import --base-name husk.test/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||

@@ -1,7 +1,8 @@
-# QEMU's microvm on the rig's KVM boots husk's guest kernel (bzImage) with
-# the test initramfs: the marker line, 2 CPUs, the command line and the
-# initramfs payload arrive intact. Proves the rig and the guest kernel with
-# a VMM nobody here wrote.
+# A self-check of the rig, not a test of husk: QEMU's microvm on the rig's
+# KVM boots husk's guest kernel (bzImage) with the test initramfs: the
+# marker line, 2 CPUs, the command line and the initramfs payload arrive
+# intact. Proves the rig and the guest kernel with a VMM nobody here wrote,
+# so that a failure of husk's own boot tests (t-husk-boot.sh) points at husk.
 . "$(dirname "$0")/lib.sh"
 out=$(timeout 300 qemu-system-x86_64 -M microvm -accel kvm -cpu host -m 256 -smp 2 \
 	-nodefaults -no-user-config -nographic -no-reboot -serial stdio \

@@ -27,6 +27,7 @@ work=$(mktemp -d /tmp/husk-agent-vm.XXXXXX)
 uds=$work/vsock.sock console=$work/console.log hlog=$work/husk.log
 tap=hag$$
 husk_pid="" vfs_pid=""
+# shellcheck disable=SC2317  # cleanup and on_timeout run from traps
 cleanup() {
 	[ -n "$husk_pid" ] && kill "$husk_pid" 2>/dev/null && wait "$husk_pid" 2>/dev/null
 	[ -n "$vfs_pid" ] && kill "$vfs_pid" 2>/dev/null && wait "$vfs_pid" 2>/dev/null
@@ -38,6 +39,7 @@ show_console() {
 	echo "--- husk:"; sed 's/^/    /' "$hlog"
 	echo "--- guest console:"; tr -d '\r' <"$console" | tail -80 | sed 's/^/    /'
 }
+# shellcheck disable=SC2317  # run by rig/lib.sh on the time limit
 on_timeout() { show_console; }
 
 "$top/tests/lib/mkrootfs-busybox" "$work/rootfs"

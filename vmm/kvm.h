@@ -21,6 +21,11 @@
 #define KVM_DEV_PATH	"/dev/kvm"
 #define KVM_PVM_PATH	"/sys/module/kvm_pvm"
 
+/* What to tell the user when a Linux guest meets a PVM host. */
+#define KVM_PVM_MESSAGE \
+	"this host's KVM is PVM (" KVM_PVM_PATH "): it cannot run an unmodified " \
+	"Linux guest; use the nested rig (tests/rig/run)"
+
 struct kvm {
 	int sys_fd;		/* /dev/kvm, -1 when closed */
 	int vm_fd;		/* -1 until kvm_vm_create() */

@@ -15,7 +15,7 @@
 
 #include "vmm/le.h"
 #include "tests/lib/mock_vq.h"
-#include "vmm/virtio/blk.h"
+#include "vmm/virtio/blk/blk.h"
 
 #define FUZZ_DISK	(64 * 1024)
 

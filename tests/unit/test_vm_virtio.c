@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * test_vm_virtio.c - virtio devices wired into a real VM on the host's
- * /dev/kvm (vm_virtio.c, vm_dev.c, vm_boot.c, vm_memory.c), no Linux and
+ * /dev/kvm (vm_virtio_devices.c, vm_add_device.c, vm_boot.c, vm_memory.c), no Linux and
  * no interrupts needed:
  *   - a tiny guest reads the virtio-mmio registers of each slot through
  *     the real MMIO bus (magic, version, device id) - registration;

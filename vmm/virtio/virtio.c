@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "vmm/virtio/queue.h"
 #include "vmm/virtio/virtio.h"
 
@@ -78,18 +79,10 @@ void virtio_dev_config_changed(struct virtio_dev *dev)
 		virtio_dev_interrupt(dev, VIRTIO_INT_CONFIG);
 }
 
-static uint64_t virtio_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Rate limit: a guest that fails, resets and fails again must not flood the log. */
 static bool virtio_fail_may_log(struct virtio_dev *dev, uint32_t *suppressed)
 {
-	uint64_t now = virtio_now_ns();
+	uint64_t now = husk_now_ns();
 	uint64_t last = __atomic_load_n(&dev->fail_log_ns, __ATOMIC_RELAXED);
 
 	if (last && now - last < VIRTIO_FAIL_LOG_INTERVAL_NS) {

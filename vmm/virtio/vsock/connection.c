@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * connection.c - connections: the table keyed by (host port, guest port),
- * lifetime, host fd events, and writes towards the host.
+ * lifetime, host fd events, writes towards the host, and the list of
+ * connections waiting to send the guest a packet (served by rx.c).
+ *
+ * Each connection belongs to a face (host.c's in-process endpoints, or
+ * unix_socket.c's multiplexer clients) and reaches it only through
+ * c->face, so calls run one way: queues and faces -> connections.
  *
  * A connection's host fd is watched edge-triggered for input, output and
  * hang-up; `readable` remembers an input edge until a read finds the
@@ -27,8 +32,9 @@ static unsigned int vsock_hash(uint32_t local, uint32_t peer)
 	return (local * 0x9e3779b1u ^ peer) % VSOCK_HASH_SIZE;
 }
 
-/* A connection owning @fd; on failure (-EAGAIN: too many, -ENOMEM) @fd stays the caller's. */
-int vsock_conn_new(struct virtio_vsock *v, int fd, struct vsock_conn **out)
+/* A connection of @face owning @fd; on failure (-EAGAIN: too many, -ENOMEM) @fd stays the caller's. */
+int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face,
+		   struct vsock_conn **out)
 {
 	struct vsock_conn *c;
 
@@ -40,6 +46,7 @@ int vsock_conn_new(struct virtio_vsock *v, int fd, struct vsock_conn **out)
 		return -ENOMEM;
 	}
 	c->v = v;
+	c->face = face;
 	c->fd = fd;
 	c->user_fd = -1;
 	v->nr_conns++;
@@ -47,13 +54,53 @@ int vsock_conn_new(struct virtio_vsock *v, int fd, struct vsock_conn **out)
 	return 0;
 }
 
-static void vsock_conn_event(void *opaque, uint32_t events);
+/* Its face's connect result, if it owes one (only the host face does). */
+static void vsock_conn_complete(struct vsock_conn *c, int error)
+{
+	if (c->face->complete)
+		c->face->complete(c, error);
+}
 
+/* On the RX wait list: it has a packet for the guest (rx.c serves the list). */
+void vsock_conn_wait_rx(struct vsock_conn *c)
+{
+	struct virtio_vsock *v = c->v;
+
+	if (c->on_rx || c->dead)
+		return;
+	c->rx_next = NULL;
+	c->rx_prev = v->rx_tail;
+	if (v->rx_tail)
+		v->rx_tail->rx_next = c;
+	else
+		v->rx_head = c;
+	v->rx_tail = c;
+	c->on_rx = true;
+}
+
+void vsock_conn_unwait_rx(struct vsock_conn *c)
+{
+	struct virtio_vsock *v = c->v;
+
+	if (!c->on_rx)
+		return;
+	if (c->rx_prev)
+		c->rx_prev->rx_next = c->rx_next;
+	else
+		v->rx_head = c->rx_next;
+	if (c->rx_next)
+		c->rx_next->rx_prev = c->rx_prev;
+	else
+		v->rx_tail = c->rx_prev;
+	c->on_rx = false;
+}
+
+/* The loop callback is the device's (v->conn_event): it pumps RX after. */
 int vsock_conn_watch(struct vsock_conn *c)
 {
 	int ret = event_loop_add(c->v->loop, c->fd,
 				 EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-				 vsock_conn_event, c);
+				 c->v->conn_event, c);
 
 	c->watched = ret == 0;
 	return ret;
@@ -124,9 +171,9 @@ void vsock_conn_free(struct vsock_conn *c, int error)
 {
 	struct virtio_vsock *v = c->v;
 
-	vsock_host_complete(c, error ? error : -ECONNRESET);
+	vsock_conn_complete(c, error ? error : -ECONNRESET);
 	vsock_conn_unlink(c);
-	vsock_rx_unwait(c);
+	vsock_conn_unwait_rx(c);
 	vsock_conn_close_fd(c);
 	if (c->user_fd >= 0)
 		close(c->user_fd);
@@ -144,13 +191,13 @@ void vsock_conn_reset(struct vsock_conn *c, int error)
 		vsock_conn_free(c, error);
 		return;
 	}
-	vsock_host_complete(c, error ? error : -ECONNRESET);
+	vsock_conn_complete(c, error ? error : -ECONNRESET);
 	vsock_conn_close_fd(c);
 	vsock_ring_fini(&c->ring);
 	c->state = VSOCK_DYING;
 	c->pend = VSOCK_PEND_RST;
 	c->deadline_ns = 0;
-	vsock_rx_wait(c);
+	vsock_conn_wait_rx(c);
 }
 
 /* sendmsg, never blocking, never raising SIGPIPE. */
@@ -256,39 +303,25 @@ void vsock_conn_update(struct vsock_conn *c)
 	if (c->state == VSOCK_ESTABLISHED)
 		vsock_conn_shutdowns(c);
 	if (c->pend || vsock_conn_can_read(c))
-		vsock_rx_wait(c);
+		vsock_conn_wait_rx(c);
 	else
-		vsock_rx_unwait(c);
+		vsock_conn_unwait_rx(c);
 }
 
-static void vsock_conn_on_events(struct vsock_conn *c, uint32_t events)
+/* @events on the host fd, under v->lock (device.c's loop callback). */
+void vsock_conn_host_event(struct vsock_conn *c, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = true;
 	if (events & (EPOLLHUP | EPOLLERR))
 		c->host_hup = true;
 	if (c->state == VSOCK_HANDSHAKE) {
-		vsock_uds_handshake(c);
+		c->face->handshake(c);
 		return;
 	}
 	if (c->state == VSOCK_ESTABLISHED && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
 		vsock_conn_flush(c);
 	vsock_conn_update(c);
-}
-
-static void vsock_conn_event(void *opaque, uint32_t events)
-{
-	struct vsock_conn *c = opaque;
-	struct virtio_vsock *v = c->v;
-
-	vsock_lock(v);
-	/* Reset may have detached @c; it frees only after unwatching. */
-	if (!c->dead) {
-		vsock_conn_on_events(c, events);
-		if (v->active)
-			vsock_rx_pump(v);
-	}
-	vsock_unlock(v);
 }
 
 /* Host-initiated: REQUEST guest port @port (5.10.6.5) from a fresh local port. */
@@ -305,7 +338,7 @@ void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms)
 	c->deadline_ns = husk_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	vsock_timer_update(v, c->deadline_ns);
 	vsock_conn_hash(c);
-	vsock_rx_wait(c);
+	vsock_conn_wait_rx(c);
 }
 
 static void vsock_conn_expire_one(struct vsock_conn *c, uint64_t now, uint64_t *next)
@@ -340,7 +373,7 @@ void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next)
 
 static void vsock_conn_detach(struct vsock_conn *c, struct vsock_conn **list)
 {
-	vsock_host_complete(c, -ECONNRESET);
+	vsock_conn_complete(c, -ECONNRESET);
 	c->dead = true;
 	c->hashed = c->on_rx = false;
 	c->next = *list;

@@ -3,7 +3,9 @@
  * device.c - virtio-vsock device (virtio 1.2 section 5.10): set-up, config
  * space, activation and reset, and the two loop sources that are not
  * sockets: the kick eventfd (a queue notification) and the timerfd
- * (connect, handshake and close deadlines).
+ * (connect, handshake and close deadlines), and the callback for each
+ * connection's host fd. It drives the queues (tx.c, rx.c) and the
+ * connections (connection.c), and opens and closes the faces.
  */
 #include <endian.h>
 #include <errno.h>
@@ -14,7 +16,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -30,43 +31,6 @@ struct virtio_dev *virtio_vsock_dev(struct virtio_vsock *v)
 	return &v->dev;
 }
 
-void vsock_lock(struct virtio_vsock *v)
-{
-	pthread_mutex_lock(&v->lock);
-}
-
-/* Callbacks run after the lock is dropped, so they may call back in. */
-void vsock_unlock(struct virtio_vsock *v)
-{
-	struct vsock_note *notes = v->notes;
-
-	v->notes = NULL;
-	pthread_mutex_unlock(&v->lock);
-	vsock_note_deliver(notes);
-}
-
-void vsock_kick(struct virtio_vsock *v)
-{
-	uint64_t one = 1;
-
-	/* EAGAIN: the counter is already non-zero, the loop will wake. */
-	if (write(v->kick_fd, &one, sizeof(one)) < 0)
-		return;
-}
-
-/* Arm the timer for @deadline_ns if it is earlier than what is armed. */
-void vsock_timer_update(struct virtio_vsock *v, uint64_t deadline_ns)
-{
-	struct itimerspec its = { 0 };
-
-	if (!deadline_ns || (v->timer_at && v->timer_at <= deadline_ns))
-		return;
-	v->timer_at = deadline_ns;
-	its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000ULL);
-	its.it_value.tv_nsec = (long)(deadline_ns % 1000000000ULL);
-	timerfd_settime(v->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
 static void vsock_kick_event(void *opaque, uint32_t events)
 {
 	struct virtio_vsock *v = opaque;
@@ -78,6 +42,22 @@ static void vsock_kick_event(void *opaque, uint32_t events)
 	if (v->active) {
 		vsock_tx_process(v);
 		vsock_rx_pump(v);
+	}
+	vsock_unlock(v);
+}
+
+/* A connection's host fd (watched by vsock_conn_watch() through v->conn_event). */
+static void vsock_conn_event(void *opaque, uint32_t events)
+{
+	struct vsock_conn *c = opaque;
+	struct virtio_vsock *v = c->v;
+
+	vsock_lock(v);
+	/* Reset may have detached @c; it frees only after unwatching. */
+	if (!c->dead) {
+		vsock_conn_host_event(c, events);
+		if (v->active)
+			vsock_rx_pump(v);
 	}
 	vsock_unlock(v);
 }
@@ -191,6 +171,7 @@ static int vsock_init(struct virtio_vsock *v, const struct virtio_vsock_params *
 
 	v->kick_fd = v->timer_fd = v->uds_fd = -1;
 	v->loop = p->loop;
+	v->conn_event = vsock_conn_event;
 	v->guest_cid = p->guest_cid;
 	v->buf_alloc = p->buf_alloc ? p->buf_alloc : VIRTIO_VSOCK_DEFAULT_BUF_ALLOC;
 	v->max_conns = p->max_conns ? p->max_conns : VIRTIO_VSOCK_DEFAULT_MAX_CONNS;

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * host.c - the in-process face: connections to guest ports handed
- * out as socketpair ends, guest connections to host ports delivered to
- * listener callbacks, and the deferred delivery both use.
+ * out as socketpair ends, and guest connections to host ports, delivered
+ * to listener callbacks or (with no listener) dialled on the Unix socket
+ * face. Connections reach it only through vsock_host_face.
  *
  * Results are queued as notes under v->lock and delivered by
- * vsock_unlock() once the lock is dropped, so a callback may call back
+ * vsock_unlock() (deferred.c) once the lock is dropped, so a callback may call back
  * into the device. A note is allocated when its connection starts, so a
  * result never fails to be delivered for want of memory.
  */
@@ -19,28 +20,8 @@
 #include "common/clock.h"
 #include "vmm/virtio/vsock/internal.h"
 
-void vsock_note_queue(struct virtio_vsock *v, struct vsock_note *n)
-{
-	n->next = v->notes;
-	v->notes = n;
-}
-
-void vsock_note_deliver(struct vsock_note *list)
-{
-	struct vsock_note *n;
-
-	while ((n = list)) {
-		list = n->next;
-		if (n->connect_fn)
-			n->connect_fn(n->opaque, n->fd, n->error);
-		else
-			n->accept_fn(n->opaque, n->host_port, n->guest_port, n->fd);
-		free(n);
-	}
-}
-
 /* The connect result for @c (if one is owed): its user end, or @error. */
-void vsock_host_complete(struct vsock_conn *c, int error)
+static void vsock_host_complete(struct vsock_conn *c, int error)
 {
 	struct vsock_note *n = c->note;
 
@@ -54,6 +35,19 @@ void vsock_host_complete(struct vsock_conn *c, int error)
 	c->user_fd = -1;
 	vsock_note_queue(c->v, n);
 }
+
+/* The guest accepted our REQUEST: the caller gets its end. */
+static int vsock_host_established(struct vsock_conn *c)
+{
+	vsock_host_complete(c, 0);
+	return 0;
+}
+
+/* In-process connections and guest connections to a host port. */
+static const struct vsock_face vsock_host_face = {
+	.complete = vsock_host_complete,
+	.established = vsock_host_established,
+};
 
 static int vsock_socketpair(int sv[2])
 {
@@ -83,7 +77,7 @@ static struct vsock_conn *vsock_host_incoming(struct virtio_vsock *v,
 {
 	struct vsock_conn *c;
 
-	if (vsock_conn_new(v, fd, &c) < 0)
+	if (vsock_conn_new(v, fd, &vsock_host_face, &c) < 0)
 		return NULL;
 	c->local_port = p->dst_port;
 	c->peer_port = p->src_port;
@@ -151,7 +145,7 @@ static int vsock_host_start(struct virtio_vsock *v, int fd, uint32_t port, int t
 
 	if (!v->active)
 		return -ENOTCONN;
-	ret = vsock_conn_new(v, fd, &c);
+	ret = vsock_conn_new(v, fd, &vsock_host_face, &c);
 	if (ret < 0)
 		return ret;
 	ret = vsock_conn_watch(c);

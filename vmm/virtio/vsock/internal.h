@@ -1,17 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * internal.h - state shared by the vsock*.c files only.
+ * internal.h - state shared by the files of vmm/virtio/vsock/ only.
  *
- *   vsock.c        device: config, features, activate/reset, the kick
- *                  eventfd and the deadline timerfd
- *   vsock_pkt.c    packet headers: decode/encode and the one check every
+ *   device.c       the virtio device: config, features, activate/reset,
+ *                  and the loop callbacks (kick eventfd, deadline timerfd,
+ *                  each connection's host fd)
+ *   tx.c           TX queue: guest packets drive the connections
+ *   rx.c           RX queue: packets for the guest, host reads into chains
+ *   host.c         face: in-process connect/listen (the public host API)
+ *   unix_socket.c  face: the Firecracker-style Unix socket multiplexer
+ *   connection.c   the connection state machine: table, lifetime, host fd
+ *                  events and writes, the RX wait list
+ *   credit.c       flow control (5.10.6.3) and the per-connection buffer
+ *   packet.c       packet headers: decode/encode and the one check every
  *                  guest-written header passes (the choke point)
- *   vsock_tx.c     TX queue: guest packets, the connection state machine
- *   vsock_rx.c     RX queue: packets for the guest, host reads into chains
- *   vsock_conn.c   connection table, lifetime, host fd events and writes
- *   vsock_credit.c flow control (5.10.6.3) and the per-connection buffer
- *   vsock_host.c   in-process connect/listen and callback delivery
- *   vsock_uds.c    the Firecracker-style Unix socket multiplexer
+ *   deferred.c     the device lock, callbacks run after it drops, the kick
+ *                  and the deadline timer
+ *
+ * Calls run one way, down this picture; a connection reaches its face
+ * (the host-side endpoint) only through its struct vsock_face, and its
+ * host fd's loop callback is the device's (v->conn_event):
+ *
+ *        device.c
+ *       /    |    \
+ *    tx.c -> rx.c  host.c -> unix_socket.c        (tx.c -> host.c: a guest
+ *       \    |    /      \ /                       REQUEST finds its face)
+ *        connection.c    |
+ *         |       \      |
+ *    credit.c  packet.c  deferred.c
  *
  * Everything below is under v->lock and, apart from the API entry points,
  * on the event-loop thread. Lock order: dev->lock, v->lock, one q->lock.
@@ -67,7 +83,7 @@ struct vsock_ring {
 	uint32_t cap, head, len;
 };
 
-/* A callback to run once v->lock is dropped (vsock_host.c). */
+/* A callback to run once v->lock is dropped (queued by host.c, run by deferred.c). */
 struct vsock_note {
 	struct vsock_note *next;
 	vsock_connect_fn connect_fn;	/* or */
@@ -77,8 +93,24 @@ struct vsock_note {
 	uint32_t host_port, guest_port;
 };
 
+struct vsock_conn;
+
+/*
+ * A face: the host-side endpoint kind of a connection, what the state
+ * machine calls when the connection's life reaches the host side.
+ */
+struct vsock_face {
+	/* HANDSHAKE: the host fd has input (the Unix face's "CONNECT" line). */
+	void (*handshake)(struct vsock_conn *c);
+	/* The guest answered our REQUEST with RESPONSE; <0: reset it. */
+	int (*established)(struct vsock_conn *c);
+	/* The connection ends; a connect result owed is @error. May be NULL. */
+	void (*complete)(struct vsock_conn *c, int error);
+};
+
 struct vsock_conn {
 	struct virtio_vsock *v;
+	const struct vsock_face *face;
 	struct vsock_conn *next;		/* hash bucket or handshake list */
 	struct vsock_conn *rx_next, *rx_prev;	/* the RX wait list */
 	bool on_rx, hashed, watched, dead;
@@ -90,7 +122,6 @@ struct vsock_conn {
 	uint32_t peer_shut;			/* SHUTDOWN flags the guest sent */
 	bool readable;				/* host fd may have bytes (edge seen) */
 	bool host_eof, host_hup, wr_shut;
-	bool uds_client;			/* answer "OK <port>\n" on RESPONSE */
 	uint64_t deadline_ns;			/* 0: none */
 
 	/* Credit, 5.10.6.3. Host->guest: */
@@ -122,6 +153,7 @@ struct virtio_vsock {
 	uint32_t buf_alloc;
 	unsigned int max_conns;
 	struct event_loop *loop;
+	event_fn conn_event;			/* device.c's, for host fds */
 	bool dev_inited;
 
 	pthread_mutex_t lock;
@@ -147,37 +179,40 @@ struct virtio_vsock {
 	struct iovec iov[VIRTQ_CHAIN_MAX_IOV];
 };
 
-/* vsock.c */
+/* deferred.c */
 void vsock_lock(struct virtio_vsock *v);
 void vsock_unlock(struct virtio_vsock *v);	/* then delivers notes */
+void vsock_note_queue(struct virtio_vsock *v, struct vsock_note *n);
 void vsock_kick(struct virtio_vsock *v);
 void vsock_timer_update(struct virtio_vsock *v, uint64_t deadline_ns);
 
-/* vsock_pkt.c */
+/* packet.c */
 void vsock_pkt_decode(const uint8_t *raw, struct vsock_pkt *p);
 void vsock_pkt_encode(const struct vsock_pkt *p, uint8_t *raw);
 bool vsock_pkt_addr_ok(const struct virtio_vsock *v, const struct vsock_pkt *p);
 const char *vsock_pkt_check(const struct virtio_vsock *v, const struct vsock_pkt *p,
 			    size_t avail, const struct vsock_conn *c);
 
-/* vsock_tx.c */
+/* tx.c */
 void vsock_tx_process(struct virtio_vsock *v);
 
-/* vsock_rx.c */
+/* rx.c */
 void vsock_rx_pump(struct virtio_vsock *v);
 void vsock_rx_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p);
-void vsock_rx_wait(struct vsock_conn *c);
-void vsock_rx_unwait(struct vsock_conn *c);
 
-/* vsock_conn.c */
-int vsock_conn_new(struct virtio_vsock *v, int fd, struct vsock_conn **out);
+/* connection.c */
+int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face,
+		   struct vsock_conn **out);
 int vsock_conn_watch(struct vsock_conn *c);
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);
 void vsock_conn_hash(struct vsock_conn *c);
 void vsock_conn_unlink(struct vsock_conn *c);
 uint32_t vsock_conn_pick_port(struct virtio_vsock *v, uint32_t peer);
+void vsock_conn_wait_rx(struct vsock_conn *c);
+void vsock_conn_unwait_rx(struct vsock_conn *c);
 void vsock_conn_update(struct vsock_conn *c);
 bool vsock_conn_can_read(const struct vsock_conn *c);
+void vsock_conn_host_event(struct vsock_conn *c, uint32_t events);
 void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms);
 void vsock_conn_reset(struct vsock_conn *c, int error);
 void vsock_conn_free(struct vsock_conn *c, int error);
@@ -187,7 +222,7 @@ void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next);
 void vsock_conn_detach_all(struct virtio_vsock *v, struct vsock_conn **list);
 void vsock_conn_destroy_list(struct virtio_vsock *v, struct vsock_conn *list);
 
-/* vsock_credit.c */
+/* credit.c */
 int vsock_ring_init(struct vsock_ring *r, uint32_t cap);
 void vsock_ring_fini(struct vsock_ring *r);
 void vsock_ring_put(struct vsock_ring *r, struct chain_reader *src, uint32_t len);
@@ -199,18 +234,13 @@ bool vsock_credit_fits(const struct vsock_conn *c, uint32_t len);
 void vsock_credit_forwarded(struct vsock_conn *c, uint32_t n);
 void vsock_credit_fill(struct vsock_conn *c, struct vsock_pkt *p);
 
-/* vsock_host.c */
+/* host.c: the in-process face */
 void vsock_host_accept(struct virtio_vsock *v, const struct vsock_pkt *p);
-void vsock_host_complete(struct vsock_conn *c, int error);
-void vsock_note_queue(struct virtio_vsock *v, struct vsock_note *n);
-void vsock_note_deliver(struct vsock_note *list);
 void vsock_listeners_free(struct virtio_vsock *v);
 
-/* vsock_uds.c */
+/* unix_socket.c: the Unix socket face */
 int vsock_uds_open(struct virtio_vsock *v, const char *path, struct husk_error **err);
 void vsock_uds_close(struct virtio_vsock *v);
-void vsock_uds_handshake(struct vsock_conn *c);
 int vsock_uds_connect(struct virtio_vsock *v, uint32_t port);
-int vsock_uds_established(struct vsock_conn *c);
 
 #endif

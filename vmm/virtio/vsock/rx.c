@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * rx.c - the RX queue (virtio 1.2 section 5.10.6.4): packets for the
- * guest. Connections with something to say wait on a list and are served
+ * guest. Connections with something to say wait on a list (kept by
+ * connection.c) and are served
  * one packet each, round-robin, so a busy stream cannot starve control
  * packets or other streams. RSTs answering packets of no connection come
  * from a small ring ahead of them (dropped when it is full: the guest
@@ -19,39 +20,6 @@
 
 /* Packets per pump before yielding the loop to other sources. */
 #define VSOCK_RX_BUDGET		512
-
-void vsock_rx_wait(struct vsock_conn *c)
-{
-	struct virtio_vsock *v = c->v;
-
-	if (c->on_rx || c->dead)
-		return;
-	c->rx_next = NULL;
-	c->rx_prev = v->rx_tail;
-	if (v->rx_tail)
-		v->rx_tail->rx_next = c;
-	else
-		v->rx_head = c;
-	v->rx_tail = c;
-	c->on_rx = true;
-}
-
-void vsock_rx_unwait(struct vsock_conn *c)
-{
-	struct virtio_vsock *v = c->v;
-
-	if (!c->on_rx)
-		return;
-	if (c->rx_prev)
-		c->rx_prev->rx_next = c->rx_next;
-	else
-		v->rx_head = c->rx_next;
-	if (c->rx_next)
-		c->rx_next->rx_prev = c->rx_prev;
-	else
-		v->rx_tail = c->rx_prev;
-	c->on_rx = false;
-}
 
 void vsock_rx_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p)
 {
@@ -188,7 +156,7 @@ static int vsock_rx_conn(struct virtio_vsock *v, struct virtq *q, struct vsock_c
 	struct vsock_pkt h;
 	int ret = 0;
 
-	vsock_rx_unwait(c);
+	vsock_conn_unwait_rx(c);
 	vsock_rx_hdr(v, c->local_port, c->peer_port, 0, &h);
 	if (c->pend & urgent)
 		ret = vsock_rx_control(v, q, c, &h);

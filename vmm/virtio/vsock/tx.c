@@ -37,12 +37,8 @@ static void vsock_tx_response(struct vsock_conn *c)
 {
 	c->state = VSOCK_ESTABLISHED;
 	c->deadline_ns = 0;
-	if (c->uds_client) {
-		if (vsock_uds_established(c) < 0)
-			vsock_conn_reset(c, -ECONNRESET);
-	} else {
-		vsock_host_complete(c, 0);
-	}
+	if (c->face->established(c) < 0)
+		vsock_conn_reset(c, -ECONNRESET);
 }
 
 static void vsock_tx_dispatch(struct virtio_vsock *v, const struct vsock_pkt *p,

@@ -11,6 +11,10 @@
  *   guest-initiated a guest connection to host port P is connected to the
  *                   Unix socket "<uds_path>_<P>"; RST when nobody listens.
  *
+ * Its clients are connections with vsock_uds_face: connection.c reaches
+ * the handshake and the "OK" line only through it. (Guest-initiated
+ * connections dialled here are the host face's: host.c owns them.)
+ *
  * The CONNECT line is read with MSG_PEEK and consumed exactly, so bytes
  * the client sends after it are stream data. A client gets
  * VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS to send its line.
@@ -70,16 +74,17 @@ static int vsock_uds_bind(int fd, const struct sockaddr_un *a)
 	return bind(fd, (const struct sockaddr *)a, sizeof(*a)) < 0 ? -errno : 0;
 }
 
+static const struct vsock_face vsock_uds_face;
+
 static void vsock_uds_client(struct virtio_vsock *v, int fd)
 {
 	struct vsock_conn *c;
 
-	if (!v->active || vsock_conn_new(v, fd, &c) < 0) {
+	if (!v->active || vsock_conn_new(v, fd, &vsock_uds_face, &c) < 0) {
 		close(fd);		/* no driver, or too many connections */
 		return;
 	}
 	c->state = VSOCK_HANDSHAKE;
-	c->uds_client = true;
 	c->next = v->handshakes;
 	v->handshakes = c;
 	c->deadline_ns = husk_now_ns() + VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS * 1000000ULL;
@@ -159,7 +164,7 @@ static bool vsock_uds_parse(const char *line, size_t len, uint32_t *port)
 }
 
 /* Readable handshake client: take its line, or wait for the rest of it. */
-void vsock_uds_handshake(struct vsock_conn *c)
+static void vsock_uds_handshake(struct vsock_conn *c)
 {
 	char buf[VSOCK_UDS_LINE_MAX];
 	uint32_t port;
@@ -184,7 +189,7 @@ void vsock_uds_handshake(struct vsock_conn *c)
 }
 
 /* The guest accepted a CONNECT: tell the client which port it got. */
-int vsock_uds_established(struct vsock_conn *c)
+static int vsock_uds_established(struct vsock_conn *c)
 {
 	char line[VSOCK_UDS_LINE_MAX];
 	int len = snprintf(line, sizeof(line), "OK %u\n", c->local_port);
@@ -193,6 +198,12 @@ int vsock_uds_established(struct vsock_conn *c)
 		return -EPIPE;
 	return 0;
 }
+
+/* Clients of the multiplexer socket: no result is owed to anyone in-process. */
+static const struct vsock_face vsock_uds_face = {
+	.handshake = vsock_uds_handshake,
+	.established = vsock_uds_established,
+};
 
 /* Guest-initiated to host port @port: dial "<uds_path>_<port>". */
 int vsock_uds_connect(struct virtio_vsock *v, uint32_t port)

@@ -7,6 +7,7 @@
 
 #include "vmm/le.h"
 #include "tests/lib/mock_vq.h"
+#include "vmm/virtio/lifecycle.h"
 
 /*
  * The mock is linked into Check suites and fuzz harnesses alike, so it

@@ -55,6 +55,14 @@ static void pc_i8042_irq(void *opaque, int level)
 	kvm_irq_line(d->kvm, I8042_KBD_IRQ, level);
 }
 
+/* The i8042 has one opaque for both callbacks: @d, which knows the VM's. */
+static void pc_i8042_reset(void *opaque)
+{
+	struct pc_devices *d = opaque;
+
+	d->reset_fn(d->reset_opaque);
+}
+
 /* Boot marker: the first write of any size wins; reads return zero. */
 static void pc_marker_io(void *opaque, uint64_t offset, uint8_t *data,
 			 uint32_t len, bool is_write)
@@ -99,8 +107,10 @@ int pc_devices_init(struct pc_devices *d, struct bus *pio, const struct pc_devic
 	int ret;
 
 	d->kvm = cfg->kvm;
+	d->reset_fn = cfg->reset_fn;
+	d->reset_opaque = cfg->reset_opaque;
 	uart_init(&d->uart, &uc);
-	i8042_init(&d->i8042, pc_i8042_irq, cfg->reset_fn, cfg->reset_opaque);
+	i8042_init(&d->i8042, pc_i8042_irq, pc_i8042_reset, d);
 	d->ready = true;
 	ret = bus_register(pio, UART_COM1_BASE, UART_NR_REGS, uart_io,
 			   &d->uart, "com1", err);

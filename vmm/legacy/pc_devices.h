@@ -28,6 +28,8 @@ struct pc_devices_cfg {
 
 struct pc_devices {
 	struct kvm *kvm;
+	i8042_reset_fn reset_fn;
+	void *reset_opaque;
 	struct uart uart;
 	struct i8042 i8042;
 	uint64_t t_marker;	/* first boot-marker write, ns; atomic */

@@ -15,6 +15,7 @@
 #include "vmm/le.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/queue.h"
+#include "vmm/virtio/lifecycle.h"
 
 #define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRV		VIRTIO_CONFIG_S_DRIVER

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/virtio/blk/internal.h"
+#include "vmm/virtio/lifecycle.h"
 
 static struct virtio_blk *blk_of(struct virtio_dev *dev)
 {

@@ -14,6 +14,7 @@
 
 #include "vmm/le.h"
 #include "vmm/virtio/fs/internal.h"
+#include "vmm/virtio/lifecycle.h"
 
 #define VIRTIO_ID_FS			26
 /* What the device may offer the guest if the backend supports it (never 26, 30). */

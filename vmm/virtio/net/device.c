@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vmm/virtio/net/internal.h"
+#include "vmm/virtio/lifecycle.h"
 
 #define NET_GUEST_OFFLOADS \
 	((1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) | \

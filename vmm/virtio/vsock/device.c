@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/lifecycle.h"
 
 static struct virtio_vsock *vsock_of(struct virtio_dev *dev)
 {

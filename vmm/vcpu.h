@@ -21,9 +21,9 @@
 
 #include "common/error.h"
 #include "husk.h"
-#include "vmm/bus.h"
-#include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/kvm.h"
+#include "vmm/base/log.h"
 
 /* What the VM does for its vCPU threads; each gets vcpu_host.opaque. */
 struct vcpu_ops {

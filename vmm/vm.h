@@ -24,13 +24,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guest_mem.h"
 #include "husk.h"
-#include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "vmm/base/kvm.h"
+#include "vmm/base/log.h"
 #include "vmm/legacy/pc_devices.h"
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/layout.h"

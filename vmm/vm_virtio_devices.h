@@ -27,8 +27,8 @@
  * (which resets the device and waits for its I/O), then the interrupt line;
  * a device with external rings goes before its notification sources.
  */
-#ifndef HUSK_VMM_VM_VIRTIO_H
-#define HUSK_VMM_VM_VIRTIO_H
+#ifndef HUSK_VMM_VM_VIRTIO_DEVICES_H
+#define HUSK_VMM_VM_VIRTIO_DEVICES_H
 
 #include <stdint.h>
 

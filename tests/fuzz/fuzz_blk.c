@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 #include "vmm/virtio/blk/blk.h"
 

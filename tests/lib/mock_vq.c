@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 #include "vmm/virtio/lifecycle.h"
 

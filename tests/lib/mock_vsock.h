@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 #include "tests/lib/mock_vq.h"
 #include "vmm/virtio/vsock/internal.h"
 

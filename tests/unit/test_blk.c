@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
 #include "vmm/virtio/blk/blk.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "tests/lib/guest_code.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "husk.h"
 #include "tests/lib/images.h"
 #include "tests/lib/unit.h"

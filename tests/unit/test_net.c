@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
 #include "vmm/virtio/net/net.h"

@@ -9,8 +9,8 @@
  * healthy controller that has a keyboard port and nothing plugged in that
  * ever types. No mouse port (boot Linux with i8042.noaux).
  */
-#ifndef HUSK_VMM_I8042_H
-#define HUSK_VMM_I8042_H
+#ifndef HUSK_VMM_LEGACY_I8042_H
+#define HUSK_VMM_LEGACY_I8042_H
 
 #include <pthread.h>
 #include <stdbool.h>

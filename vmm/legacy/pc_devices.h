@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/bus.h"
-#include "vmm/kvm.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/kvm.h"
 #include "vmm/legacy/i8042.h"
 #include "vmm/legacy/uart.h"
 

@@ -10,8 +10,8 @@
  * the IRQ and output callbacks run with it held, on the thread that made
  * the access (a vCPU thread or the input thread).
  */
-#ifndef HUSK_VMM_UART_H
-#define HUSK_VMM_UART_H
+#ifndef HUSK_VMM_LEGACY_UART_H
+#define HUSK_VMM_LEGACY_UART_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
 /*

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/queue.h"
 #include "vmm/virtio/lifecycle.h"

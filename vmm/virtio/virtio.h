@@ -38,8 +38,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 
 struct virtq;
 struct virtio_dev;

@@ -10,8 +10,8 @@
  * same way in leaves 1, 4, 0xB, 0x1F and AMD's 0x80000008. The patching
  * works on a plain table and needs no /dev/kvm.
  */
-#ifndef HUSK_VMM_CPUID_H
-#define HUSK_VMM_CPUID_H
+#ifndef HUSK_VMM_X86_CPUID_H
+#define HUSK_VMM_X86_CPUID_H
 
 #include <linux/kvm.h>
 #include <stdint.h>

@@ -13,15 +13,15 @@
  * With nr_workers 0, requests run inline on the notifying thread (tests,
  * fuzzing).
  */
-#ifndef HUSK_VMM_VIRTIO_BLK_H
-#define HUSK_VMM_VIRTIO_BLK_H
+#ifndef HUSK_VMM_VIRTIO_BLK_BLK_H
+#define HUSK_VMM_VIRTIO_BLK_BLK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
 /* Requests in flight per device; the queue is not popped beyond this. */

@@ -12,7 +12,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/virtio/fs/internal.h"
 #include "vmm/virtio/lifecycle.h"
 

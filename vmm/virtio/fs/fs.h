@@ -26,15 +26,15 @@
  * watchers run on the event loop and never take dev->lock, because reset
  * holds it while waiting for them to leave the loop.
  */
-#ifndef HUSK_VMM_VIRTIO_FS_H
-#define HUSK_VMM_VIRTIO_FS_H
+#ifndef HUSK_VMM_VIRTIO_FS_FS_H
+#define HUSK_VMM_VIRTIO_FS_FS_H
 
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/event_loop.h"
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/event_loop.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
 #define VIRTIO_FS_TAG_MAX		36	/* config tag bytes (5.11.4) */

@@ -17,16 +17,16 @@
  * frame waiting for receive buffers stays in a preallocated bounce buffer
  * and the tap is not polled until the driver adds buffers.
  */
-#ifndef HUSK_VMM_VIRTIO_NET_H
-#define HUSK_VMM_VIRTIO_NET_H
+#ifndef HUSK_VMM_VIRTIO_NET_NET_H
+#define HUSK_VMM_VIRTIO_NET_NET_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/event_loop.h"
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/event_loop.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
 #define VIRTIO_NET_QUEUE_SIZE	256

@@ -13,7 +13,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/virtio/net/internal.h"
 
 #define NET_HDR_LEN		sizeof(struct virtio_net_hdr_v1)

@@ -6,7 +6,7 @@
  * Fields are little-endian and packed (44 bytes); they are decoded with
  * le.h into a host-order struct, never read through a packed pointer.
  */
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/virtio/vsock/internal.h"
 
 void vsock_pkt_decode(const uint8_t *raw, struct vsock_pkt *p)

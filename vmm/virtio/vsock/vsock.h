@@ -37,15 +37,15 @@
  * peer that stops reading costs at most that and stalls only its own
  * connection. At most max_conns connections exist at once.
  */
-#ifndef HUSK_VMM_VIRTIO_VSOCK_H
-#define HUSK_VMM_VIRTIO_VSOCK_H
+#ifndef HUSK_VMM_VIRTIO_VSOCK_VSOCK_H
+#define HUSK_VMM_VIRTIO_VSOCK_VSOCK_H
 
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/event_loop.h"
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/event_loop.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
 #define VIRTIO_VSOCK_QUEUE_SIZE		256

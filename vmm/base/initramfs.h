@@ -18,8 +18,8 @@
  * back (the initrd's first, then this one) as long as each starts on a
  * 4-byte boundary; zero bytes between them are skipped.
  */
-#ifndef HUSK_VMM_INITRAMFS_H
-#define HUSK_VMM_INITRAMFS_H
+#ifndef HUSK_VMM_BASE_INITRAMFS_H
+#define HUSK_VMM_BASE_INITRAMFS_H
 
 #include <stddef.h>
 #include <stdint.h>

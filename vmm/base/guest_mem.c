@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "vmm/x86/layout.h"
 
 #define GUEST_MEM_PAGE	0x1000ULL

@@ -6,8 +6,8 @@
  * to stdout/stderr on its own). Messages above the configured level are
  * dropped before they are formatted.
  */
-#ifndef HUSK_VMM_LOG_H
-#define HUSK_VMM_LOG_H
+#ifndef HUSK_VMM_BASE_LOG_H
+#define HUSK_VMM_BASE_LOG_H
 
 #include "husk.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 
 void bus_init(struct bus *b, const char *name)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#include "vmm/gunzip.h"
+#include "vmm/base/gunzip.h"
 
 #define GUNZIP_FIRST_CHUNK	(1u << 20)
 

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 
 void log_msg(const struct log_sink *l, int level, const char *fmt, ...)
 {

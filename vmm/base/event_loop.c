@@ -15,7 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 
 #define EVENT_LOOP_BATCH	32
 

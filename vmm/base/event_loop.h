@@ -10,8 +10,8 @@
  * locks; they must not block for long, since every device shares the
  * thread. One loop per VM; nothing global.
  */
-#ifndef HUSK_VMM_EVENT_LOOP_H
-#define HUSK_VMM_EVENT_LOOP_H
+#ifndef HUSK_VMM_BASE_EVENT_LOOP_H
+#define HUSK_VMM_BASE_EVENT_LOOP_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gunzip.h - inflate one gzip member from memory, with an output bound. */
-#ifndef HUSK_VMM_GUNZIP_H
-#define HUSK_VMM_GUNZIP_H
+#ifndef HUSK_VMM_BASE_GUNZIP_H
+#define HUSK_VMM_BASE_GUNZIP_H
 
 #include <stddef.h>
 #include <stdint.h>

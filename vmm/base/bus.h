@@ -8,8 +8,8 @@
  * happens before the vCPUs run or under the bus lock; dispatch takes a read
  * lock so several vCPUs dispatch concurrently.
  */
-#ifndef HUSK_VMM_BUS_H
-#define HUSK_VMM_BUS_H
+#ifndef HUSK_VMM_BASE_BUS_H
+#define HUSK_VMM_BASE_BUS_H
 
 #include <pthread.h>
 #include <stdbool.h>

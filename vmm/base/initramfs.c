@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmm/initramfs.h"
+#include "vmm/base/initramfs.h"
 
 struct initramfs_entry {
 	const char *name;

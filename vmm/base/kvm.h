@@ -9,14 +9,14 @@
  * PIC/IOAPIC/LAPIC and PIT. Helpers for IRQ lines, irqfds and ioeventfds
  * are here for the devices. One struct kvm per VM; nothing global.
  */
-#ifndef HUSK_VMM_KVM_H
-#define HUSK_VMM_KVM_H
+#ifndef HUSK_VMM_BASE_KVM_H
+#define HUSK_VMM_BASE_KVM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 
 #define KVM_DEV_PATH	"/dev/kvm"
 #define KVM_PVM_PATH	"/sys/module/kvm_pvm"

@@ -12,8 +12,8 @@
  * This module does not need /dev/kvm: unit tests and fuzzers build guest
  * memory with it and never register it with KVM.
  */
-#ifndef HUSK_VMM_GUEST_MEM_H
-#define HUSK_VMM_GUEST_MEM_H
+#ifndef HUSK_VMM_BASE_GUEST_MEM_H
+#define HUSK_VMM_BASE_GUEST_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/kvm.h"
+#include "vmm/base/kvm.h"
 
 #define KVM_API_VERSION_REQUIRED 12
 

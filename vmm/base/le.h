@@ -3,8 +3,8 @@
  * le.h - little-endian loads and stores on byte buffers, for parsing and
  * building guest-visible tables without packed structs or unaligned access.
  */
-#ifndef HUSK_VMM_LE_H
-#define HUSK_VMM_LE_H
+#ifndef HUSK_VMM_BASE_LE_H
+#define HUSK_VMM_BASE_LE_H
 
 #include <stdint.h>
 

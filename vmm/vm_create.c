@@ -95,7 +95,7 @@ static int vm_create_vcpus(struct husk_vm *vm, struct husk_error **err)
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		ret = vcpu_create(&vm->vcpus[i], &vm->vcpu_host, i, err);
 		if (!ret)
-			ret = vcpu_setup(&vm->vcpus[i], vm->cpuid, vm->nr_vcpus,
+			ret = vcpu_setup(vm->vcpus[i].fd, i, vm->cpuid, vm->nr_vcpus,
 					 i == 0 ? &vm->boot : NULL, err);
 		if (ret < 0)
 			return ret;

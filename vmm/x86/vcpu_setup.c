@@ -55,29 +55,29 @@ static const struct {
 
 #define VCPU_NR_BOOT_MSRS (sizeof(vcpu_boot_msrs) / sizeof(vcpu_boot_msrs[0]))
 
-static int vcpu_setup_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported,
+static int vcpu_setup_cpuid(int fd, unsigned int id, const struct kvm_cpuid2 *supported,
 			    unsigned int nr_cpus, struct husk_error **err)
 {
 	struct kvm_cpuid2 *c = cpuid_alloc();
 	int ret;
 
 	if (!c)
-		return husk_err(err, ENOMEM, "vCPU %u: cpuid table", v->id);
+		return husk_err(err, ENOMEM, "vCPU %u: cpuid table", id);
 	c->nent = supported->nent;
 	memcpy(c->entries, supported->entries, supported->nent * sizeof(c->entries[0]));
-	ret = cpuid_patch(c, v->id, nr_cpus);
+	ret = cpuid_patch(c, id, nr_cpus);
 	if (ret < 0) {
 		free(c);
-		return husk_err(err, -ret, "vCPU %u: cpuid table", v->id);
+		return husk_err(err, -ret, "vCPU %u: cpuid table", id);
 	}
-	ret = ioctl(v->fd, KVM_SET_CPUID2, c);
+	ret = ioctl(fd, KVM_SET_CPUID2, c);
 	free(c);
 	if (ret < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_SET_CPUID2", v->id);
+		return husk_err(err, errno, "vCPU %u: KVM_SET_CPUID2", id);
 	return 0;
 }
 
-static int vcpu_setup_msrs(struct vcpu *v, struct husk_error **err)
+static int vcpu_setup_msrs(int fd, unsigned int id, struct husk_error **err)
 {
 	struct kvm_msrs *m;
 	unsigned int i;
@@ -85,32 +85,32 @@ static int vcpu_setup_msrs(struct vcpu *v, struct husk_error **err)
 
 	m = calloc(1, sizeof(*m) + VCPU_NR_BOOT_MSRS * sizeof(m->entries[0]));
 	if (!m)
-		return husk_err(err, ENOMEM, "vCPU %u: MSR list", v->id);
+		return husk_err(err, ENOMEM, "vCPU %u: MSR list", id);
 	m->nmsrs = VCPU_NR_BOOT_MSRS;
 	for (i = 0; i < VCPU_NR_BOOT_MSRS; i++) {
 		m->entries[i].index = vcpu_boot_msrs[i].index;
 		m->entries[i].data = vcpu_boot_msrs[i].value;
 	}
-	n = ioctl(v->fd, KVM_SET_MSRS, m);
+	n = ioctl(fd, KVM_SET_MSRS, m);
 	free(m);
 	if (n < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_SET_MSRS", v->id);
+		return husk_err(err, errno, "vCPU %u: KVM_SET_MSRS", id);
 	/* KVM stops at the first MSR it refuses and returns how many it set. */
 	if (n < (int)VCPU_NR_BOOT_MSRS)
 		return husk_err(err, ENOTSUP, "vCPU %u: KVM_SET_MSRS refused MSR 0x%x",
-				v->id, vcpu_boot_msrs[n].index);
+				id, vcpu_boot_msrs[n].index);
 	return 0;
 }
 
-static int vcpu_setup_fpu(struct vcpu *v, struct husk_error **err)
+static int vcpu_setup_fpu(int fd, unsigned int id, struct husk_error **err)
 {
 	struct kvm_fpu fpu;
 
 	memset(&fpu, 0, sizeof(fpu));
 	fpu.fcw = FPU_DEFAULT_FCW;
 	fpu.mxcsr = FPU_DEFAULT_MXCSR;
-	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_SET_FPU", v->id);
+	if (ioctl(fd, KVM_SET_FPU, &fpu) < 0)
+		return husk_err(err, errno, "vCPU %u: KVM_SET_FPU", id);
 	return 0;
 }
 
@@ -129,50 +129,50 @@ static void vcpu_lapic_set_mode(struct kvm_lapic_state *l, unsigned int reg,
  * (virtual wire mode, MP spec 3.6.2.2); the kernel relies on it until it
  * programs the IOAPIC.
  */
-static int vcpu_setup_lapic(struct vcpu *v, struct husk_error **err)
+static int vcpu_setup_lapic(int fd, unsigned int id, struct husk_error **err)
 {
 	struct kvm_lapic_state l;
 
-	if (ioctl(v->fd, KVM_GET_LAPIC, &l) < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_GET_LAPIC", v->id);
+	if (ioctl(fd, KVM_GET_LAPIC, &l) < 0)
+		return husk_err(err, errno, "vCPU %u: KVM_GET_LAPIC", id);
 	vcpu_lapic_set_mode(&l, APIC_LVT_LINT0, APIC_MODE_EXTINT);
 	vcpu_lapic_set_mode(&l, APIC_LVT_LINT1, APIC_MODE_NMI);
-	if (ioctl(v->fd, KVM_SET_LAPIC, &l) < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_SET_LAPIC", v->id);
+	if (ioctl(fd, KVM_SET_LAPIC, &l) < 0)
+		return husk_err(err, errno, "vCPU %u: KVM_SET_LAPIC", id);
 	return 0;
 }
 
-static int vcpu_setup_boot_regs(struct vcpu *v, const struct x86_boot_state *boot,
+static int vcpu_setup_boot_regs(int fd, unsigned int id, const struct x86_boot_state *boot,
 				struct husk_error **err)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_GET_SREGS", v->id);
+	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+		return husk_err(err, errno, "vCPU %u: KVM_GET_SREGS", id);
 	x86_bootcpu_sregs(boot, &sregs);
-	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_SET_SREGS", v->id);
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
+		return husk_err(err, errno, "vCPU %u: KVM_SET_SREGS", id);
 	x86_bootcpu_regs(boot, &regs);
-	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
-		return husk_err(err, errno, "vCPU %u: KVM_SET_REGS", v->id);
+	if (ioctl(fd, KVM_SET_REGS, &regs) < 0)
+		return husk_err(err, errno, "vCPU %u: KVM_SET_REGS", id);
 	return 0;
 }
 
-int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
+int vcpu_setup(int fd, unsigned int id, const struct kvm_cpuid2 *supported,
 	       unsigned int nr_cpus, const struct x86_boot_state *boot,
 	       struct husk_error **err)
 {
 	int ret;
 
-	ret = vcpu_setup_cpuid(v, supported, nr_cpus, err);
+	ret = vcpu_setup_cpuid(fd, id, supported, nr_cpus, err);
 	if (!ret)
-		ret = vcpu_setup_msrs(v, err);
+		ret = vcpu_setup_msrs(fd, id, err);
 	if (!ret)
-		ret = vcpu_setup_fpu(v, err);
+		ret = vcpu_setup_fpu(fd, id, err);
 	if (!ret)
-		ret = vcpu_setup_lapic(v, err);
+		ret = vcpu_setup_lapic(fd, id, err);
 	if (!ret && boot)
-		ret = vcpu_setup_boot_regs(v, boot, err);
+		ret = vcpu_setup_boot_regs(fd, id, boot, err);
 	return ret;
 }

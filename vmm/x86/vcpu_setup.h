@@ -6,16 +6,16 @@
 #include <linux/kvm.h>
 
 #include "common/error.h"
-#include "vmm/vcpu.h"
 #include "vmm/x86/boot.h"
 
 /*
- * vcpu_setup - CPUID (@supported patched for this vCPU of @nr_cpus), MSRs,
- * FPU, LAPIC LINT0/LINT1; with @boot (vCPU 0 only) also the long-mode
- * entry registers. Without @boot the vCPU waits for INIT/SIPI in the
+ * vcpu_setup - for the vCPU with KVM fd @fd and APIC ID @id: CPUID
+ * (@supported patched for this vCPU of @nr_cpus), MSRs, FPU, LAPIC
+ * LINT0/LINT1; with @boot (vCPU 0 only) also the long-mode entry
+ * registers. Without @boot the vCPU waits for INIT/SIPI in the
  * in-kernel LAPIC, as an AP does on hardware.
  */
-int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
+int vcpu_setup(int fd, unsigned int id, const struct kvm_cpuid2 *supported,
 	       unsigned int nr_cpus, const struct x86_boot_state *boot,
 	       struct husk_error **err);
 

@@ -32,7 +32,10 @@ static unsigned int vsock_hash(uint32_t local, uint32_t peer)
 	return (local * 0x9e3779b1u ^ peer) % VSOCK_HASH_SIZE;
 }
 
-/* A connection of @face owning @fd; on failure (-EAGAIN: too many, -ENOMEM) @fd stays the caller's. */
+/*
+ * A connection of @face owning @fd; on failure (-EAGAIN: too many,
+ * -ENOMEM) @fd stays the caller's.
+ */
 int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face,
 		   struct vsock_conn **out)
 {

@@ -3,7 +3,7 @@
  * vm_add_device.c - the public device API: virtio-blk disks, virtio-net
  * interfaces, virtio-fs shares and the virtio-vsock device, and the vsock
  * host calls.
- * The wiring itself is vm_virtio.c's.
+ * The wiring itself is vm_virtio_devices.c's.
  */
 #include <errno.h>
 #include <signal.h>

@@ -5,14 +5,10 @@
  * and husk_vm_destroy(). Running it is vm_run.c's.
  */
 #include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"

@@ -70,7 +70,7 @@ ALL_LDFLAGS = -pthread $(LDFLAGS) $(SAN_FLAGS)
 # common/ (the error API, clocks) is linked into all three programs; the
 # library carries it so that libhusk.a and libhusk.so stand alone.
 COMMON_SRCS := $(sort $(wildcard common/*.c))
-LIB_SRCS := $(sort $(wildcard vmm/*.c vmm/*/*.c)) $(COMMON_SRCS)
+LIB_SRCS := $(sort $(wildcard vmm/*.c vmm/*/*.c vmm/*/*/*.c)) $(COMMON_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_A    := $(O)/libhusk.a
 LIB_SONAME := libhusk.so.$(ABI_VERSION)

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "vmm/vcpu.h"
-#include "vmm/vm.h"
 
 int vcpu_kick_signal(void)
 {
@@ -53,17 +52,17 @@ int vcpu_signal_init(struct husk_error **err)
 	return 0;
 }
 
-int vcpu_create(struct vcpu *v, struct husk_vm *vm, unsigned int id,
+int vcpu_create(struct vcpu *v, const struct vcpu_host *host, unsigned int id,
 		struct husk_error **err)
 {
 	void *p;
 
-	v->vm = vm;
+	v->host = host;
 	v->id = id;
-	v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	v->fd = ioctl(host->kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return husk_err(err, errno, "KVM_CREATE_VCPU %u", id);
-	p = mmap(NULL, (size_t)vm->kvm.vcpu_mmap_size, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, (size_t)host->kvm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED, v->fd, 0);
 	if (p == MAP_FAILED)
 		return husk_err(err, errno, "mmap kvm_run of vCPU %u", id);
@@ -73,7 +72,7 @@ int vcpu_create(struct vcpu *v, struct husk_vm *vm, unsigned int id,
 
 static void vcpu_run_loop(struct vcpu *v)
 {
-	struct husk_vm *vm = v->vm;
+	const struct vcpu_host *host = v->host;
 
 	for (;;) {
 		/*
@@ -82,14 +81,13 @@ static void vcpu_run_loop(struct vcpu *v)
 		 * either we see the request now or KVM_RUN returns at once.
 		 */
 		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		if (vm_vcpu_should_stop(vm))
+		if (host->ops->should_stop(host->opaque))
 			return;
-		vm_note_first_run(vm);
+		host->ops->entering(host->opaque);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			vm_end_reason(vm, HUSK_EXIT_HOST_ERROR, v->id,
-				      "vCPU %u: KVM_RUN: %m", v->id);
+			vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR, "vCPU %u: KVM_RUN: %m", v->id);
 			return;
 		}
 		if (vcpu_handle_exit(v) == VCPU_STOP)
@@ -107,7 +105,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, vcpu_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	vcpu_run_loop(v);
-	vm_vcpu_exited(v->vm);
+	v->host->ops->exited(v->host->opaque);
 	return NULL;
 }
 
@@ -145,7 +143,7 @@ void vcpu_join(struct vcpu *v)
 void vcpu_destroy(struct vcpu *v)
 {
 	if (v->run)
-		munmap(v->run, (size_t)v->vm->kvm.vcpu_mmap_size);
+		munmap(v->run, (size_t)v->host->kvm->vcpu_mmap_size);
 	if (v->fd >= 0)
 		close(v->fd);
 	v->run = NULL;

@@ -7,6 +7,10 @@
  * into the VM's exit reason. Another thread makes it leave KVM_RUN with
  * vcpu_kick(): immediate_exit plus the kick signal (SIGRTMIN), so a kick
  * that lands just before KVM_RUN is not lost.
+ *
+ * A vCPU does not know the VM it belongs to: what it needs from it (the
+ * buses, the log, the pause/stop requests, the VM's end) comes through
+ * struct vcpu_host, so calls run one way, VM -> vCPU.
  */
 #ifndef HUSK_VMM_VCPU_H
 #define HUSK_VMM_VCPU_H
@@ -16,12 +20,34 @@
 #include <stdbool.h>
 
 #include "common/error.h"
-#include "vmm/x86/boot.h"
+#include "husk.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/kvm.h"
+#include "vmm/base/log.h"
 
-struct husk_vm;
+/* What the VM does for its vCPU threads; each gets vcpu_host.opaque. */
+struct vcpu_ops {
+	/* Before each KVM_RUN: parks while paused; true once the VM stops. */
+	bool (*should_stop)(void *opaque);
+	/* Before each KVM_RUN: the VM records its first run. */
+	void (*entering)(void *opaque);
+	/* A vCPU ends the VM (the first reason wins); any number of times. */
+	void (*end)(void *opaque, const struct husk_exit_info *info);
+	/* The thread's last act. */
+	void (*exited)(void *opaque);
+};
+
+/* The VM as its vCPUs see it; shared by all of them, outlives them. */
+struct vcpu_host {
+	const struct kvm *kvm;
+	struct bus *pio, *mmio;
+	struct log_sink *log;
+	const struct vcpu_ops *ops;
+	void *opaque;
+};
 
 struct vcpu {
-	struct husk_vm *vm;
+	const struct vcpu_host *host;
 	unsigned int id;	/* also its APIC ID */
 	int fd;			/* -1 until created */
 	struct kvm_run *run;	/* shared with KVM; NULL until created */
@@ -35,18 +61,8 @@ enum vcpu_exit_action {
 };
 
 /* vcpu_create - KVM_CREATE_VCPU and map its kvm_run page. */
-int vcpu_create(struct vcpu *v, struct husk_vm *vm, unsigned int id,
+int vcpu_create(struct vcpu *v, const struct vcpu_host *host, unsigned int id,
 		struct husk_error **err);
-
-/*
- * vcpu_setup - CPUID (@supported patched for this vCPU of @nr_cpus), MSRs,
- * FPU, LAPIC LINT0/LINT1; with @boot (vCPU 0 only) also the long-mode
- * entry registers. Without @boot the vCPU waits for INIT/SIPI in the
- * in-kernel LAPIC, as an AP does on hardware.
- */
-int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
-	       unsigned int nr_cpus, const struct x86_boot_state *boot,
-	       struct husk_error **err);
 
 /* vcpu_start - start the vCPU's thread (caller blocks signals first). */
 int vcpu_start(struct vcpu *v, struct husk_error **err);
@@ -71,5 +87,9 @@ int vcpu_current_id(void);
 
 /* vcpu_handle_exit - act on run->exit_reason after KVM_RUN returned 0. */
 enum vcpu_exit_action vcpu_handle_exit(struct vcpu *v);
+
+/* vcpu_end_reason - end the VM through the host's end op, message formatted. */
+void vcpu_end_reason(struct vcpu *v, enum husk_exit_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,11 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 /* vcpu_exit.c - what a vCPU does with each KVM_RUN exit reason. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 
+#include "vmm/exit_info.h"
 #include "vmm/vcpu.h"
-#include "vmm/vm.h"
+
+void vcpu_end_reason(struct vcpu *v, enum husk_exit_reason reason, const char *fmt, ...)
+{
+	struct husk_exit_info info;
+	va_list ap;
+
+	va_start(ap, fmt);
+	exit_info_vformat(&info, reason, v->id, fmt, ap);
+	va_end(ap);
+	v->host->ops->end(v->host->opaque, &info);
+}
 
 static uint64_t vcpu_rip(struct vcpu *v)
 {
@@ -25,14 +37,14 @@ static enum vcpu_exit_action vcpu_exit_io(struct vcpu *v)
 	uint32_t i;
 
 	if (run->io.data_offset + (uint64_t)run->io.size * run->io.count >
-	    (uint64_t)v->vm->kvm.vcpu_mmap_size) {
-		vm_end_reason(v->vm, HUSK_EXIT_HOST_ERROR, v->id,
-			      "vCPU %u: KVM_EXIT_IO data outside the kvm_run page", v->id);
+	    (uint64_t)v->host->kvm->vcpu_mmap_size) {
+		vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR,
+				"vCPU %u: KVM_EXIT_IO data outside the kvm_run page", v->id);
 		return VCPU_STOP;
 	}
 	for (i = 0; i < run->io.count; i++) {
-		if (bus_dispatch(&v->vm->pio, run->io.port, data, run->io.size, is_write))
-			log_debug(&v->vm->log, "vCPU %u: unclaimed port %s 0x%x/%u",
+		if (bus_dispatch(v->host->pio, run->io.port, data, run->io.size, is_write))
+			log_debug(v->host->log, "vCPU %u: unclaimed port %s 0x%x/%u",
 				  v->id, is_write ? "write" : "read", run->io.port,
 				  run->io.size);
 		data += run->io.size;
@@ -46,9 +58,9 @@ static enum vcpu_exit_action vcpu_exit_mmio(struct vcpu *v)
 
 	if (run->mmio.len > sizeof(run->mmio.data))
 		return VCPU_CONTINUE;
-	if (bus_dispatch(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+	if (bus_dispatch(v->host->mmio, run->mmio.phys_addr, run->mmio.data,
 			 run->mmio.len, run->mmio.is_write))
-		log_debug(&v->vm->log, "vCPU %u: unclaimed MMIO %s 0x%llx/%u", v->id,
+		log_debug(v->host->log, "vCPU %u: unclaimed MMIO %s 0x%llx/%u", v->id,
 			  run->mmio.is_write ? "write" : "read",
 			  (unsigned long long)run->mmio.phys_addr, run->mmio.len);
 	return VCPU_CONTINUE;
@@ -60,18 +72,17 @@ static enum vcpu_exit_action vcpu_exit_system_event(struct vcpu *v)
 
 	switch (type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_end_reason(v->vm, HUSK_EXIT_POWEROFF, v->id, "guest powered off");
+		vcpu_end_reason(v, HUSK_EXIT_POWEROFF, "guest powered off");
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_end_reason(v->vm, HUSK_EXIT_RESET, v->id, "guest reset");
+		vcpu_end_reason(v, HUSK_EXIT_RESET, "guest reset");
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
-		vm_end_reason(v->vm, HUSK_EXIT_INTERNAL_ERROR, v->id,
-			      "vCPU %u: guest crash event", v->id);
+		vcpu_end_reason(v, HUSK_EXIT_INTERNAL_ERROR, "vCPU %u: guest crash event", v->id);
 		break;
 	default:
-		vm_end_reason(v->vm, HUSK_EXIT_HOST_ERROR, v->id,
-			      "vCPU %u: unhandled KVM system event %u", v->id, type);
+		vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR,
+				"vCPU %u: unhandled KVM system event %u", v->id, type);
 		break;
 	}
 	return VCPU_STOP;
@@ -91,17 +102,17 @@ static enum vcpu_exit_action vcpu_exit_internal(struct vcpu *v)
 		.rip = vcpu_rip(v),
 	};
 
-	if (v->vm->kvm.pvm) {
+	if (v->host->kvm->pvm) {
 		info.reason = HUSK_EXIT_PVM_UNSUPPORTED;
 		snprintf(info.message, sizeof(info.message),
-			 "%s (KVM internal error %u at rip 0x%llx)", VM_PVM_MESSAGE,
+			 "%s (KVM internal error %u at rip 0x%llx)", KVM_PVM_MESSAGE,
 			 info.suberror, (unsigned long long)info.rip);
 	} else {
 		snprintf(info.message, sizeof(info.message),
 			 "vCPU %u: KVM internal error, suberror %u, rip 0x%llx",
 			 v->id, info.suberror, (unsigned long long)info.rip);
 	}
-	vm_end(v->vm, &info);
+	v->host->ops->end(v->host->opaque, &info);
 	return VCPU_STOP;
 }
 
@@ -137,7 +148,7 @@ static enum vcpu_exit_action vcpu_exit_terminal(struct vcpu *v, uint32_t reason)
 			 reason, (unsigned long long)info.rip);
 		break;
 	}
-	vm_end(v->vm, &info);
+	v->host->ops->end(v->host->opaque, &info);
 	return VCPU_STOP;
 }
 

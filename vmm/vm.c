@@ -1,191 +1,129 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vm.c - the public VM API: create, start, pause, stop, wait, destroy. */
-#include <errno.h>
-#include <signal.h>
+/*
+ * vm.c - the VM's end (the first reason wins, every vCPU is kicked out of
+ * KVM_RUN) and the ops its vCPU threads call through (vcpu.h): parking
+ * while paused, the first run, counting the threads out.
+ */
 #include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "vmm/cpuid.h"
+#include "common/clock.h"
+#include "vmm/exit_info.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
 
-#define VM_KNOWN_FLAGS (HUSK_VM_MEMFD | HUSK_VM_HUGEPAGES | HUSK_VM_EXPECT_LINUX)
-
-uint64_t vm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void husk_vm_config_init(struct husk_vm_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->struct_size = sizeof(*cfg);
-	cfg->mem_mib = VM_DEFAULT_MEM_MIB;
-	cfg->nr_cpus = 1;
-	cfg->console_out_fd = -1;
-	cfg->console_in_fd = -1;
-	cfg->log_level = HUSK_LOG_WARN;
-}
-
-/* Accept older (smaller) structs; a newer one only if its tail is zero. */
-static int vm_config_copy(struct husk_vm_config *dst,
-			  const struct husk_vm_config *src, struct husk_error **err)
-{
-	size_t n, i;
-
-	husk_vm_config_init(dst);
-	if (!src || src->struct_size < offsetof(struct husk_vm_config, console_fn))
-		return husk_err(err, 0, "config: missing or struct_size too small");
-	n = src->struct_size;
-	for (i = sizeof(*dst); i < n; i++) {
-		if (((const uint8_t *)src)[i])
-			return husk_err(err, E2BIG, "config: fields unknown to libhusk %s",
-					husk_version());
-	}
-	memcpy(dst, src, n < sizeof(*dst) ? n : sizeof(*dst));
-	dst->struct_size = sizeof(*dst);
-	if (!dst->mem_mib)
-		dst->mem_mib = VM_DEFAULT_MEM_MIB;
-	if (!dst->nr_cpus)
-		dst->nr_cpus = 1;
-	return 0;
-}
-
-static int vm_config_check(const struct husk_vm_config *c, struct husk_error **err)
-{
-	if (!c->kernel_path)
-		return husk_err(err, 0, "config: no kernel");
-	if ((uint64_t)c->mem_mib * X86_MiB < X86_MIN_RAM ||
-	    (uint64_t)c->mem_mib * X86_MiB > X86_MAX_RAM)
-		return husk_err(err, 0, "config: memory %u MiB out of range %llu..%llu",
-				c->mem_mib, X86_MIN_RAM / X86_MiB, X86_MAX_RAM / X86_MiB);
-	if (c->nr_cpus > VM_MAX_CPUS)
-		return husk_err(err, 0, "config: %u vCPUs, at most %d", c->nr_cpus,
-				VM_MAX_CPUS);
-	if (c->flags & ~VM_KNOWN_FLAGS)
-		return husk_err(err, 0, "config: unknown flags 0x%x", c->flags & ~VM_KNOWN_FLAGS);
-	return 0;
-}
-
-static int vm_create_vcpus(struct husk_vm *vm, struct husk_error **err)
+/* Caller holds vm->lock. Once joined the threads are gone: no kicks. */
+void vm_kick_all(struct husk_vm *vm)
 {
 	unsigned int i;
-	int ret;
 
-	ret = cpuid_get_supported(vm->kvm.sys_fd, &vm->cpuid, err);
-	if (ret < 0)
-		return ret;
-	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		return husk_err(err, ENOMEM, "vCPUs");
+	if (vm->joined)
+		return;
 	for (i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i].fd = -1;
-	for (i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_create(&vm->vcpus[i], vm, i, err);
-		if (!ret)
-			ret = vcpu_setup(&vm->vcpus[i], vm->cpuid, vm->nr_vcpus,
-					 i == 0 ? &vm->boot : NULL, err);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+		vcpu_kick(&vm->vcpus[i]);
 }
 
-static int vm_setup(struct husk_vm *vm, const struct husk_vm_config *c,
-		    struct husk_error **err)
+void vm_end(struct husk_vm *vm, const struct husk_exit_info *info)
 {
-	unsigned int mflags = 0;
-	int ret;
-
-	if ((c->flags & HUSK_VM_EXPECT_LINUX) && kvm_host_is_pvm())
-		return husk_err(err, ENOTSUP, "%s", VM_PVM_MESSAGE);
-	ret = kvm_open(&vm->kvm, err);
-	if (!ret)
-		ret = kvm_vm_create(&vm->kvm, X86_KVM_TSS, X86_KVM_IDENTITY_MAP, err);
-	if (ret < 0)
-		return ret;
-	vm->cmdline = strdup(c->cmdline ? c->cmdline : "");
-	if (!vm->cmdline)
-		return husk_err(err, ENOMEM, "cmdline");
-	ret = event_loop_init(&vm->loop, err);
-	if (ret < 0)
-		return ret;
-	if (c->flags & HUSK_VM_MEMFD)
-		mflags |= GUEST_MEM_MEMFD;
-	if (c->flags & HUSK_VM_HUGEPAGES)
-		mflags |= GUEST_MEM_HUGEPAGES;
-	ret = guest_mem_init(&vm->mem, (uint64_t)c->mem_mib * X86_MiB, mflags, err);
-	if (!ret)
-		ret = kvm_add_guest_mem(&vm->kvm, &vm->mem, err);
-	if (!ret)
-		ret = vm_boot_load(vm, c, err);
-	if (!ret)
-		ret = vm_create_vcpus(vm, err);
-	if (!ret)
-		ret = vm_devices_init(vm, err);
-	if (ret < 0)
-		return ret;
-	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->exit_efd < 0)
-		return husk_err(err, errno, "eventfd");
-	return 0;
-}
-
-static struct husk_vm *vm_alloc(void)
-{
-	struct husk_vm *vm = calloc(1, sizeof(*vm));
-
-	if (!vm)
-		return NULL;
-	vm->t_create = vm_now_ns();
-	kvm_init_fds(&vm->kvm);
-	vm->exit_efd = -1;
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
-	pthread_mutex_init(&vm->dev_lock, NULL);
-	bus_init(&vm->pio, "pio");
-	bus_init(&vm->mmio, "mmio");
-	return vm;
-}
-
-int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **out,
-		   struct husk_error **err)
-{
-	struct husk_vm *vm = vm_alloc();
-	int ret;
-
-	if (!vm)
-		return husk_err(err, ENOMEM, "husk_vm_create");
-	ret = vm_config_copy(&vm->cfg, cfg, err);
-	if (!ret)
-		ret = vm_config_check(&vm->cfg, err);
-	if (!ret) {
-		vm->log = (struct log_sink){ vm->cfg.log_fn, vm->cfg.log_opaque,
-					     vm->cfg.log_level };
-		vm->nr_vcpus = vm->cfg.nr_cpus;
-		ret = vm_setup(vm, &vm->cfg, err);
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->ended) {
+		vm->ended = true;
+		vm->exit = *info;
+		__atomic_store_n(&vm->t_exit, husk_now_ns(), __ATOMIC_SEQ_CST);
+		log_info(&vm->log, "VM ended: %s: %s",
+			 husk_exit_reason_string(info->reason), info->message);
 	}
-	/* The caller's strings are not ours to keep. */
-	vm->cfg.kernel_path = vm->cfg.initrd_path = vm->cfg.cmdline = NULL;
-	vm->cfg.init_path = NULL;
-	if (ret < 0) {
-		husk_vm_destroy(vm);
-		return ret;
-	}
-	log_info(&vm->log, "VM created: %u vCPU(s), %u MiB%s", vm->nr_vcpus,
-		 vm->cfg.mem_mib, vm->kvm.pvm ? ", PVM host" : "");
-	*out = vm;
-	return 0;
+	__atomic_store_n(&vm->stop_req, true, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&vm->cond);
+	vm_kick_all(vm);
+	pthread_mutex_unlock(&vm->lock);
 }
+
+void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason,
+		   uint32_t vcpu, const char *fmt, ...)
+{
+	struct husk_exit_info info;
+	va_list ap;
+
+	va_start(ap, fmt);
+	exit_info_vformat(&info, reason, vcpu, fmt, ap);
+	va_end(ap);
+	vm_end(vm, &info);
+}
+
+/* Runs on the vCPU thread that wrote the reset command. */
+void vm_guest_reset(void *opaque)
+{
+	int id = vcpu_current_id();
+
+	vm_end_reason(opaque, HUSK_EXIT_RESET, id < 0 ? 0 : (uint32_t)id,
+		      "guest reset (i8042 reset line)");
+}
+
+void vm_all_exited(struct husk_vm *vm)
+{
+	uint64_t one = 1;
+
+	pthread_cond_broadcast(&vm->cond);
+	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
+		log_warn(&vm->log, "exit eventfd: write failed");
+}
+
+/* A vCPU thread's check before KVM_RUN: parks while a pause is requested. */
+static bool vm_vcpu_should_stop(void *opaque)
+{
+	struct husk_vm *vm = opaque;
+	bool stop;
+
+	if (!__atomic_load_n(&vm->stop_req, __ATOMIC_SEQ_CST) &&
+	    !__atomic_load_n(&vm->pause_req, __ATOMIC_SEQ_CST))
+		return false;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->pause_req && !vm->stop_req) {
+		vm->nr_paused++;
+		pthread_cond_broadcast(&vm->cond);
+		while (vm->pause_req && !vm->stop_req)
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		vm->nr_paused--;
+	}
+	stop = vm->stop_req;
+	pthread_mutex_unlock(&vm->lock);
+	return stop;
+}
+
+/* Record the first KVM_RUN entry (first caller wins). */
+static void vm_vcpu_entering(void *opaque)
+{
+	struct husk_vm *vm = opaque;
+	uint64_t expected = 0;
+
+	if (__atomic_load_n(&vm->t_first_run, __ATOMIC_RELAXED))
+		return;
+	__atomic_compare_exchange_n(&vm->t_first_run, &expected, husk_now_ns(), false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static void vm_vcpu_end(void *opaque, const struct husk_exit_info *info)
+{
+	vm_end(opaque, info);
+}
+
+/* A vCPU thread's last act: the last one signals the end. */
+static void vm_vcpu_exited(void *opaque)
+{
+	struct husk_vm *vm = opaque;
+
+	pthread_mutex_lock(&vm->lock);
+	if (--vm->nr_running == 0)
+		vm_all_exited(vm);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+const struct vcpu_ops vm_vcpu_ops = {
+	.should_stop = vm_vcpu_should_stop,
+	.entering = vm_vcpu_entering,
+	.end = vm_vcpu_end,
+	.exited = vm_vcpu_exited,
+};
 
 struct guest_mem *vm_guest_mem(struct husk_vm *vm)
 {

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * vm.h - struct husk_vm and what the vCPU threads call back into.
+ * vm.h - struct husk_vm, shared by the vm*.c files: vm.c (the VM's end
+ * and what its vCPU threads call back into, through struct vcpu_ops),
+ * vm_create.c (create, destroy), vm_run.c (start, pause, stop, wait),
+ * vm_boot.c, vm_memory.c, vm_add_device.c and vm_virtio_devices.c.
  *
  * Threads: the embedder's thread runs the lifecycle functions; each vCPU
  * has a thread running vcpu.c's loop; the UART may have an input thread;
@@ -21,14 +24,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/bus.h"
+#include "vmm/base/guest_mem.h"
 #include "husk.h"
-#include "vmm/i8042.h"
-#include "vmm/kvm.h"
-#include "vmm/log.h"
-#include "vmm/uart.h"
-#include "vmm/event_loop.h"
+#include "vmm/base/kvm.h"
+#include "vmm/base/log.h"
+#include "vmm/legacy/pc_devices.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/layout.h"
@@ -40,24 +42,19 @@ struct vm_vdev;
 #define VM_MAX_CPUS		64
 #define VM_DEFAULT_MEM_MIB	128
 
-#define VM_PVM_MESSAGE \
-	"this host's KVM is PVM (" KVM_PVM_PATH "): it cannot run an unmodified " \
-	"Linux guest; use the nested rig (tests/rig/run)"
-
 struct husk_vm {
 	struct husk_vm_config cfg;	/* copy; strings are not kept after create */
 	struct log_sink log;
 	struct kvm kvm;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct uart uart;
-	struct i8042 i8042;
+	struct pc_devices legacy;	/* COM1, i8042, boot marker */
 	struct x86_boot_state boot;
 	struct kvm_cpuid2 *cpuid;	/* KVM's supported table, unpatched */
+	struct vcpu_host vcpu_host;	/* what the vCPUs see of this VM */
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
 	int exit_efd;
-	bool devices_ready;	/* vm_devices_init() ran: fini needed */
 
 	struct event_loop loop;		/* virtio notifications, taps, sockets */
 	pthread_mutex_t dev_lock;
@@ -79,11 +76,8 @@ struct husk_vm {
 	unsigned int nr_running, nr_paused;
 	struct husk_exit_info exit;
 
-	uint64_t t_create, t_first_run, t_marker, t_exit;	/* atomics */
+	uint64_t t_create, t_first_run, t_exit;	/* atomics; marker: legacy */
 };
-
-/* vm_now_ns - CLOCK_MONOTONIC in nanoseconds. */
-uint64_t vm_now_ns(void);
 
 /*
  * vm_end - end the VM with @info unless it already ended (the first reason
@@ -96,23 +90,24 @@ void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason,
 		   uint32_t vcpu, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* vm_kick_all - make every vCPU leave KVM_RUN; caller holds vm->lock. */
+void vm_kick_all(struct husk_vm *vm);
+
 /*
- * vm_vcpu_should_stop - a vCPU thread's check before KVM_RUN: parks while
- * a pause is requested, returns true once the VM is stopping.
+ * vm_all_exited - no vCPU thread runs any more: wake waiters and signal the
+ * exit eventfd; caller holds vm->lock.
  */
-bool vm_vcpu_should_stop(struct husk_vm *vm);
+void vm_all_exited(struct husk_vm *vm);
 
-/* vm_vcpu_exited - a vCPU thread's last act: the last one signals the end. */
-void vm_vcpu_exited(struct husk_vm *vm);
+/*
+ * vm_vcpu_ops - what the VM does for its vCPU threads (vcpu.h): park them
+ * while paused, record the first run, take their end of the VM, count
+ * them out. Their opaque is the struct husk_vm.
+ */
+extern const struct vcpu_ops vm_vcpu_ops;
 
-/* vm_note_first_run - record the first KVM_RUN entry (first caller wins). */
-void vm_note_first_run(struct husk_vm *vm);
-
-/* vm_devices_init - register COM1, i8042, boot marker and quiet port sinks. */
-int vm_devices_init(struct husk_vm *vm, struct husk_error **err);
-
-/* vm_devices_fini - stop the console input thread, free device state. */
-void vm_devices_fini(struct husk_vm *vm);
+/* vm_guest_reset - the i8042 reset line: ends the VM as a reset. */
+void vm_guest_reset(void *opaque);
 
 /*
  * vm_boot_load - read the kernel, initrd and init files and load them

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/initramfs.h"
+#include "vmm/base/initramfs.h"
 #include "vmm/vm.h"
 #include "vmm/x86/bootparams.h"
 

@@ -13,9 +13,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
-#include "vmm/virtio/blk.h"
+#include "vmm/virtio/blk/blk.h"
 
 #define FUZZ_DISK	(64 * 1024)
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "vmm/x86/boot.h"
 
 #define FUZZ_RAM	(64ULL << 20)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,7 +9,7 @@
 #include <zlib.h>
 
 #include "tests/lib/images.h"
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/x86/zeropage.h"
 
 #define IMG_ELF_CODE_OFF	0x80	/* after the 64-byte Ehdr and one 56-byte Phdr */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "vmm/base/log.h"
 #include "tests/lib/log_capture.h"
 
 static void log_capture_fn(void *opaque, int level, const char *msg)

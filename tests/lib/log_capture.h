@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * log_capture.h - a libhusk log sink (vmm/log.h) that keeps what it is
+ * log_capture.h - a libhusk log sink (vmm/base/log.h) that keeps what it is
  * told, for tests asserting on library log lines. The sink is opaque here,
- * so that test files need not include vmm/log.h.
+ * so that test files need not include vmm/base/log.h.
  */
 #ifndef HUSK_TESTS_LOG_CAPTURE_H
 #define HUSK_TESTS_LOG_CAPTURE_H

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
+#include "vmm/virtio/lifecycle.h"
 
 /*
  * The mock is linked into Check suites and fuzz harnesses alike, so it

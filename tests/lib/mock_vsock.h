@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 #include "tests/lib/mock_vq.h"
-#include "vmm/virtio/vsock_internal.h"
+#include "vmm/virtio/vsock/internal.h"
 
 #define MV_QSIZE	128			/* each queue */
 #define MV_BUF_LEN	(VSOCK_HDR_LEN + 4096)	/* per slot, as Linux posts */

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
-#include "vmm/virtio/blk.h"
+#include "vmm/virtio/blk/blk.h"
 
 #define F_V1		(1ULL << VIRTIO_F_VERSION_1)
 #define DISK_SECTORS	2048ULL		/* 1 MiB */

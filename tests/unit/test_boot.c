@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tests/lib/images.h"
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/layout.h"

@@ -2,7 +2,7 @@
 /* test_bootcpu.c - vmm/x86/bootcpu.c: GDT, identity map, register values. */
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/bootcpu.h"
 #include "vmm/x86/layout.h"

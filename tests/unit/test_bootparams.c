@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/bootparams.h"
 #include "vmm/x86/layout.h"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_bus.c - vmm/bus.c: registration rules, dispatch by address, misses. */
+/* test_bus.c - vmm/base/bus.c: registration rules, dispatch by address, misses. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "vmm/base/bus.h"
 #include "tests/lib/unit.h"
 
 struct rec {

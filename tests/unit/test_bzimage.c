@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/gunzip.h"
+#include "vmm/base/gunzip.h"
 #include "tests/lib/images.h"
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/bzimage.h"
 #include "vmm/x86/layout.h"

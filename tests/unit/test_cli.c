@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tests/lib/guest_code.h"
-#include "vmm/kvm.h"
+#include "vmm/base/kvm.h"
 #include "tests/lib/unit.h"
 
 static char husk_bin[PATH_MAX];

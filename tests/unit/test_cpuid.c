@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_cpuid.c - vmm/cpuid.c: patches applied to a synthetic host table. */
+/* test_cpuid.c - vmm/x86/cpuid.c: patches applied to a synthetic host table. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "tests/lib/unit.h"
 
 static void add(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx, uint32_t flags,

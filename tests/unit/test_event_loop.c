@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_event_loop.c - vmm/event_loop.c: dispatch, mod, del, thread, stop. */
+/* test_event_loop.c - vmm/base/event_loop.c: dispatch, mod, del, thread, stop. */
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/event_loop.h"
+#include "vmm/base/event_loop.h"
 #include "tests/lib/unit.h"
 
 struct counter {

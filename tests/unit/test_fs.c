@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_fs.c - the virtio-fs device (vmm/virtio/fs.c, fs_fallback.c) driven
+ * test_fs.c - the virtio-fs device (vmm/virtio/fs/device.c, fallback.c) driven
  * through its MMIO register file by the mock driver (tests/lib/mock_vq.c),
  * with the fake vhost-user backend (tests/lib/fake_vhost.c) behind it and
  * guest RAM in a memfd, as the VM wiring would set it up:
@@ -29,7 +29,7 @@
 #include "tests/lib/log_capture.h"
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
-#include "vmm/virtio/fs.h"
+#include "vmm/virtio/fs/fs.h"
 
 #define V1		(1ULL << 32)
 #define QSIZE		256
@@ -54,7 +54,7 @@ static void rig_irq(void *opaque, uint32_t cause)
 	r->irqs++;
 }
 
-/* What vm_virtio.c does for a device with external rings. */
+/* What vm_virtio_devices.c does for a device with external rings. */
 static void rig_wire(struct fsrig *r)
 {
 	struct virtio_irq irq = { rig_irq, r };

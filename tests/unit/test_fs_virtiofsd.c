@@ -32,7 +32,7 @@
 
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
-#include "vmm/virtio/fs.h"
+#include "vmm/virtio/fs/fs.h"
 
 #define VIRTIOFSD	"/usr/lib/qemu/virtiofsd"
 #define QSIZE		128

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_guest_mem.c - vmm/guest_mem.c: regions, bounds, overflow, copies. */
+/* test_guest_mem.c - vmm/base/guest_mem.c: regions, bounds, overflow, copies. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/layout.h"
 

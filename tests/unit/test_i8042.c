@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_i8042.c - vmm/i8042.c: reset line, self test, command byte. */
-#include "vmm/i8042.h"
+/* test_i8042.c - vmm/legacy/i8042.c: reset line, self test, command byte. */
+#include "vmm/legacy/i8042.h"
 #include "tests/lib/unit.h"
 
 struct obs {

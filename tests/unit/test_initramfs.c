@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_initramfs.c - vmm/initramfs.c: the archive is parsed back with an
+ * test_initramfs.c - vmm/base/initramfs.c: the archive is parsed back with an
  * independent newc reader (below) and every field the kernel's unpacker
  * looks at is checked: magic, names, modes, the device node, sizes,
  * 4-byte alignment of headers and bodies, the trailer.
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmm/initramfs.h"
+#include "vmm/base/initramfs.h"
 #include "tests/lib/unit.h"
 
 struct newc_entry {

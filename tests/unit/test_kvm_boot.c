@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * test_kvm_boot.c - boot tiny 64-bit guests on the host's /dev/kvm through
- * the public API (vm.c, vcpu*.c, kvm.c, uart.c, i8042.c end to end).
+ * the public API (vm*.c, vcpu*.c, kvm.c, legacy/ end to end).
  *
  * Guests are machine code assembled here byte by byte, wrapped as ELF
  * vmlinux or bzImage by tests/lib/images.c. They report through COM1 (the
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "tests/lib/guest_code.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "husk.h"
 #include "tests/lib/images.h"
 #include "tests/lib/unit.h"

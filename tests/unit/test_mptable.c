@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/layout.h"
 #include "vmm/x86/mptable.h"

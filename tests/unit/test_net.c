@@ -10,10 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
-#include "vmm/virtio/net.h"
+#include "vmm/virtio/net/net.h"
 
 #define F_V1	(1ULL << VIRTIO_F_VERSION_1)
 #define HDR	sizeof(struct virtio_net_hdr_v1)

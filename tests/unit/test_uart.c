@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_uart.c - vmm/uart.c: 16550A registers, interrupts, output, input. */
+/* test_uart.c - vmm/legacy/uart.c: 16550A registers, interrupts, output, input. */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/uart.h"
+#include "vmm/legacy/uart.h"
 #include "tests/lib/unit.h"
 
 struct sink {

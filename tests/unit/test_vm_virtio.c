@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * test_vm_virtio.c - virtio devices wired into a real VM on the host's
- * /dev/kvm (vm_virtio.c, vm_dev.c, vm_boot.c, vm_memory.c), no Linux and
+ * /dev/kvm (vm_virtio_devices.c, vm_add_device.c, vm_boot.c, vm_memory.c), no Linux and
  * no interrupts needed:
  *   - a tiny guest reads the virtio-mmio registers of each slot through
  *     the real MMIO bus (magic, version, device id) - registration;
@@ -27,8 +27,8 @@
 #include "tests/lib/guest_code.h"
 #include "husk.h"
 #include "tests/lib/images.h"
-#include "vmm/initramfs.h"
-#include "vmm/kvm.h"
+#include "vmm/base/initramfs.h"
+#include "vmm/base/kvm.h"
 #include "tests/lib/unit.h"
 #include "vmm/vm.h"
 #include "vmm/x86/layout.h"

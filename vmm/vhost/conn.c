@@ -11,18 +11,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "vmm/vhost/conn.h"
-
-static int64_t vhost_conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int vhost_conn_connect(const char *path, struct husk_error **err)
 {
@@ -153,11 +145,11 @@ static ssize_t vhost_conn_recv_some(struct vhost_conn *c, void *buf, size_t len,
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int64_t left = deadline - vhost_conn_now_ms();
+	int left = husk_ms_left(deadline);
 	ssize_t n;
 	int r;
 
-	r = poll(&p, 1, left > 0 ? (int)left : 0);
+	r = poll(&p, 1, left);
 	if (r < 0)
 		return errno == EINTR ? -EAGAIN : -errno;
 	if (r == 0)
@@ -206,7 +198,7 @@ static int vhost_conn_recv_exact(struct vhost_conn *c, uint32_t req, void *buf,
 static int vhost_conn_recv(struct vhost_conn *c, uint32_t req, uint32_t size,
 			   struct vhost_user_msg *r, struct husk_error **err)
 {
-	int64_t deadline = vhost_conn_now_ms() + c->timeout_ms;
+	int64_t deadline = husk_now_ms() + c->timeout_ms;
 	char why[96];
 	int ret;
 

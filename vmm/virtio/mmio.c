@@ -12,9 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/queue.h"
+#include "vmm/virtio/lifecycle.h"
 
 #define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRV		VIRTIO_CONFIG_S_DRIVER

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "vmm/virtio/chain.h"
 #include "vmm/virtio/virtio.h"
 

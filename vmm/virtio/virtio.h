@@ -8,6 +8,11 @@
  * machine (virtio 1.2 section 2.1), feature negotiation (2.2), queue
  * set-up and config accesses, and calls the ops below.
  *
+ * This header and virtio.c hold what may be done to a live device from
+ * anywhere, its queues included: features, interrupts, failure. Its life
+ * with its queues (init, reset, activation, notifications) is lifecycle.h's,
+ * so calls run one way: lifecycle.c -> queue.c -> virtio.c.
+ *
  * Guest misbehaviour breaks the device, never the host: virtio_dev_fail()
  * logs (rate-limited), marks the device broken, sets DEVICE_NEEDS_RESET
  * (2.1.2) and raises a configuration-change interrupt. A broken device
@@ -33,8 +38,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
-#include "vmm/log.h"
+#include "vmm/base/guest_mem.h"
+#include "vmm/base/log.h"
 
 struct virtq;
 struct virtio_dev;
@@ -141,21 +146,6 @@ struct virtio_dev {
 	uint32_t fail_suppressed;	/* atomic: lines dropped since */
 };
 
-/*
- * virtio_dev_init - set up the common part. @queues is the device's array
- * of @nr_queues queues, each given its index and maximum size here with
- * @max_size (a power of two ≤ VIRTQ_MAX_SIZE). @offered gets the transport
- * features added. @log may be NULL. Returns 0 or -errno.
- */
-int virtio_dev_init(struct virtio_dev *dev, const char *name, uint32_t device_id,
-		    uint64_t offered, uint32_t config_len,
-		    struct virtq *queues, unsigned int nr_queues, uint16_t max_size,
-		    const struct virtio_dev_ops *ops, struct guest_mem *mem,
-		    const struct log_sink *log);
-
-/* virtio_dev_fini - destroy locks; the device is reset first by the caller. */
-void virtio_dev_fini(struct virtio_dev *dev);
-
 /* virtio_dev_set_irq - install the interrupt callback (before DRIVER_OK). */
 void virtio_dev_set_irq(struct virtio_dev *dev, const struct virtio_irq *irq);
 
@@ -188,28 +178,5 @@ int virtio_dev_fail(struct virtio_dev *dev, const char *fmt, ...)
 
 /* virtio_dev_is_broken - true between virtio_dev_fail() and reset. */
 bool virtio_dev_is_broken(const struct virtio_dev *dev);
-
-/*
- * virtio_dev_notify - deliver a driver notification for queue @index:
- * out-of-range indices and notifications before DRIVER_OK or while broken
- * are ignored. Called by the transport's QueueNotify write and by an
- * ioeventfd handler alike. Any thread, no lock held.
- */
-void virtio_dev_notify(struct virtio_dev *dev, unsigned int index);
-
-/*
- * virtio_dev_reset - back to the power-on state: ops->reset, every queue
- * reset, features/status/isr cleared, broken cleared. Caller holds
- * dev->lock (the transport on a status write of 0) or owns the device
- * exclusively (teardown).
- */
-void virtio_dev_reset(struct virtio_dev *dev);
-
-/*
- * virtio_dev_activate - DRIVER_OK: validate and map every ready queue
- * (virtq_activate), then ops->activate. On failure the device is failed
- * (NEEDS_RESET) and -errno returned. Caller holds dev->lock.
- */
-int virtio_dev_activate(struct virtio_dev *dev);
 
 #endif

@@ -8,7 +8,7 @@
 #include <elf.h>
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/bootcpu.h"
 #include "vmm/x86/bootparams.h"

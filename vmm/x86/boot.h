@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 
 /* How the kernel image was recognised and loaded. */
 enum x86_kernel_kind {

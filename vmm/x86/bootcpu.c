@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 #include "vmm/x86/bootcpu.h"
 #include "vmm/x86/layout.h"
 

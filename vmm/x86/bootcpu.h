@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "vmm/x86/boot.h"
 
 /* GDT selectors Linux expects at its 64-bit entry (__BOOT_CS, __BOOT_DS). */

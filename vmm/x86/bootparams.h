@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 
 /*
  * x86_bootparams_minimal_hdr - a valid setup header for a kernel that

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/gunzip.h"
+#include "vmm/base/gunzip.h"
 #include "vmm/x86/bzimage.h"
 #include "vmm/x86/layout.h"
 #include "vmm/x86/zeropage.h"

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 #include "vmm/x86/boot.h"
 #include "vmm/x86/elf.h"
 

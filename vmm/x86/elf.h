@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 
 /* Where a loaded kernel sits and where it is entered (all guest-physical). */
 struct x86_kernel_span {

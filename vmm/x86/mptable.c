@@ -9,7 +9,7 @@
 
 #include "vmm/x86/layout.h"
 #include "vmm/x86/mptable.h"
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 
 #define MP_FPS_SIZE		16	/* floating pointer structure, table 4-1 */
 #define MP_HDR_SIZE		44	/* configuration table header, table 4-2 */

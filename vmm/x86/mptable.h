@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "vmm/guest_mem.h"
+#include "vmm/base/guest_mem.h"
 
 /* APIC IDs 0..N-1 are CPUs and N is the IOAPIC; 0xff is broadcast. */
 #define X86_MAX_CPUS		254

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "vmm/le.h"
+#include "vmm/base/le.h"
 
 /* setup header (offsets from the start of the image / zero page) */
 #define SH_SETUP_SECTS		0x1f1	/* u8: 0 means 4 */

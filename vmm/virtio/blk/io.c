@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * io.c - virtio-blk queue processing and the I/O worker pool.
+ *
+ * Who touches what: blk_process() pops and parses under q->lock on the
+ * notifying thread; a parsed request needing I/O is handed to a worker
+ * through b->pending (under b->wlock); the worker runs it without locks,
+ * then completes it under q->lock. The pool of VIRTIO_BLK_MAX_INFLIGHT
+ * requests is preallocated, so nothing on this path allocates.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/virtio/blk/internal.h"
+
+static struct blk_req *blk_req_get(struct virtio_blk *b)
+{
+	struct blk_req *req = NULL;
+
+	pthread_mutex_lock(&b->wlock);
+	if (!__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE)) {
+		req = b->free;
+		if (req) {
+			b->free = req->next;
+			b->inflight++;
+		} else {
+			b->stalled = true;
+		}
+	}
+	pthread_mutex_unlock(&b->wlock);
+	return req;
+}
+
+/* Returns whether the queue went unprocessed for want of a request. */
+static bool blk_req_put(struct virtio_blk *b, struct blk_req *req)
+{
+	bool stalled;
+
+	pthread_mutex_lock(&b->wlock);
+	req->next = b->free;
+	b->free = req;
+	stalled = b->stalled;
+	b->stalled = false;
+	if (--b->inflight == 0)
+		pthread_cond_broadcast(&b->drained);
+	pthread_mutex_unlock(&b->wlock);
+	return stalled;
+}
+
+/* Status byte, used element; caller holds q->lock. */
+static bool blk_complete_locked(struct virtio_blk *b, struct blk_req *req)
+{
+	if (chain_write(&req->status, &req->result, 1) == 0)
+		virtq_push(&b->queue, req->chain.head, req->written + 1);
+	return blk_req_put(b, req);
+}
+
+static void blk_submit(struct virtio_blk *b, struct blk_req *req)
+{
+	pthread_mutex_lock(&b->wlock);
+	req->next = NULL;
+	*b->pending_tail = req;
+	b->pending_tail = &req->next;
+	pthread_cond_signal(&b->wcond);
+	pthread_mutex_unlock(&b->wlock);
+}
+
+/* One popped request: complete at once, run inline, or queue for a worker. */
+static void blk_handle(struct virtio_blk *b, struct blk_req *req)
+{
+	switch (blk_req_parse(b, req)) {
+	case BLK_BROKEN:
+		blk_req_put(b, req);
+		return;
+	case BLK_IO:
+		if (b->nr_workers) {
+			blk_submit(b, req);
+			return;
+		}
+		blk_req_execute(b, req);	/* inline mode */
+		break;
+	case BLK_DONE:
+		break;
+	}
+	blk_complete_locked(b, req);
+}
+
+void blk_process(struct virtio_blk *b)
+{
+	struct virtq *q = &b->queue;
+	struct blk_req *req;
+	int ret;
+
+	virtq_lock(q);
+	while ((req = blk_req_get(b))) {
+		ret = virtq_pop(q, &req->chain);
+		if (ret <= 0) {
+			blk_req_put(b, req);
+			break;
+		}
+		blk_handle(b, req);
+	}
+	virtq_notify(q);
+	virtq_unlock(q);
+}
+
+static void blk_finish(struct virtio_blk *b, struct blk_req *req)
+{
+	bool stalled;
+
+	virtq_lock(&b->queue);
+	stalled = blk_complete_locked(b, req);
+	virtq_notify(&b->queue);
+	virtq_unlock(&b->queue);
+	/* The pool was empty when the driver last notified: pop what waits. */
+	if (stalled)
+		blk_process(b);
+}
+
+static void *blk_worker(void *arg)
+{
+	struct virtio_blk *b = arg;
+	struct blk_req *req;
+
+	pthread_mutex_lock(&b->wlock);
+	for (;;) {
+		while (!b->pending && !b->exiting)
+			pthread_cond_wait(&b->wcond, &b->wlock);
+		if (!b->pending)
+			break;
+		req = b->pending;
+		b->pending = req->next;
+		if (!b->pending)
+			b->pending_tail = &b->pending;
+		pthread_mutex_unlock(&b->wlock);
+		blk_req_execute(b, req);
+		blk_finish(b, req);
+		pthread_mutex_lock(&b->wlock);
+	}
+	pthread_mutex_unlock(&b->wlock);
+	return NULL;
+}
+
+int blk_io_start(struct virtio_blk *b, unsigned int nr_workers, struct husk_error **err)
+{
+	unsigned int i;
+	int ret;
+
+	pthread_mutex_init(&b->wlock, NULL);
+	pthread_cond_init(&b->wcond, NULL);
+	pthread_cond_init(&b->drained, NULL);
+	b->pending_tail = &b->pending;
+	for (i = 0; i < VIRTIO_BLK_MAX_INFLIGHT; i++) {
+		b->reqs[i].next = b->free;
+		b->free = &b->reqs[i];
+	}
+	b->io_started = true;
+	for (i = 0; i < nr_workers; i++) {
+		ret = pthread_create(&b->workers[i], NULL, blk_worker, b);
+		if (ret)
+			return husk_err(err, ret, "virtio-blk: worker thread");
+		b->nr_workers++;
+	}
+	return 0;
+}
+
+/* Wait until no request is in flight; new pops are refused meanwhile. */
+void blk_io_drain(struct virtio_blk *b)
+{
+	if (!b->io_started)
+		return;
+	__atomic_store_n(&b->stopping, true, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&b->wlock);
+	while (b->inflight)
+		pthread_cond_wait(&b->drained, &b->wlock);
+	b->stalled = false;
+	pthread_mutex_unlock(&b->wlock);
+}
+
+void blk_io_stop(struct virtio_blk *b)
+{
+	unsigned int i;
+
+	if (!b->io_started)
+		return;
+	blk_io_drain(b);
+	pthread_mutex_lock(&b->wlock);
+	b->exiting = true;
+	pthread_cond_broadcast(&b->wcond);
+	pthread_mutex_unlock(&b->wlock);
+	for (i = 0; i < b->nr_workers; i++)
+		pthread_join(b->workers[i], NULL);
+	pthread_mutex_destroy(&b->wlock);
+	pthread_cond_destroy(&b->wcond);
+	pthread_cond_destroy(&b->drained);
+	b->io_started = false;
+}

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * device.c - virtio-net device (virtio 1.2 section 5.1) with a TAP backend:
+ * set-up, feature negotiation and the TX path. The RX path is in rx.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmm/virtio/net/internal.h"
+#include "vmm/virtio/lifecycle.h"
+
+#define NET_GUEST_OFFLOADS \
+	((1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) | \
+	 (1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN))
+#define NET_HOST_OFFLOADS \
+	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_HOST_TSO4) | \
+	 (1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN))
+
+struct virtio_net *net_of(struct virtio_dev *dev)
+{
+	return (struct virtio_net *)((char *)dev - offsetof(struct virtio_net, dev));
+}
+
+struct virtio_dev *virtio_net_dev(struct virtio_net *n)
+{
+	return &n->dev;
+}
+
+static void net_config_read(struct virtio_dev *dev, uint32_t off, void *buf, uint32_t len)
+{
+	memcpy(buf, (const uint8_t *)&net_of(dev)->config + off, len);
+}
+
+static bool net_has(uint64_t f, unsigned int bit)
+{
+	return (f >> bit) & 1;
+}
+
+/* 5.1.3.1: offload features that depend on others. */
+static bool net_features_ok(struct virtio_dev *dev)
+{
+	uint64_t f = dev->acked;
+
+	if ((net_has(f, VIRTIO_NET_F_GUEST_TSO4) || net_has(f, VIRTIO_NET_F_GUEST_TSO6)) &&
+	    !net_has(f, VIRTIO_NET_F_GUEST_CSUM))
+		return false;
+	if (net_has(f, VIRTIO_NET_F_GUEST_ECN) && !net_has(f, VIRTIO_NET_F_GUEST_TSO4) &&
+	    !net_has(f, VIRTIO_NET_F_GUEST_TSO6))
+		return false;
+	if ((net_has(f, VIRTIO_NET_F_HOST_TSO4) || net_has(f, VIRTIO_NET_F_HOST_TSO6)) &&
+	    !net_has(f, VIRTIO_NET_F_CSUM))
+		return false;
+	return !net_has(f, VIRTIO_NET_F_HOST_ECN) || net_has(f, VIRTIO_NET_F_HOST_TSO4) ||
+	       net_has(f, VIRTIO_NET_F_HOST_TSO6);
+}
+
+/* What the tap may hand us, from what the guest said it can take. */
+static unsigned int net_tun_offloads(uint64_t f)
+{
+	unsigned int t = 0;
+
+	if (net_has(f, VIRTIO_NET_F_GUEST_CSUM))
+		t |= TUN_F_CSUM;
+	if (net_has(f, VIRTIO_NET_F_GUEST_TSO4))
+		t |= TUN_F_TSO4;
+	if (net_has(f, VIRTIO_NET_F_GUEST_TSO6))
+		t |= TUN_F_TSO6;
+	if (net_has(f, VIRTIO_NET_F_GUEST_ECN))
+		t |= TUN_F_TSO_ECN;
+	return t;
+}
+
+static int net_activate(struct virtio_dev *dev)
+{
+	struct virtio_net *n = net_of(dev);
+
+	if (n->is_tap && ioctl(n->fd, TUNSETOFFLOAD, net_tun_offloads(dev->acked)) < 0)
+		return -errno;
+	return net_rx_start(n);
+}
+
+static void net_reset(struct virtio_dev *dev)
+{
+	net_rx_stop(net_of(dev));
+}
+
+static void net_queue_notify(struct virtio_dev *dev, unsigned int index)
+{
+	if (index == VIRTIO_NET_RXQ)
+		net_rx_kick(net_of(dev));
+	else
+		net_tx(net_of(dev));
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.config_read = net_config_read,
+	.features_ok = net_features_ok,
+	.activate = net_activate,
+	.reset = net_reset,
+	.queue_notify = net_queue_notify,
+};
+
+/* TX (5.1.6.2): header and frame go to the tap as one write. */
+void net_tx(struct virtio_net *n)
+{
+	struct virtq *q = &n->queues[VIRTIO_NET_TXQ];
+	struct chain_reader r;
+	int cnt;
+
+	virtq_lock(q);
+	while (virtq_pop(q, &n->tx_chain) == 1) {
+		chain_reader_init(&r, &n->tx_chain);
+		cnt = chain_reader_export(&r, chain_reader_remaining(&r), n->tx_iov,
+					  VIRTQ_CHAIN_MAX_IOV);
+		/* A frame shorter than its header is malformed; a full tap drops. */
+		if (n->tx_chain.out_len < sizeof(struct virtio_net_hdr_v1))
+			n->tx_dropped++;
+		else if (cnt > 0 && writev(n->fd, n->tx_iov, cnt) < 0)
+			n->tx_dropped++;
+		virtq_push(q, n->tx_chain.head, 0);
+	}
+	virtq_notify(q);
+	virtq_unlock(q);
+}
+
+static int net_open_tap(struct virtio_net *n, const char *ifname, struct husk_error **err)
+{
+	struct ifreq ifr;
+
+	if (!ifname || strlen(ifname) >= IFNAMSIZ)
+		return husk_err(err, 0, "virtio-net: no usable tap name");
+	n->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (n->fd < 0)
+		return husk_err(err, errno, "virtio-net: open /dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(n->fd, TUNSETIFF, &ifr) < 0)
+		return husk_err(err, errno, "virtio-net: TUNSETIFF %s", ifname);
+	return 0;
+}
+
+static int net_backend(struct virtio_net *n, const struct virtio_net_params *p,
+		       struct husk_error **err)
+{
+	int hdr = sizeof(struct virtio_net_hdr_v1);
+	int ret;
+
+	if (p->tap_fd >= 0) {
+		n->fd = fcntl(p->tap_fd, F_DUPFD_CLOEXEC, 0);
+		if (n->fd < 0 || fcntl(n->fd, F_SETFL, fcntl(n->fd, F_GETFL) | O_NONBLOCK) < 0)
+			return husk_err(err, errno, "virtio-net: tap fd");
+	} else {
+		ret = net_open_tap(n, p->ifname, err);
+		if (ret < 0)
+			return ret;
+	}
+	/* Only a tap takes these; a stand-in fd must frame with 12 bytes itself. */
+	n->is_tap = ioctl(n->fd, TUNSETVNETHDRSZ, &hdr) == 0 &&
+		    ioctl(n->fd, TUNSETOFFLOAD, 0) == 0;
+	if (!n->is_tap && p->tap_fd < 0)
+		return husk_err(err, errno, "virtio-net: TUNSETVNETHDRSZ");
+	return 0;
+}
+
+static uint64_t net_setup_config(struct virtio_net *n, const struct virtio_net_params *p)
+{
+	uint64_t f = 1ULL << VIRTIO_NET_F_STATUS;
+
+	memset(&n->config, 0, sizeof(n->config));
+	n->config.status = htole16(VIRTIO_NET_S_LINK_UP);
+	if (p->has_mac) {
+		memcpy(n->config.mac, p->mac, sizeof(n->config.mac));
+		f |= 1ULL << VIRTIO_NET_F_MAC;
+	}
+	if (p->mtu) {
+		n->config.mtu = htole16(p->mtu);
+		f |= 1ULL << VIRTIO_NET_F_MTU;
+	}
+	if (n->is_tap)
+		f |= NET_GUEST_OFFLOADS | NET_HOST_OFFLOADS;
+	return f;
+}
+
+int virtio_net_create(struct virtio_net **out, const struct virtio_net_params *p,
+		      struct guest_mem *mem, const struct log_sink *log,
+		      struct husk_error **err)
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	uint64_t features;
+	int ret;
+
+	if (!n)
+		return husk_err(err, ENOMEM, "virtio-net");
+	n->fd = -1;
+	n->loop = p->loop;
+	ret = net_backend(n, p, err);
+	if (ret < 0)
+		goto fail;
+	features = net_setup_config(n, p);
+	ret = virtio_dev_init(&n->dev, "net", VIRTIO_ID_NET, features,
+			      offsetof(struct virtio_net_config, speed), n->queues, 2,
+			      VIRTIO_NET_QUEUE_SIZE, &net_ops, mem, log);
+	if (ret < 0) {
+		husk_err(err, -ret, "virtio-net: device init");
+		goto fail;
+	}
+	n->dev_inited = true;
+	*out = n;
+	return 0;
+fail:
+	virtio_net_destroy(n);
+	return ret;
+}
+
+void virtio_net_set_link(struct virtio_net *n, bool up)
+{
+	pthread_mutex_lock(&n->dev.lock);
+	n->config.status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
+	virtio_dev_config_changed(&n->dev);
+	pthread_mutex_unlock(&n->dev.lock);
+}
+
+void virtio_net_destroy(struct virtio_net *n)
+{
+	if (!n)
+		return;
+	if (n->dev_inited) {
+		pthread_mutex_lock(&n->dev.lock);
+		virtio_dev_reset(&n->dev);
+		pthread_mutex_unlock(&n->dev.lock);
+		virtio_dev_fini(&n->dev);
+	}
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n);
+}

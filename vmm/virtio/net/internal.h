@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* internal.h - state shared by device.c and rx.c only. */
+#ifndef HUSK_VMM_VIRTIO_NET_INTERNAL_H
+#define HUSK_VMM_VIRTIO_NET_INTERNAL_H
+
+#include <linux/virtio_net.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vmm/virtio/chain.h"
+#include "vmm/virtio/net/net.h"
+#include "vmm/virtio/queue.h"
+
+/* Largest frame a tap hands over: 64 KiB GSO frame plus Ethernet header. */
+#define NET_MAX_FRAME	(65536 + 14 + 4)
+
+struct virtio_net {
+	struct virtio_dev dev;
+	struct virtq queues[2];
+	struct virtio_net_config config;	/* little-endian, as the guest sees it */
+	int fd;
+	bool is_tap;
+	bool dev_inited;
+	struct event_loop *loop;
+
+	/* RX, under queues[RXQ].lock */
+	bool rx_watched;			/* fd registered with the loop */
+	bool rx_paused;				/* no guest buffers: tap not polled */
+	size_t rx_len;				/* bytes in rx_buf, 0: none pending */
+	struct virtq_chain rx_chain;
+	uint8_t rx_buf[sizeof(struct virtio_net_hdr_v1) + NET_MAX_FRAME];
+	uint64_t rx_dropped;
+
+	/* TX, under queues[TXQ].lock */
+	struct virtq_chain tx_chain;
+	struct iovec tx_iov[VIRTQ_CHAIN_MAX_IOV];
+	uint64_t tx_dropped;
+};
+
+struct virtio_net *net_of(struct virtio_dev *dev);
+void net_tx(struct virtio_net *n);
+
+/* rx.c */
+int net_rx_start(struct virtio_net *n);
+void net_rx_stop(struct virtio_net *n);
+void net_rx_kick(struct virtio_net *n);
+
+#endif

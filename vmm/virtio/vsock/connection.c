@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * connection.c - connections: the table keyed by (host port, guest port),
+ * lifetime, host fd events, writes towards the host, and the list of
+ * connections waiting to send the guest a packet (served by rx.c).
+ *
+ * Each connection belongs to a face (host.c's in-process endpoints, or
+ * unix_socket.c's multiplexer clients) and reaches it only through
+ * c->face, so calls run one way: queues and faces -> connections.
+ *
+ * A connection's host fd is watched edge-triggered for input, output and
+ * hang-up; `readable` remembers an input edge until a read finds the
+ * socket empty, so a connection without credit simply stops reading and
+ * costs the loop nothing until the guest frees space.
+ *
+ * Lifetime: HANDSHAKE (Unix mux only) -> CONNECTING (host-initiated) ->
+ * ESTABLISHED -> DYING (host side closed, our RST still to send) -> freed.
+ * A guest RST frees at once. A connection is freed on the loop thread
+ * only, or by reset/destroy after every fd is unwatched.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "vmm/virtio/vsock/internal.h"
+
+static unsigned int vsock_hash(uint32_t local, uint32_t peer)
+{
+	return (local * 0x9e3779b1u ^ peer) % VSOCK_HASH_SIZE;
+}
+
+/*
+ * A connection of @face owning @fd; on failure (-EAGAIN: too many,
+ * -ENOMEM) @fd stays the caller's.
+ */
+int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face,
+		   struct vsock_conn **out)
+{
+	struct vsock_conn *c;
+
+	if (v->nr_conns >= v->max_conns)
+		return -EAGAIN;
+	c = calloc(1, sizeof(*c));
+	if (!c || vsock_ring_init(&c->ring, v->buf_alloc) < 0) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->v = v;
+	c->face = face;
+	c->fd = fd;
+	c->user_fd = -1;
+	v->nr_conns++;
+	*out = c;
+	return 0;
+}
+
+/* Its face's connect result, if it owes one (only the host face does). */
+static void vsock_conn_complete(struct vsock_conn *c, int error)
+{
+	if (c->face->complete)
+		c->face->complete(c, error);
+}
+
+/* On the RX wait list: it has a packet for the guest (rx.c serves the list). */
+void vsock_conn_wait_rx(struct vsock_conn *c)
+{
+	struct virtio_vsock *v = c->v;
+
+	if (c->on_rx || c->dead)
+		return;
+	c->rx_next = NULL;
+	c->rx_prev = v->rx_tail;
+	if (v->rx_tail)
+		v->rx_tail->rx_next = c;
+	else
+		v->rx_head = c;
+	v->rx_tail = c;
+	c->on_rx = true;
+}
+
+void vsock_conn_unwait_rx(struct vsock_conn *c)
+{
+	struct virtio_vsock *v = c->v;
+
+	if (!c->on_rx)
+		return;
+	if (c->rx_prev)
+		c->rx_prev->rx_next = c->rx_next;
+	else
+		v->rx_head = c->rx_next;
+	if (c->rx_next)
+		c->rx_next->rx_prev = c->rx_prev;
+	else
+		v->rx_tail = c->rx_prev;
+	c->on_rx = false;
+}
+
+/* The loop callback is the device's (v->conn_event): it pumps RX after. */
+int vsock_conn_watch(struct vsock_conn *c)
+{
+	int ret = event_loop_add(c->v->loop, c->fd,
+				 EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+				 c->v->conn_event, c);
+
+	c->watched = ret == 0;
+	return ret;
+}
+
+struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer)
+{
+	struct vsock_conn *c = v->table[vsock_hash(local, peer)];
+
+	while (c && (c->local_port != local || c->peer_port != peer))
+		c = c->next;
+	return c;
+}
+
+void vsock_conn_hash(struct vsock_conn *c)
+{
+	struct vsock_conn **b = &c->v->table[vsock_hash(c->local_port, c->peer_port)];
+
+	c->next = *b;
+	*b = c;
+	c->hashed = true;
+}
+
+/* Off the table, or off the handshake list; either is a singly linked list. */
+void vsock_conn_unlink(struct vsock_conn *c)
+{
+	struct virtio_vsock *v = c->v;
+	struct vsock_conn **pp;
+
+	if (c->hashed)
+		pp = &v->table[vsock_hash(c->local_port, c->peer_port)];
+	else if (c->state == VSOCK_HANDSHAKE)
+		pp = &v->handshakes;
+	else
+		return;
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	c->hashed = false;
+}
+
+/* A local port no connection to guest port @peer uses (ephemeral range). */
+uint32_t vsock_conn_pick_port(struct virtio_vsock *v, uint32_t peer)
+{
+	uint32_t p;
+
+	do {
+		p = v->next_port++;
+		if (v->next_port == 0xffffffffu)	/* VMADDR_PORT_ANY */
+			v->next_port = VSOCK_PORT_BASE;
+	} while (vsock_conn_find(v, p, peer));
+	return p;
+}
+
+static void vsock_conn_close_fd(struct vsock_conn *c)
+{
+	if (c->watched)
+		event_loop_del(c->v->loop, c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->watched = false;
+	c->fd = -1;
+}
+
+/* Guest RST, our RST sent, or a handshake given up: forget @c now. */
+void vsock_conn_free(struct vsock_conn *c, int error)
+{
+	struct virtio_vsock *v = c->v;
+
+	vsock_conn_complete(c, error ? error : -ECONNRESET);
+	vsock_conn_unlink(c);
+	vsock_conn_unwait_rx(c);
+	vsock_conn_close_fd(c);
+	if (c->user_fd >= 0)
+		close(c->user_fd);
+	vsock_ring_fini(&c->ring);
+	v->nr_conns--;
+	free(c);
+}
+
+/* The host side is gone or the guest broke a rule: RST and forget (5.10.6.5). */
+void vsock_conn_reset(struct vsock_conn *c, int error)
+{
+	if (c->state == VSOCK_DYING)
+		return;
+	if (c->state == VSOCK_HANDSHAKE) {
+		vsock_conn_free(c, error);
+		return;
+	}
+	vsock_conn_complete(c, error ? error : -ECONNRESET);
+	vsock_conn_close_fd(c);
+	vsock_ring_fini(&c->ring);
+	c->state = VSOCK_DYING;
+	c->pend = VSOCK_PEND_RST;
+	c->deadline_ns = 0;
+	vsock_conn_wait_rx(c);
+}
+
+/* sendmsg, never blocking, never raising SIGPIPE. */
+static ssize_t vsock_sendv(int fd, struct iovec *iov, int cnt)
+{
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+	ssize_t n;
+
+	do
+		n = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Buffered guest bytes to the host socket, as far as it takes them. */
+void vsock_conn_flush(struct vsock_conn *c)
+{
+	struct iovec iov[2];
+	ssize_t n;
+
+	while (c->ring.len) {
+		n = vsock_sendv(c->fd, iov, vsock_ring_iov(&c->ring, iov));
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;		/* EPOLLOUT will come */
+		if (n <= 0) {
+			vsock_conn_reset(c, -ECONNRESET);
+			return;
+		}
+		vsock_ring_drop(&c->ring, (uint32_t)n);
+		vsock_credit_forwarded(c, (uint32_t)n);
+	}
+}
+
+/*
+ * RW payload of @len bytes at @r (credit checked): straight to the host
+ * socket when nothing is queued before it, the rest into the buffer.
+ */
+int vsock_conn_send(struct vsock_conn *c, struct chain_reader *r, uint32_t len)
+{
+	struct chain_reader probe = *r;
+	ssize_t n = 0;
+	int cnt;
+
+	c->rx_cnt += len;
+	if (!c->ring.len) {
+		cnt = chain_reader_export(&probe, len, c->v->iov, VIRTQ_CHAIN_MAX_IOV);
+		n = cnt > 0 ? vsock_sendv(c->fd, c->v->iov, cnt) : 0;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			vsock_conn_reset(c, -ECONNRESET);
+			return -ECONNRESET;
+		}
+		n = n < 0 ? 0 : n;
+		chain_reader_skip(r, (size_t)n);
+	}
+	vsock_ring_put(&c->ring, r, len - (uint32_t)n);
+	vsock_credit_forwarded(c, (uint32_t)n);
+	return 0;
+}
+
+bool vsock_conn_can_read(const struct vsock_conn *c)
+{
+	return c->state == VSOCK_ESTABLISHED && c->readable && !c->host_eof &&
+	       !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) && vsock_credit_peer_free(c);
+}
+
+static void vsock_conn_announce(struct vsock_conn *c, uint32_t flags)
+{
+	c->shut_sent |= flags;
+	c->pend |= VSOCK_PEND_SHUTDOWN;
+	if (c->shut_sent == VSOCK_SHUT_MASK && !c->deadline_ns) {
+		/* 5.10.6.5: the guest should answer with RST; do not wait forever. */
+		c->deadline_ns = husk_now_ns() + VSOCK_CLOSE_MS * 1000000ULL;
+		vsock_timer_update(c->v, c->deadline_ns);
+	}
+}
+
+/* Half-closes both ways (5.10.6.5), once buffered data has drained. */
+static void vsock_conn_shutdowns(struct vsock_conn *c)
+{
+	if (c->host_hup && (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
+		c->host_eof = true;	/* nothing left the guest would take */
+	if ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && !c->ring.len && !c->wr_shut) {
+		shutdown(c->fd, SHUT_WR);
+		c->wr_shut = true;
+	}
+	if (c->peer_shut == VSOCK_SHUT_MASK && !c->ring.len) {
+		vsock_conn_reset(c, 0);	/* clean close: our RST completes it */
+		return;
+	}
+	if (c->peer_shut == VSOCK_SHUT_MASK && !c->deadline_ns) {
+		c->deadline_ns = husk_now_ns() + VSOCK_CLOSE_MS * 1000000ULL;
+		vsock_timer_update(c->v, c->deadline_ns);
+	}
+	if (c->host_eof && c->host_hup && c->shut_sent != VSOCK_SHUT_MASK)
+		vsock_conn_announce(c, VSOCK_SHUT_MASK);
+	else if (c->host_eof && !(c->shut_sent & VIRTIO_VSOCK_SHUTDOWN_SEND))
+		vsock_conn_announce(c, VIRTIO_VSOCK_SHUTDOWN_SEND);
+}
+
+/* Re-evaluate @c after anything changed: shutdowns, then the RX wait list. */
+void vsock_conn_update(struct vsock_conn *c)
+{
+	if (c->state == VSOCK_ESTABLISHED)
+		vsock_conn_shutdowns(c);
+	if (c->pend || vsock_conn_can_read(c))
+		vsock_conn_wait_rx(c);
+	else
+		vsock_conn_unwait_rx(c);
+}
+
+/* @events on the host fd, under v->lock (device.c's loop callback). */
+void vsock_conn_host_event(struct vsock_conn *c, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = true;
+	if (events & (EPOLLHUP | EPOLLERR))
+		c->host_hup = true;
+	if (c->state == VSOCK_HANDSHAKE) {
+		c->face->handshake(c);
+		return;
+	}
+	if (c->state == VSOCK_ESTABLISHED && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+		vsock_conn_flush(c);
+	vsock_conn_update(c);
+}
+
+/* Host-initiated: REQUEST guest port @port (5.10.6.5) from a fresh local port. */
+void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms)
+{
+	struct virtio_vsock *v = c->v;
+
+	if (timeout_ms <= 0)
+		timeout_ms = VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS;
+	c->peer_port = port;
+	c->local_port = vsock_conn_pick_port(v, port);
+	c->state = VSOCK_CONNECTING;
+	c->pend = VSOCK_PEND_REQUEST;
+	c->deadline_ns = husk_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	vsock_timer_update(v, c->deadline_ns);
+	vsock_conn_hash(c);
+	vsock_conn_wait_rx(c);
+}
+
+static void vsock_conn_expire_one(struct vsock_conn *c, uint64_t now, uint64_t *next)
+{
+	if (!c->deadline_ns)
+		return;
+	if (c->deadline_ns > now) {
+		if (!*next || c->deadline_ns < *next)
+			*next = c->deadline_ns;
+		return;
+	}
+	c->deadline_ns = 0;
+	vsock_conn_reset(c, c->state == VSOCK_ESTABLISHED ? 0 : -ETIMEDOUT);
+}
+
+/* Timer: act on every passed deadline; *@next gets the earliest left. */
+void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next)
+{
+	struct vsock_conn *c, *n;
+	unsigned int i;
+
+	for (i = 0; i < VSOCK_HASH_SIZE; i++)
+		for (c = v->table[i]; c; c = n) {
+			n = c->next;
+			vsock_conn_expire_one(c, now, next);
+		}
+	for (c = v->handshakes; c; c = n) {
+		n = c->next;
+		vsock_conn_expire_one(c, now, next);	/* frees a handshake */
+	}
+}
+
+static void vsock_conn_detach(struct vsock_conn *c, struct vsock_conn **list)
+{
+	vsock_conn_complete(c, -ECONNRESET);
+	c->dead = true;
+	c->hashed = c->on_rx = false;
+	c->next = *list;
+	*list = c;
+}
+
+/* Reset: every connection off the table, marked dead, onto @list. */
+void vsock_conn_detach_all(struct virtio_vsock *v, struct vsock_conn **list)
+{
+	struct vsock_conn *c, *n;
+	unsigned int i;
+
+	*list = NULL;
+	for (i = 0; i < VSOCK_HASH_SIZE; i++) {
+		for (c = v->table[i]; c; c = n) {
+			n = c->next;
+			vsock_conn_detach(c, list);
+		}
+		v->table[i] = NULL;
+	}
+	for (c = v->handshakes; c; c = n) {
+		n = c->next;
+		vsock_conn_detach(c, list);
+	}
+	v->handshakes = NULL;
+	v->rx_head = v->rx_tail = NULL;
+	v->nr_conns = 0;
+}
+
+/* Without v->lock: unwatching waits for a callback that may want it. */
+void vsock_conn_destroy_list(struct virtio_vsock *v, struct vsock_conn *list)
+{
+	struct vsock_conn *c;
+
+	while ((c = list)) {
+		list = c->next;
+		vsock_conn_close_fd(c);
+		if (c->user_fd >= 0)
+			close(c->user_fd);
+		vsock_ring_fini(&c->ring);
+		free(c);
+	}
+}

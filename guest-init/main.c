@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "guest-init/power.h"
 #include "guest-init/container/container.h"
 #include "guest-init/replies/replies.h"
 #include "guest-init/requests/requests.h"

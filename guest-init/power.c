@@ -11,6 +11,7 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
+#include "guest-init/power.h"
 #include "guest-init/container/container.h"
 
 void power_off(struct agent *ag)

@@ -33,7 +33,7 @@
 #include "vmm/base/event_loop.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86/boot.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 struct virtio_fs;
 struct virtio_vsock;

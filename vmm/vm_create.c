@@ -15,7 +15,7 @@
 #include "vmm/vm.h"
 #include "vmm/vm_virtio_devices.h"
 #include "vmm/x86/cpuid.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/vcpu_setup.h"
 
 #define VM_KNOWN_FLAGS (HUSK_VM_MEMFD | HUSK_VM_HUGEPAGES | HUSK_VM_EXPECT_LINUX)

@@ -10,7 +10,7 @@
 
 #include "vmm/vm.h"
 #include "vmm/vm_virtio_devices.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 /* The device's interrupt callback: any thread, any lock, never blocks. */
 static void vm_vdev_raise(void *opaque, uint32_t cause)

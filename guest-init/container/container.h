@@ -10,7 +10,7 @@
 #ifndef HUSK_INIT_CONTAINER_H
 #define HUSK_INIT_CONTAINER_H
 
-#include "guest-init/agent.h"
+#include "guest-init/state/agent.h"
 
 /* container.c */
 struct container *container_find(struct agent *ag, const char *id);

@@ -8,7 +8,7 @@
 #ifndef HUSK_INIT_REPLIES_H
 #define HUSK_INIT_REPLIES_H
 
-#include "guest-init/agent.h"
+#include "guest-init/state/agent.h"
 
 /* conn.c */
 void conn_send(struct conn *c, unsigned int type, uint64_t id, const void *p, size_t len);

@@ -3,7 +3,7 @@
 #ifndef HUSK_INIT_HANDLERS_H
 #define HUSK_INIT_HANDLERS_H
 
-#include "guest-init/agent.h"
+#include "guest-init/state/agent.h"
 
 #define HANDLER_DEFERRED 1	/* the reply is sent later (WAIT) */
 #define HANDLER_DONE	 2	/* the handler replied itself (STDIO_BIND) */

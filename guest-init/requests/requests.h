@@ -7,7 +7,7 @@
 #ifndef HUSK_INIT_REQUESTS_H
 #define HUSK_INIT_REQUESTS_H
 
-#include "guest-init/agent.h"
+#include "guest-init/state/agent.h"
 
 /* conn_read.c */
 int conn_listen(struct agent *ag, struct husk_error **e);

@@ -17,7 +17,7 @@
 #include "guest-init/system/init_log.h"
 #include "guest-init/system/system.h"
 
-#define BOOT_MARKER_PORT 0x440	/* HUSK_BOOT_MARKER_PORT of vmm/x86/layout.h */
+#define BOOT_MARKER_PORT 0x440	/* HUSK_BOOT_MARKER_PORT of vmm/base/layout.h */
 
 struct sysmount {
 	const char *src, *dst, *type;

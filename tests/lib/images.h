@@ -10,7 +10,7 @@
  *  - image_bzimage_raw(): a bzImage without a gzip payload, whose
  *                        protected-mode code is loaded at 1 MiB and entered
  *                        at 1 MiB + 0x200: @code is placed at that offset.
- * The guest starts in long mode with the identity map of x86/layout.h, RSI
+ * The guest starts in long mode with the identity map of vmm/base/layout.h, RSI
  * pointing at the zero page. Buffers are malloc'd (caller frees); the
  * helpers abort on allocation failure, as test helpers may.
  */

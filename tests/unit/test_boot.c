@@ -8,7 +8,7 @@
 #include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/boot.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/zeropage.h"
 
 #define MiB (1ULL << 20)

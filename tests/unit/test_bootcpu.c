@@ -5,7 +5,7 @@
 #include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/bootcpu.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define MiB (1ULL << 20)
 

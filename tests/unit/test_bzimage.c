@@ -12,7 +12,7 @@
 #include "vmm/base/le.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/bzimage.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/zeropage.h"
 
 #define MiB (1ULL << 20)

@@ -8,7 +8,7 @@
 #include "tests/lib/images.h"
 #include "tests/lib/unit.h"
 #include "vmm/x86/elf.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define MiB (1ULL << 20)
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_error.c - vmm/error.c: messages, errno, wrapping, NULL handling. */
+/* test_error.c - common/error.c: messages, errno, wrapping, NULL handling. */
 #include <errno.h>
 #include <string.h>
 

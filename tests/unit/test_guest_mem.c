@@ -6,7 +6,7 @@
 
 #include "vmm/base/guest_mem.h"
 #include "tests/lib/unit.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -25,7 +25,7 @@
 #include "tests/lib/images.h"
 #include "tests/lib/unit.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define LOAD_ADDR	0x100000ull
 #define GUEST_TIMEOUT_MS 20000

@@ -31,7 +31,7 @@
 #include "vmm/base/kvm.h"
 #include "tests/lib/unit.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define GUEST_TIMEOUT_MS	20000
 #define BASE			X86_VIRTIO_MMIO_BASE

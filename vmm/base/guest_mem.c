@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "vmm/base/guest_mem.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define GUEST_MEM_PAGE	0x1000ULL
 

@@ -5,7 +5,7 @@
 #include "common/clock.h"
 #include "husk.h"
 #include "vmm/legacy/pc_devices.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 /*
  * Ports Linux and firmware-style code probe that have nothing behind them

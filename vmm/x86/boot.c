@@ -14,7 +14,7 @@
 #include "vmm/x86/bootparams.h"
 #include "vmm/x86/bzimage.h"
 #include "vmm/x86/elf.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/mptable.h"
 #include "vmm/x86/zeropage.h"
 

@@ -26,13 +26,7 @@
 
 #include "common/error.h"
 #include "vmm/base/guest_mem.h"
-
-/* How the kernel image was recognised and loaded. */
-enum x86_kernel_kind {
-	X86_KERNEL_ELF = 1,		/* plain vmlinux (ELF64) */
-	X86_KERNEL_BZIMAGE_ELF,		/* bzImage, gzip payload inflated on the host */
-	X86_KERNEL_BZIMAGE,		/* bzImage, protected-mode code at 1 MiB */
-};
+#include "vmm/x86/boot_state.h"
 
 struct x86_boot_cfg {
 	const void *kernel;	/* vmlinux or bzImage bytes (required) */
@@ -43,19 +37,6 @@ struct x86_boot_cfg {
 	unsigned int nr_cpus;	/* 1..X86_MAX_CPUS (x86/mptable.h) */
 };
 
-struct x86_boot_state {
-	enum x86_kernel_kind kind;
-	uint64_t rip;		/* 64-bit entry point (guest-physical) */
-	uint64_t rsi;		/* zero page (struct boot_params) GPA */
-	uint64_t rsp;		/* initial stack pointer */
-	uint64_t cr3;		/* identity-mapped PML4 */
-	uint64_t gdt_base;	/* boot GDT (null, null, code 0x10, data 0x18, tss 0x20) */
-	uint16_t gdt_limit;
-	uint64_t kernel_start;	/* [start, end) of guest RAM the kernel occupies */
-	uint64_t kernel_end;
-	uint64_t initrd_start;	/* 0 when no initrd */
-	uint64_t initrd_size;
-};
 
 /*
  * x86_boot_load - validate @cfg->kernel (an ELF64 x86-64 vmlinux or a
@@ -64,7 +45,7 @@ struct x86_boot_state {
  * rejected image leaves @gm's contents unspecified but never touches memory
  * outside it.
  *
- * @gm must be at least X86_MIN_RAM (layout.h) and should be freshly zeroed
+ * @gm must be at least X86_MIN_RAM (vmm/base/layout.h) and should be freshly zeroed
  * (guest_mem_init() gives zeroed memory).
  *
  * Returns 0 and fills @out, or -errno with *@err set ("bzImage: ...",

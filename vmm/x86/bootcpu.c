@@ -9,7 +9,7 @@
 
 #include "vmm/base/le.h"
 #include "vmm/x86/bootcpu.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_ET		(1ULL << 4)

@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "vmm/base/guest_mem.h"
-#include "vmm/x86/boot.h"
+#include "vmm/x86/boot_state.h"
 
 /* GDT selectors Linux expects at its 64-bit entry (__BOOT_CS, __BOOT_DS). */
 #define X86_BOOT_CS		0x10

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vmm/x86/bootparams.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/zeropage.h"
 
 /* x86-64 CONFIG_PHYSICAL_ALIGN default: 2 MiB. */

@@ -11,7 +11,7 @@
 
 #include "vmm/base/gunzip.h"
 #include "vmm/x86/bzimage.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/zeropage.h"
 
 #define BZ_SECTOR		512

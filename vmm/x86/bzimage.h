@@ -16,7 +16,7 @@
 
 #include "common/error.h"
 #include "vmm/base/guest_mem.h"
-#include "vmm/x86/boot.h"
+#include "vmm/x86/boot_state.h"
 #include "vmm/x86/elf.h"
 
 /* Largest kernel we inflate on the host, whatever init_size claims. */

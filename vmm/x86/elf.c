@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "vmm/x86/elf.h"
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 
 static int elf_check_ehdr(const Elf64_Ehdr *eh, size_t len, struct husk_error **err)
 {

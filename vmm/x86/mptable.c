@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/x86/layout.h"
+#include "vmm/base/layout.h"
 #include "vmm/x86/mptable.h"
 #include "vmm/base/le.h"
 

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layout.h - every guest-physical address husk uses on x86-64, with why.
+ * It sits in base/ because every part of the VMM places something in this
+ * map (guest RAM around the hole, device windows, the boot structures) and
+ * x86-64 is the one architecture husk runs on.
  *
  * Low memory (below 1 MiB) holds the boot structures the VMM writes before
  * the first instruction runs; the kernel goes at or above 1 MiB. The 32-bit
  * MMIO hole [3 GiB, 4 GiB) is never RAM: RAM that does not fit below it
  * continues at 4 GiB. Nothing else in the tree spells these numbers.
  */
-#ifndef HUSK_VMM_X86_LAYOUT_H
-#define HUSK_VMM_X86_LAYOUT_H
+#ifndef HUSK_VMM_BASE_LAYOUT_H
+#define HUSK_VMM_BASE_LAYOUT_H
 
 #define X86_KiB			0x400ULL
 #define X86_MiB			0x100000ULL

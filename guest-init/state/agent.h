@@ -2,12 +2,14 @@
 /*
  * agent.h - husk-init's state: the agent (one per VM), its connections,
  * containers and processes. One object graph, no globals: main() owns the
- * struct agent. What each folder offers the others is in its own header:
+ * struct agent. In a folder of its own below every folder that uses it
+ * (requests/, container/, replies/ and main.c above; stdio/ and system/
+ * below), so dependencies run one way. What each folder offers the others is in its own header:
  * requests/requests.h, container/container.h, replies/replies.h,
  * system/system.h (stdio/streams.h for a process's streams).
  */
-#ifndef HUSK_INIT_AGENT_H
-#define HUSK_INIT_AGENT_H
+#ifndef HUSK_INIT_STATE_AGENT_H
+#define HUSK_INIT_STATE_AGENT_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -101,8 +103,5 @@ struct container {
 };
 
 enum { NS_MNT, NS_UTS, NS_IPC, NS_PID };
-
-/* power.c */
-void power_off(struct agent *ag) __attribute__((noreturn));
 
 #endif

@@ -103,8 +103,9 @@ $(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
 
-# The shim: shim/*.c plus C code protoc-c generates from shim/proto/*.proto
-# into $(O)/shim/gen (never into the tree). Everything but main.o also goes
+# The shim: shim/*.c and its subsystem folders (shim/*/*.c) plus C code
+# protoc-c generates from shim/proto/*.proto into $(O)/shim/gen (never
+# into the tree). Everything but main.o also goes
 # into libshim.a, which the unit tests and fuzz harnesses link.
 # The agent protocol codec and OCI spec parser of husk-init, also built as a
 # host library so unit tests, fuzzers and the agent test client can use them.
@@ -116,7 +117,7 @@ $(AGENT_CODEC_A): $(AGENT_CODEC_SRCS:%.c=$(O)/%.o)
 	$(E) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-SHIM_SRCS := $(sort $(wildcard shim/*.c))
+SHIM_SRCS := $(sort $(wildcard shim/*.c shim/*/*.c))
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(O)/%.o)
 SHIM_BIN  := $(O)/containerd-shim-husk-v2
 SHIM_A    := $(O)/libshim.a

@@ -9,8 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,46 +19,6 @@
 #include "husk.h"
 #include "shim/base/shim_log.h"
 #include "shim/net/sandbox_net.h"
-
-struct sandbox_net_job {
-	const char *netns;
-	int (*fn)(void *arg, struct husk_error **err);
-	void *arg;
-	struct husk_error **err;
-	int ret;
-};
-
-/* setns(2) moves only this thread, which ends right after the work. */
-static void *sandbox_net_thread(void *p)
-{
-	struct sandbox_net_job *job = p;
-	int fd = open(job->netns, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		job->ret = husk_err(job->err, errno, "network namespace %s", job->netns);
-		return NULL;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0)
-		job->ret = husk_err(job->err, errno, "enter network namespace %s", job->netns);
-	else
-		job->ret = job->fn(job->arg, job->err);
-	close(fd);
-	return NULL;
-}
-
-int sandbox_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err),
-		  void *arg, struct husk_error **err)
-{
-	struct sandbox_net_job job = { .netns = netns, .fn = fn, .arg = arg, .err = err };
-	pthread_t t;
-	int ret;
-
-	ret = pthread_create(&t, NULL, sandbox_net_thread, &job);
-	if (ret)
-		return husk_err(err, ret, "network namespace thread");
-	pthread_join(t, NULL);
-	return job.ret;
-}
 
 /* A non-persistent tap: it disappears when the last fd (libhusk's) closes. */
 static int sandbox_net_tap_open(struct sandbox_net_link *l, size_t n, struct husk_error **err)
@@ -190,25 +148,6 @@ int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net 
 			  n->info.links[k].naddrs, n->info.links[k].tap, netns);
 	*out = n;
 	return 0;
-}
-
-void sandbox_net_undo(const char *ifname, const char *tap, bool force)
-{
-	struct nl_msg m;
-	int fd, idx;
-
-	if (!force && if_nametoindex(tap))
-		return;		/* a live VMM still has the tap open */
-	if (nl_sock_open(&fd, NULL))
-		return;
-	sandbox_net_msg_link_del(&m, tap);
-	nl_request(fd, &m);	/* usually gone with the VMM's fd already */
-	idx = ifname ? (int)if_nametoindex(ifname) : 0;
-	if (idx) {
-		sandbox_net_msg_ingress(&m, false, idx);
-		nl_request(fd, &m);	/* its filters go with it */
-	}
-	close(fd);
 }
 
 static int sandbox_net_teardown_in(void *arg, struct husk_error **err)

@@ -10,10 +10,15 @@
  * Ethernet link that is up gets its own tap and device, in the order the
  * kernel lists them: links[n] becomes the guest's eth<n>.
  *
- * Files: sandbox_net.c (namespace thread, tap, setup and teardown),
- * sandbox_net_query.c (reading the interface), sandbox_net_tc.c (the requests),
- * sandbox_net_json.c (the CONFIGURE_NETWORK payload), sandbox_net_state.c (the
- * record `delete` uses after a killed shim).
+ * Files, top first (each calls only files below it):
+ *   sandbox_net.c        tap, setup and teardown
+ *   sandbox_net_state.c  the record `delete` uses after a killed shim
+ *   sandbox_net_query.c  reading the interface
+ *   sandbox_net_tc.c     the redirection's requests, and undoing one
+ *   sandbox_net_netns.c  running work on a thread in the namespace
+ *   sandbox_net_json.c   the CONFIGURE_NETWORK payload (pure)
+ *   sandbox_net_etc.c    hosts, resolv.conf and hostname files (pure)
+ *   netlink.c            the rtnetlink toolkit all of them use
  *
  * The shim process itself stays in the host's namespace: everything in
  * the container's runs on a short-lived thread that setns(2)s there.
@@ -109,9 +114,11 @@ int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net 
 		 struct husk_error **err);
 /* sandbox_net_teardown - remove the redirection and the tap (after the VM is gone). */
 void sandbox_net_teardown(struct sandbox_net *n);
+/* sandbox_net_netns.c */
 /* sandbox_net_run_in - run @fn on a thread inside the namespace at @netns. */
 int sandbox_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err),
 		  void *arg, struct husk_error **err);
+/* sandbox_net_tc.c */
 /*
  * sandbox_net_undo - in the current netns: drop the ingress qdisc of @ifname
  * (unless NULL) and the tap @tap, unless @tap is still there and !@force:

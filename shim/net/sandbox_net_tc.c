@@ -3,7 +3,9 @@
  * sandbox_net_tc.c - the rtnetlink requests of the redirection (sandbox_net.h):
  * what `tc qdisc add dev X ingress` and `tc filter add dev X parent ffff:
  * protocol all prio 1 matchall action mirred egress redirect dev Y` send,
- * and bringing the tap up with the interface's MTU.
+ * and bringing the tap up with the interface's MTU; and undoing one
+ * redirection (sandbox_net_undo), for teardown and for a killed shim's
+ * records alike.
  */
 #include <net/if.h>
 #include <arpa/inet.h>
@@ -13,6 +15,7 @@
 #include <linux/tc_act/tc_mirred.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "shim/net/sandbox_net.h"
 
@@ -82,4 +85,23 @@ void sandbox_net_msg_link_del(struct nl_msg *m, const char *ifname)
 
 	nl_msg_init(m, RTM_DELLINK, 0, &ifi, sizeof(ifi));
 	nl_put_str(m, IFLA_IFNAME, ifname);
+}
+
+void sandbox_net_undo(const char *ifname, const char *tap, bool force)
+{
+	struct nl_msg m;
+	int fd, idx;
+
+	if (!force && if_nametoindex(tap))
+		return;		/* a live VMM still has the tap open */
+	if (nl_sock_open(&fd, NULL))
+		return;
+	sandbox_net_msg_link_del(&m, tap);
+	nl_request(fd, &m);	/* usually gone with the VMM's fd already */
+	idx = ifname ? (int)if_nametoindex(ifname) : 0;
+	if (idx) {
+		sandbox_net_msg_ingress(&m, false, idx);
+		nl_request(fd, &m);	/* its filters go with it */
+	}
+	close(fd);
 }

@@ -6,26 +6,31 @@
  * group (a pod: `shim start` groups by sandbox id) runs in that VM, each
  * with its own disks in the VM's disk slots.
  *
- * Files, by concern:
- *   sandbox.c         the ops table, Create and Delete of containers
- *   sandbox_proc.c    process ops: Start, Exec, Kill, Pids, Stats, ...
- *   sandbox_boot.c    the VM: config, disks, vsock, console, agent
- *                        connection, the VM-end watcher, shutdown
- *   sandbox_disks.c   disk slots: containers' images in and out
- *   sandbox_rootfs.c  a container's root in and out: a host mount in
- *                        the share or its disks; CREATE's ROOTFS
- *   sandbox_fs.c      host file sharing: the sandbox's share and its
- *                        virtiofsd, each container's binds in and out
- *   sandbox_events.c  agent events: exits (after output drained), OOM
- *   sandbox_stdio.c   stdio relays between containerd's FIFOs/files
- *                        (or a binary:// logger, stdio_logger.c) and the
- *                        per-stream vsock connections
- *   sandbox_plan.c            pure: VM size, rootfs mounts -> share or disks
- *   sandbox_rootfs_image.c          erofs/ext4 images; bundle_state.c their record
- *   sandbox_rootfs_share.c    a root mounted on the host in the share
- *   sandbox_net*.c            the spec's network namespace: its links read
- *                        (netlink.c), taps + tc mirred, CONFIGURE_NETWORK,
- *                        hosts/resolv.conf, cleanup records
+ * Files, by concern, top first (each calls only files below it):
+ *   sandbox_backend.c       the ops table task/backend.h calls
+ *   sandbox_proc.c          process ops: Start, Exec, Kill, Pids, Stats, ...
+ *   sandbox_container.c     Create, Delete and Destroy of containers
+ *   sandbox_rootfs.c        a container's root in and out: a host mount in
+ *                           the share or its disks; CREATE's ROOTFS
+ *   sandbox_stdio.c         stdio relays between containerd's FIFOs/files
+ *                           (or a binary:// logger, io/stdio_logger.c) and
+ *                           the per-stream vsock connections
+ *   sandbox_boot.c          the VM: config, disks, vsock, console, agent
+ *                           connection, the VM-end watcher, shutdown
+ *   sandbox_fs.c            host file sharing: the sandbox's share and its
+ *                           virtiofsd, each container's binds in and out
+ *   sandbox_events.c        agent events: exits (after output drained), OOM
+ *   sandbox_disks.c         disk slots: containers' images in and out
+ *   sandbox.c               the backend object, finding a process, requests
+ *                           to husk-init (every file above uses it)
+ * and the pure or host-side helpers they use:
+ *   sandbox_plan.c          pure: VM size, rootfs mounts -> share or disks
+ *   sandbox_rootfs_image.c  erofs/ext4 images (recorded in the bundle's
+ *                           state file, base/bundle_state.c)
+ *   sandbox_rootfs_share.c  a root mounted on the host in the share
+ *   sandbox_mounts.c        the spec's mounts rewritten for the VM
+ * The network (net/), the share (share/), the agent connection (agent/)
+ * and stdio strings (io/) are folders below this one.
  *
  * Where things go: the guest console is <bundle>/husk-console.log (and,
  * with "debug_console": true, the shim log too); per-container images are
@@ -85,7 +90,7 @@ struct sandbox_stdio {
 };
 
 struct sandbox_proc {
-	struct sandbox_container *ctr;
+	struct sandbox_container *container;
 	char *exec_id;		/* NULL: the container's init */
 	uint32_t pid;
 	bool started;
@@ -131,12 +136,12 @@ struct sandbox {
 	bool roots_on_share;		/* atomic: a container's root came from the share */
 	char share_root[4096];		/* FS_SHARE_BASE/<sandbox id> */
 	bool share_made;
-	struct sandbox_container *ctrs;
+	struct sandbox_container *containers;
 };
 
 /* sandbox.c */
+int sandbox_backend_new(struct sandbox **out);
 struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char *exec_id);
-void sandbox_proc_free(struct sandbox_proc *p);
 int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *reply,
 	     struct husk_error **err);
 /* sandbox_call_pid - a request whose reply carries "pid": *@pid (0 when absent). */
@@ -144,6 +149,15 @@ int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32
 		 struct husk_error **err);
 /* sandbox_ids_json - {"id":..,"exec_id":..} without the closing brace, into @buf. */
 void sandbox_ids_json(char *buf, size_t len, const char *id, const char *exec_id);
+
+/* sandbox_container.c: the container ops */
+int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
+		   struct husk_error **err);
+int sandbox_delete(void *opaque, const char *id, const char *exec_id,
+		   struct husk_error **err);
+void sandbox_destroy(void *opaque);
+/* sandbox_proc_free - stop @p's stdio relays, free it. */
+void sandbox_proc_free(struct sandbox_proc *p);
 
 /* sandbox_proc.c: the process ops */
 int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
@@ -241,7 +255,7 @@ void sandbox_stdio_close_in(struct sandbox_stdio *io);
 /* sandbox_stdio_stop - stop and join the relays, close everything. */
 void sandbox_stdio_stop(struct sandbox_stdio *io);
 
+/* sandbox_backend.c */
 extern const struct shim_backend_ops sandbox_backend_ops;
-int sandbox_backend_new(struct sandbox **out);
 
 #endif

@@ -126,7 +126,7 @@ void sandbox_disks_forget(struct sandbox *be)
 	int i;
 
 	/* The list is stable: it changes only under boot_lock, held here. */
-	for (c = be->ctrs; c; c = c->next)
+	for (c = be->containers; c; c = c->next)
 		c->slot[0] = c->slot[1] = -1;
 	for (i = 0; i < SANDBOX_DISK_SLOTS; i++)
 		be->slot_used[i] = false;

@@ -33,7 +33,7 @@ static bool sandbox_take_report(struct sandbox_proc *p, char **id, char **exec_i
 	if (p->reported || !p->exited || p->open_outputs > 0)
 		return false;
 	p->reported = true;
-	*id = strdup(p->ctr->id);
+	*id = strdup(p->container->id);
 	*exec_id = p->exec_id ? strdup(p->exec_id) : NULL;
 	return *id != NULL;
 }
@@ -72,7 +72,7 @@ static void *sandbox_drain_thread(void *arg)
 			break;
 	if (!d->p->reported && d->p->open_outputs > 0) {
 		shim_warn("%s: output still open %d s after the exit; reporting it",
-			  d->p->ctr->id, SANDBOX_DRAIN_TIMEOUT_MS / 1000);
+			  d->p->container->id, SANDBOX_DRAIN_TIMEOUT_MS / 1000);
 		d->p->open_outputs = 0;
 	}
 	d->p->drainers--;
@@ -161,7 +161,7 @@ void sandbox_vm_ended(struct sandbox *be)
 		again = false;
 		pthread_mutex_lock(&be->lock);
 		be->vm_dead = true;
-		for (c = be->ctrs; c && !again; c = c->next) {
+		for (c = be->containers; c && !again; c = c->next) {
 			for (p = c->procs; p && !again; p = p->next) {
 				if (p->reported)
 					continue;

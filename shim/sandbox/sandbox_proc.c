@@ -66,7 +66,7 @@ static struct sandbox_proc *sandbox_exec_proc(struct sandbox *be, const struct s
 		husk_err(err, ENOMEM, "exec %s", req->exec_id);
 		return NULL;
 	}
-	p->ctr = init->ctr;
+	p->container = init->container;
 	if (sandbox_stdio_parse(&req->stdio, &p->io, err)) {
 		sandbox_proc_free(p);
 		return NULL;
@@ -97,8 +97,8 @@ int sandbox_exec(void *opaque, const struct shim_exec_req *req, struct husk_erro
 		return ret;
 	}
 	pthread_mutex_lock(&be->lock);
-	p->next = p->ctr->procs->next;
-	p->ctr->procs->next = p;
+	p->next = p->container->procs->next;
+	p->container->procs->next = p;
 	pthread_mutex_unlock(&be->lock);
 	/* On failure the exec stays listed: its Delete frees it. */
 	return sandbox_stdio_attach(be, p, err);

@@ -93,10 +93,10 @@ static void sandbox_stdin_eof(struct sandbox_stream *s)
 	shutdown(s->to, SHUT_WR);
 	if (s->proc->io.stop_fd < 0 || s->be->vm_dead)
 		return;
-	sandbox_ids_json(json, sizeof(json) - 1, s->proc->ctr->id, s->proc->exec_id);
+	sandbox_ids_json(json, sizeof(json) - 1, s->proc->container->id, s->proc->exec_id);
 	strcat(json, "}");
 	if (sandbox_call(s->be, HUSK_MSG_CLOSE_STDIN, json, NULL, NULL))
-		shim_debug("CLOSE_STDIN of %s failed", s->proc->ctr->id);
+		shim_debug("CLOSE_STDIN of %s failed", s->proc->container->id);
 }
 
 static void *sandbox_relay(void *arg)
@@ -159,7 +159,7 @@ static int sandbox_stream_open(struct sandbox *be, struct sandbox_proc *p, int i
 	ret = sandbox_vsock_connect(be, 10000, &fd, err);
 	if (ret)
 		return ret;
-	ret = agent_stdio_bind(fd, p->ctr->id, p->exec_id, sandbox_stream_names[i],
+	ret = agent_stdio_bind(fd, p->container->id, p->exec_id, sandbox_stream_names[i],
 			       SANDBOX_AGENT_TIMEOUT_MS, err);
 	if (ret) {
 		close(fd);
@@ -179,7 +179,7 @@ static int sandbox_logger_start(struct sandbox_proc *p, struct husk_error **err)
 	const char *ns = getenv("NAMESPACE");
 	int out_w, err_w, ret;
 
-	ret = stdio_logger_spawn(&io->logger, &io->cfg.out, p->ctr->id, ns ? ns : "default",
+	ret = stdio_logger_spawn(&io->logger, &io->cfg.out, p->container->id, ns ? ns : "default",
 				 &out_w, &err_w, err);
 	if (ret)
 		return ret;
@@ -197,13 +197,13 @@ int sandbox_stdio_attach(struct sandbox *be, struct sandbox_proc *p, struct husk
 	int i, ret;
 
 	if (p->io.cfg.out.kind == STDIO_BINARY && sandbox_logger_start(p, err))
-		return husk_err_wrap(err, "stdout of %s", p->ctr->id);
+		return husk_err_wrap(err, "stdout of %s", p->container->id);
 	for (i = 0; i < 3; i++) {
 		if (!sandbox_stream_wanted(&p->io, i))
 			continue;
 		ret = sandbox_stream_open(be, p, i, err);
 		if (ret)
-			return husk_err_wrap(err, "%s of %s", sandbox_stream_names[i], p->ctr->id);
+			return husk_err_wrap(err, "%s of %s", sandbox_stream_names[i], p->container->id);
 	}
 	for (i = 0; i < 3; i++) {
 		s = &p->io.s[i];

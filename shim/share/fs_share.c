@@ -2,15 +2,21 @@
 /*
  * fs_share.c - a sandbox's share folder as a whole: its name, the three
  * binds that make mounts/, shared/ and private/, and its removal
- * (fs_share.h). Entries are in fs_share_entry.c.
+ * (fs_share.h); taking a path of the share down (unmount, unplace), for
+ * the whole and for entries alike. Mount points are removed only once
+ * nothing is mounted on them, and only if they are what the shim made:
+ * an empty folder (rmdir) or an empty regular file. Entries are in
+ * fs_share_entry.c, which calls this file (never the other way).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -134,6 +140,52 @@ int fs_share_create(const char *root, struct husk_error **err)
 	if (ret)
 		fs_share_remove(root);
 	return ret;
+}
+
+/* Whether @path is the root of a mount (the place something is mounted on). */
+static bool fs_share_is_mount(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx))
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+void fs_share_unmount(const char *path)
+{
+	int i;
+
+	/* Stacked mounts come off one per call; MNT_DETACH takes submounts along. */
+	for (i = 0; i < 64 && fs_share_is_mount(path); i++) {
+		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW)) {
+			if (errno != EINVAL && errno != ENOENT)
+				shim_warn("share: unmount %s: %s", path, strerror(errno));
+			return;
+		}
+	}
+}
+
+void fs_share_unplace(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return;
+	if (fs_share_is_mount(path)) {
+		shim_warn("share: %s is still mounted: left in place", path);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (rmdir(path))	/* never more than an empty folder */
+			shim_warn("share: remove %s: %s", path, strerror(errno));
+	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		if (unlink(path))
+			shim_warn("share: remove %s: %s", path, strerror(errno));
+	} else {
+		shim_warn("share: %s is not an empty placeholder: left in place", path);
+	}
 }
 
 /* Every entry of @root/@sub unmounted and its placeholder removed. */

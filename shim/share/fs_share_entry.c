@@ -2,9 +2,7 @@
 /*
  * fs_share_entry.c - one host source in the share: its entry name, the
  * ro-first bind through private/ into mounts/, and its removal
- * (fs_share.h). Mount points are removed only once nothing is mounted
- * on them, and only if they are what the shim made: an empty folder
- * (rmdir) or an empty regular file.
+ * (fs_share.h), with fs_share.c's unmount and unplace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,52 +41,6 @@ int fs_share_entry_name(const char *cid, const char *dest, char *out, size_t len
 	n = snprintf(out, len, "%s-%02x%02x%02x%02x%02x%02x%02x%02x-%s", cid, rnd[0], rnd[1],
 		     rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], i ? name : "root");
 	return n < 0 || (size_t)n >= len || n > FS_SHARE_ENTRY_MAX ? -ENAMETOOLONG : 0;
-}
-
-/* Whether @path is the root of a mount (the place something is mounted on). */
-static bool fs_share_is_mount(const char *path)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx))
-		return false;
-	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
-void fs_share_unmount(const char *path)
-{
-	int i;
-
-	/* Stacked mounts come off one per call; MNT_DETACH takes submounts along. */
-	for (i = 0; i < 64 && fs_share_is_mount(path); i++) {
-		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW)) {
-			if (errno != EINVAL && errno != ENOENT)
-				shim_warn("share: unmount %s: %s", path, strerror(errno));
-			return;
-		}
-	}
-}
-
-void fs_share_unplace(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st))
-		return;
-	if (fs_share_is_mount(path)) {
-		shim_warn("share: %s is still mounted: left in place", path);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		if (rmdir(path))	/* never more than an empty folder */
-			shim_warn("share: remove %s: %s", path, strerror(errno));
-	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
-		if (unlink(path))
-			shim_warn("share: remove %s: %s", path, strerror(errno));
-	} else {
-		shim_warn("share: %s is not an empty placeholder: left in place", path);
-	}
 }
 
 /* An empty folder, or an empty file, to mount a source of @st's kind on. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "shim/agent/agent_client.h"
 #include "common/error.h"
 #include "shim/base/shim_log.h"
@@ -100,23 +101,12 @@ static void *agent_reader(void *arg)
 	return NULL;
 }
 
-static void agent_deadline(struct timespec *ts, int timeout_ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += timeout_ms / 1000;
-	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 /* Wait for @w's reply; called and returns with c->lock held. */
 static int agent_wait_reply(struct agent_client *c, struct agent_wait *w, int timeout_ms)
 {
-	struct timespec ts;
+	/* c->cond waits on CLOCK_MONOTONIC (agent_client_new sets it so). */
+	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC, timeout_ms);
 
-	agent_deadline(&ts, timeout_ms);
 	while (!w->done && !c->dead)
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/base/reaper.h"
 #include "shim/io/stdio_logger.h"
@@ -180,16 +181,9 @@ int stdio_logger_spawn(struct stdio_logger *lg, const struct stdio_uri *uri, con
 /* Wait until the logger exited or @ms passed; true if it exited. */
 static bool logger_wait(struct stdio_logger *lg, int ms)
 {
-	struct timespec ts;
+	struct timespec ts = husk_timespec_after_ms(CLOCK_REALTIME, ms);
 	bool done;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&lg->lock);
 	while (!lg->exited && pthread_cond_timedwait(&lg->cond, &lg->lock, &ts) != ETIMEDOUT)
 		;

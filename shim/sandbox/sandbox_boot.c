@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "shim/agent/agent_client.h"
 #include "shim/sandbox/sandbox.h"
 #include "common/error.h"
@@ -233,17 +234,9 @@ static int sandbox_watch_start(struct sandbox *be, struct husk_error **err)
 	return 0;
 }
 
-static long long sandbox_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err)
 {
-	long long deadline = sandbox_now_ms() + timeout_ms;
+	long long deadline = husk_now_ms() + timeout_ms;
 	int ret;
 
 	for (;;) {
@@ -253,7 +246,7 @@ int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct hu
 		if (!ret)
 			return 0;
 		if ((ret != -ENOTCONN && ret != -ECONNREFUSED && ret != -ETIMEDOUT &&
-		     ret != -ECONNRESET) || sandbox_now_ms() > deadline)
+		     ret != -ECONNRESET) || husk_now_ms() > deadline)
 			return husk_err(err, -ret, "connect to husk-init on vsock port %d",
 					HUSK_AGENT_VSOCK_PORT);
 		usleep(100000);
@@ -262,20 +255,20 @@ int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct hu
 
 static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
 {
-	long long deadline = sandbox_now_ms() + SANDBOX_BOOT_TIMEOUT_MS;
+	long long deadline = husk_now_ms() + SANDBOX_BOOT_TIMEOUT_MS;
 	int fd, ret;
 
 	do {
-		ret = sandbox_vsock_connect(be, (int)(deadline - sandbox_now_ms()), &fd, err);
+		ret = sandbox_vsock_connect(be, (int)(deadline - husk_now_ms()), &fd, err);
 		if (!ret)
 			ret = agent_client_new(fd, sandbox_on_event, be, 30000, &be->agent, err);
-	} while (ret == -ECONNRESET && sandbox_now_ms() < deadline);
+	} while (ret == -ECONNRESET && husk_now_ms() < deadline);
 	return ret;
 }
 
 int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct husk_error **err)
 {
-	long long t0 = sandbox_now_ms();
+	long long t0 = husk_now_ms();
 	int ret;
 
 	be->vm_dead = false;
@@ -298,7 +291,7 @@ int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struc
 		sandbox_vm_teardown(be);
 		return ret;
 	}
-	shim_info("VM up, husk-init answered after %lld ms", sandbox_now_ms() - t0);
+	shim_info("VM up, husk-init answered after %lld ms", (long long)(husk_now_ms() - t0));
 	return 0;
 }
 

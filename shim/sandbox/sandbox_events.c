@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "shim/sandbox/sandbox.h"
 #include "husk_agent.h"
 #include "shim/base/json_util.h"
@@ -62,10 +63,8 @@ static void *sandbox_drain_thread(void *arg)
 {
 	struct sandbox_drain *d = arg;
 	struct sandbox *be = d->be;
-	struct timespec ts;
+	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC, SANDBOX_DRAIN_TIMEOUT_MS);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += SANDBOX_DRAIN_TIMEOUT_MS / 1000;
 	pthread_mutex_lock(&be->lock);
 	while (!d->p->reported && d->p->open_outputs > 0)
 		if (pthread_cond_timedwait(&be->cond, &be->lock, &ts) == ETIMEDOUT)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/share/fs_daemon.h"
 #include "shim/base/reaper.h"
@@ -259,15 +260,8 @@ int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir,
 /* Wait until *@flag or @ms passed; the flag. Under d->lock. */
 static bool fs_daemon_wait_flag(struct fs_daemon *d, const bool *flag, int ms)
 {
-	struct timespec ts;
+	struct timespec ts = husk_timespec_after_ms(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	while (!*flag && pthread_cond_timedwait(&d->cond, &d->lock, &ts) != ETIMEDOUT)
 		;
 	return *flag;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/task/events.h"
 #include "shim/base/shim_log.h"
@@ -87,15 +88,8 @@ static int forward_once(struct shim_events *ev, const struct event_item *it)
 /* Sleep @ms unless stopped; called and returns with ev->lock held. */
 static void pause_locked(struct shim_events *ev, unsigned ms)
 {
-	struct timespec dl;
+	struct timespec dl = husk_timespec_after_ms(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
 	while (!ev->stop && pthread_cond_timedwait(&ev->cond, &ev->lock, &dl) != ETIMEDOUT)
 		;
 }
@@ -213,13 +207,7 @@ int shim_events_flush(struct shim_events *ev, int timeout_ms)
 
 	if (!ev)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	dl = husk_timespec_after_ms(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&ev->lock);
 	while ((ev->head || ev->busy) && !ev->stop && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&ev->cond, &ev->lock, &dl);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/ttrpc/ttrpc.h"
 #include "ttrpc.pb-c.h"
@@ -194,15 +195,8 @@ static int wait_reply(struct ttrpc_client *c, struct pending *p, int timeout_ms)
 	struct timespec dl;
 	int r = 0;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	if (timeout_ms > 0) {
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (dl.tv_nsec >= 1000000000) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000;
-		}
-	}
+	/* A negative timeout waits without one (dl unused). */
+	dl = husk_timespec_after_ms(CLOCK_REALTIME, timeout_ms);
 	while (!p->done && !c->dead && r != ETIMEDOUT) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&c->cond, &c->lock);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/ttrpc/ttrpc.h"
 #include "ttrpc.pb-c.h"
@@ -418,13 +419,7 @@ int ttrpc_server_drain(struct ttrpc_server *srv, int timeout_ms)
 	int r = 0;
 
 	stop_accepting(srv);
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	dl = husk_timespec_after_ms(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&srv->lock);
 	while (srv->requests && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&srv->idle, &srv->lock, &dl);

@@ -68,6 +68,23 @@ int husk_err(struct husk_error **err, int errnum, const char *fmt, ...)
 	return -errnum;
 }
 
+int husk_err_relay(struct husk_error **err, int errnum, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	if (errnum < 0)
+		errnum = -errnum;
+	if (!err)
+		return -errnum;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	error_store(err, errnum, msg);
+	return -errnum;
+}
+
 int husk_err_wrap(struct husk_error **err, const char *fmt, ...)
 {
 	char *ctx = NULL, *msg = NULL;

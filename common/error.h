@@ -28,6 +28,15 @@ int husk_err(struct husk_error **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * husk_err_relay - fill *@err with @errnum (positive, or negative for its
+ * positive) and the message as given, no strerror appended: for an error
+ * another process already spelled out (husk-init's ERROR replies carry
+ * their errno and message). Returns -errnum.
+ */
+int husk_err_relay(struct husk_error **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
  * husk_err_wrap - prefix the message already in *@err with context,
  * "context: inner". Returns the negative errno the error carries, so a
  * caller can `return husk_err_wrap(err, "disk %s", path);`.

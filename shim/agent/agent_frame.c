@@ -6,20 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "shim/agent/agent_client.h"
 #include "common/error.h"
 #include "shim/base/json_util.h"
-
-static long long agent_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int agent_write_all(int fd, const void *buf, size_t len)
 {
@@ -59,11 +51,11 @@ static int agent_read_full(int fd, void *buf, size_t len, long long deadline)
 	ssize_t n;
 
 	while (len) {
-		long long left = deadline < 0 ? -1 : deadline - agent_now_ms();
+		int left = deadline < 0 ? -1 : husk_ms_left(deadline);
 
-		if (deadline >= 0 && left <= 0)
+		if (!left)
 			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)left);
+		n = poll(&pfd, 1, left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -81,7 +73,7 @@ static int agent_read_full(int fd, void *buf, size_t len, long long deadline)
 
 int agent_recv_frame(int fd, int timeout_ms, struct husk_agent_hdr *h, char **payload)
 {
-	long long deadline = timeout_ms < 0 ? -1 : agent_now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : husk_now_ms() + timeout_ms;
 	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
 	char *p;
 	int ret;
@@ -118,9 +110,7 @@ int agent_reply_error(const char *what, const char *payload, struct husk_error *
 	}
 	if (no <= 0 || no > 4095)
 		no = EIO;
-	husk_err(err, 0, "%s: husk-init: %s", what, msg);
-	if (err && *err)
-		(*err)->errnum = (int)no;
+	husk_err_relay(err, (int)no, "%s: husk-init: %s", what, msg);
 	if (v)
 		yajl_tree_free(v);
 	return -(int)no;

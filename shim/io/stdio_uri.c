@@ -5,18 +5,8 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/hex.h"
 #include "shim/io/stdio_uri.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decode @len bytes of @s (and '+' as space when @query, the URL
@@ -40,8 +30,8 @@ static char *pct_decode(const char *s, size_t len, bool query)
 			*o++ = s[i];
 			continue;
 		}
-		hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-		lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+		hi = i + 2 < len ? husk_hex_digit(s[i + 1]) : -1;
+		lo = hi >= 0 ? husk_hex_digit(s[i + 2]) : -1;
 		if (lo < 0 || (hi | lo) == 0) {
 			free(out);
 			return NULL;

@@ -126,12 +126,10 @@ void task_exec(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *
 static bool alive(struct shim_tasks *t, const char *id, const char *exec_id,
 		  struct ttrpc_reply *reply)
 {
-	struct shim_proc *p = task_find_proc(t, id, exec_id);
+	struct shim_proc *p = task_lookup(t, id, exec_id, reply);
 
-	if (!p) {
-		task_reply_unknown(reply, id, exec_id);
+	if (!p)
 		return false;
-	}
 	if (p->status == SHIM_STOPPED) {
 		ttrpc_reply_error(reply, TTRPC_NOT_FOUND, "process %s: process already finished",
 				  task_proc_name(p));
@@ -165,16 +163,6 @@ void task_kill(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *
 	protobuf_c_message_free_unpacked(&rq->base, NULL);
 }
 
-/* Lock held: NOT_FOUND unless the process exists (in any state). */
-static bool known(struct shim_tasks *t, const char *id, const char *exec_id,
-		  struct ttrpc_reply *reply)
-{
-	if (task_find_proc(t, id, exec_id))
-		return true;
-	task_reply_unknown(reply, id, exec_id);
-	return false;
-}
-
 void task_close_io(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *reply)
 {
 	struct shim_tasks *t = opaque;
@@ -195,7 +183,7 @@ void task_close_io(void *opaque, const struct ttrpc_call *call, struct ttrpc_rep
 	 */
 	while ((task = task_find(t, rq->id)) && task->creating)
 		pthread_cond_wait(&t->exited, &t->lock);
-	ok = known(t, rq->id, rq->exec_id, reply);
+	ok = task_lookup(t, rq->id, rq->exec_id, reply) != NULL;
 	pthread_mutex_unlock(&t->lock);
 	if (ok && rq->stdin && t->ops->close_io)
 		ret = t->ops->close_io(t->be, rq->id, task_exec_arg(rq->exec_id), &err);
@@ -219,7 +207,7 @@ void task_resize_pty(void *opaque, const struct ttrpc_call *call, struct ttrpc_r
 	if (!rq)
 		return;
 	pthread_mutex_lock(&t->lock);
-	ok = known(t, rq->id, rq->exec_id, reply);
+	ok = task_lookup(t, rq->id, rq->exec_id, reply) != NULL;
 	pthread_mutex_unlock(&t->lock);
 	if (ok && t->ops->resize_pty)
 		ret = t->ops->resize_pty(t->be, rq->id, task_exec_arg(rq->exec_id),

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* task_core.c - the Task service object: setup, registration, teardown. */
+/*
+ * task_core.c - the Task service object: setup, registration of the
+ * handlers by method name, teardown; and the helpers every handler uses
+ * (decode, reply with a backend error or NOT_FOUND, task_lookup).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +142,14 @@ void task_reply_unknown(struct ttrpc_reply *reply, const char *id,
 				  exec_id, id);
 	else
 		ttrpc_reply_error(reply, TTRPC_NOT_FOUND, "container %s: not found", id);
+}
+
+struct shim_proc *task_lookup(struct shim_tasks *t, const char *id, const char *exec_id,
+			      struct ttrpc_reply *reply)
+{
+	struct shim_proc *p = task_find_proc(t, id, exec_id);
+
+	if (!p)
+		task_reply_unknown(reply, id, exec_id);
+	return p;
 }

@@ -76,16 +76,8 @@ static struct shim_proc *find_any(struct shim_tasks *t, const char *id,
 				  const char *exec_id)
 {
 	struct shim_task *task = task_find(t, id);
-	struct shim_proc *p;
 
-	if (!task)
-		return NULL;
-	if (!exec_id || !*exec_id)
-		return task->init;
-	for (p = task->execs; p; p = p->next)
-		if (!strcmp(p->exec_id, exec_id))
-			return p;
-	return NULL;
+	return task ? task_proc_of(task, exec_id) : NULL;
 }
 
 void shim_tasks_exited(struct shim_tasks *t, const char *id,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * task_internal.h - the process table shared by task_table.c (state and
- * exits) and task_service*.c (the ttrpc handlers).
+ * task_internal.h - the process table shared by the task_*.c files:
+ * task_table.c (the table), task_exit.c (exits and their order),
+ * task_core.c (the service object and the handler helpers) and the ttrpc
+ * handlers (task_create.c, task_lifecycle.c, task_control.c,
+ * task_query.c, task_container.c).
  *
  * Locking: tasks->lock guards every field below. Backend ops are called
  * with it released; a process with a call in flight is marked `busy`, so
@@ -72,8 +75,11 @@ struct shim_tasks {
 
 /* Lookups (lock held). NULL exec_id or "" means init. */
 struct shim_task *task_find(struct shim_tasks *t, const char *id);
+/* task_find_proc - a process of a task whose Create is done. */
 struct shim_proc *task_find_proc(struct shim_tasks *t, const char *id,
 				 const char *exec_id);
+/* task_proc_of - the process @exec_id of @task (its init for none). */
+struct shim_proc *task_proc_of(struct shim_task *task, const char *exec_id);
 
 /* Creation and removal (lock held). */
 struct shim_proc *task_proc_new(const char *cid, const char *exec_id,
@@ -119,13 +125,24 @@ void task_reply_backend(struct ttrpc_reply *reply, int ret,
 void task_reply_unknown(struct ttrpc_reply *reply, const char *id,
 			const char *exec_id);
 
+/*
+ * task_lookup - t->lock held: the process @id/@exec_id (any state), or
+ * NULL after replying NOT_FOUND (task_reply_unknown). The start of every
+ * handler about one process.
+ */
+struct shim_proc *task_lookup(struct shim_tasks *t, const char *id, const char *exec_id,
+			      struct ttrpc_reply *reply);
+
 /* exec id as a backend wants it: NULL for init. */
 static inline const char *task_exec_arg(const char *exec_id)
 {
 	return exec_id && *exec_id ? exec_id : NULL;
 }
 
-/* The handlers, one per Task method (task_service.c, task_create.c, task_control.c). */
+/*
+ * The handlers, one per Task method (task_create.c, task_lifecycle.c,
+ * task_control.c, task_query.c, task_container.c).
+ */
 ttrpc_handler_fn task_create, task_start, task_delete, task_exec, task_state,
 	task_wait, task_kill, task_pids, task_pause, task_resume, task_close_io,
 	task_resize_pty, task_stats, task_update, task_checkpoint, task_connect,

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * task_service.c - the lifecycle methods of the Task service: Start,
- * Exec, Delete, State, Wait, Connect, Shutdown. (Create is in
- * task_create.c, the control methods in task_control.c.)
+ * task_lifecycle.c - Start and Delete of a process: the state checks,
+ * the backend call made without the lock (the process marked busy
+ * meanwhile), and the TaskStart/TaskExecStarted and TaskDelete events.
+ * (Create is in task_create.c, Exec and the other process methods in
+ * task_control.c, State/Wait/Connect/Shutdown in task_query.c.)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -81,10 +83,8 @@ void task_start(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply 
 	if (!rq)
 		return;
 	pthread_mutex_lock(&t->lock);
-	p = task_find_proc(t, rq->id, rq->exec_id);
-	if (!p)
-		task_reply_unknown(reply, rq->id, rq->exec_id);
-	else if (start_allowed(p, reply))
+	p = task_lookup(t, rq->id, rq->exec_id, reply);
+	if (p && start_allowed(p, reply))
 		p->busy = p->starting = true;
 	else
 		p = NULL;
@@ -184,10 +184,8 @@ void task_delete(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 	if (!rq)
 		return;
 	pthread_mutex_lock(&t->lock);
-	p = task_find_proc(t, rq->id, rq->exec_id);
-	if (!p)
-		task_reply_unknown(reply, rq->id, rq->exec_id);
-	else if (delete_allowed(p, reply))
+	p = task_lookup(t, rq->id, rq->exec_id, reply);
+	if (p && delete_allowed(p, reply))
 		p->busy = true;
 	else
 		p = NULL;

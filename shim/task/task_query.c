@@ -52,11 +52,9 @@ void task_state(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply 
 	if (!rq)
 		return;
 	pthread_mutex_lock(&t->lock);
-	p = task_find_proc(t, rq->id, rq->exec_id);
+	p = task_lookup(t, rq->id, rq->exec_id, reply);
 	if (p)
 		reply_state(p, rq->exec_id, reply);
-	else
-		task_reply_unknown(reply, rq->id, rq->exec_id);
 	pthread_mutex_unlock(&t->lock);
 	protobuf_c_message_free_unpacked(&rq->base, NULL);
 }
@@ -93,12 +91,10 @@ void task_wait(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *
 	if (!rq)
 		return;
 	pthread_mutex_lock(&t->lock);
-	p = task_find_proc(t, rq->id, rq->exec_id);
-	if (!p)
-		task_reply_unknown(reply, rq->id, rq->exec_id);
-	else if (t->cancelled)
+	p = task_lookup(t, rq->id, rq->exec_id, reply);
+	if (p && t->cancelled)
 		ttrpc_reply_error(reply, TTRPC_UNAVAILABLE, "shim is shutting down");
-	else
+	else if (p)
 		wait_exit(t, p, reply);
 	pthread_mutex_unlock(&t->lock);
 	protobuf_c_message_free_unpacked(&rq->base, NULL);

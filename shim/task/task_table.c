@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * task_table.c - the process table: lookup, insertion, removal, and the
- * one place exits are recorded and their TaskExit events ordered.
+ * task_table.c - the process table: id check, lookup, insertion,
+ * removal, and task_publish (events queued under the lock, so in order).
+ * Exits are recorded in task_exit.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,20 +44,24 @@ struct shim_task *task_find(struct shim_tasks *t, const char *id)
 	return NULL;
 }
 
-struct shim_proc *task_find_proc(struct shim_tasks *t, const char *id,
-				 const char *exec_id)
+struct shim_proc *task_proc_of(struct shim_task *task, const char *exec_id)
 {
-	struct shim_task *task = task_find(t, id);
 	struct shim_proc *p;
 
-	if (!task || task->creating)
-		return NULL;
 	if (!exec_id || !*exec_id)
 		return task->init;
 	for (p = task->execs; p; p = p->next)
 		if (!strcmp(p->exec_id, exec_id))
 			return p;
 	return NULL;
+}
+
+struct shim_proc *task_find_proc(struct shim_tasks *t, const char *id,
+				 const char *exec_id)
+{
+	struct shim_task *task = task_find(t, id);
+
+	return task && !task->creating ? task_proc_of(task, exec_id) : NULL;
 }
 
 const char *task_proc_name(const struct shim_proc *p)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * task_core.c - the Task service object: setup, registration of the
- * handlers by method name, teardown; and the helpers every handler uses
- * (decode, reply with a backend error or NOT_FOUND, task_lookup).
+ * handlers by method name, teardown. The top of the task folder: it
+ * calls the handlers, none of them calls back into it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,44 +112,4 @@ void shim_tasks_free(struct shim_tasks *t)
 	pthread_mutex_destroy(&t->lock);
 	free(t->default_config_path);
 	free(t);
-}
-
-void *task_decode(const ProtobufCMessageDescriptor *desc,
-		  const struct ttrpc_call *call, struct ttrpc_reply *reply)
-{
-	ProtobufCMessage *m;
-
-	m = protobuf_c_message_unpack(desc, NULL, call->payload_len, call->payload);
-	if (!m)
-		ttrpc_reply_error(reply, TTRPC_INVALID_ARGUMENT,
-				  "%s: cannot decode %s", call->method, desc->name);
-	return m;
-}
-
-void task_reply_backend(struct ttrpc_reply *reply, int ret,
-			struct husk_error *err, const char *what)
-{
-	ttrpc_reply_error(reply, ttrpc_code_from_errno(ret), "%s: %s", what,
-			  err ? husk_error_message(err) : strerror(ret < 0 ? -ret : ret));
-	husk_error_free(err);
-}
-
-void task_reply_unknown(struct ttrpc_reply *reply, const char *id,
-			const char *exec_id)
-{
-	if (exec_id && *exec_id)
-		ttrpc_reply_error(reply, TTRPC_NOT_FOUND, "process %s of container %s: not found",
-				  exec_id, id);
-	else
-		ttrpc_reply_error(reply, TTRPC_NOT_FOUND, "container %s: not found", id);
-}
-
-struct shim_proc *task_lookup(struct shim_tasks *t, const char *id, const char *exec_id,
-			      struct ttrpc_reply *reply)
-{
-	struct shim_proc *p = task_find_proc(t, id, exec_id);
-
-	if (!p)
-		task_reply_unknown(reply, id, exec_id);
-	return p;
 }

@@ -2,9 +2,9 @@
 /*
  * task_internal.h - the process table shared by the task_*.c files:
  * task_table.c (the table), task_exit.c (exits and their order),
- * task_core.c (the service object and the handler helpers) and the ttrpc
- * handlers (task_create.c, task_lifecycle.c, task_control.c,
- * task_query.c, task_container.c).
+ * task_core.c (the service object, which registers the handlers), the
+ * ttrpc handlers (task_create.c, task_lifecycle.c, task_control.c,
+ * task_query.c, task_container.c) and their helpers (task_request.c).
  *
  * Locking: tasks->lock guards every field below. Backend ops are called
  * with it released; a process with a call in flight is marked `busy`, so
@@ -108,7 +108,7 @@ void task_publish(struct shim_tasks *t, const char *topic,
 /* Go-shim "exec id or container id" for events and State. */
 const char *task_proc_name(const struct shim_proc *p);
 
-/* ---- handler helpers (task_core.c) ---- */
+/* ---- handler helpers (task_request.c) ---- */
 
 /*
  * task_decode - unpack the request of @call as @desc; on failure reply

@@ -104,8 +104,9 @@ $(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS)
 
-# The shim: shim/*.c plus C code protoc-c generates from shim/proto/*.proto
-# into $(O)/shim/gen (never into the tree). Everything but main.o also goes
+# The shim: shim/*.c and its subsystem folders (shim/*/*.c) plus C code
+# protoc-c generates from shim/proto/*.proto into $(O)/shim/gen (never
+# into the tree). Everything but main.o also goes
 # into libshim.a, which the unit tests and fuzz harnesses link.
 # agent-codec/: the agent protocol codec and the OCI spec parser. husk-init
 # compiles it in; as a host library it serves the shim, the unit tests, the
@@ -117,7 +118,7 @@ $(AGENT_CODEC_A): $(AGENT_CODEC_SRCS:%.c=$(O)/%.o)
 	$(E) "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-SHIM_SRCS := $(sort $(wildcard shim/*.c))
+SHIM_SRCS := $(sort $(wildcard shim/*.c shim/*/*.c))
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(O)/%.o)
 SHIM_BIN  := $(O)/containerd-shim-husk-v2
 SHIM_A    := $(O)/libshim.a

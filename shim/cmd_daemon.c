@@ -21,15 +21,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "shim/backend_vm.h"
+#include "shim/sandbox/sandbox.h"
 #include "shim/cli.h"
 #include "shim/cmd.h"
 #include "common/error.h"
-#include "shim/events.h"
-#include "shim/shim_log.h"
-#include "shim/reaper.h"
-#include "shim/task.h"
-#include "shim/ttrpc.h"
+#include "shim/task/events.h"
+#include "shim/base/shim_log.h"
+#include "shim/base/reaper.h"
+#include "shim/task/task.h"
+#include "shim/ttrpc/ttrpc.h"
 
 struct daemon {
 	struct sockaddr_un addr;	/* our socket path, removed at exit */
@@ -110,7 +110,7 @@ static int setup_services(struct daemon *d, const struct shim_args *a,
 {
 	struct shim_tasks_config cfg = { NULL, request_exit, d };
 	char evaddr[PATH_MAX];
-	struct bvm *be = NULL;
+	struct sandbox *be = NULL;
 	int ret;
 
 	if (events_address(a, evaddr, sizeof(evaddr)))
@@ -120,10 +120,10 @@ static int setup_services(struct daemon *d, const struct shim_args *a,
 	if (a->ns && setenv("NAMESPACE", a->ns, 1))
 		return husk_err(err, errno, "setenv NAMESPACE");
 	ret = shim_events_new(evaddr, a->ns, 1000, &d->ev, err);
-	if (!ret && backend_vm_new(&be))
+	if (!ret && sandbox_backend_new(&be))
 		ret = husk_err(err, ENOMEM, "VM backend");
 	if (!ret)
-		ret = shim_tasks_new(&backend_vm_ops, be, d->ev, &cfg, &d->tasks, err);
+		ret = shim_tasks_new(&sandbox_backend_ops, be, d->ev, &cfg, &d->tasks, err);
 	if (!ret)
 		ret = ttrpc_server_new(&d->srv, err);
 	if (!ret && shim_tasks_register(d->tasks, d->srv))

@@ -24,14 +24,14 @@
 
 #include "shim/cli.h"
 #include "shim/cmd.h"
-#include "shim/fs_share.h"
-#include "shim/fs_state.h"
-#include "shim/pb.h"
+#include "shim/share/fs_share.h"
+#include "shim/share/fs_state.h"
+#include "shim/ttrpc/pb.h"
 #include "shim/socket.h"
-#include "shim/ttrpc.h"
-#include "shim/vm_net.h"
-#include "shim/vm_rootfs_share.h"
-#include "shim/vm_state.h"
+#include "shim/ttrpc/ttrpc.h"
+#include "shim/net/sandbox_net.h"
+#include "shim/sandbox/sandbox_rootfs_share.h"
+#include "shim/base/bundle_state.h"
 
 #define DELETE_EXIT_STATUS 137	/* as runc's shim: 128 + SIGKILL */
 
@@ -101,11 +101,11 @@ int shim_cmd_delete(const struct shim_args *a)
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	unmount_all(rootfs);
-	vm_rootfs_share_cleanup(bundle);	/* its root in the share of a killed daemon */
-	vm_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
+	sandbox_rootfs_share_cleanup(bundle);	/* its root in the share of a killed daemon */
+	sandbox_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
 	if (!daemon_alive(bundle))
 		fs_state_cleanup(bundle, FS_SHARE_BASE);	/* its virtiofsd, share */
-	vm_state_cleanup(bundle);	/* disk images of a killed daemon */
+	bundle_state_cleanup(bundle);	/* disk images of a killed daemon */
 	remove_stale_socket(bundle);
 	return print_response();
 }

@@ -10,8 +10,8 @@
 #include "shim/cli.h"
 #include "shim/cmd.h"
 #include "husk.h"
-#include "shim/pb.h"
-#include "shim/ttrpc.h"
+#include "shim/ttrpc/pb.h"
+#include "shim/ttrpc/ttrpc.h"
 
 int shim_cmd_version(void)
 {

@@ -18,7 +18,7 @@
 #include "shim/cli.h"
 #include "shim/cmd.h"
 #include "common/error.h"
-#include "shim/oci_spec.h"
+#include "shim/base/oci_spec.h"
 #include "shim/socket.h"
 
 /* The group key from ./config.json; without a readable spec, the id. */

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/sha256.h"
+#include "shim/base/sha256.h"
 #include "shim/socket.h"
-#include "shim/ttrpc.h"
+#include "shim/ttrpc/ttrpc.h"
 
 static const char *socket_dir(void)
 {

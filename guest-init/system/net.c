@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "guest-init/system/system.h"
 
 struct nlreq {
@@ -65,17 +66,6 @@ static int nl_talk(struct nlreq *r)
 	return ret;
 }
 
-static int net_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "xx:xx:xx:xx:xx:xx" by hand: sscanf would pull 36 KiB into the binary. */
 static int net_mac_parse(const char *s, unsigned char mac[6])
 {
@@ -84,8 +74,8 @@ static int net_mac_parse(const char *s, unsigned char mac[6])
 	if (strlen(s) != 17)
 		return -EINVAL;
 	for (i = 0; i < 6; i++) {
-		hi = net_hex(s[3 * i]);
-		lo = net_hex(s[3 * i + 1]);
+		hi = husk_hex_digit(s[3 * i]);
+		lo = husk_hex_digit(s[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return -EINVAL;
 		mac[i] = (unsigned char)(hi << 4 | lo);

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "tests/lib/fake_backend.h"
-#include "shim/pb.h"
-#include "shim/task_internal.h"
-#include "shim/ttrpc.h"
+#include "shim/ttrpc/pb.h"
+#include "shim/task/task_internal.h"
+#include "shim/ttrpc/ttrpc.h"
 
 #define FUZZ_BUNDLE "/tmp/husk-fuzz-bundle"
 #define FUZZ_MAX_INPUT (64 * 1024)	/* stays within a socketpair's buffer */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fake_backend.h - a shim backend (shim/backend.h) that simulates
+ * fake_backend.h - a shim backend (shim/task/backend.h) that simulates
  * processes in memory, so the whole Task service can be driven over a
  * real socket without a VM.
  *
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "shim/backend.h"
+#include "shim/task/backend.h"
 
 struct fake_backend;
 

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim/events.h"
+#include "shim/task/events.h"
 #include "tests/lib/shim_harness.h"
 
 int harness_listen(const char *path)

@@ -14,9 +14,9 @@
 #include <stddef.h>
 
 #include "tests/lib/fake_backend.h"
-#include "shim/pb.h"
-#include "shim/task.h"
-#include "shim/ttrpc.h"
+#include "shim/ttrpc/pb.h"
+#include "shim/task/task.h"
+#include "shim/ttrpc/ttrpc.h"
 
 #define HARNESS_MAX_EVENTS 128
 

@@ -14,8 +14,8 @@
 
 #include "common/error.h"
 #include "shim_task.pb-c.h"
-#include "shim/task.h"
-#include "shim/ttrpc.h"
+#include "shim/task/task.h"
+#include "shim/ttrpc/ttrpc.h"
 
 #define RESOURCES_TYPE "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 

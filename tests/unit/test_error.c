@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_error.c - common/error.c: messages, errno, wrapping, NULL handling. */
+/* test_error.c - common/error.c: messages, errno, wrapping, relaying, NULL handling. */
 #include <errno.h>
 #include <string.h>
 
@@ -39,6 +39,19 @@ START_TEST(err_wrap_prefixes_context)
 }
 END_TEST
 
+START_TEST(err_relay_keeps_message_and_errno)
+{
+	struct husk_error *e = NULL;
+
+	ck_assert_int_eq(husk_err_received(&e, -ESRCH, "kill: husk-init: %s", "c9: not found"),
+			 -ESRCH);
+	ck_assert_str_eq(husk_error_message(e), "kill: husk-init: c9: not found");
+	ck_assert_int_eq(husk_error_errno(e), ESRCH);
+	husk_error_free(e);
+	ck_assert_int_eq(husk_err_received(NULL, EIO, "nobody reads this"), -EIO);
+}
+END_TEST
+
 START_TEST(err_null_sink_and_replace)
 {
 	struct husk_error *e = NULL;
@@ -63,6 +76,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, err_plain_is_einval_without_suffix);
 	tcase_add_test(tc, err_wrap_prefixes_context);
 	tcase_add_test(tc, err_null_sink_and_replace);
+	tcase_add_test(tc, err_relay_keeps_message_and_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_shim_agent.c - shim/agent_client.c and agent_frame.c against a
+ * test_shim_agent.c - shim/agent/agent_client.c and agent_frame.c against a
  * scripted husk-init on a socketpair: HELLO, replies matched by id while
  * events arrive in between, ERROR replies as errno + message, STDIO_BIND,
  * and callers released when the connection dies.
@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "shim/agent_client.h"
+#include "shim/agent/agent_client.h"
 #include "common/error.h"
-#include "shim/json_util.h"
+#include "shim/base/json_util.h"
 #include "tests/lib/unit.h"
 
 struct fake {

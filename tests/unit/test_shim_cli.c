@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 #include "shim/cli.h"
-#include "shim/fs_share.h"
-#include "shim/fs_state.h"
+#include "shim/share/fs_share.h"
+#include "shim/share/fs_state.h"
 #include "tests/lib/mnt_tmp.h"
-#include "shim/pb.h"
-#include "shim/sha256.h"
+#include "shim/ttrpc/pb.h"
+#include "shim/base/sha256.h"
 #include "shim/socket.h"
-#include "shim/task.h"
-#include "shim/ttrpc.h"
+#include "shim/task/task.h"
+#include "shim/ttrpc/ttrpc.h"
 #include "tests/lib/unit.h"
 
 static int parse(struct shim_args *a, const char *const *argv)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_shim_events.c - shim/events.c: events reach a (fake) containerd
+ * test_shim_events.c - shim/task/events.c: events reach a (fake) containerd
  * Events.Forward in order, with a type URL and a timestamp; a containerd
  * that comes up late still gets them; a full queue drops, never blocks.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim/events.h"
+#include "shim/task/events.h"
 #include "tests/lib/shim_harness.h"
 #include "tests/lib/unit.h"
 

@@ -2,7 +2,7 @@
 /*
  * test_shim_fs.c - the host side of the virtio-fs share (shim/fs_share*.c),
  * virtiofsd's launch (shim/fs_daemon*.c) and the cleanup after a killed
- * shim (shim/fs_state.c). The share tests really mount (make check runs
+ * shim (shim/share/fs_state.c). The share tests really mount (make check runs
  * as root): read-only entries must refuse writes on the host side with
  * EROFS, writable ones must reach the source, and cleanup must leave no
  * mount and no folder while the sources keep every byte. A thread stands
@@ -24,13 +24,13 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/fs_daemon.h"
-#include "shim/fs_share.h"
-#include "shim/fs_state.h"
+#include "shim/share/fs_daemon.h"
+#include "shim/share/fs_share.h"
+#include "shim/share/fs_state.h"
 #include "tests/lib/mnt_tmp.h"
-#include "shim/reaper.h"
+#include "shim/base/reaper.h"
 #include "tests/lib/unit.h"
-#include "shim/vm_state.h"
+#include "shim/base/bundle_state.h"
 
 static char top[128], dir[128], base[160], root[256], src[256];
 
@@ -279,8 +279,8 @@ START_TEST(state_cleanup_after_kill)
 	/* A record naming a place outside the base is ignored. */
 	snprintf(other, sizeof(other), "%s/other", dir);
 	ck_assert_int_eq(mkdir(other, 0700), 0);
-	ck_assert_int_eq(vm_state_append(bundle, "fs-share %s\n", other), 0);
-	ck_assert_int_eq(vm_state_append(bundle, "fs-entry %s/../src data\n", base), 0);
+	ck_assert_int_eq(bundle_state_append(bundle, "fs-share %s\n", other), 0);
+	ck_assert_int_eq(bundle_state_append(bundle, "fs-entry %s/../src data\n", base), 0);
 	fs_state_cleanup(bundle, base);
 	ck_assert_int_eq(mnt_tmp_count(root), 0);
 	ck_assert_int_eq(access(root, F_OK), -1);

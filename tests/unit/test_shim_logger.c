@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/reaper.h"
-#include "shim/stdio_logger.h"
-#include "shim/stdio_uri.h"
+#include "shim/base/reaper.h"
+#include "shim/io/stdio_logger.h"
+#include "shim/io/stdio_uri.h"
 #include "tests/lib/unit.h"
 
 static char dir[64];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_shim_mounts.c - shim/vm_mounts.c: a spec's mounts rewritten for
+ * test_shim_mounts.c - shim/sandbox/sandbox_mounts.c: a spec's mounts rewritten for
  * the VM. Spec JSON in; the rewritten JSON, CREATE's extra fields and the
  * share's entries out, each checked field by field. The share is real
  * (make check runs as root), in a temp folder.
@@ -16,13 +16,13 @@
 #include <yajl/yajl_tree.h>
 
 #include "common/error.h"
-#include "shim/fs_share.h"
+#include "shim/share/fs_share.h"
 #include "husk.h"
 #include "husk_agent.h"
 #include "tests/lib/mnt_tmp.h"
 #include "tests/lib/unit.h"
-#include "shim/vm_mounts.h"
-#include "shim/vm_state.h"
+#include "shim/sandbox/sandbox_mounts.h"
+#include "shim/base/bundle_state.h"
 
 static char top[128], dir[128], root[256], host[256];
 
@@ -135,9 +135,9 @@ static char *full_spec(void)
 
 START_TEST(rewrite_every_kind)
 {
-	struct vm_mounts_ctx ctx = { .cid = "ctr-1", .share_root = root };
+	struct sandbox_mounts_ctx ctx = { .cid = "ctr-1", .share_root = root };
 	char *spec, buf[256], path[PATH_MAX], shm[300];
-	struct vm_mounts m;
+	struct sandbox_mounts m;
 	const char *e;
 	yajl_val v;
 
@@ -145,7 +145,7 @@ START_TEST(rewrite_every_kind)
 	ck_assert_int_eq(mkdir(shm, 0755), 0);
 	ck_assert_int_eq(mount("shm", shm, "tmpfs", 0, "size=2m"), 0);
 	spec = full_spec();
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	v = yajl_tree_parse(m.spec, NULL, 0);
 	ck_assert_msg(v != NULL, "%s", m.spec);
@@ -186,32 +186,32 @@ START_TEST(rewrite_every_kind)
 	ck_assert_uint_eq(m.n_entries, 3);
 	yajl_tree_free(v);
 	/* Released: nothing of the container is left in the share. */
-	vm_mounts_release(root, &m);
+	sandbox_mounts_release(root, &m);
 	snprintf(path, sizeof(path), "%s/mounts", root);
 	ck_assert_int_eq(mnt_tmp_count(path), 1);	/* its own self-bind only */
 	snprintf(path, sizeof(path), "%s/data/a.txt", host);
 	ck_assert_str_eq(mnt_tmp_read(path, buf, sizeof(buf)), "volume a\n");
-	vm_mounts_clear(&m);
+	sandbox_mounts_clear(&m);
 	ck_assert_int_eq(umount2(shm, 0), 0);
 }
 END_TEST
 
 START_TEST(extra_fields_json)
 {
-	struct vm_mounts m = { .shm_size = -1 };
+	struct sandbox_mounts m = { .shm_size = -1 };
 	const char *hosts_p[] = { "files", "hosts", NULL }, *name_p[] = { "files", "hostname", NULL };
 	const char *shm_p[] = { "shm_size", NULL }, *resolv_p[] = { "files", "resolv.conf", NULL };
 	char *out, obj[512];
 	yajl_val v;
 
 	/* Nothing: an empty files object, no shm_size. */
-	ck_assert_int_eq(vm_mounts_extra_json(&m, &out), 0);
+	ck_assert_int_eq(sandbox_mounts_extra_json(&m, &out), 0);
 	ck_assert_str_eq(out, ",\"files\":{}");
 	free(out);
 	m.etc.hosts = strdup("1.2.3.4\th \"q\"\\\n");
 	m.etc.hostname = strdup("web\n");
 	m.shm_size = 67108864;
-	ck_assert_int_eq(vm_mounts_extra_json(&m, &out), 0);
+	ck_assert_int_eq(sandbox_mounts_extra_json(&m, &out), 0);
 	snprintf(obj, sizeof(obj), "{\"id\":\"x\"%s}", out);
 	v = yajl_tree_parse(obj, NULL, 0);
 	ck_assert_msg(v != NULL, "%s", obj);
@@ -222,85 +222,85 @@ START_TEST(extra_fields_json)
 	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, shm_p, yajl_t_number)), 67108864);
 	yajl_tree_free(v);
 	free(out);
-	vm_mounts_clear(&m);
+	sandbox_mounts_clear(&m);
 }
 END_TEST
 
 /* A plain folder for /dev/shm: still the pod's tmpfs, no size (the default). */
 START_TEST(shm_not_tmpfs)
 {
-	struct vm_mounts_ctx ctx = { .cid = "c", .share_root = root };
-	struct vm_mounts m;
+	struct sandbox_mounts_ctx ctx = { .cid = "c", .share_root = root };
+	struct sandbox_mounts m;
 	char *spec;
 
 	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/dev/shm\",\"type\":\"bind\","
 				  "\"source\":\"%s/shm-plain\",\"options\":[\"rbind\"]}]}", host), 0);
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	ck_assert_ptr_nonnull(strstr(m.spec, "\"source\":\"" HUSK_AGENT_POD_SHM_DIR "\""));
 	ck_assert_int_eq(m.shm_size, -1);
 	ck_assert_uint_eq(m.n_entries, 0);
-	vm_mounts_clear(&m);
+	sandbox_mounts_clear(&m);
 }
 END_TEST
 
 /* A big /etc/hosts is not refused: it goes through the share. */
 START_TEST(etc_file_too_big_is_shared)
 {
-	struct vm_mounts_ctx ctx = { .cid = "c", .share_root = root };
-	char *big = malloc(VM_NET_ETC_MAX + 2), *spec;
-	struct vm_mounts m;
+	struct sandbox_mounts_ctx ctx = { .cid = "c", .share_root = root };
+	char *big = malloc(SANDBOX_NET_ETC_MAX + 2), *spec;
+	struct sandbox_mounts m;
 
-	memset(big, '#', VM_NET_ETC_MAX + 1);
-	big[VM_NET_ETC_MAX + 1] = '\0';
+	memset(big, '#', SANDBOX_NET_ETC_MAX + 1);
+	big[SANDBOX_NET_ETC_MAX + 1] = '\0';
 	mnt_tmp_write(host, "big-hosts", big);
 	free(big);
 	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
 				  "\"source\":\"%s/big-hosts\",\"options\":[\"rbind\"]}]}", host), 0);
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	ck_assert_ptr_null(m.etc.hosts);
 	ck_assert_uint_eq(m.n_entries, 1);
 	ck_assert_ptr_nonnull(strstr(m.spec, "\"source\":\"" HUSK_AGENT_SHARE_DIR "/c-"));
-	vm_mounts_release(root, &m);
-	vm_mounts_clear(&m);
+	sandbox_mounts_release(root, &m);
+	sandbox_mounts_clear(&m);
 }
 END_TEST
 
 /* A FIFO bound on /etc/resolv.conf is never opened (it would block): shared. */
 START_TEST(etc_fifo_does_not_block)
 {
-	struct vm_mounts_ctx ctx = { .cid = "c", .share_root = root };
+	struct sandbox_mounts_ctx ctx = { .cid = "c", .share_root = root };
 	char fifo[300], *spec;
-	struct vm_mounts m;
+	struct sandbox_mounts m;
 
 	snprintf(fifo, sizeof(fifo), "%s/fifo", host);
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
 	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/resolv.conf\","
 				  "\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}]}",
 				  fifo), 0);
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	ck_assert_ptr_null(m.etc.resolv);
 	ck_assert_uint_eq(m.n_entries, 1);
-	vm_mounts_release(root, &m);
-	vm_mounts_clear(&m);
+	sandbox_mounts_release(root, &m);
+	sandbox_mounts_clear(&m);
 }
 END_TEST
 
 /* A missing source fails Create naming it, and undoes the entries made before. */
 START_TEST(missing_source_fails_clean)
 {
-	struct vm_mounts_ctx ctx = { .cid = "c", .share_root = root };
+	struct sandbox_mounts_ctx ctx = { .cid = "c", .share_root = root };
 	struct husk_error *err = NULL;
 	char *spec, path[PATH_MAX];
-	struct vm_mounts m;
+	struct sandbox_mounts m;
 
 	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":["
 		"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s/data\",\"options\":[\"rbind\",\"ro\"]},"
 		"{\"destination\":\"/gone\",\"type\":\"bind\",\"source\":\"%s/no-such-dir\",\"options\":[\"rbind\"]}]}",
 		host, host), 0);
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, &err), -ENOENT);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, &err), -ENOENT);
 	free(spec);
 	snprintf(path, sizeof(path), "mount on /gone: bind source %s/no-such-dir: No such file or directory",
 		 host);
@@ -314,7 +314,7 @@ START_TEST(missing_source_fails_clean)
 	/* A missing network file is an error too (runc's would be). */
 	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
 				  "\"source\":\"/nonexistent/hosts\",\"options\":[\"rbind\"]}]}"), 0);
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, &err), -ENOENT);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, &err), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "/nonexistent/hosts"));
 	husk_error_free(err);
 	free(spec);
@@ -325,20 +325,20 @@ END_TEST
 START_TEST(entries_recorded)
 {
 	char bundle[300], file[PATH_MAX], buf[1024], *spec;
-	struct vm_mounts_ctx ctx = { .cid = "c9", .share_root = root, .bundle = bundle };
-	struct vm_mounts m;
+	struct sandbox_mounts_ctx ctx = { .cid = "c9", .share_root = root, .bundle = bundle };
+	struct sandbox_mounts m;
 
 	snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
 	ck_assert_int_eq(mkdir(bundle, 0700), 0);
 	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\","
 				  "\"source\":\"%s/data\",\"options\":[\"rbind\"]}]}", host), 0);
-	ck_assert_int_eq(vm_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
+	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
-	snprintf(file, sizeof(file), "%s/%s", bundle, VM_STATE_FILE);
+	snprintf(file, sizeof(file), "%s/%s", bundle, BUNDLE_STATE_FILE);
 	snprintf(buf, sizeof(buf), "fs-entry %s %s\n", root, m.entries[0]);
 	ck_assert_str_eq(mnt_tmp_read(file, buf + 512, 512), buf);
-	vm_mounts_release(root, &m);
-	vm_mounts_clear(&m);
+	sandbox_mounts_release(root, &m);
+	sandbox_mounts_clear(&m);
 }
 END_TEST
 
@@ -346,15 +346,15 @@ START_TEST(bad_spec_json)
 {
 	static const char odd[] = "{\"mounts\":[1,{\"source\":7},{\"destination\":\"/x\","
 				  "\"source\":\"/etc\",\"options\":\"rbind\"}]}";
-	struct vm_mounts_ctx ctx = { .cid = "c", .share_root = root };
-	struct vm_mounts m;
+	struct sandbox_mounts_ctx ctx = { .cid = "c", .share_root = root };
+	struct sandbox_mounts m;
 
-	ck_assert_int_eq(vm_mounts_rewrite("{", 1, &ctx, &m, NULL), -EINVAL);
+	ck_assert_int_eq(sandbox_mounts_rewrite("{", 1, &ctx, &m, NULL), -EINVAL);
 	ck_assert_ptr_null(m.spec);
 	/* Odd shapes are left alone rather than crashing the shim. */
-	ck_assert_int_eq(vm_mounts_rewrite(odd, strlen(odd), &ctx, &m, NULL), 0);
+	ck_assert_int_eq(sandbox_mounts_rewrite(odd, strlen(odd), &ctx, &m, NULL), 0);
 	ck_assert_uint_eq(m.n_entries, 0);
-	vm_mounts_clear(&m);
+	sandbox_mounts_clear(&m);
 }
 END_TEST
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_shim_net.c - shim/netlink.c and the pure parts of shim/vm_net*.c:
+ * test_shim_net.c - shim/net/netlink.c and the pure parts of shim/net/sandbox_net*.c:
  * request bytes (nesting, lengths, the tc and link fields the kernel
  * reads), parsing dump replies into what the guest takes over, and the
  * CONFIGURE_NETWORK payload. Replies are built the way the kernel lays
@@ -22,10 +22,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "husk.h"
-#include "shim/netlink.h"
+#include "shim/net/netlink.h"
 #include "tests/lib/unit.h"
-#include "shim/vm_net.h"
-#include "shim/vm_net_etc.h"
+#include "shim/net/sandbox_net.h"
+#include "shim/net/sandbox_net_etc.h"
 
 /* The single nested attribute @type inside @a, parsed. */
 static const struct rtattr *nested(const struct rtattr *a, int type)
@@ -44,7 +44,7 @@ START_TEST(redirect_filter_bytes)
 	const struct tcmsg *tc;
 	struct nl_msg m;
 
-	vm_net_msg_redirect(&m, 3, 7);
+	sandbox_net_msg_redirect(&m, 3, 7);
 	ck_assert(!m.overflow);
 	ck_assert_int_eq(m.depth, 0);
 	ck_assert_uint_eq(m.hdr.nlmsg_type, RTM_NEWTFILTER);
@@ -52,7 +52,7 @@ START_TEST(redirect_filter_bytes)
 	tc = NLMSG_DATA(&m.hdr);
 	ck_assert_int_eq(tc->tcm_ifindex, 3);
 	ck_assert_uint_eq(tc->tcm_parent, 0xffff0000u);
-	ck_assert_uint_eq(TC_H_MAJ(tc->tcm_info) >> 16, VM_NET_FILTER_PRIO);
+	ck_assert_uint_eq(TC_H_MAJ(tc->tcm_info) >> 16, SANDBOX_NET_FILTER_PRIO);
 	ck_assert_uint_eq(TC_H_MIN(tc->tcm_info), htons(ETH_P_ALL));
 	ck_assert_int_eq(nl_msg_attrs(&m.hdr, sizeof(*tc), tb, TCA_MAX), 0);
 	ck_assert_str_eq(RTA_DATA(tb[TCA_KIND]), "matchall");
@@ -78,7 +78,7 @@ START_TEST(ingress_and_link_bytes)
 	struct nl_msg m;
 	uint32_t mtu;
 
-	vm_net_msg_ingress(&m, true, 5);
+	sandbox_net_msg_ingress(&m, true, 5);
 	tc = NLMSG_DATA(&m.hdr);
 	ck_assert_uint_eq(m.hdr.nlmsg_type, RTM_NEWQDISC);
 	ck_assert(m.hdr.nlmsg_flags & NLM_F_EXCL);
@@ -87,18 +87,18 @@ START_TEST(ingress_and_link_bytes)
 	ck_assert_uint_eq(tc->tcm_handle, 0xffff0000u);
 	ck_assert_int_eq(nl_msg_attrs(&m.hdr, sizeof(*tc), tb, TCA_MAX), 0);
 	ck_assert_str_eq(RTA_DATA(tb[TCA_KIND]), "ingress");
-	vm_net_msg_ingress(&m, false, 5);
+	sandbox_net_msg_ingress(&m, false, 5);
 	ck_assert_uint_eq(m.hdr.nlmsg_type, RTM_DELQDISC);
 	ck_assert_uint_eq(m.hdr.nlmsg_flags, NLM_F_REQUEST);
 
-	vm_net_msg_link_up(&m, 9, 1400);
+	sandbox_net_msg_link_up(&m, 9, 1400);
 	ifi = NLMSG_DATA(&m.hdr);
 	ck_assert_int_eq(ifi->ifi_index, 9);
 	ck_assert_uint_eq(ifi->ifi_flags & ifi->ifi_change, IFF_UP);
 	ck_assert_int_eq(nl_msg_attrs(&m.hdr, sizeof(*ifi), tb, IFLA_MAX), 0);
 	memcpy(&mtu, RTA_DATA(tb[IFLA_MTU]), 4);
 	ck_assert_uint_eq(mtu, 1400);
-	vm_net_msg_link_del(&m, "tap0_husk");
+	sandbox_net_msg_link_del(&m, "tap0_husk");
 	ck_assert_uint_eq(m.hdr.nlmsg_type, RTM_DELLINK);
 	ck_assert_int_eq(nl_msg_attrs(&m.hdr, sizeof(*ifi), tb, IFLA_MAX), 0);
 	ck_assert_str_eq(RTA_DATA(tb[IFLA_IFNAME]), "tap0_husk");
@@ -179,55 +179,55 @@ static void reply_route(struct nl_msg *m, int family, const char *dst, int plen,
 	nl_put_u32(m, RTA_OIF, (uint32_t)oif);
 }
 
-static void fill_info(struct vm_net_info *i)
+static void fill_info(struct sandbox_net_info *i)
 {
 	struct nl_msg m;
 
 	memset(i, 0, sizeof(*i));
 	reply_link(&m, 1, "lo", IFF_LOOPBACK | IFF_UP, ARPHRD_LOOPBACK, 65536);
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 2, "tap0_husk", IFF_UP, ARPHRD_ETHER, 1500);	/* ours */
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 6, "tap1_husk", IFF_UP, ARPHRD_ETHER, 1500);
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 3, "ifb0", 0, ARPHRD_ETHER, 1500);	/* down */
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 4, "eth0", IFF_UP, ARPHRD_ETHER, 1400);
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 5, "net1", IFF_UP, ARPHRD_ETHER, 9000);	/* a second link */
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 
 	reply_addr(&m, AF_INET, 4, "10.77.0.2", 24, RT_SCOPE_UNIVERSE);
-	vm_net_parse_addr(&m.hdr, i);
+	sandbox_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET6, 4, "fd00:77::2", 64, RT_SCOPE_UNIVERSE);
-	vm_net_parse_addr(&m.hdr, i);
+	sandbox_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET6, 4, "fe80::77:ff:fe00:4", 64, RT_SCOPE_LINK);	/* guest makes its own */
-	vm_net_parse_addr(&m.hdr, i);
+	sandbox_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET, 1, "127.0.0.1", 8, RT_SCOPE_HOST);	/* not carried */
-	vm_net_parse_addr(&m.hdr, i);
+	sandbox_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET, 5, "192.0.2.7", 28, RT_SCOPE_UNIVERSE);
-	vm_net_parse_addr(&m.hdr, i);
+	sandbox_net_parse_addr(&m.hdr, i);
 
 	reply_route(&m, AF_INET, NULL, 0, "10.77.0.1", 4, RTPROT_BOOT, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);
+	sandbox_net_parse_route(&m.hdr, i);
 	reply_route(&m, AF_INET, "10.77.0.0", 24, NULL, 4, RTPROT_KERNEL, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);	/* follows from the address */
+	sandbox_net_parse_route(&m.hdr, i);	/* follows from the address */
 	reply_route(&m, AF_INET, "192.168.5.0", 24, NULL, 4, RTPROT_STATIC, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);
+	sandbox_net_parse_route(&m.hdr, i);
 	reply_route(&m, AF_INET, "10.9.0.0", 16, "10.77.0.1", 5, RTPROT_BOOT, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);	/* out of the second link */
+	sandbox_net_parse_route(&m.hdr, i);	/* out of the second link */
 	reply_route(&m, AF_INET, "10.7.0.0", 16, "10.77.0.1", 1, RTPROT_BOOT, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);	/* out of lo: not carried */
+	sandbox_net_parse_route(&m.hdr, i);	/* out of lo: not carried */
 	reply_route(&m, AF_INET, "10.8.0.0", 16, "10.77.0.1", 4, RTPROT_BOOT, 100);
-	vm_net_parse_route(&m.hdr, i);	/* a policy table */
+	sandbox_net_parse_route(&m.hdr, i);	/* a policy table */
 	reply_route(&m, AF_INET6, NULL, 0, "fd00:77::1", 4, RTPROT_BOOT, RT_TABLE_MAIN);
-	vm_net_parse_route(&m.hdr, i);
+	sandbox_net_parse_route(&m.hdr, i);
 }
 
 START_TEST(parse_dump_replies)
 {
 	static const uint8_t mac[6] = { 0x02, 0x77, 0, 0, 0, 4 };
-	struct vm_net_info i;
+	struct sandbox_net_info i;
 	struct nl_msg m;
 
 	fill_info(&i);
@@ -256,11 +256,11 @@ START_TEST(parse_dump_replies)
 
 	/* More links than the VM takes: an error, not a silent subset. */
 	reply_link(&m, 7, "net2", IFF_UP, ARPHRD_ETHER, 1500);
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, &i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, &i), 0);
 	reply_link(&m, 8, "net3", IFF_UP, ARPHRD_ETHER, 1500);
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, &i), 0);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, &i), 0);
 	reply_link(&m, 9, "net4", IFF_UP, ARPHRD_ETHER, 1500);
-	ck_assert_int_eq(vm_net_parse_link(&m.hdr, &i), -ENOSPC);
+	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, &i), -ENOSPC);
 }
 END_TEST
 
@@ -277,13 +277,13 @@ START_TEST(configure_network_json)
 	static const char *name[] = { "name", NULL }, *mac[] = { "mac", NULL },
 			  *dest[] = { "destination", NULL }, *gw[] = { "gateway", NULL },
 			  *dev[] = { "device", NULL };
-	struct vm_net_info i;
+	struct sandbox_net_info i;
 	yajl_val v, ifs, iface, addrs, routes;
 	char errbuf[128], *json;
 	const char *ifs_path[] = { "interfaces", NULL }, *routes_path[] = { "routes", NULL };
 
 	fill_info(&i);
-	ck_assert_int_eq(vm_net_json(&i, NULL, &json), 0);
+	ck_assert_int_eq(sandbox_net_json(&i, NULL, &json), 0);
 	v = yajl_tree_parse(json, errbuf, sizeof(errbuf));
 	ck_assert_msg(v != NULL, "%s: %s", json, errbuf);
 	ifs = yajl_tree_get(v, ifs_path, yajl_t_array);
@@ -318,13 +318,13 @@ START_TEST(etc_files_payload)
 	static const char hosts[] = "127.0.0.1\tlocalhost\n10.77.0.2\tweb \"x\"\n";
 	static const char resolv[] = "# made by CNI\nnameserver 10.77.0.53\nnameserver fd00::53\n"
 				     "search a.example b.example\noptions ndots:5 edns0\n";
-	struct vm_net_etc etc = { .hosts = strdup(hosts), .resolv = strdup(resolv),
+	struct sandbox_net_etc etc = { .hosts = strdup(hosts), .resolv = strdup(resolv),
 				  .hostname = strdup("web-1\n") };
 	char *out = NULL;
 	yajl_val v;
 
 	/* The payload: hosts escaped, resolv.conf split, the hostname's first word. */
-	ck_assert_int_eq(vm_net_json(NULL, &etc, &out), 0);
+	ck_assert_int_eq(sandbox_net_json(NULL, &etc, &out), 0);
 	v = yajl_tree_parse(out, NULL, 0);
 	ck_assert_msg(v != NULL, "%s", out);
 	ck_assert_str_eq(jstr(v, (const char *[]){ "hosts", NULL }), hosts);
@@ -335,23 +335,23 @@ START_TEST(etc_files_payload)
 				 "\"options\":[\"ndots:5\",\"edns0\"]}"));
 	yajl_tree_free(v);
 	free(out);
-	vm_net_etc_clear(&etc);
+	sandbox_net_etc_clear(&etc);
 }
 END_TEST
 
 START_TEST(resolv_domain_and_comments)
 {
-	struct vm_net_etc etc = { .resolv = strdup("; old style\ndomain corp.example\n"
+	struct sandbox_net_etc etc = { .resolv = strdup("; old style\ndomain corp.example\n"
 						   "nameserver 192.0.2.53 # the resolver\n"
 						   "nameserverX 192.0.2.99\n  options\n") };
 	char *out;
 
-	ck_assert_int_eq(vm_net_json(NULL, &etc, &out), 0);
+	ck_assert_int_eq(sandbox_net_json(NULL, &etc, &out), 0);
 	ck_assert_msg(strstr(out, "\"dns\":{\"servers\":[\"192.0.2.53\"],"
 			      "\"searches\":[\"corp.example\"],\"options\":[]}") != NULL, "%s", out);
 	ck_assert_ptr_null(strstr(out, "hostname"));
 	free(out);
-	vm_net_etc_clear(&etc);
+	sandbox_net_etc_clear(&etc);
 }
 END_TEST
 
@@ -369,7 +369,7 @@ START_TEST(missing_namespace)
 	char dir[] = "/tmp/husk-net-test-XXXXXX", state[64];
 	FILE *f;
 
-	ck_assert_int_eq(vm_net_run_in("/nonexistent/netns", never_called, &called, &err),
+	ck_assert_int_eq(sandbox_net_run_in("/nonexistent/netns", never_called, &called, &err),
 			 -ENOENT);
 	ck_assert_int_eq(called, 0);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "/nonexistent/netns"));
@@ -377,14 +377,14 @@ START_TEST(missing_namespace)
 
 	/* delete's cleanup: a namespace already gone is nothing to undo. */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(vm_net_state_add(dir, "eth0", "tap0_husk", "/nonexistent/netns"), 0);
+	ck_assert_int_eq(sandbox_net_state_add(dir, "eth0", "tap0_husk", "/nonexistent/netns"), 0);
 	snprintf(state, sizeof(state), "%s/husk-state", dir);
 	f = fopen(state, "r");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(state, sizeof(state), f));
 	fclose(f);
 	ck_assert_str_eq(state, "net eth0 tap0_husk /nonexistent/netns\n");
-	vm_net_state_cleanup(dir);
+	sandbox_net_state_cleanup(dir);
 	snprintf(state, sizeof(state), "%s/husk-state", dir);
 	ck_assert_int_eq(unlink(state), 0);
 	ck_assert_int_eq(rmdir(dir), 0);

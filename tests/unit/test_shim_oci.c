@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_shim_oci.c - shim/oci_spec*.c and shim/runtime_config.c: what the
+ * test_shim_oci.c - shim/base/oci_spec*.c and shim/base/runtime_config.c: what the
  * shim reads from config.json and /etc/husk/config.json, and the errors.
  */
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/oci_spec.h"
-#include "shim/runtime_config.h"
+#include "shim/base/oci_spec.h"
+#include "shim/base/runtime_config.h"
 #include "tests/lib/unit.h"
 
 static const char pod_spec[] =

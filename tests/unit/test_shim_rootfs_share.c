@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * test_shim_rootfs_share.c - shim/vm_rootfs_share.c with real mounts: a
+ * test_shim_rootfs_share.c - shim/sandbox/sandbox_rootfs_share.c with real mounts: a
  * container's overlay and bind roots mounted in a share made by
  * fs_share_create() (mounts/ a shared mount, shared/ its read-only slave
  * bind, which virtiofsd serves): what appears in shared/, where writes and deletions
@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/fs_share.h"
+#include "shim/share/fs_share.h"
 #include "tests/lib/unit.h"
-#include "shim/vm_plan.h"
-#include "shim/vm_rootfs_share.h"
-#include "shim/vm_state.h"
+#include "shim/sandbox/sandbox_plan.h"
+#include "shim/sandbox/sandbox_rootfs_share.h"
+#include "shim/base/bundle_state.h"
 
 static char top[64];
 
@@ -125,23 +125,23 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static struct vm_host_mount overlay_of(char *data, size_t len)
+static struct sandbox_host_mount overlay_of(char *data, size_t len)
 {
 	snprintf(data, len, "index=off,lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work",
 		 top, top, top);
 	static char type[] = "overlay";
 
-	return (struct vm_host_mount){ .type = type, .source = type, .data = data };
+	return (struct sandbox_host_mount){ .type = type, .source = type, .data = data };
 }
 
-static int mount_in_share(const struct vm_host_mount *m, const char *id,
+static int mount_in_share(const struct sandbox_host_mount *m, const char *id,
 			  struct husk_error **err)
 {
 	char root[PATH_MAX], bundle[PATH_MAX];
 
 	pathf(root, "share", NULL);
 	pathf(bundle, "bundle", NULL);
-	return vm_rootfs_share_mount(m, root, id, bundle, err);
+	return sandbox_rootfs_share_mount(m, root, id, bundle, err);
 }
 
 static void umount_in_share(const char *id)
@@ -149,13 +149,13 @@ static void umount_in_share(const char *id)
 	char root[PATH_MAX];
 
 	pathf(root, "share", NULL);
-	vm_rootfs_share_umount(root, id);
+	sandbox_rootfs_share_umount(root, id);
 }
 
 START_TEST(overlay_writes_and_deletes_land_in_upperdir)
 {
 	char data[PATH_MAX * 4], p[PATH_MAX], opts[512];
-	struct vm_host_mount m;
+	struct sandbox_host_mount m;
 	struct stat st;
 
 	setup();
@@ -187,8 +187,8 @@ END_TEST
 
 START_TEST(binds_are_born_readonly_in_the_share)
 {
-	struct vm_host_mount ro = { .flags = MS_BIND | MS_REC | MS_RDONLY };
-	struct vm_host_mount rw = { .flags = MS_BIND };
+	struct sandbox_host_mount ro = { .flags = MS_BIND | MS_REC | MS_RDONLY };
+	struct sandbox_host_mount rw = { .flags = MS_BIND };
 	char src[PATH_MAX], p[PATH_MAX], opts[512];
 
 	setup();
@@ -216,7 +216,7 @@ END_TEST
 START_TEST(delete_after_a_killed_shim_unmounts_recorded_roots)
 {
 	char data[PATH_MAX * 4], src[PATH_MAX], bundle[PATH_MAX];
-	struct vm_host_mount ov, bind = { .flags = MS_BIND | MS_REC };
+	struct sandbox_host_mount ov, bind = { .flags = MS_BIND | MS_REC };
 
 	setup();
 	ov = overlay_of(data, sizeof(data));
@@ -226,12 +226,12 @@ START_TEST(delete_after_a_killed_shim_unmounts_recorded_roots)
 	ck_assert_int_eq(mount_in_share(&bind, "b", NULL), 0);
 	ck_assert_int_eq(mounted("-rootfs"), 4);
 	pathf(bundle, "bundle", NULL);
-	vm_rootfs_share_cleanup(bundle);	/* what `delete` runs */
+	sandbox_rootfs_share_cleanup(bundle);	/* what `delete` runs */
 	ck_assert_int_eq(mounted("-rootfs"), 0);
 	ck_assert(!exists("share/mounts/a-rootfs") && !exists("share/mounts/b-rootfs"));
-	vm_rootfs_share_cleanup(bundle);	/* twice: nothing to do, no harm */
-	vm_state_cleanup(bundle);
-	ck_assert(!exists("bundle/" VM_STATE_FILE));
+	sandbox_rootfs_share_cleanup(bundle);	/* twice: nothing to do, no harm */
+	bundle_state_cleanup(bundle);
+	ck_assert(!exists("bundle/" BUNDLE_STATE_FILE));
 	ck_assert(exists("src/f") && exists("lower/a"));
 	teardown();
 }
@@ -241,8 +241,8 @@ START_TEST(failed_mount_leaves_nothing)
 {
 	static char ovl[] = "overlay", lower[] = "lowerdir=/nonexistent/husk/lower",
 		    src[] = "/nonexistent/husk/src";
-	struct vm_host_mount bad = { .type = ovl, .source = ovl, .data = lower };
-	struct vm_host_mount nosrc = { .source = src, .flags = MS_BIND };
+	struct sandbox_host_mount bad = { .type = ovl, .source = ovl, .data = lower };
+	struct sandbox_host_mount nosrc = { .source = src, .flags = MS_BIND };
 	struct husk_error *err = NULL;
 
 	setup();

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/stdio_uri.h"
+#include "shim/io/stdio_uri.h"
 #include "tests/lib/unit.h"
 
 static void uri_fails(const char *s, const char *want)

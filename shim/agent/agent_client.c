@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * agent_client.c - the control connection: requests from any thread,
+ * matched to replies by id on one reader thread, which also delivers
+ * events. Each waiting request has a slot on the stack of its caller.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "shim/agent/agent_client.h"
+#include "common/error.h"
+#include "shim/base/shim_log.h"
+
+struct agent_wait {
+	uint64_t id;
+	bool done;
+	uint16_t type;
+	char *payload;
+	struct agent_wait *next;
+};
+
+struct agent_client {
+	int fd;
+	pthread_mutex_t lock;		/* next_id, waits, dead */
+	pthread_mutex_t send_lock;	/* frames of concurrent requests never interleave */
+	pthread_cond_t cond;
+	uint64_t next_id;
+	struct agent_wait *waits;
+	bool dead;
+	pthread_t reader;
+	agent_event_fn *fn;
+	void *opaque;
+};
+
+static struct agent_wait *agent_take_wait(struct agent_client *c, uint64_t id)
+{
+	struct agent_wait **pp, *w;
+
+	for (pp = &c->waits; (w = *pp); pp = &w->next) {
+		if (w->id == id) {
+			*pp = w->next;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static void agent_deliver(struct agent_client *c, const struct husk_agent_hdr *h, char *payload)
+{
+	struct agent_wait *w;
+	yajl_val v;
+
+	if (h->type >= HUSK_MSG_EVENT_EXIT) {
+		v = h->length ? yajl_tree_parse(payload, NULL, 0) : NULL;
+		if (c->fn)
+			c->fn(c->opaque, h->type, v);
+		if (v)
+			yajl_tree_free(v);
+		free(payload);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	w = agent_take_wait(c, h->id);
+	if (w) {
+		w->type = h->type;
+		w->payload = payload;
+		w->done = true;
+		pthread_cond_broadcast(&c->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!w) {
+		shim_warn("agent: unexpected %s reply to request %llu", husk_agent_type_name(h->type),
+			  (unsigned long long)h->id);
+		free(payload);
+	}
+}
+
+static void *agent_reader(void *arg)
+{
+	struct agent_client *c = arg;
+	struct husk_agent_hdr h;
+	char *payload;
+	int ret;
+
+	while (!(ret = agent_recv_frame(c->fd, -1, &h, &payload)))
+		agent_deliver(c, &h, payload);
+	shim_debug("agent: control connection ended: %s", strerror(-ret));
+	pthread_mutex_lock(&c->lock);
+	c->dead = true;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	if (c->fn)
+		c->fn(c->opaque, 0, NULL);
+	return NULL;
+}
+
+/* Wait for @w's reply; called and returns with c->lock held. */
+static int agent_wait_reply(struct agent_client *c, struct agent_wait *w, int timeout_ms)
+{
+	/* c->cond waits on CLOCK_MONOTONIC (agent_client_new sets it so). */
+	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC, timeout_ms);
+
+	while (!w->done && !c->dead)
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			break;
+	if (w->done)
+		return 0;
+	agent_take_wait(c, w->id);
+	return c->dead ? -ECONNRESET : -ETIMEDOUT;
+}
+
+static int agent_result(uint16_t type, struct agent_wait *w, yajl_val *reply,
+			struct husk_error **err)
+{
+	const char *what = husk_agent_type_name(type);
+	int ret = 0;
+
+	if (w->type == HUSK_MSG_ERROR)
+		ret = agent_reply_error(what, w->payload, err);
+	else if (w->type != HUSK_MSG_OK)
+		ret = husk_err(err, EPROTO, "%s: reply of type %u", what, w->type);
+	else if (reply)
+		*reply = w->payload[0] ? yajl_tree_parse(w->payload, NULL, 0) : NULL;
+	free(w->payload);
+	return ret;
+}
+
+int agent_call(struct agent_client *c, uint16_t type, const char *json, int timeout_ms,
+	       yajl_val *reply, struct husk_error **err)
+{
+	struct agent_wait w = { 0 };
+	int ret;
+
+	if (reply)
+		*reply = NULL;
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return husk_err(err, ECONNRESET, "%s: the VM's agent is gone",
+				husk_agent_type_name(type));
+	}
+	w.id = c->next_id++;
+	w.next = c->waits;
+	c->waits = &w;
+	pthread_mutex_unlock(&c->lock);
+	/* Not under c->lock: the reader must deliver while a send blocks. */
+	pthread_mutex_lock(&c->send_lock);
+	ret = agent_send_frame(c->fd, type, w.id, json, json ? strlen(json) : 0);
+	pthread_mutex_unlock(&c->send_lock);
+	pthread_mutex_lock(&c->lock);
+	if (ret)
+		agent_take_wait(c, w.id);
+	else
+		ret = agent_wait_reply(c, &w, timeout_ms);
+	pthread_mutex_unlock(&c->lock);
+	if (ret)
+		return husk_err(err, -ret, "%s request to husk-init", husk_agent_type_name(type));
+	return agent_result(type, &w, reply, err);
+}
+
+static int agent_hello(int fd, int timeout_ms, struct husk_error **err)
+{
+	static const char json[] = "{\"version\":1}";
+	struct husk_agent_hdr h;
+	char *payload;
+	int ret;
+
+	ret = agent_send_frame(fd, HUSK_MSG_HELLO, 1, json, sizeof(json) - 1);
+	if (!ret)
+		ret = agent_recv_frame(fd, timeout_ms, &h, &payload);
+	if (ret)
+		return husk_err(err, -ret, "HELLO to husk-init");
+	if (h.type != HUSK_MSG_OK)
+		ret = agent_reply_error("HELLO", payload, err);
+	else
+		shim_debug("agent: %s", payload);
+	free(payload);
+	return ret;
+}
+
+int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
+		     struct agent_client **out, struct husk_error **err)
+{
+	struct agent_client *c;
+	pthread_condattr_t ca;
+	int ret = agent_hello(fd, timeout_ms, err);
+
+	c = ret ? NULL : calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return ret ? ret : husk_err(err, ENOMEM, "agent client");
+	}
+	*c = (struct agent_client){ .fd = fd, .next_id = 2, .fn = fn, .opaque = opaque };
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->send_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = -pthread_create(&c->reader, NULL, agent_reader, c);
+	if (ret) {
+		close(fd);
+		free(c);
+		return husk_err(err, -ret, "agent reader thread");
+	}
+	*out = c;
+	return 0;
+}
+
+void agent_client_free(struct agent_client *c)
+{
+	if (!c)
+		return;
+	shutdown(c->fd, SHUT_RDWR);
+	pthread_join(c->reader, NULL);
+	close(c->fd);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->send_lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}

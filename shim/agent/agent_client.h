@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent_client.h - the shim's side of include/husk_agent.h: one control
+ * connection to husk-init with a reader thread, so requests from several
+ * ttrpc threads share it and events (EXIT, OOM) arrive while no request
+ * is waiting; plus the one-shot STDIO_BIND handshake of a stream
+ * connection.
+ *
+ * The caller makes the connected socket (vsock through libhusk, or a Unix
+ * socket in tests) and hands it over; the client owns it from then on.
+ */
+#ifndef HUSK_SHIM_AGENT_AGENT_CLIENT_H
+#define HUSK_SHIM_AGENT_AGENT_CLIENT_H
+
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "husk_agent.h"
+
+struct husk_error;
+struct agent_client;
+
+/*
+ * agent_event_fn - an event (HUSK_MSG_EVENT_*) with its parsed payload
+ * (valid during the call only), or type 0 and NULL once the connection
+ * ended. Runs on the reader thread; it may call agent_call() (the reader
+ * does not wait for it) but must not free the client.
+ */
+typedef void agent_event_fn(void *opaque, uint16_t type, yajl_val payload);
+
+/*
+ * agent_client_new - take @fd, say HELLO (within @timeout_ms) and start
+ * the reader. Returns 0, or -errno with *err set (@fd is closed then).
+ */
+int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
+		     struct agent_client **out, struct husk_error **err);
+
+/*
+ * agent_call - send request @type with @json ("" or NULL: {}) and wait up
+ * to @timeout_ms for its reply. On OK returns 0 and, when @reply is not
+ * NULL, the parsed reply (free with yajl_tree_free; may be NULL for {}).
+ * An ERROR reply returns -errno of the reply with its message in *err;
+ * a dead connection -ECONNRESET, no reply in time -ETIMEDOUT.
+ */
+int agent_call(struct agent_client *c, uint16_t type, const char *json, int timeout_ms,
+	       yajl_val *reply, struct husk_error **err);
+
+/* agent_client_free - close the connection, join the reader, fail waiters. */
+void agent_client_free(struct agent_client *c);
+
+/*
+ * agent_stdio_bind - make connected socket @fd the @stream ("stdin",
+ * "stdout", "stderr") of process @id/@exec_id (NULL: init). Returns 0
+ * once husk-init said OK (from then on @fd carries raw bytes), or -errno.
+ */
+int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *stream,
+		     int timeout_ms, struct husk_error **err);
+
+/* Frame I/O, shared by the above and the tests. */
+int agent_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len);
+/* agent_recv_frame - one frame within @timeout_ms (-1: no limit); payload malloc'd, NUL-terminated. */
+int agent_recv_frame(int fd, int timeout_ms, struct husk_agent_hdr *h, char **payload);
+
+/* agent_reply_error - the errno and message of an ERROR payload, as *err. */
+int agent_reply_error(const char *what, const char *payload, struct husk_error **err);
+
+#endif

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/* runtime_config.c - parse and validate husk's runtime config file. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "shim/base/json_util.h"
+#include "shim/base/runtime_config.h"
+
+int runtime_config_defaults(struct runtime_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->kernel = strdup(RUNTIME_CONFIG_DEFAULT_KERNEL);
+	cfg->kernel_params = strdup("");
+	cfg->memory_mib = 256;
+	cfg->vcpus = 1;
+	if (!cfg->kernel || !cfg->kernel_params) {
+		runtime_config_clear(cfg);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void runtime_config_clear(struct runtime_config *cfg)
+{
+	free(cfg->kernel);
+	free(cfg->init);
+	free(cfg->virtiofsd);
+	free(cfg->kernel_params);
+	free(cfg->source);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int set_string(char **dst, const char *val)
+{
+	char *s = strdup(val);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int check_params(const char *p, struct husk_error **err)
+{
+	if (strlen(p) > RUNTIME_CONFIG_MAX_PARAMS)
+		return husk_err(err, 0, "kernel_params: longer than %d bytes",
+				RUNTIME_CONFIG_MAX_PARAMS);
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return husk_err(err, 0, "kernel_params: control character (newline?) not allowed");
+	return 0;
+}
+
+static int apply_string(struct runtime_config *cfg, const char *key, yajl_val v,
+			struct husk_error **err)
+{
+	const char *s = NULL;
+	int ret = json_get_string(v, key, &s, err);
+
+	if (ret || !s)
+		return ret;
+	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "virtiofsd")) {
+		char **dst = !strcmp(key, "kernel") ? &cfg->kernel :
+			     !strcmp(key, "init") ? &cfg->init : &cfg->virtiofsd;
+
+		if (s[0] != '/')
+			return husk_err(err, 0, "%s: \"%s\" is not an absolute path", key, s);
+		return set_string(dst, s) ? husk_err(err, ENOMEM, "%s", key) : 0;
+	}
+	ret = check_params(s, err);
+	if (!ret && set_string(&cfg->kernel_params, s))
+		ret = husk_err(err, ENOMEM, "kernel_params");
+	return ret;
+}
+
+static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
+			struct husk_error **err)
+{
+	int64_t n = -1;
+	int ret = json_get_int(v, key, &n, err);
+
+	if (ret)
+		return ret;
+	if (!strcmp(key, "memory_mib")) {
+		if (n < RUNTIME_CONFIG_MIN_MIB || n > RUNTIME_CONFIG_MAX_MIB)
+			return husk_err(err, 0, "memory_mib: %lld is outside %u..%u",
+					(long long)n, RUNTIME_CONFIG_MIN_MIB,
+					RUNTIME_CONFIG_MAX_MIB);
+		cfg->memory_mib = (uint64_t)n;
+		return 0;
+	}
+	if (n < 1 || n > RUNTIME_CONFIG_MAX_VCPUS)
+		return husk_err(err, 0, "vcpus: %lld is outside 1..%d", (long long)n,
+				RUNTIME_CONFIG_MAX_VCPUS);
+	cfg->vcpus = (uint32_t)n;
+	return 0;
+}
+
+static int apply_rootfs(struct runtime_config *cfg, yajl_val v, struct husk_error **err)
+{
+	const char *s = NULL;
+	int ret = json_get_string(v, "rootfs", &s, err);
+
+	if (ret || !s)
+		return ret;
+	if (!strcmp(s, "virtio-fs"))
+		cfg->rootfs = RUNTIME_ROOTFS_VIRTIO_FS;
+	else if (!strcmp(s, "block"))
+		cfg->rootfs = RUNTIME_ROOTFS_BLOCK;
+	else
+		return husk_err(err, 0, "rootfs: \"%s\" is neither \"virtio-fs\" nor \"block\"", s);
+	return 0;
+}
+
+static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
+		     struct husk_error **err)
+{
+	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "kernel_params") ||
+	    !strcmp(key, "virtiofsd"))
+		return apply_string(cfg, key, v, err);
+	if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus"))
+		return apply_number(cfg, key, v, err);
+	if (!strcmp(key, "debug_console"))
+		return json_get_bool(v, key, &cfg->debug_console, err);
+	if (!strcmp(key, "rootfs"))
+		return apply_rootfs(cfg, v, err);
+	return husk_err(err, 0, "unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs)",
+			key);
+}
+
+int runtime_config_parse(const char *json, size_t len, struct runtime_config *cfg,
+			 struct husk_error **err)
+{
+	yajl_val root = NULL;
+	size_t i;
+	int ret;
+
+	if (runtime_config_defaults(cfg))
+		return husk_err(err, ENOMEM, "runtime config");
+	ret = json_parse(json, len, "runtime config", &root, err);
+	if (!ret && !YAJL_IS_OBJECT(root))
+		ret = husk_err(err, 0, "runtime config: expected an object");
+	for (i = 0; !ret && i < root->u.object.len; i++)
+		ret = apply_key(cfg, root->u.object.keys[i], root->u.object.values[i], err);
+	if (root)
+		yajl_tree_free(root);
+	if (ret)
+		runtime_config_clear(cfg);
+	return ret;
+}
+
+int runtime_config_load(const char *path, struct runtime_config *cfg,
+			struct husk_error **err)
+{
+	bool explicit = path && *path;
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (!explicit)
+		path = RUNTIME_CONFIG_DEFAULT_PATH;
+	if (!explicit && access(path, F_OK) && errno == ENOENT)
+		return runtime_config_defaults(cfg) ? husk_err(err, ENOMEM, "runtime config") : 0;
+	ret = json_read_file(path, &buf, &len, err);
+	if (ret)
+		return husk_err_wrap(err, "runtime config");
+	ret = runtime_config_parse(buf, len, cfg, err);
+	free(buf);
+	if (ret)
+		return husk_err_wrap(err, "%s", path);
+	cfg->source = strdup(path);
+	if (!cfg->source) {
+		runtime_config_clear(cfg);
+		return husk_err(err, ENOMEM, "runtime config");
+	}
+	return 0;
+}

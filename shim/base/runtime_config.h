@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime_config.h - husk's own runtime settings, a JSON file:
+ *
+ *   {
+ *     "kernel": "/usr/local/share/husk/vmlinuz",   absolute path
+ *     "init": "/usr/local/bin/husk-init",          absolute path (default:
+ *                                                  next to the shim binary)
+ *     "memory_mib": 256,                           64 .. 1048576
+ *     "vcpus": 1,                                  1 .. 254
+ *     "kernel_params": "quiet",                    appended to the cmdline
+ *     "debug_console": false,                      guest console to the shim log
+ *     "virtiofsd": "/usr/lib/qemu/virtiofsd",      absolute path (default: the
+ *                                                  first of /usr/lib/qemu/virtiofsd,
+ *                                                  /usr/libexec/virtiofsd,
+ *                                                  /usr/lib/virtiofsd that exists)
+ *     "rootfs": "virtio-fs"                        or "block" (see below)
+ *   }
+ *
+ * "rootfs" says how a directory root file system (overlayfs or native
+ * snapshotter, spec root.path) reaches the guest: "virtio-fs" mounts it
+ * on the host in the sandbox's virtio-fs share (sandbox_rootfs_share.h);
+ * "block" makes erofs/ext4 images for the VM's disk slots (sandbox_rootfs_image.h).
+ * A block-device root (devmapper) always goes through a disk slot.
+ *
+ * Every key is optional; an unknown key is an error (a typo should not
+ * silently fall back to a default). The file is
+ * RUNTIME_CONFIG_DEFAULT_PATH unless the runtime options name another
+ * (CRI: [...runtimes.husk.options] ConfigPath = "..."; ctr:
+ * --runtime-config-path). A missing default file means built-in defaults;
+ * a missing file that was asked for explicitly is an error.
+ */
+#ifndef HUSK_SHIM_BASE_RUNTIME_CONFIG_H
+#define HUSK_SHIM_BASE_RUNTIME_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct husk_error;
+
+#define RUNTIME_CONFIG_DEFAULT_PATH	"/etc/husk/config.json"
+#ifndef HUSK_DATADIR
+#define HUSK_DATADIR			"/usr/local/share"
+#endif
+#define RUNTIME_CONFIG_DEFAULT_KERNEL	HUSK_DATADIR "/husk/vmlinuz"
+#define RUNTIME_CONFIG_MIN_MIB		64
+#define RUNTIME_CONFIG_MAX_MIB		(1u << 20)
+#define RUNTIME_CONFIG_MAX_VCPUS	254
+#define RUNTIME_CONFIG_MAX_PARAMS	1024
+
+enum runtime_rootfs {
+	RUNTIME_ROOTFS_VIRTIO_FS,	/* the default */
+	RUNTIME_ROOTFS_BLOCK,
+};
+
+struct runtime_config {
+	char *kernel;
+	char *init;			/* NULL: the default (see sandbox_boot.c) */
+	uint64_t memory_mib;
+	uint32_t vcpus;
+	char *kernel_params;		/* "" when none */
+	bool debug_console;
+	enum runtime_rootfs rootfs;
+	char *virtiofsd;		/* NULL: look in the usual places (fs_daemon.h) */
+	char *source;			/* the file read, or NULL for defaults */
+};
+
+/* runtime_config_defaults - built-in values (allocates; clear afterwards). */
+int runtime_config_defaults(struct runtime_config *cfg);
+
+/*
+ * runtime_config_parse - defaults overridden by the JSON text. On error
+ * *@cfg is cleared. Returns 0, -EINVAL or -ENOMEM.
+ */
+int runtime_config_parse(const char *json, size_t len, struct runtime_config *cfg,
+			 struct husk_error **err);
+
+/*
+ * runtime_config_load - @path NULL or "" means the default path, where a
+ * missing file is fine. Returns 0 or -errno.
+ */
+int runtime_config_load(const char *path, struct runtime_config *cfg,
+			struct husk_error **err);
+
+void runtime_config_clear(struct runtime_config *cfg);
+
+#endif

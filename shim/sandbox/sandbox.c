@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sandbox.c - what every file of the VM backend uses: the backend object,
+ * finding a process, and requests to husk-init over the agent connection.
+ * It calls no other sandbox_*.c file (see sandbox.h for the layout).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "husk_agent.h"
+#include "shim/agent/agent_client.h"
+#include "shim/base/json_util.h"
+#include "shim/sandbox/sandbox.h"
+
+struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char *exec_id)
+{
+	struct sandbox_container *c;
+	struct sandbox_proc *p;
+
+	for (c = be->containers; c; c = c->next) {
+		if (strcmp(c->id, id))
+			continue;
+		for (p = c->procs; p; p = p->next)
+			if ((!exec_id && !p->exec_id) ||
+			    (exec_id && p->exec_id && !strcmp(exec_id, p->exec_id)))
+				return p;
+	}
+	return NULL;
+}
+
+int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *reply,
+	     struct husk_error **err)
+{
+	if (!be->agent)
+		return husk_err(err, ESRCH, "%s: no VM is running", husk_agent_type_name(type));
+	return agent_call(be->agent, type, json, SANDBOX_AGENT_TIMEOUT_MS, reply, err);
+}
+
+int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32_t *pid,
+		 struct husk_error **err)
+{
+	yajl_val reply = NULL;
+	int64_t gpid = 0;
+	int ret = sandbox_call(be, type, json, &reply, err);
+
+	if (!ret)
+		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
+	if (reply)
+		yajl_tree_free(reply);
+	*pid = gpid > 0 && gpid <= UINT32_MAX ? (uint32_t)gpid : 0;
+	return ret;
+}
+
+void sandbox_ids_json(char *buf, size_t len, const char *id, const char *exec_id)
+{
+	/* Ids are [A-Za-z0-9._-] (checked by the task layer): no escaping. */
+	snprintf(buf, len, "{\"id\":\"%s\",\"exec_id\":\"%s\"", id, exec_id ? exec_id : "");
+}
+
+int sandbox_backend_new(struct sandbox **out)
+{
+	struct sandbox *be = calloc(1, sizeof(*be));
+
+	if (!be)
+		return -ENOMEM;
+	pthread_mutex_init(&be->lock, NULL);
+	pthread_mutex_init(&be->boot_lock, NULL);
+	pthread_cond_init(&be->cond, NULL);
+	be->console_fd = -1;
+	be->watch_stop_fd = -1;
+	be->vm_dead = true;
+	fs_daemon_init(&be->fsd);
+	*out = be;
+	return 0;
+}

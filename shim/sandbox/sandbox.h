@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sandbox.h - the shim's real backend (struct shim_backend_ops): one
+ * husk VM per shim, created by the first Create, with husk-init as PID 1
+ * driven over vsock (include/husk_agent.h). Every container of the shim's
+ * group (a pod: `shim start` groups by sandbox id) runs in that VM, each
+ * with its own disks in the VM's disk slots.
+ *
+ * Files, by concern, top first (each calls only files below it):
+ *   sandbox_backend.c       the ops table task/backend.h calls
+ *   sandbox_proc.c          process ops: Start, Exec, Kill, Pids, Stats, ...
+ *   sandbox_container.c     Create, Delete and Destroy of containers
+ *   sandbox_rootfs.c        a container's root in and out: a host mount in
+ *                           the share or its disks; CREATE's ROOTFS
+ *   sandbox_stdio.c         stdio relays between containerd's FIFOs/files
+ *                           (or a binary:// logger, io/stdio_logger.c) and
+ *                           the per-stream vsock connections
+ *   sandbox_boot.c          the VM: config, disks, vsock, console, agent
+ *                           connection, the VM-end watcher, shutdown
+ *   sandbox_fs.c            host file sharing: the sandbox's share and its
+ *                           virtiofsd, each container's binds in and out
+ *   sandbox_events.c        agent events: exits (after output drained), OOM
+ *   sandbox_disks.c         disk slots: containers' images in and out
+ *   sandbox.c               the backend object, finding a process, requests
+ *                           to husk-init (every file above uses it)
+ * and the pure or host-side helpers they use:
+ *   sandbox_plan.c          pure: VM size, rootfs mounts -> share or disks
+ *   sandbox_rootfs_image.c  erofs/ext4 images (recorded in the bundle's
+ *                           state file, base/bundle_state.c)
+ *   sandbox_rootfs_share.c  a root mounted on the host in the share
+ *   sandbox_mounts.c        the spec's mounts rewritten for the VM
+ * The network (net/), the share (share/), the agent connection (agent/)
+ * and stdio strings (io/) are folders below this one.
+ *
+ * Where things go: the guest console is <bundle>/husk-console.log (and,
+ * with "debug_console": true, the shim log too); per-container images are
+ * in <bundle>/work (containerd's scratch folder for the task) and listed
+ * in <bundle>/husk-state for `delete`; merged layer images are a shared
+ * cache in /var/lib/husk/images; host paths the containers bind are in
+ * the sandbox's share, FS_SHARE_BASE/<sandbox id> (fs_share.h).
+ *
+ * Locking: be->lock guards the container and process lists and every
+ * process's exit state; it is never held across an agent request, a VM
+ * call or a thread join. be->boot_lock serialises VM boot and teardown,
+ * Create and the end of Delete, and guards the disk slots.
+ */
+#ifndef HUSK_SHIM_SANDBOX_SANDBOX_H
+#define HUSK_SHIM_SANDBOX_SANDBOX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#include "shim/task/backend.h"
+#include "shim/share/fs_daemon.h"
+#include "shim/io/stdio_logger.h"
+#include "shim/io/stdio_uri.h"
+#include "shim/sandbox/sandbox_mounts.h"
+#include "shim/sandbox/sandbox_rootfs_image.h"
+
+#define SANDBOX_AGENT_TIMEOUT_MS	60000	/* one request (CREATE mounts disks) */
+#define SANDBOX_BOOT_TIMEOUT_MS	180000	/* VM start to husk-init's HELLO */
+#define SANDBOX_DRAIN_TIMEOUT_MS	5000	/* exit waits this long for output */
+#define SANDBOX_VM_EXIT_STATUS	255	/* what a process reports when the VM ended */
+#define SANDBOX_DISK_SLOTS		8	/* disks of a VM: two per container (erofs, ext4) */
+
+struct agent_client;
+struct sandbox;
+struct husk_vm;
+struct sandbox_net;
+
+/* One relayed stream: bytes from @from to @to on its own thread. */
+struct sandbox_stream {
+	int from, to;
+	bool output;		/* guest -> host (counts towards the drain) */
+	bool running;		/* thread started (join it) */
+	pthread_t thread;
+	struct sandbox *be;
+	struct sandbox_proc *proc;
+};
+
+struct sandbox_stdio {
+	struct stdio_config cfg;
+	struct sandbox_stream s[3];	/* stdin, stdout, stderr */
+	int stdin_keep;		/* kept writer of the stdin FIFO; CloseIO closes it */
+	int stop_fd;		/* eventfd: relays give up (delete) */
+	struct stdio_logger logger;	/* binary:// stdout */
+};
+
+struct sandbox_proc {
+	struct sandbox_container *container;
+	char *exec_id;		/* NULL: the container's init */
+	uint32_t pid;
+	bool started;
+	bool exited;		/* the guest reported the exit */
+	bool reported;		/* shim_tasks_exited() was called */
+	uint32_t status;
+	struct timespec at;
+	int open_outputs;	/* output relays still copying */
+	int drainers;		/* drain threads that still look at this */
+	struct sandbox_stdio io;
+	struct sandbox_proc *next;
+};
+
+struct sandbox_container {
+	char *id;
+	char *bundle;
+	struct sandbox_disks disks;
+	int slot[2];		/* disk slots of disks.lower and disks.upper; -1: none */
+	struct sandbox_host_mount share;	/* a root for the share; source NULL: disks */
+	bool share_mounted;	/* it is an entry of be->share_root */
+	struct sandbox_mounts mounts;	/* its spec for the VM, its share entries */
+	struct sandbox_proc *procs;	/* the init first */
+	struct sandbox_container *next;
+};
+
+struct sandbox {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* open_outputs went down */
+	pthread_mutex_t boot_lock;
+	struct shim_tasks *tasks;
+	struct husk_vm *vm;
+	struct agent_client *agent;
+	struct sandbox_net *net;	/* the spec's netns bridged to the VM (sandbox_net.h) */
+	int console_fd;
+	bool debug_console;
+	bool vm_dead;
+	bool stopping;		/* teardown asked the guest to SHUTDOWN */
+	int watch_stop_fd;	/* eventfd: the VM-end watcher returns */
+	pthread_t watcher;
+	bool watching;
+	bool slot_used[SANDBOX_DISK_SLOTS];	/* under boot_lock */
+	struct fs_daemon fsd;		/* the share's virtiofsd (under boot_lock) */
+	bool roots_on_share;		/* atomic: a container's root came from the share */
+	char share_root[4096];		/* FS_SHARE_BASE/<sandbox id> */
+	bool share_made;
+	struct sandbox_container *containers;
+};
+
+/* sandbox.c */
+int sandbox_backend_new(struct sandbox **out);
+struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char *exec_id);
+int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *reply,
+	     struct husk_error **err);
+/* sandbox_call_pid - a request whose reply carries "pid": *@pid (0 when absent). */
+int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32_t *pid,
+		 struct husk_error **err);
+/* sandbox_ids_json - {"id":..,"exec_id":..} without the closing brace, into @buf. */
+void sandbox_ids_json(char *buf, size_t len, const char *id, const char *exec_id);
+
+/* sandbox_container.c: the container ops */
+int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
+		   struct husk_error **err);
+int sandbox_delete(void *opaque, const char *id, const char *exec_id,
+		   struct husk_error **err);
+void sandbox_destroy(void *opaque);
+/* sandbox_proc_free - stop @p's stdio relays, free it. */
+void sandbox_proc_free(struct sandbox_proc *p);
+
+/* sandbox_proc.c: the process ops */
+int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
+	      struct husk_error **err);
+int sandbox_exec(void *opaque, const struct shim_exec_req *req, struct husk_error **err);
+int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal,
+	     bool all, struct husk_error **err);
+int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n,
+	     struct husk_error **err);
+int sandbox_close_io(void *opaque, const char *id, const char *exec_id,
+		 struct husk_error **err);
+int sandbox_resize_pty(void *opaque, const char *id, const char *exec_id,
+		   uint32_t width, uint32_t height, struct husk_error **err);
+int sandbox_stats(void *opaque, const char *id, struct shim_stats *st,
+	      struct husk_error **err);
+int sandbox_pause(void *opaque, const char *id, struct husk_error **err);
+int sandbox_resume(void *opaque, const char *id, struct husk_error **err);
+int sandbox_update(void *opaque, const char *id, const char *resources, size_t len,
+	       struct husk_error **err);
+
+/* sandbox_boot.c */
+/*
+ * sandbox_vm_boot - a VM with empty disk slots and the share's device (the
+ * share and its daemon already run: sandbox_fs_share, sandbox_fs_daemon), up to
+ * husk-init's answer.
+ */
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct husk_error **err);
+/*
+ * sandbox_configure_net - after the boot: the network of the spec's netns,
+ * and @etc (the booting container's hosts/resolv.conf/hostname) for the
+ * VM itself. Nothing of either: no request.
+ */
+int sandbox_configure_net(struct sandbox *be, const struct sandbox_net_etc *etc,
+			  struct husk_error **err);
+void sandbox_vm_teardown(struct sandbox *be);
+int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err);
+
+/* sandbox_disks.c (under boot_lock) */
+/* sandbox_disks_add_slots - the SANDBOX_DISK_SLOTS empty disks, before start. */
+int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err);
+/* sandbox_disks_attach - @c's images into free slots (c->slot). */
+int sandbox_disks_attach(struct sandbox *be, struct sandbox_container *c, struct husk_error **err);
+/* sandbox_disks_detach - @c's images out (the guest unmounted them), slots freed. */
+void sandbox_disks_detach(struct sandbox *be, struct sandbox_container *c);
+/*
+ * sandbox_disks_forget - the VM is gone, and its slots with it: no container
+ * may detach from the next VM's slots what it put into this one's.
+ */
+void sandbox_disks_forget(struct sandbox *be);
+/* sandbox_disk_node - the guest's device node of @slot: "/dev/vda" for 0. */
+void sandbox_disk_node(int slot, char *buf, size_t len);
+
+/* sandbox_rootfs.c (under boot_lock) */
+/* sandbox_rootfs_attach - @c's root into the VM: its share mount or its disks. */
+int sandbox_rootfs_attach(struct sandbox *be, const struct shim_create_req *req,
+			  struct sandbox_container *c,
+		      struct husk_error **err);
+/* sandbox_rootfs_release - @c's root out (the guest let go): unmounted, slots freed. */
+void sandbox_rootfs_release(struct sandbox *be, struct sandbox_container *c);
+/* sandbox_rootfs_json - CREATE's ROOTFS object for @c. */
+void sandbox_rootfs_json(const struct sandbox_container *c, char *buf, size_t len);
+/* sandbox_fs.c (under boot_lock) */
+/* sandbox_fs_share - the sandbox's share folder (first Create, before the rewrite). */
+int sandbox_fs_share(struct sandbox *be, const struct shim_create_req *req,
+		     struct husk_error **err);
+/* sandbox_fs_daemon - its virtiofsd (first Create, before the VM boots). */
+int sandbox_fs_daemon(struct sandbox *be, const struct shim_create_req *req,
+		      struct husk_error **err);
+/* sandbox_fs_add_device - the VM's virtio-fs device, connected to the daemon. */
+int sandbox_fs_add_device(struct sandbox *be, struct husk_error **err);
+/* sandbox_fs_record - the share and daemon in a later container's bundle. */
+int sandbox_fs_record(struct sandbox *be, const char *bundle, struct husk_error **err);
+/* sandbox_fs_rewrite - @c's spec for the VM (c->mounts), its binds in the share. */
+int sandbox_fs_rewrite(struct sandbox *be, const struct shim_create_req *req,
+		       struct sandbox_container *c,
+		   struct husk_error **err);
+/* sandbox_fs_release - @c's entries out of the share, c->mounts freed. */
+void sandbox_fs_release(struct sandbox *be, struct sandbox_container *c);
+/* sandbox_fs_stop - after the VM: stop the daemon, remove the share. */
+void sandbox_fs_stop(struct sandbox *be);
+
+/* sandbox_events.c */
+void sandbox_on_event(void *opaque, uint16_t type, yajl_val payload);
+void sandbox_output_done(struct sandbox *be, struct sandbox_proc *p);
+void sandbox_vm_ended(struct sandbox *be);
+
+/* sandbox_stdio.c */
+int sandbox_stdio_parse(const struct shim_stdio *s, struct sandbox_stdio *io,
+			struct husk_error **err);
+/* sandbox_stdio_json - the STDIO object of a CREATE/EXEC request. */
+void sandbox_stdio_json(const struct sandbox_stdio *io, char *buf, size_t len);
+/* sandbox_stdio_attach - bind the named streams and start their relays. */
+int sandbox_stdio_attach(struct sandbox *be, struct sandbox_proc *p, struct husk_error **err);
+void sandbox_stdio_close_in(struct sandbox_stdio *io);
+/* sandbox_stdio_stop - stop and join the relays, close everything. */
+void sandbox_stdio_stop(struct sandbox_stdio *io);
+
+/* sandbox_backend.c */
+extern const struct shim_backend_ops sandbox_backend_ops;
+
+#endif

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sandbox_boot.c - the shim's VM: built at the first Create from the
+ * runtime config and that container's spec resources, with empty disk
+ * slots (sandbox_disks.c), a vsock device and the virtio-fs device of
+ * the sandbox's share (sandbox_fs.c; guest RAM is a shared memfd, so
+ * that virtiofsd can reach it), husk-init as the in-memory /init; then
+ * the connection to husk-init (retried until it listens) and a thread
+ * that watches for the VM's end. Teardown asks husk-init to SHUTDOWN,
+ * destroys the VM, then stops virtiofsd and removes the share.
+ *
+ * Paths: the kernel is $HUSK_KERNEL, else the config's "kernel"; husk-init
+ * is $HUSK_INIT, else the config's "init", else husk-init next to this
+ * binary, else HUSK_BINDIR/husk-init.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "shim/agent/agent_client.h"
+#include "shim/sandbox/sandbox.h"
+#include "common/error.h"
+#include "husk.h"
+#include "shim/base/json_util.h"
+#include "shim/base/oci_spec.h"
+#include "shim/base/runtime_config.h"
+#include "shim/base/shim_log.h"
+#include "shim/sandbox/sandbox_plan.h"
+#include "shim/net/sandbox_net.h"
+#include "shim/net/sandbox_net_etc.h"
+#include "shim/base/bundle_state.h"
+
+#ifndef HUSK_BINDIR
+#define HUSK_BINDIR "/usr/local/bin"
+#endif
+#define SANDBOX_CMDLINE	"console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux " \
+			"i8042.nopnp i8042.dumbkbd"
+#define SANDBOX_GUEST_CID	3
+
+static void sandbox_init_path(const struct runtime_config *cfg, char *out, size_t len)
+{
+	const char *env = getenv("HUSK_INIT");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	if (cfg->init && *cfg->init) {
+		snprintf(out, len, "%s", cfg->init);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, len, "%s/husk-init", self) < (int)len &&
+			    !access(out, R_OK))
+				return;
+		}
+	}
+	snprintf(out, len, "%s/husk-init", HUSK_BINDIR);
+}
+
+static void sandbox_console(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct sandbox *be = opaque;
+
+	if (write(be->console_fd, buf, len) < 0) {
+		/* A full disk loses console text; the guest must not wait. */
+	}
+	if (be->debug_console && write(STDERR_FILENO, buf, len) < 0) {
+		/* The log FIFO is non-blocking: dropped while containerd is away. */
+	}
+}
+
+static void sandbox_vmm_log(void *opaque, int level, const char *msg)
+{
+	shim_log(level <= HUSK_LOG_ERROR ? SHIM_LOG_ERROR : level == HUSK_LOG_WARN ?
+		 SHIM_LOG_WARN : level == HUSK_LOG_INFO ? SHIM_LOG_INFO : SHIM_LOG_DEBUG,
+		 "vmm: %s", msg);
+}
+
+static int sandbox_open_console(struct sandbox *be, const char *bundle, struct husk_error **err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", bundle, BUNDLE_CONSOLE_FILE);
+	bundle_state_add(bundle, path);
+	be->console_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (be->console_fd < 0)
+		return husk_err(err, errno, "guest console %s", path);
+	return 0;
+}
+
+static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *req,
+			 struct husk_error **err)
+{
+	const struct runtime_config *cfg = req->config;
+	const char *kernel = getenv("HUSK_KERNEL");
+	char init[PATH_MAX], cmdline[RUNTIME_CONFIG_MAX_PARAMS + 256];
+	struct husk_vm_config vc;
+	struct sandbox_size size;
+
+	sandbox_plan_size(cfg, req->spec, &size);
+	sandbox_init_path(cfg, init, sizeof(init));
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", SANDBOX_CMDLINE,
+		 *cfg->kernel_params ? " " : "",
+		 cfg->kernel_params);
+	husk_vm_config_init(&vc);
+	vc.kernel_path = kernel && *kernel ? kernel : cfg->kernel;
+	vc.init_path = init;
+	vc.cmdline = cmdline;
+	vc.mem_mib = size.mem_mib;
+	vc.nr_cpus = size.vcpus;
+	vc.console_fn = sandbox_console;
+	vc.console_opaque = be;
+	/* MEMFD: virtiofsd maps guest RAM itself (vhost-user). */
+	vc.flags = HUSK_VM_EXPECT_LINUX | HUSK_VM_MEMFD;
+	vc.log_fn = sandbox_vmm_log;
+	vc.log_level = shim_log_get_level() >= SHIM_LOG_DEBUG ? HUSK_LOG_INFO : HUSK_LOG_WARN;
+	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init,
+		  size.mem_mib, size.vcpus);
+	be->debug_console = cfg->debug_console;
+	return husk_vm_create(&vc, &be->vm, err);
+}
+
+/* The disk slots first: slot N must be the guest's Nth disk, /dev/vd<a+N>. */
+static int sandbox_add_devices(struct sandbox *be, struct husk_error **err)
+{
+	struct husk_vsock_config vs;
+	int ret;
+
+	ret = sandbox_disks_add_slots(be, err);
+	if (ret)
+		return ret;
+	husk_vsock_config_init(&vs);
+	vs.guest_cid = SANDBOX_GUEST_CID;
+	ret = husk_vm_add_vsock(be->vm, &vs, err);
+	return ret ? ret : sandbox_fs_add_device(be, err);
+}
+
+/*
+ * With a network namespace path in the spec: a virtio-net device on a
+ * tap bridged to the namespace's interface, whose MAC it takes. Without
+ * one the guest has loopback only.
+ */
+static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req,
+		       struct husk_error **err)
+{
+	const char *netns = req->spec->netns_path;
+	struct husk_net_config nc;
+	struct sandbox_net_link *l;
+	size_t k;
+	int ret;
+
+	if (!netns || !*netns)
+		return 0;
+	ret = sandbox_net_setup(netns, req->bundle, &be->net, err);
+	/* Devices in link order: the guest names them eth0, eth1, ... */
+	for (k = 0; !ret && be->net && k < be->net->info.nlinks; k++) {
+		l = &be->net->info.links[k];
+		husk_net_config_init(&nc);
+		nc.tap_fd = l->tap_fd;
+		memcpy(nc.mac, l->mac, sizeof(nc.mac));
+		nc.mtu = l->mtu;
+		ret = husk_vm_add_net(be->vm, &nc, err);
+		if (!ret)
+			l->tap_fd = -1;	/* closed by the call: libhusk has its own */
+	}
+	return ret;
+}
+
+/*
+ * The guest's eth<n> takes over link n's MAC, MTU, addresses and routes;
+ * @etc's files are written under the VM's own /etc (each container gets
+ * its own copies with CREATE's "files").
+ */
+int sandbox_configure_net(struct sandbox *be, const struct sandbox_net_etc *etc,
+			  struct husk_error **err)
+{
+	char *json = NULL;
+	int ret;
+
+	if (!be->net && !etc->hosts && !etc->resolv && !etc->hostname)
+		return 0;
+	if (sandbox_net_json(be->net ? &be->net->info : NULL, etc, &json))
+		return husk_err(err, ENOMEM, "CONFIGURE_NETWORK request");
+	ret = sandbox_call(be, HUSK_MSG_CONFIGURE_NETWORK, json, NULL, err);
+	free(json);
+	return ret;
+}
+
+static void *sandbox_watch(void *arg)
+{
+	struct sandbox *be = arg;
+	struct pollfd pfd[2] = { { .fd = husk_vm_exit_eventfd(be->vm), .events = POLLIN },
+				 { .fd = be->watch_stop_fd, .events = POLLIN } };
+	struct husk_exit_info info;
+
+	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
+		;
+	if (!pfd[0].revents)
+		return NULL;
+	husk_vm_wait(be->vm, &info);
+	shim_log(be->stopping ? SHIM_LOG_INFO : SHIM_LOG_WARN, "the VM ended: %s (%s)",
+		 husk_exit_reason_string(info.reason), info.message);
+	sandbox_vm_ended(be);
+	return NULL;
+}
+
+static int sandbox_watch_start(struct sandbox *be, struct husk_error **err)
+{
+	int ret;
+
+	be->watch_stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (be->watch_stop_fd < 0)
+		return husk_err(err, errno, "eventfd");
+	ret = -pthread_create(&be->watcher, NULL, sandbox_watch, be);
+	if (ret)
+		return husk_err(err, -ret, "VM watcher thread");
+	be->watching = true;
+	return 0;
+}
+
+int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err)
+{
+	long long deadline = husk_now_ms() + timeout_ms;
+	int ret;
+
+	for (;;) {
+		if (be->vm_dead)
+			return husk_err(err, ESRCH, "connect to husk-init: the VM has ended");
+		ret = husk_vm_vsock_connect(be->vm, HUSK_AGENT_VSOCK_PORT, 2000, fd, NULL);
+		if (!ret)
+			return 0;
+		if ((ret != -ENOTCONN && ret != -ECONNREFUSED && ret != -ETIMEDOUT &&
+		     ret != -ECONNRESET) || husk_now_ms() > deadline)
+			return husk_err(err, -ret, "connect to husk-init on vsock port %d",
+					HUSK_AGENT_VSOCK_PORT);
+		usleep(100000);
+	}
+}
+
+static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
+{
+	long long deadline = husk_now_ms() + SANDBOX_BOOT_TIMEOUT_MS;
+	int fd, ret;
+
+	do {
+		ret = sandbox_vsock_connect(be, (int)(deadline - husk_now_ms()), &fd, err);
+		if (!ret)
+			ret = agent_client_new(fd, sandbox_on_event, be, 30000, &be->agent, err);
+	} while (ret == -ECONNRESET && husk_now_ms() < deadline);
+	return ret;
+}
+
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct husk_error **err)
+{
+	long long t0 = husk_now_ms();
+	int ret;
+
+	be->vm_dead = false;
+	be->stopping = false;
+	ret = sandbox_open_console(be, req->bundle, err);
+	if (!ret)
+		ret = sandbox_vm_create(be, req, err);
+	if (!ret)
+		ret = sandbox_add_devices(be, err);
+	if (!ret)
+		ret = sandbox_add_net(be, req, err);
+	if (!ret)
+		ret = husk_vm_start(be->vm, err);
+	if (!ret)
+		ret = sandbox_watch_start(be, err);
+	if (!ret)
+		ret = sandbox_connect_agent(be, err);
+	if (ret) {
+		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, BUNDLE_CONSOLE_FILE);
+		sandbox_vm_teardown(be);
+		return ret;
+	}
+	shim_info("VM up, husk-init answered after %lld ms", (long long)(husk_now_ms() - t0));
+	return 0;
+}
+
+static void sandbox_wait_end(struct sandbox *be, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = husk_vm_exit_eventfd(be->vm), .events = POLLIN };
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		husk_vm_request_stop(be->vm);
+}
+
+void sandbox_vm_teardown(struct sandbox *be)
+{
+	uint64_t one = 1;
+
+	be->stopping = true;
+	if (be->agent && !be->vm_dead) {
+		if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
+			shim_warn("SHUTDOWN failed; stopping the VM");
+	}
+	if (be->vm && be->watching)
+		sandbox_wait_end(be, 10000);
+	if (be->watching) {
+		if (write(be->watch_stop_fd, &one, sizeof(one)) < 0)
+			shim_warn("VM watcher: %s", strerror(errno));
+		pthread_join(be->watcher, NULL);
+		be->watching = false;
+	}
+	if (be->watch_stop_fd >= 0)
+		close(be->watch_stop_fd);
+	be->watch_stop_fd = -1;
+	agent_client_free(be->agent);
+	be->agent = NULL;
+	fs_daemon_expect_exit(&be->fsd);	/* destroy closes its connection */
+	husk_vm_destroy(be->vm);
+	be->vm = NULL;
+	sandbox_disks_forget(be);
+	if (be->console_fd >= 0)
+		close(be->console_fd);
+	be->console_fd = -1;
+	be->vm_dead = true;
+	sandbox_net_teardown(be->net);	/* after the VMM closed the taps */
+	be->net = NULL;
+	sandbox_fs_stop(be);	/* after the VMM closed its connection */
+}

@@ -28,6 +28,7 @@ static const struct opt flag_opts[] = {
 	{ "nostrictatime", true, MS_STRICTATIME },
 	{ "bind", false, MS_BIND },	{ "rbind", false, MS_BIND | MS_REC },
 	{ "remount", false, MS_REMOUNT },
+	{ "defaults", false, 0 },	/* mount(8)'s "no options": nothing to set */
 	{ "mand", false, 0 },		{ "nomand", false, 0 },
 	{ "tmpcopyup", false, 0 },
 };
@@ -67,28 +68,45 @@ static int data_append(char **data, const char *opt)
 	return 0;
 }
 
-int mntopt_parse(const char *const *opts, struct mntopt *out, struct husk_error **e)
+int mntopt_parse_list(const char *const *opts, size_t n, struct mntopt *out,
+		      struct husk_error **e)
 {
 	const struct opt *o;
+	size_t i;
 
 	out->flags = out->propagation = 0;
 	out->data = NULL;
-	for (; opts && *opts; opts++) {
-		o = opt_find(flag_opts, sizeof(flag_opts) / sizeof(*o), *opts);
+	for (i = 0; i < n; i++) {
+		o = opt_find(flag_opts, sizeof(flag_opts) / sizeof(*o), opts[i]);
 		if (o) {
 			out->flags = o->clear ? out->flags & ~o->flag : out->flags | o->flag;
 			continue;
 		}
-		o = opt_find(prop_opts, sizeof(prop_opts) / sizeof(*o), *opts);
+		o = opt_find(prop_opts, sizeof(prop_opts) / sizeof(*o), opts[i]);
 		if (o) {
 			out->propagation = o->flag;
 			continue;
 		}
-		if (data_append(&out->data, *opts) < 0) {
-			free(out->data);
-			out->data = NULL;
-			return husk_err(e, ENOMEM, "mount option %s", *opts);
+		if (data_append(&out->data, opts[i]) < 0) {
+			mntopt_clear(out);
+			return husk_err(e, ENOMEM, "mount option %s", opts[i]);
 		}
 	}
 	return 0;
+}
+
+int mntopt_parse(const char *const *opts, struct mntopt *out, struct husk_error **e)
+{
+	size_t n = 0;
+
+	while (opts && opts[n])
+		n++;
+	return mntopt_parse_list(opts, n, out, e);
+}
+
+void mntopt_clear(struct mntopt *o)
+{
+	free(o->data);
+	o->data = NULL;
+	o->flags = o->propagation = 0;
 }

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mntopt.h - OCI mount "options" strings to mount(2) flags and data. */
+/*
+ * mntopt.h - mount "options" strings, as in an OCI spec's mounts (husk-init)
+ * and in containerd's rootfs mounts (the shim), to mount(2) flags,
+ * propagation and file-system data, the way mount(8) splits them.
+ */
 #ifndef HUSK_AGENT_CODEC_MNTOPT_H
 #define HUSK_AGENT_CODEC_MNTOPT_H
+
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -17,5 +23,12 @@ struct mntopt {
  * rest is passed to the file system as data. Returns 0 or -errno.
  */
 int mntopt_parse(const char *const *opts, struct mntopt *out, struct husk_error **e);
+
+/* mntopt_parse_list - the same for @n options (containerd's counted lists). */
+int mntopt_parse_list(const char *const *opts, size_t n, struct mntopt *out,
+		      struct husk_error **e);
+
+/* mntopt_clear - free @o's data and zero it. */
+void mntopt_clear(struct mntopt *o);
 
 #endif

@@ -64,12 +64,17 @@ void sandbox_ids_json(char *buf, size_t len, const char *id, const char *exec_id
 int sandbox_backend_new(struct sandbox **out)
 {
 	struct sandbox *be = calloc(1, sizeof(*be));
+	pthread_condattr_t ca;
 
 	if (!be)
 		return -ENOMEM;
 	pthread_mutex_init(&be->lock, NULL);
 	pthread_mutex_init(&be->boot_lock, NULL);
-	pthread_cond_init(&be->cond, NULL);
+	/* Timed waits on it (the output drain) use CLOCK_MONOTONIC deadlines. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&be->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	be->console_fd = -1;
 	be->watch_stop_fd = -1;
 	be->vm_dead = true;

@@ -9,7 +9,7 @@
 #include <sys/mount.h>
 
 #include "common/error.h"
-#include "shim/share/mount_opts.h"
+#include "agent-codec/mntopt.h"
 #include "shim/base/oci_spec.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/sha256.h"
@@ -113,12 +113,13 @@ static int plan_share_dir(const char *dir, bool ro, struct sandbox_rootfs_plan *
 static int plan_share(const struct shim_mount *m, struct sandbox_rootfs_plan *p,
 		      struct husk_error **err)
 {
-	struct mount_opts o;
+	struct mntopt o;
 	bool overlay = !strcmp(m->type, "overlay");
 
 	if (overlay && !sandbox_plan_option(m->options, m->n_options, "lowerdir"))
 		return husk_err(err, 0, "rootfs overlay mount has no lowerdir");
-	if (mount_opts_parse(m->options, m->n_options, &o))
+	/* Propagation words are dropped: the share decides propagation. */
+	if (mntopt_parse_list((const char *const *)m->options, m->n_options, &o, err))
 		return -ENOMEM;
 	p->kind = SANDBOX_ROOTFS_SHARE;
 	p->host.flags = o.flags;

@@ -5,14 +5,14 @@
  * mounts become (cached layer image, per-container image, block device;
  * with or without a writable upper), or, with the virtio-fs rootfs, which
  * host mount in the share (containerd's own overlay or bind, split into
- * flags and data; block devices still disks); and mount_opts.c's split.
+ * flags and data; block devices still disks); and the mount option split (agent-codec/mntopt.c).
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mount.h>
 
 #include "common/error.h"
-#include "shim/share/mount_opts.h"
+#include "agent-codec/mntopt.h"
 #include "shim/base/oci_spec.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/sha256.h"
@@ -253,13 +253,14 @@ START_TEST(mount_opts_split)
 {
 	static const char *const o[] = { "rbind", "ro", "nosuid", "rw", "rprivate",
 					 "userxattr", "noexec", "lowerdir=/a:/b", "exec" };
-	struct mount_opts mo;
+	struct mntopt mo;
 
-	ck_assert_int_eq(mount_opts_parse(o, 9, &mo), 0);
+	ck_assert_int_eq(mntopt_parse_list(o, 9, &mo, NULL), 0);
 	ck_assert_uint_eq(mo.flags, MS_BIND | MS_REC | MS_NOSUID);	/* later words win */
+	ck_assert_uint_eq(mo.propagation, MS_PRIVATE | MS_REC);
 	ck_assert_str_eq(mo.data, "userxattr,lowerdir=/a:/b");
-	mount_opts_clear(&mo);
-	ck_assert_int_eq(mount_opts_parse(o, 0, &mo), 0);
+	mntopt_clear(&mo);
+	ck_assert_int_eq(mntopt_parse_list(o, 0, &mo, NULL), 0);
 	ck_assert_uint_eq(mo.flags, 0);
 	ck_assert_ptr_null(mo.data);
 }

@@ -138,7 +138,7 @@ $(O)/shim/%.o: CPPFLAGS += $(YAJL_CFLAGS) $(PBC_CFLAGS) -I$(PBC_GEN) \
 # rule however many files it produces.
 $(PBC_GEN)/.stamp: $(PROTO_SRCS)
 	$(E) "  PROTOC  $(PBC_GEN)"
-	$(Q)rm -rf $(PBC_GEN) && mkdir -p $(PBC_GEN)
+	$(Q)mkdir -p $(PBC_GEN) && rm -f $(PBC_GEN)/*.pb-c.[ch]
 	$(Q)protoc-c --c_out=$(PBC_GEN) -Ishim/proto $(PROTO_SRCS)
 	$(Q)touch $@
 

@@ -153,7 +153,7 @@ $(PBC_GEN)/%.pb-c.o: $(PBC_GEN)/%.pb-c.c
 # Anything that may include a generated header waits for the generator;
 # after the first build the .d files name the exact headers.
 SHIM_INCLUDERS := $(SHIM_OBJS) $(patsubst %.c,$(O)/%.o,$(wildcard \
-	tests/unit/test_*.c tests/lib/*.c tests/fuzz/*.c tests/bench/*.c))
+	tests/unit/test_*.c tests/unit/*/test_*.c tests/lib/*.c tests/fuzz/*.c tests/bench/*.c))
 $(SHIM_INCLUDERS): | $(PBC_HDRS)
 $(O)/tests/%.o: CPPFLAGS += $(PBC_CFLAGS) -I$(PBC_GEN)
 
@@ -229,12 +229,13 @@ $(O)/%.o: %.c
 all: $(LIB_A) $(LIB_SO) $(O)/husk.pc $(BINS) $(TOOL_BINS)
 
 # ---------------------------------------------------------------- unit tests
-# One Check suite per module: tests/unit/test_<module>.c. Each links the
+# One Check suite per module: tests/unit/[PART/]test_<module>.c (vmm/: libhusk,
+# shim/: the shim; agent-codec, cli and common at the top). Each links the
 # static library (symbols hidden from the .so are still reachable here) and
 # the helpers in tests/lib/.
 TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TLIB_OBJS := $(TLIB_SRCS:%.c=$(O)/%.o)
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 
 $(O)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS) $(ZLIB_CFLAGS) $(YAJL_CFLAGS)

@@ -64,7 +64,7 @@ bool harness_wait_events(struct harness *h, unsigned n, int ms);
 /* harness_topics - the topics seen so far, space-separated, into @buf. */
 void harness_topics(struct harness *h, char *buf, size_t len);
 
-/* The recorded fake-containerd events server, for tests/unit/test_shim_events.c. */
+/* The recorded fake-containerd events server, for tests/unit/shim/test_shim_events.c. */
 int harness_events_server(struct harness *h);
 
 #endif

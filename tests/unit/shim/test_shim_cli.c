@@ -136,7 +136,7 @@ static void bin_teardown(void)
 	}
 }
 
-/* The shim next to this test: $(O)/tests/unit/test_x -> $(O)/containerd-shim-husk-v2. */
+/* The shim of this build: $(O)/tests/unit/shim/test_x -> $(O)/containerd-shim-husk-v2. */
 static void shim_path(char *buf, size_t len)
 {
 	char self[PATH_MAX];
@@ -144,7 +144,7 @@ static void shim_path(char *buf, size_t len)
 
 	ck_assert_int_gt(n, 0);
 	self[n] = '\0';
-	snprintf(buf, len, "%s/containerd-shim-husk-v2", dirname(dirname(dirname(self))));
+	snprintf(buf, len, "%s/containerd-shim-husk-v2", dirname(dirname(dirname(dirname(self)))));
 	ck_assert_msg(!access(buf, X_OK), "%s not built", buf);
 }
 

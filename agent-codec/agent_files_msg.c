@@ -19,8 +19,8 @@ bool amsg_name_valid(const char *name, size_t max)
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '_' && c != '-' && c != '.')
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+		    c != '_' && c != '-' && c != '.')
 			return false;
 	}
 	return true;
@@ -30,7 +30,8 @@ static int amsg_file_one(const char *name, yajl_val text, struct amsg_file *f,
 			 struct husk_error **e)
 {
 	if (!amsg_name_valid(name, HUSK_AGENT_FILE_NAME_MAX))
-		return husk_err(e, 0, "files: name \"%.80s\" is not a plain file name "
+		return husk_err(e, 0,
+				"files: name \"%.80s\" is not a plain file name "
 				"(1-%d of [A-Za-z0-9._-], not \".\" or \"..\")",
 				name, HUSK_AGENT_FILE_NAME_MAX);
 	if (!YAJL_IS_STRING(text))
@@ -64,8 +65,8 @@ int amsg_files_parse(yajl_val v, struct amsg_file *out, size_t *nfiles, int64_t 
 		return husk_err(e, 0, "files: %zu entries, more than %d", files->u.object.len,
 				HUSK_AGENT_MAX_FILES);
 	for (i = 0; i < files->u.object.len; i++, (*nfiles)++)
-		if (amsg_file_one(files->u.object.keys[i], files->u.object.values[i],
-				  &out[i], e) < 0)
+		if (amsg_file_one(files->u.object.keys[i], files->u.object.values[i], &out[i], e) <
+		    0)
 			return -husk_error_errno(*e);
 	return 0;
 }

@@ -69,8 +69,7 @@ static int amsg_rootfs(yajl_val v, struct amsg_rootfs *r, struct husk_error **e)
 		return husk_err_wrap(e, "rootfs");
 	if (r->dir)
 		return r->dir[0] == '/' ? 0 : husk_err(e, 0, "rootfs.dir is not absolute");
-	if (!YAJL_IS_ARRAY(lower) || lower->u.array.len == 0 ||
-	    lower->u.array.len > AMSG_MAX_LOWER)
+	if (!YAJL_IS_ARRAY(lower) || lower->u.array.len == 0 || lower->u.array.len > AMSG_MAX_LOWER)
 		return husk_err(e, 0, "rootfs.lower is not an array of 1-%d devices",
 				AMSG_MAX_LOWER);
 	for (i = 0; i < lower->u.array.len; i++, r->nlower++)
@@ -136,8 +135,8 @@ static int amsg_resize(struct amsg *m, struct husk_error **e)
 	    jtree_i64(m->tree, "cols", &m->cols, e) < 0)
 		return -EINVAL;
 	if (m->rows < 0 || m->rows > 0xffff || m->cols < 0 || m->cols > 0xffff)
-		return husk_err(e, 0, "window size %lldx%lld is out of range",
-				(long long)m->rows, (long long)m->cols);
+		return husk_err(e, 0, "window size %lldx%lld is out of range", (long long)m->rows,
+				(long long)m->cols);
 	return 0;
 }
 
@@ -177,10 +176,15 @@ static int amsg_body(struct amsg *m, struct husk_error **e)
 		return amsg_resize(m, e);
 	case HUSK_MSG_STDIO_BIND:
 		return amsg_bind(m, e);
-	case HUSK_MSG_START: case HUSK_MSG_WAIT: case HUSK_MSG_CLOSE_STDIN:
+	case HUSK_MSG_START:
+	case HUSK_MSG_WAIT:
+	case HUSK_MSG_CLOSE_STDIN:
 	case HUSK_MSG_DELETE:
 		return amsg_ids(m, true, e);
-	case HUSK_MSG_STATS: case HUSK_MSG_PIDS: case HUSK_MSG_PAUSE: case HUSK_MSG_RESUME:
+	case HUSK_MSG_STATS:
+	case HUSK_MSG_PIDS:
+	case HUSK_MSG_PAUSE:
+	case HUSK_MSG_RESUME:
 		return amsg_ids(m, false, e);
 	case HUSK_MSG_CONFIGURE_NETWORK:
 		return amsg_net_parse(m->tree, &m->net, e);
@@ -192,8 +196,8 @@ static int amsg_body(struct amsg *m, struct husk_error **e)
 	return husk_err(e, EOPNOTSUPP, "message type %u", m->type);
 }
 
-int amsg_parse(unsigned int type, const uint8_t *payload, size_t len,
-	       struct amsg *m, struct husk_error **e)
+int amsg_parse(unsigned int type, const uint8_t *payload, size_t len, struct amsg *m,
+	       struct husk_error **e)
 {
 	int ret;
 

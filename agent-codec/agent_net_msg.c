@@ -9,8 +9,7 @@
 static int amsg_iface(yajl_val v, struct amsg_iface *i, struct husk_error **e)
 {
 	if (jtree_str(v, "name", true, &i->name, e) < 0 ||
-	    jtree_str(v, "mac", false, &i->mac, e) < 0 ||
-	    jtree_i64(v, "mtu", &i->mtu, e) < 0 ||
+	    jtree_str(v, "mac", false, &i->mac, e) < 0 || jtree_i64(v, "mtu", &i->mtu, e) < 0 ||
 	    jtree_strv(v, "addresses", &i->addrs, e) < 0)
 		return -EINVAL;
 	if (strlen(i->name) >= 16 || !i->name[0] || strchr(i->name, '/'))

@@ -14,13 +14,13 @@
 #include "agent-codec/jtree.h"
 #include "common/error.h"
 
-#define AMSG_MAX_IFACES	8
-#define AMSG_MAX_ROUTES	64
+#define AMSG_MAX_IFACES 8
+#define AMSG_MAX_ROUTES 64
 
 struct amsg_iface {
 	const char *name, *mac;
-	int64_t mtu;			/* 0: leave */
-	const char **addrs;		/* "10.0.0.2/24", "fd00::2/64" */
+	int64_t mtu;	    /* 0: leave */
+	const char **addrs; /* "10.0.0.2/24", "fd00::2/64" */
 };
 
 struct amsg_route {

@@ -35,8 +35,8 @@ static bool jtree_depth_ok(const char *buf, size_t len, unsigned int max)
 	return true;
 }
 
-int jtree_parse(const char *buf, size_t len, unsigned int max_depth,
-	       yajl_val *out, struct husk_error **e)
+int jtree_parse(const char *buf, size_t len, unsigned int max_depth, yajl_val *out,
+		struct husk_error **e)
 {
 	char errbuf[128] = "";
 	char *copy;
@@ -74,8 +74,7 @@ yajl_val jtree_get(yajl_val obj, const char *key)
 	return NULL;
 }
 
-int jtree_str(yajl_val obj, const char *key, bool required, const char **out,
-	     struct husk_error **e)
+int jtree_str(yajl_val obj, const char *key, bool required, const char **out, struct husk_error **e)
 {
 	yajl_val v = jtree_get(obj, key);
 

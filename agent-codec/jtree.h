@@ -20,14 +20,14 @@
  * Input nested deeper than @max_depth is refused before yajl sees it:
  * yajl frees trees recursively, and PID 1's stack is not for attackers.
  */
-int jtree_parse(const char *buf, size_t len, unsigned int max_depth,
-	       yajl_val *out, struct husk_error **e);
+int jtree_parse(const char *buf, size_t len, unsigned int max_depth, yajl_val *out,
+		struct husk_error **e);
 
 /* jtree_get - member @key of object @obj, or NULL. */
 yajl_val jtree_get(yajl_val obj, const char *key);
 
 int jtree_str(yajl_val obj, const char *key, bool required, const char **out,
-	     struct husk_error **e);
+	      struct husk_error **e);
 int jtree_i64(yajl_val obj, const char *key, int64_t *out, struct husk_error **e);
 int jtree_bool(yajl_val obj, const char *key, bool *out, struct husk_error **e);
 

@@ -10,38 +10,44 @@
 
 struct opt {
 	const char *name;
-	bool clear;		/* the option clears the flag ("rw", "suid") */
+	bool clear; /* the option clears the flag ("rw", "suid") */
 	unsigned long flag;
 };
 
 static const struct opt flag_opts[] = {
-	{ "ro", false, MS_RDONLY },	{ "rw", true, MS_RDONLY },
-	{ "nosuid", false, MS_NOSUID },	{ "suid", true, MS_NOSUID },
-	{ "nodev", false, MS_NODEV },	{ "dev", true, MS_NODEV },
-	{ "noexec", false, MS_NOEXEC },	{ "exec", true, MS_NOEXEC },
-	{ "sync", false, MS_SYNCHRONOUS }, { "async", true, MS_SYNCHRONOUS },
+	{ "ro", false, MS_RDONLY },
+	{ "rw", true, MS_RDONLY },
+	{ "nosuid", false, MS_NOSUID },
+	{ "suid", true, MS_NOSUID },
+	{ "nodev", false, MS_NODEV },
+	{ "dev", true, MS_NODEV },
+	{ "noexec", false, MS_NOEXEC },
+	{ "exec", true, MS_NOEXEC },
+	{ "sync", false, MS_SYNCHRONOUS },
+	{ "async", true, MS_SYNCHRONOUS },
 	{ "dirsync", false, MS_DIRSYNC },
-	{ "noatime", false, MS_NOATIME }, { "atime", true, MS_NOATIME },
-	{ "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
-	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
+	{ "noatime", false, MS_NOATIME },
+	{ "atime", true, MS_NOATIME },
+	{ "nodiratime", false, MS_NODIRATIME },
+	{ "diratime", true, MS_NODIRATIME },
+	{ "relatime", false, MS_RELATIME },
+	{ "norelatime", true, MS_RELATIME },
 	{ "strictatime", false, MS_STRICTATIME },
 	{ "nostrictatime", true, MS_STRICTATIME },
-	{ "bind", false, MS_BIND },	{ "rbind", false, MS_BIND | MS_REC },
+	{ "bind", false, MS_BIND },
+	{ "rbind", false, MS_BIND | MS_REC },
 	{ "remount", false, MS_REMOUNT },
-	{ "defaults", false, 0 },	/* mount(8)'s "no options": nothing to set */
-	{ "mand", false, 0 },		{ "nomand", false, 0 },
+	{ "defaults", false, 0 }, /* mount(8)'s "no options": nothing to set */
+	{ "mand", false, 0 },
+	{ "nomand", false, 0 },
 	{ "tmpcopyup", false, 0 },
 };
 
 static const struct opt prop_opts[] = {
-	{ "private", false, MS_PRIVATE },
-	{ "rprivate", false, MS_PRIVATE | MS_REC },
-	{ "shared", false, MS_SHARED },
-	{ "rshared", false, MS_SHARED | MS_REC },
-	{ "slave", false, MS_SLAVE },
-	{ "rslave", false, MS_SLAVE | MS_REC },
-	{ "unbindable", false, MS_UNBINDABLE },
-	{ "runbindable", false, MS_UNBINDABLE | MS_REC },
+	{ "private", false, MS_PRIVATE },	{ "rprivate", false, MS_PRIVATE | MS_REC },
+	{ "shared", false, MS_SHARED },		{ "rshared", false, MS_SHARED | MS_REC },
+	{ "slave", false, MS_SLAVE },		{ "rslave", false, MS_SLAVE | MS_REC },
+	{ "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
 };
 
 static const struct opt *opt_find(const struct opt *tab, size_t n, const char *s)
@@ -68,8 +74,7 @@ static int data_append(char **data, const char *opt)
 	return 0;
 }
 
-int mntopt_parse_list(const char *const *opts, size_t n, struct mntopt *out,
-		      struct husk_error **e)
+int mntopt_parse_list(const char *const *opts, size_t n, struct mntopt *out, struct husk_error **e)
 {
 	const struct opt *o;
 	size_t i;

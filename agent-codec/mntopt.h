@@ -12,9 +12,9 @@
 #include "common/error.h"
 
 struct mntopt {
-	unsigned long flags;		/* MS_* for the mount itself */
-	unsigned long propagation;	/* MS_PRIVATE, MS_SHARED, ... | MS_REC */
-	char *data;			/* file-system options, comma-joined; malloc'd */
+	unsigned long flags;	   /* MS_* for the mount itself */
+	unsigned long propagation; /* MS_PRIVATE, MS_SHARED, ... | MS_REC */
+	char *data;		   /* file-system options, comma-joined; malloc'd */
 };
 
 /*
@@ -25,8 +25,7 @@ struct mntopt {
 int mntopt_parse(const char *const *opts, struct mntopt *out, struct husk_error **e);
 
 /* mntopt_parse_list - the same for @n options (containerd's counted lists). */
-int mntopt_parse_list(const char *const *opts, size_t n, struct mntopt *out,
-		      struct husk_error **e);
+int mntopt_parse_list(const char *const *opts, size_t n, struct mntopt *out, struct husk_error **e);
 
 /* mntopt_clear - free @o's data and zero it. */
 void mntopt_clear(struct mntopt *o);

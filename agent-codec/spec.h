@@ -16,29 +16,29 @@
 #include "common/error.h"
 #include "agent-codec/jtree.h"
 
-#define SPEC_UNSET INT64_MIN	/* a resource field the spec does not set */
+#define SPEC_UNSET INT64_MIN /* a resource field the spec does not set */
 
 struct spec_user {
 	uint32_t uid, gid;
-	uint32_t *gids;			/* additionalGids */
+	uint32_t *gids; /* additionalGids */
 	size_t ngids;
-	const char *username;		/* husk extension: resolved in the rootfs */
-	int64_t umask;			/* SPEC_UNSET: inherit */
+	const char *username; /* husk extension: resolved in the rootfs */
+	int64_t umask;	      /* SPEC_UNSET: inherit */
 };
 
 struct spec_rlimit {
-	int resource;			/* RLIMIT_* */
+	int resource; /* RLIMIT_* */
 	uint64_t soft, hard;
 };
 
 struct spec_caps {
-	bool set;			/* false: keep what the process has */
+	bool set; /* false: keep what the process has */
 	uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
 struct spec_process {
 	bool terminal;
-	unsigned int rows, cols;	/* consoleSize, 0 = unset */
+	unsigned int rows, cols; /* consoleSize, 0 = unset */
 	const char **args, **env;
 	const char *cwd;
 	struct spec_user user;
@@ -46,22 +46,22 @@ struct spec_process {
 	size_t nrlimits;
 	bool no_new_privs;
 	struct spec_caps caps;
-	int64_t oom_score_adj;		/* SPEC_UNSET: inherit */
+	int64_t oom_score_adj; /* SPEC_UNSET: inherit */
 };
 
 struct spec_mount {
 	const char *dest, *type, *source;
 	unsigned long flags, propagation;
 	char *data;
-	char *resolved;			/* husk-init's own path for source (share.c) */
-	const char *beneath;		/* resolve it without leaving this folder */
+	char *resolved;	     /* husk-init's own path for source (share.c) */
+	const char *beneath; /* resolve it without leaving this folder */
 };
 
 struct spec_device {
 	const char *path;
-	char type;			/* 'c', 'b', 'p' */
+	char type; /* 'c', 'b', 'p' */
 	int64_t major, minor;
-	int64_t mode, uid, gid;		/* SPEC_UNSET: 0666, 0, 0 */
+	int64_t mode, uid, gid; /* SPEC_UNSET: 0666, 0, 0 */
 };
 
 struct spec_resources {
@@ -69,7 +69,7 @@ struct spec_resources {
 	int64_t cpu_shares, cpu_quota, cpu_period;
 	const char *cpus, *mems;
 	int64_t pids_limit;
-	yajl_val unified;		/* cgroup v2 file -> value */
+	yajl_val unified; /* cgroup v2 file -> value */
 };
 
 struct spec {

@@ -9,7 +9,7 @@
 #include "agent-codec/spec.h"
 
 #define OCI_MAX_MOUNTS	256
-#define OCI_MAX_DEVICES	256
+#define OCI_MAX_DEVICES 256
 
 static int spec_mount_one(yajl_val m, struct spec_mount *out, struct husk_error **e)
 {
@@ -59,7 +59,7 @@ int spec_mounts_parse(yajl_val root, struct spec *s, struct husk_error **e)
 }
 
 static int spec_i64s(yajl_val obj, const char *const *keys, int64_t *const *outs,
-		    struct husk_error **e)
+		     struct husk_error **e)
 {
 	for (; *keys; keys++, outs++)
 		if (jtree_i64(obj, *keys, *outs, e) < 0)
@@ -78,7 +78,8 @@ int spec_resources_parse(yajl_val r, struct spec_resources *res, struct husk_err
 	res->mem_limit = res->mem_reservation = res->mem_swap = SPEC_UNSET;
 	res->cpu_shares = res->cpu_quota = res->cpu_period = SPEC_UNSET;
 	res->pids_limit = SPEC_UNSET;
-	if (spec_i64s(mem, mem_keys, mem_outs, e) < 0 || spec_i64s(cpu, cpu_keys, cpu_outs, e) < 0 ||
+	if (spec_i64s(mem, mem_keys, mem_outs, e) < 0 ||
+	    spec_i64s(cpu, cpu_keys, cpu_outs, e) < 0 ||
 	    jtree_str(cpu, "cpus", false, &res->cpus, e) < 0 ||
 	    jtree_str(cpu, "mems", false, &res->mems, e) < 0 ||
 	    jtree_i64(jtree_get(r, "pids"), "limit", &res->pids_limit, e) < 0)
@@ -96,8 +97,8 @@ static int spec_device_one(yajl_val d, struct spec_device *dev, struct husk_erro
 	dev->major = dev->minor = 0;
 	dev->mode = dev->uid = dev->gid = SPEC_UNSET;
 	if (jtree_str(d, "path", true, &dev->path, e) < 0 ||
-	    jtree_str(d, "type", true, &type, e) < 0 ||
-	    jtree_i64(d, "major", &dev->major, e) < 0 || jtree_i64(d, "minor", &dev->minor, e) < 0 ||
+	    jtree_str(d, "type", true, &type, e) < 0 || jtree_i64(d, "major", &dev->major, e) < 0 ||
+	    jtree_i64(d, "minor", &dev->minor, e) < 0 ||
 	    jtree_i64(d, "fileMode", &dev->mode, e) < 0 || jtree_i64(d, "uid", &dev->uid, e) < 0 ||
 	    jtree_i64(d, "gid", &dev->gid, e) < 0)
 		return -EINVAL;

@@ -14,7 +14,7 @@
 
 #include "cli/cli_devices.h"
 
-#define CLI_USAGE	2
+#define CLI_USAGE 2
 
 static int cli_usage(const char *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -61,9 +61,8 @@ static int cli_mac(const char *s, uint8_t mac[6])
 	unsigned int b[6], i;
 	char tail;
 
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &tail) != 6)
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &tail) != 6)
 		return cli_usage("--net", "mac: not XX:XX:XX:XX:XX:XX: %s", s);
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
@@ -79,7 +78,8 @@ static int cli_disk_key(struct husk_disk_config *c, char *kv)
 	if (!strncmp(kv, "serial=", 7)) {
 		c->serial = kv + 7;
 		return strlen(c->serial) > 20 ?
-		       cli_usage("--disk", "serial: longer than 20 bytes: %s", c->serial) : 0;
+			       cli_usage("--disk", "serial: longer than 20 bytes: %s", c->serial) :
+			       0;
 	}
 	return cli_usage("--disk", "unknown option '%s' (ro, serial=S)", kv);
 }
@@ -145,7 +145,7 @@ int cli_parse_net(struct cli_devices *d, const char *arg)
 }
 
 /* The guest's tag limit (virtio 1.2 5.11.4), checked here for a usage error. */
-#define CLI_FS_TAG_MAX	36
+#define CLI_FS_TAG_MAX 36
 
 int cli_parse_fs(struct cli_devices *d, const char *arg)
 {

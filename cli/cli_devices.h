@@ -11,7 +11,7 @@
 #include "husk.h"
 
 /* The library allows 19 virtio devices in all; this bounds each kind. */
-#define CLI_MAX_DEVS	19
+#define CLI_MAX_DEVS 19
 
 struct cli_devices {
 	struct husk_disk_config disks[CLI_MAX_DEVS];
@@ -22,7 +22,7 @@ struct cli_devices {
 	unsigned int nr_fss;
 	struct husk_vsock_config vsock;
 	bool has_vsock;
-	char *bufs[3 * CLI_MAX_DEVS + 1];	/* option copies the configs point into */
+	char *bufs[3 * CLI_MAX_DEVS + 1]; /* option copies the configs point into */
 	unsigned int nr_bufs;
 };
 

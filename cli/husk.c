@@ -21,19 +21,19 @@
 
 /* Exit statuses: how the VM ended (documented in --help). */
 enum {
-	EXIT_GUEST_OK = 0,	/* the guest powered off or rebooted */
-	EXIT_HOST = 1,		/* husk or the host failed */
+	EXIT_GUEST_OK = 0, /* the guest powered off or rebooted */
+	EXIT_HOST = 1,	   /* husk or the host failed */
 	EXIT_USAGE = 2,
 	EXIT_TRIPLE_FAULT = 3,
 	EXIT_INTERNAL = 4,
 	EXIT_PVM = 5,
-	EXIT_STOPPED = 6,	/* SIGINT/SIGTERM */
+	EXIT_STOPPED = 6, /* SIGINT/SIGTERM */
 };
 
 struct opts {
 	struct husk_vm_config cfg;
-	const char *console;	/* "stdio", "none" or a file */
-	int console_fd;		/* opened file, -1 otherwise */
+	const char *console; /* "stdio", "none" or a file */
+	int console_fd;	     /* opened file, -1 otherwise */
 	int boot_time;
 	int mem_stats;
 	struct cli_devices devs;
@@ -118,22 +118,14 @@ static int parse_u32(const char *s, const char *what, uint32_t *out)
 }
 
 static const struct option long_opts[] = {
-	{ "kernel", required_argument, NULL, 'k' },
-	{ "initrd", required_argument, NULL, 'i' },
-	{ "cmdline", required_argument, NULL, 'c' },
-	{ "mem", required_argument, NULL, 'm' },
-	{ "cpus", required_argument, NULL, 'n' },
-	{ "console", required_argument, NULL, 'C' },
-	{ "boot-time", no_argument, NULL, 'b' },
-	{ "init", required_argument, NULL, 'I' },
-	{ "disk", required_argument, NULL, 'D' },
-	{ "net", required_argument, NULL, 'N' },
-	{ "vsock", required_argument, NULL, 'V' },
-	{ "fs", required_argument, NULL, 'F' },
-	{ "mem-stats", no_argument, NULL, 'M' },
-	{ "no-pvm-check", no_argument, NULL, 'P' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ NULL, 0, NULL, 0 },
+	{ "kernel", required_argument, NULL, 'k' },  { "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' }, { "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'n' },    { "console", required_argument, NULL, 'C' },
+	{ "boot-time", no_argument, NULL, 'b' },     { "init", required_argument, NULL, 'I' },
+	{ "disk", required_argument, NULL, 'D' },    { "net", required_argument, NULL, 'N' },
+	{ "vsock", required_argument, NULL, 'V' },   { "fs", required_argument, NULL, 'F' },
+	{ "mem-stats", no_argument, NULL, 'M' },     { "no-pvm-check", no_argument, NULL, 'P' },
+	{ "verbose", no_argument, NULL, 'v' },	     { NULL, 0, NULL, 0 },
 };
 
 static int parse_opt(struct opts *o, int c, const char *arg)
@@ -271,7 +263,8 @@ static void print_mem_stats(struct husk_vm *vm)
 		return;
 	}
 	overhead = m.process_rss_bytes > m.guest_resident_bytes ?
-		   m.process_rss_bytes - m.guest_resident_bytes : 0;
+			   m.process_rss_bytes - m.guest_resident_bytes :
+			   0;
 	fprintf(stderr, "husk: memory: rss=%llu KiB guest_resident=%llu KiB overhead=%llu KiB\n",
 		(unsigned long long)(m.process_rss_bytes >> 10),
 		(unsigned long long)(m.guest_resident_bytes >> 10),
@@ -306,7 +299,9 @@ static int create_vm(struct opts *o, struct husk_vm **vm)
 
 	if (husk_vm_create(&o->cfg, vm, &err) < 0) {
 		status = fail(husk_error_errno(err) == ENOTSUP &&
-			      strstr(husk_error_message(err), "PVM") ? EXIT_PVM : EXIT_HOST,
+					      strstr(husk_error_message(err), "PVM") ?
+				      EXIT_PVM :
+				      EXIT_HOST,
 			      "%s", husk_error_message(err));
 		husk_error_free(err);
 		return status;

@@ -12,8 +12,8 @@
 #include "husk.h"
 
 struct husk_error {
-	int errnum;	/* positive errno */
-	char *msg;	/* "operation: cause" */
+	int errnum; /* positive errno */
+	char *msg;  /* "operation: cause" */
 };
 
 /*

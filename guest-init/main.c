@@ -34,8 +34,8 @@
 #include "guest-init/requests/requests.h"
 #include "guest-init/system/system.h"
 
-static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
-		     const char **share, struct husk_error **e)
+static int main_args(struct agent *ag, int argc, char **argv, const char **cg, const char **share,
+		     struct husk_error **e)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -50,14 +50,24 @@ static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
 	ag->listen = getenv("HUSK_INIT_LISTEN");
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'l': ag->listen = optarg; break;
-		case 's': state = optarg; break;
-		case 'c': *cg = optarg; break;
-		case 'S': *share = optarg; break;
+		case 'l':
+			ag->listen = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'c':
+			*cg = optarg;
+			break;
+		case 'S':
+			*share = optarg;
+			break;
 		default:
 			/* PID 1 gets the kernel's leftover arguments: ignore them */
 			if (getpid() != 1)
-				return husk_err(e, 0, "usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR] [--share DIR]");
+				return husk_err(
+					e, 0,
+					"usage: husk-init [--listen unix:PATH|vsock:PORT] [--state DIR] [--cgroup DIR] [--share DIR]");
 		}
 	}
 	ag->vm = getpid() == 1 && !ag->listen;
@@ -67,7 +77,8 @@ static int main_args(struct agent *ag, int argc, char **argv, const char **cg,
 		return husk_err(e, 0, "test mode needs --state DIR");
 	if (ag->vm && *share)
 		return husk_err(e, 0, "--share is for test mode (a VM mounts the virtio-fs share)");
-	if ((state && strlen(state) >= sizeof(ag->state_dir)) || (*cg && strlen(*cg) >= sizeof(ag->cg_root)))
+	if ((state && strlen(state) >= sizeof(ag->state_dir)) ||
+	    (*cg && strlen(*cg) >= sizeof(ag->cg_root)))
 		return husk_err(e, ENAMETOOLONG, "--state or --cgroup");
 	snprintf(ag->state_dir, sizeof(ag->state_dir), "%s", state ? state : "/run/husk");
 	if (ag->vm)
@@ -97,7 +108,7 @@ static void main_on_signal(struct watch *w, uint32_t ev)
 
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			ag->shutdown = !ag->vm;	/* a VM's init ignores these */
+			ag->shutdown = !ag->vm; /* a VM's init ignores these */
 	}
 	proc_reap(ag);
 }
@@ -137,14 +148,14 @@ static int main_events(struct agent *ag, struct husk_error **e)
 	sigaddset(&set, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return husk_err(e, errno, "block SIGCHLD");
-	signal(SIGPIPE, SIG_IGN);	/* closed peers become EPIPE, not death */
+	signal(SIGPIPE, SIG_IGN); /* closed peers become EPIPE, not death */
 	ag->epfd = loop_open();
 	if (ag->epfd < 0)
 		return husk_err(e, errno, "epoll");
 	if (main_watch(ag, &ag->signal_w, signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK),
 		       main_on_signal, e) < 0 ||
-	    main_watch(ag, &ag->inotify_w, inotify_init1(IN_CLOEXEC | IN_NONBLOCK),
-		       main_on_inotify, e) < 0)
+	    main_watch(ag, &ag->inotify_w, inotify_init1(IN_CLOEXEC | IN_NONBLOCK), main_on_inotify,
+		       e) < 0)
 		return -husk_error_errno(*e);
 	return 0;
 }
@@ -178,7 +189,7 @@ static void main_drain_to_host(struct agent *ag)
 			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			if (read(fds[i].fd, buf, sizeof(buf)) <= 0) {
-				fds[i].fd = -1;	/* the host closed: it has everything */
+				fds[i].fd = -1; /* the host closed: it has everything */
 				open_fds--;
 			}
 		}
@@ -226,7 +237,7 @@ static int main_setup(struct agent *ag, const char *cg, const char *share, struc
 		log_warn("cannot bring up lo: %s",
 			 lo ? husk_error_message(*e) : "no such interface");
 	if (cg && cgroup_setup(ag, cg, e) < 0) {
-		log_err(*e, "cgroups off");	/* containers still run, without limits */
+		log_err(*e, "cgroups off"); /* containers still run, without limits */
 		ag->cg_root[0] = '\0';
 	}
 	return conn_listen(ag, e);
@@ -244,7 +255,7 @@ int main(int argc, char **argv)
 	if (main_args(&ag, argc, argv, &cg, &share, &e) < 0) {
 		log_err(e, "arguments");
 		if (getpid() == 1)
-			power_off(&ag);	/* PID 1 must not return */
+			power_off(&ag); /* PID 1 must not return */
 		husk_error_free(e);
 		return 2;
 	}
@@ -254,9 +265,9 @@ int main(int argc, char **argv)
 			husk_error_free(e);
 			return 1;
 		}
-		power_off(&ag);	/* no way to be told anything: end the VM */
+		power_off(&ag); /* no way to be told anything: end the VM */
 	}
-	husk_error_free(e);	/* what setup only warned about */
+	husk_error_free(e); /* what setup only warned about */
 	log_info("ready on %s (%s mode)", ag.listen, ag.vm ? "vm" : "test");
 	if (ag.vm)
 		sysmount_boot_marker();

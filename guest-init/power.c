@@ -34,5 +34,5 @@ void power_off(struct agent *ag)
 	log_info("shutdown: rebooting to end the VM");
 	reboot(RB_AUTOBOOT);
 	for (;;)
-		pause();	/* PID 1 must not exit: that would panic the kernel */
+		pause(); /* PID 1 must not exit: that would panic the kernel */
 }

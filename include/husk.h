@@ -81,14 +81,14 @@ struct husk_vm;
 typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 /* husk_vm_config.flags */
-#define HUSK_VM_MEMFD		(1u << 0)	/* back guest RAM with a memfd */
-#define HUSK_VM_HUGEPAGES	(1u << 1)	/* ask for transparent huge pages */
+#define HUSK_VM_MEMFD	     (1u << 0) /* back guest RAM with a memfd */
+#define HUSK_VM_HUGEPAGES    (1u << 1) /* ask for transparent huge pages */
 /*
  * HUSK_VM_EXPECT_LINUX - the kernel is an unmodified Linux: on a host whose
  * KVM cannot run one (PVM, see husk_vm_create()) fail up front instead of
  * after a long emulated boot. Leave it clear for small freestanding guests.
  */
-#define HUSK_VM_EXPECT_LINUX	(1u << 2)
+#define HUSK_VM_EXPECT_LINUX (1u << 2)
 
 /*
  * struct husk_vm_config - what to boot. Fill it with husk_vm_config_init(),
@@ -99,11 +99,11 @@ typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
  */
 struct husk_vm_config {
 	size_t struct_size;
-	const char *kernel_path;	/* ELF vmlinux or bzImage (required) */
-	const char *initrd_path;	/* NULL for none */
-	const char *cmdline;		/* NULL for an empty command line */
-	uint32_t mem_mib;		/* guest RAM in MiB (default 128) */
-	uint32_t nr_cpus;		/* vCPUs, 1..64 (default 1) */
+	const char *kernel_path; /* ELF vmlinux or bzImage (required) */
+	const char *initrd_path; /* NULL for none */
+	const char *cmdline;	 /* NULL for an empty command line */
+	uint32_t mem_mib;	 /* guest RAM in MiB (default 128) */
+	uint32_t nr_cpus;	 /* vCPUs, 1..64 (default 1) */
 	/*
 	 * Console output: console_fn if set, else console_out_fd if >= 0,
 	 * else discarded. The fd is borrowed: the caller keeps it open until
@@ -111,17 +111,17 @@ struct husk_vm_config {
 	 */
 	husk_console_fn console_fn;
 	void *console_opaque;
-	int console_out_fd;		/* default -1 */
+	int console_out_fd; /* default -1 */
 	/*
 	 * Console input: bytes read from this fd (borrowed, as above) are
 	 * received by the guest's COM1; -1 for none. Read by a thread the
 	 * library starts in husk_vm_start().
 	 */
-	int console_in_fd;		/* default -1 */
-	uint32_t flags;			/* HUSK_VM_* */
-	husk_log_fn log_fn;		/* NULL: the library says nothing */
+	int console_in_fd;  /* default -1 */
+	uint32_t flags;	    /* HUSK_VM_* */
+	husk_log_fn log_fn; /* NULL: the library says nothing */
 	void *log_opaque;
-	int log_level;			/* highest HUSK_LOG_* passed on (default WARN) */
+	int log_level; /* highest HUSK_LOG_* passed on (default WARN) */
 	/*
 	 * A static init program (e.g. husk-init): the library builds an
 	 * uncompressed cpio (newc) initramfs in memory holding it as /init
@@ -139,24 +139,24 @@ HUSK_API void husk_vm_config_init(struct husk_vm_config *cfg);
 
 /* How a VM ended. */
 enum husk_exit_reason {
-	HUSK_EXIT_NONE = 0,		/* not ended (yet) */
-	HUSK_EXIT_POWEROFF,		/* the guest powered off */
-	HUSK_EXIT_RESET,		/* the guest rebooted (e.g. i8042 reset, reboot=k) */
-	HUSK_EXIT_TRIPLE_FAULT,		/* a vCPU shut down on a triple fault */
-	HUSK_EXIT_INTERNAL_ERROR,	/* KVM could not run the guest (suberror, rip) */
-	HUSK_EXIT_HOST_ERROR,		/* the host side failed; see message */
-	HUSK_EXIT_STOPPED,		/* husk_vm_request_stop() */
-	HUSK_EXIT_PVM_UNSUPPORTED,	/* PVM host cannot run this (Linux) guest */
+	HUSK_EXIT_NONE = 0,	   /* not ended (yet) */
+	HUSK_EXIT_POWEROFF,	   /* the guest powered off */
+	HUSK_EXIT_RESET,	   /* the guest rebooted (e.g. i8042 reset, reboot=k) */
+	HUSK_EXIT_TRIPLE_FAULT,	   /* a vCPU shut down on a triple fault */
+	HUSK_EXIT_INTERNAL_ERROR,  /* KVM could not run the guest (suberror, rip) */
+	HUSK_EXIT_HOST_ERROR,	   /* the host side failed; see message */
+	HUSK_EXIT_STOPPED,	   /* husk_vm_request_stop() */
+	HUSK_EXIT_PVM_UNSUPPORTED, /* PVM host cannot run this (Linux) guest */
 };
 
 struct husk_exit_info {
 	enum husk_exit_reason reason;
-	uint32_t vcpu;		/* the vCPU that ended the VM (0 when not known) */
-	uint32_t suberror;	/* KVM internal-error suberror, else 0 */
-	uint64_t rip;		/* guest RIP at a fault or internal error, else 0 (after
+	uint32_t vcpu;	   /* the vCPU that ended the VM (0 when not known) */
+	uint32_t suberror; /* KVM internal-error suberror, else 0 */
+	uint64_t rip;	   /* guest RIP at a fault or internal error, else 0 (after
 			 * a triple fault AMD hosts report the reset RIP 0xfff0) */
-	int host_errno;		/* HOST_ERROR: the errno, else 0 */
-	char message[256];	/* one human-readable line, never empty once ended */
+	int host_errno;	   /* HOST_ERROR: the errno, else 0 */
+	char message[256]; /* one human-readable line, never empty once ended */
 };
 
 /*
@@ -230,10 +230,10 @@ HUSK_API int husk_vm_exit_eventfd(const struct husk_vm *vm);
 
 /* Timestamps, CLOCK_MONOTONIC nanoseconds; 0 = has not happened. */
 struct husk_vm_timing {
-	uint64_t create_ns;	/* husk_vm_create() was entered */
-	uint64_t first_run_ns;	/* the first KVM_RUN of any vCPU was entered */
-	uint64_t boot_marker_ns;	/* first guest write to the boot marker port */
-	uint64_t exit_ns;	/* the VM ended */
+	uint64_t create_ns;	 /* husk_vm_create() was entered */
+	uint64_t first_run_ns;	 /* the first KVM_RUN of any vCPU was entered */
+	uint64_t boot_marker_ns; /* first guest write to the boot marker port */
+	uint64_t exit_ns;	 /* the VM ended */
 };
 
 /* husk_vm_get_timing - copy the VM's timestamps; safe from any thread. */
@@ -276,7 +276,7 @@ HUSK_API void husk_vm_destroy(struct husk_vm *vm);
  */
 struct husk_disk_config {
 	size_t struct_size;
-	const char *path;	/* raw image file or block device; or NULL and fd */
+	const char *path; /* raw image file or block device; or NULL and fd */
 	/*
 	 * An open image (read-write unless read_only), used instead of path
 	 * when >= 0. On success the VM owns it (it is closed by the call, the
@@ -284,8 +284,8 @@ struct husk_disk_config {
 	 * still does. Default -1.
 	 */
 	int fd;
-	int read_only;		/* non-zero: opened O_RDONLY, the guest sees VIRTIO_BLK_F_RO */
-	const char *serial;	/* GET_ID serial, at most 20 bytes; NULL: none */
+	int read_only;	    /* non-zero: opened O_RDONLY, the guest sees VIRTIO_BLK_F_RO */
+	const char *serial; /* GET_ID serial, at most 20 bytes; NULL: none */
 };
 
 /* husk_disk_config_init - struct_size, fd -1, everything else zero. */
@@ -334,8 +334,7 @@ HUSK_API int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index,
  * closed) and leave it empty. Errors: -ENOENT (no such disk), -ENXIO
  * (already empty).
  */
-HUSK_API int husk_vm_disk_detach(struct husk_vm *vm, unsigned int index,
-				 struct husk_error **err);
+HUSK_API int husk_vm_disk_detach(struct husk_vm *vm, unsigned int index, struct husk_error **err);
 
 /* struct husk_net_config - a virtio-net interface on a TAP device. */
 struct husk_net_config {
@@ -348,8 +347,8 @@ struct husk_net_config {
 	 * tap_name when >= 0; ownership as husk_disk_config.fd. Default -1.
 	 */
 	int tap_fd;
-	uint8_t mac[6];		/* the guest's MAC; all zero: a random local unicast MAC */
-	uint32_t mtu;		/* offered to the guest (VIRTIO_NET_F_MTU), 68..65535; 0: none */
+	uint8_t mac[6]; /* the guest's MAC; all zero: a random local unicast MAC */
+	uint32_t mtu;	/* offered to the guest (VIRTIO_NET_F_MTU), 68..65535; 0: none */
 };
 
 /* husk_net_config_init - struct_size, tap_fd -1, everything else zero. */
@@ -367,7 +366,7 @@ HUSK_API int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *c
 /* struct husk_vsock_config - the VM's virtio-vsock device (at most one). */
 struct husk_vsock_config {
 	size_t struct_size;
-	uint32_t guest_cid;	/* 3..UINT32_MAX - 1 */
+	uint32_t guest_cid; /* 3..UINT32_MAX - 1 */
 	/*
 	 * Optional Firecracker-compatible Unix-socket face: the library
 	 * listens on uds_path (a stale socket file there is replaced), a
@@ -462,7 +461,7 @@ HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_
  */
 struct husk_fs_config {
 	size_t struct_size;
-	const char *tag;	/* the guest's mount source, 1..36 bytes, no NUL (required) */
+	const char *tag; /* the guest's mount source, 1..36 bytes, no NUL (required) */
 	/* The backend's listening Unix socket (connected here); or NULL and socket_fd. */
 	const char *socket_path;
 	/*
@@ -470,8 +469,9 @@ struct husk_fs_config {
 	 * socket_path when >= 0; ownership as husk_disk_config.fd. Default -1.
 	 */
 	int socket_fd;
-	uint16_t queue_size;	/* QueueNumMax of both queues, a power of two 16..1024 (default 1024) */
-	int reply_timeout_ms;	/* per backend reply; <= 0: 5000 */
+	uint16_t
+		queue_size; /* QueueNumMax of both queues, a power of two 16..1024 (default 1024) */
+	int reply_timeout_ms; /* per backend reply; <= 0: 5000 */
 };
 
 /* husk_fs_config_init - struct_size, socket_fd -1, queue_size 1024, reply_timeout_ms 5000. */
@@ -501,9 +501,9 @@ HUSK_API int husk_vm_add_fs(struct husk_vm *vm, const struct husk_fs_config *cfg
 
 /* struct husk_vm_memory - where the process's memory goes. */
 struct husk_vm_memory {
-	uint64_t guest_ram_bytes;	/* configured guest RAM */
-	uint64_t guest_resident_bytes;	/* guest RAM resident in host memory (mincore) */
-	uint64_t process_rss_bytes;	/* the whole process's resident set (/proc/self/statm) */
+	uint64_t guest_ram_bytes;      /* configured guest RAM */
+	uint64_t guest_resident_bytes; /* guest RAM resident in host memory (mincore) */
+	uint64_t process_rss_bytes;    /* the whole process's resident set (/proc/self/statm) */
 };
 
 /*

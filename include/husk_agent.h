@@ -155,23 +155,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HUSK_AGENT_MAGIC	0x4b535548u	/* "HUSK" on the wire */
-#define HUSK_AGENT_VERSION	1
-#define HUSK_AGENT_HDR_SIZE	24
-#define HUSK_AGENT_MAX_PAYLOAD	(1u << 20)	/* config.json fits with room */
-#define HUSK_AGENT_MAX_DEPTH	64
-#define HUSK_AGENT_VSOCK_PORT	1024
-#define HUSK_AGENT_MAX_ID	128	/* container and exec id length */
+#define HUSK_AGENT_MAGIC       0x4b535548u /* "HUSK" on the wire */
+#define HUSK_AGENT_VERSION     1
+#define HUSK_AGENT_HDR_SIZE    24
+#define HUSK_AGENT_MAX_PAYLOAD (1u << 20) /* config.json fits with room */
+#define HUSK_AGENT_MAX_DEPTH   64
+#define HUSK_AGENT_VSOCK_PORT  1024
+#define HUSK_AGENT_MAX_ID      128 /* container and exec id length */
 
 /* Guest paths the host names in CREATE specs (see CREATE above). */
-#define HUSK_AGENT_SHARE_TAG	"husk-share"		/* the virtio-fs tag */
-#define HUSK_AGENT_SHARE_DIR	"/run/husk/share"	/* where it is mounted */
-#define HUSK_AGENT_POD_SHM_DIR	"/run/husk/shm"		/* the pod's /dev/shm */
-#define HUSK_AGENT_FILES_DIR	"/run/husk/files"	/* per-container files */
-#define HUSK_AGENT_FILE_MAX	(64u << 10)	/* bytes of one "files" text */
-#define HUSK_AGENT_MAX_FILES	32		/* entries of "files" */
-#define HUSK_AGENT_FILE_NAME_MAX	64
-#define HUSK_AGENT_SHM_DEFAULT	(64ull << 20)	/* the pod /dev/shm without "shm_size" */
+#define HUSK_AGENT_SHARE_TAG	 "husk-share"	   /* the virtio-fs tag */
+#define HUSK_AGENT_SHARE_DIR	 "/run/husk/share" /* where it is mounted */
+#define HUSK_AGENT_POD_SHM_DIR	 "/run/husk/shm"   /* the pod's /dev/shm */
+#define HUSK_AGENT_FILES_DIR	 "/run/husk/files" /* per-container files */
+#define HUSK_AGENT_FILE_MAX	 (64u << 10)	   /* bytes of one "files" text */
+#define HUSK_AGENT_MAX_FILES	 32		   /* entries of "files" */
+#define HUSK_AGENT_FILE_NAME_MAX 64
+#define HUSK_AGENT_SHM_DEFAULT	 (64ull << 20) /* the pod /dev/shm without "shm_size" */
 
 enum husk_agent_type {
 	/* requests */

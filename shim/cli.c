@@ -9,18 +9,23 @@
 
 struct flag {
 	const char *name;
-	size_t str_off;		/* offset of a const char * in shim_args, or -1 */
-	size_t bool_off;	/* offset of a bool in shim_args, or -1 */
+	size_t str_off;	 /* offset of a const char * in shim_args, or -1 */
+	size_t bool_off; /* offset of a bool in shim_args, or -1 */
 };
 
-#define STR(n, f)  { n, offsetof(struct shim_args, f), (size_t)-1 }
-#define BOOL(n, f) { n, (size_t)-1, offsetof(struct shim_args, f) }
+#define STR(n, f) \
+	{ \
+		n, offsetof(struct shim_args, f), (size_t)-1 \
+	}
+#define BOOL(n, f) \
+	{ \
+		n, (size_t)-1, offsetof(struct shim_args, f) \
+	}
 
 static const struct flag flags[] = {
-	STR("namespace", ns), STR("address", address),
-	STR("publish-binary", publish_binary), STR("id", id),
-	STR("bundle", bundle), STR("socket", socket),
-	BOOL("debug", debug), BOOL("v", version), BOOL("version", version),
+	STR("namespace", ns), STR("address", address), STR("publish-binary", publish_binary),
+	STR("id", id),	      STR("bundle", bundle),   STR("socket", socket),
+	BOOL("debug", debug), BOOL("v", version),      BOOL("version", version),
 	BOOL("info", info),
 };
 
@@ -54,8 +59,7 @@ static int set_bool(struct shim_args *a, const struct flag *f, const char *val,
 }
 
 /* One flag at argv[*i]; advances *i past a separate value. */
-static int parse_flag(int argc, char **argv, int *i, struct shim_args *a,
-		      struct husk_error **err)
+static int parse_flag(int argc, char **argv, int *i, struct shim_args *a, struct husk_error **err)
 {
 	const char *name = argv[*i] + 1 + (argv[*i][1] == '-');
 	const char *eq = strchr(name, '=');
@@ -65,8 +69,7 @@ static int parse_flag(int argc, char **argv, int *i, struct shim_args *a,
 
 	if (f && f->bool_off != (size_t)-1)
 		return set_bool(a, f, val, err);
-	if (!val && *i + 1 < argc &&
-	    (f || (argv[*i + 1][0] != '-' && !is_action(argv[*i + 1]))))
+	if (!val && *i + 1 < argc && (f || (argv[*i + 1][0] != '-' && !is_action(argv[*i + 1]))))
 		val = argv[++*i];
 	if (f && !val)
 		return husk_err(err, 0, "flag needs an argument: -%s", f->name);
@@ -75,8 +78,7 @@ static int parse_flag(int argc, char **argv, int *i, struct shim_args *a,
 	return 0;
 }
 
-int shim_args_parse(int argc, char **argv, struct shim_args *a,
-		    struct husk_error **err)
+int shim_args_parse(int argc, char **argv, struct shim_args *a, struct husk_error **err)
 {
 	int i, ret;
 

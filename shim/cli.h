@@ -21,26 +21,25 @@
 struct husk_error;
 
 enum shim_action {
-	SHIM_ACTION_DAEMON,		/* no action word */
+	SHIM_ACTION_DAEMON, /* no action word */
 	SHIM_ACTION_START,
 	SHIM_ACTION_DELETE,
 };
 
 struct shim_args {
-	const char *ns;			/* -namespace */
-	const char *address;		/* -address: containerd's gRPC socket path */
-	const char *publish_binary;	/* -publish-binary */
-	const char *id;			/* -id */
-	const char *bundle;		/* -bundle (2.x); else the cwd */
-	const char *socket;		/* -socket (accepted, unused) */
+	const char *ns;		    /* -namespace */
+	const char *address;	    /* -address: containerd's gRPC socket path */
+	const char *publish_binary; /* -publish-binary */
+	const char *id;		    /* -id */
+	const char *bundle;	    /* -bundle (2.x); else the cwd */
+	const char *socket;	    /* -socket (accepted, unused) */
 	bool debug;
-	bool version;			/* -v, -version */
-	bool info;			/* -info */
+	bool version; /* -v, -version */
+	bool info;    /* -info */
 	enum shim_action action;
 };
 
 /* shim_args_parse - fill @a from argv (pointers into argv). Returns 0 or -EINVAL. */
-int shim_args_parse(int argc, char **argv, struct shim_args *a,
-		    struct husk_error **err);
+int shim_args_parse(int argc, char **argv, struct shim_args *a, struct husk_error **err);
 
 #endif

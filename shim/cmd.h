@@ -15,10 +15,10 @@
 struct shim_args;
 
 /* Environment between `start` and the daemon it spawns. */
-#define SHIM_READY_FD_ENV	"HUSK_SHIM_READY_FD"
-#define SHIM_LISTEN_FD		3	/* the listening socket, as runc's shim */
-#define SHIM_READY_FD		4	/* "ok" or an error, then closed */
-#define SHIM_LOG_ENV		"HUSK_SHIM_LOG"	/* daemon log file without a log FIFO */
+#define SHIM_READY_FD_ENV "HUSK_SHIM_READY_FD"
+#define SHIM_LISTEN_FD	  3		  /* the listening socket, as runc's shim */
+#define SHIM_READY_FD	  4		  /* "ok" or an error, then closed */
+#define SHIM_LOG_ENV	  "HUSK_SHIM_LOG" /* daemon log file without a log FIFO */
 
 int shim_cmd_start(const struct shim_args *a);
 int shim_cmd_delete(const struct shim_args *a);

@@ -32,8 +32,8 @@
 #include "shim/ttrpc/ttrpc.h"
 
 struct daemon {
-	struct sockaddr_un addr;	/* our socket path, removed at exit */
-	ino_t sock_ino;			/* ...only if it is still ours */
+	struct sockaddr_un addr; /* our socket path, removed at exit */
+	ino_t sock_ino;		 /* ...only if it is still ours */
 	struct shim_events *ev;
 	struct shim_tasks *tasks;
 	struct ttrpc_server *srv;
@@ -54,7 +54,8 @@ static int check_listener(struct daemon *d, struct husk_error **err)
 	struct stat st;
 
 	if (getsockopt(SHIM_LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
-		return husk_err(err, 0, "fd %d is not a listening socket (run by `start`, not by hand)",
+		return husk_err(err, 0,
+				"fd %d is not a listening socket (run by `start`, not by hand)",
 				SHIM_LISTEN_FD);
 	if (getsockname(SHIM_LISTEN_FD, (struct sockaddr *)&d->addr, &len))
 		return husk_err(err, errno, "getsockname");
@@ -64,8 +65,7 @@ static int check_listener(struct daemon *d, struct husk_error **err)
 	return 0;
 }
 
-static void setup_process(struct daemon *d, const struct shim_args *a,
-			  const char *bundle)
+static void setup_process(struct daemon *d, const struct shim_args *a, const char *bundle)
 {
 	char log_path[PATH_MAX + 8];
 	const char *file = getenv(SHIM_LOG_ENV);
@@ -79,7 +79,7 @@ static void setup_process(struct daemon *d, const struct shim_args *a,
 	sigaddset(&d->sigs, SIGUSR2);
 	/* Before any thread exists, so every thread inherits the mask. */
 	pthread_sigmask(SIG_BLOCK, &d->sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);	/* log, event and stdio peers vanish */
+	signal(SIGPIPE, SIG_IGN); /* log, event and stdio peers vanish */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	snprintf(log_path, sizeof(log_path), "%s/log", bundle);
 	if (shim_log_open_fifo(log_path) && file && *file) {
@@ -105,8 +105,7 @@ static int events_address(const struct shim_args *a, char *buf, size_t len)
 	return snprintf(buf, len, "%s.ttrpc", a->address) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
-static int setup_services(struct daemon *d, const struct shim_args *a,
-			  struct husk_error **err)
+static int setup_services(struct daemon *d, const struct shim_args *a, struct husk_error **err)
 {
 	struct shim_tasks_config cfg = { NULL, request_exit, d };
 	char evaddr[PATH_MAX];
@@ -164,8 +163,8 @@ static void serve(struct daemon *d)
 		} else if (si.si_signo == SIGUSR1) {
 			shim_info("%zu task(s) in this shim", shim_tasks_count(d->tasks));
 		} else {
-			shim_info("exiting on %s", si.si_signo == SIGUSR2 ? "Shutdown" :
-				  strsignal(si.si_signo));
+			shim_info("exiting on %s",
+				  si.si_signo == SIGUSR2 ? "Shutdown" : strsignal(si.si_signo));
 			return;
 		}
 	}

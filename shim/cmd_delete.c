@@ -33,7 +33,7 @@
 #include "shim/sandbox/sandbox_rootfs_share.h"
 #include "shim/base/bundle_state.h"
 
-#define DELETE_EXIT_STATUS 137	/* as runc's shim: 128 + SIGKILL */
+#define DELETE_EXIT_STATUS 137 /* as runc's shim: 128 + SIGKILL */
 
 /* Undo every layer mounted on @dir; stderr becomes "cleanup warnings". */
 static void unmount_all(const char *dir)
@@ -101,11 +101,11 @@ int shim_cmd_delete(const struct shim_args *a)
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
 	unmount_all(rootfs);
-	sandbox_rootfs_share_cleanup(bundle);	/* its root in the share of a killed daemon */
-	sandbox_net_state_cleanup(bundle);	/* the redirection of a killed daemon */
+	sandbox_rootfs_share_cleanup(bundle); /* its root in the share of a killed daemon */
+	sandbox_net_state_cleanup(bundle);    /* the redirection of a killed daemon */
 	if (!daemon_alive(bundle))
-		fs_state_cleanup(bundle, FS_SHARE_BASE);	/* its virtiofsd, share */
-	bundle_state_cleanup(bundle);	/* disk images of a killed daemon */
+		fs_state_cleanup(bundle, FS_SHARE_BASE); /* its virtiofsd, share */
+	bundle_state_cleanup(bundle);			 /* disk images of a killed daemon */
 	remove_stale_socket(bundle);
 	return print_response();
 }

@@ -15,8 +15,8 @@
 
 int shim_cmd_version(void)
 {
-	printf("containerd-shim-husk-v2:\n  Version: %s\n  libhusk: %s\n",
-	       HUSK_VERSION, husk_version());
+	printf("containerd-shim-husk-v2:\n  Version: %s\n  libhusk: %s\n", HUSK_VERSION,
+	       husk_version());
 	return 0;
 }
 

@@ -43,9 +43,9 @@ static void exec_daemon(int lfd, int rfd, const char *bundle, char **argv)
 
 	lfd = fcntl(lfd, F_DUPFD, 10);
 	rfd = fcntl(rfd, F_DUPFD, 10);
-	if (null < 0 || lfd < 0 || rfd < 0 ||
-	    dup2(lfd, SHIM_LISTEN_FD) < 0 || dup2(rfd, SHIM_READY_FD) < 0 ||
-	    dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+	if (null < 0 || lfd < 0 || rfd < 0 || dup2(lfd, SHIM_LISTEN_FD) < 0 ||
+	    dup2(rfd, SHIM_READY_FD) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0)
 		_exit(126);
 	/* Nothing else may leak into the daemon, least of all start's pipes. */
 	close_range(SHIM_READY_FD + 1, ~0U, 0);
@@ -118,8 +118,7 @@ static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
 	return ret;
 }
 
-static int start(const struct shim_args *a, char *path, size_t len,
-		 struct husk_error **err)
+static int start(const struct shim_args *a, char *path, size_t len, struct husk_error **err)
 {
 	char bundle[PATH_MAX];
 	char *group;

@@ -24,8 +24,8 @@ static const char *socket_dir(void)
 	return d && *d ? d : SHIM_SOCKET_DIR;
 }
 
-int shim_socket_path(const char *address, const char *ns, const char *group,
-		     char *buf, size_t len, struct husk_error **err)
+int shim_socket_path(const char *address, const char *ns, const char *group, char *buf, size_t len,
+		     struct husk_error **err)
 {
 	struct sockaddr_un sa;
 	char key[PATH_MAX + 512], hex[2 * SHA256_LEN + 1];

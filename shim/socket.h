@@ -16,16 +16,16 @@
 
 struct husk_error;
 
-#define SHIM_SOCKET_DIR		"/run/containerd/s"
-#define SHIM_SOCKET_DIR_ENV	"HUSK_SHIM_SOCKET_DIR"
-#define SHIM_ADDRESS_FILE	"address"
+#define SHIM_SOCKET_DIR	    "/run/containerd/s"
+#define SHIM_SOCKET_DIR_ENV "HUSK_SHIM_SOCKET_DIR"
+#define SHIM_ADDRESS_FILE   "address"
 
 /*
  * shim_socket_path - the socket path for a group, into @buf (@len bytes).
  * Returns 0 or -ENAMETOOLONG (it must fit sun_path).
  */
-int shim_socket_path(const char *address, const char *ns, const char *group,
-		     char *buf, size_t len, struct husk_error **err);
+int shim_socket_path(const char *address, const char *ns, const char *group, char *buf, size_t len,
+		     struct husk_error **err);
 
 /*
  * shim_socket_listen - bind and listen at @path (mode 0600, directory

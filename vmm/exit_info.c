@@ -29,8 +29,8 @@ const char *husk_exit_reason_string(enum husk_exit_reason reason)
 	return "unknown";
 }
 
-void exit_info_vformat(struct husk_exit_info *info, enum husk_exit_reason reason,
-		       uint32_t vcpu, const char *fmt, va_list ap)
+void exit_info_vformat(struct husk_exit_info *info, enum husk_exit_reason reason, uint32_t vcpu,
+		       const char *fmt, va_list ap)
 {
 	int saved = errno;
 

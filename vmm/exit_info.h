@@ -17,7 +17,7 @@
  * a host error also records the errno the caller saw (read first, so a
  * "%m" in @fmt and host_errno agree).
  */
-void exit_info_vformat(struct husk_exit_info *info, enum husk_exit_reason reason,
-		       uint32_t vcpu, const char *fmt, va_list ap);
+void exit_info_vformat(struct husk_exit_info *info, enum husk_exit_reason reason, uint32_t vcpu,
+		       const char *fmt, va_list ap);
 
 #endif

@@ -62,8 +62,8 @@ int vcpu_create(struct vcpu *v, const struct vcpu_host *host, unsigned int id,
 	v->fd = ioctl(host->kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return husk_err(err, errno, "KVM_CREATE_VCPU %u", id);
-	p = mmap(NULL, (size_t)host->kvm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, v->fd, 0);
+	p = mmap(NULL, (size_t)host->kvm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
+		 0);
 	if (p == MAP_FAILED)
 		return husk_err(err, errno, "mmap kvm_run of vCPU %u", id);
 	v->run = p;

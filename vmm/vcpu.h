@@ -48,9 +48,9 @@ struct vcpu_host {
 
 struct vcpu {
 	const struct vcpu_host *host;
-	unsigned int id;	/* also its APIC ID */
-	int fd;			/* -1 until created */
-	struct kvm_run *run;	/* shared with KVM; NULL until created */
+	unsigned int id;     /* also its APIC ID */
+	int fd;		     /* -1 until created */
+	struct kvm_run *run; /* shared with KVM; NULL until created */
 	pthread_t thread;
 	bool thread_started;
 };

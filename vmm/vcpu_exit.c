@@ -44,9 +44,8 @@ static enum vcpu_exit_action vcpu_exit_io(struct vcpu *v)
 	}
 	for (i = 0; i < run->io.count; i++) {
 		if (bus_dispatch(v->host->pio, run->io.port, data, run->io.size, is_write))
-			log_debug(v->host->log, "vCPU %u: unclaimed port %s 0x%x/%u",
-				  v->id, is_write ? "write" : "read", run->io.port,
-				  run->io.size);
+			log_debug(v->host->log, "vCPU %u: unclaimed port %s 0x%x/%u", v->id,
+				  is_write ? "write" : "read", run->io.port, run->io.size);
 		data += run->io.size;
 	}
 	return VCPU_CONTINUE;
@@ -58,8 +57,8 @@ static enum vcpu_exit_action vcpu_exit_mmio(struct vcpu *v)
 
 	if (run->mmio.len > sizeof(run->mmio.data))
 		return VCPU_CONTINUE;
-	if (bus_dispatch(v->host->mmio, run->mmio.phys_addr, run->mmio.data,
-			 run->mmio.len, run->mmio.is_write))
+	if (bus_dispatch(v->host->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+			 run->mmio.is_write))
 		log_debug(v->host->log, "vCPU %u: unclaimed MMIO %s 0x%llx/%u", v->id,
 			  run->mmio.is_write ? "write" : "read",
 			  (unsigned long long)run->mmio.phys_addr, run->mmio.len);
@@ -81,8 +80,8 @@ static enum vcpu_exit_action vcpu_exit_system_event(struct vcpu *v)
 		vcpu_end_reason(v, HUSK_EXIT_INTERNAL_ERROR, "vCPU %u: guest crash event", v->id);
 		break;
 	default:
-		vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR,
-				"vCPU %u: unhandled KVM system event %u", v->id, type);
+		vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR, "vCPU %u: unhandled KVM system event %u",
+				v->id, type);
 		break;
 	}
 	return VCPU_STOP;
@@ -105,12 +104,12 @@ static enum vcpu_exit_action vcpu_exit_internal(struct vcpu *v)
 	if (v->host->kvm->pvm) {
 		info.reason = HUSK_EXIT_PVM_UNSUPPORTED;
 		snprintf(info.message, sizeof(info.message),
-			 "%s (KVM internal error %u at rip 0x%llx)", KVM_PVM_MESSAGE,
-			 info.suberror, (unsigned long long)info.rip);
+			 "%s (KVM internal error %u at rip 0x%llx)", KVM_PVM_MESSAGE, info.suberror,
+			 (unsigned long long)info.rip);
 	} else {
 		snprintf(info.message, sizeof(info.message),
-			 "vCPU %u: KVM internal error, suberror %u, rip 0x%llx",
-			 v->id, info.suberror, (unsigned long long)info.rip);
+			 "vCPU %u: KVM internal error, suberror %u, rip 0x%llx", v->id,
+			 info.suberror, (unsigned long long)info.rip);
 	}
 	v->host->ops->end(v->host->opaque, &info);
 	return VCPU_STOP;
@@ -123,15 +122,13 @@ static enum vcpu_exit_action vcpu_exit_terminal(struct vcpu *v, uint32_t reason)
 	switch (reason) {
 	case KVM_EXIT_SHUTDOWN:
 		info.reason = HUSK_EXIT_TRIPLE_FAULT;
-		snprintf(info.message, sizeof(info.message),
-			 "vCPU %u: triple fault at rip 0x%llx", v->id,
-			 (unsigned long long)info.rip);
+		snprintf(info.message, sizeof(info.message), "vCPU %u: triple fault at rip 0x%llx",
+			 v->id, (unsigned long long)info.rip);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		info.reason = HUSK_EXIT_INTERNAL_ERROR;
 		snprintf(info.message, sizeof(info.message),
-			 "vCPU %u: KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx, rip 0x%llx",
-			 v->id,
+			 "vCPU %u: KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx, rip 0x%llx", v->id,
 			 (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason,
 			 (unsigned long long)info.rip);
 		break;
@@ -144,8 +141,8 @@ static enum vcpu_exit_action vcpu_exit_terminal(struct vcpu *v, uint32_t reason)
 		info.reason = HUSK_EXIT_HOST_ERROR;
 		info.host_errno = ENOTSUP;
 		snprintf(info.message, sizeof(info.message),
-			 "vCPU %u: unhandled KVM exit reason %u at rip 0x%llx", v->id,
-			 reason, (unsigned long long)info.rip);
+			 "vCPU %u: unhandled KVM exit reason %u at rip 0x%llx", v->id, reason,
+			 (unsigned long long)info.rip);
 		break;
 	}
 	v->host->ops->end(v->host->opaque, &info);

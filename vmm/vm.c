@@ -29,8 +29,8 @@ void vm_end(struct husk_vm *vm, const struct husk_exit_info *info)
 		vm->ended = true;
 		vm->exit = *info;
 		__atomic_store_n(&vm->t_exit, husk_now_ns(), __ATOMIC_SEQ_CST);
-		log_info(&vm->log, "VM ended: %s: %s",
-			 husk_exit_reason_string(info->reason), info->message);
+		log_info(&vm->log, "VM ended: %s: %s", husk_exit_reason_string(info->reason),
+			 info->message);
 	}
 	__atomic_store_n(&vm->stop_req, true, __ATOMIC_SEQ_CST);
 	pthread_cond_broadcast(&vm->cond);
@@ -38,8 +38,8 @@ void vm_end(struct husk_vm *vm, const struct husk_exit_info *info)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason,
-		   uint32_t vcpu, const char *fmt, ...)
+void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason, uint32_t vcpu, const char *fmt,
+		   ...)
 {
 	struct husk_exit_info info;
 	va_list ap;

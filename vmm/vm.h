@@ -39,44 +39,44 @@ struct virtio_fs;
 struct virtio_vsock;
 struct vm_vdev;
 
-#define VM_MAX_CPUS		64
-#define VM_DEFAULT_MEM_MIB	128
+#define VM_MAX_CPUS	   64
+#define VM_DEFAULT_MEM_MIB 128
 
 struct husk_vm {
-	struct husk_vm_config cfg;	/* copy; strings are not kept after create */
+	struct husk_vm_config cfg; /* copy; strings are not kept after create */
 	struct log_sink log;
 	struct kvm kvm;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct pc_devices legacy;	/* COM1, i8042, boot marker */
+	struct pc_devices legacy; /* COM1, i8042, boot marker */
 	struct x86_boot_state boot;
-	struct kvm_cpuid2 *cpuid;	/* KVM's supported table, unpatched */
-	struct vcpu_host vcpu_host;	/* what the vCPUs see of this VM */
+	struct kvm_cpuid2 *cpuid;   /* KVM's supported table, unpatched */
+	struct vcpu_host vcpu_host; /* what the vCPUs see of this VM */
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
 	int exit_efd;
 
-	struct event_loop loop;		/* virtio notifications, taps, sockets */
+	struct event_loop loop; /* virtio notifications, taps, sockets */
 	pthread_mutex_t dev_lock;
-	struct vm_vdev *vdevs[X86_VIRTIO_MMIO_SLOTS];	/* by slot */
+	struct vm_vdev *vdevs[X86_VIRTIO_MMIO_SLOTS]; /* by slot */
 	unsigned int nr_vdevs;
-	unsigned int nr_disks, nr_nets;	/* for device names */
-	struct virtio_vsock *vsock;	/* also in vdevs; NULL: none */
-	struct virtio_blk *disks[X86_VIRTIO_MMIO_SLOTS];	/* by disk index; also in vdevs */
-	struct virtio_fs *fs[X86_VIRTIO_MMIO_SLOTS];	/* by fs index; also in vdevs */
+	unsigned int nr_disks, nr_nets;			 /* for device names */
+	struct virtio_vsock *vsock;			 /* also in vdevs; NULL: none */
+	struct virtio_blk *disks[X86_VIRTIO_MMIO_SLOTS]; /* by disk index; also in vdevs */
+	struct virtio_fs *fs[X86_VIRTIO_MMIO_SLOTS];	 /* by fs index; also in vdevs */
 	unsigned int nr_fs;
-	char *cmdline;			/* the caller's command line, copied */
+	char *cmdline; /* the caller's command line, copied */
 	/* " virtio_mmio.device=..." per slot, appended to cmdline at boot */
 	char dev_cmdline[X86_VIRTIO_MMIO_SLOTS * 48];
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool started, ended, joined;
-	bool stop_req, pause_req;	/* also read atomically without lock */
+	bool stop_req, pause_req; /* also read atomically without lock */
 	unsigned int nr_running, nr_paused;
 	struct husk_exit_info exit;
 
-	uint64_t t_create, t_first_run, t_exit;	/* atomics; marker: legacy */
+	uint64_t t_create, t_first_run, t_exit; /* atomics; marker: legacy */
 };
 
 /*
@@ -86,9 +86,8 @@ struct husk_vm {
 void vm_end(struct husk_vm *vm, const struct husk_exit_info *info);
 
 /* vm_end_reason - vm_end() with a formatted message. */
-void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason,
-		   uint32_t vcpu, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason, uint32_t vcpu, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
 
 /* vm_kick_all - make every vCPU leave KVM_RUN; caller holds vm->lock. */
 void vm_kick_all(struct husk_vm *vm);
@@ -113,8 +112,7 @@ void vm_guest_reset(void *opaque);
  * vm_boot_load - read the kernel, initrd and init files and load them
  * (with the in-memory initramfs around init_path) into guest RAM.
  */
-int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
-		 struct husk_error **err);
+int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg, struct husk_error **err);
 
 /*
  * vm_boot_write_cmdline - write vm->cmdline followed by vm->dev_cmdline

@@ -21,9 +21,9 @@
 #include "vmm/vm.h"
 #include "vmm/vm_virtio_devices.h"
 
-#define VM_BLK_WORKERS		2	/* a disk's I/O threads */
-#define VM_SERIAL_MAX		20	/* virtio-blk GET_ID string (5.2.6) */
-#define VM_NET_MIN_MTU		68	/* RFC 791: the smallest IPv4 link */
+#define VM_BLK_WORKERS 2  /* a disk's I/O threads */
+#define VM_SERIAL_MAX  20 /* virtio-blk GET_ID string (5.2.6) */
+#define VM_NET_MIN_MTU 68 /* RFC 791: the smallest IPv4 link */
 
 /*
  * Copy a caller's config struct whose first field is struct_size into
@@ -94,8 +94,11 @@ static int vm_disk_add(struct husk_vm *vm, const struct husk_disk_config *c,
 		       struct husk_error **err)
 {
 	struct virtio_blk_params p = {
-		.path = c->path, .fd = c->fd, .read_only = c->read_only != 0,
-		.serial = c->serial, .nr_workers = VM_BLK_WORKERS,
+		.path = c->path,
+		.fd = c->fd,
+		.read_only = c->read_only != 0,
+		.serial = c->serial,
+		.nr_workers = VM_BLK_WORKERS,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_blk_destroy };
 	struct virtio_blk *blk;
@@ -141,7 +144,10 @@ int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
 	ret = vm_disk_add(vm, &c, err);
 	pthread_mutex_unlock(&vm->dev_lock);
 	if (ret < 0)
-		return husk_err_wrap(err, "disk %s", c.path ? c.path : c.fd >= 0 ? "(fd)" : "(empty)");
+		return husk_err_wrap(err, "disk %s",
+				     c.path    ? c.path :
+				     c.fd >= 0 ? "(fd)" :
+						 "(empty)");
 	/* The backend holds its own dup: the VM now owns the caller's fd. */
 	if (c.fd >= 0)
 		close(c.fd);
@@ -163,8 +169,8 @@ static struct virtio_blk *vm_disk_get(struct husk_vm *vm, unsigned int index,
 	return b;
 }
 
-int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index,
-			const struct husk_disk_config *cfg, struct husk_error **err)
+int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index, const struct husk_disk_config *cfg,
+			struct husk_error **err)
 {
 	struct husk_disk_config c;
 	struct virtio_blk *b;
@@ -182,7 +188,7 @@ int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index,
 	ret = virtio_blk_attach(b, c.path, c.fd, c.read_only != 0, err);
 	if (ret < 0)
 		return husk_err_wrap(err, "disk %u: attach %s", index, c.path ? c.path : "(fd)");
-	if (c.fd >= 0)	/* as husk_vm_add_disk: the backend holds its own dup */
+	if (c.fd >= 0) /* as husk_vm_add_disk: the backend holds its own dup */
 		close(c.fd);
 	return 0;
 }
@@ -218,12 +224,14 @@ static int vm_net_mac(uint8_t mac[6], struct husk_error **err)
 	return 0;
 }
 
-static int vm_net_add(struct husk_vm *vm, const struct husk_net_config *c,
-		      struct husk_error **err)
+static int vm_net_add(struct husk_vm *vm, const struct husk_net_config *c, struct husk_error **err)
 {
 	struct virtio_net_params p = {
-		.ifname = c->tap_name, .tap_fd = c->tap_fd, .has_mac = true,
-		.mtu = (uint16_t)c->mtu, .loop = &vm->loop,
+		.ifname = c->tap_name,
+		.tap_fd = c->tap_fd,
+		.has_mac = true,
+		.mtu = (uint16_t)c->mtu,
+		.loop = &vm->loop,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_net_destroy };
 	struct virtio_net *net;
@@ -244,8 +252,7 @@ static int vm_net_add(struct husk_vm *vm, const struct husk_net_config *c,
 	return ret;
 }
 
-int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg,
-		    struct husk_error **err)
+int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg, struct husk_error **err)
 {
 	struct husk_net_config c;
 	int ret;
@@ -255,8 +262,8 @@ int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg,
 	if (!ret && !c.tap_name && c.tap_fd < 0)
 		ret = husk_err(err, 0, "net: neither a tap name nor an fd");
 	if (!ret && c.mtu && (c.mtu < VM_NET_MIN_MTU || c.mtu > UINT16_MAX))
-		ret = husk_err(err, 0, "net: MTU %u out of range %d..%d", c.mtu,
-			       VM_NET_MIN_MTU, UINT16_MAX);
+		ret = husk_err(err, 0, "net: MTU %u out of range %d..%d", c.mtu, VM_NET_MIN_MTU,
+			       UINT16_MAX);
 	if (!ret)
 		ret = vm_net_mac(c.mac, err);
 	if (!ret)
@@ -282,7 +289,9 @@ static int vm_vsock_add(struct husk_vm *vm, const struct husk_vsock_config *c,
 			struct husk_error **err)
 {
 	struct virtio_vsock_params p = {
-		.guest_cid = c->guest_cid, .uds_path = c->uds_path, .loop = &vm->loop,
+		.guest_cid = c->guest_cid,
+		.uds_path = c->uds_path,
+		.loop = &vm->loop,
 	};
 	struct vm_vdev_backend b = { .name = "vsock", .destroy = vm_dev_vsock_destroy };
 	struct virtio_vsock *v;
@@ -342,8 +351,8 @@ int husk_vm_vsock_connect(struct husk_vm *vm, uint32_t port, int timeout_ms, int
 	return virtio_vsock_connect(v, port, timeout_ms, fd, err);
 }
 
-int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_accept_fn fn,
-			 void *opaque, struct husk_error **err)
+int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_accept_fn fn, void *opaque,
+			 struct husk_error **err)
 {
 	struct virtio_vsock *v = vm_vsock(vm);
 
@@ -369,13 +378,15 @@ void husk_fs_config_init(struct husk_fs_config *cfg)
 }
 
 /* Under dev_lock: the checks that need the VM, then the device and its slot. */
-static int vm_fs_add(struct husk_vm *vm, const struct husk_fs_config *c,
-		     struct husk_error **err)
+static int vm_fs_add(struct husk_vm *vm, const struct husk_fs_config *c, struct husk_error **err)
 {
 	struct virtio_fs_params p = {
-		.tag = c->tag, .socket_path = c->socket_fd >= 0 ? NULL : c->socket_path,
-		.socket_fd = c->socket_fd, .queue_size = c->queue_size,
-		.reply_timeout_ms = c->reply_timeout_ms, .loop = &vm->loop,
+		.tag = c->tag,
+		.socket_path = c->socket_fd >= 0 ? NULL : c->socket_path,
+		.socket_fd = c->socket_fd,
+		.queue_size = c->queue_size,
+		.reply_timeout_ms = c->reply_timeout_ms,
+		.loop = &vm->loop,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_fs_destroy };
 	struct virtio_fs *fs;
@@ -384,7 +395,8 @@ static int vm_fs_add(struct husk_vm *vm, const struct husk_fs_config *c,
 	int ret;
 
 	if (!(vm->cfg.flags & HUSK_VM_MEMFD))
-		return husk_err(err, 0, "the VM was created without HUSK_VM_MEMFD: the backend "
+		return husk_err(err, 0,
+				"the VM was created without HUSK_VM_MEMFD: the backend "
 				"needs guest RAM in a shared memfd");
 	for (i = 0; i < vm->nr_fs; i++)
 		if (!strcmp(virtio_fs_tag(vm->fs[i]), c->tag))
@@ -403,8 +415,7 @@ static int vm_fs_add(struct husk_vm *vm, const struct husk_fs_config *c,
 	return ret;
 }
 
-int husk_vm_add_fs(struct husk_vm *vm, const struct husk_fs_config *cfg,
-		   struct husk_error **err)
+int husk_vm_add_fs(struct husk_vm *vm, const struct husk_fs_config *cfg, struct husk_error **err)
 {
 	struct husk_fs_config c;
 	int ret;

@@ -17,7 +17,7 @@
 
 /* Bigger than any kernel or initrd a container VM boots; stops a typo'd
  * path to a disk image from being slurped into memory. */
-#define VM_BOOT_FILE_MAX	(1ull << 30)
+#define VM_BOOT_FILE_MAX (1ull << 30)
 
 static int vm_boot_read_fd(int fd, const char *path, void **buf, size_t *len,
 			   struct husk_error **err)
@@ -51,8 +51,7 @@ static int vm_boot_read_fd(int fd, const char *path, void **buf, size_t *len,
 	return 0;
 }
 
-static int vm_boot_read(const char *path, void **buf, size_t *len,
-			struct husk_error **err)
+static int vm_boot_read(const char *path, void **buf, size_t *len, struct husk_error **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret;
@@ -69,8 +68,7 @@ static int vm_boot_read(const char *path, void **buf, size_t *len,
  * may be NULL), starting on the 4-byte boundary the kernel's unpacker
  * expects; the zero padding between archives is skipped by it.
  */
-static int vm_boot_add_init(const char *init_path, void **buf, size_t *len,
-			    struct husk_error **err)
+static int vm_boot_add_init(const char *init_path, void **buf, size_t *len, struct husk_error **err)
 {
 	size_t init_len, arc_len, off = (*len + INITRAMFS_ALIGN - 1) & ~(size_t)3;
 	uint8_t *arc = NULL, *p;
@@ -96,8 +94,7 @@ static int vm_boot_add_init(const char *init_path, void **buf, size_t *len,
 	return 0;
 }
 
-int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg,
-		 struct husk_error **err)
+int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg, struct husk_error **err)
 {
 	struct x86_boot_cfg bc = {
 		.cmdline = cfg->cmdline,

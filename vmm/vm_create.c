@@ -32,8 +32,8 @@ void husk_vm_config_init(struct husk_vm_config *cfg)
 }
 
 /* Accept older (smaller) structs; a newer one only if its tail is zero. */
-static int vm_config_copy(struct husk_vm_config *dst,
-			  const struct husk_vm_config *src, struct husk_error **err)
+static int vm_config_copy(struct husk_vm_config *dst, const struct husk_vm_config *src,
+			  struct husk_error **err)
 {
 	size_t n, i;
 
@@ -61,11 +61,10 @@ static int vm_config_check(const struct husk_vm_config *c, struct husk_error **e
 		return husk_err(err, 0, "config: no kernel");
 	if ((uint64_t)c->mem_mib * X86_MiB < X86_MIN_RAM ||
 	    (uint64_t)c->mem_mib * X86_MiB > X86_MAX_RAM)
-		return husk_err(err, 0, "config: memory %u MiB out of range %llu..%llu",
-				c->mem_mib, X86_MIN_RAM / X86_MiB, X86_MAX_RAM / X86_MiB);
+		return husk_err(err, 0, "config: memory %u MiB out of range %llu..%llu", c->mem_mib,
+				X86_MIN_RAM / X86_MiB, X86_MAX_RAM / X86_MiB);
 	if (c->nr_cpus > VM_MAX_CPUS)
-		return husk_err(err, 0, "config: %u vCPUs, at most %d", c->nr_cpus,
-				VM_MAX_CPUS);
+		return husk_err(err, 0, "config: %u vCPUs, at most %d", c->nr_cpus, VM_MAX_CPUS);
 	if (c->flags & ~VM_KNOWN_FLAGS)
 		return husk_err(err, 0, "config: unknown flags 0x%x", c->flags & ~VM_KNOWN_FLAGS);
 	return 0;
@@ -85,8 +84,12 @@ static int vm_create_vcpus(struct husk_vm *vm, struct husk_error **err)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;
 	vm->vcpu_host = (struct vcpu_host){
-		.kvm = &vm->kvm, .pio = &vm->pio, .mmio = &vm->mmio, .log = &vm->log,
-		.ops = &vm_vcpu_ops, .opaque = vm,
+		.kvm = &vm->kvm,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.log = &vm->log,
+		.ops = &vm_vcpu_ops,
+		.opaque = vm,
 	};
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		ret = vcpu_create(&vm->vcpus[i], &vm->vcpu_host, i, err);
@@ -114,8 +117,7 @@ static int vm_legacy_init(struct husk_vm *vm, struct husk_error **err)
 	return pc_devices_init(&vm->legacy, &vm->pio, &pc, err);
 }
 
-static int vm_setup(struct husk_vm *vm, const struct husk_vm_config *c,
-		    struct husk_error **err)
+static int vm_setup(struct husk_vm *vm, const struct husk_vm_config *c, struct husk_error **err)
 {
 	unsigned int mflags = 0;
 	int ret;
@@ -171,8 +173,7 @@ static struct husk_vm *vm_alloc(void)
 	return vm;
 }
 
-int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **out,
-		   struct husk_error **err)
+int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **out, struct husk_error **err)
 {
 	struct husk_vm *vm = vm_alloc();
 	int ret;
@@ -195,8 +196,8 @@ int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **out,
 		husk_vm_destroy(vm);
 		return ret;
 	}
-	log_info(&vm->log, "VM created: %u vCPU(s), %u MiB%s", vm->nr_vcpus,
-		 vm->cfg.mem_mib, vm->kvm.pvm ? ", PVM host" : "");
+	log_info(&vm->log, "VM created: %u vCPU(s), %u MiB%s", vm->nr_vcpus, vm->cfg.mem_mib,
+		 vm->kvm.pvm ? ", PVM host" : "");
 	*out = vm;
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include "vmm/vm.h"
 
 /* mincore() vector bytes per call: 16 MiB of guest RAM with 4 KiB pages. */
-#define VM_MINCORE_CHUNK	4096
+#define VM_MINCORE_CHUNK 4096
 
 /* Resident pages of [base, base + len), asked in bounded chunks. */
 static int vm_resident_bytes(uint8_t *base, uint64_t len, uint64_t *out)

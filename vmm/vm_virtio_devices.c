@@ -51,8 +51,7 @@ static int vm_vdev_irq(struct vm_vdev *vd, struct husk_error **err)
 	return 0;
 }
 
-static int vm_vdev_queue(struct vm_vdev *vd, struct vm_vdev_queue *q,
-			 struct husk_error **err)
+static int vm_vdev_queue(struct vm_vdev *vd, struct vm_vdev_queue *q, struct husk_error **err)
 {
 	struct kvm_ioevent ev = {
 		.addr = vd->base + VIRTIO_MMIO_QUEUE_NOTIFY,
@@ -76,8 +75,7 @@ static int vm_vdev_queue(struct vm_vdev *vd, struct vm_vdev_queue *q,
 	}
 	ret = event_loop_add(&vd->vm->loop, q->fd, EPOLLIN, vm_vdev_kick, q);
 	if (ret < 0)
-		return husk_err(err, -ret, "virtio %s: queue %u: event loop", vd->name,
-				q->index);
+		return husk_err(err, -ret, "virtio %s: queue %u: event loop", vd->name, q->index);
 	q->watched = true;
 	return 0;
 }
@@ -125,7 +123,7 @@ static void vm_vdev_unqueue(struct vm_vdev *vd, struct vm_vdev_queue *q)
 static void vm_vdev_free(struct vm_vdev *vd)
 {
 	bool external = vd->dev->external_rings;
-	unsigned int i, nr = vd->dev->nr_queues;	/* dev may go with its backend */
+	unsigned int i, nr = vd->dev->nr_queues; /* dev may go with its backend */
 
 	if (external && vd->backend)
 		vd->destroy(vd->backend);
@@ -169,9 +167,8 @@ static int vm_vdev_cmdline(struct vm_vdev *vd, struct husk_error **err)
 	int n;
 
 	vm->dev_cmdline[used] = ' ';
-	n = virtio_mmio_cmdline(vm->dev_cmdline + used + 1,
-				sizeof(vm->dev_cmdline) - used - 1, vd->base,
-				VIRTIO_MMIO_WINDOW, vd->gsi);
+	n = virtio_mmio_cmdline(vm->dev_cmdline + used + 1, sizeof(vm->dev_cmdline) - used - 1,
+				vd->base, VIRTIO_MMIO_WINDOW, vd->gsi);
 	if (n >= 0 && vm_boot_write_cmdline(vm, err) == 0)
 		return 0;
 	vm->dev_cmdline[used] = 0;
@@ -187,13 +184,13 @@ static int vm_vdev_wire(struct vm_vdev *vd, struct husk_error **err)
 	if (!ret)
 		ret = vm_vdev_queues(vd, err);
 	if (!ret)
-		ret = bus_register(&vd->vm->mmio, vd->base, VIRTIO_MMIO_WINDOW,
-				   virtio_mmio_io, &vd->mmio, vd->name, err);
+		ret = bus_register(&vd->vm->mmio, vd->base, VIRTIO_MMIO_WINDOW, virtio_mmio_io,
+				   &vd->mmio, vd->name, err);
 	return ret;
 }
 
-int vm_vdev_add(struct husk_vm *vm, const struct vm_vdev_backend *b,
-		struct vm_vdev **out, struct husk_error **err)
+int vm_vdev_add(struct husk_vm *vm, const struct vm_vdev_backend *b, struct vm_vdev **out,
+		struct husk_error **err)
 {
 	size_t cmdline_len = strlen(vm->dev_cmdline);
 	struct vm_vdev *vd;

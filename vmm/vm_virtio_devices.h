@@ -42,30 +42,30 @@ struct vm_vdev;
 struct vm_vdev_queue {
 	struct vm_vdev *vd;
 	unsigned int index;
-	int fd;			/* eventfd, -1 when not created */
-	bool assigned;		/* registered with KVM_IOEVENTFD */
-	bool watched;		/* registered with the event loop */
-	uint64_t kicks;		/* atomic: notifications delivered through it */
+	int fd;		/* eventfd, -1 when not created */
+	bool assigned;	/* registered with KVM_IOEVENTFD */
+	bool watched;	/* registered with the event loop */
+	uint64_t kicks; /* atomic: notifications delivered through it */
 };
 
 struct vm_vdev {
 	struct husk_vm *vm;
-	char name[16];		/* "blk0", "net1", "vsock" (dev->name points here) */
+	char name[16]; /* "blk0", "net1", "vsock" (dev->name points here) */
 	unsigned int slot;
 	uint32_t gsi;
 	uint64_t base;
 	struct virtio_dev *dev;
 	struct virtio_mmio mmio;
-	void *backend;		/* owned: freed with destroy() */
+	void *backend; /* owned: freed with destroy() */
 	void (*destroy)(void *backend);
-	int irqfd;		/* -1 when not created */
+	int irqfd; /* -1 when not created */
 	bool irqfd_assigned;
-	struct vm_vdev_queue *queues;	/* dev->nr_queues of them */
+	struct vm_vdev_queue *queues; /* dev->nr_queues of them */
 };
 
 /* The backend a caller hands to vm_vdev_add(). */
 struct vm_vdev_backend {
-	const char *name;	/* "blk0" ... copied */
+	const char *name; /* "blk0" ... copied */
 	struct virtio_dev *dev;
 	void *backend;
 	void (*destroy)(void *backend);
@@ -79,8 +79,8 @@ struct vm_vdev_backend {
  * be NULL) or -errno: -ENOSPC when every slot is taken, -EINVAL when the
  * command line would become longer than the kernel accepts.
  */
-int vm_vdev_add(struct husk_vm *vm, const struct vm_vdev_backend *b,
-		struct vm_vdev **out, struct husk_error **err);
+int vm_vdev_add(struct husk_vm *vm, const struct vm_vdev_backend *b, struct vm_vdev **out,
+		struct husk_error **err);
 
 /* vm_vdevs_fini - tear down every device, newest first (see top comment). */
 void vm_vdevs_fini(struct husk_vm *vm);

@@ -81,8 +81,8 @@ static bool cgroup_has(const struct agent *ag, const char *ctrl)
 	return false;
 }
 
-static int cgroup_set(const struct container *c, const char *ctrl, const char *file,
-		      int64_t v, struct husk_error **e)
+static int cgroup_set(const struct container *c, const char *ctrl, const char *file, int64_t v,
+		      struct husk_error **e)
 {
 	char val[32];
 

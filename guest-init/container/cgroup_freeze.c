@@ -14,7 +14,7 @@
 #include "guest-init/container/container.h"
 #include "guest-init/system/system.h"
 
-#define FREEZE_WAIT_MS	5000	/* a stuck freeze (e.g. D state) gives up here */
+#define FREEZE_WAIT_MS 5000 /* a stuck freeze (e.g. D state) gives up here */
 
 /* 1 or 0 from the "frozen" line of cgroup.events, -1 if unreadable. */
 static int cgroup_frozen(const struct container *c)
@@ -49,7 +49,7 @@ int cgroup_freeze(const struct container *c, bool freeze, struct husk_error **e)
 			return 0;
 		usleep(1000);
 	}
-	if (freeze) {	/* do not leave it half frozen behind an error */
+	if (freeze) { /* do not leave it half frozen behind an error */
 		struct husk_error *ignored = NULL;
 
 		cgroup_write(c->cg, "cgroup.freeze", "0", &ignored);

@@ -120,7 +120,7 @@ int cgroup_pids(const struct container *c, yajl_gen g, struct husk_error **e)
 			yajl_gen_integer(g, atoi(line));
 		fclose(f);
 	} else {
-		cgroup_pids_known(c, g);	/* no cgroup: the processes we started */
+		cgroup_pids_known(c, g); /* no cgroup: the processes we started */
 	}
 	yajl_gen_array_close(g);
 	return 0;

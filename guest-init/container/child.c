@@ -79,7 +79,7 @@ int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e)
 	if (master >= 0)
 		close(master);
 	if (recv(sync, &c, 1, 0) != 1 || c != 'S')
-		_exit(0);	/* the container was deleted before it started */
+		_exit(0); /* the container was deleted before it started */
 	return 0;
 }
 
@@ -164,7 +164,7 @@ static int child_exec(const struct spec_process *op, char **env, struct husk_err
 		return husk_err(e, errno, "exec %s", file);
 	}
 	path = child_getenv(op->env, "PATH");
-	for (p = path ? path : DEFAULT_PATH; ; p += len + 1) {
+	for (p = path ? path : DEFAULT_PATH;; p += len + 1) {
 		len = strcspn(p, ":");
 		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", file) <
 		    (int)sizeof(buf)) {
@@ -223,8 +223,7 @@ void child_run(const struct spec_process *op, struct proc *p, int sync)
 	child_fail(sync, e);
 }
 
-void child_exec_main(struct container *c, const struct spec_process *op,
-		     struct proc *p, int sync)
+void child_exec_main(struct container *c, const struct spec_process *op, struct proc *p, int sync)
 {
 	static const int types[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC };
 	static const char *const names[] = { "mnt", "uts", "ipc" };

@@ -85,8 +85,7 @@ static int init_setup(struct container *c, const struct spec *spec, struct husk_
 	return 0;
 }
 
-void child_init_main(struct container *c, const struct spec *spec,
-		     struct proc *p, int sync)
+void child_init_main(struct container *c, const struct spec *spec, struct proc *p, int sync)
 {
 	struct husk_error *e = NULL;
 

@@ -38,15 +38,14 @@ void proc_exit_fields(const struct proc *p, yajl_gen g);
 int proc_signal(struct proc *p, int sig, struct husk_error **e);
 
 /* child.c, child_init.c: run in the forked child, never return */
-void child_init_main(struct container *c, const struct spec *spec,
-		     struct proc *p, int sync) __attribute__((noreturn));
-void child_exec_main(struct container *c, const struct spec_process *op,
-		     struct proc *p, int sync) __attribute__((noreturn));
-void child_run(const struct spec_process *op, struct proc *p, int sync)
+void child_init_main(struct container *c, const struct spec *spec, struct proc *p, int sync)
 	__attribute__((noreturn));
+void child_exec_main(struct container *c, const struct spec_process *op, struct proc *p, int sync)
+	__attribute__((noreturn));
+void child_run(const struct spec_process *op, struct proc *p, int sync) __attribute__((noreturn));
 void child_fail(int sync, const struct husk_error *e) __attribute__((noreturn));
 /* Bytes of an error message a child sends its parent (longer ones are cut). */
-#define CHILD_FAIL_MSG_MAX	512
+#define CHILD_FAIL_MSG_MAX 512
 /* child_ready_and_wait - make the pty (process.terminal), report ready
  * with its master, wait for START. */
 int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e);

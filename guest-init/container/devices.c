@@ -22,9 +22,9 @@ static const char *const dev_defaults[] = {
 };
 
 static const char *const dev_links[][2] = {
-	{ "/dev/fd", "/proc/self/fd" },	{ "/dev/stdin", "/proc/self/fd/0" },
+	{ "/dev/fd", "/proc/self/fd" },	      { "/dev/stdin", "/proc/self/fd/0" },
 	{ "/dev/stdout", "/proc/self/fd/1" }, { "/dev/stderr", "/proc/self/fd/2" },
-	{ "/dev/ptmx", "pts/ptmx" },	{ "/dev/core", "/proc/kcore" },
+	{ "/dev/ptmx", "pts/ptmx" },	      { "/dev/core", "/proc/kcore" },
 };
 
 static int devices_bind(int rootfd, const char *name, struct husk_error **e)

@@ -18,8 +18,9 @@
 #include "guest-init/system/system.h"
 #include "guest-init/container/inroot.h"
 
-#define MS_REMOUNT_KEEP (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
-			 MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
+#define MS_REMOUNT_KEEP \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
+	 MS_STRICTATIME)
 
 static void mounts_fdpath(char *buf, size_t size, int fd)
 {
@@ -66,8 +67,8 @@ static unsigned long mounts_source_locks(int fd)
  * A bind takes no flags of its own: read-only and the rest come from a
  * second, remounting call on the new mount, as runc does.
  */
-static int mounts_bind(int rootfd, const struct spec_mount *m, const char *src,
-		       const char *target, struct husk_error **e)
+static int mounts_bind(int rootfd, const struct spec_mount *m, const char *src, const char *target,
+		       struct husk_error **e)
 {
 	unsigned long extra = m->flags & MS_REMOUNT_KEEP;
 	char top[64];
@@ -101,7 +102,8 @@ static int mounts_place(int rootfd, const struct spec_mount *m, const char *src,
 
 	if (bind && stat(src, &st) < 0)
 		return husk_err(e, errno, "bind source %s", mounts_src_name(m));
-	fd = inroot_open(rootfd, m->dest, bind && !S_ISDIR(st.st_mode) ? INROOT_FILE : INROOT_DIR, e);
+	fd = inroot_open(rootfd, m->dest, bind && !S_ISDIR(st.st_mode) ? INROOT_FILE : INROOT_DIR,
+			 e);
 	if (fd < 0)
 		return fd;
 	mounts_fdpath(target, sizeof(target), fd);
@@ -185,8 +187,8 @@ static int mounts_readonly(const char *path, struct husk_error **e)
 {
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return errno == ENOENT ? 0 : husk_err(e, errno, "read-only path %s", path);
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
-		  MS_NODEV | MS_NOEXEC, NULL) < 0)
+	if (mount(NULL, path, NULL,
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return husk_err(e, errno, "remount %s read-only", path);
 	return 0;
 }

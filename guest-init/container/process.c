@@ -101,8 +101,10 @@ static ssize_t proc_sync_recv(int sock, char *rec, size_t len, int *fd)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = rec, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm;
 	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 
@@ -140,8 +142,8 @@ static int proc_sync_read(struct proc *p, struct husk_error **e)
 	return husk_err(e, n < 0 ? errno : EPROTO, "sync with process %d", (int)p->pid);
 }
 
-static pid_t proc_fork(struct proc *p, const struct spec_process *op,
-		       const struct spec *spec, int sv[2], struct husk_error **e)
+static pid_t proc_fork(struct proc *p, const struct spec_process *op, const struct spec *spec,
+		       int sv[2], struct husk_error **e)
 {
 	struct container *c = p->c;
 	pid_t pid = proc_fork_in(c->ag, spec ? -1 : c->ns[NS_PID], e);
@@ -177,7 +179,7 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 	if (ret == 0)
 		ret = proc_sync_read(p, e);
 	if (ret != 0) {
-		kill(pid, SIGKILL);	/* reaped, and reported, by proc_reap() */
+		kill(pid, SIGKILL); /* reaped, and reported, by proc_reap() */
 		return ret < 0 ? ret : husk_err(e, ECHILD, "process ended during setup");
 	}
 	p->oom_base = cgroup_oom_kills(p->c);

@@ -19,9 +19,8 @@
 #include "guest-init/container/container.h"
 #include "guest-init/system/system.h"
 
-static int rootfs_do(struct container *c, const char *src, const char *dst,
-		     const char *type, unsigned long flags, const char *data,
-		     struct husk_error **e)
+static int rootfs_do(struct container *c, const char *src, const char *dst, const char *type,
+		     unsigned long flags, const char *data, struct husk_error **e)
 {
 	if (util_mkdir_p(dst, 0755, e) < 0)
 		return -husk_error_errno(*e);
@@ -31,8 +30,8 @@ static int rootfs_do(struct container *c, const char *src, const char *dst,
 	return 0;
 }
 
-static int rootfs_blk(struct container *c, const struct amsg_blk *b, const char *dst,
-		      bool ro, struct husk_error **e)
+static int rootfs_blk(struct container *c, const struct amsg_blk *b, const char *dst, bool ro,
+		      struct husk_error **e)
 {
 	if (blkdev_ready(b->source, e) < 0)
 		return -husk_error_errno(*e);
@@ -42,7 +41,7 @@ static int rootfs_blk(struct container *c, const struct amsg_blk *b, const char 
 /* overlayfs: lowerdir lists the top layer first, as the request does. */
 static int rootfs_overlay(struct container *c, const struct amsg_rootfs *r, struct husk_error **e)
 {
-	char dir[PATH_MAX + 32], data[4096] = "lowerdir=";	/* + "/lower" and an index */
+	char dir[PATH_MAX + 32], data[4096] = "lowerdir="; /* + "/lower" and an index */
 	size_t i;
 	int n;
 
@@ -50,8 +49,8 @@ static int rootfs_overlay(struct container *c, const struct amsg_rootfs *r, stru
 		snprintf(dir, sizeof(dir), "%s/lower%zu", c->dir, i);
 		if (rootfs_blk(c, &r->lower[i], dir, true, e) < 0)
 			return -husk_error_errno(*e);
-		n = snprintf(data + strlen(data), sizeof(data) - strlen(data), "%s%s",
-			     i ? ":" : "", dir);
+		n = snprintf(data + strlen(data), sizeof(data) - strlen(data), "%s%s", i ? ":" : "",
+			     dir);
 		if (n < 0 || strlen(data) + 1 >= sizeof(data))
 			return husk_err(e, ENAMETOOLONG, "overlay options");
 	}

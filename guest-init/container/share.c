@@ -97,8 +97,10 @@ static int share_mount_share(struct agent *ag, struct husk_error **e)
 	if (mount(HUSK_AGENT_SHARE_TAG, ag->share_dir, "virtiofs", MS_NOSUID | MS_NODEV, NULL) < 0)
 		/* the kernel says EINVAL for a tag no device has: say what it means */
 		return husk_err(e, errno, "mount virtio-fs share %s on %s%s", HUSK_AGENT_SHARE_TAG,
-				ag->share_dir, errno == EINVAL ? " (no virtio-fs device has that tag)" :
-				errno == ENODEV ? " (the guest kernel has no virtiofs)" : "");
+				ag->share_dir,
+				errno == EINVAL ? " (no virtio-fs device has that tag)" :
+				errno == ENODEV ? " (the guest kernel has no virtiofs)" :
+						  "");
 	ag->share_up = true;
 	log_info("virtio-fs share %s mounted on %s", HUSK_AGENT_SHARE_TAG, ag->share_dir);
 	return 0;

@@ -16,8 +16,8 @@
 
 #include "guest-init/replies/replies.h"
 
-#define CONN_OUT_MAX	(16u << 20)	/* a peer this far behind is dropped */
-#define CONN_OUT_PAUSE	(1u << 20)	/* stop reading requests above this */
+#define CONN_OUT_MAX   (16u << 20) /* a peer this far behind is dropped */
+#define CONN_OUT_PAUSE (1u << 20)  /* stop reading requests above this */
 
 void conn_watch(struct conn *c)
 {
@@ -42,7 +42,7 @@ void conn_flush(struct conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			c->out_len = 0;	/* the peer is gone: drop, then close */
+			c->out_len = 0; /* the peer is gone: drop, then close */
 			c->closing = true;
 			return;
 		}
@@ -53,8 +53,9 @@ void conn_flush(struct conn *c)
 
 void conn_send(struct conn *c, unsigned int type, uint64_t id, const void *p, size_t len)
 {
-	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, (uint16_t)type,
-				    0, (uint32_t)len, id };
+	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION,
+				    (uint16_t)type,   0,
+				    (uint32_t)len,    id };
 	size_t need = c->out_len + HUSK_AGENT_HDR_SIZE + len;
 	uint8_t *out;
 

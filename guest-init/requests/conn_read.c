@@ -19,8 +19,8 @@
 #include "guest-init/replies/replies.h"
 #include "guest-init/requests/requests.h"
 
-#define CONN_MAX	256
-#define CONN_FRAMES	16	/* frames per wake-up, then others get a turn */
+#define CONN_MAX    256
+#define CONN_FRAMES 16 /* frames per wake-up, then others get a turn */
 
 static void conn_fail(struct conn *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -78,9 +78,10 @@ static int conn_read_hdr(struct conn *c)
 	if (ret == -EAGAIN)
 		return 2;
 	if (ret == -EPROTO || ret == -EMSGSIZE) {
-		conn_fail(c, -ret, ret == -EPROTO ? "bad magic 0x%08x: not a husk frame" :
-			  "payload of %u bytes is above the limit", ret == -EPROTO ?
-			  c->hdr.magic : c->hdr.length);
+		conn_fail(c, -ret,
+			  ret == -EPROTO ? "bad magic 0x%08x: not a husk frame" :
+					   "payload of %u bytes is above the limit",
+			  ret == -EPROTO ? c->hdr.magic : c->hdr.length);
 		errno = EPROTO;
 		return -1;
 	}
@@ -119,10 +120,12 @@ static int conn_read_some(struct conn *c)
 static void conn_eof(struct conn *c)
 {
 	if (c->hdr_len < HUSK_AGENT_HDR_SIZE)
-		c->hdr.id = 0;	/* the id never arrived */
+		c->hdr.id = 0; /* the id never arrived */
 	if (c->hdr_len)
-		conn_fail(c, EPROTO, "connection ended inside a message (%zu of %u payload bytes, %zu of %d header bytes)",
-			  c->got, c->hdr.length, c->hdr_len, HUSK_AGENT_HDR_SIZE);
+		conn_fail(
+			c, EPROTO,
+			"connection ended inside a message (%zu of %u payload bytes, %zu of %d header bytes)",
+			c->got, c->hdr.length, c->hdr_len, HUSK_AGENT_HDR_SIZE);
 	c->closing = true;
 }
 
@@ -179,7 +182,7 @@ static void conn_on_accept(struct watch *w, uint32_t ev)
 
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
-			usleep(10000);	/* out of fds: do not spin on the ready listener */
+			usleep(10000); /* out of fds: do not spin on the ready listener */
 		return;
 	}
 	c = conn_count(ag) < CONN_MAX ? calloc(1, sizeof(*c)) : NULL;
@@ -214,7 +217,8 @@ static int conn_socket(const char *spec, struct husk_error **e)
 		unlink(un.sun_path);
 	}
 	if ((is_vsock ? bind(fd, (struct sockaddr *)&vm, sizeof(vm)) :
-	     bind(fd, (struct sockaddr *)&un, sizeof(un))) < 0 || listen(fd, 64) < 0) {
+			bind(fd, (struct sockaddr *)&un, sizeof(un))) < 0 ||
+	    listen(fd, 64) < 0) {
 		husk_err(e, errno, "listen on %s", spec);
 		close(fd);
 		return -husk_error_errno(*e);

@@ -60,7 +60,7 @@ void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *pay
 			yajl_gen_free(g);
 	} else if (ret == HANDLER_DEFERRED) {
 		yajl_gen_free(g);
-	} else if (ret != HANDLER_DONE) {	/* HANDLER_DONE: it replied, and freed @g */
+	} else if (ret != HANDLER_DONE) { /* HANDLER_DONE: it replied, and freed @g */
 		reply_ok(c, h->id, g);
 	}
 	husk_error_free(e);

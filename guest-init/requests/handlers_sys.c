@@ -43,7 +43,7 @@ int handle_network(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, stru
 
 int handle_shutdown(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct husk_error **e)
 {
-	c->ag->shutdown = true;	/* the loop replies first, then powers off */
+	c->ag->shutdown = true; /* the loop replies first, then powers off */
 	return 0;
 }
 
@@ -59,8 +59,8 @@ int handle_bind(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct 
 	if (!p)
 		return husk_err(e, ENOENT, "process %s/%s", m->id, m->exec_id);
 	if (!p->io.want[idx] || p->io.bound[idx] || p->state == PROC_EXITED)
-		return husk_err(e, EBUSY, "%s of %s/%s is not waiting for a connection",
-				m->stream, m->id, m->exec_id);
+		return husk_err(e, EBUSY, "%s of %s/%s is not waiting for a connection", m->stream,
+				m->id, m->exec_id);
 	reply_ok(c, id, g);
 	if (c->out_len) {
 		/* a fresh socket cannot be this full; refuse rather than mix */

@@ -25,7 +25,7 @@ static void relay_wait(struct relay *r, bool for_dst)
 {
 	if (loop_set(r->epfd, &r->rw, for_dst ? 0 : EPOLLIN) < 0 ||
 	    loop_set(r->epfd, &r->ww, for_dst ? EPOLLOUT : 0) < 0)
-		relay_finish(r);	/* cannot wait: end the stream, not PID 1 */
+		relay_finish(r); /* cannot wait: end the stream, not PID 1 */
 }
 
 /* Returns 1 when the buffer got data, 0 at EOF, -1 when it must wait. */
@@ -104,8 +104,8 @@ static void relay_on_dst(struct watch *w, uint32_t ev)
 	relay_pump(container_of(w, struct relay, ww));
 }
 
-int relay_new(int epfd, int src, int dst, bool drain_on_error,
-	      struct relay **owner, struct husk_error **e)
+int relay_new(int epfd, int src, int dst, bool drain_on_error, struct relay **owner,
+	      struct husk_error **e)
 {
 	struct relay *r = calloc(1, sizeof(*r));
 

@@ -15,18 +15,18 @@
 #include "common/error.h"
 #include "guest-init/system/loop.h"
 
-#define RELAY_BUF	16384
-#define RELAY_BURST	16	/* reads per wake-up, so no stream hogs the loop */
+#define RELAY_BUF   16384
+#define RELAY_BURST 16 /* reads per wake-up, so no stream hogs the loop */
 
 struct relay {
-	struct watch rw, ww;		/* source readable, destination writable */
+	struct watch rw, ww; /* source readable, destination writable */
 	int epfd;
 	size_t off, len;
-	bool eof;			/* source ended (or was closed by request) */
-	bool drain;			/* destination gone: keep reading, drop data */
-	bool drain_on_error;		/* output relays drain; stdin relays stop */
-	bool end_when_idle;		/* the source ends once it has nothing ready */
-	struct relay **owner;		/* cleared when the relay ends */
+	bool eof;	      /* source ended (or was closed by request) */
+	bool drain;	      /* destination gone: keep reading, drop data */
+	bool drain_on_error;  /* output relays drain; stdin relays stop */
+	bool end_when_idle;   /* the source ends once it has nothing ready */
+	struct relay **owner; /* cleared when the relay ends */
 	char buf[RELAY_BUF];
 };
 
@@ -35,8 +35,8 @@ struct relay {
  * the relay from now on, also on failure). *@owner points at the relay
  * until it ends: source at EOF and buffer flushed, or relay_close().
  */
-int relay_new(int epfd, int src, int dst, bool drain_on_error,
-	      struct relay **owner, struct husk_error **e);
+int relay_new(int epfd, int src, int dst, bool drain_on_error, struct relay **owner,
+	      struct husk_error **e);
 
 /*
  * relay_end_input - end the stream once the source has nothing more ready:

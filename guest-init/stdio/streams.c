@@ -91,8 +91,8 @@ static int streams_pipe(struct streams *s, int i, struct husk_error **e)
 	return 0;
 }
 
-int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty,
-		    unsigned int rows, unsigned int cols, struct husk_error **e)
+int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty, unsigned int rows,
+		    unsigned int cols, struct husk_error **e)
 {
 	int i;
 
@@ -103,7 +103,7 @@ int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty,
 	if (tty) {
 		if (!want->out)
 			return husk_err(e, 0, "a terminal needs the stdout stream");
-		s->rows = rows;		/* the child makes the pty in the container */
+		s->rows = rows; /* the child makes the pty in the container */
 		s->cols = cols;
 		return 0;
 	}
@@ -160,13 +160,12 @@ int streams_bind(int epfd, struct streams *s, int idx, int sock, struct husk_err
 
 	if (!s->want[idx] || s->bound[idx] || near < 0) {
 		close(sock);
-		return husk_err(e, s->bound[idx] ? EBUSY : ENOENT, "stream %s",
-				stream_names[idx]);
+		return husk_err(e, s->bound[idx] ? EBUSY : ENOENT, "stream %s", stream_names[idx]);
 	}
 	s->bound[idx] = true;
 	s->near[idx] = -1;
 	if (idx == STREAM_OUT && s->tty)
-		s->master = -1;		/* the relay owns it now; resize via stdin's dup */
+		s->master = -1; /* the relay owns it now; resize via stdin's dup */
 	if (idx == STREAM_IN)
 		return relay_new(epfd, sock, near, false, &s->relay[idx], e);
 	return relay_new(epfd, near, sock, true, &s->relay[idx], e);
@@ -211,7 +210,7 @@ void streams_release(struct streams *s)
 	int i;
 
 	if (s->master == s->near[STREAM_OUT])
-		s->master = -1;		/* closed below, as the unbound stdout end */
+		s->master = -1; /* closed below, as the unbound stdout end */
 	streams_close_far(s);
 	for (i = 0; i < STREAM_N; i++) {
 		if (s->relay[i])

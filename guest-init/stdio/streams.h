@@ -22,16 +22,16 @@ struct streams {
 	bool want[STREAM_N];
 	bool bound[STREAM_N];
 	bool tty;
-	int far[STREAM_N];		/* the child's ends; -1 = /dev/null */
-	int near[STREAM_N];		/* ours, until bound; -1 */
-	int master;			/* pty master (for resizing), or -1 */
-	unsigned int rows, cols;	/* the pty's first size */
+	int far[STREAM_N];	 /* the child's ends; -1 = /dev/null */
+	int near[STREAM_N];	 /* ours, until bound; -1 */
+	int master;		 /* pty master (for resizing), or -1 */
+	unsigned int rows, cols; /* the pty's first size */
 	struct relay *relay[STREAM_N];
 };
 
 void streams_init(struct streams *s);
-int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty,
-		    unsigned int rows, unsigned int cols, struct husk_error **e);
+int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty, unsigned int rows,
+		    unsigned int cols, struct husk_error **e);
 /* streams_child_pty - in the child, in the container: make the pty; its
  * master in *@master goes to the parent. */
 int streams_child_pty(struct streams *s, int *master, struct husk_error **e);

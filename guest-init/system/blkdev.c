@@ -21,7 +21,7 @@
 #include "guest-init/system/init_log.h"
 #include "guest-init/system/system.h"
 
-#define BLKDEV_WAIT_MS	30000	/* the rig's emulated guests are slow */
+#define BLKDEV_WAIT_MS 30000 /* the rig's emulated guests are slow */
 
 /* The size in sectors from sysfs; -1 when @name is no block device here. */
 static long long blkdev_sectors(const char *name)

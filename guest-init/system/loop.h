@@ -11,7 +11,7 @@
 
 struct watch {
 	int fd;
-	uint32_t events;		/* what epoll holds now; 0 = not registered */
+	uint32_t events; /* what epoll holds now; 0 = not registered */
 	void (*fn)(struct watch *w, uint32_t events);
 };
 

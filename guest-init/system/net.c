@@ -175,8 +175,10 @@ int net_route_add(const char *dest, const char *gw, int ifindex, struct husk_err
 	r.nh.nlmsg_len = NLMSG_LENGTH(sizeof(r.rt));
 	r.nh.nlmsg_type = RTM_NEWROUTE;
 	r.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	r.rt = (struct rtmsg){ .rtm_family = (unsigned char)family, .rtm_dst_len = (unsigned char)plen,
-			       .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
+	r.rt = (struct rtmsg){ .rtm_family = (unsigned char)family,
+			       .rtm_dst_len = (unsigned char)plen,
+			       .rtm_table = RT_TABLE_MAIN,
+			       .rtm_protocol = RTPROT_BOOT,
 			       .rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
 			       .rtm_type = RTN_UNICAST };
 	if (plen)

@@ -65,8 +65,7 @@ static int netconf_file(const char *etc_dir, const char *name, const char *text,
 	return 0;
 }
 
-static void netconf_line(char *buf, size_t size, const char *word, const char **list,
-			 bool one_line)
+static void netconf_line(char *buf, size_t size, const char *word, const char **list, bool one_line)
 {
 	size_t i;
 

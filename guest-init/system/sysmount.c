@@ -17,7 +17,7 @@
 #include "guest-init/system/init_log.h"
 #include "guest-init/system/system.h"
 
-#define BOOT_MARKER_PORT 0x440	/* HUSK_BOOT_MARKER_PORT of vmm/base/layout.h */
+#define BOOT_MARKER_PORT 0x440 /* HUSK_BOOT_MARKER_PORT of vmm/base/layout.h */
 
 struct sysmount {
 	const char *src, *dst, *type;
@@ -57,8 +57,8 @@ static int sysmount_switch_root(struct husk_error **e)
 		return husk_err(e, errno, "mkdir /sysroot");
 	if (mount("sysroot", "/sysroot", "tmpfs", 0, "mode=0755") < 0)
 		return husk_err(e, errno, "mount tmpfs on /sysroot");
-	if (chdir("/sysroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
-	    chroot(".") < 0 || chdir("/") < 0)
+	if (chdir("/sysroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
 		return husk_err(e, errno, "move /sysroot over /");
 	return 0;
 }

@@ -39,8 +39,8 @@ int util_write_file(const char *path, const char *data, size_t len, struct husk_
 		return husk_err(e, errno, "open %s", path);
 	n = write(fd, data, len);
 	if (n < 0 || (size_t)n != len) {
-		husk_err(e, n < 0 ? errno : EIO, "write \"%.*s\" to %s",
-			 (int)(len > 40 ? 40 : len), data, path);
+		husk_err(e, n < 0 ? errno : EIO, "write \"%.*s\" to %s", (int)(len > 40 ? 40 : len),
+			 data, path);
 		close(fd);
 		return -husk_error_errno(*e);
 	}

@@ -28,8 +28,8 @@ struct agent_wait {
 
 struct agent_client {
 	int fd;
-	pthread_mutex_t lock;		/* next_id, waits, dead */
-	pthread_mutex_t send_lock;	/* frames of concurrent requests never interleave */
+	pthread_mutex_t lock;	   /* next_id, waits, dead */
+	pthread_mutex_t send_lock; /* frames of concurrent requests never interleave */
 	pthread_cond_t cond;
 	uint64_t next_id;
 	struct agent_wait *waits;
@@ -76,8 +76,8 @@ static void agent_deliver(struct agent_client *c, const struct husk_agent_hdr *h
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (!w) {
-		shim_warn("agent: unexpected %s reply to request %llu", husk_agent_type_name(h->type),
-			  (unsigned long long)h->id);
+		shim_warn("agent: unexpected %s reply to request %llu",
+			  husk_agent_type_name(h->type), (unsigned long long)h->id);
 		free(payload);
 	}
 }

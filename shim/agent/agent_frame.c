@@ -32,8 +32,9 @@ static int agent_write_all(int fd, const void *buf, size_t len)
 
 int agent_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len)
 {
-	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, type, 0,
-				    (uint32_t)len, id };
+	struct husk_agent_hdr h = {
+		HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, type, 0, (uint32_t)len, id
+	};
 	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
 	int ret;
 
@@ -123,8 +124,8 @@ int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *st
 	char json[512], *payload;
 	int ret;
 
-	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}",
-		 id, exec_id ? exec_id : "", stream);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}", id,
+		 exec_id ? exec_id : "", stream);
 	ret = agent_send_frame(fd, HUSK_MSG_STDIO_BIND, 1, json, strlen(json));
 	if (!ret)
 		ret = agent_recv_frame(fd, timeout_ms, &h, &payload);

@@ -37,7 +37,7 @@ int bundle_state_append(const char *bundle, const char *fmt, ...)
 }
 
 void bundle_state_each(const char *bundle, const char *kind, void (*fn)(char *rest, void *opaque),
-		   void *opaque)
+		       void *opaque)
 {
 	char file[PATH_MAX], line[PATH_MAX + 64];
 	size_t n, k = strlen(kind);

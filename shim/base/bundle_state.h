@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#define BUNDLE_STATE_FILE	"husk-state"
-#define BUNDLE_CONSOLE_FILE	"husk-console.log"
+#define BUNDLE_STATE_FILE   "husk-state"
+#define BUNDLE_CONSOLE_FILE "husk-console.log"
 
 /* bundle_state_dir - <bundle>/work when it is a folder (on disk), else @bundle. */
 void bundle_state_dir(const char *bundle, char *out, size_t len);
@@ -24,7 +24,7 @@ int bundle_state_append(const char *bundle, const char *fmt, ...)
 
 /* bundle_state_each - @fn(rest, @opaque) for each "@kind rest" line (rest is writable). */
 void bundle_state_each(const char *bundle, const char *kind, void (*fn)(char *rest, void *opaque),
-		   void *opaque);
+		       void *opaque);
 
 /* bundle_state_add - record @path in @bundle's state file. Returns 0 or -errno. */
 int bundle_state_add(const char *bundle, const char *path);

@@ -30,14 +30,12 @@ int json_parse(const char *text, size_t len, const char *what, yajl_val *out,
 	free(copy);
 	if (!*out) {
 		msg[strcspn(msg, "\n")] = '\0';
-		return husk_err(err, 0, "%s: invalid JSON: %s", what,
-				*msg ? msg : "parse error");
+		return husk_err(err, 0, "%s: invalid JSON: %s", what, *msg ? msg : "parse error");
 	}
 	return 0;
 }
 
-int json_read_file(const char *path, char **buf, size_t *len,
-		   struct husk_error **err)
+int json_read_file(const char *path, char **buf, size_t *len, struct husk_error **err)
 {
 	struct stat st;
 	ssize_t n;
@@ -48,8 +46,8 @@ int json_read_file(const char *path, char **buf, size_t *len,
 		return husk_err(err, errno, "open %s", path);
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > JSON_MAX_FILE) {
 		close(fd);
-		return husk_err(err, EINVAL, "%s: not a regular file of at most %u bytes",
-				path, JSON_MAX_FILE);
+		return husk_err(err, EINVAL, "%s: not a regular file of at most %u bytes", path,
+				JSON_MAX_FILE);
 	}
 	*buf = malloc((size_t)st.st_size + 1);
 	if (!*buf) {
@@ -78,8 +76,7 @@ yajl_val json_member(yajl_val obj, const char *key)
 	return NULL;
 }
 
-int json_get_string(yajl_val v, const char *field, const char **out,
-		    struct husk_error **err)
+int json_get_string(yajl_val v, const char *field, const char **out, struct husk_error **err)
 {
 	if (!v || YAJL_IS_NULL(v))
 		return 0;
@@ -89,8 +86,7 @@ int json_get_string(yajl_val v, const char *field, const char **out,
 	return 0;
 }
 
-int json_get_bool(yajl_val v, const char *field, bool *out,
-		  struct husk_error **err)
+int json_get_bool(yajl_val v, const char *field, bool *out, struct husk_error **err)
 {
 	if (!v || YAJL_IS_NULL(v))
 		return 0;
@@ -100,8 +96,7 @@ int json_get_bool(yajl_val v, const char *field, bool *out,
 	return 0;
 }
 
-int json_get_int(yajl_val v, const char *field, int64_t *out,
-		 struct husk_error **err)
+int json_get_int(yajl_val v, const char *field, int64_t *out, struct husk_error **err)
 {
 	if (!v || YAJL_IS_NULL(v))
 		return 0;
@@ -112,8 +107,7 @@ int json_get_int(yajl_val v, const char *field, int64_t *out,
 	return 0;
 }
 
-int json_get_object(yajl_val v, const char *field, yajl_val *out,
-		    struct husk_error **err)
+int json_get_object(yajl_val v, const char *field, yajl_val *out, struct husk_error **err)
 {
 	if (!v || YAJL_IS_NULL(v))
 		return 0;
@@ -123,8 +117,7 @@ int json_get_object(yajl_val v, const char *field, yajl_val *out,
 	return 0;
 }
 
-int json_get_array(yajl_val v, const char *field, yajl_val *out,
-		   struct husk_error **err)
+int json_get_array(yajl_val v, const char *field, yajl_val *out, struct husk_error **err)
 {
 	if (!v || YAJL_IS_NULL(v))
 		return 0;

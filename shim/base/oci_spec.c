@@ -8,8 +8,7 @@
 #include "shim/base/json_util.h"
 #include "shim/base/oci_spec.h"
 
-static int dup_string(yajl_val v, const char *field, char **out,
-		      struct husk_error **err)
+static int dup_string(yajl_val v, const char *field, char **out, struct husk_error **err)
 {
 	const char *s = NULL;
 	int ret = json_get_string(v, field, &s, err);
@@ -20,8 +19,7 @@ static int dup_string(yajl_val v, const char *field, char **out,
 	return *out ? 0 : husk_err(err, ENOMEM, "%s", field);
 }
 
-static int parse_annotations(struct oci_spec *spec, yajl_val root,
-			     struct husk_error **err)
+static int parse_annotations(struct oci_spec *spec, yajl_val root, struct husk_error **err)
 {
 	yajl_val obj = NULL;
 	size_t i, n;
@@ -50,8 +48,7 @@ static int parse_annotations(struct oci_spec *spec, yajl_val root,
 	return 0;
 }
 
-static int parse_root(struct oci_spec *spec, yajl_val root,
-		      struct husk_error **err)
+static int parse_root(struct oci_spec *spec, yajl_val root, struct husk_error **err)
 {
 	yajl_val r = NULL;
 	int ret;
@@ -73,56 +70,50 @@ static int parse_cpu(struct oci_spec *spec, yajl_val cpu, struct husk_error **er
 	int64_t period = 0, shares = 0;
 	int ret;
 
-	ret = json_get_int(json_member(cpu, "quota"), "linux.resources.cpu.quota",
-			   &spec->cpu_quota, err);
+	ret = json_get_int(json_member(cpu, "quota"), "linux.resources.cpu.quota", &spec->cpu_quota,
+			   err);
 	if (!ret)
-		ret = json_get_int(json_member(cpu, "period"),
-				   "linux.resources.cpu.period", &period, err);
+		ret = json_get_int(json_member(cpu, "period"), "linux.resources.cpu.period",
+				   &period, err);
 	if (!ret)
-		ret = json_get_int(json_member(cpu, "shares"),
-				   "linux.resources.cpu.shares", &shares, err);
+		ret = json_get_int(json_member(cpu, "shares"), "linux.resources.cpu.shares",
+				   &shares, err);
 	if (ret)
 		return ret;
 	if (period < 0 || shares < 0)
-		return husk_err(err, 0, "linux.resources.cpu: period and shares must not be negative");
+		return husk_err(err, 0,
+				"linux.resources.cpu: period and shares must not be negative");
 	spec->cpu_period = (uint64_t)period;
 	spec->cpu_shares = (uint64_t)shares;
 	return 0;
 }
 
-static int parse_resources(struct oci_spec *spec, yajl_val linux_obj,
-			   struct husk_error **err)
+static int parse_resources(struct oci_spec *spec, yajl_val linux_obj, struct husk_error **err)
 {
 	yajl_val res = NULL, mem = NULL, cpu = NULL;
 	int ret;
 
-	ret = json_get_object(json_member(linux_obj, "resources"),
-			      "linux.resources", &res, err);
+	ret = json_get_object(json_member(linux_obj, "resources"), "linux.resources", &res, err);
 	if (ret || !res)
 		return ret;
-	ret = json_get_object(json_member(res, "memory"),
-			      "linux.resources.memory", &mem, err);
+	ret = json_get_object(json_member(res, "memory"), "linux.resources.memory", &mem, err);
 	if (!ret && mem)
-		ret = json_get_int(json_member(mem, "limit"),
-				   "linux.resources.memory.limit",
+		ret = json_get_int(json_member(mem, "limit"), "linux.resources.memory.limit",
 				   &spec->memory_limit, err);
 	if (!ret)
-		ret = json_get_object(json_member(res, "cpu"),
-				      "linux.resources.cpu", &cpu, err);
+		ret = json_get_object(json_member(res, "cpu"), "linux.resources.cpu", &cpu, err);
 	if (!ret && cpu)
 		ret = parse_cpu(spec, cpu, err);
 	return ret;
 }
 
-static int parse_namespaces(struct oci_spec *spec, yajl_val linux_obj,
-			    struct husk_error **err)
+static int parse_namespaces(struct oci_spec *spec, yajl_val linux_obj, struct husk_error **err)
 {
 	yajl_val arr = NULL;
 	size_t i;
 	int ret;
 
-	ret = json_get_array(json_member(linux_obj, "namespaces"),
-			     "linux.namespaces", &arr, err);
+	ret = json_get_array(json_member(linux_obj, "namespaces"), "linux.namespaces", &arr, err);
 	if (ret || !arr)
 		return ret;
 	spec->has_namespaces = true;
@@ -132,8 +123,8 @@ static int parse_namespaces(struct oci_spec *spec, yajl_val linux_obj,
 
 		if (!YAJL_IS_OBJECT(ns))
 			return husk_err(err, 0, "linux.namespaces[%zu]: expected an object", i);
-		ret = json_get_string(json_member(ns, "type"), "linux.namespaces[].type",
-				      &type, err);
+		ret = json_get_string(json_member(ns, "type"), "linux.namespaces[].type", &type,
+				      err);
 		if (ret)
 			return ret;
 		if (!type)
@@ -177,8 +168,7 @@ static int parse_tree(struct oci_spec *spec, yajl_val root, struct husk_error **
 	return ret;
 }
 
-int oci_spec_parse(const char *json, size_t len, struct oci_spec **out,
-		   struct husk_error **err)
+int oci_spec_parse(const char *json, size_t len, struct oci_spec **out, struct husk_error **err)
 {
 	struct oci_spec *spec;
 	yajl_val root;
@@ -204,8 +194,7 @@ int oci_spec_parse(const char *json, size_t len, struct oci_spec **out,
 	return 0;
 }
 
-int oci_spec_load(const char *path, struct oci_spec **out,
-		  struct husk_error **err)
+int oci_spec_load(const char *path, struct oci_spec **out, struct husk_error **err)
 {
 	size_t len;
 	char *buf;

@@ -16,45 +16,43 @@
 struct husk_error;
 
 /* Annotations containerd's CRI sets on pod containers (see §1.3). */
-#define OCI_ANNOT_RUNC_GROUP		"io.containerd.runc.v2.group"
-#define OCI_ANNOT_SANDBOX_ID		"io.kubernetes.cri.sandbox-id"
-#define OCI_ANNOT_CONTAINER_TYPE	"io.kubernetes.cri.container-type"
+#define OCI_ANNOT_RUNC_GROUP	 "io.containerd.runc.v2.group"
+#define OCI_ANNOT_SANDBOX_ID	 "io.kubernetes.cri.sandbox-id"
+#define OCI_ANNOT_CONTAINER_TYPE "io.kubernetes.cri.container-type"
 
 enum oci_container_type {
-	OCI_CONTAINER_PLAIN,		/* no CRI annotations: ctr, moby */
-	OCI_CONTAINER_SANDBOX,		/* CRI pause container */
-	OCI_CONTAINER_POD_MEMBER,	/* CRI app container in a pod */
+	OCI_CONTAINER_PLAIN,	  /* no CRI annotations: ctr, moby */
+	OCI_CONTAINER_SANDBOX,	  /* CRI pause container */
+	OCI_CONTAINER_POD_MEMBER, /* CRI app container in a pod */
 };
 
 struct oci_spec {
-	char *root_path;		/* root.path; relative means bundle/... */
+	char *root_path; /* root.path; relative means bundle/... */
 	bool root_readonly;
-	bool terminal;			/* process.terminal */
+	bool terminal; /* process.terminal */
 	size_t n_annotations;
 	char **annot_keys;
 	char **annot_values;
-	int64_t memory_limit;		/* bytes; -1 when unset */
-	int64_t cpu_quota;		/* microseconds per period; -1 when unset */
-	uint64_t cpu_period;		/* microseconds; 0 when unset */
-	uint64_t cpu_shares;		/* 0 when unset */
-	bool has_namespaces;		/* linux.namespaces is there */
-	bool has_netns;			/* linux.namespaces lists "network" */
-	char *netns_path;		/* its path; NULL means "a new one" */
+	int64_t memory_limit; /* bytes; -1 when unset */
+	int64_t cpu_quota;    /* microseconds per period; -1 when unset */
+	uint64_t cpu_period;  /* microseconds; 0 when unset */
+	uint64_t cpu_shares;  /* 0 when unset */
+	bool has_namespaces;  /* linux.namespaces is there */
+	bool has_netns;	      /* linux.namespaces lists "network" */
+	char *netns_path;     /* its path; NULL means "a new one" */
 };
 
 /* VM size derived from the spec's resources; 0 means "no hint". */
 struct oci_vm_hint {
-	uint32_t vcpus;			/* ceil(quota / period) */
-	uint64_t memory_mib;		/* limit rounded up to MiB */
+	uint32_t vcpus;	     /* ceil(quota / period) */
+	uint64_t memory_mib; /* limit rounded up to MiB */
 };
 
 /* oci_spec_parse - parse config.json text. Returns 0 or -EINVAL/-ENOMEM. */
-int oci_spec_parse(const char *json, size_t len, struct oci_spec **out,
-		   struct husk_error **err);
+int oci_spec_parse(const char *json, size_t len, struct oci_spec **out, struct husk_error **err);
 
 /* oci_spec_load - read and parse the file at @path. */
-int oci_spec_load(const char *path, struct oci_spec **out,
-		  struct husk_error **err);
+int oci_spec_load(const char *path, struct oci_spec **out, struct husk_error **err);
 
 void oci_spec_free(struct oci_spec *spec);
 

@@ -64,15 +64,17 @@ int oci_spec_check_network(const struct oci_spec *spec, struct husk_error **err)
 	 * with no network.
 	 */
 	if (oci_spec_container_type(spec) == OCI_CONTAINER_SANDBOX && !spec->has_netns)
-		return husk_err(err, ENOTSUP,
-				"pod sandbox has no network namespace (hostNetwork pod?): a husk VM cannot use the host network");
+		return husk_err(
+			err, ENOTSUP,
+			"pod sandbox has no network namespace (hostNetwork pod?): a husk VM cannot use the host network");
 	/*
 	 * Outside CRI, listing namespaces without "network" is how a runtime
 	 * asks for the host's network (ctr --net-host, docker --network host).
 	 * A spec without a namespace list says nothing and gets loopback.
 	 */
 	if (spec->has_namespaces && !spec->has_netns)
-		return husk_err(err, ENOTSUP,
-				"linux.namespaces has no network namespace (host network?): a husk VM cannot use the host network");
+		return husk_err(
+			err, ENOTSUP,
+			"linux.namespaces has no network namespace (host network?): a husk VM cannot use the host network");
 	return 0;
 }

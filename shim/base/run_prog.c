@@ -109,7 +109,7 @@ static int run_wait_for(const char *path, const char *const argv[], const char *
 	if (pid == 0)
 		run_child(path, argv, ovl_opts, ovl_dir, pfd[1]);
 	if (pid > 0 && reaper_watch(pid, run_exited, &w)) {
-		kill(pid, SIGKILL);	/* untracked: reaped as an orphan */
+		kill(pid, SIGKILL); /* untracked: reaped as an orphan */
 		w.done = true;
 		w.status = 128 + SIGKILL;
 	}
@@ -136,8 +136,10 @@ int run_prog(const char *const argv[], const char *ovl_lower, const char *ovl_di
 
 	if (run_lookup(argv[0], path, sizeof(path)))
 		return husk_err(err, ENOENT, "%s: not found (install it)", argv[0]);
-	if (ovl_lower && snprintf(opts, sizeof(opts), "lowerdir=%s", ovl_lower) >= (int)sizeof(opts))
-		return husk_err(err, E2BIG, "overlay lowerdir list longer than %zu bytes", sizeof(opts));
+	if (ovl_lower &&
+	    snprintf(opts, sizeof(opts), "lowerdir=%s", ovl_lower) >= (int)sizeof(opts))
+		return husk_err(err, E2BIG, "overlay lowerdir list longer than %zu bytes",
+				sizeof(opts));
 	st = run_wait_for(path, argv, ovl_lower ? opts : NULL, ovl_dir, out, sizeof(out), err);
 	if (st > 0)
 		return husk_err(err, 0, "%s exited with status %d: %s", argv[0], st,

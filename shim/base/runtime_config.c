@@ -51,7 +51,8 @@ static int check_params(const char *p, struct husk_error **err)
 				RUNTIME_CONFIG_MAX_PARAMS);
 	for (; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return husk_err(err, 0, "kernel_params: control character (newline?) not allowed");
+			return husk_err(err, 0,
+					"kernel_params: control character (newline?) not allowed");
 	return 0;
 }
 
@@ -65,7 +66,8 @@ static int apply_string(struct runtime_config *cfg, const char *key, yajl_val v,
 		return ret;
 	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "virtiofsd")) {
 		char **dst = !strcmp(key, "kernel") ? &cfg->kernel :
-			     !strcmp(key, "init") ? &cfg->init : &cfg->virtiofsd;
+			     !strcmp(key, "init")   ? &cfg->init :
+						      &cfg->virtiofsd;
 
 		if (s[0] != '/')
 			return husk_err(err, 0, "%s: \"%s\" is not an absolute path", key, s);
@@ -87,9 +89,8 @@ static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
 		return ret;
 	if (!strcmp(key, "memory_mib")) {
 		if (n < RUNTIME_CONFIG_MIN_MIB || n > RUNTIME_CONFIG_MAX_MIB)
-			return husk_err(err, 0, "memory_mib: %lld is outside %u..%u",
-					(long long)n, RUNTIME_CONFIG_MIN_MIB,
-					RUNTIME_CONFIG_MAX_MIB);
+			return husk_err(err, 0, "memory_mib: %lld is outside %u..%u", (long long)n,
+					RUNTIME_CONFIG_MIN_MIB, RUNTIME_CONFIG_MAX_MIB);
 		cfg->memory_mib = (uint64_t)n;
 		return 0;
 	}
@@ -128,8 +129,10 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return json_get_bool(v, key, &cfg->debug_console, err);
 	if (!strcmp(key, "rootfs"))
 		return apply_rootfs(cfg, v, err);
-	return husk_err(err, 0, "unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs)",
-			key);
+	return husk_err(
+		err, 0,
+		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs)",
+		key);
 }
 
 int runtime_config_parse(const char *json, size_t len, struct runtime_config *cfg,
@@ -153,8 +156,7 @@ int runtime_config_parse(const char *json, size_t len, struct runtime_config *cf
 	return ret;
 }
 
-int runtime_config_load(const char *path, struct runtime_config *cfg,
-			struct husk_error **err)
+int runtime_config_load(const char *path, struct runtime_config *cfg, struct husk_error **err)
 {
 	bool explicit = path && *path;
 	size_t len;

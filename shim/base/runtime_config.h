@@ -39,31 +39,31 @@
 
 struct husk_error;
 
-#define RUNTIME_CONFIG_DEFAULT_PATH	"/etc/husk/config.json"
+#define RUNTIME_CONFIG_DEFAULT_PATH "/etc/husk/config.json"
 #ifndef HUSK_DATADIR
-#define HUSK_DATADIR			"/usr/local/share"
+#define HUSK_DATADIR "/usr/local/share"
 #endif
-#define RUNTIME_CONFIG_DEFAULT_KERNEL	HUSK_DATADIR "/husk/vmlinuz"
-#define RUNTIME_CONFIG_MIN_MIB		64
-#define RUNTIME_CONFIG_MAX_MIB		(1u << 20)
-#define RUNTIME_CONFIG_MAX_VCPUS	254
-#define RUNTIME_CONFIG_MAX_PARAMS	1024
+#define RUNTIME_CONFIG_DEFAULT_KERNEL HUSK_DATADIR "/husk/vmlinuz"
+#define RUNTIME_CONFIG_MIN_MIB	      64
+#define RUNTIME_CONFIG_MAX_MIB	      (1u << 20)
+#define RUNTIME_CONFIG_MAX_VCPUS      254
+#define RUNTIME_CONFIG_MAX_PARAMS     1024
 
 enum runtime_rootfs {
-	RUNTIME_ROOTFS_VIRTIO_FS,	/* the default */
+	RUNTIME_ROOTFS_VIRTIO_FS, /* the default */
 	RUNTIME_ROOTFS_BLOCK,
 };
 
 struct runtime_config {
 	char *kernel;
-	char *init;			/* NULL: the default (see sandbox_boot.c) */
+	char *init; /* NULL: the default (see sandbox_boot.c) */
 	uint64_t memory_mib;
 	uint32_t vcpus;
-	char *kernel_params;		/* "" when none */
+	char *kernel_params; /* "" when none */
 	bool debug_console;
 	enum runtime_rootfs rootfs;
-	char *virtiofsd;		/* NULL: look in the usual places (fs_daemon.h) */
-	char *source;			/* the file read, or NULL for defaults */
+	char *virtiofsd; /* NULL: look in the usual places (fs_daemon.h) */
+	char *source;	 /* the file read, or NULL for defaults */
 };
 
 /* runtime_config_defaults - built-in values (allocates; clear afterwards). */
@@ -80,8 +80,7 @@ int runtime_config_parse(const char *json, size_t len, struct runtime_config *cf
  * runtime_config_load - @path NULL or "" means the default path, where a
  * missing file is fine. Returns 0 or -errno.
  */
-int runtime_config_load(const char *path, struct runtime_config *cfg,
-			struct husk_error **err);
+int runtime_config_load(const char *path, struct runtime_config *cfg, struct husk_error **err);
 
 void runtime_config_clear(struct runtime_config *cfg);
 

@@ -71,8 +71,7 @@ void shim_log(enum shim_log_level level, const char *fmt, ...)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line),
 		     "time=\"%s.%09ldZ\" level=%s msg=\"%s\"%s%s runtime=io.containerd.husk.v2\n",
-		     ts, now.tv_nsec, level_names[level], q,
-		     *log_id ? " id=" : "", log_id);
+		     ts, now.tv_nsec, level_names[level], q, *log_id ? " id=" : "", log_id);
 	if (n > (int)sizeof(line))
 		n = sizeof(line);
 	/* One write per line; a full pipe drops the line (EAGAIN). */

@@ -38,7 +38,7 @@ void shim_log(enum shim_log_level level, const char *fmt, ...)
 #define shim_err(...)	shim_log(SHIM_LOG_ERROR, __VA_ARGS__)
 #define shim_warn(...)	shim_log(SHIM_LOG_WARN, __VA_ARGS__)
 #define shim_info(...)	shim_log(SHIM_LOG_INFO, __VA_ARGS__)
-#define shim_debug(...)	shim_log(SHIM_LOG_DEBUG, __VA_ARGS__)
+#define shim_debug(...) shim_log(SHIM_LOG_DEBUG, __VA_ARGS__)
 
 /*
  * shim_log_open_fifo - make @path (the bundle's `log` FIFO) the daemon's

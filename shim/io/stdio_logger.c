@@ -15,8 +15,8 @@
 #include "shim/base/reaper.h"
 #include "shim/io/stdio_logger.h"
 
-#define LOGGER_EOF_GRACE_MS	2000	/* to exit by itself after EOF */
-#define LOGGER_TERM_GRACE_MS	12000	/* after SIGTERM, as containerd */
+#define LOGGER_EOF_GRACE_MS  2000  /* to exit by itself after EOF */
+#define LOGGER_TERM_GRACE_MS 12000 /* after SIGTERM, as containerd */
 
 void stdio_logger_init(struct stdio_logger *lg)
 {
@@ -50,7 +50,8 @@ static char **logger_env(const char *id, const char *ns)
 	if (!env)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "CONTAINER_ID=", 13) && strncmp(environ[i], "CONTAINER_NAMESPACE=", 20))
+		if (strncmp(environ[i], "CONTAINER_ID=", 13) &&
+		    strncmp(environ[i], "CONTAINER_NAMESPACE=", 20))
 			env[k++] = environ[i];
 	if (asprintf(&env[k], "CONTAINER_ID=%s", id) < 0) {
 		free(env);
@@ -122,7 +123,7 @@ static int logger_fork(struct stdio_logger *lg, const struct stdio_uri *uri, cha
 	if (pid == 0)
 		logger_child(uri->path, argv, env, child_fds);
 	if (pid > 0 && reaper_watch(pid, logger_exited, lg)) {
-		kill(pid, SIGKILL);	/* untracked: reaped as an orphan */
+		kill(pid, SIGKILL); /* untracked: reaped as an orphan */
 		lg->exited = true;
 	}
 	reaper_unlock();
@@ -194,7 +195,7 @@ static bool logger_wait(struct stdio_logger *lg, int ms)
 
 int stdio_logger_stop(struct stdio_logger *lg)
 {
-	if (lg->pid <= 0)	/* never kill(0): a zeroed record has no logger */
+	if (lg->pid <= 0) /* never kill(0): a zeroed record has no logger */
 		return -1;
 	if (!logger_wait(lg, LOGGER_EOF_GRACE_MS)) {
 		kill(lg->pid, SIGTERM);

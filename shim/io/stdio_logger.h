@@ -18,14 +18,14 @@
 
 #include "shim/io/stdio_uri.h"
 
-#define STDIO_LOGGER_READY_MS	30000	/* the logger must be ready by then */
+#define STDIO_LOGGER_READY_MS 30000 /* the logger must be ready by then */
 
 struct stdio_logger {
-	pid_t pid;			/* -1: none */
+	pid_t pid; /* -1: none */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool exited;
-	int status;			/* its exit status, once exited */
+	int status; /* its exit status, once exited */
 };
 
 void stdio_logger_init(struct stdio_logger *lg);

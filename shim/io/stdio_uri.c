@@ -80,8 +80,8 @@ static int parse_query(struct stdio_uri *uri, const char *q, struct husk_error *
 	return 0;
 }
 
-static int parse_path(struct stdio_uri *uri, const char *s, size_t len,
-		      const char *orig, struct husk_error **err)
+static int parse_path(struct stdio_uri *uri, const char *s, size_t len, const char *orig,
+		      struct husk_error **err)
 {
 	uri->path = pct_decode(s, len, false);
 	if (!uri->path)
@@ -106,8 +106,7 @@ static size_t scheme_len(const char *s)
 	return (size_t)(sep - s);
 }
 
-static int parse_scheme(struct stdio_uri *uri, const char *s, size_t n,
-			struct husk_error **err)
+static int parse_scheme(struct stdio_uri *uri, const char *s, size_t n, struct husk_error **err)
 {
 	const char *rest = s + n + 3;
 	size_t plen = strcspn(rest, "?#");
@@ -119,8 +118,7 @@ static int parse_scheme(struct stdio_uri *uri, const char *s, size_t n,
 	else if (n == 6 && !strncmp(s, "binary", 6))
 		uri->kind = STDIO_BINARY;
 	else
-		return husk_err(err, 0, "stdio: unknown STDIO scheme %.*s in \"%s\"",
-				(int)n, s, s);
+		return husk_err(err, 0, "stdio: unknown STDIO scheme %.*s in \"%s\"", (int)n, s, s);
 	if (parse_path(uri, rest, plen, s, err))
 		return -EINVAL;
 	if (rest[plen] == '?' && uri->kind == STDIO_BINARY)
@@ -145,8 +143,9 @@ int stdio_uri_parse(const char *s, struct stdio_uri *uri, struct husk_error **er
 		/* A bare path is a FIFO; it is taken as it is, no decoding. */
 		uri->kind = STDIO_FIFO;
 		uri->path = strdup(s);
-		ret = !uri->path ? husk_err(err, ENOMEM, "stdio") :
-		      s[0] != '/' ? husk_err(err, 0, "stdio: \"%s\" is not an absolute path", s) : 0;
+		ret = !uri->path  ? husk_err(err, ENOMEM, "stdio") :
+		      s[0] != '/' ? husk_err(err, 0, "stdio: \"%s\" is not an absolute path", s) :
+				    0;
 	}
 	if (ret)
 		stdio_uri_clear(uri);

@@ -29,14 +29,14 @@ enum stdio_kind {
 
 struct stdio_uri {
 	enum stdio_kind kind;
-	char *path;			/* absolute, percent-decoded; NULL for NULL */
+	char *path; /* absolute, percent-decoded; NULL for NULL */
 	size_t nargs;
-	char **args;			/* binary: decoded query words, NULL-terminated */
+	char **args; /* binary: decoded query words, NULL-terminated */
 };
 
 struct stdio_config {
 	struct stdio_uri in, out, err;
-	bool terminal;			/* stderr is unused with a terminal */
+	bool terminal; /* stderr is unused with a terminal */
 };
 
 /* stdio_uri_parse - one string. Returns 0 or -EINVAL with a message. */
@@ -48,9 +48,8 @@ void stdio_uri_clear(struct stdio_uri *uri);
  * FIFO or empty; stdout and stderr must agree on the mode when both are
  * set (file or binary logging uses stdout's URI for both).
  */
-int stdio_config_parse(const char *in, const char *out, const char *errs,
-		       bool terminal, struct stdio_config *cfg,
-		       struct husk_error **err);
+int stdio_config_parse(const char *in, const char *out, const char *errs, bool terminal,
+		       struct stdio_config *cfg, struct husk_error **err);
 void stdio_config_clear(struct stdio_config *cfg);
 
 /* stdio_is_null - true when no stream is used at all. */
@@ -69,8 +68,7 @@ int stdio_open_fifo_out(const char *path, struct husk_error **err);
  * reconnecting does not read as EOF; closing *@keep (CloseIO stdin)
  * lets EOF through once the client closes too. Returns 0 or -errno.
  */
-int stdio_open_fifo_in(const char *path, int *rfd, int *keep,
-		       struct husk_error **err);
+int stdio_open_fifo_in(const char *path, int *rfd, int *keep, struct husk_error **err);
 
 /*
  * stdio_open_file - open @path for appending (0644), creating missing

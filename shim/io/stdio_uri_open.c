@@ -10,9 +10,8 @@
 #include "common/error.h"
 #include "shim/io/stdio_uri.h"
 
-int stdio_config_parse(const char *in, const char *out, const char *errs,
-		       bool terminal, struct stdio_config *cfg,
-		       struct husk_error **err)
+int stdio_config_parse(const char *in, const char *out, const char *errs, bool terminal,
+		       struct stdio_config *cfg, struct husk_error **err)
 {
 	int ret;
 
@@ -72,8 +71,7 @@ int stdio_open_fifo_out(const char *path, struct husk_error **err)
 	return fd;
 }
 
-int stdio_open_fifo_in(const char *path, int *rfd, int *keep,
-		       struct husk_error **err)
+int stdio_open_fifo_in(const char *path, int *rfd, int *keep, struct husk_error **err)
 {
 	int fd, w, fl;
 

@@ -9,10 +9,9 @@
 #include "common/error.h"
 #include "shim/net/netlink.h"
 
-#define NL_RECV_BUF	32768	/* a dump's datagrams are at most a page or two */
+#define NL_RECV_BUF 32768 /* a dump's datagrams are at most a page or two */
 
-void nl_msg_init(struct nl_msg *m, uint16_t type, uint16_t flags, const void *fam,
-		 size_t fam_len)
+void nl_msg_init(struct nl_msg *m, uint16_t type, uint16_t flags, const void *fam, size_t fam_len)
 {
 	memset(m, 0, sizeof(*m));
 	m->hdr.nlmsg_len = NLMSG_LENGTH(fam_len);
@@ -90,15 +89,14 @@ int nl_attrs(const void *data, size_t len, const struct rtattr **tb, int max)
 	return n >= (int)sizeof(struct rtattr) ? -EINVAL : 0;
 }
 
-int nl_msg_attrs(const struct nlmsghdr *h, size_t fam_len, const struct rtattr **tb,
-		 int max)
+int nl_msg_attrs(const struct nlmsghdr *h, size_t fam_len, const struct rtattr **tb, int max)
 {
 	size_t hl = NLMSG_LENGTH(fam_len), start = NLMSG_ALIGN(hl);
 
 	if (h->nlmsg_len < hl)
 		return -EINVAL;
-	return nl_attrs((const uint8_t *)h + start,
-			h->nlmsg_len > start ? h->nlmsg_len - start : 0, tb, max);
+	return nl_attrs((const uint8_t *)h + start, h->nlmsg_len > start ? h->nlmsg_len - start : 0,
+			tb, max);
 }
 
 int nl_ack_error(const struct nlmsghdr *h)
@@ -156,7 +154,7 @@ static int nl_recv_batch(int fd, uint8_t *buf, uint32_t seq, nl_dump_fn fn, void
 		return -errno;
 	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_seq != seq)
-			continue;	/* a late reply to an earlier request */
+			continue; /* a late reply to an earlier request */
 		if (h->nlmsg_type == NLMSG_ERROR)
 			return nl_ack_error(h);
 		if (h->nlmsg_type == NLMSG_DONE)

@@ -17,28 +17,27 @@
 
 struct husk_error;
 
-#define NL_MSG_MAX	1024	/* our requests are a few hundred bytes */
-#define NL_NEST_MAX	8
+#define NL_MSG_MAX  1024 /* our requests are a few hundred bytes */
+#define NL_NEST_MAX 8
 
 struct nl_msg {
 	union {
 		struct nlmsghdr hdr;
 		uint8_t buf[NL_MSG_MAX];
 	};
-	size_t nest[NL_NEST_MAX];	/* offsets of open nested attributes */
+	size_t nest[NL_NEST_MAX]; /* offsets of open nested attributes */
 	int depth;
-	bool overflow;			/* an attribute did not fit: do not send */
+	bool overflow; /* an attribute did not fit: do not send */
 };
 
 /*
  * nl_msg_init - a request of @type with @flags (NLM_F_REQUEST is added)
  * whose family header is @fam (@fam_len bytes, copied).
  */
-void nl_msg_init(struct nl_msg *m, uint16_t type, uint16_t flags, const void *fam,
-		 size_t fam_len);
+void nl_msg_init(struct nl_msg *m, uint16_t type, uint16_t flags, const void *fam, size_t fam_len);
 void nl_put(struct nl_msg *m, uint16_t type, const void *data, size_t len);
 void nl_put_u32(struct nl_msg *m, uint16_t type, uint32_t v);
-void nl_put_str(struct nl_msg *m, uint16_t type, const char *s);	/* with its NUL */
+void nl_put_str(struct nl_msg *m, uint16_t type, const char *s); /* with its NUL */
 /* nl_nest_begin/end - attributes put in between are nested in @type. */
 void nl_nest_begin(struct nl_msg *m, uint16_t type);
 void nl_nest_end(struct nl_msg *m);
@@ -51,8 +50,7 @@ void nl_nest_end(struct nl_msg *m);
 int nl_attrs(const void *data, size_t len, const struct rtattr **tb, int max);
 
 /* nl_msg_attrs - nl_attrs() over the attributes after a family header. */
-int nl_msg_attrs(const struct nlmsghdr *h, size_t fam_len, const struct rtattr **tb,
-		 int max);
+int nl_msg_attrs(const struct nlmsghdr *h, size_t fam_len, const struct rtattr **tb, int max);
 
 /* nl_ack_error - the error of an NLMSG_ERROR reply (0 is an ACK); -EIO if malformed. */
 int nl_ack_error(const struct nlmsghdr *h);

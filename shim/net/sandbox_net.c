@@ -103,7 +103,7 @@ static int sandbox_net_plumb_in(void *arg, struct husk_error **err)
 }
 
 int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net **out,
-		 struct husk_error **err)
+		      struct husk_error **err)
 {
 	struct sandbox_net *n = calloc(1, sizeof(*n));
 	char tap[16];
@@ -144,8 +144,8 @@ int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net 
 	}
 	for (k = 0; k < n->info.nlinks; k++)
 		shim_info("network: %s (MTU %u, %zu address(es)) <-> %s in %s",
-			  n->info.links[k].ifname, n->info.links[k].mtu,
-			  n->info.links[k].naddrs, n->info.links[k].tap, netns);
+			  n->info.links[k].ifname, n->info.links[k].mtu, n->info.links[k].naddrs,
+			  n->info.links[k].tap, netns);
 	*out = n;
 	return 0;
 }
@@ -159,7 +159,7 @@ static int sandbox_net_teardown_in(void *arg, struct husk_error **err)
 	for (k = 0; k < n->info.nlinks; k++)
 		if (n->info.links[k].tap[0])
 			sandbox_net_undo(n->info.links[k].ingress ? n->info.links[k].ifname : NULL,
-				    n->info.links[k].tap, true);
+					 n->info.links[k].tap, true);
 	return 0;
 }
 

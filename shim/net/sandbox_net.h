@@ -35,32 +35,32 @@
 struct husk_error;
 struct sandbox_net_etc;
 
-#define SANDBOX_NET_TAP_FMT		"tap%hhu_husk"	/* the tap of link n (an unsigned char) */
-#define SANDBOX_NET_GUEST_FMT	"eth%zu"	/* the VM's virtio-net device n */
+#define SANDBOX_NET_TAP_FMT	"tap%hhu_husk" /* the tap of link n (an unsigned char) */
+#define SANDBOX_NET_GUEST_FMT	"eth%zu"       /* the VM's virtio-net device n */
 #define SANDBOX_NET_MAX_LINKS	4
 #define SANDBOX_NET_MAX_ADDRS	16
 #define SANDBOX_NET_MAX_ROUTES	32
-#define SANDBOX_NET_ADDR_LEN		64	/* "ffff:...:ffff/128" */
-#define SANDBOX_NET_FILTER_PRIO	1
+#define SANDBOX_NET_ADDR_LEN	64 /* "ffff:...:ffff/128" */
+#define SANDBOX_NET_FILTER_PRIO 1
 
 struct sandbox_net_route {
-	char dest[SANDBOX_NET_ADDR_LEN];	/* "default" or CIDR */
-	char gw[SANDBOX_NET_ADDR_LEN];	/* "" for an on-link route */
-	size_t link;			/* out of links[link] */
+	char dest[SANDBOX_NET_ADDR_LEN]; /* "default" or CIDR */
+	char gw[SANDBOX_NET_ADDR_LEN];	 /* "" for an on-link route */
+	size_t link;			 /* out of links[link] */
 };
 
 /* A link of the namespace; the guest's eth<n> takes over links[n]. */
 struct sandbox_net_link {
-	char ifname[16];		/* IFNAMSIZ */
+	char ifname[16]; /* IFNAMSIZ */
 	int ifindex;
 	uint8_t mac[6];
 	uint32_t mtu;
 	char addrs[SANDBOX_NET_MAX_ADDRS][SANDBOX_NET_ADDR_LEN];
 	size_t naddrs;
-	char tap[16];			/* its tap, once made */
+	char tap[16]; /* its tap, once made */
 	int tap_ifindex;
-	int tap_fd;			/* -1 once handed to libhusk */
-	bool ingress;			/* we added its ingress qdisc */
+	int tap_fd;   /* -1 once handed to libhusk */
+	bool ingress; /* we added its ingress qdisc */
 };
 
 struct sandbox_net_info {
@@ -111,13 +111,13 @@ int sandbox_net_json(const struct sandbox_net_info *i, const struct sandbox_net_
  * VM then has loopback only).
  */
 int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net **out,
-		 struct husk_error **err);
+		      struct husk_error **err);
 /* sandbox_net_teardown - remove the redirection and the tap (after the VM is gone). */
 void sandbox_net_teardown(struct sandbox_net *n);
 /* sandbox_net_netns.c */
 /* sandbox_net_run_in - run @fn on a thread inside the namespace at @netns. */
-int sandbox_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err),
-		  void *arg, struct husk_error **err);
+int sandbox_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err), void *arg,
+		       struct husk_error **err);
 /* sandbox_net_tc.c */
 /*
  * sandbox_net_undo - in the current netns: drop the ingress qdisc of @ifname
@@ -128,7 +128,7 @@ void sandbox_net_undo(const char *ifname, const char *tap, bool force);
 
 /* sandbox_net_state.c */
 int sandbox_net_state_add(const char *bundle, const char *ifname, const char *tap,
-		     const char *netns);
+			  const char *netns);
 /* sandbox_net_state_cleanup - undo the recorded redirections of a dead shim. */
 void sandbox_net_state_cleanup(const char *bundle);
 

@@ -15,10 +15,10 @@
 
 struct husk_error;
 
-#define SANDBOX_NET_ETC_MAX	(64u << 10)	/* larger ones go through the share */
+#define SANDBOX_NET_ETC_MAX (64u << 10) /* larger ones go through the share */
 
 struct sandbox_net_etc {
-	char *hosts;		/* file texts, NULL when the spec binds none */
+	char *hosts; /* file texts, NULL when the spec binds none */
 	char *resolv;
 	char *hostname;
 };

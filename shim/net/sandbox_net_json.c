@@ -13,7 +13,7 @@
 #include "shim/net/sandbox_net.h"
 #include "shim/net/sandbox_net_etc.h"
 
-#define SANDBOX_NET_HOSTNAME_MAX	64	/* what husk-init accepts */
+#define SANDBOX_NET_HOSTNAME_MAX 64 /* what husk-init accepts */
 
 /* A JSON string: file texts may hold quotes, backslashes, control bytes. */
 static void sandbox_net_json_str(FILE *f, const char *s, size_t len)
@@ -43,9 +43,10 @@ static void sandbox_net_json_iface(FILE *f, const struct sandbox_net_link *l, si
 	const uint8_t *m = l->mac;
 	size_t k;
 
-	fprintf(f, "%s{\"name\":\"" SANDBOX_NET_GUEST_FMT "\",\"mac\":"
-		"\"%02x:%02x:%02x:%02x:%02x:%02x\",\"mtu\":%u,\"addresses\":[", n ? "," : "", n,
-		m[0], m[1], m[2], m[3], m[4], m[5], l->mtu);
+	fprintf(f,
+		"%s{\"name\":\"" SANDBOX_NET_GUEST_FMT "\",\"mac\":"
+		"\"%02x:%02x:%02x:%02x:%02x:%02x\",\"mtu\":%u,\"addresses\":[",
+		n ? "," : "", n, m[0], m[1], m[2], m[3], m[4], m[5], l->mtu);
 	for (k = 0; k < l->naddrs; k++)
 		fprintf(f, "%s\"%s\"", k ? "," : "", l->addrs[k]);
 	fputs("]}", f);
@@ -68,7 +69,8 @@ static void sandbox_net_json_routes(FILE *f, const struct sandbox_net_info *i)
 			if (!r->gw[0] != !pass)
 				continue;
 			fprintf(f,
-				"%s{\"destination\":\"%s\",\"device\":\"" SANDBOX_NET_GUEST_FMT "\"",
+				"%s{\"destination\":\"%s\",\"device\":\"" SANDBOX_NET_GUEST_FMT
+				"\"",
 				first ? "" : ",", r->dest, r->link);
 			if (r->gw[0])
 				fprintf(f, ",\"gateway\":\"%s\"", r->gw);
@@ -133,7 +135,9 @@ static void sandbox_net_json_etc(FILE *f, const struct sandbox_net_etc *etc)
 		/* "domain" is the older one-name form of "search" */
 		sandbox_net_json_resolv_list(f, etc->resolv,
 					     sandbox_net_json_resolv_has(etc->resolv, "search") ?
-					     "search" : "domain", false);
+						     "search" :
+						     "domain",
+					     false);
 		fputs(",\"options\":", f);
 		sandbox_net_json_resolv_list(f, etc->resolv, "options", false);
 		fputc('}', f);

@@ -39,8 +39,8 @@ static void *sandbox_net_thread(void *p)
 	return NULL;
 }
 
-int sandbox_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err),
-		  void *arg, struct husk_error **err)
+int sandbox_net_run_in(const char *netns, int (*fn)(void *arg, struct husk_error **err), void *arg,
+		       struct husk_error **err)
 {
 	struct sandbox_net_job job = { .netns = netns, .fn = fn, .arg = arg, .err = err };
 	pthread_t t;

@@ -30,8 +30,8 @@ int sandbox_net_parse_link(const struct nlmsghdr *h, struct sandbox_net_info *i)
 		return 0;
 	/* A link that is down carries nothing CNI set up (an ifb, say). */
 	if ((ifi->ifi_flags & IFF_LOOPBACK) || !(ifi->ifi_flags & IFF_UP) ||
-	    ifi->ifi_type != ARPHRD_ETHER ||
-	    !tb[IFLA_IFNAME] || !tb[IFLA_ADDRESS] || RTA_PAYLOAD(tb[IFLA_ADDRESS]) != 6)
+	    ifi->ifi_type != ARPHRD_ETHER || !tb[IFLA_IFNAME] || !tb[IFLA_ADDRESS] ||
+	    RTA_PAYLOAD(tb[IFLA_ADDRESS]) != 6)
 		return 0;
 	snprintf(name, sizeof(name), "%.*s", (int)RTA_PAYLOAD(tb[IFLA_IFNAME]),
 		 (const char *)RTA_DATA(tb[IFLA_IFNAME]));
@@ -63,8 +63,7 @@ static int sandbox_net_link_of(const struct sandbox_net_info *i, int ifindex)
 }
 
 /* "addr/plen" of a binary address of @family; plen < 0: the bare address. */
-static int sandbox_net_cidr(int family, const struct rtattr *a, int plen, char *out,
-		       size_t len)
+static int sandbox_net_cidr(int family, const struct rtattr *a, int plen, char *out, size_t len)
 {
 	char txt[INET6_ADDRSTRLEN];
 	size_t want = family == AF_INET ? 4 : 16;
@@ -98,14 +97,14 @@ int sandbox_net_parse_addr(const struct nlmsghdr *h, struct sandbox_net_info *i)
 	if (l->naddrs >= SANDBOX_NET_MAX_ADDRS)
 		return -ENOSPC;
 	if (!sandbox_net_cidr(ifa->ifa_family, a, ifa->ifa_prefixlen, l->addrs[l->naddrs],
-			 SANDBOX_NET_ADDR_LEN))
+			      SANDBOX_NET_ADDR_LEN))
 		l->naddrs++;
 	return 0;
 }
 
 /* The link a wanted route goes out of, or -1. */
 static int sandbox_net_route_link(const struct rtmsg *rt, const struct rtattr **tb,
-			     const struct sandbox_net_info *i)
+				  const struct sandbox_net_info *i)
 {
 	uint32_t table = rt->rtm_table, oif;
 
@@ -139,7 +138,7 @@ int sandbox_net_parse_route(const struct nlmsghdr *h, struct sandbox_net_info *i
 	if (!rt->rtm_dst_len)
 		snprintf(r->dest, sizeof(r->dest), "default");
 	else if (sandbox_net_cidr(rt->rtm_family, tb[RTA_DST], rt->rtm_dst_len, r->dest,
-			     sizeof(r->dest)))
+				  sizeof(r->dest)))
 		return 0;
 	if (tb[RTA_GATEWAY] &&
 	    sandbox_net_cidr(rt->rtm_family, tb[RTA_GATEWAY], -1, r->gw, sizeof(r->gw)))
@@ -179,7 +178,8 @@ int sandbox_net_query(int fd, struct sandbox_net_info *i, struct husk_error **er
 	if (ret)
 		return husk_err(err, -ret, "list links");
 	if (!i->nlinks)
-		return husk_err(err, ENODEV, "the network namespace has no Ethernet link that is up");
+		return husk_err(err, ENODEV,
+				"the network namespace has no Ethernet link that is up");
 	nl_msg_init(&m, RTM_GETADDR, 0, &ifa, sizeof(ifa));
 	ret = nl_dump(fd, &m, sandbox_net_addr_cb, i);
 	if (ret)

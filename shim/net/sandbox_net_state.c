@@ -16,7 +16,7 @@
 #include "shim/base/bundle_state.h"
 
 int sandbox_net_state_add(const char *bundle, const char *ifname, const char *tap,
-		     const char *netns)
+			  const char *netns)
 {
 	return bundle_state_append(bundle, "net %s %s %s\n", ifname, tap, netns);
 }

@@ -19,7 +19,7 @@
 
 #include "shim/net/sandbox_net.h"
 
-#define SANDBOX_NET_INGRESS_HANDLE	TC_H_MAKE(TC_H_INGRESS, 0)	/* "ffff:" */
+#define SANDBOX_NET_INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0) /* "ffff:" */
 
 void sandbox_net_msg_ingress(struct nl_msg *m, bool add, int ifindex)
 {
@@ -31,8 +31,8 @@ void sandbox_net_msg_ingress(struct nl_msg *m, bool add, int ifindex)
 	};
 
 	/* EXCL: an ingress qdisc already there is someone else's. */
-	nl_msg_init(m, add ? RTM_NEWQDISC : RTM_DELQDISC,
-		    add ? NLM_F_CREATE | NLM_F_EXCL : 0, &tc, sizeof(tc));
+	nl_msg_init(m, add ? RTM_NEWQDISC : RTM_DELQDISC, add ? NLM_F_CREATE | NLM_F_EXCL : 0, &tc,
+		    sizeof(tc));
 	nl_put_str(m, TCA_KIND, "ingress");
 }
 
@@ -46,7 +46,7 @@ void sandbox_net_msg_redirect(struct nl_msg *m, int from_ifindex, int to_ifindex
 		.tcm_info = TC_H_MAKE((uint32_t)SANDBOX_NET_FILTER_PRIO << 16, htons(ETH_P_ALL)),
 	};
 	struct tc_mirred mirred = {
-		.action = TC_ACT_STOLEN,	/* the frame leaves by the other device */
+		.action = TC_ACT_STOLEN, /* the frame leaves by the other device */
 		.eaction = TCA_EGRESS_REDIR,
 		.ifindex = (uint32_t)to_ifindex,
 	};
@@ -55,7 +55,7 @@ void sandbox_net_msg_redirect(struct nl_msg *m, int from_ifindex, int to_ifindex
 	nl_put_str(m, TCA_KIND, "matchall");
 	nl_nest_begin(m, TCA_OPTIONS);
 	nl_nest_begin(m, TCA_MATCHALL_ACT);
-	nl_nest_begin(m, 1);		/* the first action of the list */
+	nl_nest_begin(m, 1); /* the first action of the list */
 	nl_put_str(m, TCA_ACT_KIND, "mirred");
 	nl_nest_begin(m, TCA_ACT_OPTIONS);
 	nl_put(m, TCA_MIRRED_PARMS, &mirred, sizeof(mirred));
@@ -93,15 +93,15 @@ void sandbox_net_undo(const char *ifname, const char *tap, bool force)
 	int fd, idx;
 
 	if (!force && if_nametoindex(tap))
-		return;		/* a live VMM still has the tap open */
+		return; /* a live VMM still has the tap open */
 	if (nl_sock_open(&fd, NULL))
 		return;
 	sandbox_net_msg_link_del(&m, tap);
-	nl_request(fd, &m);	/* usually gone with the VMM's fd already */
+	nl_request(fd, &m); /* usually gone with the VMM's fd already */
 	idx = ifname ? (int)if_nametoindex(ifname) : 0;
 	if (idx) {
 		sandbox_net_msg_ingress(&m, false, idx);
-		nl_request(fd, &m);	/* its filters go with it */
+		nl_request(fd, &m); /* its filters go with it */
 	}
 	close(fd);
 }

@@ -33,7 +33,7 @@ struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char
 }
 
 int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *reply,
-	     struct husk_error **err)
+		 struct husk_error **err)
 {
 	if (!be->agent)
 		return husk_err(err, ESRCH, "%s: no VM is running", husk_agent_type_name(type));
@@ -41,7 +41,7 @@ int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *
 }
 
 int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32_t *pid,
-		 struct husk_error **err)
+		     struct husk_error **err)
 {
 	yajl_val reply = NULL;
 	int64_t gpid = 0;

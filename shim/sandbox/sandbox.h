@@ -60,11 +60,11 @@
 #include "shim/sandbox/sandbox_mounts.h"
 #include "shim/sandbox/sandbox_rootfs_image.h"
 
-#define SANDBOX_AGENT_TIMEOUT_MS	60000	/* one request (CREATE mounts disks) */
-#define SANDBOX_BOOT_TIMEOUT_MS	180000	/* VM start to husk-init's HELLO */
-#define SANDBOX_DRAIN_TIMEOUT_MS	5000	/* exit waits this long for output */
-#define SANDBOX_VM_EXIT_STATUS	255	/* what a process reports when the VM ended */
-#define SANDBOX_DISK_SLOTS		8	/* disks of a VM: two per container (erofs, ext4) */
+#define SANDBOX_AGENT_TIMEOUT_MS 60000	/* one request (CREATE mounts disks) */
+#define SANDBOX_BOOT_TIMEOUT_MS	 180000 /* VM start to husk-init's HELLO */
+#define SANDBOX_DRAIN_TIMEOUT_MS 5000	/* exit waits this long for output */
+#define SANDBOX_VM_EXIT_STATUS	 255	/* what a process reports when the VM ended */
+#define SANDBOX_DISK_SLOTS	 8	/* disks of a VM: two per container (erofs, ext4) */
 
 struct agent_client;
 struct sandbox;
@@ -74,8 +74,8 @@ struct sandbox_net;
 /* One relayed stream: bytes from @from to @to on its own thread. */
 struct sandbox_stream {
 	int from, to;
-	bool output;		/* guest -> host (counts towards the drain) */
-	bool running;		/* thread started (join it) */
+	bool output;  /* guest -> host (counts towards the drain) */
+	bool running; /* thread started (join it) */
 	pthread_t thread;
 	struct sandbox *be;
 	struct sandbox_proc *proc;
@@ -83,23 +83,23 @@ struct sandbox_stream {
 
 struct sandbox_stdio {
 	struct stdio_config cfg;
-	struct sandbox_stream s[3];	/* stdin, stdout, stderr */
-	int stdin_keep;		/* kept writer of the stdin FIFO; CloseIO closes it */
-	int stop_fd;		/* eventfd: relays give up (delete) */
-	struct stdio_logger logger;	/* binary:// stdout */
+	struct sandbox_stream s[3]; /* stdin, stdout, stderr */
+	int stdin_keep;		    /* kept writer of the stdin FIFO; CloseIO closes it */
+	int stop_fd;		    /* eventfd: relays give up (delete) */
+	struct stdio_logger logger; /* binary:// stdout */
 };
 
 struct sandbox_proc {
 	struct sandbox_container *container;
-	char *exec_id;		/* NULL: the container's init */
+	char *exec_id; /* NULL: the container's init */
 	uint32_t pid;
 	bool started;
-	bool exited;		/* the guest reported the exit */
-	bool reported;		/* shim_tasks_exited() was called */
+	bool exited;   /* the guest reported the exit */
+	bool reported; /* shim_tasks_exited() was called */
 	uint32_t status;
 	struct timespec at;
-	int open_outputs;	/* output relays still copying */
-	int drainers;		/* drain threads that still look at this */
+	int open_outputs; /* output relays still copying */
+	int drainers;	  /* drain threads that still look at this */
 	struct sandbox_stdio io;
 	struct sandbox_proc *next;
 };
@@ -108,33 +108,33 @@ struct sandbox_container {
 	char *id;
 	char *bundle;
 	struct sandbox_disks disks;
-	int slot[2];		/* disk slots of disks.lower and disks.upper; -1: none */
-	struct sandbox_host_mount share;	/* a root for the share; source NULL: disks */
-	bool share_mounted;	/* it is an entry of be->share_root */
-	struct sandbox_mounts mounts;	/* its spec for the VM, its share entries */
-	struct sandbox_proc *procs;	/* the init first */
+	int slot[2];			 /* disk slots of disks.lower and disks.upper; -1: none */
+	struct sandbox_host_mount share; /* a root for the share; source NULL: disks */
+	bool share_mounted;		 /* it is an entry of be->share_root */
+	struct sandbox_mounts mounts;	 /* its spec for the VM, its share entries */
+	struct sandbox_proc *procs;	 /* the init first */
 	struct sandbox_container *next;
 };
 
 struct sandbox {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* open_outputs went down */
+	pthread_cond_t cond; /* open_outputs went down */
 	pthread_mutex_t boot_lock;
 	struct shim_tasks *tasks;
 	struct husk_vm *vm;
 	struct agent_client *agent;
-	struct sandbox_net *net;	/* the spec's netns bridged to the VM (sandbox_net.h) */
+	struct sandbox_net *net; /* the spec's netns bridged to the VM (sandbox_net.h) */
 	int console_fd;
 	bool debug_console;
 	bool vm_dead;
-	bool stopping;		/* teardown asked the guest to SHUTDOWN */
-	int watch_stop_fd;	/* eventfd: the VM-end watcher returns */
+	bool stopping;	   /* teardown asked the guest to SHUTDOWN */
+	int watch_stop_fd; /* eventfd: the VM-end watcher returns */
 	pthread_t watcher;
 	bool watching;
-	bool slot_used[SANDBOX_DISK_SLOTS];	/* under boot_lock */
-	struct fs_daemon fsd;		/* the share's virtiofsd (under boot_lock) */
-	bool roots_on_share;		/* atomic: a container's root came from the share */
-	char share_root[4096];		/* FS_SHARE_BASE/<sandbox id> */
+	bool slot_used[SANDBOX_DISK_SLOTS]; /* under boot_lock */
+	struct fs_daemon fsd;		    /* the share's virtiofsd (under boot_lock) */
+	bool roots_on_share;		    /* atomic: a container's root came from the share */
+	char share_root[4096];		    /* FS_SHARE_BASE/<sandbox id> */
 	bool share_made;
 	struct sandbox_container *containers;
 };
@@ -143,40 +143,36 @@ struct sandbox {
 int sandbox_backend_new(struct sandbox **out);
 struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char *exec_id);
 int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *reply,
-	     struct husk_error **err);
+		 struct husk_error **err);
 /* sandbox_call_pid - a request whose reply carries "pid": *@pid (0 when absent). */
 int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32_t *pid,
-		 struct husk_error **err);
+		     struct husk_error **err);
 /* sandbox_ids_json - {"id":..,"exec_id":..} without the closing brace, into @buf. */
 void sandbox_ids_json(char *buf, size_t len, const char *id, const char *exec_id);
 
 /* sandbox_container.c: the container ops */
 int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
 		   struct husk_error **err);
-int sandbox_delete(void *opaque, const char *id, const char *exec_id,
-		   struct husk_error **err);
+int sandbox_delete(void *opaque, const char *id, const char *exec_id, struct husk_error **err);
 void sandbox_destroy(void *opaque);
 /* sandbox_proc_free - stop @p's stdio relays, free it. */
 void sandbox_proc_free(struct sandbox_proc *p);
 
 /* sandbox_proc.c: the process ops */
 int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
-	      struct husk_error **err);
+		  struct husk_error **err);
 int sandbox_exec(void *opaque, const struct shim_exec_req *req, struct husk_error **err);
-int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal,
-	     bool all, struct husk_error **err);
-int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n,
-	     struct husk_error **err);
-int sandbox_close_io(void *opaque, const char *id, const char *exec_id,
+int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal, bool all,
 		 struct husk_error **err);
-int sandbox_resize_pty(void *opaque, const char *id, const char *exec_id,
-		   uint32_t width, uint32_t height, struct husk_error **err);
-int sandbox_stats(void *opaque, const char *id, struct shim_stats *st,
-	      struct husk_error **err);
+int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n, struct husk_error **err);
+int sandbox_close_io(void *opaque, const char *id, const char *exec_id, struct husk_error **err);
+int sandbox_resize_pty(void *opaque, const char *id, const char *exec_id, uint32_t width,
+		       uint32_t height, struct husk_error **err);
+int sandbox_stats(void *opaque, const char *id, struct shim_stats *st, struct husk_error **err);
 int sandbox_pause(void *opaque, const char *id, struct husk_error **err);
 int sandbox_resume(void *opaque, const char *id, struct husk_error **err);
 int sandbox_update(void *opaque, const char *id, const char *resources, size_t len,
-	       struct husk_error **err);
+		   struct husk_error **err);
 
 /* sandbox_boot.c */
 /*
@@ -213,8 +209,7 @@ void sandbox_disk_node(int slot, char *buf, size_t len);
 /* sandbox_rootfs.c (under boot_lock) */
 /* sandbox_rootfs_attach - @c's root into the VM: its share mount or its disks. */
 int sandbox_rootfs_attach(struct sandbox *be, const struct shim_create_req *req,
-			  struct sandbox_container *c,
-		      struct husk_error **err);
+			  struct sandbox_container *c, struct husk_error **err);
 /* sandbox_rootfs_release - @c's root out (the guest let go): unmounted, slots freed. */
 void sandbox_rootfs_release(struct sandbox *be, struct sandbox_container *c);
 /* sandbox_rootfs_json - CREATE's ROOTFS object for @c. */
@@ -232,8 +227,7 @@ int sandbox_fs_add_device(struct sandbox *be, struct husk_error **err);
 int sandbox_fs_record(struct sandbox *be, const char *bundle, struct husk_error **err);
 /* sandbox_fs_rewrite - @c's spec for the VM (c->mounts), its binds in the share. */
 int sandbox_fs_rewrite(struct sandbox *be, const struct shim_create_req *req,
-		       struct sandbox_container *c,
-		   struct husk_error **err);
+		       struct sandbox_container *c, struct husk_error **err);
 /* sandbox_fs_release - @c's entries out of the share, c->mounts freed. */
 void sandbox_fs_release(struct sandbox *be, struct sandbox_container *c);
 /* sandbox_fs_stop - after the VM: stop the daemon, remove the share. */

@@ -41,9 +41,10 @@
 #ifndef HUSK_BINDIR
 #define HUSK_BINDIR "/usr/local/bin"
 #endif
-#define SANDBOX_CMDLINE	"console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux " \
-			"i8042.nopnp i8042.dumbkbd"
-#define SANDBOX_GUEST_CID	3
+#define SANDBOX_CMDLINE \
+	"console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux " \
+	"i8042.nopnp i8042.dumbkbd"
+#define SANDBOX_GUEST_CID 3
 
 static void sandbox_init_path(const struct runtime_config *cfg, char *out, size_t len)
 {
@@ -87,8 +88,10 @@ static void sandbox_console(void *opaque, const uint8_t *buf, size_t len)
 
 static void sandbox_vmm_log(void *opaque, int level, const char *msg)
 {
-	shim_log(level <= HUSK_LOG_ERROR ? SHIM_LOG_ERROR : level == HUSK_LOG_WARN ?
-		 SHIM_LOG_WARN : level == HUSK_LOG_INFO ? SHIM_LOG_INFO : SHIM_LOG_DEBUG,
+	shim_log(level <= HUSK_LOG_ERROR ? SHIM_LOG_ERROR :
+		 level == HUSK_LOG_WARN	 ? SHIM_LOG_WARN :
+		 level == HUSK_LOG_INFO	 ? SHIM_LOG_INFO :
+					   SHIM_LOG_DEBUG,
 		 "vmm: %s", msg);
 }
 
@@ -105,7 +108,7 @@ static int sandbox_open_console(struct sandbox *be, const char *bundle, struct h
 }
 
 static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *req,
-			 struct husk_error **err)
+			     struct husk_error **err)
 {
 	const struct runtime_config *cfg = req->config;
 	const char *kernel = getenv("HUSK_KERNEL");
@@ -116,8 +119,7 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 	sandbox_plan_size(cfg, req->spec, &size);
 	sandbox_init_path(cfg, init, sizeof(init));
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s", SANDBOX_CMDLINE,
-		 *cfg->kernel_params ? " " : "",
-		 cfg->kernel_params);
+		 *cfg->kernel_params ? " " : "", cfg->kernel_params);
 	husk_vm_config_init(&vc);
 	vc.kernel_path = kernel && *kernel ? kernel : cfg->kernel;
 	vc.init_path = init;
@@ -130,8 +132,8 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 	vc.flags = HUSK_VM_EXPECT_LINUX | HUSK_VM_MEMFD;
 	vc.log_fn = sandbox_vmm_log;
 	vc.log_level = shim_log_get_level() >= SHIM_LOG_DEBUG ? HUSK_LOG_INFO : HUSK_LOG_WARN;
-	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init,
-		  size.mem_mib, size.vcpus);
+	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init, size.mem_mib,
+		  size.vcpus);
 	be->debug_console = cfg->debug_console;
 	return husk_vm_create(&vc, &be->vm, err);
 }
@@ -157,7 +159,7 @@ static int sandbox_add_devices(struct sandbox *be, struct husk_error **err)
  * one the guest has loopback only.
  */
 static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req,
-		       struct husk_error **err)
+			   struct husk_error **err)
 {
 	const char *netns = req->spec->netns_path;
 	struct husk_net_config nc;
@@ -177,7 +179,7 @@ static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req
 		nc.mtu = l->mtu;
 		ret = husk_vm_add_net(be->vm, &nc, err);
 		if (!ret)
-			l->tap_fd = -1;	/* closed by the call: libhusk has its own */
+			l->tap_fd = -1; /* closed by the call: libhusk has its own */
 	}
 	return ret;
 }
@@ -246,7 +248,8 @@ int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct hu
 		if (!ret)
 			return 0;
 		if ((ret != -ENOTCONN && ret != -ECONNREFUSED && ret != -ETIMEDOUT &&
-		     ret != -ECONNRESET) || husk_now_ms() > deadline)
+		     ret != -ECONNRESET) ||
+		    husk_now_ms() > deadline)
 			return husk_err(err, -ret, "connect to husk-init on vsock port %d",
 					HUSK_AGENT_VSOCK_PORT);
 		usleep(100000);
@@ -325,7 +328,7 @@ void sandbox_vm_teardown(struct sandbox *be)
 	be->watch_stop_fd = -1;
 	agent_client_free(be->agent);
 	be->agent = NULL;
-	fs_daemon_expect_exit(&be->fsd);	/* destroy closes its connection */
+	fs_daemon_expect_exit(&be->fsd); /* destroy closes its connection */
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
 	sandbox_disks_forget(be);
@@ -333,7 +336,7 @@ void sandbox_vm_teardown(struct sandbox *be)
 		close(be->console_fd);
 	be->console_fd = -1;
 	be->vm_dead = true;
-	sandbox_net_teardown(be->net);	/* after the VMM closed the taps */
+	sandbox_net_teardown(be->net); /* after the VMM closed the taps */
 	be->net = NULL;
-	sandbox_fs_stop(be);	/* after the VMM closed its connection */
+	sandbox_fs_stop(be); /* after the VMM closed its connection */
 }

@@ -53,7 +53,7 @@ static void sandbox_container_free(struct sandbox_container *c)
 
 /* The CREATE payload: the rewritten config.json, rootfs, stdio, files. */
 static int sandbox_create_json(const struct shim_create_req *req, const struct sandbox_proc *p,
-			   char **out, struct husk_error **err)
+			       char **out, struct husk_error **err)
 {
 	char rootfs[PATH_MAX], stdio[128], *extra;
 	const struct sandbox_container *c = p->container;
@@ -90,7 +90,7 @@ static struct sandbox_container *sandbox_container_new(const struct shim_create_
 }
 
 static int sandbox_prepare_rootfs(const struct shim_create_req *req, struct sandbox_container *c,
-			      struct husk_error **err)
+				  struct husk_error **err)
 {
 	struct sandbox_rootfs_plan plan;
 	char root[PATH_MAX], state[PATH_MAX];
@@ -102,7 +102,7 @@ static int sandbox_prepare_rootfs(const struct shim_create_req *req, struct sand
 	else
 		snprintf(root, sizeof(root), "%s/%s", req->bundle, rp);
 	ret = sandbox_plan_rootfs(req->rootfs, req->n_rootfs, root, req->spec->root_readonly,
-			     req->config->rootfs == RUNTIME_ROOTFS_VIRTIO_FS, &plan, err);
+				  req->config->rootfs == RUNTIME_ROOTFS_VIRTIO_FS, &plan, err);
 	if (ret)
 		return ret;
 	if (plan.kind == SANDBOX_ROOTFS_SHARE) {
@@ -125,7 +125,7 @@ static int sandbox_prepare_rootfs(const struct shim_create_req *req, struct sand
  * fails before any daemon or VM is started.
  */
 static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_req *req,
-			      struct sandbox_container *c, struct husk_error **err)
+				  struct sandbox_container *c, struct husk_error **err)
 {
 	bool first = !be->vm;
 	int ret;
@@ -146,7 +146,8 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 
 /* Everything up to a prepared init with its streams bound. */
 static int sandbox_create_container(struct sandbox *be, const struct shim_create_req *req,
-			  struct sandbox_container *c, uint32_t *pid, struct husk_error **err)
+				    struct sandbox_container *c, uint32_t *pid,
+				    struct husk_error **err)
 {
 	struct sandbox_proc *p = c->procs;
 	char *json = NULL;
@@ -248,7 +249,7 @@ int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pi
 
 /* Delete of an exec: forget it in the guest, stop its relays. */
 static int sandbox_delete_exec(struct sandbox *be, struct sandbox_proc *p, const char *id,
-			   const char *exec_id)
+			       const char *exec_id)
 {
 	struct sandbox_proc **pp;
 	char json[512];
@@ -282,8 +283,7 @@ static void sandbox_wait_drainers(struct sandbox *be, struct sandbox_container *
 	pthread_mutex_unlock(&be->lock);
 }
 
-int sandbox_delete(void *opaque, const char *id, const char *exec_id,
-		   struct husk_error **err)
+int sandbox_delete(void *opaque, const char *id, const char *exec_id, struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	struct sandbox_proc *p;
@@ -301,10 +301,10 @@ int sandbox_delete(void *opaque, const char *id, const char *exec_id,
 	c = p->container;
 	pthread_mutex_lock(&be->boot_lock);
 	if (!sandbox_guest_release(be, c))
-		c->slot[0] = c->slot[1] = -1;	/* taken until the VM ends */
+		c->slot[0] = c->slot[1] = -1; /* taken until the VM ends */
 	sandbox_unlink_container(be, c);
 	sandbox_rootfs_release(be, c);
-	sandbox_fs_release(be, c);	/* the guest let go of them (or is gone) */
+	sandbox_fs_release(be, c); /* the guest let go of them (or is gone) */
 	if (!be->containers)
 		sandbox_vm_teardown(be);
 	pthread_mutex_unlock(&be->boot_lock);

@@ -26,7 +26,7 @@ int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err)
 	int i, ret;
 
 	for (i = 0; i < SANDBOX_DISK_SLOTS; i++) {
-		husk_disk_config_init(&dc);	/* no path, no fd: empty */
+		husk_disk_config_init(&dc); /* no path, no fd: empty */
 		snprintf(serial, sizeof(serial), "husk-slot-%d", i);
 		dc.serial = serial;
 		ret = husk_vm_add_disk(be->vm, &dc, err);
@@ -56,7 +56,7 @@ static int sandbox_slot_take(struct sandbox *be)
 }
 
 static int sandbox_disk_put(struct sandbox *be, int slot, const char *path, bool ro,
-			struct husk_error **err)
+			    struct husk_error **err)
 {
 	struct husk_disk_config dc;
 
@@ -68,14 +68,15 @@ static int sandbox_disk_put(struct sandbox *be, int slot, const char *path, bool
 
 /* One image into a free slot; *@slot stays -1 on failure. */
 static int sandbox_disk_attach_one(struct sandbox *be, const char *path, bool ro, int *slot,
-			       struct husk_error **err)
+				   struct husk_error **err)
 {
 	int s = sandbox_slot_take(be), ret;
 
 	if (s < 0)
-		return husk_err(err, ENOSPC, "%s: all %d disk slots of the VM are in use (%d "
-				"containers with a writable root fit)", path, SANDBOX_DISK_SLOTS,
-				SANDBOX_DISK_SLOTS / 2);
+		return husk_err(err, ENOSPC,
+				"%s: all %d disk slots of the VM are in use (%d "
+				"containers with a writable root fit)",
+				path, SANDBOX_DISK_SLOTS, SANDBOX_DISK_SLOTS / 2);
 	ret = sandbox_disk_put(be, s, path, ro, err);
 	if (ret) {
 		be->slot_used[s] = false;
@@ -92,7 +93,7 @@ int sandbox_disks_attach(struct sandbox *be, struct sandbox_container *c, struct
 	if (!be->vm || be->vm_dead)
 		return husk_err(err, ESRCH, "disks of %s: the VM has ended", c->id);
 	ret = sandbox_disk_attach_one(be, c->disks.lower, !c->disks.lower_writable, &c->slot[0],
-				  err);
+				      err);
 	if (!ret && c->disks.upper[0])
 		ret = sandbox_disk_attach_one(be, c->disks.upper, false, &c->slot[1], err);
 	if (ret)

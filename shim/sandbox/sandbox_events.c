@@ -16,8 +16,8 @@
 #include "shim/base/json_util.h"
 #include "shim/base/shim_log.h"
 
-static void sandbox_report(struct sandbox *be, const char *id, const char *exec_id,
-		       uint32_t status, const struct timespec *at)
+static void sandbox_report(struct sandbox *be, const char *id, const char *exec_id, uint32_t status,
+			   const struct timespec *at)
 {
 	shim_debug("exit of %s/%s: %u", id, exec_id ? exec_id : "init", status);
 	shim_tasks_exited(be->tasks, id, exec_id, status, at);
@@ -76,7 +76,7 @@ static void *sandbox_drain_thread(void *arg)
 	}
 	d->p->drainers--;
 	pthread_cond_broadcast(&be->cond);
-	sandbox_report_due(be, d->p);	/* reported already, or due now: p stays */
+	sandbox_report_due(be, d->p); /* reported already, or due now: p stays */
 	free(d);
 	return NULL;
 }
@@ -171,7 +171,7 @@ void sandbox_vm_ended(struct sandbox *be)
 				}
 				p->open_outputs = 0;
 				again = true;
-				sandbox_report_due(be, p);	/* unlocks */
+				sandbox_report_due(be, p); /* unlocks */
 			}
 		}
 		if (!again)

@@ -109,11 +109,11 @@ int sandbox_fs_record(struct sandbox *be, const char *bundle, struct husk_error 
 }
 
 int sandbox_fs_rewrite(struct sandbox *be, const struct shim_create_req *req,
-		       struct sandbox_container *c,
-		   struct husk_error **err)
+		       struct sandbox_container *c, struct husk_error **err)
 {
-	struct sandbox_mounts_ctx ctx = { .cid = req->id, .bundle = req->bundle,
-				     .share_root = be->share_made ? be->share_root : NULL };
+	struct sandbox_mounts_ctx ctx = { .cid = req->id,
+					  .bundle = req->bundle,
+					  .share_root = be->share_made ? be->share_root : NULL };
 	char path[PATH_MAX], *spec;
 	size_t len;
 	int ret;
@@ -125,7 +125,8 @@ int sandbox_fs_rewrite(struct sandbox *be, const struct shim_create_req *req,
 	ret = sandbox_mounts_rewrite(spec, len, &ctx, &c->mounts, err);
 	free(spec);
 	if (!ret && c->mounts.n_entries)
-		shim_info("container %s: %zu host path(s) in the share", c->id, c->mounts.n_entries);
+		shim_info("container %s: %zu host path(s) in the share", c->id,
+			  c->mounts.n_entries);
 	return ret;
 }
 

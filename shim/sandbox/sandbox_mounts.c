@@ -67,7 +67,7 @@ static int sandbox_mount_set_source(yajl_val src, struct husk_error **err, const
 
 /* /etc/hosts & co: the text into etc; false when it goes through the share. */
 static bool sandbox_mount_etc(yajl_val src, int k, const struct sandbox_mounts_ctx *ctx,
-			 struct sandbox_mounts *out, int *ret, struct husk_error **err)
+			      struct sandbox_mounts *out, int *ret, struct husk_error **err)
 {
 	char **slot[3] = { &out->etc.hosts, &out->etc.resolv, &out->etc.hostname };
 	char *text = sandbox_net_etc_read(src->u.string);
@@ -75,7 +75,7 @@ static bool sandbox_mount_etc(yajl_val src, int k, const struct sandbox_mounts_c
 	if (!text)
 		return false;
 	*ret = sandbox_mount_set_source(src, err, "%s/%s/%s", HUSK_AGENT_FILES_DIR, ctx->cid,
-				   sandbox_etc_name[k]);
+					sandbox_etc_name[k]);
 	if (*ret) {
 		free(text);
 		return true;
@@ -111,8 +111,8 @@ static int sandbox_mount_keep_entry(struct sandbox_mounts *out, const char *entr
 
 /* Any other host source: an entry in the share. */
 static int sandbox_mount_share(yajl_val m, yajl_val src, const char *dest,
-			  const struct sandbox_mounts_ctx *ctx, struct sandbox_mounts *out,
-			  struct husk_error **err)
+			       const struct sandbox_mounts_ctx *ctx, struct sandbox_mounts *out,
+			       struct husk_error **err)
 {
 	unsigned int flags = 0;
 	char entry[FS_SHARE_ENTRY_MAX + 32];
@@ -138,8 +138,7 @@ static int sandbox_mount_share(yajl_val m, yajl_val src, const char *dest,
 }
 
 static int sandbox_mount_one(yajl_val m, const struct sandbox_mounts_ctx *ctx,
-			     struct sandbox_mounts *out,
-			struct husk_error **err)
+			     struct sandbox_mounts *out, struct husk_error **err)
 {
 	yajl_val dest = json_member(m, "destination"), src = json_member(m, "source");
 	struct stat st;
@@ -163,7 +162,7 @@ static int sandbox_mount_one(yajl_val m, const struct sandbox_mounts_ctx *ctx,
 }
 
 int sandbox_mounts_rewrite(const char *spec, size_t len, const struct sandbox_mounts_ctx *ctx,
-		      struct sandbox_mounts *out, struct husk_error **err)
+			   struct sandbox_mounts *out, struct husk_error **err)
 {
 	yajl_val root, mounts, m;
 	size_t i;
@@ -179,8 +178,10 @@ int sandbox_mounts_rewrite(const char *spec, size_t len, const struct sandbox_mo
 		m = mounts->u.array.values[i];
 		ret = sandbox_mount_one(m, ctx, out, err);
 		if (ret)
-			husk_err_wrap(err, "mount on %s", YAJL_IS_STRING(json_member(m, "destination")) ?
-				      json_member(m, "destination")->u.string : "?");
+			husk_err_wrap(err, "mount on %s",
+				      YAJL_IS_STRING(json_member(m, "destination")) ?
+					      json_member(m, "destination")->u.string :
+					      "?");
 	}
 	if (!ret)
 		ret = json_emit(root, &out->spec, &out->spec_len, err);

@@ -31,17 +31,17 @@
 struct husk_error;
 
 struct sandbox_mounts_ctx {
-	const char *cid;		/* the container, [A-Za-z0-9._-] */
-	const char *share_root;		/* the sandbox's share folder */
-	const char *bundle;		/* entries are recorded here (fs_state.h); NULL: not */
+	const char *cid;	/* the container, [A-Za-z0-9._-] */
+	const char *share_root; /* the sandbox's share folder */
+	const char *bundle;	/* entries are recorded here (fs_state.h); NULL: not */
 };
 
 struct sandbox_mounts {
-	struct sandbox_net_etc etc;		/* CREATE's "files" */
-	int64_t shm_size;		/* bytes of the pod's /dev/shm; -1: not known */
-	char **entries;			/* share entries made for this container */
+	struct sandbox_net_etc etc; /* CREATE's "files" */
+	int64_t shm_size;	    /* bytes of the pod's /dev/shm; -1: not known */
+	char **entries;		    /* share entries made for this container */
 	size_t n_entries;
-	char *spec;			/* the rewritten config.json */
+	char *spec; /* the rewritten config.json */
 	size_t spec_len;
 };
 
@@ -51,7 +51,7 @@ struct sandbox_mounts {
  * no entry is left.
  */
 int sandbox_mounts_rewrite(const char *spec, size_t len, const struct sandbox_mounts_ctx *ctx,
-		      struct sandbox_mounts *out, struct husk_error **err);
+			   struct sandbox_mounts *out, struct husk_error **err);
 
 /*
  * sandbox_mounts_extra_json - CREATE's fields besides the spec, as text to

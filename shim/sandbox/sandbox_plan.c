@@ -16,7 +16,7 @@
 #include "shim/sandbox/sandbox_plan.h"
 
 void sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
-		  struct sandbox_size *out)
+		       struct sandbox_size *out)
 {
 	struct oci_vm_hint hint = { 0 };
 	uint64_t mem = cfg->memory_mib;
@@ -29,7 +29,8 @@ void sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *
 	if (hint.vcpus > cpus)
 		cpus = hint.vcpus;
 	if (mem > SANDBOX_PLAN_MAX_MIB)
-		mem = cfg->memory_mib > SANDBOX_PLAN_MAX_MIB ? cfg->memory_mib : SANDBOX_PLAN_MAX_MIB;
+		mem = cfg->memory_mib > SANDBOX_PLAN_MAX_MIB ? cfg->memory_mib :
+							       SANDBOX_PLAN_MAX_MIB;
 	if (cpus > SANDBOX_PLAN_MAX_VCPUS)
 		cpus = cfg->vcpus > SANDBOX_PLAN_MAX_VCPUS ? cfg->vcpus : SANDBOX_PLAN_MAX_VCPUS;
 	out->mem_mib = (uint32_t)mem;
@@ -86,8 +87,9 @@ static int plan_block(const struct shim_mount *m, struct sandbox_rootfs_plan *p,
 		      struct husk_error **err)
 {
 	if (strcmp(m->type, "ext4"))
-		return husk_err(err, ENOTSUP, "rootfs %s on %s: only ext4 block devices are supported",
-				m->type, m->source);
+		return husk_err(err, ENOTSUP,
+				"rootfs %s on %s: only ext4 block devices are supported", m->type,
+				m->source);
 	p->kind = SANDBOX_ROOTFS_BLOCK;
 	/* No upper: writes go to the snapshot itself (see sandbox_plan.h). */
 	p->writable = !sandbox_plan_flag(m->options, m->n_options, "ro");
@@ -139,13 +141,11 @@ static int plan_share(const struct shim_mount *m, struct sandbox_rootfs_plan *p,
 
 static bool plan_is_dir(const struct shim_mount *m)
 {
-	return !strcmp(m->type, "overlay") || !strcmp(m->type, "bind") ||
-	       !strcmp(m->type, "rbind");
+	return !strcmp(m->type, "overlay") || !strcmp(m->type, "bind") || !strcmp(m->type, "rbind");
 }
 
-int sandbox_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
-		   bool root_ro, bool share, struct sandbox_rootfs_plan *p,
-		   struct husk_error **err)
+int sandbox_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir, bool root_ro,
+			bool share, struct sandbox_rootfs_plan *p, struct husk_error **err)
 {
 	int ret;
 

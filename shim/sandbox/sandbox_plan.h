@@ -17,9 +17,9 @@
 struct oci_spec;
 struct runtime_config;
 
-#define SANDBOX_PLAN_OVERHEAD_MIB	64	/* guest kernel + husk-init on top of a limit */
-#define SANDBOX_PLAN_MAX_MIB		(64u << 10)	/* a spec may ask for at most 64 GiB */
-#define SANDBOX_PLAN_MAX_VCPUS	16	/* ...and at most 16 vCPUs */
+#define SANDBOX_PLAN_OVERHEAD_MIB 64	      /* guest kernel + husk-init on top of a limit */
+#define SANDBOX_PLAN_MAX_MIB	  (64u << 10) /* a spec may ask for at most 64 GiB */
+#define SANDBOX_PLAN_MAX_VCPUS	  16	      /* ...and at most 16 vCPUs */
 
 struct sandbox_size {
 	uint32_t mem_mib;
@@ -32,21 +32,21 @@ struct sandbox_size {
  * period) vCPUs when the spec sets them, both bounded by the SANDBOX_PLAN_MAX_*.
  */
 void sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
-		  struct sandbox_size *out);
+		       struct sandbox_size *out);
 
 enum sandbox_rootfs_kind {
-	SANDBOX_ROOTFS_LAYERS,	/* overlay lowers: one cached erofs of their merge */
-	SANDBOX_ROOTFS_DIR,		/* one host directory: an erofs of it, per container */
-	SANDBOX_ROOTFS_BLOCK,	/* a block device (devmapper): the disk itself, read-write */
-	SANDBOX_ROOTFS_SHARE,	/* a host mount in the sandbox's virtio-fs share */
+	SANDBOX_ROOTFS_LAYERS, /* overlay lowers: one cached erofs of their merge */
+	SANDBOX_ROOTFS_DIR,    /* one host directory: an erofs of it, per container */
+	SANDBOX_ROOTFS_BLOCK,  /* a block device (devmapper): the disk itself, read-write */
+	SANDBOX_ROOTFS_SHARE,  /* a host mount in the sandbox's virtio-fs share */
 };
 
 /* A mount to make on the host: containerd's rootfs mount, split up. */
 struct sandbox_host_mount {
-	char *type;		/* "overlay"; NULL: a bind of source */
+	char *type; /* "overlay"; NULL: a bind of source */
 	char *source;
-	unsigned long flags;	/* MS_* (MS_BIND[|MS_REC] for a bind) */
-	char *data;		/* overlay's lowerdir=..,upperdir=..; NULL: none */
+	unsigned long flags; /* MS_* (MS_BIND[|MS_REC] for a bind) */
+	char *data;	     /* overlay's lowerdir=..,upperdir=..; NULL: none */
 };
 
 /*
@@ -57,12 +57,12 @@ struct sandbox_host_mount {
  */
 struct sandbox_rootfs_plan {
 	enum sandbox_rootfs_kind kind;
-	char *lowerdir;		/* LAYERS: "top:...:bottom" as containerd sent it */
-	char *dir;		/* DIR: the directory */
-	char *device;		/* BLOCK: the device path */
-	char *fstype;		/* BLOCK: the device's file system */
-	char key[65];		/* LAYERS: hex sha256 of lowerdir, the cache key */
-	bool upper;		/* a writable ext4 upper disk is needed */
+	char *lowerdir; /* LAYERS: "top:...:bottom" as containerd sent it */
+	char *dir;	/* DIR: the directory */
+	char *device;	/* BLOCK: the device path */
+	char *fstype;	/* BLOCK: the device's file system */
+	char key[65];	/* LAYERS: hex sha256 of lowerdir, the cache key */
+	bool upper;	/* a writable ext4 upper disk is needed */
 	/*
 	 * BLOCK: the guest mounts the device read-write as the root. A
 	 * devmapper snapshot is the container's own writable layer: its
@@ -70,7 +70,7 @@ struct sandbox_rootfs_plan {
 	 * them) and it is as large as the snapshotter made it.
 	 */
 	bool writable;
-	struct sandbox_host_mount host;	/* SHARE: what to mount */
+	struct sandbox_host_mount host; /* SHARE: what to mount */
 };
 
 /*
@@ -82,9 +82,8 @@ struct sandbox_rootfs_plan {
  * block device becomes disks either way. Returns 0, or -ENOTSUP/-EINVAL
  * with a message naming the mount.
  */
-int sandbox_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir,
-		   bool root_ro, bool share, struct sandbox_rootfs_plan *p,
-		   struct husk_error **err);
+int sandbox_plan_rootfs(const struct shim_mount *m, size_t n, const char *root_dir, bool root_ro,
+			bool share, struct sandbox_rootfs_plan *p, struct husk_error **err);
 void sandbox_rootfs_plan_clear(struct sandbox_rootfs_plan *p);
 void sandbox_host_mount_clear(struct sandbox_host_mount *m);
 

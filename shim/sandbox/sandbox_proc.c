@@ -26,7 +26,7 @@ static struct sandbox_proc *sandbox_lookup(struct sandbox *be, const char *id, c
 }
 
 int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,
-	      struct husk_error **err)
+		  struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	struct sandbox_proc *p = sandbox_lookup(be, id, exec_id);
@@ -52,7 +52,7 @@ int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *p
 }
 
 static struct sandbox_proc *sandbox_exec_proc(struct sandbox *be, const struct shim_exec_req *req,
-				      struct husk_error **err)
+					      struct husk_error **err)
 {
 	struct sandbox_proc *init = sandbox_lookup(be, req->id, NULL), *p;
 
@@ -104,8 +104,8 @@ int sandbox_exec(void *opaque, const struct shim_exec_req *req, struct husk_erro
 	return sandbox_stdio_attach(be, p, err);
 }
 
-int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal,
-	     bool all, struct husk_error **err)
+int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t signal, bool all,
+		 struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	char json[600];
@@ -123,8 +123,7 @@ int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t sig
 	return sandbox_call(be, HUSK_MSG_SIGNAL, json, NULL, err);
 }
 
-int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n,
-	     struct husk_error **err)
+int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n, struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	yajl_val reply = NULL, arr = NULL;
@@ -152,8 +151,7 @@ int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n,
 	return ret;
 }
 
-int sandbox_close_io(void *opaque, const char *id, const char *exec_id,
-		 struct husk_error **err)
+int sandbox_close_io(void *opaque, const char *id, const char *exec_id, struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	struct sandbox_proc *p;
@@ -166,8 +164,8 @@ int sandbox_close_io(void *opaque, const char *id, const char *exec_id,
 	return p ? 0 : husk_err(err, ENOENT, "close stdin of %s: no such process", id);
 }
 
-int sandbox_resize_pty(void *opaque, const char *id, const char *exec_id,
-		   uint32_t width, uint32_t height, struct husk_error **err)
+int sandbox_resize_pty(void *opaque, const char *id, const char *exec_id, uint32_t width,
+		       uint32_t height, struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	char json[600];
@@ -189,8 +187,7 @@ static uint64_t sandbox_stat(yajl_val v, const char *group, const char *key)
 	return n < 0 ? UINT64_MAX : (uint64_t)n;
 }
 
-int sandbox_stats(void *opaque, const char *id, struct shim_stats *st,
-	      struct husk_error **err)
+int sandbox_stats(void *opaque, const char *id, struct shim_stats *st, struct husk_error **err)
 {
 	struct sandbox *be = opaque;
 	yajl_val r = NULL;
@@ -241,7 +238,7 @@ int sandbox_resume(void *opaque, const char *id, struct husk_error **err)
 /* Update: containerd's LinuxResources JSON, checked to be an object
  * before it is embedded in the UPDATE request. */
 int sandbox_update(void *opaque, const char *id, const char *resources, size_t len,
-	       struct husk_error **err)
+		   struct husk_error **err)
 {
 	yajl_val v = NULL;
 	char *json;

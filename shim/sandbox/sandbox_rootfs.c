@@ -21,7 +21,7 @@
 #include "shim/sandbox/sandbox_rootfs_share.h"
 
 static int sandbox_rootfs_in_share(struct sandbox *be, const struct shim_create_req *req,
-			    struct sandbox_container *c, struct husk_error **err)
+				   struct sandbox_container *c, struct husk_error **err)
 {
 	int ret;
 
@@ -35,8 +35,7 @@ static int sandbox_rootfs_in_share(struct sandbox *be, const struct shim_create_
 }
 
 int sandbox_rootfs_attach(struct sandbox *be, const struct shim_create_req *req,
-			  struct sandbox_container *c,
-		      struct husk_error **err)
+			  struct sandbox_container *c, struct husk_error **err)
 {
 	if (c->share.source)
 		return sandbox_rootfs_in_share(be, req, c, err);

@@ -123,7 +123,7 @@ static int rootfs_upper(const char *bundle, const char *state_dir, struct sandbo
 }
 
 int sandbox_rootfs_prepare(const struct sandbox_rootfs_plan *p, const char *bundle,
-		      const char *state_dir, struct sandbox_disks *d, struct husk_error **err)
+			   const char *state_dir, struct sandbox_disks *d, struct husk_error **err)
 {
 	int ret;
 

@@ -22,15 +22,15 @@
 
 #include "shim/sandbox/sandbox_plan.h"
 
-#define SANDBOX_IMAGE_DIR	"/var/lib/husk/images"
-#define SANDBOX_UPPER_BYTES	(1ull << 30)
+#define SANDBOX_IMAGE_DIR   "/var/lib/husk/images"
+#define SANDBOX_UPPER_BYTES (1ull << 30)
 
 struct sandbox_disks {
-	char lower[PATH_MAX];	/* image file or block device */
-	const char *lower_fstype;	/* "erofs" or "ext4" */
-	bool lower_owned;	/* a per-container file: removed with the container */
-	bool lower_writable;	/* the guest mounts lower read-write (a devmapper snapshot) */
-	char upper[PATH_MAX];	/* "" when the root is read-only */
+	char lower[PATH_MAX];	  /* image file or block device */
+	const char *lower_fstype; /* "erofs" or "ext4" */
+	bool lower_owned;	  /* a per-container file: removed with the container */
+	bool lower_writable;	  /* the guest mounts lower read-write (a devmapper snapshot) */
+	char upper[PATH_MAX];	  /* "" when the root is read-only */
 };
 
 /*
@@ -38,7 +38,7 @@ struct sandbox_disks {
  * @state_dir and are recorded in @bundle's state file. Returns 0 or -errno.
  */
 int sandbox_rootfs_prepare(const struct sandbox_rootfs_plan *p, const char *bundle,
-		      const char *state_dir, struct sandbox_disks *d, struct husk_error **err);
+			   const char *state_dir, struct sandbox_disks *d, struct husk_error **err);
 
 /* sandbox_rootfs_remove - delete the per-container files of @d. */
 void sandbox_rootfs_remove(struct sandbox_disks *d);

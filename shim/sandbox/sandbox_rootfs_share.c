@@ -32,8 +32,9 @@ static int share_overlay(const struct sandbox_host_mount *m, const char *root, c
 	int ret;
 
 	if (m->data && strlen(m->data) >= (size_t)sysconf(_SC_PAGESIZE))
-		return husk_err(err, E2BIG, "overlay for %s: %zu bytes of options (too many layers)",
-				entry, strlen(m->data));
+		return husk_err(err, E2BIG,
+				"overlay for %s: %zu bytes of options (too many layers)", entry,
+				strlen(m->data));
 	fs_share_path(root, "mounts", entry, path, sizeof(path));
 	if (mkdir(path, 0755))
 		return husk_err(err, errno, "mkdir %s", path);
@@ -45,7 +46,7 @@ static int share_overlay(const struct sandbox_host_mount *m, const char *root, c
 }
 
 int sandbox_rootfs_share_mount(const struct sandbox_host_mount *m, const char *root, const char *id,
-			  const char *bundle, struct husk_error **err)
+			       const char *bundle, struct husk_error **err)
 {
 	unsigned int flags = (m->flags & MS_RDONLY ? FS_SHARE_RO : 0) |
 			     (m->flags & MS_REC ? FS_SHARE_REC : 0);

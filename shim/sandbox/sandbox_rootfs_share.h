@@ -24,7 +24,7 @@
 struct husk_error;
 struct sandbox_host_mount;
 
-#define SANDBOX_ROOTFS_SHARE_KIND	"share-rootfs"
+#define SANDBOX_ROOTFS_SHARE_KIND "share-rootfs"
 
 /* sandbox_rootfs_share_entry - the share entry of container @id: "<id>-rootfs". */
 void sandbox_rootfs_share_entry(const char *id, char *buf, size_t len);
@@ -38,7 +38,7 @@ void sandbox_rootfs_share_entry(const char *id, char *buf, size_t len);
  * is. Returns 0 or -errno, nothing left mounted on failure.
  */
 int sandbox_rootfs_share_mount(const struct sandbox_host_mount *m, const char *root, const char *id,
-			  const char *bundle, struct husk_error **err);
+			       const char *bundle, struct husk_error **err);
 
 /* sandbox_rootfs_share_umount - @id's entry out of the share at @root. */
 void sandbox_rootfs_share_umount(const char *root, const char *id);

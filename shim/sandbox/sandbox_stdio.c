@@ -133,16 +133,16 @@ static void *sandbox_relay(void *arg)
 
 static int sandbox_open_sink(struct sandbox_stdio *io, int i, struct husk_error **err)
 {
-	const struct stdio_uri *u = i == 2 && io->cfg.err.kind != STDIO_NULL ? &io->cfg.err
-									: &io->cfg.out;
+	const struct stdio_uri *u = i == 2 && io->cfg.err.kind != STDIO_NULL ? &io->cfg.err :
+									       &io->cfg.out;
 	int fd;
 
 	if (i == 0)
 		return stdio_open_fifo_in(io->cfg.in.path, &io->s[0].from, &io->stdin_keep, err);
 	if (io->s[i].to >= 0)
-		return 0;	/* a logger's pipe, set up by sandbox_stdio_attach */
-	fd = u->kind == STDIO_FILE ? stdio_open_file(u->path, err)
-				   : stdio_open_fifo_out(u->path, err);
+		return 0; /* a logger's pipe, set up by sandbox_stdio_attach */
+	fd = u->kind == STDIO_FILE ? stdio_open_file(u->path, err) :
+				     stdio_open_fifo_out(u->path, err);
 	if (fd < 0)
 		return fd;
 	io->s[i].to = fd;
@@ -187,7 +187,7 @@ static int sandbox_logger_start(struct sandbox_proc *p, struct husk_error **err)
 	if (sandbox_stream_wanted(io, 2))
 		io->s[2].to = err_w;
 	else
-		close(err_w);	/* a terminal: the logger sees EOF on fd 4 */
+		close(err_w); /* a terminal: the logger sees EOF on fd 4 */
 	return 0;
 }
 
@@ -203,7 +203,8 @@ int sandbox_stdio_attach(struct sandbox *be, struct sandbox_proc *p, struct husk
 			continue;
 		ret = sandbox_stream_open(be, p, i, err);
 		if (ret)
-			return husk_err_wrap(err, "%s of %s", sandbox_stream_names[i], p->container->id);
+			return husk_err_wrap(err, "%s of %s", sandbox_stream_names[i],
+					     p->container->id);
 	}
 	for (i = 0; i < 3; i++) {
 		s = &p->io.s[i];

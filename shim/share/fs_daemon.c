@@ -94,7 +94,7 @@ static void *fs_daemon_log(void *arg)
 			break;
 		}
 		if (!pfd[0].revents && pfd[1].revents)
-			break;	/* nothing left to read and asked to go */
+			break; /* nothing left to read and asked to go */
 		n = read(d->log_fd, buf + have, sizeof(buf) - 1 - have);
 		if (n <= 0 && !(n < 0 && errno == EINTR))
 			break;
@@ -143,8 +143,7 @@ static int fs_daemon_listen(const char *path, struct husk_error **err)
 }
 
 /* In the child: async-signal-safe calls only, up to execv. */
-static void fs_daemon_child(const struct fs_daemon_args *a, int listen_fd, int log_w,
-			    int null_fd)
+static void fs_daemon_child(const struct fs_daemon_args *a, int listen_fd, int log_w, int null_fd)
 {
 	sigset_t none;
 
@@ -170,7 +169,7 @@ static int fs_daemon_fork(struct fs_daemon *d, const struct fs_daemon_args *a, i
 	if (pid == 0)
 		fs_daemon_child(a, listen_fd, log_w, null_fd);
 	if (pid > 0 && reaper_watch(pid, fs_daemon_exited, d)) {
-		kill(pid, SIGKILL);	/* untracked: reaped as an orphan */
+		kill(pid, SIGKILL); /* untracked: reaped as an orphan */
 		d->exited = true;
 		d->status = 128 + SIGKILL;
 	}
@@ -191,7 +190,8 @@ static int fs_daemon_probe(struct fs_daemon *d, const char *bin, struct husk_err
 	if (ret)
 		return husk_err_wrap(err, "virtiofsd");
 	if (fs_daemon_flavour(out, &d->flavour))
-		return husk_err(err, 0, "virtiofsd %s: unknown --version output \"%.80s\"", bin, out);
+		return husk_err(err, 0, "virtiofsd %s: unknown --version output \"%.80s\"", bin,
+				out);
 	shim_info("virtiofsd %s: %s daemon", bin, d->flavour == FS_DAEMON_C ? "C" : "Rust");
 	return 0;
 }
@@ -235,8 +235,8 @@ static int fs_daemon_spawn(struct fs_daemon *d, const struct fs_daemon_args *a,
 	return ret;
 }
 
-int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir,
-		    const char *socket_path, struct husk_error **err)
+int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir, const char *socket_path,
+		    struct husk_error **err)
 {
 	struct fs_daemon_args a;
 	int ret;
@@ -280,7 +280,7 @@ int fs_daemon_failed(struct fs_daemon *d, struct husk_error **err)
 	if (d->pid <= 0)
 		return husk_err_wrap(err, "virtiofsd");
 	pthread_mutex_lock(&d->lock);
-	d->stopping = true;	/* reported here, with the cause */
+	d->stopping = true; /* reported here, with the cause */
 	/* An exit right after its start (bad option, no sandbox) comes quickly. */
 	gone = fs_daemon_wait_locked(d, 200);
 	/* Its last words may still be in the pipe: the relay reads them first. */

@@ -34,16 +34,18 @@
 
 struct husk_error;
 
-#define FS_DAEMON_CANDIDATES	{ "/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd", \
-				  "/usr/lib/virtiofsd", NULL }
-#define FS_DAEMON_FD		3	/* the listening socket in the daemon */
-#define FS_DAEMON_GRACE_MS	1000	/* a stop first waits for a voluntary exit */
-#define FS_DAEMON_TERM_MS	5000	/* then SIGTERM, then SIGKILL */
-#define FS_DAEMON_MAX_ARGS	16
+#define FS_DAEMON_CANDIDATES \
+	{ \
+		"/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd", "/usr/lib/virtiofsd", NULL \
+	}
+#define FS_DAEMON_FD	   3	/* the listening socket in the daemon */
+#define FS_DAEMON_GRACE_MS 1000 /* a stop first waits for a voluntary exit */
+#define FS_DAEMON_TERM_MS  5000 /* then SIGTERM, then SIGKILL */
+#define FS_DAEMON_MAX_ARGS 16
 
 enum fs_daemon_flavour {
-	FS_DAEMON_C,		/* QEMU's C virtiofsd (7.2 and before) */
-	FS_DAEMON_RUST,		/* the Rust virtiofsd 1.x */
+	FS_DAEMON_C,	/* QEMU's C virtiofsd (7.2 and before) */
+	FS_DAEMON_RUST, /* the Rust virtiofsd 1.x */
 };
 
 /* The argument vector of one launch; argv points into the struct. */
@@ -53,21 +55,21 @@ struct fs_daemon_args {
 };
 
 struct fs_daemon {
-	pid_t pid;			/* 0: never started */
-	unsigned long long start_time;	/* /proc/<pid>/stat field 22 */
+	pid_t pid;		       /* 0: never started */
+	unsigned long long start_time; /* /proc/<pid>/stat field 22 */
 	enum fs_daemon_flavour flavour;
-	int log_fd;			/* read end of its stderr; -1 */
-	int log_stop_fd;		/* eventfd: the log thread returns */
+	int log_fd;	 /* read end of its stderr; -1 */
+	int log_stop_fd; /* eventfd: the log thread returns */
 	pthread_t log_thread;
 	bool logging;
-	bool log_eof;			/* the relay read all there was (under lock) */
+	bool log_eof; /* the relay read all there was (under lock) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool exited;			/* reaped (under lock) */
-	int status;			/* exit status, 128 + signal */
-	bool stopping;			/* an exit from now on is expected */
-	bool serving;			/* the VM is connected: an exit is an error */
-	char last_line[256];		/* its last stderr line, for errors */
+	bool exited;	     /* reaped (under lock) */
+	int status;	     /* exit status, 128 + signal */
+	bool stopping;	     /* an exit from now on is expected */
+	bool serving;	     /* the VM is connected: an exit is an error */
+	char last_line[256]; /* its last stderr line, for errors */
 	/*
 	 * Called (under lock, on the reaper's thread) when it dies while
 	 * serving and no stop was expected: the owner's policy. NULL: none.
@@ -82,8 +84,8 @@ struct fs_daemon {
  * @candidates. Fails with ENOENT and a message saying what to install or
  * configure.
  */
-int fs_daemon_find(const char *configured, const char *const *candidates, char *out,
-		   size_t len, struct husk_error **err);
+int fs_daemon_find(const char *configured, const char *const *candidates, char *out, size_t len,
+		   struct husk_error **err);
 
 /*
  * fs_daemon_flavour - the flavour from `virtiofsd --version` output:
@@ -105,8 +107,8 @@ void fs_daemon_init(struct fs_daemon *d);
  * socket as fd 3. The pid is watched through the reaper (reaper.h), so
  * the process must have a reaper loop (the daemon's signal loop).
  */
-int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir,
-		    const char *socket_path, struct husk_error **err);
+int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir, const char *socket_path,
+		    struct husk_error **err);
 
 /*
  * fs_daemon_failed - wrap *@err (a failed connection to the daemon) with

@@ -20,15 +20,17 @@ static bool fs_daemon_runnable(const char *path)
 	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
 }
 
-int fs_daemon_find(const char *configured, const char *const *candidates, char *out,
-		   size_t len, struct husk_error **err)
+int fs_daemon_find(const char *configured, const char *const *candidates, char *out, size_t len,
+		   struct husk_error **err)
 {
 	size_t i;
 
 	if (configured && *configured) {
 		if (!fs_daemon_runnable(configured))
-			return husk_err(err, ENOENT, "virtiofsd %s (\"virtiofsd\" in the runtime config) is not an executable file",
-					configured);
+			return husk_err(
+				err, ENOENT,
+				"virtiofsd %s (\"virtiofsd\" in the runtime config) is not an executable file",
+				configured);
 		snprintf(out, len, "%s", configured);
 		return 0;
 	}
@@ -38,7 +40,9 @@ int fs_daemon_find(const char *configured, const char *const *candidates, char *
 			return 0;
 		}
 	}
-	return husk_err(err, ENOENT, "virtiofsd not found: install qemu-system-common or set \"virtiofsd\" in /etc/husk/config.json");
+	return husk_err(
+		err, ENOENT,
+		"virtiofsd not found: install qemu-system-common or set \"virtiofsd\" in /etc/husk/config.json");
 }
 
 /* The first number after @p (skipping non-digits on the same line). */
@@ -69,20 +73,30 @@ int fs_daemon_flavour(const char *text, enum fs_daemon_flavour *out)
 }
 
 /* The source option's slot in the templates below. */
-#define FS_DAEMON_SOURCE	"@source"
+#define FS_DAEMON_SOURCE "@source"
 
 int fs_daemon_argv(enum fs_daemon_flavour f, const char *bin, const char *dir,
 		   struct fs_daemon_args *a)
 {
 	/* As Kata runs them: one pool thread, submounts announced (own st_dev). */
-	static const char *const c_args[] = {
-		"--fd=3", "-o", FS_DAEMON_SOURCE, "-o", "cache=auto", "-o", "sandbox=namespace",
-		"-o", "announce_submounts", "--thread-pool-size=1", NULL
-	};
-	static const char *const rust_args[] = {
-		"--fd=3", FS_DAEMON_SOURCE, "--cache=auto", "--sandbox=namespace",
-		"--announce-submounts", "--thread-pool-size=1", NULL
-	};
+	static const char *const c_args[] = { "--fd=3",
+					      "-o",
+					      FS_DAEMON_SOURCE,
+					      "-o",
+					      "cache=auto",
+					      "-o",
+					      "sandbox=namespace",
+					      "-o",
+					      "announce_submounts",
+					      "--thread-pool-size=1",
+					      NULL };
+	static const char *const rust_args[] = { "--fd=3",
+						 FS_DAEMON_SOURCE,
+						 "--cache=auto",
+						 "--sandbox=namespace",
+						 "--announce-submounts",
+						 "--thread-pool-size=1",
+						 NULL };
 	const char *const *t = f == FS_DAEMON_C ? c_args : rust_args;
 	size_t n = 0;
 	int len;

@@ -24,7 +24,7 @@
 #include "shim/base/sha256.h"
 #include "shim/base/shim_log.h"
 
-#define FS_SHARE_MAX_ID	64
+#define FS_SHARE_MAX_ID 64
 
 void fs_share_path(const char *root, const char *sub, const char *name, char *out, size_t len)
 {
@@ -132,8 +132,10 @@ int fs_share_create(const char *root, struct husk_error **err)
 		return husk_err(err, -ret, "share: mkdir parents of %s", root);
 	if (mkdir(root, 0700)) {
 		if (errno == EEXIST)
-			return husk_err(err, EEXIST, "share %s exists: another sandbox has this id, or a killed shim left it (containerd-shim-husk-v2 delete removes it)",
-					root);
+			return husk_err(
+				err, EEXIST,
+				"share %s exists: another sandbox has this id, or a killed shim left it (containerd-shim-husk-v2 delete removes it)",
+				root);
 		return husk_err(err, errno, "share: mkdir %s", root);
 	}
 	ret = fs_share_layout(root, err);
@@ -178,7 +180,7 @@ void fs_share_unplace(const char *path)
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		if (rmdir(path))	/* never more than an empty folder */
+		if (rmdir(path)) /* never more than an empty folder */
 			shim_warn("share: remove %s: %s", path, strerror(errno));
 	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
 		if (unlink(path))

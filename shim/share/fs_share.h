@@ -30,13 +30,13 @@
 
 struct husk_error;
 
-#define FS_SHARE_BASE		"/run/husk/share"
-#define FS_SHARE_SOCKET		"virtiofsd.sock"
-#define FS_SHARE_ENTRY_MAX	220	/* an entry's name, below NAME_MAX */
+#define FS_SHARE_BASE	   "/run/husk/share"
+#define FS_SHARE_SOCKET	   "virtiofsd.sock"
+#define FS_SHARE_ENTRY_MAX 220 /* an entry's name, below NAME_MAX */
 
 /* Entry flags. */
-#define FS_SHARE_RO		(1u << 0)	/* read-only on the host side too */
-#define FS_SHARE_REC		(1u << 1)	/* rbind: submounts come along */
+#define FS_SHARE_RO  (1u << 0) /* read-only on the host side too */
+#define FS_SHARE_REC (1u << 1) /* rbind: submounts come along */
 
 /*
  * fs_share_root - the share folder of sandbox @sid under @base: the id

@@ -35,7 +35,10 @@ int fs_share_entry_name(const char *cid, const char *dest, char *out, size_t len
 		char c = base[i];
 
 		name[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ? c : '_';
+					  (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+					  c == '-' ?
+				  c :
+				  '_';
 	}
 	name[i] = '\0';
 	n = snprintf(out, len, "%s-%02x%02x%02x%02x%02x%02x%02x%02x-%s", cid, rnd[0], rnd[1],
@@ -76,8 +79,8 @@ static int fs_share_seal(const char *path, unsigned int flags)
 
 	if (flags & FS_SHARE_RO)
 		ma.attr_set |= MOUNT_ATTR_RDONLY;
-	if (!syscall(SYS_mount_setattr, AT_FDCWD, path,
-		     (flags & FS_SHARE_REC) ? AT_RECURSIVE : 0, &ma, sizeof(ma)))
+	if (!syscall(SYS_mount_setattr, AT_FDCWD, path, (flags & FS_SHARE_REC) ? AT_RECURSIVE : 0,
+		     &ma, sizeof(ma)))
 		return 0;
 	if (errno != ENOSYS)
 		return -errno;

@@ -10,7 +10,7 @@
 #include "shim/share/fs_state.h"
 #include "shim/base/bundle_state.h"
 
-#define FS_STATE_KILL_WAIT_MS	3000
+#define FS_STATE_KILL_WAIT_MS 3000
 
 int fs_state_share(const char *bundle, const char *root, pid_t pid, unsigned long long start)
 {

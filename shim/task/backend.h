@@ -42,9 +42,9 @@ struct runtime_config;
 struct shim_tasks;
 
 struct shim_mount {
-	const char *type;		/* "overlay", "bind", "ext4", ... */
+	const char *type; /* "overlay", "bind", "ext4", ... */
 	const char *source;
-	const char *target;		/* "" from containerd 1.6 */
+	const char *target; /* "" from containerd 1.6 */
 	const char *const *options;
 	size_t n_options;
 };
@@ -59,20 +59,20 @@ struct shim_stdio {
 
 struct shim_create_req {
 	const char *id;
-	const char *bundle;		/* absolute; config.json is there */
-	const struct shim_mount *rootfs;	/* mount in order on bundle/rootfs */
-	size_t n_rootfs;		/* 0: spec root.path is a host dir */
+	const char *bundle;		 /* absolute; config.json is there */
+	const struct shim_mount *rootfs; /* mount in order on bundle/rootfs */
+	size_t n_rootfs;		 /* 0: spec root.path is a host dir */
 	struct shim_stdio stdio;
-	const struct oci_spec *spec;	/* parsed config.json (borrowed) */
-	const struct runtime_config *config;	/* husk config (borrowed) */
-	const char *checkpoint;		/* "" unless restoring */
+	const struct oci_spec *spec;	     /* parsed config.json (borrowed) */
+	const struct runtime_config *config; /* husk config (borrowed) */
+	const char *checkpoint;		     /* "" unless restoring */
 };
 
 struct shim_exec_req {
 	const char *id;
 	const char *exec_id;
 	struct shim_stdio stdio;
-	const char *spec_json;		/* the OCI Process object, JSON */
+	const char *spec_json; /* the OCI Process object, JSON */
 	size_t spec_len;
 };
 
@@ -99,33 +99,29 @@ struct shim_backend_ops {
 	/* exec - record an exec process (spec, stdio); nothing runs until start. */
 	int (*exec)(void *be, const struct shim_exec_req *req, struct husk_error **err);
 	/* kill - signal one process, or with @all every process of the container. */
-	int (*kill)(void *be, const char *id, const char *exec_id, uint32_t signal,
-		    bool all, struct husk_error **err);
+	int (*kill)(void *be, const char *id, const char *exec_id, uint32_t signal, bool all,
+		    struct husk_error **err);
 	/*
 	 * delete - free a stopped or never-started process; for init, the
 	 * whole container (kill leftovers, unmount rootfs, release the VM's
 	 * share). Must succeed for a process whose start failed.
 	 */
-	int (*delete)(void *be, const char *id, const char *exec_id,
-		      struct husk_error **err);
+	int (*delete)(void *be, const char *id, const char *exec_id, struct husk_error **err);
 	/* pids - every pid in the container (malloc'd array). Optional. */
-	int (*pids)(void *be, const char *id, uint32_t **pids, size_t *n,
-		    struct husk_error **err);
+	int (*pids)(void *be, const char *id, uint32_t **pids, size_t *n, struct husk_error **err);
 	/* pause/resume - freeze and thaw the container. Optional. */
 	int (*pause)(void *be, const char *id, struct husk_error **err);
 	int (*resume)(void *be, const char *id, struct husk_error **err);
 	/* close_io - close the process's stdin once the client's stdin ends. Optional. */
-	int (*close_io)(void *be, const char *id, const char *exec_id,
-			struct husk_error **err);
+	int (*close_io)(void *be, const char *id, const char *exec_id, struct husk_error **err);
 	/* resize_pty - set the terminal size. Optional (no-op success). */
-	int (*resize_pty)(void *be, const char *id, const char *exec_id,
-			  uint32_t width, uint32_t height, struct husk_error **err);
+	int (*resize_pty)(void *be, const char *id, const char *exec_id, uint32_t width,
+			  uint32_t height, struct husk_error **err);
 	/* stats - fill @st. Optional: without it Stats says NOT_FOUND. */
-	int (*stats)(void *be, const char *id, struct shim_stats *st,
-		     struct husk_error **err);
+	int (*stats)(void *be, const char *id, struct shim_stats *st, struct husk_error **err);
 	/* update - apply new OCI LinuxResources (JSON). Optional. */
-	int (*update)(void *be, const char *id, const char *resources_json,
-		      size_t len, struct husk_error **err);
+	int (*update)(void *be, const char *id, const char *resources_json, size_t len,
+		      struct husk_error **err);
 	/* destroy - the shim is exiting: stop everything, free the backend. */
 	void (*destroy)(void *be);
 };
@@ -135,9 +131,8 @@ struct shim_backend_ops {
  * @exit_status (0-255, or 128 + signal) at @at (NULL = now). Unknown
  * processes are ignored. Thread-safe; never blocks on containerd.
  */
-void shim_tasks_exited(struct shim_tasks *tasks, const char *id,
-		       const char *exec_id, uint32_t exit_status,
-		       const struct timespec *at);
+void shim_tasks_exited(struct shim_tasks *tasks, const char *id, const char *exec_id,
+		       uint32_t exit_status, const struct timespec *at);
 
 /* shim_tasks_oom - container @id had an OOM kill: publishes TaskOOM. */
 void shim_tasks_oom(struct shim_tasks *tasks, const char *id);

@@ -16,7 +16,7 @@
 
 struct event_item {
 	char *topic;
-	Google__Protobuf__Any any;	/* type_url borrowed from a descriptor */
+	Google__Protobuf__Any any; /* type_url borrowed from a descriptor */
 	struct timespec when;
 	struct event_item *next;
 };
@@ -26,13 +26,13 @@ struct shim_events {
 	char *ns;
 	unsigned retry_ms;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* queue changed, or stop */
+	pthread_cond_t cond; /* queue changed, or stop */
 	struct event_item *head, **tail;
 	size_t queued;
-	bool busy;			/* the sender holds an item */
+	bool busy; /* the sender holds an item */
 	bool stop;
 	pthread_t thr;
-	struct ttrpc_client *client;	/* sender thread only */
+	struct ttrpc_client *client; /* sender thread only */
 };
 
 static void item_free(struct event_item *it)
@@ -57,8 +57,7 @@ static int forward_once(struct shim_events *ev, const struct event_item *it)
 	struct ttrpc_result res;
 	int ret;
 
-	if (!ev->client &&
-	    ttrpc_client_connect(ev->address, ev->ns, &ev->client, &err) < 0) {
+	if (!ev->client && ttrpc_client_connect(ev->address, ev->ns, &ev->client, &err) < 0) {
 		shim_debug("events: %s", husk_error_message(err));
 		husk_error_free(err);
 		return -ECONNREFUSED;
@@ -69,11 +68,10 @@ static int forward_once(struct shim_events *ev, const struct event_item *it)
 	env.topic = it->topic;
 	env.event = &any;
 	req.envelope = &env;
-	ret = ttrpc_client_call(ev->client, SHIM_EVENTS_SERVICE, "Forward",
-				&req.base, 5000, &res);
+	ret = ttrpc_client_call(ev->client, SHIM_EVENTS_SERVICE, "Forward", &req.base, 5000, &res);
 	if (!ret && res.code != TTRPC_OK) {
-		shim_warn("events: forward %s: %s: %s", it->topic,
-			  ttrpc_code_name(res.code), res.message ? res.message : "");
+		shim_warn("events: forward %s: %s: %s", it->topic, ttrpc_code_name(res.code),
+			  res.message ? res.message : "");
 		ret = -EPROTO;
 	}
 	ttrpc_result_clear(&res);
@@ -148,7 +146,7 @@ int shim_events_new(const char *address, const char *ns, unsigned retry_ms,
 
 	if (!ev)
 		return husk_err(err, ENOMEM, "events");
-	ev->thr = pthread_self();	/* "no thread yet" for shim_events_free */
+	ev->thr = pthread_self(); /* "no thread yet" for shim_events_free */
 	ev->address = address && *address ? strdup(address) : NULL;
 	ev->ns = strdup(ns ? ns : "");
 	ev->retry_ms = retry_ms;
@@ -168,8 +166,7 @@ int shim_events_new(const char *address, const char *ns, unsigned retry_ms,
 	return 0;
 }
 
-int shim_events_publish(struct shim_events *ev, const char *topic,
-			const ProtobufCMessage *event)
+int shim_events_publish(struct shim_events *ev, const char *topic, const ProtobufCMessage *event)
 {
 	struct event_item *it;
 

@@ -23,9 +23,9 @@
 struct husk_error;
 struct shim_events;
 
-#define SHIM_EVENTS_SERVICE	"containerd.services.events.ttrpc.v1.Events"
-#define SHIM_EVENTS_QUEUE_MAX	2048
-#define SHIM_EVENTS_RETRIES	5
+#define SHIM_EVENTS_SERVICE   "containerd.services.events.ttrpc.v1.Events"
+#define SHIM_EVENTS_QUEUE_MAX 2048
+#define SHIM_EVENTS_RETRIES   5
 
 /*
  * shim_events_new - a publisher for namespace @ns sending to @address (a
@@ -41,8 +41,7 @@ int shim_events_new(const char *address, const char *ns, unsigned retry_ms,
  * blocks. @ev may be NULL (nothing happens). Returns 0, -ENOSPC when the
  * queue is full (the event is dropped) or -ENOMEM.
  */
-int shim_events_publish(struct shim_events *ev, const char *topic,
-			const ProtobufCMessage *event);
+int shim_events_publish(struct shim_events *ev, const char *topic, const ProtobufCMessage *event);
 
 /*
  * shim_events_flush - wait until the queue is empty and the last event

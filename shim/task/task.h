@@ -27,9 +27,9 @@ struct husk_error;
 struct shim_events;
 struct ttrpc_server;
 
-#define SHIM_TASK_SERVICE_V2	"containerd.task.v2.Task"
-#define SHIM_TASK_SERVICE_V3	"containerd.task.v3.Task"
-#define SHIM_ID_MAX		76	/* containerd's identifier limit */
+#define SHIM_TASK_SERVICE_V2 "containerd.task.v2.Task"
+#define SHIM_TASK_SERVICE_V3 "containerd.task.v3.Task"
+#define SHIM_ID_MAX	     76 /* containerd's identifier limit */
 
 struct shim_tasks_config {
 	/*
@@ -49,9 +49,9 @@ struct shim_tasks_config {
  * shim_tasks_new - the service over backend @ops/@be (ops->attach is
  * called here), publishing to @ev (may be NULL). @cfg is copied.
  */
-int shim_tasks_new(const struct shim_backend_ops *ops, void *be,
-		   struct shim_events *ev, const struct shim_tasks_config *cfg,
-		   struct shim_tasks **out, struct husk_error **err);
+int shim_tasks_new(const struct shim_backend_ops *ops, void *be, struct shim_events *ev,
+		   const struct shim_tasks_config *cfg, struct shim_tasks **out,
+		   struct husk_error **err);
 
 /* shim_tasks_register - serve the Task service (v2 and v3 names) on @srv. */
 int shim_tasks_register(struct shim_tasks *tasks, struct ttrpc_server *srv);

@@ -22,8 +22,7 @@ static void reply_empty(struct ttrpc_reply *reply)
 }
 
 /* Lock held: the created container @id, or NULL after replying NOT_FOUND. */
-static struct shim_task *container(struct shim_tasks *t, const char *id,
-				   struct ttrpc_reply *reply)
+static struct shim_task *container(struct shim_tasks *t, const char *id, struct ttrpc_reply *reply)
 {
 	struct shim_task *task = task_find(t, id);
 
@@ -33,8 +32,7 @@ static struct shim_task *container(struct shim_tasks *t, const char *id,
 	return NULL;
 }
 
-static bool container_known(struct shim_tasks *t, const char *id,
-			    struct ttrpc_reply *reply)
+static bool container_known(struct shim_tasks *t, const char *id, struct ttrpc_reply *reply)
 {
 	bool ok;
 
@@ -45,8 +43,8 @@ static bool container_known(struct shim_tasks *t, const char *id,
 }
 
 /* Lock held: one ProcessInfo; exec pids carry runc's ProcessDetails. */
-static int fill_info(struct shim_task *task, uint32_t pid,
-		     Containerd__V1__Types__ProcessInfo *pi, Google__Protobuf__Any *any)
+static int fill_info(struct shim_task *task, uint32_t pid, Containerd__V1__Types__ProcessInfo *pi,
+		     Google__Protobuf__Any *any)
 {
 	Containerd__Runc__V1__ProcessDetails d = CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
 	struct shim_proc *e;
@@ -65,8 +63,8 @@ static int fill_info(struct shim_task *task, uint32_t pid,
 	return 0;
 }
 
-static void reply_pids(struct shim_tasks *t, const char *id, const uint32_t *pids,
-		       size_t n, struct ttrpc_reply *reply)
+static void reply_pids(struct shim_tasks *t, const char *id, const uint32_t *pids, size_t n,
+		       struct ttrpc_reply *reply)
 {
 	Containerd__Task__V2__PidsResponse r = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
 	Containerd__V1__Types__ProcessInfo *infos = calloc(n + 1, sizeof(*infos));
@@ -138,8 +136,8 @@ static void pause_resume(struct shim_tasks *t, const char *id, bool pause,
 			 struct ttrpc_reply *reply)
 {
 	enum shim_status from = pause ? SHIM_RUNNING : SHIM_PAUSED;
-	int (*op)(void *, const char *, struct husk_error **) =
-		pause ? t->ops->pause : t->ops->resume;
+	int (*op)(void *, const char *, struct husk_error **) = pause ? t->ops->pause :
+									t->ops->resume;
 	struct husk_error *err = NULL;
 	struct shim_task *task;
 	struct shim_proc *init = NULL;
@@ -151,8 +149,8 @@ static void pause_resume(struct shim_tasks *t, const char *id, bool pause,
 		ttrpc_reply_error(reply, TTRPC_UNIMPLEMENTED, "%s: not supported",
 				  pause ? "pause" : "resume");
 	else if (task && (task->init->status != from || task->init->busy))
-		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION, "container %s is not %s",
-				  id, pause ? "running" : "paused");
+		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION, "container %s is not %s", id,
+				  pause ? "running" : "paused");
 	else if (task)
 		(init = task->init)->busy = true;
 	pthread_mutex_unlock(&t->lock);
@@ -198,11 +196,13 @@ static void reply_metrics(const struct shim_stats *st, struct ttrpc_reply *reply
 	Io__Containerd__Cgroups__V2__Metrics m = IO__CONTAINERD__CGROUPS__V2__METRICS__INIT;
 	Io__Containerd__Cgroups__V2__PidsStat pids = IO__CONTAINERD__CGROUPS__V2__PIDS_STAT__INIT;
 	Io__Containerd__Cgroups__V2__CPUStat cpu = IO__CONTAINERD__CGROUPS__V2__CPUSTAT__INIT;
-	Io__Containerd__Cgroups__V2__MemoryStat mem = IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
+	Io__Containerd__Cgroups__V2__MemoryStat mem =
+		IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
 	Io__Containerd__Cgroups__V2__IOStat io = IO__CONTAINERD__CGROUPS__V2__IOSTAT__INIT;
 	Io__Containerd__Cgroups__V2__IOEntry ioe = IO__CONTAINERD__CGROUPS__V2__IOENTRY__INIT;
 	Io__Containerd__Cgroups__V2__IOEntry *ioes[1] = { &ioe };
-	Io__Containerd__Cgroups__V2__MemoryEvents mev = IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
+	Io__Containerd__Cgroups__V2__MemoryEvents mev =
+		IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
 	Containerd__Task__V2__StatsResponse r = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
 	Google__Protobuf__Any any;
 

@@ -48,8 +48,8 @@ static struct shim_proc *exec_reserve(struct shim_tasks *t, const ExecReq *rq,
 		return NULL;
 	}
 	if (task->init->status != SHIM_RUNNING) {
-		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION,
-				  "container %s is not running", rq->id);
+		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION, "container %s is not running",
+				  rq->id);
 		return NULL;
 	}
 	if (task_find_proc(t, rq->id, rq->exec_id)) {
@@ -101,9 +101,11 @@ void task_exec(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *
 	}
 	if (p) {
 		struct shim_exec_req req = {
-			rq->id, rq->exec_id,
+			rq->id,
+			rq->exec_id,
 			{ rq->stdin, rq->stdout, rq->stderr, rq->terminal },
-			(const char *)rq->spec->value.data, rq->spec->value.len,
+			(const char *)rq->spec->value.data,
+			rq->spec->value.len,
 		};
 
 		ret = t->ops->exec(t->be, &req, &err);
@@ -153,8 +155,8 @@ void task_kill(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *
 	ok = alive(t, rq->id, rq->exec_id, reply);
 	pthread_mutex_unlock(&t->lock);
 	if (ok) {
-		ret = t->ops->kill(t->be, rq->id, task_exec_arg(rq->exec_id), rq->signal,
-				   rq->all, &err);
+		ret = t->ops->kill(t->be, rq->id, task_exec_arg(rq->exec_id), rq->signal, rq->all,
+				   &err);
 		if (ret)
 			task_reply_backend(reply, ret, err, "kill");
 		else
@@ -210,8 +212,8 @@ void task_resize_pty(void *opaque, const struct ttrpc_call *call, struct ttrpc_r
 	ok = task_lookup(t, rq->id, rq->exec_id, reply) != NULL;
 	pthread_mutex_unlock(&t->lock);
 	if (ok && t->ops->resize_pty)
-		ret = t->ops->resize_pty(t->be, rq->id, task_exec_arg(rq->exec_id),
-					 rq->width, rq->height, &err);
+		ret = t->ops->resize_pty(t->be, rq->id, task_exec_arg(rq->exec_id), rq->width,
+					 rq->height, &err);
 	if (ok && ret)
 		task_reply_backend(reply, ret, err, "resize pty");
 	else if (ok)

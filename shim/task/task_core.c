@@ -33,9 +33,9 @@ static const struct ttrpc_method task_methods[] = {
 	{ "Shutdown", task_shutdown },
 };
 
-int shim_tasks_new(const struct shim_backend_ops *ops, void *be,
-		   struct shim_events *ev, const struct shim_tasks_config *cfg,
-		   struct shim_tasks **out, struct husk_error **err)
+int shim_tasks_new(const struct shim_backend_ops *ops, void *be, struct shim_events *ev,
+		   const struct shim_tasks_config *cfg, struct shim_tasks **out,
+		   struct husk_error **err)
 {
 	struct shim_tasks *t = calloc(1, sizeof(*t));
 	int ret;

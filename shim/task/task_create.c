@@ -53,8 +53,8 @@ static int options_config_path(const Google__Protobuf__Any *opts, char **path,
 	return 0;
 }
 
-static int load_inputs(struct shim_tasks *t, const CreateReq *rq,
-		       struct create_inputs *in, struct husk_error **err)
+static int load_inputs(struct shim_tasks *t, const CreateReq *rq, struct create_inputs *in,
+		       struct husk_error **err)
 {
 	char spec_path[4096];
 	char *cfg_path = NULL;
@@ -65,11 +65,12 @@ static int load_inputs(struct shim_tasks *t, const CreateReq *rq,
 	if (ret)
 		return -EINVAL;
 	if (in->spec->terminal != rq->terminal)
-		return husk_err(err, 0, "terminal=%d in the request but process.terminal=%d in config.json",
+		return husk_err(err, 0,
+				"terminal=%d in the request but process.terminal=%d in config.json",
 				rq->terminal, in->spec->terminal);
 	ret = oci_spec_check_network(in->spec, err);
 	if (ret)
-		return -EPERM;	/* FAILED_PRECONDITION */
+		return -EPERM; /* FAILED_PRECONDITION */
 	ret = options_config_path(rq->options, &cfg_path, err);
 	if (!ret)
 		ret = runtime_config_load(cfg_path ? cfg_path : t->cfg.default_config_path,
@@ -106,8 +107,8 @@ static int build_mounts(const CreateReq *rq, struct create_inputs *in)
 		const Containerd__Types__Mount *m = rq->rootfs[i];
 
 		in->mounts[i] = (struct shim_mount){
-			m->type, m->source, m->target,
-			(const char *const *)m->options, m->n_options,
+			m->type,      m->source, m->target, (const char *const *)m->options,
+			m->n_options,
 		};
 	}
 	return 0;
@@ -133,15 +134,17 @@ static void publish_create(struct shim_tasks *t, const CreateReq *rq, uint32_t p
 }
 
 /* Run the backend's create for a task already reserved in the table. */
-static int run_create(struct shim_tasks *t, const CreateReq *rq,
-		      struct create_inputs *in, uint32_t *pid,
-		      struct husk_error **err)
+static int run_create(struct shim_tasks *t, const CreateReq *rq, struct create_inputs *in,
+		      uint32_t *pid, struct husk_error **err)
 {
 	struct shim_create_req req = {
-		.id = rq->id, .bundle = rq->bundle,
-		.rootfs = in->mounts, .n_rootfs = rq->n_rootfs,
+		.id = rq->id,
+		.bundle = rq->bundle,
+		.rootfs = in->mounts,
+		.n_rootfs = rq->n_rootfs,
 		.stdio = { rq->stdin, rq->stdout, rq->stderr, rq->terminal },
-		.spec = in->spec, .config = &in->config,
+		.spec = in->spec,
+		.config = &in->config,
 		.checkpoint = rq->checkpoint,
 	};
 
@@ -157,15 +160,16 @@ static struct shim_task *reserve(struct shim_tasks *t, const CreateReq *rq,
 
 	pthread_mutex_lock(&t->lock);
 	if (task_find(t, rq->id))
-		ttrpc_reply_error(reply, TTRPC_ALREADY_EXISTS, "container %s: already exists", rq->id);
+		ttrpc_reply_error(reply, TTRPC_ALREADY_EXISTS, "container %s: already exists",
+				  rq->id);
 	else if (!(task = task_insert(t, rq->id, rq->bundle, &io)))
 		ttrpc_reply_error(reply, TTRPC_INTERNAL, "out of memory");
 	pthread_mutex_unlock(&t->lock);
 	return task;
 }
 
-static void finish(struct shim_tasks *t, struct shim_task *task, const CreateReq *rq,
-		   int ret, uint32_t pid)
+static void finish(struct shim_tasks *t, struct shim_task *task, const CreateReq *rq, int ret,
+		   uint32_t pid)
 {
 	pthread_mutex_lock(&t->lock);
 	if (ret) {
@@ -177,7 +181,7 @@ static void finish(struct shim_tasks *t, struct shim_task *task, const CreateReq
 		/* An exit reported while create ran is published now, in order. */
 		task_proc_release_held(t, task->init);
 	}
-	pthread_cond_broadcast(&t->exited);	/* CloseIO waits for Create */
+	pthread_cond_broadcast(&t->exited); /* CloseIO waits for Create */
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -57,10 +57,10 @@ void task_proc_release_held(struct shim_tasks *t, struct shim_proc *p)
 }
 
 void task_proc_exit(struct shim_tasks *t, struct shim_proc *p, uint32_t status,
-	       const struct timespec *at)
+		    const struct timespec *at)
 {
 	if (p->exit_known)
-		return;		/* reported twice: the first report stands */
+		return; /* reported twice: the first report stands */
 	p->exit_known = true;
 	p->exit_status = status;
 	if (at && (at->tv_sec || at->tv_nsec))
@@ -72,17 +72,15 @@ void task_proc_exit(struct shim_tasks *t, struct shim_proc *p, uint32_t status,
 }
 
 /* Also finds a task whose create is in flight: its exit is held. */
-static struct shim_proc *find_any(struct shim_tasks *t, const char *id,
-				  const char *exec_id)
+static struct shim_proc *find_any(struct shim_tasks *t, const char *id, const char *exec_id)
 {
 	struct shim_task *task = task_find(t, id);
 
 	return task ? task_proc_of(task, exec_id) : NULL;
 }
 
-void shim_tasks_exited(struct shim_tasks *t, const char *id,
-		       const char *exec_id, uint32_t exit_status,
-		       const struct timespec *at)
+void shim_tasks_exited(struct shim_tasks *t, const char *id, const char *exec_id,
+		       uint32_t exit_status, const struct timespec *at)
 {
 	struct shim_proc *p;
 
@@ -91,8 +89,7 @@ void shim_tasks_exited(struct shim_tasks *t, const char *id,
 	if (p)
 		task_proc_exit(t, p, exit_status, at);
 	else
-		shim_debug("exit of unknown process %s/%s ignored", id,
-			   exec_id ? exec_id : "");
+		shim_debug("exit of unknown process %s/%s ignored", id, exec_id ? exec_id : "");
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -41,12 +41,13 @@ static bool start_allowed(struct shim_proc *p, struct ttrpc_reply *reply)
 {
 	if (p->busy || p->status != SHIM_CREATED) {
 		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION,
-				  "process %s: cannot start: not in created state", task_proc_name(p));
+				  "process %s: cannot start: not in created state",
+				  task_proc_name(p));
 		return false;
 	}
 	if (p->exec_id && p->task->init->status != SHIM_RUNNING) {
-		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION,
-				  "container %s is not running", p->cid);
+		ttrpc_reply_error(reply, TTRPC_FAILED_PRECONDITION, "container %s is not running",
+				  p->cid);
 		return false;
 	}
 	return true;
@@ -146,8 +147,7 @@ static void publish_delete(struct shim_tasks *t, const struct shim_proc *p,
 }
 
 /* Lock held: the backend deleted @p; drop it and answer with its exit. */
-static void delete_done(struct shim_tasks *t, struct shim_proc *p,
-			struct ttrpc_reply *reply)
+static void delete_done(struct shim_tasks *t, struct shim_proc *p, struct ttrpc_reply *reply)
 {
 	Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts;
@@ -161,7 +161,7 @@ static void delete_done(struct shim_tasks *t, struct shim_proc *p,
 	resp.exited_at = &ts;
 	ttrpc_reply_msg(reply, &resp.base);
 	if (p->exec_id) {
-		task_proc_remove(t, p);	/* runc publishes nothing for an exec */
+		task_proc_remove(t, p); /* runc publishes nothing for an exec */
 		return;
 	}
 	for (e = p->task->execs; e; e = e->next) {
@@ -191,7 +191,7 @@ void task_delete(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 		p = NULL;
 	pthread_mutex_unlock(&t->lock);
 	if (p) {
-		ret = t->ops->delete(t->be, rq->id, task_exec_arg(rq->exec_id), &err);
+		ret = t->ops->delete (t->be, rq->id, task_exec_arg(rq->exec_id), &err);
 		pthread_mutex_lock(&t->lock);
 		p->busy = false;
 		if (ret)

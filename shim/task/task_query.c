@@ -20,8 +20,7 @@ static Containerd__V1__Types__Status visible_status(const struct shim_proc *p)
 }
 
 /* Lock held. */
-static void reply_state(const struct shim_proc *p, const char *exec_id,
-			struct ttrpc_reply *reply)
+static void reply_state(const struct shim_proc *p, const char *exec_id, struct ttrpc_reply *reply)
 {
 	Containerd__Task__V2__StateResponse r = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts;
@@ -60,8 +59,7 @@ void task_state(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply 
 }
 
 /* Lock held: block until @p's exit is published (or the shim goes). */
-static void wait_exit(struct shim_tasks *t, struct shim_proc *p,
-		      struct ttrpc_reply *reply)
+static void wait_exit(struct shim_tasks *t, struct shim_proc *p, struct ttrpc_reply *reply)
 {
 	Containerd__Task__V2__WaitResponse r = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts;
@@ -78,7 +76,7 @@ static void wait_exit(struct shim_tasks *t, struct shim_proc *p,
 	} else {
 		ttrpc_reply_error(reply, TTRPC_UNAVAILABLE, "shim is shutting down");
 	}
-	task_proc_release(p);	/* frees it if it was deleted meanwhile */
+	task_proc_release(p); /* frees it if it was deleted meanwhile */
 }
 
 void task_wait(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *reply)

@@ -9,28 +9,27 @@
 #include "common/error.h"
 #include "shim/task/task_internal.h"
 
-void *task_decode(const ProtobufCMessageDescriptor *desc,
-		  const struct ttrpc_call *call, struct ttrpc_reply *reply)
+void *task_decode(const ProtobufCMessageDescriptor *desc, const struct ttrpc_call *call,
+		  struct ttrpc_reply *reply)
 {
 	ProtobufCMessage *m;
 
 	m = protobuf_c_message_unpack(desc, NULL, call->payload_len, call->payload);
 	if (!m)
-		ttrpc_reply_error(reply, TTRPC_INVALID_ARGUMENT,
-				  "%s: cannot decode %s", call->method, desc->name);
+		ttrpc_reply_error(reply, TTRPC_INVALID_ARGUMENT, "%s: cannot decode %s",
+				  call->method, desc->name);
 	return m;
 }
 
-void task_reply_backend(struct ttrpc_reply *reply, int ret,
-			struct husk_error *err, const char *what)
+void task_reply_backend(struct ttrpc_reply *reply, int ret, struct husk_error *err,
+			const char *what)
 {
 	ttrpc_reply_error(reply, ttrpc_code_from_errno(ret), "%s: %s", what,
 			  err ? husk_error_message(err) : strerror(ret < 0 ? -ret : ret));
 	husk_error_free(err);
 }
 
-void task_reply_unknown(struct ttrpc_reply *reply, const char *id,
-			const char *exec_id)
+void task_reply_unknown(struct ttrpc_reply *reply, const char *id, const char *exec_id)
 {
 	if (exec_id && *exec_id)
 		ttrpc_reply_error(reply, TTRPC_NOT_FOUND, "process %s of container %s: not found",

@@ -56,8 +56,7 @@ struct shim_proc *task_proc_of(struct shim_task *task, const char *exec_id)
 	return NULL;
 }
 
-struct shim_proc *task_find_proc(struct shim_tasks *t, const char *id,
-				 const char *exec_id)
+struct shim_proc *task_find_proc(struct shim_tasks *t, const char *id, const char *exec_id)
 {
 	struct shim_task *task = task_find(t, id);
 
@@ -75,7 +74,7 @@ static char *dup_or_empty(const char *s)
 }
 
 struct shim_proc *task_proc_new(const char *cid, const char *exec_id,
-			   const struct shim_stdio *stdio)
+				const struct shim_stdio *stdio)
 {
 	struct shim_proc *p = calloc(1, sizeof(*p));
 
@@ -88,8 +87,8 @@ struct shim_proc *task_proc_new(const char *cid, const char *exec_id,
 	p->stdout_path = dup_or_empty(stdio->stdout_path);
 	p->stderr_path = dup_or_empty(stdio->stderr_path);
 	p->terminal = stdio->terminal;
-	if (!p->cid || (exec_id && *exec_id && !p->exec_id) || !p->stdin_path ||
-	    !p->stdout_path || !p->stderr_path) {
+	if (!p->cid || (exec_id && *exec_id && !p->exec_id) || !p->stdin_path || !p->stdout_path ||
+	    !p->stderr_path) {
 		p->removed = true;
 		task_proc_release(p);
 		return NULL;
@@ -128,8 +127,8 @@ void task_proc_remove(struct shim_tasks *t, struct shim_proc *p)
 	task_proc_release(p);
 }
 
-struct shim_task *task_insert(struct shim_tasks *t, const char *id,
-			      const char *bundle, const struct shim_stdio *stdio)
+struct shim_task *task_insert(struct shim_tasks *t, const char *id, const char *bundle,
+			      const struct shim_stdio *stdio)
 {
 	struct shim_task *task = calloc(1, sizeof(*task));
 
@@ -171,8 +170,7 @@ void task_remove(struct shim_tasks *t, struct shim_task *task)
 	free(task);
 }
 
-void task_publish(struct shim_tasks *t, const char *topic,
-		  const ProtobufCMessage *msg)
+void task_publish(struct shim_tasks *t, const char *topic, const ProtobufCMessage *msg)
 {
 	int ret = shim_events_publish(t->ev, topic, msg);
 

@@ -38,8 +38,7 @@ void pb_any_clear(Google__Protobuf__Any *any)
 	any->value.len = 0;
 }
 
-int pb_any_is(const Google__Protobuf__Any *any,
-	      const ProtobufCMessageDescriptor *desc)
+int pb_any_is(const Google__Protobuf__Any *any, const ProtobufCMessageDescriptor *desc)
 {
 	const char *url;
 	const char *slash;

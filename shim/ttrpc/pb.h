@@ -45,7 +45,6 @@ int pb_any_pack(Google__Protobuf__Any *any, const ProtobufCMessage *msg);
 void pb_any_clear(Google__Protobuf__Any *any);
 
 /* pb_any_is - true when @any is set and its type_url names @desc's message. */
-int pb_any_is(const Google__Protobuf__Any *any,
-	      const ProtobufCMessageDescriptor *desc);
+int pb_any_is(const Google__Protobuf__Any *any, const ProtobufCMessageDescriptor *desc);
 
 #endif

@@ -28,15 +28,15 @@
 
 struct husk_error;
 
-#define TTRPC_HDR_SIZE	10
-#define TTRPC_MAX_DATA	(4u << 20)	/* 4 MiB, ttrpc's messageLengthMax */
-#define TTRPC_MAX_INFLIGHT 256		/* requests in progress per connection */
-#define TTRPC_NS_KEY	"containerd-namespace-ttrpc"
+#define TTRPC_HDR_SIZE	   10
+#define TTRPC_MAX_DATA	   (4u << 20) /* 4 MiB, ttrpc's messageLengthMax */
+#define TTRPC_MAX_INFLIGHT 256	      /* requests in progress per connection */
+#define TTRPC_NS_KEY	   "containerd-namespace-ttrpc"
 
 enum ttrpc_frame_type {
 	TTRPC_TYPE_REQUEST = 1,
 	TTRPC_TYPE_RESPONSE = 2,
-	TTRPC_TYPE_DATA = 3,		/* ttrpc >= 1.2 streams; skipped */
+	TTRPC_TYPE_DATA = 3, /* ttrpc >= 1.2 streams; skipped */
 };
 
 /* gRPC status codes, as google.rpc.Status.code carries them. */
@@ -87,8 +87,7 @@ int ttrpc_read_frame(int fd, struct ttrpc_hdr *h, uint8_t **data);
  * header's length field is set from @len). The caller serialises writers
  * of one socket. Never raises SIGPIPE. Returns 0 or -errno.
  */
-int ttrpc_write_frame(int fd, uint32_t stream_id, uint8_t type,
-		      const void *data, size_t len);
+int ttrpc_write_frame(int fd, uint32_t stream_id, uint8_t type, const void *data, size_t len);
 
 /* ---- status codes (ttrpc_status.c) ---- */
 
@@ -118,16 +117,16 @@ struct ttrpc_call {
 	const char *method;
 	const uint8_t *payload;
 	size_t payload_len;
-	int64_t timeout_nano;		/* caller's deadline; 0 = none */
-	const char *ns;			/* TTRPC_NS_KEY metadata, "" if absent */
+	int64_t timeout_nano; /* caller's deadline; 0 = none */
+	const char *ns;	      /* TTRPC_NS_KEY metadata, "" if absent */
 	uint32_t stream_id;
 };
 
 /* What a handler fills in; the server frees message and payload. */
 struct ttrpc_reply {
-	int code;			/* enum ttrpc_code */
-	char *message;			/* malloc'd, or NULL */
-	uint8_t *payload;		/* malloc'd, or NULL; ignored on error */
+	int code;	  /* enum ttrpc_code */
+	char *message;	  /* malloc'd, or NULL */
+	uint8_t *payload; /* malloc'd, or NULL; ignored on error */
 	size_t payload_len;
 };
 
@@ -135,7 +134,7 @@ typedef void ttrpc_handler_fn(void *opaque, const struct ttrpc_call *call,
 			      struct ttrpc_reply *reply);
 
 struct ttrpc_method {
-	const char *name;		/* "Create" */
+	const char *name; /* "Create" */
 	ttrpc_handler_fn *fn;
 };
 
@@ -156,8 +155,7 @@ int ttrpc_server_new(struct ttrpc_server **out, struct husk_error **err);
  * handler. Register before ttrpc_server_start(). Returns 0 or -ENOMEM.
  */
 int ttrpc_server_register(struct ttrpc_server *srv, const char *service,
-			  const struct ttrpc_method *methods, size_t n,
-			  void *opaque);
+			  const struct ttrpc_method *methods, size_t n, void *opaque);
 
 /*
  * ttrpc_server_start - serve connections accepted on @listen_fd (a
@@ -165,8 +163,7 @@ int ttrpc_server_register(struct ttrpc_server *srv, const char *service,
  * closes it in ttrpc_server_shutdown()). Peers must have the server's
  * euid and egid (SO_PEERCRED), as containerd's own ttrpc servers demand.
  */
-int ttrpc_server_start(struct ttrpc_server *srv, int listen_fd,
-		       struct husk_error **err);
+int ttrpc_server_start(struct ttrpc_server *srv, int listen_fd, struct husk_error **err);
 
 /*
  * ttrpc_server_drain - stop accepting new connections and wait up to
@@ -196,8 +193,8 @@ struct ttrpc_client;
 
 /* Outcome of one call; free with ttrpc_result_clear(). */
 struct ttrpc_result {
-	int code;			/* status code from the server */
-	char *message;			/* status message, or NULL */
+	int code;      /* status code from the server */
+	char *message; /* status message, or NULL */
 	uint8_t *payload;
 	size_t payload_len;
 };
@@ -208,22 +205,21 @@ struct ttrpc_result {
  * every call. The client runs one reader thread; calls may be made from
  * many threads at once and are matched to replies by stream id.
  */
-int ttrpc_client_connect(const char *path, const char *ns,
-			 struct ttrpc_client **out, struct husk_error **err);
+int ttrpc_client_connect(const char *path, const char *ns, struct ttrpc_client **out,
+			 struct husk_error **err);
 
 /*
  * ttrpc_client_call - one unary call. @timeout_ms < 0 waits forever.
  * Returns 0 when a reply arrived (look at res->code), -ETIMEDOUT,
  * -EPIPE when the connection is gone, or another -errno.
  */
-int ttrpc_client_call(struct ttrpc_client *c, const char *service,
-		      const char *method, const ProtobufCMessage *req,
-		      int timeout_ms, struct ttrpc_result *res);
+int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *method,
+		      const ProtobufCMessage *req, int timeout_ms, struct ttrpc_result *res);
 
 /* ttrpc_client_call_raw - as above with an already encoded payload. */
-int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service,
-			  const char *method, const uint8_t *payload,
-			  size_t len, int timeout_ms, struct ttrpc_result *res);
+int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const char *method,
+			  const uint8_t *payload, size_t len, int timeout_ms,
+			  struct ttrpc_result *res);
 
 /* ttrpc_client_alive - false once the server closed the connection. */
 int ttrpc_client_alive(struct ttrpc_client *c);

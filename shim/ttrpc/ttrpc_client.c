@@ -29,9 +29,9 @@ struct pending {
 struct ttrpc_client {
 	int fd;
 	char *ns;
-	pthread_mutex_t lock;		/* next_id, pending, dead */
-	pthread_cond_t cond;		/* a reply arrived or the link died */
-	pthread_mutex_t wlock;		/* one frame at a time */
+	pthread_mutex_t lock;  /* next_id, pending, dead */
+	pthread_cond_t cond;   /* a reply arrived or the link died */
+	pthread_mutex_t wlock; /* one frame at a time */
 	pthread_t reader;
 	uint32_t next_id;
 	bool dead;
@@ -63,8 +63,7 @@ static void fill_result(struct ttrpc_result *res, const uint8_t *data, size_t le
 	ttrpc__response__free_unpacked(r, NULL);
 }
 
-static void deliver(struct ttrpc_client *c, uint32_t id, const uint8_t *data,
-		    size_t len)
+static void deliver(struct ttrpc_client *c, uint32_t id, const uint8_t *data, size_t len)
 {
 	struct pending *p;
 
@@ -124,8 +123,8 @@ static int unix_connect(const char *path, struct husk_error **err)
 	return fd;
 }
 
-int ttrpc_client_connect(const char *path, const char *ns,
-			 struct ttrpc_client **out, struct husk_error **err)
+int ttrpc_client_connect(const char *path, const char *ns, struct ttrpc_client **out,
+			 struct husk_error **err)
 {
 	struct ttrpc_client *c;
 	int fd, ret;
@@ -140,7 +139,7 @@ int ttrpc_client_connect(const char *path, const char *ns,
 		return husk_err(err, ENOMEM, "ttrpc client");
 	}
 	c->fd = fd;
-	c->next_id = 1;		/* client streams are odd, from 1 */
+	c->next_id = 1; /* client streams are odd, from 1 */
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->wlock, NULL);
 	pthread_cond_init(&c->cond, NULL);
@@ -154,9 +153,9 @@ int ttrpc_client_connect(const char *path, const char *ns,
 	return 0;
 }
 
-static int encode_request(struct ttrpc_client *c, const char *service,
-			  const char *method, const uint8_t *payload,
-			  size_t len, int timeout_ms, uint8_t **buf, size_t *blen)
+static int encode_request(struct ttrpc_client *c, const char *service, const char *method,
+			  const uint8_t *payload, size_t len, int timeout_ms, uint8_t **buf,
+			  size_t *blen)
 {
 	Ttrpc__Request rq = TTRPC__REQUEST__INIT;
 	Ttrpc__KeyValue kv = TTRPC__KEY_VALUE__INIT;
@@ -208,9 +207,9 @@ static int wait_reply(struct ttrpc_client *c, struct pending *p, int timeout_ms)
 	return c->dead ? -EPIPE : -ETIMEDOUT;
 }
 
-int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service,
-			  const char *method, const uint8_t *payload,
-			  size_t len, int timeout_ms, struct ttrpc_result *res)
+int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const char *method,
+			  const uint8_t *payload, size_t len, int timeout_ms,
+			  struct ttrpc_result *res)
 {
 	struct pending p = { .res = res };
 	uint8_t *buf;
@@ -242,9 +241,8 @@ int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service,
 	return ret == -ECONNRESET ? -EPIPE : ret;
 }
 
-int ttrpc_client_call(struct ttrpc_client *c, const char *service,
-		      const char *method, const ProtobufCMessage *req,
-		      int timeout_ms, struct ttrpc_result *res)
+int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *method,
+		      const ProtobufCMessage *req, int timeout_ms, struct ttrpc_result *res)
 {
 	uint8_t *buf;
 	size_t len;

@@ -11,8 +11,7 @@
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -110,13 +109,13 @@ int ttrpc_read_frame(int fd, struct ttrpc_hdr *h, uint8_t **data)
 	return n < 0 ? (int)n : -EPROTO;
 }
 
-int ttrpc_write_frame(int fd, uint32_t stream_id, uint8_t type,
-		      const void *data, size_t len)
+int ttrpc_write_frame(int fd, uint32_t stream_id, uint8_t type, const void *data, size_t len)
 {
 	struct ttrpc_hdr h = { (uint32_t)len, stream_id, type, 0 };
 	uint8_t raw[TTRPC_HDR_SIZE];
 	struct iovec iov[2] = {
-		{ raw, sizeof(raw) }, { (void *)data, len },
+		{ raw, sizeof(raw) },
+		{ (void *)data, len },
 	};
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 

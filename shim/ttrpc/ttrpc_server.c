@@ -53,7 +53,7 @@ struct ttrpc_server {
 	bool accepting;
 	bool stopping;
 	unsigned threads;
-	unsigned requests;		/* request threads in progress */
+	unsigned requests; /* request threads in progress */
 	struct ttrpc_conn *conns;
 };
 
@@ -83,8 +83,7 @@ int ttrpc_server_new(struct ttrpc_server **out, struct husk_error **err)
 }
 
 int ttrpc_server_register(struct ttrpc_server *srv, const char *service,
-			  const struct ttrpc_method *methods, size_t n,
-			  void *opaque)
+			  const struct ttrpc_method *methods, size_t n, void *opaque)
 {
 	struct ttrpc_service *svcs;
 	char *name = strdup(service);
@@ -119,8 +118,7 @@ static void conn_put_locked(struct ttrpc_conn *conn)
 }
 
 /* The end of a reader or request thread: release its share. */
-static void thread_done(struct ttrpc_server *srv, struct ttrpc_conn *conn,
-			bool request)
+static void thread_done(struct ttrpc_server *srv, struct ttrpc_conn *conn, bool request)
 {
 	pthread_mutex_lock(&srv->lock);
 	if (request) {
@@ -163,8 +161,7 @@ static void send_response(struct ttrpc_conn *conn, uint32_t stream_id,
 	free(buf);
 }
 
-static void send_error(struct ttrpc_conn *conn, uint32_t stream_id, int code,
-		       const char *msg)
+static void send_error(struct ttrpc_conn *conn, uint32_t stream_id, int code, const char *msg)
 {
 	struct ttrpc_reply reply = { code, (char *)msg, NULL, 0 };
 
@@ -181,11 +178,11 @@ static const char *call_namespace(const Ttrpc__Request *rq)
 	return "";
 }
 
-static void dispatch(struct ttrpc_server *srv, const Ttrpc__Request *rq,
-		     uint32_t stream_id, struct ttrpc_reply *reply)
+static void dispatch(struct ttrpc_server *srv, const Ttrpc__Request *rq, uint32_t stream_id,
+		     struct ttrpc_reply *reply)
 {
 	struct ttrpc_call call = {
-		rq->service, rq->method, rq->payload.data, rq->payload.len,
+		rq->service,	  rq->method,	      rq->payload.data, rq->payload.len,
 		rq->timeout_nano, call_namespace(rq), stream_id,
 	};
 	size_t i, j;
@@ -216,8 +213,7 @@ static void *request_thread(void *arg)
 
 	rq = ttrpc__request__unpack(NULL, job->len, job->data);
 	if (!rq)
-		ttrpc_reply_error(&reply, TTRPC_INVALID_ARGUMENT,
-				  "ttrpc: cannot decode request");
+		ttrpc_reply_error(&reply, TTRPC_INVALID_ARGUMENT, "ttrpc: cannot decode request");
 	else
 		dispatch(conn->srv, rq, job->stream_id, &reply);
 	send_response(conn, job->stream_id, &reply);
@@ -232,8 +228,7 @@ static void *request_thread(void *arg)
 }
 
 /* Start a thread for one request; on failure the reader answers itself. */
-static void spawn_request(struct ttrpc_conn *conn, uint32_t stream_id,
-			  uint8_t *data, size_t len)
+static void spawn_request(struct ttrpc_conn *conn, uint32_t stream_id, uint8_t *data, size_t len)
 {
 	struct ttrpc_server *srv = conn->srv;
 	struct ttrpc_job *job;
@@ -377,8 +372,7 @@ static void *accept_thread(void *arg)
 	return NULL;
 }
 
-int ttrpc_server_start(struct ttrpc_server *srv, int listen_fd,
-		       struct husk_error **err)
+int ttrpc_server_start(struct ttrpc_server *srv, int listen_fd, struct husk_error **err)
 {
 	int ret;
 

@@ -9,10 +9,23 @@
 #include "shim/ttrpc/ttrpc.h"
 
 static const char *const code_names[] = {
-	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-	"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-	"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+	"OK",
+	"CANCELLED",
+	"UNKNOWN",
+	"INVALID_ARGUMENT",
+	"DEADLINE_EXCEEDED",
+	"NOT_FOUND",
+	"ALREADY_EXISTS",
+	"PERMISSION_DENIED",
+	"RESOURCE_EXHAUSTED",
+	"FAILED_PRECONDITION",
+	"ABORTED",
+	"OUT_OF_RANGE",
+	"UNIMPLEMENTED",
+	"INTERNAL",
+	"UNAVAILABLE",
+	"DATA_LOSS",
+	"UNAUTHENTICATED",
 };
 
 const char *ttrpc_code_name(int code)
@@ -47,7 +60,7 @@ int ttrpc_code_from_errno(int err)
 		return TTRPC_CANCELLED;
 	case EAGAIN:
 		return TTRPC_UNAVAILABLE;
-	case ENOSPC:	/* no free disk slot, a full disk: not a bug of the shim */
+	case ENOSPC: /* no free disk slot, a full disk: not a bug of the shim */
 	case EDQUOT:
 		return TTRPC_RESOURCE_EXHAUSTED;
 	default:

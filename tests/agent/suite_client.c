@@ -140,8 +140,9 @@ int ac_write_all(int fd, const void *buf, size_t len)
 
 int ac_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len)
 {
-	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, type, 0,
-				    (uint32_t)len, id };
+	struct husk_agent_hdr h = {
+		HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, type, 0, (uint32_t)len, id
+	};
 	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
 
 	husk_agent_hdr_encode(&h, hdr);
@@ -298,8 +299,8 @@ struct ac_msg *ac_event(struct ac *c, uint16_t type, const char *id, const char 
 	}
 }
 
-int ac_bind(const char *addr, const char *id, const char *exec_id, const char *stream,
-	    char *why, size_t why_size)
+int ac_bind(const char *addr, const char *id, const char *exec_id, const char *stream, char *why,
+	    size_t why_size)
 {
 	char json[512];
 	struct ac_msg *r;
@@ -309,8 +310,8 @@ int ac_bind(const char *addr, const char *id, const char *exec_id, const char *s
 		snprintf(why, why_size, "connect: %s", strerror(errno));
 		return -1;
 	}
-	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}",
-		 id, exec_id, stream);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}", id,
+		 exec_id, stream);
 	if (ac_send_frame(fd, HUSK_MSG_STDIO_BIND, 1, json, strlen(json)) < 0 ||
 	    !(r = ac_recv(fd, 10000))) {
 		snprintf(why, why_size, "STDIO_BIND %s: no reply", stream);

@@ -16,8 +16,8 @@
 
 struct ac_msg {
 	struct husk_agent_hdr hdr;
-	char *payload;			/* NUL-terminated */
-	yajl_val tree;			/* parsed payload, or NULL */
+	char *payload; /* NUL-terminated */
+	yajl_val tree; /* parsed payload, or NULL */
 	struct ac_msg *next;
 };
 
@@ -25,7 +25,7 @@ struct ac {
 	int fd;
 	char addr[256];
 	uint64_t next_id;
-	struct ac_msg *events;		/* events received while waiting for replies */
+	struct ac_msg *events; /* events received while waiting for replies */
 };
 
 struct ac_buf {
@@ -56,15 +56,15 @@ struct ac_msg *ac_event(struct ac *c, uint16_t type, const char *id, const char 
 			int timeout_ms);
 
 /* ac_bind - a stream connection for one process's stream; -1 on failure. */
-int ac_bind(const char *addr, const char *id, const char *exec_id, const char *stream,
-	    char *why, size_t why_size);
+int ac_bind(const char *addr, const char *id, const char *exec_id, const char *stream, char *why,
+	    size_t why_size);
 
 /*
  * ac_pump - write @in to @in_fd (then half-close it), read @out_fd and
  * @err_fd to EOF into the buffers; any fd may be -1. 0, or -1 on timeout.
  */
-int ac_pump(int in_fd, const char *in, size_t in_len, int out_fd, struct ac_buf *out,
-	    int err_fd, struct ac_buf *err, int timeout_ms);
+int ac_pump(int in_fd, const char *in, size_t in_len, int out_fd, struct ac_buf *out, int err_fd,
+	    struct ac_buf *err, int timeout_ms);
 
 /* JSON helpers for replies. */
 long long ac_int(const struct ac_msg *m, const char *key, long long dflt);

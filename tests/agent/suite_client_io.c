@@ -38,8 +38,8 @@ static int ac_drain(int *fd, struct ac_buf *b)
 	return 0;
 }
 
-int ac_pump(int in_fd, const char *in, size_t in_len, int out_fd, struct ac_buf *out,
-	    int err_fd, struct ac_buf *err, int timeout_ms)
+int ac_pump(int in_fd, const char *in, size_t in_len, int out_fd, struct ac_buf *out, int err_fd,
+	    struct ac_buf *err, int timeout_ms)
 {
 	int64_t t0 = husk_now_ms();
 	size_t off = 0;
@@ -48,7 +48,8 @@ int ac_pump(int in_fd, const char *in, size_t in_len, int out_fd, struct ac_buf 
 		shutdown(in_fd, SHUT_WR);
 	while (out_fd >= 0 || err_fd >= 0 || (in_fd >= 0 && off < in_len)) {
 		struct pollfd p[3] = {
-			{ .fd = out_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN },
+			{ .fd = out_fd, .events = POLLIN },
+			{ .fd = err_fd, .events = POLLIN },
 			{ .fd = off < in_len ? in_fd : -1, .events = POLLOUT },
 		};
 		ssize_t n;

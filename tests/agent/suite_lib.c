@@ -48,28 +48,29 @@ char *spec_build(const struct tspec *t)
 		 t->gids ? ",\"additionalGids\":[" : "", t->gids ? t->gids : "", t->gids ? "]" : "",
 		 t->username ? ",\"username\":" : "", t->username ? t->username : "");
 	if (t->mem_limit)
-		snprintf(mem, sizeof(mem), ",\"resources\":{\"memory\":{\"limit\":%lld,\"swap\":%lld}}",
-			 t->mem_limit, t->mem_limit);
+		snprintf(mem, sizeof(mem),
+			 ",\"resources\":{\"memory\":{\"limit\":%lld,\"swap\":%lld}}", t->mem_limit,
+			 t->mem_limit);
 	if (t->mounts_extra)
 		snprintf(extra_mounts, sizeof(extra_mounts), "%s", t->mounts_extra);
 	snprintf(mounts, sizeof(mounts), spec_mounts, extra_mounts);
 	if (t->rows)
 		snprintf(console, sizeof(console), ",\"consoleSize\":{\"height\":%d,\"width\":%d}",
 			 t->rows, t->cols);
-	if (asprintf(&out,
-		     "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":%s%s,\"user\":%s,"
-		     "\"args\":[\"sh\",\"-c\",%s],\"env\":[\"PATH=/bin\"%s%s],\"cwd\":\"%s\"%s},"
-		     "\"root\":{\"path\":\"rootfs\",\"readonly\":%s},\"hostname\":\"%s\",%s,"
-		     "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
-		     "\"maskedPaths\":[%s],"
-		     "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\"]%s%s}}",
-		     t->terminal ? "true" : "false",
-		     console, user, sh,
-		     t->env ? "," : "", t->env ? t->env : "", t->cwd ? t->cwd : "/",
-		     t->process_extra ? t->process_extra : "", t->readonly ? "true" : "false",
-		     t->hostname ? t->hostname : "test", mounts,
-		     t->masked ? t->masked : "\"/proc/kcore\",\"/proc/keys\",\"/sys/firmware\"", mem,
-		     t->linux_extra ? t->linux_extra : "") < 0)
+	if (asprintf(
+		    &out,
+		    "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":%s%s,\"user\":%s,"
+		    "\"args\":[\"sh\",\"-c\",%s],\"env\":[\"PATH=/bin\"%s%s],\"cwd\":\"%s\"%s},"
+		    "\"root\":{\"path\":\"rootfs\",\"readonly\":%s},\"hostname\":\"%s\",%s,"
+		    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
+		    "\"maskedPaths\":[%s],"
+		    "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\"]%s%s}}",
+		    t->terminal ? "true" : "false", console, user, sh, t->env ? "," : "",
+		    t->env ? t->env : "", t->cwd ? t->cwd : "/",
+		    t->process_extra ? t->process_extra : "", t->readonly ? "true" : "false",
+		    t->hostname ? t->hostname : "test", mounts,
+		    t->masked ? t->masked : "\"/proc/kcore\",\"/proc/keys\",\"/sys/firmware\"", mem,
+		    t->linux_extra ? t->linux_extra : "") < 0)
 		out = NULL;
 	free(sh);
 	return out;
@@ -115,8 +116,7 @@ const char *rootfs_json(const struct suite *s, char *buf)
 	return buf;
 }
 
-char *create_json(const struct suite *s, const char *id, const struct tspec *t,
-		  const char *stdio)
+char *create_json(const struct suite *s, const char *id, const struct tspec *t, const char *stdio)
 {
 	char *spec = spec_build(t), *json = NULL, dir[1024];
 
@@ -147,8 +147,8 @@ static int run_create(struct suite *s, const char *id, const struct tspec *t, bo
 	return ret;
 }
 
-int run_container(struct suite *s, const char *id, const struct tspec *t,
-		  const char *in, size_t in_len, struct tresult *r)
+int run_container(struct suite *s, const char *id, const struct tspec *t, const char *in,
+		  size_t in_len, struct tresult *r)
 {
 	int in_fd = -1, out_fd, err_fd = -1, ret = -1;
 	char json[256];
@@ -170,7 +170,7 @@ int run_container(struct suite *s, const char *id, const struct tspec *t,
 		snprintf(r->why, sizeof(r->why), "stdio did not end within 60s");
 		goto out;
 	}
-	out_fd = err_fd = -1;	/* closed by ac_pump at EOF */
+	out_fd = err_fd = -1; /* closed by ac_pump at EOF */
 	if (run_call(s, HUSK_MSG_WAIT, json, r, &w) < 0)
 		goto out;
 	r->exit_status = ac_int(w, "exit_status", -1);
@@ -216,7 +216,8 @@ static void suite_stop_if_agent_gone(struct suite *s, const char *after)
 		return;
 	}
 	printf("FAIL agent/still-answering: husk-init no longer answers HELLO at %s after %s; "
-	       "the remaining tests are not run\n", s->addr, after);
+	       "the remaining tests are not run\n",
+	       s->addr, after);
 	printf("agent-suite: %d passed, %d failed, %d not run\n", s->passed, s->failed + 1,
 	       s->skipped);
 	fflush(stdout);

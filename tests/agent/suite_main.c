@@ -35,28 +35,54 @@
 static int suite_args(struct suite *s, int argc, char **argv, bool *shutdown)
 {
 	static const struct option opts[] = {
-		{ "connect", required_argument, NULL, 'c' }, { "rootfs", required_argument, NULL, 'r' },
-		{ "etc", required_argument, NULL, 'e' },     { "erofs", required_argument, NULL, 'o' },
-		{ "ext4", required_argument, NULL, 'x' },    { "require", required_argument, NULL, 'q' },
-		{ "net", no_argument, NULL, 'n' },           { "shutdown", no_argument, NULL, 's' },
-		{ "in-vm", no_argument, NULL, 'v' },      { "share", required_argument, NULL, 'S' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "etc", required_argument, NULL, 'e' },
+		{ "erofs", required_argument, NULL, 'o' },
+		{ "ext4", required_argument, NULL, 'x' },
+		{ "require", required_argument, NULL, 'q' },
+		{ "net", no_argument, NULL, 'n' },
+		{ "shutdown", no_argument, NULL, 's' },
+		{ "in-vm", no_argument, NULL, 'v' },
+		{ "share", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': s->addr = optarg; break;
-		case 'r': s->rootfs = optarg; break;
-		case 'e': s->etc = optarg; break;
-		case 'o': s->erofs = optarg; break;
-		case 'x': s->ext4 = optarg; break;
-		case 'q': s->require = optarg; break;
-		case 'n': s->net = true; break;
-		case 's': *shutdown = true; break;
-		case 'v': s->in_vm = true; break;
-		case 'S': s->share = optarg; break;
-		default: return -1;
+		case 'c':
+			s->addr = optarg;
+			break;
+		case 'r':
+			s->rootfs = optarg;
+			break;
+		case 'e':
+			s->etc = optarg;
+			break;
+		case 'o':
+			s->erofs = optarg;
+			break;
+		case 'x':
+			s->ext4 = optarg;
+			break;
+		case 'q':
+			s->require = optarg;
+			break;
+		case 'n':
+			s->net = true;
+			break;
+		case 's':
+			*shutdown = true;
+			break;
+		case 'v':
+			s->in_vm = true;
+			break;
+		case 'S':
+			s->share = optarg;
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (s->in_vm && !s->etc)
@@ -76,7 +102,8 @@ static void suite_hello(struct suite *s)
 		s->memory = s->cgroup && strstr(m->payload, "\"memory\"");
 		printf("agent-suite: %s\n", m->payload);
 		if (!mode || strcmp(mode, want))
-			suite_fail(s, "hello", "mode \"%s\", wanted \"%s\"", mode ? mode : "", want);
+			suite_fail(s, "hello", "mode \"%s\", wanted \"%s\"", mode ? mode : "",
+				   want);
 		else
 			suite_pass(s, "hello");
 	} else {
@@ -101,14 +128,15 @@ int main(int argc, char **argv)
 	struct suite s = { 0 };
 	bool shutdown = false;
 
-	if (argc == 3 && !strcmp(argv[1], "--probe")) {	/* does HELLO answer? */
+	if (argc == 3 && !strcmp(argv[1], "--probe")) { /* does HELLO answer? */
 		s.ac = ac_open(argv[2]);
 		if (s.ac)
 			ac_close(s.ac);
 		return s.ac ? 0 : 1;
 	}
 	if (suite_args(&s, argc, argv, &shutdown) < 0) {
-		fprintf(stderr, "usage: agent-suite --connect ADDR (--rootfs DIR | --in-vm --erofs DEV) "
+		fprintf(stderr,
+			"usage: agent-suite --connect ADDR (--rootfs DIR | --in-vm --erofs DEV) "
 			"[--etc DIR] [--erofs DEV] [--ext4 DEV] [--net] [--share DIR] [--require LIST] [--shutdown]\n");
 		return 2;
 	}

@@ -73,17 +73,20 @@ void delete_quiet(struct suite *s, const char *id)
 	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, json, 30000));
 }
 
-bool exec_create(struct suite *s, const char *id, const char *ex, const char *cmd,
-			bool in, bool out, bool tty, char *why)
+bool exec_create(struct suite *s, const char *id, const char *ex, const char *cmd, bool in,
+		 bool out, bool tty, char *why)
 {
 	char *json, *q = json_quote(cmd);
 	bool r;
 
-	if (asprintf(&json, "{\"id\":\"%s\",\"exec_id\":\"%s\",\"process\":{\"args\":[\"sh\",\"-c\",%s],"
+	if (asprintf(&json,
+		     "{\"id\":\"%s\",\"exec_id\":\"%s\",\"process\":{\"args\":[\"sh\",\"-c\",%s],"
 		     "\"env\":[\"PATH=/bin\",\"TERM=dumb\"],\"cwd\":\"/\",\"terminal\":%s%s},"
-		     "\"stdio\":{\"stdin\":%s,\"stdout\":%s,\"stderr\":%s}}", id, ex, q,
-		     tty ? "true" : "false", tty ? ",\"consoleSize\":{\"height\":30,\"width\":100}" : "",
-		     in ? "true" : "false", out ? "true" : "false", out && !tty ? "true" : "false") < 0)
+		     "\"stdio\":{\"stdin\":%s,\"stdout\":%s,\"stderr\":%s}}",
+		     id, ex, q, tty ? "true" : "false",
+		     tty ? ",\"consoleSize\":{\"height\":30,\"width\":100}" : "",
+		     in ? "true" : "false", out ? "true" : "false",
+		     out && !tty ? "true" : "false") < 0)
 		return false;
 	free(q);
 	r = ok(s, HUSK_MSG_EXEC, json, why);
@@ -108,8 +111,8 @@ struct ac_msg *wait_for(struct suite *s, const char *id, const char *ex, char *w
 }
 
 /* Exec CMD with stdout and stderr bound; its output and exit status. */
-int exec_run(struct suite *s, const char *id, const char *ex, const char *cmd,
-		    struct ac_buf *out, long long *status, char *why)
+int exec_run(struct suite *s, const char *id, const char *ex, const char *cmd, struct ac_buf *out,
+	     long long *status, char *why)
 {
 	struct ac_buf err = { 0 };
 	struct ac_msg *w;
@@ -127,4 +130,3 @@ int exec_run(struct suite *s, const char *id, const char *ex, const char *cmd,
 	free(err.data);
 	return 0;
 }
-

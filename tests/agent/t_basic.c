@@ -6,9 +6,8 @@
 
 #include "tests/agent/suite.h"
 
-static void expect(struct suite *s, const char *name, const struct tspec *t,
-		   const char *in, size_t in_len, const char *out, const char *err,
-		   long long status, long long sig)
+static void expect(struct suite *s, const char *name, const struct tspec *t, const char *in,
+		   size_t in_len, const char *out, const char *err, long long status, long long sig)
 {
 	struct tresult r;
 	char id[64];
@@ -17,9 +16,11 @@ static void expect(struct suite *s, const char *name, const struct tspec *t,
 	if (run_container(s, id, t, in, in_len, &r) < 0)
 		suite_fail(s, name, "%s", r.why);
 	else if (out && strcmp(r.out.data ? r.out.data : "", out))
-		suite_fail(s, name, "stdout \"%s\", wanted \"%s\"", r.out.data ? r.out.data : "", out);
+		suite_fail(s, name, "stdout \"%s\", wanted \"%s\"", r.out.data ? r.out.data : "",
+			   out);
 	else if (err && strcmp(r.err.data ? r.err.data : "", err))
-		suite_fail(s, name, "stderr \"%s\", wanted \"%s\"", r.err.data ? r.err.data : "", err);
+		suite_fail(s, name, "stderr \"%s\", wanted \"%s\"", r.err.data ? r.err.data : "",
+			   err);
 	else if (r.exit_status != status || r.signal != sig)
 		suite_fail(s, name, "exit_status %lld signal %lld, wanted %lld and %lld",
 			   r.exit_status, r.signal, status, sig);
@@ -41,7 +42,8 @@ static void t_stdin_eof(struct suite *s)
 	if (run_container(s, "b-stdin", &t, in, len, &r) < 0)
 		suite_fail(s, "stdin-to-eof", "%s", r.why);
 	else if (r.out.len != len || memcmp(r.out.data, in, len))
-		suite_fail(s, "stdin-to-eof", "got %zu bytes back, sent %zu (or they differ)", r.out.len, len);
+		suite_fail(s, "stdin-to-eof", "got %zu bytes back, sent %zu (or they differ)",
+			   r.out.len, len);
 	else if (!r.err.data || strcmp(r.err.data, "done\n") || r.exit_status != 0)
 		suite_fail(s, "stdin-to-eof", "cat did not end after EOF (stderr \"%s\")",
 			   r.err.data ? r.err.data : "");
@@ -75,20 +77,25 @@ void tests_basic(struct suite *s)
 	expect(s, "exit-0", &t, NULL, 0, "", "", 0, 0);
 	t = (struct tspec){ .sh = "exit 42" };
 	expect(s, "exit-nonzero", &t, NULL, 0, "", "", 42, 0);
-	t = (struct tspec){ .sh = "echo \"$FOO|$BAR|$HOME\"", .env = "\"FOO=foo value\",\"BAR=b=c\"" };
+	t = (struct tspec){ .sh = "echo \"$FOO|$BAR|$HOME\"",
+			    .env = "\"FOO=foo value\",\"BAR=b=c\"" };
 	expect(s, "env", &t, NULL, 0, "foo value|b=c|/root\n", "", 0, 0);
 	t = (struct tspec){ .sh = "pwd", .cwd = "/tmp" };
 	expect(s, "cwd", &t, NULL, 0, "/tmp\n", "", 0, 0);
-	t = (struct tspec){ .sh = "id -u; id -g; id -G", .uid = 65534, .gid = 65534, .gids = "10,20" };
+	t = (struct tspec){
+		.sh = "id -u; id -g; id -G", .uid = 65534, .gid = 65534, .gids = "10,20"
+	};
 	expect(s, "uid-gid-groups", &t, NULL, 0, "65534\n65534\n65534 10 20\n", "", 0, 0);
 	t = (struct tspec){ .sh = "id -u; id -G; echo $HOME", .username = "\"nobody\"" };
 	expect(s, "username-from-passwd", &t, NULL, 0, "65534\n65534 4242\n/\n", "", 0, 0);
-	t = (struct tspec){ .sh = "echo x" , .username = "\"nosuchuser\"" };
+	t = (struct tspec){ .sh = "echo x", .username = "\"nosuchuser\"" };
 	{
 		struct tresult r;
 
-		if (run_container(s, "b-nouser", &t, NULL, 0, &r) == 0 || !strstr(r.why, "nosuchuser"))
-			suite_fail(s, "unknown-user-fails-start", "START did not fail naming the user: %s", r.why);
+		if (run_container(s, "b-nouser", &t, NULL, 0, &r) == 0 ||
+		    !strstr(r.why, "nosuchuser"))
+			suite_fail(s, "unknown-user-fails-start",
+				   "START did not fail naming the user: %s", r.why);
 		else
 			suite_pass(s, "unknown-user-fails-start");
 		tresult_free(&r);
@@ -102,23 +109,33 @@ static void tests_limits(struct suite *s)
 {
 	struct tspec t;
 
-	t = (struct tspec){ .sh = "ulimit -n; grep NoNewPrivs /proc/self/status; grep CapBnd /proc/self/status",
-			    .process_extra = ",\"noNewPrivileges\":true,\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":321,\"hard\":654}],"
-			    "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
-			    "\"permitted\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"inheritable\":[],\"ambient\":[]}" };
-	expect(s, "rlimit-nnp-caps", &t, NULL, 0, "321\nNoNewPrivs:\t1\nCapBnd:\t0000000000000021\n", "", 0, 0);
-	t = (struct tspec){ .sh = "touch /x 2>/dev/null && echo rw || echo ro; echo ok > /tmp/y && cat /tmp/y; "
-				  "wc -c < /proc/cmdline; ls /sys/firmware | wc -l; "
-				  "(echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null || echo sys-ro",
-			    .readonly = true,
-			    .masked = "\"/proc/cmdline\",\"/sys/firmware\"" };
+	t = (struct tspec){
+		.sh = "ulimit -n; grep NoNewPrivs /proc/self/status; grep CapBnd /proc/self/status",
+		.process_extra =
+			",\"noNewPrivileges\":true,\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":321,\"hard\":654}],"
+			"\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
+			"\"permitted\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"inheritable\":[],\"ambient\":[]}"
+	};
+	expect(s, "rlimit-nnp-caps", &t, NULL, 0,
+	       "321\nNoNewPrivs:\t1\nCapBnd:\t0000000000000021\n", "", 0, 0);
+	t = (struct tspec){
+		.sh = "touch /x 2>/dev/null && echo rw || echo ro; echo ok > /tmp/y && cat /tmp/y; "
+		      "wc -c < /proc/cmdline; ls /sys/firmware | wc -l; "
+		      "(echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null || echo sys-ro",
+		.readonly = true,
+		.masked = "\"/proc/cmdline\",\"/sys/firmware\""
+	};
 	expect(s, "readonly-root-masked-paths", &t, NULL, 0, "ro\nok\n0\n0\nsys-ro\n", "", 0, 0);
 	/* /proc/sys is in readonlyPaths (spec_build): the sysctl goes in first */
-	t = (struct tspec){ .sh = "cat /proc/sys/kernel/domainname; "
-				  "(echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo sys-ro",
-			    .linux_extra = ",\"sysctl\":{\"kernel.domainname\":\"husk.test\"}" };
+	t = (struct tspec){
+		.sh = "cat /proc/sys/kernel/domainname; "
+		      "(echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo sys-ro",
+		.linux_extra = ",\"sysctl\":{\"kernel.domainname\":\"husk.test\"}"
+	};
 	expect(s, "sysctl-then-readonly-proc-sys", &t, NULL, 0, "husk.test\nsys-ro\n", "", 0, 0);
-	t = (struct tspec){ .sh = "hostname; ls /dev/null /dev/zero /dev/pts/ptmx >/dev/null && echo devs",
-			    .hostname = "box1" };
+	t = (struct tspec){
+		.sh = "hostname; ls /dev/null /dev/zero /dev/pts/ptmx >/dev/null && echo devs",
+		.hostname = "box1"
+	};
 	expect(s, "hostname-and-dev", &t, NULL, 0, "box1\ndevs\n", "", 0, 0);
 }

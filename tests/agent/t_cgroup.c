@@ -20,8 +20,9 @@ static void t_oom(struct suite *s)
 	if (run_container(s, "cg-oom", &t, NULL, 0, &r) < 0)
 		suite_fail(s, "memory-limit-oom", "%s", r.why);
 	else if (r.signal != 9 || !r.oom)
-		suite_fail(s, "memory-limit-oom", "signal %lld oom %d, wanted 9 and true (stderr %s)",
-			   r.signal, r.oom, r.err.data ? r.err.data : "");
+		suite_fail(s, "memory-limit-oom",
+			   "signal %lld oom %d, wanted 9 and true (stderr %s)", r.signal, r.oom,
+			   r.err.data ? r.err.data : "");
 	else
 		suite_pass(s, "memory-limit-oom");
 	tresult_free(&r);
@@ -43,8 +44,10 @@ static void t_stats(struct suite *s)
 	    !(m = must(s, HUSK_MSG_STATS, "{\"id\":\"cg-stats\"}", why))) {
 		suite_fail(s, "stats", "%s", why);
 	} else {
-		const char *mem[] = { "memory", "max", NULL }, *cur[] = { "memory", "current", NULL };
-		const char *pids[] = { "pids", "current", NULL }, *cpu[] = { "cpu", "usage_usec", NULL };
+		const char *mem[] = { "memory", "max", NULL },
+			   *cur[] = { "memory", "current", NULL };
+		const char *pids[] = { "pids", "current", NULL },
+			   *cpu[] = { "cpu", "usage_usec", NULL };
 		yajl_val vmax = yajl_tree_get(m->tree, mem, yajl_t_number);
 		yajl_val vcur = yajl_tree_get(m->tree, cur, yajl_t_number);
 		yajl_val vp = yajl_tree_get(m->tree, pids, yajl_t_number);
@@ -108,7 +111,8 @@ static int pause_check(struct suite *s, char *why)
 		usleep(50 * 1000);
 	if (a == b && c > b)
 		return 0;
-	snprintf(why, 512, "cpu usage_usec while paused %lld then %lld, after resume %lld", a, b, c);
+	snprintf(why, 512, "cpu usage_usec while paused %lld then %lld, after resume %lld", a, b,
+		 c);
 	return -1;
 }
 
@@ -131,8 +135,10 @@ static int update_check(struct suite *s, char *why)
 		return -1;
 	}
 	ac_msg_free(m);
-	m = must(s, HUSK_MSG_UPDATE, "{\"id\":\"cg-upd\",\"resources\":{\"memory\":"
-		 "{\"limit\":67108864},\"pids\":{\"limit\":20}}}", why);
+	m = must(s, HUSK_MSG_UPDATE,
+		 "{\"id\":\"cg-upd\",\"resources\":{\"memory\":"
+		 "{\"limit\":67108864},\"pids\":{\"limit\":20}}}",
+		 why);
 	ac_msg_free(m);
 	if (!m || !(m = must(s, HUSK_MSG_STATS, "{\"id\":\"cg-upd\"}", why)))
 		return -1;
@@ -163,8 +169,10 @@ static void checked(struct suite *s, const char *name, const char *id,
 void tests_cgroup(struct suite *s)
 {
 	if (!s->memory) {
-		suite_skip(s, "memory-limit-oom", "cgroup", "no cgroup v2 memory controller on this machine");
-		suite_skip(s, "oom-event", "cgroup", "no cgroup v2 memory controller on this machine");
+		suite_skip(s, "memory-limit-oom", "cgroup",
+			   "no cgroup v2 memory controller on this machine");
+		suite_skip(s, "oom-event", "cgroup",
+			   "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "stats", "cgroup", "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "pause-resume", "cgroup", "no cgroup v2 on this machine");
 		suite_skip(s, "update", "cgroup", "no cgroup v2 memory controller on this machine");

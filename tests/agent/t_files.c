@@ -14,10 +14,11 @@
 /* binds of this container's hosts and hostname over the image's */
 static void etc_binds(char *buf, size_t size, const char *id)
 {
-	snprintf(buf, size,
-		 ",{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/%s/hosts\",\"options\":[\"rbind\",\"ro\"]}"
-		 ",{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"%s/%s/hostname\",\"options\":[\"rbind\",\"ro\"]}",
-		 HUSK_AGENT_FILES_DIR, id, HUSK_AGENT_FILES_DIR, id);
+	snprintf(
+		buf, size,
+		",{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/%s/hosts\",\"options\":[\"rbind\",\"ro\"]}"
+		",{\"destination\":\"/etc/hostname\",\"type\":\"bind\",\"source\":\"%s/%s/hostname\",\"options\":[\"rbind\",\"ro\"]}",
+		HUSK_AGENT_FILES_DIR, id, HUSK_AGENT_FILES_DIR, id);
 }
 
 static bool files_sleeper(struct suite *s, const char *id, char *why)
@@ -26,8 +27,10 @@ static bool files_sleeper(struct suite *s, const char *id, char *why)
 	struct tspec t = { .sh = "exec sleep 1003", .mounts_extra = mounts, .create_extra = extra };
 
 	etc_binds(mounts, sizeof(mounts), id);
-	snprintf(extra, sizeof(extra), ",\"files\":{\"hosts\":\"10.9.0.1 %s-host\\n\","
-		 "\"hostname\":\"%s-host\\n\",\"resolv.conf\":\"nameserver 10.9.0.53\\n\"}", id, id);
+	snprintf(extra, sizeof(extra),
+		 ",\"files\":{\"hosts\":\"10.9.0.1 %s-host\\n\","
+		 "\"hostname\":\"%s-host\\n\",\"resolv.conf\":\"nameserver 10.9.0.53\\n\"}",
+		 id, id);
 	return start_sleeper(s, id, &t, why) > 0;
 }
 
@@ -60,8 +63,10 @@ static bool files_list(struct suite *s, char *out, size_t size, char *why)
 	struct tresult r;
 	bool listed = false;
 
-	snprintf(mounts, sizeof(mounts), ",{\"destination\":\"/tmp/files\",\"type\":\"bind\","
-		 "\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]}", HUSK_AGENT_FILES_DIR);
+	snprintf(mounts, sizeof(mounts),
+		 ",{\"destination\":\"/tmp/files\",\"type\":\"bind\","
+		 "\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]}",
+		 HUSK_AGENT_FILES_DIR);
 	if (run_container(s, "f-lister", &t, NULL, 0, &r) < 0) {
 		snprintf(why, 512, "%s", r.why);
 	} else if (r.exit_status != 0) {
@@ -89,8 +94,10 @@ static void t_per_container(struct suite *s)
 	if (!files_list(s, list, sizeof(list), why))
 		suite_fail(s, "files-removed-at-delete", "%s", why);
 	else if (strstr(list, "\nf-a\n") || !strstr(list, "\nf-b\n"))
-		suite_fail(s, "files-removed-at-delete", "after DELETE of f-a (f-b alive) the folder "
-			   "holds \"%s\"", list + 1);
+		suite_fail(s, "files-removed-at-delete",
+			   "after DELETE of f-a (f-b alive) the folder "
+			   "holds \"%s\"",
+			   list + 1);
 	else
 		suite_pass(s, "files-removed-at-delete");
 	delete_quiet(s, "f-b");
@@ -114,7 +121,9 @@ static void t_sizes(struct suite *s)
 {
 	size_t n = HUSK_AGENT_FILE_MAX + 1;
 	char *extra = malloc(n + 64), *p, mounts[1024], needle[128];
-	struct tspec t = { .sh = "wc -c < /etc/hosts", .mounts_extra = mounts, .create_extra = extra };
+	struct tspec t = { .sh = "wc -c < /etc/hosts",
+			   .mounts_extra = mounts,
+			   .create_extra = extra };
 	struct tresult r;
 
 	p = extra + sprintf(extra, ",\"files\":{\"hosts\":\"");
@@ -123,7 +132,7 @@ static void t_sizes(struct suite *s)
 	snprintf(needle, sizeof(needle), "files: \"hosts\" has %zu bytes, more than %u", n,
 		 HUSK_AGENT_FILE_MAX);
 	t_refused(s, "files-oversized", extra, needle);
-	memmove(p + n - 1, p + n, strlen(p + n) + 1);	/* now exactly the limit */
+	memmove(p + n - 1, p + n, strlen(p + n) + 1); /* now exactly the limit */
 	etc_binds(mounts, sizeof(mounts), "f-max");
 	if (run_container(s, "f-max", &t, NULL, 0, &r) < 0)
 		suite_fail(s, "files-at-size-limit", "%s", r.why);
@@ -140,9 +149,11 @@ static void t_sizes(struct suite *s)
 static void t_failed_create(struct suite *s)
 {
 	char why[512] = "", list[1024], *json;
-	struct tspec t = { .sh = "true", .create_extra = ",\"files\":{\"hosts\":\"x\\n\"}",
-			   .mounts_extra = ",{\"destination\":\"/tmp/x\",\"type\":\"bind\","
-					   "\"source\":\"/no/such/source\",\"options\":[\"rbind\"]}" };
+	struct tspec t = { .sh = "true",
+			   .create_extra = ",\"files\":{\"hosts\":\"x\\n\"}",
+			   .mounts_extra =
+				   ",{\"destination\":\"/tmp/x\",\"type\":\"bind\","
+				   "\"source\":\"/no/such/source\",\"options\":[\"rbind\"]}" };
 
 	json = create_json(s, "f-fails", &t, NULL);
 	if (!json || !refused(s, HUSK_MSG_CREATE, json, "/no/such/source", why))

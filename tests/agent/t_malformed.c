@@ -68,7 +68,8 @@ static void t_framing(struct suite *s)
 
 	put_hdr(h, 0xdeadbeef, HUSK_AGENT_VERSION, HUSK_MSG_HELLO, 0);
 	expect_error(s, "bad-magic", h, HUSK_AGENT_HDR_SIZE, false, true);
-	put_hdr(h, HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, HUSK_MSG_CREATE, HUSK_AGENT_MAX_PAYLOAD + 1);
+	put_hdr(h, HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, HUSK_MSG_CREATE,
+		HUSK_AGENT_MAX_PAYLOAD + 1);
 	expect_error(s, "oversized", h, HUSK_AGENT_HDR_SIZE, false, true);
 	put_hdr(h, HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, HUSK_MSG_CREATE, 100);
 	memcpy(h + HUSK_AGENT_HDR_SIZE, "{\"id\":\"tr", 10);
@@ -93,13 +94,16 @@ void tests_malformed(struct suite *s)
 	deep[20000] = '\0';
 	frame(s, "deep-nesting", HUSK_MSG_CREATE, deep);
 	free(deep);
-	frame(s, "id-with-slash", HUSK_MSG_CREATE, "{\"id\":\"../../etc\",\"spec\":{},\"rootfs\":{\"dir\":\"/\"}}");
-	frame(s, "spec-without-process", HUSK_MSG_CREATE, "{\"id\":\"m1\",\"spec\":{},\"rootfs\":{\"dir\":\"/\"}}");
+	frame(s, "id-with-slash", HUSK_MSG_CREATE,
+	      "{\"id\":\"../../etc\",\"spec\":{},\"rootfs\":{\"dir\":\"/\"}}");
+	frame(s, "spec-without-process", HUSK_MSG_CREATE,
+	      "{\"id\":\"m1\",\"spec\":{},\"rootfs\":{\"dir\":\"/\"}}");
 	frame(s, "wrong-field-types", HUSK_MSG_CREATE,
 	      "{\"id\":\"m2\",\"spec\":{\"process\":{\"args\":\"sh\"}},\"rootfs\":{\"dir\":\"/\"}}");
 	frame(s, "bad-signal", HUSK_MSG_SIGNAL, "{\"id\":\"nope\",\"signal\":999}");
 	frame(s, "unknown-container", HUSK_MSG_START, "{\"id\":\"nope\"}");
-	frame(s, "bind-unknown-process", HUSK_MSG_STDIO_BIND, "{\"id\":\"nope\",\"stream\":\"stdout\"}");
+	frame(s, "bind-unknown-process", HUSK_MSG_STDIO_BIND,
+	      "{\"id\":\"nope\",\"stream\":\"stdout\"}");
 	frame(s, "rootfs-bad-fstype", HUSK_MSG_CREATE,
 	      "{\"id\":\"m3\",\"spec\":{\"process\":{\"args\":[\"sh\"]}},\"rootfs\":{\"lower\":[{\"source\":\"/dev/x\",\"fstype\":\"nfs\"}]}}");
 	again = ac_open(s->addr);

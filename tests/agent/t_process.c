@@ -15,7 +15,8 @@ static void t_exec(struct suite *s)
 	long long st = -1;
 	char why[512] = "";
 
-	if (exec_run(s, "p-main", "e1", "tr '\\0' ' ' < /proc/1/cmdline; echo; hostname", &out, &st, why) < 0)
+	if (exec_run(s, "p-main", "e1", "tr '\\0' ' ' < /proc/1/cmdline; echo; hostname", &out, &st,
+		     why) < 0)
 		suite_fail(s, "exec", "%s", why);
 	else if (st != 0 || !out.data || strcmp(out.data, "sleep 1000 \nmainhost\n"))
 		suite_fail(s, "exec", "status %lld output \"%s\"", st, out.data ? out.data : "");
@@ -47,7 +48,8 @@ static void t_kill(struct suite *s)
 		suite_fail(s, "signal-exec", "%s", why);
 		return;
 	}
-	snprintf(json, sizeof(json), "{\"id\":\"p-main\",\"exec_id\":\"e3\",\"signal\":%d}", SIGTERM);
+	snprintf(json, sizeof(json), "{\"id\":\"p-main\",\"exec_id\":\"e3\",\"signal\":%d}",
+		 SIGTERM);
 	if (!ok(s, HUSK_MSG_SIGNAL, json, why) || !(w = wait_for(s, "p-main", "e3", why))) {
 		suite_fail(s, "signal-exec", "%s", why);
 		return;
@@ -117,8 +119,9 @@ static void t_tty(struct suite *s)
 	struct ac_buf out = { 0 };
 	int in, o;
 
-	if (!exec_create(s, "p-main", "e5", "[ -t 0 ] && echo is-a-tty; tty; stty size; read x; stty size",
-			 true, true, true, why) ||
+	if (!exec_create(s, "p-main", "e5",
+			 "[ -t 0 ] && echo is-a-tty; tty; stty size; read x; stty size", true, true,
+			 true, why) ||
 	    (o = ac_bind(s->addr, "p-main", "e5", "stdout", why, 512)) < 0 ||
 	    (in = ac_bind(s->addr, "p-main", "e5", "stdin", why, 512)) < 0 ||
 	    !exec_start(s, "p-main", "e5", why)) {
@@ -127,7 +130,8 @@ static void t_tty(struct suite *s)
 	}
 	if (!read_until(o, &out, "30 100")) {
 		suite_fail(s, "tty", "no \"30 100\" in \"%s\"", out.data ? out.data : "");
-	} else if (!ok(s, HUSK_MSG_RESIZE_PTY, "{\"id\":\"p-main\",\"exec_id\":\"e5\",\"rows\":40,\"cols\":120}", why) ||
+	} else if (!ok(s, HUSK_MSG_RESIZE_PTY,
+		       "{\"id\":\"p-main\",\"exec_id\":\"e5\",\"rows\":40,\"cols\":120}", why) ||
 		   ac_write_all(in, "go\n", 3) < 0 || !read_until(o, &out, "40 120")) {
 		suite_fail(s, "tty", "after resize: %s \"%s\"", why, out.data ? out.data : "");
 	} else if (!strstr(out.data, "is-a-tty")) {

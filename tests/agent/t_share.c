@@ -50,16 +50,17 @@ static void host_get(const struct suite *s, const char *rel, char *buf, size_t s
 
 static void bind_json(char *buf, size_t size, const char *src, const char *dst, const char *opts)
 {
-	snprintf(buf, size, ",{\"destination\":\"%s\",\"type\":\"bind\",\"source\":\"%s\","
-		 "\"options\":[%s]}", dst, src, opts);
+	snprintf(buf, size,
+		 ",{\"destination\":\"%s\",\"type\":\"bind\",\"source\":\"%s\","
+		 "\"options\":[%s]}",
+		 dst, src, opts);
 }
 
 /* ro: content read matches the host's, a write fails with EROFS. */
 static void t_share_ro(struct suite *s)
 {
 	char mounts[512];
-	struct tspec t = { .sh = "cat /tmp/ro/data; echo x > /tmp/ro/new",
-			   .mounts_extra = mounts };
+	struct tspec t = { .sh = "cat /tmp/ro/data; echo x > /tmp/ro/new", .mounts_extra = mounts };
 	struct tresult r;
 	struct stat st;
 	char path[4096];
@@ -97,7 +98,8 @@ static void t_share_rw(struct suite *s)
 	}
 	host_get(s, "rw/g", host, sizeof(host));
 	if (st != 0 || strcmp(host, "from-guest\n")) {
-		suite_fail(s, "share-bind-rw", "guest write: status %lld, host reads \"%s\"", st, host);
+		suite_fail(s, "share-bind-rw", "guest write: status %lld, host reads \"%s\"", st,
+			   host);
 		goto out;
 	}
 	if (host_put(s, "rw/h", "from-host\n") < 0 ||
@@ -106,8 +108,10 @@ static void t_share_rw(struct suite *s)
 		goto out;
 	}
 	if (st != 0 || !out2.data || strcmp(out2.data, "from-host\n"))
-		suite_fail(s, "share-bind-rw", "the container reads \"%s\" (status %lld), wanted "
-			   "\"from-host\\n\"", out2.data ? out2.data : "", st);
+		suite_fail(s, "share-bind-rw",
+			   "the container reads \"%s\" (status %lld), wanted "
+			   "\"from-host\\n\"",
+			   out2.data ? out2.data : "", st);
 	else
 		suite_pass(s, "share-bind-rw");
 out:
@@ -124,7 +128,8 @@ static void t_share_file(struct suite *s)
 			   .mounts_extra = mounts };
 	struct tresult r;
 
-	bind_json(mounts, sizeof(mounts), SHARE "/file.txt", "/tmp/sub/file.txt", "\"bind\",\"ro\"");
+	bind_json(mounts, sizeof(mounts), SHARE "/file.txt", "/tmp/sub/file.txt",
+		  "\"bind\",\"ro\"");
 	if (run_container(s, "s-file", &t, NULL, 0, &r) < 0)
 		suite_fail(s, "share-bind-file", "%s", r.why);
 	else if (!r.out.data || strcmp(r.out.data, "single\nfile\n"))
@@ -155,8 +160,7 @@ static bool share_prepare(const struct suite *s)
 	return host_put(s, "ro/data", "ro-data\n") == 0 && host_put(s, "file.txt", "single\n") == 0;
 }
 
-static void t_refused_source(struct suite *s, const char *name, const char *src,
-			     const char *needle)
+static void t_refused_source(struct suite *s, const char *name, const char *src, const char *needle)
 {
 	char mounts[512], why[512] = "", *json;
 	struct tspec t = { .sh = "true", .mounts_extra = mounts };
@@ -175,7 +179,8 @@ static void t_refused_source(struct suite *s, const char *name, const char *src,
 static void t_pod_shm(struct suite *s)
 {
 	char mounts[512], why[512] = "";
-	struct tspec a = { .sh = "echo a > /dev/shm/from-a; exec sleep 1005", .mounts_extra = mounts,
+	struct tspec a = { .sh = "echo a > /dev/shm/from-a; exec sleep 1005",
+			   .mounts_extra = mounts,
 			   .create_extra = ",\"shm_size\":8388608" };
 	struct tspec b = { .sh = "cat /dev/shm/from-a; echo b > /dev/shm/from-b; "
 				 "stat -f -c '%b %S' /dev/shm; grep ' /dev/shm ' /proc/mounts",
@@ -186,7 +191,8 @@ static void t_pod_shm(struct suite *s)
 	long blocks = 0, bsize = 0;
 
 	bind_json(mounts, sizeof(mounts), HUSK_AGENT_POD_SHM_DIR, "/dev/shm", "\"rbind\",\"rw\"");
-	if (start_sleeper(s, "shm-a", &a, why) < 0 || run_container(s, "shm-b", &b, NULL, 0, &r) < 0 ||
+	if (start_sleeper(s, "shm-a", &a, why) < 0 ||
+	    run_container(s, "shm-b", &b, NULL, 0, &r) < 0 ||
 	    exec_run(s, "shm-a", "r", "cat /dev/shm/from-b", &out, &st, why) < 0) {
 		suite_fail(s, "pod-shm-shared", "%s", why[0] ? why : r.why);
 	} else if (!r.out.data || strncmp(r.out.data, "a\n", 2) || !out.data ||
@@ -212,8 +218,10 @@ static void t_pod_shm(struct suite *s)
 static void t_pod_shm_ro(struct suite *s)
 {
 	char mounts[512];
-	struct tspec t = { .sh = "grep ' /dev/shm ' /proc/mounts; touch /dev/shm/c 2>/dev/null || echo refused",
-			   .mounts_extra = mounts };
+	struct tspec t = {
+		.sh = "grep ' /dev/shm ' /proc/mounts; touch /dev/shm/c 2>/dev/null || echo refused",
+		.mounts_extra = mounts
+	};
 	struct tresult r;
 
 	bind_json(mounts, sizeof(mounts), HUSK_AGENT_POD_SHM_DIR, "/dev/shm", "\"rbind\",\"ro\"");
@@ -221,8 +229,10 @@ static void t_pod_shm_ro(struct suite *s)
 		suite_fail(s, "pod-shm-ro-keeps-flags", "%s", r.why);
 	else if (!r.out.data || !strstr(r.out.data, " ro,nosuid,nodev,noexec") ||
 		 !strstr(r.out.data, "\nrefused\n"))
-		suite_fail(s, "pod-shm-ro-keeps-flags", "wanted a ro,nosuid,nodev,noexec mount that "
-			   "refuses a write: \"%s\"", r.out.data ? r.out.data : "");
+		suite_fail(s, "pod-shm-ro-keeps-flags",
+			   "wanted a ro,nosuid,nodev,noexec mount that "
+			   "refuses a write: \"%s\"",
+			   r.out.data ? r.out.data : "");
 	else
 		suite_pass(s, "pod-shm-ro-keeps-flags");
 	tresult_free(&r);
@@ -239,9 +249,11 @@ void tests_share(struct suite *s)
 	if (!s->share) {
 		/* without the share, CREATE must still fail clearly */
 		t_refused_source(s, "share-unavailable-error", SHARE "/ro",
-				 s->in_vm ? "mount virtio-fs share " HUSK_AGENT_SHARE_TAG " on " SHARE
-					  : "no share in test mode");
-		suite_skip(s, "share-binds", "share", "no host view of husk-init's share "
+				 s->in_vm ? "mount virtio-fs share " HUSK_AGENT_SHARE_TAG
+					    " on " SHARE :
+					    "no share in test mode");
+		suite_skip(s, "share-binds", "share",
+			   "no host view of husk-init's share "
 			   "(--share DIR; in a VM it needs the virtio-fs device): ro, rw, "
 			   "single-file binds and symlink refusals not run");
 		return;

@@ -53,7 +53,8 @@ static void t_share_root_rw(struct suite *s)
 		suite_fail(s, "share-root-overlay", "/etc/group still there: out \"%s\" err \"%s\"",
 			   r.out.data ? r.out.data : "", r.err.data ? r.err.data : "");
 	else if (strcmp(text, "new\n"))
-		suite_fail(s, "share-root-overlay", "%s holds \"%s\", wanted \"new\\n\"", path, text);
+		suite_fail(s, "share-root-overlay", "%s holds \"%s\", wanted \"new\\n\"", path,
+			   text);
 	else if (upper_path(s, "etc/group", path, sizeof(path)),
 		 lstat(path, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(0, 0))
 		suite_fail(s, "share-root-overlay", "no whiteout at %s", path);
@@ -68,7 +69,8 @@ out:
 static void t_share_root_ro(struct suite *s)
 {
 	struct tspec t = { .sh = "cat /etc/passwd >/dev/null && echo read; touch /ro-file",
-			   .rootfs_json = ROOT_JSON, .readonly = true };
+			   .rootfs_json = ROOT_JSON,
+			   .readonly = true };
 	char path[4096];
 	struct tresult r;
 	struct stat st;
@@ -76,10 +78,11 @@ static void t_share_root_ro(struct suite *s)
 	upper_path(s, "ro-file", path, sizeof(path));
 	if (run_container(s, "sr-ro", &t, NULL, 0, &r) < 0)
 		suite_fail(s, "share-root-readonly", "%s", r.why);
-	else if (!r.out.data || strcmp(r.out.data, "read\n") || r.exit_status == 0 ||
-		 !r.err.data || !strstr(r.err.data, strerror(EROFS)))
+	else if (!r.out.data || strcmp(r.out.data, "read\n") || r.exit_status == 0 || !r.err.data ||
+		 !strstr(r.err.data, strerror(EROFS)))
 		suite_fail(s, "share-root-readonly", "status %lld, out \"%s\", err \"%s\"",
-			   r.exit_status, r.out.data ? r.out.data : "", r.err.data ? r.err.data : "");
+			   r.exit_status, r.out.data ? r.out.data : "",
+			   r.err.data ? r.err.data : "");
 	else if (stat(path, &st) == 0)
 		suite_fail(s, "share-root-readonly", "%s exists on the host", path);
 	else
@@ -95,7 +98,8 @@ void tests_share_root(struct suite *s)
 	snprintf(path, sizeof(path), "%s/ovl-rootfs/bin", s->share ? s->share : "");
 	if (!s->share || s->in_vm || stat(path, &st) < 0) {
 		/* Not "share": a VM run requires the share, not this overlay. */
-		suite_skip(s, "share-root", "share-root", "no overlay root in the share "
+		suite_skip(s, "share-root", "share-root",
+			   "no overlay root in the share "
 			   "(run-suite mounts one when overlayfs works here; in a VM the "
 			   "shim's rig tests cover it)");
 		return;

@@ -19,8 +19,7 @@
 
 /* out 0x440 <- 123 (boot marker); out 0x64 <- 0xfe (reset); hlt loop */
 static const uint8_t tiny_guest[] = {
-	0xb0, 0x7b, 0x66, 0xba, 0x40, 0x04, 0xee,
-	0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd,
+	0xb0, 0x7b, 0x66, 0xba, 0x40, 0x04, 0xee, 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd,
 };
 
 static uint64_t now_ns(void)
@@ -94,8 +93,8 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 	printf("\nHost /dev/kvm, tiny guest (16 MiB, 1 vCPU), %d sequential VMs\n", n);
 	printf("%-34s %10s %10s %10s\n", "husk", "median", "min", "max");
-	printf("%-34s %10.1f %10.1f %10.1f\n", "create -> first instruction (us)",
-	       lat[n / 2] / 1e3, lat[0] / 1e3, lat[n - 1] / 1e3);
+	printf("%-34s %10.1f %10.1f %10.1f\n", "create -> first instruction (us)", lat[n / 2] / 1e3,
+	       lat[0] / 1e3, lat[n - 1] / 1e3);
 	printf("%-34s %10.1f\n", "create+run+destroy rate (VMs/s)", n / (total / 1e9));
 	free(lat);
 	return 0;

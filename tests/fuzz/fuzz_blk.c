@@ -17,7 +17,7 @@
 #include "tests/lib/mock_vq.h"
 #include "vmm/virtio/blk/blk.h"
 
-#define FUZZ_DISK	(64 * 1024)
+#define FUZZ_DISK (64 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

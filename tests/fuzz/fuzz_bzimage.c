@@ -12,7 +12,7 @@
 #include "vmm/base/guest_mem.h"
 #include "vmm/x86/boot.h"
 
-#define FUZZ_RAM	(64ULL << 20)
+#define FUZZ_RAM (64ULL << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,9 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t initrd[4096];
 	struct x86_boot_cfg cfg = {
-		.kernel = data, .kernel_len = size,
-		.initrd = initrd, .initrd_len = sizeof(initrd),
-		.cmdline = "console=ttyS0 panic=-1", .nr_cpus = 2,
+		.kernel = data,
+		.kernel_len = size,
+		.initrd = initrd,
+		.initrd_len = sizeof(initrd),
+		.cmdline = "console=ttyS0 panic=-1",
+		.nr_cpus = 2,
 	};
 	struct guest_mem gm;
 	struct x86_boot_state st;

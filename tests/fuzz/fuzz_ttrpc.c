@@ -24,18 +24,29 @@
 #include "shim/task/task_internal.h"
 #include "shim/ttrpc/ttrpc.h"
 
-#define FUZZ_BUNDLE "/tmp/husk-fuzz-bundle"
-#define FUZZ_MAX_INPUT (64 * 1024)	/* stays within a socketpair's buffer */
+#define FUZZ_BUNDLE    "/tmp/husk-fuzz-bundle"
+#define FUZZ_MAX_INPUT (64 * 1024) /* stays within a socketpair's buffer */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct ttrpc_method methods[] = {
-	{ "State", task_state }, { "Create", task_create }, { "Start", task_start },
-	{ "Delete", task_delete }, { "Pids", task_pids }, { "Pause", task_pause },
-	{ "Resume", task_resume }, { "Checkpoint", task_checkpoint },
-	{ "Kill", task_kill }, { "Exec", task_exec }, { "ResizePty", task_resize_pty },
-	{ "CloseIO", task_close_io }, { "Update", task_update }, { "Wait", task_wait },
-	{ "Stats", task_stats }, { "Connect", task_connect }, { "Shutdown", task_shutdown },
+	{ "State", task_state },
+	{ "Create", task_create },
+	{ "Start", task_start },
+	{ "Delete", task_delete },
+	{ "Pids", task_pids },
+	{ "Pause", task_pause },
+	{ "Resume", task_resume },
+	{ "Checkpoint", task_checkpoint },
+	{ "Kill", task_kill },
+	{ "Exec", task_exec },
+	{ "ResizePty", task_resize_pty },
+	{ "CloseIO", task_close_io },
+	{ "Update", task_update },
+	{ "Wait", task_wait },
+	{ "Stats", task_stats },
+	{ "Connect", task_connect },
+	{ "Shutdown", task_shutdown },
 };
 
 static void write_file(const char *path, const char *text)
@@ -72,8 +83,8 @@ static void handle(struct shim_tasks *t, const uint8_t *data, size_t len, uint32
 		return;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		struct ttrpc_call call = {
-			rq->service, rq->method, rq->payload.data, rq->payload.len,
-			rq->timeout_nano, "", stream,
+			rq->service,	  rq->method, rq->payload.data, rq->payload.len,
+			rq->timeout_nano, "",	      stream,
 		};
 
 		if (strcmp(rq->method, methods[i].name))

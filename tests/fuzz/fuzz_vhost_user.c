@@ -17,8 +17,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint32_t fuzz_requests[] = {
-	VHOST_USER_GET_FEATURES, VHOST_USER_GET_PROTOCOL_FEATURES,
-	VHOST_USER_GET_QUEUE_NUM, VHOST_USER_SET_MEM_TABLE,	/* a REPLY_ACK */
+	VHOST_USER_GET_FEATURES,   VHOST_USER_GET_PROTOCOL_FEATURES,
+	VHOST_USER_GET_QUEUE_NUM,  VHOST_USER_SET_MEM_TABLE, /* a REPLY_ACK */
 	VHOST_USER_GET_VRING_BASE,
 };
 
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    vhost_user_check_reply_hdr(buf, req, 8, why, sizeof(why)) == 0 &&
 	    len == VHOST_USER_HDR_SIZE + 8 &&
 	    vhost_user_parse_u64(buf, len, req, &v, why, sizeof(why)) != 0)
-		abort();	/* the two checks must agree */
+		abort(); /* the two checks must agree */
 	if (req == VHOST_USER_GET_VRING_BASE) {
 		if (vhost_user_parse_state(buf, len, req, &index, &num, why, sizeof(why)) == 0)
 			fuzz_expect_wellformed(buf, len, req);

@@ -15,7 +15,7 @@
 #include "tests/lib/mock_vq.h"
 #include "vmm/virtio/chain.h"
 
-#define FUZZ_INDIRECT	0x100000ULL	/* an indirect-table area in guest RAM */
+#define FUZZ_INDIRECT 0x100000ULL /* an indirect-table area in guest RAM */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

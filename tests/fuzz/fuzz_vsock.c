@@ -24,7 +24,7 @@
 #include "vmm/base/le.h"
 #include "tests/lib/mock_vsock.h"
 
-#define FUZZ_FDS	16
+#define FUZZ_FDS 16
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -99,7 +99,8 @@ static uint32_t fuzz_payload_len(struct fuzz *f, uint32_t want)
 static void fuzz_packet(struct fuzz *f)
 {
 	static const uint32_t ports[4] = { 1, 2, VSOCK_PORT_BASE, 7 };
-	struct vsock_pkt h = { .src_cid = f->mv.cid, .dst_cid = VSOCK_HOST_CID,
+	struct vsock_pkt h = { .src_cid = f->mv.cid,
+			       .dst_cid = VSOCK_HOST_CID,
 			       .type = VIRTIO_VSOCK_TYPE_STREAM };
 	uint32_t sel = fuzz_take(f, 1);
 

@@ -29,7 +29,8 @@ static void put(const char *dir, const char *name, const uint8_t *p, size_t len)
 
 int main(int argc, char **argv)
 {
-	struct image_elf_opts vm = { .paddr = 16 << 20, .vaddr = 0xffffffff81000000ULL,
+	struct image_elf_opts vm = { .paddr = 16 << 20,
+				     .vaddr = 0xffffffff81000000ULL,
 				     .bss = 0x2000 };
 	size_t len;
 	uint8_t *p;

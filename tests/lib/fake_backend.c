@@ -13,10 +13,10 @@
 enum fproc_state { F_CREATED, F_RUNNING, F_EXITED };
 
 struct fproc {
-	char id[80], exec_id[80];	/* exec_id "" for init */
+	char id[80], exec_id[80]; /* exec_id "" for init */
 	uint32_t pid;
 	enum fproc_state state;
-	int exit_on_start;		/* -1: no */
+	int exit_on_start; /* -1: no */
 };
 
 #define FAKE_MAX 64
@@ -38,8 +38,8 @@ struct fake_backend {
 };
 
 static const char *const op_names[] = {
-	"create", "start", "exec", "kill", "delete", "pids", "pause", "resume",
-	"close_io", "resize_pty", "stats", "update",
+	"create", "start",  "exec",	"kill",	      "delete", "pids",
+	"pause",  "resume", "close_io", "resize_pty", "stats",	"update",
 };
 
 struct fake_backend *fake_backend_new(void)
@@ -126,11 +126,10 @@ static int fb_create(void *be, const struct shim_create_req *req, uint32_t *pid,
 }
 
 /* Report an exit to the task layer, without our lock (it may call back). */
-static void report(struct fake_backend *fb, const char *id, const char *exec_id,
-		   int status)
+static void report(struct fake_backend *fb, const char *id, const char *exec_id, int status)
 {
-	shim_tasks_exited(fb->tasks, id, exec_id && *exec_id ? exec_id : NULL,
-			  (uint32_t)status, NULL);
+	shim_tasks_exited(fb->tasks, id, exec_id && *exec_id ? exec_id : NULL, (uint32_t)status,
+			  NULL);
 }
 
 static int fb_start(void *be, const char *id, const char *exec_id, uint32_t *pid,
@@ -184,8 +183,8 @@ struct exit_note {
 };
 
 /* Lock held: end @p (and, for init, its running execs first) into @notes. */
-static unsigned end_procs(struct fake_backend *fb, const char *id, struct fproc *p,
-			  int status, struct exit_note *notes)
+static unsigned end_procs(struct fake_backend *fb, const char *id, struct fproc *p, int status,
+			  struct exit_note *notes)
 {
 	unsigned i, n = 0;
 
@@ -206,8 +205,8 @@ static unsigned end_procs(struct fake_backend *fb, const char *id, struct fproc 
 	return n;
 }
 
-static int fb_kill(void *be, const char *id, const char *exec_id, uint32_t sig,
-		   bool all, struct husk_error **err)
+static int fb_kill(void *be, const char *id, const char *exec_id, uint32_t sig, bool all,
+		   struct husk_error **err)
 {
 	struct fake_backend *fb = be;
 	struct exit_note notes[FAKE_MAX];
@@ -228,8 +227,7 @@ static int fb_kill(void *be, const char *id, const char *exec_id, uint32_t sig,
 	return ret ? husk_err(err, -ret, "fake kill %s", id) : 0;
 }
 
-void fake_backend_exit(struct fake_backend *fb, const char *id,
-		       const char *exec_id, int status)
+void fake_backend_exit(struct fake_backend *fb, const char *id, const char *exec_id, int status)
 {
 	struct exit_note notes[FAKE_MAX];
 	struct fproc *p;
@@ -244,8 +242,7 @@ void fake_backend_exit(struct fake_backend *fb, const char *id,
 		report(fb, id, notes[i].exec_id, notes[i].status);
 }
 
-static int fb_delete(void *be, const char *id, const char *exec_id,
-		     struct husk_error **err)
+static int fb_delete(void *be, const char *id, const char *exec_id, struct husk_error **err)
 {
 	struct fake_backend *fb = be;
 	struct fproc *p;
@@ -263,8 +260,7 @@ static int fb_delete(void *be, const char *id, const char *exec_id,
 	return ret ? husk_err(err, -ret, "fake delete %s", id) : 0;
 }
 
-static int fb_pids(void *be, const char *id, uint32_t **pids, size_t *n,
-		   struct husk_error **err)
+static int fb_pids(void *be, const char *id, uint32_t **pids, size_t *n, struct husk_error **err)
 {
 	struct fake_backend *fb = be;
 	unsigned i;
@@ -300,20 +296,18 @@ static int fb_resume(void *be, const char *id, struct husk_error **err)
 	return simple_op(be, "resume", err);
 }
 
-static int fb_close_io(void *be, const char *id, const char *exec_id,
-		       struct husk_error **err)
+static int fb_close_io(void *be, const char *id, const char *exec_id, struct husk_error **err)
 {
 	return simple_op(be, "close_io", err);
 }
 
-static int fb_resize_pty(void *be, const char *id, const char *exec_id,
-			 uint32_t w, uint32_t h, struct husk_error **err)
+static int fb_resize_pty(void *be, const char *id, const char *exec_id, uint32_t w, uint32_t h,
+			 struct husk_error **err)
 {
 	return simple_op(be, "resize_pty", err);
 }
 
-static int fb_stats(void *be, const char *id, struct shim_stats *st,
-		    struct husk_error **err)
+static int fb_stats(void *be, const char *id, struct shim_stats *st, struct husk_error **err)
 {
 	st->cpu_usage_usec = 1234;
 	st->mem_usage = 64u << 20;
@@ -346,15 +340,23 @@ static void fb_destroy(void *be)
 }
 
 const struct shim_backend_ops fake_backend_ops = {
-	.attach = fb_attach, .create = fb_create, .start = fb_start,
-	.exec = fb_exec, .kill = fb_kill, .delete = fb_delete, .pids = fb_pids,
-	.pause = fb_pause, .resume = fb_resume, .close_io = fb_close_io,
-	.resize_pty = fb_resize_pty, .stats = fb_stats, .update = fb_update,
+	.attach = fb_attach,
+	.create = fb_create,
+	.start = fb_start,
+	.exec = fb_exec,
+	.kill = fb_kill,
+	.delete = fb_delete,
+	.pids = fb_pids,
+	.pause = fb_pause,
+	.resume = fb_resume,
+	.close_io = fb_close_io,
+	.resize_pty = fb_resize_pty,
+	.stats = fb_stats,
+	.update = fb_update,
 	.destroy = fb_destroy,
 };
 
-void fake_backend_exit_on_start(struct fake_backend *fb, const char *exec_id,
-				int status)
+void fake_backend_exit_on_start(struct fake_backend *fb, const char *exec_id, int status)
 {
 	pthread_mutex_lock(&fb->lock);
 	snprintf(fb->exit_on_start_exec, sizeof(fb->exit_on_start_exec), "%s",

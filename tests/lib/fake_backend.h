@@ -24,8 +24,7 @@ extern const struct shim_backend_ops fake_backend_ops;
 struct fake_backend *fake_backend_new(void);
 
 /* The process exits with @status from inside its start call. */
-void fake_backend_exit_on_start(struct fake_backend *fb, const char *exec_id,
-				int status);
+void fake_backend_exit_on_start(struct fake_backend *fb, const char *exec_id, int status);
 
 /* The next call of op @op ("create", "start", ...) fails with -@err. */
 void fake_backend_fail_next(struct fake_backend *fb, const char *op, int err);
@@ -35,8 +34,7 @@ void fake_backend_hold_start(struct fake_backend *fb);
 void fake_backend_release_start(struct fake_backend *fb);
 
 /* Make a running process exit on its own (as if it finished). */
-void fake_backend_exit(struct fake_backend *fb, const char *id,
-		       const char *exec_id, int status);
+void fake_backend_exit(struct fake_backend *fb, const char *id, const char *exec_id, int status);
 
 /* How many times op @op ran (successfully or not). */
 unsigned fake_backend_calls(struct fake_backend *fb, const char *op);

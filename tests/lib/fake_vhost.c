@@ -9,7 +9,11 @@
 
 #include "tests/lib/fake_vhost.h"
 
-#define fake_check(cond)	do { if (!(cond)) abort(); } while (0)
+#define fake_check(cond) \
+	do { \
+		if (!(cond)) \
+			abort(); \
+	} while (0)
 
 void fake_vhost_init(struct fake_vhost *fv)
 {
@@ -40,8 +44,10 @@ static bool fake_recv(struct fake_vhost *fv, void *buf, size_t len, struct fake_
 
 	while (got < len) {
 		struct iovec iov = { (uint8_t *)buf + got, len - got };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
 		struct cmsghdr *h;
 		ssize_t n = recvmsg(fv->fd, &mh, MSG_CMSG_CLOEXEC);
 
@@ -69,7 +75,7 @@ static void fake_send(struct fake_vhost *fv, uint32_t req, uint32_t flags, const
 	if (size <= sizeof(r.payload))
 		memcpy(r.payload, p, size);
 	else
-		size = 0;	/* a lie about the size: header only */
+		size = 0; /* a lie about the size: header only */
 	(void)!send(fv->fd, &r, VHOST_USER_HDR_SIZE + size, MSG_NOSIGNAL);
 }
 
@@ -115,7 +121,8 @@ static bool fake_fault(struct fake_vhost *fv, const struct vhost_user_msg *m)
 		return true;
 	case FAKE_VHOST_TRUNCATED: {
 		struct vhost_user_msg r = { .request = m->request,
-					    .flags = VHOST_USER_REPLY_FLAGS, .size = 8 };
+					    .flags = VHOST_USER_REPLY_FLAGS,
+					    .size = 8 };
 		(void)!send(fv->fd, &r, VHOST_USER_HDR_SIZE + 3, MSG_NOSIGNAL);
 		return false;
 	}

@@ -14,36 +14,36 @@
 
 #include "vmm/vhost/wire.h"
 
-#define FAKE_VHOST_MAX_MSGS	128
-#define FAKE_VHOST_MAX_FDS	8
+#define FAKE_VHOST_MAX_MSGS 128
+#define FAKE_VHOST_MAX_FDS  8
 
 /* What virtiofsd 7.2 answers (/work/shared/docs/virtio-fs.md section 2). */
-#define FAKE_VHOST_FEATURES	0x175000000ULL
-#define FAKE_VHOST_PROTOCOL	0x8c2bULL
-#define FAKE_VHOST_VRING_BASE	7	/* what GET_VRING_BASE reports */
+#define FAKE_VHOST_FEATURES   0x175000000ULL
+#define FAKE_VHOST_PROTOCOL   0x8c2bULL
+#define FAKE_VHOST_VRING_BASE 7 /* what GET_VRING_BASE reports */
 
 enum fake_vhost_fault {
-	FAKE_VHOST_OK,		/* answer properly */
-	FAKE_VHOST_BAD_FLAGS,	/* reply flags 0x1 (REPLY missing) */
-	FAKE_VHOST_WRONG_REQ,	/* reply names another request */
-	FAKE_VHOST_TRUNCATED,	/* header promises 8 bytes, 3 come, then hang up */
-	FAKE_VHOST_OVERSIZE,	/* header says 64 KiB of payload, none follows */
-	FAKE_VHOST_SILENT,	/* never answer, keep the socket open */
-	FAKE_VHOST_CLOSE,	/* hang up instead of answering */
-	FAKE_VHOST_REFUSE,	/* REPLY_ACK status 1 */
+	FAKE_VHOST_OK,	      /* answer properly */
+	FAKE_VHOST_BAD_FLAGS, /* reply flags 0x1 (REPLY missing) */
+	FAKE_VHOST_WRONG_REQ, /* reply names another request */
+	FAKE_VHOST_TRUNCATED, /* header promises 8 bytes, 3 come, then hang up */
+	FAKE_VHOST_OVERSIZE,  /* header says 64 KiB of payload, none follows */
+	FAKE_VHOST_SILENT,    /* never answer, keep the socket open */
+	FAKE_VHOST_CLOSE,     /* hang up instead of answering */
+	FAKE_VHOST_REFUSE,    /* REPLY_ACK status 1 */
 };
 
 struct fake_vhost_msg {
 	struct vhost_user_msg m;
-	int fds[FAKE_VHOST_MAX_FDS];	/* owned by the fake until fake_vhost_stop */
+	int fds[FAKE_VHOST_MAX_FDS]; /* owned by the fake until fake_vhost_stop */
 	unsigned int nr_fds;
 };
 
 struct fake_vhost {
-	int fd;			/* the backend's end */
-	int peer;		/* the front end's end: hand it to the code under test */
+	int fd;	  /* the backend's end */
+	int peer; /* the front end's end: hand it to the code under test */
 	uint64_t features, protocol, queue_num;
-	uint32_t fault_on;	/* request number that triggers @fault */
+	uint32_t fault_on; /* request number that triggers @fault */
 	enum fake_vhost_fault fault;
 	pthread_t thread;
 	bool running;
@@ -51,7 +51,7 @@ struct fake_vhost {
 	pthread_cond_t cond;
 	struct fake_vhost_msg msgs[FAKE_VHOST_MAX_MSGS];
 	unsigned int nr_msgs;
-	bool gone;		/* the thread left (hang-up or fault) */
+	bool gone; /* the thread left (hang-up or fault) */
 };
 
 /* fake_vhost_init - a socketpair and virtiofsd's answers; no thread yet. */

@@ -7,10 +7,10 @@
 #include "tests/lib/guest_code.h"
 #include "tests/lib/images.h"
 
-#define GUEST_COM1		0x3f8
-#define GUEST_I8042_CMD		0x64
-#define GUEST_I8042_RESET	0xfe
-#define GUEST_LOAD_ADDR		0x100000ull
+#define GUEST_COM1	  0x3f8
+#define GUEST_I8042_CMD	  0x64
+#define GUEST_I8042_RESET 0xfe
+#define GUEST_LOAD_ADDR	  0x100000ull
 
 void guest_emit(struct guest_code *c, const uint8_t *p, size_t n)
 {
@@ -38,12 +38,12 @@ void guest_reset(struct guest_code *c)
 
 void guest_dump_rax(struct guest_code *c)
 {
-	GUEST_EMIT(c, 0x66, 0xba, GUEST_COM1 & 0xff, GUEST_COM1 >> 8,	/* mov dx, COM1 */
-		   0xb9, 8, 0, 0, 0,		/* mov ecx, 8 */
-		   0xee,			/* 1: out dx, al */
-		   0x48, 0xc1, 0xe8, 0x08,	/* shr rax, 8 */
-		   0xff, 0xc9,			/* dec ecx */
-		   0x75, 0xf7);			/* jnz 1b */
+	GUEST_EMIT(c, 0x66, 0xba, GUEST_COM1 & 0xff, GUEST_COM1 >> 8, /* mov dx, COM1 */
+		   0xb9, 8, 0, 0, 0,				      /* mov ecx, 8 */
+		   0xee,					      /* 1: out dx, al */
+		   0x48, 0xc1, 0xe8, 0x08,			      /* shr rax, 8 */
+		   0xff, 0xc9,					      /* dec ecx */
+		   0x75, 0xf7);					      /* jnz 1b */
 }
 
 int guest_write_kernel(const struct guest_code *c, char *tmpl)

@@ -22,8 +22,7 @@ struct guest_code {
 void guest_emit(struct guest_code *c, const uint8_t *p, size_t n);
 
 #define GUEST_EMIT(c, ...) \
-	guest_emit(c, (const uint8_t[]){ __VA_ARGS__ }, \
-		   sizeof((const uint8_t[]){ __VA_ARGS__ }))
+	guest_emit(c, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
 
 void guest_emit_imm32(struct guest_code *c, uint32_t v);
 

@@ -12,8 +12,8 @@
 #include "vmm/base/le.h"
 #include "vmm/x86/zeropage.h"
 
-#define IMG_ELF_CODE_OFF	0x80	/* after the 64-byte Ehdr and one 56-byte Phdr */
-#define IMG_PM_FILL		0xf4	/* hlt: anything not replaced stops the guest */
+#define IMG_ELF_CODE_OFF 0x80 /* after the 64-byte Ehdr and one 56-byte Phdr */
+#define IMG_PM_FILL	 0xf4 /* hlt: anything not replaced stops the guest */
 
 static void *img_alloc(size_t len)
 {
@@ -30,15 +30,24 @@ uint8_t *image_elf_ex(const void *code, size_t code_len, const struct image_elf_
 	uint64_t vaddr = o->vaddr ? o->vaddr : o->paddr;
 	uint8_t *img = img_alloc(IMG_ELF_CODE_OFF + code_len);
 	Elf64_Ehdr eh = {
-		.e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
-		.e_entry = vaddr + o->entry_off, .e_phoff = sizeof(Elf64_Ehdr),
-		.e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr),
+		.e_type = ET_EXEC,
+		.e_machine = EM_X86_64,
+		.e_version = EV_CURRENT,
+		.e_entry = vaddr + o->entry_off,
+		.e_phoff = sizeof(Elf64_Ehdr),
+		.e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr),
 		.e_phnum = 1,
 	};
 	Elf64_Phdr ph = {
-		.p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-		.p_offset = IMG_ELF_CODE_OFF, .p_vaddr = vaddr, .p_paddr = o->paddr,
-		.p_filesz = code_len, .p_memsz = code_len + o->bss, .p_align = 1,
+		.p_type = PT_LOAD,
+		.p_flags = PF_R | PF_W | PF_X,
+		.p_offset = IMG_ELF_CODE_OFF,
+		.p_vaddr = vaddr,
+		.p_paddr = o->paddr,
+		.p_filesz = code_len,
+		.p_memsz = code_len + o->bss,
+		.p_align = 1,
 	};
 
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
@@ -87,15 +96,15 @@ static void img_setup_header(uint8_t *img, uint32_t poff, uint32_t plen, uint32_
 {
 	img[SH_SETUP_SECTS] = 4;
 	le16_put(img + SH_BOOT_FLAG, SH_BOOT_FLAG_MAGIC);
-	img[SH_JUMP] = 0xeb;				/* jmp short ... */
-	img[SH_JUMP + 1] = 0x26c - 0x202;		/* ... past the header */
+	img[SH_JUMP] = 0xeb;		  /* jmp short ... */
+	img[SH_JUMP + 1] = 0x26c - 0x202; /* ... past the header */
 	le32_put(img + SH_HEADER, SH_HDRS_MAGIC);
 	le16_put(img + SH_VERSION, 0x020f);
 	img[SH_LOADFLAGS] = LOADFLAG_LOADED_HIGH;
 	le32_put(img + SH_INITRD_ADDR_MAX, 0x7fffffff);
 	le32_put(img + SH_KERNEL_ALIGNMENT, 0x200000);
 	img[SH_RELOCATABLE] = 1;
-	le16_put(img + SH_XLOADFLAGS, XLF_KERNEL_64 | 0x2);	/* + CAN_BE_LOADED_ABOVE_4G */
+	le16_put(img + SH_XLOADFLAGS, XLF_KERNEL_64 | 0x2); /* + CAN_BE_LOADED_ABOVE_4G */
 	le32_put(img + SH_CMDLINE_SIZE, 2047);
 	le32_put(img + SH_PAYLOAD_OFFSET, poff);
 	le32_put(img + SH_PAYLOAD_LENGTH, plen);
@@ -103,8 +112,7 @@ static void img_setup_header(uint8_t *img, uint32_t poff, uint32_t plen, uint32_
 	le32_put(img + SH_INIT_SIZE, init_size);
 }
 
-static uint8_t *img_bz(size_t pm_len, uint32_t poff, uint32_t plen, uint32_t init_size,
-		       size_t *len)
+static uint8_t *img_bz(size_t pm_len, uint32_t poff, uint32_t plen, uint32_t init_size, size_t *len)
 {
 	uint8_t *img = img_alloc(IMAGE_BZ_SETUP_SIZE + pm_len);
 

@@ -21,10 +21,10 @@
 #include <stdint.h>
 
 struct image_elf_opts {
-	uint64_t paddr;		/* physical load address of the code */
-	uint64_t vaddr;		/* virtual address (0: same as paddr) */
-	uint64_t bss;		/* zeroed bytes after the code (p_memsz - p_filesz) */
-	uint64_t entry_off;	/* entry = vaddr + entry_off */
+	uint64_t paddr;	    /* physical load address of the code */
+	uint64_t vaddr;	    /* virtual address (0: same as paddr) */
+	uint64_t bss;	    /* zeroed bytes after the code (p_memsz - p_filesz) */
+	uint64_t entry_off; /* entry = vaddr + entry_off */
 };
 
 uint8_t *image_elf_ex(const void *code, size_t code_len, const struct image_elf_opts *o,
@@ -32,8 +32,8 @@ uint8_t *image_elf_ex(const void *code, size_t code_len, const struct image_elf_
 uint8_t *image_elf(const void *code, size_t code_len, uint64_t paddr, size_t *len);
 
 /* Setup header offsets a test may patch in image_bzimage*() output. */
-#define IMAGE_BZ_SETUP_SIZE	(5 * 512)	/* setup_sects 4 */
-#define IMAGE_BZ_PAYLOAD_OFF	0x400		/* payload, from the protected-mode start */
+#define IMAGE_BZ_SETUP_SIZE  (5 * 512) /* setup_sects 4 */
+#define IMAGE_BZ_PAYLOAD_OFF 0x400     /* payload, from the protected-mode start */
 
 uint8_t *image_bzimage(const void *code, size_t code_len, uint64_t paddr, size_t *len);
 uint8_t *image_bzimage_raw(const void *code, size_t code_len, size_t *len);

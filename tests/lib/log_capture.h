@@ -13,8 +13,8 @@ struct log_sink;
 
 struct log_capture {
 	pthread_mutex_t lock;
-	char text[8192];	/* "LEVEL message\n" per line, truncated when full */
-	unsigned int errors;	/* HUSK_LOG_ERROR lines */
+	char text[8192];     /* "LEVEL message\n" per line, truncated when full */
+	unsigned int errors; /* HUSK_LOG_ERROR lines */
 	struct log_sink *sink;
 };
 

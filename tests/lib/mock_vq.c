@@ -14,7 +14,11 @@
  * cannot use ck_assert; a broken test set-up aborts, which Check's fork
  * mode reports as an error of that one test.
  */
-#define mock_check(cond)	do { if (!(cond)) abort(); } while (0)
+#define mock_check(cond) \
+	do { \
+		if (!(cond)) \
+			abort(); \
+	} while (0)
 
 void mock_guest_init(struct mock_guest *g)
 {
@@ -61,8 +65,7 @@ static uint16_t mock_r16(struct guest_mem *gm, gpa_t a)
 	return le16_get(b);
 }
 
-void mock_vq_init(struct mock_vq *mq, struct guest_mem *gm, unsigned int index,
-		  uint16_t size)
+void mock_vq_init(struct mock_vq *mq, struct guest_mem *gm, unsigned int index, uint16_t size)
 {
 	memset(mq, 0, sizeof(*mq));
 	mq->gm = gm;
@@ -72,8 +75,8 @@ void mock_vq_init(struct mock_vq *mq, struct guest_mem *gm, unsigned int index,
 	mq->used = (mq->avail + 6 + 2ULL * size + 3) & ~3ULL;
 }
 
-void mock_desc_write(struct guest_mem *gm, gpa_t table, uint16_t i, uint64_t addr,
-		     uint32_t len, uint16_t flags, uint16_t next)
+void mock_desc_write(struct guest_mem *gm, gpa_t table, uint16_t i, uint64_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
 {
 	uint8_t d[16];
 
@@ -84,8 +87,8 @@ void mock_desc_write(struct guest_mem *gm, gpa_t table, uint16_t i, uint64_t add
 	mock_check(guest_mem_write(gm, table + 16ULL * i, d, 16) == 0);
 }
 
-void mock_vq_desc(struct mock_vq *mq, uint16_t i, uint64_t addr, uint32_t len,
-		  uint16_t flags, uint16_t next)
+void mock_vq_desc(struct mock_vq *mq, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		  uint16_t next)
 {
 	mock_desc_write(mq->gm, mq->desc, i, addr, len, flags, next);
 }
@@ -135,8 +138,7 @@ static uint16_t mock_vq_take_slot(struct mock_vq *mq)
 	return i;
 }
 
-uint16_t mock_vq_add_chain(struct mock_vq *mq, const struct mock_buf *bufs,
-			   unsigned int n)
+uint16_t mock_vq_add_chain(struct mock_vq *mq, const struct mock_buf *bufs, unsigned int n)
 {
 	uint16_t head = mq->next_desc, i, cur;
 	unsigned int k;
@@ -153,8 +155,8 @@ uint16_t mock_vq_add_chain(struct mock_vq *mq, const struct mock_buf *bufs,
 	return head;
 }
 
-uint16_t mock_vq_add_indirect(struct mock_vq *mq, struct mock_guest *g,
-			      const struct mock_buf *bufs, unsigned int n)
+uint16_t mock_vq_add_indirect(struct mock_vq *mq, struct mock_guest *g, const struct mock_buf *bufs,
+			      unsigned int n)
 {
 	gpa_t table = mock_alloc(g, 16 * n);
 	uint16_t head = mock_vq_take_slot(mq);
@@ -163,7 +165,8 @@ uint16_t mock_vq_add_indirect(struct mock_vq *mq, struct mock_guest *g,
 	for (k = 0; k < n; k++)
 		mock_desc_write(mq->gm, table, (uint16_t)k, bufs[k].addr, bufs[k].len,
 				(bufs[k].write ? VRING_DESC_F_WRITE : 0) |
-				(k + 1 < n ? VRING_DESC_F_NEXT : 0), (uint16_t)(k + 1));
+					(k + 1 < n ? VRING_DESC_F_NEXT : 0),
+				(uint16_t)(k + 1));
 	mock_vq_desc(mq, head, table, 16 * n, VRING_DESC_F_INDIRECT, 0);
 	mock_vq_publish(mq, head);
 	return head;
@@ -206,8 +209,7 @@ static void mock_mmio_write64(struct virtio_mmio *m, uint32_t lo, uint64_t v)
 	mock_mmio_write(m, lo + 4, (uint32_t)(v >> 32));
 }
 
-void mock_mmio_setup_queue(struct virtio_mmio *m, unsigned int index,
-			   const struct mock_vq *mq)
+void mock_mmio_setup_queue(struct virtio_mmio *m, unsigned int index, const struct mock_vq *mq)
 {
 	mock_mmio_write(m, VIRTIO_MMIO_QUEUE_SEL, index);
 	mock_mmio_write(m, VIRTIO_MMIO_QUEUE_NUM, mq->size);
@@ -217,28 +219,29 @@ void mock_mmio_setup_queue(struct virtio_mmio *m, unsigned int index,
 	mock_mmio_write(m, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
-uint32_t mock_mmio_bring_up(struct virtio_mmio *m, uint64_t features,
-			    struct mock_vq *qs, unsigned int nr)
+uint32_t mock_mmio_bring_up(struct virtio_mmio *m, uint64_t features, struct mock_vq *qs,
+			    unsigned int nr)
 {
 	unsigned int i;
 
 	mock_mmio_write(m, VIRTIO_MMIO_STATUS, 0);
 	mock_mmio_write(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	mock_mmio_write(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-			VIRTIO_CONFIG_S_DRIVER);
+	mock_mmio_write(m, VIRTIO_MMIO_STATUS,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	mock_mmio_write(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	mock_mmio_write(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
 	mock_mmio_write(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mock_mmio_write(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	mock_mmio_write(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-			VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	mock_mmio_write(m, VIRTIO_MMIO_STATUS,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				VIRTIO_CONFIG_S_FEATURES_OK);
 	if (!(mock_mmio_read(m, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return mock_mmio_read(m, VIRTIO_MMIO_STATUS);
 	for (i = 0; i < nr; i++)
 		mock_mmio_setup_queue(m, i, &qs[i]);
-	mock_mmio_write(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-			VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
-			VIRTIO_CONFIG_S_DRIVER_OK);
+	mock_mmio_write(m, VIRTIO_MMIO_STATUS,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	return mock_mmio_read(m, VIRTIO_MMIO_STATUS);
 }
 
@@ -247,14 +250,13 @@ static struct mock_dev *mock_dev_of(struct virtio_dev *dev)
 	return (struct mock_dev *)((char *)dev - offsetof(struct mock_dev, dev));
 }
 
-static void mock_dev_config_read(struct virtio_dev *dev, uint32_t off, void *buf,
-				 uint32_t len)
+static void mock_dev_config_read(struct virtio_dev *dev, uint32_t off, void *buf, uint32_t len)
 {
 	memcpy(buf, mock_dev_of(dev)->config + off, len);
 }
 
-static void mock_dev_config_write(struct virtio_dev *dev, uint32_t off,
-				  const void *buf, uint32_t len)
+static void mock_dev_config_write(struct virtio_dev *dev, uint32_t off, const void *buf,
+				  uint32_t len)
 {
 	memcpy(mock_dev_of(dev)->config + off, buf, len);
 }
@@ -299,8 +301,8 @@ void mock_dev_init(struct mock_dev *md, struct guest_mem *gm, uint16_t max_size)
 
 	memset(md, 0, sizeof(*md));
 	mock_check(virtio_dev_init(&md->dev, "mock", MOCK_DEV_ID, MOCK_DEV_FEATURE,
-				   sizeof(md->config), md->queues, MOCK_DEV_QUEUES,
-				   max_size, &mock_dev_ops, gm, NULL) == 0);
+				   sizeof(md->config), md->queues, MOCK_DEV_QUEUES, max_size,
+				   &mock_dev_ops, gm, NULL) == 0);
 	virtio_dev_set_irq(&md->dev, &irq);
 	virtio_mmio_init(&md->mmio, &md->dev);
 }

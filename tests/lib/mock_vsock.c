@@ -5,15 +5,18 @@
 
 #include "tests/lib/mock_vsock.h"
 
-#define mv_check(cond)	do { if (!(cond)) abort(); } while (0)
+#define mv_check(cond) \
+	do { \
+		if (!(cond)) \
+			abort(); \
+	} while (0)
 
 static void mv_irq(void *opaque, uint32_t cause)
 {
 	((struct mock_vsock *)opaque)->irqs++;
 }
 
-void mock_vsock_init(struct mock_vsock *mv, const struct virtio_vsock_params *p,
-		     bool bring_up)
+void mock_vsock_init(struct mock_vsock *mv, const struct virtio_vsock_params *p, bool bring_up)
 {
 	struct virtio_vsock_params params = *p;
 	struct virtio_irq irq = { mv_irq, mv };
@@ -44,13 +47,13 @@ void mock_vsock_bring_up(struct mock_vsock *mv)
 
 	/* A fresh driver: rings zeroed, as a guest reallocates them. */
 	for (i = 0; i < 3; i++) {
-		memset(mock_ptr(&mv->g, MOCK_RING_BASE + i * MOCK_RING_STRIDE, MOCK_RING_STRIDE),
-		       0, MOCK_RING_STRIDE);
+		memset(mock_ptr(&mv->g, MOCK_RING_BASE + i * MOCK_RING_STRIDE, MOCK_RING_STRIDE), 0,
+		       MOCK_RING_STRIDE);
 		mock_vq_init(&mv->mq[i], &mv->g.gm, i, MV_QSIZE);
 	}
 	mv->tx_out = 0;
-	mv_check(mock_mmio_bring_up(&mv->mmio, virtio_vsock_dev(mv->dev)->offered,
-				    mv->mq, 3) == 0xf);
+	mv_check(mock_mmio_bring_up(&mv->mmio, virtio_vsock_dev(mv->dev)->offered, mv->mq, 3) ==
+		 0xf);
 	mock_vsock_post_rx(mv, MV_RX_POSTED, MV_BUF_LEN);
 	mock_vsock_pump(mv, 0);
 }
@@ -93,8 +96,8 @@ static void mv_tx_reclaim(struct mock_vsock *mv)
 	}
 }
 
-void mock_vsock_send_raw(struct mock_vsock *mv, const struct vsock_pkt *h,
-			 const void *payload, uint32_t plen)
+void mock_vsock_send_raw(struct mock_vsock *mv, const struct vsock_pkt *h, const void *payload,
+			 uint32_t plen)
 {
 	struct mock_vq *q = &mv->mq[VIRTIO_VSOCK_TXQ];
 	struct mock_buf b;
@@ -114,22 +117,27 @@ void mock_vsock_send_raw(struct mock_vsock *mv, const struct vsock_pkt *h,
 	mock_mmio_write(&mv->mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TXQ);
 }
 
-void mock_vsock_send(struct mock_vsock *mv, uint16_t op, uint32_t src_port,
-		     uint32_t dst_port, uint32_t flags, uint32_t buf_alloc,
-		     uint32_t fwd_cnt, const void *payload, uint32_t len)
+void mock_vsock_send(struct mock_vsock *mv, uint16_t op, uint32_t src_port, uint32_t dst_port,
+		     uint32_t flags, uint32_t buf_alloc, uint32_t fwd_cnt, const void *payload,
+		     uint32_t len)
 {
 	struct vsock_pkt h = {
-		.src_cid = mv->cid, .dst_cid = VSOCK_HOST_CID,
-		.src_port = src_port, .dst_port = dst_port, .len = len,
-		.type = VIRTIO_VSOCK_TYPE_STREAM, .op = op, .flags = flags,
-		.buf_alloc = buf_alloc, .fwd_cnt = fwd_cnt,
+		.src_cid = mv->cid,
+		.dst_cid = VSOCK_HOST_CID,
+		.src_port = src_port,
+		.dst_port = dst_port,
+		.len = len,
+		.type = VIRTIO_VSOCK_TYPE_STREAM,
+		.op = op,
+		.flags = flags,
+		.buf_alloc = buf_alloc,
+		.fwd_cnt = fwd_cnt,
 	};
 
 	mock_vsock_send_raw(mv, &h, payload, len);
 }
 
-bool mock_vsock_recv(struct mock_vsock *mv, struct vsock_pkt *h, void *payload,
-		     uint32_t cap)
+bool mock_vsock_recv(struct mock_vsock *mv, struct vsock_pkt *h, void *payload, uint32_t cap)
 {
 	struct mock_vq *q = &mv->mq[VIRTIO_VSOCK_RXQ];
 	uint32_t id, len;

@@ -17,10 +17,10 @@
 #include "tests/lib/mock_vq.h"
 #include "vmm/virtio/vsock/internal.h"
 
-#define MV_QSIZE	128			/* each queue */
-#define MV_BUF_LEN	(VSOCK_HDR_LEN + 4096)	/* per slot, as Linux posts */
-#define MV_RX_POSTED	64			/* rx buffers kept available */
-#define MV_BIG_LEN	(VSOCK_HDR_LEN + 2 * VSOCK_MAX_PAYLOAD)
+#define MV_QSIZE     128		    /* each queue */
+#define MV_BUF_LEN   (VSOCK_HDR_LEN + 4096) /* per slot, as Linux posts */
+#define MV_RX_POSTED 64			    /* rx buffers kept available */
+#define MV_BIG_LEN   (VSOCK_HDR_LEN + 2 * VSOCK_MAX_PAYLOAD)
 
 struct mock_vsock {
 	struct mock_guest g;
@@ -30,8 +30,8 @@ struct mock_vsock {
 	struct event_loop el;
 	uint64_t cid;
 	gpa_t rx_buf[MV_QSIZE], tx_buf[MV_QSIZE], big;
-	uint32_t rx_len;			/* bytes per posted rx buffer */
-	unsigned int tx_out;			/* tx chains not yet returned */
+	uint32_t rx_len;     /* bytes per posted rx buffer */
+	unsigned int tx_out; /* tx chains not yet returned */
 	unsigned int irqs;
 };
 
@@ -40,8 +40,7 @@ struct mock_vsock {
  * when 0), bring-up, MV_RX_POSTED rx buffers. @bring_up false leaves the
  * driver down. Aborts on failure.
  */
-void mock_vsock_init(struct mock_vsock *mv, const struct virtio_vsock_params *p,
-		     bool bring_up);
+void mock_vsock_init(struct mock_vsock *mv, const struct virtio_vsock_params *p, bool bring_up);
 void mock_vsock_fini(struct mock_vsock *mv);
 
 /* mock_vsock_bring_up - (re)run the driver's 3.1.1 sequence and post rx buffers. */
@@ -54,21 +53,20 @@ void mock_vsock_post_rx(struct mock_vsock *mv, unsigned int n, uint32_t len);
  * mock_vsock_send_raw - one tx chain: header @h (encoded as is, len
  * included), then @plen payload bytes from @payload, and notify.
  */
-void mock_vsock_send_raw(struct mock_vsock *mv, const struct vsock_pkt *h,
-			 const void *payload, uint32_t plen);
+void mock_vsock_send_raw(struct mock_vsock *mv, const struct vsock_pkt *h, const void *payload,
+			 uint32_t plen);
 
 /* mock_vsock_send - a well-formed STREAM packet from the guest to the host. */
-void mock_vsock_send(struct mock_vsock *mv, uint16_t op, uint32_t src_port,
-		     uint32_t dst_port, uint32_t flags, uint32_t buf_alloc,
-		     uint32_t fwd_cnt, const void *payload, uint32_t len);
+void mock_vsock_send(struct mock_vsock *mv, uint16_t op, uint32_t src_port, uint32_t dst_port,
+		     uint32_t flags, uint32_t buf_alloc, uint32_t fwd_cnt, const void *payload,
+		     uint32_t len);
 
 /*
  * mock_vsock_recv - the next packet the device put in an rx buffer:
  * header into @h, payload (up to @cap bytes) into @payload; the buffer is
  * posted again. False when there is none.
  */
-bool mock_vsock_recv(struct mock_vsock *mv, struct vsock_pkt *h, void *payload,
-		     uint32_t cap);
+bool mock_vsock_recv(struct mock_vsock *mv, struct vsock_pkt *h, void *payload, uint32_t cap);
 
 /* mock_vsock_pump - run the event loop until idle (@wait_ms for the first batch). */
 int mock_vsock_pump(struct mock_vsock *mv, int wait_ms);

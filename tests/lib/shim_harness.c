@@ -40,8 +40,9 @@ static void forward(void *opaque, const struct ttrpc_call *call, struct ttrpc_re
 	Google__Protobuf__Empty empty = GOOGLE__PROTOBUF__EMPTY__INIT;
 	struct harness_event *e;
 
-	rq = containerd__services__events__ttrpc__v1__forward_request__unpack(
-		NULL, call->payload_len, call->payload);
+	rq = containerd__services__events__ttrpc__v1__forward_request__unpack(NULL,
+									      call->payload_len,
+									      call->payload);
 	if (!rq || !rq->envelope || !rq->envelope->event || !rq->envelope->timestamp ||
 	    !rq->envelope->timestamp->seconds) {
 		ttrpc_reply_error(reply, TTRPC_INVALID_ARGUMENT, "bad envelope");
@@ -125,8 +126,9 @@ int harness_up(struct harness *h)
 		ret = shim_events_new(h->ev_sock, "default", 20, &h->ev, NULL);
 	h->fb = ret ? NULL : fake_backend_new();
 	if (!ret)
-		ret = h->fb ? shim_tasks_new(&fake_backend_ops, h->fb, h->ev, &cfg, &h->tasks, NULL)
-			    : -ENOMEM;
+		ret = h->fb ? shim_tasks_new(&fake_backend_ops, h->fb, h->ev, &cfg, &h->tasks,
+					     NULL) :
+			      -ENOMEM;
 	if (!ret)
 		ret = ttrpc_server_new(&h->srv, NULL);
 	if (!ret)
@@ -166,8 +168,7 @@ void harness_down(struct harness *h)
 	}
 }
 
-int harness_bundle(struct harness *h, const char *id, const char *config,
-		   char *out, size_t len)
+int harness_bundle(struct harness *h, const char *id, const char *config, char *out, size_t len)
 {
 	char path[256];
 	FILE *f;
@@ -202,8 +203,7 @@ bool harness_wait_events(struct harness *h, unsigned n, int ms)
 		dl.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&h->lock);
-	while (h->nevents < n &&
-	       pthread_cond_timedwait(&h->cond, &h->lock, &dl) != ETIMEDOUT)
+	while (h->nevents < n && pthread_cond_timedwait(&h->cond, &h->lock, &dl) != ETIMEDOUT)
 		;
 	ok = h->nevents >= n;
 	pthread_mutex_unlock(&h->lock);
@@ -218,7 +218,6 @@ void harness_topics(struct harness *h, char *buf, size_t len)
 	buf[0] = '\0';
 	pthread_mutex_lock(&h->lock);
 	for (i = 0; i < h->nevents && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "",
-				      h->events[i].topic);
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "", h->events[i].topic);
 	pthread_mutex_unlock(&h->lock);
 }

@@ -41,7 +41,7 @@ struct harness {
 	pthread_cond_t cond;
 	struct harness_event events[HARNESS_MAX_EVENTS];
 	unsigned nevents;
-	unsigned shutdowns;		/* on_shutdown calls */
+	unsigned shutdowns; /* on_shutdown calls */
 };
 
 /* harness_listen - a listening Unix socket at @path (removed first). */
@@ -51,8 +51,7 @@ int harness_up(struct harness *h);
 void harness_down(struct harness *h);
 
 /* harness_bundle - make bundle dir/@id with config.json = @config; path into @out. */
-int harness_bundle(struct harness *h, const char *id, const char *config,
-		   char *out, size_t len);
+int harness_bundle(struct harness *h, const char *id, const char *config, char *out, size_t len);
 
 /* harness_call - one Task (v2) call, 5 s timeout. */
 int harness_call(struct harness *h, const char *method, const ProtobufCMessage *req,

@@ -13,15 +13,15 @@
 #include <check.h>
 #include <stdlib.h>
 
-#define UNIT_MAIN()                                                     \
-	int main(void)                                                  \
-	{                                                               \
-		SRunner *sr = srunner_create(suite());                  \
-		int failed;                                             \
-		srunner_run_all(sr, CK_NORMAL);                         \
-		failed = srunner_ntests_failed(sr);                     \
-		srunner_free(sr);                                       \
-		return failed ? EXIT_FAILURE : EXIT_SUCCESS;            \
+#define UNIT_MAIN() \
+	int main(void) \
+	{ \
+		SRunner *sr = srunner_create(suite()); \
+		int failed; \
+		srunner_run_all(sr, CK_NORMAL); \
+		failed = srunner_ntests_failed(sr); \
+		srunner_free(sr); \
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS; \
 	}
 
 #endif

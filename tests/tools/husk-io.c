@@ -138,8 +138,10 @@ static int cmd_randio(const char *path, int write_op, uint64_t secs, uint64_t bs
 		return 1;
 	blocks = size / bs;
 	if (!blocks || posix_memalign(&buf, 4096, bs)) {
-		fprintf(stderr, "husk-io: %s: %" PRIu64 " bytes, too small for %" PRIu64 "-byte blocks "
-			"(or out of memory)\n", path, size, bs);
+		fprintf(stderr,
+			"husk-io: %s: %" PRIu64 " bytes, too small for %" PRIu64 "-byte blocks "
+			"(or out of memory)\n",
+			path, size, bs);
 		return 1;
 	}
 	for (uint64_t i = 0; i < bs / 8; i++)
@@ -149,7 +151,8 @@ static int cmd_randio(const char *path, int write_op, uint64_t secs, uint64_t bs
 	do {
 		for (int k = 0; k < 16; k++) {
 			off = (xorshift64s(&state) % blocks) * bs;
-			n = write_op ? pwrite(fd, buf, bs, (off_t)off) : pread(fd, buf, bs, (off_t)off);
+			n = write_op ? pwrite(fd, buf, bs, (off_t)off) :
+				       pread(fd, buf, bs, (off_t)off);
 			if (n != (ssize_t)bs && errors++ == 0)
 				fprintf(stderr, "husk-io: %s at %" PRIu64 ": %s\n",
 					write_op ? "pwrite" : "pread", off,
@@ -161,17 +164,18 @@ static int cmd_randio(const char *path, int write_op, uint64_t secs, uint64_t bs
 	if (write_op && fsync(fd) < 0)
 		fprintf(stderr, "husk-io: fsync %s: %s\n", path, strerror(errno));
 	close(fd);
-	printf("husk-io: randio op=%s bs=%" PRIu64 " ops=%" PRIu64 " errors=%" PRIu64
-	       " ms=%" PRIu64 " iops=%.0f\n", write_op ? "write" : "read", bs, ops, errors,
-	       (t1 - t0) / 1000, (double)ops * 1e6 / (double)(t1 - t0));
+	printf("husk-io: randio op=%s bs=%" PRIu64 " ops=%" PRIu64 " errors=%" PRIu64 " ms=%" PRIu64
+	       " iops=%.0f\n",
+	       write_op ? "write" : "read", bs, ops, errors, (t1 - t0) / 1000,
+	       (double)ops * 1e6 / (double)(t1 - t0));
 	return errors ? 1 : 0;
 }
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: husk-io gen BYTES SEED\n"
-		"       husk-io now\n"
-		"       husk-io randio PATH read|write SECS [BLOCK]\n");
+			"       husk-io now\n"
+			"       husk-io randio PATH read|write SECS [BLOCK]\n");
 	return 2;
 }
 
@@ -189,8 +193,8 @@ int main(int argc, char **argv)
 		return cmd_gen(a, b);
 	}
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "randio")) {
-		if (parse_u64(argv[4], &a) || (argc == 6 && parse_u64(argv[5], &b)) ||
-		    !b || b % 512 || (strcmp(argv[3], "read") && strcmp(argv[3], "write")))
+		if (parse_u64(argv[4], &a) || (argc == 6 && parse_u64(argv[5], &b)) || !b ||
+		    b % 512 || (strcmp(argv[3], "read") && strcmp(argv[3], "write")))
 			return usage();
 		return cmd_randio(argv[2], !strcmp(argv[3], "write"), a, b);
 	}

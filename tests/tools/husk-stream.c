@@ -55,17 +55,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK		(64 * 1024)
-#define MAX_CONNS	1024
-#define FNV_OFFSET	0xcbf29ce484222325ULL
-#define FNV_PRIME	0x100000001b3ULL
+#define CHUNK	   (64 * 1024)
+#define MAX_CONNS  1024
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
 
 enum role { R_ECHO, R_SINK, R_SOURCE, R_SEND, R_CLIENT_ECHO, R_RECV };
 
 struct addr {
-	int family;			/* AF_VSOCK, AF_INET, AF_UNIX */
-	bool mux;			/* hvsock: CONNECT handshake after connect */
-	uint32_t port;			/* vsock or hvsock port */
+	int family;    /* AF_VSOCK, AF_INET, AF_UNIX */
+	bool mux;      /* hvsock: CONNECT handshake after connect */
+	uint32_t port; /* vsock or hvsock port */
 	struct sockaddr_storage ss;
 	socklen_t len;
 };
@@ -88,15 +88,15 @@ struct conn {
 	const struct opts *o;
 	int idx;
 	int fd;
-	uint64_t rng;			/* pattern generator state */
+	uint64_t rng; /* pattern generator state */
 	uint64_t tx, rx, txsum, rxsum;
-	uint64_t target;		/* bytes to generate and send */
-	bool echo;			/* write back what arrives */
+	uint64_t target; /* bytes to generate and send */
+	bool echo;	 /* write back what arrives */
 	bool rx_eof, tx_shut;
 	size_t pend_off, pend_len;
 	uint64_t t0, t1;
 	bool ok;
-	char buf[CHUNK];		/* bytes to send (echo: what arrived) */
+	char buf[CHUNK]; /* bytes to send (echo: what arrived) */
 	char rxbuf[CHUNK];
 };
 
@@ -269,7 +269,7 @@ static int mux_handshake(int fd, uint32_t port)
 		if (r < 0)
 			return -errno;
 		if (r == 0)
-			return -ECONNREFUSED;	/* nobody listens on the guest port */
+			return -ECONNREFUSED; /* nobody listens on the guest port */
 		if (line[n] == '\n')
 			break;
 		n++;
@@ -315,8 +315,8 @@ static int connect_retry(const struct opts *o)
 		fd = connect_once(&o->addr);
 		if (fd >= 0)
 			return fd;
-		if (fd != -ECONNREFUSED && fd != -ENOENT && fd != -ECONNRESET &&
-		    fd != -ETIMEDOUT && fd != -ENODEV)
+		if (fd != -ECONNREFUSED && fd != -ENOENT && fd != -ECONNRESET && fd != -ETIMEDOUT &&
+		    fd != -ENODEV)
 			return fd;
 		if (now_ns() >= deadline)
 			return fd;
@@ -462,9 +462,10 @@ static int conn_pump(struct conn *c)
 		if (ret < 0)
 			return -errno;
 		if (ret == 0) {
-			fprintf(stderr, "husk-stream: conn %d: no progress for %d ms while %s "
-				"(tx=%" PRIu64 " rx=%" PRIu64 ")\n", c->idx, c->o->timeout_ms,
-				conn_state(c), c->tx, c->rx);
+			fprintf(stderr,
+				"husk-stream: conn %d: no progress for %d ms while %s "
+				"(tx=%" PRIu64 " rx=%" PRIu64 ")\n",
+				c->idx, c->o->timeout_ms, conn_state(c), c->tx, c->rx);
 			return -ETIMEDOUT;
 		}
 		ret = 0;
@@ -476,7 +477,7 @@ static int conn_pump(struct conn *c)
 			return ret;
 		if (!(p.revents & (POLLIN | POLLOUT)) && (p.revents & POLLHUP) &&
 		    !(p.events & POLLIN))
-			return -EPIPE;	/* hung up while we still had bytes to send */
+			return -EPIPE; /* hung up while we still had bytes to send */
 	}
 }
 
@@ -485,8 +486,8 @@ static void conn_report(const struct conn *c)
 	if (c->o->quiet)
 		return;
 	printf("husk-stream: conn=%d tx=%" PRIu64 " txsum=%016" PRIx64 " rx=%" PRIu64
-	       " rxsum=%016" PRIx64 " ms=%" PRIu64 "%s\n", c->idx, c->tx,
-	       c->o->nosum ? 0 : c->txsum, c->rx, c->o->nosum ? 0 : c->rxsum,
+	       " rxsum=%016" PRIx64 " ms=%" PRIu64 "%s\n",
+	       c->idx, c->tx, c->o->nosum ? 0 : c->txsum, c->rx, c->o->nosum ? 0 : c->rxsum,
 	       (c->t1 - c->t0) / 1000000, c->ok ? "" : " FAILED");
 }
 
@@ -495,7 +496,8 @@ static void conn_check_echo(struct conn *c)
 	if (c->o->role != R_CLIENT_ECHO)
 		return;
 	if (c->rx != c->tx || (!c->o->nosum && c->rxsum != c->txsum)) {
-		fprintf(stderr, "husk-stream: conn %d: echo mismatch: sent %" PRIu64
+		fprintf(stderr,
+			"husk-stream: conn %d: echo mismatch: sent %" PRIu64
 			" bytes sum %016" PRIx64 ", got back %" PRIu64 " sum %016" PRIx64 "\n",
 			c->idx, c->tx, c->txsum, c->rx, c->rxsum);
 		c->ok = false;
@@ -556,8 +558,9 @@ static int report_total(const struct opts *o, struct conn **cs, uint64_t t0)
 			t1 = cs[i]->t1;
 	}
 	ns = t1 > t0 ? t1 - t0 : 1;
-	printf("husk-stream: total conns=%d failed=%d tx=%" PRIu64 " rx=%" PRIu64
-	       " ms=%" PRIu64 " mibps=%.2f\n", o->conns, failed, tx, rx, ns / 1000000,
+	printf("husk-stream: total conns=%d failed=%d tx=%" PRIu64 " rx=%" PRIu64 " ms=%" PRIu64
+	       " mibps=%.2f\n",
+	       o->conns, failed, tx, rx, ns / 1000000,
 	       (double)(tx > rx ? tx : rx) / (1024.0 * 1024.0) / ((double)ns / 1e9));
 	return failed ? 1 : 0;
 }
@@ -623,11 +626,19 @@ static int parse_size(const char *s, uint64_t *v)
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 'G': n <<= 10; /* fall through */
-	case 'M': n <<= 10; /* fall through */
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 0: break;
-	default: return -1;
+	case 'G':
+		n <<= 10; /* fall through */
+	case 'M':
+		n <<= 10; /* fall through */
+	case 'k':
+	case 'K':
+		n <<= 10;
+		end++;
+		break;
+	case 0:
+		break;
+	default:
+		return -1;
 	}
 	if (*end)
 		return -1;
@@ -637,9 +648,12 @@ static int parse_size(const char *s, uint64_t *v)
 
 static int parse_role(struct opts *o, const char *verb, const char *mode)
 {
-	static const struct { const char *verb, *mode; enum role role; } roles[] = {
-		{ "serve", "echo", R_ECHO }, { "serve", "sink", R_SINK },
-		{ "serve", "source", R_SOURCE }, { "client", "send", R_SEND },
+	static const struct {
+		const char *verb, *mode;
+		enum role role;
+	} roles[] = {
+		{ "serve", "echo", R_ECHO },	     { "serve", "sink", R_SINK },
+		{ "serve", "source", R_SOURCE },     { "client", "send", R_SEND },
 		{ "client", "echo", R_CLIENT_ECHO }, { "client", "recv", R_RECV },
 	};
 
@@ -655,7 +669,8 @@ static int parse_role(struct opts *o, const char *verb, const char *mode)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: husk-stream serve ADDR echo|sink|source [-c N] [-b BYTES] [-s SEED] [-n] [-t SECS] [-d SECS] [-q]\n"
+	fprintf(stderr,
+		"usage: husk-stream serve ADDR echo|sink|source [-c N] [-b BYTES] [-s SEED] [-n] [-t SECS] [-d SECS] [-q]\n"
 		"       husk-stream client ADDR send|echo|recv [-c N] [-b BYTES] [-s SEED] [-n] [-t SECS] [-r SECS] [-d SECS] [-q]\n"
 		"ADDR: vsock:[CID:]PORT tcp:[HOST:]PORT unix:PATH hvsock:PATH:PORT\n");
 	return 2;
@@ -666,8 +681,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	uint64_t v;
 	int ch;
 
-	if (argc < 4 || parse_role(o, argv[1], argv[3]) ||
-	    addr_parse(&o->addr, argv[2], o->server))
+	if (argc < 4 || parse_role(o, argv[1], argv[3]) || addr_parse(&o->addr, argv[2], o->server))
 		return -1;
 	optind = 4;
 	while ((ch = getopt(argc, argv, "c:b:s:nt:r:d:q")) != -1) {
@@ -678,12 +692,24 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		if (ch == '?' || parse_size(optarg, &v))
 			return -1;
 		switch (ch) {
-		case 'c': o->conns = (int)v; break;
-		case 'b': o->bytes = v; break;
-		case 's': o->seed = v; break;
-		case 't': o->timeout_ms = (int)(v * 1000); break;
-		case 'r': o->retry_ms = (int)(v * 1000); break;
-		case 'd': o->delay_ms = (int)(v * 1000); break;
+		case 'c':
+			o->conns = (int)v;
+			break;
+		case 'b':
+			o->bytes = v;
+			break;
+		case 's':
+			o->seed = v;
+			break;
+		case 't':
+			o->timeout_ms = (int)(v * 1000);
+			break;
+		case 'r':
+			o->retry_ms = (int)(v * 1000);
+			break;
+		case 'd':
+			o->delay_ms = (int)(v * 1000);
+			break;
 		}
 	}
 	if (optind != argc || o->conns < 1 || o->conns > MAX_CONNS)

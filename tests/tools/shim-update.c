@@ -21,7 +21,8 @@
 
 int main(int argc, char **argv)
 {
-	Containerd__Task__V2__UpdateTaskRequest rq = CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__UpdateTaskRequest rq =
+		CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	struct husk_error *err = NULL;
 	struct ttrpc_client *c;

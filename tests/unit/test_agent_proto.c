@@ -26,8 +26,13 @@ static int parse(unsigned int type, const char *json, struct amsg *m, struct hus
 
 START_TEST(hdr_round_trip)
 {
-	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, HUSK_MSG_EXEC, 5, 1234,
-				    0x1122334455667788ull }, d;
+	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC,
+				    HUSK_AGENT_VERSION,
+				    HUSK_MSG_EXEC,
+				    5,
+				    1234,
+				    0x1122334455667788ull },
+			      d;
 	uint8_t buf[HUSK_AGENT_HDR_SIZE];
 
 	husk_agent_hdr_encode(&h, buf);
@@ -154,25 +159,35 @@ END_TEST
 START_TEST(requests_rejected)
 {
 	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"../x\"}", "container id");
-	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[]}}}", "args is empty");
-	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"],\"cwd\":\"rel\"}}}", "not absolute");
-	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]},"
-		      "\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}}", "user namespace");
+	expect_reject(HUSK_MSG_CREATE, "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[]}}}",
+		      "args is empty");
+	expect_reject(HUSK_MSG_CREATE,
+		      "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"],\"cwd\":\"rel\"}}}",
+		      "not absolute");
+	expect_reject(HUSK_MSG_CREATE,
+		      "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]},"
+		      "\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}}",
+		      "user namespace");
 	expect_reject(HUSK_MSG_EXEC, "{\"id\":\"a\",\"process\":{\"args\":[\"x\"]}}", "exec_id");
-	expect_reject(HUSK_MSG_EXEC, "{\"id\":\"a\",\"exec_id\":\"e\",\"process\":{\"args\":[\"x\"],"
-		      "\"terminal\":true},\"stdio\":{\"stderr\":true}}", "terminal");
+	expect_reject(HUSK_MSG_EXEC,
+		      "{\"id\":\"a\",\"exec_id\":\"e\",\"process\":{\"args\":[\"x\"],"
+		      "\"terminal\":true},\"stdio\":{\"stderr\":true}}",
+		      "terminal");
 	expect_reject(HUSK_MSG_SIGNAL, "{\"id\":\"a\",\"signal\":0}", "signal");
 	expect_reject(HUSK_MSG_RESIZE_PTY, "{\"id\":\"a\",\"rows\":70000}", "out of range");
 	expect_reject(HUSK_MSG_STDIO_BIND, "{\"id\":\"a\",\"stream\":\"stdmoo\"}", "stream");
 	expect_reject(HUSK_MSG_HELLO, "[1]", "not a JSON object");
 	expect_reject(HUSK_MSG_HELLO, "{\"version\":", "invalid JSON");
 	expect_reject(77, "{}", "message type");
-	expect_reject(HUSK_MSG_CONFIGURE_NETWORK, "{\"interfaces\":[{\"name\":\"a/b\"}]}", "interface name");
-	expect_reject(HUSK_MSG_CONFIGURE_NETWORK, "{\"routes\":[{\"destination\":\"default\"}]}", "neither");
+	expect_reject(HUSK_MSG_CONFIGURE_NETWORK, "{\"interfaces\":[{\"name\":\"a/b\"}]}",
+		      "interface name");
+	expect_reject(HUSK_MSG_CONFIGURE_NETWORK, "{\"routes\":[{\"destination\":\"default\"}]}",
+		      "neither");
 }
 END_TEST
 
-#define FILES_SPEC "{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":{\"dir\":\"/r\"}"
+#define FILES_SPEC \
+	"{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":{\"dir\":\"/r\"}"
 
 START_TEST(create_files)
 {
@@ -181,8 +196,11 @@ START_TEST(create_files)
 	struct husk_error *e = NULL;
 	struct amsg m;
 
-	ck_assert_int_eq(parse(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\"hosts\":\"1.2.3.4 h\\n\","
-			       "\"resolv.conf\":\"\"},\"shm_size\":4096}", &m, &e), 0);
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE,
+			       FILES_SPEC ",\"files\":{\"hosts\":\"1.2.3.4 h\\n\","
+					  "\"resolv.conf\":\"\"},\"shm_size\":4096}",
+			       &m, &e),
+			 0);
 	ck_assert_int_eq(m.nfiles, 2);
 	ck_assert_str_eq(m.files[0].name, "hosts");
 	ck_assert_str_eq(m.files[0].text, "1.2.3.4 h\n");
@@ -198,7 +216,8 @@ START_TEST(create_files)
 		      "files: name \"../x\" is not a plain file name");
 	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\"\":\"a\"}}", "name \"\" is not");
 	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":{\".\":\"a\"}}", "name \".\" is not");
-	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":[\"hosts\"]}", "files is not an object");
+	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"files\":[\"hosts\"]}",
+		      "files is not an object");
 	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"shm_size\":0}", "shm_size 0");
 	expect_reject(HUSK_MSG_CREATE, FILES_SPEC ",\"shm_size\":\"1M\"}", "shm_size");
 	p = json + sprintf(json, FILES_SPEC ",\"files\":{\"hosts\":\"");
@@ -227,7 +246,11 @@ START_TEST(depth_and_nul_refused)
 	ck_assert(strstr(husk_error_message(e), "NUL"));
 	amsg_free(&m);
 	/* brackets inside strings do not count */
-	ck_assert_int_eq(parse(HUSK_MSG_HELLO, "{\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}", &m, &e), 0);
+	ck_assert_int_eq(
+		parse(HUSK_MSG_HELLO,
+		      "{\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}",
+		      &m, &e),
+		0);
 	amsg_free(&m);
 	husk_error_free(e);
 }
@@ -238,10 +261,13 @@ START_TEST(network_decodes)
 	struct husk_error *e = NULL;
 	struct amsg m;
 
-	ck_assert_int_eq(parse(HUSK_MSG_CONFIGURE_NETWORK,
-			       "{\"interfaces\":[{\"name\":\"eth0\",\"mtu\":1400,\"addresses\":[\"10.0.0.2/24\"]}],"
-			       "\"routes\":[{\"destination\":\"default\",\"gateway\":\"10.0.0.1\"}],"
-			       "\"dns\":{\"servers\":[\"1.1.1.1\"]},\"hostname\":\"h\"}", &m, &e), 0);
+	ck_assert_int_eq(
+		parse(HUSK_MSG_CONFIGURE_NETWORK,
+		      "{\"interfaces\":[{\"name\":\"eth0\",\"mtu\":1400,\"addresses\":[\"10.0.0.2/24\"]}],"
+		      "\"routes\":[{\"destination\":\"default\",\"gateway\":\"10.0.0.1\"}],"
+		      "\"dns\":{\"servers\":[\"1.1.1.1\"]},\"hostname\":\"h\"}",
+		      &m, &e),
+		0);
 	ck_assert_int_eq(m.net.nifaces, 1);
 	ck_assert_int_eq(m.net.ifaces[0].mtu, 1400);
 	ck_assert_str_eq(m.net.ifaces[0].addrs[0], "10.0.0.2/24");

@@ -121,7 +121,8 @@ START_TEST(cli_device_option_errors)
 		{ "--disk", "img,serial=123456789012345678901",
 		  "husk: --disk: serial: longer than 20 bytes: 123456789012345678901\n" },
 		{ "--net", "mac=02:00:00:00:00:01", "husk: --net: tap=NAME is required\n" },
-		{ "--net", "tap=t0,mac=02:00:00:00:00", "husk: --net: mac: not XX:XX:XX:XX:XX:XX: "
+		{ "--net", "tap=t0,mac=02:00:00:00:00",
+		  "husk: --net: mac: not XX:XX:XX:XX:XX:XX: "
 		  "02:00:00:00:00\n" },
 		{ "--net", "tap=t0,mtu=big", "husk: --net: mtu: not a number: big\n" },
 		{ "--net", "tap=t0,queues=2",
@@ -139,14 +140,14 @@ START_TEST(cli_device_option_errors)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		run(&r, (const char *[]){ "run", "--kernel", "k", cases[i].opt, cases[i].val,
-					  NULL });
+		run(&r,
+		    (const char *[]){ "run", "--kernel", "k", cases[i].opt, cases[i].val, NULL });
 		ck_assert_msg(r.status == 2, "%s %s: status %d", cases[i].opt, cases[i].val,
 			      r.status);
 		ck_assert_str_eq(r.err, cases[i].msg);
 	}
-	run(&r, (const char *[]){ "run", "--kernel", "k", "--vsock", "cid=3", "--vsock",
-				  "cid=4", NULL });
+	run(&r, (const char *[]){ "run", "--kernel", "k", "--vsock", "cid=3", "--vsock", "cid=4",
+				  NULL });
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_str_eq(r.err, "husk: --vsock: given twice (a VM has one vsock device)\n");
 	run(&r, (const char *[]){ "--help", NULL });
@@ -164,8 +165,8 @@ START_TEST(cli_missing_kernel_is_one_line)
 {
 	struct result r;
 
-	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", "/nonexistent/vmlinux",
-				  NULL });
+	run(&r,
+	    (const char *[]){ "run", "--no-pvm-check", "--kernel", "/nonexistent/vmlinux", NULL });
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "husk: open /"));
 	ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
@@ -205,7 +206,7 @@ START_TEST(cli_run_console_file_and_boot_time)
 	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, NULL });
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "hi");
-	ck_assert_str_eq(r.err, "");	/* quiet without --boot-time or -v */
+	ck_assert_str_eq(r.err, ""); /* quiet without --boot-time or -v */
 	unlink(kpath);
 	unlink(cpath);
 }
@@ -228,10 +229,10 @@ START_TEST(cli_run_with_devices_and_mem_stats)
 	int fd;
 
 	for (slot = 0; slot < 3; slot++) {
-		GUEST_EMIT(&c, 0xbf);				/* mov edi, slot base */
+		GUEST_EMIT(&c, 0xbf); /* mov edi, slot base */
 		guest_emit_imm32(&c, 0xd0000000u + slot * 0x1000u);
-		GUEST_EMIT(&c, 0x8b, 0x47, 0x08);		/* mov eax, [rdi + 8] */
-		GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xee);	/* mov dx, 0x3f8; out dx, al */
+		GUEST_EMIT(&c, 0x8b, 0x47, 0x08);	      /* mov eax, [rdi + 8] */
+		GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xee); /* mov dx, 0x3f8; out dx, al */
 	}
 	guest_reset(&c);
 	kernel_file(&c, kpath);
@@ -245,19 +246,22 @@ START_TEST(cli_run_with_devices_and_mem_stats)
 	close(fd);
 	snprintf(disk_ro, sizeof(disk_ro), "%s,ro,serial=husk-test", dpath);
 	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--mem", "32",
-				  "--console", cpath, "--disk", disk_ro, "--disk", dpath,
-				  "--vsock", "cid=3", "--init", ipath, "--mem-stats", NULL });
+				  "--console", cpath, "--disk", disk_ro, "--disk", dpath, "--vsock",
+				  "cid=3", "--init", ipath, "--mem-stats", NULL });
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	fd = open(cpath, O_RDONLY);
 	slurp(fd, con, sizeof(con));
 	close(fd);
-	ck_assert_int_eq(con[0], 2);	/* virtio-blk */
+	ck_assert_int_eq(con[0], 2); /* virtio-blk */
 	ck_assert_int_eq(con[1], 2);
-	ck_assert_int_eq(con[2], 19);	/* virtio-vsock */
+	ck_assert_int_eq(con[2], 19); /* virtio-vsock */
 	m = strstr(r.err, "husk: memory: rss=");
 	ck_assert_msg(m != NULL, "stderr: %s", r.err);
-	ck_assert_int_eq(sscanf(m, "husk: memory: rss=%lu KiB guest_resident=%lu KiB "
-				"overhead=%lu KiB", &rss, &res, &ovh), 3);
+	ck_assert_int_eq(sscanf(m,
+				"husk: memory: rss=%lu KiB guest_resident=%lu KiB "
+				"overhead=%lu KiB",
+				&rss, &res, &ovh),
+			 3);
 	ck_assert_uint_gt(res, 0);
 	ck_assert_uint_eq(rss - res, ovh);
 	/* A disk that cannot be opened: status 1, one line naming it. */
@@ -271,7 +275,7 @@ START_TEST(cli_run_with_devices_and_mem_stats)
 				  "share=/nonexistent/vfs.sock", NULL });
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.err, "husk: fs share: vhost-user fs0: connect /nonexistent/vfs.sock: "
-			 "No such file or directory\n");
+				"No such file or directory\n");
 	unlink(kpath);
 	unlink(cpath);
 	unlink(dpath);
@@ -285,10 +289,10 @@ START_TEST(cli_triple_fault_status)
 	struct guest_code c = { 0 };
 	struct result r;
 
-	GUEST_EMIT(&c, 0x0f, 0x0b);	/* ud2 without an IDT */
+	GUEST_EMIT(&c, 0x0f, 0x0b); /* ud2 without an IDT */
 	kernel_file(&c, kpath);
-	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath,
-				  "--console", "none", NULL });
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--console", "none",
+				  NULL });
 	unlink(kpath);
 	if (r.status == 5 && kvm_host_is_pvm()) {
 		/* PVM may emulate the failed delivery and give up instead: husk
@@ -300,7 +304,7 @@ START_TEST(cli_triple_fault_status)
 		 * the VMCB on shutdown (see test_kvm_boot). */
 		ck_assert_msg(r.status == 3, "status %d: %s", r.status, r.err);
 		ck_assert_msg(!strcmp(r.err, "husk: vCPU 0: triple fault at rip 0x100000\n") ||
-			      !strcmp(r.err, "husk: vCPU 0: triple fault at rip 0xfff0\n"),
+				      !strcmp(r.err, "husk: vCPU 0: triple fault at rip 0xfff0\n"),
 			      "stderr: %s", r.err);
 	}
 }
@@ -332,8 +336,8 @@ START_TEST(cli_pvm_linux_internal_error_explained)
 {
 	struct result r;
 
-	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", guest_kernel,
-				  "--console", "none", NULL });
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", guest_kernel, "--console",
+				  "none", NULL });
 	ck_assert_msg(r.status == 5, "status %d: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.err, "husk: this host's KVM is PVM"));
 	ck_assert_ptr_nonnull(strstr(r.err, "KVM internal error"));

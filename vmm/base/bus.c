@@ -59,8 +59,8 @@ static int bus_grow(struct bus *b, struct husk_error **err)
 }
 
 /* -EEXIST with the offending neighbour named when [base, last] overlaps. */
-static int bus_check_overlap(const struct bus *b, unsigned int pos, uint64_t base,
-			     uint64_t last, const char *name, struct husk_error **err)
+static int bus_check_overlap(const struct bus *b, unsigned int pos, uint64_t base, uint64_t last,
+			     const char *name, struct husk_error **err)
 {
 	const struct bus_range *prev = pos ? &b->ranges[pos - 1] : NULL;
 	const struct bus_range *next = pos < b->nr ? &b->ranges[pos] : NULL;
@@ -70,33 +70,38 @@ static int bus_check_overlap(const struct bus *b, unsigned int pos, uint64_t bas
 		next = prev;
 	else if (!next || next->base > last)
 		return 0;
-	return husk_err(err, EEXIST, "%s bus: %s [0x%llx, +0x%llx) overlaps %s at 0x%llx",
-			b->name, name ? name : "range", (unsigned long long)base,
-			(unsigned long long)(last - base + 1),
-			next->name ? next->name : "range", (unsigned long long)next->base);
+	return husk_err(err, EEXIST, "%s bus: %s [0x%llx, +0x%llx) overlaps %s at 0x%llx", b->name,
+			name ? name : "range", (unsigned long long)base,
+			(unsigned long long)(last - base + 1), next->name ? next->name : "range",
+			(unsigned long long)next->base);
 }
 
-int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn,
-		 void *opaque, const char *name, struct husk_error **err)
+int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+		 const char *name, struct husk_error **err)
 {
 	uint64_t end;
 	unsigned int pos;
 	int ret;
 
 	if (!len || !fn || __builtin_add_overflow(base, len, &end))
-		return husk_err(err, 0, "%s bus: %s [0x%llx, +0x%llx) is empty, has no "
-				"handler or wraps around", b->name, name ? name : "range",
-				(unsigned long long)base, (unsigned long long)len);
+		return husk_err(err, 0,
+				"%s bus: %s [0x%llx, +0x%llx) is empty, has no "
+				"handler or wraps around",
+				b->name, name ? name : "range", (unsigned long long)base,
+				(unsigned long long)len);
 	pthread_rwlock_wrlock(&b->lock);
 	pos = bus_upper(b, base);
 	ret = bus_check_overlap(b, pos, base, end - 1, name, err);
 	if (!ret)
 		ret = bus_grow(b, err);
 	if (!ret) {
-		memmove(&b->ranges[pos + 1], &b->ranges[pos],
-			(b->nr - pos) * sizeof(b->ranges[0]));
+		memmove(&b->ranges[pos + 1], &b->ranges[pos], (b->nr - pos) * sizeof(b->ranges[0]));
 		b->ranges[pos] = (struct bus_range){
-			.base = base, .len = len, .fn = fn, .opaque = opaque, .name = name,
+			.base = base,
+			.len = len,
+			.fn = fn,
+			.opaque = opaque,
+			.name = name,
 		};
 		b->nr++;
 	}
@@ -104,8 +109,7 @@ int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn,
 	return ret;
 }
 
-int bus_dispatch(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len,
-		 bool is_write)
+int bus_dispatch(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
 {
 	const struct bus_range *r = NULL;
 	unsigned int pos;

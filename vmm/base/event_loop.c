@@ -17,13 +17,13 @@
 
 #include "vmm/base/event_loop.h"
 
-#define EVENT_LOOP_BATCH	32
+#define EVENT_LOOP_BATCH 32
 
 struct event_source {
 	int fd;
 	event_fn fn;
 	void *opaque;
-	unsigned int busy;	/* callbacks running */
+	unsigned int busy; /* callbacks running */
 	bool dead;
 	struct event_source *next;
 };
@@ -93,8 +93,7 @@ static struct event_source *event_loop_find(struct event_loop *el, int fd,
 	return NULL;
 }
 
-int event_loop_add(struct event_loop *el, int fd, uint32_t events,
-		   event_fn fn, void *opaque)
+int event_loop_add(struct event_loop *el, int fd, uint32_t events, event_fn fn, void *opaque)
 {
 	struct epoll_event ev = { .events = events };
 	struct event_source *s;

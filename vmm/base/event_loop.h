@@ -26,17 +26,17 @@ struct event_source;
 
 struct event_loop {
 	int epfd;
-	int stop_efd;			/* wakes the thread for stop */
+	int stop_efd; /* wakes the thread for stop */
 	pthread_t thread;
 	bool running;
-	bool stopping;			/* atomic */
-	pthread_mutex_t lock;		/* the lists and busy counts */
-	pthread_cond_t idle;		/* a callback finished */
-	struct event_source *sources;	/* registered */
-	struct event_source *dead;	/* deleted, freed between batches */
-	pthread_t owner;		/* thread inside a batch (loop or run_once) */
+	bool stopping;		      /* atomic */
+	pthread_mutex_t lock;	      /* the lists and busy counts */
+	pthread_cond_t idle;	      /* a callback finished */
+	struct event_source *sources; /* registered */
+	struct event_source *dead;    /* deleted, freed between batches */
+	pthread_t owner;	      /* thread inside a batch (loop or run_once) */
 	bool in_batch;
-	bool inited;			/* init ran: fini has work */
+	bool inited; /* init ran: fini has work */
 };
 
 /* event_loop_init - epoll and stop eventfd; no thread yet. */
@@ -50,8 +50,7 @@ void event_loop_fini(struct event_loop *el);
  * event_loop_add - watch @fd (not owned) for @events (EPOLLIN, ...);
  * @fn(@opaque, fired) runs on the loop thread. -EEXIST if @fd is watched.
  */
-int event_loop_add(struct event_loop *el, int fd, uint32_t events,
-		   event_fn fn, void *opaque);
+int event_loop_add(struct event_loop *el, int fd, uint32_t events, event_fn fn, void *opaque);
 
 /* event_loop_mod - change the watched events of @fd (0: pause it). */
 int event_loop_mod(struct event_loop *el, int fd, uint32_t events);

@@ -11,7 +11,7 @@
 #include "vmm/base/guest_mem.h"
 #include "vmm/base/layout.h"
 
-#define GUEST_MEM_PAGE	0x1000ULL
+#define GUEST_MEM_PAGE 0x1000ULL
 
 static int guest_mem_map(struct guest_mem *gm, uint64_t size, unsigned int flags,
 			 struct husk_error **err)
@@ -46,8 +46,7 @@ static int guest_mem_map(struct guest_mem *gm, uint64_t size, unsigned int flags
 	return 0;
 }
 
-static void guest_mem_add_region(struct guest_mem *gm, gpa_t gpa, uint64_t off,
-				 uint64_t size)
+static void guest_mem_add_region(struct guest_mem *gm, gpa_t gpa, uint64_t off, uint64_t size)
 {
 	struct guest_mem_region *r = &gm->regions[gm->nr_regions++];
 
@@ -66,9 +65,10 @@ int guest_mem_init(struct guest_mem *gm, uint64_t ram_size, unsigned int flags,
 	memset(gm, 0, sizeof(*gm));
 	gm->memfd = -1;
 	if (ram_size % GUEST_MEM_PAGE || ram_size < X86_MiB || ram_size > X86_MAX_RAM)
-		return husk_err(err, 0, "guest memory: size %llu is not a multiple of 4 KiB "
-				"between 1 MiB and %llu", (unsigned long long)ram_size,
-				(unsigned long long)X86_MAX_RAM);
+		return husk_err(err, 0,
+				"guest memory: size %llu is not a multiple of 4 KiB "
+				"between 1 MiB and %llu",
+				(unsigned long long)ram_size, (unsigned long long)X86_MAX_RAM);
 	if (flags & ~(GUEST_MEM_MEMFD | GUEST_MEM_HUGEPAGES))
 		return husk_err(err, 0, "guest memory: unknown flags 0x%x", flags);
 	ret = guest_mem_map(gm, ram_size, flags, err);

@@ -21,27 +21,27 @@
 
 #include "common/error.h"
 
-typedef uint64_t gpa_t;	/* guest-physical address */
+typedef uint64_t gpa_t; /* guest-physical address */
 
 #define GUEST_MEM_MAX_REGIONS 2
 
 /* guest_mem_init() flags */
-#define GUEST_MEM_MEMFD		(1u << 0)	/* back RAM with a memfd (shareable) */
-#define GUEST_MEM_HUGEPAGES	(1u << 1)	/* madvise(MADV_HUGEPAGE) */
+#define GUEST_MEM_MEMFD	    (1u << 0) /* back RAM with a memfd (shareable) */
+#define GUEST_MEM_HUGEPAGES (1u << 1) /* madvise(MADV_HUGEPAGE) */
 
 struct guest_mem_region {
-	gpa_t gpa;	/* first guest-physical address */
-	uint64_t size;	/* bytes */
-	uint8_t *hva;	/* host mapping of the whole region */
-	uint64_t fd_offset;	/* offset in memfd (when memfd-backed) */
+	gpa_t gpa;	    /* first guest-physical address */
+	uint64_t size;	    /* bytes */
+	uint8_t *hva;	    /* host mapping of the whole region */
+	uint64_t fd_offset; /* offset in memfd (when memfd-backed) */
 };
 
 struct guest_mem {
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 	unsigned int nr_regions;
-	uint64_t ram_size;	/* sum of region sizes */
-	int memfd;		/* -1 unless GUEST_MEM_MEMFD */
-	uint8_t *base;		/* one mapping holding all regions back to back */
+	uint64_t ram_size; /* sum of region sizes */
+	int memfd;	   /* -1 unless GUEST_MEM_MEMFD */
+	uint8_t *base;	   /* one mapping holding all regions back to back */
 };
 
 /*

@@ -11,24 +11,24 @@
 
 #include "vmm/base/gunzip.h"
 
-#define GUNZIP_FIRST_CHUNK	(1u << 20)
+#define GUNZIP_FIRST_CHUNK (1u << 20)
 
-static int gunzip_grow(z_stream *zs, uint8_t **buf, size_t *cap, size_t limit,
-		       const char *what, struct husk_error **err)
+static int gunzip_grow(z_stream *zs, uint8_t **buf, size_t *cap, size_t limit, const char *what,
+		       struct husk_error **err)
 {
 	size_t used = *cap - zs->avail_out;
 	size_t ncap = *cap ? *cap * 2 : GUNZIP_FIRST_CHUNK;
 	uint8_t *n;
 
 	if (*cap >= limit)
-		return husk_err(err, EFBIG, "%s: inflated size exceeds the %zu-byte bound",
-				what, limit);
+		return husk_err(err, EFBIG, "%s: inflated size exceeds the %zu-byte bound", what,
+				limit);
 	if (ncap > limit || ncap < *cap)
 		ncap = limit;
 	n = realloc(*buf, ncap);
 	if (!n)
-		return husk_err(err, ENOMEM, "%s: allocating %zu bytes to inflate into",
-				what, ncap);
+		return husk_err(err, ENOMEM, "%s: allocating %zu bytes to inflate into", what,
+				ncap);
 	*buf = n;
 	*cap = ncap;
 	zs->next_out = n + used;
@@ -37,8 +37,8 @@ static int gunzip_grow(z_stream *zs, uint8_t **buf, size_t *cap, size_t limit,
 	return 0;
 }
 
-static int gunzip_run(z_stream *zs, const uint8_t *src, size_t len, size_t limit,
-		      const char *what, uint8_t **buf, size_t *cap, struct husk_error **err)
+static int gunzip_run(z_stream *zs, const uint8_t *src, size_t len, size_t limit, const char *what,
+		      uint8_t **buf, size_t *cap, struct husk_error **err)
 {
 	size_t fed = 0;
 	int zr, ret;
@@ -67,8 +67,8 @@ static int gunzip_run(z_stream *zs, const uint8_t *src, size_t len, size_t limit
 	}
 }
 
-int gunzip(const uint8_t *src, size_t len, size_t limit, const char *what,
-	   uint8_t **out, size_t *out_len, struct husk_error **err)
+int gunzip(const uint8_t *src, size_t len, size_t limit, const char *what, uint8_t **out,
+	   size_t *out_len, struct husk_error **err)
 {
 	z_stream zs = { 0 };
 	uint8_t *buf = NULL;

@@ -16,7 +16,7 @@
  * @what ("bzImage: payload ..."), are -EINVAL for corrupt or truncated
  * data, -EFBIG when the output would exceed @limit, -ENOMEM.
  */
-int gunzip(const uint8_t *src, size_t len, size_t limit, const char *what,
-	   uint8_t **out, size_t *out_len, struct husk_error **err);
+int gunzip(const uint8_t *src, size_t len, size_t limit, const char *what, uint8_t **out,
+	   size_t *out_len, struct husk_error **err);
 
 #endif

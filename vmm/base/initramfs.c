@@ -10,9 +10,9 @@
 
 struct initramfs_entry {
 	const char *name;
-	uint32_t mode;		/* file type and permission bits */
+	uint32_t mode; /* file type and permission bits */
 	uint32_t rdev_major, rdev_minor;
-	const void *data;	/* regular files only */
+	const void *data; /* regular files only */
 	size_t len;
 };
 
@@ -24,8 +24,7 @@ static size_t initramfs_align(size_t n)
 /* Header plus name, padded; then the body, padded. */
 static size_t initramfs_entry_size(const struct initramfs_entry *e)
 {
-	return initramfs_align(INITRAMFS_HDR_LEN + strlen(e->name) + 1) +
-	       initramfs_align(e->len);
+	return initramfs_align(INITRAMFS_HDR_LEN + strlen(e->name) + 1) + initramfs_align(e->len);
 }
 
 /*
@@ -38,11 +37,9 @@ static uint8_t *initramfs_put(uint8_t *p, const struct initramfs_entry *e, uint3
 	size_t name_len = strlen(e->name) + 1;
 	char hdr[INITRAMFS_HDR_LEN + 1];
 
-	snprintf(hdr, sizeof(hdr),
-		 "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		 INITRAMFS_MAGIC, ino, e->mode, 0u, 0u,
-		 S_ISDIR(e->mode) ? 2u : 1u,		/* nlink */
-		 0u, (uint32_t)e->len, 0u, 0u,		/* mtime, size, dev */
+	snprintf(hdr, sizeof(hdr), "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+		 INITRAMFS_MAGIC, ino, e->mode, 0u, 0u, S_ISDIR(e->mode) ? 2u : 1u, /* nlink */
+		 0u, (uint32_t)e->len, 0u, 0u, /* mtime, size, dev */
 		 e->rdev_major, e->rdev_minor, (uint32_t)name_len, 0u);
 	memcpy(p, hdr, INITRAMFS_HDR_LEN);
 	memcpy(p + INITRAMFS_HDR_LEN, e->name, name_len);
@@ -57,8 +54,7 @@ int initramfs_build(const void *init, size_t init_len, uint8_t **out, size_t *ou
 {
 	const struct initramfs_entry ents[] = {
 		{ .name = "dev", .mode = S_IFDIR | 0755 },
-		{ .name = "dev/console", .mode = S_IFCHR | 0600,
-		  .rdev_major = 5, .rdev_minor = 1 },
+		{ .name = "dev/console", .mode = S_IFCHR | 0600, .rdev_major = 5, .rdev_minor = 1 },
 		{ .name = "proc", .mode = S_IFDIR | 0755 },
 		{ .name = "sys", .mode = S_IFDIR | 0755 },
 		{ .name = "tmp", .mode = S_IFDIR | 01777 },

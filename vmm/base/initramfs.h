@@ -27,10 +27,10 @@
 #include "common/error.h"
 
 /* Every newc header and every file body starts on this boundary. */
-#define INITRAMFS_ALIGN		4
-#define INITRAMFS_HDR_LEN	110	/* "070701" + 13 fields of 8 hex digits */
-#define INITRAMFS_MAGIC		"070701"
-#define INITRAMFS_TRAILER	"TRAILER!!!"
+#define INITRAMFS_ALIGN	  4
+#define INITRAMFS_HDR_LEN 110 /* "070701" + 13 fields of 8 hex digits */
+#define INITRAMFS_MAGIC	  "070701"
+#define INITRAMFS_TRAILER "TRAILER!!!"
 
 /*
  * initramfs_build - the archive above with @init (@init_len bytes) as

@@ -44,8 +44,8 @@ static int kvm_check_caps(struct kvm *k, struct husk_error **err)
 
 	for (i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
 		if (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0)
-			return husk_err(err, ENOTSUP, "%s: host KVM lacks %s",
-					KVM_DEV_PATH, kvm_required_caps[i].name);
+			return husk_err(err, ENOTSUP, "%s: host KVM lacks %s", KVM_DEV_PATH,
+					kvm_required_caps[i].name);
 	}
 	return 0;
 }
@@ -61,8 +61,8 @@ int kvm_open(struct kvm *k, struct husk_error **err)
 	if (ret < 0)
 		return husk_err(err, errno, "KVM_GET_API_VERSION");
 	if (ret != KVM_API_VERSION_REQUIRED)
-		return husk_err(err, ENOTSUP, "%s: KVM API version %d, need %d",
-				KVM_DEV_PATH, ret, KVM_API_VERSION_REQUIRED);
+		return husk_err(err, ENOTSUP, "%s: KVM API version %d, need %d", KVM_DEV_PATH, ret,
+				KVM_API_VERSION_REQUIRED);
 	ret = kvm_check_caps(k, err);
 	if (ret < 0)
 		return ret;
@@ -74,8 +74,7 @@ int kvm_open(struct kvm *k, struct husk_error **err)
 	return 0;
 }
 
-int kvm_vm_create(struct kvm *k, uint64_t tss_gpa, uint64_t idmap_gpa,
-		  struct husk_error **err)
+int kvm_vm_create(struct kvm *k, uint64_t tss_gpa, uint64_t idmap_gpa, struct husk_error **err)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	__u64 idmap = idmap_gpa;
@@ -95,8 +94,7 @@ int kvm_vm_create(struct kvm *k, uint64_t tss_gpa, uint64_t idmap_gpa,
 	return 0;
 }
 
-int kvm_add_guest_mem(struct kvm *k, const struct guest_mem *gm,
-		      struct husk_error **err)
+int kvm_add_guest_mem(struct kvm *k, const struct guest_mem *gm, struct husk_error **err)
 {
 	struct kvm_userspace_memory_region r;
 	unsigned int i;
@@ -110,8 +108,8 @@ int kvm_add_guest_mem(struct kvm *k, const struct guest_mem *gm,
 		};
 		if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 			return husk_err(err, errno,
-					"KVM_SET_USER_MEMORY_REGION slot %u (0x%llx+0x%llx)",
-					i, (unsigned long long)r.guest_phys_addr,
+					"KVM_SET_USER_MEMORY_REGION slot %u (0x%llx+0x%llx)", i,
+					(unsigned long long)r.guest_phys_addr,
 					(unsigned long long)r.memory_size);
 	}
 	return 0;
@@ -134,8 +132,7 @@ int kvm_irq_line(struct kvm *k, uint32_t gsi, int level)
 	return ioctl(k->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }
 
-int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, bool deassign,
-	      struct husk_error **err)
+int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, bool deassign, struct husk_error **err)
 {
 	struct kvm_irqfd req = {
 		.fd = (__u32)fd,
@@ -148,8 +145,8 @@ int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, bool deassign,
 	return 0;
 }
 
-int kvm_ioeventfd(struct kvm *k, int fd, const struct kvm_ioevent *ev,
-		  bool deassign, struct husk_error **err)
+int kvm_ioeventfd(struct kvm *k, int fd, const struct kvm_ioevent *ev, bool deassign,
+		  struct husk_error **err)
 {
 	struct kvm_ioeventfd req = {
 		.datamatch = ev->data,
@@ -165,7 +162,7 @@ int kvm_ioeventfd(struct kvm *k, int fd, const struct kvm_ioevent *ev,
 	if (deassign)
 		req.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
 	if (ioctl(k->vm_fd, KVM_IOEVENTFD, &req) < 0)
-		return husk_err(err, errno, "KVM_IOEVENTFD %s 0x%llx",
-				ev->pio ? "pio" : "mmio", (unsigned long long)ev->addr);
+		return husk_err(err, errno, "KVM_IOEVENTFD %s 0x%llx", ev->pio ? "pio" : "mmio",
+				(unsigned long long)ev->addr);
 	return 0;
 }

@@ -18,8 +18,8 @@
 #include "common/error.h"
 #include "vmm/base/guest_mem.h"
 
-#define KVM_DEV_PATH	"/dev/kvm"
-#define KVM_PVM_PATH	"/sys/module/kvm_pvm"
+#define KVM_DEV_PATH "/dev/kvm"
+#define KVM_PVM_PATH "/sys/module/kvm_pvm"
 
 /* What to tell the user when a Linux guest meets a PVM host. */
 #define KVM_PVM_MESSAGE \
@@ -27,10 +27,10 @@
 	"Linux guest; use the nested rig (tests/rig/run)"
 
 struct kvm {
-	int sys_fd;		/* /dev/kvm, -1 when closed */
-	int vm_fd;		/* -1 until kvm_vm_create() */
-	int vcpu_mmap_size;	/* size of each vCPU's struct kvm_run mapping */
-	bool pvm;		/* host KVM is the PVM backend */
+	int sys_fd;	    /* /dev/kvm, -1 when closed */
+	int vm_fd;	    /* -1 until kvm_vm_create() */
+	int vcpu_mmap_size; /* size of each vCPU's struct kvm_run mapping */
+	bool pvm;	    /* host KVM is the PVM backend */
 };
 
 /* kvm_init_fds - mark @k empty so kvm_close() is safe on it. */
@@ -47,12 +47,10 @@ int kvm_open(struct kvm *k, struct husk_error **err);
  * identity-map page (@idmap_gpa) that VMX needs for real-mode emulation,
  * the in-kernel irqchip and the PIT.
  */
-int kvm_vm_create(struct kvm *k, uint64_t tss_gpa, uint64_t idmap_gpa,
-		  struct husk_error **err);
+int kvm_vm_create(struct kvm *k, uint64_t tss_gpa, uint64_t idmap_gpa, struct husk_error **err);
 
 /* kvm_add_guest_mem - one memory slot per guest_mem region (slot = index). */
-int kvm_add_guest_mem(struct kvm *k, const struct guest_mem *gm,
-		      struct husk_error **err);
+int kvm_add_guest_mem(struct kvm *k, const struct guest_mem *gm, struct husk_error **err);
 
 /* kvm_close - close both fds; idempotent. */
 void kvm_close(struct kvm *k);
@@ -64,20 +62,19 @@ void kvm_close(struct kvm *k);
 int kvm_irq_line(struct kvm *k, uint32_t gsi, int level);
 
 /* kvm_irqfd - (de)assign @fd as a trigger for GSI @gsi. */
-int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, bool deassign,
-	      struct husk_error **err);
+int kvm_irqfd(struct kvm *k, int fd, uint32_t gsi, bool deassign, struct husk_error **err);
 
 struct kvm_ioevent {
 	uint64_t addr;
-	uint32_t len;		/* 0 (any), 1, 2, 4 or 8 */
-	bool pio;		/* port I/O instead of MMIO */
-	bool datamatch;		/* only writes of @data signal @fd */
+	uint32_t len;	/* 0 (any), 1, 2, 4 or 8 */
+	bool pio;	/* port I/O instead of MMIO */
+	bool datamatch; /* only writes of @data signal @fd */
 	uint64_t data;
 };
 
 /* kvm_ioeventfd - (de)assign @fd to be signalled on guest writes to @ev. */
-int kvm_ioeventfd(struct kvm *k, int fd, const struct kvm_ioevent *ev,
-		  bool deassign, struct husk_error **err);
+int kvm_ioeventfd(struct kvm *k, int fd, const struct kvm_ioevent *ev, bool deassign,
+		  struct husk_error **err);
 
 /* kvm_host_is_pvm - true when the host KVM is PVM (kvm_pvm module loaded). */
 bool kvm_host_is_pvm(void);

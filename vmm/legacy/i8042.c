@@ -4,15 +4,14 @@
 
 #include "vmm/legacy/i8042.h"
 
-#define I8042_ACK		0xfa
-#define I8042_SELF_TEST_OK	0x55
-#define I8042_PORT_TEST_OK	0x00
-#define I8042_KBD_RESET		0xff
-#define I8042_KBD_BAT_OK	0xaa
-#define I8042_KBD_GET_ID	0xf2
+#define I8042_ACK	   0xfa
+#define I8042_SELF_TEST_OK 0x55
+#define I8042_PORT_TEST_OK 0x00
+#define I8042_KBD_RESET	   0xff
+#define I8042_KBD_BAT_OK   0xaa
+#define I8042_KBD_GET_ID   0xf2
 
-void i8042_init(struct i8042 *c, i8042_irq_fn irq_fn, i8042_reset_fn reset_fn,
-		void *opaque)
+void i8042_init(struct i8042 *c, i8042_irq_fn irq_fn, i8042_reset_fn reset_fn, void *opaque)
 {
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -32,7 +31,7 @@ void i8042_fini(struct i8042 *c)
 static void i8042_push(struct i8042 *c, uint8_t b)
 {
 	if (c->q_count == I8042_QUEUE_SIZE)
-		return;		/* the guest is not reading; drop like a full buffer */
+		return; /* the guest is not reading; drop like a full buffer */
 	c->queue[(c->q_head + c->q_count) % I8042_QUEUE_SIZE] = b;
 	c->q_count++;
 }
@@ -132,7 +131,7 @@ static void i8042_kbd_write(struct i8042 *c, uint8_t val)
 	if (val == I8042_KBD_RESET) {
 		i8042_push(c, I8042_KBD_BAT_OK);
 	} else if (val == I8042_KBD_GET_ID) {
-		i8042_push(c, 0xab);	/* MF2 keyboard, translated */
+		i8042_push(c, 0xab); /* MF2 keyboard, translated */
 		i8042_push(c, 0x41);
 	}
 }
@@ -154,15 +153,14 @@ static void i8042_data_write(struct i8042 *c, uint8_t val)
 		break;
 	case I8042_CMD_WRITE_AUX_OUT:
 	case I8042_CMD_WRITE_AUX:
-		break;		/* no mouse port: the byte goes nowhere */
+		break; /* no mouse port: the byte goes nowhere */
 	default:
 		i8042_kbd_write(c, val);
 		break;
 	}
 }
 
-void i8042_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-	      bool is_write)
+void i8042_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct i8042 *c = opaque;
 	bool cmd_port = offset == I8042_CMD_PORT - I8042_DATA_PORT;

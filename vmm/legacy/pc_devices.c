@@ -14,10 +14,10 @@
  */
 static const struct {
 	uint16_t base, len;
-	uint8_t fill;		/* what reads return */
+	uint8_t fill; /* what reads return */
 	const char *name;
 } pc_quiet_ports[] = {
-	{ 0x80, 0x10, 0xff, "post+dma-page" },	/* POST code, DMA page registers */
+	{ 0x80, 0x10, 0xff, "post+dma-page" }, /* POST code, DMA page registers */
 	{ 0xed, 1, 0xff, "io-delay" },
 	{ 0x2e8, 8, 0xff, "com4" },
 	{ 0x2f8, 8, 0xff, "com2" },
@@ -32,8 +32,7 @@ static const struct {
 
 #define PC_NR_QUIET_PORTS (sizeof(pc_quiet_ports) / sizeof(pc_quiet_ports[0]))
 
-static void pc_quiet_io(void *opaque, uint64_t offset, uint8_t *data,
-			uint32_t len, bool is_write)
+static void pc_quiet_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	const uint8_t *fill = opaque;
 
@@ -64,8 +63,7 @@ static void pc_i8042_reset(void *opaque)
 }
 
 /* Boot marker: the first write of any size wins; reads return zero. */
-static void pc_marker_io(void *opaque, uint64_t offset, uint8_t *data,
-			 uint32_t len, bool is_write)
+static void pc_marker_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct pc_devices *d = opaque;
 	uint64_t expected = 0;
@@ -74,8 +72,8 @@ static void pc_marker_io(void *opaque, uint64_t offset, uint8_t *data,
 		memset(data, 0, len);
 		return;
 	}
-	__atomic_compare_exchange_n(&d->t_marker, &expected, husk_now_ns(), false,
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	__atomic_compare_exchange_n(&d->t_marker, &expected, husk_now_ns(), false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
 }
 
 static int pc_devices_quiet(struct bus *pio, struct husk_error **err)
@@ -84,9 +82,8 @@ static int pc_devices_quiet(struct bus *pio, struct husk_error **err)
 	int ret;
 
 	for (i = 0; i < PC_NR_QUIET_PORTS; i++) {
-		ret = bus_register(pio, pc_quiet_ports[i].base, pc_quiet_ports[i].len,
-				   pc_quiet_io, (void *)&pc_quiet_ports[i].fill,
-				   pc_quiet_ports[i].name, err);
+		ret = bus_register(pio, pc_quiet_ports[i].base, pc_quiet_ports[i].len, pc_quiet_io,
+				   (void *)&pc_quiet_ports[i].fill, pc_quiet_ports[i].name, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -112,14 +109,13 @@ int pc_devices_init(struct pc_devices *d, struct bus *pio, const struct pc_devic
 	uart_init(&d->uart, &uc);
 	i8042_init(&d->i8042, pc_i8042_irq, pc_i8042_reset, d);
 	d->ready = true;
-	ret = bus_register(pio, UART_COM1_BASE, UART_NR_REGS, uart_io,
-			   &d->uart, "com1", err);
+	ret = bus_register(pio, UART_COM1_BASE, UART_NR_REGS, uart_io, &d->uart, "com1", err);
 	if (!ret)
-		ret = bus_register(pio, I8042_DATA_PORT, I8042_IO_LEN, i8042_io,
-				   &d->i8042, "i8042", err);
+		ret = bus_register(pio, I8042_DATA_PORT, I8042_IO_LEN, i8042_io, &d->i8042, "i8042",
+				   err);
 	if (!ret)
-		ret = bus_register(pio, HUSK_BOOT_MARKER_PORT, 4, pc_marker_io,
-				   d, "boot-marker", err);
+		ret = bus_register(pio, HUSK_BOOT_MARKER_PORT, 4, pc_marker_io, d, "boot-marker",
+				   err);
 	if (!ret)
 		ret = pc_devices_quiet(pio, err);
 	return ret;

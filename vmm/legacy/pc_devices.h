@@ -18,10 +18,10 @@
 #include "vmm/legacy/uart.h"
 
 struct pc_devices_cfg {
-	struct kvm *kvm;		/* interrupt lines */
-	i8042_reset_fn reset_fn;	/* the guest pulsed the reset line */
+	struct kvm *kvm;	 /* interrupt lines */
+	i8042_reset_fn reset_fn; /* the guest pulsed the reset line */
 	void *reset_opaque;
-	uart_out_fn console_fn;		/* console output, as husk_vm_config */
+	uart_out_fn console_fn; /* console output, as husk_vm_config */
 	void *console_opaque;
 	int console_out_fd, console_in_fd;
 };
@@ -32,8 +32,8 @@ struct pc_devices {
 	void *reset_opaque;
 	struct uart uart;
 	struct i8042 i8042;
-	uint64_t t_marker;	/* first boot-marker write, ns; atomic */
-	bool ready;		/* pc_devices_init() ran: fini needed */
+	uint64_t t_marker; /* first boot-marker write, ns; atomic */
+	bool ready;	   /* pc_devices_init() ran: fini needed */
 };
 
 /* pc_devices_init - register COM1, i8042, boot marker and quiet port sinks on @pio. */

@@ -10,7 +10,7 @@
 #include "vmm/legacy/uart.h"
 
 /* Modem lines as seen when nothing but a terminal is attached. */
-#define UART_MSR_IDLE	(UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
+#define UART_MSR_IDLE (UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
 
 void uart_init(struct uart *u, const struct uart_cfg *cfg)
 {
@@ -126,7 +126,7 @@ static void uart_set_msr(struct uart *u, uint8_t status)
 	if (changed & UART_MSR_DSR)
 		delta |= UART_MSR_DDSR;
 	if ((old & UART_MSR_RI) && !(status & UART_MSR_RI))
-		delta |= UART_MSR_TERI;	/* trailing edge only */
+		delta |= UART_MSR_TERI; /* trailing edge only */
 	if (changed & UART_MSR_DCD)
 		delta |= UART_MSR_DDCD;
 	u->msr = status | delta;
@@ -188,7 +188,7 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t val)
 	case UART_SCR:
 		u->scr = val;
 		break;
-	default:	/* LSR and MSR are read-only */
+	default: /* LSR and MSR are read-only */
 		break;
 	}
 }
@@ -242,8 +242,7 @@ static uint8_t uart_read(struct uart *u, unsigned int reg)
 	}
 }
 
-void uart_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-	     bool is_write)
+void uart_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct uart *u = opaque;
 
@@ -311,7 +310,7 @@ static void *uart_input_thread(void *arg)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
-			break;	/* EOF or a dead fd: the console has no more input */
+			break; /* EOF or a dead fd: the console has no more input */
 		uart_receive(u, buf, (size_t)n);
 	}
 	return NULL;

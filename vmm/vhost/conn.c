@@ -75,8 +75,8 @@ bool vhost_conn_is_broken(const struct vhost_conn *c)
 }
 
 /* Fail one call: the connection is unusable from here on. */
-static int vhost_conn_fail(struct vhost_conn *c, uint32_t req, int errnum,
-			   struct husk_error **err, const char *cause)
+static int vhost_conn_fail(struct vhost_conn *c, uint32_t req, int errnum, struct husk_error **err,
+			   const char *cause)
 {
 	__atomic_store_n(&c->broken, true, __ATOMIC_RELEASE);
 	if (cause)
@@ -85,8 +85,8 @@ static int vhost_conn_fail(struct vhost_conn *c, uint32_t req, int errnum,
 	return husk_err(err, errnum, "%s: %s", c->name, vhost_user_req_name(req));
 }
 
-static int vhost_conn_send(struct vhost_conn *c, const struct vhost_user_msg *m,
-			   const int *fds, unsigned int nr_fds, struct husk_error **err)
+static int vhost_conn_send(struct vhost_conn *c, const struct vhost_user_msg *m, const int *fds,
+			   unsigned int nr_fds, struct husk_error **err)
 {
 	union {
 		struct cmsghdr h;
@@ -138,8 +138,7 @@ static void vhost_conn_drop_fds(struct msghdr *mh)
 }
 
 /* One recvmsg of at most @len bytes, after waiting for data until @deadline. */
-static ssize_t vhost_conn_recv_some(struct vhost_conn *c, void *buf, size_t len,
-				    int64_t deadline)
+static ssize_t vhost_conn_recv_some(struct vhost_conn *c, void *buf, size_t len, int64_t deadline)
 {
 	char ctl[CMSG_SPACE(sizeof(int) * 4)];
 	struct iovec iov = { buf, len };
@@ -164,8 +163,8 @@ static ssize_t vhost_conn_recv_some(struct vhost_conn *c, void *buf, size_t len,
 }
 
 /* Exactly @len bytes before the deadline. */
-static int vhost_conn_recv_exact(struct vhost_conn *c, uint32_t req, void *buf,
-				 size_t len, int64_t deadline, struct husk_error **err)
+static int vhost_conn_recv_exact(struct vhost_conn *c, uint32_t req, void *buf, size_t len,
+				 int64_t deadline, struct husk_error **err)
 {
 	size_t got = 0;
 	char why[64];
@@ -184,7 +183,7 @@ static int vhost_conn_recv_exact(struct vhost_conn *c, uint32_t req, void *buf,
 		if (n == 0)
 			return vhost_conn_fail(c, req, ECONNRESET, err,
 					       got ? "the backend hung up mid-reply" :
-					       "the backend closed the connection");
+						     "the backend closed the connection");
 		got += (size_t)n;
 	}
 	return 0;
@@ -222,9 +221,8 @@ static int vhost_conn_begin(struct vhost_conn *c, uint32_t req, struct husk_erro
 }
 
 /* Send @m and parse a u64 reply into @v; caller holds the lock. */
-static int vhost_conn_call_u64(struct vhost_conn *c, struct vhost_user_msg *m,
-			       const int *fds, unsigned int nr_fds, uint64_t *v,
-			       struct husk_error **err)
+static int vhost_conn_call_u64(struct vhost_conn *c, struct vhost_user_msg *m, const int *fds,
+			       unsigned int nr_fds, uint64_t *v, struct husk_error **err)
 {
 	struct vhost_user_msg r;
 	char why[96];
@@ -235,14 +233,12 @@ static int vhost_conn_call_u64(struct vhost_conn *c, struct vhost_user_msg *m,
 		ret = vhost_conn_recv(c, m->request, 8, &r, err);
 	if (ret < 0)
 		return ret;
-	if (vhost_user_parse_u64(&r, VHOST_USER_HDR_SIZE + 8, m->request, v, why,
-				 sizeof(why)) < 0)
+	if (vhost_user_parse_u64(&r, VHOST_USER_HDR_SIZE + 8, m->request, v, why, sizeof(why)) < 0)
 		return vhost_conn_fail(c, m->request, EPROTO, err, why);
 	return 0;
 }
 
-int vhost_conn_get_u64(struct vhost_conn *c, uint32_t request, uint64_t *v,
-		       struct husk_error **err)
+int vhost_conn_get_u64(struct vhost_conn *c, uint32_t request, uint64_t *v, struct husk_error **err)
 {
 	struct vhost_user_msg m;
 	int ret = vhost_conn_begin(c, request, err);
@@ -255,8 +251,8 @@ int vhost_conn_get_u64(struct vhost_conn *c, uint32_t request, uint64_t *v,
 	return ret;
 }
 
-int vhost_conn_get_state(struct vhost_conn *c, uint32_t request, uint32_t index,
-			 uint32_t *num, struct husk_error **err)
+int vhost_conn_get_state(struct vhost_conn *c, uint32_t request, uint32_t index, uint32_t *num,
+			 struct husk_error **err)
 {
 	struct vhost_user_msg m, r;
 	uint32_t got;
@@ -270,8 +266,8 @@ int vhost_conn_get_state(struct vhost_conn *c, uint32_t request, uint32_t index,
 	ret = vhost_conn_send(c, &m, NULL, 0, err);
 	if (!ret)
 		ret = vhost_conn_recv(c, request, 8, &r, err);
-	if (!ret && vhost_user_parse_state(&r, VHOST_USER_HDR_SIZE + 8, request, &got, num,
-					   why, sizeof(why)) < 0)
+	if (!ret && vhost_user_parse_state(&r, VHOST_USER_HDR_SIZE + 8, request, &got, num, why,
+					   sizeof(why)) < 0)
 		ret = vhost_conn_fail(c, request, EPROTO, err, why);
 	if (!ret && got != index) {
 		snprintf(why, sizeof(why), "state of vring %u, asked for %u", got, index);

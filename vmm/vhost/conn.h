@@ -26,15 +26,15 @@
 #include "common/error.h"
 #include "vmm/vhost/wire.h"
 
-#define VHOST_CONN_DEFAULT_TIMEOUT_MS	5000
-#define VHOST_CONN_MAX_FDS		VHOST_USER_MAX_REGIONS
+#define VHOST_CONN_DEFAULT_TIMEOUT_MS 5000
+#define VHOST_CONN_MAX_FDS	      VHOST_USER_MAX_REGIONS
 
 struct vhost_conn {
-	int fd;			/* -1 when closed */
-	int timeout_ms;		/* per reply */
-	bool broken;		/* atomic: see the top comment */
-	bool reply_ack;		/* REPLY_ACK negotiated: SET_* carry NEED_REPLY */
-	char name[40];		/* "vhost-user fs0" */
+	int fd;		/* -1 when closed */
+	int timeout_ms; /* per reply */
+	bool broken;	/* atomic: see the top comment */
+	bool reply_ack; /* REPLY_ACK negotiated: SET_* carry NEED_REPLY */
+	char name[40];	/* "vhost-user fs0" */
 	pthread_mutex_t lock;
 };
 
@@ -70,8 +70,8 @@ int vhost_conn_get_u64(struct vhost_conn *c, uint32_t request, uint64_t *v,
  * vhost_conn_get_state - send @request with vring state {@index, 0} and
  * return the state it answers (GET_VRING_BASE); the index must match.
  */
-int vhost_conn_get_state(struct vhost_conn *c, uint32_t request, uint32_t index,
-			 uint32_t *num, struct husk_error **err);
+int vhost_conn_get_state(struct vhost_conn *c, uint32_t request, uint32_t index, uint32_t *num,
+			 struct husk_error **err);
 
 /*
  * vhost_conn_set - send @m (a request without reply of its own) with

@@ -5,14 +5,14 @@
 
 #include "vmm/vhost/front.h"
 
-#define VHOST_F_VERSION_1	32	/* VIRTIO_F_VERSION_1 */
+#define VHOST_F_VERSION_1 32 /* VIRTIO_F_VERSION_1 */
 
 /* The protocol features husk understands: nothing else is ever acked. */
 #define VHOST_FRONT_PROTOCOL_WANTED \
 	((1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) | (1ULL << VHOST_USER_PROTOCOL_F_MQ))
 
-static int vhost_front_set_u64(struct vhost_front *f, uint32_t req, uint64_t v,
-			       const int *fds, unsigned int nr_fds, struct husk_error **err)
+static int vhost_front_set_u64(struct vhost_front *f, uint32_t req, uint64_t v, const int *fds,
+			       unsigned int nr_fds, struct husk_error **err)
 {
 	struct vhost_user_msg m;
 
@@ -21,8 +21,8 @@ static int vhost_front_set_u64(struct vhost_front *f, uint32_t req, uint64_t v,
 	return vhost_conn_set(&f->conn, &m, fds, nr_fds, err);
 }
 
-static int vhost_front_set_state(struct vhost_front *f, uint32_t req, uint32_t index,
-				 uint32_t num, struct husk_error **err)
+static int vhost_front_set_state(struct vhost_front *f, uint32_t req, uint32_t index, uint32_t num,
+				 struct husk_error **err)
 {
 	struct vhost_user_msg m;
 
@@ -43,8 +43,8 @@ static int vhost_front_protocol(struct vhost_front *f, unsigned int nr_queues,
 		return ret;
 	f->protocol_features = offered & VHOST_FRONT_PROTOCOL_WANTED;
 	/* Never NEED_REPLY here: REPLY_ACK is not in force until this is read. */
-	ret = vhost_front_set_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, f->protocol_features,
-				  NULL, 0, err);
+	ret = vhost_front_set_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, f->protocol_features, NULL,
+				  0, err);
 	if (ret < 0)
 		return ret;
 	c->reply_ack = f->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
@@ -52,14 +52,14 @@ static int vhost_front_protocol(struct vhost_front *f, unsigned int nr_queues,
 		return 0;
 	ret = vhost_conn_get_u64(c, VHOST_USER_GET_QUEUE_NUM, &queues, err);
 	if (!ret && queues < nr_queues)
-		ret = husk_err(err, EPROTO, "%s: GET_QUEUE_NUM: the backend has %llu queues, "
-			       "the device needs %u", c->name, (unsigned long long)queues,
-			       nr_queues);
+		ret = husk_err(err, EPROTO,
+			       "%s: GET_QUEUE_NUM: the backend has %llu queues, "
+			       "the device needs %u",
+			       c->name, (unsigned long long)queues, nr_queues);
 	return ret;
 }
 
-int vhost_front_handshake(struct vhost_front *f, unsigned int nr_queues,
-			  struct husk_error **err)
+int vhost_front_handshake(struct vhost_front *f, unsigned int nr_queues, struct husk_error **err)
 {
 	struct vhost_user_msg m;
 	int ret;
@@ -84,7 +84,10 @@ static int vhost_front_ring(struct vhost_front *f, const struct vhost_front_ring
 			    struct husk_error **err)
 {
 	struct vhost_user_vring_addr a = {
-		.index = r->index, .desc = r->desc, .used = r->used, .avail = r->avail,
+		.index = r->index,
+		.desc = r->desc,
+		.used = r->used,
+		.avail = r->avail,
 	};
 	struct vhost_user_msg m;
 	int ret;
@@ -114,8 +117,7 @@ static int vhost_front_mem_table(struct vhost_front *f, const struct vhost_front
 
 	vhost_user_msg_init(&m, VHOST_USER_SET_MEM_TABLE, 0);
 	if (vhost_user_put_mem(&m, mem->regions, mem->nr) < 0)
-		return husk_err(err, E2BIG, "%s: SET_MEM_TABLE: %u regions", f->conn.name,
-				mem->nr);
+		return husk_err(err, E2BIG, "%s: SET_MEM_TABLE: %u regions", f->conn.name, mem->nr);
 	return vhost_conn_set(&f->conn, &m, mem->fds, mem->nr, err);
 }
 
@@ -128,17 +130,15 @@ static int vhost_front_enable(struct vhost_front *f, const struct vhost_front_ri
 	int ret = 0;
 
 	if (!f->has_protocol)
-		return 0;	/* rings are enabled at KICK without the extension */
+		return 0; /* rings are enabled at KICK without the extension */
 	for (i = 0; i < nr && !ret; i++)
-		ret = vhost_front_set_state(f, VHOST_USER_SET_VRING_ENABLE, rings[i].index, 1,
-					    err);
+		ret = vhost_front_set_state(f, VHOST_USER_SET_VRING_ENABLE, rings[i].index, 1, err);
 	if (!ret && !f->conn.reply_ack)
 		ret = vhost_conn_get_u64(&f->conn, VHOST_USER_GET_FEATURES, &features, err);
 	return ret;
 }
 
-int vhost_front_start(struct vhost_front *f, uint64_t features,
-		      const struct vhost_front_mem *mem,
+int vhost_front_start(struct vhost_front *f, uint64_t features, const struct vhost_front_mem *mem,
 		      const struct vhost_front_ring *rings, unsigned int nr,
 		      struct husk_error **err)
 {

@@ -32,9 +32,9 @@
 
 struct vhost_front {
 	struct vhost_conn conn;
-	uint64_t features;		/* the backend's GET_FEATURES */
-	uint64_t protocol_features;	/* what we acked */
-	bool has_protocol;		/* bit 30 offered: protocol features in use */
+	uint64_t features;	    /* the backend's GET_FEATURES */
+	uint64_t protocol_features; /* what we acked */
+	bool has_protocol;	    /* bit 30 offered: protocol features in use */
 };
 
 /* Guest memory as the backend must map it: region i travels with fds[i]. */
@@ -47,11 +47,11 @@ struct vhost_front_mem {
 /* One ring to start: host virtual addresses inside the memory table. */
 struct vhost_front_ring {
 	unsigned int index;
-	uint16_t num;			/* queue size */
-	uint16_t base;			/* first avail index to process */
+	uint16_t num;  /* queue size */
+	uint16_t base; /* first avail index to process */
 	uint64_t desc, used, avail;
-	int kick_fd;			/* eventfd the guest's notifications signal */
-	int call_fd;			/* eventfd the backend signals for interrupts */
+	int kick_fd; /* eventfd the guest's notifications signal */
+	int call_fd; /* eventfd the backend signals for interrupts */
 };
 
 /*
@@ -59,12 +59,10 @@ struct vhost_front_ring {
  * the device needs (checked against GET_QUEUE_NUM when MQ is offered).
  * Returns 0 or -errno (-EPROTO when the backend lacks what is needed).
  */
-int vhost_front_handshake(struct vhost_front *f, unsigned int nr_queues,
-			  struct husk_error **err);
+int vhost_front_handshake(struct vhost_front *f, unsigned int nr_queues, struct husk_error **err);
 
 /* vhost_front_start - the DRIVER_OK sequence for @nr rings with @features acked by the guest. */
-int vhost_front_start(struct vhost_front *f, uint64_t features,
-		      const struct vhost_front_mem *mem,
+int vhost_front_start(struct vhost_front *f, uint64_t features, const struct vhost_front_mem *mem,
 		      const struct vhost_front_ring *rings, unsigned int nr,
 		      struct husk_error **err);
 

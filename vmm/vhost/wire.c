@@ -49,8 +49,7 @@ void vhost_user_put_addr(struct vhost_user_msg *m, const struct vhost_user_vring
 	vhost_user_put(m, 32, &a->log, 8);
 }
 
-int vhost_user_put_mem(struct vhost_user_msg *m, const struct vhost_user_region *r,
-		       unsigned int n)
+int vhost_user_put_mem(struct vhost_user_msg *m, const struct vhost_user_region *r, unsigned int n)
 {
 	uint32_t nr = n, pad = 0, off = 8;
 	unsigned int i;
@@ -92,31 +91,31 @@ static int vhost_user_bad(char *why, size_t why_len, const char *fmt, ...)
 	return -EPROTO;
 }
 
-int vhost_user_check_reply_hdr(const void *hdr, uint32_t request, uint32_t size,
-			       char *why, size_t why_len)
+int vhost_user_check_reply_hdr(const void *hdr, uint32_t request, uint32_t size, char *why,
+			       size_t why_len)
 {
 	uint32_t f[3];
 
 	memcpy(f, hdr, sizeof(f));
 	if (f[1] != VHOST_USER_REPLY_FLAGS)
-		return vhost_user_bad(why, why_len, "reply flags 0x%x, want 0x%x",
-				      f[1], VHOST_USER_REPLY_FLAGS);
+		return vhost_user_bad(why, why_len, "reply flags 0x%x, want 0x%x", f[1],
+				      VHOST_USER_REPLY_FLAGS);
 	if (f[0] != request)
-		return vhost_user_bad(why, why_len, "reply to request %u, want %u",
-				      f[0], request);
+		return vhost_user_bad(why, why_len, "reply to request %u, want %u", f[0], request);
 	if (f[2] != size)
-		return vhost_user_bad(why, why_len, "reply payload of %u bytes, want %u",
-				      f[2], size);
+		return vhost_user_bad(why, why_len, "reply payload of %u bytes, want %u", f[2],
+				      size);
 	return 0;
 }
 
 /* The whole reply: header valid and exactly header + @size bytes long. */
-static int vhost_user_check_reply(const void *buf, size_t len, uint32_t request,
-				  uint32_t size, char *why, size_t why_len)
+static int vhost_user_check_reply(const void *buf, size_t len, uint32_t request, uint32_t size,
+				  char *why, size_t why_len)
 {
 	if (len < VHOST_USER_HDR_SIZE)
-		return vhost_user_bad(why, why_len, "reply of %zu bytes, shorter than the %u-byte header",
-				      len, VHOST_USER_HDR_SIZE);
+		return vhost_user_bad(why, why_len,
+				      "reply of %zu bytes, shorter than the %u-byte header", len,
+				      VHOST_USER_HDR_SIZE);
 	if (vhost_user_check_reply_hdr(buf, request, size, why, why_len) < 0)
 		return -EPROTO;
 	if (len != VHOST_USER_HDR_SIZE + size)
@@ -125,8 +124,8 @@ static int vhost_user_check_reply(const void *buf, size_t len, uint32_t request,
 	return 0;
 }
 
-int vhost_user_parse_u64(const void *buf, size_t len, uint32_t request, uint64_t *v,
-			 char *why, size_t why_len)
+int vhost_user_parse_u64(const void *buf, size_t len, uint32_t request, uint64_t *v, char *why,
+			 size_t why_len)
 {
 	if (vhost_user_check_reply(buf, len, request, 8, why, why_len) < 0)
 		return -EPROTO;
@@ -134,8 +133,8 @@ int vhost_user_parse_u64(const void *buf, size_t len, uint32_t request, uint64_t
 	return 0;
 }
 
-int vhost_user_parse_state(const void *buf, size_t len, uint32_t request,
-			   uint32_t *index, uint32_t *num, char *why, size_t why_len)
+int vhost_user_parse_state(const void *buf, size_t len, uint32_t request, uint32_t *index,
+			   uint32_t *num, char *why, size_t why_len)
 {
 	const uint8_t *p = (const uint8_t *)buf + VHOST_USER_HDR_SIZE;
 
@@ -149,20 +148,34 @@ int vhost_user_parse_state(const void *buf, size_t len, uint32_t request,
 const char *vhost_user_req_name(uint32_t request)
 {
 	switch (request) {
-	case VHOST_USER_GET_FEATURES:		return "GET_FEATURES";
-	case VHOST_USER_SET_FEATURES:		return "SET_FEATURES";
-	case VHOST_USER_SET_OWNER:		return "SET_OWNER";
-	case VHOST_USER_SET_MEM_TABLE:		return "SET_MEM_TABLE";
-	case VHOST_USER_SET_VRING_NUM:		return "SET_VRING_NUM";
-	case VHOST_USER_SET_VRING_ADDR:		return "SET_VRING_ADDR";
-	case VHOST_USER_SET_VRING_BASE:		return "SET_VRING_BASE";
-	case VHOST_USER_GET_VRING_BASE:		return "GET_VRING_BASE";
-	case VHOST_USER_SET_VRING_KICK:		return "SET_VRING_KICK";
-	case VHOST_USER_SET_VRING_CALL:		return "SET_VRING_CALL";
-	case VHOST_USER_GET_PROTOCOL_FEATURES:	return "GET_PROTOCOL_FEATURES";
-	case VHOST_USER_SET_PROTOCOL_FEATURES:	return "SET_PROTOCOL_FEATURES";
-	case VHOST_USER_GET_QUEUE_NUM:		return "GET_QUEUE_NUM";
-	case VHOST_USER_SET_VRING_ENABLE:	return "SET_VRING_ENABLE";
+	case VHOST_USER_GET_FEATURES:
+		return "GET_FEATURES";
+	case VHOST_USER_SET_FEATURES:
+		return "SET_FEATURES";
+	case VHOST_USER_SET_OWNER:
+		return "SET_OWNER";
+	case VHOST_USER_SET_MEM_TABLE:
+		return "SET_MEM_TABLE";
+	case VHOST_USER_SET_VRING_NUM:
+		return "SET_VRING_NUM";
+	case VHOST_USER_SET_VRING_ADDR:
+		return "SET_VRING_ADDR";
+	case VHOST_USER_SET_VRING_BASE:
+		return "SET_VRING_BASE";
+	case VHOST_USER_GET_VRING_BASE:
+		return "GET_VRING_BASE";
+	case VHOST_USER_SET_VRING_KICK:
+		return "SET_VRING_KICK";
+	case VHOST_USER_SET_VRING_CALL:
+		return "SET_VRING_CALL";
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+		return "GET_PROTOCOL_FEATURES";
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+		return "SET_PROTOCOL_FEATURES";
+	case VHOST_USER_GET_QUEUE_NUM:
+		return "GET_QUEUE_NUM";
+	case VHOST_USER_SET_VRING_ENABLE:
+		return "SET_VRING_ENABLE";
 	}
 	return "unknown request";
 }

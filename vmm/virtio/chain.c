@@ -8,8 +8,8 @@
 
 #include "vmm/virtio/chain.h"
 
-static void chain_cursor_init(struct chain_cursor *c, const struct iovec *iov,
-			      unsigned int nr, size_t total)
+static void chain_cursor_init(struct chain_cursor *c, const struct iovec *iov, unsigned int nr,
+			      size_t total)
 {
 	c->iov = iov;
 	c->nr = nr;
@@ -162,8 +162,8 @@ static unsigned int chain_cursor_pieces(const struct chain_cursor *c, size_t len
 	return n;
 }
 
-static int chain_cursor_export(struct chain_cursor *c, size_t len,
-			       struct iovec *out, unsigned int max)
+static int chain_cursor_export(struct chain_cursor *c, size_t len, struct iovec *out,
+			       unsigned int max)
 {
 	struct chain_export e = { out, 0, max };
 
@@ -175,20 +175,17 @@ static int chain_cursor_export(struct chain_cursor *c, size_t len,
 	return (int)e.nr;
 }
 
-int chain_reader_export(struct chain_reader *r, size_t len, struct iovec *out,
-			unsigned int max)
+int chain_reader_export(struct chain_reader *r, size_t len, struct iovec *out, unsigned int max)
 {
 	return chain_cursor_export(&r->c, len, out, max);
 }
 
-int chain_writer_export(struct chain_writer *w, size_t len, struct iovec *out,
-			unsigned int max)
+int chain_writer_export(struct chain_writer *w, size_t len, struct iovec *out, unsigned int max)
 {
 	return chain_cursor_export(&w->c, len, out, max);
 }
 
-int chain_writer_split_tail(struct chain_writer *w, size_t len,
-			    struct chain_writer *tail)
+int chain_writer_split_tail(struct chain_writer *w, size_t len, struct chain_writer *tail)
 {
 	if (len > w->c.remaining)
 		return -EMSGSIZE;

@@ -28,24 +28,24 @@
  * entries. (virtio-fs queues may be larger, but husk pops them only after
  * their backend died, and a longer chain there just fails the device.)
  */
-#define VIRTQ_CHAIN_MAX_IOV	256
+#define VIRTQ_CHAIN_MAX_IOV 256
 
 struct virtq_chain {
-	uint16_t head;			/* id to give back in the used ring */
-	uint16_t nr_out;		/* iov[0, nr_out): device-readable */
-	uint16_t nr_in;			/* iov[nr_out, nr_out + nr_in): device-writable */
-	uint32_t out_len, in_len;	/* byte totals of each side */
+	uint16_t head;		  /* id to give back in the used ring */
+	uint16_t nr_out;	  /* iov[0, nr_out): device-readable */
+	uint16_t nr_in;		  /* iov[nr_out, nr_out + nr_in): device-writable */
+	uint32_t out_len, in_len; /* byte totals of each side */
 	struct iovec iov[VIRTQ_CHAIN_MAX_IOV];
 };
 
 /* A cursor over one side of a chain (or over any iovec array). */
 struct chain_cursor {
 	const struct iovec *iov;
-	unsigned int nr;		/* iovecs in iov[] */
-	unsigned int idx;		/* current iovec */
-	size_t off;			/* offset inside iov[idx] */
-	size_t remaining;		/* bytes left from the cursor to the end */
-	size_t done;			/* bytes consumed so far */
+	unsigned int nr;  /* iovecs in iov[] */
+	unsigned int idx; /* current iovec */
+	size_t off;	  /* offset inside iov[idx] */
+	size_t remaining; /* bytes left from the cursor to the end */
+	size_t done;	  /* bytes consumed so far */
 };
 
 struct chain_reader {
@@ -90,17 +90,14 @@ size_t chain_writer_done(const struct chain_writer *w);
  * (more than @max iovecs needed); nothing moves on error. A writer that
  * exports then fails the I/O simply reports a smaller used length.
  */
-int chain_reader_export(struct chain_reader *r, size_t len, struct iovec *out,
-			unsigned int max);
-int chain_writer_export(struct chain_writer *w, size_t len, struct iovec *out,
-			unsigned int max);
+int chain_reader_export(struct chain_reader *r, size_t len, struct iovec *out, unsigned int max);
+int chain_writer_export(struct chain_writer *w, size_t len, struct iovec *out, unsigned int max);
 
 /*
  * chain_writer_split_tail - detach the last @len writable bytes into @tail
  * (e.g. virtio-blk's status byte, 5.2.6) and shrink @w to end before them.
  * Returns 0 or -EMSGSIZE when fewer than @len bytes remain in @w.
  */
-int chain_writer_split_tail(struct chain_writer *w, size_t len,
-			    struct chain_writer *tail);
+int chain_writer_split_tail(struct chain_writer *w, size_t len, struct chain_writer *tail);
 
 #endif

@@ -9,10 +9,9 @@
 #include "vmm/virtio/lifecycle.h"
 #include "vmm/virtio/queue.h"
 
-int virtio_dev_init(struct virtio_dev *dev, const char *name, uint32_t device_id,
-		    uint64_t offered, uint32_t config_len,
-		    struct virtq *queues, unsigned int nr_queues, uint16_t max_size,
-		    const struct virtio_dev_ops *ops, struct guest_mem *mem,
+int virtio_dev_init(struct virtio_dev *dev, const char *name, uint32_t device_id, uint64_t offered,
+		    uint32_t config_len, struct virtq *queues, unsigned int nr_queues,
+		    uint16_t max_size, const struct virtio_dev_ops *ops, struct guest_mem *mem,
 		    const struct log_sink *log)
 {
 	unsigned int i;

@@ -21,10 +21,9 @@
  * @max_size (a power of two ≤ VIRTQ_MAX_SIZE). @offered gets the transport
  * features added. @log may be NULL. Returns 0 or -errno.
  */
-int virtio_dev_init(struct virtio_dev *dev, const char *name, uint32_t device_id,
-		    uint64_t offered, uint32_t config_len,
-		    struct virtq *queues, unsigned int nr_queues, uint16_t max_size,
-		    const struct virtio_dev_ops *ops, struct guest_mem *mem,
+int virtio_dev_init(struct virtio_dev *dev, const char *name, uint32_t device_id, uint64_t offered,
+		    uint32_t config_len, struct virtq *queues, unsigned int nr_queues,
+		    uint16_t max_size, const struct virtio_dev_ops *ops, struct guest_mem *mem,
 		    const struct log_sink *log);
 
 /* virtio_dev_fini - destroy locks; the device is reset first by the caller. */

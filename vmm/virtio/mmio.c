@@ -17,12 +17,12 @@
 #include "vmm/virtio/queue.h"
 #include "vmm/virtio/lifecycle.h"
 
-#define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define S_DRV		VIRTIO_CONFIG_S_DRIVER
-#define S_FEAT		VIRTIO_CONFIG_S_FEATURES_OK
-#define S_DRV_OK	VIRTIO_CONFIG_S_DRIVER_OK
-#define S_FAILED	VIRTIO_CONFIG_S_FAILED
-#define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
+#define S_ACK	      VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define S_DRV	      VIRTIO_CONFIG_S_DRIVER
+#define S_FEAT	      VIRTIO_CONFIG_S_FEATURES_OK
+#define S_DRV_OK      VIRTIO_CONFIG_S_DRIVER_OK
+#define S_FAILED      VIRTIO_CONFIG_S_FAILED
+#define S_NEEDS_RESET VIRTIO_CONFIG_S_NEEDS_RESET
 
 /*
  * 3.1.1: the initialisation sequence, the only forward steps a driver may
@@ -66,8 +66,8 @@ static bool virtio_mmio_features_valid(struct virtio_mmio *m)
 	struct virtio_dev *dev = m->dev;
 
 	if (m->drv_features & ~dev->offered) {
-		log_debug(dev->log, "virtio %s: driver acked unoffered features 0x%llx",
-			  dev->name, (unsigned long long)(m->drv_features & ~dev->offered));
+		log_debug(dev->log, "virtio %s: driver acked unoffered features 0x%llx", dev->name,
+			  (unsigned long long)(m->drv_features & ~dev->offered));
 		return false;
 	}
 	if (!(m->drv_features & (1ULL << VIRTIO_F_VERSION_1))) {
@@ -111,19 +111,19 @@ static void virtio_mmio_write_status(struct virtio_mmio *m, uint32_t val)
 	cur &= ~S_NEEDS_RESET;
 	val &= ~S_NEEDS_RESET;
 	if (cur & S_FAILED)
-		return;		/* sticky until reset */
+		return; /* sticky until reset */
 	if ((val & S_FAILED) && (val & ~S_FAILED) == cur)
 		return virtio_mmio_set_status(m, val | keep);
 	if (!virtio_mmio_step_legal(cur, val)) {
-		log_debug(m->dev->log, "virtio %s: status 0x%x -> 0x%x refused",
-			  m->dev->name, cur, val);
+		log_debug(m->dev->log, "virtio %s: status 0x%x -> 0x%x refused", m->dev->name, cur,
+			  val);
 		return;
 	}
 	if ((val & S_FEAT) && !(cur & S_FEAT) && !virtio_mmio_features_valid(m))
-		return;		/* 2.2.2: FEATURES_OK stays clear; the driver sees it */
+		return; /* 2.2.2: FEATURES_OK stays clear; the driver sees it */
 	virtio_mmio_set_status(m, val | keep);
 	if ((val & S_DRV_OK) && !(cur & S_DRV_OK))
-		virtio_dev_activate(m->dev);	/* on failure: NEEDS_RESET */
+		virtio_dev_activate(m->dev); /* on failure: NEEDS_RESET */
 }
 
 static uint32_t virtio_mmio_read_queue(const struct virtio_mmio *m, uint64_t off)
@@ -131,7 +131,7 @@ static uint32_t virtio_mmio_read_queue(const struct virtio_mmio *m, uint64_t off
 	const struct virtq *q = virtio_mmio_queue(m);
 
 	if (!q)
-		return 0;	/* 4.2.2: QueueNumMax 0 = queue not available */
+		return 0; /* 4.2.2: QueueNumMax 0 = queue not available */
 	switch (off) {
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return q->max_size;
@@ -171,7 +171,8 @@ static uint32_t virtio_mmio_read_reg(struct virtio_mmio *m, uint64_t off)
 		return VIRTIO_HUSK_VENDOR_ID;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return m->dev_features_sel < 2 ?
-			(uint32_t)(dev->offered >> (32 * m->dev_features_sel)) : 0;
+			       (uint32_t)(dev->offered >> (32 * m->dev_features_sel)) :
+			       0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 	case VIRTIO_MMIO_QUEUE_READY:
 		return virtio_mmio_read_queue(m, off);
@@ -181,11 +182,11 @@ static uint32_t virtio_mmio_read_reg(struct virtio_mmio *m, uint64_t off)
 		return virtio_mmio_status(m);
 	case VIRTIO_MMIO_SHM_LEN_LOW:
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
-		return 0xffffffffu;	/* 4.2.2: no shared memory regions */
+		return 0xffffffffu; /* 4.2.2: no shared memory regions */
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return __atomic_load_n(&dev->config_gen, __ATOMIC_ACQUIRE);
 	}
-	return 0;	/* write-only or reserved */
+	return 0; /* write-only or reserved */
 }
 
 static void virtio_mmio_set_half(uint64_t *reg, bool high, uint32_t val)
@@ -203,13 +204,14 @@ static void virtio_mmio_write_queue(struct virtio_mmio *m, uint64_t off, uint32_
 	struct virtq *q = virtio_mmio_queue(m);
 
 	if (!q || (st & (S_FEAT | S_DRV_OK | S_FAILED)) != S_FEAT) {
-		log_debug(m->dev->log, "virtio %s: queue register 0x%llx write ignored (sel %u, status 0x%x)",
+		log_debug(m->dev->log,
+			  "virtio %s: queue register 0x%llx write ignored (sel %u, status 0x%x)",
 			  m->dev->name, (unsigned long long)off, m->queue_sel, st);
 		return;
 	}
 	switch (off) {
 	case VIRTIO_MMIO_QUEUE_NUM:
-		q->size = val > 0xffff ? 0xffff : (uint16_t)val;	/* checked at activation */
+		q->size = val > 0xffff ? 0xffff : (uint16_t)val; /* checked at activation */
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		q->ready = val & 1;
@@ -268,20 +270,20 @@ static void virtio_mmio_write_reg(struct virtio_mmio *m, uint64_t off, uint32_t 
 		virtio_mmio_write_queue(m, off, val);
 		break;
 	default:
-		log_debug(m->dev->log, "virtio %s: write to register 0x%llx ignored",
-			  m->dev->name, (unsigned long long)off);
+		log_debug(m->dev->log, "virtio %s: write to register 0x%llx ignored", m->dev->name,
+			  (unsigned long long)off);
 	}
 }
 
 /* Device config space: any width up to 8, wholly inside config_len. */
-static void virtio_mmio_config(struct virtio_mmio *m, uint64_t off, uint8_t *data,
-			       uint32_t len, bool is_write)
+static void virtio_mmio_config(struct virtio_mmio *m, uint64_t off, uint8_t *data, uint32_t len,
+			       bool is_write)
 {
 	struct virtio_dev *dev = m->dev;
 	uint64_t end;
 
-	if (__builtin_add_overflow(off, (uint64_t)len, &end) || end > dev->config_len ||
-	    len == 0 || len > 8) {
+	if (__builtin_add_overflow(off, (uint64_t)len, &end) || end > dev->config_len || len == 0 ||
+	    len > 8) {
 		log_debug(dev->log, "virtio %s: config access [0x%llx, +%u) out of bounds",
 			  dev->name, (unsigned long long)off, len);
 		return;
@@ -292,8 +294,7 @@ static void virtio_mmio_config(struct virtio_mmio *m, uint64_t off, uint8_t *dat
 		dev->ops->config_write(dev, (uint32_t)off, data, len);
 }
 
-void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-		    bool is_write)
+void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct virtio_mmio *m = opaque;
 
@@ -306,8 +307,8 @@ void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
 		return;
 	}
 	if (len != 4 || (offset & 3)) {
-		log_debug(m->dev->log, "virtio %s: %u-byte access at 0x%llx ignored",
-			  m->dev->name, len, (unsigned long long)offset);
+		log_debug(m->dev->log, "virtio %s: %u-byte access at 0x%llx ignored", m->dev->name,
+			  len, (unsigned long long)offset);
 		return;
 	}
 	/* No transport lock: the device takes its queue lock itself. */
@@ -327,8 +328,7 @@ void virtio_mmio_notify(struct virtio_mmio *m, uint32_t value)
 	virtio_dev_notify(m->dev, value);
 }
 
-int virtio_mmio_cmdline(char *buf, size_t size, uint64_t base, uint64_t len,
-			uint32_t irq)
+int virtio_mmio_cmdline(char *buf, size_t size, uint64_t base, uint64_t len, uint32_t irq)
 {
 	int n;
 

@@ -31,18 +31,18 @@
 
 #include "vmm/virtio/virtio.h"
 
-#define VIRTIO_MMIO_MAGIC	0x74726976u	/* "virt" */
-#define VIRTIO_MMIO_VERSION_2	2u		/* modern; 1 is legacy */
+#define VIRTIO_MMIO_MAGIC      0x74726976u /* "virt" */
+#define VIRTIO_MMIO_VERSION_2  2u	   /* modern; 1 is legacy */
 /* Bytes a device decodes: the register file plus up to 3.75 KiB of config. */
-#define VIRTIO_MMIO_WINDOW	0x1000u
-#define VIRTIO_MMIO_CONFIG_MAX	(VIRTIO_MMIO_WINDOW - VIRTIO_MMIO_CONFIG)
+#define VIRTIO_MMIO_WINDOW     0x1000u
+#define VIRTIO_MMIO_CONFIG_MAX (VIRTIO_MMIO_WINDOW - VIRTIO_MMIO_CONFIG)
 
 struct virtio_mmio {
 	struct virtio_dev *dev;
-	uint32_t dev_features_sel;	/* DeviceFeaturesSel */
-	uint32_t drv_features_sel;	/* DriverFeaturesSel */
-	uint32_t queue_sel;		/* QueueSel, may be out of range */
-	uint64_t drv_features;		/* DriverFeatures as written so far */
+	uint32_t dev_features_sel; /* DeviceFeaturesSel */
+	uint32_t drv_features_sel; /* DriverFeaturesSel */
+	uint32_t queue_sel;	   /* QueueSel, may be out of range */
+	uint64_t drv_features;	   /* DriverFeatures as written so far */
 };
 
 /* virtio_mmio_init - transport state for @dev (which outlives it). */
@@ -52,8 +52,7 @@ void virtio_mmio_init(struct virtio_mmio *m, struct virtio_dev *dev);
  * virtio_mmio_io - the bus handler (bus_io_fn); @opaque is the struct
  * virtio_mmio. Runs on vCPU threads; takes dev->lock.
  */
-void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-		    bool is_write);
+void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 
 /*
  * virtio_mmio_notify - a QueueNotify write of @value, from the register
@@ -67,7 +66,6 @@ void virtio_mmio_notify(struct virtio_mmio *m, uint32_t value);
  * (the Linux virtio_mmio driver's module parameter) into @buf. Returns the
  * length, or -ENOSPC when @buf is too small.
  */
-int virtio_mmio_cmdline(char *buf, size_t size, uint64_t base, uint64_t len,
-			uint32_t irq);
+int virtio_mmio_cmdline(char *buf, size_t size, uint64_t base, uint64_t len, uint32_t irq);
 
 #endif

@@ -13,7 +13,7 @@
 
 #include "vmm/virtio/queue.h"
 
-#define VIRTQ_DESC_SIZE		16u	/* struct virtq_desc, 2.7.5 */
+#define VIRTQ_DESC_SIZE 16u /* struct virtq_desc, 2.7.5 */
 
 #define virtq_fail(q, fmt, ...) \
 	virtio_dev_fail((q)->dev, "queue %u: " fmt, (q)->index, ##__VA_ARGS__)
@@ -21,12 +21,11 @@
 /* A descriptor table being walked: the queue's own or an indirect one. */
 struct virtq_table {
 	const uint8_t *base;
-	uint32_t nr;		/* entries */
+	uint32_t nr; /* entries */
 	bool indirect;
 };
 
-int virtq_init(struct virtq *q, struct virtio_dev *dev, unsigned int index,
-	       uint16_t max_size)
+int virtq_init(struct virtq *q, struct virtio_dev *dev, unsigned int index, uint16_t max_size)
 {
 	if (!max_size || max_size > VIRTQ_MAX_SIZE || (max_size & (max_size - 1)))
 		return -EINVAL;
@@ -50,20 +49,20 @@ void virtq_reset(struct virtq *q)
 }
 
 /* Map one ring part: aligned (2.7 table "Alignment") and wholly in RAM. */
-static void *virtq_map_part(struct virtq *q, const char *what, gpa_t gpa,
-			    uint64_t len, uint64_t align)
+static void *virtq_map_part(struct virtq *q, const char *what, gpa_t gpa, uint64_t len,
+			    uint64_t align)
 {
 	void *p;
 
 	if (gpa & (align - 1)) {
-		virtq_fail(q, "%s at 0x%llx not %llu-byte aligned", what,
-			   (unsigned long long)gpa, (unsigned long long)align);
+		virtq_fail(q, "%s at 0x%llx not %llu-byte aligned", what, (unsigned long long)gpa,
+			   (unsigned long long)align);
 		return NULL;
 	}
 	p = guest_mem_ptr(q->dev->mem, gpa, len);
 	if (!p)
-		virtq_fail(q, "%s [0x%llx, +%llu) outside guest RAM", what,
-			   (unsigned long long)gpa, (unsigned long long)len);
+		virtq_fail(q, "%s [0x%llx, +%llu) outside guest RAM", what, (unsigned long long)gpa,
+			   (unsigned long long)len);
 	return p;
 }
 
@@ -77,12 +76,14 @@ int virtq_activate(struct virtq *q)
 		return -EINVAL;
 	}
 	/* Full sizes from the 2.7 table, event-index fields included. */
-	q->desc = virtq_map_part(q, "descriptor table", q->desc_gpa,
-				 (uint64_t)VIRTQ_DESC_SIZE * n, VRING_DESC_ALIGN_SIZE);
-	q->avail = q->desc ? virtq_map_part(q, "available ring", q->avail_gpa,
-					    6 + 2ULL * n, VRING_AVAIL_ALIGN_SIZE) : NULL;
-	q->used = q->avail ? virtq_map_part(q, "used ring", q->used_gpa,
-					    6 + 8ULL * n, VRING_USED_ALIGN_SIZE) : NULL;
+	q->desc = virtq_map_part(q, "descriptor table", q->desc_gpa, (uint64_t)VIRTQ_DESC_SIZE * n,
+				 VRING_DESC_ALIGN_SIZE);
+	q->avail = q->desc ? virtq_map_part(q, "available ring", q->avail_gpa, 6 + 2ULL * n,
+					    VRING_AVAIL_ALIGN_SIZE) :
+			     NULL;
+	q->used = q->avail ? virtq_map_part(q, "used ring", q->used_gpa, 6 + 8ULL * n,
+					    VRING_USED_ALIGN_SIZE) :
+			     NULL;
 	if (!q->used) {
 		q->desc = NULL;
 		q->avail = NULL;
@@ -121,8 +122,7 @@ bool virtq_has_avail(struct virtq *q)
 }
 
 /* Copy descriptor @i of @t into a host local: the guest may change it later. */
-static void virtq_read_desc(const struct virtq_table *t, uint32_t i,
-			    struct vring_desc *d)
+static void virtq_read_desc(const struct virtq_table *t, uint32_t i, struct vring_desc *d)
 {
 	memcpy(d, t->base + (size_t)i * VIRTQ_DESC_SIZE, sizeof(*d));
 	d->addr = le64toh(d->addr);
@@ -132,8 +132,7 @@ static void virtq_read_desc(const struct virtq_table *t, uint32_t i,
 }
 
 /* 2.7.5.3: switch the walk to an indirect table, checked before use. */
-static int virtq_enter_indirect(struct virtq *q, const struct vring_desc *d,
-				struct virtq_table *t)
+static int virtq_enter_indirect(struct virtq *q, const struct vring_desc *d, struct virtq_table *t)
 {
 	if (!q->indirect)
 		return virtq_fail(q, "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC");
@@ -141,8 +140,7 @@ static int virtq_enter_indirect(struct virtq *q, const struct vring_desc *d,
 		return virtq_fail(q, "nested indirect descriptor");
 	if (d->flags & VRING_DESC_F_NEXT)
 		return virtq_fail(q, "indirect descriptor with NEXT set");
-	if (!d->len || d->len % VIRTQ_DESC_SIZE ||
-	    d->len / VIRTQ_DESC_SIZE > VIRTQ_CHAIN_MAX_IOV)
+	if (!d->len || d->len % VIRTQ_DESC_SIZE || d->len / VIRTQ_DESC_SIZE > VIRTQ_CHAIN_MAX_IOV)
 		return virtq_fail(q, "indirect table length %u invalid", d->len);
 	t->base = guest_mem_ptr(q->dev->mem, d->addr, d->len);
 	if (!t->base)
@@ -154,8 +152,7 @@ static int virtq_enter_indirect(struct virtq *q, const struct vring_desc *d,
 }
 
 /* Append one buffer to @c: order, totals and the guest range all checked. */
-static int virtq_add_buf(struct virtq *q, struct virtq_chain *c,
-			 const struct vring_desc *d)
+static int virtq_add_buf(struct virtq *q, struct virtq_chain *c, const struct vring_desc *d)
 {
 	bool writable = d->flags & VRING_DESC_F_WRITE;
 	uint32_t *total = writable ? &c->in_len : &c->out_len;
@@ -229,12 +226,12 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	pending = (uint16_t)(avail_idx - q->last_avail);
 	/* The driver cannot have more than `size` chains outstanding (2.7.13). */
 	if (pending > q->size)
-		return virtq_fail(q, "avail idx %u is %u ahead of %u (size %u)",
-				  avail_idx, pending, q->last_avail, q->size);
+		return virtq_fail(q, "avail idx %u is %u ahead of %u (size %u)", avail_idx, pending,
+				  q->last_avail, q->size);
 	if (!pending)
 		return 0;
-	head = le16toh(__atomic_load_n(&q->avail->ring[q->last_avail & (q->size - 1)],
-				       __ATOMIC_RELAXED));
+	head = le16toh(
+		__atomic_load_n(&q->avail->ring[q->last_avail & (q->size - 1)], __ATOMIC_RELAXED));
 	if (head >= q->size)
 		return virtq_fail(q, "head %u beyond table of %u", head, q->size);
 	ret = virtq_walk(q, head, c);
@@ -284,8 +281,9 @@ bool virtq_notify(struct virtq *q)
 	if (valid && old == new_idx)
 		return false;
 	if (q->event_idx)
-		need = !valid || virtq_need_event(le16toh(__atomic_load_n(q->used_event,
-						__ATOMIC_RELAXED)), new_idx, old);
+		need = !valid ||
+		       virtq_need_event(le16toh(__atomic_load_n(q->used_event, __ATOMIC_RELAXED)),
+					new_idx, old);
 	else
 		need = !(le16toh(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED)) &
 			 VRING_AVAIL_F_NO_INTERRUPT);

@@ -37,7 +37,7 @@
 #include "vmm/virtio/virtio.h"
 
 /* Largest queue any husk device offers (QueueNumMax, 4.2.2): virtio-fs's 1024. */
-#define VIRTQ_MAX_SIZE		1024
+#define VIRTQ_MAX_SIZE 1024
 
 struct virtq {
 	/* fixed at virtq_init */
@@ -46,31 +46,30 @@ struct virtq {
 	uint16_t max_size;
 
 	/* programmed by the driver through the transport (dev->lock) */
-	uint16_t size;			/* QueueNum */
-	bool ready;			/* QueueReady */
+	uint16_t size; /* QueueNum */
+	bool ready;    /* QueueReady */
 	gpa_t desc_gpa, avail_gpa, used_gpa;
 
 	/* set by virtq_activate, then under q->lock */
 	bool active;
-	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX acked */
-	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC acked */
-	struct vring_desc *desc;	/* host views of the three parts */
+	bool event_idx;		 /* VIRTIO_RING_F_EVENT_IDX acked */
+	bool indirect;		 /* VIRTIO_RING_F_INDIRECT_DESC acked */
+	struct vring_desc *desc; /* host views of the three parts */
 	struct vring_avail *avail;
 	struct vring_used *used;
-	uint16_t *used_event;		/* avail->ring[size] (2.7.10) */
-	uint16_t *avail_event;		/* used->ring[size] */
-	uint16_t last_avail;		/* next avail slot to pop */
-	uint16_t next_used;		/* used.idx as we will publish it */
-	uint16_t signalled_used;	/* next_used at the last interrupt */
-	bool signalled_valid;		/* signalled_used means something */
-	bool no_notify;			/* virtq_disable_notify() in effect */
+	uint16_t *used_event;	 /* avail->ring[size] (2.7.10) */
+	uint16_t *avail_event;	 /* used->ring[size] */
+	uint16_t last_avail;	 /* next avail slot to pop */
+	uint16_t next_used;	 /* used.idx as we will publish it */
+	uint16_t signalled_used; /* next_used at the last interrupt */
+	bool signalled_valid;	 /* signalled_used means something */
+	bool no_notify;		 /* virtq_disable_notify() in effect */
 
-	pthread_mutex_t lock;		/* must stay last: virtq_reset() clears what precedes it */
+	pthread_mutex_t lock; /* must stay last: virtq_reset() clears what precedes it */
 };
 
 /* virtq_init - bind to @dev as queue @index; @max_size a power of two ≤ VIRTQ_MAX_SIZE. */
-int virtq_init(struct virtq *q, struct virtio_dev *dev, unsigned int index,
-	       uint16_t max_size);
+int virtq_init(struct virtq *q, struct virtio_dev *dev, unsigned int index, uint16_t max_size);
 void virtq_fini(struct virtq *q);
 
 static inline void virtq_lock(struct virtq *q)

@@ -14,7 +14,7 @@
 #include "vmm/virtio/virtio.h"
 
 /* One failure line per device per second; the others are only counted. */
-#define VIRTIO_FAIL_LOG_INTERVAL_NS	1000000000ULL
+#define VIRTIO_FAIL_LOG_INTERVAL_NS 1000000000ULL
 
 void virtio_dev_set_irq(struct virtio_dev *dev, const struct virtio_irq *irq)
 {
@@ -57,12 +57,13 @@ int virtio_dev_fail(struct virtio_dev *dev, const char *fmt, ...)
 	va_list ap;
 
 	if (__atomic_exchange_n(&dev->broken, true, __ATOMIC_SEQ_CST))
-		return -EIO;	/* already failed: the first reason is the one */
+		return -EIO; /* already failed: the first reason is the one */
 	if (virtio_fail_may_log(dev, &suppressed)) {
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		log_warn(dev->log, "virtio %s: %s; device needs reset (%u similar lines suppressed)",
+		log_warn(dev->log,
+			 "virtio %s: %s; device needs reset (%u similar lines suppressed)",
 			 dev->name, msg, suppressed);
 	}
 	/* 2.1.2: NEEDS_RESET tells the driver; the config interrupt makes it look. */
@@ -76,4 +77,3 @@ bool virtio_dev_is_broken(const struct virtio_dev *dev)
 {
 	return __atomic_load_n(&dev->broken, __ATOMIC_ACQUIRE);
 }
-

@@ -45,11 +45,11 @@ struct virtq;
 struct virtio_dev;
 
 /* Interrupt causes, the bits of the InterruptStatus register (4.2.2). */
-#define VIRTIO_INT_USED		VIRTIO_MMIO_INT_VRING	/* a used ring advanced */
-#define VIRTIO_INT_CONFIG	VIRTIO_MMIO_INT_CONFIG	/* config (or status) changed */
+#define VIRTIO_INT_USED	  VIRTIO_MMIO_INT_VRING	 /* a used ring advanced */
+#define VIRTIO_INT_CONFIG VIRTIO_MMIO_INT_CONFIG /* config (or status) changed */
 
 /* Vendor id husk reports: "HUSK" is not a PCI vendor; the driver ignores it. */
-#define VIRTIO_HUSK_VENDOR_ID	0x4b535548u
+#define VIRTIO_HUSK_VENDOR_ID 0x4b535548u
 
 /* Features every husk device offers in addition to its own (6, 2.7). */
 #define VIRTIO_DEV_TRANSPORT_FEATURES \
@@ -76,10 +76,8 @@ struct virtio_dev_ops {
 	 * config space (4.2.2: offset 0x100 onwards), already bounds-checked
 	 * against dev->config_len. NULL config_write: the space is read-only.
 	 */
-	void (*config_read)(struct virtio_dev *dev, uint32_t off, void *buf,
-			    uint32_t len);
-	void (*config_write)(struct virtio_dev *dev, uint32_t off,
-			     const void *buf, uint32_t len);
+	void (*config_read)(struct virtio_dev *dev, uint32_t off, void *buf, uint32_t len);
+	void (*config_write)(struct virtio_dev *dev, uint32_t off, const void *buf, uint32_t len);
 	/*
 	 * features_ok - called when the driver sets FEATURES_OK with the acked
 	 * set in dev->acked; return false to refuse a combination the device
@@ -115,16 +113,16 @@ struct virtio_dev_ops {
 };
 
 struct virtio_dev {
-	const char *name;		/* "blk0", for log lines; not owned */
-	uint32_t device_id;		/* VIRTIO_ID_* (5) */
-	uint64_t offered;		/* device feature bits, transport ones included */
-	uint64_t acked;			/* driver feature bits, valid after FEATURES_OK */
-	uint32_t status;		/* atomic: VIRTIO_CONFIG_S_* (2.1) */
-	uint32_t isr;			/* atomic: VIRTIO_INT_* pending */
-	uint32_t config_gen;		/* atomic: ConfigGeneration (2.5.1) */
-	uint32_t config_len;		/* bytes of device config space */
-	bool broken;			/* atomic: failed, awaiting reset */
-	bool active;			/* activate() succeeded */
+	const char *name;    /* "blk0", for log lines; not owned */
+	uint32_t device_id;  /* VIRTIO_ID_* (5) */
+	uint64_t offered;    /* device feature bits, transport ones included */
+	uint64_t acked;	     /* driver feature bits, valid after FEATURES_OK */
+	uint32_t status;     /* atomic: VIRTIO_CONFIG_S_* (2.1) */
+	uint32_t isr;	     /* atomic: VIRTIO_INT_* pending */
+	uint32_t config_gen; /* atomic: ConfigGeneration (2.5.1) */
+	uint32_t config_len; /* bytes of device config space */
+	bool broken;	     /* atomic: failed, awaiting reset */
+	bool active;	     /* activate() succeeded */
 	/*
 	 * external_rings: another process serves the queues (vhost-user). Its
 	 * kicks must reach it, not the VMM, so the wiring does not watch the
@@ -134,16 +132,16 @@ struct virtio_dev {
 	 */
 	bool external_rings;
 
-	struct virtq *queues;		/* owned by the device */
+	struct virtq *queues; /* owned by the device */
 	unsigned int nr_queues;
 
 	const struct virtio_dev_ops *ops;
 	struct guest_mem *mem;
 	struct virtio_irq irq;
 	const struct log_sink *log;
-	pthread_mutex_t lock;		/* transport state; see the top comment */
-	uint64_t fail_log_ns;		/* atomic: last virtio_dev_fail() line */
-	uint32_t fail_suppressed;	/* atomic: lines dropped since */
+	pthread_mutex_t lock;	  /* transport state; see the top comment */
+	uint64_t fail_log_ns;	  /* atomic: last virtio_dev_fail() line */
+	uint32_t fail_suppressed; /* atomic: lines dropped since */
 };
 
 /* virtio_dev_set_irq - install the interrupt callback (before DRIVER_OK). */

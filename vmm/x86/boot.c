@@ -72,9 +72,8 @@ static int boot_layout(struct guest_mem *gm, const struct x86_boot_cfg *cfg, uin
 	if (!ret)
 		ret = x86_bootparams_e820(gm, zp, err);
 	if (!ret && cfg->initrd && cfg->initrd_len) {
-		ret = x86_bootparams_initrd(gm, zp, cfg->initrd, cfg->initrd_len,
-					    st->kernel_start, st->kernel_end,
-					    &st->initrd_start, err);
+		ret = x86_bootparams_initrd(gm, zp, cfg->initrd, cfg->initrd_len, st->kernel_start,
+					    st->kernel_end, &st->initrd_start, err);
 		st->initrd_size = ret ? 0 : cfg->initrd_len;
 	}
 	if (!ret)
@@ -88,8 +87,8 @@ static int boot_layout(struct guest_mem *gm, const struct x86_boot_cfg *cfg, uin
 	return ret;
 }
 
-int x86_boot_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
-		  struct x86_boot_state *out, struct husk_error **err)
+int x86_boot_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg, struct x86_boot_state *out,
+		  struct husk_error **err)
 {
 	uint8_t zp[X86_ZERO_PAGE_SIZE] = { 0 };
 	struct x86_kernel_span ks;

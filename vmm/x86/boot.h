@@ -29,14 +29,13 @@
 #include "vmm/x86/boot_state.h"
 
 struct x86_boot_cfg {
-	const void *kernel;	/* vmlinux or bzImage bytes (required) */
+	const void *kernel; /* vmlinux or bzImage bytes (required) */
 	size_t kernel_len;
-	const void *initrd;	/* optional; NULL or initrd_len 0 for none */
+	const void *initrd; /* optional; NULL or initrd_len 0 for none */
 	size_t initrd_len;
-	const char *cmdline;	/* NUL-terminated; NULL means "" */
-	unsigned int nr_cpus;	/* 1..X86_MAX_CPUS (x86/mptable.h) */
+	const char *cmdline;  /* NUL-terminated; NULL means "" */
+	unsigned int nr_cpus; /* 1..X86_MAX_CPUS (x86/mptable.h) */
 };
-
 
 /*
  * x86_boot_load - validate @cfg->kernel (an ELF64 x86-64 vmlinux or a
@@ -52,7 +51,7 @@ struct x86_boot_cfg {
  * "elf: ...", "initrd: ...", "cmdline: ...", "mptable: ...", or
  * "kernel: not an ELF vmlinux or a bzImage").
  */
-int x86_boot_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
-		  struct x86_boot_state *out, struct husk_error **err);
+int x86_boot_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg, struct x86_boot_state *out,
+		  struct husk_error **err);
 
 #endif

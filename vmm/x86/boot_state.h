@@ -13,22 +13,22 @@
 
 /* How the kernel image was recognised and loaded. */
 enum x86_kernel_kind {
-	X86_KERNEL_ELF = 1,		/* plain vmlinux (ELF64) */
-	X86_KERNEL_BZIMAGE_ELF,		/* bzImage, gzip payload inflated on the host */
-	X86_KERNEL_BZIMAGE,		/* bzImage, protected-mode code at 1 MiB */
+	X86_KERNEL_ELF = 1,	/* plain vmlinux (ELF64) */
+	X86_KERNEL_BZIMAGE_ELF, /* bzImage, gzip payload inflated on the host */
+	X86_KERNEL_BZIMAGE,	/* bzImage, protected-mode code at 1 MiB */
 };
 
 struct x86_boot_state {
 	enum x86_kernel_kind kind;
-	uint64_t rip;		/* 64-bit entry point (guest-physical) */
-	uint64_t rsi;		/* zero page (struct boot_params) GPA */
-	uint64_t rsp;		/* initial stack pointer */
-	uint64_t cr3;		/* identity-mapped PML4 */
-	uint64_t gdt_base;	/* boot GDT (null, null, code 0x10, data 0x18, tss 0x20) */
+	uint64_t rip;	   /* 64-bit entry point (guest-physical) */
+	uint64_t rsi;	   /* zero page (struct boot_params) GPA */
+	uint64_t rsp;	   /* initial stack pointer */
+	uint64_t cr3;	   /* identity-mapped PML4 */
+	uint64_t gdt_base; /* boot GDT (null, null, code 0x10, data 0x18, tss 0x20) */
 	uint16_t gdt_limit;
-	uint64_t kernel_start;	/* [start, end) of guest RAM the kernel occupies */
+	uint64_t kernel_start; /* [start, end) of guest RAM the kernel occupies */
 	uint64_t kernel_end;
-	uint64_t initrd_start;	/* 0 when no initrd */
+	uint64_t initrd_start; /* 0 when no initrd */
 	uint64_t initrd_size;
 };
 

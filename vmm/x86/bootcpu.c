@@ -11,49 +11,61 @@
 #include "vmm/x86/bootcpu.h"
 #include "vmm/base/layout.h"
 
-#define CR0_PE		(1ULL << 0)
-#define CR0_ET		(1ULL << 4)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
+#define CR0_PE	 (1ULL << 0)
+#define CR0_ET	 (1ULL << 4)
+#define CR0_PG	 (1ULL << 31)
+#define CR4_PAE	 (1ULL << 5)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
 
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_PS		(1ULL << 7)	/* in a PD entry: a 2 MiB page */
-#define PAGE_2M		(2ULL << 20)
-#define PT_ENTRIES	512
+#define PTE_P	   (1ULL << 0)
+#define PTE_RW	   (1ULL << 1)
+#define PTE_PS	   (1ULL << 7) /* in a PD entry: a 2 MiB page */
+#define PAGE_2M	   (2ULL << 20)
+#define PT_ENTRIES 512
 
-#define RFLAGS_RESERVED	0x2		/* bit 1 always reads as 1 */
+#define RFLAGS_RESERVED 0x2 /* bit 1 always reads as 1 */
 
 /* A GDT descriptor in the terms the SDM (vol. 3, 3.4.5) defines it. */
 struct bootcpu_seg {
 	uint16_t selector;
-	uint8_t type;		/* 4-bit type field */
-	uint8_t s;		/* 1: code/data, 0: system */
+	uint8_t type; /* 4-bit type field */
+	uint8_t s;    /* 1: code/data, 0: system */
 	uint8_t l, db, g;
-	uint32_t limit;		/* 20-bit raw limit */
+	uint32_t limit; /* 20-bit raw limit */
 };
 
 static const struct bootcpu_seg bootcpu_code = {
-	.selector = X86_BOOT_CS, .type = 0xb, .s = 1, .l = 1, .g = 1, .limit = 0xfffff,
+	.selector = X86_BOOT_CS,
+	.type = 0xb,
+	.s = 1,
+	.l = 1,
+	.g = 1,
+	.limit = 0xfffff,
 };
 static const struct bootcpu_seg bootcpu_data = {
-	.selector = X86_BOOT_DS, .type = 0x3, .s = 1, .db = 1, .g = 1, .limit = 0xfffff,
+	.selector = X86_BOOT_DS,
+	.type = 0x3,
+	.s = 1,
+	.db = 1,
+	.g = 1,
+	.limit = 0xfffff,
 };
 /* A busy 64-bit TSS: VM entry requires a usable TR even if never used. */
 static const struct bootcpu_seg bootcpu_tss = {
-	.selector = X86_BOOT_TSS, .type = 0xb, .limit = 0x67,
+	.selector = X86_BOOT_TSS,
+	.type = 0xb,
+	.limit = 0x67,
 };
 
 static uint64_t bootcpu_desc(const struct bootcpu_seg *sg)
 {
-	uint64_t access = 0x80 | (uint64_t)sg->s << 4 | sg->type;	/* P=1, DPL 0 */
+	uint64_t access = 0x80 | (uint64_t)sg->s << 4 | sg->type; /* P=1, DPL 0 */
 	uint64_t flags = (uint64_t)sg->g << 3 | (uint64_t)sg->db << 2 | (uint64_t)sg->l << 1;
 
 	/* base is 0 for every boot segment */
-	return (sg->limit & 0xffffULL) | access << 40 |
-	       (uint64_t)((sg->limit >> 16) & 0xf) << 48 | flags << 52;
+	return (sg->limit & 0xffffULL) | access << 40 | (uint64_t)((sg->limit >> 16) & 0xf) << 48 |
+	       flags << 52;
 }
 
 static void bootcpu_kvm_seg(const struct bootcpu_seg *sg, struct kvm_segment *ks)
@@ -105,8 +117,7 @@ static int bootcpu_write_pagetables(struct guest_mem *gm, struct husk_error **er
 	return 0;
 }
 
-int x86_bootcpu_write(struct guest_mem *gm, struct x86_boot_state *st,
-		      struct husk_error **err)
+int x86_bootcpu_write(struct guest_mem *gm, struct x86_boot_state *st, struct husk_error **err)
 {
 	int ret = bootcpu_write_gdt(gm, err);
 

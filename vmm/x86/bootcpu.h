@@ -14,16 +14,15 @@
 #include "vmm/x86/boot_state.h"
 
 /* GDT selectors Linux expects at its 64-bit entry (__BOOT_CS, __BOOT_DS). */
-#define X86_BOOT_CS		0x10
-#define X86_BOOT_DS		0x18
-#define X86_BOOT_TSS		0x20
+#define X86_BOOT_CS  0x10
+#define X86_BOOT_DS  0x18
+#define X86_BOOT_TSS 0x20
 
 /*
  * x86_bootcpu_write - write the boot GDT (X86_BOOT_GDT) and the identity
  * page tables (X86_BOOT_PML4..) into @gm and record gdt/cr3 in @st.
  */
-int x86_bootcpu_write(struct guest_mem *gm, struct x86_boot_state *st,
-		      struct husk_error **err);
+int x86_bootcpu_write(struct guest_mem *gm, struct x86_boot_state *st, struct husk_error **err);
 
 /*
  * x86_bootcpu_sregs - set long-mode state in @sregs (read from the vCPU

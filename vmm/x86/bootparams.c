@@ -11,11 +11,11 @@
 #include "vmm/x86/zeropage.h"
 
 /* x86-64 CONFIG_PHYSICAL_ALIGN default: 2 MiB. */
-#define BP_KERNEL_ALIGNMENT	0x200000u
+#define BP_KERNEL_ALIGNMENT 0x200000u
 /* The kernel's traditional initrd ceiling when it does not say (boot.rst). */
-#define BP_INITRD_ADDR_MAX	0x7fffffffu
+#define BP_INITRD_ADDR_MAX  0x7fffffffu
 /* boot.rst: heap end "minus 0x0200", for a setup segment of 64 KiB. */
-#define BP_HEAP_END_PTR		0xfe00u
+#define BP_HEAP_END_PTR	    0xfe00u
 
 void x86_bootparams_minimal_hdr(uint8_t *zp)
 {
@@ -45,8 +45,10 @@ int x86_bootparams_cmdline(struct guest_mem *gm, uint8_t *zp, const char *cmdlin
 	if (limit > X86_CMDLINE_MAX - 1)
 		limit = X86_CMDLINE_MAX - 1;
 	if (len > limit)
-		return husk_err(err, 0, "cmdline: %zu bytes, longer than the kernel's limit "
-				"of %llu", len, (unsigned long long)limit);
+		return husk_err(err, 0,
+				"cmdline: %zu bytes, longer than the kernel's limit "
+				"of %llu",
+				len, (unsigned long long)limit);
 	if (guest_mem_write(gm, X86_CMDLINE, cmdline ? cmdline : "", len + 1) < 0)
 		return husk_err(err, 0, "cmdline: window at 0x%llx not in guest RAM",
 				(unsigned long long)X86_CMDLINE);
@@ -55,8 +57,7 @@ int x86_bootparams_cmdline(struct guest_mem *gm, uint8_t *zp, const char *cmdlin
 	return 0;
 }
 
-int x86_e820_add(uint8_t *zp, uint64_t addr, uint64_t size, uint32_t type,
-		 struct husk_error **err)
+int x86_e820_add(uint8_t *zp, uint64_t addr, uint64_t size, uint32_t type, struct husk_error **err)
 {
 	unsigned int n = zp[ZP_E820_ENTRIES];
 	uint8_t *e;
@@ -82,11 +83,10 @@ int x86_bootparams_e820(const struct guest_mem *gm, uint8_t *zp, struct husk_err
 	/* Conventional memory stops at the EBDA, which holds the MP table. */
 	ret = x86_e820_add(zp, 0, X86_LOW_RAM_END, E820_TYPE_RAM, err);
 	if (!ret)
-		ret = x86_e820_add(zp, X86_HIMEM_START, r0->size - X86_HIMEM_START,
-				   E820_TYPE_RAM, err);
+		ret = x86_e820_add(zp, X86_HIMEM_START, r0->size - X86_HIMEM_START, E820_TYPE_RAM,
+				   err);
 	if (!ret && gm->nr_regions > 1)
-		ret = x86_e820_add(zp, gm->regions[1].gpa, gm->regions[1].size,
-				   E820_TYPE_RAM, err);
+		ret = x86_e820_add(zp, gm->regions[1].gpa, gm->regions[1].size, E820_TYPE_RAM, err);
 	return ret;
 }
 
@@ -102,8 +102,7 @@ static uint64_t bp_place_below(uint64_t top, uint64_t floor, uint64_t len)
 }
 
 int x86_bootparams_initrd(struct guest_mem *gm, uint8_t *zp, const void *initrd, size_t len,
-			  uint64_t kstart, uint64_t kend, uint64_t *addr,
-			  struct husk_error **err)
+			  uint64_t kstart, uint64_t kend, uint64_t *addr, struct husk_error **err)
 {
 	/* initrd_addr_max is the last byte the initrd may occupy (boot.rst). */
 	uint64_t top = (uint64_t)le32_get(zp + SH_INITRD_ADDR_MAX) + 1;
@@ -116,9 +115,10 @@ int x86_bootparams_initrd(struct guest_mem *gm, uint8_t *zp, const void *initrd,
 	if (!a)
 		a = bp_place_below(kstart < top ? kstart : top, X86_HIMEM_START, len);
 	if (!a)
-		return husk_err(err, 0, "initrd: %zu bytes do not fit in guest RAM below 0x%llx "
-				"outside the kernel [0x%llx, 0x%llx)", len,
-				(unsigned long long)top, (unsigned long long)kstart,
+		return husk_err(err, 0,
+				"initrd: %zu bytes do not fit in guest RAM below 0x%llx "
+				"outside the kernel [0x%llx, 0x%llx)",
+				len, (unsigned long long)top, (unsigned long long)kstart,
 				(unsigned long long)kend);
 	if (guest_mem_write(gm, a, initrd, len) < 0)
 		return husk_err(err, 0, "initrd: [0x%llx, +%zu) not in guest RAM",

@@ -32,8 +32,7 @@ int x86_bootparams_cmdline(struct guest_mem *gm, uint8_t *zp, const char *cmdlin
 			   struct husk_error **err);
 
 /* x86_e820_add - append one entry; -ENOSPC when the 128-entry table is full. */
-int x86_e820_add(uint8_t *zp, uint64_t addr, uint64_t size, uint32_t type,
-		 struct husk_error **err);
+int x86_e820_add(uint8_t *zp, uint64_t addr, uint64_t size, uint32_t type, struct husk_error **err);
 
 /*
  * x86_bootparams_e820 - RAM below 640 KiB minus the EBDA, RAM from 1 MiB
@@ -48,7 +47,6 @@ int x86_bootparams_e820(const struct guest_mem *gm, uint8_t *zp, struct husk_err
  * and return its address in *@addr.
  */
 int x86_bootparams_initrd(struct guest_mem *gm, uint8_t *zp, const void *initrd, size_t len,
-			  uint64_t kstart, uint64_t kend, uint64_t *addr,
-			  struct husk_error **err);
+			  uint64_t kstart, uint64_t kend, uint64_t *addr, struct husk_error **err);
 
 #endif

@@ -14,8 +14,8 @@
 #include "vmm/base/layout.h"
 #include "vmm/x86/zeropage.h"
 
-#define BZ_SECTOR		512
-#define BZ_DEFAULT_SETUP_SECTS	4	/* boot.rst: "if this field is 0, the real value is 4" */
+#define BZ_SECTOR	       512
+#define BZ_DEFAULT_SETUP_SECTS 4 /* boot.rst: "if this field is 0, the real value is 4" */
 
 static int bzimage_check_magic(const uint8_t *img, size_t len, struct husk_error **err)
 {
@@ -32,8 +32,8 @@ static int bzimage_check_magic(const uint8_t *img, size_t len, struct husk_error
 	v = le16_get(img + SH_VERSION);
 	/* 2.12 is the first protocol with xloadflags (XLF_KERNEL_64). */
 	if (v < SH_MIN_VERSION)
-		return husk_err(err, 0, "bzImage: boot protocol %u.%02u is older than 2.12",
-				v >> 8, v & 0xff);
+		return husk_err(err, 0, "bzImage: boot protocol %u.%02u is older than 2.12", v >> 8,
+				v & 0xff);
 	return 0;
 }
 
@@ -44,11 +44,15 @@ static int bzimage_check_header(struct x86_bzimage *bz, struct husk_error **err)
 	/* boot.rst: the header ends at 0x202 + the jump's offset byte. */
 	bz->hdr_end = 0x202 + (size_t)img[SH_JUMP + 1];
 	if (bz->hdr_end < SH_END_2_12)
-		return husk_err(err, 0, "bzImage: setup header ends at 0x%zx, before the "
-				"protocol 2.12 fields (0x%x)", bz->hdr_end, SH_END_2_12);
+		return husk_err(err, 0,
+				"bzImage: setup header ends at 0x%zx, before the "
+				"protocol 2.12 fields (0x%x)",
+				bz->hdr_end, SH_END_2_12);
 	if (bz->hdr_end > bz->len)
-		return husk_err(err, 0, "bzImage: image is %zu bytes, truncated inside its "
-				"setup header (ends at 0x%zx)", bz->len, bz->hdr_end);
+		return husk_err(err, 0,
+				"bzImage: image is %zu bytes, truncated inside its "
+				"setup header (ends at 0x%zx)",
+				bz->len, bz->hdr_end);
 	if (!(le16_get(img + SH_XLOADFLAGS) & XLF_KERNEL_64))
 		return husk_err(err, 0, "bzImage: no 64-bit entry point (XLF_KERNEL_64 clear)");
 	bz->init_size = le32_get(img + SH_INIT_SIZE);
@@ -72,16 +76,20 @@ static int bzimage_check_layout(struct x86_bzimage *bz, struct husk_error **err)
 	 */
 	bz->setup_size = (size_t)(sects + 1) * BZ_SECTOR;
 	if (bz->setup_size >= bz->len)
-		return husk_err(err, 0, "bzImage: setup (%zu bytes) leaves no protected-mode "
-				"kernel in a %zu-byte image", bz->setup_size, bz->len);
+		return husk_err(err, 0,
+				"bzImage: setup (%zu bytes) leaves no protected-mode "
+				"kernel in a %zu-byte image",
+				bz->setup_size, bz->len);
 	bz->pm = bz->img + bz->setup_size;
 	bz->pm_len = bz->len - bz->setup_size;
 	/* payload_offset is relative to the protected-mode code (2.08+). */
 	poff = le32_get(bz->img + SH_PAYLOAD_OFFSET);
 	plen = le32_get(bz->img + SH_PAYLOAD_LENGTH);
 	if (__builtin_add_overflow((uint64_t)poff, (uint64_t)plen, &pend) || pend > bz->pm_len)
-		return husk_err(err, 0, "bzImage: payload [0x%x, +0x%x) lies outside the "
-				"%zu-byte protected-mode kernel", poff, plen, bz->pm_len);
+		return husk_err(err, 0,
+				"bzImage: payload [0x%x, +0x%x) lies outside the "
+				"%zu-byte protected-mode kernel",
+				poff, plen, bz->pm_len);
 	bz->payload = bz->pm + poff;
 	bz->payload_len = plen;
 	return 0;
@@ -123,8 +131,8 @@ static int bzimage_load_gzip(struct guest_mem *gm, const struct x86_bzimage *bz,
 		limit = bz->init_size;
 	if (gm->ram_size < limit)
 		limit = gm->ram_size;
-	ret = gunzip(bz->payload, bz->payload_len, (size_t)limit, "bzImage: payload",
-		     &elf, &elf_len, err);
+	ret = gunzip(bz->payload, bz->payload_len, (size_t)limit, "bzImage: payload", &elf,
+		     &elf_len, err);
 	if (ret < 0)
 		return ret;
 	ret = x86_elf_load(gm, elf, elf_len, out, err);
@@ -149,12 +157,15 @@ static int bzimage_load_raw(struct guest_mem *gm, const struct x86_bzimage *bz,
 		base = bz->pref_address;
 	if (__builtin_add_overflow(base, (uint64_t)bz->init_size, &end) ||
 	    !guest_mem_valid(gm, base, bz->init_size) || end > X86_MMIO_HOLE_START)
-		return husk_err(err, 0, "bzImage: kernel needs 0x%x bytes (init_size) at 0x%llx, "
-				"beyond guest RAM below the 32-bit hole", bz->init_size,
-				(unsigned long long)base);
+		return husk_err(err, 0,
+				"bzImage: kernel needs 0x%x bytes (init_size) at 0x%llx, "
+				"beyond guest RAM below the 32-bit hole",
+				bz->init_size, (unsigned long long)base);
 	if (guest_mem_write(gm, X86_KERNEL_LOAD, bz->pm, bz->pm_len) < 0)
-		return husk_err(err, 0, "bzImage: %zu-byte protected-mode kernel does not fit "
-				"in guest RAM at 1 MiB", bz->pm_len);
+		return husk_err(err, 0,
+				"bzImage: %zu-byte protected-mode kernel does not fit "
+				"in guest RAM at 1 MiB",
+				bz->pm_len);
 	out->entry = X86_KERNEL_LOAD + X86_BZIMAGE_ENTRY64_OFFSET;
 	out->start = X86_KERNEL_LOAD;
 	out->end = end > X86_KERNEL_LOAD + bz->pm_len ? end : X86_KERNEL_LOAD + bz->pm_len;

@@ -20,17 +20,17 @@
 #include "vmm/x86/elf.h"
 
 /* Largest kernel we inflate on the host, whatever init_size claims. */
-#define X86_BZIMAGE_INFLATE_MAX	(512ULL << 20)
+#define X86_BZIMAGE_INFLATE_MAX (512ULL << 20)
 
 struct x86_bzimage {
 	const uint8_t *img;
 	size_t len;
 	uint16_t version;
-	size_t hdr_end;			/* 0x202 + byte at 0x201 */
-	size_t setup_size;		/* (setup_sects + 1) * 512 */
-	const uint8_t *pm;		/* protected-mode code, right after setup */
+	size_t hdr_end;	   /* 0x202 + byte at 0x201 */
+	size_t setup_size; /* (setup_sects + 1) * 512 */
+	const uint8_t *pm; /* protected-mode code, right after setup */
 	size_t pm_len;
-	const uint8_t *payload;		/* payload_offset/_length inside pm */
+	const uint8_t *payload; /* payload_offset/_length inside pm */
 	size_t payload_len;
 	uint32_t init_size;
 	uint64_t pref_address;

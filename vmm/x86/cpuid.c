@@ -7,7 +7,7 @@
 
 #include "vmm/x86/cpuid.h"
 
-#define CPUID_AMD_VENDOR_EBX	0x68747541u	/* "Auth" of "AuthenticAMD" */
+#define CPUID_AMD_VENDOR_EBX 0x68747541u /* "Auth" of "AuthenticAMD" */
 
 struct kvm_cpuid2 *cpuid_alloc(void)
 {
@@ -51,8 +51,7 @@ int cpuid_get_supported(int sys_fd, struct kvm_cpuid2 **out, struct husk_error *
 	return 0;
 }
 
-struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function,
-				    uint32_t index)
+struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index)
 {
 	struct kvm_cpuid_entry2 *e;
 	uint32_t i;
@@ -67,9 +66,8 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function,
 	return NULL;
 }
 
-static struct kvm_cpuid_entry2 *cpuid_find_or_add(struct kvm_cpuid2 *c,
-						  uint32_t function, uint32_t index,
-						  uint32_t flags)
+static struct kvm_cpuid_entry2 *cpuid_find_or_add(struct kvm_cpuid2 *c, uint32_t function,
+						  uint32_t index, uint32_t flags)
 {
 	struct kvm_cpuid_entry2 *e = cpuid_find(c, function, index);
 
@@ -95,8 +93,7 @@ static uint32_t cpuid_id_bits(uint32_t n)
 	return bits;
 }
 
-static void cpuid_patch_leaf1(struct kvm_cpuid_entry2 *e, uint32_t apic_id,
-			      uint32_t nr_cpus)
+static void cpuid_patch_leaf1(struct kvm_cpuid_entry2 *e, uint32_t apic_id, uint32_t nr_cpus)
 {
 	uint32_t ids = nr_cpus > 1 ? 1u << cpuid_id_bits(nr_cpus) : 1;
 
@@ -129,22 +126,21 @@ static void cpuid_patch_leaf4(struct kvm_cpuid2 *c, uint32_t nr_cpus)
 	}
 }
 
-static void cpuid_topo_fill(struct kvm_cpuid_entry2 *e, uint32_t apic_id,
-			    uint32_t nr_cpus)
+static void cpuid_topo_fill(struct kvm_cpuid_entry2 *e, uint32_t apic_id, uint32_t nr_cpus)
 {
-	e->edx = apic_id;	/* x2APIC ID */
+	e->edx = apic_id; /* x2APIC ID */
 	switch (e->index) {
-	case 0:		/* SMT level: one thread per core */
+	case 0: /* SMT level: one thread per core */
 		e->eax = 0;
 		e->ebx = 1;
 		e->ecx = (CPUID_TOPO_SMT << 8) | 0;
 		break;
-	case 1:		/* core level: the whole package */
+	case 1: /* core level: the whole package */
 		e->eax = cpuid_id_bits(nr_cpus);
 		e->ebx = nr_cpus;
 		e->ecx = (CPUID_TOPO_CORE << 8) | 1;
 		break;
-	default:	/* nothing above the package */
+	default: /* nothing above the package */
 		e->eax = 0;
 		e->ebx = 0;
 		e->ecx = (CPUID_TOPO_INVALID << 8) | e->index;
@@ -153,8 +149,8 @@ static void cpuid_topo_fill(struct kvm_cpuid_entry2 *e, uint32_t apic_id,
 }
 
 /* Rewrite leaf 0xB or 0x1F when the host has it; subleaves 0-2 exist. */
-static int cpuid_patch_topology(struct kvm_cpuid2 *c, uint32_t leaf,
-				uint32_t apic_id, uint32_t nr_cpus)
+static int cpuid_patch_topology(struct kvm_cpuid2 *c, uint32_t leaf, uint32_t apic_id,
+				uint32_t nr_cpus)
 {
 	const uint32_t flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	struct kvm_cpuid_entry2 *e;

@@ -18,29 +18,29 @@
 
 #include "common/error.h"
 
-#define CPUID_MAX_ENTRIES	256	/* room asked of KVM, plus patches */
+#define CPUID_MAX_ENTRIES 256 /* room asked of KVM, plus patches */
 
 #define CPUID_LEAF_FEATURES	0x1
 #define CPUID_LEAF_CACHE	0x4
 #define CPUID_LEAF_TOPOLOGY	0xb
 #define CPUID_LEAF_TOPOLOGY2	0x1f
 #define CPUID_LEAF_KVM_SIG	0x40000000
-#define CPUID_LEAF_KVM_FEATURES	0x40000001
+#define CPUID_LEAF_KVM_FEATURES 0x40000001
 #define CPUID_LEAF_AMD_SIZES	0x80000008
 
-#define CPUID_1_ECX_TSC_DEADLINE	(1u << 24)
-#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
-#define CPUID_1_EDX_HTT		(1u << 28)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_HYPERVISOR	 (1u << 31)
+#define CPUID_1_EDX_HTT		 (1u << 28)
 
 /* "KVMKVMKVM\0\0\0" as EBX, ECX, EDX of leaf 0x40000000. */
-#define CPUID_KVM_SIG_EBX	0x4b4d564bu
-#define CPUID_KVM_SIG_ECX	0x564b4d56u
-#define CPUID_KVM_SIG_EDX	0x0000004du
+#define CPUID_KVM_SIG_EBX 0x4b4d564bu
+#define CPUID_KVM_SIG_ECX 0x564b4d56u
+#define CPUID_KVM_SIG_EDX 0x0000004du
 
 /* Level types in leaf 0xB/0x1F ECX[15:8]. */
-#define CPUID_TOPO_INVALID	0
-#define CPUID_TOPO_SMT		1
-#define CPUID_TOPO_CORE		2
+#define CPUID_TOPO_INVALID 0
+#define CPUID_TOPO_SMT	   1
+#define CPUID_TOPO_CORE	   2
 
 /* cpuid_alloc - a zeroed table with room for CPUID_MAX_ENTRIES entries. */
 struct kvm_cpuid2 *cpuid_alloc(void);
@@ -55,8 +55,7 @@ int cpuid_get_supported(int sys_fd, struct kvm_cpuid2 **out, struct husk_error *
  * cpuid_find - the entry for @function/@index (index ignored for leaves
  * without KVM_CPUID_FLAG_SIGNIFCANT_INDEX), or NULL.
  */
-struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function,
-				    uint32_t index);
+struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);
 
 /*
  * cpuid_patch - apply the hypervisor, signature, APIC ID and topology

@@ -30,11 +30,12 @@ static int elf_check_ehdr(const Elf64_Ehdr *eh, size_t len, struct husk_error **
 		return husk_err(err, 0, "elf: program header size %u, expected %zu",
 				eh->e_phentsize, sizeof(Elf64_Phdr));
 	if (eh->e_phnum == 0 || eh->e_phnum > X86_ELF_MAX_PHNUM)
-		return husk_err(err, 0, "elf: %u program headers (want 1..%u)",
-				eh->e_phnum, X86_ELF_MAX_PHNUM);
+		return husk_err(err, 0, "elf: %u program headers (want 1..%u)", eh->e_phnum,
+				X86_ELF_MAX_PHNUM);
 	tab_len = (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
 	if (__builtin_add_overflow(eh->e_phoff, tab_len, &tab_end) || tab_end > len)
-		return husk_err(err, 0, "elf: program header table [0x%llx, +0x%llx) "
+		return husk_err(err, 0,
+				"elf: program header table [0x%llx, +0x%llx) "
 				"outside the %zu-byte file",
 				(unsigned long long)eh->e_phoff, (unsigned long long)tab_len, len);
 	return 0;
@@ -52,14 +53,14 @@ static int elf_check_load(const struct guest_mem *gm, const Elf64_Phdr *ph, unsi
 	uint64_t fend, mend;
 
 	if (__builtin_add_overflow(ph->p_offset, ph->p_filesz, &fend) || fend > len)
-		return husk_err(err, 0, "elf: segment %u file range [0x%llx, +0x%llx) "
-				"outside the %zu-byte file", i,
-				(unsigned long long)ph->p_offset,
+		return husk_err(err, 0,
+				"elf: segment %u file range [0x%llx, +0x%llx) "
+				"outside the %zu-byte file",
+				i, (unsigned long long)ph->p_offset,
 				(unsigned long long)ph->p_filesz, len);
 	if (ph->p_filesz > ph->p_memsz)
 		return husk_err(err, 0, "elf: segment %u p_filesz 0x%llx > p_memsz 0x%llx", i,
-				(unsigned long long)ph->p_filesz,
-				(unsigned long long)ph->p_memsz);
+				(unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
 	/*
 	 * Below 1 MiB are the zero page, page tables, command line and MP
 	 * table; at or above the hole there is no identity-mapped RAM.
@@ -67,9 +68,10 @@ static int elf_check_load(const struct guest_mem *gm, const Elf64_Phdr *ph, unsi
 	if (__builtin_add_overflow(ph->p_paddr, ph->p_memsz, &mend) ||
 	    ph->p_paddr < X86_HIMEM_START || mend > X86_MMIO_HOLE_START ||
 	    !guest_mem_valid(gm, ph->p_paddr, ph->p_memsz))
-		return husk_err(err, 0, "elf: segment %u [0x%llx, +0x%llx) is not in guest RAM "
-				"between 1 MiB and the 32-bit hole", i,
-				(unsigned long long)ph->p_paddr,
+		return husk_err(err, 0,
+				"elf: segment %u [0x%llx, +0x%llx) is not in guest RAM "
+				"between 1 MiB and the 32-bit hole",
+				i, (unsigned long long)ph->p_paddr,
 				(unsigned long long)ph->p_memsz);
 	return 0;
 }
@@ -132,8 +134,8 @@ static int elf_scan(const struct guest_mem *gm, const uint8_t *img, size_t len,
 	return 0;
 }
 
-int x86_elf_load(struct guest_mem *gm, const uint8_t *img, size_t len,
-		 struct x86_kernel_span *out, struct husk_error **err)
+int x86_elf_load(struct guest_mem *gm, const uint8_t *img, size_t len, struct x86_kernel_span *out,
+		 struct husk_error **err)
 {
 	Elf64_Ehdr eh;
 	unsigned int i;

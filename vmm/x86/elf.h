@@ -12,12 +12,12 @@
 /* Where a loaded kernel sits and where it is entered (all guest-physical). */
 struct x86_kernel_span {
 	uint64_t entry;
-	uint64_t start;		/* lowest byte occupied */
-	uint64_t end;		/* one past the highest */
+	uint64_t start; /* lowest byte occupied */
+	uint64_t end;	/* one past the highest */
 };
 
 /* Bound on program headers: a vmlinux has a handful; refuse absurd tables. */
-#define X86_ELF_MAX_PHNUM	128
+#define X86_ELF_MAX_PHNUM 128
 
 /*
  * x86_elf_load - validate the whole ELF (header, every program header,
@@ -27,7 +27,7 @@ struct x86_kernel_span {
  * 0xffffffff81000000) or physical; it is mapped to the physical address
  * inside the PT_LOAD that contains it. Errors are prefixed "elf: ".
  */
-int x86_elf_load(struct guest_mem *gm, const uint8_t *img, size_t len,
-		 struct x86_kernel_span *out, struct husk_error **err);
+int x86_elf_load(struct guest_mem *gm, const uint8_t *img, size_t len, struct x86_kernel_span *out,
+		 struct husk_error **err);
 
 #endif

@@ -13,7 +13,7 @@
 #include "vmm/base/guest_mem.h"
 
 /* APIC IDs 0..N-1 are CPUs and N is the IOAPIC; 0xff is broadcast. */
-#define X86_MAX_CPUS		254
+#define X86_MAX_CPUS 254
 
 /*
  * x86_mptable_size - bytes the floating pointer plus configuration table

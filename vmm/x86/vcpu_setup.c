@@ -9,31 +9,31 @@
 #include "vmm/x86/vcpu_setup.h"
 #include "vmm/x86/bootcpu.h"
 
-#define MSR_IA32_TSC			0x00000010
-#define MSR_IA32_SYSENTER_CS		0x00000174
-#define MSR_IA32_SYSENTER_ESP		0x00000175
-#define MSR_IA32_SYSENTER_EIP		0x00000176
-#define MSR_IA32_MISC_ENABLE		0x000001a0
-#define MSR_MTRR_DEF_TYPE		0x000002ff
-#define MSR_STAR			0xc0000081
-#define MSR_LSTAR			0xc0000082
-#define MSR_CSTAR			0xc0000083
-#define MSR_SYSCALL_MASK		0xc0000084
-#define MSR_KERNEL_GS_BASE		0xc0000102
+#define MSR_IA32_TSC	      0x00000010
+#define MSR_IA32_SYSENTER_CS  0x00000174
+#define MSR_IA32_SYSENTER_ESP 0x00000175
+#define MSR_IA32_SYSENTER_EIP 0x00000176
+#define MSR_IA32_MISC_ENABLE  0x000001a0
+#define MSR_MTRR_DEF_TYPE     0x000002ff
+#define MSR_STAR	      0xc0000081
+#define MSR_LSTAR	      0xc0000082
+#define MSR_CSTAR	      0xc0000083
+#define MSR_SYSCALL_MASK      0xc0000084
+#define MSR_KERNEL_GS_BASE    0xc0000102
 
-#define MISC_ENABLE_FAST_STRING		(1ull << 0)
-#define MTRR_DEF_TYPE_ENABLE		(1ull << 11)
-#define MTRR_TYPE_WRBACK		6ull
+#define MISC_ENABLE_FAST_STRING (1ull << 0)
+#define MTRR_DEF_TYPE_ENABLE	(1ull << 11)
+#define MTRR_TYPE_WRBACK	6ull
 
-#define FPU_DEFAULT_FCW			0x37f	/* what FNINIT leaves */
-#define FPU_DEFAULT_MXCSR		0x1f80	/* all SSE exceptions masked */
+#define FPU_DEFAULT_FCW	  0x37f	 /* what FNINIT leaves */
+#define FPU_DEFAULT_MXCSR 0x1f80 /* all SSE exceptions masked */
 
 /* Local APIC register offsets and LVT delivery modes (SDM vol. 3, 11.5.1). */
-#define APIC_LVT_LINT0			0x350
-#define APIC_LVT_LINT1			0x360
-#define APIC_LVT_MODE_MASK		0x700u
-#define APIC_MODE_NMI			0x400u
-#define APIC_MODE_EXTINT		0x700u
+#define APIC_LVT_LINT0	   0x350
+#define APIC_LVT_LINT1	   0x360
+#define APIC_LVT_MODE_MASK 0x700u
+#define APIC_MODE_NMI	   0x400u
+#define APIC_MODE_EXTINT   0x700u
 
 static const struct {
 	uint32_t index;
@@ -97,8 +97,8 @@ static int vcpu_setup_msrs(int fd, unsigned int id, struct husk_error **err)
 		return husk_err(err, errno, "vCPU %u: KVM_SET_MSRS", id);
 	/* KVM stops at the first MSR it refuses and returns how many it set. */
 	if (n < (int)VCPU_NR_BOOT_MSRS)
-		return husk_err(err, ENOTSUP, "vCPU %u: KVM_SET_MSRS refused MSR 0x%x",
-				id, vcpu_boot_msrs[n].index);
+		return husk_err(err, ENOTSUP, "vCPU %u: KVM_SET_MSRS refused MSR 0x%x", id,
+				vcpu_boot_msrs[n].index);
 	return 0;
 }
 
@@ -114,8 +114,7 @@ static int vcpu_setup_fpu(int fd, unsigned int id, struct husk_error **err)
 	return 0;
 }
 
-static void vcpu_lapic_set_mode(struct kvm_lapic_state *l, unsigned int reg,
-				uint32_t mode)
+static void vcpu_lapic_set_mode(struct kvm_lapic_state *l, unsigned int reg, uint32_t mode)
 {
 	uint32_t val;
 
@@ -159,9 +158,8 @@ static int vcpu_setup_boot_regs(int fd, unsigned int id, const struct x86_boot_s
 	return 0;
 }
 
-int vcpu_setup(int fd, unsigned int id, const struct kvm_cpuid2 *supported,
-	       unsigned int nr_cpus, const struct x86_boot_state *boot,
-	       struct husk_error **err)
+int vcpu_setup(int fd, unsigned int id, const struct kvm_cpuid2 *supported, unsigned int nr_cpus,
+	       const struct x86_boot_state *boot, struct husk_error **err)
 {
 	int ret;
 

@@ -15,8 +15,7 @@
  * registers. Without @boot the vCPU waits for INIT/SIPI in the
  * in-kernel LAPIC, as an AP does on hardware.
  */
-int vcpu_setup(int fd, unsigned int id, const struct kvm_cpuid2 *supported,
-	       unsigned int nr_cpus, const struct x86_boot_state *boot,
-	       struct husk_error **err);
+int vcpu_setup(int fd, unsigned int id, const struct kvm_cpuid2 *supported, unsigned int nr_cpus,
+	       const struct x86_boot_state *boot, struct husk_error **err);
 
 #endif

@@ -20,7 +20,7 @@
 
 struct fake {
 	int fd;
-	int events;		/* EXIT events seen by the callback */
+	int events; /* EXIT events seen by the callback */
 	char exit_id[64];
 	bool closed;
 };
@@ -42,7 +42,7 @@ static void *fake_guest(void *arg)
 			agent_send_frame(f->fd, HUSK_MSG_ERROR, h.id, er, strlen(er));
 		} else if (h.type == HUSK_MSG_SHUTDOWN) {
 			free(p);
-			break;	/* no reply: the connection dies */
+			break; /* no reply: the connection dies */
 		} else {
 			agent_send_frame(f->fd, HUSK_MSG_OK, h.id, "{\"pid\":42}", 10);
 		}
@@ -112,7 +112,8 @@ static void *fake_bind(void *arg)
 		if (h.type == HUSK_MSG_STDIO_BIND && strstr(p, "\"stream\":\"stdout\""))
 			agent_send_frame(fd, HUSK_MSG_OK, h.id, "", 0);
 		else
-			agent_send_frame(fd, HUSK_MSG_ERROR, h.id, "{\"errno\":22,\"message\":\"bad\"}", 29);
+			agent_send_frame(fd, HUSK_MSG_ERROR, h.id,
+					 "{\"errno\":22,\"message\":\"bad\"}", 29);
 		free(p);
 	}
 	if (write(fd, "raw", 3) != 3)

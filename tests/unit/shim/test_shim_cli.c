@@ -41,11 +41,22 @@ static int parse(struct shim_args *a, const char *const *argv)
 
 START_TEST(args_go_flag_syntax)
 {
-	const char *v16[] = { "shim", "-namespace", "k8s.io", "-address", "/run/c.sock",
-			      "-publish-binary", "/usr/bin/containerd", "-id", "abc",
-			      "-debug", "start", NULL };
-	const char *v2x[] = { "shim", "--namespace=default", "-id=x", "-bundle", "/b",
-			      "-future-flag", "value", "-another-bool", "delete", NULL };
+	const char *v16[] = { "shim",
+			      "-namespace",
+			      "k8s.io",
+			      "-address",
+			      "/run/c.sock",
+			      "-publish-binary",
+			      "/usr/bin/containerd",
+			      "-id",
+			      "abc",
+			      "-debug",
+			      "start",
+			      NULL };
+	const char *v2x[] = {
+		"shim",	 "--namespace=default", "-id=x",  "-bundle", "/b", "-future-flag",
+		"value", "-another-bool",	"delete", NULL
+	};
 	const char *vd[] = { "shim", "-id", "x", "-debug=false", NULL };
 	const char *bad[] = { "shim", "-id", "x", "frobnicate", NULL };
 	const char *info[] = { "shim", "-info", NULL };
@@ -98,12 +109,15 @@ START_TEST(socket_path_groups)
 	char a[108], b[108], c[108];
 
 	setenv(SHIM_SOCKET_DIR_ENV, "/run/containerd/s", 1);
-	ck_assert_int_eq(shim_socket_path("/run/containerd/containerd.sock", "k8s.io", "pod1",
-					  a, sizeof(a), NULL), 0);
-	ck_assert_int_eq(shim_socket_path("/run/containerd/containerd.sock/", "k8s.io", "pod1",
-					  b, sizeof(b), NULL), 0);
-	ck_assert_int_eq(shim_socket_path("/run/containerd/containerd.sock", "default", "pod1",
-					  c, sizeof(c), NULL), 0);
+	ck_assert_int_eq(shim_socket_path("/run/containerd/containerd.sock", "k8s.io", "pod1", a,
+					  sizeof(a), NULL),
+			 0);
+	ck_assert_int_eq(shim_socket_path("/run/containerd/containerd.sock/", "k8s.io", "pod1", b,
+					  sizeof(b), NULL),
+			 0);
+	ck_assert_int_eq(shim_socket_path("/run/containerd/containerd.sock", "default", "pod1", c,
+					  sizeof(c), NULL),
+			 0);
 	ck_assert_str_eq(a, b);
 	ck_assert_str_ne(a, c);
 	ck_assert_uint_eq(strlen(a), strlen("/run/containerd/s/") + 64);
@@ -216,8 +230,16 @@ static int run_shim(const char *cwd, const char *const *args, uint8_t *out, size
 
 static void start_in(const char *bundle, const char *id, char *addr, size_t alen)
 {
-	const char *args[] = { "-namespace", "default", "-address", "/run/containerd/containerd.sock",
-			       "-publish-binary", "/usr/bin/containerd", "-id", id, "start", NULL };
+	const char *args[] = { "-namespace",
+			       "default",
+			       "-address",
+			       "/run/containerd/containerd.sock",
+			       "-publish-binary",
+			       "/usr/bin/containerd",
+			       "-id",
+			       id,
+			       "start",
+			       NULL };
 	uint8_t out[512];
 	size_t len = sizeof(out) - 1;
 
@@ -253,7 +275,9 @@ static void shutdown_daemon(const char *addr, const char *id)
 
 	ck_assert_int_eq(ttrpc_client_connect(addr, "default", &c, NULL), 0);
 	cr.id = sr.id = (char *)id;
-	ck_assert_int_eq(ttrpc_client_call(c, SHIM_TASK_SERVICE_V2, "Connect", &cr.base, 5000, &res), 0);
+	ck_assert_int_eq(ttrpc_client_call(c, SHIM_TASK_SERVICE_V2, "Connect", &cr.base, 5000,
+					   &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_OK);
 	r = containerd__task__v2__connect_response__unpack(NULL, res.payload_len, res.payload);
 	ck_assert_ptr_nonnull(r);
@@ -349,7 +373,8 @@ START_TEST(running_shim_survives_bad_frames_and_unknown_methods)
 	close(fd);
 	ck_assert_int_eq(ttrpc_client_connect(a1, "default", &c, NULL), 0);
 	ck_assert_int_eq(ttrpc_client_call_raw(c, SHIM_TASK_SERVICE_V2, "NoSuchMethod", NULL, 0,
-					       5000, &res), 0);
+					       5000, &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
 	ttrpc_result_clear(&res);
 	ck_assert_int_eq(ttrpc_client_call_raw(c, "no.such.Service", "State", NULL, 0, 5000, &res),
@@ -357,7 +382,7 @@ START_TEST(running_shim_survives_bad_frames_and_unknown_methods)
 	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
 	ttrpc_result_clear(&res);
 	ttrpc_client_free(c);
-	shutdown_daemon(a1, "c1");	/* it still answers Connect */
+	shutdown_daemon(a1, "c1"); /* it still answers Connect */
 }
 END_TEST
 
@@ -376,8 +401,11 @@ static void check_delete_output(const uint8_t *out, size_t len)
 START_TEST(delete_prints_delete_response)
 {
 	char b1[128], stale[200];
-	const char *args[] = { "-namespace", "default", "-address", "/run/containerd/containerd.sock",
-			       "-id", "c1", "-bundle", b1, "delete", NULL };
+	const char *args[] = { "-namespace", "default",
+			       "-address",   "/run/containerd/containerd.sock",
+			       "-id",	     "c1",
+			       "-bundle",    b1,
+			       "delete",     NULL };
 	const char *gone[] = { "-id", "c9", "-bundle", "/nonexistent/bundle", "delete", NULL };
 	uint8_t out[256];
 	size_t len = sizeof(out);
@@ -411,8 +439,11 @@ END_TEST
 START_TEST(delete_removes_dead_shims_share)
 {
 	char b2[128], id[64], root[256], src[256], path[PATH_MAX], buf[32];
-	const char *args[] = { "-namespace", "default", "-address", "/run/containerd/containerd.sock",
-			       "-id", "c2", "-bundle", b2, "delete", NULL };
+	const char *args[] = { "-namespace", "default",
+			       "-address",   "/run/containerd/containerd.sock",
+			       "-id",	     "c2",
+			       "-bundle",    b2,
+			       "delete",     NULL };
 	uint8_t out[256];
 	size_t len = sizeof(out);
 

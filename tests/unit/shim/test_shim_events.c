@@ -46,7 +46,8 @@ START_TEST(forwarded_in_order)
 	for (i = 0; i < 50; i++) {
 		ck_assert_str_eq(h.events[i].topic, "/tasks/start");
 		ck_assert_str_eq(h.events[i].type_url, "containerd.events.TaskStart");
-		st = containerd__events__task_start__unpack(NULL, h.events[i].len, h.events[i].value);
+		st = containerd__events__task_start__unpack(NULL, h.events[i].len,
+							    h.events[i].value);
 		ck_assert_ptr_nonnull(st);
 		ck_assert_uint_eq(st->pid, i);
 		containerd__events__task_start__free_unpacked(st, NULL);
@@ -89,7 +90,7 @@ START_TEST(no_address_and_full_queue)
 		ret = publish_start(ev, "c1", i);
 	ck_assert_int_eq(ret, -ENOSPC);
 	ck_assert_int_eq(shim_events_flush(ev, 10), -ETIMEDOUT);
-	shim_events_free(ev);	/* stops at once, drops the rest */
+	shim_events_free(ev); /* stops at once, drops the rest */
 }
 END_TEST
 

@@ -62,7 +62,8 @@ static void teardown(void)
 
 static void path_in(char *out, const char *sub, const char *entry, const char *name)
 {
-	snprintf(out, PATH_MAX, "%s/%s/%s%s%s", root, sub, entry, name ? "/" : "", name ? name : "");
+	snprintf(out, PATH_MAX, "%s/%s/%s%s%s", root, sub, entry, name ? "/" : "",
+		 name ? name : "");
 }
 
 /* Open @path for writing (creating it); the errno of the failure, or 0. */
@@ -104,7 +105,7 @@ START_TEST(entry_names)
 	for (i = 5; i < 21; i++)
 		ck_assert_msg(strchr("0123456789abcdef", a[i]), "%s", a);
 	ck_assert_str_eq(a + 21, "-my_data");
-	ck_assert_str_ne(a, b);		/* random: the same volume twice never clashes */
+	ck_assert_str_ne(a, b); /* random: the same volume twice never clashes */
 	ck_assert_int_eq(fs_share_entry_name("c", "/", a, sizeof(a)), 0);
 	ck_assert_str_eq(a + 18, "-root");
 }
@@ -144,7 +145,8 @@ START_TEST(share_ro_entry_refuses_writes)
 	ck_assert_int_eq(fs_share_create(root, NULL), 0);
 	snprintf(data, sizeof(data), "%s/data", src);
 	ck_assert_int_eq(fs_share_add(root, "c1-0123456789abcdef-data", data,
-				      FS_SHARE_RO | FS_SHARE_REC, NULL), 0);
+				      FS_SHARE_RO | FS_SHARE_REC, NULL),
+			 0);
 	path_in(path, "shared", "c1-0123456789abcdef-data", "hello.txt");
 	ck_assert_str_eq(mnt_tmp_read(path, buf, sizeof(buf)), "hello from the host\n");
 	/* What virtiofsd serves and where the shim mounted: both read-only. */
@@ -160,7 +162,7 @@ START_TEST(share_ro_entry_refuses_writes)
 	ck_assert(sv.f_flag & ST_NODEV);
 	/* Nothing left in private/: the scratch bind is gone. */
 	snprintf(path, sizeof(path), "%s/private", root);
-	ck_assert_int_eq(mnt_tmp_count(path), 1);	/* only its self-bind */
+	ck_assert_int_eq(mnt_tmp_count(path), 1); /* only its self-bind */
 	fs_share_remove(root);
 	ck_assert_int_eq(mnt_tmp_count(root), 0);
 	ck_assert_int_eq(access(root, F_OK), -1);
@@ -229,7 +231,7 @@ START_TEST(share_rw_and_file_entries)
 	ck_assert_int_eq(mnt_tmp_count(root), 0);
 	ck_assert_int_eq(access(root, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/from-guest.txt", data);
-	ck_assert_int_eq(access(path, F_OK), 0);	/* host data never removed */
+	ck_assert_int_eq(access(path, F_OK), 0); /* host data never removed */
 	ck_assert_str_eq(mnt_tmp_read(file, buf, sizeof(buf)), "key=new\n");
 }
 END_TEST
@@ -298,11 +300,13 @@ START_TEST(daemon_find)
 	char out[PATH_MAX];
 
 	ck_assert_int_eq(fs_daemon_find(NULL, none, out, sizeof(out), &err), -ENOENT);
-	ck_assert_str_eq(husk_error_message(err), "virtiofsd not found: install qemu-system-common or set \"virtiofsd\" in /etc/husk/config.json: No such file or directory");
+	ck_assert_str_eq(
+		husk_error_message(err),
+		"virtiofsd not found: install qemu-system-common or set \"virtiofsd\" in /etc/husk/config.json: No such file or directory");
 	husk_error_free(err);
 	err = NULL;
 	ck_assert_int_eq(fs_daemon_find("", two, out, sizeof(out), NULL), 0);
-	ck_assert_str_eq(out, "/bin/sh");	/* the first that exists */
+	ck_assert_str_eq(out, "/bin/sh"); /* the first that exists */
 	/* Configured: that one, or an error naming it (no fallback). */
 	ck_assert_int_eq(fs_daemon_find("/bin/true", none, out, sizeof(out), NULL), 0);
 	ck_assert_str_eq(out, "/bin/true");
@@ -319,8 +323,11 @@ START_TEST(daemon_flavour)
 {
 	enum fs_daemon_flavour f = FS_DAEMON_RUST;
 
-	ck_assert_int_eq(fs_daemon_flavour("virtiofsd version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n"
-					   "Copyright (c) 2003-2022 Fabrice Bellard\n", &f), 0);
+	ck_assert_int_eq(
+		fs_daemon_flavour("virtiofsd version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n"
+				  "Copyright (c) 2003-2022 Fabrice Bellard\n",
+				  &f),
+		0);
 	ck_assert_int_eq(f, FS_DAEMON_C);
 	ck_assert_int_eq(fs_daemon_flavour("virtiofsd 1.10.1\n", &f), 0);
 	ck_assert_int_eq(f, FS_DAEMON_RUST);
@@ -345,21 +352,32 @@ static void argv_is(const struct fs_daemon_args *a, const char *const *want)
 
 START_TEST(daemon_argv)
 {
-	static const char *const c[] = {
-		"/usr/lib/qemu/virtiofsd", "--fd=3", "-o", "source=/run/husk/share/s/shared",
-		"-o", "cache=auto", "-o", "sandbox=namespace", "-o", "announce_submounts",
-		"--thread-pool-size=1", NULL
-	};
-	static const char *const rust[] = {
-		"/usr/libexec/virtiofsd", "--fd=3", "--shared-dir=/run/husk/share/s/shared",
-		"--cache=auto", "--sandbox=namespace", "--announce-submounts",
-		"--thread-pool-size=1", NULL
-	};
+	static const char *const c[] = { "/usr/lib/qemu/virtiofsd",
+					 "--fd=3",
+					 "-o",
+					 "source=/run/husk/share/s/shared",
+					 "-o",
+					 "cache=auto",
+					 "-o",
+					 "sandbox=namespace",
+					 "-o",
+					 "announce_submounts",
+					 "--thread-pool-size=1",
+					 NULL };
+	static const char *const rust[] = { "/usr/libexec/virtiofsd",
+					    "--fd=3",
+					    "--shared-dir=/run/husk/share/s/shared",
+					    "--cache=auto",
+					    "--sandbox=namespace",
+					    "--announce-submounts",
+					    "--thread-pool-size=1",
+					    NULL };
 	struct fs_daemon_args a;
 
 	ck_assert_int_eq(fs_daemon_argv(FS_DAEMON_C, c[0], "/run/husk/share/s/shared", &a), 0);
 	argv_is(&a, c);
-	ck_assert_int_eq(fs_daemon_argv(FS_DAEMON_RUST, rust[0], "/run/husk/share/s/shared", &a), 0);
+	ck_assert_int_eq(fs_daemon_argv(FS_DAEMON_RUST, rust[0], "/run/husk/share/s/shared", &a),
+			 0);
 	argv_is(&a, rust);
 	/* A comma would cut the C daemon's -o list; relative paths never. */
 	ck_assert_int_eq(fs_daemon_argv(FS_DAEMON_C, c[0], "/a,b", &a), -EINVAL);
@@ -450,7 +468,7 @@ START_TEST(daemon_runs_and_stops)
 	/* Not the daemon of that record: never signalled. */
 	ck_assert(!fs_daemon_kill_recorded(d.pid, d.start_time + 1, 100));
 	ck_assert_int_eq(kill(d.pid, 0), 0);
-	close(fd);	/* like the VM's end: it leaves by itself */
+	close(fd); /* like the VM's end: it leaves by itself */
 	ck_assert_int_ge(fs_daemon_stop(&d), 0);
 	ck_assert_int_eq(d.pid, 0);
 	fs_share_remove(root);
@@ -499,7 +517,8 @@ START_TEST(daemon_early_exit_reported)
 	f = fopen(script, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("#!/bin/sh\ncase \"$1\" in --version) echo 'virtiofsd version 7.2.0';; "
-	      "*) echo 'fuse: unknown option(s)' >&2; exit 1;; esac\n", f);
+	      "*) echo 'fuse: unknown option(s)' >&2; exit 1;; esac\n",
+	      f);
 	fclose(f);
 	ck_assert_int_eq(chmod(script, 0755), 0);
 	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
@@ -509,7 +528,8 @@ START_TEST(daemon_early_exit_reported)
 	usleep(300000);
 	husk_err(&err, ECONNREFUSED, "connect %s", sock);
 	ck_assert_int_eq(fs_daemon_failed(&d, &err), -ECONNREFUSED);
-	ck_assert_msg(strstr(husk_error_message(err), "virtiofsd exited with status 1 (fuse: unknown option(s))"),
+	ck_assert_msg(strstr(husk_error_message(err),
+			     "virtiofsd exited with status 1 (fuse: unknown option(s))"),
 		      "%s", husk_error_message(err));
 	husk_error_free(err);
 	ck_assert_int_eq(fs_daemon_stop(&d), 1);
@@ -545,7 +565,8 @@ START_TEST(daemon_stop_escalates)
 	f = fopen(script, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("#!/bin/sh\ncase \"$1\" in --version) echo 'virtiofsd 1.10.1';; "
-	      "*) trap '' TERM; while :; do sleep 0.1; done;; esac\n", f);
+	      "*) trap '' TERM; while :; do sleep 0.1; done;; esac\n",
+	      f);
 	fclose(f);
 	ck_assert_int_eq(chmod(script, 0755), 0);
 	snprintf(sock, sizeof(sock), "%s/v.sock", dir);

@@ -97,11 +97,13 @@ START_TEST(logger_gets_args_env_and_both_streams)
 	char prog[128], buf[256];
 	int o, e;
 
-	script("log.sh", "cd \"$(dirname \"$0\")\"\n"
+	script("log.sh",
+	       "cd \"$(dirname \"$0\")\"\n"
 	       "echo \"$CONTAINER_ID $CONTAINER_NAMESPACE $*\" >env\n"
 	       "exec 5>&-\n"
 	       "cat <&3 >out & cat <&4 >err\nwait\n"
-	       "echo both-ended >>env\n", prog, sizeof(prog));
+	       "echo both-ended >>env\n",
+	       prog, sizeof(prog));
 	/* Closing fd 5 without a byte also says ready. */
 	spawn(prog, "?mode=x&flag", &lg, &o, &e);
 	ck_assert_int_eq(write(o, "to stdout\n", 10), 10);
@@ -124,10 +126,12 @@ START_TEST(logger_that_stays_gets_sigterm)
 	char prog[128], buf[64];
 	int o, e;
 
-	script("stay.sh", "cd \"$(dirname \"$0\")\"\n"
+	script("stay.sh",
+	       "cd \"$(dirname \"$0\")\"\n"
 	       "trap 'echo term >got; exit 0' TERM\n"
 	       "echo r >&5; exec 5>&-\n"
-	       "while :; do sleep 0.05; done\n", prog, sizeof(prog));
+	       "while :; do sleep 0.05; done\n",
+	       prog, sizeof(prog));
 	spawn(prog, "", &lg, &o, &e);
 	close(o);
 	close(e);

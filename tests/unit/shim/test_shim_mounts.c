@@ -115,21 +115,25 @@ static char *full_spec(void)
 {
 	char *s;
 
-	ck_assert_int_ge(asprintf(&s,
-		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},\"n\":1.50,\"mounts\":["
-		"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]},"
-		"{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\"},"
-		"{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\",\"options\":[\"ro\"]},"
-		"{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/hosts\",\"options\":[\"rbind\",\"rprivate\",\"rw\"]},"
-		"{\"destination\":\"/etc/resolv.conf\",\"source\":\"%s/resolv.conf\",\"options\":[\"rbind\",\"ro\"]},"
-		"{\"destination\":\"/etc/hostname\",\"source\":\"%s/hostname\",\"options\":[\"bind\"]},"
-		"{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"%s/shm\",\"options\":[\"rbind\",\"ro\"]},"
-		"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s/data\",\"options\":[\"rbind\",\"rslave\",\"ro\"]},"
-		"{\"destination\":\"/srv/rw\",\"type\":\"bind\",\"source\":\"%s/rw\",\"options\":[\"rbind\",\"rw\"]},"
-		"{\"destination\":\"/dev/termination-log\",\"type\":\"bind\",\"source\":\"%s/termination-log\",\"options\":[\"rbind\",\"rprivate\",\"rw\"]},"
-		"{\"destination\":\"/rel\",\"type\":\"bind\",\"source\":\"relative/dir\",\"options\":[\"rbind\"]}"
-		"]}", host, host, host, host, host, host, host), 0);
+	ck_assert_int_ge(
+		asprintf(
+			&s,
+			"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},\"n\":1.50,\"mounts\":["
+			"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+			"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]},"
+			"{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\"},"
+			"{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\",\"options\":[\"ro\"]},"
+			"{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/hosts\",\"options\":[\"rbind\",\"rprivate\",\"rw\"]},"
+			"{\"destination\":\"/etc/resolv.conf\",\"source\":\"%s/resolv.conf\",\"options\":[\"rbind\",\"ro\"]},"
+			"{\"destination\":\"/etc/hostname\",\"source\":\"%s/hostname\",\"options\":[\"bind\"]},"
+			"{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"%s/shm\",\"options\":[\"rbind\",\"ro\"]},"
+			"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s/data\",\"options\":[\"rbind\",\"rslave\",\"ro\"]},"
+			"{\"destination\":\"/srv/rw\",\"type\":\"bind\",\"source\":\"%s/rw\",\"options\":[\"rbind\",\"rw\"]},"
+			"{\"destination\":\"/dev/termination-log\",\"type\":\"bind\",\"source\":\"%s/termination-log\",\"options\":[\"rbind\",\"rprivate\",\"rw\"]},"
+			"{\"destination\":\"/rel\",\"type\":\"bind\",\"source\":\"relative/dir\",\"options\":[\"rbind\"]}"
+			"]}",
+			host, host, host, host, host, host, host),
+		0);
 	return s;
 }
 
@@ -150,7 +154,7 @@ START_TEST(rewrite_every_kind)
 	v = yajl_tree_parse(m.spec, NULL, 0);
 	ck_assert_msg(v != NULL, "%s", m.spec);
 	ck_assert_uint_eq(strlen(m.spec), m.spec_len);
-	ck_assert_ptr_nonnull(strstr(m.spec, "\"n\":1.50"));	/* numbers keep their text */
+	ck_assert_ptr_nonnull(strstr(m.spec, "\"n\":1.50")); /* numbers keep their text */
 	/* Guest-local mounts: as they were. */
 	ck_assert_str_eq(field(mount_at(v, 0), "source"), "proc");
 	ck_assert_str_eq(field(mount_at(v, 1), "source"), "tmpfs");
@@ -160,7 +164,8 @@ START_TEST(rewrite_every_kind)
 	/* Network files: this container's own copies, options kept. */
 	ck_assert_str_eq(field(mount_at(v, 4), "source"), HUSK_AGENT_FILES_DIR "/ctr-1/hosts");
 	ck_assert_str_eq(opts(mount_at(v, 4), buf, sizeof(buf)), "rbind,rprivate,rw");
-	ck_assert_str_eq(field(mount_at(v, 5), "source"), HUSK_AGENT_FILES_DIR "/ctr-1/resolv.conf");
+	ck_assert_str_eq(field(mount_at(v, 5), "source"),
+			 HUSK_AGENT_FILES_DIR "/ctr-1/resolv.conf");
 	ck_assert_str_eq(field(mount_at(v, 6), "source"), HUSK_AGENT_FILES_DIR "/ctr-1/hostname");
 	ck_assert_str_eq(m.etc.hosts, "127.0.0.1\tlocalhost\n10.0.0.2\tweb \"x\"\n");
 	ck_assert_str_eq(m.etc.resolv, "nameserver 10.0.0.53\n");
@@ -188,7 +193,7 @@ START_TEST(rewrite_every_kind)
 	/* Released: nothing of the container is left in the share. */
 	sandbox_mounts_release(root, &m);
 	snprintf(path, sizeof(path), "%s/mounts", root);
-	ck_assert_int_eq(mnt_tmp_count(path), 1);	/* its own self-bind only */
+	ck_assert_int_eq(mnt_tmp_count(path), 1); /* its own self-bind only */
 	snprintf(path, sizeof(path), "%s/data/a.txt", host);
 	ck_assert_str_eq(mnt_tmp_read(path, buf, sizeof(buf)), "volume a\n");
 	sandbox_mounts_clear(&m);
@@ -199,7 +204,8 @@ END_TEST
 START_TEST(extra_fields_json)
 {
 	struct sandbox_mounts m = { .shm_size = -1 };
-	const char *hosts_p[] = { "files", "hosts", NULL }, *name_p[] = { "files", "hostname", NULL };
+	const char *hosts_p[] = { "files", "hosts", NULL },
+		   *name_p[] = { "files", "hostname", NULL };
 	const char *shm_p[] = { "shm_size", NULL }, *resolv_p[] = { "files", "resolv.conf", NULL };
 	char *out, obj[512];
 	yajl_val v;
@@ -233,8 +239,11 @@ START_TEST(shm_not_tmpfs)
 	struct sandbox_mounts m;
 	char *spec;
 
-	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/dev/shm\",\"type\":\"bind\","
-				  "\"source\":\"%s/shm-plain\",\"options\":[\"rbind\"]}]}", host), 0);
+	ck_assert_int_ge(asprintf(&spec,
+				  "{\"mounts\":[{\"destination\":\"/dev/shm\",\"type\":\"bind\","
+				  "\"source\":\"%s/shm-plain\",\"options\":[\"rbind\"]}]}",
+				  host),
+			 0);
 	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	ck_assert_ptr_nonnull(strstr(m.spec, "\"source\":\"" HUSK_AGENT_POD_SHM_DIR "\""));
@@ -255,8 +264,11 @@ START_TEST(etc_file_too_big_is_shared)
 	big[SANDBOX_NET_ETC_MAX + 1] = '\0';
 	mnt_tmp_write(host, "big-hosts", big);
 	free(big);
-	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
-				  "\"source\":\"%s/big-hosts\",\"options\":[\"rbind\"]}]}", host), 0);
+	ck_assert_int_ge(asprintf(&spec,
+				  "{\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
+				  "\"source\":\"%s/big-hosts\",\"options\":[\"rbind\"]}]}",
+				  host),
+			 0);
 	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	ck_assert_ptr_null(m.etc.hosts);
@@ -276,9 +288,11 @@ START_TEST(etc_fifo_does_not_block)
 
 	snprintf(fifo, sizeof(fifo), "%s/fifo", host);
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/resolv.conf\","
+	ck_assert_int_ge(asprintf(&spec,
+				  "{\"mounts\":[{\"destination\":\"/etc/resolv.conf\","
 				  "\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}]}",
-				  fifo), 0);
+				  fifo),
+			 0);
 	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	ck_assert_ptr_null(m.etc.resolv);
@@ -296,14 +310,18 @@ START_TEST(missing_source_fails_clean)
 	char *spec, path[PATH_MAX];
 	struct sandbox_mounts m;
 
-	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":["
-		"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s/data\",\"options\":[\"rbind\",\"ro\"]},"
-		"{\"destination\":\"/gone\",\"type\":\"bind\",\"source\":\"%s/no-such-dir\",\"options\":[\"rbind\"]}]}",
-		host, host), 0);
+	ck_assert_int_ge(
+		asprintf(
+			&spec,
+			"{\"mounts\":["
+			"{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s/data\",\"options\":[\"rbind\",\"ro\"]},"
+			"{\"destination\":\"/gone\",\"type\":\"bind\",\"source\":\"%s/no-such-dir\",\"options\":[\"rbind\"]}]}",
+			host, host),
+		0);
 	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, &err), -ENOENT);
 	free(spec);
-	snprintf(path, sizeof(path), "mount on /gone: bind source %s/no-such-dir: No such file or directory",
-		 host);
+	snprintf(path, sizeof(path),
+		 "mount on /gone: bind source %s/no-such-dir: No such file or directory", host);
 	ck_assert_str_eq(husk_error_message(err), path);
 	husk_error_free(err);
 	err = NULL;
@@ -312,8 +330,10 @@ START_TEST(missing_source_fails_clean)
 	snprintf(path, sizeof(path), "%s/mounts", root);
 	ck_assert_int_eq(mnt_tmp_count(path), 1);
 	/* A missing network file is an error too (runc's would be). */
-	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
-				  "\"source\":\"/nonexistent/hosts\",\"options\":[\"rbind\"]}]}"), 0);
+	ck_assert_int_ge(asprintf(&spec,
+				  "{\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
+				  "\"source\":\"/nonexistent/hosts\",\"options\":[\"rbind\"]}]}"),
+			 0);
 	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, &err), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "/nonexistent/hosts"));
 	husk_error_free(err);
@@ -330,8 +350,11 @@ START_TEST(entries_recorded)
 
 	snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
 	ck_assert_int_eq(mkdir(bundle, 0700), 0);
-	ck_assert_int_ge(asprintf(&spec, "{\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\","
-				  "\"source\":\"%s/data\",\"options\":[\"rbind\"]}]}", host), 0);
+	ck_assert_int_ge(asprintf(&spec,
+				  "{\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\","
+				  "\"source\":\"%s/data\",\"options\":[\"rbind\"]}]}",
+				  host),
+			 0);
 	ck_assert_int_eq(sandbox_mounts_rewrite(spec, strlen(spec), &ctx, &m, NULL), 0);
 	free(spec);
 	snprintf(file, sizeof(file), "%s/%s", bundle, BUNDLE_STATE_FILE);

@@ -116,14 +116,14 @@ START_TEST(overflow_and_corrupt_attrs)
 	nl_msg_init(&m, RTM_NEWLINK, 0, NULL, 0);
 	nl_put(&m, 1, big, sizeof(big));
 	ck_assert(!m.overflow);
-	nl_put(&m, 2, big, sizeof(big));	/* past NL_MSG_MAX */
+	nl_put(&m, 2, big, sizeof(big)); /* past NL_MSG_MAX */
 	ck_assert(m.overflow);
-	ck_assert_int_eq(nl_request(-1, &m), -EMSGSIZE);	/* never sent */
+	ck_assert_int_eq(nl_request(-1, &m), -EMSGSIZE); /* never sent */
 	nl_msg_init(&m, RTM_NEWLINK, 0, NULL, 0);
 	nl_nest_begin(&m, 1);
-	ck_assert_int_eq(nl_request(-1, &m), -EMSGSIZE);	/* an open nest */
+	ck_assert_int_eq(nl_request(-1, &m), -EMSGSIZE); /* an open nest */
 
-	a->rta_len = 20;		/* claims more than the 8 bytes there */
+	a->rta_len = 20; /* claims more than the 8 bytes there */
 	a->rta_type = 1;
 	ck_assert_int_eq(nl_attrs(bad, sizeof(bad), tb, 3), -EINVAL);
 	a->rta_len = 8;
@@ -144,11 +144,12 @@ static void reply_link(struct nl_msg *m, int idx, const char *name, unsigned fla
 	nl_put_u32(m, IFLA_MTU, mtu);
 }
 
-static void reply_addr(struct nl_msg *m, int family, int idx, const char *addr, int plen,
-		       int scope)
+static void reply_addr(struct nl_msg *m, int family, int idx, const char *addr, int plen, int scope)
 {
-	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family, .ifa_index = (uint32_t)idx,
-				 .ifa_prefixlen = (uint8_t)plen, .ifa_scope = (uint8_t)scope };
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family,
+				 .ifa_index = (uint32_t)idx,
+				 .ifa_prefixlen = (uint8_t)plen,
+				 .ifa_scope = (uint8_t)scope };
 	uint8_t bin[16];
 
 	ck_assert_int_eq(inet_pton(family, addr, bin), 1);
@@ -158,11 +159,13 @@ static void reply_addr(struct nl_msg *m, int family, int idx, const char *addr, 
 		nl_put(m, IFA_LOCAL, bin, 4);
 }
 
-static void reply_route(struct nl_msg *m, int family, const char *dst, int plen,
-			const char *gw, int oif, int proto, int table)
+static void reply_route(struct nl_msg *m, int family, const char *dst, int plen, const char *gw,
+			int oif, int proto, int table)
 {
-	struct rtmsg rt = { .rtm_family = (uint8_t)family, .rtm_dst_len = (uint8_t)plen,
-			    .rtm_table = (uint8_t)table, .rtm_protocol = (uint8_t)proto,
+	struct rtmsg rt = { .rtm_family = (uint8_t)family,
+			    .rtm_dst_len = (uint8_t)plen,
+			    .rtm_table = (uint8_t)table,
+			    .rtm_protocol = (uint8_t)proto,
 			    .rtm_type = RTN_UNICAST };
 	uint8_t bin[16];
 	size_t len = family == AF_INET ? 4 : 16;
@@ -186,24 +189,25 @@ static void fill_info(struct sandbox_net_info *i)
 	memset(i, 0, sizeof(*i));
 	reply_link(&m, 1, "lo", IFF_LOOPBACK | IFF_UP, ARPHRD_LOOPBACK, 65536);
 	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
-	reply_link(&m, 2, "tap0_husk", IFF_UP, ARPHRD_ETHER, 1500);	/* ours */
+	reply_link(&m, 2, "tap0_husk", IFF_UP, ARPHRD_ETHER, 1500); /* ours */
 	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 6, "tap1_husk", IFF_UP, ARPHRD_ETHER, 1500);
 	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
-	reply_link(&m, 3, "ifb0", 0, ARPHRD_ETHER, 1500);	/* down */
+	reply_link(&m, 3, "ifb0", 0, ARPHRD_ETHER, 1500); /* down */
 	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 	reply_link(&m, 4, "eth0", IFF_UP, ARPHRD_ETHER, 1400);
 	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
-	reply_link(&m, 5, "net1", IFF_UP, ARPHRD_ETHER, 9000);	/* a second link */
+	reply_link(&m, 5, "net1", IFF_UP, ARPHRD_ETHER, 9000); /* a second link */
 	ck_assert_int_eq(sandbox_net_parse_link(&m.hdr, i), 0);
 
 	reply_addr(&m, AF_INET, 4, "10.77.0.2", 24, RT_SCOPE_UNIVERSE);
 	sandbox_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET6, 4, "fd00:77::2", 64, RT_SCOPE_UNIVERSE);
 	sandbox_net_parse_addr(&m.hdr, i);
-	reply_addr(&m, AF_INET6, 4, "fe80::77:ff:fe00:4", 64, RT_SCOPE_LINK);	/* guest makes its own */
+	reply_addr(&m, AF_INET6, 4, "fe80::77:ff:fe00:4", 64,
+		   RT_SCOPE_LINK); /* guest makes its own */
 	sandbox_net_parse_addr(&m.hdr, i);
-	reply_addr(&m, AF_INET, 1, "127.0.0.1", 8, RT_SCOPE_HOST);	/* not carried */
+	reply_addr(&m, AF_INET, 1, "127.0.0.1", 8, RT_SCOPE_HOST); /* not carried */
 	sandbox_net_parse_addr(&m.hdr, i);
 	reply_addr(&m, AF_INET, 5, "192.0.2.7", 28, RT_SCOPE_UNIVERSE);
 	sandbox_net_parse_addr(&m.hdr, i);
@@ -211,15 +215,15 @@ static void fill_info(struct sandbox_net_info *i)
 	reply_route(&m, AF_INET, NULL, 0, "10.77.0.1", 4, RTPROT_BOOT, RT_TABLE_MAIN);
 	sandbox_net_parse_route(&m.hdr, i);
 	reply_route(&m, AF_INET, "10.77.0.0", 24, NULL, 4, RTPROT_KERNEL, RT_TABLE_MAIN);
-	sandbox_net_parse_route(&m.hdr, i);	/* follows from the address */
+	sandbox_net_parse_route(&m.hdr, i); /* follows from the address */
 	reply_route(&m, AF_INET, "192.168.5.0", 24, NULL, 4, RTPROT_STATIC, RT_TABLE_MAIN);
 	sandbox_net_parse_route(&m.hdr, i);
 	reply_route(&m, AF_INET, "10.9.0.0", 16, "10.77.0.1", 5, RTPROT_BOOT, RT_TABLE_MAIN);
-	sandbox_net_parse_route(&m.hdr, i);	/* out of the second link */
+	sandbox_net_parse_route(&m.hdr, i); /* out of the second link */
 	reply_route(&m, AF_INET, "10.7.0.0", 16, "10.77.0.1", 1, RTPROT_BOOT, RT_TABLE_MAIN);
-	sandbox_net_parse_route(&m.hdr, i);	/* out of lo: not carried */
+	sandbox_net_parse_route(&m.hdr, i); /* out of lo: not carried */
 	reply_route(&m, AF_INET, "10.8.0.0", 16, "10.77.0.1", 4, RTPROT_BOOT, 100);
-	sandbox_net_parse_route(&m.hdr, i);	/* a policy table */
+	sandbox_net_parse_route(&m.hdr, i); /* a policy table */
 	reply_route(&m, AF_INET6, NULL, 0, "fd00:77::1", 4, RTPROT_BOOT, RT_TABLE_MAIN);
 	sandbox_net_parse_route(&m.hdr, i);
 }
@@ -294,7 +298,8 @@ START_TEST(configure_network_json)
 	ck_assert_str_eq(jstr(iface, name), "eth0");
 	ck_assert_str_eq(jstr(iface, mac), "02:77:00:00:00:04");
 	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(iface, (const char *[]){ "mtu", NULL },
-							yajl_t_number)), 1400);
+							yajl_t_number)),
+			 1400);
 	addrs = yajl_tree_get(iface, (const char *[]){ "addresses", NULL }, yajl_t_array);
 	ck_assert_uint_eq(YAJL_GET_ARRAY(addrs)->len, 2);
 	ck_assert_str_eq(YAJL_GET_STRING(YAJL_GET_ARRAY(addrs)->values[1]), "fd00:77::2/64");
@@ -318,8 +323,9 @@ START_TEST(etc_files_payload)
 	static const char hosts[] = "127.0.0.1\tlocalhost\n10.77.0.2\tweb \"x\"\n";
 	static const char resolv[] = "# made by CNI\nnameserver 10.77.0.53\nnameserver fd00::53\n"
 				     "search a.example b.example\noptions ndots:5 edns0\n";
-	struct sandbox_net_etc etc = { .hosts = strdup(hosts), .resolv = strdup(resolv),
-				  .hostname = strdup("web-1\n") };
+	struct sandbox_net_etc etc = { .hosts = strdup(hosts),
+				       .resolv = strdup(resolv),
+				       .hostname = strdup("web-1\n") };
 	char *out = NULL;
 	yajl_val v;
 
@@ -331,8 +337,8 @@ START_TEST(etc_files_payload)
 	ck_assert_str_eq(jstr(v, (const char *[]){ "hostname", NULL }), "web-1");
 	ck_assert_ptr_nonnull(strstr(out, "\"interfaces\":[],\"routes\":[]"));
 	ck_assert_ptr_nonnull(strstr(out, "\"dns\":{\"servers\":[\"10.77.0.53\",\"fd00::53\"],"
-				 "\"searches\":[\"a.example\",\"b.example\"],"
-				 "\"options\":[\"ndots:5\",\"edns0\"]}"));
+					  "\"searches\":[\"a.example\",\"b.example\"],"
+					  "\"options\":[\"ndots:5\",\"edns0\"]}"));
 	yajl_tree_free(v);
 	free(out);
 	sandbox_net_etc_clear(&etc);
@@ -342,13 +348,14 @@ END_TEST
 START_TEST(resolv_domain_and_comments)
 {
 	struct sandbox_net_etc etc = { .resolv = strdup("; old style\ndomain corp.example\n"
-						   "nameserver 192.0.2.53 # the resolver\n"
-						   "nameserverX 192.0.2.99\n  options\n") };
+							"nameserver 192.0.2.53 # the resolver\n"
+							"nameserverX 192.0.2.99\n  options\n") };
 	char *out;
 
 	ck_assert_int_eq(sandbox_net_json(NULL, &etc, &out), 0);
 	ck_assert_msg(strstr(out, "\"dns\":{\"servers\":[\"192.0.2.53\"],"
-			      "\"searches\":[\"corp.example\"],\"options\":[]}") != NULL, "%s", out);
+				  "\"searches\":[\"corp.example\"],\"options\":[]}") != NULL,
+		      "%s", out);
 	ck_assert_ptr_null(strstr(out, "hostname"));
 	free(out);
 	sandbox_net_etc_clear(&etc);

@@ -59,8 +59,8 @@ START_TEST(pod_sandbox_fields)
 	ck_assert_int_eq(spec->memory_limit, 536870913);
 	ck_assert_uint_eq(spec->cpu_shares, 1024);
 	oci_spec_vm_hint(spec, &hint);
-	ck_assert_uint_eq(hint.vcpus, 2);		/* 1.5 CPUs round up */
-	ck_assert_uint_eq(hint.memory_mib, 513);	/* a byte over 512 MiB */
+	ck_assert_uint_eq(hint.vcpus, 2);	 /* 1.5 CPUs round up */
+	ck_assert_uint_eq(hint.memory_mib, 513); /* a byte over 512 MiB */
 	ck_assert_int_eq(oci_spec_check_network(spec, NULL), 0);
 	oci_spec_free(spec);
 }
@@ -125,7 +125,8 @@ START_TEST(bad_specs_name_the_field)
 	parse_fails("{\"annotations\":{\"a\":1}}", "annotations.a");
 	parse_fails("{\"linux\":{\"resources\":{\"memory\":{\"limit\":1.5}}}}",
 		    "linux.resources.memory.limit");
-	parse_fails("{\"linux\":{\"resources\":{\"cpu\":{\"period\":-1}}}}", "must not be negative");
+	parse_fails("{\"linux\":{\"resources\":{\"cpu\":{\"period\":-1}}}}",
+		    "must not be negative");
 	parse_fails("{\"linux\":{\"namespaces\":[7]}}", "linux.namespaces[0]");
 	parse_fails("{\"linux\":{\"namespaces\":[{}]}}", "no type");
 	parse_fails("{\"a\":", "invalid JSON");
@@ -157,7 +158,7 @@ START_TEST(runtime_config_values)
 	ck_assert_uint_eq(cfg.vcpus, 4);
 	ck_assert_str_eq(cfg.kernel_params, "quiet loglevel=3");
 	ck_assert(cfg.debug_console);
-	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS);	/* the default */
+	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS); /* the default */
 	runtime_config_clear(&cfg);
 	ck_assert_int_eq(runtime_config_parse("{\"rootfs\":\"block\"}", 18, &cfg, NULL), 0);
 	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_BLOCK);
@@ -170,7 +171,7 @@ START_TEST(runtime_config_values)
 	ck_assert_uint_eq(cfg.memory_mib, 256);
 	ck_assert_uint_eq(cfg.vcpus, 1);
 	ck_assert_str_eq(cfg.kernel_params, "");
-	ck_assert_ptr_null(cfg.virtiofsd);	/* the usual places are searched */
+	ck_assert_ptr_null(cfg.virtiofsd); /* the usual places are searched */
 	runtime_config_clear(&cfg);
 }
 END_TEST
@@ -190,7 +191,8 @@ START_TEST(runtime_config_errors)
 {
 	config_fails("{\"kernal\":\"/k\"}", "unknown key \"kernal\"");
 	config_fails("{\"kernel\":\"vmlinuz\"}", "not an absolute path");
-	config_fails("{\"virtiofsd\":\"virtiofsd\"}", "virtiofsd: \"virtiofsd\" is not an absolute path");
+	config_fails("{\"virtiofsd\":\"virtiofsd\"}",
+		     "virtiofsd: \"virtiofsd\" is not an absolute path");
 	config_fails("{\"virtiofsd\":true}", "virtiofsd: expected");
 	config_fails("{\"memory_mib\":16}", "memory_mib: 16 is outside");
 	config_fails("{\"vcpus\":0}", "vcpus: 0 is outside");

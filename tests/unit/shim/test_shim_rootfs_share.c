@@ -89,7 +89,8 @@ static void mount_opts_of(const char *rel, char *out, size_t len)
 	out[0] = '\0';
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %*s %*s %*s %4095s %511s", mp, opts) == 2 && !strcmp(mp, want))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s %511s", mp, opts) == 2 &&
+		    !strcmp(mp, want))
 			snprintf(out, len, "%s", opts);
 	fclose(f);
 }
@@ -100,12 +101,18 @@ static void setup(void)
 	char root[PATH_MAX];
 
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "SKIP rootfs share: no mount namespace here (%s)\n", strerror(errno));
+		fprintf(stderr, "SKIP rootfs share: no mount namespace here (%s)\n",
+			strerror(errno));
 		exit(0);
 	}
 	snprintf(top, sizeof(top), "/tmp/husk-rshare-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(top));
-	mk("lower"); mk("upper"); mk("work"); mk("bundle"); mk("src"); mk("lower/d");
+	mk("lower");
+	mk("upper");
+	mk("work");
+	mk("bundle");
+	mk("src");
+	mk("lower/d");
 	put("lower/a", "from the image\n");
 	put("lower/d/x", "x\n");
 	put("src/f", "host file\n");
@@ -127,8 +134,8 @@ static void teardown(void)
 
 static struct sandbox_host_mount overlay_of(char *data, size_t len)
 {
-	snprintf(data, len, "index=off,lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work",
-		 top, top, top);
+	snprintf(data, len, "index=off,lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", top,
+		 top, top);
 	static char type[] = "overlay";
 
 	return (struct sandbox_host_mount){ .type = type, .source = type, .data = data };
@@ -172,15 +179,15 @@ START_TEST(overlay_writes_and_deletes_land_in_upperdir)
 	ck_assert_int_eq(unlink(p), 0);
 	ck_assert(!exists("share/shared/c1-rootfs/a"));
 	ck_assert(!exists("share/mounts/c1-rootfs/a"));
-	ck_assert(exists("lower/a"));	/* the image stays as it was */
+	ck_assert(exists("lower/a")); /* the image stays as it was */
 	pathf(p, "upper/a", NULL);
-	ck_assert_int_eq(lstat(p, &st), 0);	/* a whiteout */
+	ck_assert_int_eq(lstat(p, &st), 0); /* a whiteout */
 	ck_assert(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
 	ck_assert_int_eq(mounted("c1-rootfs"), 2);
 	umount_in_share("c1");
 	ck_assert_int_eq(mounted("c1-rootfs"), 0);
 	ck_assert(!exists("share/mounts/c1-rootfs"));
-	ck_assert(exists("upper/new"));	/* containerd's data is untouched */
+	ck_assert(exists("upper/new")); /* containerd's data is untouched */
 	teardown();
 }
 END_TEST
@@ -226,10 +233,10 @@ START_TEST(delete_after_a_killed_shim_unmounts_recorded_roots)
 	ck_assert_int_eq(mount_in_share(&bind, "b", NULL), 0);
 	ck_assert_int_eq(mounted("-rootfs"), 4);
 	pathf(bundle, "bundle", NULL);
-	sandbox_rootfs_share_cleanup(bundle);	/* what `delete` runs */
+	sandbox_rootfs_share_cleanup(bundle); /* what `delete` runs */
 	ck_assert_int_eq(mounted("-rootfs"), 0);
 	ck_assert(!exists("share/mounts/a-rootfs") && !exists("share/mounts/b-rootfs"));
-	sandbox_rootfs_share_cleanup(bundle);	/* twice: nothing to do, no harm */
+	sandbox_rootfs_share_cleanup(bundle); /* twice: nothing to do, no harm */
 	bundle_state_cleanup(bundle);
 	ck_assert(!exists("bundle/" BUNDLE_STATE_FILE));
 	ck_assert(exists("src/f") && exists("lower/a"));

@@ -27,8 +27,8 @@ static struct oci_spec *spec_of(const char *json)
 	return spec;
 }
 
-static void size_of(uint32_t cfg_mib, uint32_t cfg_cpus, const char *json,
-		    uint32_t mib, uint32_t cpus)
+static void size_of(uint32_t cfg_mib, uint32_t cfg_cpus, const char *json, uint32_t mib,
+		    uint32_t cpus)
 {
 	struct runtime_config cfg;
 	struct oci_spec *spec = json ? spec_of(json) : NULL;
@@ -49,20 +49,21 @@ START_TEST(size_from_config_and_resources)
 	static const char big[] = "{\"linux\":{\"resources\":{\"memory\":{\"limit\":536870912},"
 				  "\"cpu\":{\"quota\":250000,\"period\":100000}}}}";
 	static const char small[] = "{\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}}}";
-	static const char huge[] = "{\"linux\":{\"resources\":{\"memory\":{\"limit\":1099511627776},"
-				   "\"cpu\":{\"quota\":10000000,\"period\":100000}}}}";
+	static const char huge[] =
+		"{\"linux\":{\"resources\":{\"memory\":{\"limit\":1099511627776},"
+		"\"cpu\":{\"quota\":10000000,\"period\":100000}}}}";
 
-	size_of(256, 1, NULL, 256, 1);		/* no spec: the config */
-	size_of(256, 1, "{}", 256, 1);		/* no resources: the config */
-	size_of(256, 1, big, 512 + SANDBOX_PLAN_OVERHEAD_MIB, 3);	/* limit + overhead, ceil */
-	size_of(256, 2, small, 256, 2);		/* a small limit never shrinks the VM */
-	size_of(256, 1, huge, SANDBOX_PLAN_MAX_MIB, SANDBOX_PLAN_MAX_VCPUS);	/* bounded */
-	size_of(128u << 10, 32, huge, 128u << 10, 32);	/* the config itself may go higher */
+	size_of(256, 1, NULL, 256, 1);				  /* no spec: the config */
+	size_of(256, 1, "{}", 256, 1);				  /* no resources: the config */
+	size_of(256, 1, big, 512 + SANDBOX_PLAN_OVERHEAD_MIB, 3); /* limit + overhead, ceil */
+	size_of(256, 2, small, 256, 2); /* a small limit never shrinks the VM */
+	size_of(256, 1, huge, SANDBOX_PLAN_MAX_MIB, SANDBOX_PLAN_MAX_VCPUS); /* bounded */
+	size_of(128u << 10, 32, huge, 128u << 10, 32); /* the config itself may go higher */
 }
 END_TEST
 
-static struct shim_mount mount_of(const char *type, const char *source,
-				  const char *const *opts, size_t n)
+static struct shim_mount mount_of(const char *type, const char *source, const char *const *opts,
+				  size_t n)
 {
 	return (struct shim_mount){ type, source, "", opts, n };
 }
@@ -95,7 +96,7 @@ START_TEST(overlay_view_and_single_layer)
 	struct sandbox_rootfs_plan p;
 
 	ck_assert_int_eq(sandbox_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
-	ck_assert(!p.upper);	/* a view: read-only, no upper disk */
+	ck_assert(!p.upper); /* a view: read-only, no upper disk */
 	sandbox_rootfs_plan_clear(&p);
 	m = mount_of("overlay", "overlay", one, 3);
 	ck_assert_int_eq(sandbox_plan_rootfs(&m, 1, "/b/rootfs", false, false, &p, NULL), 0);
@@ -197,7 +198,7 @@ START_TEST(share_overlay_as_containerd_sent_it)
 	ck_assert_str_eq(p.host.data, "index=off,workdir=/s/3/work,upperdir=/s/3/fs,"
 				      "lowerdir=/s/2/fs:/s/1/fs");
 	ck_assert(p.upper);
-	ck_assert_ptr_null(p.lowerdir);	/* no image is built */
+	ck_assert_ptr_null(p.lowerdir); /* no image is built */
 	sandbox_rootfs_plan_clear(&p);
 	m = mount_of("overlay", "overlay", view, 2);
 	ck_assert_int_eq(sandbox_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
@@ -205,7 +206,7 @@ START_TEST(share_overlay_as_containerd_sent_it)
 	ck_assert_str_eq(p.host.data, "lowerdir=/s/2/fs:/s/1/fs");
 	ck_assert(!p.upper);
 	sandbox_rootfs_plan_clear(&p);
-	m = mount_of("overlay", "overlay", rw, 2);	/* no lowerdir */
+	m = mount_of("overlay", "overlay", rw, 2); /* no lowerdir */
 	ck_assert_int_eq(sandbox_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "lowerdir"));
 	husk_error_free(err);
@@ -227,7 +228,7 @@ START_TEST(share_binds_dirs_and_keeps_block_disks)
 	ck_assert_ptr_null(p.host.data);
 	ck_assert(!p.upper);
 	sandbox_rootfs_plan_clear(&p);
-	m = mount_of("bind", "/s/8/fs", rw, 1);	/* "bind" type, no bind word */
+	m = mount_of("bind", "/s/8/fs", rw, 1); /* "bind" type, no bind word */
 	ck_assert_int_eq(sandbox_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
 	ck_assert_uint_eq(p.host.flags, MS_BIND);
 	ck_assert(p.upper);
@@ -244,19 +245,19 @@ START_TEST(share_binds_dirs_and_keeps_block_disks)
 	m = mount_of("ext4", "/dev/mapper/pool-snap-3", NULL, 0);
 	ck_assert_int_eq(sandbox_plan_rootfs(&m, 1, "/b/rootfs", false, true, &p, NULL), 0);
 	ck_assert_int_eq(p.kind, SANDBOX_ROOTFS_BLOCK);
-	ck_assert(p.writable && !p.upper);	/* the snapshot itself, read-write */
+	ck_assert(p.writable && !p.upper); /* the snapshot itself, read-write */
 	sandbox_rootfs_plan_clear(&p);
 }
 END_TEST
 
 START_TEST(mount_opts_split)
 {
-	static const char *const o[] = { "rbind", "ro", "nosuid", "rw", "rprivate",
+	static const char *const o[] = { "rbind",     "ro",	"nosuid",	  "rw",	 "rprivate",
 					 "userxattr", "noexec", "lowerdir=/a:/b", "exec" };
 	struct mntopt mo;
 
 	ck_assert_int_eq(mntopt_parse_list(o, 9, &mo, NULL), 0);
-	ck_assert_uint_eq(mo.flags, MS_BIND | MS_REC | MS_NOSUID);	/* later words win */
+	ck_assert_uint_eq(mo.flags, MS_BIND | MS_REC | MS_NOSUID); /* later words win */
 	ck_assert_uint_eq(mo.propagation, MS_PRIVATE | MS_REC);
 	ck_assert_str_eq(mo.data, "userxattr,lowerdir=/a:/b");
 	mntopt_clear(&mo);

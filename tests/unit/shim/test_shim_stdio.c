@@ -43,7 +43,9 @@ START_TEST(uri_kinds)
 	ck_assert_int_eq(u.kind, STDIO_FILE);
 	ck_assert_str_eq(u.path, "/var/log/c1.log");
 	stdio_uri_clear(&u);
-	ck_assert_int_eq(stdio_uri_parse("binary:///usr/bin/logger?tag=c%2F1&debug&x=a+b", &u, NULL), 0);
+	ck_assert_int_eq(stdio_uri_parse("binary:///usr/bin/logger?tag=c%2F1&debug&x=a+b", &u,
+					 NULL),
+			 0);
 	ck_assert_int_eq(u.kind, STDIO_BINARY);
 	ck_assert_str_eq(u.path, "/usr/bin/logger");
 	ck_assert_uint_eq(u.nargs, 5);
@@ -114,7 +116,7 @@ START_TEST(fifo_opening_never_blocks)
 	ck_assert_int_eq(stdio_open_fifo_in(in, &rfd, &keep, NULL), 0);
 	ofd = stdio_open_fifo_out(out, NULL);
 	ck_assert_int_ge(ofd, 0);
-	ck_assert_int_eq(write(ofd, "hi", 2), 2);	/* no EPIPE without a reader */
+	ck_assert_int_eq(write(ofd, "hi", 2), 2); /* no EPIPE without a reader */
 	/* A client writes and goes away: the kept writer holds off EOF... */
 	client = open(in, O_WRONLY);
 	ck_assert_int_eq(write(client, "x", 1), 1);

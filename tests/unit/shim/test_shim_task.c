@@ -28,7 +28,8 @@ static void teardown(void)
 
 static int do_create_cfg(const char *id, const char *config, uint32_t *pid)
 {
-	Containerd__Task__V2__CreateTaskRequest rq = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__CreateTaskRequest rq =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
 	Containerd__Task__V2__CreateTaskResponse *r;
 	struct ttrpc_result res;
 	char bundle[256];
@@ -40,7 +41,8 @@ static int do_create_cfg(const char *id, const char *config, uint32_t *pid)
 	ck_assert_int_eq(harness_call(&h, "Create", &rq.base, &res), 0);
 	code = res.code;
 	if (!code && pid) {
-		r = containerd__task__v2__create_task_response__unpack(NULL, res.payload_len, res.payload);
+		r = containerd__task__v2__create_task_response__unpack(NULL, res.payload_len,
+								       res.payload);
 		ck_assert_ptr_nonnull(r);
 		*pid = r->pid;
 		containerd__task__v2__create_task_response__free_unpacked(r, NULL);
@@ -66,7 +68,8 @@ static int do_start(const char *id, const char *exec_id, uint32_t *pid)
 	ck_assert_int_eq(harness_call(&h, "Start", &rq.base, &res), 0);
 	code = res.code;
 	if (!code && pid) {
-		r = containerd__task__v2__start_response__unpack(NULL, res.payload_len, res.payload);
+		r = containerd__task__v2__start_response__unpack(NULL, res.payload_len,
+								 res.payload);
 		*pid = r ? r->pid : 0;
 		containerd__task__v2__start_response__free_unpacked(r, NULL);
 	}
@@ -93,7 +96,8 @@ static int do_state(const char *id, const char *exec_id, int *status, uint32_t *
 	int code = do_idexec("State", id, exec_id, &res);
 
 	if (!code) {
-		r = containerd__task__v2__state_response__unpack(NULL, res.payload_len, res.payload);
+		r = containerd__task__v2__state_response__unpack(NULL, res.payload_len,
+								 res.payload);
 		ck_assert_ptr_nonnull(r);
 		*status = r->status;
 		if (exit_status)
@@ -112,7 +116,8 @@ static int do_delete(const char *id, const char *exec_id, uint32_t *exit_status)
 	int code = do_idexec("Delete", id, exec_id, &res);
 
 	if (!code && exit_status) {
-		r = containerd__task__v2__delete_response__unpack(NULL, res.payload_len, res.payload);
+		r = containerd__task__v2__delete_response__unpack(NULL, res.payload_len,
+								  res.payload);
 		ck_assert_ptr_nonnull(r);
 		*exit_status = r->exit_status;
 		ck_assert_ptr_nonnull(r->exited_at);
@@ -141,7 +146,8 @@ static int do_kill(const char *id, const char *exec_id, uint32_t sig, bool all)
 
 static int do_exec(const char *id, const char *exec_id)
 {
-	Containerd__Task__V2__ExecProcessRequest rq = CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+	Containerd__Task__V2__ExecProcessRequest rq =
+		CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
 	Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
 	static const char json[] = "{\"args\":[\"sh\"],\"cwd\":\"/\"}";
 	struct ttrpc_result res;
@@ -180,8 +186,9 @@ static void *wait_thread(void *arg)
 		w->code = -1;
 	} else {
 		w->code = res.code;
-		r = res.code ? NULL : containerd__task__v2__wait_response__unpack(NULL, res.payload_len,
-										  res.payload);
+		r = res.code ? NULL :
+			       containerd__task__v2__wait_response__unpack(NULL, res.payload_len,
+									   res.payload);
 		w->status = r ? r->exit_status : 9999;
 		if (r)
 			containerd__task__v2__wait_response__free_unpacked(r, NULL);
@@ -209,7 +216,7 @@ static void expect_topics(const char *want, unsigned n)
 	char got[1024];
 
 	ck_assert_msg(harness_wait_events(&h, n, 3000), "fewer than %u events", n);
-	usleep(50 * 1000);	/* and no more than that */
+	usleep(50 * 1000); /* and no more than that */
 	harness_topics(&h, got, sizeof(got));
 	ck_assert_str_eq(got, want);
 }
@@ -224,7 +231,7 @@ START_TEST(lifecycle_and_events)
 	ck_assert_uint_eq(pid, 1000);
 	ck_assert_int_eq(do_state("c1", NULL, &status, NULL), TTRPC_OK);
 	ck_assert_int_eq(status, CONTAINERD__V1__TYPES__STATUS__CREATED);
-	waiter_start(&w, "c1", NULL);	/* ctr waits before it starts */
+	waiter_start(&w, "c1", NULL); /* ctr waits before it starts */
 	ck_assert_int_eq(do_start("c1", NULL, &spid), TTRPC_OK);
 	ck_assert_uint_eq(spid, pid);
 	ck_assert_int_eq(do_state("c1", NULL, &status, NULL), TTRPC_OK);
@@ -304,7 +311,7 @@ START_TEST(precondition_and_exists_codes)
 
 	ck_assert_int_eq(do_create("c1", NULL), TTRPC_OK);
 	ck_assert_int_eq(do_create("c1", NULL), TTRPC_ALREADY_EXISTS);
-	ck_assert_int_eq(do_exec("c1", "e1"), TTRPC_FAILED_PRECONDITION);	/* not running */
+	ck_assert_int_eq(do_exec("c1", "e1"), TTRPC_FAILED_PRECONDITION); /* not running */
 	ck_assert_int_eq(do_start("c1", NULL, NULL), TTRPC_OK);
 	ck_assert_int_eq(do_start("c1", NULL, NULL), TTRPC_FAILED_PRECONDITION);
 	ck_assert_int_eq(do_delete("c1", NULL, NULL), TTRPC_FAILED_PRECONDITION);
@@ -322,8 +329,9 @@ START_TEST(invalid_requests)
 	static const uint8_t junk[] = { 0x0a, 0xff, 0xff };
 	struct ttrpc_result res;
 
-	ck_assert_int_eq(ttrpc_client_call_raw(h.cli, SHIM_TASK_SERVICE_V2, "Create",
-					       junk, sizeof(junk), 2000, &res), 0);
+	ck_assert_int_eq(ttrpc_client_call_raw(h.cli, SHIM_TASK_SERVICE_V2, "Create", junk,
+					       sizeof(junk), 2000, &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_INVALID_ARGUMENT);
 	ck_assert_uint_eq(res.payload_len, 0);
 	ttrpc_result_clear(&res);
@@ -331,15 +339,20 @@ START_TEST(invalid_requests)
 			 TTRPC_INVALID_ARGUMENT);
 	ck_assert_int_eq(do_create_cfg("c2", "{not json", NULL), TTRPC_INVALID_ARGUMENT);
 	/* A pod sandbox without a network namespace (hostNetwork). */
-	ck_assert_int_eq(do_create_cfg("c3",
-		"{\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"}}", NULL),
+	ck_assert_int_eq(
+		do_create_cfg(
+			"c3",
+			"{\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"}}",
+			NULL),
 		TTRPC_FAILED_PRECONDITION);
-	ck_assert_int_eq(ttrpc_client_call_raw(h.cli, SHIM_TASK_SERVICE_V2, "Checkpoint",
-					       NULL, 0, 2000, &res), 0);
+	ck_assert_int_eq(ttrpc_client_call_raw(h.cli, SHIM_TASK_SERVICE_V2, "Checkpoint", NULL, 0,
+					       2000, &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
 	ttrpc_result_clear(&res);
-	ck_assert_int_eq(ttrpc_client_call_raw(h.cli, SHIM_TASK_SERVICE_V2, "Frobnicate",
-					       NULL, 0, 2000, &res), 0);
+	ck_assert_int_eq(ttrpc_client_call_raw(h.cli, SHIM_TASK_SERVICE_V2, "Frobnicate", NULL, 0,
+					       2000, &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
 	ttrpc_result_clear(&res);
 }
@@ -368,7 +381,8 @@ START_TEST(exec_lifecycle)
 	ck_assert_int_eq(do_state("c1", "e1", &status, NULL), TTRPC_NOT_FOUND);
 	ck_assert_int_eq(do_state("c1", NULL, &status, NULL), TTRPC_OK);
 	ck_assert_int_eq(status, CONTAINERD__V1__TYPES__STATUS__RUNNING);
-	expect_topics("/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit", 5);
+	expect_topics(
+		"/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit", 5);
 }
 END_TEST
 
@@ -401,7 +415,9 @@ START_TEST(init_exit_waits_for_exec_exits)
 	ck_assert_int_eq(do_state("c1", NULL, &status, NULL), TTRPC_OK);
 	ck_assert_int_eq(status, CONTAINERD__V1__TYPES__STATUS__RUNNING);
 	shim_tasks_exited(h.tasks, "c1", "e1", 137, NULL);
-	expect_topics("/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit /tasks/exit", 6);
+	expect_topics(
+		"/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit /tasks/exit",
+		6);
 	e = &h.events[4];
 	ex = containerd__events__task_exit__unpack(NULL, e->len, e->value);
 	ck_assert_ptr_nonnull(ex);
@@ -470,7 +486,7 @@ START_TEST(busy_start_blocks_nothing_else)
 	ck_assert_int_eq(do_create("c1", NULL), TTRPC_OK);
 	fake_backend_hold_start(h.fb);
 	ck_assert_int_eq(pthread_create(&s.thr, NULL, start_thread, &s), 0);
-	usleep(100 * 1000);	/* the Start call is now held inside the backend */
+	usleep(100 * 1000); /* the Start call is now held inside the backend */
 	ck_assert_int_eq(do_state("c1", NULL, &status, NULL), TTRPC_OK);
 	ck_assert_int_eq(status, CONTAINERD__V1__TYPES__STATUS__CREATED);
 	ck_assert_int_eq(do_start("c1", NULL, NULL), TTRPC_FAILED_PRECONDITION);
@@ -510,8 +526,9 @@ START_TEST(connect_and_shutdown)
 	ck_assert_uint_eq(h.shutdowns, 1);
 	/* Connect never fails, even for an unknown id (task_pid 0). */
 	cr.id = (char *)"gone";
-	ck_assert_int_eq(ttrpc_client_call(h.cli, SHIM_TASK_SERVICE_V3, "Connect", &cr.base,
-					   2000, &res), 0);
+	ck_assert_int_eq(ttrpc_client_call(h.cli, SHIM_TASK_SERVICE_V3, "Connect", &cr.base, 2000,
+					   &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_OK);
 	ttrpc_result_clear(&res);
 }
@@ -571,7 +588,9 @@ START_TEST(container_methods)
 	ttrpc_result_clear(&res);
 	ck_assert_int_eq(do_state("c1", NULL, &status, NULL), TTRPC_OK);
 	ck_assert_int_eq(status, CONTAINERD__V1__TYPES__STATUS__RUNNING);
-	expect_topics("/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused /tasks/resumed", 6);
+	expect_topics(
+		"/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused /tasks/resumed",
+		6);
 }
 END_TEST
 
@@ -579,7 +598,8 @@ START_TEST(io_and_update_methods)
 {
 	Containerd__Task__V2__CloseIORequest cio = CONTAINERD__TASK__V2__CLOSE_IOREQUEST__INIT;
 	Containerd__Task__V2__ResizePtyRequest rp = CONTAINERD__TASK__V2__RESIZE_PTY_REQUEST__INIT;
-	Containerd__Task__V2__UpdateTaskRequest up = CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__UpdateTaskRequest up =
+		CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
 	Google__Protobuf__Any res_any = GOOGLE__PROTOBUF__ANY__INIT;
 	static const char json[] = "{\"memory\":{\"limit\":1048576}}";
 	struct ttrpc_result res;
@@ -599,7 +619,8 @@ START_TEST(io_and_update_methods)
 	ck_assert_int_eq(harness_call(&h, "ResizePty", &rp.base, &res), 0);
 	ck_assert_int_eq(res.code, TTRPC_NOT_FOUND);
 	ttrpc_result_clear(&res);
-	res_any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
+	res_any.type_url =
+		(char *)"types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
 	res_any.value.data = (uint8_t *)json;
 	res_any.value.len = sizeof(json) - 1;
 	up.resources = &res_any;

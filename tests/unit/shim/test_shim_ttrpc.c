@@ -139,7 +139,9 @@ static void *dribble_thread(void *arg)
 
 START_TEST(partial_reads_assemble_frames)
 {
-	uint8_t frame[TTRPC_HDR_SIZE + 5] = { 0, 0, 0, 5, 0, 0, 0, 7, 1, 0, 'h', 'e', 'l', 'l', 'o' };
+	uint8_t frame[TTRPC_HDR_SIZE + 5] = {
+		0, 0, 0, 5, 0, 0, 0, 7, 1, 0, 'h', 'e', 'l', 'l', 'o'
+	};
 	struct dribble d = { 0, frame, sizeof(frame) };
 	struct ttrpc_hdr h;
 	pthread_t thr;
@@ -231,15 +233,16 @@ START_TEST(unknown_service_and_method)
 	ck_assert_int_eq(res.code, TTRPC_UNIMPLEMENTED);
 	ck_assert_str_eq(res.message, "method Nope");
 	ttrpc_result_clear(&res);
-	ck_assert_int_eq(ttrpc_client_call_raw(c, SVC, "Echo", (const uint8_t *)"abc", 3,
-					       2000, &res), 0);
+	ck_assert_int_eq(ttrpc_client_call_raw(c, SVC, "Echo", (const uint8_t *)"abc", 3, 2000,
+					       &res),
+			 0);
 	ck_assert_int_eq(res.code, TTRPC_OK);
 	{
 		Google__Protobuf__Any *a = google__protobuf__any__unpack(NULL, res.payload_len,
 									 res.payload);
 
 		ck_assert_ptr_nonnull(a);
-		ck_assert_str_eq(a->type_url, "k8s.io");	/* the namespace metadata */
+		ck_assert_str_eq(a->type_url, "k8s.io"); /* the namespace metadata */
 		ck_assert_mem_eq(a->value.data, "abc", 3);
 		google__protobuf__any__free_unpacked(a, NULL);
 	}
@@ -296,7 +299,7 @@ START_TEST(truncated_frame_then_new_connection)
 	ck_assert_int_eq(write(fd, half, sizeof(half)), sizeof(half));
 	close(fd);
 	fd = raw_connect();
-	ck_assert_int_eq(write(fd, half, 5), 5);	/* half a header */
+	ck_assert_int_eq(write(fd, half, 5), 5); /* half a header */
 	close(fd);
 	usleep(50 * 1000);
 	ck_assert_int_eq(ttrpc_client_connect(sock, NULL, &c, NULL), 0);
@@ -360,7 +363,7 @@ START_TEST(client_multiplexes_calls)
 	pthread_create(&echo_call.thr, NULL, caller_thread, &echo_call);
 	pthread_join(echo_call.thr, NULL);
 	ck_assert_int_eq(echo_call.code, TTRPC_OK);
-	ck_assert_int_eq(slow_call.code, -1);	/* still waiting */
+	ck_assert_int_eq(slow_call.code, -1); /* still waiting */
 	pthread_join(slow_call.thr, NULL);
 	ck_assert_int_eq(slow_call.code, TTRPC_NOT_FOUND);
 	/* A short timeout gives up; the late reply is dropped. */

@@ -17,9 +17,9 @@
 #include "tests/lib/unit.h"
 #include "vmm/virtio/blk/blk.h"
 
-#define F_V1		(1ULL << VIRTIO_F_VERSION_1)
-#define DISK_SECTORS	2048ULL		/* 1 MiB */
-#define STATUS_NONE	0xee
+#define F_V1	     (1ULL << VIRTIO_F_VERSION_1)
+#define DISK_SECTORS 2048ULL /* 1 MiB */
+#define STATUS_NONE  0xee
 
 static struct mock_guest g;
 static struct mock_vq mq;
@@ -41,8 +41,11 @@ static void file_pattern(void)
 /* The pattern file is made either way; @empty leaves the slot without it. */
 static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extra_features)
 {
-	struct virtio_blk_params p = { .path = empty ? NULL : path, .fd = -1, .read_only = ro,
-				       .serial = "husk-serial-0123456789", .nr_workers = workers };
+	struct virtio_blk_params p = { .path = empty ? NULL : path,
+				       .fd = -1,
+				       .read_only = ro,
+				       .serial = "husk-serial-0123456789",
+				       .nr_workers = workers };
 	struct husk_error *err = NULL;
 	uint64_t offered;
 
@@ -55,7 +58,8 @@ static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extr
 	virtio_mmio_init(&mmio, virtio_blk_dev(blk));
 	mock_vq_init(&mq, &g.gm, 0, 64);
 	offered = virtio_blk_dev(blk)->offered;
-	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (offered & extra_features), &mq, 1), 0xf);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (offered & extra_features), &mq, 1),
+			  0xf);
 }
 
 static void open_blk(bool ro, unsigned int workers, uint64_t extra_features)
@@ -102,8 +106,8 @@ static gpa_t header(uint32_t type, uint64_t sector)
 }
 
 /* header + optional data + status; returns the status byte, *used the length. */
-static uint8_t request(uint32_t type, uint64_t sector, gpa_t data, uint32_t len,
-		       bool data_writable, uint32_t *used)
+static uint8_t request(uint32_t type, uint64_t sector, gpa_t data, uint32_t len, bool data_writable,
+		       uint32_t *used)
 {
 	struct mock_buf b[3];
 	unsigned int n = 0;
@@ -259,7 +263,8 @@ START_TEST(discard_and_write_zeroes)
 	ck_assert(!file_is_zero(16 * 512, 512));
 	ck_assert(!file_is_zero(20 * 512, 512));
 	ck_assert_uint_eq(zero_req(VIRTIO_BLK_T_WRITE_ZEROES, 30, 1,
-				   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP), VIRTIO_BLK_S_OK);
+				   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+			  VIRTIO_BLK_S_OK);
 	ck_assert(file_is_zero(30 * 512, 512));
 	ck_assert_uint_eq(zero_req(VIRTIO_BLK_T_DISCARD, 8, 8, 1), VIRTIO_BLK_S_UNSUPP);
 	ck_assert_uint_eq(zero_req(VIRTIO_BLK_T_DISCARD, DISK_SECTORS - 1, 2, 0),
@@ -308,7 +313,8 @@ END_TEST
 
 START_TEST(unknown_type_unsupp)
 {
-	ck_assert_uint_eq(request(VIRTIO_BLK_T_SCSI_CMD, 0, 0, 0, false, NULL), VIRTIO_BLK_S_UNSUPP);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_SCSI_CMD, 0, 0, 0, false, NULL),
+			  VIRTIO_BLK_S_UNSUPP);
 	ck_assert_uint_eq(request(0x7fffffff, 0, 0, 0, false, NULL), VIRTIO_BLK_S_UNSUPP);
 }
 END_TEST
@@ -343,7 +349,7 @@ START_TEST(config_space_capacity)
 
 	virtio_mmio_io(&mmio, VIRTIO_MMIO_CONFIG, b, 8, false);
 	ck_assert_uint_eq(le64_get(b), DISK_SECTORS);
-	virtio_mmio_io(&mmio, VIRTIO_MMIO_CONFIG + 20, b, 4, false);	/* blk_size */
+	virtio_mmio_io(&mmio, VIRTIO_MMIO_CONFIG + 20, b, 4, false); /* blk_size */
 	ck_assert_uint_eq(le32_get(b), 512);
 }
 END_TEST
@@ -367,7 +373,7 @@ START_TEST(workers_many_requests)
 		b[0] = (struct mock_buf){ header(VIRTIO_BLK_T_OUT, i), 16, false };
 		b[1] = (struct mock_buf){ d[i], 512, false };
 		b[2] = (struct mock_buf){ st[i], 1, true };
-		if (i == 32)	/* the ring holds 64 descriptors: let some finish */
+		if (i == 32) /* the ring holds 64 descriptors: let some finish */
 			while (done < 16) {
 				wait_used(&id, &len);
 				done++;
@@ -486,8 +492,7 @@ START_TEST(attach_missing_file_stays_empty)
 	struct husk_error *err = NULL;
 	uint32_t gen = config_gen();
 
-	ck_assert_int_eq(virtio_blk_attach(blk, "/nonexistent/husk.img", -1, false, &err),
-			 -ENOENT);
+	ck_assert_int_eq(virtio_blk_attach(blk, "/nonexistent/husk.img", -1, false, &err), -ENOENT);
 	husk_error_free(err);
 	ck_assert_uint_eq(config_gen(), gen);
 	ck_assert_uint_eq(config_capacity(), 0);
@@ -518,7 +523,7 @@ END_TEST
  */
 START_TEST(detach_under_load)
 {
-	enum { N = 20 };	/* 3 descriptors each: the ring holds 64 */
+	enum { N = 20 }; /* 3 descriptors each: the ring holds 64 */
 	gpa_t st[N], d[N];
 	unsigned int i, ok = 0, ioerr = 0;
 	uint32_t id, len;
@@ -555,8 +560,8 @@ START_TEST(detach_under_load)
 			ioerr++;
 		}
 	}
-	ck_assert_uint_gt(ok, 0);	/* the first request was popped before the detach */
-	ck_assert_uint_gt(ioerr, 0);	/* the last after it */
+	ck_assert_uint_gt(ok, 0);    /* the first request was popped before the detach */
+	ck_assert_uint_gt(ioerr, 0); /* the last after it */
 	ck_assert(!virtio_dev_is_broken(virtio_blk_dev(blk)));
 }
 END_TEST

@@ -13,7 +13,7 @@
 
 #define MiB (1ULL << 20)
 
-static const uint8_t code[] = { 0xe6, 0x80, 0xf4 };	/* out 0x80, al; hlt */
+static const uint8_t code[] = { 0xe6, 0x80, 0xf4 }; /* out 0x80, al; hlt */
 static const uint8_t initrd[] = "070701 pretend cpio";
 
 static struct guest_mem gm;
@@ -54,8 +54,12 @@ static int boot(const uint8_t *k, size_t len, const char *cmdline, struct x86_bo
 		struct husk_error **e)
 {
 	struct x86_boot_cfg cfg = {
-		.kernel = k, .kernel_len = len, .initrd = initrd, .initrd_len = sizeof(initrd),
-		.cmdline = cmdline, .nr_cpus = 2,
+		.kernel = k,
+		.kernel_len = len,
+		.initrd = initrd,
+		.initrd_len = sizeof(initrd),
+		.cmdline = cmdline,
+		.nr_cpus = 2,
 	};
 
 	return x86_boot_load(&gm, &cfg, st, e);

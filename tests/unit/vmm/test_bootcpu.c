@@ -21,9 +21,9 @@ START_TEST(bootcpu_gdt_and_pagetables)
 	gdt = gm.base + X86_BOOT_GDT;
 	ck_assert_uint_eq(le64_get(gdt), 0);
 	ck_assert_uint_eq(le64_get(gdt + 8), 0);
-	ck_assert_uint_eq(le64_get(gdt + 0x10), 0x00af9b000000ffffULL);	/* code64 */
-	ck_assert_uint_eq(le64_get(gdt + 0x18), 0x00cf93000000ffffULL);	/* data */
-	ck_assert_uint_eq(le64_get(gdt + 0x20), 0x00008b0000000067ULL);	/* busy TSS */
+	ck_assert_uint_eq(le64_get(gdt + 0x10), 0x00af9b000000ffffULL); /* code64 */
+	ck_assert_uint_eq(le64_get(gdt + 0x18), 0x00cf93000000ffffULL); /* data */
+	ck_assert_uint_eq(le64_get(gdt + 0x20), 0x00008b0000000067ULL); /* busy TSS */
 	ck_assert_uint_eq(st.gdt_limit, 6 * 8 - 1);
 	ck_assert_uint_eq(le64_get(gm.base + X86_BOOT_PML4), X86_BOOT_PDPT | 3);
 	for (i = 0; i < 4; i++)
@@ -42,8 +42,12 @@ END_TEST
 START_TEST(bootcpu_registers)
 {
 	struct x86_boot_state st = {
-		.rip = 0x1000000, .rsi = X86_ZERO_PAGE, .rsp = X86_BOOT_STACK,
-		.cr3 = X86_BOOT_PML4, .gdt_base = X86_BOOT_GDT, .gdt_limit = 47,
+		.rip = 0x1000000,
+		.rsi = X86_ZERO_PAGE,
+		.rsp = X86_BOOT_STACK,
+		.cr3 = X86_BOOT_PML4,
+		.gdt_base = X86_BOOT_GDT,
+		.gdt_limit = 47,
 	};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;

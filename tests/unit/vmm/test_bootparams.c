@@ -87,7 +87,7 @@ START_TEST(bp_e820_full)
 		ck_assert_int_eq(x86_e820_add(zp, i * 0x1000ULL, 0x1000, 1, NULL), 0);
 	ck_assert_int_eq(x86_e820_add(zp, 0, 1, 1, &e), -ENOSPC);
 	ck_assert_str_eq(husk_error_message(e), "e820: table full (128 entries): "
-			 "No space left on device");
+						"No space left on device");
 	ck_assert_uint_eq(zp[ZP_E820_ENTRIES], ZP_E820_MAX);
 	/* nothing written past the table, which ends at 0xcd0 */
 	ck_assert_uint_eq(zp[ZP_E820_TABLE + ZP_E820_MAX * ZP_E820_ENTRY_SIZE], 0);
@@ -155,7 +155,7 @@ static uint8_t *initrd_buf(size_t len)
 START_TEST(bp_initrd_high_and_aligned)
 {
 	struct guest_mem gm;
-	size_t len = 300 * 1000;	/* not a page multiple */
+	size_t len = 300 * 1000; /* not a page multiple */
 	uint8_t *rd = initrd_buf(len);
 	uint64_t a = 0;
 
@@ -165,7 +165,7 @@ START_TEST(bp_initrd_high_and_aligned)
 	ck_assert_int_eq(x86_bootparams_initrd(&gm, zp, rd, len, MiB, 8 * MiB, &a, NULL), 0);
 	ck_assert_uint_eq(a % 4096, 0);
 	ck_assert_uint_le(a + len, 64 * MiB);
-	ck_assert_uint_gt(a + len + 4096, 64 * MiB);		/* as high as possible */
+	ck_assert_uint_gt(a + len + 4096, 64 * MiB); /* as high as possible */
 	ck_assert_mem_eq(gm.base + a, rd, len);
 	ck_assert_uint_eq(le32_get(zp + SH_RAMDISK_IMAGE), a);
 	ck_assert_uint_eq(le32_get(zp + SH_RAMDISK_SIZE), len);
@@ -183,7 +183,7 @@ START_TEST(bp_initrd_below_addr_max)
 	uint64_t a = 0;
 
 	memset(zp, 0, sizeof(zp));
-	le32_put(zp + SH_INITRD_ADDR_MAX, 32 * MiB - 1);	/* last usable byte */
+	le32_put(zp + SH_INITRD_ADDR_MAX, 32 * MiB - 1); /* last usable byte */
 	ck_assert_int_eq(guest_mem_init(&gm, 256 * MiB, 0, NULL), 0);
 	ck_assert_int_eq(x86_bootparams_initrd(&gm, zp, rd, len, MiB, 2 * MiB, &a, NULL), 0);
 	ck_assert_uint_eq(a, 31 * MiB);

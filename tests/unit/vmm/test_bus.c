@@ -83,8 +83,9 @@ START_TEST(bus_dispatch_by_address)
 	for (i = 0; i < 20; i++) {
 		uint64_t base = 0xd0000000ULL + ((i * 7) % 20) * 0x1000;
 
-		ck_assert_int_eq(bus_register(&b, base, 0x1000, rec_io, &r[(i * 7) % 20],
-					      "slot", NULL), 0);
+		ck_assert_int_eq(bus_register(&b, base, 0x1000, rec_io, &r[(i * 7) % 20], "slot",
+					      NULL),
+				 0);
 	}
 	for (i = 1; i < b.nr; i++)
 		ck_assert_uint_lt(b.ranges[i - 1].base, b.ranges[i].base);
@@ -109,7 +110,7 @@ START_TEST(bus_miss)
 	uint8_t data[8];
 
 	bus_init(&b, "mmio");
-	ck_assert_int_eq(bus_dispatch(&b, 0x1000, data, 4, false), -ENOENT);	/* empty bus */
+	ck_assert_int_eq(bus_dispatch(&b, 0x1000, data, 4, false), -ENOENT); /* empty bus */
 	ck_assert_int_eq(bus_register(&b, 0x1000, 0x10, rec_io, &r, "dev", NULL), 0);
 	memset(data, 0, sizeof(data));
 	ck_assert_int_eq(bus_dispatch(&b, 0xfff, data, 1, false), -ENOENT);

@@ -17,7 +17,7 @@
 
 #define MiB (1ULL << 20)
 
-static const uint8_t code[] = { 0x48, 0x31, 0xc0, 0xf4 };	/* xor rax,rax; hlt */
+static const uint8_t code[] = { 0x48, 0x31, 0xc0, 0xf4 }; /* xor rax,rax; hlt */
 
 static struct guest_mem gm;
 
@@ -49,10 +49,9 @@ static void expect_parse_fail(const uint8_t *img, size_t len, const char *want)
 	struct husk_error *e = NULL;
 
 	ck_assert_int_eq(parse_copy(img, len, &e), -EINVAL);
-	ck_assert_msg(!strncmp(husk_error_message(e), "bzImage: ", 9), "%s",
-		      husk_error_message(e));
-	ck_assert_msg(strstr(husk_error_message(e), want), "'%s' lacks '%s'",
-		      husk_error_message(e), want);
+	ck_assert_msg(!strncmp(husk_error_message(e), "bzImage: ", 9), "%s", husk_error_message(e));
+	ck_assert_msg(strstr(husk_error_message(e), want), "'%s' lacks '%s'", husk_error_message(e),
+		      want);
 	husk_error_free(e);
 }
 
@@ -100,10 +99,11 @@ START_TEST(bz_bad_header_fields)
 	uint8_t *img = image_bzimage(code, sizeof(code), 2 * MiB, &len);
 	uint8_t *t = malloc(len);
 
-#define MUTATE(stmt, want) do {						\
-		memcpy(t, img, len);					\
-		stmt;							\
-		expect_parse_fail(t, len, want);			\
+#define MUTATE(stmt, want) \
+	do { \
+		memcpy(t, img, len); \
+		stmt; \
+		expect_parse_fail(t, len, want); \
 	} while (0)
 	MUTATE(le16_put(t + SH_BOOT_FLAG, 0x55aa), "boot flag");
 	MUTATE(t[SH_HEADER] = 'h', "magic missing");
@@ -115,8 +115,8 @@ START_TEST(bz_bad_header_fields)
 	MUTATE(t[SH_SETUP_SECTS] = 255, "no protected-mode kernel");
 	MUTATE(le32_put(t + SH_PAYLOAD_OFFSET, 0xffffffff), "payload");
 	MUTATE(le32_put(t + SH_PAYLOAD_LENGTH, 0xffffffff), "payload");
-	MUTATE((le32_put(t + SH_PAYLOAD_OFFSET, 0xfffffff0),
-		le32_put(t + SH_PAYLOAD_LENGTH, 0x20)), "payload");
+	MUTATE((le32_put(t + SH_PAYLOAD_OFFSET, 0xfffffff0), le32_put(t + SH_PAYLOAD_LENGTH, 0x20)),
+	       "payload");
 	MUTATE(le32_put(t + SH_PAYLOAD_LENGTH, (uint32_t)(len - IMAGE_BZ_SETUP_SIZE)), "payload");
 #undef MUTATE
 	free(t);
@@ -156,7 +156,7 @@ START_TEST(bz_gzip_elf_loaded)
 	/* the zero page's setup header is the image's own */
 	ck_assert_mem_eq(zp + SH_SETUP_SECTS, img + SH_SETUP_SECTS, 0x26c - SH_SETUP_SECTS);
 	ck_assert_uint_eq(le32_get(zp + SH_HEADER), SH_HDRS_MAGIC);
-	ck_assert_uint_eq(zp[0x26c], 0);	/* nothing past the header end */
+	ck_assert_uint_eq(zp[0x26c], 0); /* nothing past the header end */
 	free(img);
 }
 END_TEST
@@ -209,8 +209,8 @@ START_TEST(bz_raw_init_size_beyond_ram)
 }
 END_TEST
 
-static void expect_load_fail(const uint8_t *payload, size_t plen, uint32_t init_size,
-			     int err, const char *want)
+static void expect_load_fail(const uint8_t *payload, size_t plen, uint32_t init_size, int err,
+			     const char *want)
 {
 	uint8_t zp[X86_ZERO_PAGE_SIZE] = { 0 };
 	struct x86_kernel_span ks;
@@ -221,10 +221,9 @@ static void expect_load_fail(const uint8_t *payload, size_t plen, uint32_t init_
 
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(husk_error_errno(e), err);
-	ck_assert_msg(strstr(husk_error_message(e), want), "'%s' lacks '%s'",
-		      husk_error_message(e), want);
-	ck_assert_msg(!strncmp(husk_error_message(e), "bzImage: ", 9), "%s",
-		      husk_error_message(e));
+	ck_assert_msg(strstr(husk_error_message(e), want), "'%s' lacks '%s'", husk_error_message(e),
+		      want);
+	ck_assert_msg(!strncmp(husk_error_message(e), "bzImage: ", 9), "%s", husk_error_message(e));
 	husk_error_free(e);
 	free(img);
 }

@@ -86,7 +86,7 @@ START_TEST(export_iovecs)
 	ck_assert_int_eq(chain_reader_skip(&r, 2), 0);
 	ck_assert_int_eq(chain_reader_export(&r, 6, iov, 1), -E2BIG);
 	ck_assert_int_eq(chain_reader_export(&r, 11, iov, 4), -EMSGSIZE);
-	ck_assert_int_eq(chain_reader_export(&r, 6, iov, 4), 2);	/* empty iovec skipped */
+	ck_assert_int_eq(chain_reader_export(&r, 6, iov, 4), 2); /* empty iovec skipped */
 	ck_assert_ptr_eq(iov[0].iov_base, a + 2);
 	ck_assert_uint_eq(iov[0].iov_len, 3);
 	ck_assert_ptr_eq(iov[1].iov_base, c);

@@ -7,13 +7,18 @@
 #include "vmm/x86/cpuid.h"
 #include "tests/lib/unit.h"
 
-static void add(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx, uint32_t flags,
-		uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t edx)
+static void add(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx, uint32_t flags, uint32_t eax,
+		uint32_t ebx, uint32_t ecx, uint32_t edx)
 {
 	struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
 
-	*e = (struct kvm_cpuid_entry2){ .function = fn, .index = idx, .flags = flags,
-					.eax = eax, .ebx = ebx, .ecx = ecx, .edx = edx };
+	*e = (struct kvm_cpuid_entry2){ .function = fn,
+					.index = idx,
+					.flags = flags,
+					.eax = eax,
+					.ebx = ebx,
+					.ecx = ecx,
+					.edx = edx };
 }
 
 /* Shaped like an Intel host's KVM_GET_SUPPORTED_CPUID, trimmed. */
@@ -25,11 +30,11 @@ static struct kvm_cpuid2 *intel_table(void)
 	ck_assert_ptr_nonnull(c);
 	add(c, 0, 0, 0, 0x1f, 0x756e6547, 0x6c65746e, 0x49656e69);
 	add(c, 1, 0, 0, 0x806c1, 0x00ff0800, 0x7ffafbff, 0xbfebfbff);
-	add(c, 4, 0, si, 0x1c004121, 0, 0, 0);	/* L1d */
-	add(c, 4, 1, si, 0x1c004122, 0, 0, 0);	/* L1i */
-	add(c, 4, 2, si, 0x1c004143, 0, 0, 0);	/* L2 */
-	add(c, 4, 3, si, 0x1c03c163, 0, 0, 0);	/* L3 */
-	add(c, 4, 4, si, 0, 0, 0, 0);		/* end */
+	add(c, 4, 0, si, 0x1c004121, 0, 0, 0); /* L1d */
+	add(c, 4, 1, si, 0x1c004122, 0, 0, 0); /* L1i */
+	add(c, 4, 2, si, 0x1c004143, 0, 0, 0); /* L2 */
+	add(c, 4, 3, si, 0x1c03c163, 0, 0, 0); /* L3 */
+	add(c, 4, 4, si, 0, 0, 0, 0);	       /* end */
 	add(c, 0xb, 0, si, 1, 2, 0x100, 7);
 	add(c, 0x1f, 0, si, 1, 2, 0x100, 7);
 	add(c, 0x40000001, 0, 0, 0x01007afb, 0, 0, 0);
@@ -46,7 +51,7 @@ START_TEST(cpuid_hypervisor_bit_and_apic_id)
 	ck_assert_uint_eq(e->ecx & CPUID_1_ECX_HYPERVISOR, CPUID_1_ECX_HYPERVISOR);
 	ck_assert_uint_eq(e->ebx >> 24, 3);
 	ck_assert_uint_eq((e->ebx >> 16) & 0xff, 4);
-	ck_assert_uint_eq(e->ebx & 0xffff, 0x0800);	/* CLFLUSH size kept */
+	ck_assert_uint_eq(e->ebx & 0xffff, 0x0800); /* CLFLUSH size kept */
 	ck_assert_uint_eq(e->edx & CPUID_1_EDX_HTT, CPUID_1_EDX_HTT);
 	free(c);
 }
@@ -101,7 +106,7 @@ START_TEST(cpuid_topology_leaves)
 		ck_assert_uint_eq(e->edx, 5);
 		e = cpuid_find(c, leaf, 1);
 		ck_assert_ptr_nonnull(e);
-		ck_assert_uint_eq(e->eax, 3);	/* 6 cores need 3 ID bits */
+		ck_assert_uint_eq(e->eax, 3); /* 6 cores need 3 ID bits */
 		ck_assert_uint_eq(e->ebx, 6);
 		ck_assert_uint_eq(e->ecx, (CPUID_TOPO_CORE << 8) | 1);
 		ck_assert_uint_eq(e->edx, 5);

@@ -12,7 +12,7 @@
 
 #define MiB (1ULL << 20)
 
-static const uint8_t code[] = { 0x90, 0x90, 0xf4, 0xeb, 0xfd };	/* nop nop hlt jmp */
+static const uint8_t code[] = { 0x90, 0x90, 0xf4, 0xeb, 0xfd }; /* nop nop hlt jmp */
 
 static struct guest_mem gm;
 
@@ -50,8 +50,8 @@ static void expect_fail(const uint8_t *img, size_t len, const char *want)
 
 	ck_assert_int_eq(x86_elf_load(&gm, img, len, &ks, &e), -EINVAL);
 	ck_assert_msg(strncmp(husk_error_message(e), "elf: ", 5) == 0, "%s", husk_error_message(e));
-	ck_assert_msg(strstr(husk_error_message(e), want), "'%s' lacks '%s'",
-		      husk_error_message(e), want);
+	ck_assert_msg(strstr(husk_error_message(e), want), "'%s' lacks '%s'", husk_error_message(e),
+		      want);
 	husk_error_free(e);
 }
 
@@ -68,9 +68,9 @@ START_TEST(elf_loads_at_paddr)
 	ck_assert_uint_eq(ks.start, 2 * MiB);
 	ck_assert_uint_eq(ks.end, 2 * MiB + sizeof(code) + 0x100);
 	ck_assert_mem_eq(gm.base + 2 * MiB, code, sizeof(code));
-	ck_assert_uint_eq(gm.base[2 * MiB + sizeof(code)], 0);		/* bss zeroed */
+	ck_assert_uint_eq(gm.base[2 * MiB + sizeof(code)], 0); /* bss zeroed */
 	ck_assert_uint_eq(gm.base[2 * MiB + sizeof(code) + 0xff], 0);
-	ck_assert_uint_eq(gm.base[2 * MiB + sizeof(code) + 0x100], 0xcc);	/* untouched */
+	ck_assert_uint_eq(gm.base[2 * MiB + sizeof(code) + 0x100], 0xcc); /* untouched */
 	free(img);
 }
 END_TEST
@@ -79,7 +79,9 @@ START_TEST(elf_virtual_entry_translated)
 {
 	/* A vmlinux links at 0xffffffff81000000 and loads at 16 MiB. */
 	struct image_elf_opts o = {
-		.paddr = 16 * MiB, .vaddr = 0xffffffff81000000ULL, .entry_off = 2,
+		.paddr = 16 * MiB,
+		.vaddr = 0xffffffff81000000ULL,
+		.entry_off = 2,
 	};
 	struct x86_kernel_span ks;
 	size_t len;
@@ -122,12 +124,13 @@ START_TEST(elf_bad_headers)
 		expect_fail(cut, n, "too small");
 		free(cut);
 	}
-#define MUTATE(stmt, want) do {						\
-		memcpy(t, img, len);					\
-		eh = get_eh(t);						\
-		stmt;							\
-		memcpy(t, &eh, sizeof(eh));				\
-		expect_fail(t, len, want);				\
+#define MUTATE(stmt, want) \
+	do { \
+		memcpy(t, img, len); \
+		eh = get_eh(t); \
+		stmt; \
+		memcpy(t, &eh, sizeof(eh)); \
+		expect_fail(t, len, want); \
 	} while (0)
 	MUTATE(eh.e_ident[1] = 'X', "bad magic");
 	MUTATE(eh.e_ident[EI_CLASS] = ELFCLASS32, "64-bit");
@@ -155,21 +158,22 @@ START_TEST(elf_bad_segments)
 	uint8_t *t = malloc(len);
 	Elf64_Phdr ph;
 
-#define MUTATE(stmt, want) do {						\
-		memcpy(t, img, len);					\
-		ph = get_ph(t);						\
-		stmt;							\
-		memcpy(t + sizeof(Elf64_Ehdr), &ph, sizeof(ph));	\
-		expect_fail(t, len, want);				\
+#define MUTATE(stmt, want) \
+	do { \
+		memcpy(t, img, len); \
+		ph = get_ph(t); \
+		stmt; \
+		memcpy(t + sizeof(Elf64_Ehdr), &ph, sizeof(ph)); \
+		expect_fail(t, len, want); \
 	} while (0)
 	MUTATE(ph.p_offset = len - 1, "outside the");
 	MUTATE(ph.p_offset = UINT64_MAX, "outside the");
 	MUTATE(ph.p_filesz = UINT64_MAX, "outside the");
 	MUTATE(ph.p_memsz = 1, "p_filesz");
-	MUTATE(ph.p_paddr = 0x7000, "between 1 MiB");			/* zero page */
+	MUTATE(ph.p_paddr = 0x7000, "between 1 MiB"); /* zero page */
 	MUTATE(ph.p_paddr = 1 * MiB - 1, "between 1 MiB");
-	MUTATE(ph.p_paddr = 64 * MiB - 2, "between 1 MiB");		/* past RAM end */
-	MUTATE(ph.p_paddr = UINT64_MAX - 1, "between 1 MiB");		/* wraps */
+	MUTATE(ph.p_paddr = 64 * MiB - 2, "between 1 MiB");   /* past RAM end */
+	MUTATE(ph.p_paddr = UINT64_MAX - 1, "between 1 MiB"); /* wraps */
 	MUTATE(ph.p_memsz = UINT64_MAX, "between 1 MiB");
 	MUTATE(ph.p_paddr = X86_MMIO_HOLE_START, "between 1 MiB");
 	MUTATE(ph.p_type = PT_NOTE, "no loadable segment");

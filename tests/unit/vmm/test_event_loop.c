@@ -74,7 +74,7 @@ START_TEST(thread_and_self_delete)
 	for (i = 0; i < 2000 && !__atomic_load_n(&c.hits, __ATOMIC_SEQ_CST); i++)
 		nanosleep(&ts, NULL);
 	ck_assert_uint_eq(c.hits, 1);
-	ck_assert_int_eq(event_loop_del(&el, c.fd), -ENOENT);	/* it removed itself */
+	ck_assert_int_eq(event_loop_del(&el, c.fd), -ENOENT); /* it removed itself */
 	event_loop_stop(&el);
 	event_loop_stop(&el);
 	event_loop_fini(&el);

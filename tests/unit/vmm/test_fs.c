@@ -31,8 +31,8 @@
 #include "tests/lib/unit.h"
 #include "vmm/virtio/fs/fs.h"
 
-#define V1		(1ULL << 32)
-#define QSIZE		256
+#define V1    (1ULL << 32)
+#define QSIZE 256
 
 struct fsrig {
 	struct mock_guest g;
@@ -91,8 +91,12 @@ static void rig_init(struct fsrig *r)
 static int rig_create(struct fsrig *r, struct husk_error **err)
 {
 	struct virtio_fs_params p = {
-		.name = "fs0", .tag = "hostshare", .socket_fd = r->fv.peer,
-		.queue_size = QSIZE, .reply_timeout_ms = 1000, .loop = &r->loop,
+		.name = "fs0",
+		.tag = "hostshare",
+		.socket_fd = r->fv.peer,
+		.queue_size = QSIZE,
+		.reply_timeout_ms = 1000,
+		.loop = &r->loop,
 	};
 
 	fake_vhost_start(&r->fv);
@@ -253,7 +257,7 @@ START_TEST(activate_reset_restart)
 	uint64_t v = 0;
 
 	rig_up(&r);
-	ck_assert_uint_eq(fake_vhost_count(&r.fv), 5);	/* handshake at create */
+	ck_assert_uint_eq(fake_vhost_count(&r.fv), 5); /* handshake at create */
 	ck_assert_uint_eq(bring_up(&r) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 	expect_activation(&r, 5);
 	ck_assert_uint_eq(fake_vhost_count(&r.fv), 19);
@@ -280,9 +284,9 @@ START_TEST(ring_outside_ram_fails_device)
 	struct fsrig r;
 
 	rig_up(&r);
-	r.mq[1].used = MOCK_RAM - 16;	/* the used ring would run past RAM */
+	r.mq[1].used = MOCK_RAM - 16; /* the used ring would run past RAM */
 	ck_assert_uint_ne(bring_up(&r) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
-	ck_assert_uint_eq(fake_vhost_count(&r.fv), 5);	/* nothing after the handshake */
+	ck_assert_uint_eq(fake_vhost_count(&r.fv), 5); /* nothing after the handshake */
 	ck_assert_ptr_null(fake_vhost_find(&r.fv, VHOST_USER_SET_MEM_TABLE, 0));
 	rig_down(&r);
 }
@@ -293,8 +297,9 @@ static uint16_t post_request(struct fsrig *r, unsigned int q, uint64_t unique, u
 			     uint32_t out_len)
 {
 	struct mock_buf b[2];
-	struct fuse_in_header h = { .len = 40, .opcode = FUSE_GETATTR, .unique = unique,
-				    .nodeid = 1 };
+	struct fuse_in_header h = {
+		.len = 40, .opcode = FUSE_GETATTR, .unique = unique, .nodeid = 1
+	};
 	gpa_t in = mock_alloc(&r->g, in_len);
 
 	memcpy(mock_ptr(&r->g, in, in_len), &h, in_len < sizeof(h) ? in_len : sizeof(h));
@@ -317,7 +322,8 @@ static void expect_enotconn(struct fsrig *r, uint16_t head, uint64_t unique)
 	ck_assert_uint_eq(len, sizeof(out));
 	/* post_request's chains take two consecutive descriptors: the reply is the second. */
 	ck_assert_int_eq(guest_mem_read(&r->g.gm, r->mq[1].desc + 16ULL * ((head + 1) % QSIZE),
-					&addr, 8), 0);
+					&addr, 8),
+			 0);
 	ck_assert_int_eq(guest_mem_read(&r->g.gm, addr, &out, sizeof(out)), 0);
 	ck_assert_uint_eq(out.len, 16);
 	ck_assert_int_eq(out.error, -ENOTCONN);
@@ -348,10 +354,11 @@ START_TEST(backend_death_gives_enotconn)
 	run_loop_until_dead(&r);
 	ck_assert_uint_eq(r.lc.errors, 1);
 	ck_assert_msg(log_capture_has(&r.lc, "0 virtio-fs fs0: the backend closed the connection; "
-				      "FUSE requests now fail with ENOTCONN"), "%s", r.lc.text);
+					     "FUSE requests now fail with ENOTCONN"),
+		      "%s", r.lc.text);
 	expect_enotconn(&r, h1, 0x1234);
 	ck_assert(mock_vq_get_used(&r.mq[0], &id, &len));
-	ck_assert_uint_eq(len, 0);	/* FORGET: buffers back, no reply */
+	ck_assert_uint_eq(len, 0); /* FORGET: buffers back, no reply */
 	ck_assert_uint_gt(r.irqs, 0);
 	/* New requests: through the kick eventfd the device now watches... */
 	h2 = post_request(&r, 1, 0x5678, 40, 64);
@@ -362,8 +369,8 @@ START_TEST(backend_death_gives_enotconn)
 	h3 = post_request(&r, 1, 0x9abc, 40, 16);
 	mock_mmio_write(&r.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
 	expect_enotconn(&r, h3, 0x9abc);
-	ck_assert_uint_eq(mock_mmio_read(&r.mmio, VIRTIO_MMIO_STATUS) &
-			  VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(mock_mmio_read(&r.mmio, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+			  0);
 	/* A guest reset and restart keep answering, without a word to the dead backend. */
 	mock_mmio_write(&r.mmio, VIRTIO_MMIO_STATUS, 0);
 	fresh_rings(&r);
@@ -384,18 +391,18 @@ START_TEST(fallback_refuses_malformed_chains)
 	rig_up(&r);
 	fake_vhost_kill(&r.fv);
 	ck_assert_uint_eq(bring_up(&r) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
-	post_request(&r, 1, 1, 8, 64);		/* header cut short */
+	post_request(&r, 1, 1, 8, 64); /* header cut short */
 	mock_mmio_write(&r.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	ck_assert_uint_ne(mock_mmio_read(&r.mmio, VIRTIO_MMIO_STATUS) &
-			  VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(mock_mmio_read(&r.mmio, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+			  0);
 	ck_assert_msg(log_capture_has(&r.lc, "shorter than a FUSE header"), "%s", r.lc.text);
 	mock_mmio_write(&r.mmio, VIRTIO_MMIO_STATUS, 0);
 	fresh_rings(&r);
 	ck_assert_uint_eq(bring_up(&r) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
-	post_request(&r, 1, 1, 40, 8);		/* reply buffer too small */
+	post_request(&r, 1, 1, 40, 8); /* reply buffer too small */
 	mock_mmio_write(&r.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
-	ck_assert_uint_ne(mock_mmio_read(&r.mmio, VIRTIO_MMIO_STATUS) &
-			  VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(mock_mmio_read(&r.mmio, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+			  0);
 	rig_down(&r);
 }
 END_TEST
@@ -410,8 +417,8 @@ START_TEST(backend_dead_at_activation)
 	fake_vhost_kill(&r.fv);
 	ck_assert_uint_eq(bring_up(&r) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 	ck_assert(virtio_fs_backend_dead(r.fs));
-	ck_assert_msg(log_capture_has(&r.lc, "virtio-fs fs0: vhost-user fs0: SET_FEATURES: "),
-		      "%s", r.lc.text);
+	ck_assert_msg(log_capture_has(&r.lc, "virtio-fs fs0: vhost-user fs0: SET_FEATURES: "), "%s",
+		      r.lc.text);
 	h = post_request(&r, 1, 77, 40, 16);
 	mock_mmio_write(&r.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
 	expect_enotconn(&r, h, 77);
@@ -437,8 +444,9 @@ END_TEST
 
 START_TEST(create_refusals)
 {
-	struct virtio_fs_params p = { .name = "fs0", .tag = "t", .socket_fd = -1,
-				      .socket_path = "/nonexistent/sock" };
+	struct virtio_fs_params p = {
+		.name = "fs0", .tag = "t", .socket_fd = -1, .socket_path = "/nonexistent/sock"
+	};
 	struct husk_error *err = NULL;
 	struct mock_guest anon, g;
 	struct virtio_fs *fs;
@@ -446,7 +454,7 @@ START_TEST(create_refusals)
 	rig_memfd_guest(&g);
 	p.tag = "";
 	ck_assert_int_eq(virtio_fs_create(&fs, &p, &g.gm, NULL, &err), -EINVAL);
-	p.tag = "0123456789012345678901234567890123456";	/* 37 bytes */
+	p.tag = "0123456789012345678901234567890123456"; /* 37 bytes */
 	ck_assert_int_eq(virtio_fs_create(&fs, &p, &g.gm, NULL, &err), -EINVAL);
 	ck_assert_str_eq(husk_error_message(err), "tag must be 1..36 bytes");
 	p.tag = "t";
@@ -457,8 +465,8 @@ START_TEST(create_refusals)
 	p.queue_size = 0;
 	ck_assert_int_eq(virtio_fs_create(&fs, &p, &g.gm, NULL, &err), -ENOENT);
 	ck_assert_str_eq(husk_error_message(err), "vhost-user fs0: connect /nonexistent/sock: "
-			 "No such file or directory");
-	mock_guest_init(&anon);		/* anonymous RAM: nothing to pass */
+						  "No such file or directory");
+	mock_guest_init(&anon); /* anonymous RAM: nothing to pass */
 	ck_assert_int_eq(virtio_fs_create(&fs, &p, &anon.gm, NULL, &err), -EINVAL);
 	ck_assert_msg(strstr(husk_error_message(err), "HUSK_VM_MEMFD"), "%s",
 		      husk_error_message(err));
@@ -476,7 +484,8 @@ START_TEST(create_handshake_failure)
 	rig_init(&r);
 	fake_vhost_fault_on(&r.fv, VHOST_USER_GET_FEATURES, FAKE_VHOST_CLOSE);
 	ck_assert_int_eq(rig_create(&r, &err), -ECONNRESET);
-	ck_assert_str_eq(husk_error_message(err), "vhost-user fs0: GET_FEATURES: the backend "
+	ck_assert_str_eq(husk_error_message(err),
+			 "vhost-user fs0: GET_FEATURES: the backend "
 			 "closed the connection: Connection reset by peer");
 	husk_error_free(err);
 	fake_vhost_fini(&r.fv);

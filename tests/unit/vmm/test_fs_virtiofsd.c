@@ -34,9 +34,9 @@
 #include "tests/lib/unit.h"
 #include "vmm/virtio/fs/fs.h"
 
-#define VIRTIOFSD	"/usr/lib/qemu/virtiofsd"
-#define QSIZE		128
-#define CONTENT		"hello from the host\n"
+#define VIRTIOFSD "/usr/lib/qemu/virtiofsd"
+#define QSIZE	  128
+#define CONTENT	  "hello from the host\n"
 
 struct vfs {
 	char dir[64], src[96], sock[96], log[96];
@@ -95,8 +95,12 @@ static void vfs_spawn(struct vfs *v)
 static void vfs_up(struct vfs *v)
 {
 	struct virtio_fs_params p = {
-		.name = "fs0", .tag = "hostshare", .socket_fd = -1, .queue_size = QSIZE,
-		.reply_timeout_ms = 5000, .loop = &v->loop,
+		.name = "fs0",
+		.tag = "hostshare",
+		.socket_fd = -1,
+		.queue_size = QSIZE,
+		.reply_timeout_ms = 5000,
+		.loop = &v->loop,
 	};
 	struct virtio_irq irq = { vfs_irq, v };
 	struct husk_error *err = NULL;
@@ -186,7 +190,8 @@ static void vfs_driver_ok(struct vfs *v)
 	mock_vq_init(&v->mq[0], &v->g.gm, 0, QSIZE);
 	mock_vq_init(&v->mq[1], &v->g.gm, 1, QSIZE);
 	ck_assert_uint_eq(mock_mmio_bring_up(&v->mmio, 1ULL << 32, v->mq, 2) &
-			  VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+				  VIRTIO_CONFIG_S_NEEDS_RESET,
+			  0);
 	ck_assert(!virtio_fs_backend_dead(v->fs));
 	/* libvhost-user signals each new call fd once at SET_VRING_CALL. */
 	eventfd_read(v->call, &n);
@@ -200,8 +205,10 @@ static void vfs_driver_ok(struct vfs *v)
 static uint32_t fuse_call(struct vfs *v, uint32_t opcode, uint64_t nodeid, const void *arg,
 			  uint32_t arg_len, void *out, uint32_t out_len)
 {
-	struct fuse_in_header h = { .len = (uint32_t)sizeof(h) + arg_len, .opcode = opcode,
-				    .unique = ++v->unique, .nodeid = nodeid };
+	struct fuse_in_header h = { .len = (uint32_t)sizeof(h) + arg_len,
+				    .opcode = opcode,
+				    .unique = ++v->unique,
+				    .nodeid = nodeid };
 	gpa_t in = mock_alloc(&v->g, h.len), reply = mock_alloc(&v->g, out_len);
 	struct mock_buf b[2] = { { in, h.len, false }, { reply, out_len, true } };
 	struct pollfd p = { .fd = v->call, .events = POLLIN };
@@ -233,9 +240,13 @@ static uint32_t fuse_call(struct vfs *v, uint32_t opcode, uint64_t nodeid, const
 
 static void fuse_init(struct vfs *v)
 {
-	struct fuse_init_in in = { .major = FUSE_KERNEL_VERSION, .minor = 31,
+	struct fuse_init_in in = { .major = FUSE_KERNEL_VERSION,
+				   .minor = 31,
 				   .max_readahead = 65536 };
-	struct { struct fuse_out_header h; struct fuse_init_out o; } r;
+	struct {
+		struct fuse_out_header h;
+		struct fuse_init_out o;
+	} r;
 	uint32_t len = fuse_call(v, FUSE_INIT, 0, &in, sizeof(in), &r, sizeof(r));
 
 	ck_assert_int_eq(r.h.error, 0);
@@ -245,9 +256,18 @@ static void fuse_init(struct vfs *v)
 
 START_TEST(vfs_fuse_round_trips)
 {
-	struct { struct fuse_out_header h; struct fuse_entry_out e; } look;
-	struct { struct fuse_out_header h; struct fuse_open_out o; } opn;
-	struct { struct fuse_out_header h; char data[256]; } rd;
+	struct {
+		struct fuse_out_header h;
+		struct fuse_entry_out e;
+	} look;
+	struct {
+		struct fuse_out_header h;
+		struct fuse_open_out o;
+	} opn;
+	struct {
+		struct fuse_out_header h;
+		char data[256];
+	} rd;
 	struct fuse_open_in oi = { .flags = O_RDONLY };
 	struct fuse_read_in ri = { 0 };
 	struct vfs v;
@@ -294,7 +314,10 @@ END_TEST
 START_TEST(vfs_sigkill_gives_enotconn)
 {
 	struct fuse_init_in in = { .major = 7, .minor = 31 };
-	struct { struct fuse_out_header h; char rest[128]; } r;
+	struct {
+		struct fuse_out_header h;
+		char rest[128];
+	} r;
 	struct vfs v;
 	int i;
 

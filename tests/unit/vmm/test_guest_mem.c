@@ -62,7 +62,7 @@ START_TEST(gm_bounds)
 	ck_assert_int_eq(guest_mem_init(&gm, 2 * MiB, 0, NULL), 0);
 	ck_assert_ptr_eq(guest_mem_ptr(&gm, 0, 2 * MiB), gm.base);
 	ck_assert_ptr_eq(guest_mem_ptr(&gm, 0x1000, 8), gm.base + 0x1000);
-	ck_assert_ptr_nonnull(guest_mem_ptr(&gm, 2 * MiB, 0));	/* empty, at the end */
+	ck_assert_ptr_nonnull(guest_mem_ptr(&gm, 2 * MiB, 0)); /* empty, at the end */
 	ck_assert_ptr_null(guest_mem_ptr(&gm, 2 * MiB, 1));
 	ck_assert_ptr_null(guest_mem_ptr(&gm, 2 * MiB + 1, 0));
 	ck_assert_ptr_null(guest_mem_ptr(&gm, 0, 2 * MiB + 1));

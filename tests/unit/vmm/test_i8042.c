@@ -75,7 +75,7 @@ START_TEST(i8042_self_test_and_command_byte)
 	wr(&c, I8042_CMD_PORT, I8042_CMD_SELF_TEST);
 	ck_assert_uint_eq(rd(&c, I8042_CMD_PORT) & (I8042_STR_OBF | I8042_STR_CMD),
 			  I8042_STR_OBF | I8042_STR_CMD);
-	ck_assert_int_eq(o.irq, 1);	/* KBDINT is on after init */
+	ck_assert_int_eq(o.irq, 1); /* KBDINT is on after init */
 	ck_assert_uint_eq(rd(&c, I8042_DATA_PORT), 0x55);
 	ck_assert_int_eq(o.irq, 0);
 	ck_assert_uint_eq(rd(&c, I8042_CMD_PORT) & I8042_STR_OBF, 0);
@@ -83,7 +83,7 @@ START_TEST(i8042_self_test_and_command_byte)
 	wr(&c, I8042_CMD_PORT, I8042_CMD_WRITE_CTR);
 	wr(&c, I8042_DATA_PORT, I8042_CTR_SYS | I8042_CTR_XLATE);
 	wr(&c, I8042_CMD_PORT, I8042_CMD_READ_CTR);
-	ck_assert_int_eq(o.irq, 0);	/* KBDINT now off */
+	ck_assert_int_eq(o.irq, 0); /* KBDINT now off */
 	ck_assert_uint_eq(rd(&c, I8042_DATA_PORT), I8042_CTR_SYS | I8042_CTR_XLATE);
 	wr(&c, I8042_CMD_PORT, I8042_CMD_KBD_TEST);
 	ck_assert_uint_eq(rd(&c, I8042_DATA_PORT), 0x00);
@@ -99,12 +99,12 @@ START_TEST(i8042_keyboard_acks_and_ignores_other_ports)
 	uint8_t d = 0;
 
 	i8042_init(&c, NULL, obs_reset, &o);
-	wr(&c, I8042_DATA_PORT, 0xff);	/* keyboard reset */
+	wr(&c, I8042_DATA_PORT, 0xff); /* keyboard reset */
 	ck_assert_uint_eq(rd(&c, I8042_DATA_PORT), 0xfa);
 	ck_assert_uint_eq(rd(&c, I8042_DATA_PORT), 0xaa);
-	wr(&c, I8042_DATA_PORT, 0xed);	/* set LEDs */
+	wr(&c, I8042_DATA_PORT, 0xed); /* set LEDs */
 	ck_assert_uint_eq(rd(&c, I8042_DATA_PORT), 0xfa);
-	i8042_io(&c, 1, &d, 1, true);	/* 0x61 is not ours */
+	i8042_io(&c, 1, &d, 1, true); /* 0x61 is not ours */
 	i8042_io(&c, 2, &d, 1, false);
 	ck_assert_uint_eq(d, 0);
 	ck_assert_int_eq(o.resets, 0);

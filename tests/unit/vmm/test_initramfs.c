@@ -18,7 +18,7 @@ struct newc_entry {
 	char name[64];
 	unsigned long ino, mode, uid, gid, nlink, size, rmaj, rmin, namesize;
 	const uint8_t *body;
-	size_t hdr_off;		/* offset of the header in the archive */
+	size_t hdr_off; /* offset of the header in the archive */
 };
 
 static unsigned long newc_field(const uint8_t *hdr, int i)
@@ -51,7 +51,7 @@ static void newc_next(const uint8_t *a, size_t len, size_t *off, struct newc_ent
 	ck_assert_uint_lt(e->namesize, sizeof(e->name));
 	ck_assert_uint_le(*off + INITRAMFS_HDR_LEN + e->namesize, len);
 	memcpy(e->name, h + INITRAMFS_HDR_LEN, e->namesize);
-	ck_assert_int_eq(e->name[e->namesize - 1], 0);	/* namesize counts the NUL */
+	ck_assert_int_eq(e->name[e->namesize - 1], 0); /* namesize counts the NUL */
 	*off = (*off + INITRAMFS_HDR_LEN + e->namesize + 3) & ~(size_t)3;
 	ck_assert_uint_eq(*off % 4, 0);
 	e->body = a + *off;
@@ -63,12 +63,8 @@ static const struct {
 	const char *name;
 	unsigned long mode;
 } expected[] = {
-	{ "dev", S_IFDIR | 0755 },
-	{ "dev/console", S_IFCHR | 0600 },
-	{ "proc", S_IFDIR | 0755 },
-	{ "sys", S_IFDIR | 0755 },
-	{ "tmp", S_IFDIR | 01777 },
-	{ "init", S_IFREG | 0755 },
+	{ "dev", S_IFDIR | 0755 }, { "dev/console", S_IFCHR | 0600 }, { "proc", S_IFDIR | 0755 },
+	{ "sys", S_IFDIR | 0755 }, { "tmp", S_IFDIR | 01777 },	      { "init", S_IFREG | 0755 },
 };
 
 #define NR_EXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -106,7 +102,7 @@ static void check_archive(const uint8_t *init, size_t init_len)
 	newc_next(a, len, &off, &e);
 	ck_assert_str_eq(e.name, "TRAILER!!!");
 	ck_assert_uint_eq(e.size, 0);
-	ck_assert_uint_eq(off, len);	/* nothing after the trailer */
+	ck_assert_uint_eq(off, len); /* nothing after the trailer */
 	free(a);
 }
 

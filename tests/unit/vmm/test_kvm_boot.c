@@ -27,7 +27,7 @@
 #include "vmm/vm.h"
 #include "vmm/base/layout.h"
 
-#define LOAD_ADDR	0x100000ull
+#define LOAD_ADDR	 0x100000ull
 #define GUEST_TIMEOUT_MS 20000
 
 struct capture {
@@ -126,8 +126,7 @@ static void guest_run(struct guest *g)
 	struct husk_error *err = NULL;
 	struct pollfd p;
 
-	ck_assert_msg(husk_vm_start(g->vm, &err) == 0, "start: %s",
-		      husk_error_message(err));
+	ck_assert_msg(husk_vm_start(g->vm, &err) == 0, "start: %s", husk_error_message(err));
 	p = (struct pollfd){ .fd = husk_vm_exit_eventfd(g->vm), .events = POLLIN };
 	if (poll(&p, 1, GUEST_TIMEOUT_MS) == 0)
 		husk_vm_request_stop(g->vm);
@@ -146,17 +145,17 @@ static void guest_boot_regs(enum kind k)
 	struct guest g = { 0 };
 	struct guest_code c = { 0 };
 
-	GUEST_EMIT(&c, 0x48, 0x89, 0xf0);		/* mov rax, rsi */
+	GUEST_EMIT(&c, 0x48, 0x89, 0xf0); /* mov rax, rsi */
 	guest_dump_rax(&c);
-	GUEST_EMIT(&c, 0xb9);				/* mov ecx, EFER */
+	GUEST_EMIT(&c, 0xb9); /* mov ecx, EFER */
 	guest_emit_imm32(&c, 0xc0000080);
-	GUEST_EMIT(&c, 0x0f, 0x32);			/* rdmsr */
+	GUEST_EMIT(&c, 0x0f, 0x32); /* rdmsr */
 	guest_dump_rax(&c);
-	GUEST_EMIT(&c, 0x0f, 0x20, 0xc0);		/* mov rax, cr0 */
+	GUEST_EMIT(&c, 0x0f, 0x20, 0xc0); /* mov rax, cr0 */
 	guest_dump_rax(&c);
-	GUEST_EMIT(&c, 0x0f, 0x20, 0xe0);		/* mov rax, cr4 */
+	GUEST_EMIT(&c, 0x0f, 0x20, 0xe0); /* mov rax, cr4 */
 	guest_dump_rax(&c);
-	GUEST_EMIT(&c, 0x0f, 0x20, 0xd8);		/* mov rax, cr3 */
+	GUEST_EMIT(&c, 0x0f, 0x20, 0xd8); /* mov rax, cr3 */
 	guest_dump_rax(&c);
 	guest_reset(&c);
 	guest_create(&g, &c, k, 1);
@@ -164,9 +163,9 @@ static void guest_boot_regs(enum kind k)
 	guest_expect(&g, HUSK_EXIT_RESET);
 	ck_assert_uint_eq(g.cap.n, 5 * 8);
 	ck_assert_uint_eq(capture_u64(&g.cap, 0), X86_ZERO_PAGE);
-	ck_assert_uint_eq(capture_u64(&g.cap, 1) & 0x500, 0x500);	/* LME|LMA */
+	ck_assert_uint_eq(capture_u64(&g.cap, 1) & 0x500, 0x500);	    /* LME|LMA */
 	ck_assert_uint_eq(capture_u64(&g.cap, 2) & 0x80000001, 0x80000001); /* PG|PE */
-	ck_assert_uint_eq(capture_u64(&g.cap, 3) & 0x20, 0x20);	/* PAE */
+	ck_assert_uint_eq(capture_u64(&g.cap, 3) & 0x20, 0x20);		    /* PAE */
 	ck_assert_uint_eq(capture_u64(&g.cap, 4), X86_BOOT_PML4);
 	husk_vm_destroy(g.vm);
 }
@@ -239,17 +238,17 @@ START_TEST(kvm_guest_sees_boot_params)
 	struct guest g = { 0 };
 	struct guest_code c = { 0 };
 
-	GUEST_EMIT(&c, 0x8b, 0x86, 0x28, 0x02, 0, 0);	/* mov eax, [rsi + 0x228] */
-	GUEST_EMIT(&c, 0x48, 0x89, 0xc3);		/* mov rbx, rax */
-	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03);	/* mov dx, 0x3f8 */
-	GUEST_EMIT(&c, 0x8a, 0x03,			/* 1: mov al, [rbx] */
-	     0x84, 0xc0,			/* test al, al */
-	     0x74, 0x06,			/* jz 2f */
-	     0xee,				/* out dx, al */
-	     0x48, 0xff, 0xc3,			/* inc rbx */
-	     0xeb, 0xf4);			/* jmp 1b; 2: */
-	GUEST_EMIT(&c, 0x0f, 0xb6, 0x86, 0xe8, 0x01, 0, 0);	/* movzx eax, byte [rsi + 0x1e8] */
-	GUEST_EMIT(&c, 0xee);				/* out dx, al: e820_entries */
+	GUEST_EMIT(&c, 0x8b, 0x86, 0x28, 0x02, 0, 0);	    /* mov eax, [rsi + 0x228] */
+	GUEST_EMIT(&c, 0x48, 0x89, 0xc3);		    /* mov rbx, rax */
+	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03);		    /* mov dx, 0x3f8 */
+	GUEST_EMIT(&c, 0x8a, 0x03,			    /* 1: mov al, [rbx] */
+		   0x84, 0xc0,				    /* test al, al */
+		   0x74, 0x06,				    /* jz 2f */
+		   0xee,				    /* out dx, al */
+		   0x48, 0xff, 0xc3,			    /* inc rbx */
+		   0xeb, 0xf4);				    /* jmp 1b; 2: */
+	GUEST_EMIT(&c, 0x0f, 0xb6, 0x86, 0xe8, 0x01, 0, 0); /* movzx eax, byte [rsi + 0x1e8] */
+	GUEST_EMIT(&c, 0xee);				    /* out dx, al: e820_entries */
 	guest_reset(&c);
 	husk_vm_config_init(&g.cfg);
 	g.cfg.cmdline = cmdline;
@@ -258,7 +257,7 @@ START_TEST(kvm_guest_sees_boot_params)
 	guest_expect(&g, HUSK_EXIT_RESET);
 	ck_assert_uint_eq(g.cap.n, strlen(cmdline) + 1);
 	ck_assert_mem_eq(g.cap.out, cmdline, strlen(cmdline));
-	ck_assert_uint_ge(g.cap.out[strlen(cmdline)], 2);	/* low RAM + RAM above 1 MiB */
+	ck_assert_uint_ge(g.cap.out[strlen(cmdline)], 2); /* low RAM + RAM above 1 MiB */
 	husk_vm_destroy(g.vm);
 }
 END_TEST
@@ -270,12 +269,12 @@ START_TEST(kvm_guest_memory_writes_visible)
 	struct guest_code c = { 0 };
 	uint64_t got = 0;
 
-	GUEST_EMIT(&c, 0xbf);				/* mov edi, 0x200000 */
+	GUEST_EMIT(&c, 0xbf); /* mov edi, 0x200000 */
 	guest_emit_imm32(&c, 0x200000);
-	GUEST_EMIT(&c, 0x48, 0xb8);			/* mov rax, pattern */
+	GUEST_EMIT(&c, 0x48, 0xb8); /* mov rax, pattern */
 	guest_emit_imm32(&c, (uint32_t)pattern);
 	guest_emit_imm32(&c, (uint32_t)(pattern >> 32));
-	GUEST_EMIT(&c, 0x48, 0x89, 0x07);		/* mov [rdi], rax */
+	GUEST_EMIT(&c, 0x48, 0x89, 0x07); /* mov [rdi], rax */
 	guest_reset(&c);
 	guest_create(&g, &c, K_ELF, 1);
 	guest_run(&g);
@@ -293,10 +292,10 @@ START_TEST(kvm_initrd_visible_to_guest)
 	struct guest_code c = { 0 };
 	char ipath[] = "/tmp/husk-kvm-initrd-XXXXXX";
 
-	GUEST_EMIT(&c, 0x8b, 0x86, 0x1c, 0x02, 0, 0);	/* mov eax, [rsi + 0x21c] ramdisk_size */
+	GUEST_EMIT(&c, 0x8b, 0x86, 0x1c, 0x02, 0, 0); /* mov eax, [rsi + 0x21c] ramdisk_size */
 	guest_dump_rax(&c);
-	GUEST_EMIT(&c, 0x8b, 0x86, 0x18, 0x02, 0, 0);	/* mov eax, [rsi + 0x218] ramdisk_image */
-	GUEST_EMIT(&c, 0x48, 0x8b, 0x00);		/* mov rax, [rax] */
+	GUEST_EMIT(&c, 0x8b, 0x86, 0x18, 0x02, 0, 0); /* mov eax, [rsi + 0x218] ramdisk_image */
+	GUEST_EMIT(&c, 0x48, 0x8b, 0x00);	      /* mov rax, [rax] */
 	guest_dump_rax(&c);
 	guest_reset(&c);
 	write_file(ipath, initrd, sizeof(initrd));
@@ -318,7 +317,7 @@ START_TEST(kvm_triple_fault)
 	struct guest_code c = { 0 };
 
 	/* No IDT (limit 0): #UD cannot be delivered, #DF neither. */
-	GUEST_EMIT(&c, 0x0f, 0x0b);			/* ud2 */
+	GUEST_EMIT(&c, 0x0f, 0x0b); /* ud2 */
 	guest_create(&g, &c, K_ELF, 1);
 	guest_run(&g);
 	if (g.exit.reason == HUSK_EXIT_PVM_UNSUPPORTED && kvm_host_is_pvm()) {
@@ -328,8 +327,8 @@ START_TEST(kvm_triple_fault)
 		guest_expect(&g, HUSK_EXIT_TRIPLE_FAULT);
 		/* AMD's KVM reinitialises the VMCB on shutdown: RIP reads as
 		 * the reset vector's 0xfff0 there, the faulting RIP elsewhere. */
-		ck_assert_msg(g.exit.rip == LOAD_ADDR || g.exit.rip == 0xfff0,
-			      "rip 0x%llx", (unsigned long long)g.exit.rip);
+		ck_assert_msg(g.exit.rip == LOAD_ADDR || g.exit.rip == 0xfff0, "rip 0x%llx",
+			      (unsigned long long)g.exit.rip);
 	}
 	husk_vm_destroy(g.vm);
 }
@@ -417,8 +416,8 @@ static unsigned int mptable_cpus(struct guest_mem *gm)
 START_TEST(kvm_smp_aps_start)
 {
 	static const uint8_t ap_code[] = {
-		0xf0, 0xfe, 0x06, 0x00, 0x06,	/* lock inc byte [0x600] */
-		0xfa, 0xf4, 0xeb, 0xfd,		/* cli; 1: hlt; jmp 1b */
+		0xf0, 0xfe, 0x06, 0x00, 0x06, /* lock inc byte [0x600] */
+		0xfa, 0xf4, 0xeb, 0xfd,	      /* cli; 1: hlt; jmp 1b */
 	};
 	const unsigned int ncpu = 4;
 	struct guest g = { 0 };
@@ -426,28 +425,27 @@ START_TEST(kvm_smp_aps_start)
 	struct pollfd p;
 	int in[2];
 
-	GUEST_EMIT(&c, 0xbf);				/* mov edi, LAPIC ICR low */
+	GUEST_EMIT(&c, 0xbf); /* mov edi, LAPIC ICR low */
 	guest_emit_imm32(&c, (uint32_t)X86_LAPIC_BASE + 0x300);
-	GUEST_EMIT(&c, 0xc7, 0x07);			/* mov dword [rdi], INIT all-but-self */
+	GUEST_EMIT(&c, 0xc7, 0x07); /* mov dword [rdi], INIT all-but-self */
 	guest_emit_imm32(&c, 0x000c4500);
-	GUEST_EMIT(&c, 0xc7, 0x07);			/* mov dword [rdi], SIPI vector 0x10 */
+	GUEST_EMIT(&c, 0xc7, 0x07); /* mov dword [rdi], SIPI vector 0x10 */
 	guest_emit_imm32(&c, 0x000c4610);
-	GUEST_EMIT(&c, 0x66, 0xba, 0xfd, 0x03,	/* mov dx, 0x3fd (LSR) */
-	     0xec,				/* 1: in al, dx */
-	     0xa8, 0x01,			/* test al, DR */
-	     0x74, 0xfb);			/* jz 1b */
-	GUEST_EMIT(&c, 0x8a, 0x04, 0x25, 0x00, 0x06, 0, 0,	/* 2: mov al, [0x600] */
-	     0x3c, ncpu - 1,			/* cmp al, ncpu - 1 */
-	     0x75, 0xf5);			/* jne 2b */
-	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xee);	/* out 0x3f8, al */
+	GUEST_EMIT(&c, 0x66, 0xba, 0xfd, 0x03,		   /* mov dx, 0x3fd (LSR) */
+		   0xec,				   /* 1: in al, dx */
+		   0xa8, 0x01,				   /* test al, DR */
+		   0x74, 0xfb);				   /* jz 1b */
+	GUEST_EMIT(&c, 0x8a, 0x04, 0x25, 0x00, 0x06, 0, 0, /* 2: mov al, [0x600] */
+		   0x3c, ncpu - 1,			   /* cmp al, ncpu - 1 */
+		   0x75, 0xf5);				   /* jne 2b */
+	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xee);	   /* out 0x3f8, al */
 	guest_reset(&c);
 	ck_assert_int_eq(pipe(in), 0);
 	husk_vm_config_init(&g.cfg);
 	g.cfg.console_in_fd = in[0];
 	guest_create(&g, &c, K_ELF, ncpu);
 	ck_assert_uint_eq(mptable_cpus(vm_guest_mem(g.vm)), ncpu);
-	ck_assert_int_eq(guest_mem_write(vm_guest_mem(g.vm), 0x10000, ap_code,
-					 sizeof(ap_code)), 0);
+	ck_assert_int_eq(guest_mem_write(vm_guest_mem(g.vm), 0x10000, ap_code, sizeof(ap_code)), 0);
 	ck_assert_int_eq(count_vcpu_threads(), 0);
 	ck_assert_int_eq(husk_vm_start(g.vm, NULL), 0);
 	ck_assert_int_eq(count_vcpu_threads(), (int)ncpu);
@@ -480,9 +478,9 @@ START_TEST(kvm_pause_resume_stop)
 	struct guest_code c = { 0 };
 	unsigned long a, b;
 
-	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xb0, 'x',	/* mov dx, 0x3f8; mov al, 'x' */
-	     0xee, 0xeb, 0xfd);			/* 1: out dx, al; jmp 1b */
-	guest_create(&g, &c, K_ELF, 2);	/* the AP never leaves wait-for-SIPI */
+	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xb0, 'x', /* mov dx, 0x3f8; mov al, 'x' */
+		   0xee, 0xeb, 0xfd);			  /* 1: out dx, al; jmp 1b */
+	guest_create(&g, &c, K_ELF, 2);			  /* the AP never leaves wait-for-SIPI */
 	ck_assert_int_eq(husk_vm_start(g.vm, NULL), 0);
 	ck_assert_int_eq(husk_vm_start(g.vm, NULL), -EINVAL);
 	sleep_ms(50);
@@ -507,7 +505,7 @@ START_TEST(kvm_destroy_running_vm)
 	struct guest g = { 0 };
 	struct guest_code c = { 0 };
 
-	GUEST_EMIT(&c, 0xeb, 0xfe);			/* jmp $ */
+	GUEST_EMIT(&c, 0xeb, 0xfe); /* jmp $ */
 	guest_create(&g, &c, K_ELF, 1);
 	ck_assert_int_eq(husk_vm_start(g.vm, NULL), 0);
 	sleep_ms(20);
@@ -561,8 +559,7 @@ START_TEST(api_config_checks)
 	ck_assert_int_eq(husk_vm_create(&big.c, &vm, &err), -E2BIG);
 	ck_assert_ptr_null(vm);
 	ck_assert_str_eq(husk_exit_reason_string(HUSK_EXIT_TRIPLE_FAULT), "triple fault");
-	ck_assert_str_eq(husk_exit_reason_string(HUSK_EXIT_PVM_UNSUPPORTED),
-			 "PVM unsupported");
+	ck_assert_str_eq(husk_exit_reason_string(HUSK_EXIT_PVM_UNSUPPORTED), "PVM unsupported");
 	husk_error_free(err);
 }
 END_TEST

@@ -29,8 +29,8 @@ static void walk(const uint8_t *p, const uint8_t *end, unsigned int nr_cpus, str
 	while (p < end) {
 		switch (p[0]) {
 		case 0:
-			ck_assert_uint_eq(p[1], c->cpus);		/* APIC IDs 0..N-1 */
-			ck_assert(p[3] & 1);				/* enabled */
+			ck_assert_uint_eq(p[1], c->cpus); /* APIC IDs 0..N-1 */
+			ck_assert(p[3] & 1);		  /* enabled */
 			c->bsp += !!(p[3] & 2);
 			ck_assert_uint_eq(!!(p[3] & 2), c->cpus == 0);
 			c->cpus++;
@@ -41,22 +41,22 @@ static void walk(const uint8_t *p, const uint8_t *end, unsigned int nr_cpus, str
 			c->bus++;
 			break;
 		case 2:
-			ck_assert_uint_eq(p[1], nr_cpus);		/* IOAPIC ID N */
+			ck_assert_uint_eq(p[1], nr_cpus); /* IOAPIC ID N */
 			ck_assert_uint_eq(p[2], 0x11);
 			ck_assert_uint_eq(p[3], 1);
 			ck_assert_uint_eq(le32_get(p + 4), 0xfec00000);
 			c->ioapic++;
 			break;
 		case 3:
-			ck_assert_uint_eq(p[5], c->ioint);		/* bus IRQ */
-			ck_assert_uint_eq(p[6], nr_cpus);		/* to the IOAPIC */
-			ck_assert_uint_eq(p[7], c->ioint);		/* same pin */
+			ck_assert_uint_eq(p[5], c->ioint); /* bus IRQ */
+			ck_assert_uint_eq(p[6], nr_cpus);  /* to the IOAPIC */
+			ck_assert_uint_eq(p[7], c->ioint); /* same pin */
 			c->ioint++;
 			break;
 		case 4:
-			ck_assert_uint_eq(p[1], c->lint == 0 ? 3 : 1);	/* ExtINT, then NMI */
+			ck_assert_uint_eq(p[1], c->lint == 0 ? 3 : 1); /* ExtINT, then NMI */
 			ck_assert_uint_eq(p[6], 0xff);
-			ck_assert_uint_eq(p[7], c->lint);		/* LINT0, LINT1 */
+			ck_assert_uint_eq(p[7], c->lint); /* LINT0, LINT1 */
 			c->lint++;
 			break;
 		default:

@@ -15,8 +15,8 @@
 #include "tests/lib/unit.h"
 #include "vmm/virtio/net/net.h"
 
-#define F_V1	(1ULL << VIRTIO_F_VERSION_1)
-#define HDR	sizeof(struct virtio_net_hdr_v1)
+#define F_V1 (1ULL << VIRTIO_F_VERSION_1)
+#define HDR  sizeof(struct virtio_net_hdr_v1)
 
 static struct mock_guest g;
 static struct mock_vq mq[2];
@@ -27,7 +27,10 @@ static int sv[2];
 
 static void setup(void)
 {
-	struct virtio_net_params p = { .tap_fd = -1, .has_mac = true, .mtu = 1400, .loop = &el,
+	struct virtio_net_params p = { .tap_fd = -1,
+				       .has_mac = true,
+				       .mtu = 1400,
+				       .loop = &el,
 				       .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 } };
 
 	mock_guest_init(&g);
@@ -38,9 +41,12 @@ static void setup(void)
 	virtio_mmio_init(&mmio, virtio_net_dev(net));
 	mock_vq_init(&mq[0], &g.gm, 0, 16);
 	mock_vq_init(&mq[1], &g.gm, 1, 16);
-	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (1ULL << VIRTIO_NET_F_MAC) |
-					     (1ULL << VIRTIO_NET_F_MTU) |
-					     (1ULL << VIRTIO_NET_F_STATUS), mq, 2), 0xf);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mmio,
+					     F_V1 | (1ULL << VIRTIO_NET_F_MAC) |
+						     (1ULL << VIRTIO_NET_F_MTU) |
+						     (1ULL << VIRTIO_NET_F_STATUS),
+					     mq, 2),
+			  0xf);
 }
 
 static void teardown(void)
@@ -111,7 +117,7 @@ START_TEST(rx_delivers_frame)
 	ck_assert(mock_vq_get_used(&mq[0], &id, &len));
 	ck_assert_uint_eq(len, sizeof(in));
 	p = mock_ptr(&g, buf, len);
-	ck_assert_uint_eq(le16_get(p + 10), 1);	/* num_buffers */
+	ck_assert_uint_eq(le16_get(p + 10), 1); /* num_buffers */
 	ck_assert_mem_eq(p + HDR, in + HDR, 60);
 	ck_assert_uint_ge(mock_mmio_read(&mmio, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_INT_USED, 1);
 }
@@ -126,10 +132,10 @@ START_TEST(rx_waits_for_buffers)
 
 	frame(in, sizeof(in), 9);
 	ck_assert_int_eq(send(sv[1], in, sizeof(in), 0), (ssize_t)sizeof(in));
-	ck_assert_int_ge(event_loop_run_once(&el, 1000), 1);	/* no buffers: paused */
+	ck_assert_int_ge(event_loop_run_once(&el, 1000), 1); /* no buffers: paused */
 	ck_assert(!mock_vq_get_used(&mq[0], &id, &len));
-	ck_assert_int_eq(event_loop_run_once(&el, 50), 0);	/* the tap is not polled */
-	mock_vq_add_chain(&mq[0], b, 2);	/* header split across descriptors */
+	ck_assert_int_eq(event_loop_run_once(&el, 50), 0); /* the tap is not polled */
+	mock_vq_add_chain(&mq[0], b, 2);		   /* header split across descriptors */
 	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert(mock_vq_get_used(&mq[0], &id, &len));
 	ck_assert_uint_eq(len, sizeof(in));
@@ -158,8 +164,10 @@ START_TEST(offloads_refused_without_tap)
 {
 	/* A socketpair is no tap: no offloads offered, so acking one fails. */
 	ck_assert(!(virtio_net_dev(net)->offered & (1ULL << VIRTIO_NET_F_GUEST_CSUM)));
-	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (1ULL << VIRTIO_NET_F_GUEST_CSUM),
-					     mq, 2) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (1ULL << VIRTIO_NET_F_GUEST_CSUM), mq,
+					     2) &
+				  VIRTIO_CONFIG_S_FEATURES_OK,
+			  0);
 }
 END_TEST
 

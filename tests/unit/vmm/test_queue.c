@@ -11,10 +11,10 @@
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
 
-#define F_V1		(1ULL << VIRTIO_F_VERSION_1)
-#define F_INDIRECT	(1ULL << VIRTIO_RING_F_INDIRECT_DESC)
-#define F_EVENT_IDX	(1ULL << VIRTIO_RING_F_EVENT_IDX)
-#define QSIZE		16
+#define F_V1	    (1ULL << VIRTIO_F_VERSION_1)
+#define F_INDIRECT  (1ULL << VIRTIO_RING_F_INDIRECT_DESC)
+#define F_EVENT_IDX (1ULL << VIRTIO_RING_F_EVENT_IDX)
+#define QSIZE	    16
 
 static struct mock_guest g;
 static struct mock_dev md;
@@ -29,7 +29,7 @@ static void up(uint64_t features)
 	mock_vq_init(&mq[1], &g.gm, 1, QSIZE);
 	ck_assert_uint_eq(mock_mmio_bring_up(&md.mmio, features, mq, 2) & 0xff,
 			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-			  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+				  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 static void down(void)
@@ -229,7 +229,8 @@ END_TEST
 START_TEST(chain_length_overflow)
 {
 	up(F_V1);
-	mock_vq_desc(&mq[0], 0, MOCK_DATA_BASE, 0xffffffffu, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	mock_vq_desc(&mq[0], 0, MOCK_DATA_BASE, 0xffffffffu, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+		     1);
 	mock_vq_desc(&mq[0], 1, MOCK_DATA_BASE, 2, VRING_DESC_F_WRITE, 0);
 	mock_vq_publish(&mq[0], 0);
 	ck_assert_int_eq(pop(), -EIO);
@@ -352,13 +353,13 @@ START_TEST(event_idx_suppression)
 		ck_assert_int_eq(pop(), 1);
 	ck_assert_uint_eq(mock_vq_avail_event(&mq[0]), 4);
 	virtq_push(&md.queues[0], 0, 0);
-	ck_assert(virtq_notify(&md.queues[0]));	/* first interrupt is never suppressed */
+	ck_assert(virtq_notify(&md.queues[0])); /* first interrupt is never suppressed */
 	virtq_push(&md.queues[0], 1, 0);
-	ck_assert(!virtq_notify(&md.queues[0]));	/* used 2: not past 2 */
+	ck_assert(!virtq_notify(&md.queues[0])); /* used 2: not past 2 */
 	virtq_push(&md.queues[0], 2, 0);
-	ck_assert(virtq_notify(&md.queues[0]));	/* used 3: crossed */
+	ck_assert(virtq_notify(&md.queues[0])); /* used 3: crossed */
 	virtq_push(&md.queues[0], 3, 0);
-	ck_assert(!virtq_notify(&md.queues[0]));	/* event stays 2 */
+	ck_assert(!virtq_notify(&md.queues[0])); /* event stays 2 */
 	ck_assert_uint_eq(md.used_irqs, 2);
 	down();
 }
@@ -386,7 +387,7 @@ START_TEST(notify_enable_disable)
 	ck_assert_uint_eq(mock_vq_used_flags(&mq[0]), 0);
 	b = (struct mock_buf){ mock_alloc(&g, 8), 8, true };
 	mock_vq_add_chain(&mq[0], &b, 1);
-	ck_assert(virtq_enable_notify(&md.queues[0]));	/* re-check sees the buffer */
+	ck_assert(virtq_enable_notify(&md.queues[0])); /* re-check sees the buffer */
 	down();
 }
 END_TEST
@@ -400,7 +401,7 @@ START_TEST(event_idx_enable_publishes_avail_event)
 	mock_vq_add_chain(&mq[0], &b, 1);
 	virtq_disable_notify(&md.queues[0]);
 	ck_assert_int_eq(pop(), 1);
-	ck_assert_uint_eq(mock_vq_avail_event(&mq[0]), 0);	/* frozen while disabled */
+	ck_assert_uint_eq(mock_vq_avail_event(&mq[0]), 0); /* frozen while disabled */
 	ck_assert(!virtq_enable_notify(&md.queues[0]));
 	ck_assert_uint_eq(mock_vq_avail_event(&mq[0]), 1);
 	down();
@@ -421,7 +422,8 @@ START_TEST(chain_too_long)
 	mock_vq_desc(&mq[0], 15, t, 16 * VIRTQ_CHAIN_MAX_IOV, VRING_DESC_F_INDIRECT, 0);
 	for (i = 0; i < VIRTQ_CHAIN_MAX_IOV; i++)
 		mock_desc_write(&g.gm, t, (uint16_t)i, a, 8,
-				i + 1 < VIRTQ_CHAIN_MAX_IOV ? VRING_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+				i + 1 < VIRTQ_CHAIN_MAX_IOV ? VRING_DESC_F_NEXT : 0,
+				(uint16_t)(i + 1));
 	mock_vq_publish(&mq[0], 0);
 	ck_assert_int_eq(pop(), -EIO);
 	assert_failed();

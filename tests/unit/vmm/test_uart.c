@@ -33,9 +33,12 @@ static void sink_irq(void *opaque, int level)
 static void setup(struct uart *u, struct sink *s)
 {
 	struct uart_cfg c = {
-		.irq_fn = sink_irq, .irq_opaque = s,
-		.out_fn = sink_out, .out_opaque = s,
-		.out_fd = -1, .in_fd = -1,
+		.irq_fn = sink_irq,
+		.irq_opaque = s,
+		.out_fn = sink_out,
+		.out_opaque = s,
+		.out_fd = -1,
+		.in_fd = -1,
 	};
 
 	memset(s, 0, sizeof(*s));
@@ -66,9 +69,9 @@ START_TEST(uart_dlab_selects_divisor_latch)
 	wr(&u, UART_DLM, 0x02);
 	ck_assert_uint_eq(rd(&u, UART_DLL), 0x01);
 	ck_assert_uint_eq(rd(&u, UART_DLM), 0x02);
-	ck_assert_uint_eq(s.n, 0);	/* DLL write is not a THR write */
+	ck_assert_uint_eq(s.n, 0); /* DLL write is not a THR write */
 	wr(&u, UART_LCR, 0x03);
-	ck_assert_uint_eq(rd(&u, UART_IER), 0);	/* IER untouched by DLM */
+	ck_assert_uint_eq(rd(&u, UART_IER), 0); /* IER untouched by DLM */
 	wr(&u, UART_THR, 'x');
 	ck_assert_uint_eq(s.n, 1);
 	ck_assert_uint_eq(s.out[0], 'x');
@@ -171,13 +174,13 @@ START_TEST(uart_overrun_is_line_status_interrupt)
 	memset(buf, 'z', sizeof(buf));
 	wr(&u, UART_MCR, UART_MCR_LOOP);
 	ck_assert_uint_eq(uart_receive(&u, buf, sizeof(buf)), UART_FIFO_SIZE);
-	wr(&u, UART_THR, 'q');		/* loopback into a full FIFO */
+	wr(&u, UART_THR, 'q'); /* loopback into a full FIFO */
 	ck_assert_uint_eq(s.n, 0);
 	wr(&u, UART_IER, UART_IER_RLSI | UART_IER_RDI);
 	ck_assert_uint_eq(rd(&u, UART_IIR), UART_IIR_RLSI);
 	ck_assert_uint_eq(rd(&u, UART_LSR) & (UART_LSR_OE | UART_LSR_DR),
 			  UART_LSR_OE | UART_LSR_DR);
-	ck_assert_uint_eq(rd(&u, UART_LSR) & UART_LSR_OE, 0);	/* cleared by reading */
+	ck_assert_uint_eq(rd(&u, UART_LSR) & UART_LSR_OE, 0); /* cleared by reading */
 	ck_assert_uint_eq(rd(&u, UART_IIR), UART_IIR_RDI);
 	uart_fini(&u);
 }
@@ -190,13 +193,12 @@ START_TEST(uart_loopback_and_modem_status)
 	uint8_t msr;
 
 	setup(&u, &s);
-	ck_assert_uint_eq(rd(&u, UART_MSR) & 0xf0,
-			  UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
+	ck_assert_uint_eq(rd(&u, UART_MSR) & 0xf0, UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
 	/* Linux's 8250 probe: loopback with RTS|OUT2 must read CTS|DCD. */
 	wr(&u, UART_MCR, UART_MCR_LOOP | UART_MCR_RTS | UART_MCR_OUT2);
 	msr = rd(&u, UART_MSR);
 	ck_assert_uint_eq(msr & 0xf0, UART_MSR_CTS | UART_MSR_DCD);
-	ck_assert_uint_eq(msr & UART_MSR_DDSR, UART_MSR_DDSR);	/* DSR dropped */
+	ck_assert_uint_eq(msr & UART_MSR_DDSR, UART_MSR_DDSR); /* DSR dropped */
 	ck_assert_uint_eq(rd(&u, UART_MSR) & UART_MSR_DELTA, 0);
 	wr(&u, UART_THR, 0x5a);
 	ck_assert_uint_eq(s.n, 0);
@@ -223,7 +225,7 @@ START_TEST(uart_scratch_fcr_and_wide_reads)
 	uart_io(&u, UART_LSR, wide, 4, false);
 	ck_assert_uint_eq(wide[0], UART_LSR_THRE | UART_LSR_TEMT);
 	ck_assert_uint_eq(wide[1] | wide[2] | wide[3], 0);
-	uart_io(&u, 9, wide, 1, true);	/* beyond the registers: ignored */
+	uart_io(&u, 9, wide, 1, true); /* beyond the registers: ignored */
 	uart_fini(&u);
 }
 END_TEST

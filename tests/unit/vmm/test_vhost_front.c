@@ -26,8 +26,8 @@
 #include "tests/lib/unit.h"
 #include "vmm/vhost/front.h"
 
-#define V1		(1ULL << 32)
-#define PROTO		(1ULL << 30)
+#define V1    (1ULL << 32)
+#define PROTO (1ULL << 30)
 
 struct rig {
 	struct fake_vhost fv;
@@ -46,8 +46,8 @@ static void rig_up(struct rig *r)
 static void rig_open(struct rig *r, int timeout_ms)
 {
 	fake_vhost_start(&r->fv);
-	ck_assert_int_eq(vhost_conn_open(&r->f.conn, "fs0", NULL, r->fv.peer, timeout_ms,
-					 &r->err), 0);
+	ck_assert_int_eq(vhost_conn_open(&r->f.conn, "fs0", NULL, r->fv.peer, timeout_ms, &r->err),
+			 0);
 }
 
 static void rig_down(struct rig *r)
@@ -57,8 +57,7 @@ static void rig_down(struct rig *r)
 	husk_error_free(r->err);
 }
 
-static void expect_msg(struct rig *r, unsigned int i, uint32_t req, uint32_t flags,
-		       uint32_t size)
+static void expect_msg(struct rig *r, unsigned int i, uint32_t req, uint32_t flags, uint32_t size)
 {
 	const struct fake_vhost_msg *m;
 
@@ -76,13 +75,12 @@ START_TEST(handshake_with_protocol_features)
 
 	rig_up(&r);
 	rig_open(&r, 0);
-	ck_assert_msg(vhost_front_handshake(&r.f, 2, &r.err) == 0, "%s",
-		      husk_error_message(r.err));
+	ck_assert_msg(vhost_front_handshake(&r.f, 2, &r.err) == 0, "%s", husk_error_message(r.err));
 	expect_msg(&r, 0, VHOST_USER_GET_FEATURES, 0x1, 0);
 	expect_msg(&r, 1, VHOST_USER_GET_PROTOCOL_FEATURES, 0x1, 0);
 	/* No NEED_REPLY yet: REPLY_ACK is not in force before this is read. */
 	expect_msg(&r, 2, VHOST_USER_SET_PROTOCOL_FEATURES, 0x1, 8);
-	ck_assert_uint_eq(fake_vhost_u64(fake_vhost_msg(&r.fv, 2)), 0x9);	/* REPLY_ACK | MQ */
+	ck_assert_uint_eq(fake_vhost_u64(fake_vhost_msg(&r.fv, 2)), 0x9); /* REPLY_ACK | MQ */
 	expect_msg(&r, 3, VHOST_USER_GET_QUEUE_NUM, 0x1, 0);
 	expect_msg(&r, 4, VHOST_USER_SET_OWNER, 0x9, 0);
 	ck_assert_uint_eq(fake_vhost_count(&r.fv), 5);
@@ -102,7 +100,7 @@ START_TEST(handshake_plain_backend)
 	rig_open(&r, 0);
 	ck_assert_int_eq(vhost_front_handshake(&r.f, 2, &r.err), 0);
 	expect_msg(&r, 0, VHOST_USER_GET_FEATURES, 0x1, 0);
-	expect_msg(&r, 1, VHOST_USER_SET_OWNER, 0x1, 0);	/* no REPLY_ACK */
+	expect_msg(&r, 1, VHOST_USER_SET_OWNER, 0x1, 0); /* no REPLY_ACK */
 	ck_assert(!r.f.has_protocol);
 	rig_down(&r);
 }
@@ -124,7 +122,8 @@ START_TEST(handshake_refuses_missing_features)
 	r.fv.queue_num = 1;
 	rig_open(&r, 0);
 	ck_assert_int_eq(vhost_front_handshake(&r.f, 2, &r.err), -EPROTO);
-	ck_assert_str_eq(husk_error_message(r.err), "vhost-user fs0: GET_QUEUE_NUM: the backend "
+	ck_assert_str_eq(husk_error_message(r.err),
+			 "vhost-user fs0: GET_QUEUE_NUM: the backend "
 			 "has 1 queues, the device needs 2: Protocol error");
 	rig_down(&r);
 }
@@ -180,8 +179,10 @@ static int start(struct rig *r, const struct ring_fds *fds)
 		.fds = { fds->memfd, fds->memfd },
 	};
 	struct vhost_front_ring rings[2] = {
-		{ 0, 1024, 0, 0x7f0000010000, 0x7f0000014800, 0x7f0000014000, fds->kick[0], fds->call },
-		{ 1, 1024, 0, 0x7f0000020000, 0x7f0000024800, 0x7f0000024000, fds->kick[1], fds->call },
+		{ 0, 1024, 0, 0x7f0000010000, 0x7f0000014800, 0x7f0000014000, fds->kick[0],
+		  fds->call },
+		{ 1, 1024, 0, 0x7f0000020000, 0x7f0000024800, 0x7f0000024000, fds->kick[1],
+		  fds->call },
 	};
 
 	return vhost_front_start(&r->f, V1 | (1ULL << 29), &mem, rings, 2, &r->err);
@@ -203,9 +204,9 @@ static void expect_ring(struct rig *r, unsigned int i, uint32_t ring, const stru
 	ck_assert_uint_eq(num, 0);
 	expect_msg(r, i + 2, VHOST_USER_SET_VRING_ADDR, 0x9, 40);
 	m = fake_vhost_msg(&r->fv, i + 2);
-	memcpy(&v, m->m.payload + 8, 8);	/* desc */
+	memcpy(&v, m->m.payload + 8, 8); /* desc */
 	ck_assert_uint_eq(v, 0x7f0000010000 + ring * 0x10000ULL);
-	memcpy(&v, m->m.payload + 16, 8);	/* used comes before avail on the wire */
+	memcpy(&v, m->m.payload + 16, 8); /* used comes before avail on the wire */
 	ck_assert_uint_eq(v, 0x7f0000014800 + ring * 0x10000ULL);
 	memcpy(&v, m->m.payload + 24, 8);
 	ck_assert_uint_eq(v, 0x7f0000014000 + ring * 0x10000ULL);
@@ -231,11 +232,11 @@ static void expect_mem_table(struct rig *r, unsigned int i, const struct ring_fd
 	m = fake_vhost_msg(&r->fv, i);
 	memcpy(&n, m->m.payload, 4);
 	ck_assert_uint_eq(n, 2);
-	memcpy(&v, m->m.payload + 8 + 32, 8);		/* region 1 gpa */
+	memcpy(&v, m->m.payload + 8 + 32, 8); /* region 1 gpa */
 	ck_assert_uint_eq(v, 0x100000000);
-	memcpy(&v, m->m.payload + 8 + 32 + 16, 8);	/* hva */
+	memcpy(&v, m->m.payload + 8 + 32 + 16, 8); /* hva */
 	ck_assert_uint_eq(v, 0x7f00c0000000);
-	memcpy(&v, m->m.payload + 8 + 32 + 24, 8);	/* mmap_offset */
+	memcpy(&v, m->m.payload + 8 + 32 + 24, 8); /* mmap_offset */
 	ck_assert_uint_eq(v, 0xc0000000);
 	ck_assert_uint_eq(m->nr_fds, 2);
 	expect_same_file(fds->memfd, m->fds[0]);
@@ -398,7 +399,8 @@ START_TEST(connect_refused)
 
 	ck_assert_int_eq(vhost_conn_open(&c, "fs0", "/nonexistent/husk-vhost.sock", -1, 0, &e),
 			 -ENOENT);
-	ck_assert_str_eq(husk_error_message(e), "vhost-user fs0: connect "
+	ck_assert_str_eq(husk_error_message(e),
+			 "vhost-user fs0: connect "
 			 "/nonexistent/husk-vhost.sock: No such file or directory");
 	husk_error_free(e);
 }

@@ -12,8 +12,8 @@
 #include "tests/lib/unit.h"
 #include "vmm/vhost/wire.h"
 
-static size_t reply(uint8_t *buf, uint32_t req, uint32_t flags, uint32_t size,
-		    const void *payload, size_t plen)
+static size_t reply(uint8_t *buf, uint32_t req, uint32_t flags, uint32_t size, const void *payload,
+		    size_t plen)
 {
 	memcpy(buf, &req, 4);
 	memcpy(buf + 4, &flags, 4);
@@ -25,8 +25,8 @@ static size_t reply(uint8_t *buf, uint32_t req, uint32_t flags, uint32_t size,
 START_TEST(encode_header_and_u64)
 {
 	struct vhost_user_msg m;
-	uint8_t want[20] = { 2, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0,
-			     0x00, 0x00, 0x00, 0x40, 0x01, 0, 0, 0 };
+	uint8_t want[20] = { 2, 0, 0,	 0,    1,    0,	   0,	 0, 8, 0,
+			     0, 0, 0x00, 0x00, 0x00, 0x40, 0x01, 0, 0, 0 };
 
 	vhost_user_msg_init(&m, VHOST_USER_SET_FEATURES, 0);
 	ck_assert_uint_eq(vhost_user_msg_len(&m), 12);
@@ -42,7 +42,10 @@ END_TEST
 START_TEST(encode_state_and_addr)
 {
 	struct vhost_user_vring_addr a = {
-		.index = 1, .desc = 0x1111, .used = 0x2222, .avail = 0x3333,
+		.index = 1,
+		.desc = 0x1111,
+		.used = 0x2222,
+		.avail = 0x3333,
 	};
 	struct vhost_user_msg m;
 	uint64_t v;
@@ -106,7 +109,8 @@ START_TEST(parse_u64_reply)
 	size_t n = reply(buf, VHOST_USER_GET_FEATURES, 0x5, 8, &f, 8);
 
 	ck_assert_int_eq(vhost_user_parse_u64(buf, n, VHOST_USER_GET_FEATURES, &v, why,
-					      sizeof(why)), 0);
+					      sizeof(why)),
+			 0);
 	ck_assert_uint_eq(v, f);
 	ck_assert_int_eq(vhost_user_check_reply_hdr(buf, VHOST_USER_GET_FEATURES, 8, NULL, 0), 0);
 }
@@ -118,8 +122,9 @@ START_TEST(parse_state_reply)
 	uint8_t buf[64];
 	size_t n = reply(buf, VHOST_USER_GET_VRING_BASE, 0x5, 8, st, 8);
 
-	ck_assert_int_eq(vhost_user_parse_state(buf, n, VHOST_USER_GET_VRING_BASE, &idx, &num,
-						NULL, 0), 0);
+	ck_assert_int_eq(vhost_user_parse_state(buf, n, VHOST_USER_GET_VRING_BASE, &idx, &num, NULL,
+						0),
+			 0);
 	ck_assert_uint_eq(idx, 1);
 	ck_assert_uint_eq(num, 77);
 }
@@ -137,7 +142,8 @@ START_TEST(refuse_flags)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = reply(buf, VHOST_USER_GET_FEATURES, bad[i], 8, &v, 8);
 		ck_assert_int_eq(vhost_user_parse_u64(buf, n, VHOST_USER_GET_FEATURES, &v, why,
-						      sizeof(why)), -EPROTO);
+						      sizeof(why)),
+				 -EPROTO);
 		ck_assert_msg(strstr(why, "flags"), "reason '%s'", why);
 	}
 }
@@ -151,7 +157,8 @@ START_TEST(refuse_other_request)
 	size_t n = reply(buf, VHOST_USER_GET_PROTOCOL_FEATURES, 0x5, 8, &v, 8);
 
 	ck_assert_int_eq(vhost_user_parse_u64(buf, n, VHOST_USER_GET_FEATURES, &v, why,
-					      sizeof(why)), -EPROTO);
+					      sizeof(why)),
+			 -EPROTO);
 	ck_assert_str_eq(why, "reply to request 15, want 1");
 }
 END_TEST
@@ -169,13 +176,16 @@ START_TEST(refuse_size_field)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reply(buf, VHOST_USER_GET_FEATURES, 0x5, bad[i], "", 0);
 		ck_assert_int_eq(vhost_user_check_reply_hdr(buf, VHOST_USER_GET_FEATURES, 8, why,
-							    sizeof(why)), -EPROTO);
+							    sizeof(why)),
+				 -EPROTO);
 		ck_assert_msg(strstr(why, "payload"), "reason '%s'", why);
 		ck_assert_int_eq(vhost_user_parse_u64(buf, 12 + 8, VHOST_USER_GET_FEATURES, &v,
-						      NULL, 0), -EPROTO);
+						      NULL, 0),
+				 -EPROTO);
 		reply(buf, VHOST_USER_GET_VRING_BASE, 0x5, bad[i], "", 0);
-		ck_assert_int_eq(vhost_user_parse_state(buf, 12 + 8, VHOST_USER_GET_VRING_BASE,
-							&a, &b, NULL, 0), -EPROTO);
+		ck_assert_int_eq(vhost_user_parse_state(buf, 12 + 8, VHOST_USER_GET_VRING_BASE, &a,
+							&b, NULL, 0),
+				 -EPROTO);
 	}
 }
 END_TEST
@@ -189,17 +199,21 @@ START_TEST(refuse_buffer_length)
 	size_t n = reply(buf, VHOST_USER_GET_QUEUE_NUM, 0x5, 8, &v, 8), len;
 
 	for (len = 0; len < n; len++)
-		ck_assert_int_eq(vhost_user_parse_u64(buf, len, VHOST_USER_GET_QUEUE_NUM, &out,
-						      why, sizeof(why)), -EPROTO);
+		ck_assert_int_eq(vhost_user_parse_u64(buf, len, VHOST_USER_GET_QUEUE_NUM, &out, why,
+						      sizeof(why)),
+				 -EPROTO);
 	ck_assert_int_eq(vhost_user_parse_u64(buf, n + 1, VHOST_USER_GET_QUEUE_NUM, &out, why,
-					      sizeof(why)), -EPROTO);
+					      sizeof(why)),
+			 -EPROTO);
 	ck_assert_str_eq(why, "reply of 21 bytes, want 20");
 	ck_assert_int_eq(vhost_user_parse_u64(buf, 5, VHOST_USER_GET_QUEUE_NUM, &out, why,
-					      sizeof(why)), -EPROTO);
+					      sizeof(why)),
+			 -EPROTO);
 	ck_assert_str_eq(why, "reply of 5 bytes, shorter than the 12-byte header");
-	ck_assert_uint_eq(out, 0);	/* nothing written on refusal */
+	ck_assert_uint_eq(out, 0); /* nothing written on refusal */
 	ck_assert_int_eq(vhost_user_parse_u64(buf, n, VHOST_USER_GET_QUEUE_NUM, &out, why,
-					      sizeof(why)), 0);
+					      sizeof(why)),
+			 0);
 	ck_assert_uint_eq(out, 5);
 }
 END_TEST

@@ -11,11 +11,11 @@
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
 
-#define F_V1	(1ULL << VIRTIO_F_VERSION_1)
-#define ACK	VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define DRV	VIRTIO_CONFIG_S_DRIVER
-#define FOK	VIRTIO_CONFIG_S_FEATURES_OK
-#define DOK	VIRTIO_CONFIG_S_DRIVER_OK
+#define F_V1 (1ULL << VIRTIO_F_VERSION_1)
+#define ACK  VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define DRV  VIRTIO_CONFIG_S_DRIVER
+#define FOK  VIRTIO_CONFIG_S_FEATURES_OK
+#define DOK  VIRTIO_CONFIG_S_DRIVER_OK
 
 static struct mock_guest g;
 static struct mock_dev md;
@@ -56,7 +56,7 @@ START_TEST(identification)
 			  (uint32_t)(MOCK_DEV_FEATURE | (1u << VIRTIO_RING_F_INDIRECT_DESC) |
 				     (1u << VIRTIO_RING_F_EVENT_IDX)));
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1);	/* VERSION_1 = bit 32 */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1 = bit 32 */
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 7);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
@@ -72,9 +72,9 @@ START_TEST(bring_up_activates)
 	ck_assert(md.queues[0].active && md.queues[1].active);
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
 	ck_assert_uint_eq(md.notifies, 1);
-	virtio_mmio_notify(&md.mmio, 0);	/* the ioeventfd path */
+	virtio_mmio_notify(&md.mmio, 0); /* the ioeventfd path */
 	ck_assert_uint_eq(md.notifies, 2);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2);	/* out of range: ignored */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 2); /* out of range: ignored */
 	virtio_mmio_notify(&md.mmio, 0xffffffffu);
 	ck_assert_uint_eq(md.notifies, 2);
 }
@@ -111,7 +111,7 @@ START_TEST(illegal_status_skip_features_ok)
 	wr(VIRTIO_MMIO_STATUS, ACK | DRV);
 	wr(VIRTIO_MMIO_STATUS, ACK | DRV | DOK);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), ACK | DRV);
-	wr(VIRTIO_MMIO_STATUS, ACK);	/* backwards */
+	wr(VIRTIO_MMIO_STATUS, ACK); /* backwards */
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), ACK | DRV);
 	ck_assert_uint_eq(md.activations, 0);
 }
@@ -151,15 +151,33 @@ END_TEST
 START_TEST(bad_queue_geometry)
 {
 	switch (_i) {
-	case 0: mq[0].size = 0; break;
-	case 1: mq[0].size = 12; break;			/* not a power of two */
-	case 2: mq[0].size = 128; break;		/* > QueueNumMax 64 */
-	case 3: mq[0].desc += 8; break;			/* 16-byte alignment */
-	case 4: mq[0].avail += 1; break;		/* 2-byte alignment */
-	case 5: mq[0].used += 2; break;			/* 4-byte alignment */
-	case 6: mq[0].used = MOCK_RAM - 8; break;	/* used ring past RAM */
-	case 7: mq[0].avail = MOCK_RAM - 4 - 2 * 16; break;	/* used_event past RAM */
-	case 8: mq[0].desc = 1ULL << 40; break;
+	case 0:
+		mq[0].size = 0;
+		break;
+	case 1:
+		mq[0].size = 12;
+		break; /* not a power of two */
+	case 2:
+		mq[0].size = 128;
+		break; /* > QueueNumMax 64 */
+	case 3:
+		mq[0].desc += 8;
+		break; /* 16-byte alignment */
+	case 4:
+		mq[0].avail += 1;
+		break; /* 2-byte alignment */
+	case 5:
+		mq[0].used += 2;
+		break; /* 4-byte alignment */
+	case 6:
+		mq[0].used = MOCK_RAM - 8;
+		break; /* used ring past RAM */
+	case 7:
+		mq[0].avail = MOCK_RAM - 4 - 2 * 16;
+		break; /* used_event past RAM */
+	case 8:
+		mq[0].desc = 1ULL << 40;
+		break;
 	}
 	ck_assert(mock_mmio_bring_up(&md.mmio, F_V1, mq, 2) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert(virtio_dev_is_broken(&md.dev));
@@ -191,11 +209,11 @@ END_TEST
 START_TEST(queue_registers_gated_by_status)
 {
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 16);		/* before FEATURES_OK */
+	wr(VIRTIO_MMIO_QUEUE_NUM, 16); /* before FEATURES_OK */
 	ck_assert_uint_eq(md.queues[0].size, 0);
 	ck_assert_uint_eq(mock_mmio_bring_up(&md.mmio, F_V1, mq, 2), ACK | DRV | FOK | DOK);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 32);		/* after DRIVER_OK */
+	wr(VIRTIO_MMIO_QUEUE_NUM, 32); /* after DRIVER_OK */
 	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
 	wr(VIRTIO_MMIO_QUEUE_READY, 0);
 	ck_assert_uint_eq(md.queues[0].size, 16);
@@ -207,11 +225,11 @@ END_TEST
 START_TEST(features_gated_by_status)
 {
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* before DRIVER */
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* before DRIVER */
 	wr(VIRTIO_MMIO_STATUS, ACK);
 	wr(VIRTIO_MMIO_STATUS, ACK | DRV);
 	wr(VIRTIO_MMIO_STATUS, ACK | DRV | FOK);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), ACK | DRV);	/* VERSION_1 was never set */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), ACK | DRV); /* VERSION_1 was never set */
 }
 END_TEST
 
@@ -228,7 +246,7 @@ START_TEST(register_widths)
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
 	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_STATUS, b, 8, true);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
-	ck_assert_uint_eq(rd(0x0f0), 0);	/* reserved */
+	ck_assert_uint_eq(rd(0x0f0), 0); /* reserved */
 	wr(0x0f0, 1);
 }
 END_TEST
@@ -248,14 +266,14 @@ START_TEST(config_space)
 	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 8, b, 8, false);
 	ck_assert_uint_eq(b[7], 16);
 	memset(b, 0x55, sizeof(b));
-	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 15, b, 2, false);	/* straddles the end */
+	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 15, b, 2, false); /* straddles the end */
 	ck_assert_uint_eq(b[0] | b[1], 0);
 	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 0xeff, b, 1, false);
 	ck_assert_uint_eq(b[0], 0);
 	b[0] = 0x77;
 	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 2, b, 1, true);
 	ck_assert_uint_eq(md.config[2], 0x77);
-	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 16, b, 1, true);	/* ignored */
+	virtio_mmio_io(&md.mmio, VIRTIO_MMIO_CONFIG + 16, b, 1, true); /* ignored */
 	virtio_mmio_io(&md.mmio, ~0ULL, b, 4, true);
 }
 END_TEST

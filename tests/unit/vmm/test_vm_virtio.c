@@ -33,18 +33,18 @@
 #include "vmm/vm.h"
 #include "vmm/base/layout.h"
 
-#define GUEST_TIMEOUT_MS	20000
-#define BASE			X86_VIRTIO_MMIO_BASE
-#define MMIO_MAGIC		0x74726976u	/* "virt" */
+#define GUEST_TIMEOUT_MS 20000
+#define BASE		 X86_VIRTIO_MMIO_BASE
+#define MMIO_MAGIC	 0x74726976u /* "virt" */
 
 /* Guest-physical layout of the polling driver's queue and buffers. */
-#define Q_DESC		0x300000u
-#define Q_AVAIL		0x301000u
-#define Q_USED		0x302000u
-#define Q_REQ		0x303000u
-#define Q_DATA		0x304000u
-#define Q_STATUS	0x305000u
-#define Q_SIZE		8
+#define Q_DESC	 0x300000u
+#define Q_AVAIL	 0x301000u
+#define Q_USED	 0x302000u
+#define Q_REQ	 0x303000u
+#define Q_DATA	 0x304000u
+#define Q_STATUS 0x305000u
+#define Q_SIZE	 8
 
 struct capture {
 	pthread_mutex_t lock;
@@ -171,8 +171,7 @@ static void add_disk(struct husk_vm *vm, const char *path)
 
 	husk_disk_config_init(&d);
 	d.path = path;
-	ck_assert_msg(husk_vm_add_disk(vm, &d, &err) == 0, "add disk: %s",
-		      husk_error_message(err));
+	ck_assert_msg(husk_vm_add_disk(vm, &d, &err) == 0, "add disk: %s", husk_error_message(err));
 }
 
 /* Every slot's identity, read by the guest through the MMIO bus. */
@@ -190,11 +189,11 @@ START_TEST(vv_guest_finds_devices)
 	for (slot = 0; slot < 4; slot++) {
 		emit_mov_edi(&c, (uint32_t)(BASE + slot * X86_VIRTIO_MMIO_SLOT));
 		emit_load_rdi(&c, VIRTIO_MMIO_MAGIC_VALUE);
-		GUEST_EMIT(&c, 0x48, 0xc1, 0xe0, 0x20);	/* shl rax, 32 */
+		GUEST_EMIT(&c, 0x48, 0xc1, 0xe0, 0x20); /* shl rax, 32 */
 		GUEST_EMIT(&c, 0x89, 0xc6);		/* mov esi, eax (0) */
 		GUEST_EMIT(&c, 0x8b, 0x97);		/* mov edx, [rdi + DEVICE_ID] */
 		guest_emit_imm32(&c, VIRTIO_MMIO_DEVICE_ID);
-		GUEST_EMIT(&c, 0x48, 0x09, 0xd0);	/* or rax, rdx */
+		GUEST_EMIT(&c, 0x48, 0x09, 0xd0); /* or rax, rdx */
 		guest_dump_rax(&c);
 		emit_load_rdi(&c, VIRTIO_MMIO_VERSION);
 		guest_dump_rax(&c);
@@ -206,7 +205,7 @@ START_TEST(vv_guest_finds_devices)
 	unlink(dpath);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
 	husk_net_config_init(&n);
-	n.tap_fd = sv[0];	/* owned by the VM from here on */
+	n.tap_fd = sv[0]; /* owned by the VM from here on */
 	ck_assert_msg(husk_vm_add_net(g.vm, &n, &err) == 0, "%s", husk_error_message(err));
 	husk_vsock_config_init(&v);
 	v.guest_cid = 3;
@@ -227,13 +226,17 @@ END_TEST
 /* The descriptor chain of one read of sector 0, as a driver would post it. */
 static void post_read(struct guest_mem *gm)
 {
-	struct { uint64_t addr; uint32_t len; uint16_t flags, next; } d[3] = {
-		{ Q_REQ, 16, 1, 1 },		/* header, NEXT */
-		{ Q_DATA, 512, 1 | 2, 2 },	/* data, NEXT | WRITE */
-		{ Q_STATUS, 1, 2, 0 },		/* status, WRITE */
+	struct {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+	} d[3] = {
+		{ Q_REQ, 16, 1, 1 },	   /* header, NEXT */
+		{ Q_DATA, 512, 1 | 2, 2 }, /* data, NEXT | WRITE */
+		{ Q_STATUS, 1, 2, 0 },	   /* status, WRITE */
 	};
-	uint16_t avail[3] = { 0, 1, 0 };	/* flags, idx 1, ring[0] = head 0 */
-	uint8_t req[16] = { 0 }, st = 0xff;	/* type IN, sector 0 */
+	uint16_t avail[3] = { 0, 1, 0 };    /* flags, idx 1, ring[0] = head 0 */
+	uint8_t req[16] = { 0 }, st = 0xff; /* type IN, sector 0 */
 
 	ck_assert_int_eq(guest_mem_write(gm, Q_DESC, d, sizeof(d)), 0);
 	ck_assert_int_eq(guest_mem_write(gm, Q_AVAIL, avail, sizeof(avail)), 0);
@@ -245,11 +248,11 @@ static void post_read(struct guest_mem *gm)
 static void emit_blk_driver(struct guest_code *c)
 {
 	emit_mov_edi(c, (uint32_t)BASE);
-	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 1);			/* ACKNOWLEDGE */
-	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 3);			/* DRIVER */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 1); /* ACKNOWLEDGE */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 3); /* DRIVER */
 	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VERSION_1 */
-	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xb);			/* FEATURES_OK */
+	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xb);	   /* FEATURES_OK */
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_SEL, 0);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NUM, Q_SIZE);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_DESC_LOW, Q_DESC);
@@ -259,9 +262,9 @@ static void emit_blk_driver(struct guest_code *c)
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_USED_LOW, Q_USED);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_READY, 1);
-	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf);			/* DRIVER_OK */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf); /* DRIVER_OK */
 	emit_load_rdi(c, VIRTIO_MMIO_STATUS);
-	guest_dump_rax(c);						/* for diagnosis */
+	guest_dump_rax(c); /* for diagnosis */
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	/* 1: mov eax, [Q_USED]; test eax, 0xffff0000 (used->idx); jz 1b */
 	GUEST_EMIT(c, 0x8b, 0x04, 0x25);
@@ -290,15 +293,15 @@ START_TEST(vv_polling_blk_driver_reads_a_sector)
 	add_disk(g.vm, dpath);
 	post_read(vm_guest_mem(g.vm));
 	guest_run(&g);
-	ck_assert_uint_eq(capture_u64(&g.cap, 0), 0xf);	/* DRIVER_OK accepted */
+	ck_assert_uint_eq(capture_u64(&g.cap, 0), 0xf); /* DRIVER_OK accepted */
 	ck_assert_uint_eq(capture_u64(&g.cap, 1) & VIRTIO_MMIO_INT_VRING, VIRTIO_MMIO_INT_VRING);
 	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), Q_USED, used, sizeof(used)), 0);
-	ck_assert_uint_eq(used[1], 1);				/* used->idx */
+	ck_assert_uint_eq(used[1], 1); /* used->idx */
 	memcpy(elem, &used[2], sizeof(elem));
-	ck_assert_uint_eq(elem[0], 0);				/* head 0 */
-	ck_assert_uint_eq(elem[1], 513);			/* data + status */
+	ck_assert_uint_eq(elem[0], 0);	 /* head 0 */
+	ck_assert_uint_eq(elem[1], 513); /* data + status */
 	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), Q_STATUS, &st, 1), 0);
-	ck_assert_uint_eq(st, 0);				/* VIRTIO_BLK_S_OK */
+	ck_assert_uint_eq(st, 0); /* VIRTIO_BLK_S_OK */
 	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), Q_DATA, data, 512), 0);
 	fd = open(dpath, O_RDONLY);
 	ck_assert_int_eq(read(fd, want, 512), 512);
@@ -335,7 +338,7 @@ START_TEST(vv_cmdline_entries_and_refusals)
 	add_disk(g.vm, dpath);
 	guest_cmdline(g.vm, line, sizeof(line));
 	ck_assert_str_eq(line, "console=ttyS0 virtio_mmio.device=4K@0xd0000000:5 "
-			 "virtio_mmio.device=4K@0xd0001000:6");
+			       "virtio_mmio.device=4K@0xd0001000:6");
 	husk_vsock_config_init(&v);
 	v.guest_cid = 2;
 	ck_assert_int_eq(husk_vm_add_vsock(g.vm, &v, &err), -EINVAL);
@@ -385,8 +388,7 @@ START_TEST(vv_cmdline_too_long_refused)
 	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "cmdline"));
 	ck_assert_uint_eq(g.vm->nr_vdevs, 0);
-	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), X86_CMDLINE, back,
-					X86_CMDLINE_MAX), 0);
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), X86_CMDLINE, back, X86_CMDLINE_MAX), 0);
 	ck_assert_str_eq(back, line);
 	husk_error_free(err);
 	unlink(dpath);
@@ -421,7 +423,8 @@ START_TEST(vv_init_path_appends_initramfs)
 	ck_assert_uint_eq(g.vm->boot.initrd_size, 8 + arc_len);
 	got = malloc(8 + arc_len);
 	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), g.vm->boot.initrd_start, got,
-					8 + arc_len), 0);
+					8 + arc_len),
+			 0);
 	ck_assert(!memcmp(got, "abcde\0\0\0", 8));
 	ck_assert(!memcmp(got + 8, arc, arc_len));
 	free(got);
@@ -444,7 +447,7 @@ START_TEST(vv_disk_attach_detach)
 	guest_reset(&c);
 	guest_create(&g, &c);
 	disk_image(dpath);
-	husk_disk_config_init(&d);	/* neither path nor fd: an empty slot */
+	husk_disk_config_init(&d); /* neither path nor fd: an empty slot */
 	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), 0);
 	ck_assert_int_eq(husk_vm_disk_attach(g.vm, 0, &d, &err), -EINVAL);
 	ck_assert_int_eq(husk_vm_disk_detach(g.vm, 0, &err), -ENXIO);
@@ -524,7 +527,6 @@ START_TEST(vv_memory_figures)
 }
 END_TEST
 
-
 static int add_fs(struct husk_vm *vm, const char *tag, int fd, struct husk_error **err)
 {
 	struct husk_fs_config f;
@@ -553,9 +555,10 @@ START_TEST(vv_fs_add_and_refusals)
 	fake_vhost_init(&fv);
 	fake_vhost_start(&fv);
 	ck_assert_int_eq(add_fs(anon.vm, "share", fv.peer, &err), -EINVAL);
-	ck_assert_str_eq(husk_error_message(err), "fs share: the VM was created without "
+	ck_assert_str_eq(husk_error_message(err),
+			 "fs share: the VM was created without "
 			 "HUSK_VM_MEMFD: the backend needs guest RAM in a shared memfd");
-	ck_assert_int_eq(fcntl(fv.peer, F_GETFD), FD_CLOEXEC);	/* refused: still the caller's */
+	ck_assert_int_eq(fcntl(fv.peer, F_GETFD), FD_CLOEXEC); /* refused: still the caller's */
 	husk_vm_destroy(anon.vm);
 
 	husk_vm_config_init(&cfg);
@@ -563,9 +566,9 @@ START_TEST(vv_fs_add_and_refusals)
 	cfg.flags = HUSK_VM_MEMFD;
 	guest_create_cfg(&g, &c, &cfg);
 	ck_assert_msg(add_fs(g.vm, "share", fv.peer, &err) == 0, "%s", husk_error_message(err));
-	ck_assert_int_eq(fcntl(fv.peer, F_GETFD), -1);		/* the VM owns it now */
+	ck_assert_int_eq(fcntl(fv.peer, F_GETFD), -1); /* the VM owns it now */
 	fv.peer = -1;
-	ck_assert_uint_eq(fake_vhost_count(&fv), 5);		/* handshake done at add */
+	ck_assert_uint_eq(fake_vhost_count(&fv), 5); /* handshake done at add */
 	fake_vhost_init(&fv2);
 	fake_vhost_start(&fv2);
 	ck_assert_int_eq(add_fs(g.vm, "share", fv2.peer, &err), -EINVAL);
@@ -577,7 +580,8 @@ START_TEST(vv_fs_add_and_refusals)
 	f.tag = "other";
 	f.socket_path = "/nonexistent/virtiofsd.sock";
 	ck_assert_int_eq(husk_vm_add_fs(g.vm, &f, &err), -ENOENT);
-	ck_assert_str_eq(husk_error_message(err), "fs other: vhost-user fs1: connect "
+	ck_assert_str_eq(husk_error_message(err),
+			 "fs other: vhost-user fs1: connect "
 			 "/nonexistent/virtiofsd.sock: No such file or directory");
 	guest_cmdline(g.vm, line, sizeof(line));
 	ck_assert_str_eq(line, "console=ttyS0 virtio_mmio.device=4K@0xd0000000:5");
@@ -600,13 +604,13 @@ static void emit_fs_driver(struct guest_code *c)
 	emit_mov_edi(c, (uint32_t)BASE);
 	emit_load_rdi(c, VIRTIO_MMIO_DEVICE_ID);
 	guest_dump_rax(c);
-	GUEST_EMIT(c, 0x48, 0x8b, 0x87);			/* mov rax, [rdi + 0x100] */
+	GUEST_EMIT(c, 0x48, 0x8b, 0x87); /* mov rax, [rdi + 0x100] */
 	guest_emit_imm32(c, VIRTIO_MMIO_CONFIG);
 	guest_dump_rax(c);
 	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 1);
 	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 3);
 	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1);		/* VERSION_1 */
+	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xb);
 	for (q = 0; q < 2; q++) {
 		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_SEL, q);
@@ -616,8 +620,8 @@ static void emit_fs_driver(struct guest_code *c)
 		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_USED_LOW, Q_USED + q * 0x10000);
 		emit_store_rdi(c, VIRTIO_MMIO_QUEUE_READY, 1);
 	}
-	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf);			/* DRIVER_OK */
-	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 1);			/* KVM's ioeventfd */
+	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf);	/* DRIVER_OK */
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* KVM's ioeventfd */
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
 	emit_load_rdi(c, VIRTIO_MMIO_INTERRUPT_STATUS);
 	guest_dump_rax(c);
@@ -648,14 +652,13 @@ START_TEST(vv_fs_guest_kicks_reach_backend)
 	guest_create_cfg(&g, &c, &cfg);
 	fake_vhost_init(&fv);
 	fake_vhost_start(&fv);
-	ck_assert_msg(add_fs(g.vm, "hostshare", fv.peer, &err) == 0, "%s",
-		      husk_error_message(err));
+	ck_assert_msg(add_fs(g.vm, "hostshare", fv.peer, &err) == 0, "%s", husk_error_message(err));
 	fv.peer = -1;
 	guest_run(&g);
 	ck_assert_uint_eq(capture_u64(&g.cap, 0), 26);
 	ck_assert_mem_eq(g.cap.out + 8, "hostshar", 8);
 	ck_assert_uint_eq(capture_u64(&g.cap, 2), VIRTIO_MMIO_INT_VRING);
-	ck_assert_uint_eq(capture_u64(&g.cap, 3), 0xf);		/* no NEEDS_RESET */
+	ck_assert_uint_eq(capture_u64(&g.cap, 3), 0xf); /* no NEEDS_RESET */
 	m = fake_vhost_find(&fv, VHOST_USER_SET_VRING_KICK, 1);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(fake_vhost_u64(m), 1);

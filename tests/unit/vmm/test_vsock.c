@@ -21,30 +21,30 @@
 #include "tests/lib/mock_vsock.h"
 #include "tests/lib/unit.h"
 
-#define GUEST_BUF	(64u * 1024)	/* what the modelled guest advertises */
-#define MAXS		64
-#define CHUNK		4096
+#define GUEST_BUF (64u * 1024) /* what the modelled guest advertises */
+#define MAXS	  64
+#define CHUNK	  4096
 
 /* One guest-side stream socket. */
 struct gsock {
 	bool used, connected, rst;
-	uint32_t port, peer;		/* guest port, host port */
-	uint32_t buf_alloc, fwd_cnt;	/* our receive side, as told to the host */
-	uint32_t rx_total;		/* bytes received */
+	uint32_t port, peer;	     /* guest port, host port */
+	uint32_t buf_alloc, fwd_cnt; /* our receive side, as told to the host */
+	uint32_t rx_total;	     /* bytes received */
 	uint32_t tx_cnt, peer_buf_alloc, peer_fwd_cnt;
 	uint32_t peer_shut;
-	bool auto_consume;		/* consume (and credit) on arrival */
-	uint8_t *data;			/* received bytes, when kept */
+	bool auto_consume; /* consume (and credit) on arrival */
+	uint8_t *data;	   /* received bytes, when kept */
 	size_t cap;
 	unsigned int credit_updates;
 };
 
 static struct mock_vsock mv;
 static struct gsock socks[MAXS];
-static uint32_t g_listen_port = 1234;	/* the guest accepts REQUESTs here */
+static uint32_t g_listen_port = 1234; /* the guest accepts REQUESTs here */
 static bool g_refuse;
-static bool g_silent;			/* leave REQUESTs unanswered */
-static unsigned int g_rsts;		/* RSTs for no known socket */
+static bool g_silent;	    /* leave REQUESTs unanswered */
+static unsigned int g_rsts; /* RSTs for no known socket */
 static struct vsock_pkt g_last_rst;
 static char uds[108];
 
@@ -67,8 +67,11 @@ static struct gsock *gs_new(uint32_t port, uint32_t peer)
 	for (i = 0; i < MAXS; i++)
 		if (!socks[i].used) {
 			memset(&socks[i], 0, sizeof(socks[i]));
-			socks[i] = (struct gsock){ .used = true, .port = port, .peer = peer,
-						   .buf_alloc = GUEST_BUF, .auto_consume = true };
+			socks[i] = (struct gsock){ .used = true,
+						   .port = port,
+						   .peer = peer,
+						   .buf_alloc = GUEST_BUF,
+						   .auto_consume = true };
 			return &socks[i];
 		}
 	ck_abort_msg("out of guest sockets");
@@ -118,8 +121,8 @@ static void g_request(const struct vsock_pkt *h)
 	if (g_silent)
 		return;
 	if (h->dst_port != g_listen_port || g_refuse) {
-		mock_vsock_send(&mv, VIRTIO_VSOCK_OP_RST, h->dst_port, h->src_port, 0, 0, 0,
-				NULL, 0);
+		mock_vsock_send(&mv, VIRTIO_VSOCK_OP_RST, h->dst_port, h->src_port, 0, 0, 0, NULL,
+				0);
 		return;
 	}
 	s = gs_new(h->dst_port, h->src_port);
@@ -286,7 +289,7 @@ static void teardown(void)
 		close(conn_fd);
 	mock_vsock_fini(&mv);
 	gs_free_all();
-	ck_assert_int_eq(access(uds, F_OK), -1);	/* destroy removed the socket */
+	ck_assert_int_eq(access(uds, F_OK), -1); /* destroy removed the socket */
 }
 
 /* Host-initiated through the in-process API, accepted by the guest. */
@@ -296,8 +299,9 @@ static struct gsock *host_connect(int *fd)
 	unsigned int i;
 
 	conn_fd = -2;
-	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect,
-						    NULL, NULL), 0);
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect, NULL,
+						    NULL),
+			 0);
 	run(0);
 	ck_assert_int_eq(conn_err, 0);
 	ck_assert_int_ge(conn_fd, 0);
@@ -410,8 +414,9 @@ END_TEST
 START_TEST(host_connect_refused)
 {
 	g_refuse = true;
-	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect,
-						    NULL, NULL), 0);
+	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect, NULL,
+						    NULL),
+			 0);
 	run(0);
 	ck_assert_int_eq(conn_fd, -1);
 	ck_assert_int_eq(conn_err, -ECONNREFUSED);
@@ -429,7 +434,7 @@ START_TEST(host_connect_timeout)
 	ck_assert_int_eq(conn_fd, -1);
 	g_silent = false;
 	run(0);
-	ck_assert_uint_eq(g_rsts, 1);		/* the guest is told to forget it */
+	ck_assert_uint_eq(g_rsts, 1); /* the guest is told to forget it */
 }
 END_TEST
 
@@ -491,7 +496,7 @@ START_TEST(blocking_connect_accepted)
 	pthread_create(&t, NULL, blocking_connect_ok, &b);
 	for (i = 0; i < 2000 && !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE); i++) {
 		while (mock_vsock_recv(&mv, &h, pkt_buf, sizeof(pkt_buf)))
-			g_dispatch(&h, pkt_buf);	/* answers the REQUEST */
+			g_dispatch(&h, pkt_buf); /* answers the REQUEST */
 		usleep(1000);
 	}
 	pthread_join(t, NULL);
@@ -724,7 +729,7 @@ START_TEST(credit_violation_resets)
 	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 81, on_accept, NULL, NULL), 0);
 	s = guest_connect(7002, 81, &fd);
 	stall(s, d, sizeof(d));
-	gs_send(s, VIRTIO_VSOCK_OP_RW, 0, d, 1);	/* one byte without credit */
+	gs_send(s, VIRTIO_VSOCK_OP_RW, 0, d, 1); /* one byte without credit */
 	run(0);
 	ck_assert(s->rst);
 	/* The host end is closed once its queued bytes are read. */
@@ -787,18 +792,22 @@ static void bad_packet(struct vsock_pkt h, uint32_t plen)
 
 START_TEST(rst_for_bad_packets)
 {
-	struct vsock_pkt ok = { .src_cid = 3, .dst_cid = 2, .src_port = 9000, .dst_port = 9001,
-				.type = VIRTIO_VSOCK_TYPE_STREAM, .op = VIRTIO_VSOCK_OP_RW };
+	struct vsock_pkt ok = { .src_cid = 3,
+				.dst_cid = 2,
+				.src_port = 9000,
+				.dst_port = 9001,
+				.type = VIRTIO_VSOCK_TYPE_STREAM,
+				.op = VIRTIO_VSOCK_OP_RW };
 	struct vsock_pkt h;
 
 	ok.len = 10;
-	bad_packet(ok, 10);				/* no such connection */
+	bad_packet(ok, 10); /* no such connection */
 	h = ok;
 	h.src_cid = 4;
-	bad_packet(h, 10);				/* wrong source CID */
+	bad_packet(h, 10); /* wrong source CID */
 	h = ok;
 	h.dst_cid = 3 | (1ULL << 32);
-	bad_packet(h, 10);				/* not to the host */
+	bad_packet(h, 10); /* not to the host */
 	h = ok;
 	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
 	bad_packet(h, 10);
@@ -807,13 +816,13 @@ START_TEST(rst_for_bad_packets)
 	bad_packet(h, 10);
 	h = ok;
 	h.len = 100;
-	bad_packet(h, 10);				/* len beyond the chain */
+	bad_packet(h, 10); /* len beyond the chain */
 	h = ok;
 	h.len = VSOCK_MAX_PAYLOAD + 1;
-	bad_packet(h, VSOCK_MAX_PAYLOAD + 1);		/* oversize */
+	bad_packet(h, VSOCK_MAX_PAYLOAD + 1); /* oversize */
 	h = ok;
 	h.op = VIRTIO_VSOCK_OP_RST;
-	mock_vsock_send_raw(&mv, &h, NULL, 0);		/* RST is never answered */
+	mock_vsock_send_raw(&mv, &h, NULL, 0); /* RST is never answered */
 	g_rsts = 0;
 	run(0);
 	ck_assert_uint_eq(g_rsts, 0);
@@ -825,8 +834,12 @@ START_TEST(bad_packet_resets_connection)
 	uint8_t c;
 	int fd;
 	struct gsock *s = host_connect(&fd);
-	struct vsock_pkt h = { .src_cid = 3, .dst_cid = 2, .src_port = s->port,
-			       .dst_port = s->peer, .type = 7, .op = VIRTIO_VSOCK_OP_RW };
+	struct vsock_pkt h = { .src_cid = 3,
+			       .dst_cid = 2,
+			       .src_port = s->port,
+			       .dst_port = s->peer,
+			       .type = 7,
+			       .op = VIRTIO_VSOCK_OP_RW };
 
 	mock_vsock_send_raw(&mv, &h, NULL, 0);
 	run(0);
@@ -836,8 +849,7 @@ START_TEST(bad_packet_resets_connection)
 	/* fwd_cnt beyond what was sent is just as bad. */
 	s = host_connect(&fd);
 	s->fwd_cnt = 0;
-	mock_vsock_send(&mv, VIRTIO_VSOCK_OP_CREDIT_UPDATE, s->port, s->peer, 0, 100, 1,
-			NULL, 0);
+	mock_vsock_send(&mv, VIRTIO_VSOCK_OP_CREDIT_UPDATE, s->port, s->peer, 0, 100, 1, NULL, 0);
 	run(0);
 	ck_assert(s->rst);
 	close(fd);
@@ -866,8 +878,8 @@ START_TEST(small_rx_buffer_fails_device)
 	mock_vsock_init(&mv, &p, false);
 	for (i = 0; i < 3; i++)
 		mock_vq_init(&mv.mq[i], &mv.g.gm, i, MV_QSIZE);
-	ck_assert_uint_eq(mock_mmio_bring_up(&mv.mmio, virtio_vsock_dev(mv.dev)->offered,
-					     mv.mq, 3), 0xf);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mv.mmio, virtio_vsock_dev(mv.dev)->offered, mv.mq, 3),
+			  0xf);
 	mock_vsock_post_rx(&mv, 1, 16);
 	mock_vsock_send(&mv, VIRTIO_VSOCK_OP_RW, 1, 2, 0, 0, 0, NULL, 0);
 	mock_vsock_pump(&mv, 0);
@@ -887,7 +899,7 @@ START_TEST(shutdown_guest_send)
 	gs_send(s, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND, NULL, 0);
 	run(0);
 	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 4);
-	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0);	/* EOF */
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0); /* EOF */
 	/* The other direction still works. */
 	host_write(fd, (const uint8_t *)"pong", 4, &off);
 	run(0);
@@ -935,11 +947,12 @@ START_TEST(host_close_then_guest_rst)
 	ck_assert_uint_eq(s->peer_shut, VSOCK_SHUT_MASK);
 	gs_send(s, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
 	run(0);
-	ck_assert(!s->rst);			/* no RST answers an RST */
-	ck_assert_uint_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect,
-						     NULL, NULL), 0);
+	ck_assert(!s->rst); /* no RST answers an RST */
+	ck_assert_uint_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 1000, on_connect, NULL,
+						     NULL),
+			  0);
 	run(0);
-	ck_assert_int_eq(conn_err, 0);		/* the table has room again */
+	ck_assert_int_eq(conn_err, 0); /* the table has room again */
 }
 END_TEST
 
@@ -950,7 +963,7 @@ START_TEST(reset_closes_everything)
 
 	host_connect(&fd);
 	conn_err = 1;
-	g_silent = true;			/* leave the next REQUEST pending */
+	g_silent = true; /* leave the next REQUEST pending */
 	ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, 55, 5000, on_connect, NULL, NULL), 0);
 	run(0);
 	ck_assert_int_eq(conn_err, 1);
@@ -999,7 +1012,7 @@ START_TEST(create_rejects_bad_params)
 	husk_error_free(err);
 	err = NULL;
 	p.guest_cid = 3;
-	p.uds_path = uds;		/* bound and live: not stale, not ours */
+	p.uds_path = uds; /* bound and live: not stale, not ours */
 	ck_assert_int_eq(virtio_vsock_create(&v, &p, &mv.g.gm, NULL, &err), -EADDRINUSE);
 	husk_error_free(err);
 	ck_assert_int_eq(access(uds, F_OK), 0);

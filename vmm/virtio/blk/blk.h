@@ -25,17 +25,17 @@
 #include "vmm/virtio/virtio.h"
 
 /* Requests in flight per device; the queue is not popped beyond this. */
-#define VIRTIO_BLK_MAX_INFLIGHT	32
+#define VIRTIO_BLK_MAX_INFLIGHT 32
 #define VIRTIO_BLK_QUEUE_SIZE	256
 #define VIRTIO_BLK_MAX_WORKERS	8
 
 /* No path and fd < 0: an empty slot (capacity 0) for virtio_blk_attach(). */
 struct virtio_blk_params {
-	const char *path;	/* image file or block device; used when fd < 0 */
-	int fd;			/* an open image (borrowed, dup'ed), or -1 */
-	bool read_only;		/* open O_RDONLY and offer VIRTIO_BLK_F_RO */
-	const char *serial;	/* GET_ID string, ≤ 20 bytes used; NULL: "" */
-	unsigned int nr_workers;	/* I/O threads, ≤ VIRTIO_BLK_MAX_WORKERS */
+	const char *path;	 /* image file or block device; used when fd < 0 */
+	int fd;			 /* an open image (borrowed, dup'ed), or -1 */
+	bool read_only;		 /* open O_RDONLY and offer VIRTIO_BLK_F_RO */
+	const char *serial;	 /* GET_ID string, ≤ 20 bytes used; NULL: "" */
+	unsigned int nr_workers; /* I/O threads, ≤ VIRTIO_BLK_MAX_WORKERS */
 };
 
 struct virtio_blk;
@@ -47,8 +47,7 @@ struct virtio_blk;
  * workers. Returns 0 or -errno with *err filled.
  */
 int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_params *p,
-		      struct guest_mem *mem, const struct log_sink *log,
-		      struct husk_error **err);
+		      struct guest_mem *mem, const struct log_sink *log, struct husk_error **err);
 
 /* virtio_blk_destroy - reset the device, stop workers, close; NULL is fine. */
 void virtio_blk_destroy(struct virtio_blk *b);

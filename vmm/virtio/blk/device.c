@@ -93,8 +93,7 @@ static uint64_t blk_setup_config(struct virtio_blk *b, bool empty)
 }
 
 int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_params *p,
-		      struct guest_mem *mem, const struct log_sink *log,
-		      struct husk_error **err)
+		      struct guest_mem *mem, const struct log_sink *log, struct husk_error **err)
 {
 	struct virtio_blk *b;
 	uint64_t features;
@@ -112,11 +111,10 @@ int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_params *p
 			goto fail;
 	}
 	features = blk_setup_config(b, b->fd < 0);
-	if (p->serial)	/* NUL-padded; a 20-byte serial has no terminator (5.2.6) */
+	if (p->serial) /* NUL-padded; a 20-byte serial has no terminator (5.2.6) */
 		memcpy(b->serial, p->serial, strnlen(p->serial, sizeof(b->serial)));
-	ret = virtio_dev_init(&b->dev, "blk", VIRTIO_ID_BLOCK, features,
-			      sizeof(b->config), &b->queue, 1, VIRTIO_BLK_QUEUE_SIZE,
-			      &blk_ops, mem, log);
+	ret = virtio_dev_init(&b->dev, "blk", VIRTIO_ID_BLOCK, features, sizeof(b->config),
+			      &b->queue, 1, VIRTIO_BLK_QUEUE_SIZE, &blk_ops, mem, log);
 	if (ret < 0) {
 		husk_err(err, -ret, "virtio-blk: device init");
 		goto fail;

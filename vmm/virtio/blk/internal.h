@@ -13,49 +13,49 @@
 #include "vmm/virtio/chain.h"
 #include "vmm/virtio/queue.h"
 
-#define VIRTIO_BLK_SECTOR		512u
-#define VIRTIO_BLK_SIZE_MAX		(1u << 20)	/* bytes per segment */
-#define VIRTIO_BLK_MAX_ZERO_SECTORS	(1u << 22)	/* 2 GiB per discard */
+#define VIRTIO_BLK_SECTOR	    512u
+#define VIRTIO_BLK_SIZE_MAX	    (1u << 20) /* bytes per segment */
+#define VIRTIO_BLK_MAX_ZERO_SECTORS (1u << 22) /* 2 GiB per discard */
 
 /* What the parser decided. */
 enum blk_verdict {
-	BLK_DONE,	/* status (and any data) ready: complete now */
-	BLK_IO,		/* needs the backend: run blk_req_execute() */
-	BLK_BROKEN,	/* framing violated: the device was failed */
+	BLK_DONE,   /* status (and any data) ready: complete now */
+	BLK_IO,	    /* needs the backend: run blk_req_execute() */
+	BLK_BROKEN, /* framing violated: the device was failed */
 };
 
 struct blk_req {
 	struct virtq_chain chain;
-	struct iovec iov[VIRTQ_CHAIN_MAX_IOV];	/* data, for preadv/pwritev */
+	struct iovec iov[VIRTQ_CHAIN_MAX_IOV]; /* data, for preadv/pwritev */
 	int iovcnt;
-	uint32_t type;			/* VIRTIO_BLK_T_* */
-	uint64_t offset, len;		/* bytes on the backend */
-	bool unmap;			/* write-zeroes may deallocate */
-	struct chain_writer status;	/* the last writable byte (5.2.6) */
-	uint32_t written;		/* data bytes given to the driver */
-	uint8_t result;			/* VIRTIO_BLK_S_* */
+	uint32_t type;		    /* VIRTIO_BLK_T_* */
+	uint64_t offset, len;	    /* bytes on the backend */
+	bool unmap;		    /* write-zeroes may deallocate */
+	struct chain_writer status; /* the last writable byte (5.2.6) */
+	uint32_t written;	    /* data bytes given to the driver */
+	uint8_t result;		    /* VIRTIO_BLK_S_* */
 	struct blk_req *next;
 };
 
 struct virtio_blk {
 	struct virtio_dev dev;
 	struct virtq queue;
-	struct virtio_blk_config config;	/* little-endian, as the guest sees it */
-	int fd;					/* the medium; -1: empty slot */
-	uint64_t capacity;			/* sectors; 0 when empty */
+	struct virtio_blk_config config; /* little-endian, as the guest sees it */
+	int fd;				 /* the medium; -1: empty slot */
+	uint64_t capacity;		 /* sectors; 0 when empty */
 	bool ro, regular, can_punch, can_zero;
 	bool dev_inited;
 	char serial[VIRTIO_BLK_ID_BYTES];
 
 	/* under wlock */
 	pthread_mutex_t wlock;
-	pthread_cond_t wcond;			/* work queued, or exit */
-	pthread_cond_t drained;			/* inflight reached 0 */
+	pthread_cond_t wcond;	/* work queued, or exit */
+	pthread_cond_t drained; /* inflight reached 0 */
 	struct blk_req *free, *pending, **pending_tail;
 	unsigned int inflight;
-	bool stalled;				/* pool ran dry: re-process on completion */
+	bool stalled; /* pool ran dry: re-process on completion */
 	bool exiting;
-	bool stopping;				/* atomic: reset in progress, pop nothing */
+	bool stopping; /* atomic: reset in progress, pop nothing */
 	pthread_t workers[VIRTIO_BLK_MAX_WORKERS];
 	unsigned int nr_workers;
 	bool io_started;

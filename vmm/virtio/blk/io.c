@@ -77,7 +77,7 @@ static void blk_handle(struct virtio_blk *b, struct blk_req *req)
 			blk_submit(b, req);
 			return;
 		}
-		blk_req_execute(b, req);	/* inline mode */
+		blk_req_execute(b, req); /* inline mode */
 		break;
 	case BLK_DONE:
 		break;

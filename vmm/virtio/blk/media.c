@@ -26,7 +26,7 @@
 
 struct blk_media {
 	int fd;
-	uint64_t capacity;		/* sectors */
+	uint64_t capacity; /* sectors */
 	bool ro, regular, can_punch, can_zero;
 };
 
@@ -63,10 +63,8 @@ static void media_probe_fallocate(struct blk_media *m)
 
 	if (!m->regular || m->ro)
 		return;
-	m->can_zero = fallocate(m->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-				off, 4096) == 0;
-	m->can_punch = fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				 off, 4096) == 0;
+	m->can_zero = fallocate(m->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, 4096) == 0;
+	m->can_punch = fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, 4096) == 0;
 }
 
 static int media_open(struct blk_media *m, const char *path, int fd, bool ro,
@@ -108,8 +106,7 @@ static int media_install(struct virtio_blk *b, const struct blk_media *m)
 	return old;
 }
 
-int blk_media_open(struct virtio_blk *b, const char *path, int fd, bool ro,
-		   struct husk_error **err)
+int blk_media_open(struct virtio_blk *b, const char *path, int fd, bool ro, struct husk_error **err)
 {
 	struct blk_media m;
 	int ret = media_open(&m, path, fd, ro, err);

@@ -42,7 +42,7 @@ static enum blk_verdict blk_parse_rw(struct virtio_blk *b, struct blk_req *req,
 		return blk_status(req, VIRTIO_BLK_S_IOERR);
 	if (!len || len % VIRTIO_BLK_SECTOR)
 		return blk_status(req, VIRTIO_BLK_S_IOERR);
-	if (out && b->ro)	/* 5.2.6.2: a write to a read-only device fails */
+	if (out && b->ro) /* 5.2.6.2: a write to a read-only device fails */
 		return blk_status(req, VIRTIO_BLK_S_IOERR);
 	if (!blk_range_ok(b, sector, len / VIRTIO_BLK_SECTOR))
 		return blk_status(req, VIRTIO_BLK_S_IOERR);
@@ -76,8 +76,8 @@ static enum blk_verdict blk_parse_zero(struct virtio_blk *b, struct blk_req *req
 
 	if (discard ? !b->can_punch : !(b->can_punch || b->can_zero))
 		return blk_status(req, VIRTIO_BLK_S_UNSUPP);
-	if (b->ro || chain_writer_remaining(w) ||
-	    chain_reader_remaining(r) != sizeof(seg) || chain_read(r, &seg, sizeof(seg)) < 0)
+	if (b->ro || chain_writer_remaining(w) || chain_reader_remaining(r) != sizeof(seg) ||
+	    chain_read(r, &seg, sizeof(seg)) < 0)
 		return blk_status(req, VIRTIO_BLK_S_IOERR);
 	sector = le64toh(seg.sector);
 	nr = le32toh(seg.num_sectors);
@@ -132,8 +132,7 @@ enum blk_verdict blk_req_parse(struct virtio_blk *b, struct blk_req *req)
 }
 
 /* preadv/pwritev until done; the iovecs are consumed in place. */
-static int blk_rw_full(int fd, struct iovec *iov, int cnt, uint64_t off, bool out,
-		       uint32_t *done)
+static int blk_rw_full(int fd, struct iovec *iov, int cnt, uint64_t off, bool out, uint32_t *done)
 {
 	while (cnt > 0) {
 		ssize_t n = out ? pwritev(fd, iov, cnt, (off_t)off) :
@@ -142,7 +141,7 @@ static int blk_rw_full(int fd, struct iovec *iov, int cnt, uint64_t off, bool ou
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -1;	/* error, or the backend shrank under us */
+			return -1; /* error, or the backend shrank under us */
 		off += (uint64_t)n;
 		*done += (uint32_t)n;
 		while (cnt > 0 && (size_t)n >= iov->iov_len) {

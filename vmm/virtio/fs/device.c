@@ -16,7 +16,7 @@
 #include "vmm/virtio/fs/internal.h"
 #include "vmm/virtio/lifecycle.h"
 
-#define VIRTIO_ID_FS			26
+#define VIRTIO_ID_FS 26
 /* What the device may offer the guest if the backend supports it (never 26, 30). */
 #define VIRTIO_FS_RING_FEATURES \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
@@ -42,10 +42,9 @@ bool virtio_fs_backend_dead(struct virtio_fs *fs)
 	return __atomic_load_n(&fs->dead, __ATOMIC_ACQUIRE);
 }
 
-static void virtio_fs_config_read(struct virtio_dev *dev, uint32_t off, void *buf,
-				  uint32_t len)
+static void virtio_fs_config_read(struct virtio_dev *dev, uint32_t off, void *buf, uint32_t len)
 {
-	memcpy(buf, fs_of(dev)->config + off, len);	/* bounds checked by mmio.c */
+	memcpy(buf, fs_of(dev)->config + off, len); /* bounds checked by mmio.c */
 }
 
 /* Guest RAM as the backend maps it: every region, each with the memfd. */
@@ -80,11 +79,14 @@ static unsigned int virtio_fs_rings(struct virtio_fs *fs, struct vhost_front_rin
 		if (!q->active)
 			continue;
 		r[n++] = (struct vhost_front_ring){
-			.index = i, .num = q->size, .base = 0,
+			.index = i,
+			.num = q->size,
+			.base = 0,
 			.desc = (uint64_t)(uintptr_t)q->desc,
 			.used = (uint64_t)(uintptr_t)q->used,
 			.avail = (uint64_t)(uintptr_t)q->avail,
-			.kick_fd = fs->fq[i].kick_fd, .call_fd = fs->call_fd,
+			.kick_fd = fs->fq[i].kick_fd,
+			.call_fd = fs->call_fd,
 		};
 	}
 	return n;
@@ -153,7 +155,8 @@ static void virtio_fs_stop_backend(struct virtio_fs *fs)
 			husk_error_free(e);
 			e = NULL;
 		} else {
-			log_debug(fs->log, "virtio-fs %s: ring %u stopped at %u", fs->name, i, base);
+			log_debug(fs->log, "virtio-fs %s: ring %u stopped at %u", fs->name, i,
+				  base);
 		}
 	}
 }
@@ -184,14 +187,14 @@ static void virtio_fs_queue_notify(struct virtio_dev *dev, unsigned int index)
 
 	if (__atomic_load_n(&fs->fallback, __ATOMIC_ACQUIRE))
 		return virtio_fs_fallback_process(fs, index);
-	if (fs->fq[index].kick_fd >= 0 &&
-	    write(fs->fq[index].kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_debug(fs->log, "virtio-fs %s: queue %u: kick eventfd write failed",
-			  fs->name, index);
+	if (fs->fq[index].kick_fd >= 0 && write(fs->fq[index].kick_fd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		log_debug(fs->log, "virtio-fs %s: queue %u: kick eventfd write failed", fs->name,
+			  index);
 }
 
-static void virtio_fs_set_notify_fds(struct virtio_dev *dev, unsigned int index,
-				     int kick_fd, int call_fd)
+static void virtio_fs_set_notify_fds(struct virtio_dev *dev, unsigned int index, int kick_fd,
+				     int call_fd)
 {
 	struct virtio_fs *fs = fs_of(dev);
 
@@ -215,7 +218,7 @@ static void virtio_fs_sock_event(void *opaque, uint32_t events)
 	if (__atomic_exchange_n(&fs->sock_watched, false, __ATOMIC_SEQ_CST))
 		event_loop_del(fs->loop, fs->front.conn.fd);
 	virtio_fs_backend_gone(fs, events & EPOLLERR ? "the backend's socket failed" :
-			       "the backend closed the connection");
+						       "the backend closed the connection");
 }
 
 static int virtio_fs_check(const struct virtio_fs_params *p, const struct guest_mem *mem,
@@ -227,10 +230,11 @@ static int virtio_fs_check(const struct virtio_fs_params *p, const struct guest_
 		return husk_err(err, 0, "tag must be 1..%d bytes", VIRTIO_FS_TAG_MAX);
 	if (qsize < VIRTIO_FS_MIN_QUEUE_SIZE || qsize > VIRTIO_FS_MAX_QUEUE_SIZE ||
 	    (qsize & (qsize - 1)))
-		return husk_err(err, 0, "queue size %u is not a power of two in %d..%d",
-				qsize, VIRTIO_FS_MIN_QUEUE_SIZE, VIRTIO_FS_MAX_QUEUE_SIZE);
+		return husk_err(err, 0, "queue size %u is not a power of two in %d..%d", qsize,
+				VIRTIO_FS_MIN_QUEUE_SIZE, VIRTIO_FS_MAX_QUEUE_SIZE);
 	if (mem->memfd < 0)
-		return husk_err(err, 0, "guest RAM is not in a memfd the backend can map "
+		return husk_err(err, 0,
+				"guest RAM is not in a memfd the backend can map "
 				"(create the VM with HUSK_VM_MEMFD)");
 	if (!p->socket_path && p->socket_fd < 0)
 		return husk_err(err, 0, "neither a socket path nor a socket fd");
@@ -281,8 +285,7 @@ static int virtio_fs_dev_setup(struct virtio_fs *fs, uint16_t qsize, struct gues
 }
 
 int virtio_fs_create(struct virtio_fs **out, const struct virtio_fs_params *p,
-		     struct guest_mem *mem, const struct log_sink *log,
-		     struct husk_error **err)
+		     struct guest_mem *mem, const struct log_sink *log, struct husk_error **err)
 {
 	uint16_t qsize = p->queue_size ? p->queue_size : VIRTIO_FS_DEFAULT_QUEUE_SIZE;
 	struct virtio_fs *fs;
@@ -307,8 +310,8 @@ int virtio_fs_create(struct virtio_fs **out, const struct virtio_fs_params *p,
 		free(fs);
 		return ret;
 	}
-	log_debug(log, "virtio-fs %s: tag %s, backend features 0x%llx, protocol 0x%llx",
-		  fs->name, fs->tag, (unsigned long long)fs->front.features,
+	log_debug(log, "virtio-fs %s: tag %s, backend features 0x%llx, protocol 0x%llx", fs->name,
+		  fs->tag, (unsigned long long)fs->front.features,
 		  (unsigned long long)fs->front.protocol_features);
 	*out = fs;
 	return 0;

@@ -29,18 +29,22 @@ static int virtio_fs_answer(struct virtq *q, struct virtq_chain *c)
 
 	chain_reader_init(&r, c);
 	if (chain_read(&r, &in, sizeof(in)) < 0)
-		return virtio_dev_fail(q->dev, "queue %u: request of %u readable bytes, "
-				       "shorter than a FUSE header", q->index, c->out_len);
+		return virtio_dev_fail(q->dev,
+				       "queue %u: request of %u readable bytes, "
+				       "shorter than a FUSE header",
+				       q->index, c->out_len);
 	if (q->index == VIRTIO_FS_HIPRIO || c->in_len == 0)
 		return virtq_push(q, c->head, 0);
 	if (c->in_len < sizeof(out))
-		return virtio_dev_fail(q->dev, "queue %u: reply buffer of %u bytes, shorter "
-				       "than a FUSE reply header", q->index, c->in_len);
+		return virtio_dev_fail(q->dev,
+				       "queue %u: reply buffer of %u bytes, shorter "
+				       "than a FUSE reply header",
+				       q->index, c->in_len);
 	out.len = htole32(sizeof(out));
 	out.error = (int32_t)htole32((uint32_t)-ENOTCONN);
-	out.unique = in.unique;		/* as the guest wrote it, byte for byte */
+	out.unique = in.unique; /* as the guest wrote it, byte for byte */
 	chain_writer_init(&w, c);
-	chain_write(&w, &out, sizeof(out));	/* fits: checked above */
+	chain_write(&w, &out, sizeof(out)); /* fits: checked above */
 	return virtq_push(q, c->head, sizeof(out));
 }
 
@@ -89,9 +93,9 @@ static void virtio_fs_resume_queue(struct virtq *q)
 	virtq_unlock(q);
 }
 
-#define VIRTIO_FS_SETTLE_STEP_MS	20
-#define VIRTIO_FS_SETTLE_QUIET_MS	300	/* used rings unchanged this long */
-#define VIRTIO_FS_SETTLE_MAX_MS		2000
+#define VIRTIO_FS_SETTLE_STEP_MS  20
+#define VIRTIO_FS_SETTLE_QUIET_MS 300 /* used rings unchanged this long */
+#define VIRTIO_FS_SETTLE_MAX_MS	  2000
 
 /* The sum of the started queues' used.idx: it moves while anyone completes. */
 static unsigned int virtio_fs_used_sum(struct virtio_fs *fs)
@@ -179,6 +183,6 @@ void virtio_fs_backend_gone(struct virtio_fs *fs, const char *why)
 	/* The backend exits when it sees the hang-up; nothing more is sent. */
 	vhost_conn_shutdown(&fs->front.conn);
 	if (!was_dead)
-		log_err(fs->log, "virtio-fs %s: %s; FUSE requests now fail with ENOTCONN",
-			fs->name, why);
+		log_err(fs->log, "virtio-fs %s: %s; FUSE requests now fail with ENOTCONN", fs->name,
+			why);
 }

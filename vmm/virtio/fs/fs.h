@@ -37,22 +37,22 @@
 #include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
-#define VIRTIO_FS_TAG_MAX		36	/* config tag bytes (5.11.4) */
-#define VIRTIO_FS_QUEUES		2	/* hiprio + one request queue */
-#define VIRTIO_FS_HIPRIO		0
-#define VIRTIO_FS_REQUEST		1
-#define VIRTIO_FS_MIN_QUEUE_SIZE	16
-#define VIRTIO_FS_MAX_QUEUE_SIZE	1024	/* libvhost-user's limit */
-#define VIRTIO_FS_DEFAULT_QUEUE_SIZE	1024
+#define VIRTIO_FS_TAG_MAX	     36 /* config tag bytes (5.11.4) */
+#define VIRTIO_FS_QUEUES	     2	/* hiprio + one request queue */
+#define VIRTIO_FS_HIPRIO	     0
+#define VIRTIO_FS_REQUEST	     1
+#define VIRTIO_FS_MIN_QUEUE_SIZE     16
+#define VIRTIO_FS_MAX_QUEUE_SIZE     1024 /* libvhost-user's limit */
+#define VIRTIO_FS_DEFAULT_QUEUE_SIZE 1024
 
 struct virtio_fs_params {
-	const char *name;		/* "fs0": messages and the connection's name */
-	const char *tag;		/* 1..VIRTIO_FS_TAG_MAX bytes */
-	const char *socket_path;	/* the backend's listening socket; or NULL and: */
-	int socket_fd;			/* a connected socket (dup'ed; the caller keeps it) */
-	uint16_t queue_size;		/* power of two, 16..1024; 0: the default */
-	int reply_timeout_ms;		/* <= 0: VHOST_CONN_DEFAULT_TIMEOUT_MS */
-	struct event_loop *loop;	/* watches the socket (and kicks after a death) */
+	const char *name;	 /* "fs0": messages and the connection's name */
+	const char *tag;	 /* 1..VIRTIO_FS_TAG_MAX bytes */
+	const char *socket_path; /* the backend's listening socket; or NULL and: */
+	int socket_fd;		 /* a connected socket (dup'ed; the caller keeps it) */
+	uint16_t queue_size;	 /* power of two, 16..1024; 0: the default */
+	int reply_timeout_ms;	 /* <= 0: VHOST_CONN_DEFAULT_TIMEOUT_MS */
+	struct event_loop *loop; /* watches the socket (and kicks after a death) */
 };
 
 struct virtio_fs;
@@ -64,8 +64,7 @@ struct virtio_fs;
  * -ETIMEDOUT, -EPIPE/-ECONNRESET from the backend.
  */
 int virtio_fs_create(struct virtio_fs **out, const struct virtio_fs_params *p,
-		     struct guest_mem *mem, const struct log_sink *log,
-		     struct husk_error **err);
+		     struct guest_mem *mem, const struct log_sink *log, struct husk_error **err);
 
 /*
  * virtio_fs_destroy - stop watching, reset the device without talking to

@@ -14,17 +14,17 @@
 #include "vmm/virtio/fs/fs.h"
 #include "vmm/virtio/queue.h"
 
-#define VIRTIO_FS_CONFIG_SIZE	40	/* tag[36] + le32 num_request_queues */
+#define VIRTIO_FS_CONFIG_SIZE 40 /* tag[36] + le32 num_request_queues */
 
 struct virtio_fs;
 
 struct virtio_fs_queue {
 	struct virtio_fs *fs;
 	unsigned int index;
-	int kick_fd;			/* the ioeventfd; not owned; -1 until wired */
-	bool watched;			/* kick_fd on the loop (fallback mode) */
-	bool started;			/* handed to the backend */
-	struct virtq_chain chain;	/* fallback pops into it, under q->lock */
+	int kick_fd;		  /* the ioeventfd; not owned; -1 until wired */
+	bool watched;		  /* kick_fd on the loop (fallback mode) */
+	bool started;		  /* handed to the backend */
+	struct virtq_chain chain; /* fallback pops into it, under q->lock */
 };
 
 struct virtio_fs {
@@ -37,14 +37,14 @@ struct virtio_fs {
 	char name[16];
 	char tag[VIRTIO_FS_TAG_MAX + 1];
 	uint8_t config[VIRTIO_FS_CONFIG_SIZE];
-	int call_fd;			/* the irqfd; not owned; -1 until wired */
-	bool sock_watched;		/* atomic: the socket is on the loop */
-	bool closing;			/* destroy: no more messages to the backend */
+	int call_fd;	   /* the irqfd; not owned; -1 until wired */
+	bool sock_watched; /* atomic: the socket is on the loop */
+	bool closing;	   /* destroy: no more messages to the backend */
 
-	pthread_mutex_t lock;		/* the three below */
-	bool started;			/* between activate and reset */
-	bool fallback;			/* atomic reads too: the device serves the queues */
-	bool dead;			/* atomic reads too: the backend is gone */
+	pthread_mutex_t lock; /* the three below */
+	bool started;	      /* between activate and reset */
+	bool fallback;	      /* atomic reads too: the device serves the queues */
+	bool dead;	      /* atomic reads too: the backend is gone */
 };
 
 /*

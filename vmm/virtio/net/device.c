@@ -163,8 +163,7 @@ static int net_backend(struct virtio_net *n, const struct virtio_net_params *p,
 			return ret;
 	}
 	/* Only a tap takes these; a stand-in fd must frame with 12 bytes itself. */
-	n->is_tap = ioctl(n->fd, TUNSETVNETHDRSZ, &hdr) == 0 &&
-		    ioctl(n->fd, TUNSETOFFLOAD, 0) == 0;
+	n->is_tap = ioctl(n->fd, TUNSETVNETHDRSZ, &hdr) == 0 && ioctl(n->fd, TUNSETOFFLOAD, 0) == 0;
 	if (!n->is_tap && p->tap_fd < 0)
 		return husk_err(err, errno, "virtio-net: TUNSETVNETHDRSZ");
 	return 0;
@@ -190,8 +189,7 @@ static uint64_t net_setup_config(struct virtio_net *n, const struct virtio_net_p
 }
 
 int virtio_net_create(struct virtio_net **out, const struct virtio_net_params *p,
-		      struct guest_mem *mem, const struct log_sink *log,
-		      struct husk_error **err)
+		      struct guest_mem *mem, const struct log_sink *log, struct husk_error **err)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	uint64_t features;

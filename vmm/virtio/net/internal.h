@@ -13,21 +13,21 @@
 #include "vmm/virtio/queue.h"
 
 /* Largest frame a tap hands over: 64 KiB GSO frame plus Ethernet header. */
-#define NET_MAX_FRAME	(65536 + 14 + 4)
+#define NET_MAX_FRAME (65536 + 14 + 4)
 
 struct virtio_net {
 	struct virtio_dev dev;
 	struct virtq queues[2];
-	struct virtio_net_config config;	/* little-endian, as the guest sees it */
+	struct virtio_net_config config; /* little-endian, as the guest sees it */
 	int fd;
 	bool is_tap;
 	bool dev_inited;
 	struct event_loop *loop;
 
 	/* RX, under queues[RXQ].lock */
-	bool rx_watched;			/* fd registered with the loop */
-	bool rx_paused;				/* no guest buffers: tap not polled */
-	size_t rx_len;				/* bytes in rx_buf, 0: none pending */
+	bool rx_watched; /* fd registered with the loop */
+	bool rx_paused;	 /* no guest buffers: tap not polled */
+	size_t rx_len;	 /* bytes in rx_buf, 0: none pending */
 	struct virtq_chain rx_chain;
 	uint8_t rx_buf[sizeof(struct virtio_net_hdr_v1) + NET_MAX_FRAME];
 	uint64_t rx_dropped;

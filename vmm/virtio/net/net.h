@@ -29,12 +29,12 @@
 #include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
-#define VIRTIO_NET_QUEUE_SIZE	256
-#define VIRTIO_NET_RXQ		0
-#define VIRTIO_NET_TXQ		1
+#define VIRTIO_NET_QUEUE_SIZE 256
+#define VIRTIO_NET_RXQ	      0
+#define VIRTIO_NET_TXQ	      1
 
 struct virtio_net_params {
-	const char *ifname;	/* tap to attach (created if absent); used when tap_fd < 0 */
+	const char *ifname; /* tap to attach (created if absent); used when tap_fd < 0 */
 	/*
 	 * tap_fd: an open tap (borrowed, dup'ed), already IFF_TAP|IFF_NO_PI|
 	 * IFF_VNET_HDR; or any packet fd framing each frame with a 12-byte
@@ -42,9 +42,9 @@ struct virtio_net_params {
 	 */
 	int tap_fd;
 	uint8_t mac[6];
-	bool has_mac;		/* offer VIRTIO_NET_F_MAC */
-	uint16_t mtu;		/* 0: no VIRTIO_NET_F_MTU */
-	struct event_loop *loop;	/* watches the tap; not owned */
+	bool has_mac;		 /* offer VIRTIO_NET_F_MAC */
+	uint16_t mtu;		 /* 0: no VIRTIO_NET_F_MTU */
+	struct event_loop *loop; /* watches the tap; not owned */
 };
 
 struct virtio_net;
@@ -54,8 +54,7 @@ struct virtio_net;
  * offload support (TUNSETOFFLOAD works only on a tap). Returns 0 or -errno.
  */
 int virtio_net_create(struct virtio_net **out, const struct virtio_net_params *p,
-		      struct guest_mem *mem, const struct log_sink *log,
-		      struct husk_error **err);
+		      struct guest_mem *mem, const struct log_sink *log, struct husk_error **err);
 
 /* virtio_net_destroy - reset the device, stop watching, close; NULL is fine. */
 void virtio_net_destroy(struct virtio_net *n);

@@ -16,8 +16,8 @@
 #include "vmm/base/le.h"
 #include "vmm/virtio/net/internal.h"
 
-#define NET_HDR_LEN		sizeof(struct virtio_net_hdr_v1)
-#define NET_NUM_BUFFERS_OFF	offsetof(struct virtio_net_hdr_v1, num_buffers)
+#define NET_HDR_LEN	    sizeof(struct virtio_net_hdr_v1)
+#define NET_NUM_BUFFERS_OFF offsetof(struct virtio_net_hdr_v1, num_buffers)
 
 static void net_rx_event(void *opaque, uint32_t events)
 {
@@ -43,7 +43,7 @@ static bool net_rx_fill(struct virtio_net *n)
 			continue;
 		if (len <= 0)
 			return false;
-		if ((size_t)len < NET_HDR_LEN + 14) {	/* not even an Ethernet header */
+		if ((size_t)len < NET_HDR_LEN + 14) { /* not even an Ethernet header */
 			n->rx_dropped++;
 			continue;
 		}
@@ -69,7 +69,7 @@ static int net_rx_deliver(struct virtio_net *n)
 	if (chain_write(&w, n->rx_buf, n->rx_len) == 0)
 		used = (uint32_t)n->rx_len;
 	else
-		n->rx_dropped++;	/* the driver's buffer is too small: drop */
+		n->rx_dropped++; /* the driver's buffer is too small: drop */
 	n->rx_len = 0;
 	return virtq_push(q, n->rx_chain.head, used) < 0 ? -EIO : 1;
 }

@@ -101,8 +101,7 @@ void vsock_conn_unwait_rx(struct vsock_conn *c)
 /* The loop callback is the device's (v->conn_event): it pumps RX after. */
 int vsock_conn_watch(struct vsock_conn *c)
 {
-	int ret = event_loop_add(c->v->loop, c->fd,
-				 EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+	int ret = event_loop_add(c->v->loop, c->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 				 c->v->conn_event, c);
 
 	c->watched = ret == 0;
@@ -153,7 +152,7 @@ uint32_t vsock_conn_pick_port(struct virtio_vsock *v, uint32_t peer)
 
 	do {
 		p = v->next_port++;
-		if (v->next_port == 0xffffffffu)	/* VMADDR_PORT_ANY */
+		if (v->next_port == 0xffffffffu) /* VMADDR_PORT_ANY */
 			v->next_port = VSOCK_PORT_BASE;
 	} while (vsock_conn_find(v, p, peer));
 	return p;
@@ -224,7 +223,7 @@ void vsock_conn_flush(struct vsock_conn *c)
 	while (c->ring.len) {
 		n = vsock_sendv(c->fd, iov, vsock_ring_iov(&c->ring, iov));
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;		/* EPOLLOUT will come */
+			return; /* EPOLLOUT will come */
 		if (n <= 0) {
 			vsock_conn_reset(c, -ECONNRESET);
 			return;
@@ -281,13 +280,13 @@ static void vsock_conn_announce(struct vsock_conn *c, uint32_t flags)
 static void vsock_conn_shutdowns(struct vsock_conn *c)
 {
 	if (c->host_hup && (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
-		c->host_eof = true;	/* nothing left the guest would take */
+		c->host_eof = true; /* nothing left the guest would take */
 	if ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && !c->ring.len && !c->wr_shut) {
 		shutdown(c->fd, SHUT_WR);
 		c->wr_shut = true;
 	}
 	if (c->peer_shut == VSOCK_SHUT_MASK && !c->ring.len) {
-		vsock_conn_reset(c, 0);	/* clean close: our RST completes it */
+		vsock_conn_reset(c, 0); /* clean close: our RST completes it */
 		return;
 	}
 	if (c->peer_shut == VSOCK_SHUT_MASK && !c->deadline_ns) {
@@ -370,7 +369,7 @@ void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next)
 		}
 	for (c = v->handshakes; c; c = n) {
 		n = c->next;
-		vsock_conn_expire_one(c, now, next);	/* frees a handshake */
+		vsock_conn_expire_one(c, now, next); /* frees a handshake */
 	}
 }
 

@@ -165,8 +165,7 @@ static int vsock_open_fds(struct virtio_vsock *v, struct husk_error **err)
 }
 
 static int vsock_init(struct virtio_vsock *v, const struct virtio_vsock_params *p,
-		      struct guest_mem *mem, const struct log_sink *log,
-		      struct husk_error **err)
+		      struct guest_mem *mem, const struct log_sink *log, struct husk_error **err)
 {
 	int ret;
 
@@ -182,8 +181,8 @@ static int vsock_init(struct virtio_vsock *v, const struct virtio_vsock_params *
 		return husk_err(err, ENOMEM, "virtio-vsock: lock");
 	v->lock_inited = true;
 	ret = virtio_dev_init(&v->dev, "vsock", VIRTIO_ID_VSOCK, 1ULL << VSOCK_F_STREAM,
-			      sizeof(v->config), v->queues, 3, VIRTIO_VSOCK_QUEUE_SIZE,
-			      &vsock_ops, mem, log);
+			      sizeof(v->config), v->queues, 3, VIRTIO_VSOCK_QUEUE_SIZE, &vsock_ops,
+			      mem, log);
 	if (ret < 0)
 		return husk_err(err, -ret, "virtio-vsock: device init");
 	v->dev_inited = true;
@@ -194,8 +193,7 @@ static int vsock_init(struct virtio_vsock *v, const struct virtio_vsock_params *
 }
 
 int virtio_vsock_create(struct virtio_vsock **out, const struct virtio_vsock_params *p,
-			struct guest_mem *mem, const struct log_sink *log,
-			struct husk_error **err)
+			struct guest_mem *mem, const struct log_sink *log, struct husk_error **err)
 {
 	struct virtio_vsock *v;
 	int ret;

@@ -72,8 +72,8 @@ static struct vsock_listener *vsock_listener_find(struct virtio_vsock *v, uint32
 }
 
 /* A guest REQUEST was accepted onto host fd @fd: answer RESPONSE. */
-static struct vsock_conn *vsock_host_incoming(struct virtio_vsock *v,
-					      const struct vsock_pkt *p, int fd)
+static struct vsock_conn *vsock_host_incoming(struct virtio_vsock *v, const struct vsock_pkt *p,
+					      int fd)
 {
 	struct vsock_conn *c;
 
@@ -85,7 +85,7 @@ static struct vsock_conn *vsock_host_incoming(struct virtio_vsock *v,
 	c->pend = VSOCK_PEND_RESPONSE;
 	vsock_credit_peer(c, p);
 	if (vsock_conn_watch(c) < 0) {
-		c->fd = -1;		/* the caller still owns it */
+		c->fd = -1; /* the caller still owns it */
 		vsock_conn_free(c, -ENOMEM);
 		return NULL;
 	}
@@ -110,8 +110,11 @@ static int vsock_host_accept_local(struct virtio_vsock *v, const struct vsock_pk
 		free(n);
 		return -EAGAIN;
 	}
-	*n = (struct vsock_note){ .accept_fn = l->fn, .opaque = l->opaque, .fd = sv[1],
-				  .host_port = p->dst_port, .guest_port = p->src_port };
+	*n = (struct vsock_note){ .accept_fn = l->fn,
+				  .opaque = l->opaque,
+				  .fd = sv[1],
+				  .host_port = p->dst_port,
+				  .guest_port = p->src_port };
 	vsock_note_queue(v, n);
 	return 0;
 }
@@ -161,8 +164,7 @@ static int vsock_host_start(struct virtio_vsock *v, int fd, uint32_t port, int t
 }
 
 int virtio_vsock_connect_async(struct virtio_vsock *v, uint32_t port, int timeout_ms,
-			       vsock_connect_fn fn, void *opaque,
-			       struct husk_error **err)
+			       vsock_connect_fn fn, void *opaque, struct husk_error **err)
 {
 	struct vsock_note *n = calloc(1, sizeof(*n));
 	int sv[2], ret;
@@ -220,7 +222,7 @@ static void vsock_waiter_done(void *opaque, int fd, int error)
 
 	pthread_mutex_lock(&w->lock);
 	if (w->abandoned && fd >= 0)
-		close(fd);		/* the caller gave up waiting */
+		close(fd); /* the caller gave up waiting */
 	w->fd = fd;
 	w->error = error;
 	w->done = true;
@@ -231,8 +233,7 @@ static void vsock_waiter_done(void *opaque, int fd, int error)
 static void vsock_waiter_wait(struct vsock_waiter *w, int timeout_ms)
 {
 	/* The device enforces the timeout; the margin only guards a stopped loop. */
-	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC,
-						    (long long)timeout_ms + 2000);
+	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC, (long long)timeout_ms + 2000);
 	int ret = 0;
 
 	while (!w->done && ret != ETIMEDOUT)
@@ -260,8 +261,8 @@ static struct vsock_waiter *vsock_waiter_new(void)
 	return w;
 }
 
-int virtio_vsock_connect(struct virtio_vsock *v, uint32_t port, int timeout_ms,
-			 int *fd, struct husk_error **err)
+int virtio_vsock_connect(struct virtio_vsock *v, uint32_t port, int timeout_ms, int *fd,
+			 struct husk_error **err)
 {
 	struct vsock_waiter *w = vsock_waiter_new();
 	int ret;
@@ -273,7 +274,7 @@ int virtio_vsock_connect(struct virtio_vsock *v, uint32_t port, int timeout_ms,
 	ret = virtio_vsock_connect_async(v, port, timeout_ms, vsock_waiter_done, w, err);
 	pthread_mutex_lock(&w->lock);
 	if (ret < 0) {
-		w->refs--;		/* the callback will never run */
+		w->refs--; /* the callback will never run */
 		vsock_waiter_put(w);
 		return ret;
 	}
@@ -286,8 +287,8 @@ int virtio_vsock_connect(struct virtio_vsock *v, uint32_t port, int timeout_ms,
 	return 0;
 }
 
-int virtio_vsock_listen(struct virtio_vsock *v, uint32_t port, vsock_accept_fn fn,
-			void *opaque, struct husk_error **err)
+int virtio_vsock_listen(struct virtio_vsock *v, uint32_t port, vsock_accept_fn fn, void *opaque,
+			struct husk_error **err)
 {
 	struct vsock_listener *l;
 	int ret = 0;

@@ -45,15 +45,15 @@
 #include "vmm/virtio/queue.h"
 #include "vmm/virtio/vsock/vsock.h"
 
-#define VSOCK_HDR_LEN		44u		/* struct virtio_vsock_hdr, 5.10.6 */
-#define VSOCK_MAX_PAYLOAD	(64u * 1024)	/* per packet, either way */
-#define VSOCK_HOST_CID		2u		/* VMADDR_CID_HOST */
-#define VSOCK_F_STREAM		0		/* 5.10.3; Linux's header lacks it */
-#define VSOCK_SHUT_MASK		(VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND)
-#define VSOCK_HASH_SIZE		256u
-#define VSOCK_REPLY_RING	64u		/* RSTs to packets of no connection */
-#define VSOCK_CLOSE_MS		2000		/* SHUTDOWN sent, RST awaited */
-#define VSOCK_PORT_BASE		0x40000000u	/* first host-initiated local port */
+#define VSOCK_HDR_LEN	  44u	       /* struct virtio_vsock_hdr, 5.10.6 */
+#define VSOCK_MAX_PAYLOAD (64u * 1024) /* per packet, either way */
+#define VSOCK_HOST_CID	  2u	       /* VMADDR_CID_HOST */
+#define VSOCK_F_STREAM	  0	       /* 5.10.3; Linux's header lacks it */
+#define VSOCK_SHUT_MASK	  (VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND)
+#define VSOCK_HASH_SIZE	  256u
+#define VSOCK_REPLY_RING  64u	      /* RSTs to packets of no connection */
+#define VSOCK_CLOSE_MS	  2000	      /* SHUTDOWN sent, RST awaited */
+#define VSOCK_PORT_BASE	  0x40000000u /* first host-initiated local port */
 
 /* A header in host byte order. */
 struct vsock_pkt {
@@ -64,18 +64,18 @@ struct vsock_pkt {
 };
 
 enum vsock_state {
-	VSOCK_HANDSHAKE,	/* Unix mux client, "CONNECT <port>\n" not read yet */
-	VSOCK_CONNECTING,	/* host-initiated: REQUEST queued, RESPONSE awaited */
+	VSOCK_HANDSHAKE,  /* Unix mux client, "CONNECT <port>\n" not read yet */
+	VSOCK_CONNECTING, /* host-initiated: REQUEST queued, RESPONSE awaited */
 	VSOCK_ESTABLISHED,
-	VSOCK_DYING,		/* host side gone: only our RST remains to send */
+	VSOCK_DYING, /* host side gone: only our RST remains to send */
 };
 
 /* Control packets a connection owes the guest (sent when rx buffers allow). */
-#define VSOCK_PEND_REQUEST	(1u << 0)
-#define VSOCK_PEND_RESPONSE	(1u << 1)
-#define VSOCK_PEND_SHUTDOWN	(1u << 2)
-#define VSOCK_PEND_CREDIT	(1u << 3)
-#define VSOCK_PEND_RST		(1u << 4)
+#define VSOCK_PEND_REQUEST  (1u << 0)
+#define VSOCK_PEND_RESPONSE (1u << 1)
+#define VSOCK_PEND_SHUTDOWN (1u << 2)
+#define VSOCK_PEND_CREDIT   (1u << 3)
+#define VSOCK_PEND_RST	    (1u << 4)
 
 /* Guest-to-host bytes the host socket did not take yet. */
 struct vsock_ring {
@@ -86,7 +86,7 @@ struct vsock_ring {
 /* A callback to run once v->lock is dropped (queued by host.c, run by deferred.c). */
 struct vsock_note {
 	struct vsock_note *next;
-	vsock_connect_fn connect_fn;	/* or */
+	vsock_connect_fn connect_fn; /* or */
 	vsock_accept_fn accept_fn;
 	void *opaque;
 	int fd, error;
@@ -111,18 +111,18 @@ struct vsock_face {
 struct vsock_conn {
 	struct virtio_vsock *v;
 	const struct vsock_face *face;
-	struct vsock_conn *next;		/* hash bucket or handshake list */
-	struct vsock_conn *rx_next, *rx_prev;	/* the RX wait list */
+	struct vsock_conn *next;	      /* hash bucket or handshake list */
+	struct vsock_conn *rx_next, *rx_prev; /* the RX wait list */
 	bool on_rx, hashed, watched, dead;
 	enum vsock_state state;
-	uint32_t local_port, peer_port;		/* host side, guest side */
-	int fd;					/* host end, nonblocking */
-	unsigned int pend;			/* VSOCK_PEND_* */
-	uint32_t shut_sent;			/* SHUTDOWN flags we announced */
-	uint32_t peer_shut;			/* SHUTDOWN flags the guest sent */
-	bool readable;				/* host fd may have bytes (edge seen) */
+	uint32_t local_port, peer_port; /* host side, guest side */
+	int fd;				/* host end, nonblocking */
+	unsigned int pend;		/* VSOCK_PEND_* */
+	uint32_t shut_sent;		/* SHUTDOWN flags we announced */
+	uint32_t peer_shut;		/* SHUTDOWN flags the guest sent */
+	bool readable;			/* host fd may have bytes (edge seen) */
 	bool host_eof, host_hup, wr_shut;
-	uint64_t deadline_ns;			/* 0: none */
+	uint64_t deadline_ns; /* 0: none */
 
 	/* Credit, 5.10.6.3. Host->guest: */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
@@ -130,8 +130,8 @@ struct vsock_conn {
 	uint32_t rx_cnt, fwd_cnt, fwd_cnt_sent;
 	struct vsock_ring ring;
 
-	struct vsock_note *note;		/* pending connect result */
-	int user_fd;				/* in-process connect: the caller's end */
+	struct vsock_note *note; /* pending connect result */
+	int user_fd;		 /* in-process connect: the caller's end */
 };
 
 struct vsock_listener {
@@ -142,46 +142,46 @@ struct vsock_listener {
 };
 
 struct vsock_reply {
-	uint32_t src_port, dst_port;		/* as the guest sent them */
+	uint32_t src_port, dst_port; /* as the guest sent them */
 };
 
 struct virtio_vsock {
 	struct virtio_dev dev;
 	struct virtq queues[3];
-	struct virtio_vsock_config config;	/* little-endian, as the guest reads it */
+	struct virtio_vsock_config config; /* little-endian, as the guest reads it */
 	uint64_t guest_cid;
 	uint32_t buf_alloc;
 	unsigned int max_conns;
 	struct event_loop *loop;
-	event_fn conn_event;			/* device.c's, for host fds */
+	event_fn conn_event; /* device.c's, for host fds */
 	bool dev_inited;
 
 	pthread_mutex_t lock;
 	bool lock_inited;
-	bool active;				/* between activate and reset */
+	bool active; /* between activate and reset */
 	int kick_fd, timer_fd, uds_fd;
 	char *uds_path;
-	uint64_t timer_at;			/* armed deadline, 0: none */
+	uint64_t timer_at; /* armed deadline, 0: none */
 
 	struct vsock_conn *table[VSOCK_HASH_SIZE];
 	struct vsock_conn *handshakes;
 	unsigned int nr_conns;
 	uint32_t next_port;
 	struct vsock_listener *listeners;
-	struct vsock_note *notes;		/* to deliver after unlock */
+	struct vsock_note *notes; /* to deliver after unlock */
 
 	struct vsock_conn *rx_head, *rx_tail;
 	struct vsock_reply replies[VSOCK_REPLY_RING];
 	unsigned int reply_head, reply_len;
 	struct virtq_chain rx_chain;
-	bool rx_held;				/* rx_chain popped, not used yet */
+	bool rx_held; /* rx_chain popped, not used yet */
 	struct virtq_chain tx_chain;
 	struct iovec iov[VIRTQ_CHAIN_MAX_IOV];
 };
 
 /* deferred.c */
 void vsock_lock(struct virtio_vsock *v);
-void vsock_unlock(struct virtio_vsock *v);	/* then delivers notes */
+void vsock_unlock(struct virtio_vsock *v); /* then delivers notes */
 void vsock_note_queue(struct virtio_vsock *v, struct vsock_note *n);
 void vsock_kick(struct virtio_vsock *v);
 void vsock_timer_update(struct virtio_vsock *v, uint64_t deadline_ns);
@@ -190,8 +190,8 @@ void vsock_timer_update(struct virtio_vsock *v, uint64_t deadline_ns);
 void vsock_pkt_decode(const uint8_t *raw, struct vsock_pkt *p);
 void vsock_pkt_encode(const struct vsock_pkt *p, uint8_t *raw);
 bool vsock_pkt_addr_ok(const struct virtio_vsock *v, const struct vsock_pkt *p);
-const char *vsock_pkt_check(const struct virtio_vsock *v, const struct vsock_pkt *p,
-			    size_t avail, const struct vsock_conn *c);
+const char *vsock_pkt_check(const struct virtio_vsock *v, const struct vsock_pkt *p, size_t avail,
+			    const struct vsock_conn *c);
 
 /* tx.c */
 void vsock_tx_process(struct virtio_vsock *v);

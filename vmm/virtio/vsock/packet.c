@@ -44,8 +44,8 @@ bool vsock_pkt_addr_ok(const struct virtio_vsock *v, const struct vsock_pkt *p)
 }
 
 /* Header fields alone, whatever connection they name. */
-static const char *vsock_pkt_check_hdr(const struct virtio_vsock *v,
-				       const struct vsock_pkt *p, size_t avail)
+static const char *vsock_pkt_check_hdr(const struct virtio_vsock *v, const struct vsock_pkt *p,
+				       size_t avail)
 {
 	if (p->src_cid != v->guest_cid)
 		return "src_cid is not the guest's CID";
@@ -71,11 +71,9 @@ static const char *vsock_pkt_check_hdr(const struct virtio_vsock *v,
  * The credit fields (5.10.6.3): the guest cannot have consumed more than
  * we sent, and cannot send more than our buffer holds.
  */
-static const char *vsock_pkt_check_credit(const struct vsock_pkt *p,
-					  const struct vsock_conn *c)
+static const char *vsock_pkt_check_credit(const struct vsock_pkt *p, const struct vsock_conn *c)
 {
-	if ((uint32_t)(p->fwd_cnt - c->peer_fwd_cnt) >
-	    (uint32_t)(c->tx_cnt - c->peer_fwd_cnt))
+	if ((uint32_t)(p->fwd_cnt - c->peer_fwd_cnt) > (uint32_t)(c->tx_cnt - c->peer_fwd_cnt))
 		return "fwd_cnt beyond the bytes sent";
 	if (p->op == VIRTIO_VSOCK_OP_RW && !vsock_credit_fits(c, p->len))
 		return "payload beyond the credit we gave";
@@ -83,8 +81,7 @@ static const char *vsock_pkt_check_credit(const struct vsock_pkt *p,
 }
 
 /* What each op may do in each state (the state machine's guard). */
-static const char *vsock_pkt_check_state(const struct vsock_pkt *p,
-					 const struct vsock_conn *c)
+static const char *vsock_pkt_check_state(const struct vsock_pkt *p, const struct vsock_conn *c)
 {
 	if (!c)
 		return p->op == VIRTIO_VSOCK_OP_REQUEST ? NULL : "no such connection";
@@ -107,8 +104,8 @@ static const char *vsock_pkt_check_state(const struct vsock_pkt *p,
  * Returns NULL when the packet is acceptable, else why not (the caller
  * answers with RST, 5.10.6.5).
  */
-const char *vsock_pkt_check(const struct virtio_vsock *v, const struct vsock_pkt *p,
-			    size_t avail, const struct vsock_conn *c)
+const char *vsock_pkt_check(const struct virtio_vsock *v, const struct vsock_pkt *p, size_t avail,
+			    const struct vsock_conn *c)
 {
 	const char *why = vsock_pkt_check_hdr(v, p, avail);
 

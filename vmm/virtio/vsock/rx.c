@@ -19,7 +19,7 @@
 #include "vmm/virtio/vsock/internal.h"
 
 /* Packets per pump before yielding the loop to other sources. */
-#define VSOCK_RX_BUDGET		512
+#define VSOCK_RX_BUDGET 512
 
 void vsock_rx_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p)
 {
@@ -50,13 +50,16 @@ static int vsock_rx_chain(struct virtio_vsock *v, struct virtq *q)
 	return 1;
 }
 
-static void vsock_rx_hdr(const struct virtio_vsock *v, uint32_t src, uint32_t dst,
-			 uint16_t op, struct vsock_pkt *h)
+static void vsock_rx_hdr(const struct virtio_vsock *v, uint32_t src, uint32_t dst, uint16_t op,
+			 struct vsock_pkt *h)
 {
 	*h = (struct vsock_pkt){
-		.src_cid = VSOCK_HOST_CID, .dst_cid = v->guest_cid,
-		.src_port = src, .dst_port = dst,
-		.type = VIRTIO_VSOCK_TYPE_STREAM, .op = op,
+		.src_cid = VSOCK_HOST_CID,
+		.dst_cid = v->guest_cid,
+		.src_port = src,
+		.dst_port = dst,
+		.type = VIRTIO_VSOCK_TYPE_STREAM,
+		.op = op,
 	};
 }
 
@@ -91,7 +94,10 @@ static int vsock_rx_reply(struct virtio_vsock *v, struct virtq *q)
 static int vsock_rx_control(struct virtio_vsock *v, struct virtq *q, struct vsock_conn *c,
 			    struct vsock_pkt *h)
 {
-	static const struct { unsigned int bit; uint16_t op; } order[] = {
+	static const struct {
+		unsigned int bit;
+		uint16_t op;
+	} order[] = {
 		{ VSOCK_PEND_RST, VIRTIO_VSOCK_OP_RST },
 		{ VSOCK_PEND_REQUEST, VIRTIO_VSOCK_OP_REQUEST },
 		{ VSOCK_PEND_RESPONSE, VIRTIO_VSOCK_OP_RESPONSE },
@@ -141,7 +147,7 @@ static int vsock_rx_data(struct virtio_vsock *v, struct virtq *q, struct vsock_c
 		return vsock_rx_put(v, q, c, h);
 	}
 	if (n == 0)
-		c->host_eof = true;		/* announced by vsock_conn_update */
+		c->host_eof = true; /* announced by vsock_conn_update */
 	else if (errno == EAGAIN || errno == EWOULDBLOCK)
 		c->readable = false;
 	else
@@ -166,7 +172,7 @@ static int vsock_rx_conn(struct virtio_vsock *v, struct virtq *q, struct vsock_c
 	if (ret == 0 && c->state != VSOCK_DYING && !vsock_conn_can_read(c))
 		ret = vsock_rx_control(v, q, c, &h);
 	if (c->state == VSOCK_DYING && !(c->pend & VSOCK_PEND_RST)) {
-		vsock_conn_free(c, 0);		/* our RST is out */
+		vsock_conn_free(c, 0); /* our RST is out */
 		return ret;
 	}
 	vsock_conn_update(c);
@@ -182,7 +188,7 @@ void vsock_rx_pump(struct virtio_vsock *v)
 	virtq_lock(q);
 	while (v->reply_len || v->rx_head) {
 		if (!budget--) {
-			vsock_kick(v);	/* more next time round the loop */
+			vsock_kick(v); /* more next time round the loop */
 			break;
 		}
 		ret = vsock_rx_chain(v, q);

@@ -16,13 +16,13 @@
 #include "vmm/virtio/vsock/internal.h"
 
 /* Chains per kick before yielding the loop to other sources. */
-#define VSOCK_TX_BUDGET		256
+#define VSOCK_TX_BUDGET 256
 
-static void vsock_tx_reject(struct virtio_vsock *v, const struct vsock_pkt *p,
-			    struct vsock_conn *c, const char *why)
+static void vsock_tx_reject(struct virtio_vsock *v, const struct vsock_pkt *p, struct vsock_conn *c,
+			    const char *why)
 {
-	log_debug(v->dev.log, "virtio vsock: op %u %u->%u rejected: %s", p->op,
-		  p->src_port, p->dst_port, why);
+	log_debug(v->dev.log, "virtio vsock: op %u %u->%u rejected: %s", p->op, p->src_port,
+		  p->dst_port, why);
 	/* 5.10.6.5: never answer an RST with an RST. */
 	if (p->op == VIRTIO_VSOCK_OP_RST)
 		return;
@@ -44,7 +44,7 @@ static void vsock_tx_response(struct vsock_conn *c)
 static void vsock_tx_dispatch(struct virtio_vsock *v, const struct vsock_pkt *p,
 			      struct vsock_conn *c, struct chain_reader *r)
 {
-	if (!c) {			/* a REQUEST, vsock_pkt_check made sure */
+	if (!c) { /* a REQUEST, vsock_pkt_check made sure */
 		vsock_host_accept(v, p);
 		return;
 	}
@@ -52,7 +52,7 @@ static void vsock_tx_dispatch(struct virtio_vsock *v, const struct vsock_pkt *p,
 		vsock_conn_free(c, c->state == VSOCK_CONNECTING ? -ECONNREFUSED : -ECONNRESET);
 		return;
 	}
-	if (c->state == VSOCK_DYING)	/* our RST is on its way */
+	if (c->state == VSOCK_DYING) /* our RST is on its way */
 		return;
 	vsock_credit_peer(c, p);
 	switch (p->op) {
@@ -69,7 +69,7 @@ static void vsock_tx_dispatch(struct virtio_vsock *v, const struct vsock_pkt *p,
 	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
 		c->pend |= VSOCK_PEND_CREDIT;
 		break;
-	default:			/* CREDIT_UPDATE: the fields were the point */
+	default: /* CREDIT_UPDATE: the fields were the point */
 		break;
 	}
 	vsock_conn_update(c);

@@ -33,9 +33,9 @@
 #include "vmm/virtio/vsock/internal.h"
 
 /* "CONNECT 4294967295\n" is 19 bytes; anything longer is not a request. */
-#define VSOCK_UDS_LINE_MAX	32
+#define VSOCK_UDS_LINE_MAX   32
 /* "_4294967295" appended for guest-initiated connections. */
-#define VSOCK_UDS_SUFFIX_MAX	11
+#define VSOCK_UDS_SUFFIX_MAX 11
 
 static int vsock_uds_addr(struct sockaddr_un *a, const char *path, const char *suffix)
 {
@@ -59,8 +59,7 @@ static bool vsock_uds_stale(const struct sockaddr_un *a)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	stale = connect(fd, (const struct sockaddr *)a, sizeof(*a)) < 0 &&
-		errno == ECONNREFUSED;
+	stale = connect(fd, (const struct sockaddr *)a, sizeof(*a)) < 0 && errno == ECONNREFUSED;
 	close(fd);
 	return stale;
 }
@@ -81,7 +80,7 @@ static void vsock_uds_client(struct virtio_vsock *v, int fd)
 	struct vsock_conn *c;
 
 	if (!v->active || vsock_conn_new(v, fd, &vsock_uds_face, &c) < 0) {
-		close(fd);		/* no driver, or too many connections */
+		close(fd); /* no driver, or too many connections */
 		return;
 	}
 	c->state = VSOCK_HANDSHAKE;
@@ -176,15 +175,15 @@ static void vsock_uds_handshake(struct vsock_conn *c)
 		return;
 	nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
 	if (!nl && n > 0 && (size_t)n < sizeof(buf) && !c->host_hup)
-		return;			/* not all there yet */
+		return; /* not all there yet */
 	if (!nl || !vsock_uds_parse(buf, (size_t)(nl - buf) + 1, &port) ||
 	    recv(c->fd, buf, (size_t)(nl - buf) + 1, MSG_DONTWAIT) != nl - buf + 1) {
-		vsock_conn_free(c, 0);	/* malformed or gone: close it */
+		vsock_conn_free(c, 0); /* malformed or gone: close it */
 		return;
 	}
-	vsock_conn_unlink(c);		/* off the handshake list */
+	vsock_conn_unlink(c); /* off the handshake list */
 	c->state = VSOCK_CONNECTING;
-	c->readable = true;		/* bytes after the line are stream data */
+	c->readable = true; /* bytes after the line are stream data */
 	vsock_conn_connect(c, port, VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS);
 }
 

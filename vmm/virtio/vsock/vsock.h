@@ -48,21 +48,21 @@
 #include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
 
-#define VIRTIO_VSOCK_QUEUE_SIZE		256
-#define VIRTIO_VSOCK_RXQ		0
-#define VIRTIO_VSOCK_TXQ		1
-#define VIRTIO_VSOCK_EVQ		2
+#define VIRTIO_VSOCK_QUEUE_SIZE 256
+#define VIRTIO_VSOCK_RXQ	0
+#define VIRTIO_VSOCK_TXQ	1
+#define VIRTIO_VSOCK_EVQ	2
 
 #define VIRTIO_VSOCK_DEFAULT_BUF_ALLOC	(256u * 1024)
 #define VIRTIO_VSOCK_DEFAULT_MAX_CONNS	256u
-#define VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS	2000
+#define VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS 2000
 
 struct virtio_vsock_params {
-	uint64_t guest_cid;		/* ≥ 3, < 2^32 - 1 (vsock(7)) */
-	const char *uds_path;		/* Unix mux socket; NULL: no mux */
-	struct event_loop *loop;	/* runs all socket I/O; not owned */
-	uint32_t buf_alloc;		/* per-connection buffer; 0: default */
-	unsigned int max_conns;		/* 0: default */
+	uint64_t guest_cid;	 /* ≥ 3, < 2^32 - 1 (vsock(7)) */
+	const char *uds_path;	 /* Unix mux socket; NULL: no mux */
+	struct event_loop *loop; /* runs all socket I/O; not owned */
+	uint32_t buf_alloc;	 /* per-connection buffer; 0: default */
+	unsigned int max_conns;	 /* 0: default */
 };
 
 struct virtio_vsock;
@@ -73,8 +73,7 @@ struct virtio_vsock;
  * file is replaced, any other file is an error). Returns 0 or -errno.
  */
 int virtio_vsock_create(struct virtio_vsock **out, const struct virtio_vsock_params *p,
-			struct guest_mem *mem, const struct log_sink *log,
-			struct husk_error **err);
+			struct guest_mem *mem, const struct log_sink *log, struct husk_error **err);
 
 /* virtio_vsock_destroy - reset (closing every connection), unlink uds_path, free. */
 void virtio_vsock_destroy(struct virtio_vsock *v);
@@ -97,31 +96,29 @@ typedef void (*vsock_connect_fn)(void *opaque, int fd, int error);
  * many connections) or another -errno, with *err filled.
  */
 int virtio_vsock_connect_async(struct virtio_vsock *v, uint32_t port, int timeout_ms,
-			       vsock_connect_fn fn, void *opaque,
-			       struct husk_error **err);
+			       vsock_connect_fn fn, void *opaque, struct husk_error **err);
 
 /*
  * virtio_vsock_connect - the same, blocking: *@fd is a connected
  * SOCK_STREAM socket (close it to end the connection). Needs the event
  * loop running on its own thread; never call it from that thread.
  */
-int virtio_vsock_connect(struct virtio_vsock *v, uint32_t port, int timeout_ms,
-			 int *fd, struct husk_error **err);
+int virtio_vsock_connect(struct virtio_vsock *v, uint32_t port, int timeout_ms, int *fd,
+			 struct husk_error **err);
 
 /*
  * vsock_accept_fn - the guest connected from @guest_port to @host_port;
  * @fd (owned by the callee) is the host end of the stream.
  */
-typedef void (*vsock_accept_fn)(void *opaque, uint32_t host_port, uint32_t guest_port,
-				int fd);
+typedef void (*vsock_accept_fn)(void *opaque, uint32_t host_port, uint32_t guest_port, int fd);
 
 /*
  * virtio_vsock_listen - deliver guest connections to @port through @fn.
  * An in-process listener takes precedence over "<uds_path>_<port>".
  * Returns 0, -EADDRINUSE, or -ENOMEM.
  */
-int virtio_vsock_listen(struct virtio_vsock *v, uint32_t port, vsock_accept_fn fn,
-			void *opaque, struct husk_error **err);
+int virtio_vsock_listen(struct virtio_vsock *v, uint32_t port, vsock_accept_fn fn, void *opaque,
+			struct husk_error **err);
 
 /*
  * virtio_vsock_unlisten - stop listening on @port (-ENOENT if not). A

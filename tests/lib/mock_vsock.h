@@ -15,7 +15,7 @@
 
 #include "vmm/base/event_loop.h"
 #include "tests/lib/mock_vq.h"
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 #define MV_QSIZE     128		    /* each queue */
 #define MV_BUF_LEN   (VSOCK_HDR_LEN + 4096) /* per slot, as Linux posts */

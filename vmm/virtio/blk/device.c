@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/virtio/blk/internal.h"
+#include "vmm/virtio/blk/blk_internal.h"
 #include "vmm/virtio/lifecycle.h"
 
 static struct virtio_blk *blk_of(struct virtio_dev *dev)

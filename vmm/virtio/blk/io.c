@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/virtio/blk/internal.h"
+#include "vmm/virtio/blk/blk_internal.h"
 
 static struct blk_req *blk_req_get(struct virtio_blk *b)
 {

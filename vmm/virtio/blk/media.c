@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/virtio/blk/internal.h"
+#include "vmm/virtio/blk/blk_internal.h"
 
 struct blk_media {
 	int fd;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/virtio/blk/internal.h"
+#include "vmm/virtio/blk/blk_internal.h"
 
 static enum blk_verdict blk_status(struct blk_req *req, uint8_t status)
 {

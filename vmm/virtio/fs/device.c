@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "vmm/base/le.h"
-#include "vmm/virtio/fs/internal.h"
+#include "vmm/virtio/fs/fs_internal.h"
 #include "vmm/virtio/lifecycle.h"
 
 #define VIRTIO_ID_FS 26

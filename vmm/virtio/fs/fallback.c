@@ -12,7 +12,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "vmm/virtio/fs/internal.h"
+#include "vmm/virtio/fs/fs_internal.h"
 
 /*
  * One chain. Every request starts with a device-readable fuse_in_header;

@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/virtio/net/internal.h"
+#include "vmm/virtio/net/net_internal.h"
 #include "vmm/virtio/lifecycle.h"
 
 #define NET_GUEST_OFFLOADS \

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "vmm/base/le.h"
-#include "vmm/virtio/net/internal.h"
+#include "vmm/virtio/net/net_internal.h"
 
 #define NET_HDR_LEN	    sizeof(struct virtio_net_hdr_v1)
 #define NET_NUM_BUFFERS_OFF offsetof(struct virtio_net_hdr_v1, num_buffers)

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 void vsock_lock(struct virtio_vsock *v)
 {

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 #include "vmm/virtio/lifecycle.h"
 
 static struct virtio_vsock *vsock_of(struct virtio_dev *dev)

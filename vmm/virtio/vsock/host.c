@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 /* The connect result for @c (if one is owed): its user end, or @error. */
 static void vsock_host_complete(struct vsock_conn *c, int error)

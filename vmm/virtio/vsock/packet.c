@@ -7,7 +7,7 @@
  * le.h into a host-order struct, never read through a packed pointer.
  */
 #include "vmm/base/le.h"
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 void vsock_pkt_decode(const uint8_t *raw, struct vsock_pkt *p)
 {

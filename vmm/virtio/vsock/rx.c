@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 /* Packets per pump before yielding the loop to other sources. */
 #define VSOCK_RX_BUDGET 512

@@ -13,7 +13,7 @@
  */
 #include <errno.h>
 
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 /* Chains per kick before yielding the loop to other sources. */
 #define VSOCK_TX_BUDGET 256

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "vmm/virtio/vsock/internal.h"
+#include "vmm/virtio/vsock/vsock_internal.h"
 
 /* "CONNECT 4294967295\n" is 19 bytes; anything longer is not a request. */
 #define VSOCK_UDS_LINE_MAX   32

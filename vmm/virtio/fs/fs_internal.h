@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * internal.h - struct virtio_fs, shared by device.c (device, backend
+ * fs_internal.h - struct virtio_fs, shared by device.c (device, backend
  * start/stop) and fallback.c (what the device does once the backend
  * is gone). See fs.h for the threads and locks.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* internal.h - state shared by device.c and rx.c only. */
+/* net_internal.h - state shared by device.c and rx.c only. */
 #ifndef HUSK_VMM_VIRTIO_NET_INTERNAL_H
 #define HUSK_VMM_VIRTIO_NET_INTERNAL_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * internal.h - state shared by the files of vmm/virtio/vsock/ only.
+ * vsock_internal.h - state shared by the files of vmm/virtio/vsock/ only.
  *
  *   device.c       the virtio device: config, features, activate/reset,
  *                  and the loop callbacks (kick eventfd, deadline timerfd,

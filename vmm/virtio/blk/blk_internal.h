@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* internal.h - state shared by device.c, request.c and io.c only. */
+/* blk_internal.h - state shared by device.c, request.c and io.c only. */
 #ifndef HUSK_VMM_VIRTIO_BLK_INTERNAL_H
 #define HUSK_VMM_VIRTIO_BLK_INTERNAL_H
 

@@ -13,7 +13,8 @@
 #include "shim/ttrpc/pb.h"
 #include "shim/task/task_internal.h"
 
-static const struct ttrpc_method task_methods[] = {
+/* The Task service: ttrpc method name -> handler (also what the fuzzer drives). */
+const struct ttrpc_method task_methods[] = {
 	{ "State", task_state },
 	{ "Create", task_create },
 	{ "Start", task_start },
@@ -32,6 +33,7 @@ static const struct ttrpc_method task_methods[] = {
 	{ "Connect", task_connect },
 	{ "Shutdown", task_shutdown },
 };
+const size_t task_n_methods = sizeof(task_methods) / sizeof(task_methods[0]);
 
 int shim_tasks_new(const struct shim_backend_ops *ops, void *be, struct shim_events *ev,
 		   const struct shim_tasks_config *cfg, struct shim_tasks **out,
@@ -69,7 +71,7 @@ int shim_tasks_new(const struct shim_backend_ops *ops, void *be, struct shim_eve
 
 int shim_tasks_register(struct shim_tasks *t, struct ttrpc_server *srv)
 {
-	size_t n = sizeof(task_methods) / sizeof(task_methods[0]);
+	size_t n = task_n_methods;
 	int ret;
 
 	ret = ttrpc_server_register(srv, SHIM_TASK_SERVICE_V2, task_methods, n, t);

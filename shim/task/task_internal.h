@@ -144,4 +144,8 @@ ttrpc_handler_fn task_create, task_start, task_delete, task_exec, task_state, ta
 	task_pids, task_pause, task_resume, task_close_io, task_resize_pty, task_stats, task_update,
 	task_checkpoint, task_connect, task_shutdown;
 
+/* task_core.c: every Task method by name, as registered with the ttrpc server. */
+extern const struct ttrpc_method task_methods[];
+extern const size_t task_n_methods;
+
 #endif

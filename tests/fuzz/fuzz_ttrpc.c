@@ -29,26 +29,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct ttrpc_method methods[] = {
-	{ "State", task_state },
-	{ "Create", task_create },
-	{ "Start", task_start },
-	{ "Delete", task_delete },
-	{ "Pids", task_pids },
-	{ "Pause", task_pause },
-	{ "Resume", task_resume },
-	{ "Checkpoint", task_checkpoint },
-	{ "Kill", task_kill },
-	{ "Exec", task_exec },
-	{ "ResizePty", task_resize_pty },
-	{ "CloseIO", task_close_io },
-	{ "Update", task_update },
-	{ "Wait", task_wait },
-	{ "Stats", task_stats },
-	{ "Connect", task_connect },
-	{ "Shutdown", task_shutdown },
-};
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -81,15 +61,15 @@ static void handle(struct shim_tasks *t, const uint8_t *data, size_t len, uint32
 
 	if (!rq)
 		return;
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+	for (i = 0; i < task_n_methods; i++) {
 		struct ttrpc_call call = {
 			rq->service,	  rq->method, rq->payload.data, rq->payload.len,
 			rq->timeout_nano, "",	      stream,
 		};
 
-		if (strcmp(rq->method, methods[i].name))
+		if (strcmp(rq->method, task_methods[i].name))
 			continue;
-		methods[i].fn(t, &call, &reply);
+		task_methods[i].fn(t, &call, &reply);
 		break;
 	}
 	free(reply.message);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
+#include "agent-codec/agent_socket.h"
 #include "husk_agent.h"
 
 struct husk_error;
@@ -55,11 +56,6 @@ void agent_client_free(struct agent_client *c);
  */
 int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *stream,
 		     int timeout_ms, struct husk_error **err);
-
-/* Frame I/O, shared by the above and the tests. */
-int agent_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len);
-/* agent_recv_frame - one frame within @timeout_ms (-1: no limit); payload malloc'd, NUL-terminated. */
-int agent_recv_frame(int fd, int timeout_ms, struct husk_agent_hdr *h, char **payload);
 
 /* agent_reply_error - the errno and message of an ERROR payload, as *err. */
 int agent_reply_error(const char *what, const char *payload, struct husk_error **err);

@@ -29,7 +29,7 @@ static int ac_hvsock_handshake(int fd, unsigned int port)
 	int len;
 
 	len = snprintf(line, sizeof(line), "CONNECT %u\n", port);
-	if (ac_write_all(fd, line, (size_t)len) < 0)
+	if (agent_write_all(fd, line, (size_t)len) < 0)
 		return -1;
 	while (n < sizeof(line) - 1) {
 		long long left = deadline - husk_now_ms();
@@ -121,72 +121,12 @@ int ac_dial(const char *addr)
 	return -1;
 }
 
-int ac_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int ac_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len)
-{
-	struct husk_agent_hdr h = {
-		HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, type, 0, (uint32_t)len, id
-	};
-	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
-
-	husk_agent_hdr_encode(&h, hdr);
-	if (ac_write_all(fd, hdr, sizeof(hdr)) < 0)
-		return -1;
-	return len ? ac_write_all(fd, payload, len) : 0;
-}
-
-static int ac_read_full(int fd, void *buf, size_t len, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		long long left = deadline - husk_now_ms();
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return -1;
-		n = read(fd, p, len);
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 struct ac_msg *ac_recv(int fd, int timeout_ms)
 {
-	long long deadline = husk_now_ms() + timeout_ms;
-	uint8_t hdr[HUSK_AGENT_HDR_SIZE];
-	struct ac_msg *m;
+	struct ac_msg *m = calloc(1, sizeof(*m));
 
-	if (ac_read_full(fd, hdr, sizeof(hdr), deadline) < 0)
-		return NULL;
-	m = calloc(1, sizeof(*m));
-	if (husk_agent_hdr_decode(hdr, sizeof(hdr), &m->hdr) < 0) {
+	if (!m || agent_recv_frame(fd, timeout_ms, &m->hdr, &m->payload) < 0) {
 		free(m);
-		return NULL;
-	}
-	m->payload = calloc(1, m->hdr.length + 1);
-	if (ac_read_full(fd, m->payload, m->hdr.length, deadline) < 0) {
-		ac_msg_free(m);
 		return NULL;
 	}
 	m->tree = m->hdr.length ? yajl_tree_parse(m->payload, NULL, 0) : NULL;
@@ -255,7 +195,7 @@ struct ac_msg *ac_call(struct ac *c, uint16_t type, const char *json, int timeou
 	uint64_t id = c->next_id++;
 	struct ac_msg *m;
 
-	if (ac_send_frame(c->fd, type, id, json, json ? strlen(json) : 0) < 0)
+	if (agent_send_frame(c->fd, type, id, json, json ? strlen(json) : 0) < 0)
 		return NULL;
 	for (;;) {
 		long long left = deadline - husk_now_ms();
@@ -312,7 +252,7 @@ int ac_bind(const char *addr, const char *id, const char *exec_id, const char *s
 	}
 	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}", id,
 		 exec_id, stream);
-	if (ac_send_frame(fd, HUSK_MSG_STDIO_BIND, 1, json, strlen(json)) < 0 ||
+	if (agent_send_frame(fd, HUSK_MSG_STDIO_BIND, 1, json, strlen(json)) < 0 ||
 	    !(r = ac_recv(fd, 10000))) {
 		snprintf(why, why_size, "STDIO_BIND %s: no reply", stream);
 		close(fd);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
+#include "agent-codec/agent_socket.h"
 #include "husk_agent.h"
 
 struct ac_msg {
@@ -43,8 +44,6 @@ int ac_dial(const char *addr);
 struct ac *ac_open(const char *addr);
 void ac_close(struct ac *c);
 
-int ac_write_all(int fd, const void *buf, size_t len);
-int ac_send_frame(int fd, uint16_t type, uint64_t id, const char *payload, size_t len);
 /* ac_recv - the next frame on @fd within @timeout_ms; NULL on EOF/timeout. */
 struct ac_msg *ac_recv(int fd, int timeout_ms);
 void ac_msg_free(struct ac_msg *m);

@@ -27,7 +27,7 @@ static void expect_error(struct suite *s, const char *name, const void *bytes, s
 	struct ac_msg *m, *h = NULL;
 	char buf[1];
 
-	if (fd < 0 || ac_write_all(fd, bytes, len) < 0) {
+	if (fd < 0 || agent_write_all(fd, bytes, len) < 0) {
 		suite_fail(s, name, "cannot connect or send");
 		goto out;
 	}
@@ -38,7 +38,7 @@ static void expect_error(struct suite *s, const char *name, const void *bytes, s
 		suite_fail(s, name, "no ERROR reply (%s)", m ? m->payload : "nothing");
 	} else if (closes && read(fd, buf, 1) != 0) {
 		suite_fail(s, name, "the connection did not end after the error");
-	} else if (!closes && (ac_send_frame(fd, HUSK_MSG_HELLO, 9, "{}", 2) < 0 ||
+	} else if (!closes && (agent_send_frame(fd, HUSK_MSG_HELLO, 9, "{}", 2) < 0 ||
 			       !(h = ac_recv(fd, 10000)) || h->hdr.type != HUSK_MSG_OK)) {
 		suite_fail(s, name, "the connection did not go on after the error");
 	} else {

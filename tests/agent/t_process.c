@@ -77,7 +77,7 @@ static void t_close_stdin(struct suite *s)
 	    (o = ac_bind(s->addr, "p-main", "e4", "stdout", why, 512)) < 0 ||
 	    ac_bind(s->addr, "p-main", "e4", "stderr", why, 512) < 0 ||
 	    (in = ac_bind(s->addr, "p-main", "e4", "stdin", why, 512)) < 0 ||
-	    !exec_start(s, "p-main", "e4", why) || ac_write_all(in, "abc", 3) < 0 ||
+	    !exec_start(s, "p-main", "e4", why) || agent_write_all(in, "abc", 3) < 0 ||
 	    !ok(s, HUSK_MSG_CLOSE_STDIN, "{\"id\":\"p-main\",\"exec_id\":\"e4\"}", why) ||
 	    ac_pump(-1, NULL, 0, o, &out, -1, NULL, 20000) < 0) {
 		suite_fail(s, "close-stdin", "%s", why[0] ? why : "output did not end");
@@ -132,7 +132,7 @@ static void t_tty(struct suite *s)
 		suite_fail(s, "tty", "no \"30 100\" in \"%s\"", out.data ? out.data : "");
 	} else if (!ok(s, HUSK_MSG_RESIZE_PTY,
 		       "{\"id\":\"p-main\",\"exec_id\":\"e5\",\"rows\":40,\"cols\":120}", why) ||
-		   ac_write_all(in, "go\n", 3) < 0 || !read_until(o, &out, "40 120")) {
+		   agent_write_all(in, "go\n", 3) < 0 || !read_until(o, &out, "40 120")) {
 		suite_fail(s, "tty", "after resize: %s \"%s\"", why, out.data ? out.data : "");
 	} else if (!strstr(out.data, "is-a-tty")) {
 		suite_fail(s, "tty", "stdin is not a terminal: \"%s\"", out.data);

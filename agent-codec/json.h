@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * jtree.h - reading untrusted JSON (yajl's tree API) and writing replies
+ * json.h - reading untrusted JSON (yajl's tree API) and writing replies
  * (yajl_gen). Readers check every type; a missing optional field leaves
  * the output untouched, so callers preset defaults.
  */
-#ifndef HUSK_AGENT_CODEC_JTREE_H
-#define HUSK_AGENT_CODEC_JTREE_H
+#ifndef HUSK_AGENT_CODEC_JSON_H
+#define HUSK_AGENT_CODEC_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* jtree.c - typed access to yajl trees, and small yajl_gen helpers. */
+/* json.c - typed access to yajl trees, and small yajl_gen helpers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent-codec/jtree.h"
+#include "agent-codec/json.h"
 
 /* Nesting depth of the first @len bytes, counting brackets outside strings. */
 static bool jtree_depth_ok(const char *buf, size_t len, unsigned int max)

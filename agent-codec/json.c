@@ -195,6 +195,7 @@ int json_member_strv(yajl_val obj, const char *key, const char ***out,
 	if (!vec)
 		return husk_err(err, ENOMEM, "\"%s\"", key);
 	for (i = 0; i < n; i++) {
+		/* a null element leaves vec[i] NULL: no string either */
 		if (json_string(v->u.array.values[i], key, &vec[i], NULL) < 0 || !vec[i]) {
 			free(vec);
 			return husk_err(err, 0, "\"%s\"[%zu] is not a string", key, i);

@@ -108,9 +108,10 @@ $(HUSK_BIN): $(CLI_OBJS) $(LIB_A)
 # protoc-c generates from shim/proto/*.proto into $(O)/shim/gen (never
 # into the tree). Everything but main.o also goes
 # into libshim.a, which the unit tests and fuzz harnesses link.
-# agent-codec/: the agent protocol codec and the OCI spec parser. husk-init
-# compiles it in; as a host library it serves the shim, the unit tests, the
-# fuzzers and the agent test client (each links common/ beside it).
+# agent-codec/: the agent protocol codec, the OCI spec parser and husk's one
+# JSON layer over yajl (json.c). husk-init compiles it in; as a host library
+# it serves the shim, the unit tests, the fuzzers and the agent test client
+# (each links common/ beside it). libhusk does not use yajl.
 AGENT_CODEC_SRCS := $(sort $(wildcard agent-codec/*.c))
 AGENT_CODEC_A    := $(O)/libagentcodec.a
 $(O)/agent-codec/%.o: CPPFLAGS += $(YAJL_CFLAGS)

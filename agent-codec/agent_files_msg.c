@@ -48,11 +48,11 @@ static int amsg_file_one(const char *name, yajl_val text, struct amsg_file *f,
 int amsg_files_parse(yajl_val v, struct amsg_file *out, size_t *nfiles, int64_t *shm_size,
 		     struct husk_error **e)
 {
-	yajl_val files = jtree_get(v, "files"), shm = jtree_get(v, "shm_size");
+	yajl_val files = json_member(v, "files"), shm = json_member(v, "shm_size");
 	size_t i;
 
 	*shm_size = 0;
-	if (jtree_i64(v, "shm_size", shm_size, e) < 0)
+	if (json_member_int64(v, "shm_size", shm_size, e) < 0)
 		return -EINVAL;
 	if (shm && !YAJL_IS_NULL(shm) && *shm_size <= 0)
 		return husk_err(e, 0, "shm_size %lld is not a positive number of bytes",

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent-codec/jtree.h"
+#include "agent-codec/json.h"
 #include "common/error.h"
 #include "husk_agent.h"
 

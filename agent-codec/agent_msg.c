@@ -19,14 +19,14 @@ bool amsg_id_valid(const char *id)
 static int amsg_ids(struct amsg *m, bool with_exec, struct husk_error **e)
 {
 	m->exec_id = "";
-	if (jtree_str(m->tree, "id", true, &m->id, e) < 0)
+	if (json_member_string(m->tree, "id", true, &m->id, e) < 0)
 		return -EINVAL;
 	if (!amsg_id_valid(m->id))
 		return husk_err(e, 0, "container id \"%.140s\" is not 1-%d of [A-Za-z0-9_.-]",
 				m->id, HUSK_AGENT_MAX_ID);
 	if (!with_exec)
 		return 0;
-	if (jtree_str(m->tree, "exec_id", false, &m->exec_id, e) < 0)
+	if (json_member_string(m->tree, "exec_id", false, &m->exec_id, e) < 0)
 		return -EINVAL;
 	if (m->exec_id[0] && !amsg_id_valid(m->exec_id))
 		return husk_err(e, 0, "exec id \"%.140s\" is not 1-%d of [A-Za-z0-9_.-]",
@@ -38,8 +38,9 @@ static int amsg_stdio(yajl_val v, struct amsg_stdio *s, struct husk_error **e)
 {
 	if (v && !YAJL_IS_OBJECT(v))
 		return husk_err(e, 0, "\"stdio\" is not an object");
-	if (jtree_bool(v, "stdin", &s->in, e) < 0 || jtree_bool(v, "stdout", &s->out, e) < 0 ||
-	    jtree_bool(v, "stderr", &s->err, e) < 0)
+	if (json_member_bool(v, "stdin", &s->in, e) < 0 ||
+	    json_member_bool(v, "stdout", &s->out, e) < 0 ||
+	    json_member_bool(v, "stderr", &s->err, e) < 0)
 		return husk_err_wrap(e, "stdio");
 	return 0;
 }
@@ -47,9 +48,9 @@ static int amsg_stdio(yajl_val v, struct amsg_stdio *s, struct husk_error **e)
 static int amsg_blk(yajl_val v, struct amsg_blk *b, struct husk_error **e)
 {
 	b->options = "";
-	if (jtree_str(v, "source", true, &b->source, e) < 0 ||
-	    jtree_str(v, "fstype", true, &b->fstype, e) < 0 ||
-	    jtree_str(v, "options", false, &b->options, e) < 0)
+	if (json_member_string(v, "source", true, &b->source, e) < 0 ||
+	    json_member_string(v, "fstype", true, &b->fstype, e) < 0 ||
+	    json_member_string(v, "options", false, &b->options, e) < 0)
 		return -EINVAL;
 	if (b->source[0] != '/')
 		return husk_err(e, 0, "source \"%s\" is not an absolute path", b->source);
@@ -60,12 +61,12 @@ static int amsg_blk(yajl_val v, struct amsg_blk *b, struct husk_error **e)
 
 static int amsg_rootfs(yajl_val v, struct amsg_rootfs *r, struct husk_error **e)
 {
-	yajl_val lower = jtree_get(v, "lower"), upper = jtree_get(v, "upper");
+	yajl_val lower = json_member(v, "lower"), upper = json_member(v, "upper");
 	size_t i;
 
 	if (!YAJL_IS_OBJECT(v))
 		return husk_err(e, 0, "\"rootfs\" is missing or not an object");
-	if (jtree_str(v, "dir", false, &r->dir, e) < 0)
+	if (json_member_string(v, "dir", false, &r->dir, e) < 0)
 		return husk_err_wrap(e, "rootfs");
 	if (r->dir)
 		return r->dir[0] == '/' ? 0 : husk_err(e, 0, "rootfs.dir is not absolute");
@@ -77,7 +78,7 @@ static int amsg_rootfs(yajl_val v, struct amsg_rootfs *r, struct husk_error **e)
 			return husk_err_wrap(e, "rootfs.lower[%zu]", i);
 	if (upper && !YAJL_IS_NULL(upper) && amsg_blk(upper, &r->upper, e) < 0)
 		return husk_err_wrap(e, "rootfs.upper");
-	if (jtree_bool(v, "writable", &r->writable, e) < 0)
+	if (json_member_bool(v, "writable", &r->writable, e) < 0)
 		return husk_err_wrap(e, "rootfs");
 	if (r->writable && (r->nlower != 1 || r->upper.source))
 		return husk_err(e, 0, "rootfs.writable needs exactly one lower and no upper");
@@ -90,11 +91,11 @@ static int amsg_create(struct amsg *m, struct husk_error **e)
 
 	if (ret < 0)
 		return ret;
-	ret = spec_parse(jtree_get(m->tree, "spec"), &m->spec, e);
+	ret = spec_parse(json_member(m->tree, "spec"), &m->spec, e);
 	if (ret < 0)
 		return husk_err_wrap(e, "spec");
-	if (amsg_rootfs(jtree_get(m->tree, "rootfs"), &m->rootfs, e) < 0 ||
-	    amsg_stdio(jtree_get(m->tree, "stdio"), &m->stdio, e) < 0 ||
+	if (amsg_rootfs(json_member(m->tree, "rootfs"), &m->rootfs, e) < 0 ||
+	    amsg_stdio(json_member(m->tree, "stdio"), &m->stdio, e) < 0 ||
 	    amsg_files_parse(m->tree, m->files, &m->nfiles, &m->shm_size, e) < 0)
 		return -EINVAL;
 	if (m->spec.process.terminal && m->stdio.err)
@@ -110,8 +111,8 @@ static int amsg_exec(struct amsg *m, struct husk_error **e)
 		return ret;
 	if (!m->exec_id[0])
 		return husk_err(e, 0, "EXEC needs an exec_id");
-	if (spec_process_parse(jtree_get(m->tree, "process"), &m->proc, e) < 0 ||
-	    amsg_stdio(jtree_get(m->tree, "stdio"), &m->stdio, e) < 0)
+	if (spec_process_parse(json_member(m->tree, "process"), &m->proc, e) < 0 ||
+	    amsg_stdio(json_member(m->tree, "stdio"), &m->stdio, e) < 0)
 		return -EINVAL;
 	if (m->proc.terminal && m->stdio.err)
 		return husk_err(e, 0, "a terminal has no separate stderr stream");
@@ -121,8 +122,8 @@ static int amsg_exec(struct amsg *m, struct husk_error **e)
 static int amsg_signal(struct amsg *m, struct husk_error **e)
 {
 	m->signal = -1;
-	if (amsg_ids(m, true, e) < 0 || jtree_i64(m->tree, "signal", &m->signal, e) < 0 ||
-	    jtree_bool(m->tree, "all", &m->all, e) < 0)
+	if (amsg_ids(m, true, e) < 0 || json_member_int64(m->tree, "signal", &m->signal, e) < 0 ||
+	    json_member_bool(m->tree, "all", &m->all, e) < 0)
 		return -EINVAL;
 	if (m->signal < 1 || m->signal >= NSIG)
 		return husk_err(e, 0, "signal %lld is not 1-%d", (long long)m->signal, NSIG - 1);
@@ -131,8 +132,8 @@ static int amsg_signal(struct amsg *m, struct husk_error **e)
 
 static int amsg_resize(struct amsg *m, struct husk_error **e)
 {
-	if (amsg_ids(m, true, e) < 0 || jtree_i64(m->tree, "rows", &m->rows, e) < 0 ||
-	    jtree_i64(m->tree, "cols", &m->cols, e) < 0)
+	if (amsg_ids(m, true, e) < 0 || json_member_int64(m->tree, "rows", &m->rows, e) < 0 ||
+	    json_member_int64(m->tree, "cols", &m->cols, e) < 0)
 		return -EINVAL;
 	if (m->rows < 0 || m->rows > 0xffff || m->cols < 0 || m->cols > 0xffff)
 		return husk_err(e, 0, "window size %lldx%lld is out of range", (long long)m->rows,
@@ -142,7 +143,8 @@ static int amsg_resize(struct amsg *m, struct husk_error **e)
 
 static int amsg_bind(struct amsg *m, struct husk_error **e)
 {
-	if (amsg_ids(m, true, e) < 0 || jtree_str(m->tree, "stream", true, &m->stream, e) < 0)
+	if (amsg_ids(m, true, e) < 0 ||
+	    json_member_string(m->tree, "stream", true, &m->stream, e) < 0)
 		return -EINVAL;
 	if (strcmp(m->stream, "stdin") && strcmp(m->stream, "stdout") &&
 	    strcmp(m->stream, "stderr"))
@@ -152,7 +154,7 @@ static int amsg_bind(struct amsg *m, struct husk_error **e)
 
 static int amsg_update(struct amsg *m, struct husk_error **e)
 {
-	yajl_val r = jtree_get(m->tree, "resources");
+	yajl_val r = json_member(m->tree, "resources");
 
 	if (amsg_ids(m, false, e) < 0)
 		return -husk_error_errno(*e);
@@ -165,7 +167,7 @@ static int amsg_body(struct amsg *m, struct husk_error **e)
 {
 	switch (m->type) {
 	case HUSK_MSG_HELLO:
-		return jtree_i64(m->tree, "version", &m->version, e);
+		return json_member_int64(m->tree, "version", &m->version, e);
 	case HUSK_MSG_CREATE:
 		return amsg_create(m, e);
 	case HUSK_MSG_EXEC:
@@ -203,7 +205,9 @@ int amsg_parse(unsigned int type, const uint8_t *payload, size_t len, struct ams
 
 	memset(m, 0, sizeof(*m));
 	m->type = type;
-	ret = jtree_parse((const char *)payload, len, HUSK_AGENT_MAX_DEPTH, &m->tree, e);
+	if (len == 0) /* the protocol's empty payload means {} */
+		payload = (const uint8_t *)"{}", len = 2;
+	ret = json_parse((const char *)payload, len, NULL, HUSK_AGENT_MAX_DEPTH, &m->tree, e);
 	if (ret < 0)
 		return ret;
 	if (!YAJL_IS_OBJECT(m->tree))

@@ -8,9 +8,10 @@
 
 static int amsg_iface(yajl_val v, struct amsg_iface *i, struct husk_error **e)
 {
-	if (jtree_str(v, "name", true, &i->name, e) < 0 ||
-	    jtree_str(v, "mac", false, &i->mac, e) < 0 || jtree_i64(v, "mtu", &i->mtu, e) < 0 ||
-	    jtree_strv(v, "addresses", &i->addrs, e) < 0)
+	if (json_member_string(v, "name", true, &i->name, e) < 0 ||
+	    json_member_string(v, "mac", false, &i->mac, e) < 0 ||
+	    json_member_int64(v, "mtu", &i->mtu, e) < 0 ||
+	    json_member_strv(v, "addresses", &i->addrs, e) < 0)
 		return -EINVAL;
 	if (strlen(i->name) >= 16 || !i->name[0] || strchr(i->name, '/'))
 		return husk_err(e, 0, "interface name \"%.40s\" is not valid", i->name);
@@ -21,9 +22,9 @@ static int amsg_iface(yajl_val v, struct amsg_iface *i, struct husk_error **e)
 
 static int amsg_route(yajl_val v, struct amsg_route *r, struct husk_error **e)
 {
-	if (jtree_str(v, "destination", true, &r->dest, e) < 0 ||
-	    jtree_str(v, "gateway", false, &r->gateway, e) < 0 ||
-	    jtree_str(v, "device", false, &r->device, e) < 0)
+	if (json_member_string(v, "destination", true, &r->dest, e) < 0 ||
+	    json_member_string(v, "gateway", false, &r->gateway, e) < 0 ||
+	    json_member_string(v, "device", false, &r->device, e) < 0)
 		return -EINVAL;
 	if (!r->gateway && !r->device)
 		return husk_err(e, 0, "route to %.60s has neither gateway nor device", r->dest);
@@ -43,16 +44,16 @@ static int amsg_dns(yajl_val dns, struct amsg_net *n, struct husk_error **e)
 {
 	if (dns && !YAJL_IS_OBJECT(dns))
 		return husk_err(e, 0, "\"dns\" is not an object");
-	if (jtree_strv(dns, "servers", &n->dns_servers, e) < 0 ||
-	    jtree_strv(dns, "searches", &n->dns_searches, e) < 0 ||
-	    jtree_strv(dns, "options", &n->dns_options, e) < 0)
+	if (json_member_strv(dns, "servers", &n->dns_servers, e) < 0 ||
+	    json_member_strv(dns, "searches", &n->dns_searches, e) < 0 ||
+	    json_member_strv(dns, "options", &n->dns_options, e) < 0)
 		return husk_err_wrap(e, "dns");
 	return 0;
 }
 
 int amsg_net_parse(yajl_val v, struct amsg_net *n, struct husk_error **e)
 {
-	yajl_val ifs = jtree_get(v, "interfaces"), routes = jtree_get(v, "routes");
+	yajl_val ifs = json_member(v, "interfaces"), routes = json_member(v, "routes");
 	int cnt, i;
 
 	cnt = amsg_list(ifs, "interfaces", AMSG_MAX_IFACES, e);
@@ -67,12 +68,12 @@ int amsg_net_parse(yajl_val v, struct amsg_net *n, struct husk_error **e)
 	for (i = 0; i < cnt; i++, n->nroutes++)
 		if (amsg_route(routes->u.array.values[i], &n->routes[i], e) < 0)
 			return husk_err_wrap(e, "routes[%d]", i);
-	if (jtree_str(v, "hostname", false, &n->hostname, e) < 0 ||
-	    jtree_str(v, "hosts", false, &n->hosts, e) < 0)
+	if (json_member_string(v, "hostname", false, &n->hostname, e) < 0 ||
+	    json_member_string(v, "hosts", false, &n->hosts, e) < 0)
 		return -EINVAL;
 	if (n->hostname && strlen(n->hostname) > 64)
 		return husk_err(e, 0, "hostname is longer than 64 bytes");
-	return amsg_dns(jtree_get(v, "dns"), n, e);
+	return amsg_dns(json_member(v, "dns"), n, e);
 }
 
 void amsg_net_free(struct amsg_net *n)

@@ -29,7 +29,7 @@ static int spec_u32(yajl_val obj, const char *key, uint32_t *out, struct husk_er
 {
 	int64_t v = SPEC_UNSET;
 
-	if (jtree_i64(obj, key, &v, e) < 0)
+	if (json_member_int64(obj, key, &v, e) < 0)
 		return -EINVAL;
 	if (v == SPEC_UNSET)
 		return 0;
@@ -41,15 +41,15 @@ static int spec_u32(yajl_val obj, const char *key, uint32_t *out, struct husk_er
 
 static int spec_user_parse(yajl_val u, struct spec_user *user, struct husk_error **e)
 {
-	yajl_val gids = jtree_get(u, "additionalGids");
+	yajl_val gids = json_member(u, "additionalGids");
 	size_t i;
 
 	user->umask = SPEC_UNSET;
 	if (!u)
 		return 0;
 	if (spec_u32(u, "uid", &user->uid, e) < 0 || spec_u32(u, "gid", &user->gid, e) < 0 ||
-	    jtree_str(u, "username", false, &user->username, e) < 0 ||
-	    jtree_i64(u, "umask", &user->umask, e) < 0)
+	    json_member_string(u, "username", false, &user->username, e) < 0 ||
+	    json_member_int64(u, "umask", &user->umask, e) < 0)
 		return husk_err_wrap(e, "process.user");
 	if (!gids || YAJL_IS_NULL(gids))
 		return 0;
@@ -75,8 +75,9 @@ static int spec_rlimit_one(yajl_val r, struct spec_rlimit *out, struct husk_erro
 	int64_t soft = SPEC_UNSET, hard = SPEC_UNSET;
 	size_t i;
 
-	if (jtree_str(r, "type", true, &type, e) < 0 || jtree_i64(r, "soft", &soft, e) < 0 ||
-	    jtree_i64(r, "hard", &hard, e) < 0)
+	if (json_member_string(r, "type", true, &type, e) < 0 ||
+	    json_member_int64(r, "soft", &soft, e) < 0 ||
+	    json_member_int64(r, "hard", &hard, e) < 0)
 		return -EINVAL;
 	if (soft == SPEC_UNSET || hard == SPEC_UNSET)
 		return husk_err(e, 0, "%s needs soft and hard", type);
@@ -119,7 +120,7 @@ static int spec_capset(yajl_val caps, const char *key, uint64_t *out, struct hus
 	size_t i;
 	int n;
 
-	if (jtree_strv(caps, key, &names, e) < 0)
+	if (json_member_strv(caps, key, &names, e) < 0)
 		return husk_err_wrap(e, "process.capabilities");
 	*out = 0;
 	for (i = 0; names && names[i]; i++) {
@@ -169,20 +170,21 @@ int spec_process_parse(yajl_val v, struct spec_process *p, struct husk_error **e
 	p->cwd = "/";
 	if (!YAJL_IS_OBJECT(v))
 		return husk_err(e, 0, "process is not an object");
-	if (jtree_bool(v, "terminal", &p->terminal, e) < 0 ||
-	    jtree_strv(v, "args", &p->args, e) < 0 || jtree_strv(v, "env", &p->env, e) < 0 ||
-	    jtree_str(v, "cwd", false, &p->cwd, e) < 0 ||
-	    jtree_bool(v, "noNewPrivileges", &p->no_new_privs, e) < 0 ||
-	    jtree_i64(v, "oomScoreAdj", &p->oom_score_adj, e) < 0)
+	if (json_member_bool(v, "terminal", &p->terminal, e) < 0 ||
+	    json_member_strv(v, "args", &p->args, e) < 0 ||
+	    json_member_strv(v, "env", &p->env, e) < 0 ||
+	    json_member_string(v, "cwd", false, &p->cwd, e) < 0 ||
+	    json_member_bool(v, "noNewPrivileges", &p->no_new_privs, e) < 0 ||
+	    json_member_int64(v, "oomScoreAdj", &p->oom_score_adj, e) < 0)
 		return husk_err_wrap(e, "process");
 	if (!p->args || !p->args[0] || !p->args[0][0])
 		return husk_err(e, 0, "process.args is empty");
 	if (p->cwd[0] != '/')
 		return husk_err(e, 0, "process.cwd \"%s\" is not absolute", p->cwd);
-	if (spec_console_parse(jtree_get(v, "consoleSize"), p, e) < 0 ||
-	    spec_user_parse(jtree_get(v, "user"), &p->user, e) < 0 ||
-	    spec_rlimits_parse(jtree_get(v, "rlimits"), p, e) < 0 ||
-	    spec_caps_parse(jtree_get(v, "capabilities"), &p->caps, e) < 0)
+	if (spec_console_parse(json_member(v, "consoleSize"), p, e) < 0 ||
+	    spec_user_parse(json_member(v, "user"), &p->user, e) < 0 ||
+	    spec_rlimits_parse(json_member(v, "rlimits"), p, e) < 0 ||
+	    spec_caps_parse(json_member(v, "capabilities"), &p->caps, e) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -198,22 +200,22 @@ void spec_process_free(struct spec_process *p)
 
 int spec_parse(yajl_val root, struct spec *s, struct husk_error **e)
 {
-	yajl_val r = jtree_get(root, "root");
+	yajl_val r = json_member(root, "root");
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	if (!YAJL_IS_OBJECT(root))
 		return husk_err(e, 0, "spec is not an object");
-	ret = spec_process_parse(jtree_get(root, "process"), &s->process, e);
+	ret = spec_process_parse(json_member(root, "process"), &s->process, e);
 	if (ret < 0)
 		return ret;
-	if (jtree_bool(r, "readonly", &s->root_readonly, e) < 0 ||
-	    jtree_str(root, "hostname", false, &s->hostname, e) < 0)
+	if (json_member_bool(r, "readonly", &s->root_readonly, e) < 0 ||
+	    json_member_string(root, "hostname", false, &s->hostname, e) < 0)
 		return husk_err_wrap(e, "spec");
 	ret = spec_mounts_parse(root, s, e);
 	if (ret < 0)
 		return ret;
-	return spec_linux_parse(jtree_get(root, "linux"), s, e);
+	return spec_linux_parse(json_member(root, "linux"), s, e);
 }
 
 void spec_free(struct spec *s)

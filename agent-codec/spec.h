@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
-#include "agent-codec/jtree.h"
+#include "agent-codec/json.h"
 
 #define SPEC_UNSET INT64_MIN /* a resource field the spec does not set */
 

@@ -18,13 +18,13 @@ static int spec_mount_one(yajl_val m, struct spec_mount *out, struct husk_error 
 	int ret;
 
 	out->type = out->source = "";
-	if (jtree_str(m, "destination", true, &out->dest, e) < 0 ||
-	    jtree_str(m, "type", false, &out->type, e) < 0 ||
-	    jtree_str(m, "source", false, &out->source, e) < 0)
+	if (json_member_string(m, "destination", true, &out->dest, e) < 0 ||
+	    json_member_string(m, "type", false, &out->type, e) < 0 ||
+	    json_member_string(m, "source", false, &out->source, e) < 0)
 		return -EINVAL;
 	if (out->dest[0] != '/')
 		return husk_err(e, 0, "destination \"%s\" is not absolute", out->dest);
-	if (jtree_strv(m, "options", &opts, e) < 0)
+	if (json_member_strv(m, "options", &opts, e) < 0)
 		return -EINVAL;
 	ret = mntopt_parse(opts, &mo, e);
 	free(opts);
@@ -40,7 +40,7 @@ static int spec_mount_one(yajl_val m, struct spec_mount *out, struct husk_error 
 
 int spec_mounts_parse(yajl_val root, struct spec *s, struct husk_error **e)
 {
-	yajl_val arr = jtree_get(root, "mounts");
+	yajl_val arr = json_member(root, "mounts");
 	size_t i;
 
 	if (!arr || YAJL_IS_NULL(arr))
@@ -62,7 +62,7 @@ static int spec_i64s(yajl_val obj, const char *const *keys, int64_t *const *outs
 		     struct husk_error **e)
 {
 	for (; *keys; keys++, outs++)
-		if (jtree_i64(obj, *keys, *outs, e) < 0)
+		if (json_member_int64(obj, *keys, *outs, e) < 0)
 			return -EINVAL;
 	return 0;
 }
@@ -71,7 +71,7 @@ int spec_resources_parse(yajl_val r, struct spec_resources *res, struct husk_err
 {
 	static const char *const mem_keys[] = { "limit", "reservation", "swap", NULL };
 	static const char *const cpu_keys[] = { "shares", "quota", "period", NULL };
-	yajl_val mem = jtree_get(r, "memory"), cpu = jtree_get(r, "cpu");
+	yajl_val mem = json_member(r, "memory"), cpu = json_member(r, "cpu");
 	int64_t *const mem_outs[] = { &res->mem_limit, &res->mem_reservation, &res->mem_swap };
 	int64_t *const cpu_outs[] = { &res->cpu_shares, &res->cpu_quota, &res->cpu_period };
 
@@ -80,11 +80,11 @@ int spec_resources_parse(yajl_val r, struct spec_resources *res, struct husk_err
 	res->pids_limit = SPEC_UNSET;
 	if (spec_i64s(mem, mem_keys, mem_outs, e) < 0 ||
 	    spec_i64s(cpu, cpu_keys, cpu_outs, e) < 0 ||
-	    jtree_str(cpu, "cpus", false, &res->cpus, e) < 0 ||
-	    jtree_str(cpu, "mems", false, &res->mems, e) < 0 ||
-	    jtree_i64(jtree_get(r, "pids"), "limit", &res->pids_limit, e) < 0)
+	    json_member_string(cpu, "cpus", false, &res->cpus, e) < 0 ||
+	    json_member_string(cpu, "mems", false, &res->mems, e) < 0 ||
+	    json_member_int64(json_member(r, "pids"), "limit", &res->pids_limit, e) < 0)
 		return husk_err_wrap(e, "linux.resources");
-	res->unified = jtree_get(r, "unified");
+	res->unified = json_member(r, "unified");
 	if (res->unified && !YAJL_IS_OBJECT(res->unified))
 		return husk_err(e, 0, "linux.resources.unified is not an object");
 	return 0;
@@ -96,11 +96,13 @@ static int spec_device_one(yajl_val d, struct spec_device *dev, struct husk_erro
 
 	dev->major = dev->minor = 0;
 	dev->mode = dev->uid = dev->gid = SPEC_UNSET;
-	if (jtree_str(d, "path", true, &dev->path, e) < 0 ||
-	    jtree_str(d, "type", true, &type, e) < 0 || jtree_i64(d, "major", &dev->major, e) < 0 ||
-	    jtree_i64(d, "minor", &dev->minor, e) < 0 ||
-	    jtree_i64(d, "fileMode", &dev->mode, e) < 0 || jtree_i64(d, "uid", &dev->uid, e) < 0 ||
-	    jtree_i64(d, "gid", &dev->gid, e) < 0)
+	if (json_member_string(d, "path", true, &dev->path, e) < 0 ||
+	    json_member_string(d, "type", true, &type, e) < 0 ||
+	    json_member_int64(d, "major", &dev->major, e) < 0 ||
+	    json_member_int64(d, "minor", &dev->minor, e) < 0 ||
+	    json_member_int64(d, "fileMode", &dev->mode, e) < 0 ||
+	    json_member_int64(d, "uid", &dev->uid, e) < 0 ||
+	    json_member_int64(d, "gid", &dev->gid, e) < 0)
 		return -EINVAL;
 	if (dev->path[0] != '/' || strlen(type) != 1 || !strchr("cubp", type[0]))
 		return husk_err(e, 0, "bad device \"%s\" of type \"%s\"", dev->path, type);
@@ -145,7 +147,7 @@ static int spec_namespaces_check(yajl_val arr, struct husk_error **e)
 		return 0;
 	for (i = 0; i < arr->u.array.len; i++) {
 		type = NULL;
-		if (jtree_str(arr->u.array.values[i], "type", true, &type, e) < 0)
+		if (json_member_string(arr->u.array.values[i], "type", true, &type, e) < 0)
 			return husk_err_wrap(e, "linux.namespaces[%zu]", i);
 		if (strcmp(type, "user") == 0)
 			return husk_err(e, EOPNOTSUPP, "linux.namespaces: user namespace");
@@ -159,7 +161,7 @@ static int spec_propagation(yajl_val lx, struct spec *s, struct husk_error **e)
 	const char *opts[2] = { NULL, NULL };
 	struct mntopt mo;
 
-	if (jtree_str(lx, "rootfsPropagation", false, &p, e) < 0)
+	if (json_member_string(lx, "rootfsPropagation", false, &p, e) < 0)
 		return husk_err_wrap(e, "linux");
 	s->rootfs_propagation = MS_PRIVATE | MS_REC;
 	if (!p)
@@ -176,19 +178,19 @@ static int spec_propagation(yajl_val lx, struct spec *s, struct husk_error **e)
 
 int spec_linux_parse(yajl_val lx, struct spec *s, struct husk_error **e)
 {
-	yajl_val res = jtree_get(lx, "resources");
+	yajl_val res = json_member(lx, "resources");
 
 	if (lx && !YAJL_IS_OBJECT(lx))
 		return husk_err(e, 0, "linux is not an object");
 	if (spec_resources_parse(res, &s->res, e) < 0 ||
-	    spec_devices_parse(jtree_get(lx, "devices"), s, e) < 0 ||
-	    spec_namespaces_check(jtree_get(lx, "namespaces"), e) < 0 ||
+	    spec_devices_parse(json_member(lx, "devices"), s, e) < 0 ||
+	    spec_namespaces_check(json_member(lx, "namespaces"), e) < 0 ||
 	    spec_propagation(lx, s, e) < 0)
 		return -EINVAL;
-	if (jtree_strv(lx, "maskedPaths", &s->masked, e) < 0 ||
-	    jtree_strv(lx, "readonlyPaths", &s->readonly, e) < 0)
+	if (json_member_strv(lx, "maskedPaths", &s->masked, e) < 0 ||
+	    json_member_strv(lx, "readonlyPaths", &s->readonly, e) < 0)
 		return husk_err_wrap(e, "linux");
-	s->sysctl = jtree_get(lx, "sysctl");
+	s->sysctl = json_member(lx, "sysctl");
 	if (s->sysctl && !YAJL_IS_OBJECT(s->sysctl))
 		return husk_err(e, 0, "linux.sysctl is not an object");
 	return 0;

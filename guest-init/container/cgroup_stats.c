@@ -67,27 +67,27 @@ int cgroup_stats(const struct container *c, yajl_gen g, struct husk_error **e)
 {
 	if (!c->cg[0])
 		return husk_err(e, EOPNOTSUPP, "stats of %s: no cgroup v2 hierarchy", c->id);
-	jw_key(g, "cpu");
+	json_write_key(g, "cpu");
 	yajl_gen_map_open(g);
-	jw_int(g, "usage_usec", cgroup_key(c->cg, "cpu.stat", "usage_usec"));
-	jw_int(g, "user_usec", cgroup_key(c->cg, "cpu.stat", "user_usec"));
-	jw_int(g, "system_usec", cgroup_key(c->cg, "cpu.stat", "system_usec"));
+	json_write_int(g, "usage_usec", cgroup_key(c->cg, "cpu.stat", "usage_usec"));
+	json_write_int(g, "user_usec", cgroup_key(c->cg, "cpu.stat", "user_usec"));
+	json_write_int(g, "system_usec", cgroup_key(c->cg, "cpu.stat", "system_usec"));
 	yajl_gen_map_close(g);
-	jw_key(g, "memory");
+	json_write_key(g, "memory");
 	yajl_gen_map_open(g);
-	jw_int(g, "current", cgroup_value(c->cg, "memory.current"));
-	jw_int(g, "max", cgroup_value(c->cg, "memory.max"));
-	jw_int(g, "oom_kill", (long long)cgroup_oom_kills(c));
+	json_write_int(g, "current", cgroup_value(c->cg, "memory.current"));
+	json_write_int(g, "max", cgroup_value(c->cg, "memory.max"));
+	json_write_int(g, "oom_kill", (long long)cgroup_oom_kills(c));
 	yajl_gen_map_close(g);
-	jw_key(g, "pids");
+	json_write_key(g, "pids");
 	yajl_gen_map_open(g);
-	jw_int(g, "current", cgroup_value(c->cg, "pids.current"));
-	jw_int(g, "max", cgroup_value(c->cg, "pids.max"));
+	json_write_int(g, "current", cgroup_value(c->cg, "pids.current"));
+	json_write_int(g, "max", cgroup_value(c->cg, "pids.max"));
 	yajl_gen_map_close(g);
-	jw_key(g, "io");
+	json_write_key(g, "io");
 	yajl_gen_map_open(g);
-	jw_int(g, "rbytes", cgroup_io(c->cg, "rbytes"));
-	jw_int(g, "wbytes", cgroup_io(c->cg, "wbytes"));
+	json_write_int(g, "rbytes", cgroup_io(c->cg, "rbytes"));
+	json_write_int(g, "wbytes", cgroup_io(c->cg, "wbytes"));
 	yajl_gen_map_close(g);
 	return 0;
 }
@@ -109,7 +109,7 @@ int cgroup_pids(const struct container *c, yajl_gen g, struct husk_error **e)
 	char path[PATH_MAX + 16], line[32];
 	FILE *f = NULL;
 
-	jw_key(g, "pids");
+	json_write_key(g, "pids");
 	yajl_gen_array_open(g);
 	if (c->cg[0]) {
 		snprintf(path, sizeof(path), "%s/cgroup.procs", c->cg);
@@ -137,7 +137,7 @@ void cgroup_oom_check(struct container *c)
 	g = reply_gen();
 	if (!g)
 		return;
-	jw_str(g, "id", c->id);
+	json_write_string(g, "id", c->id);
 	event_broadcast(c->ag, HUSK_MSG_EVENT_OOM, g);
 }
 

@@ -33,13 +33,13 @@ static struct proc *proc_by_pid(struct agent *ag, pid_t pid)
 
 void proc_exit_fields(const struct proc *p, yajl_gen g)
 {
-	jw_str(g, "id", p->c->id);
-	jw_str(g, "exec_id", p->exec_id);
-	jw_int(g, "pid", p->pid);
-	jw_int(g, "exit_status", p->exit_status);
-	jw_int(g, "signal", p->signal);
-	jw_int(g, "exited_at", p->exited_at);
-	jw_bool(g, "oom", p->oom);
+	json_write_string(g, "id", p->c->id);
+	json_write_string(g, "exec_id", p->exec_id);
+	json_write_int(g, "pid", p->pid);
+	json_write_int(g, "exit_status", p->exit_status);
+	json_write_int(g, "signal", p->signal);
+	json_write_int(g, "exited_at", p->exited_at);
+	json_write_bool(g, "oom", p->oom);
 }
 
 static void proc_notify(struct proc *p)

@@ -40,8 +40,8 @@ void reply_err(struct conn *c, uint64_t id, const struct husk_error *e)
 		conn_send(c, HUSK_MSG_ERROR, id, NULL, 0);
 		return;
 	}
-	jw_int(g, "errno", husk_error_errno(e) ? husk_error_errno(e) : EINVAL);
-	jw_str(g, "message", e ? husk_error_message(e) : "");
+	json_write_int(g, "errno", husk_error_errno(e) ? husk_error_errno(e) : EINVAL);
+	json_write_string(g, "message", e ? husk_error_message(e) : "");
 	reply_send(c, HUSK_MSG_ERROR, id, g);
 }
 

@@ -31,7 +31,7 @@ int handle_create(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struc
 	if (container_create(c->ag, m, e) < 0)
 		return -husk_error_errno(*e);
 	k = container_find(c->ag, m->id);
-	jw_int(g, "pid", k->init->pid);
+	json_write_int(g, "pid", k->init->pid);
 	return 0;
 }
 
@@ -41,7 +41,7 @@ int handle_start(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct
 
 	if (!p || proc_start(p, e) < 0)
 		return -husk_error_errno(*e);
-	jw_int(g, "pid", p->pid);
+	json_write_int(g, "pid", p->pid);
 	return 0;
 }
 
@@ -66,7 +66,7 @@ int handle_exec(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct 
 		proc_free(p);
 		return husk_err_wrap(e, "exec %s/%s", m->id, m->exec_id);
 	}
-	jw_int(g, "pid", p->pid);
+	json_write_int(g, "pid", p->pid);
 	return 0;
 }
 

@@ -21,11 +21,11 @@ int handle_hello(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct
 		return husk_err(e, EPROTONOSUPPORT, "protocol version %lld (husk-init speaks %d)",
 				(long long)m->version, HUSK_AGENT_VERSION);
 	c->hello = true;
-	jw_int(g, "version", HUSK_AGENT_VERSION);
-	jw_str(g, "agent", "husk-init " HUSK_VERSION);
-	jw_str(g, "mode", c->ag->vm ? "vm" : "test");
-	jw_bool(g, "cgroup", c->ag->cg_root[0] != '\0');
-	jw_key(g, "controllers");
+	json_write_int(g, "version", HUSK_AGENT_VERSION);
+	json_write_string(g, "agent", "husk-init " HUSK_VERSION);
+	json_write_string(g, "mode", c->ag->vm ? "vm" : "test");
+	json_write_bool(g, "cgroup", c->ag->cg_root[0] != '\0');
+	json_write_key(g, "controllers");
 	yajl_gen_array_open(g);
 	for (p = c->ag->cg_ctrls; *p; p = *q ? q + 1 : q) {
 		q = p + strcspn(p, " ");

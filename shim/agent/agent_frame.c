@@ -11,7 +11,7 @@
 #include "agent-codec/agent_socket.h"
 #include "shim/agent/agent_client.h"
 #include "common/error.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
 
 int agent_reply_error(const char *what, const char *payload, struct husk_error **err)
 {
@@ -20,8 +20,8 @@ int agent_reply_error(const char *what, const char *payload, struct husk_error *
 	yajl_val v = yajl_tree_parse(payload, NULL, 0);
 
 	if (v) {
-		json_get_int(json_member(v, "errno"), "errno", &no, NULL);
-		json_get_string(json_member(v, "message"), "message", &msg, NULL);
+		json_int64(json_member(v, "errno"), "errno", &no, NULL);
+		json_string(json_member(v, "message"), "message", &msg, NULL);
 	}
 	if (no <= 0 || no > 4095)
 		no = EIO;

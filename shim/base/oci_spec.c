@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
+#include "shim/base/config_file.h"
 #include "shim/base/oci_spec.h"
 
 static int dup_string(yajl_val v, const char *field, char **out, struct husk_error **err)
 {
 	const char *s = NULL;
-	int ret = json_get_string(v, field, &s, err);
+	int ret = json_string(v, field, &s, err);
 
 	if (ret || !s)
 		return ret;
@@ -25,7 +26,7 @@ static int parse_annotations(struct oci_spec *spec, yajl_val root, struct husk_e
 	size_t i, n;
 	int ret;
 
-	ret = json_get_object(json_member(root, "annotations"), "annotations", &obj, err);
+	ret = json_object(json_member(root, "annotations"), "annotations", &obj, err);
 	if (ret || !obj)
 		return ret;
 	n = obj->u.object.len;
@@ -53,13 +54,13 @@ static int parse_root(struct oci_spec *spec, yajl_val root, struct husk_error **
 	yajl_val r = NULL;
 	int ret;
 
-	ret = json_get_object(json_member(root, "root"), "root", &r, err);
+	ret = json_object(json_member(root, "root"), "root", &r, err);
 	if (ret || !r)
 		return ret;
 	ret = dup_string(json_member(r, "path"), "root.path", &spec->root_path, err);
 	if (!ret)
-		ret = json_get_bool(json_member(r, "readonly"), "root.readonly",
-				    &spec->root_readonly, err);
+		ret = json_bool(json_member(r, "readonly"), "root.readonly", &spec->root_readonly,
+				err);
 	if (!ret && spec->root_path && !*spec->root_path)
 		ret = husk_err(err, 0, "root.path: must not be empty");
 	return ret;
@@ -70,14 +71,14 @@ static int parse_cpu(struct oci_spec *spec, yajl_val cpu, struct husk_error **er
 	int64_t period = 0, shares = 0;
 	int ret;
 
-	ret = json_get_int(json_member(cpu, "quota"), "linux.resources.cpu.quota", &spec->cpu_quota,
-			   err);
+	ret = json_int64(json_member(cpu, "quota"), "linux.resources.cpu.quota", &spec->cpu_quota,
+			 err);
 	if (!ret)
-		ret = json_get_int(json_member(cpu, "period"), "linux.resources.cpu.period",
-				   &period, err);
+		ret = json_int64(json_member(cpu, "period"), "linux.resources.cpu.period", &period,
+				 err);
 	if (!ret)
-		ret = json_get_int(json_member(cpu, "shares"), "linux.resources.cpu.shares",
-				   &shares, err);
+		ret = json_int64(json_member(cpu, "shares"), "linux.resources.cpu.shares", &shares,
+				 err);
 	if (ret)
 		return ret;
 	if (period < 0 || shares < 0)
@@ -93,15 +94,15 @@ static int parse_resources(struct oci_spec *spec, yajl_val linux_obj, struct hus
 	yajl_val res = NULL, mem = NULL, cpu = NULL;
 	int ret;
 
-	ret = json_get_object(json_member(linux_obj, "resources"), "linux.resources", &res, err);
+	ret = json_object(json_member(linux_obj, "resources"), "linux.resources", &res, err);
 	if (ret || !res)
 		return ret;
-	ret = json_get_object(json_member(res, "memory"), "linux.resources.memory", &mem, err);
+	ret = json_object(json_member(res, "memory"), "linux.resources.memory", &mem, err);
 	if (!ret && mem)
-		ret = json_get_int(json_member(mem, "limit"), "linux.resources.memory.limit",
-				   &spec->memory_limit, err);
+		ret = json_int64(json_member(mem, "limit"), "linux.resources.memory.limit",
+				 &spec->memory_limit, err);
 	if (!ret)
-		ret = json_get_object(json_member(res, "cpu"), "linux.resources.cpu", &cpu, err);
+		ret = json_object(json_member(res, "cpu"), "linux.resources.cpu", &cpu, err);
 	if (!ret && cpu)
 		ret = parse_cpu(spec, cpu, err);
 	return ret;
@@ -113,7 +114,7 @@ static int parse_namespaces(struct oci_spec *spec, yajl_val linux_obj, struct hu
 	size_t i;
 	int ret;
 
-	ret = json_get_array(json_member(linux_obj, "namespaces"), "linux.namespaces", &arr, err);
+	ret = json_array(json_member(linux_obj, "namespaces"), "linux.namespaces", &arr, err);
 	if (ret || !arr)
 		return ret;
 	spec->has_namespaces = true;
@@ -123,8 +124,7 @@ static int parse_namespaces(struct oci_spec *spec, yajl_val linux_obj, struct hu
 
 		if (!YAJL_IS_OBJECT(ns))
 			return husk_err(err, 0, "linux.namespaces[%zu]: expected an object", i);
-		ret = json_get_string(json_member(ns, "type"), "linux.namespaces[].type", &type,
-				      err);
+		ret = json_string(json_member(ns, "type"), "linux.namespaces[].type", &type, err);
 		if (ret)
 			return ret;
 		if (!type)
@@ -155,12 +155,12 @@ static int parse_tree(struct oci_spec *spec, yajl_val root, struct husk_error **
 	if (!ret)
 		ret = parse_root(spec, root, err);
 	if (!ret)
-		ret = json_get_object(json_member(root, "process"), "process", &proc, err);
+		ret = json_object(json_member(root, "process"), "process", &proc, err);
 	if (!ret && proc)
-		ret = json_get_bool(json_member(proc, "terminal"), "process.terminal",
-				    &spec->terminal, err);
+		ret = json_bool(json_member(proc, "terminal"), "process.terminal", &spec->terminal,
+				err);
 	if (!ret)
-		ret = json_get_object(json_member(root, "linux"), "linux", &linux_obj, err);
+		ret = json_object(json_member(root, "linux"), "linux", &linux_obj, err);
 	if (!ret && linux_obj)
 		ret = parse_resources(spec, linux_obj, err);
 	if (!ret && linux_obj)
@@ -174,7 +174,7 @@ int oci_spec_parse(const char *json, size_t len, struct oci_spec **out, struct h
 	yajl_val root;
 	int ret;
 
-	ret = json_parse(json, len, "config.json", &root, err);
+	ret = json_parse(json, len, "config.json", CONFIG_JSON_MAX_DEPTH, &root, err);
 	if (ret)
 		return ret;
 	spec = calloc(1, sizeof(*spec));
@@ -200,7 +200,7 @@ int oci_spec_load(const char *path, struct oci_spec **out, struct husk_error **e
 	char *buf;
 	int ret;
 
-	ret = json_read_file(path, &buf, &len, err);
+	ret = config_file_read(path, &buf, &len, err);
 	if (ret)
 		return ret;
 	ret = oci_spec_parse(buf, len, out, err);

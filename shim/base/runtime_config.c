@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
+#include "shim/base/config_file.h"
 #include "shim/base/runtime_config.h"
 
 int runtime_config_defaults(struct runtime_config *cfg)
@@ -60,7 +61,7 @@ static int apply_string(struct runtime_config *cfg, const char *key, yajl_val v,
 			struct husk_error **err)
 {
 	const char *s = NULL;
-	int ret = json_get_string(v, key, &s, err);
+	int ret = json_string(v, key, &s, err);
 
 	if (ret || !s)
 		return ret;
@@ -83,7 +84,7 @@ static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
 			struct husk_error **err)
 {
 	int64_t n = -1;
-	int ret = json_get_int(v, key, &n, err);
+	int ret = json_int64(v, key, &n, err);
 
 	if (ret)
 		return ret;
@@ -104,7 +105,7 @@ static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
 static int apply_rootfs(struct runtime_config *cfg, yajl_val v, struct husk_error **err)
 {
 	const char *s = NULL;
-	int ret = json_get_string(v, "rootfs", &s, err);
+	int ret = json_string(v, "rootfs", &s, err);
 
 	if (ret || !s)
 		return ret;
@@ -126,7 +127,7 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 	if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus"))
 		return apply_number(cfg, key, v, err);
 	if (!strcmp(key, "debug_console"))
-		return json_get_bool(v, key, &cfg->debug_console, err);
+		return json_bool(v, key, &cfg->debug_console, err);
 	if (!strcmp(key, "rootfs"))
 		return apply_rootfs(cfg, v, err);
 	return husk_err(
@@ -144,7 +145,7 @@ int runtime_config_parse(const char *json, size_t len, struct runtime_config *cf
 
 	if (runtime_config_defaults(cfg))
 		return husk_err(err, ENOMEM, "runtime config");
-	ret = json_parse(json, len, "runtime config", &root, err);
+	ret = json_parse(json, len, "runtime config", CONFIG_JSON_MAX_DEPTH, &root, err);
 	if (!ret && !YAJL_IS_OBJECT(root))
 		ret = husk_err(err, 0, "runtime config: expected an object");
 	for (i = 0; !ret && i < root->u.object.len; i++)
@@ -167,7 +168,7 @@ int runtime_config_load(const char *path, struct runtime_config *cfg, struct hus
 		path = RUNTIME_CONFIG_DEFAULT_PATH;
 	if (!explicit && access(path, F_OK) && errno == ENOENT)
 		return runtime_config_defaults(cfg) ? husk_err(err, ENOMEM, "runtime config") : 0;
-	ret = json_read_file(path, &buf, &len, err);
+	ret = config_file_read(path, &buf, &len, err);
 	if (ret)
 		return husk_err_wrap(err, "runtime config");
 	ret = runtime_config_parse(buf, len, cfg, err);

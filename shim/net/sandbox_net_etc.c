@@ -11,7 +11,6 @@
 #include <yajl/yajl_tree.h>
 
 #include "common/error.h"
-#include "shim/base/json_util.h"
 #include "shim/net/sandbox_net_etc.h"
 
 char *sandbox_net_etc_read(const char *path)

@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "husk_agent.h"
 #include "shim/agent/agent_client.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
 #include "shim/sandbox/sandbox.h"
 
 struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char *exec_id)
@@ -48,7 +48,7 @@ int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32
 	int ret = sandbox_call(be, type, json, &reply, err);
 
 	if (!ret)
-		json_get_int(json_member(reply, "pid"), "pid", &gpid, NULL);
+		json_int64(json_member(reply, "pid"), "pid", &gpid, NULL);
 	if (reply)
 		yajl_tree_free(reply);
 	*pid = gpid > 0 && gpid <= UINT32_MAX ? (uint32_t)gpid : 0;

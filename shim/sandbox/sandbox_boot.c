@@ -29,7 +29,6 @@
 #include "shim/sandbox/sandbox.h"
 #include "common/error.h"
 #include "husk.h"
-#include "shim/base/json_util.h"
 #include "shim/base/oci_spec.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/shim_log.h"

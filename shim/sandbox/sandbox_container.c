@@ -20,7 +20,6 @@
 #include "shim/sandbox/sandbox.h"
 #include "husk_agent.h"
 #include "common/error.h"
-#include "shim/base/json_util.h"
 #include "shim/base/oci_spec.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/shim_log.h"

@@ -13,7 +13,7 @@
 #include "common/clock.h"
 #include "shim/sandbox/sandbox.h"
 #include "husk_agent.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
 #include "shim/base/shim_log.h"
 
 static void sandbox_report(struct sandbox *be, const char *id, const char *exec_id, uint32_t status,
@@ -89,10 +89,10 @@ static void sandbox_exit_event(struct sandbox *be, yajl_val v)
 	struct sandbox_proc *p;
 	pthread_t t;
 
-	json_get_string(json_member(v, "id"), "id", &id, NULL);
-	json_get_string(json_member(v, "exec_id"), "exec_id", &exec_id, NULL);
-	json_get_int(json_member(v, "exit_status"), "exit_status", &status, NULL);
-	json_get_int(json_member(v, "exited_at"), "exited_at", &at, NULL);
+	json_string(json_member(v, "id"), "id", &id, NULL);
+	json_string(json_member(v, "exec_id"), "exec_id", &exec_id, NULL);
+	json_int64(json_member(v, "exit_status"), "exit_status", &status, NULL);
+	json_int64(json_member(v, "exited_at"), "exited_at", &at, NULL);
 	if (!id)
 		return;
 	pthread_mutex_lock(&be->lock);
@@ -132,7 +132,7 @@ void sandbox_on_event(void *opaque, uint16_t type, yajl_val v)
 	if (type == HUSK_MSG_EVENT_EXIT) {
 		sandbox_exit_event(be, v);
 	} else if (type == HUSK_MSG_EVENT_OOM) {
-		json_get_string(json_member(v, "id"), "id", &id, NULL);
+		json_string(json_member(v, "id"), "id", &id, NULL);
 		if (id)
 			shim_tasks_oom(be->tasks, id);
 	} else if (type == 0) {

@@ -21,7 +21,7 @@
 #include "shim/share/fs_state.h"
 #include "husk.h"
 #include "husk_agent.h"
-#include "shim/base/json_util.h"
+#include "shim/base/config_file.h"
 #include "shim/base/oci_spec.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/shim_log.h"
@@ -119,7 +119,7 @@ int sandbox_fs_rewrite(struct sandbox *be, const struct shim_create_req *req,
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/config.json", req->bundle);
-	ret = json_read_file(path, &spec, &len, err);
+	ret = config_file_read(path, &spec, &len, err);
 	if (ret)
 		return ret;
 	ret = sandbox_mounts_rewrite(spec, len, &ctx, &c->mounts, err);

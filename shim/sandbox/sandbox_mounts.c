@@ -16,7 +16,8 @@
 #include "shim/share/fs_share.h"
 #include "shim/share/fs_state.h"
 #include "husk_agent.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
+#include "shim/base/config_file.h"
 #include "shim/sandbox/sandbox_mounts.h"
 
 /* The files husk-init writes per container: bind destination, file name. */
@@ -170,7 +171,7 @@ int sandbox_mounts_rewrite(const char *spec, size_t len, const struct sandbox_mo
 
 	memset(out, 0, sizeof(*out));
 	out->shm_size = -1;
-	ret = json_parse(spec, len, "config.json", &root, err);
+	ret = json_parse(spec, len, "config.json", CONFIG_JSON_MAX_DEPTH, &root, err);
 	if (ret)
 		return ret;
 	mounts = json_member(root, "mounts");
@@ -184,7 +185,7 @@ int sandbox_mounts_rewrite(const char *spec, size_t len, const struct sandbox_mo
 					      "?");
 	}
 	if (!ret)
-		ret = json_emit(root, &out->spec, &out->spec_len, err);
+		ret = json_to_text(root, "config.json for the VM", &out->spec, &out->spec_len, err);
 	yajl_tree_free(root);
 	if (ret) {
 		sandbox_mounts_release(ctx->share_root, out);

@@ -12,7 +12,8 @@
 #include "shim/agent/agent_client.h"
 #include "shim/sandbox/sandbox.h"
 #include "common/error.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
+#include "shim/base/config_file.h"
 #include "shim/base/shim_log.h"
 
 static struct sandbox_proc *sandbox_lookup(struct sandbox *be, const char *id, const char *exec_id)
@@ -134,7 +135,7 @@ int sandbox_pids(void *opaque, const char *id, uint32_t **pids, size_t *n, struc
 	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
 	ret = sandbox_call(be, HUSK_MSG_PIDS, json, &reply, err);
 	if (!ret)
-		ret = json_get_array(json_member(reply, "pids"), "pids", &arr, err);
+		ret = json_array(json_member(reply, "pids"), "pids", &arr, err);
 	*n = 0;
 	*pids = NULL;
 	if (!ret && arr && arr->u.array.len) {
@@ -183,7 +184,7 @@ static uint64_t sandbox_stat(yajl_val v, const char *group, const char *key)
 {
 	int64_t n = 0;
 
-	json_get_int(json_member(json_member(v, group), key), key, &n, NULL);
+	json_int64(json_member(json_member(v, group), key), key, &n, NULL);
 	return n < 0 ? UINT64_MAX : (uint64_t)n;
 }
 
@@ -244,7 +245,7 @@ int sandbox_update(void *opaque, const char *id, const char *resources, size_t l
 	char *json;
 	int ret;
 
-	ret = json_parse(resources, len, "resources", &v, err);
+	ret = json_parse(resources, len, "resources", CONFIG_JSON_MAX_DEPTH, &v, err);
 	if (!ret && !YAJL_IS_OBJECT(v))
 		ret = husk_err(err, EINVAL, "resources are not a JSON object");
 	if (v)

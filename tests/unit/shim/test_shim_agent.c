@@ -15,7 +15,7 @@
 
 #include "shim/agent/agent_client.h"
 #include "common/error.h"
-#include "shim/base/json_util.h"
+#include "agent-codec/json.h"
 #include "tests/lib/unit.h"
 
 struct fake {
@@ -58,7 +58,7 @@ static void on_event(void *opaque, uint16_t type, yajl_val v)
 	const char *id = "";
 
 	if (type == HUSK_MSG_EVENT_EXIT) {
-		json_get_string(json_member(v, "id"), "id", &id, NULL);
+		json_string(json_member(v, "id"), "id", &id, NULL);
 		snprintf(f->exit_id, sizeof(f->exit_id), "%s", id);
 		__atomic_add_fetch(&f->events, 1, __ATOMIC_SEQ_CST);
 	} else if (type == 0) {
@@ -81,7 +81,7 @@ START_TEST(calls_events_errors)
 	pthread_create(&t, NULL, fake_guest, &f);
 	ck_assert_int_eq(agent_client_new(sv[0], on_event, &f, 5000, &c, &err), 0);
 	ck_assert_int_eq(agent_call(c, HUSK_MSG_START, "{\"id\":\"c1\"}", 5000, &reply, &err), 0);
-	json_get_int(json_member(reply, "pid"), "pid", &pid, NULL);
+	json_int64(json_member(reply, "pid"), "pid", &pid, NULL);
 	ck_assert_int_eq(pid, 42);
 	yajl_tree_free(reply);
 	/* The event comes before the reply and is delivered, not mistaken for it. */

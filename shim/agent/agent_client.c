@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent-codec/json.h"
 #include "common/clock.h"
 #include "shim/agent/agent_client.h"
 #include "common/error.h"
@@ -58,7 +59,10 @@ static void agent_deliver(struct agent_client *c, const struct husk_agent_hdr *h
 	yajl_val v;
 
 	if (h->type >= HUSK_MSG_EVENT_EXIT) {
-		v = h->length ? yajl_tree_parse(payload, NULL, 0) : NULL;
+		/* An event that is no JSON (or nested too deep) reaches the handler as NULL. */
+		v = NULL;
+		if (h->length)
+			json_parse(payload, h->length, NULL, HUSK_AGENT_MAX_DEPTH, &v, NULL);
 		if (c->fn)
 			c->fn(c->opaque, h->type, v);
 		if (v)
@@ -116,6 +120,19 @@ static int agent_wait_reply(struct agent_client *c, struct agent_wait *w, int ti
 	return c->dead ? -ECONNRESET : -ETIMEDOUT;
 }
 
+/* A reply's payload as a tree (NULL when empty), parsed with the protocol's
+ * nesting limit: it comes from the guest. */
+static int agent_parse_reply(const char *payload, const char *what, yajl_val *reply,
+			     struct husk_error **err)
+{
+	*reply = NULL;
+	if (!payload[0])
+		return 0;
+	if (json_parse(payload, strlen(payload), NULL, HUSK_AGENT_MAX_DEPTH, reply, err) < 0)
+		return husk_err_wrap(err, "%s: husk-init's reply", what);
+	return 0;
+}
+
 static int agent_result(uint16_t type, struct agent_wait *w, yajl_val *reply,
 			struct husk_error **err)
 {
@@ -127,7 +144,7 @@ static int agent_result(uint16_t type, struct agent_wait *w, yajl_val *reply,
 	else if (w->type != HUSK_MSG_OK)
 		ret = husk_err(err, EPROTO, "%s: reply of type %u", what, w->type);
 	else if (reply)
-		*reply = w->payload[0] ? yajl_tree_parse(w->payload, NULL, 0) : NULL;
+		ret = agent_parse_reply(w->payload, what, reply, err);
 	free(w->payload);
 	return ret;
 }

@@ -17,9 +17,10 @@ int agent_reply_error(const char *what, const char *payload, struct husk_error *
 {
 	const char *msg = "no message";
 	int64_t no = EIO;
-	yajl_val v = yajl_tree_parse(payload, NULL, 0);
+	yajl_val v = NULL;
 
-	if (v) {
+	/* From the guest: parsed with the protocol's nesting limit. */
+	if (!json_parse(payload, strlen(payload), NULL, HUSK_AGENT_MAX_DEPTH, &v, NULL)) {
 		json_int64(json_member(v, "errno"), "errno", &no, NULL);
 		json_string(json_member(v, "message"), "message", &msg, NULL);
 	}

@@ -25,6 +25,17 @@ struct fake {
 	bool closed;
 };
 
+/* "[[[...]]]" @depth deep, malloc'd. */
+static char *nested(size_t depth)
+{
+	char *s = malloc(2 * depth + 1);
+
+	memset(s, '[', depth);
+	memset(s + depth, ']', depth);
+	s[2 * depth] = '\0';
+	return s;
+}
+
 /* The guest side: answer HELLO, then each request as the script says. */
 static void *fake_guest(void *arg)
 {
@@ -40,6 +51,13 @@ static void *fake_guest(void *arg)
 			agent_send_frame(f->fd, HUSK_MSG_OK, h.id, "", 0);
 		} else if (h.type == HUSK_MSG_PIDS) {
 			agent_send_frame(f->fd, HUSK_MSG_ERROR, h.id, er, strlen(er));
+		} else if (h.type == HUSK_MSG_STATS) {
+			/* A hostile guest: an event and a reply nested 100000 deep. */
+			char *deep = nested(100000);
+
+			agent_send_frame(f->fd, HUSK_MSG_EVENT_EXIT, 0, deep, strlen(deep));
+			agent_send_frame(f->fd, HUSK_MSG_OK, h.id, deep, strlen(deep));
+			free(deep);
 		} else if (h.type == HUSK_MSG_SHUTDOWN) {
 			free(p);
 			break; /* no reply: the connection dies */
@@ -91,6 +109,13 @@ START_TEST(calls_events_errors)
 	ck_assert_int_eq(agent_call(c, HUSK_MSG_PIDS, "{}", 5000, NULL, &err), -ESRCH);
 	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "container c9: not found"));
 	ck_assert_int_eq(husk_error_errno(err), ESRCH);
+	/* Nesting beyond the protocol's limit: an error, no deep recursion; the
+	 * event reaches the handler as no tree. */
+	reply = NULL;
+	ck_assert_int_eq(agent_call(c, HUSK_MSG_STATS, "{}", 5000, &reply, &err), -EINVAL);
+	ck_assert_ptr_null(reply);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "nested deeper than 64 levels"));
+	ck_assert_int_eq(f.events, 2);
 	/* No reply ever: the caller is released when the connection ends. */
 	ck_assert_int_eq(agent_call(c, HUSK_MSG_SHUTDOWN, NULL, 5000, NULL, &err), -ECONNRESET);
 	ck_assert_int_eq(agent_call(c, HUSK_MSG_PIDS, "{}", 5000, NULL, &err), -ECONNRESET);

@@ -5,8 +5,9 @@
  * containerd's FIFO or log file by a thread of its own. stdin's EOF (the
  * client closed and CloseIO released our kept writer) half-closes the
  * connection, which husk-init turns into EOF on the process's stdin. An
- * output stream ends when the guest closes it; sandbox_output_done() then lets
- * a pending exit be reported, so no output is lost behind TaskExit.
+ * output stream ends when the guest closes it: its sink is closed (EOF for
+ * the reader) and sandbox_output_done() lets a pending exit be reported,
+ * so no output is lost behind TaskExit.
  * With binary:// the sinks are the pipes of a logging program
  * (stdio_logger.h), started before the process and stopped after it.
  */
@@ -124,10 +125,18 @@ static void *sandbox_relay(void *arg)
 		if (sink_ok && sandbox_write_all(s->to, buf, (size_t)n))
 			sink_ok = false;
 	}
-	if (s->output)
+	if (s->output) {
+		/*
+		 * The sink's EOF tells the reader the stream is over: the CRI
+		 * plugin's ExecSync waits for it before it answers, and the
+		 * process record (which would close it too) lives until then.
+		 */
+		close(s->to);
+		s->to = -1;
 		sandbox_output_done(s->be, s->proc);
-	else
+	} else {
 		sandbox_stdin_eof(s);
+	}
 	return NULL;
 }
 

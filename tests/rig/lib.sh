@@ -71,6 +71,8 @@ check_nothing_left() {
 # each task's guest console.
 shim_show_debug() {
 	echo "--- containerd log"; grep -v 'level=debug' /tmp/containerd.log | tail -40
+	echo "--- level 1: memory, /var/lib, last kernel lines"
+	free -m; df -h /var/lib /run | tail -2; dmesg | tail -15
 	for f in /run/containerd/io.containerd.runtime.v2.task/default/*/husk-console.log; do
 		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
 	done

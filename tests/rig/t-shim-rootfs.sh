@@ -31,7 +31,7 @@ echo "big: root mounted at $mnt"
 start=$(date +%s)
 out=$(timeout -k 10 400 ctr task exec --exec-id dd big sh -c \
 	'dd if=/dev/zero of=/big bs=1M count=2048 2>&1 | tail -1; stat -c %s /big' 2>&1)
-echo "big: $out ($(( $(date +%s) - start ))s)"
+echo "big: $out (exec status $?, $(( $(date +%s) - start ))s)"
 [ "$(tail -1 <<<"$out")" = 2147483648 ] || fail "big: size in the container: $out"
 f=$(upper big big)
 [ "$(stat -c %s "$f" 2>&1)" = 2147483648 ] || fail "big: host upperdir $f: $(stat -c %s "$f" 2>&1)"

@@ -132,29 +132,6 @@ static int spec_devices_parse(yajl_val arr, struct spec *s, struct husk_error **
 	return 0;
 }
 
-/*
- * Namespaces: every container gets its own mount, pid, uts and ipc
- * namespaces and shares the VM's network (the VM is the pod). A user
- * namespace cannot be honoured yet, and silently running without the
- * isolation asked for would be worse than refusing.
- */
-static int spec_namespaces_check(yajl_val arr, struct husk_error **e)
-{
-	const char *type;
-	size_t i;
-
-	if (!YAJL_IS_ARRAY(arr))
-		return 0;
-	for (i = 0; i < arr->u.array.len; i++) {
-		type = NULL;
-		if (json_member_string(arr->u.array.values[i], "type", true, &type, e) < 0)
-			return husk_err_wrap(e, "linux.namespaces[%zu]", i);
-		if (strcmp(type, "user") == 0)
-			return husk_err(e, EOPNOTSUPP, "linux.namespaces: user namespace");
-	}
-	return 0;
-}
-
 static int spec_propagation(yajl_val lx, struct spec *s, struct husk_error **e)
 {
 	const char *p = NULL;
@@ -184,7 +161,7 @@ int spec_linux_parse(yajl_val lx, struct spec *s, struct husk_error **e)
 		return husk_err(e, 0, "linux is not an object");
 	if (spec_resources_parse(res, &s->res, e) < 0 ||
 	    spec_devices_parse(json_member(lx, "devices"), s, e) < 0 ||
-	    spec_namespaces_check(json_member(lx, "namespaces"), e) < 0 ||
+	    spec_namespaces_parse(json_member(lx, "namespaces"), s, e) < 0 ||
 	    spec_propagation(lx, s, e) < 0)
 		return -EINVAL;
 	if (json_member_strv(lx, "maskedPaths", &s->masked, e) < 0 ||

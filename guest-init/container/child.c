@@ -2,7 +2,8 @@
 /*
  * child.c - the last stage of every container process, in the forked
  * child: stdio, user, limits, capabilities, then execve. Also the child's
- * half of the sync channel: the child reports "ready" or an error, and
+ * half of the sync channel: the child waits until the parent has put it
+ * in the container's cgroup ('A'), reports "ready" or an error, and
  * waits for the parent's "start".
  *
  * The sync channel is a SOCK_SEQPACKET pair with close-on-exec, so the
@@ -65,6 +66,14 @@ static int child_report_ready(int sync, int master)
 		memcpy(CMSG_DATA(cm), &master, sizeof(int));
 	}
 	return sendmsg(sync, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+void child_wait_attached(int sync)
+{
+	char c;
+
+	if (recv(sync, &c, 1, 0) != 1 || c != 'A')
+		_exit(127); /* the parent gave up on this process */
 }
 
 int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e)
@@ -225,13 +234,17 @@ void child_run(const struct spec_process *op, struct proc *p, int sync)
 
 void child_exec_main(struct container *c, const struct spec_process *op, struct proc *p, int sync)
 {
-	static const int types[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC };
-	static const char *const names[] = { "mnt", "uts", "ipc" };
+	static const int types[] = { CLONE_NEWCGROUP, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC };
+	static const int which[] = { NS_CGROUP, NS_MNT, NS_UTS, NS_IPC };
+	static const char *const names[] = { "cgroup", "mnt", "uts", "ipc" };
 	struct husk_error *e = NULL;
 	int i;
 
-	for (i = 0; i < 3; i++) {
-		if (setns(c->ns[i], types[i]) < 0) {
+	child_wait_attached(sync);
+	for (i = 0; i < 4; i++) {
+		if (c->ns[which[i]] < 0)
+			continue; /* no cgroup namespace: the VM's view */
+		if (setns(c->ns[which[i]], types[i]) < 0) {
 			husk_err(&e, errno, "join the container's %s namespace", names[i]);
 			child_fail(sync, e);
 		}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * child_init.c - the container's first process, from clone() (new pid
- * namespace, so it is PID 1 there) up to its start: a private mount
+ * child_init.c - the container's first process, from fork() (in a new pid
+ * namespace, so it is PID 1 there, or in the pod's) up to its start: a
+ * private mount namespace, uts and ipc new or the pod's, a cgroup
  * namespace, the spec's mounts, pivot_root, hostname and sysctls. Then it
  * reports ready, waits for START and becomes the OCI process (child.c).
  */
@@ -17,10 +18,24 @@
 #include "guest-init/container/container.h"
 #include "guest-init/system/system.h"
 
-static int init_namespaces(struct husk_error **e)
+/*
+ * A new mount namespace always; uts and ipc new, or the pod's when
+ * c->ns[] holds one at fork time (ns.c); a cgroup namespace when asked
+ * for, now that the process is in the container's cgroup, so that its
+ * root is that cgroup.
+ */
+static int init_namespaces(const struct container *c, struct husk_error **e)
 {
-	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
-		return husk_err(e, errno, "unshare mount, uts and ipc namespaces");
+	int flags = CLONE_NEWNS | (c->cgroup_ns ? CLONE_NEWCGROUP : 0);
+
+	flags |= c->ns[NS_UTS] < 0 ? CLONE_NEWUTS : 0;
+	flags |= c->ns[NS_IPC] < 0 ? CLONE_NEWIPC : 0;
+	if (unshare(flags) < 0)
+		return husk_err(e, errno, "unshare namespaces (flags %#x)", flags);
+	if (c->ns[NS_UTS] >= 0 && setns(c->ns[NS_UTS], CLONE_NEWUTS) < 0)
+		return husk_err(e, errno, "join the pod's uts namespace");
+	if (c->ns[NS_IPC] >= 0 && setns(c->ns[NS_IPC], CLONE_NEWIPC) < 0)
+		return husk_err(e, errno, "join the pod's ipc namespace");
 	/* nothing the container mounts may propagate back to the VM */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return husk_err(e, errno, "make / private");
@@ -71,10 +86,11 @@ static int init_setup(struct container *c, const struct spec *spec, struct husk_
 {
 	const char *host = spec->hostname;
 
-	if (init_namespaces(e) < 0 || mounts_setup(c->rootfs, spec, e) < 0 ||
+	if (init_namespaces(c, e) < 0 || mounts_setup(c->rootfs, spec, e) < 0 ||
 	    init_pivot(c->rootfs, e) < 0)
 		return -husk_error_errno(*e);
-	if (host && sethostname(host, strlen(host)) < 0)
+	/* a pod's app containers leave it empty: keep the pod's name */
+	if (host && (host[0] || c->ns[NS_UTS] < 0) && sethostname(host, strlen(host)) < 0)
 		return husk_err(e, errno, "sethostname %s", host);
 	/* sysctls go in while /proc/sys is writable: readonlyPaths lists it */
 	if (init_sysctl(spec, e) < 0 || mounts_finish(spec, e) < 0)
@@ -89,6 +105,7 @@ void child_init_main(struct container *c, const struct spec *spec, struct proc *
 {
 	struct husk_error *e = NULL;
 
+	child_wait_attached(sync);
 	if (init_setup(c, spec, &e) < 0 || child_ready_and_wait(sync, p, &e) < 0)
 		child_fail(sync, e);
 	child_run(&spec->process, p, sync);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * container.c - a container's life in the VM: root file system, cgroup,
- * the held init process and its namespaces on CREATE; everything undone,
+ * the held init process and its namespaces (ns.c) on CREATE; everything undone,
  * in reverse, on DELETE (or when CREATE fails half-way).
  */
 #include <errno.h>
@@ -57,7 +57,7 @@ static struct container *container_new(struct agent *ag, const char *id)
 	snprintf(c->dir, sizeof(c->dir), "%s/c/%s", ag->state_dir, id);
 	snprintf(c->rootfs, sizeof(c->rootfs), "%s/c/%s/rootfs", ag->state_dir, id);
 	snprintf(c->files, sizeof(c->files), "%s/%s", ag->files_dir, id);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NS_COUNT; i++)
 		c->ns[i] = -1;
 	c->rootfd = -1;
 	c->oom_wd = -1;
@@ -113,11 +113,7 @@ static void container_free(struct container *c)
 
 	list_for_each_safe(pos, tmp, &c->procs)
 		proc_free(container_of(pos, struct proc, link));
-	for (i = 0; i < 4; i++)
-		if (c->ns[i] >= 0)
-			close(c->ns[i]);
-	if (c->rootfd >= 0)
-		close(c->rootfd);
+	ns_close(c);
 	if (c->oom_wd >= 0)
 		inotify_rm_watch(c->ag->inotify_w.fd, c->oom_wd);
 	list_del(&c->link);
@@ -144,31 +140,6 @@ int container_delete(struct container *c, struct husk_error **e)
 	return ret;
 }
 
-/*
- * The init's namespaces and root, kept open so EXEC can join them later.
- * The root is needed because setns() puts a process at its mount
- * namespace's root mount, which is not the container's root when
- * husk-init itself runs chrooted (the tests' rig).
- */
-static int container_open_ns(struct container *c, pid_t pid, struct husk_error **e)
-{
-	static const char *const names[] = { "mnt", "uts", "ipc", "pid" };
-	char path[64];
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, names[i]);
-		c->ns[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (c->ns[i] < 0)
-			return husk_err(e, errno, "open %s", path);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
-	c->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->rootfd < 0)
-		return husk_err(e, errno, "open %s", path);
-	return 0;
-}
-
 static void container_watch_oom(struct container *c)
 {
 	char path[PATH_MAX + 16];
@@ -185,18 +156,20 @@ static int container_setup(struct container *c, struct amsg *m, struct husk_erro
 	struct proc *p;
 
 	/* the files and the share exist before the init makes the spec's mounts */
-	if (files_write(c, m, e) < 0 || share_resolve(c->ag, &m->spec, m->shm_size, e) < 0 ||
+	if (ns_join(c, &m->spec, e) < 0 || files_write(c, m, e) < 0 ||
+	    share_resolve(c->ag, &m->spec, m->shm_size, e) < 0 ||
 	    util_mkdir_p(c->rootfs, 0755, e) < 0 || rootfs_mount(c, &m->rootfs, e) < 0 ||
 	    cgroup_create(c, &m->spec.res, e) < 0)
 		return -husk_error_errno(*e);
 	container_watch_oom(c);
+	c->cgroup_ns = m->spec.ns[SPEC_NS_CGROUP].listed && c->cg[0];
 	p = proc_new(c, "");
 	if (!p)
 		return husk_err(e, ENOMEM, "process record");
 	c->init = p;
 	if (proc_spawn(p, &m->spec.process, &m->spec, &m->stdio, e) < 0)
 		return -husk_error_errno(*e);
-	return container_open_ns(c, p->pid, e);
+	return ns_keep(c, p->pid, e);
 }
 
 int container_create(struct agent *ag, struct amsg *m, struct husk_error **e)

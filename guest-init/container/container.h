@@ -19,6 +19,11 @@ int container_create(struct agent *ag, struct amsg *m, struct husk_error **e);
 int container_delete(struct container *c, struct husk_error **e);
 void container_kill_all(struct container *c, int sig);
 
+/* ns.c: the namespaces a container joins (a pod's), and keeps for EXEC */
+int ns_join(struct container *c, const struct spec *spec, struct husk_error **e);
+int ns_keep(struct container *c, pid_t pid, struct husk_error **e);
+void ns_close(struct container *c);
+
 /* files.c: a container's own files (CREATE "files") */
 int files_write(const struct container *c, const struct amsg *m, struct husk_error **e);
 void files_remove(const struct container *c);
@@ -46,6 +51,10 @@ void child_run(const struct spec_process *op, struct proc *p, int sync) __attrib
 void child_fail(int sync, const struct husk_error *e) __attribute__((noreturn));
 /* Bytes of an error message a child sends its parent (longer ones are cut). */
 #define CHILD_FAIL_MSG_MAX 512
+/* child_wait_attached - wait until the parent has put this process in
+ * the container's cgroup (a cgroup namespace made before would be rooted
+ * in husk-init's cgroup); exits when the parent gives up instead. */
+void child_wait_attached(int sync);
 /* child_ready_and_wait - make the pty (process.terminal), report ready
  * with its master, wait for START. */
 int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e);

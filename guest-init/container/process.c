@@ -146,7 +146,8 @@ static pid_t proc_fork(struct proc *p, const struct spec_process *op, const stru
 		       int sv[2], struct husk_error **e)
 {
 	struct container *c = p->c;
-	pid_t pid = proc_fork_in(c->ag, spec ? -1 : c->ns[NS_PID], e);
+	/* an init gets a new pid namespace unless it joins a pod's (ns.c) */
+	pid_t pid = proc_fork_in(c->ag, c->ns[NS_PID], e);
 
 	if (pid != 0)
 		return pid;
@@ -176,6 +177,9 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 	p->pid = pid;
 	p->sync_fd = sv[0];
 	ret = cgroup_attach(p->c, pid, e);
+	/* the child waits for this before a cgroup namespace (child.c) */
+	if (ret == 0 && send(sv[0], "A", 1, MSG_NOSIGNAL) != 1)
+		ret = husk_err(e, errno, "tell process %d it is in its cgroup", (int)pid);
 	if (ret == 0)
 		ret = proc_sync_read(p, e);
 	if (ret != 0) {

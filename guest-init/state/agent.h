@@ -84,6 +84,9 @@ struct proc {
 	struct list waiters;
 };
 
+/* a container's namespaces, as kept in struct container's ns[] */
+enum { NS_MNT, NS_UTS, NS_IPC, NS_PID, NS_CGROUP, NS_COUNT };
+
 struct container {
 	struct list link;
 	struct agent *ag;
@@ -92,7 +95,8 @@ struct container {
 	char rootfs[PATH_MAX]; /* STATE/c/ID/rootfs */
 	char files[PATH_MAX];  /* FILES_DIR/ID: CREATE's "files" */
 	char cg[PATH_MAX];     /* its cgroup; "" without cgroups */
-	int ns[4];	       /* the init's mnt, uts, ipc, pid namespaces */
+	int ns[NS_COUNT];      /* the init's namespaces, by NS_*; -1 none */
+	bool cgroup_ns;	       /* its processes get a cgroup namespace of their own */
 	int rootfd;	       /* the init's root directory, after pivot_root */
 	int oom_wd;	       /* inotify watch on memory.events, or -1 */
 	uint64_t oom_kills;
@@ -101,7 +105,5 @@ struct container {
 	struct proc *init;
 	struct list procs;
 };
-
-enum { NS_MNT, NS_UTS, NS_IPC, NS_PID };
 
 #endif

@@ -36,6 +36,8 @@ struct tspec {
 	long long mem_limit;	   /* 0: none */
 	const char *process_extra; /* ,"key":value... inside process */
 	const char *linux_extra;   /* ,"key":value... inside linux */
+	const char *namespaces;	   /* linux.namespaces, JSON list body; default: own
+				    * pid, mount, ipc and uts */
 	bool readonly;
 	const char *masked;	  /* maskedPaths, JSON list body */
 	const char *rootfs_json;  /* CREATE's "rootfs"; default: the busybox dir */
@@ -88,6 +90,7 @@ void suite_skip(struct suite *s, const char *name, const char *feature, const ch
 void tests_basic(struct suite *s);
 void tests_process(struct suite *s);
 void tests_isolation(struct suite *s);
+void tests_pod(struct suite *s);
 void tests_cgroup(struct suite *s);
 void tests_malformed(struct suite *s);
 void tests_rootfs(struct suite *s);

@@ -40,6 +40,8 @@ static const char spec_mounts[] =
 
 char *spec_build(const struct tspec *t)
 {
+	static const char default_ns[] =
+		"{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}";
 	char user[512], mem[128] = "", mounts[4096], extra_mounts[2048] = "", console[80] = "";
 	char *sh = json_quote(t->sh), *out = NULL;
 
@@ -57,20 +59,20 @@ char *spec_build(const struct tspec *t)
 	if (t->rows)
 		snprintf(console, sizeof(console), ",\"consoleSize\":{\"height\":%d,\"width\":%d}",
 			 t->rows, t->cols);
-	if (asprintf(
-		    &out,
-		    "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":%s%s,\"user\":%s,"
-		    "\"args\":[\"sh\",\"-c\",%s],\"env\":[\"PATH=/bin\"%s%s],\"cwd\":\"%s\"%s},"
-		    "\"root\":{\"path\":\"rootfs\",\"readonly\":%s},\"hostname\":\"%s\",%s,"
-		    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
-		    "\"maskedPaths\":[%s],"
-		    "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\"]%s%s}}",
-		    t->terminal ? "true" : "false", console, user, sh, t->env ? "," : "",
-		    t->env ? t->env : "", t->cwd ? t->cwd : "/",
-		    t->process_extra ? t->process_extra : "", t->readonly ? "true" : "false",
-		    t->hostname ? t->hostname : "test", mounts,
-		    t->masked ? t->masked : "\"/proc/kcore\",\"/proc/keys\",\"/sys/firmware\"", mem,
-		    t->linux_extra ? t->linux_extra : "") < 0)
+	if (asprintf(&out,
+		     "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":%s%s,\"user\":%s,"
+		     "\"args\":[\"sh\",\"-c\",%s],\"env\":[\"PATH=/bin\"%s%s],\"cwd\":\"%s\"%s},"
+		     "\"root\":{\"path\":\"rootfs\",\"readonly\":%s},\"hostname\":\"%s\",%s,"
+		     "\"linux\":{\"namespaces\":[%s],"
+		     "\"maskedPaths\":[%s],"
+		     "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\"]%s%s}}",
+		     t->terminal ? "true" : "false", console, user, sh, t->env ? "," : "",
+		     t->env ? t->env : "", t->cwd ? t->cwd : "/",
+		     t->process_extra ? t->process_extra : "", t->readonly ? "true" : "false",
+		     t->hostname ? t->hostname : "test", mounts,
+		     t->namespaces ? t->namespaces : default_ns,
+		     t->masked ? t->masked : "\"/proc/kcore\",\"/proc/keys\",\"/sys/firmware\"",
+		     mem, t->linux_extra ? t->linux_extra : "") < 0)
 		out = NULL;
 	free(sh);
 	return out;

@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 	tests_basic(&s);
 	tests_process(&s);
 	tests_isolation(&s);
+	tests_pod(&s);
 	tests_cgroup(&s);
 	tests_rootfs(&s);
 	tests_network(&s);

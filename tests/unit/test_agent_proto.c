@@ -186,6 +186,77 @@ START_TEST(requests_rejected)
 }
 END_TEST
 
+#define NS_SPEC(list) \
+	"{\"id\":\"a\",\"rootfs\":{\"dir\":\"/r\"},\"spec\":{\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":" list \
+	"}}}"
+
+/* A CRI app container's list: uts and ipc (and pid) join the pause
+ * container's, a network path is accepted and ignored, cgroup is new. */
+START_TEST(namespaces_decode)
+{
+	static const char cri[] = NS_SPEC(
+		"[{\"type\":\"pid\",\"path\":\"/proc/28/ns/pid\"},"
+		"{\"type\":\"ipc\",\"path\":\"/proc/28/ns/ipc\"},{\"type\":\"uts\",\"path\":"
+		"\"/proc/2147483647/ns/uts\"},{\"type\":\"mount\"},{\"type\":\"network\","
+		"\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"cgroup\"},{\"type\":\"time\"}]");
+	struct husk_error *e = NULL;
+	struct amsg m;
+	const struct spec *s = &m.spec;
+
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, cri, &m, &e), 0);
+	ck_assert(s->ns[SPEC_NS_PID].listed && s->ns[SPEC_NS_PID].pid == 28);
+	ck_assert_str_eq(s->ns[SPEC_NS_PID].path, "/proc/28/ns/pid");
+	ck_assert(s->ns[SPEC_NS_IPC].pid == 28);
+	ck_assert(s->ns[SPEC_NS_UTS].pid == 2147483647);
+	ck_assert(s->ns[SPEC_NS_MOUNT].listed && !s->ns[SPEC_NS_MOUNT].path);
+	ck_assert(s->ns[SPEC_NS_NETWORK].listed && s->ns[SPEC_NS_NETWORK].pid == 0);
+	ck_assert(s->ns[SPEC_NS_CGROUP].listed && !s->ns[SPEC_NS_CGROUP].path);
+	amsg_free(&m);
+	ck_assert_int_eq(parse(HUSK_MSG_CREATE, NS_SPEC("[{\"type\":\"uts\",\"path\":\"\"}]"), &m,
+			       &e),
+			 0);
+	ck_assert(s->ns[SPEC_NS_UTS].listed && !s->ns[SPEC_NS_UTS].path);
+	ck_assert(!s->ns[SPEC_NS_IPC].listed && !s->ns[SPEC_NS_CGROUP].listed);
+	amsg_free(&m);
+	husk_error_free(e);
+}
+END_TEST
+
+START_TEST(namespaces_rejected)
+{
+	expect_reject(
+		HUSK_MSG_CREATE, NS_SPEC("[{\"type\":\"uts\",\"path\":\"/proc/28/ns/ipc\"}]"),
+		"linux.namespaces[0]: uts path \"/proc/28/ns/ipc\" is not /proc/<pid>/ns/uts");
+	expect_reject(HUSK_MSG_CREATE,
+		      NS_SPEC("[{\"type\":\"pid\"},{\"type\":\"ipc\",\"path\":"
+			      "\"/proc/28/../1/ns/ipc\"}]"),
+		      "linux.namespaces[1]: ipc path");
+	expect_reject(HUSK_MSG_CREATE,
+		      NS_SPEC("[{\"type\":\"pid\",\"path\":\"/proc/self/ns/pid\"}]"),
+		      "is not /proc/<pid>/ns/pid");
+	expect_reject(HUSK_MSG_CREATE,
+		      NS_SPEC("[{\"type\":\"pid\",\"path\":\"/proc/028/ns/pid\"}]"),
+		      "is not /proc/<pid>/ns/pid");
+	expect_reject(HUSK_MSG_CREATE, NS_SPEC("[{\"type\":\"pid\",\"path\":\"/proc/0/ns/pid\"}]"),
+		      "is not /proc/<pid>/ns/pid");
+	expect_reject(HUSK_MSG_CREATE,
+		      NS_SPEC("[{\"type\":\"uts\",\"path\":\"/proc/99999999999/ns/uts\"}]"),
+		      "is not /proc/<pid>/ns/uts");
+	expect_reject(HUSK_MSG_CREATE, NS_SPEC("[{\"type\":\"uts\",\"path\":\"/proc/9/ns/uts/\"}]"),
+		      "is not /proc/<pid>/ns/uts");
+	expect_reject(HUSK_MSG_CREATE,
+		      NS_SPEC("[{\"type\":\"mount\",\"path\":\"/proc/9/ns/mnt\"}]"),
+		      "mount path /proc/9/ns/mnt: joining a mount namespace");
+	expect_reject(HUSK_MSG_CREATE,
+		      NS_SPEC("[{\"type\":\"cgroup\",\"path\":\"/proc/9/ns/cgroup\"}]"),
+		      "joining a cgroup namespace");
+	expect_reject(HUSK_MSG_CREATE, NS_SPEC("[{\"type\":\"ipc\"},{\"type\":\"ipc\"}]"),
+		      "linux.namespaces[1]: ipc is listed twice");
+	expect_reject(HUSK_MSG_CREATE, NS_SPEC("{\"type\":\"ipc\"}"), "not an array");
+	expect_reject(HUSK_MSG_CREATE, NS_SPEC("[{\"path\":\"/proc/9/ns/ipc\"}]"), "type");
+}
+END_TEST
+
 #define FILES_SPEC \
 	"{\"id\":\"a\",\"spec\":{\"process\":{\"args\":[\"x\"]}},\"rootfs\":{\"dir\":\"/r\"}"
 
@@ -317,6 +388,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, hdr_rejects);
 	tcase_add_test(tc, create_decodes_spec);
 	tcase_add_test(tc, requests_rejected);
+	tcase_add_test(tc, namespaces_decode);
+	tcase_add_test(tc, namespaces_rejected);
 	tcase_add_test(tc, create_writable_block_root);
 	tcase_add_test(tc, create_files);
 	tcase_add_test(tc, depth_and_nul_refused);

@@ -16,9 +16,13 @@
 struct husk_error;
 
 /* Annotations containerd's CRI sets on pod containers (see §1.3). */
-#define OCI_ANNOT_RUNC_GROUP	 "io.containerd.runc.v2.group"
-#define OCI_ANNOT_SANDBOX_ID	 "io.kubernetes.cri.sandbox-id"
-#define OCI_ANNOT_CONTAINER_TYPE "io.kubernetes.cri.container-type"
+#define OCI_ANNOT_RUNC_GROUP	     "io.containerd.runc.v2.group"
+#define OCI_ANNOT_SANDBOX_ID	     "io.kubernetes.cri.sandbox-id"
+#define OCI_ANNOT_CONTAINER_TYPE     "io.kubernetes.cri.container-type"
+/* On the pause spec only, decimal strings; "0" = no limit set (cri.md §2). */
+#define OCI_ANNOT_SANDBOX_MEMORY     "io.kubernetes.cri.sandbox-memory"
+#define OCI_ANNOT_SANDBOX_CPU_QUOTA  "io.kubernetes.cri.sandbox-cpu-quota"
+#define OCI_ANNOT_SANDBOX_CPU_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
 
 enum oci_container_type {
 	OCI_CONTAINER_PLAIN,	  /* no CRI annotations: ctr, moby */
@@ -47,6 +51,16 @@ struct oci_vm_hint {
 	uint32_t vcpus;	     /* ceil(quota / period) */
 	uint64_t memory_mib; /* limit rounded up to MiB */
 };
+
+/*
+ * oci_spec_pod_hint - the pod's size from the CRI sandbox annotations
+ * (sum of its containers' limits, overhead excluded): memory rounded up
+ * to MiB, vCPUs ceil(quota / period). Absent or "0" annotations give 0.
+ * A value that is not a non-negative decimal number (or overflows) is
+ * -EINVAL with a message naming the annotation.
+ */
+int oci_spec_pod_hint(const struct oci_spec *spec, struct oci_vm_hint *hint,
+		      struct husk_error **err);
 
 /* oci_spec_parse - parse config.json text. Returns 0 or -EINVAL/-ENOMEM. */
 int oci_spec_parse(const char *json, size_t len, struct oci_spec **out, struct husk_error **err);

@@ -136,6 +136,7 @@ struct sandbox {
 	bool roots_on_share;		    /* atomic: a container's root came from the share */
 	char share_root[4096];		    /* FS_SHARE_BASE/<sandbox id> */
 	bool share_made;
+	struct sandbox_size size; /* the VM's (under boot_lock), planned by its first Create */
 	struct sandbox_container *containers;
 };
 
@@ -176,7 +177,7 @@ int sandbox_update(void *opaque, const char *id, const char *resources, size_t l
 
 /* sandbox_boot.c */
 /*
- * sandbox_vm_boot - a VM with empty disk slots and the share's device (the
+ * sandbox_vm_boot - a VM of be->size with empty disk slots and the share's device (the
  * share and its daemon already run: sandbox_fs_share, sandbox_fs_daemon), up to
  * husk-init's answer.
  */

@@ -143,6 +143,26 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 	return ret;
 }
 
+/*
+ * The VM's size from the first container (the pod's pause, with the
+ * pod's limits in its annotations); a later one must fit in it.
+ */
+static int sandbox_size_container(struct sandbox *be, const struct shim_create_req *req,
+				  struct husk_error **err)
+{
+	struct sandbox_size size;
+	int ret;
+
+	ret = sandbox_plan_size(req->config, req->spec, &size, err);
+	if (ret)
+		return ret;
+	if (!be->vm) {
+		be->size = size;
+		return 0;
+	}
+	return sandbox_plan_fits(&be->size, req->id, req->spec, err);
+}
+
 /* Everything up to a prepared init with its streams bound. */
 static int sandbox_create_container(struct sandbox *be, const struct shim_create_req *req,
 				    struct sandbox_container *c, uint32_t *pid,
@@ -152,7 +172,9 @@ static int sandbox_create_container(struct sandbox *be, const struct shim_create
 	char *json = NULL;
 	int ret;
 
-	ret = sandbox_stdio_parse(&req->stdio, &p->io, err);
+	ret = sandbox_size_container(be, req, err);
+	if (!ret)
+		ret = sandbox_stdio_parse(&req->stdio, &p->io, err);
 	if (!ret)
 		ret = sandbox_prepare_rootfs(req, c, err);
 	if (!ret)

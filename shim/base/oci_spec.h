@@ -2,7 +2,7 @@
 /*
  * oci_spec.h - the few fields of a bundle's config.json the shim itself
  * needs: annotations (pod grouping, container type), root path, terminal,
- * resources (a VM size hint) and the network namespace. The guest parses
+ * resources (a VM size hint), the network namespace and the hooks. The guest parses
  * the full spec; this reader only validates what it takes, with errors
  * that name the field.
  */
@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "shim/base/oci_hooks.h"
 
 struct husk_error;
 
@@ -37,13 +39,14 @@ struct oci_spec {
 	size_t n_annotations;
 	char **annot_keys;
 	char **annot_values;
-	int64_t memory_limit; /* bytes; -1 when unset */
-	int64_t cpu_quota;    /* microseconds per period; -1 when unset */
-	uint64_t cpu_period;  /* microseconds; 0 when unset */
-	uint64_t cpu_shares;  /* 0 when unset */
-	bool has_namespaces;  /* linux.namespaces is there */
-	bool has_netns;	      /* linux.namespaces lists "network" */
-	char *netns_path;     /* its path; NULL means "a new one" */
+	int64_t memory_limit;	/* bytes; -1 when unset */
+	int64_t cpu_quota;	/* microseconds per period; -1 when unset */
+	uint64_t cpu_period;	/* microseconds; 0 when unset */
+	uint64_t cpu_shares;	/* 0 when unset */
+	bool has_namespaces;	/* linux.namespaces is there */
+	bool has_netns;		/* linux.namespaces lists "network" */
+	char *netns_path;	/* its path; NULL means "a new one" */
+	struct oci_hooks hooks; /* "hooks" (oci_hooks.h); none: all empty */
 };
 
 /* VM size derived from the spec's resources; 0 means "no hint". */

@@ -54,6 +54,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "shim/task/backend.h"
+#include "shim/base/oci_hooks.h"
 #include "shim/share/fs_daemon.h"
 #include "shim/io/stdio_logger.h"
 #include "shim/io/stdio_uri.h"
@@ -113,6 +114,7 @@ struct sandbox_container {
 	bool share_mounted;		 /* it is an entry of be->share_root */
 	struct sandbox_mounts mounts;	 /* its spec for the VM, its share entries */
 	struct sandbox_proc *procs;	 /* the init first */
+	struct oci_hook_ctx hooks;	 /* the spec's OCI hooks, run on the host */
 	struct sandbox_container *next;
 };
 

@@ -2,9 +2,9 @@
 /*
  * oci_spec.h - the few fields of a bundle's config.json the shim itself
  * needs: annotations (pod grouping, container type), root path, terminal,
- * resources (a VM size hint), the network namespace and the hooks. The guest parses
- * the full spec; this reader only validates what it takes, with errors
- * that name the field.
+ * resources (a VM size hint), cgroupsPath, the network namespace and the
+ * hooks. The guest parses the full spec; this reader only validates what
+ * it takes, with errors that name the field.
  */
 #ifndef HUSK_SHIM_BASE_OCI_SPEC_H
 #define HUSK_SHIM_BASE_OCI_SPEC_H
@@ -46,6 +46,7 @@ struct oci_spec {
 	bool has_namespaces;	/* linux.namespaces is there */
 	bool has_netns;		/* linux.namespaces lists "network" */
 	char *netns_path;	/* its path; NULL means "a new one" */
+	char *cgroups_path;	/* linux.cgroupsPath; NULL when unset */
 	struct oci_hooks hooks; /* "hooks" (oci_hooks.h); none: all empty */
 };
 

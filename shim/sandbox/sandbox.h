@@ -54,6 +54,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "shim/task/backend.h"
+#include "shim/base/host_cgroup.h"
 #include "shim/base/oci_hooks.h"
 #include "shim/share/fs_daemon.h"
 #include "shim/io/stdio_logger.h"
@@ -138,7 +139,8 @@ struct sandbox {
 	bool roots_on_share;		    /* atomic: a container's root came from the share */
 	char share_root[4096];		    /* FS_SHARE_BASE/<sandbox id> */
 	bool share_made;
-	struct sandbox_size size; /* the VM's (under boot_lock), planned by its first Create */
+	struct host_cgroup cgroup; /* the pod's host cgroup the shim joined (under boot_lock) */
+	struct sandbox_size size;  /* the VM's (under boot_lock), planned by its first Create */
 	struct sandbox_container *containers;
 };
 

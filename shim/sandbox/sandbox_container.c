@@ -166,6 +166,35 @@ static int sandbox_size_container(struct sandbox *be, const struct shim_create_r
 	return sandbox_plan_fits(&be->size, req->id, req->spec, err);
 }
 
+/*
+ * The pause's Create: the shim, which will hold the guest RAM, into the
+ * pod's host cgroup before the VM exists, so that memory is charged to the
+ * pod as Kubernetes expects. No cgroup mount at all: a warning.
+ */
+static int sandbox_join_cgroup(struct sandbox *be, const struct shim_create_req *req,
+			       struct husk_error **err)
+{
+	const char *path = req->spec->cgroups_path;
+	struct husk_error *e = NULL;
+	int ret;
+
+	if (be->vm || be->cgroup.n_dirs || !path || !*path ||
+	    oci_spec_container_type(req->spec) != OCI_CONTAINER_SANDBOX)
+		return 0;
+	ret = host_cgroup_join(&be->cgroup, HOST_CGROUP_ROOT, path, getpid(), &e);
+	if (!ret)
+		shim_info("shim joined the pod's cgroup %s", be->cgroup.dirs[0]);
+	else if (ret == -ENODEV)
+		shim_warn("shim stays in its cgroup: %s", husk_error_message(e));
+	if (ret && ret != -ENODEV && err) {
+		husk_error_free(*err);
+		*err = e;
+		return ret;
+	}
+	husk_error_free(e);
+	return ret == -ENODEV ? 0 : ret;
+}
+
 /* Everything up to a prepared init with its streams bound. */
 static int sandbox_create_container(struct sandbox *be, const struct shim_create_req *req,
 				    struct sandbox_container *c, uint32_t *pid,
@@ -176,6 +205,8 @@ static int sandbox_create_container(struct sandbox *be, const struct shim_create
 	int ret;
 
 	ret = sandbox_size_container(be, req, err);
+	if (!ret)
+		ret = sandbox_join_cgroup(be, req, err);
 	if (!ret)
 		ret = sandbox_stdio_parse(&req->stdio, &p->io, err);
 	if (!ret)
@@ -385,5 +416,6 @@ void sandbox_destroy(void *opaque)
 	pthread_cond_destroy(&be->cond);
 	pthread_mutex_destroy(&be->lock);
 	pthread_mutex_destroy(&be->boot_lock);
+	host_cgroup_leave(&be->cgroup); /* what it made, if empty: not the shim's own leaf */
 	free(be);
 }

@@ -165,6 +165,11 @@ static int parse_tree(struct oci_spec *spec, yajl_val root, struct husk_error **
 		ret = parse_resources(spec, linux_obj, err);
 	if (!ret && linux_obj)
 		ret = parse_namespaces(spec, linux_obj, err);
+	if (!ret && linux_obj)
+		ret = dup_string(json_member(linux_obj, "cgroupsPath"), "linux.cgroupsPath",
+				 &spec->cgroups_path, err);
+	if (!ret)
+		ret = oci_hooks_parse(json_member(root, "hooks"), &spec->hooks, err);
 	return ret;
 }
 
@@ -224,5 +229,7 @@ void oci_spec_free(struct oci_spec *spec)
 	free(spec->annot_values);
 	free(spec->root_path);
 	free(spec->netns_path);
+	free(spec->cgroups_path);
+	oci_hooks_clear(&spec->hooks);
 	free(spec);
 }

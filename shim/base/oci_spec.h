@@ -2,9 +2,9 @@
 /*
  * oci_spec.h - the few fields of a bundle's config.json the shim itself
  * needs: annotations (pod grouping, container type), root path, terminal,
- * resources (a VM size hint) and the network namespace. The guest parses
- * the full spec; this reader only validates what it takes, with errors
- * that name the field.
+ * resources (a VM size hint), cgroupsPath, the network namespace and the
+ * hooks. The guest parses the full spec; this reader only validates what
+ * it takes, with errors that name the field.
  */
 #ifndef HUSK_SHIM_BASE_OCI_SPEC_H
 #define HUSK_SHIM_BASE_OCI_SPEC_H
@@ -13,12 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shim/base/oci_hooks.h"
+
 struct husk_error;
 
 /* Annotations containerd's CRI sets on pod containers (see §1.3). */
-#define OCI_ANNOT_RUNC_GROUP	 "io.containerd.runc.v2.group"
-#define OCI_ANNOT_SANDBOX_ID	 "io.kubernetes.cri.sandbox-id"
-#define OCI_ANNOT_CONTAINER_TYPE "io.kubernetes.cri.container-type"
+#define OCI_ANNOT_RUNC_GROUP	     "io.containerd.runc.v2.group"
+#define OCI_ANNOT_SANDBOX_ID	     "io.kubernetes.cri.sandbox-id"
+#define OCI_ANNOT_CONTAINER_TYPE     "io.kubernetes.cri.container-type"
+/* On the pause spec only, decimal strings; "0" = no limit set (cri.md §2). */
+#define OCI_ANNOT_SANDBOX_MEMORY     "io.kubernetes.cri.sandbox-memory"
+#define OCI_ANNOT_SANDBOX_CPU_QUOTA  "io.kubernetes.cri.sandbox-cpu-quota"
+#define OCI_ANNOT_SANDBOX_CPU_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
 
 enum oci_container_type {
 	OCI_CONTAINER_PLAIN,	  /* no CRI annotations: ctr, moby */
@@ -33,13 +39,15 @@ struct oci_spec {
 	size_t n_annotations;
 	char **annot_keys;
 	char **annot_values;
-	int64_t memory_limit; /* bytes; -1 when unset */
-	int64_t cpu_quota;    /* microseconds per period; -1 when unset */
-	uint64_t cpu_period;  /* microseconds; 0 when unset */
-	uint64_t cpu_shares;  /* 0 when unset */
-	bool has_namespaces;  /* linux.namespaces is there */
-	bool has_netns;	      /* linux.namespaces lists "network" */
-	char *netns_path;     /* its path; NULL means "a new one" */
+	int64_t memory_limit;	/* bytes; -1 when unset */
+	int64_t cpu_quota;	/* microseconds per period; -1 when unset */
+	uint64_t cpu_period;	/* microseconds; 0 when unset */
+	uint64_t cpu_shares;	/* 0 when unset */
+	bool has_namespaces;	/* linux.namespaces is there */
+	bool has_netns;		/* linux.namespaces lists "network" */
+	char *netns_path;	/* its path; NULL means "a new one" */
+	char *cgroups_path;	/* linux.cgroupsPath; NULL when unset */
+	struct oci_hooks hooks; /* "hooks" (oci_hooks.h); none: all empty */
 };
 
 /* VM size derived from the spec's resources; 0 means "no hint". */
@@ -47,6 +55,16 @@ struct oci_vm_hint {
 	uint32_t vcpus;	     /* ceil(quota / period) */
 	uint64_t memory_mib; /* limit rounded up to MiB */
 };
+
+/*
+ * oci_spec_pod_hint - the pod's size from the CRI sandbox annotations
+ * (sum of its containers' limits, overhead excluded): memory rounded up
+ * to MiB, vCPUs ceil(quota / period). Absent or "0" annotations give 0.
+ * A value that is not a non-negative decimal number (or overflows) is
+ * -EINVAL with a message naming the annotation.
+ */
+int oci_spec_pod_hint(const struct oci_spec *spec, struct oci_vm_hint *hint,
+		      struct husk_error **err);
 
 /* oci_spec_parse - parse config.json text. Returns 0 or -EINVAL/-ENOMEM. */
 int oci_spec_parse(const char *json, size_t len, struct oci_spec **out, struct husk_error **err);

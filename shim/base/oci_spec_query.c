@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* oci_spec_query.c - questions the shim asks of a parsed config.json. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -53,6 +55,63 @@ void oci_spec_vm_hint(const struct oci_spec *spec, struct oci_vm_hint *hint)
 	}
 	if (spec->memory_limit > 0)
 		hint->memory_mib = ((uint64_t)spec->memory_limit + (1u << 20) - 1) >> 20;
+}
+
+/* An annotation's decimal value; absent is 0. */
+static int annot_u64(const struct oci_spec *spec, const char *key, uint64_t *out,
+		     struct husk_error **err)
+{
+	const char *v = oci_spec_annotation(spec, key), *c;
+	uint64_t n = 0;
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!*v)
+		return husk_err(err, 0, "annotation %s: empty, expected a decimal number", key);
+	for (c = v; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return husk_err(
+				err, 0,
+				"annotation %s: \"%s\" is not a non-negative decimal number", key,
+				v);
+		if (n > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+			return husk_err(err, 0, "annotation %s: %s is out of range", key, v);
+		n = n * 10 + (uint64_t)(*c - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+int oci_spec_pod_hint(const struct oci_spec *spec, struct oci_vm_hint *hint,
+		      struct husk_error **err)
+{
+	uint64_t mem, quota, period;
+	int ret;
+
+	hint->vcpus = 0;
+	hint->memory_mib = 0;
+	ret = annot_u64(spec, OCI_ANNOT_SANDBOX_MEMORY, &mem, err);
+	if (!ret)
+		ret = annot_u64(spec, OCI_ANNOT_SANDBOX_CPU_QUOTA, &quota, err);
+	if (!ret)
+		ret = annot_u64(spec, OCI_ANNOT_SANDBOX_CPU_PERIOD, &period, err);
+	if (ret)
+		return ret;
+	/* Both int64 in Kubernetes: a larger value is no sum of real limits. */
+	if (mem > INT64_MAX)
+		return husk_err(err, 0, "annotation %s: %" PRIu64 " is out of range",
+				OCI_ANNOT_SANDBOX_MEMORY, mem);
+	if (quota > INT64_MAX)
+		return husk_err(err, 0, "annotation %s: %" PRIu64 " is out of range",
+				OCI_ANNOT_SANDBOX_CPU_QUOTA, quota);
+	hint->memory_mib = (mem + (1u << 20) - 1) >> 20;
+	if (quota && period) {
+		/* Round up, as for a container: 1.5 CPUs need two vCPUs. */
+		quota = quota / period + !!(quota % period);
+		hint->vcpus = quota > UINT32_MAX ? UINT32_MAX : (uint32_t)quota;
+	}
+	return 0;
 }
 
 int oci_spec_check_network(const struct oci_spec *spec, struct husk_error **err)

@@ -54,6 +54,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "shim/task/backend.h"
+#include "shim/base/host_cgroup.h"
+#include "shim/base/oci_hooks.h"
 #include "shim/share/fs_daemon.h"
 #include "shim/io/stdio_logger.h"
 #include "shim/io/stdio_uri.h"
@@ -113,6 +115,7 @@ struct sandbox_container {
 	bool share_mounted;		 /* it is an entry of be->share_root */
 	struct sandbox_mounts mounts;	 /* its spec for the VM, its share entries */
 	struct sandbox_proc *procs;	 /* the init first */
+	struct oci_hook_ctx hooks;	 /* the spec's OCI hooks, run on the host */
 	struct sandbox_container *next;
 };
 
@@ -136,6 +139,8 @@ struct sandbox {
 	bool roots_on_share;		    /* atomic: a container's root came from the share */
 	char share_root[4096];		    /* FS_SHARE_BASE/<sandbox id> */
 	bool share_made;
+	struct host_cgroup cgroup; /* the pod's host cgroup the shim joined (under boot_lock) */
+	struct sandbox_size size;  /* the VM's (under boot_lock), planned by its first Create */
 	struct sandbox_container *containers;
 };
 
@@ -176,7 +181,7 @@ int sandbox_update(void *opaque, const char *id, const char *resources, size_t l
 
 /* sandbox_boot.c */
 /*
- * sandbox_vm_boot - a VM with empty disk slots and the share's device (the
+ * sandbox_vm_boot - a VM of be->size with empty disk slots and the share's device (the
  * share and its daemon already run: sandbox_fs_share, sandbox_fs_daemon), up to
  * husk-init's answer.
  */

@@ -113,9 +113,8 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 	const char *kernel = getenv("HUSK_KERNEL");
 	char init[PATH_MAX], cmdline[RUNTIME_CONFIG_MAX_PARAMS + 256];
 	struct husk_vm_config vc;
-	struct sandbox_size size;
+	const struct sandbox_size size = be->size;
 
-	sandbox_plan_size(cfg, req->spec, &size);
 	sandbox_init_path(cfg, init, sizeof(init));
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s", SANDBOX_CMDLINE,
 		 *cfg->kernel_params ? " " : "", cfg->kernel_params);

@@ -3,10 +3,12 @@
  * sandbox_container.c - the VM backend's containers: Create plans the
  * rootfs, makes the disks, boots the VM (first container of the pod),
  * rewrites the spec's mounts (host paths into the share, network files
- * into CREATE's "files"), puts the disks into free slots and has husk-init
- * prepare the init process; Delete undoes it, freeing the slots and the
- * share entries, and the last Delete shuts the VM down; Destroy (the shim
- * exits) does it for every container left. See sandbox.h for the layout.
+ * into CREATE's "files"), puts the disks into free slots, has husk-init
+ * prepare the init process and runs the spec's prestart and createRuntime
+ * hooks on the host; Delete undoes it, freeing the slots and the share
+ * entries (the last Delete shuts the VM down), then runs poststop; Destroy
+ * (the shim exits) does it for every container left, without hooks. See
+ * sandbox.h for the layout.
  */
 #include <errno.h>
 #include <limits.h>
@@ -45,6 +47,7 @@ static void sandbox_container_free(struct sandbox_container *c)
 	sandbox_rootfs_remove(&c->disks);
 	sandbox_host_mount_clear(&c->share);
 	sandbox_mounts_clear(&c->mounts);
+	oci_hook_ctx_clear(&c->hooks);
 	free(c->id);
 	free(c->bundle);
 	free(c);
@@ -143,6 +146,55 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 	return ret;
 }
 
+/*
+ * The VM's size from the first container (the pod's pause, with the
+ * pod's limits in its annotations); a later one must fit in it.
+ */
+static int sandbox_size_container(struct sandbox *be, const struct shim_create_req *req,
+				  struct husk_error **err)
+{
+	struct sandbox_size size;
+	int ret;
+
+	ret = sandbox_plan_size(req->config, req->spec, &size, err);
+	if (ret)
+		return ret;
+	if (!be->vm) {
+		be->size = size;
+		return 0;
+	}
+	return sandbox_plan_fits(&be->size, req->id, req->spec, err);
+}
+
+/*
+ * The pause's Create: the shim, which will hold the guest RAM, into the
+ * pod's host cgroup before the VM exists, so that memory is charged to the
+ * pod as Kubernetes expects. No cgroup mount at all: a warning.
+ */
+static int sandbox_join_cgroup(struct sandbox *be, const struct shim_create_req *req,
+			       struct husk_error **err)
+{
+	const char *path = req->spec->cgroups_path;
+	struct husk_error *e = NULL;
+	int ret;
+
+	if (be->vm || be->cgroup.n_dirs || !path || !*path ||
+	    oci_spec_container_type(req->spec) != OCI_CONTAINER_SANDBOX)
+		return 0;
+	ret = host_cgroup_join(&be->cgroup, HOST_CGROUP_ROOT, path, getpid(), &e);
+	if (!ret)
+		shim_info("shim joined the pod's cgroup %s", be->cgroup.dirs[0]);
+	else if (ret == -ENODEV)
+		shim_warn("shim stays in its cgroup: %s", husk_error_message(e));
+	if (ret && ret != -ENODEV && err) {
+		husk_error_free(*err);
+		*err = e;
+		return ret;
+	}
+	husk_error_free(e);
+	return ret == -ENODEV ? 0 : ret;
+}
+
 /* Everything up to a prepared init with its streams bound. */
 static int sandbox_create_container(struct sandbox *be, const struct shim_create_req *req,
 				    struct sandbox_container *c, uint32_t *pid,
@@ -152,7 +204,11 @@ static int sandbox_create_container(struct sandbox *be, const struct shim_create
 	char *json = NULL;
 	int ret;
 
-	ret = sandbox_stdio_parse(&req->stdio, &p->io, err);
+	ret = sandbox_size_container(be, req, err);
+	if (!ret)
+		ret = sandbox_join_cgroup(be, req, err);
+	if (!ret)
+		ret = sandbox_stdio_parse(&req->stdio, &p->io, err);
 	if (!ret)
 		ret = sandbox_prepare_rootfs(req, c, err);
 	if (!ret)
@@ -226,6 +282,18 @@ static void sandbox_create_undo(struct sandbox *be, struct sandbox_container *c,
 	bundle_state_cleanup(bundle);
 }
 
+/*
+ * The spec's prestart and createRuntime hooks, on the host once the
+ * container exists in the VM (its namespaces are there, held before init
+ * runs), in runc's order; a failure fails Create.
+ */
+static int sandbox_create_hooks(struct sandbox_container *c, uint32_t pid, struct husk_error **err)
+{
+	int ret = oci_hooks_run(&c->hooks, OCI_HOOK_PRESTART, "creating", pid, err);
+
+	return ret ? ret : oci_hooks_run(&c->hooks, OCI_HOOK_CREATE_RUNTIME, "creating", pid, err);
+}
+
 int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
 		   struct husk_error **err)
 {
@@ -233,11 +301,23 @@ int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pi
 	struct sandbox_container *c;
 	int ret;
 
+	ret = oci_hooks_check_host(&req->spec->hooks, err);
+	if (ret) {
+		husk_err_wrap(err, "container %s", req->id);
+		return ret;
+	}
 	c = sandbox_container_new(req);
 	if (!c)
 		return husk_err(err, ENOMEM, "container %s", req->id);
+	ret = oci_hook_ctx_init(&c->hooks, req->spec, req->id, req->bundle, err);
+	if (ret) {
+		sandbox_container_free(c);
+		return ret;
+	}
 	pthread_mutex_lock(&be->boot_lock);
 	ret = sandbox_create_container(be, req, c, pid, err);
+	if (!ret)
+		ret = sandbox_create_hooks(c, *pid, err);
 	if (ret) {
 		husk_err_wrap(err, "container %s", req->id);
 		sandbox_create_undo(be, c, req->bundle);
@@ -308,6 +388,8 @@ int sandbox_delete(void *opaque, const char *id, const char *exec_id, struct hus
 		sandbox_vm_teardown(be);
 	pthread_mutex_unlock(&be->boot_lock);
 	sandbox_wait_drainers(be, c);
+	/* After the container is gone; a failure is only a warning (the spec). */
+	oci_hooks_run(&c->hooks, OCI_HOOK_POSTSTOP, "stopped", 0, NULL);
 	bundle = strdup(c->bundle);
 	sandbox_container_free(c);
 	if (bundle)
@@ -334,5 +416,6 @@ void sandbox_destroy(void *opaque)
 	pthread_cond_destroy(&be->cond);
 	pthread_mutex_destroy(&be->lock);
 	pthread_mutex_destroy(&be->boot_lock);
+	host_cgroup_leave(&be->cgroup); /* what it made, if empty: not the shim's own leaf */
 	free(be);
 }

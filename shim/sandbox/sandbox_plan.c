@@ -4,6 +4,8 @@
  * from the request (see sandbox_plan.h).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -15,26 +17,75 @@
 #include "shim/base/sha256.h"
 #include "shim/sandbox/sandbox_plan.h"
 
-void sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
+/* Raise @out to @mib + overhead when that is more, saying why. */
+static void size_raise(struct sandbox_size *out, uint64_t *mem, uint64_t mib, const char *src)
+{
+	if (!mib || mib + SANDBOX_PLAN_OVERHEAD_MIB <= *mem)
+		return;
+	*mem = mib + SANDBOX_PLAN_OVERHEAD_MIB;
+	snprintf(out->why, sizeof(out->why), "%s %" PRIu64 " MiB + %u MiB overhead", src, mib,
+		 SANDBOX_PLAN_OVERHEAD_MIB);
+}
+
+static void size_bound(const struct runtime_config *cfg, uint64_t mem, uint32_t cpus,
 		       struct sandbox_size *out)
 {
-	struct oci_vm_hint hint = { 0 };
+	size_t n = strlen(out->why);
+
+	if (mem > SANDBOX_PLAN_MAX_MIB) {
+		mem = cfg->memory_mib > SANDBOX_PLAN_MAX_MIB ? cfg->memory_mib :
+							       SANDBOX_PLAN_MAX_MIB;
+		snprintf(out->why + n, sizeof(out->why) - n, ", bounded at %" PRIu64 " MiB", mem);
+	}
+	if (cpus > SANDBOX_PLAN_MAX_VCPUS)
+		cpus = cfg->vcpus > SANDBOX_PLAN_MAX_VCPUS ? cfg->vcpus : SANDBOX_PLAN_MAX_VCPUS;
+	out->mem_mib = (uint32_t)mem;
+	out->vcpus = cpus ? cpus : 1;
+}
+
+int sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
+		      struct sandbox_size *out, struct husk_error **err)
+{
+	struct oci_vm_hint hint = { 0 }, pod = { 0 };
 	uint64_t mem = cfg->memory_mib;
 	uint32_t cpus = cfg->vcpus;
 
 	if (spec)
 		oci_spec_vm_hint(spec, &hint);
-	if (hint.memory_mib && hint.memory_mib + SANDBOX_PLAN_OVERHEAD_MIB > mem)
-		mem = hint.memory_mib + SANDBOX_PLAN_OVERHEAD_MIB;
+	/* Only the pause spec carries the pod's sum (cri.md §2). */
+	if (spec && oci_spec_container_type(spec) == OCI_CONTAINER_SANDBOX &&
+	    oci_spec_pod_hint(spec, &pod, err))
+		return -EINVAL;
+	snprintf(out->why, sizeof(out->why),
+		 "the runtime config's memory_mib, %u MiB of it overhead",
+		 SANDBOX_PLAN_OVERHEAD_MIB);
+	size_raise(out, &mem, hint.memory_mib, "the container's memory limit");
+	size_raise(out, &mem, pod.memory_mib, "sandbox-memory");
 	if (hint.vcpus > cpus)
 		cpus = hint.vcpus;
-	if (mem > SANDBOX_PLAN_MAX_MIB)
-		mem = cfg->memory_mib > SANDBOX_PLAN_MAX_MIB ? cfg->memory_mib :
-							       SANDBOX_PLAN_MAX_MIB;
-	if (cpus > SANDBOX_PLAN_MAX_VCPUS)
-		cpus = cfg->vcpus > SANDBOX_PLAN_MAX_VCPUS ? cfg->vcpus : SANDBOX_PLAN_MAX_VCPUS;
-	out->mem_mib = (uint32_t)mem;
-	out->vcpus = cpus ? cpus : 1;
+	if (pod.vcpus > cpus)
+		cpus = pod.vcpus;
+	size_bound(cfg, mem, cpus, out);
+	return 0;
+}
+
+int sandbox_plan_fits(const struct sandbox_size *vm, const char *id, const struct oci_spec *spec,
+		      struct husk_error **err)
+{
+	uint64_t want, have;
+
+	if (!spec || spec->memory_limit <= 0)
+		return 0;
+	want = ((uint64_t)spec->memory_limit + (1u << 20) - 1) >> 20;
+	have = vm->mem_mib > SANDBOX_PLAN_OVERHEAD_MIB ? vm->mem_mib - SANDBOX_PLAN_OVERHEAD_MIB :
+							 0;
+	if (want <= have)
+		return 0;
+	return husk_err(err, 0,
+			"container %s asks for %" PRIu64
+			" MiB of memory; the pod's VM has %u MiB (%s), %" PRIu64
+			" MiB of it for containers",
+			id, want, vm->mem_mib, vm->why, have);
 }
 
 const char *sandbox_plan_option(const char *const *opts, size_t n, const char *key)

@@ -24,15 +24,28 @@ struct runtime_config;
 struct sandbox_size {
 	uint32_t mem_mib;
 	uint32_t vcpus;
+	char why[128]; /* where mem_mib came from, for the errors of sandbox_plan_fits */
 };
 
 /*
- * sandbox_plan_size - guest RAM and vCPUs: the runtime config's values, raised
- * to the spec's memory limit + SANDBOX_PLAN_OVERHEAD_MIB and to ceil(quota /
- * period) vCPUs when the spec sets them, both bounded by the SANDBOX_PLAN_MAX_*.
+ * sandbox_plan_size - guest RAM and vCPUs: the runtime config's values,
+ * raised to the spec's memory limit + SANDBOX_PLAN_OVERHEAD_MIB and to
+ * ceil(quota / period) vCPUs when the spec sets them, and, for a CRI pod
+ * sandbox, likewise to the pod's io.kubernetes.cri.sandbox-memory and
+ * -cpu-quota/-cpu-period annotations; all bounded by the SANDBOX_PLAN_MAX_*.
+ * Returns 0, or -EINVAL for a malformed annotation (named in *err).
  */
-void sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
-		       struct sandbox_size *out);
+int sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *spec,
+		      struct sandbox_size *out, struct husk_error **err);
+
+/*
+ * sandbox_plan_fits - a container joining a VM of size @vm: its spec's
+ * memory limit must fit in what the VM leaves to containers (mem_mib less
+ * the overhead), else the kernel's OOM killer would be its only answer.
+ * Returns 0, or -EINVAL with a message giving both sizes.
+ */
+int sandbox_plan_fits(const struct sandbox_size *vm, const char *id, const struct oci_spec *spec,
+		      struct husk_error **err);
 
 enum sandbox_rootfs_kind {
 	SANDBOX_ROOTFS_LAYERS, /* overlay lowers: one cached erofs of their merge */

@@ -49,6 +49,9 @@ int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *p
 		p->pid = gpid;
 	*pid = p->pid;
 	pthread_mutex_unlock(&be->lock);
+	/* Start succeeded; a failing poststart hook is only a warning (the spec). */
+	if (!exec_id)
+		oci_hooks_run(&p->container->hooks, OCI_HOOK_POSTSTART, "running", *pid, NULL);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * flags and data; block devices still disks); and the mount option split (agent-codec/mntopt.c).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 
@@ -37,7 +38,7 @@ static void size_of(uint32_t cfg_mib, uint32_t cfg_cpus, const char *json, uint3
 	ck_assert_int_eq(runtime_config_defaults(&cfg), 0);
 	cfg.memory_mib = cfg_mib;
 	cfg.vcpus = cfg_cpus;
-	sandbox_plan_size(&cfg, spec, &sz);
+	ck_assert_int_eq(sandbox_plan_size(&cfg, spec, &sz, NULL), 0);
 	ck_assert_uint_eq(sz.mem_mib, mib);
 	ck_assert_uint_eq(sz.vcpus, cpus);
 	oci_spec_free(spec);
@@ -59,6 +60,131 @@ START_TEST(size_from_config_and_resources)
 	size_of(256, 2, small, 256, 2); /* a small limit never shrinks the VM */
 	size_of(256, 1, huge, SANDBOX_PLAN_MAX_MIB, SANDBOX_PLAN_MAX_VCPUS); /* bounded */
 	size_of(128u << 10, 32, huge, 128u << 10, 32); /* the config itself may go higher */
+}
+END_TEST
+
+/* A pause spec with the CRI sizing annotations (NULL: left out). */
+static char *pause_json(const char *type, const char *mem, const char *quota, const char *period)
+{
+	static char buf[1024];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "{\"annotations\":{\"" OCI_ANNOT_CONTAINER_TYPE "\":\"%s\"",
+		     type);
+	if (mem)
+		n += snprintf(buf + n, sizeof(buf) - n, ",\"" OCI_ANNOT_SANDBOX_MEMORY "\":\"%s\"",
+			      mem);
+	if (quota)
+		n += snprintf(buf + n, sizeof(buf) - n,
+			      ",\"" OCI_ANNOT_SANDBOX_CPU_QUOTA "\":\"%s\"", quota);
+	if (period)
+		n += snprintf(buf + n, sizeof(buf) - n,
+			      ",\"" OCI_ANNOT_SANDBOX_CPU_PERIOD "\":\"%s\"", period);
+	snprintf(buf + n, sizeof(buf) - n, "}}");
+	return buf;
+}
+
+START_TEST(size_from_pod_annotations)
+{
+	/* 512 MiB and 2.5 CPUs summed over the pod: 512 + overhead, 3 vCPUs. */
+	size_of(256, 1, pause_json("sandbox", "536870912", "250000", "100000"),
+		512 + SANDBOX_PLAN_OVERHEAD_MIB, 3);
+	/* "0" is "no limit set": the config. */
+	size_of(256, 1, pause_json("sandbox", "0", "0", "100000"), 256, 1);
+	/* Not a multiple of a MiB: rounded up. */
+	size_of(256, 1, pause_json("sandbox", "536870913", NULL, NULL),
+		513 + SANDBOX_PLAN_OVERHEAD_MIB, 1);
+	/* Quota without a period: no vCPU hint. */
+	size_of(256, 2, pause_json("sandbox", NULL, "250000", NULL), 256, 2);
+	/* A config above the pod's needs stays. */
+	size_of(4096, 8, pause_json("sandbox", "536870912", "250000", "100000"), 4096, 8);
+	/* Bounded like a spec limit. */
+	size_of(256, 1, pause_json("sandbox", "1099511627776", "10000000", "100000"),
+		SANDBOX_PLAN_MAX_MIB, SANDBOX_PLAN_MAX_VCPUS);
+	/* Only the pause's annotations count. */
+	size_of(256, 1, pause_json("container", "536870912", "250000", "100000"), 256, 1);
+}
+END_TEST
+
+static void bad_annotation(const char *json, const char *name)
+{
+	struct runtime_config cfg;
+	struct oci_spec *spec = spec_of(json);
+	struct husk_error *err = NULL;
+	struct sandbox_size sz;
+
+	ck_assert_int_eq(runtime_config_defaults(&cfg), 0);
+	ck_assert_int_eq(sandbox_plan_size(&cfg, spec, &sz, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), name));
+	husk_error_free(err);
+	oci_spec_free(spec);
+	runtime_config_clear(&cfg);
+}
+
+START_TEST(pod_annotations_malformed)
+{
+	bad_annotation(pause_json("sandbox", "512Mi", NULL, NULL), OCI_ANNOT_SANDBOX_MEMORY);
+	bad_annotation(pause_json("sandbox", "-1", NULL, NULL), OCI_ANNOT_SANDBOX_MEMORY);
+	bad_annotation(pause_json("sandbox", "", NULL, NULL), OCI_ANNOT_SANDBOX_MEMORY);
+	bad_annotation(pause_json("sandbox", " 1", NULL, NULL), OCI_ANNOT_SANDBOX_MEMORY);
+	bad_annotation(pause_json("sandbox", "18446744073709551616", NULL, NULL),
+		       OCI_ANNOT_SANDBOX_MEMORY);
+	bad_annotation(pause_json("sandbox", "9223372036854775808", NULL, NULL),
+		       OCI_ANNOT_SANDBOX_MEMORY);
+	bad_annotation(pause_json("sandbox", NULL, "-1", "100000"), OCI_ANNOT_SANDBOX_CPU_QUOTA);
+	bad_annotation(pause_json("sandbox", NULL, "1.5", "100000"), OCI_ANNOT_SANDBOX_CPU_QUOTA);
+	bad_annotation(pause_json("sandbox", NULL, "100000", "0x10"), OCI_ANNOT_SANDBOX_CPU_PERIOD);
+}
+END_TEST
+
+/* The VM planned from @vm_json; does an app with @app_json fit? */
+static int fits(uint32_t cfg_mib, const char *vm_json, const char *app_json,
+		struct husk_error **err)
+{
+	struct runtime_config cfg;
+	struct oci_spec *vm = spec_of(vm_json), *app = spec_of(app_json);
+	struct sandbox_size sz;
+	int ret;
+
+	ck_assert_int_eq(runtime_config_defaults(&cfg), 0);
+	cfg.memory_mib = cfg_mib;
+	ck_assert_int_eq(sandbox_plan_size(&cfg, vm, &sz, NULL), 0);
+	ret = sandbox_plan_fits(&sz, "app", app, err);
+	oci_spec_free(vm);
+	oci_spec_free(app);
+	runtime_config_clear(&cfg);
+	return ret;
+}
+
+START_TEST(app_memory_must_fit_the_vm)
+{
+	static const char lim512[] =
+		"{\"linux\":{\"resources\":{\"memory\":{\"limit\":536870912}}}}";
+	static const char lim513[] =
+		"{\"linux\":{\"resources\":{\"memory\":{\"limit\":537919488}}}}";
+	static const char lim200[] =
+		"{\"linux\":{\"resources\":{\"memory\":{\"limit\":209715200}}}}";
+	struct husk_error *err = NULL;
+	char pod[1024];
+	const char *msg;
+
+	snprintf(pod, sizeof(pod), "%s", pause_json("sandbox", "536870912", NULL, NULL));
+	ck_assert_int_eq(fits(256, pod, "{}", NULL), 0);   /* no limit: fits */
+	ck_assert_int_eq(fits(256, pod, lim512, NULL), 0); /* exactly the pod's sum */
+	ck_assert_int_eq(fits(256, pod, lim513, &err), -EINVAL);
+	msg = husk_error_message(err);
+	ck_assert_ptr_nonnull(strstr(msg, "container app asks for 513 MiB of memory"));
+	ck_assert_ptr_nonnull(
+		strstr(msg, "the pod's VM has 576 MiB (sandbox-memory 512 MiB + 64 MiB overhead)"));
+	husk_error_free(err);
+	err = NULL;
+	/* No annotations: the config's 256 MiB leave 192 for containers. */
+	ck_assert_int_eq(fits(256, "{}", lim200, &err), -EINVAL);
+	msg = husk_error_message(err);
+	ck_assert_ptr_nonnull(strstr(msg, "asks for 200 MiB"));
+	ck_assert_ptr_nonnull(strstr(msg, "has 256 MiB (the runtime config's memory_mib"));
+	husk_error_free(err);
+	ck_assert_int_eq(fits(512, "{}", lim200, NULL), 0);
 }
 END_TEST
 
@@ -274,6 +400,9 @@ static Suite *suite(void)
 	TCase *rootfs = tcase_create("rootfs");
 
 	tcase_add_test(size, size_from_config_and_resources);
+	tcase_add_test(size, size_from_pod_annotations);
+	tcase_add_test(size, pod_annotations_malformed);
+	tcase_add_test(size, app_memory_must_fit_the_vm);
 	tcase_add_test(rootfs, overlay_layers_cached_with_upper);
 	tcase_add_test(rootfs, overlay_view_and_single_layer);
 	tcase_add_test(rootfs, bind_and_host_dir);

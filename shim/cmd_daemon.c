@@ -81,6 +81,8 @@ static void setup_process(struct daemon *d, const struct shim_args *a, const cha
 	pthread_sigmask(SIG_BLOCK, &d->sigs, NULL);
 	signal(SIGPIPE, SIG_IGN); /* log, event and stdio peers vanish */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* exec'd through /proc/self/exe, the daemon would be "exe" in ps/top */
+	prctl(PR_SET_NAME, "containerd-shim", 0, 0, 0);
 	snprintf(log_path, sizeof(log_path), "%s/log", bundle);
 	if (shim_log_open_fifo(log_path) && file && *file) {
 		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

@@ -249,6 +249,10 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
 
+# husk-init is no library: its pure helpers are compiled for the host and
+# linked into their suites in tests/unit/guest-init/.
+$(O)/tests/unit/guest-init/test_init_cgroup: $(O)/guest-init/container/cgroup_keys.o
+
 # ---------------------------------------------------------------- fuzzing
 # Each tests/fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput. With gcc it is
 # linked to tests/fuzz/replay.c, which replays tests/fuzz/corpus/NAME/ in

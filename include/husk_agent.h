@@ -116,9 +116,16 @@
  *               stdin connection does the same, in order by construction.)
  *   RESIZE_PTY  {"id", "exec_id", "rows": n, "cols": n} -> {}
  *   STATS       {"id"} -> {"cpu": {"usage_usec", "user_usec",
- *               "system_usec"}, "memory": {"current", "max", "oom_kill"},
- *               "pids": {"current", "max"}, "io": {"rbytes", "wbytes"}}
- *               ("max" is -1 for no limit)
+ *               "system_usec", "nr_periods", "nr_throttled",
+ *               "throttled_usec"}, "memory": {"current", "max", "oom_kill",
+ *               and memory.stat's "anon", "file", "kernel_stack", "slab",
+ *               "sock", "shmem", "file_mapped", "file_dirty",
+ *               "file_writeback", "anon_thp", "inactive_anon",
+ *               "active_anon", "inactive_file", "active_file",
+ *               "unevictable", "pgfault", "pgmajfault"}, "pids":
+ *               {"current", "max"}, "io": {"rbytes", "wbytes", "rios",
+ *               "wios"}} ("max" is -1 for no limit; any value that could
+ *               not be read is -1)
  *   PIDS        {"id"} -> {"pids": [n, ...]}
  *   DELETE      {"id", "exec_id"} -> {}; without exec_id the container:
  *               its processes are killed, its cgroup and mounts removed.

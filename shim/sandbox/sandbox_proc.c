@@ -2,7 +2,7 @@
 /*
  * sandbox_proc.c - process ops of the VM backend, each one request to
  * husk-init: Start, Exec (the OCI Process JSON as containerd sent it),
- * Kill, Pids, Stats, CloseIO and ResizePty.
+ * Kill, Pids, CloseIO and ResizePty (Stats: sandbox_stats.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -180,42 +180,6 @@ int sandbox_resize_pty(void *opaque, const char *id, const char *exec_id, uint32
 	snprintf(json + n, sizeof(json) - n, ",\"rows\":%u,\"cols\":%u}", height & 0xffff,
 		 width & 0xffff);
 	return sandbox_call(be, HUSK_MSG_RESIZE_PTY, json, NULL, err);
-}
-
-/* @v.@group.@key as an unsigned number; -1 ("no limit") becomes UINT64_MAX. */
-static uint64_t sandbox_stat(yajl_val v, const char *group, const char *key)
-{
-	int64_t n = 0;
-
-	json_int64(json_member(json_member(v, group), key), key, &n, NULL);
-	return n < 0 ? UINT64_MAX : (uint64_t)n;
-}
-
-int sandbox_stats(void *opaque, const char *id, struct shim_stats *st, struct husk_error **err)
-{
-	struct sandbox *be = opaque;
-	yajl_val r = NULL;
-	char json[256];
-	int ret;
-
-	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
-	ret = sandbox_call(be, HUSK_MSG_STATS, json, &r, err);
-	if (ret)
-		return ret;
-	memset(st, 0, sizeof(*st));
-	st->cpu_usage_usec = sandbox_stat(r, "cpu", "usage_usec");
-	st->cpu_user_usec = sandbox_stat(r, "cpu", "user_usec");
-	st->cpu_system_usec = sandbox_stat(r, "cpu", "system_usec");
-	st->mem_usage = sandbox_stat(r, "memory", "current");
-	st->mem_limit = sandbox_stat(r, "memory", "max");
-	st->oom_kill = sandbox_stat(r, "memory", "oom_kill");
-	st->pids_current = sandbox_stat(r, "pids", "current");
-	st->pids_limit = sandbox_stat(r, "pids", "max");
-	st->io_rbytes = sandbox_stat(r, "io", "rbytes");
-	st->io_wbytes = sandbox_stat(r, "io", "wbytes");
-	if (r)
-		yajl_tree_free(r);
-	return 0;
 }
 
 /* Pause and Resume freeze and thaw the container's cgroup in the guest;

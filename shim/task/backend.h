@@ -81,6 +81,11 @@ struct shim_stats {
 	uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
 	uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
 	uint64_t mem_usage, mem_limit, mem_anon, mem_file;
+	/* memory.stat, by its key names (MemoryStat's fields of the same names) */
+	uint64_t mem_kernel_stack, mem_slab, mem_sock, mem_shmem;
+	uint64_t mem_file_mapped, mem_file_dirty, mem_file_writeback, mem_anon_thp;
+	uint64_t mem_inactive_anon, mem_active_anon, mem_inactive_file, mem_active_file;
+	uint64_t mem_unevictable, mem_pgfault, mem_pgmajfault;
 	uint64_t mem_swap_usage, mem_swap_limit;
 	uint64_t pids_current, pids_limit;
 	uint64_t io_rbytes, io_wbytes, io_rios, io_wios;

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "shim/ttrpc/pb.h"
 #include "shim/task/task_internal.h"
+#include "shim/task/task_metrics.h"
 
 static void reply_empty(struct ttrpc_reply *reply)
 {
@@ -190,35 +191,13 @@ void task_resume(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 	protobuf_c_message_free_unpacked(&rq->base, NULL);
 }
 
-/* Encode @st as io.containerd.cgroups.v2.Metrics in an Any reply. */
+/* Answer with @st as an io.containerd.cgroups.v2.Metrics Any. */
 static void reply_metrics(const struct shim_stats *st, struct ttrpc_reply *reply)
 {
-	Io__Containerd__Cgroups__V2__Metrics m = IO__CONTAINERD__CGROUPS__V2__METRICS__INIT;
-	Io__Containerd__Cgroups__V2__PidsStat pids = IO__CONTAINERD__CGROUPS__V2__PIDS_STAT__INIT;
-	Io__Containerd__Cgroups__V2__CPUStat cpu = IO__CONTAINERD__CGROUPS__V2__CPUSTAT__INIT;
-	Io__Containerd__Cgroups__V2__MemoryStat mem =
-		IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
-	Io__Containerd__Cgroups__V2__IOStat io = IO__CONTAINERD__CGROUPS__V2__IOSTAT__INIT;
-	Io__Containerd__Cgroups__V2__IOEntry ioe = IO__CONTAINERD__CGROUPS__V2__IOENTRY__INIT;
-	Io__Containerd__Cgroups__V2__IOEntry *ioes[1] = { &ioe };
-	Io__Containerd__Cgroups__V2__MemoryEvents mev =
-		IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
 	Containerd__Task__V2__StatsResponse r = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
 	Google__Protobuf__Any any;
 
-	pids.current = st->pids_current, pids.limit = st->pids_limit;
-	cpu.usage_usec = st->cpu_usage_usec, cpu.user_usec = st->cpu_user_usec;
-	cpu.system_usec = st->cpu_system_usec, cpu.nr_periods = st->cpu_nr_periods;
-	cpu.nr_throttled = st->cpu_nr_throttled, cpu.throttled_usec = st->cpu_throttled_usec;
-	mem.usage = st->mem_usage, mem.usage_limit = st->mem_limit;
-	mem.anon = st->mem_anon, mem.file = st->mem_file;
-	mem.swap_usage = st->mem_swap_usage, mem.swap_limit = st->mem_swap_limit;
-	ioe.rbytes = st->io_rbytes, ioe.wbytes = st->io_wbytes;
-	ioe.rios = st->io_rios, ioe.wios = st->io_wios;
-	io.usage = ioes, io.n_usage = 1;
-	mev.oom = st->oom, mev.oom_kill = st->oom_kill;
-	m.pids = &pids, m.cpu = &cpu, m.memory = &mem, m.io = &io, m.memory_events = &mev;
-	if (pb_any_pack(&any, &m.base)) {
+	if (task_metrics_pack(st, &any)) {
 		ttrpc_reply_error(reply, TTRPC_INTERNAL, "stats: out of memory");
 		return;
 	}

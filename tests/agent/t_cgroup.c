@@ -34,6 +34,27 @@ static void t_oom(struct suite *s)
 	ac_msg_free(ev);
 }
 
+/* memory.stat reaches the reply: a running sleep has anonymous memory
+ * (its stack, its heap) and faulted pages in; inactive_file (the kubelet's
+ * working set subtracts it) is there, if possibly 0. */
+static void stats_memory_stat(struct suite *s, const struct ac_msg *m)
+{
+	const char *anon[] = { "memory", "anon", NULL },
+		   *inf[] = { "memory", "inactive_file", NULL },
+		   *pgf[] = { "memory", "pgfault", NULL }, *rios[] = { "io", "rios", NULL };
+	yajl_val va = yajl_tree_get(m->tree, anon, yajl_t_number);
+	yajl_val vi = yajl_tree_get(m->tree, inf, yajl_t_number);
+	yajl_val vf = yajl_tree_get(m->tree, pgf, yajl_t_number);
+	yajl_val vr = yajl_tree_get(m->tree, rios, yajl_t_number);
+
+	if (!va || YAJL_GET_INTEGER(va) <= 0 || !vi || YAJL_GET_INTEGER(vi) < 0 || !vf ||
+	    YAJL_GET_INTEGER(vf) <= 0 || !vr)
+		suite_fail(s, "stats-memory-stat", "anon, inactive_file, pgfault, rios in %s",
+			   m->payload);
+	else
+		suite_pass(s, "stats-memory-stat");
+}
+
 static void t_stats(struct suite *s)
 {
 	struct tspec t = { .sh = "exec sleep 1003", .mem_limit = 48 * MiB };
@@ -59,6 +80,7 @@ static void t_stats(struct suite *s)
 			suite_fail(s, "stats", "unexpected %s", m->payload);
 		else
 			suite_pass(s, "stats");
+		stats_memory_stat(s, m);
 	}
 	ac_msg_free(m);
 	ac_msg_free(ac_call(s->ac, HUSK_MSG_DELETE, "{\"id\":\"cg-stats\"}", 30000));
@@ -174,6 +196,8 @@ void tests_cgroup(struct suite *s)
 		suite_skip(s, "oom-event", "cgroup",
 			   "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "stats", "cgroup", "no cgroup v2 memory controller on this machine");
+		suite_skip(s, "stats-memory-stat", "cgroup",
+			   "no cgroup v2 memory controller on this machine");
 		suite_skip(s, "pause-resume", "cgroup", "no cgroup v2 on this machine");
 		suite_skip(s, "update", "cgroup", "no cgroup v2 memory controller on this machine");
 		return;

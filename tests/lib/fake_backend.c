@@ -313,6 +313,8 @@ static int fb_stats(void *be, const char *id, struct shim_stats *st, struct husk
 	st->mem_usage = 64u << 20;
 	st->mem_limit = 256u << 20;
 	st->pids_current = 3;
+	st->mem_anon = 40u << 20;
+	st->mem_inactive_file = 8u << 20;
 	return simple_op(be, "stats", err);
 }
 

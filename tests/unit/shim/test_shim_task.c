@@ -575,6 +575,8 @@ START_TEST(container_methods)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->cpu->usage_usec, 1234);
 	ck_assert_uint_eq(m->memory->usage_limit, 256u << 20);
+	ck_assert_uint_eq(m->memory->anon, 40u << 20);
+	ck_assert_uint_eq(m->memory->inactive_file, 8u << 20);
 	io__containerd__cgroups__v2__metrics__free_unpacked(m, NULL);
 	containerd__task__v2__stats_response__free_unpacked(sr, NULL);
 	ttrpc_result_clear(&res);

@@ -1,0 +1,433 @@
+#!/usr/bin/python3
+"""checks.py HANDLER... - the CRI checks of husk's tests, for each runtime
+handler in turn, against a containerd with the CRI plugin already running
+(tests/cri/run-cri starts it). Every check is an assertion on what the CRI
+calls return, what the host sees (files, processes, mounts, addresses) or
+what the containers print, and prints one line:
+
+    ok cri/<handler>/<name>
+    FAIL cri/<handler>/<name>: why
+
+A check whose prerequisite failed prints FAIL with "not run". Lines
+starting with "  " are information (timings, what was seen). Exit status
+0 when every check passed, 1 otherwise.
+"""
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cri  # pylint: disable=wrong-import-position
+
+SOCK = os.environ.get("HUSK_CRI_SOCK", "/run/containerd/containerd.sock")
+ROOT = "/var/lib/containerd"
+STATE = "/run/containerd"
+CRI_ROOT = ROOT + "/io.containerd.grpc.v1.cri"
+CRI_STATE = STATE + "/io.containerd.grpc.v1.cri"
+TASKS = STATE + "/io.containerd.runtime.v2.task/k8s.io"
+SUBNET = ipaddress.ip_network("10.89.0.0/24")   # husk-cri.conflist
+BRIDGE = "huskcri0"
+NETWORK = "husk-cri"
+BUSYBOX = "husk.test/busybox:latest"
+PAUSE = "husk.test/pause:latest"
+DNS_SERVER = "10.89.0.53"
+DNS_SEARCH = "husk.test"
+MiB = 1 << 20
+SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
+
+
+class NotRun(Exception):
+    """A check's prerequisite failed."""
+
+
+class Checks:
+    def __init__(self, handler):
+        self.h = handler
+        self.c = cri.Client(SOCK)
+        self.failed = []
+        self.sid = None
+        self.cfg = None
+        self.cid = {}
+        self.ip = None
+        self.netns = None
+        self.hostname = "cri-%s-pod" % handler
+        self.name = "cri-%s" % handler
+        self.uid = str(uuid.uuid4())
+        self.logdir = "/var/log/pods/default_%s_%s" % (self.name, self.uid)
+
+    # --- running checks
+    def check(self, name, fn, *args):
+        try:
+            fn(*args)
+        except NotRun as e:
+            print("FAIL cri/%s/%s: not run: %s" % (self.h, name, e), flush=True)
+            self.failed.append(name)
+            return False
+        except AssertionError as e:
+            print("FAIL cri/%s/%s: %s" % (self.h, name, e), flush=True)
+            self.failed.append(name)
+            return False
+        except Exception as e:  # pylint: disable=broad-except
+            print("FAIL cri/%s/%s: %s" % (self.h, name, cri.rpc_error(e)), flush=True)
+            self.failed.append(name)
+            return False
+        print("ok cri/%s/%s" % (self.h, name), flush=True)
+        return True
+
+    @staticmethod
+    def info(msg):
+        print("  " + msg, flush=True)
+
+    def need_pod(self):
+        if not self.sid:
+            raise NotRun("no pod sandbox")
+
+    def need(self, c):
+        if c not in self.cid:
+            raise NotRun("no container %s" % c)
+        return self.cid[c]
+
+    def wait_state(self, cid, state, secs=60):
+        end = time.time() + secs
+        while True:
+            st = self.c.container_status(cid)
+            if st.state == state or time.time() > end:
+                return st
+            time.sleep(0.5)
+
+    def log_lines(self, c):
+        """The container's log file parsed as CRI log lines: (stream, tag,
+        text); a line not in the CRI format is an assertion failure."""
+        path = os.path.join(self.logdir, c, "0.log")
+        out = []
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)) "
+                             r"(stdout|stderr) ([FP]) (.*)$", line.rstrip("\n"))
+                assert m, "%s: not a CRI log line: %r" % (path, line)
+                out.append((m.group(4), m.group(5), m.group(6)))
+        return out
+
+    def wait_log(self, c, text, secs=60):
+        end = time.time() + secs
+        while True:
+            try:
+                lines = self.log_lines(c)
+            except FileNotFoundError:
+                lines = []
+            if any(t == text for _, _, t in lines) or time.time() > end:
+                return lines
+            time.sleep(0.5)
+
+    def exec_out(self, cid, cmd, timeout=0):
+        r = self.c.exec_sync(cid, cmd, exec_timeout=timeout)
+        return r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace"), r.exit_code
+
+    # --- the checks
+    def t_version(self):
+        v = self.c.version()
+        self.info("runtime %s %s, CRI %s" % (v.runtime_name, v.runtime_version,
+                                             v.runtime_api_version))
+        assert v.runtime_name == "containerd", "runtime_name %r" % v.runtime_name
+        assert v.runtime_api_version.startswith("v1"), \
+            "runtime_api_version %r" % v.runtime_api_version
+
+    def t_images(self):
+        tags = [t for i in self.c.list_images() for t in i.repo_tags]
+        for ref in (PAUSE, BUSYBOX):
+            assert ref in tags, "ListImages lacks %s: %s" % (ref, tags)
+            img = self.c.image_status(ref)
+            assert img.id.startswith("sha256:"), "ImageStatus %s: id %r" % (ref, img.id)
+
+    def t_run_pod(self):
+        os.makedirs(self.logdir, exist_ok=True)
+        self.cfg = self.c.pod_config(
+            self.name, self.uid, hostname=self.hostname, log_directory=self.logdir,
+            dns={"servers": [DNS_SERVER], "searches": [DNS_SEARCH], "options": ["ndots:2"]},
+            labels={"husk-test": self.h})
+        t0 = time.time()
+        sid = self.c.run_pod(self.cfg, self.h, timeout=300)
+        self.info("RunPodSandbox: %.1fs" % (time.time() - t0))
+        assert re.fullmatch(r"[0-9a-f]{64}", sid), "pod id %r" % sid
+        self.sid = sid
+
+    def t_pod_status(self):
+        self.need_pod()
+        r = self.c.pod_status(self.sid, verbose=True)
+        st = r.status
+        assert st.state == cri.SANDBOX_READY, "state %s" % st.state
+        assert st.id == self.sid, "id %s" % st.id
+        assert st.metadata.name == self.name and st.metadata.uid == self.uid, \
+            "metadata %s" % st.metadata
+        assert st.runtime_handler == self.h, "runtime_handler %r" % st.runtime_handler
+        assert st.labels.get("husk-test") == self.h, "labels %s" % dict(st.labels)
+        ip = st.network.ip
+        assert ip and ipaddress.ip_address(ip) in SUBNET, "pod IP %r not in %s" % (ip, SUBNET)
+        self.ip = ip
+        info = json.loads(r.info.get("info", "{}"))
+        for ns in info.get("runtimeSpec", {}).get("linux", {}).get("namespaces", []):
+            if ns.get("type") == "network":
+                self.netns = ns.get("path")
+        self.info("pod %s: IP %s, netns %s" % (self.sid[:12], ip, self.netns))
+        items = self.c.list_pods(self.sid)
+        assert len(items) == 1 and items[0].state == cri.SANDBOX_READY and \
+            items[0].runtime_handler == self.h, "ListPodSandbox: %s" % items
+
+    def t_pod_files(self):
+        """What containerd wrote for the pod: hostname, resolv.conf."""
+        self.need_pod()
+        d = os.path.join(CRI_ROOT, "sandboxes", self.sid)
+        with open(os.path.join(d, "hostname"), encoding="utf-8") as f:
+            assert f.read() == self.hostname + "\n", "hostname file"
+        with open(os.path.join(d, "resolv.conf"), encoding="utf-8") as f:
+            rc = f.read()
+        assert "nameserver " + DNS_SERVER in rc and DNS_SEARCH in rc, "resolv.conf: %r" % rc
+
+    def t_pod_network(self):
+        """The pod's netns holds eth0 with the pod IP; the host bridge has a
+        port for it; the host reaches the pod IP."""
+        self.need_pod()
+        if not self.ip or not self.netns:
+            raise NotRun("no pod IP or netns path")
+        assert os.path.exists(self.netns), "netns %s missing" % self.netns
+        out = subprocess.run(["nsenter", "--net=" + self.netns, "ip", "-4", "-o", "addr",
+                              "show", "dev", "eth0"], capture_output=True, text=True,
+                             check=False).stdout
+        assert " %s/" % self.ip in out, "eth0 in the netns: %r" % out
+        ports = os.listdir("/sys/class/net/%s/brif" % BRIDGE)
+        assert ports, "no port on bridge %s" % BRIDGE
+        r = subprocess.run(["ping", "-c", "1", "-W", "10", self.ip], capture_output=True,
+                           text=True, check=False)
+        assert r.returncode == 0, "ping %s: %s" % (self.ip, r.stdout.strip()[-200:])
+
+    def create(self, c, command, args=(), **kw):
+        os.makedirs(os.path.join(self.logdir, c), exist_ok=True)
+        cfg = self.c.container_config(c, BUSYBOX, command=command, args=args,
+                                      log_path=c + "/0.log", **kw)
+        cid = self.c.create_container(self.sid, cfg, self.cfg)
+        assert re.fullmatch(r"[0-9a-f]{64}", cid), "container id %r" % cid
+        self.cid[c] = cid
+        return cid
+
+    SCRIPT = ("trap 'echo got-term; exit 0' TERM; echo out-line; echo err-line >&2; "
+              "echo env=$CRI_VAR; echo pwd=$(pwd); echo host=$(hostname); echo args=$0,$1; "
+              "echo ready; while :; do sleep 1; done")
+
+    def t_create(self):
+        self.need_pod()
+        cid = self.create("c1", ["sh", "-c"], [self.SCRIPT, "a0", "a1"],
+                          working_dir="/tmp", env={"CRI_VAR": "v1"})
+        st = self.c.container_status(cid)
+        assert st.state == cri.CREATED, "state %s" % cri.state_name(st.state)
+        assert st.created_at > 0 and st.started_at == 0, "created_at/started_at"
+        assert st.log_path == os.path.join(self.logdir, "c1/0.log"), "log_path %r" % st.log_path
+        assert st.metadata.name == "c1" and st.image.image, "metadata/image %s" % st
+
+    def t_start(self):
+        cid = self.need("c1")
+        t0 = time.time()
+        self.c.start_container(cid, timeout=300)
+        self.info("StartContainer: %.1fs" % (time.time() - t0))
+        st = self.c.container_status(cid)
+        assert st.state == cri.RUNNING, "state %s (%s %s)" % (cri.state_name(st.state),
+                                                              st.reason, st.message)
+        assert st.started_at >= st.created_at > 0, "started_at %d" % st.started_at
+        lst = self.c.list_containers(self.sid)
+        assert [(x.id, x.state) for x in lst] == [(cid, cri.RUNNING)], "ListContainers: %s" % lst
+
+    def t_log(self):
+        self.need("c1")
+        lines = self.wait_log("c1", "ready")
+        for want in [("stdout", "F", "out-line"), ("stderr", "F", "err-line"),
+                     ("stdout", "F", "env=v1"), ("stdout", "F", "pwd=/tmp"),
+                     ("stdout", "F", "host=" + self.hostname), ("stdout", "F", "args=a0,a1")]:
+            assert want in lines, "log lacks %s; has %s" % (want, lines)
+
+    def t_exec(self):
+        cid = self.need("c1")
+        t0 = time.time()
+        out, err, rc = self.exec_out(cid, ["sh", "-c", "echo so; echo se >&2; exit 3"])
+        self.info("ExecSync: %.1fs" % (time.time() - t0))
+        assert (out, err, rc) == ("so\n", "se\n", 3), "stdout %r stderr %r status %d" % (out, err, rc)
+
+    def t_exec_env(self):
+        """An exec gets the container's process: env, cwd, hostname."""
+        cid = self.need("c1")
+        out, err, rc = self.exec_out(cid, ["sh", "-c", "echo $CRI_VAR $(pwd) $(hostname)"])
+        want = "v1 /tmp %s\n" % self.hostname
+        assert (out, rc) == (want, 0), "got %r (stderr %r, status %d), wanted %r" % (out, err, rc, want)
+
+    def t_exec_view(self):
+        """An exec sees the container: its pid 1, the pod's resolv.conf and
+        hostname file."""
+        cid = self.need("c1")
+        out, err, rc = self.exec_out(cid, ["sh", "-c", "tr '\\0' ' ' </proc/1/cmdline; echo; "
+                                           "cat /etc/resolv.conf /etc/hostname"])
+        assert rc == 0, "status %d, stderr %r" % (rc, err)
+        assert out.startswith("sh -c trap"), "pid 1 is not the container's: %r" % out
+        assert "nameserver " + DNS_SERVER in out, "resolv.conf not the pod's: %r" % out
+        assert out.rstrip("\n").endswith(self.hostname), "/etc/hostname not the pod's: %r" % out
+
+    def t_stats(self):
+        cid = self.need("c1")
+        s = self.c.container_stats(cid)
+        assert s.attributes.id == cid, "attributes.id %r" % s.attributes.id
+        assert s.cpu.usage_core_nano_seconds.value > 0, "cpu %s" % s.cpu
+        assert s.memory.working_set_bytes.value > 0, "memory %s" % s.memory
+        self.info("stats: cpu %dns, working set %d, usage %d" % (
+            s.cpu.usage_core_nano_seconds.value, s.memory.working_set_bytes.value,
+            s.memory.usage_bytes.value))
+        ls = self.c.list_container_stats(self.sid)
+        assert cid in [x.attributes.id for x in ls], "ListContainerStats lacks c1"
+
+    def t_update(self):
+        cid = self.need("c1")
+        self.c.update_resources(cid, memory_limit_in_bytes=64 * MiB)
+        # cgroup v2 (the rig), else v1
+        out, err, rc = self.exec_out(cid, ["sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null "
+                                           "|| cat /sys/fs/cgroup/memory/memory.limit_in_bytes"])
+        assert (out.strip(), rc) == (str(64 * MiB), 0), \
+            "memory.max %r (stderr %r, status %d)" % (out, err, rc)
+
+    def t_stop(self):
+        cid = self.need("c1")
+        t0 = time.time()
+        self.c.stop_container(cid, 30, timeout=120)
+        secs = time.time() - t0
+        self.info("StopContainer: %.1fs" % secs)
+        st = self.c.container_status(cid)
+        assert st.state == cri.EXITED, "state %s" % cri.state_name(st.state)
+        assert (st.exit_code, st.reason) == (0, "Completed"), \
+            "exit code %d reason %r (%s)" % (st.exit_code, st.reason, st.message)
+        assert st.finished_at >= st.started_at, "finished_at"
+        assert secs < 25, "the SIGTERM did not stop it: %.1fs" % secs
+        lines = self.wait_log("c1", "got-term", 10)
+        assert ("stdout", "F", "got-term") in lines, "no got-term in the log"
+
+    def t_exit_code(self):
+        self.need_pod()
+        cid = self.create("c2", ["sh", "-c", "echo bye; exit 5"])
+        self.c.start_container(cid, timeout=300)
+        st = self.wait_state(cid, cri.EXITED)
+        assert st.state == cri.EXITED, "state %s" % cri.state_name(st.state)
+        assert (st.exit_code, st.reason) == (5, "Error"), \
+            "exit code %d reason %r" % (st.exit_code, st.reason)
+        lines = self.wait_log("c2", "bye", 10)
+        assert ("stdout", "F", "bye") in lines, "log %s" % lines
+
+    def t_remove_containers(self):
+        if not self.cid:
+            raise NotRun("no containers")
+        for c, cid in list(self.cid.items()):
+            self.c.remove_container(cid)
+            try:
+                self.c.container_status(cid)
+                raise AssertionError("%s: ContainerStatus after remove answers" % c)
+            except cri.grpc.RpcError as e:
+                assert cri.not_found(e), "%s: %s" % (c, cri.rpc_error(e))
+            for d in (os.path.join(CRI_ROOT, "containers", cid),
+                      os.path.join(CRI_STATE, "containers", cid), os.path.join(TASKS, cid)):
+                assert not os.path.exists(d), "%s: left %s" % (c, d)
+            del self.cid[c]
+        assert not self.c.list_containers(self.sid), "ListContainers not empty"
+
+    def shim_procs(self):
+        """Processes whose command line holds the pod id (its shim)."""
+        out = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if self.sid in cmd:
+                out.append("%s: %s" % (p, cmd.strip()))
+        return out
+
+    def t_stop_pod(self):
+        self.need_pod()
+        t0 = time.time()
+        self.c.stop_pod(self.sid, timeout=180)
+        self.info("StopPodSandbox: %.1fs" % (time.time() - t0))
+        st = self.c.pod_status(self.sid).status
+        assert st.state == cri.SANDBOX_NOTREADY, "state %s" % st.state
+        if self.netns:
+            assert not os.path.exists(self.netns), "netns %s left" % self.netns
+        if self.ip:
+            lease = "/var/lib/cni/networks/%s/%s" % (NETWORK, self.ip)
+            assert not os.path.exists(lease), "CNI address %s not released" % self.ip
+        end = time.time() + 15
+        while self.shim_procs() and time.time() < end:
+            time.sleep(0.5)
+        assert not self.shim_procs(), "processes left: %s" % self.shim_procs()
+        ports = os.listdir("/sys/class/net/%s/brif" % BRIDGE) \
+            if os.path.exists("/sys/class/net/" + BRIDGE) else []
+        assert not ports, "bridge ports left: %s" % ports
+
+    def t_remove_pod(self):
+        self.need_pod()
+        self.c.remove_pod(self.sid, timeout=120)
+        try:
+            self.c.pod_status(self.sid)
+            raise AssertionError("PodSandboxStatus after remove answers")
+        except cri.grpc.RpcError as e:
+            assert cri.not_found(e), cri.rpc_error(e)
+        assert not self.c.list_pods(self.sid), "ListPodSandbox still lists it"
+        for d in (os.path.join(CRI_ROOT, "sandboxes", self.sid),
+                  os.path.join(CRI_STATE, "sandboxes", self.sid), os.path.join(TASKS, self.sid)):
+            assert not os.path.exists(d), "left %s" % d
+        with open("/proc/mounts", encoding="utf-8") as f:
+            left = [m.split()[1] for m in f if self.sid in m or "/run/husk/" in m]
+        assert not left, "mounts left: %s" % left
+        left = subprocess.run(["pgrep", "-af", SHIMS.get(self.h, self.h)], capture_output=True,
+                              text=True, check=False).stdout.strip()
+        assert not left, "shim processes left: %s" % left
+        self.sid = None
+
+    def cleanup(self):
+        """Best effort, so that the next handler starts clean."""
+        for cid in self.cid.values():
+            try:
+                self.c.remove_container(cid)
+            except Exception:  # pylint: disable=broad-except
+                pass
+        if self.sid:
+            for call in (self.c.stop_pod, self.c.remove_pod):
+                try:
+                    call(self.sid, timeout=120)
+                except Exception as e:  # pylint: disable=broad-except
+                    self.info("cleanup: %s" % cri.rpc_error(e))
+
+    def run(self):
+        print("=== cri/%s" % self.h, flush=True)
+        order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
+                 "create", "start", "log", "exec", "exec-env", "exec-view", "stats",
+                 "update", "stop", "exit-code", "remove-containers", "stop-pod", "remove-pod"]
+        for name in order:
+            self.check(name, getattr(self, "t_" + name.replace("-", "_")))
+        self.cleanup()
+        print("--- cri/%s: %d checks, %d failed%s" % (
+            self.h, len(order), len(self.failed),
+            (": " + " ".join(self.failed)) if self.failed else ""), flush=True)
+        return not self.failed
+
+
+def main():
+    handlers = sys.argv[1:] or ["runc", "husk"]
+    c = cri.Client(SOCK)
+    c.wait_ready()
+    ok = True
+    for h in handlers:
+        ok = Checks(h).run() and ok
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -151,7 +151,7 @@ class Checks:
             dns={"servers": [DNS_SERVER], "searches": [DNS_SEARCH], "options": ["ndots:2"]},
             labels={"husk-test": self.h})
         t0 = time.time()
-        sid = self.c.run_pod(self.cfg, self.h, timeout=300)
+        sid = self.c.run_pod(self.cfg, self.h, timeout=180)
         self.info("RunPodSandbox: %.1fs" % (time.time() - t0))
         assert re.fullmatch(r"[0-9a-f]{64}", sid), "pod id %r" % sid
         self.sid = sid
@@ -231,7 +231,7 @@ class Checks:
     def t_start(self):
         cid = self.need("c1")
         t0 = time.time()
-        self.c.start_container(cid, timeout=300)
+        self.c.start_container(cid, timeout=180)
         self.info("StartContainer: %.1fs" % (time.time() - t0))
         st = self.c.container_status(cid)
         assert st.state == cri.RUNNING, "state %s (%s %s)" % (cri.state_name(st.state),
@@ -312,7 +312,7 @@ class Checks:
     def t_exit_code(self):
         self.need_pod()
         cid = self.create("c2", ["sh", "-c", "echo bye; exit 5"])
-        self.c.start_container(cid, timeout=300)
+        self.c.start_container(cid, timeout=180)
         st = self.wait_state(cid, cri.EXITED)
         assert st.state == cri.EXITED, "state %s" % cri.state_name(st.state)
         assert (st.exit_code, st.reason) == (5, "Error"), \

@@ -59,9 +59,12 @@ class Checks:
         self.name = "cri-%s" % handler
         self.uid = str(uuid.uuid4())
         self.logdir = "/var/log/pods/default_%s_%s" % (self.name, self.uid)
+        self.exec_hung = None    # the check whose ExecSync ran out of time
+        self.check_name = None
 
     # --- running checks
     def check(self, name, fn, *args):
+        self.check_name = name
         try:
             fn(*args)
         except NotRun as e:
@@ -124,8 +127,19 @@ class Checks:
                 return lines
             time.sleep(0.5)
 
-    def exec_out(self, cid, cmd, timeout=0):
-        r = self.c.exec_sync(cid, cmd, exec_timeout=timeout)
+    def exec_out(self, cid, cmd, timeout=20):
+        """ExecSync with CRI's timeout; once one has hung past its gRPC
+        deadline, later ones are not run (each would eat its deadline)."""
+        if self.exec_hung:
+            raise NotRun("ExecSync hung in %s" % self.exec_hung)
+        try:
+            r = self.c.exec_sync(cid, cmd, exec_timeout=timeout, timeout=timeout + 25)
+        except cri.grpc.RpcError as e:
+            if e.code() == cri.grpc.StatusCode.DEADLINE_EXCEEDED:
+                self.exec_hung = self.check_name
+                raise AssertionError("ExecSync %s: no answer within %ds (CRI timeout %ds)" %
+                                     (cmd, timeout + 25, timeout)) from e
+            raise
         return r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace"), r.exit_code
 
     # --- the checks
@@ -297,7 +311,7 @@ class Checks:
     def t_stop(self):
         cid = self.need("c1")
         t0 = time.time()
-        self.c.stop_container(cid, 30, timeout=120)
+        self.c.stop_container(cid, 30, timeout=60)
         secs = time.time() - t0
         self.info("StopContainer: %.1fs" % secs)
         st = self.c.container_status(cid)
@@ -354,7 +368,7 @@ class Checks:
     def t_stop_pod(self):
         self.need_pod()
         t0 = time.time()
-        self.c.stop_pod(self.sid, timeout=180)
+        self.c.stop_pod(self.sid, timeout=120)
         self.info("StopPodSandbox: %.1fs" % (time.time() - t0))
         st = self.c.pod_status(self.sid).status
         assert st.state == cri.SANDBOX_NOTREADY, "state %s" % st.state

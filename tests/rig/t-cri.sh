@@ -21,18 +21,21 @@ if [ -z "${HUSK_CRI_SWITCHED:-}" ] && ! [ /proc/1/root/. -ef / ] && [ -d /proc/1
 fi
 [ -f "$HUSK_GUEST_KERNEL/vmlinux" ] && export HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux"
 export HUSK_INIT="$top/build/husk-init"
-command -v ping >/dev/null || cannot_run "no ping (iputils-ping)"
-"$top/tests/cri/run-cri" runc husk
-rc=$?
-if [ $rc != 0 ] && [ $rc != 77 ]; then
-	log=${HUSK_CRI_LOG:-/tmp/cri-containerd.log}
-	echo "--- husk shim lines of the containerd log"
-	grep -i 'husk' "$log" | grep -v 'level=debug msg="(event|forwarding)' | tail -80
+# containerd's debug log where the host sees it (build/ is writable in the
+# rig); the previous run's (the suite runs a failed test again) is kept as .1
+export HUSK_CRI_LOG=$top/build/cri-containerd.log
+[ -f "$HUSK_CRI_LOG" ] && mv -f "$HUSK_CRI_LOG" "$HUSK_CRI_LOG.1"
+show_husk() {
+	echo "--- husk shim lines of the containerd log (all of it: build/cri-containerd.log)"
+	grep -i 'husk' "$HUSK_CRI_LOG" | grep -Ev 'level=debug msg="(event|forwarding)' | tail -60
 	for f in /run/containerd/io.containerd.runtime.v2.task/k8s.io/*/husk-console.log; do
 		[ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }
 	done
-	# keep the whole log where the host sees it (build/ is writable in the rig)
-	cp "$log" "$top/build/cri-containerd.log" 2>/dev/null &&
-		echo "--- the whole containerd log: build/cri-containerd.log"
-fi
+}
+# shellcheck disable=SC2317 # run by lib.sh on the time limit
+on_timeout() { show_husk; }
+command -v ping >/dev/null || cannot_run "no ping (iputils-ping)"
+"$top/tests/cri/run-cri" runc husk
+rc=$?
+[ $rc != 0 ] && [ $rc != 77 ] && show_husk
 exit $rc

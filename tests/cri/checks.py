@@ -60,6 +60,7 @@ class Checks:
         self.uid = str(uuid.uuid4())
         self.logdir = "/var/log/pods/default_%s_%s" % (self.name, self.uid)
         self.exec_hung = None    # the check whose ExecSync ran out of time
+        self.vol = self.term = self.c3_log = None
         self.check_name = None
 
     # --- running checks
@@ -219,10 +220,14 @@ class Checks:
                            text=True, check=False)
         assert r.returncode == 0, "ping %s: %s" % (self.ip, r.stdout.strip()[-200:])
 
-    def create(self, c, command, args=(), **kw):
+    def create(self, c, command, args=(), user=None, readonly=False, **kw):
         os.makedirs(os.path.join(self.logdir, c), exist_ok=True)
         cfg = self.c.container_config(c, BUSYBOX, command=command, args=args,
                                       log_path=c + "/0.log", **kw)
+        if user is not None:
+            cfg.linux.security_context.run_as_user.value = user
+            cfg.linux.security_context.run_as_group.value = user
+        cfg.linux.security_context.readonly_rootfs = readonly
         cid = self.c.create_container(self.sid, cfg, self.cfg)
         assert re.fullmatch(r"[0-9a-f]{64}", cid), "container id %r" % cid
         self.cid[c] = cid
@@ -334,6 +339,85 @@ class Checks:
         lines = self.wait_log("c2", "bye", 10)
         assert ("stdout", "F", "bye") in lines, "log %s" % lines
 
+    C3 = ("echo uid=$(id -u) gid=$(id -g); "
+          "if touch /rootfs-write 2>/dev/null; then echo rootfs=rw; else echo rootfs=ro; fi; "
+          "echo mem=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || "
+          "cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
+          "echo vol=$(cat /vol/in); echo from-container >/vol/out && echo vol-write=ok; "
+          "echo term-msg >/dev/termination-log; echo c3-done")
+
+    def t_settings(self):
+        """c3: user, read-only root, memory limit, a hostPath volume and a
+        termination-message file, as the kubelet sends them; it prints what
+        it sees and exits 0."""
+        self.need_pod()
+        self.vol = "/var/lib/husk-cri/%s-vol" % self.h
+        self.term = "/var/lib/husk-cri/%s-termination-log" % self.h
+        os.makedirs(self.vol, exist_ok=True)
+        os.chmod(self.vol, 0o777)
+        with open(os.path.join(self.vol, "in"), "w", encoding="utf-8") as f:
+            f.write("from-host\n")
+        with open(self.term, "w", encoding="utf-8"):
+            pass
+        os.chmod(self.term, 0o666)
+        cid = self.create("c3", ["sh", "-c", self.C3], user=65534, readonly=True,
+                          memory_limit=96 * MiB,
+                          mounts=[{"container_path": "/vol", "host_path": self.vol},
+                                  {"container_path": "/dev/termination-log",
+                                   "host_path": self.term}])
+        self.c.start_container(cid, timeout=180)
+        st = self.wait_state(cid, cri.EXITED)
+        self.c3_log = [t for _, _, t in self.wait_log("c3", "c3-done", 10)]
+        self.info("c3 printed: %s" % self.c3_log)
+        assert st.state == cri.EXITED and st.exit_code == 0, "state %s exit code %d (%s %s)" % (
+            cri.state_name(st.state), st.exit_code, st.reason, st.message)
+
+    def c3_says(self, want):
+        if getattr(self, "c3_log", None) is None:
+            raise NotRun("c3 did not run")
+        assert want in self.c3_log, "c3 printed %s, not %r" % (self.c3_log, want)
+
+    def t_user(self):
+        self.c3_says("uid=65534 gid=65534")
+
+    def t_readonly_rootfs(self):
+        self.c3_says("rootfs=ro")
+
+    def t_memory_limit(self):
+        self.c3_says("mem=%d" % (96 * MiB))
+
+    def t_volume(self):
+        self.c3_says("vol=from-host")
+        self.c3_says("vol-write=ok")
+        with open(os.path.join(self.vol, "out"), encoding="utf-8") as f:
+            got = f.read()
+        assert got == "from-container\n", "the host sees %r in the volume" % got
+
+    def t_termination_log(self):
+        if getattr(self, "c3_log", None) is None:
+            raise NotRun("c3 did not run")
+        with open(self.term, encoding="utf-8") as f:
+            got = f.read()
+        assert got == "term-msg\n", "the host file holds %r" % got
+
+    def t_stop_grace(self):
+        """c4 ignores SIGTERM: StopContainer kills it after the grace period."""
+        self.need_pod()
+        cid = self.create("c4", ["sh", "-c", "trap '' TERM; echo ignoring; "
+                                 "while :; do sleep 1; done"])
+        self.c.start_container(cid, timeout=180)
+        lines = self.wait_log("c4", "ignoring")
+        assert ("stdout", "F", "ignoring") in lines, "c4 did not start: %s" % lines
+        t0 = time.time()
+        self.c.stop_container(cid, 3, timeout=60)
+        secs = time.time() - t0
+        self.info("StopContainer with a 3s grace period: %.1fs" % secs)
+        st = self.c.container_status(cid)
+        assert st.state == cri.EXITED, "state %s" % cri.state_name(st.state)
+        assert (st.exit_code, st.reason) == (137, "Error"), \
+            "exit code %d reason %r" % (st.exit_code, st.reason)
+        assert 3 <= secs < 30, "stopped after %.1fs, wanted the 3s grace period" % secs
+
     def t_remove_containers(self):
         if not self.cid:
             raise NotRun("no containers")
@@ -423,7 +507,9 @@ class Checks:
         print("=== cri/%s" % self.h, flush=True)
         order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
                  "create", "start", "log", "exec", "exec-env", "exec-view", "stats",
-                 "update", "stop", "exit-code", "remove-containers", "stop-pod", "remove-pod"]
+                 "update", "stop", "exit-code", "settings", "user", "readonly-rootfs",
+                 "memory-limit", "volume", "termination-log", "stop-grace", "remove-containers",
+                 "stop-pod", "remove-pod"]
         for name in order:
             self.check(name, getattr(self, "t_" + name.replace("-", "_")))
         self.cleanup()

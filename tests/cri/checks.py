@@ -343,6 +343,9 @@ class Checks:
           "if touch /rootfs-write 2>/dev/null; then echo rootfs=rw; else echo rootfs=ro; fi; "
           "echo mem=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || "
           "cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
+          # where the limit is, if /sys/fs/cgroup is not the container's own cgroup
+          "cg=$(sed -n 's/^0:://p' /proc/self/cgroup); "
+          "echo cgroup=$cg own-memory.max=$(cat /sys/fs/cgroup$cg/memory.max 2>&1); "
           "echo vol=$(cat /vol/in); echo from-container >/vol/out && echo vol-write=ok; "
           "echo term-msg >/dev/termination-log; echo c3-done")
 

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +38,9 @@ BUSYBOX = "husk.test/busybox:latest"
 PAUSE = "husk.test/pause:latest"
 DNS_SERVER = "10.89.0.53"
 DNS_SEARCH = "husk.test"
+# Pod sysctls: one in the IPC namespace, one in the network namespace.
+SYSCTLS = {"kernel.shm_rmid_forced": "1", "net.ipv4.ip_local_port_range": "40000 50000"}
+PEER_PORT = 8080
 MiB = 1 << 20
 SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
 
@@ -104,10 +108,10 @@ class Checks:
                 return st
             time.sleep(0.5)
 
-    def log_lines(self, c):
+    def log_lines(self, c, attempt=0):
         """The container's log file parsed as CRI log lines: (stream, tag,
         text); a line not in the CRI format is an assertion failure."""
-        path = os.path.join(self.logdir, c, "0.log")
+        path = os.path.join(self.logdir, c, "%d.log" % attempt)
         out = []
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
@@ -117,11 +121,11 @@ class Checks:
                 out.append((m.group(4), m.group(5), m.group(6)))
         return out
 
-    def wait_log(self, c, text, secs=60):
+    def wait_log(self, c, text, secs=60, attempt=0):
         end = time.time() + secs
         while True:
             try:
-                lines = self.log_lines(c)
+                lines = self.log_lines(c, attempt)
             except FileNotFoundError:
                 lines = []
             if any(t == text for _, _, t in lines) or time.time() > end:
@@ -164,7 +168,7 @@ class Checks:
         self.cfg = self.c.pod_config(
             self.name, self.uid, hostname=self.hostname, log_directory=self.logdir,
             dns={"servers": [DNS_SERVER], "searches": [DNS_SEARCH], "options": ["ndots:2"]},
-            labels={"husk-test": self.h})
+            labels={"husk-test": self.h}, sysctls=SYSCTLS)
         t0 = time.time()
         sid = self.c.run_pod(self.cfg, self.h, timeout=180)
         self.info("RunPodSandbox: %.1fs" % (time.time() - t0))
@@ -220,10 +224,10 @@ class Checks:
                            text=True, check=False)
         assert r.returncode == 0, "ping %s: %s" % (self.ip, r.stdout.strip()[-200:])
 
-    def create(self, c, command, args=(), user=None, readonly=False, **kw):
+    def create(self, c, command, args=(), user=None, readonly=False, attempt=0, **kw):
         os.makedirs(os.path.join(self.logdir, c), exist_ok=True)
         cfg = self.c.container_config(c, BUSYBOX, command=command, args=args,
-                                      log_path=c + "/0.log", **kw)
+                                      log_path="%s/%d.log" % (c, attempt), attempt=attempt, **kw)
         if user is not None:
             cfg.linux.security_context.run_as_user.value = user
             cfg.linux.security_context.run_as_group.value = user
@@ -292,12 +296,113 @@ class Checks:
         assert "nameserver " + DNS_SERVER in out, "resolv.conf not the pod's: %r" % out
         assert out.rstrip("\n").endswith(self.hostname), "/etc/hostname not the pod's: %r" % out
 
+    PEER = ("mkdir -p /tmp/www && echo hello-from-c5 >/tmp/www/index.html && "
+            "echo serving && exec httpd -f -p %d -h /tmp/www" % PEER_PORT)
+
+    def t_peer(self):
+        """c5, a second long-running container in the pod: a web server."""
+        self.need_pod()
+        cid = self.create("c5", ["sh", "-c", self.PEER])
+        self.c.start_container(cid, timeout=180)
+        lines = self.wait_log("c5", "serving")
+        assert ("stdout", "F", "serving") in lines, "c5 did not start: %s" % lines
+        lst = {x.id: x.state for x in self.c.list_containers(self.sid)}
+        assert lst.get(cid) == cri.RUNNING and lst.get(self.need("c1")) == cri.RUNNING, \
+            "ListContainers: %s" % lst
+
+    def t_localhost(self):
+        """c1 reaches c5's server at 127.0.0.1: one network per pod."""
+        self.need("c5")
+        cid = self.need("c1")
+        out, err, rc = self.exec_out(cid, ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                                           "wget -qO- http://127.0.0.1:%d/ && exit 0; sleep 1; "
+                                           "done; exit 1" % PEER_PORT])
+        assert (out, rc) == ("hello-from-c5\n", 0), "got %r (stderr %r, status %d)" % (out, err, rc)
+
+    def t_pod_port(self):
+        """The host reaches c5's port at the pod IP."""
+        self.need("c5")
+        if not self.ip:
+            raise NotRun("no pod IP")
+        url = "http://%s:%d/" % (self.ip, PEER_PORT)
+        got, end = None, time.time() + 20
+        while time.time() < end:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    got = r.read().decode(errors="replace")
+                break
+            except OSError as e:
+                got = str(e)
+                time.sleep(1)
+        assert got == "hello-from-c5\n", "%s: %r" % (url, got)
+
+    NS_VIEW = "readlink /proc/self/ns/ipc /proc/self/ns/uts /proc/self/ns/pid; hostname"
+
+    def t_pod_namespaces(self):
+        """c1 and c5 share the pod's IPC and UTS namespaces (the hostname is
+        the pod's) and each has its own PID namespace."""
+        a, err, rc = self.exec_out(self.need("c1"), ["sh", "-c", self.NS_VIEW])
+        assert rc == 0, "c1: status %d, stderr %r" % (rc, err)
+        b, err, rc = self.exec_out(self.need("c5"), ["sh", "-c", self.NS_VIEW])
+        assert rc == 0, "c5: status %d, stderr %r" % (rc, err)
+        a, b = a.split(), b.split()
+        self.info("c1 sees %s, c5 sees %s" % (a, b))
+        assert len(a) == 4 and len(b) == 4, "c1 %s, c5 %s" % (a, b)
+        assert a[0] == b[0] and a[0].startswith("ipc:"), "ipc: c1 %s, c5 %s" % (a[0], b[0])
+        assert a[1] == b[1] and a[1].startswith("uts:"), "uts: c1 %s, c5 %s" % (a[1], b[1])
+        assert a[2] != b[2], "pid: both in %s (the pod does not share it)" % a[2]
+        assert a[3] == b[3] == self.hostname, "hostname: c1 %s, c5 %s" % (a[3], b[3])
+
+    def t_shm(self):
+        """/dev/shm is one for the pod: c5 reads what c1 wrote."""
+        _, err, rc = self.exec_out(self.need("c1"),
+                                   ["sh", "-c", "echo shm-data >/dev/shm/pod-shm"])
+        assert rc == 0, "c1 writes /dev/shm: status %d, stderr %r" % (rc, err)
+        out, err, rc = self.exec_out(self.need("c5"), ["cat", "/dev/shm/pod-shm"])
+        assert (out, rc) == ("shm-data\n", 0), "c5 reads %r (stderr %r, status %d)" % (out, err, rc)
+
+    def t_sysctls(self):
+        """The pod's sysctls, as a container of the pod sees them."""
+        out, err, rc = self.exec_out(self.need("c1"), [
+            "cat", "/proc/sys/kernel/shm_rmid_forced", "/proc/sys/net/ipv4/ip_local_port_range"])
+        got = [" ".join(x.split()) for x in out.splitlines()]
+        want = [SYSCTLS["kernel.shm_rmid_forced"], SYSCTLS["net.ipv4.ip_local_port_range"]]
+        assert (got, rc) == (want, 0), "got %s (stderr %r, status %d), wanted %s" % (
+            got, err, rc, want)
+
+    def t_exec_timeout(self):
+        """ExecSync with a 2s timeout on a 60s sleep: an error naming the
+        timeout, well before the sleep ends, and the sleep is gone."""
+        cid = self.need("c1")
+        t0 = time.time()
+        try:
+            out, err, rc = self.exec_out(cid, ["sleep", "60"], timeout=2)
+            raise AssertionError("no error: stdout %r stderr %r status %d after %.1fs" % (
+                out, err, rc, time.time() - t0))
+        except cri.grpc.RpcError as e:
+            msg = cri.rpc_error(e)
+        secs = time.time() - t0
+        self.info("ExecSync timeout: %.1fs: %s" % (secs, msg))
+        assert "timeout" in msg, "error %r" % msg
+        assert secs < 30, "answered after %.1fs" % secs
+        end = time.time() + 15
+        while True:
+            out, _, _ = self.exec_out(cid, ["ps", "-o", "args"])
+            if "sleep 60" not in out or time.time() > end:
+                break
+            time.sleep(1)
+        assert "sleep 60" not in out, "the timed-out process still runs: %r" % out
+
     def t_stats(self):
         cid = self.need("c1")
         s = self.c.container_stats(cid)
         assert s.attributes.id == cid, "attributes.id %r" % s.attributes.id
         assert s.cpu.usage_core_nano_seconds.value > 0, "cpu %s" % s.cpu
-        assert s.memory.working_set_bytes.value > 0, "memory %s" % s.memory
+        m = s.memory
+        assert m.working_set_bytes.value > 0, "memory %s" % m
+        # the kubelet's working set: usage minus inactive file pages
+        assert m.working_set_bytes.value <= m.usage_bytes.value, "memory %s" % m
+        assert m.rss_bytes.value > 0, "no RSS: memory %s" % m
         self.info("stats: cpu %dns, working set %d, usage %d" % (
             s.cpu.usage_core_nano_seconds.value, s.memory.working_set_bytes.value,
             s.memory.usage_bytes.value))
@@ -338,6 +443,20 @@ class Checks:
             "exit code %d reason %r" % (st.exit_code, st.reason)
         lines = self.wait_log("c2", "bye", 10)
         assert ("stdout", "F", "bye") in lines, "log %s" % lines
+
+    def t_restart(self):
+        """c2 exited; the kubelet restarts it: the same name, attempt 1,
+        a new log file, in the running pod."""
+        self.need("c2")
+        cid = self.create("c2", ["sh", "-c", "echo again"], attempt=1)
+        self.cid["c2-1"] = cid
+        self.c.start_container(cid, timeout=180)
+        st = self.wait_state(cid, cri.EXITED)
+        assert (st.state, st.exit_code) == (cri.EXITED, 0), "state %s exit code %d (%s)" % (
+            cri.state_name(st.state), st.exit_code, st.message)
+        assert st.metadata.attempt == 1, "attempt %d" % st.metadata.attempt
+        lines = self.wait_log("c2", "again", 10, attempt=1)
+        assert ("stdout", "F", "again") in lines, "c2/1.log: %s" % lines
 
     C3 = ("echo uid=$(id -u) gid=$(id -g); "
           "if touch /rootfs-write 2>/dev/null; then echo rootfs=rw; else echo rootfs=ro; fi; "
@@ -425,6 +544,8 @@ class Checks:
         if not self.cid:
             raise NotRun("no containers")
         for c, cid in list(self.cid.items()):
+            if c == "c5":
+                self.c.stop_container(cid, 10, timeout=60)
             self.c.remove_container(cid)
             try:
                 self.c.container_status(cid)
@@ -509,8 +630,9 @@ class Checks:
     def run(self):
         print("=== cri/%s" % self.h, flush=True)
         order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
-                 "create", "start", "log", "exec", "exec-env", "exec-view", "stats",
-                 "update", "stop", "exit-code", "settings", "user", "readonly-rootfs",
+                 "create", "start", "log", "exec", "exec-env", "exec-view", "peer",
+                 "localhost", "pod-port", "pod-namespaces", "shm", "sysctls", "exec-timeout",
+                 "stats", "update", "stop", "exit-code", "restart", "settings", "user", "readonly-rootfs",
                  "memory-limit", "volume", "termination-log", "stop-grace", "remove-containers",
                  "stop-pod", "remove-pod"]
         for name in order:

@@ -92,7 +92,7 @@ class Client:
     @staticmethod
     def pod_config(name, uid, namespace="default", hostname="",
                    log_directory="", dns=None, port_mappings=(), labels=None,
-                   annotations=None):
+                   annotations=None, sysctls=None):
         """A PodSandboxConfig as the kubelet would send it (pod network,
         pid namespace per container)."""
         cfg = pb.PodSandboxConfig(
@@ -106,6 +106,8 @@ class Client:
             cfg.port_mappings.add(**pm)
         cfg.linux.security_context.namespace_options.CopyFrom(
             pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))
+        for k, v in (sysctls or {}).items():
+            cfg.linux.sysctls[k] = v
         return cfg
 
     def run_pod(self, config, handler, timeout=None):
@@ -136,9 +138,9 @@ class Client:
     @staticmethod
     def container_config(name, image, command=(), args=(), working_dir="",
                          env=None, log_path="", mounts=(), labels=None,
-                         annotations=None, memory_limit=0):
+                         annotations=None, memory_limit=0, attempt=0):
         cfg = pb.ContainerConfig(
-            metadata=pb.ContainerMetadata(name=name, attempt=0),
+            metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image), command=list(command),
             args=list(args), working_dir=working_dir, log_path=log_path,
             labels=labels or {}, annotations=annotations or {})

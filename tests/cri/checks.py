@@ -238,7 +238,7 @@ class Checks:
         cfg.linux.security_context.readonly_rootfs = readonly
         cid = self.c.create_container(self.sid, cfg, self.cfg)
         assert re.fullmatch(r"[0-9a-f]{64}", cid), "container id %r" % cid
-        self.cid[c] = cid
+        self.cid[c if not attempt else "%s-%d" % (c, attempt)] = cid
         return cid
 
     SCRIPT = ("trap 'echo got-term; exit 0' TERM; echo out-line; echo err-line >&2; "
@@ -454,7 +454,6 @@ class Checks:
         a new log file, in the running pod."""
         self.need("c2")
         cid = self.create("c2", ["sh", "-c", "echo again"], attempt=1)
-        self.cid["c2-1"] = cid
         self.c.start_container(cid, timeout=180)
         st = self.wait_state(cid, cri.EXITED)
         assert (st.state, st.exit_code) == (cri.EXITED, 0), "state %s exit code %d (%s)" % (
@@ -561,7 +560,9 @@ class Checks:
                       os.path.join(CRI_STATE, "containers", cid), os.path.join(TASKS, cid)):
                 assert not os.path.exists(d), "%s: left %s" % (c, d)
             del self.cid[c]
-        assert not self.c.list_containers(self.sid), "ListContainers not empty"
+        left = [(x.metadata.name, x.metadata.attempt, cri.state_name(x.state))
+                for x in self.c.list_containers(self.sid)]
+        assert not left, "ListContainers still lists %s" % left
 
     def shim_procs(self):
         """Processes whose command line holds the pod id (its shim)."""

@@ -41,6 +41,10 @@ DNS_SEARCH = "husk.test"
 # Pod sysctls: one in the IPC namespace, one in the network namespace.
 SYSCTLS = {"kernel.shm_rmid_forced": "1", "net.ipv4.ip_local_port_range": "40000 50000"}
 PEER_PORT = 8080
+# The pod's limits (the kubelet's sum over its containers): a husk VM is
+# sized from them, runc ignores them in containerd 1.6.
+POD_RESOURCES = {"memory_limit_in_bytes": 512 * (1 << 20), "cpu_quota": 200000,
+                 "cpu_period": 100000}
 MiB = 1 << 20
 SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
 
@@ -172,7 +176,7 @@ class Checks:
         self.cfg = self.c.pod_config(
             self.name, self.uid, hostname=self.hostname, log_directory=self.logdir,
             dns={"servers": [DNS_SERVER], "searches": [DNS_SEARCH], "options": ["ndots:2"]},
-            labels={"husk-test": self.h}, sysctls=SYSCTLS)
+            labels={"husk-test": self.h}, sysctls=SYSCTLS, resources=POD_RESOURCES)
         t0 = time.time()
         sid = self.c.run_pod(self.cfg, self.h, timeout=180)
         self.info("RunPodSandbox: %.1fs" % (time.time() - t0))
@@ -398,6 +402,52 @@ class Checks:
             time.sleep(1)
         assert "sleep 60" not in out, "the timed-out process still runs: %r" % out
 
+    def t_vm_size(self):
+        """husk: the VM has the pod's 512 MiB (plus the overhead) and
+        ceil(quota/period) = 2 vCPUs, from the sandbox annotations."""
+        out, err, rc = self.exec_out(self.need("c1"), ["sh", "-c", "grep MemTotal /proc/meminfo; nproc"])
+        assert rc == 0, "status %d, stderr %r" % (rc, err)
+        m = re.search(r"MemTotal:\s+(\d+) kB\s+(\d+)", out)
+        assert m, "output %r" % out
+        kib, cpus = int(m.group(1)), int(m.group(2))
+        self.info("VM: MemTotal %d KiB, %d CPUs" % (kib, cpus))
+        assert 480 * 1024 < kib < 700 * 1024, "MemTotal %d KiB, wanted 512 MiB + overhead" % kib
+        assert cpus == 2, "%d CPUs, wanted 2" % cpus
+
+    def t_too_big(self):
+        """husk: a container asking for more memory than the pod's VM has
+        gets a clear CreateContainer error."""
+        self.need_pod()
+        try:
+            cid = self.create("big", ["sh", "-c", "exit 0"], memory_limit=1024 * MiB)
+        except cri.grpc.RpcError as e:
+            msg = cri.rpc_error(e)
+            self.info("CreateContainer: %s" % msg)
+            assert "asks for 1024 MiB" in msg and "576 MiB" in msg, "error %r" % msg
+            return
+        raise AssertionError("CreateContainer of a 1 GiB container in a 512 MiB pod worked: %s" % cid)
+
+    def t_pod_cgroup(self):
+        """The host process that holds the pod (runc: pause; husk: the shim,
+        which holds the guest RAM) is in the sandbox's cgroup."""
+        self.need_pod()
+        spec = json.loads(self.c.pod_status(self.sid, verbose=True).info.get("info", "{}"))
+        path = spec.get("runtimeSpec", {}).get("linux", {}).get("cgroupsPath", "")
+        assert path.endswith(self.sid), "cgroupsPath %r" % path
+        inside = []
+        for p in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/cgroup" % p, encoding="utf-8") as f:
+                    if "0::%s\n" % path not in f.read():
+                        continue
+                with open("/proc/%s/comm" % p, encoding="utf-8") as f:
+                    inside.append(f.read().strip())
+            except (OSError, ValueError):
+                continue
+        self.info("in %s: %s" % (path, inside))
+        want = {"runc": "pause", "husk": "containerd-shim"}[self.h]
+        assert any(c.startswith(want) for c in inside), "no %s in %s: %s" % (want, path, inside)
+
     def t_stats(self):
         cid = self.need("c1")
         s = self.c.container_stats(cid)
@@ -564,8 +614,9 @@ class Checks:
                 for x in self.c.list_containers(self.sid)]
         assert not left, "ListContainers still lists %s" % left
 
-    def shim_procs(self):
+    def shim_procs(self, sid=None):
         """Processes whose command line holds the pod id (its shim)."""
+        sid = sid or self.sid
         out = []
         for p in os.listdir("/proc"):
             if not p.isdigit():
@@ -575,7 +626,7 @@ class Checks:
                     cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if self.sid in cmd:
+            if sid in cmd:
                 out.append("%s: %s" % (p, cmd.strip()))
         return out
 
@@ -619,6 +670,34 @@ class Checks:
         assert not left, "shim processes left: %s" % left
         self.sid = None
 
+    def t_shim_killed(self):
+        """A second pod whose shim gets SIGKILL: its container is seen to
+        exit, and the pod is still stopped and removed with nothing left."""
+        kid = str(uuid.uuid4())
+        cfg = self.c.pod_config(self.name + "-kill", kid, hostname="kill")
+        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        try:
+            c = self.c.container_config("k1", BUSYBOX, command=["sleep", "1000"])
+            cid = self.c.create_container(sid, c, cfg)
+            self.c.start_container(cid, timeout=180)
+            pids = [int(x.split(":")[0]) for x in self.shim_procs(sid)
+                    if SHIMS[self.h] in x]
+            assert pids, "no shim process for pod %s" % sid[:12]
+            for pid in pids:
+                os.kill(pid, 9)
+            st = self.wait_state(cid, cri.EXITED, 60)
+            self.info("after SIGKILL of the shim (%s): k1 %s, exit code %d, reason %r" % (
+                pids, cri.state_name(st.state), st.exit_code, st.reason))
+            assert st.state == cri.EXITED, "k1 is %s" % cri.state_name(st.state)
+            self.c.remove_container(cid)
+        finally:
+            self.c.stop_pod(sid, timeout=120)
+            self.c.remove_pod(sid, timeout=120)
+        with open("/proc/mounts", encoding="utf-8") as f:
+            left = [m.split()[1] for m in f if sid in m or "/run/husk/" in m]
+        assert not left, "mounts left: %s" % left
+        assert not self.shim_procs(sid), "processes left: %s" % self.shim_procs(sid)
+
     def cleanup(self):
         """Best effort, so that the next handler starts clean."""
         for cid in self.cid.values():
@@ -638,9 +717,10 @@ class Checks:
         order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
                  "create", "start", "log", "exec", "exec-env", "exec-view", "peer",
                  "localhost", "pod-port", "pod-namespaces", "shm", "sysctls", "exec-timeout",
+                 "pod-cgroup"] + (["vm-size", "too-big"] if self.h == "husk" else []) + [
                  "stats", "update", "stop", "exit-code", "restart", "settings", "user", "readonly-rootfs",
                  "memory-limit", "volume", "termination-log", "stop-grace", "remove-containers",
-                 "stop-pod", "remove-pod"]
+                 "stop-pod", "remove-pod", "shim-killed"]
         for name in order:
             self.check(name, getattr(self, "t_" + name.replace("-", "_")))
         self.cleanup()

@@ -92,7 +92,7 @@ class Client:
     @staticmethod
     def pod_config(name, uid, namespace="default", hostname="",
                    log_directory="", dns=None, port_mappings=(), labels=None,
-                   annotations=None, sysctls=None):
+                   annotations=None, sysctls=None, resources=None):
         """A PodSandboxConfig as the kubelet would send it (pod network,
         pid namespace per container)."""
         cfg = pb.PodSandboxConfig(
@@ -108,6 +108,10 @@ class Client:
             pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))
         for k, v in (sysctls or {}).items():
             cfg.linux.sysctls[k] = v
+        if resources:
+            # the pod's summed limits: containerd 1.6 passes them to the
+            # runtime as io.kubernetes.cri.sandbox-* annotations
+            cfg.linux.resources.CopyFrom(pb.LinuxContainerResources(**resources))
         return cfg
 
     def run_pod(self, config, handler, timeout=None):

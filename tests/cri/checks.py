@@ -475,6 +475,51 @@ class Checks:
         assert (out.strip(), rc) == (str(64 * MiB), 0), \
             "memory.max %r (stderr %r, status %d)" % (out, err, rc)
 
+    @staticmethod
+    def restart_containerd():
+        """SIGTERM to the containerd run-cri started, then the same
+        containerd again (its log appended); its pid in HUSK_CRI_PIDFILE."""
+        pidfile = os.environ["HUSK_CRI_PIDFILE"]
+        with open(pidfile, encoding="utf-8") as f:
+            pid = int(f.read())
+        os.kill(pid, 15)
+        end = time.time() + 30
+        while os.path.exists("/proc/%d" % pid) and time.time() < end:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            try:
+                with open("/proc/%d/stat" % pid, encoding="utf-8", errors="replace") as f:
+                    if f.read().split(") ")[-1].startswith("Z"):
+                        break   # run-cri reaps it when checks.py ends
+            except OSError:
+                break
+            time.sleep(0.2)
+        log = open(os.environ.get("HUSK_CRI_LOG", "/tmp/cri-containerd.log"), "a",
+                   encoding="utf-8")  # pylint: disable=consider-using-with
+        p = subprocess.Popen(["containerd", "--config", os.environ["HUSK_CRI_CONFIG"],
+                              "--log-level", "debug"], stdout=log, stderr=subprocess.STDOUT)
+        with open(pidfile, "w", encoding="utf-8") as f:
+            f.write("%d\n" % p.pid)
+
+    def t_containerd_restart(self):
+        """containerd restarted under the running pod: the pod and its
+        containers keep running, and CRI calls work (the later checks run
+        against the new containerd)."""
+        c1, c5 = self.need("c1"), self.need("c5")
+        t0 = time.time()
+        self.restart_containerd()
+        self.c.wait_ready()
+        self.info("containerd restarted, CRI ready after %.1fs" % (time.time() - t0))
+        st = self.c.pod_status(self.sid).status
+        assert st.state == cri.SANDBOX_READY, "pod state %s" % st.state
+        for c, cid in (("c1", c1), ("c5", c5)):
+            s = self.c.container_status(cid)
+            assert s.state == cri.RUNNING, "%s: %s" % (c, cri.state_name(s.state))
+        out, err, rc = self.exec_out(c1, ["echo", "after-restart"])
+        assert (out, rc) == ("after-restart\n", 0), "ExecSync: %r %r %d" % (out, err, rc)
+
     def t_stop(self):
         cid = self.need("c1")
         t0 = time.time()
@@ -720,7 +765,7 @@ class Checks:
                  "create", "start", "log", "exec", "exec-env", "exec-view", "peer",
                  "localhost", "pod-port", "pod-namespaces", "shm", "sysctls", "exec-timeout",
                  "pod-cgroup"] + (["vm-size", "too-big"] if self.h == "husk" else []) + [
-                 "stats", "update", "stop", "exit-code", "restart", "settings", "user", "readonly-rootfs",
+                 "stats", "update", "containerd-restart", "stop", "exit-code", "restart", "settings", "user", "readonly-rootfs",
                  "memory-limit", "volume", "termination-log", "stop-grace", "remove-containers",
                  "stop-pod", "remove-pod", "shim-killed"]
         for name in order:

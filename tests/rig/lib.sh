@@ -53,8 +53,14 @@ shim_test_setup() {
 # check_nothing_left - after the last delete: no shim process, no husk
 # files in task bundles, no shim sockets, no mounts of tasks or images.
 check_nothing_left() {
-	local left
-	sleep 2
+	local left _
+	# containerd cleans up after a killed shim in the background (its
+	# `delete` waits for the shim's virtiofsd to die): give it 20s.
+	for _ in $(seq 20); do
+		pgrep -f containerd-shim-husk-v2 >/dev/null ||
+			[ -n "$(find /run/containerd/s -type s 2>/dev/null)" ] || break
+		sleep 1
+	done
 	if pgrep -f containerd-shim-husk-v2 >/dev/null; then
 		pgrep -af containerd-shim-husk; fail "shim processes left"
 	fi

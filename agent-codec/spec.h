@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "agent-codec/json.h"
+#include "agent-codec/spec_ns.h"
 
 #define SPEC_UNSET INT64_MIN /* a resource field the spec does not set */
 
@@ -72,24 +73,6 @@ struct spec_resources {
 	yajl_val unified; /* cgroup v2 file -> value */
 };
 
-/* linux.namespaces types husk-init acts on; the first four in the order
- * of guest-init's NS_* (state/agent.h). */
-enum spec_ns_type {
-	SPEC_NS_MOUNT,
-	SPEC_NS_UTS,
-	SPEC_NS_IPC,
-	SPEC_NS_PID,
-	SPEC_NS_CGROUP,
-	SPEC_NS_NETWORK,
-	SPEC_NS_COUNT
-};
-
-struct spec_ns {
-	bool listed;	  /* the type is in linux.namespaces */
-	const char *path; /* its path ("" or none: NULL) */
-	pid_t pid;	  /* uts, ipc, pid: the N of /proc/N/ns/TYPE; 0: a new one */
-};
-
 struct spec {
 	struct spec_process process;
 	bool root_readonly;
@@ -118,10 +101,6 @@ void spec_process_free(struct spec_process *p);
 int spec_resources_parse(yajl_val r, struct spec_resources *res, struct husk_error **e);
 /* spec_linux_parse - the "linux" object (spec_linux.c). */
 int spec_linux_parse(yajl_val lx, struct spec *s, struct husk_error **e);
-/* spec_namespaces_parse - the "namespaces" array of "linux" (spec_ns.c). */
-int spec_namespaces_parse(yajl_val arr, struct spec *s, struct husk_error **e);
-/* spec_ns_name - the OCI name of @t ("mount", "uts", ...). */
-const char *spec_ns_name(enum spec_ns_type t);
 /* spec_mounts_parse - the "mounts" array (spec_linux.c). */
 int spec_mounts_parse(yajl_val root, struct spec *s, struct husk_error **e);
 

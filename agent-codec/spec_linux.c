@@ -161,7 +161,7 @@ int spec_linux_parse(yajl_val lx, struct spec *s, struct husk_error **e)
 		return husk_err(e, 0, "linux is not an object");
 	if (spec_resources_parse(res, &s->res, e) < 0 ||
 	    spec_devices_parse(json_member(lx, "devices"), s, e) < 0 ||
-	    spec_namespaces_parse(json_member(lx, "namespaces"), s, e) < 0 ||
+	    spec_namespaces_parse(json_member(lx, "namespaces"), s->ns, e) < 0 ||
 	    spec_propagation(lx, s, e) < 0)
 		return -EINVAL;
 	if (json_member_strv(lx, "maskedPaths", &s->masked, e) < 0 ||

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * spec_ns.c - config.json's linux.namespaces (see spec.h).
+ * spec_ns.c - config.json's linux.namespaces (see spec_ns.h).
  *
  * Every container gets its own mount, pid, uts and ipc namespaces and
  * shares the VM's network (the VM is the pod), listed or not. A path
@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent-codec/spec.h"
+#include "agent-codec/json.h"
+#include "agent-codec/spec_ns.h"
 
 static const char *const ns_names[SPEC_NS_COUNT] = {
 	[SPEC_NS_MOUNT] = "mount", [SPEC_NS_UTS] = "uts",	[SPEC_NS_IPC] = "ipc",
@@ -60,7 +61,7 @@ static pid_t spec_ns_path_pid(const char *path, const char *name)
 	return (pid_t)pid;
 }
 
-static int spec_ns_one(yajl_val v, struct spec *s, struct husk_error **e)
+static int spec_ns_one(yajl_val v, struct spec_ns *all, struct husk_error **e)
 {
 	const char *type = NULL, *path = NULL;
 	struct spec_ns *ns;
@@ -74,7 +75,7 @@ static int spec_ns_one(yajl_val v, struct spec *s, struct husk_error **e)
 	t = spec_ns_type(type);
 	if (t < 0)
 		return 0;
-	ns = &s->ns[t];
+	ns = &all[t];
 	if (ns->listed)
 		return husk_err(e, 0, "%s is listed twice", type);
 	ns->listed = true;
@@ -91,7 +92,7 @@ static int spec_ns_one(yajl_val v, struct spec *s, struct husk_error **e)
 	return 0;
 }
 
-int spec_namespaces_parse(yajl_val arr, struct spec *s, struct husk_error **e)
+int spec_namespaces_parse(yajl_val arr, struct spec_ns ns[SPEC_NS_COUNT], struct husk_error **e)
 {
 	size_t i;
 
@@ -100,7 +101,7 @@ int spec_namespaces_parse(yajl_val arr, struct spec *s, struct husk_error **e)
 	if (!YAJL_IS_ARRAY(arr))
 		return husk_err(e, 0, "linux.namespaces is not an array");
 	for (i = 0; i < arr->u.array.len; i++)
-		if (spec_ns_one(arr->u.array.values[i], s, e) < 0)
+		if (spec_ns_one(arr->u.array.values[i], ns, e) < 0)
 			return husk_err_wrap(e, "linux.namespaces[%zu]", i);
 	return 0;
 }

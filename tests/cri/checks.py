@@ -41,6 +41,8 @@ DNS_SEARCH = "husk.test"
 # Pod sysctls: one in the IPC namespace, one in the network namespace.
 SYSCTLS = {"kernel.shm_rmid_forced": "1", "net.ipv4.ip_local_port_range": "40000 50000"}
 PEER_PORT = 8080
+HOST_PORT = 30080   # the pod's hostPort for PEER_PORT (CNI portmap)
+GATEWAY = "10.89.0.1"   # the bridge's address on the host
 # The pod's limits (the kubelet's sum over its containers): a husk VM is
 # sized from them, runc ignores them in containerd 1.6.
 POD_RESOURCES = {"memory_limit_in_bytes": 512 * (1 << 20), "cpu_quota": 200000,
@@ -176,7 +178,8 @@ class Checks:
         self.cfg = self.c.pod_config(
             self.name, self.uid, hostname=self.hostname, log_directory=self.logdir,
             dns={"servers": [DNS_SERVER], "searches": [DNS_SEARCH], "options": ["ndots:2"]},
-            labels={"husk-test": self.h}, sysctls=SYSCTLS, resources=POD_RESOURCES)
+            labels={"husk-test": self.h}, sysctls=SYSCTLS, resources=POD_RESOURCES,
+            port_mappings=[{"container_port": PEER_PORT, "host_port": HOST_PORT}])
         t0 = time.time()
         sid = self.c.run_pod(self.cfg, self.h, timeout=180)
         self.info("RunPodSandbox: %.1fs" % (time.time() - t0))
@@ -327,12 +330,8 @@ class Checks:
                                            "done; exit 1" % PEER_PORT])
         assert (out, rc) == ("hello-from-c5\n", 0), "got %r (stderr %r, status %d)" % (out, err, rc)
 
-    def t_pod_port(self):
-        """The host reaches c5's port at the pod IP."""
-        self.need("c5")
-        if not self.ip:
-            raise NotRun("no pod IP")
-        url = "http://%s:%d/" % (self.ip, PEER_PORT)
+    def http_get(self, url):
+        """The body at @url, or the last error's text, trying for 20s."""
         got, end = None, time.time() + 20
         while time.time() < end:
             try:
@@ -342,6 +341,22 @@ class Checks:
             except OSError as e:
                 got = str(e)
                 time.sleep(1)
+        return got
+
+    def t_pod_port(self):
+        """The host reaches c5's port at the pod IP."""
+        self.need("c5")
+        if not self.ip:
+            raise NotRun("no pod IP")
+        url = "http://%s:%d/" % (self.ip, PEER_PORT)
+        got = self.http_get(url)
+        assert got == "hello-from-c5\n", "%s: %r" % (url, got)
+
+    def t_host_port(self):
+        """The pod's hostPort (CNI portmap's DNAT on the host) reaches c5."""
+        self.need("c5")
+        url = "http://%s:%d/" % (GATEWAY, HOST_PORT)
+        got = self.http_get(url)
         assert got == "hello-from-c5\n", "%s: %r" % (url, got)
 
     # busybox readlink takes one file
@@ -763,7 +778,7 @@ class Checks:
         print("=== cri/%s" % self.h, flush=True)
         order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
                  "create", "start", "log", "exec", "exec-env", "exec-view", "peer",
-                 "localhost", "pod-port", "pod-namespaces", "shm", "sysctls", "exec-timeout",
+                 "localhost", "pod-port", "host-port", "pod-namespaces", "shm", "sysctls", "exec-timeout",
                  "pod-cgroup"] + (["vm-size", "too-big"] if self.h == "husk" else []) + [
                  "stats", "update", "containerd-restart", "stop", "exit-code", "restart", "settings", "user", "readonly-rootfs",
                  "memory-limit", "volume", "termination-log", "stop-grace", "remove-containers",

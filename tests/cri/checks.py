@@ -48,6 +48,7 @@ GATEWAY = "10.89.0.1"   # the bridge's address on the host
 POD_RESOURCES = {"memory_limit_in_bytes": 512 * (1 << 20), "cpu_quota": 200000,
                  "cpu_period": 100000}
 MiB = 1 << 20
+BENCH = {}   # handler -> {"first-output": s, "teardown": s} (t_bench)
 SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
 
 
@@ -70,7 +71,10 @@ class Checks:
         self.uid = str(uuid.uuid4())
         self.logdir = "/var/log/pods/default_%s_%s" % (self.name, self.uid)
         self.exec_hung = None    # the check whose ExecSync ran out of time
-        self.vol = self.term = self.c3_log = None
+        self.vol = self.term = self.c3_log = self.config = None
+        # an emptyDir as the kubelet makes one: a host folder bound into
+        # several containers of the pod
+        self.empty_dir = "/var/lib/husk-cri/%s-empty-dir" % handler
         self.check_name = None
 
     # --- running checks
@@ -252,10 +256,28 @@ class Checks:
               "echo env=$CRI_VAR; echo pwd=$(pwd); echo host=$(hostname); echo args=$0,$1; "
               "echo ready; while :; do sleep 1; done")
 
+    def t_init_container(self):
+        """An init container runs to its end (exit 0, Completed) before the
+        app containers are created; what it wrote in the emptyDir stays."""
+        self.need_pod()
+        os.makedirs(self.empty_dir, exist_ok=True)
+        os.chmod(self.empty_dir, 0o777)
+        cid = self.create("init", ["sh", "-c", "echo init-ran >/cache/init; echo init-done"],
+                          mounts=[{"container_path": "/cache", "host_path": self.empty_dir}])
+        self.c.start_container(cid, timeout=180)
+        st = self.wait_state(cid, cri.EXITED)
+        assert (st.state, st.exit_code, st.reason) == (cri.EXITED, 0, "Completed"), \
+            "state %s exit code %d reason %r (%s)" % (cri.state_name(st.state), st.exit_code,
+                                                    st.reason, st.message)
+        with open(os.path.join(self.empty_dir, "init"), encoding="utf-8") as f:
+            got = f.read()
+        assert got == "init-ran\n", "the host reads %r" % got
+
     def t_create(self):
         self.need_pod()
         cid = self.create("c1", ["sh", "-c"], [self.SCRIPT, "a0", "a1"],
-                          working_dir="/tmp", env={"CRI_VAR": "v1"})
+                          working_dir="/tmp", env={"CRI_VAR": "v1"},
+                          mounts=[{"container_path": "/cache", "host_path": self.empty_dir}])
         st = self.c.container_status(cid)
         assert st.state == cri.CREATED, "state %s" % cri.state_name(st.state)
         assert st.created_at > 0 and st.started_at == 0, "created_at/started_at"
@@ -313,7 +335,8 @@ class Checks:
     def t_peer(self):
         """c5, a second long-running container in the pod: a web server."""
         self.need_pod()
-        cid = self.create("c5", ["sh", "-c", self.PEER])
+        cid = self.create("c5", ["sh", "-c", self.PEER],
+                          mounts=[{"container_path": "/cache", "host_path": self.empty_dir}])
         self.c.start_container(cid, timeout=180)
         lines = self.wait_log("c5", "serving")
         assert ("stdout", "F", "serving") in lines, "c5 did not start: %s" % lines
@@ -376,6 +399,18 @@ class Checks:
         assert a[1] == b[1] and a[1].startswith("uts:"), "uts: c1 %s, c5 %s" % (a[1], b[1])
         assert a[2] != b[2], "pid: both in %s (the pod does not share it)" % a[2]
         assert a[3] == b[3] == self.hostname, "hostname: c1 %s, c5 %s" % (a[3], b[3])
+
+    def t_empty_dir(self):
+        """One emptyDir in two running containers: c5 reads what c1 wrote,
+        and so does the host."""
+        _, err, rc = self.exec_out(self.need("c1"), ["sh", "-c", "echo from-c1 >/cache/f"])
+        assert rc == 0, "c1 writes /cache/f: status %d, stderr %r" % (rc, err)
+        out, err, rc = self.exec_out(self.need("c5"), ["cat", "/cache/f", "/cache/init"])
+        assert (out, rc) == ("from-c1\ninit-ran\n", 0), "c5 reads %r (stderr %r, status %d)" % (
+            out, err, rc)
+        with open(os.path.join(self.empty_dir, "f"), encoding="utf-8") as f:
+            got = f.read()
+        assert got == "from-c1\n", "the host reads %r" % got
 
     def t_shm(self):
         """/dev/shm is one for the pod: c5 reads what c1 wrote."""
@@ -582,6 +617,8 @@ class Checks:
           "cg=$(sed -n 's/^0:://p' /proc/self/cgroup); "
           "echo cgroup=$cg own-memory.max=$(cat /sys/fs/cgroup$cg/memory.max 2>&1); "
           "echo vol=$(cat /vol/in); echo from-container >/vol/out && echo vol-write=ok; "
+          "echo config=$(cat /config/key); "
+          "if echo x >/config/new 2>/dev/null; then echo config=rw; else echo config=ro; fi; "
           "echo term-msg >/dev/termination-log; echo c3-done")
 
     def t_settings(self):
@@ -598,11 +635,17 @@ class Checks:
         with open(self.term, "w", encoding="utf-8"):
             pass
         os.chmod(self.term, 0o666)
+        self.config = "/var/lib/husk-cri/%s-config" % self.h   # a configMap's folder
+        os.makedirs(self.config, exist_ok=True)
+        with open(os.path.join(self.config, "key"), "w", encoding="utf-8") as f:
+            f.write("value1\n")
         cid = self.create("c3", ["sh", "-c", self.C3], user=65534, readonly=True,
                           memory_limit=96 * MiB,
                           mounts=[{"container_path": "/vol", "host_path": self.vol},
                                   {"container_path": "/dev/termination-log",
-                                   "host_path": self.term}])
+                                   "host_path": self.term},
+                                  {"container_path": "/config", "host_path": self.config,
+                                   "readonly": True}])
         self.c.start_container(cid, timeout=180)
         st = self.wait_state(cid, cri.EXITED)
         self.c3_log = [t for _, _, t in self.wait_log("c3", "c3-done", 10)]
@@ -630,6 +673,12 @@ class Checks:
         with open(os.path.join(self.vol, "out"), encoding="utf-8") as f:
             got = f.read()
         assert got == "from-container\n", "the host sees %r in the volume" % got
+
+    def t_config_volume(self):
+        """A configMap-style volume: read-only, its file readable."""
+        self.c3_says("config=value1")
+        self.c3_says("config=ro")
+        assert not os.path.exists(os.path.join(self.config, "new")), "a file appeared on the host"
 
     def t_termination_log(self):
         if getattr(self, "c3_log", None) is None:
@@ -760,6 +809,39 @@ class Checks:
         assert not left, "mounts left: %s" % left
         assert not self.shim_procs(sid), "processes left: %s" % self.shim_procs(sid)
 
+    def t_bench(self):
+        """Printed, not asserted: RunPodSandbox + CreateContainer +
+        StartContainer until the container's first line is in its log, and
+        the pod's teardown (StopPodSandbox + RemovePodSandbox)."""
+        bid = str(uuid.uuid4())
+        logdir = "/var/log/pods/default_%s-bench_%s" % (self.name, bid)
+        os.makedirs(os.path.join(logdir, "b1"), exist_ok=True)
+        cfg = self.c.pod_config(self.name + "-bench", bid, log_directory=logdir)
+        t0 = time.time()
+        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        try:
+            c = self.c.container_config("b1", BUSYBOX, command=["sh", "-c", "echo first; sleep 1000"],
+                                        log_path="b1/0.log")
+            cid = self.c.create_container(sid, c, cfg)
+            self.c.start_container(cid, timeout=180)
+            path, seen = os.path.join(logdir, "b1", "0.log"), ""
+            while time.time() - t0 < 120 and " F first" not in seen:
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as f:
+                        seen = f.read()
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.02)
+            first = time.time() - t0
+            assert " F first" in seen, "no first line in %s: %r" % (path, seen)
+        finally:
+            t1 = time.time()
+            self.c.stop_pod(sid, timeout=120)
+            self.c.remove_pod(sid, timeout=120)
+        BENCH[self.h] = {"first-output": first, "teardown": time.time() - t1}
+        self.info("bench: pod to first output %.2fs, teardown %.2fs" % (
+            first, BENCH[self.h]["teardown"]))
+
     def cleanup(self):
         """Best effort, so that the next handler starts clean."""
         for cid in self.cid.values():
@@ -777,12 +859,15 @@ class Checks:
     def run(self):
         print("=== cri/%s" % self.h, flush=True)
         order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
-                 "create", "start", "log", "exec", "exec-env", "exec-view", "peer",
-                 "localhost", "pod-port", "host-port", "pod-namespaces", "shm", "sysctls", "exec-timeout",
-                 "pod-cgroup"] + (["vm-size", "too-big"] if self.h == "husk" else []) + [
-                 "stats", "update", "containerd-restart", "stop", "exit-code", "restart", "settings", "user", "readonly-rootfs",
-                 "memory-limit", "volume", "termination-log", "stop-grace", "remove-containers",
-                 "stop-pod", "remove-pod", "shim-killed"]
+                 "init-container", "create", "start", "log", "exec", "exec-env", "exec-view",
+                 "peer", "localhost", "pod-port", "host-port", "pod-namespaces", "empty-dir",
+                 "shm", "sysctls", "exec-timeout", "pod-cgroup"]
+        if self.h == "husk":
+            order += ["vm-size", "too-big"]
+        order += ["stats", "update", "containerd-restart", "stop", "exit-code", "restart",
+                  "settings", "user", "readonly-rootfs", "memory-limit", "volume",
+                  "config-volume", "termination-log", "stop-grace", "remove-containers",
+                  "stop-pod", "remove-pod", "shim-killed", "bench"]
         for name in order:
             self.check(name, getattr(self, "t_" + name.replace("-", "_")))
         self.cleanup()
@@ -799,6 +884,12 @@ def main():
     ok = True
     for h in handlers:
         ok = Checks(h).run() and ok
+    if "runc" in BENCH and "husk" in BENCH:
+        r, k = BENCH["runc"], BENCH["husk"]
+        print("bench (one rig run; times under nested emulation, compare the ratios):")
+        print("| | runc | husk | husk/runc |\n|---|---|---|---|")
+        for what in ("first-output", "teardown"):
+            print("| %s | %.2f s | %.2f s | %.2f |" % (what, r[what], k[what], k[what] / r[what]))
     sys.exit(0 if ok else 1)
 
 

@@ -809,6 +809,27 @@ class Checks:
         assert not left, "mounts left: %s" % left
         assert not self.shim_procs(sid), "processes left: %s" % self.shim_procs(sid)
 
+    def t_share_pid(self):
+        """A pod with shareProcessNamespace: its two containers see each
+        other's processes and the pause process."""
+        pid_uid = str(uuid.uuid4())
+        cfg = self.c.pod_config(self.name + "-pid", pid_uid, share_pid=True)
+        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        try:
+            cids = []
+            for name, cmd in (("p1", "sleep 1001"), ("p2", "sleep 1002")):
+                c = self.c.container_config(name, BUSYBOX, command=cmd.split(), share_pid=True)
+                cids.append(self.c.create_container(sid, c, cfg))
+                self.c.start_container(cids[-1], timeout=180)
+            out, err, rc = self.exec_out(cids[1], ["ps", "-o", "args"])
+            self.info("p2 sees: %s" % " | ".join(out.split("\n")))
+            assert rc == 0, "ps: status %d, stderr %r" % (rc, err)
+            for want in ("sleep 1001", "sleep 1002", "/pause"):
+                assert want in out, "p2 does not see %r: %r" % (want, out)
+        finally:
+            self.c.stop_pod(sid, timeout=120)
+            self.c.remove_pod(sid, timeout=120)
+
     def t_bench(self):
         """Printed, not asserted: RunPodSandbox + CreateContainer +
         StartContainer until the container's first line is in its log, and
@@ -867,7 +888,7 @@ class Checks:
         order += ["stats", "update", "containerd-restart", "stop", "exit-code", "restart",
                   "settings", "user", "readonly-rootfs", "memory-limit", "volume",
                   "config-volume", "termination-log", "stop-grace", "remove-containers",
-                  "stop-pod", "remove-pod", "shim-killed", "bench"]
+                  "stop-pod", "remove-pod", "shim-killed", "share-pid", "bench"]
         for name in order:
             self.check(name, getattr(self, "t_" + name.replace("-", "_")))
         self.cleanup()

@@ -92,7 +92,7 @@ class Client:
     @staticmethod
     def pod_config(name, uid, namespace="default", hostname="",
                    log_directory="", dns=None, port_mappings=(), labels=None,
-                   annotations=None, sysctls=None, resources=None):
+                   annotations=None, sysctls=None, resources=None, share_pid=False):
         """A PodSandboxConfig as the kubelet would send it (pod network,
         pid namespace per container)."""
         cfg = pb.PodSandboxConfig(
@@ -104,8 +104,10 @@ class Client:
             cfg.dns_config.CopyFrom(pb.DNSConfig(**dns))
         for pm in port_mappings:
             cfg.port_mappings.add(**pm)
+        # shareProcessNamespace: the pod's containers share one PID namespace
         cfg.linux.security_context.namespace_options.CopyFrom(
-            pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))
+            pb.NamespaceOption(network=pb.POD, pid=pb.POD if share_pid else pb.CONTAINER,
+                               ipc=pb.POD))
         for k, v in (sysctls or {}).items():
             cfg.linux.sysctls[k] = v
         if resources:
@@ -142,7 +144,7 @@ class Client:
     @staticmethod
     def container_config(name, image, command=(), args=(), working_dir="",
                          env=None, log_path="", mounts=(), labels=None,
-                         annotations=None, memory_limit=0, attempt=0):
+                         annotations=None, memory_limit=0, attempt=0, share_pid=False):
         cfg = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image), command=list(command),
@@ -153,7 +155,8 @@ class Client:
         for m in mounts:
             cfg.mounts.add(**m)
         cfg.linux.security_context.namespace_options.CopyFrom(
-            pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))
+            pb.NamespaceOption(network=pb.POD, pid=pb.POD if share_pid else pb.CONTAINER,
+                               ipc=pb.POD))
         if memory_limit:
             cfg.linux.resources.memory_limit_in_bytes = memory_limit
         return cfg

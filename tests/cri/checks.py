@@ -293,8 +293,9 @@ class Checks:
         assert st.state == cri.RUNNING, "state %s (%s %s)" % (cri.state_name(st.state),
                                                               st.reason, st.message)
         assert st.started_at >= st.created_at > 0, "started_at %d" % st.started_at
-        lst = self.c.list_containers(self.sid)
-        assert [(x.id, x.state) for x in lst] == [(cid, cri.RUNNING)], "ListContainers: %s" % lst
+        lst = {x.id: x.state for x in self.c.list_containers(self.sid)}
+        want = {cid: cri.RUNNING, self.need("init"): cri.EXITED}
+        assert lst == want, "ListContainers: %s, wanted %s" % (lst, want)
 
     def t_log(self):
         self.need("c1")

@@ -152,6 +152,18 @@ static int amsg_bind(struct amsg *m, struct husk_error **e)
 	return 0;
 }
 
+static int amsg_port(struct amsg *m, struct husk_error **e)
+{
+	yajl_val v = json_member(m->tree, "port");
+
+	if (!v || !YAJL_IS_INTEGER(v))
+		return husk_err(e, 0, "port: missing or not an integer");
+	m->port = YAJL_GET_INTEGER(v);
+	if (m->port < 1 || m->port > 65535)
+		return husk_err(e, 0, "port: %lld is not 1-65535", (long long)m->port);
+	return 0;
+}
+
 static int amsg_update(struct amsg *m, struct husk_error **e)
 {
 	yajl_val r = json_member(m->tree, "resources");
@@ -192,6 +204,8 @@ static int amsg_body(struct amsg *m, struct husk_error **e)
 		return amsg_net_parse(m->tree, &m->net, e);
 	case HUSK_MSG_UPDATE:
 		return amsg_update(m, e);
+	case HUSK_MSG_PORT_CONNECT:
+		return amsg_port(m, e);
 	case HUSK_MSG_SHUTDOWN:
 		return 0;
 	}

@@ -49,6 +49,7 @@ struct amsg {
 	bool all;	     /* SIGNAL */
 	int64_t rows, cols;  /* RESIZE_PTY */
 	const char *stream;  /* STDIO_BIND */
+	int64_t port;	     /* PORT_CONNECT: 1-65535 */
 	struct amsg_net net; /* CONFIGURE_NETWORK */
 };
 

@@ -80,6 +80,7 @@ const char *husk_agent_type_name(unsigned int type)
 		[HUSK_MSG_CONFIGURE_NETWORK] = "CONFIGURE_NETWORK",
 		[HUSK_MSG_SHUTDOWN] = "SHUTDOWN",
 		[HUSK_MSG_STDIO_BIND] = "STDIO_BIND",
+		[HUSK_MSG_PORT_CONNECT] = "PORT_CONNECT",
 	};
 
 	switch (type) {

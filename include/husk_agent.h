@@ -17,6 +17,18 @@
  *     stdout, stderr and the terminal output flow guest->host and end with
  *     the guest closing the connection. A busy or stalled stream therefore
  *     never delays control traffic or another process's output.
+ *   - HUSK_MSG_PORT_CONNECT: a port forward (Kubernetes port-forward).
+ *     husk-init connects TCP to 127.0.0.1:port in the VM's network
+ *     namespace (the pod's), without blocking anything else, giving up
+ *     after HUSK_AGENT_FORWARD_TIMEOUT_MS. On success the OK reply comes
+ *     and the connection carries raw bytes only, both ways, to and from
+ *     that TCP socket; EOF from either side half-closes the other
+ *     (shutdown(SHUT_WR)), and both are closed once both directions have
+ *     ended (or at once when either side errors or resets). On failure
+ *     the ERROR reply ("connect 127.0.0.1:8080: Connection refused", with
+ *     its errno) comes and the connection is closed; so it is after an
+ *     invalid payload. At most HUSK_AGENT_MAX_FORWARDS forwards (pending
+ *     or open) at once; beyond that ERROR with EMFILE.
  *
  * Ordering (no output is ever produced before the host listens).
  * CREATE (container init) and EXEC (further process) prepare a process
@@ -141,6 +153,9 @@
  *               test mode: husk-init exits 0).
  *   STDIO_BIND  {"id", "exec_id", "stream": "stdin"|"stdout"|"stderr"} ->
  *               {} on that connection, which is raw bytes from then on.
+ *   PORT_CONNECT {"port": n} (an integer 1-65535) -> {} on that
+ *               connection, which is raw bytes from then on (see Transport).
+ *               Only as a connection's first message, as STDIO_BIND.
  *   PAUSE       {"id"} -> {}; the container's cgroup is frozen (cgroup v2
  *               freezer) before the reply. RESUME {"id"} -> {} thaws it.
  *   UPDATE      {"id", "resources": <OCI LinuxResources>} -> {}; the values
@@ -169,6 +184,8 @@
 #define HUSK_AGENT_MAX_DEPTH   64
 #define HUSK_AGENT_VSOCK_PORT  1024
 #define HUSK_AGENT_MAX_ID      128 /* container and exec id length */
+#define HUSK_AGENT_MAX_FORWARDS 64  /* PORT_CONNECT connections at once */
+#define HUSK_AGENT_FORWARD_TIMEOUT_MS 10000 /* PORT_CONNECT's TCP connect */
 
 /* Guest paths the host names in CREATE specs (see CREATE above). */
 #define HUSK_AGENT_SHARE_TAG	 "husk-share"	   /* the virtio-fs tag */
@@ -199,6 +216,7 @@ enum husk_agent_type {
 	HUSK_MSG_PAUSE = 15,
 	HUSK_MSG_RESUME = 16,
 	HUSK_MSG_UPDATE = 17,
+	HUSK_MSG_PORT_CONNECT = 18,
 	/* replies */
 	HUSK_MSG_OK = 128,
 	HUSK_MSG_ERROR = 129,

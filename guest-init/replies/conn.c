@@ -25,6 +25,11 @@ void conn_watch(struct conn *c)
 
 	if (c->handed)
 		return;
+	if (c->paused) {
+		/* its PORT_CONNECT is connecting: no input, and no output yet */
+		loop_set(c->ag->epfd, &c->w, 0);
+		return;
+	}
 	if (!c->closing && c->out_len < CONN_OUT_PAUSE)
 		ev |= EPOLLIN;
 	if (c->out_len || c->closing)

@@ -2,7 +2,7 @@
 /*
  * conn_read.c - the listening socket and the input side of connections:
  * exact-length reads of a header, then of its payload, so nothing past a
- * STDIO_BIND frame is ever consumed; the header is checked before the
+ * STDIO_BIND or PORT_CONNECT frame is ever consumed; the header is checked before the
  * payload buffer (at most HUSK_AGENT_MAX_PAYLOAD) is allocated.
  */
 #include <errno.h>
@@ -54,12 +54,16 @@ static void conn_frame_done(struct conn *c)
 		husk_err(&e, EPROTONOSUPPORT, "protocol version %u (husk-init speaks %u)",
 			 h.version, HUSK_AGENT_VERSION);
 		reply_err(c, h.id, e);
-	} else if (h.type == HUSK_MSG_STDIO_BIND && c->used) {
-		husk_err(&e, EPROTO, "STDIO_BIND must be a connection's first message");
+	} else if ((h.type == HUSK_MSG_STDIO_BIND || h.type == HUSK_MSG_PORT_CONNECT) && c->used) {
+		husk_err(&e, EPROTO, "%s must be a connection's first message",
+			 husk_agent_type_name(h.type));
 		reply_err(c, h.id, e);
 	} else {
 		c->used = true;
 		dispatch(c, &h, payload);
+		/* a refused PORT_CONNECT ends its connection: it has no other use */
+		if (h.type == HUSK_MSG_PORT_CONNECT && !c->handed && !c->paused)
+			c->closing = true;
 	}
 	husk_error_free(e);
 	free(payload);
@@ -133,7 +137,7 @@ static void conn_read(struct conn *c)
 {
 	int i, ret;
 
-	for (i = 0; i < CONN_FRAMES * 3 && !c->closing && !c->handed; i++) {
+	for (i = 0; i < CONN_FRAMES * 3 && !c->closing && !c->handed && !c->paused; i++) {
 		ret = conn_read_some(c);
 		if (ret == 0) {
 			conn_eof(c);

@@ -31,6 +31,7 @@ static handler_fn *const handlers[] = {
 	[HUSK_MSG_PAUSE] = handle_pause,
 	[HUSK_MSG_RESUME] = handle_resume,
 	[HUSK_MSG_UPDATE] = handle_update,
+	[HUSK_MSG_PORT_CONNECT] = handle_port_connect,
 };
 
 void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *payload)

@@ -40,6 +40,7 @@ struct agent {
 	bool pidns_lost;	  /* could not return to it: no more forks */
 	struct watch listen_w, signal_w, inotify_w;
 	struct list conns, containers;
+	int forwards;  /* PORT_CONNECT connections, connecting or open */
 	bool shutdown; /* SHUTDOWN accepted: leave the loop */
 };
 
@@ -50,7 +51,8 @@ struct conn {
 	bool hello;   /* gets events */
 	bool used;    /* a message arrived: STDIO_BIND no longer allowed */
 	bool closing; /* close once the output is flushed */
-	bool handed;  /* the fd now belongs to a stdio relay */
+	bool handed;  /* the fd now belongs to a stdio relay or port forward */
+	bool paused;  /* PORT_CONNECT connecting: neither read nor closed */
 	uint8_t hdr_buf[HUSK_AGENT_HDR_SIZE];
 	size_t hdr_len;
 	struct husk_agent_hdr hdr;

@@ -98,5 +98,6 @@ void tests_network(struct suite *s);
 void tests_files(struct suite *s);
 void tests_share(struct suite *s);
 void tests_share_root(struct suite *s);
+void tests_forward(struct suite *s);
 
 #endif

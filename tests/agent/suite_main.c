@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 	tests_files(&s);
 	tests_share(&s);
 	tests_share_root(&s);
+	tests_forward(&s);
 	tests_malformed(&s);
 	if (shutdown)
 		suite_shutdown(&s);

@@ -66,6 +66,7 @@ START_TEST(hdr_rejects)
 	ck_assert_str_eq(husk_agent_type_name(HUSK_MSG_CONFIGURE_NETWORK), "CONFIGURE_NETWORK");
 	ck_assert_str_eq(husk_agent_type_name(HUSK_MSG_EVENT_EXIT), "EXIT");
 	ck_assert_str_eq(husk_agent_type_name(999), "unknown");
+	ck_assert_str_eq(husk_agent_type_name(HUSK_MSG_PORT_CONNECT), "PORT_CONNECT");
 }
 END_TEST
 
@@ -152,6 +153,26 @@ START_TEST(create_writable_block_root)
 	ck_assert_int_eq(m.rootfs.nlower, 1);
 	amsg_free(&m);
 	expect_reject(HUSK_MSG_CREATE, with_upper, "writable needs exactly one lower");
+	husk_error_free(e);
+}
+END_TEST
+
+/* PORT_CONNECT takes an integer port 1-65535 and nothing else. */
+START_TEST(port_connect_decodes)
+{
+	struct husk_error *e = NULL;
+	struct amsg m;
+
+	ck_assert_int_eq(parse(HUSK_MSG_PORT_CONNECT, "{\"port\":8080}", &m, &e), 0);
+	ck_assert_int_eq(m.port, 8080);
+	amsg_free(&m);
+	ck_assert_int_eq(parse(HUSK_MSG_PORT_CONNECT, "{\"port\":65535}", &m, &e), 0);
+	amsg_free(&m);
+	expect_reject(HUSK_MSG_PORT_CONNECT, "{\"port\":0}", "port: 0 is not 1-65535");
+	expect_reject(HUSK_MSG_PORT_CONNECT, "{\"port\":70000}", "port: 70000");
+	expect_reject(HUSK_MSG_PORT_CONNECT, "{\"port\":\"x\"}", "port: missing or not");
+	expect_reject(HUSK_MSG_PORT_CONNECT, "{\"port\":80.5}", "not an integer");
+	expect_reject(HUSK_MSG_PORT_CONNECT, "{}", "port: missing");
 	husk_error_free(e);
 }
 END_TEST
@@ -388,6 +409,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hdr_rejects);
 	tcase_add_test(tc, create_decodes_spec);
 	tcase_add_test(tc, requests_rejected);
+	tcase_add_test(tc, port_connect_decodes);
 	tcase_add_test(tc, namespaces_decode);
 	tcase_add_test(tc, namespaces_rejected);
 	tcase_add_test(tc, create_writable_block_root);

@@ -184,8 +184,10 @@
 #define HUSK_AGENT_MAX_DEPTH   64
 #define HUSK_AGENT_VSOCK_PORT  1024
 #define HUSK_AGENT_MAX_ID      128 /* container and exec id length */
-#define HUSK_AGENT_MAX_FORWARDS 64  /* PORT_CONNECT connections at once */
-#define HUSK_AGENT_FORWARD_TIMEOUT_MS 10000 /* PORT_CONNECT's TCP connect */
+
+/* PORT_CONNECT (see Transport above) */
+#define HUSK_AGENT_MAX_FORWARDS	      64    /* connecting or open at once */
+#define HUSK_AGENT_FORWARD_TIMEOUT_MS 10000 /* for the TCP connect */
 
 /* Guest paths the host names in CREATE specs (see CREATE above). */
 #define HUSK_AGENT_SHARE_TAG	 "husk-share"	   /* the virtio-fs tag */

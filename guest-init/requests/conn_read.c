@@ -2,8 +2,8 @@
 /*
  * conn_read.c - the listening socket and the input side of connections:
  * exact-length reads of a header, then of its payload, so nothing past a
- * STDIO_BIND or PORT_CONNECT frame is ever consumed; the header is checked before the
- * payload buffer (at most HUSK_AGENT_MAX_PAYLOAD) is allocated.
+ * STDIO_BIND or PORT_CONNECT frame is ever consumed; the header is checked
+ * before the payload buffer (at most HUSK_AGENT_MAX_PAYLOAD) is allocated.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -157,7 +157,8 @@ static void conn_on_event(struct watch *w, uint32_t ev)
 		conn_flush(c);
 	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing)
 		conn_read(c);
-	if (!c->handed && !c->closing && (ev & EPOLLERR))
+	/* a paused conn belongs to its PORT_CONNECT until the connect ends */
+	if (!c->handed && !c->closing && !c->paused && (ev & EPOLLERR))
 		c->closing = true;
 	if (!c->handed)
 		conn_flush(c);

@@ -106,7 +106,8 @@ static int fwd_defer(struct conn *c, uint64_t id, int port, int sock, struct hus
 {
 	struct itimerspec its = { .it_value = {
 					  .tv_sec = HUSK_AGENT_FORWARD_TIMEOUT_MS / 1000,
-					  .tv_nsec = HUSK_AGENT_FORWARD_TIMEOUT_MS % 1000 * 1000000L,
+					  .tv_nsec = HUSK_AGENT_FORWARD_TIMEOUT_MS % 1000 *
+						     1000000L,
 				  } };
 	struct fwd_connect *f = calloc(1, sizeof(*f));
 
@@ -117,7 +118,8 @@ static int fwd_defer(struct conn *c, uint64_t id, int port, int sock, struct hus
 	f->tw = (struct watch){ .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
 				.fn = fwd_on_timer };
 	if (f->tw.fd < 0 || timerfd_settime(f->tw.fd, 0, &its, NULL) < 0 ||
-	    loop_set(c->ag->epfd, &f->tw, EPOLLIN) < 0 || loop_set(c->ag->epfd, &f->sw, EPOLLOUT) < 0) {
+	    loop_set(c->ag->epfd, &f->tw, EPOLLIN) < 0 ||
+	    loop_set(c->ag->epfd, &f->sw, EPOLLOUT) < 0) {
 		husk_err(e, errno, "connect 127.0.0.1:%d: wait for it", port);
 		fwd_free(f, false);
 		return -husk_error_errno(*e);
@@ -129,7 +131,8 @@ static int fwd_defer(struct conn *c, uint64_t id, int port, int sock, struct hus
 int handle_port_connect(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g,
 			struct husk_error **e)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)m->port),
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)m->port),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int port = (int)m->port, sock, ret;
 

@@ -28,10 +28,10 @@ struct duplex_dir {
 };
 
 struct duplex {
-	struct watch w[2];	  /* the two sockets */
-	struct duplex_dir d[2];	  /* d[i] carries w[i] -> w[1 - i] */
+	struct watch w[2];	/* the two sockets */
+	struct duplex_dir d[2]; /* d[i] carries w[i] -> w[1 - i] */
 	int epfd;
-	int *live;		  /* decremented when the duplex ends */
+	int *live; /* decremented when the duplex ends */
 };
 
 /*

@@ -77,7 +77,8 @@ static int usable_netns(int ns)
 /* A socket on 127.0.0.1 in @ns, port chosen by the kernel; listening if @listening. */
 static int bound_loopback(int ns, bool listening, int *port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sin);
 	int fd = socket_in(ns);
 
@@ -226,8 +227,7 @@ static void t_two(struct suite *s, int port)
 	char why[512] = "";
 	int a = forward_open(s, port, why), b = a >= 0 ? forward_open(s, port, why) : -1;
 
-	if (a >= 0 && b >= 0 && echo_round(b, 200000, why) == 0 &&
-	    echo_round(a, 300000, why) == 0)
+	if (a >= 0 && b >= 0 && echo_round(b, 200000, why) == 0 && echo_round(a, 300000, why) == 0)
 		suite_pass(s, "forward-two-at-once");
 	else
 		suite_fail(s, "forward-two-at-once", "%s", why);
@@ -237,9 +237,81 @@ static void t_two(struct suite *s, int port)
 		close(b);
 }
 
+/* A forward whose host side stops reading fills its buffers and stalls
+ * alone: control requests and another forward still get through. */
+static void t_stalled(struct suite *s, int port)
+{
+	char why[512] = "", chunk[16384];
+	int a = forward_open(s, port, why), b = -1;
+	struct ac_msg *m = NULL;
+	size_t stuck = 0;
+	ssize_t n;
+
+	memset(chunk, 'x', sizeof(chunk));
+	while (a >= 0 && stuck < (64u << 20) &&
+	       (n = send(a, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
+		stuck += (size_t)n;
+	if (a < 0)
+		suite_fail(s, "forward-stalled-peer", "%s", why);
+	else if (stuck >= (64u << 20))
+		suite_fail(s, "forward-stalled-peer", "64 MiB went in unread: no backpressure");
+	else if (!(m = ac_call(s->ac, HUSK_MSG_HELLO, "{\"version\":1}", 5000)) ||
+		 m->hdr.type != HUSK_MSG_OK)
+		suite_fail(s, "forward-stalled-peer", "HELLO meanwhile: %s",
+			   m ? m->payload : "no reply");
+	else if ((b = forward_open(s, port, why)) < 0 || echo_round(b, 100000, why) < 0)
+		suite_fail(s, "forward-stalled-peer", "another forward meanwhile: %s", why);
+	else
+		suite_pass(s, "forward-stalled-peer");
+	ac_msg_free(m);
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+}
+
+/* HUSK_AGENT_MAX_FORWARDS open at once; one more gets EMFILE; closing them frees the slots. */
+static void t_limit(struct suite *s, int port)
+{
+	int fds[HUSK_AGENT_MAX_FORWARDS], n, i, fd = -1;
+	struct ac_msg *r = NULL;
+	char json[64], why[512] = "";
+	bool failed = true;
+
+	snprintf(json, sizeof(json), "{\"port\":%d}", port);
+	for (n = 0; n < HUSK_AGENT_MAX_FORWARDS; n++)
+		if ((fds[n] = forward_open(s, port, why)) < 0)
+			break;
+	if (n == HUSK_AGENT_MAX_FORWARDS)
+		fd = port_connect(s, json, &r);
+	if (n < HUSK_AGENT_MAX_FORWARDS)
+		suite_fail(s, "forward-limit", "forward %d: %s", n + 1, why);
+	else if (fd < 0 || r->hdr.type != HUSK_MSG_ERROR || ac_int(r, "errno", 0) != EMFILE)
+		suite_fail(s, "forward-limit", "forward %d: wanted ERROR EMFILE, got %s", n + 1,
+			   r ? r->payload : "no reply");
+	else
+		failed = false;
+	ac_msg_free(r);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	if (failed)
+		return;
+	/* the slots free up as husk-init sees the EOFs: allow it a moment */
+	for (i = 0, fd = -1; i < 100 && fd < 0; i++)
+		if ((fd = forward_open(s, port, why)) < 0)
+			usleep(50000);
+	if (fd >= 0 && echo_round(fd, 1000, why) == 0)
+		suite_pass(s, "forward-limit");
+	else
+		suite_fail(s, "forward-limit", "after closing them all: %s", why);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* PORT_CONNECT @json gets ERROR holding @needle, then the connection ends. */
-static void expect_refused(struct suite *s, const char *name, const char *json,
-			   const char *needle)
+static void expect_refused(struct suite *s, const char *name, const char *json, const char *needle)
 {
 	struct ac_msg *r;
 	int fd = port_connect(s, json, &r);
@@ -292,10 +364,11 @@ void tests_forward(struct suite *s)
 		suite_fail(s, "forward-after-hello", "%s", why);
 	ns = s->in_vm ? -1 : usable_netns(agent_netns(s));
 	if (ns < 0) {
-		suite_skip(s, "forward-echo", "forward",
-			   "no way into husk-init's network namespace (a VM, not a Unix "
-			   "socket, or no privilege): no echo server there; refused port, echo and two-at-once "
-			   "not run");
+		suite_skip(
+			s, "forward-echo", "forward",
+			"no way into husk-init's network namespace (a VM, not a Unix "
+			"socket, or no privilege): no echo server there; refused port, echo and two-at-once "
+			"not run");
 		return;
 	}
 	t_refused(s, ns);
@@ -309,6 +382,8 @@ void tests_forward(struct suite *s)
 	}
 	t_echo(s, port);
 	t_two(s, port);
+	t_limit(s, port); /* first: the stalled forward below frees its slot late */
+	t_stalled(s, port);
 	shutdown(lfd, SHUT_RDWR); /* ends the accept loop */
 	pthread_join(t, NULL);
 	close(lfd);

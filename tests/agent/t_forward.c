@@ -349,6 +349,66 @@ static void t_refused(struct suite *s, int ns)
 	close(fd);
 }
 
+/* A listener that never accepts, its queue full: further SYNs are dropped,
+ * so a connect to it hangs. Returns the listener; the fillers go in @fill. */
+static int hanging_port(int ns, int *port, int fill[4])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int lfd = bound_loopback(ns, false, port), i;
+
+	if (lfd >= 0 && listen(lfd, 0) < 0) {
+		close(lfd);
+		lfd = -1;
+	}
+	if (lfd < 0)
+		return -1;
+	sin.sin_port = htons((uint16_t)*port);
+	for (i = 0; i < 4; i++) {
+		fill[i] = socket_in(ns);
+		if (fill[i] >= 0) {
+			fcntl(fill[i], F_SETFL, O_NONBLOCK);
+			connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
+		}
+	}
+	usleep(100000);
+	return lfd;
+}
+
+/* A connect that never completes: ETIMEDOUT after the timeout, and husk-init
+ * answers other requests meanwhile. */
+static void t_timeout(struct suite *s, int ns)
+{
+	int port, fill[4] = { -1, -1, -1, -1 }, lfd = hanging_port(ns, &port, fill), fd = -1, i;
+	struct ac_msg *h = NULL, *r = NULL;
+	char json[64];
+
+	snprintf(json, sizeof(json), "{\"port\":%d}", port);
+	if (lfd < 0 || (fd = ac_dial(s->addr)) < 0 ||
+	    agent_send_frame(fd, HUSK_MSG_PORT_CONNECT, 5, json, strlen(json)) < 0)
+		suite_fail(s, "forward-timeout", "setup: %s", strerror(errno));
+	else if (!(h = ac_call(s->ac, HUSK_MSG_HELLO, "{\"version\":1}", 3000)) ||
+		 h->hdr.type != HUSK_MSG_OK)
+		suite_fail(s, "forward-timeout", "HELLO while connecting: %s",
+			   h ? h->payload : "no reply");
+	else if (!(r = ac_recv(fd, HUSK_AGENT_FORWARD_TIMEOUT_MS + 5000)))
+		suite_fail(s, "forward-timeout", "no reply to PORT_CONNECT");
+	else if (r->hdr.type != HUSK_MSG_ERROR || ac_int(r, "errno", 0) != ETIMEDOUT ||
+		 !strstr(r->payload, "connect 127.0.0.1:") || !strstr(r->payload, "timed out"))
+		suite_fail(s, "forward-timeout", "wanted ERROR ETIMEDOUT, got %s", r->payload);
+	else
+		suite_pass(s, "forward-timeout");
+	ac_msg_free(h);
+	ac_msg_free(r);
+	for (i = 0; i < 4; i++)
+		if (fill[i] >= 0)
+			close(fill[i]);
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+}
+
 void tests_forward(struct suite *s)
 {
 	char why[512];
@@ -372,6 +432,7 @@ void tests_forward(struct suite *s)
 		return;
 	}
 	t_refused(s, ns);
+	t_timeout(s, ns);
 	lfd = bound_loopback(ns, true, &port);
 	close(ns);
 	if (lfd < 0 || pthread_create(&t, NULL, echo_server, (void *)(long)lfd) != 0) {

@@ -199,6 +199,8 @@ enum husk_agent_type {
 	HUSK_MSG_PAUSE = 15,
 	HUSK_MSG_RESUME = 16,
 	HUSK_MSG_UPDATE = 17,
+	/* {"port": n}: the connection relays TCP to 127.0.0.1:n in the guest after OK */
+	HUSK_MSG_PORT_CONNECT = 18,
 	/* replies */
 	HUSK_MSG_OK = 128,
 	HUSK_MSG_ERROR = 129,

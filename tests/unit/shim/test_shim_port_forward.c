@@ -21,8 +21,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "agent-codec/agent_socket.h"
+#include "common/error.h"
 #include "husk.h"
 #include "husk_agent.h"
+#include "shim/base/shim_log.h"
 #include "shim/net/port_forward.h"
 #include "tests/lib/unit.h"
 
@@ -32,10 +34,22 @@
 
 struct fake_guest {
 	bool refuse;	     /* answer ERROR */
+	bool unreachable;    /* the connect callback fails */
 	atomic_int port;     /* the port PORT_CONNECT named */
 	atomic_int connects; /* callback calls */
+	atomic_int live;     /* guest threads still running */
 	atomic_bool saw_eof; /* the echo reached the host's half-close */
 };
+
+/* The guest threads use @g (on the test's stack): wait until they are gone. */
+static void guest_wait(struct fake_guest *g)
+{
+	int i;
+
+	for (i = 0; i < 1000 && atomic_load(&g->live); i++)
+		usleep(10000);
+	ck_assert_int_eq(atomic_load(&g->live), 0);
+}
 
 struct guest_conn {
 	struct fake_guest *g;
@@ -83,21 +97,27 @@ static void *guest_thread(void *arg)
 		guest_echo(c);
 	}
 	close(c->fd);
+	atomic_fetch_sub(&c->g->live, 1);
 	free(c);
 	return NULL;
 }
 
 static int fake_connect(void *opaque, int *fd, struct husk_error **err)
 {
-	struct guest_conn *c = malloc(sizeof(*c));
+	struct fake_guest *g = opaque;
+	struct guest_conn *c;
 	pthread_t t;
 	int sv[2];
 
+	if (g->unreachable)
+		return husk_err(err, ESRCH, "connect to husk-init: the VM has ended");
+	c = malloc(sizeof(*c));
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	c->g = opaque;
 	c->fd = sv[1];
 	atomic_fetch_add(&c->g->connects, 1);
+	atomic_fetch_add(&c->g->live, 1);
 	ck_assert_int_eq(pthread_create(&t, NULL, guest_thread, c), 0);
 	pthread_detach(t);
 	*fd = sv[0];
@@ -212,6 +232,7 @@ START_TEST(relay_echo_one_mib)
 	ck_assert_int_eq(atomic_load(&g.connects), 1);
 	close(c);
 	pf_relay_stop(r);
+	guest_wait(&g);
 	close(lfd);
 	free(out);
 	free(in);
@@ -236,6 +257,7 @@ START_TEST(relay_port_callback)
 	ck_assert_int_eq(atomic_load(&g.port), 8080);
 	close(c);
 	pf_relay_stop(r);
+	guest_wait(&g);
 	close(lfd);
 }
 END_TEST
@@ -256,6 +278,76 @@ START_TEST(relay_error_closes_client)
 	ck_assert_int_eq(atomic_load(&g.port), 8080);
 	close(c);
 	pf_relay_stop(r);
+	guest_wait(&g);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(relay_unreachable_guest)
+{
+	struct fake_guest g = { .unreachable = true };
+	struct pf_relay *r;
+	char buf[16];
+	uint16_t port;
+	int lfd, c;
+
+	lfd = listen_lo(&port);
+	r = relay_on(lfd, &g, NULL);
+	c = dial_lo(port);
+	ck_assert_uint_eq(read_until_eof(c, buf, sizeof(buf)), 0);
+	close(c);
+	pf_relay_stop(r);
+	guest_wait(&g);
+	close(lfd);
+}
+END_TEST
+
+/* A forward past its handshake: one byte echoed. */
+static int dial_forward(uint16_t port)
+{
+	char b;
+	int c = dial_lo(port);
+
+	ck_assert_int_eq(agent_write_all(c, "x", 1), 0);
+	ck_assert_int_eq(read(c, &b, 1), 1);
+	return c;
+}
+
+/* Beyond PF_MAX_CONNS a connection is closed at once; an ended one frees its slot. */
+START_TEST(relay_cap)
+{
+	struct fake_guest g = { .refuse = false };
+	struct pf_relay *r;
+	int lfd, c[PF_MAX_CONNS], extra, i, tries;
+	char buf[16];
+	uint16_t port;
+
+	shim_log_set_level(SHIM_LOG_ERROR); /* the refusals' expected warnings */
+	lfd = listen_lo(&port);
+	r = relay_on(lfd, &g, NULL);
+	for (i = 0; i < PF_MAX_CONNS; i++)
+		c[i] = dial_forward(port);
+	extra = dial_lo(port);
+	ck_assert_uint_eq(read_until_eof(extra, buf, sizeof(buf)), 0);
+	close(extra);
+	ck_assert_int_eq(atomic_load(&g.connects), PF_MAX_CONNS);
+	/* Close one; its thread ends soon after, and a new forward fits. */
+	close(c[0]);
+	for (tries = 0; tries < 100; tries++) {
+		extra = dial_lo(port);
+		if (write(extra, "x", 1) == 1 && read(extra, buf, 1) == 1)
+			break;
+		close(extra);
+		extra = -1;
+		usleep(20000);
+	}
+	ck_assert_int_ge(extra, 0);
+	ck_assert_int_eq(atomic_load(&g.connects), PF_MAX_CONNS + 1);
+	close(extra);
+	for (i = 1; i < PF_MAX_CONNS; i++)
+		close(c[i]);
+	pf_relay_stop(r);
+	guest_wait(&g);
 	close(lfd);
 }
 END_TEST
@@ -271,11 +363,8 @@ START_TEST(relay_stop_ends_forwards)
 
 	lfd = listen_lo(&port);
 	r = relay_on(lfd, &g, NULL);
-	for (i = 0; i < 3; i++) {
-		c[i] = dial_lo(port);
-		ck_assert_int_eq(agent_write_all(c[i], "x", 1), 0);
-		ck_assert_int_eq(read(c[i], buf, 1), 1); /* echoed: past the handshake */
-	}
+	for (i = 0; i < 3; i++)
+		c[i] = dial_forward(port);
 	pf_relay_stop(r);
 	for (i = 0; i < 3; i++) {
 		ck_assert_uint_eq(read_until_eof(c[i], buf, sizeof(buf)), 0);
@@ -318,6 +407,8 @@ static Suite *suite(void)
 	tcase_add_test(relay, relay_echo_one_mib);
 	tcase_add_test(relay, relay_port_callback);
 	tcase_add_test(relay, relay_error_closes_client);
+	tcase_add_test(relay, relay_unreachable_guest);
+	tcase_add_test(relay, relay_cap);
 	tcase_add_test(relay, relay_stop_ends_forwards);
 	tcase_add_test(rule, iptables_rule_argv);
 	suite_add_tcase(s, relay);

@@ -3,8 +3,8 @@
  * agent_client.h - the shim's side of include/husk_agent.h: one control
  * connection to husk-init with a reader thread, so requests from several
  * ttrpc threads share it and events (EXIT, OOM) arrive while no request
- * is waiting; plus the one-shot STDIO_BIND handshake of a stream
- * connection.
+ * is waiting; plus the one-shot handshakes of a stream connection
+ * (STDIO_BIND, PORT_CONNECT).
  *
  * The caller makes the connected socket (vsock through libhusk, or a Unix
  * socket in tests) and hands it over; the client owns it from then on.
@@ -56,6 +56,14 @@ void agent_client_free(struct agent_client *c);
  */
 int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *stream,
 		     int timeout_ms, struct husk_error **err);
+
+/*
+ * agent_port_connect - make connected socket @fd a TCP relay to port @port
+ * of the guest's loopback (PORT_CONNECT). Returns 0 once husk-init said OK
+ * (from then on @fd carries raw bytes both ways), or -errno; an ERROR
+ * reply gives its errno with the guest's message in *err.
+ */
+int agent_port_connect(int fd, unsigned int port, int timeout_ms, struct husk_error **err);
 
 /* agent_reply_error - the errno and message of an ERROR payload, as *err. */
 int agent_reply_error(const char *what, const char *payload, struct husk_error **err);

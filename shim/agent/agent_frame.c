@@ -52,3 +52,21 @@ int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *st
 	free(payload);
 	return ret;
 }
+
+int agent_port_connect(int fd, unsigned int port, int timeout_ms, struct husk_error **err)
+{
+	struct husk_agent_hdr h;
+	char json[32], *payload;
+	int ret;
+
+	snprintf(json, sizeof(json), "{\"port\":%u}", port);
+	ret = agent_send_frame(fd, HUSK_MSG_PORT_CONNECT, 1, json, strlen(json));
+	if (!ret)
+		ret = agent_recv_frame(fd, timeout_ms, &h, &payload);
+	if (ret)
+		return husk_err(err, -ret, "PORT_CONNECT %u", port);
+	if (h.type != HUSK_MSG_OK)
+		ret = agent_reply_error("PORT_CONNECT", payload, err);
+	free(payload);
+	return ret;
+}

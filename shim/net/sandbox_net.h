@@ -19,6 +19,7 @@
  *   sandbox_net_json.c   the CONFIGURE_NETWORK payload (pure)
  *   sandbox_net_etc.c    hosts, resolv.conf and hostname files (pure)
  *   netlink.c            the rtnetlink toolkit all of them use
+ * (port_forward.h, beside them, relays `kubectl port-forward` to the VM.)
  *
  * The shim process itself stays in the host's namespace: everything in
  * the container's runs on a short-lived thread that setns(2)s there.

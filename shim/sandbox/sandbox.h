@@ -17,6 +17,7 @@
  *                           the per-stream vsock connections
  *   sandbox_boot.c          the VM: config, disks, vsock, console, agent
  *                           connection, the VM-end watcher, shutdown
+ *   sandbox_port_forward.c  the pod's port-forward relay in the VM's life
  *   sandbox_fs.c            host file sharing: the sandbox's share and its
  *                           virtiofsd, each container's binds in and out
  *   sandbox_events.c        agent events: exits (after output drained), OOM
@@ -72,6 +73,7 @@ struct agent_client;
 struct sandbox;
 struct husk_vm;
 struct sandbox_net;
+struct port_forward;
 
 /* One relayed stream: bytes from @from to @to on its own thread. */
 struct sandbox_stream {
@@ -127,6 +129,7 @@ struct sandbox {
 	struct husk_vm *vm;
 	struct agent_client *agent;
 	struct sandbox_net *net; /* the spec's netns bridged to the VM (sandbox_net.h) */
+	struct port_forward *pf; /* its port-forward relay, or NULL (port_forward.h) */
 	int console_fd;
 	bool debug_console;
 	bool vm_dead;
@@ -195,6 +198,14 @@ int sandbox_configure_net(struct sandbox *be, const struct sandbox_net_etc *etc,
 			  struct husk_error **err);
 void sandbox_vm_teardown(struct sandbox *be);
 int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err);
+
+/* sandbox_port_forward.c: never failing, a warning says why it is off */
+/* sandbox_port_forward_setup - the listener and NAT rule in @netns (be->pf). */
+void sandbox_port_forward_setup(struct sandbox *be, const char *netns);
+/* sandbox_port_forward_start - relay to husk-init (after it answered). */
+void sandbox_port_forward_start(struct sandbox *be);
+/* sandbox_port_forward_stop - relay, rule and listener gone (before the VM). */
+void sandbox_port_forward_stop(struct sandbox *be);
 
 /* sandbox_disks.c (under boot_lock) */
 /* sandbox_disks_add_slots - the SANDBOX_DISK_SLOTS empty disks, before start. */

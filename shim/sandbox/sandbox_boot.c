@@ -168,6 +168,8 @@ static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req
 	if (!netns || !*netns)
 		return 0;
 	ret = sandbox_net_setup(netns, req->bundle, &be->net, err);
+	if (!ret)
+		sandbox_port_forward_setup(be, netns);
 	/* Devices in link order: the guest names them eth0, eth1, ... */
 	for (k = 0; !ret && be->net && k < be->net->info.nlinks; k++) {
 		l = &be->net->info.links[k];
@@ -287,6 +289,8 @@ int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struc
 		ret = sandbox_watch_start(be, err);
 	if (!ret)
 		ret = sandbox_connect_agent(be, err);
+	if (!ret)
+		sandbox_port_forward_start(be);
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, BUNDLE_CONSOLE_FILE);
 		sandbox_vm_teardown(be);
@@ -309,6 +313,7 @@ void sandbox_vm_teardown(struct sandbox *be)
 	uint64_t one = 1;
 
 	be->stopping = true;
+	sandbox_port_forward_stop(be); /* its threads connect through the VM */
 	if (be->agent && !be->vm_dead) {
 		if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
 			shim_warn("SHUTDOWN failed; stopping the VM");

@@ -24,6 +24,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cri  # pylint: disable=wrong-import-position
+import wsforward  # pylint: disable=wrong-import-position
 
 SOCK = os.environ.get("HUSK_CRI_SOCK", "/run/containerd/containerd.sock")
 ROOT = "/var/lib/containerd"
@@ -384,6 +385,17 @@ class Checks:
         assert got == "hello-from-c5\n", "%s: %r" % (url, got)
 
     # busybox readlink takes one file
+    def t_port_forward(self):
+        """CRI PortForward (`kubectl port-forward`): c5's port through the
+        streaming server's WebSocket forward, as the kubelet relays it."""
+        self.need("c5")
+        url = self.c.port_forward(self.sid, PEER_PORT)
+        data, err = wsforward.forward(url, PEER_PORT, b"GET / HTTP/1.0\r\n\r\n")
+        self.info("PortForward %s: %d bytes back, error channel %r" % (url, len(data), err[:200]))
+        assert not err, "error channel: %r" % err
+        assert data.startswith(b"HTTP/1.") and data.endswith(b"hello-from-c5\n"), \
+            "answer %r" % data[-300:]
+
     NS_VIEW = "for n in ipc uts pid; do readlink /proc/self/ns/$n; done; hostname"
 
     def t_pod_namespaces(self):
@@ -882,8 +894,8 @@ class Checks:
         print("=== cri/%s" % self.h, flush=True)
         order = ["version", "images", "run-pod", "pod-status", "pod-files", "pod-network",
                  "init-container", "create", "start", "log", "exec", "exec-env", "exec-view",
-                 "peer", "localhost", "pod-port", "host-port", "pod-namespaces", "empty-dir",
-                 "shm", "sysctls", "exec-timeout", "pod-cgroup"]
+                 "peer", "localhost", "pod-port", "host-port", "port-forward", "pod-namespaces",
+                 "empty-dir", "shm", "sysctls", "exec-timeout", "pod-cgroup"]
         if self.h == "husk":
             order += ["vm-size", "too-big"]
         order += ["stats", "update", "containerd-restart", "stop", "exit-code", "restart",

@@ -192,6 +192,11 @@ class Client:
                 filter=pb.ContainerFilter(id=cid, pod_sandbox_id=sid)),
             timeout=self.timeout).containers
 
+    def port_forward(self, sid, port):
+        """The streaming server's URL for forwarding @port of pod @sid."""
+        return self.rt.PortForward(pb.PortForwardRequest(pod_sandbox_id=sid, port=[port]),
+                                   timeout=self.timeout).url
+
     def exec_sync(self, cid, cmd, exec_timeout=0, timeout=None):
         return self.rt.ExecSync(
             pb.ExecSyncRequest(container_id=cid, cmd=list(cmd),

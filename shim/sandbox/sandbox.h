@@ -60,6 +60,7 @@
 #include "shim/share/fs_daemon.h"
 #include "shim/io/stdio_logger.h"
 #include "shim/io/stdio_uri.h"
+#include "shim/sandbox/guest_panic.h"
 #include "shim/sandbox/sandbox_mounts.h"
 #include "shim/sandbox/sandbox_rootfs_image.h"
 
@@ -131,6 +132,7 @@ struct sandbox {
 	struct sandbox_net *net; /* the spec's netns bridged to the VM (sandbox_net.h) */
 	struct port_forward *pf; /* its port-forward relay, or NULL (port_forward.h) */
 	int console_fd;
+	struct guest_panic panic; /* fed by the console, read when the VM ended */
 	bool debug_console;
 	bool vm_dead;
 	bool stopping;	   /* teardown asked the guest to SHUTDOWN */

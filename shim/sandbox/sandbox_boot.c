@@ -77,6 +77,7 @@ static void sandbox_console(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct sandbox *be = opaque;
 
+	guest_panic_feed(&be->panic, buf, len);
 	if (write(be->console_fd, buf, len) < 0) {
 		/* A full disk loses console text; the guest must not wait. */
 	}
@@ -216,8 +217,13 @@ static void *sandbox_watch(void *arg)
 	if (!pfd[0].revents)
 		return NULL;
 	husk_vm_wait(be->vm, &info);
-	shim_log(be->stopping ? SHIM_LOG_INFO : SHIM_LOG_WARN, "the VM ended: %s (%s)",
-		 husk_exit_reason_string(info.reason), info.message);
+	if (be->panic.seen)
+		shim_log(SHIM_LOG_ERROR,
+			 "guest kernel panic: %s: the VM ended, its processes end with status %d",
+			 be->panic.reason, SANDBOX_VM_EXIT_STATUS);
+	else
+		shim_log(be->stopping ? SHIM_LOG_INFO : SHIM_LOG_WARN, "the VM ended: %s (%s)",
+			 husk_exit_reason_string(info.reason), info.message);
 	sandbox_vm_ended(be);
 	return NULL;
 }

@@ -843,6 +843,40 @@ class Checks:
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
 
+    def t_guest_panic(self):
+        """husk: a pod whose guest kernel panics (vm.panic_on_oom=2, set by
+        the pod's sysctls, and a container that outgrows its 32 MiB): the
+        container is seen to exit, the shim's log says why, and the pod is
+        removed with nothing left."""
+        pid_uid = str(uuid.uuid4())
+        cfg = self.c.pod_config(self.name + "-panic", pid_uid,
+                                sysctls={"vm.panic_on_oom": "2"})
+        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        try:
+            c = self.c.container_config(
+                "x1", BUSYBOX, memory_limit=32 * MiB,
+                command=["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1000"])
+            cid = self.c.create_container(sid, c, cfg)
+            self.c.start_container(cid, timeout=180)
+            st = self.wait_state(cid, cri.EXITED, 90)
+            self.info("after the guest's panic: x1 %s, exit code %d, reason %r" % (
+                cri.state_name(st.state), st.exit_code, st.reason))
+            assert st.state == cri.EXITED, "x1 is %s" % cri.state_name(st.state)
+            with open(os.environ.get("HUSK_CRI_LOG", "/tmp/cri-containerd.log"),
+                      encoding="utf-8", errors="replace") as f:
+                said = [x for x in f if "guest kernel panic" in x and sid in x]
+            assert said, "no 'guest kernel panic' line of pod %s in containerd's log" % sid[:12]
+            self.info("shim: %s" % said[0].strip()[-200:])
+            assert "panic_on_oom" in said[0], "the reason: %r" % said[0][-200:]
+            self.c.remove_container(cid)
+        finally:
+            self.c.stop_pod(sid, timeout=120)
+            self.c.remove_pod(sid, timeout=120)
+        with open("/proc/mounts", encoding="utf-8") as f:
+            left = [m.split()[1] for m in f if sid in m or "/run/husk/" in m]
+        assert not left, "mounts left: %s" % left
+        assert not self.shim_procs(sid), "processes left: %s" % self.shim_procs(sid)
+
     def t_bench(self):
         """Printed, not asserted: RunPodSandbox + CreateContainer +
         StartContainer until the container's first line is in its log, and
@@ -901,7 +935,10 @@ class Checks:
         order += ["stats", "update", "containerd-restart", "stop", "exit-code", "restart",
                   "settings", "user", "readonly-rootfs", "memory-limit", "volume",
                   "config-volume", "termination-log", "stop-grace", "remove-containers",
-                  "stop-pod", "remove-pod", "shim-killed", "share-pid", "bench"]
+                  "stop-pod", "remove-pod", "shim-killed", "share-pid"]
+        if self.h == "husk":
+            order += ["guest-panic"]
+        order += ["bench"]
         for name in order:
             self.check(name, getattr(self, "t_" + name.replace("-", "_")))
         self.cleanup()

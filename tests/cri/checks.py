@@ -325,10 +325,16 @@ class Checks:
         hostname file."""
         cid = self.need("c1")
         out, err, rc = self.exec_out(cid, ["sh", "-c", "tr '\\0' ' ' </proc/1/cmdline; echo; "
-                                           "cat /etc/resolv.conf /etc/hostname"])
+                                           "cat /etc/hosts /etc/resolv.conf /etc/hostname"])
         assert rc == 0, "status %d, stderr %r" % (rc, err)
         assert out.startswith("sh -c trap"), "pid 1 is not the container's: %r" % out
         assert "nameserver " + DNS_SERVER in out, "resolv.conf not the pod's: %r" % out
+        # containerd 1.6 writes the pod's hosts file (a copy of the node's;
+        # the kubelet would add its own): the container sees that file
+        with open(os.path.join(CRI_ROOT, "sandboxes", self.sid, "hosts"), encoding="utf-8") as f:
+            hosts = f.read()
+        assert hosts and hosts in out, "/etc/hosts is not the pod's hosts file %r: %r" % (
+            hosts[:200], out[:400])
         assert out.rstrip("\n").endswith(self.hostname), "/etc/hostname not the pod's: %r" % out
 
     PEER = ("mkdir -p /tmp/www && echo hello-from-c5 >/tmp/www/index.html && "
@@ -630,6 +636,8 @@ class Checks:
           "cg=$(sed -n 's/^0:://p' /proc/self/cgroup); "
           "echo cgroup=$cg own-memory.max=$(cat /sys/fs/cgroup$cg/memory.max 2>&1); "
           "echo vol=$(cat /vol/in); echo from-container >/vol/out && echo vol-write=ok; "
+          "echo cpu=$(cat /sys/fs/cgroup/cpu.max 2>/dev/null || "
+          "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us); "
           "echo config=$(cat /config/key); "
           "if echo x >/config/new 2>/dev/null; then echo config=rw; else echo config=ro; fi; "
           "echo term-msg >/dev/termination-log; echo c3-done")
@@ -653,7 +661,7 @@ class Checks:
         with open(os.path.join(self.config, "key"), "w", encoding="utf-8") as f:
             f.write("value1\n")
         cid = self.create("c3", ["sh", "-c", self.C3], user=65534, readonly=True,
-                          memory_limit=96 * MiB,
+                          memory_limit=96 * MiB, cpu_quota=50000, cpu_period=100000,
                           mounts=[{"container_path": "/vol", "host_path": self.vol},
                                   {"container_path": "/dev/termination-log",
                                    "host_path": self.term},
@@ -679,6 +687,11 @@ class Checks:
 
     def t_memory_limit(self):
         self.c3_says("mem=%d" % (96 * MiB))
+
+    def t_cpu_limit(self):
+        """Half a CPU: quota 50000 in each 100000us period, in the
+        container's own cgroup."""
+        self.c3_says("cpu=50000 100000")
 
     def t_volume(self):
         self.c3_says("vol=from-host")
@@ -933,7 +946,7 @@ class Checks:
         if self.h == "husk":
             order += ["vm-size", "too-big"]
         order += ["stats", "update", "containerd-restart", "stop", "exit-code", "restart",
-                  "settings", "user", "readonly-rootfs", "memory-limit", "volume",
+                  "settings", "user", "readonly-rootfs", "memory-limit", "cpu-limit", "volume",
                   "config-volume", "termination-log", "stop-grace", "remove-containers",
                   "stop-pod", "remove-pod", "shim-killed", "share-pid"]
         if self.h == "husk":

@@ -144,7 +144,8 @@ class Client:
     @staticmethod
     def container_config(name, image, command=(), args=(), working_dir="",
                          env=None, log_path="", mounts=(), labels=None,
-                         annotations=None, memory_limit=0, attempt=0, share_pid=False):
+                         annotations=None, memory_limit=0, attempt=0, share_pid=False,
+                         cpu_quota=0, cpu_period=0):
         cfg = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image), command=list(command),
@@ -159,6 +160,9 @@ class Client:
                                ipc=pb.POD))
         if memory_limit:
             cfg.linux.resources.memory_limit_in_bytes = memory_limit
+        if cpu_quota:
+            cfg.linux.resources.cpu_quota = cpu_quota
+            cfg.linux.resources.cpu_period = cpu_period
         return cfg
 
     def create_container(self, sid, config, pod_config, timeout=None):

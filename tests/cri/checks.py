@@ -830,6 +830,10 @@ class Checks:
         finally:
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
+        self.check_pod_gone(sid)
+
+    def check_pod_gone(self, sid):
+        """After a side pod's removal: no mount and no process of it."""
         with open("/proc/mounts", encoding="utf-8") as f:
             left = [m.split()[1] for m in f if sid in m or "/run/husk/" in m]
         assert not left, "mounts left: %s" % left
@@ -885,10 +889,7 @@ class Checks:
         finally:
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
-        with open("/proc/mounts", encoding="utf-8") as f:
-            left = [m.split()[1] for m in f if sid in m or "/run/husk/" in m]
-        assert not left, "mounts left: %s" % left
-        assert not self.shim_procs(sid), "processes left: %s" % self.shim_procs(sid)
+        self.check_pod_gone(sid)
 
     def t_bench(self):
         """Printed, not asserted: RunPodSandbox + CreateContainer +

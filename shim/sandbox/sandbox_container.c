@@ -163,7 +163,7 @@ static int sandbox_size_container(struct sandbox *be, const struct shim_create_r
 		be->size = size;
 		return 0;
 	}
-	return sandbox_plan_fits(&be->size, req->id, req->spec, err);
+	return sandbox_plan_fits(&be->size, req->spec, err);
 }
 
 /*

@@ -69,7 +69,7 @@ int sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *s
 	return 0;
 }
 
-int sandbox_plan_fits(const struct sandbox_size *vm, const char *id, const struct oci_spec *spec,
+int sandbox_plan_fits(const struct sandbox_size *vm, const struct oci_spec *spec,
 		      struct husk_error **err)
 {
 	uint64_t want, have;
@@ -82,10 +82,10 @@ int sandbox_plan_fits(const struct sandbox_size *vm, const char *id, const struc
 	if (want <= have)
 		return 0;
 	return husk_err(err, 0,
-			"container %s asks for %" PRIu64
+			"it asks for %" PRIu64
 			" MiB of memory; the pod's VM has %u MiB (%s), %" PRIu64
 			" MiB of it for containers",
-			id, want, vm->mem_mib, vm->why, have);
+			want, vm->mem_mib, vm->why, have);
 }
 
 const char *sandbox_plan_option(const char *const *opts, size_t n, const char *key)

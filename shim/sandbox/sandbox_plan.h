@@ -44,7 +44,7 @@ int sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *s
  * the overhead), else the kernel's OOM killer would be its only answer.
  * Returns 0, or -EINVAL with a message giving both sizes.
  */
-int sandbox_plan_fits(const struct sandbox_size *vm, const char *id, const struct oci_spec *spec,
+int sandbox_plan_fits(const struct sandbox_size *vm, const struct oci_spec *spec,
 		      struct husk_error **err);
 
 enum sandbox_rootfs_kind {

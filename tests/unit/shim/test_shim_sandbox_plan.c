@@ -149,7 +149,7 @@ static int fits(uint32_t cfg_mib, const char *vm_json, const char *app_json,
 	ck_assert_int_eq(runtime_config_defaults(&cfg), 0);
 	cfg.memory_mib = cfg_mib;
 	ck_assert_int_eq(sandbox_plan_size(&cfg, vm, &sz, NULL), 0);
-	ret = sandbox_plan_fits(&sz, "app", app, err);
+	ret = sandbox_plan_fits(&sz, app, err);
 	oci_spec_free(vm);
 	oci_spec_free(app);
 	runtime_config_clear(&cfg);
@@ -173,7 +173,7 @@ START_TEST(app_memory_must_fit_the_vm)
 	ck_assert_int_eq(fits(256, pod, lim512, NULL), 0); /* exactly the pod's sum */
 	ck_assert_int_eq(fits(256, pod, lim513, &err), -EINVAL);
 	msg = husk_error_message(err);
-	ck_assert_ptr_nonnull(strstr(msg, "container app asks for 513 MiB of memory"));
+	ck_assert_ptr_nonnull(strstr(msg, "it asks for 513 MiB of memory"));
 	ck_assert_ptr_nonnull(
 		strstr(msg, "the pod's VM has 576 MiB (sandbox-memory 512 MiB + 64 MiB overhead)"));
 	husk_error_free(err);

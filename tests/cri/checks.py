@@ -23,6 +23,8 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hashlib
+
 import cri  # pylint: disable=wrong-import-position
 import wsforward  # pylint: disable=wrong-import-position
 
@@ -805,6 +807,8 @@ class Checks:
         left = subprocess.run(["pgrep", "-af", SHIMS.get(self.h, self.h)], capture_output=True,
                               text=True, check=False).stdout.strip()
         assert not left, "shim processes left: %s" % left
+        assert not os.path.exists(self.shim_socket(self.sid)), \
+            "the shim's socket %s is left" % self.shim_socket(self.sid)
         self.sid = None
 
     def t_shim_killed(self):
@@ -830,14 +834,33 @@ class Checks:
         finally:
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
+            self.drop_runc_socket(sid)
         self.check_pod_gone(sid)
 
     def check_pod_gone(self, sid):
-        """After a side pod's removal: no mount and no process of it."""
+        """After a side pod's removal: no mount, no process and no shim
+        socket of it."""
         with open("/proc/mounts", encoding="utf-8") as f:
             left = [m.split()[1] for m in f if sid in m or "/run/husk/" in m]
         assert not left, "mounts left: %s" % left
         assert not self.shim_procs(sid), "processes left: %s" % self.shim_procs(sid)
+        assert not os.path.exists(self.shim_socket(sid)), \
+            "the shim's socket %s is left" % self.shim_socket(sid)
+
+    @staticmethod
+    def shim_socket(sid):
+        """The socket path of pod @sid's shim, as containerd 1.6 names it."""
+        key = "%s/k8s.io/%s" % (SOCK, sid)
+        return "/run/containerd/s/" + hashlib.sha256(key.encode()).hexdigest()
+
+    def drop_runc_socket(self, sid):
+        """containerd 1.6's runc shim, killed, leaves its socket behind:
+        noted and removed, so that the tests after this one start clean.
+        (husk's `delete` removes it: asserted in t_shim_killed.)"""
+        path = self.shim_socket(sid)
+        if self.h == "runc" and os.path.exists(path):
+            self.info("runc's killed shim left its socket %s (removed)" % path)
+            os.unlink(path)
 
     def t_share_pid(self):
         """A pod with shareProcessNamespace: its two containers see each
@@ -859,6 +882,7 @@ class Checks:
         finally:
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
+        self.check_pod_gone(sid)
 
     def t_guest_panic(self):
         """husk: a pod whose guest kernel panics (vm.panic_on_oom=2, set by

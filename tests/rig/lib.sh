@@ -68,7 +68,11 @@ check_nothing_left() {
 		/var/lib/containerd/io.containerd.runtime.v2.task -name 'husk-*' 2>/dev/null)
 	[ -z "$left" ] || fail "files left: $left"
 	left=$(find /run/containerd/s -type s 2>/dev/null)
-	[ -z "$left" ] || fail "sockets left: $left"
+	if [ -n "$left" ]; then
+		ls -la --time-style=full-iso /run/containerd/s
+		ss -xlp | grep -F "$(basename "$left" | head -1)"
+		fail "sockets left: $left"
+	fi
 	left=$(grep -E ' /run/containerd/io.containerd.runtime.v2.task| /var/lib/husk' /proc/mounts)
 	[ -z "$left" ] || fail "mounts left: $left"
 }

@@ -47,9 +47,11 @@ PEER_PORT = 8080
 HOST_PORT = 30080   # the pod's hostPort for PEER_PORT (CNI portmap)
 GATEWAY = "10.89.0.1"   # the bridge's address on the host
 # The pod's limits (the kubelet's sum over its containers): a husk VM is
-# sized from them, runc ignores them in containerd 1.6.
-POD_RESOURCES = {"memory_limit_in_bytes": 512 * (1 << 20), "cpu_quota": 200000,
-                 "cpu_period": 100000}
+# sized from them, runc ignores them in containerd 1.6. The CPUs are a
+# short side pod's (t_vm_cpus): the rig's level 1 now and then panics in
+# its KVM code under a 2-vCPU level-2 guest ("stack guard page was hit"
+# in a vCPU thread), so the long-lived pod keeps one vCPU.
+POD_RESOURCES = {"memory_limit_in_bytes": 512 * (1 << 20)}
 MiB = 1 << 20
 BENCH = {}   # handler -> {"first-output": s, "teardown": s} (t_bench)
 SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
@@ -474,16 +476,37 @@ class Checks:
         assert "sleep 60" not in out, "the timed-out process still runs: %r" % out
 
     def t_vm_size(self):
-        """husk: the VM has the pod's 512 MiB (plus the overhead) and
-        ceil(quota/period) = 2 vCPUs, from the sandbox annotations."""
-        out, err, rc = self.exec_out(self.need("c1"), ["sh", "-c", "grep MemTotal /proc/meminfo; nproc"])
+        """husk: the VM has the pod's 512 MiB plus the overhead, from the
+        sandbox annotation (the default VM has 256 MiB)."""
+        out, err, rc = self.exec_out(self.need("c1"), ["grep", "MemTotal", "/proc/meminfo"])
         assert rc == 0, "status %d, stderr %r" % (rc, err)
-        m = re.search(r"MemTotal:\s+(\d+) kB\s+(\d+)", out)
+        m = re.search(r"MemTotal:\s+(\d+) kB", out)
         assert m, "output %r" % out
-        kib, cpus = int(m.group(1)), int(m.group(2))
-        self.info("VM: MemTotal %d KiB, %d CPUs" % (kib, cpus))
+        kib = int(m.group(1))
+        self.info("VM: MemTotal %d KiB" % kib)
         assert 480 * 1024 < kib < 700 * 1024, "MemTotal %d KiB, wanted 512 MiB + overhead" % kib
-        assert cpus == 2, "%d CPUs, wanted 2" % cpus
+
+    def t_vm_cpus(self):
+        """husk: a pod whose limits sum to 1.5 CPUs gets ceil(quota/period)
+        = 2 vCPUs (the default VM has 1); a short side pod."""
+        logdir = "/var/log/pods/default_%s-cpus_x" % self.name
+        os.makedirs(os.path.join(logdir, "n1"), exist_ok=True)
+        cfg = self.c.pod_config(self.name + "-cpus", str(uuid.uuid4()), log_directory=logdir,
+                                resources={"cpu_quota": 150000, "cpu_period": 100000})
+        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        try:
+            c = self.c.container_config("n1", BUSYBOX, command=["nproc"], log_path="n1/0.log")
+            cid = self.c.create_container(sid, c, cfg)
+            self.c.start_container(cid, timeout=180)
+            st = self.wait_state(cid, cri.EXITED)
+            with open(os.path.join(logdir, "n1", "0.log"), encoding="utf-8") as f:
+                got = f.read().split()
+            self.info("nproc in the pod: %s (exit code %d)" % (got[-1:], st.exit_code))
+            assert got and got[-1] == "2", "nproc printed %s" % got
+        finally:
+            self.c.stop_pod(sid, timeout=120)
+            self.c.remove_pod(sid, timeout=120)
+        self.check_pod_gone(sid)
 
     def t_too_big(self):
         """husk: a container asking for more memory than the pod's VM has
@@ -969,7 +992,7 @@ class Checks:
                  "peer", "localhost", "pod-port", "host-port", "port-forward", "pod-namespaces",
                  "empty-dir", "shm", "sysctls", "exec-timeout", "pod-cgroup"]
         if self.h == "husk":
-            order += ["vm-size", "too-big"]
+            order += ["vm-size", "vm-cpus", "too-big"]
         order += ["stats", "update", "containerd-restart", "stop", "exit-code", "restart",
                   "settings", "user", "readonly-rootfs", "memory-limit", "cpu-limit", "volume",
                   "config-volume", "termination-log", "stop-grace", "remove-containers",

@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import contextlib
 import hashlib
 
 import cri  # pylint: disable=wrong-import-position
@@ -491,10 +492,8 @@ class Checks:
         = 2 vCPUs (the default VM has 1); a short side pod."""
         logdir = "/var/log/pods/default_%s-cpus_x" % self.name
         os.makedirs(os.path.join(logdir, "n1"), exist_ok=True)
-        cfg = self.c.pod_config(self.name + "-cpus", str(uuid.uuid4()), log_directory=logdir,
-                                resources={"cpu_quota": 150000, "cpu_period": 100000})
-        sid = self.c.run_pod(cfg, self.h, timeout=180)
-        try:
+        with self.side_pod("cpus", log_directory=logdir,
+                           resources={"cpu_quota": 150000, "cpu_period": 100000}) as (sid, cfg):
             c = self.c.container_config("n1", BUSYBOX, command=["nproc"], log_path="n1/0.log")
             cid = self.c.create_container(sid, c, cfg)
             self.c.start_container(cid, timeout=180)
@@ -503,10 +502,6 @@ class Checks:
                 got = f.read().split()
             self.info("nproc in the pod: %s (exit code %d)" % (got[-1:], st.exit_code))
             assert got and got[-1] == "2", "nproc printed %s" % got
-        finally:
-            self.c.stop_pod(sid, timeout=120)
-            self.c.remove_pod(sid, timeout=120)
-        self.check_pod_gone(sid)
 
     def t_too_big(self):
         """husk: a container asking for more memory than the pod's VM has
@@ -837,10 +832,7 @@ class Checks:
     def t_shim_killed(self):
         """A second pod whose shim gets SIGKILL: its container is seen to
         exit, and the pod is still stopped and removed with nothing left."""
-        kid = str(uuid.uuid4())
-        cfg = self.c.pod_config(self.name + "-kill", kid, hostname="kill")
-        sid = self.c.run_pod(cfg, self.h, timeout=180)
-        try:
+        with self.side_pod("kill", killed_shim=True, hostname="kill") as (sid, cfg):
             c = self.c.container_config("k1", BUSYBOX, command=["sleep", "1000"])
             cid = self.c.create_container(sid, c, cfg)
             self.c.start_container(cid, timeout=180)
@@ -854,10 +846,21 @@ class Checks:
                 pids, cri.state_name(st.state), st.exit_code, st.reason))
             assert st.state == cri.EXITED, "k1 is %s" % cri.state_name(st.state)
             self.c.remove_container(cid)
+
+    @contextlib.contextmanager
+    def side_pod(self, suffix, killed_shim=False, **config):
+        """A short-lived pod beside the main one, as (sid, its config):
+        stopped and removed on the way out, then checked to have left
+        nothing (check_pod_gone) unless the body failed."""
+        cfg = self.c.pod_config("%s-%s" % (self.name, suffix), str(uuid.uuid4()), **config)
+        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        try:
+            yield sid, cfg
         finally:
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
-            self.drop_runc_socket(sid)
+            if killed_shim:
+                self.drop_runc_socket(sid)
         self.check_pod_gone(sid)
 
     def check_pod_gone(self, sid):
@@ -888,10 +891,7 @@ class Checks:
     def t_share_pid(self):
         """A pod with shareProcessNamespace: its two containers see each
         other's processes and the pause process."""
-        pid_uid = str(uuid.uuid4())
-        cfg = self.c.pod_config(self.name + "-pid", pid_uid, share_pid=True)
-        sid = self.c.run_pod(cfg, self.h, timeout=180)
-        try:
+        with self.side_pod("pid", share_pid=True) as (sid, cfg):
             cids = []
             for name, cmd in (("p1", "sleep 1001"), ("p2", "sleep 1002")):
                 c = self.c.container_config(name, BUSYBOX, command=cmd.split(), share_pid=True)
@@ -902,21 +902,13 @@ class Checks:
             assert rc == 0, "ps: status %d, stderr %r" % (rc, err)
             for want in ("sleep 1001", "sleep 1002", "/pause"):
                 assert want in out, "p2 does not see %r: %r" % (want, out)
-        finally:
-            self.c.stop_pod(sid, timeout=120)
-            self.c.remove_pod(sid, timeout=120)
-        self.check_pod_gone(sid)
 
     def t_guest_panic(self):
         """husk: a pod whose guest kernel panics (vm.panic_on_oom=2, set by
         the pod's sysctls, and a container that outgrows its 32 MiB): the
         container is seen to exit, the shim's log says why, and the pod is
         removed with nothing left."""
-        pid_uid = str(uuid.uuid4())
-        cfg = self.c.pod_config(self.name + "-panic", pid_uid,
-                                sysctls={"vm.panic_on_oom": "2"})
-        sid = self.c.run_pod(cfg, self.h, timeout=180)
-        try:
+        with self.side_pod("panic", sysctls={"vm.panic_on_oom": "2"}) as (sid, cfg):
             c = self.c.container_config(
                 "x1", BUSYBOX, memory_limit=32 * MiB,
                 command=["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1000"])
@@ -933,10 +925,6 @@ class Checks:
             self.info("shim: %s" % said[0].strip()[-200:])
             assert "panic_on_oom" in said[0], "the reason: %r" % said[0][-200:]
             self.c.remove_container(cid)
-        finally:
-            self.c.stop_pod(sid, timeout=120)
-            self.c.remove_pod(sid, timeout=120)
-        self.check_pod_gone(sid)
 
     def t_bench(self):
         """Printed, not asserted: RunPodSandbox + CreateContainer +

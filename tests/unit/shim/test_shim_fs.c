@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +27,7 @@
 #include "shim/share/fs_share.h"
 #include "shim/share/fs_state.h"
 #include "tests/lib/mnt_tmp.h"
-#include "shim/base/reaper.h"
+#include "tests/lib/reaper_thread.h"
 #include "tests/lib/unit.h"
 #include "shim/base/bundle_state.h"
 
@@ -385,30 +384,6 @@ START_TEST(daemon_argv)
 }
 END_TEST
 
-static volatile int reaping;
-static pthread_t reaper_thread;
-
-static void *reap_loop(void *arg)
-{
-	while (reaping) {
-		reaper_reap();
-		usleep(5000);
-	}
-	return NULL;
-}
-
-static void reaper_start(void)
-{
-	reaping = 1;
-	ck_assert_int_eq(pthread_create(&reaper_thread, NULL, reap_loop, NULL), 0);
-}
-
-static void reaper_end(void)
-{
-	reaping = 0;
-	pthread_join(reaper_thread, NULL);
-}
-
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -453,7 +428,7 @@ START_TEST(daemon_runs_and_stops)
 		fprintf(stderr, "daemon_runs_and_stops: %s missing, not run\n", VIRTIOFSD);
 		return;
 	}
-	reaper_start();
+	reaper_thread_start();
 	ck_assert_int_eq(fs_share_create(root, NULL), 0);
 	fs_share_path(root, "shared", NULL, shared, sizeof(shared));
 	fs_share_path(root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
@@ -473,7 +448,7 @@ START_TEST(daemon_runs_and_stops)
 	ck_assert_int_eq(d.pid, 0);
 	fs_share_remove(root);
 	ck_assert_int_eq(access(root, F_OK), -1);
-	reaper_end();
+	reaper_thread_stop();
 }
 END_TEST
 
@@ -488,7 +463,7 @@ START_TEST(daemon_killed_by_record)
 		fprintf(stderr, "daemon_killed_by_record: %s missing, not run\n", VIRTIOFSD);
 		return;
 	}
-	reaper_start();
+	reaper_thread_start();
 	ck_assert_int_eq(fs_share_create(root, NULL), 0);
 	fs_share_path(root, "shared", NULL, shared, sizeof(shared));
 	fs_share_path(root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
@@ -500,7 +475,7 @@ START_TEST(daemon_killed_by_record)
 	ck_assert_int_eq(fs_daemon_stop(&d), 128 + SIGKILL);
 	ck_assert_int_eq(kill(pid, 0), -1);
 	fs_share_remove(root);
-	reaper_end();
+	reaper_thread_stop();
 }
 END_TEST
 
@@ -512,7 +487,7 @@ START_TEST(daemon_early_exit_reported)
 	struct fs_daemon d;
 	FILE *f;
 
-	reaper_start();
+	reaper_thread_start();
 	snprintf(script, sizeof(script), "%s/virtiofsd", dir);
 	f = fopen(script, "w");
 	ck_assert_ptr_nonnull(f);
@@ -533,7 +508,7 @@ START_TEST(daemon_early_exit_reported)
 		      "%s", husk_error_message(err));
 	husk_error_free(err);
 	ck_assert_int_eq(fs_daemon_stop(&d), 1);
-	reaper_end();
+	reaper_thread_stop();
 }
 END_TEST
 
@@ -546,7 +521,7 @@ START_TEST(daemon_stop_escalates)
 	int st;
 
 	if (!access(VIRTIOFSD, X_OK)) {
-		reaper_start();
+		reaper_thread_start();
 		ck_assert_int_eq(fs_share_create(root, NULL), 0);
 		fs_share_path(root, "shared", NULL, shared, sizeof(shared));
 		fs_share_path(root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
@@ -558,9 +533,9 @@ START_TEST(daemon_stop_escalates)
 		ck_assert_int_ge(st, 0);
 		ck_assert_int_ne(st, 128 + SIGKILL);
 		fs_share_remove(root);
-		reaper_end();
+		reaper_thread_stop();
 	}
-	reaper_start();
+	reaper_thread_start();
 	snprintf(script, sizeof(script), "%s/virtiofsd", dir);
 	f = fopen(script, "w");
 	ck_assert_ptr_nonnull(f);
@@ -575,7 +550,7 @@ START_TEST(daemon_stop_escalates)
 	ck_assert_int_eq(d.flavour, FS_DAEMON_RUST);
 	usleep(200000);
 	ck_assert_int_eq(fs_daemon_stop(&d), 128 + SIGKILL);
-	reaper_end();
+	reaper_thread_stop();
 }
 END_TEST
 

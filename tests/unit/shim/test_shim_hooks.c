@@ -9,7 +9,6 @@
  * A thread stands in for the daemon's SIGCHLD loop (reaper.h).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,33 +20,8 @@
 #include "agent-codec/json.h"
 #include "shim/base/oci_hooks.h"
 #include "shim/base/oci_spec.h"
-#include "shim/base/reaper.h"
+#include "tests/lib/reaper_thread.h"
 #include "tests/lib/unit.h"
-
-static volatile int reaping;
-static pthread_t reaper_thread;
-
-static void *reap_loop(void *arg)
-{
-	(void)arg;
-	while (reaping) {
-		reaper_reap();
-		usleep(5000);
-	}
-	return NULL;
-}
-
-static void reaper_start(void)
-{
-	reaping = 1;
-	ck_assert_int_eq(pthread_create(&reaper_thread, NULL, reap_loop, NULL), 0);
-}
-
-static void reaper_end(void)
-{
-	reaping = 0;
-	pthread_join(reaper_thread, NULL);
-}
 
 static struct oci_spec *spec_of(const char *json)
 {
@@ -206,14 +180,14 @@ static void tmp_make(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/husk-hooks-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	reaper_start();
+	reaper_thread_start();
 }
 
 static void tmp_remove(void)
 {
 	char cmd[128];
 
-	reaper_end();
+	reaper_thread_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	ck_assert_int_eq(system(cmd), 0);
 }

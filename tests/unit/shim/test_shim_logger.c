@@ -6,7 +6,6 @@
  * A thread stands in for the daemon's SIGCHLD loop (reaper.h).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,38 +13,24 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "shim/base/reaper.h"
 #include "shim/io/stdio_logger.h"
 #include "shim/io/stdio_uri.h"
+#include "tests/lib/reaper_thread.h"
 #include "tests/lib/unit.h"
 
 static char dir[64];
-static volatile int reaping;
-static pthread_t reaper_thread;
-
-static void *reap_loop(void *arg)
-{
-	while (reaping) {
-		reaper_reap();
-		usleep(5000);
-	}
-	return NULL;
-}
-
 static void setup(void)
 {
 	strcpy(dir, "/tmp/husk-logger-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	reaping = 1;
-	ck_assert_int_eq(pthread_create(&reaper_thread, NULL, reap_loop, NULL), 0);
+	reaper_thread_start();
 }
 
 static void teardown(void)
 {
 	char cmd[128];
 
-	reaping = 0;
-	pthread_join(reaper_thread, NULL);
+	reaper_thread_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }

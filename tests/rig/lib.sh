@@ -65,7 +65,7 @@ check_nothing_left() {
 		pgrep -af containerd-shim-husk; fail "shim processes left"
 	fi
 	left=$(find /run/containerd/io.containerd.runtime.v2.task \
-		/var/lib/containerd/io.containerd.runtime.v2.task -name 'husk-*' 2>/dev/null)
+		"${CONTAINERD_ROOT:-/var/lib/containerd}"/io.containerd.runtime.v2.task -name 'husk-*' 2>/dev/null)
 	[ -z "$left" ] || fail "files left: $left"
 	left=$(find /run/containerd/s -type s 2>/dev/null)
 	if [ -n "$left" ]; then

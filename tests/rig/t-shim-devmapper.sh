@@ -11,21 +11,31 @@ dm=/var/lib/husk-devmapper
 pool=husk-test-thinpool
 # dmsetup without udev (level 1 runs none) makes the /dev/mapper nodes itself.
 export DM_DISABLE_UDEV=1
+# pool_down - the pool, its thin devices and loop devices gone. Also run
+# first: a failed run is run once more in the same level 1 (rig/suite), and
+# what it left (a pool, loop devices over $dm) must not fail the next.
+pool_down() {
+	dmsetup remove_all >/dev/null 2>&1
+	losetup -j $dm/data -O NAME -n 2>/dev/null | xargs -r losetup -d 2>/dev/null
+	losetup -j $dm/meta -O NAME -n 2>/dev/null | xargs -r losetup -d 2>/dev/null
+	rm -rf $dm
+}
+pool_down
 mkdir -p $dm
 truncate -s 4G $dm/data
 truncate -s 64M $dm/meta
 data=$(losetup -f --show $dm/data) || fail "losetup data"
 meta=$(losetup -f --show $dm/meta) || fail "losetup meta"
-pool_down() {
-	dmsetup remove_all >/dev/null 2>&1
-	losetup -d "$data" "$meta" 2>/dev/null
-	rm -rf $dm
-}
 # 128-sector (64 KiB) blocks, low-water mark 32768 blocks.
 dmsetup create $pool --table "0 $(blockdev --getsz "$data") thin-pool $meta $data 128 32768 1 skip_block_zeroing" ||
 	{ pool_down; fail "dmsetup create $pool"; }
+# containerd's own root (its metadata of images, containers and snapshots)
+# lives with the pool and goes with it: after a failed run, the next must
+# not find containers or snapshots that name a pool that is gone.
+export CONTAINERD_ROOT=$dm/root
 cat >$dm/containerd.toml <<EOF
 version = 2
+root = "$CONTAINERD_ROOT"
 [plugins."io.containerd.snapshotter.v1.devmapper"]
   pool_name = "$pool"
   root_path = "$dm/snapshotter"

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * vm_boot.c - read the kernel, initrd and init files and load them into the
- * VM; rewrite the command line as devices are added.
+ * vm_boot.c - map the kernel, read the initrd and init files, and load them
+ * into the VM; rewrite the command line as devices are added.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,51 @@ static int vm_boot_read_fd(int fd, const char *path, void **buf, size_t *len,
 	*buf = p;
 	*len = done;
 	return 0;
+}
+
+/*
+ * vm_boot_map - the kernel file mapped read-only, for vm_boot_unmap(). Not
+ * read: the loader copies only the loadable segments (about half of a
+ * vmlinux with its symbol tables) straight from the page cache, and a
+ * buffer as large as the file would cost a page fault per 4 KiB twice
+ * (the read, then the free), which under nested virtualization is most of
+ * the load's time. Like an executable's, the file must not be truncated
+ * while it loads (SIGBUS): it is the operator's file, not guest input.
+ */
+static int vm_boot_map(const char *path, const void **buf, size_t *len, struct husk_error **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *p;
+	int ret = 0;
+
+	if (fd < 0)
+		return husk_err(err, errno, "open %s", path);
+	if (fstat(fd, &st) < 0)
+		ret = husk_err(err, errno, "stat %s", path);
+	else if (!S_ISREG(st.st_mode))
+		ret = husk_err(err, 0, "%s: not a regular file", path);
+	else if (st.st_size == 0)
+		ret = husk_err(err, 0, "%s: empty file", path);
+	else if ((uint64_t)st.st_size > VM_BOOT_FILE_MAX)
+		ret = husk_err(err, EFBIG, "%s", path);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return husk_err(err, errno, "mmap %s", path);
+	*buf = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+static void vm_boot_unmap(const void *buf, size_t len)
+{
+	if (buf)
+		munmap((void *)buf, len);
 }
 
 static int vm_boot_read(const char *path, void **buf, size_t *len, struct husk_error **err)
@@ -100,10 +146,11 @@ int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg, struct hu
 		.cmdline = cfg->cmdline,
 		.nr_cpus = vm->nr_vcpus,
 	};
-	void *kernel = NULL, *initrd = NULL;
+	const void *kernel = NULL;
+	void *initrd = NULL;
 	int ret;
 
-	ret = vm_boot_read(cfg->kernel_path, &kernel, &bc.kernel_len, err);
+	ret = vm_boot_map(cfg->kernel_path, &kernel, &bc.kernel_len, err);
 	if (!ret && cfg->initrd_path)
 		ret = vm_boot_read(cfg->initrd_path, &initrd, &bc.initrd_len, err);
 	if (!ret && cfg->init_path)
@@ -115,7 +162,7 @@ int vm_boot_load(struct husk_vm *vm, const struct husk_vm_config *cfg, struct hu
 		if (ret < 0)
 			husk_err_wrap(err, "%s", cfg->kernel_path);
 	}
-	free(kernel);
+	vm_boot_unmap(kernel, bc.kernel_len);
 	free(initrd);
 	return ret;
 }

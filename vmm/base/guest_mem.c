@@ -114,6 +114,26 @@ void *guest_mem_ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
 	return NULL;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack it */
+#endif
+
+int guest_mem_populate(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
+{
+	uint8_t *p = guest_mem_ptr(gm, gpa, len);
+	uintptr_t start, end;
+
+	if (!p)
+		return -EFAULT;
+	/* Whole pages around the range: they are all inside the mapping, as
+	 * regions are page-aligned and a multiple of pages long. */
+	start = (uintptr_t)p & ~(uintptr_t)4095;
+	end = ((uintptr_t)p + len + 4095) & ~(uintptr_t)4095;
+	if (end > start && madvise((void *)start, end - start, MADV_POPULATE_WRITE) < 0)
+		return -errno;
+	return 0;
+}
+
 bool guest_mem_valid(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
 {
 	return guest_mem_ptr(gm, gpa, len) != NULL;

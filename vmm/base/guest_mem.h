@@ -66,6 +66,16 @@ void *guest_mem_ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
 int guest_mem_read(const struct guest_mem *gm, gpa_t gpa, void *dst, size_t len);
 int guest_mem_write(const struct guest_mem *gm, gpa_t gpa, const void *src, size_t len);
 
+/*
+ * guest_mem_populate - fault [@gpa, @gpa + @len) in, writable, with one
+ * system call (MADV_POPULATE_WRITE, Linux 5.14) before the host fills it:
+ * loading a kernel otherwise takes a page fault per 4 KiB, which is what
+ * the load costs under nested virtualization. Only a hint: returns 0, or
+ * -errno when the range is not in RAM or the host kernel refused (the
+ * pages then fault in as they are written).
+ */
+int guest_mem_populate(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
+
 /* guest_mem_valid - true when [@gpa, @gpa + @len) is wholly in one region. */
 bool guest_mem_valid(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
 

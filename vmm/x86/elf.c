@@ -160,6 +160,7 @@ int x86_elf_load(struct guest_mem *gm, const uint8_t *img, size_t len, struct x8
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		dst = guest_mem_ptr(gm, ph.p_paddr, ph.p_memsz);
+		(void)guest_mem_populate(gm, ph.p_paddr, ph.p_memsz); /* a hint */
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}

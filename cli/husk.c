@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli_devices.h"
+#include "cli/cli_stats.h"
 #include "husk.h"
 
 #define DEFAULT_CMDLINE \
@@ -36,6 +37,7 @@ struct opts {
 	int console_fd;	     /* opened file, -1 otherwise */
 	int boot_time;
 	int mem_stats;
+	int stats;
 	struct cli_devices devs;
 };
 
@@ -46,7 +48,7 @@ static void usage(FILE *f)
 		"                [--mem MiB] [--cpus N] [--console stdio|FILE|none]\n"
 		"                [--disk PATH[,ro][,serial=S]]... [--net tap=NAME[,mac=MAC][,mtu=N]]...\n"
 		"                [--fs TAG=SOCKET]... [--vsock cid=N[,uds=PATH]] [--boot-time]\n"
-		"                [--mem-stats]\n"
+		"                [--mem-stats] [--stats]\n"
 		"                [--no-pvm-check] [-v]\n"
 		"       husk --help | --version\n"
 		"\n"
@@ -75,6 +77,11 @@ static void usage(FILE *f)
 		"                    the difference (the VMM's overhead) on stderr\n"
 		"  --boot-time       at exit, print create->first-run and create->boot-marker\n"
 		"                    times on stderr\n"
+		"  --stats           at exit, print a table on stderr (lines \"husk: stats: \"):\n"
+		"                    boot phases in ms after create (loaded, created, started,\n"
+		"                    first entry, boot marker, exit), then the vCPUs' exits to\n"
+		"                    husk: total, by kind (pio, mmio, ...), by port range and\n"
+		"                    by MMIO range, busiest first\n"
 		"  --no-pvm-check    run even on a PVM host (only small test guests work there)\n"
 		"  -v, --verbose     more library messages on stderr (repeat for debug)\n"
 		"\n"
@@ -118,14 +125,23 @@ static int parse_u32(const char *s, const char *what, uint32_t *out)
 }
 
 static const struct option long_opts[] = {
-	{ "kernel", required_argument, NULL, 'k' },  { "initrd", required_argument, NULL, 'i' },
-	{ "cmdline", required_argument, NULL, 'c' }, { "mem", required_argument, NULL, 'm' },
-	{ "cpus", required_argument, NULL, 'n' },    { "console", required_argument, NULL, 'C' },
-	{ "boot-time", no_argument, NULL, 'b' },     { "init", required_argument, NULL, 'I' },
-	{ "disk", required_argument, NULL, 'D' },    { "net", required_argument, NULL, 'N' },
-	{ "vsock", required_argument, NULL, 'V' },   { "fs", required_argument, NULL, 'F' },
-	{ "mem-stats", no_argument, NULL, 'M' },     { "no-pvm-check", no_argument, NULL, 'P' },
-	{ "verbose", no_argument, NULL, 'v' },	     { NULL, 0, NULL, 0 },
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'n' },
+	{ "console", required_argument, NULL, 'C' },
+	{ "boot-time", no_argument, NULL, 'b' },
+	{ "init", required_argument, NULL, 'I' },
+	{ "disk", required_argument, NULL, 'D' },
+	{ "net", required_argument, NULL, 'N' },
+	{ "vsock", required_argument, NULL, 'V' },
+	{ "fs", required_argument, NULL, 'F' },
+	{ "mem-stats", no_argument, NULL, 'M' },
+	{ "no-pvm-check", no_argument, NULL, 'P' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "stats", no_argument, NULL, 'S' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static int parse_opt(struct opts *o, int c, const char *arg)
@@ -163,6 +179,9 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		return cli_parse_fs(&o->devs, arg);
 	case 'M':
 		o->mem_stats = 1;
+		return 0;
+	case 'S':
+		o->stats = 1;
 		return 0;
 	case 'P':
 		o->cfg.flags &= ~HUSK_VM_EXPECT_LINUX;
@@ -342,6 +361,8 @@ static int run_vm(struct opts *o)
 			print_boot_time(vm);
 		if (o->mem_stats)
 			print_mem_stats(vm);
+		if (o->stats)
+			cli_print_stats(stderr, vm);
 	}
 	husk_vm_destroy(vm);
 	if (sfd >= 0)

@@ -228,16 +228,37 @@ HUSK_API int husk_vm_wait(struct husk_vm *vm, struct husk_exit_info *info);
  */
 HUSK_API int husk_vm_exit_eventfd(const struct husk_vm *vm);
 
-/* Timestamps, CLOCK_MONOTONIC nanoseconds; 0 = has not happened. */
+/*
+ * Timestamps, CLOCK_MONOTONIC nanoseconds; 0 = has not happened. In the
+ * order they happen: create <= load_done <= created <= start <= first_run
+ * <= boot_marker <= exit (a phase that did not happen is 0). Fields are
+ * only ever appended (see husk_vm_get_timing()).
+ */
 struct husk_vm_timing {
 	uint64_t create_ns;	 /* husk_vm_create() was entered */
 	uint64_t first_run_ns;	 /* the first KVM_RUN of any vCPU was entered */
 	uint64_t boot_marker_ns; /* first guest write to the boot marker port */
 	uint64_t exit_ns;	 /* the VM ended */
+	/* Appended later: filled only for callers built with them (see below). */
+	uint64_t load_done_ns; /* kernel, initrd, command line and boot tables in guest RAM */
+	uint64_t created_ns;   /* husk_vm_create() returned (vCPUs and devices made) */
+	uint64_t start_ns;     /* husk_vm_start() was entered */
 };
 
-/* husk_vm_get_timing - copy the VM's timestamps; safe from any thread. */
-HUSK_API void husk_vm_get_timing(const struct husk_vm *vm, struct husk_vm_timing *t);
+/*
+ * husk_vm_get_timing - copy the VM's timestamps; safe from any thread,
+ * any time between create and destroy.
+ *
+ * A macro over husk_vm_get_timing_sized() that passes sizeof(*@t), so the
+ * library fills only the fields the caller's struct has. The function
+ * husk_vm_get_timing() itself still exists for programs built against an
+ * older husk.h (and for bindings that cannot use the macro): it fills the
+ * first four fields only, as it always did.
+ */
+HUSK_API void husk_vm_get_timing_sized(const struct husk_vm *vm, struct husk_vm_timing *t,
+				       size_t size);
+HUSK_API void(husk_vm_get_timing)(const struct husk_vm *vm, struct husk_vm_timing *t);
+#define husk_vm_get_timing(vm, t) husk_vm_get_timing_sized((vm), (t), sizeof(*(t)))
 
 /*
  * husk_vm_destroy - stop the VM if it runs (as husk_vm_request_stop() then
@@ -515,6 +536,104 @@ struct husk_vm_memory {
  * (mincore, /proc/self/statm).
  */
 HUSK_API int husk_vm_get_memory(const struct husk_vm *vm, struct husk_vm_memory *m);
+
+/*
+ * VM exits: each time a vCPU's KVM_RUN returns to libhusk, counted by what
+ * made it return, and port I/O and MMIO exits also by where they went.
+ * Exits KVM handles in the kernel (the in-kernel PIC, IOAPIC, LAPIC and
+ * PIT, HLT with its in-kernel LAPIC, EPT faults on RAM) never reach
+ * libhusk and are not counted: these are the exits that cost a trip to
+ * user space. A string instruction (rep outsb) is one exit however many
+ * items it moves.
+ *
+ * Array indices are the enums below; each array has room to spare
+ * (HUSK_VMEXIT_KINDS_MAX, ...) so that a later kind or range fills a
+ * zero slot instead of moving the fields after it.
+ */
+enum husk_vmexit_kind {
+	HUSK_VMEXIT_PIO = 0,	    /* port I/O (KVM_EXIT_IO) */
+	HUSK_VMEXIT_MMIO,	    /* MMIO outside RAM (KVM_EXIT_MMIO) */
+	HUSK_VMEXIT_HLT,	    /* KVM_EXIT_HLT (never with the in-kernel LAPIC) */
+	HUSK_VMEXIT_IRQ_WINDOW,	    /* KVM_EXIT_IRQ_WINDOW_OPEN (IRQ injection) */
+	HUSK_VMEXIT_INTERRUPTED,    /* KVM_RUN returned EINTR: a kick (pause, stop) */
+	HUSK_VMEXIT_SYSTEM_EVENT,   /* KVM_EXIT_SYSTEM_EVENT: power off, reset, crash */
+	HUSK_VMEXIT_SHUTDOWN,	    /* KVM_EXIT_SHUTDOWN: a triple fault */
+	HUSK_VMEXIT_INTERNAL_ERROR, /* KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_FAIL_ENTRY */
+	HUSK_VMEXIT_OTHER,	    /* any other exit reason, or KVM_RUN failing */
+	HUSK_VMEXIT_KINDS,	    /* how many kinds this header knows */
+};
+#define HUSK_VMEXIT_KINDS_MAX 16
+
+/* Port ranges of port I/O exits (each name says its ports). */
+enum husk_pio_range {
+	HUSK_PIO_COM1 = 0,     /* 0x3f8-0x3ff: the console UART */
+	HUSK_PIO_SERIAL_PROBE, /* 0x2e8, 0x2f8, 0x3e8 (+8): COM2-4, probed, absent */
+	HUSK_PIO_I8042,	       /* 0x60-0x64: keyboard controller (reset line) */
+	HUSK_PIO_PIC,	       /* 0x20-0x21, 0xa0-0xa1 (in-kernel: 0 normally) */
+	HUSK_PIO_PIT,	       /* 0x40-0x43, 0x61 (in-kernel: 0 normally) */
+	HUSK_PIO_CMOS,	       /* 0x70-0x71: CMOS/RTC index and data */
+	HUSK_PIO_PCI_CONFIG,   /* 0xcf8-0xcff: PCI configuration mechanism #1 */
+	HUSK_PIO_POST,	       /* 0x80-0x8f, 0xed: POST code, DMA pages, I/O delay */
+	HUSK_PIO_BOOT_MARKER,  /* 0x440-0x443: the boot marker port */
+	HUSK_PIO_OTHER,	       /* any other port */
+	HUSK_PIO_RANGES,       /* how many ranges this header knows */
+};
+#define HUSK_PIO_RANGES_MAX 16
+
+/*
+ * MMIO ranges: virtio-mmio device slot n (0xd0000000 + 0x1000 * n, see
+ * "devices" above) is index HUSK_MMIO_VIRTIO0 + n; the IOAPIC and LAPIC
+ * pages only appear if KVM ever hands their accesses to user space.
+ */
+#define HUSK_VIRTIO_SLOTS 19
+enum husk_mmio_range {
+	HUSK_MMIO_VIRTIO0 = 0,
+	HUSK_MMIO_IOAPIC = HUSK_VIRTIO_SLOTS, /* 0xfec00000, 4 KiB */
+	HUSK_MMIO_LAPIC,		      /* 0xfee00000, 4 KiB */
+	HUSK_MMIO_OTHER,		      /* any other address outside RAM */
+	HUSK_MMIO_RANGES,		      /* how many ranges this header knows */
+};
+#define HUSK_MMIO_RANGES_MAX 32
+
+/*
+ * struct husk_vm_exit_stats - the VM's exit counts, summed over its vCPUs.
+ * The caller sets struct_size to sizeof(struct husk_vm_exit_stats) as it
+ * compiled it; the library fills that many bytes (fields appended later
+ * stay unknown to an older caller, an older library leaves a newer
+ * caller's extra fields zero).
+ */
+struct husk_vm_exit_stats {
+	size_t struct_size;
+	uint64_t runs;			       /* KVM_RUN returns: the sum of kinds[] */
+	uint64_t kinds[HUSK_VMEXIT_KINDS_MAX]; /* by enum husk_vmexit_kind */
+	uint64_t pio[HUSK_PIO_RANGES_MAX];     /* HUSK_VMEXIT_PIO by enum husk_pio_range */
+	uint64_t mmio[HUSK_MMIO_RANGES_MAX];   /* HUSK_VMEXIT_MMIO by enum husk_mmio_range */
+	uint32_t nr_vcpus;		       /* how many vCPUs were summed */
+};
+
+/*
+ * husk_vm_get_exit_stats - fill @s (its struct_size set by the caller)
+ * with the counts so far. Any thread, any time between create and
+ * destroy, also while the vCPUs run: each vCPU thread counts its own exits
+ * without a lock and this reads every counter once, atomically, so a
+ * running VM's figures are a moment's snapshot per counter (runs may be a
+ * few ahead of or behind the sum of kinds[]); once husk_vm_wait() has
+ * returned they are final and consistent. Returns 0, or -EINVAL when
+ * struct_size is smaller than the struct's first two fields.
+ */
+HUSK_API int husk_vm_get_exit_stats(const struct husk_vm *vm, struct husk_vm_exit_stats *s);
+
+/*
+ * Short fixed names for tables: husk_vmexit_kind_string ("pio", "mmio",
+ * "hlt", "irq-window", "interrupted", "system-event", "shutdown",
+ * "internal-error", "other"), husk_pio_range_string (the range's name
+ * and ports, "com1 0x3f8-0x3ff"), husk_mmio_range_string ("virtio0
+ * 0xd0000000", "ioapic 0xfec00000", "lapic 0xfee00000", "other"). Static
+ * storage; never NULL ("unknown" for an index out of range).
+ */
+HUSK_API const char *husk_vmexit_kind_string(unsigned int kind);
+HUSK_API const char *husk_pio_range_string(unsigned int range);
+HUSK_API const char *husk_mmio_range_string(unsigned int range);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vcpu.c - vCPU creation, threads, the KVM_RUN loop and kicking. */
+/* vcpu.c - vCPU creation, threads, the KVM_RUN loop (counting its exits) and kicking. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,11 +85,13 @@ static void vcpu_run_loop(struct vcpu *v)
 			return;
 		host->ops->entering(host->opaque);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			exit_stats_count_error(&v->stats, errno);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR, "vCPU %u: KVM_RUN: %m", v->id);
 			return;
 		}
+		exit_stats_count_run(&v->stats, v->run);
 		if (vcpu_handle_exit(v) == VCPU_STOP)
 			return;
 	}

@@ -8,6 +8,8 @@
  * vcpu_kick(): immediate_exit plus the kick signal (SIGRTMIN), so a kick
  * that lands just before KVM_RUN is not lost.
  *
+ * Each KVM_RUN return is counted in the vCPU's own struct exit_stats.
+ *
  * A vCPU does not know the VM it belongs to: what it needs from it (the
  * buses, the log, the pause/stop requests, the VM's end) comes through
  * struct vcpu_host, so calls run one way, VM -> vCPU.
@@ -24,6 +26,7 @@
 #include "vmm/base/bus.h"
 #include "vmm/base/kvm.h"
 #include "vmm/base/log.h"
+#include "vmm/exit_stats.h"
 
 /* What the VM does for its vCPU threads; each gets vcpu_host.opaque. */
 struct vcpu_ops {
@@ -53,6 +56,7 @@ struct vcpu {
 	struct kvm_run *run; /* shared with KVM; NULL until created */
 	pthread_t thread;
 	bool thread_started;
+	struct exit_stats stats; /* written by the vCPU's thread only */
 };
 
 enum vcpu_exit_action {

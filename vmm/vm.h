@@ -76,7 +76,13 @@ struct husk_vm {
 	unsigned int nr_running, nr_paused;
 	struct husk_exit_info exit;
 
-	uint64_t t_create, t_first_run, t_exit; /* atomics; marker: legacy */
+	/*
+	 * Boot phases (husk_vm_timing). t_create, t_load_done and t_created
+	 * are written before husk_vm_create() returns the VM; the others are
+	 * atomics; the marker is legacy's.
+	 */
+	uint64_t t_create, t_load_done, t_created;
+	uint64_t t_start, t_first_run, t_exit;
 };
 
 /*

@@ -144,6 +144,7 @@ static int vm_setup(struct husk_vm *vm, const struct husk_vm_config *c, struct h
 		ret = kvm_add_guest_mem(&vm->kvm, &vm->mem, err);
 	if (!ret)
 		ret = vm_boot_load(vm, c, err);
+	vm->t_load_done = husk_now_ns();
 	if (!ret)
 		ret = vm_create_vcpus(vm, err);
 	if (!ret)
@@ -198,6 +199,7 @@ int husk_vm_create(const struct husk_vm_config *cfg, struct husk_vm **out, struc
 	}
 	log_info(&vm->log, "VM created: %u vCPU(s), %u MiB%s", vm->nr_vcpus, vm->cfg.mem_mib,
 		 vm->kvm.pvm ? ", PVM host" : "");
+	vm->t_created = husk_now_ns();
 	*out = vm;
 	return 0;
 }

@@ -1,6 +1,8 @@
 # bench/rig-boot.sh - inside the rig: launch-to-marker time of each VMM for
 # the same guest kernel and test initramfs, several runs each; median,
-# min, max and the ratio to QEMU microvm.
+# min, max and the ratio to QEMU microvm; beside it the guest's own uptime
+# at the marker and what its clock did not see. Then one husk boot's
+# memory (--mem-stats), boot phases and VM exit counts (--stats).
 . "$(dirname "$0")/lib.sh"
 runs=${HUSK_BENCH_RUNS:-5}
 kernel=$HUSK_GUEST_KERNEL initrd=$HUSK_ASSETS/initramfs.cpio.gz
@@ -22,31 +24,39 @@ husk_run() {	# husk_run KERNEL_FILE [HUSK_OPTIONS...]
 husk_bzimage() { husk_run bzImage; }
 husk_vmlinux() { husk_run vmlinux; }
 
-declare -A med mn mx
+declare -A med mn mx up outside
 vmms=(qemu_microvm husk_bzimage husk_vmlinux)
 for vmm in "${vmms[@]}"; do
-	marks=() exits=()
+	marks=() exits=() ups=() outs=()
 	for _ in $(seq "$runs"); do
-		read -r m e < <(launch_to_marker "$marker" "$vmm")
-		marks+=("$m"); exits+=("$e")
+		read -r m e u < <(launch_to_marker "$marker" "$vmm")
+		marks+=("$m"); exits+=("$e"); ups+=("$u")
+		# What the guest's clock did not see: VMM start, loading, firmware, early kernel.
+		[ "$m" != - ] && [ "$u" != - ] && outs+=("$((m - u))")
 	done
 	read -r "med[$vmm]" "mn[$vmm]" "mx[$vmm]" < <(stats "${marks[@]}")
+	read -r "up[$vmm]" _ < <(stats "${ups[@]}")
+	read -r "outside[$vmm]" _ < <(stats "${outs[@]}" -)
 done
 
 echo
 echo "Boot: launch to init's marker line, guest kernel + busybox initramfs, in the rig"
 echo "(nested KVM under QEMU TCG: absolute times say nothing about hardware; read the ratio)"
-printf '%-14s %5s %10s %8s %8s %14s\n' vmm runs median_ms min_ms max_ms vs_qemu_microvm
+echo "guest_up_ms: the guest's /proc/uptime as init prints the marker (median);"
+echo "unseen_ms: launch-to-marker minus it per run (median), the time before the guest's clock ran"
+printf '%-14s %5s %10s %8s %8s %12s %10s %14s\n' vmm runs median_ms min_ms max_ms guest_up_ms unseen_ms vs_qemu_microvm
 base=${med[qemu_microvm]}
 for vmm in "${vmms[@]}"; do
 	ratio=-
 	[ "$base" != - ] && [ "${med[$vmm]}" != - ] && ratio=$(awk -v a="${med[$vmm]}" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-14s %5s %10s %8s %8s %14s\n' "${vmm//_/-}" "$runs" "${med[$vmm]}" "${mn[$vmm]}" "${mx[$vmm]}" "$ratio"
+	printf '%-14s %5s %10s %8s %8s %12s %10s %14s\n' "${vmm//_/-}" "$runs" "${med[$vmm]}" "${mn[$vmm]}" "${mx[$vmm]}" "${up[$vmm]}" "${outside[$vmm]}" "$ratio"
 done
 
-# VMM memory overhead: husk's resident set minus the guest RAM the guest
-# touched, measured by husk itself at the guest's exit (--mem-stats).
-mem=$(husk_run vmlinux --mem-stats 2>&1 </dev/null | tr -d '\r' | grep '^husk: memory:' | tail -1)
+# One more husk boot, measured by husk itself at the guest's exit: memory
+# (--mem-stats: its resident set minus the guest RAM the guest touched),
+# boot phases and VM exit counts (--stats).
+out=$(husk_run vmlinux --mem-stats --stats 2>&1 </dev/null | tr -d '\r')
+mem=$(grep '^husk: memory:' <<<"$out" | tail -1)
 echo
 echo "Memory: husk process at guest exit (256 MiB guest, vmlinux + busybox initramfs)"
 printf '%-14s %10s %16s %14s\n' vmm rss_kib guest_resident_kib overhead_kib
@@ -55,3 +65,7 @@ if [[ "$mem" =~ rss=([0-9]+)\ KiB\ guest_resident=([0-9]+)\ KiB\ overhead=([0-9]
 else
 	echo "husk: no memory line (got: $mem)"
 fi
+
+echo
+echo "husk: boot phases and exits to husk (vmlinux, 1 vCPU, husk run --stats)"
+grep '^husk: stats:' <<<"$out" | sed 's/^husk: stats: //' || echo "husk: no --stats table"

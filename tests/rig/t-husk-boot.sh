@@ -3,17 +3,20 @@
 # line, the CPU count, the command line and the initramfs payload arrive
 # intact, and the guest's reboot (reboot=k, i8042 reset) ends husk with
 # status 0. The same boot with the ASan/UBSan build reports no errors.
+# The first boot runs with --stats: its table has every boot phase, a
+# nonzero total of exits and nonzero port I/O to COM1 (the console) and the
+# boot marker port (the initramfs's bootmark).
 . "$(dirname "$0")/lib.sh"
 md5=$(cat "$HUSK_ASSETS/initramfs.md5")
 
-boot() {	# boot HUSK_BINARY KERNEL CPUS TAG
+boot() {	# boot HUSK_BINARY KERNEL CPUS TAG [HUSK_OPTIONS...]
 	local out rc log=/tmp/husk-boot-$4.log
 	timeout -k 10 300 "$1" run --kernel "$2" --initrd "$HUSK_ASSETS/initramfs.cpio.gz" \
-		--mem 256 --cpus "$3" --console stdio \
+		--mem 256 --cpus "$3" --console stdio "${@:5}" \
 		--cmdline "console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd husk.check=$4" </dev/null >"$log" 2>&1
 	rc=$?
 	out=$(tr -d '\r' <"$log")
-	echo "$out" | grep -E '^(HUSK-TEST|husk|==[0-9]+==|.*runtime error)' | head -20
+	echo "$out" | grep -E '^(HUSK-TEST|husk|==[0-9]+==|.*runtime error)' | head -40
 	[ $rc = 0 ] || fail "$4: husk exited $rc"
 	expect_line "$out" "HUSK-TEST: marker hello-from-guest"
 	expect_line "$out" "HUSK-TEST: cpus=$3"
@@ -23,7 +26,27 @@ boot() {	# boot HUSK_BINARY KERNEL CPUS TAG
 	echo "--- $4 ok"
 }
 
-boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 1 vmlinux-1cpu
+# check_stats LOG - the --stats table of a boot's log (stderr beside the console).
+check_stats() {
+	local out phase
+	out=$(tr -d '\r' <"$1")
+	for phase in loaded created started 'first entry' 'boot marker' exit; do
+		grep -qE "^husk: stats:   $phase +[0-9]+\.[0-9]{3}\$" <<<"$out" ||
+			fail "stats: no '$phase' phase in ms"
+	done
+	grep -qE '^husk: stats: exits to husk \(KVM_RUN returns\), 1 vCPU$' <<<"$out" ||
+		fail "stats: no exits header for 1 vCPU"
+	grep -qE '^husk: stats:   total +[1-9][0-9]*$' <<<"$out" || fail "stats: no nonzero total"
+	grep -qE '^husk: stats:   pio +[1-9][0-9]*$' <<<"$out" || fail "stats: no nonzero pio count"
+	grep -qE '^husk: stats:   com1 0x3f8-0x3ff +[1-9][0-9]*$' <<<"$out" ||
+		fail "stats: no nonzero com1 (serial port) count"
+	grep -qE '^husk: stats:   boot-marker 0x440 +[1-9][0-9]*$' <<<"$out" ||
+		fail "stats: no nonzero boot-marker count"
+	echo "--- stats ok"
+}
+
+boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 1 vmlinux-1cpu --stats
+check_stats /tmp/husk-boot-vmlinux-1cpu.log
 boot "$top/build/husk" "$HUSK_GUEST_KERNEL/bzImage" 2 bzimage-2cpu
 boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 2 vmlinux-2cpu
 if [ -x "$top/build-asan/husk" ]; then

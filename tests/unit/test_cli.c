@@ -157,6 +157,7 @@ START_TEST(cli_device_option_errors)
 	ck_assert_ptr_nonnull(strstr(r.out, "--fs TAG=SOCKET"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--init PATH"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--mem-stats"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--stats"));
 }
 END_TEST
 
@@ -209,6 +210,59 @@ START_TEST(cli_run_console_file_and_boot_time)
 	ck_assert_str_eq(r.err, ""); /* quiet without --boot-time or -v */
 	unlink(kpath);
 	unlink(cpath);
+}
+END_TEST
+
+/*
+ * --stats: the table's rows for a guest whose exits are known - 5 bytes to
+ * COM1, 2 boot marker writes, 3 reads of virtio slot 0 (a disk there), the
+ * i8042 reset - busiest range first, zero rows left out.
+ */
+START_TEST(cli_run_stats_table)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX", dpath[] = "/tmp/husk-cli-d-XXXXXX";
+	struct guest_code c = { 0 };
+	struct result r;
+	const char *p;
+	int i, fd;
+
+	for (i = 0; i < 3; i++) {
+		GUEST_EMIT(&c, 0xbf); /* mov edi, slot 0 */
+		guest_emit_imm32(&c, 0xd0000000u);
+		GUEST_EMIT(&c, 0x8b, 0x47, 0x08); /* mov eax, [rdi + 8] */
+	}
+	guest_out8(&c, 0x440, 1);
+	guest_out8(&c, 0x440, 2);
+	for (i = 0; i < 5; i++)
+		guest_out8(&c, 0x3f8, 's');
+	guest_reset(&c);
+	kernel_file(&c, kpath);
+	fd = mkstemp(dpath);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	close(fd);
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--mem", "32",
+				  "--disk", dpath, "--stats", NULL });
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "sssss");
+	p = strstr(r.err, "husk: stats: boot phase, ms after create\n"
+			  "husk: stats:   loaded ");
+	ck_assert_msg(p != NULL, "stderr: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "\nhusk: stats:   boot marker "));
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: stats: exits to husk (KVM_RUN returns), 1 vCPU\n"
+					    "husk: stats:   total "));
+	ck_assert_ptr_nonnull(strstr(r.err,
+				     "\nhusk: stats:   pio                                 8\n"
+				     "husk: stats:   mmio                                3\n"));
+	ck_assert_ptr_nonnull(strstr(r.err,
+				     "husk: stats: pio exits by port range\n"
+				     "husk: stats:   com1 0x3f8-0x3ff                    5\n"
+				     "husk: stats:   boot-marker 0x440                   2\n"
+				     "husk: stats:   i8042 0x60-0x64                     1\n"
+				     "husk: stats: mmio exits by range\n"
+				     "husk: stats:   virtio0 0xd0000000                  3\n"));
+	ck_assert_ptr_null(strstr(r.err, "other")); /* zero rows are left out */
+	unlink(kpath);
+	unlink(dpath);
 }
 END_TEST
 
@@ -396,6 +450,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cli_run_console_file_and_boot_time);
 	tcase_add_test(tc, cli_triple_fault_status);
 	tcase_add_test(tc, cli_run_with_devices_and_mem_stats);
+	tcase_add_test(tc, cli_run_stats_table);
 	if (kvm_host_is_pvm()) {
 		tcase_add_test(tc, cli_pvm_host_refuses_linux_up_front);
 		if (find_guest_kernel())

@@ -346,14 +346,151 @@ START_TEST(kvm_boot_marker_timing)
 	guest_create(&g, &c, K_ELF, 1);
 	husk_vm_get_timing(g.vm, &t);
 	ck_assert_uint_ne(t.create_ns, 0);
+	ck_assert_uint_ge(t.load_done_ns, t.create_ns);
+	ck_assert_uint_ge(t.created_ns, t.load_done_ns);
+	ck_assert_uint_eq(t.start_ns, 0);
 	ck_assert_uint_eq(t.first_run_ns, 0);
 	ck_assert_uint_eq(t.boot_marker_ns, 0);
 	guest_run(&g);
 	guest_expect(&g, HUSK_EXIT_RESET);
 	husk_vm_get_timing(g.vm, &t);
-	ck_assert_uint_ge(t.first_run_ns, t.create_ns);
+	ck_assert_uint_ge(t.start_ns, t.created_ns);
+	ck_assert_uint_ge(t.first_run_ns, t.start_ns);
 	ck_assert_uint_ge(t.boot_marker_ns, t.first_run_ns);
 	ck_assert_uint_ge(t.exit_ns, t.boot_marker_ns);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+/*
+ * A caller built against the four-field struct calls the function
+ * husk_vm_get_timing() (no macro): it must write those four fields and
+ * nothing after them.
+ */
+START_TEST(kvm_timing_old_callers_get_four_fields)
+{
+	struct {
+		uint64_t f[4];
+		uint64_t canary;
+	} old;
+	struct guest g = { 0 };
+	struct guest_code c = { 0 };
+
+	guest_reset(&c);
+	guest_create(&g, &c, K_ELF, 1);
+	guest_run(&g);
+	memset(&old, 0xa5, sizeof(old));
+	(husk_vm_get_timing)(g.vm, (struct husk_vm_timing *)&old);
+	ck_assert_uint_eq(old.canary, 0xa5a5a5a5a5a5a5a5ull);
+	ck_assert_uint_ne(old.f[0], 0);	       /* create */
+	ck_assert_uint_ge(old.f[1], old.f[0]); /* first run */
+	ck_assert_uint_eq(old.f[2], 0);	       /* no boot marker */
+	ck_assert_uint_ge(old.f[3], old.f[1]); /* exit */
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+/* mov edi, @addr; mov dword [rdi], 0: a write where no RAM is. */
+static void guest_mmio_write32(struct guest_code *c, uint32_t addr)
+{
+	GUEST_EMIT(c, 0xbf);
+	guest_emit_imm32(c, addr);
+	GUEST_EMIT(c, 0xc7, 0x07);
+	guest_emit_imm32(c, 0);
+}
+
+static void exit_stats_get(struct husk_vm *vm, struct husk_vm_exit_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->struct_size = sizeof(*s);
+	ck_assert_int_eq(husk_vm_get_exit_stats(vm, s), 0);
+}
+
+static uint64_t exit_stats_kinds_sum(const struct husk_vm_exit_stats *s)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < HUSK_VMEXIT_KINDS_MAX; i++)
+		sum += s->kinds[i];
+	return sum;
+}
+
+/*
+ * The guest exits to known places - COM1, the boot marker, virtio slot
+ * 2 (no device there), an MMIO address nothing claims - and ends with the
+ * i8042 reset: each counted exactly, by kind and by range.
+ */
+START_TEST(kvm_exit_stats_count_guest_exits)
+{
+	const unsigned int n_com1 = 7, n_marker = 3, n_slot = 5, n_other = 2;
+	const uint32_t slot2 = (uint32_t)(X86_VIRTIO_MMIO_BASE + 2 * X86_VIRTIO_MMIO_SLOT);
+	struct husk_vm_exit_stats s;
+	struct guest g = { 0 };
+	struct guest_code c = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < n_slot; i++)
+		guest_mmio_write32(&c, slot2 + 0x70);
+	for (i = 0; i < n_other; i++)
+		guest_mmio_write32(&c, 0xe0000000u);
+	for (i = 0; i < n_marker; i++)
+		guest_out8(&c, HUSK_BOOT_MARKER_PORT, (uint8_t)i);
+	for (i = 0; i < n_com1; i++)
+		guest_out8(&c, 0x3f8, 'a');
+	guest_reset(&c);
+	guest_create(&g, &c, K_ELF, 1);
+	exit_stats_get(g.vm, &s);
+	ck_assert_uint_eq(s.nr_vcpus, 1);
+	ck_assert_uint_eq(s.runs, 0);
+	guest_run(&g);
+	guest_expect(&g, HUSK_EXIT_RESET);
+	ck_assert_uint_eq(g.cap.n, n_com1);
+	exit_stats_get(g.vm, &s);
+	ck_assert_uint_eq(s.pio[HUSK_PIO_COM1], n_com1);
+	ck_assert_uint_eq(s.pio[HUSK_PIO_BOOT_MARKER], n_marker);
+	ck_assert_uint_eq(s.pio[HUSK_PIO_I8042], 1); /* the reset */
+	ck_assert_uint_eq(s.kinds[HUSK_VMEXIT_PIO], n_com1 + n_marker + 1);
+	ck_assert_uint_eq(s.mmio[HUSK_MMIO_VIRTIO0 + 2], n_slot);
+	ck_assert_uint_eq(s.mmio[HUSK_MMIO_OTHER], n_other);
+	ck_assert_uint_eq(s.kinds[HUSK_VMEXIT_MMIO], n_slot + n_other);
+	/* Every KVM_RUN return is counted under exactly one kind. */
+	ck_assert_uint_eq(s.runs, exit_stats_kinds_sum(&s));
+	ck_assert_uint_ge(s.runs, n_com1 + n_marker + 1 + n_slot + n_other);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+/* struct_size: a short struct gets its first fields only; too short is refused. */
+START_TEST(kvm_exit_stats_struct_size)
+{
+	struct {
+		struct husk_vm_exit_stats s;
+		uint64_t canary;
+	} big;
+	struct husk_vm_exit_stats s;
+	struct guest g = { 0 };
+	struct guest_code c = { 0 };
+
+	guest_out8(&c, 0x3f8, 'x');
+	guest_reset(&c);
+	guest_create(&g, &c, K_ELF, 1);
+	guest_run(&g);
+	memset(&s, 0xa5, sizeof(s));
+	s.struct_size = offsetof(struct husk_vm_exit_stats, kinds) + sizeof(s.kinds[0]);
+	ck_assert_int_eq(husk_vm_get_exit_stats(g.vm, &s), 0);
+	ck_assert_uint_eq(s.kinds[HUSK_VMEXIT_PIO], 2);
+	ck_assert_uint_eq(s.kinds[HUSK_VMEXIT_MMIO], 0xa5a5a5a5a5a5a5a5ull);
+	ck_assert_uint_eq(s.struct_size, offsetof(struct husk_vm_exit_stats, kinds) + 8);
+	s.struct_size = sizeof(size_t);
+	ck_assert_int_eq(husk_vm_get_exit_stats(g.vm, &s), -EINVAL);
+	/* A newer caller's extra bytes are zeroed. */
+	memset(&big, 0xa5, sizeof(big));
+	big.s.struct_size = sizeof(big);
+	ck_assert_int_eq(husk_vm_get_exit_stats(g.vm, &big.s), 0);
+	ck_assert_uint_eq(big.s.pio[HUSK_PIO_COM1], 1);
+	ck_assert_uint_eq(big.canary, 0);
+	ck_assert_uint_eq(big.s.struct_size, sizeof(big));
 	husk_vm_destroy(g.vm);
 }
 END_TEST
@@ -476,6 +613,7 @@ START_TEST(kvm_pause_resume_stop)
 {
 	struct guest g = { 0 };
 	struct guest_code c = { 0 };
+	struct husk_vm_exit_stats s1, s2;
 	unsigned long a, b;
 
 	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xb0, 'x', /* mov dx, 0x3f8; mov al, 'x' */
@@ -487,12 +625,20 @@ START_TEST(kvm_pause_resume_stop)
 	ck_assert_int_eq(husk_vm_pause(g.vm), 0);
 	a = capture_total(&g.cap);
 	ck_assert_uint_gt(a, 0);
+	exit_stats_get(g.vm, &s1);
 	sleep_ms(50);
 	b = capture_total(&g.cap);
 	ck_assert_uint_eq(a, b);
+	/* Read while the vCPU threads live: paused, the counts stand still. */
+	exit_stats_get(g.vm, &s2);
+	ck_assert_uint_eq(s1.pio[HUSK_PIO_COM1], s2.pio[HUSK_PIO_COM1]);
+	ck_assert_uint_ge(s1.pio[HUSK_PIO_COM1], a);
+	ck_assert_uint_eq(s1.nr_vcpus, 2);
 	ck_assert_int_eq(husk_vm_resume(g.vm), 0);
 	sleep_ms(50);
 	ck_assert_uint_gt(capture_total(&g.cap), b);
+	exit_stats_get(g.vm, &s2);
+	ck_assert_uint_gt(s2.pio[HUSK_PIO_COM1], s1.pio[HUSK_PIO_COM1]);
 	ck_assert_int_eq(husk_vm_request_stop(g.vm), 0);
 	ck_assert_int_eq(husk_vm_wait(g.vm, &g.exit), 0);
 	guest_expect(&g, HUSK_EXIT_STOPPED);
@@ -592,6 +738,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, kvm_initrd_visible_to_guest);
 	tcase_add_test(tc, kvm_triple_fault);
 	tcase_add_test(tc, kvm_boot_marker_timing);
+	tcase_add_test(tc, kvm_timing_old_callers_get_four_fields);
+	tcase_add_test(tc, kvm_exit_stats_count_guest_exits);
+	tcase_add_test(tc, kvm_exit_stats_struct_size);
 	tcase_add_test(tc, kvm_smp_aps_start);
 	tcase_add_test(tc, kvm_pause_resume_stop);
 	tcase_add_test(tc, kvm_destroy_running_vm);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli_stats.h - `husk run --stats`: the table printed at the VM's end of
+ * where its start-up time went (boot phases) and what made its vCPUs exit
+ * to husk (exit kinds, the busiest port ranges and MMIO ranges).
+ */
+#ifndef HUSK_CLI_STATS_H
+#define HUSK_CLI_STATS_H
+
+#include <stdio.h>
+
+#include "husk.h"
+
+/* cli_print_stats - the --stats table on @f, every line "husk: stats: ...". */
+void cli_print_stats(FILE *f, const struct husk_vm *vm);
+
+#endif

@@ -292,7 +292,11 @@ void sandbox_phase_stop(struct sandbox *be, struct phase_log *pl, const char *na
 void sandbox_phases_deleted(struct sandbox *be, struct sandbox_container *c, bool vm_gone);
 /* sandbox_phases_destroy - Destroy takes a running VM down: the log of its teardown, or NULL. */
 struct phase_log *sandbox_phases_destroy(struct sandbox *be);
-/* sandbox_phases_exit - the shim exits: "shim-exit", the kept teardown line logged. */
+/*
+ * sandbox_phases_exit - the shim exits: "shim-exit", the kept teardown
+ * line logged (by the daemon before its ttrpc connection closes, and by
+ * Destroy for a VM it took down).
+ */
 void sandbox_phases_exit(struct sandbox *be);
 
 /* sandbox_backend.c */

@@ -11,7 +11,8 @@
  *   stop phases of ID (ms): exit 0, drain 0, delete 35, ...; total 190
  *	from the first kill or exit (or Delete) to Delete's end, logged by
  *	Delete; when that Delete took the VM down, kept and logged as the
- *	shim exits, with "shim-exit" last.
+ *	shim begins to exit, with "shim-exit" last (cmd_daemon.c, before
+ *	the ttrpc connection closes: containerd closes the log FIFO then).
  *
  * The other sandbox files mark their own steps; this file holds what
  * the marks need beyond a name: libhusk's boot timestamps, the lock of

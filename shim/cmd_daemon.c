@@ -36,6 +36,7 @@ struct daemon {
 	ino_t sock_ino;		 /* ...only if it is still ours */
 	struct shim_events *ev;
 	struct shim_tasks *tasks;
+	struct sandbox *be; /* owned by tasks */
 	struct ttrpc_server *srv;
 	sigset_t sigs;
 };
@@ -126,6 +127,8 @@ static int setup_services(struct daemon *d, const struct shim_args *a, struct hu
 	if (!ret)
 		ret = shim_tasks_new(&sandbox_backend_ops, be, d->ev, &cfg, &d->tasks, err);
 	if (!ret)
+		d->be = be;
+	if (!ret)
 		ret = ttrpc_server_new(&d->srv, err);
 	if (!ret && shim_tasks_register(d->tasks, d->srv))
 		ret = husk_err(err, ENOMEM, "register Task service");
@@ -172,11 +175,18 @@ static void serve(struct daemon *d)
 	}
 }
 
-/* Socket first (a new start must not find a dying shim), events last. */
+/*
+ * The last teardown phase line first: containerd (1.5+) closes the shim's
+ * log FIFO as soon as the ttrpc connection closes, and lines written after
+ * that are lost. Then the socket (a new start must not find a dying shim),
+ * events last.
+ */
 static void teardown(struct daemon *d)
 {
 	struct stat st;
 
+	if (d->be)
+		sandbox_phases_exit(d->be);
 	if (d->sock_ino && !stat(d->addr.sun_path, &st) && st.st_ino == d->sock_ino)
 		unlink(d->addr.sun_path);
 	if (d->tasks)

@@ -24,6 +24,8 @@
  *   sandbox_disks.c         disk slots: containers' images in and out
  *   sandbox.c               the backend object, finding a process, requests
  *                           to husk-init (every file above uses it)
+ *   sandbox_phases.c        where a container's start and teardown time
+ *                           goes: the phase lines (base/phase_log.h)
  * and the pure or host-side helpers they use:
  *   sandbox_plan.c          pure: VM size, rootfs mounts -> share or disks
  *   sandbox_rootfs_image.c  erofs/ext4 images (recorded in the bundle's
@@ -57,6 +59,7 @@
 #include "shim/task/backend.h"
 #include "shim/base/host_cgroup.h"
 #include "shim/base/oci_hooks.h"
+#include "shim/base/phase_log.h"
 #include "shim/share/fs_daemon.h"
 #include "shim/io/stdio_logger.h"
 #include "shim/io/stdio_uri.h"
@@ -119,6 +122,8 @@ struct sandbox_container {
 	struct sandbox_mounts mounts;	 /* its spec for the VM, its share entries */
 	struct sandbox_proc *procs;	 /* the init first */
 	struct oci_hook_ctx hooks;	 /* the spec's OCI hooks, run on the host */
+	struct phase_log start;		 /* Create's request to Start's answer */
+	struct phase_log stop;		 /* kill or exit to Delete's end (under be->lock) */
 	struct sandbox_container *next;
 };
 
@@ -146,6 +151,10 @@ struct sandbox {
 	bool share_made;
 	struct host_cgroup cgroup; /* the pod's host cgroup the shim joined (under boot_lock) */
 	struct sandbox_size size;  /* the VM's (under boot_lock), planned by its first Create */
+	/* The teardown phases of the last container's Delete (which took the VM down),
+	 * or of Destroy's, logged as the shim exits (under be->lock). */
+	struct phase_log stop;
+	char stop_of[128]; /* whose they are: a container id, or "the VM" */
 	struct sandbox_container *containers;
 };
 
@@ -190,7 +199,8 @@ int sandbox_update(void *opaque, const char *id, const char *resources, size_t l
  * share and its daemon already run: sandbox_fs_share, sandbox_fs_daemon), up to
  * husk-init's answer.
  */
-int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct husk_error **err);
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct phase_log *pl,
+		    struct husk_error **err);
 /*
  * sandbox_configure_net - after the boot: the network of the spec's netns,
  * and @etc (the booting container's hosts/resolv.conf/hostname) for the
@@ -198,7 +208,8 @@ int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struc
  */
 int sandbox_configure_net(struct sandbox *be, const struct sandbox_net_etc *etc,
 			  struct husk_error **err);
-void sandbox_vm_teardown(struct sandbox *be);
+/* sandbox_vm_teardown - the VM, its network and share gone; marks @pl (NULL: none). */
+void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl);
 int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err);
 
 /* sandbox_port_forward.c: never failing, a warning says why it is off */
@@ -266,6 +277,27 @@ int sandbox_stdio_attach(struct sandbox *be, struct sandbox_proc *p, struct husk
 void sandbox_stdio_close_in(struct sandbox_stdio *io);
 /* sandbox_stdio_stop - stop and join the relays, close everything. */
 void sandbox_stdio_stop(struct sandbox_stdio *io);
+
+/* sandbox_phases.c: the phase lines (ARCHITECTURE.md lists the names) */
+/* sandbox_phases_begin - @c's start phases: the task layer's so far (req->phases). */
+void sandbox_phases_begin(struct sandbox_container *c, const struct shim_create_req *req);
+/* sandbox_phases_boot - libhusk's "kernel" (first KVM_RUN) and husk-init's boot "marker". */
+void sandbox_phases_boot(struct sandbox *be, struct phase_log *pl);
+/* sandbox_phases_started - Start answered: "start", @c's start line logged. */
+void sandbox_phases_started(struct sandbox_container *c);
+/* sandbox_phase_stop - @name into @pl, a teardown log (be->lock taken here). */
+void sandbox_phase_stop(struct sandbox *be, struct phase_log *pl, const char *name);
+/* sandbox_phases_deleted - @c's teardown line logged, or kept for the shim's exit if the VM went
+ * down with it (@vm_gone). */
+void sandbox_phases_deleted(struct sandbox *be, struct sandbox_container *c, bool vm_gone);
+/* sandbox_phases_destroy - Destroy takes a running VM down: the log of its teardown, or NULL. */
+struct phase_log *sandbox_phases_destroy(struct sandbox *be);
+/*
+ * sandbox_phases_exit - the shim exits: "shim-exit", the kept teardown
+ * line logged (by the daemon before its ttrpc connection closes, and by
+ * Destroy for a VM it took down).
+ */
+void sandbox_phases_exit(struct sandbox *be);
 
 /* sandbox_backend.c */
 extern const struct shim_backend_ops sandbox_backend_ops;

@@ -7,7 +7,8 @@
  * that virtiofsd can reach it), husk-init as the in-memory /init; then
  * the connection to husk-init (retried until it listens) and a thread
  * that watches for the VM's end. Teardown asks husk-init to SHUTDOWN,
- * destroys the VM, then stops virtiofsd and removes the share.
+ * destroys the VM, then stops virtiofsd and removes the share. Both mark
+ * their steps in the phase log they are given (sandbox_phases.c).
  *
  * Paths: the kernel is $HUSK_KERNEL, else the config's "kernel"; husk-init
  * is $HUSK_INIT, else the config's "init", else husk-init next to this
@@ -275,31 +276,48 @@ static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
 	return ret;
 }
 
-int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct husk_error **err)
+/* The VM made and started, marking @pl as it goes. */
+static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req,
+			   struct phase_log *pl, struct husk_error **err)
+{
+	int ret;
+
+	ret = sandbox_open_console(be, req->bundle, err);
+	if (!ret)
+		ret = sandbox_vm_create(be, req, err);
+	phase_log_mark(pl, "vm-create");
+	if (!ret)
+		ret = sandbox_add_devices(be, err);
+	if (!ret)
+		ret = sandbox_add_net(be, req, err);
+	phase_log_mark(pl, "devices");
+	if (!ret)
+		ret = husk_vm_start(be->vm, err);
+	phase_log_mark(pl, "vm-start");
+	return ret;
+}
+
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct phase_log *pl,
+		    struct husk_error **err)
 {
 	long long t0 = husk_now_ms();
 	int ret;
 
 	be->vm_dead = false;
 	be->stopping = false;
-	ret = sandbox_open_console(be, req->bundle, err);
-	if (!ret)
-		ret = sandbox_vm_create(be, req, err);
-	if (!ret)
-		ret = sandbox_add_devices(be, err);
-	if (!ret)
-		ret = sandbox_add_net(be, req, err);
-	if (!ret)
-		ret = husk_vm_start(be->vm, err);
+	ret = sandbox_vm_make(be, req, pl, err);
 	if (!ret)
 		ret = sandbox_watch_start(be, err);
 	if (!ret)
 		ret = sandbox_connect_agent(be, err);
-	if (!ret)
+	if (!ret) {
+		sandbox_phases_boot(be, pl);
+		phase_log_mark(pl, "agent");
 		sandbox_port_forward_start(be);
+	}
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, BUNDLE_CONSOLE_FILE);
-		sandbox_vm_teardown(be);
+		sandbox_vm_teardown(be, NULL);
 		return ret;
 	}
 	shim_info("VM up, husk-init answered after %lld ms", (long long)(husk_now_ms() - t0));
@@ -314,18 +332,11 @@ static void sandbox_wait_end(struct sandbox *be, int timeout_ms)
 		husk_vm_request_stop(be->vm);
 }
 
-void sandbox_vm_teardown(struct sandbox *be)
+/* The VM-end watcher returns (the VM ended, or it is told to). */
+static void sandbox_watch_stop(struct sandbox *be)
 {
 	uint64_t one = 1;
 
-	be->stopping = true;
-	sandbox_port_forward_stop(be); /* its threads connect through the VM */
-	if (be->agent && !be->vm_dead) {
-		if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
-			shim_warn("SHUTDOWN failed; stopping the VM");
-	}
-	if (be->vm && be->watching)
-		sandbox_wait_end(be, 10000);
 	if (be->watching) {
 		if (write(be->watch_stop_fd, &one, sizeof(one)) < 0)
 			shim_warn("VM watcher: %s", strerror(errno));
@@ -335,11 +346,27 @@ void sandbox_vm_teardown(struct sandbox *be)
 	if (be->watch_stop_fd >= 0)
 		close(be->watch_stop_fd);
 	be->watch_stop_fd = -1;
+}
+
+void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl)
+{
+	be->stopping = true;
+	sandbox_port_forward_stop(be); /* its threads connect through the VM */
+	if (be->agent && !be->vm_dead) {
+		if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
+			shim_warn("SHUTDOWN failed; stopping the VM");
+	}
+	sandbox_phase_stop(be, pl, "shutdown");
+	if (be->vm && be->watching)
+		sandbox_wait_end(be, 10000);
+	sandbox_watch_stop(be);
+	sandbox_phase_stop(be, pl, "vm-stop");
 	agent_client_free(be->agent);
 	be->agent = NULL;
 	fs_daemon_expect_exit(&be->fsd); /* destroy closes its connection */
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
+	sandbox_phase_stop(be, pl, "vm-destroy");
 	sandbox_disks_forget(be);
 	if (be->console_fd >= 0)
 		close(be->console_fd);
@@ -347,5 +374,7 @@ void sandbox_vm_teardown(struct sandbox *be)
 	be->vm_dead = true;
 	sandbox_net_teardown(be->net); /* after the VMM closed the taps */
 	be->net = NULL;
+	sandbox_phase_stop(be, pl, "net");
 	sandbox_fs_stop(be); /* after the VMM closed its connection */
+	sandbox_phase_stop(be, pl, "virtiofsd");
 }

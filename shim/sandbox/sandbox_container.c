@@ -114,7 +114,7 @@ static int sandbox_prepare_rootfs(const struct shim_create_req *req, struct sand
 		ret = 0;
 	} else {
 		bundle_state_dir(req->bundle, state, sizeof(state));
-		ret = sandbox_rootfs_prepare(&plan, req->bundle, state, &c->disks, err);
+		ret = sandbox_rootfs_prepare(&plan, req->bundle, state, &c->disks, &c->start, err);
 	}
 	sandbox_rootfs_plan_clear(&plan);
 	return ret;
@@ -135,14 +135,20 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 	ret = first ? sandbox_fs_share(be, req, err) : sandbox_fs_record(be, req->bundle, err);
 	if (!ret)
 		ret = sandbox_fs_rewrite(be, req, c, err);
-	if (!ret && first)
+	phase_log_mark(&c->start, "share");
+	if (!ret && first) {
 		ret = sandbox_fs_daemon(be, req, err);
+		phase_log_mark(&c->start, "virtiofsd");
+	}
 	if (!ret && first)
-		ret = sandbox_vm_boot(be, req, err);
-	if (!ret && first)
+		ret = sandbox_vm_boot(be, req, &c->start, err);
+	if (!ret && first) {
 		ret = sandbox_configure_net(be, &c->mounts.etc, err);
+		phase_log_mark(&c->start, "net");
+	}
 	if (!ret)
 		ret = sandbox_rootfs_attach(be, req, c, err);
+	phase_log_mark(&c->start, "rootfs");
 	return ret;
 }
 
@@ -224,7 +230,10 @@ static int sandbox_create_container(struct sandbox *be, const struct shim_create
 		ret = sandbox_call_pid(be, HUSK_MSG_CREATE, json, &p->pid, err);
 	free(json);
 	*pid = p->pid;
-	return ret ? ret : sandbox_stdio_attach(be, p, err);
+	if (!ret)
+		ret = sandbox_stdio_attach(be, p, err);
+	phase_log_mark(&c->start, "create");
+	return ret;
 }
 
 static void sandbox_unlink_container(struct sandbox *be, struct sandbox_container *c)
@@ -277,7 +286,7 @@ static void sandbox_create_undo(struct sandbox *be, struct sandbox_container *c,
 	sandbox_rootfs_release(be, c);
 	sandbox_fs_release(be, c);
 	if (!be->containers)
-		sandbox_vm_teardown(be);
+		sandbox_vm_teardown(be, NULL);
 	sandbox_container_free(c);
 	bundle_state_cleanup(bundle);
 }
@@ -309,6 +318,7 @@ int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pi
 	c = sandbox_container_new(req);
 	if (!c)
 		return husk_err(err, ENOMEM, "container %s", req->id);
+	sandbox_phases_begin(c, req);
 	ret = oci_hook_ctx_init(&c->hooks, req->spec, req->id, req->bundle, err);
 	if (ret) {
 		sandbox_container_free(c);
@@ -318,6 +328,7 @@ int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pi
 	ret = sandbox_create_container(be, req, c, pid, err);
 	if (!ret)
 		ret = sandbox_create_hooks(c, *pid, err);
+	phase_log_mark(&c->start, "hooks");
 	if (ret) {
 		husk_err_wrap(err, "container %s", req->id);
 		sandbox_create_undo(be, c, req->bundle);
@@ -368,6 +379,7 @@ int sandbox_delete(void *opaque, const char *id, const char *exec_id, struct hus
 	struct sandbox_proc *p;
 	struct sandbox_container *c;
 	char *bundle;
+	bool vm_gone;
 
 	pthread_mutex_lock(&be->lock);
 	p = sandbox_find(be, id, exec_id);
@@ -378,18 +390,22 @@ int sandbox_delete(void *opaque, const char *id, const char *exec_id, struct hus
 	if (exec_id)
 		return sandbox_delete_exec(be, p, id, exec_id);
 	c = p->container;
+	sandbox_phase_stop(be, &c->stop, "delete");
 	pthread_mutex_lock(&be->boot_lock);
 	if (!sandbox_guest_release(be, c))
 		c->slot[0] = c->slot[1] = -1; /* taken until the VM ends */
 	sandbox_unlink_container(be, c);
 	sandbox_rootfs_release(be, c);
 	sandbox_fs_release(be, c); /* the guest let go of them (or is gone) */
-	if (!be->containers)
-		sandbox_vm_teardown(be);
+	sandbox_phase_stop(be, &c->stop, "release");
+	vm_gone = !be->containers;
+	if (vm_gone)
+		sandbox_vm_teardown(be, &c->stop);
 	pthread_mutex_unlock(&be->boot_lock);
 	sandbox_wait_drainers(be, c);
 	/* After the container is gone; a failure is only a warning (the spec). */
 	oci_hooks_run(&c->hooks, OCI_HOOK_POSTSTOP, "stopped", 0, NULL);
+	sandbox_phases_deleted(be, c, vm_gone);
 	bundle = strdup(c->bundle);
 	sandbox_container_free(c);
 	if (bundle)
@@ -404,7 +420,7 @@ void sandbox_destroy(void *opaque)
 	struct sandbox_container *c;
 
 	pthread_mutex_lock(&be->boot_lock);
-	sandbox_vm_teardown(be);
+	sandbox_vm_teardown(be, sandbox_phases_destroy(be));
 	pthread_mutex_unlock(&be->boot_lock);
 	while ((c = be->containers)) {
 		be->containers = c->next;
@@ -413,6 +429,7 @@ void sandbox_destroy(void *opaque)
 		bundle_state_cleanup(c->bundle);
 		sandbox_container_free(c);
 	}
+	sandbox_phases_exit(be);
 	pthread_cond_destroy(&be->cond);
 	pthread_mutex_destroy(&be->lock);
 	pthread_mutex_destroy(&be->boot_lock);

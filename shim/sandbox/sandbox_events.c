@@ -34,6 +34,8 @@ static bool sandbox_take_report(struct sandbox_proc *p, char **id, char **exec_i
 	if (p->reported || !p->exited || p->open_outputs > 0)
 		return false;
 	p->reported = true;
+	if (!p->exec_id) /* the output drained: containerd is told of the exit */
+		phase_log_mark(&p->container->stop, "drain");
 	*id = strdup(p->container->id);
 	*exec_id = p->exec_id ? strdup(p->exec_id) : NULL;
 	return *id != NULL;
@@ -102,6 +104,8 @@ static void sandbox_exit_event(struct sandbox *be, yajl_val v)
 		return;
 	}
 	p->exited = true;
+	if (!p->exec_id) /* as husk-init reported it: a teardown starts here, or after a Kill */
+		phase_log_mark(&p->container->stop, "exit");
 	p->status = (uint32_t)(status & 0xff);
 	if (at > 0)
 		p->at = (struct timespec){ at / 1000000000, at % 1000000000 };

@@ -38,6 +38,8 @@ int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *p
 	if (!p)
 		return husk_err(err, ENOENT, "start %s/%s: no such process", id,
 				exec_id ? exec_id : "init");
+	if (!exec_id) /* the time containerd took between Create's answer and Start */
+		phase_log_mark(&p->container->start, "containerd");
 	sandbox_ids_json(json, sizeof(json) - 1, id, exec_id);
 	strcat(json, "}");
 	ret = sandbox_call_pid(be, HUSK_MSG_START, json, &gpid, err);
@@ -50,8 +52,10 @@ int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *p
 	*pid = p->pid;
 	pthread_mutex_unlock(&be->lock);
 	/* Start succeeded; a failing poststart hook is only a warning (the spec). */
-	if (!exec_id)
+	if (!exec_id) {
 		oci_hooks_run(&p->container->hooks, OCI_HOOK_POSTSTART, "running", *pid, NULL);
+		sandbox_phases_started(p->container);
+	}
 	return 0;
 }
 
@@ -112,10 +116,17 @@ int sandbox_kill(void *opaque, const char *id, const char *exec_id, uint32_t sig
 		 struct husk_error **err)
 {
 	struct sandbox *be = opaque;
+	struct sandbox_proc *p;
 	char json[600];
 	size_t n;
 
-	if (!sandbox_lookup(be, id, exec_id))
+	pthread_mutex_lock(&be->lock);
+	p = sandbox_find(be, id, exec_id);
+	/* A container's teardown starts with the first Kill of its init (or its exit). */
+	if (p && !exec_id && !phase_log_started(&p->container->stop))
+		phase_log_mark(&p->container->stop, "kill");
+	pthread_mutex_unlock(&be->lock);
+	if (!p)
 		return husk_err(err, ENOENT, "kill %s/%s: no such process", id,
 				exec_id ? exec_id : "init");
 	if (be->vm_dead)

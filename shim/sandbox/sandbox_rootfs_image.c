@@ -123,7 +123,8 @@ static int rootfs_upper(const char *bundle, const char *state_dir, struct sandbo
 }
 
 int sandbox_rootfs_prepare(const struct sandbox_rootfs_plan *p, const char *bundle,
-			   const char *state_dir, struct sandbox_disks *d, struct husk_error **err)
+			   const char *state_dir, struct sandbox_disks *d, struct phase_log *pl,
+			   struct husk_error **err)
 {
 	int ret;
 
@@ -142,8 +143,10 @@ int sandbox_rootfs_prepare(const struct sandbox_rootfs_plan *p, const char *bund
 		d->lower_writable = p->writable;
 		ret = 0;
 	}
+	phase_log_mark(pl, "image");
 	if (!ret && p->upper)
 		ret = rootfs_upper(bundle, state_dir, d, err);
+	phase_log_mark(pl, "upper");
 	if (ret) {
 		sandbox_rootfs_remove(d);
 		return husk_err_wrap(err, "rootfs");

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "shim/base/phase_log.h"
 #include "shim/sandbox/sandbox_plan.h"
 
 #define SANDBOX_IMAGE_DIR   "/var/lib/husk/images"
@@ -35,10 +36,13 @@ struct sandbox_disks {
 
 /*
  * sandbox_rootfs_prepare - make the disks of @p; per-container files go to
- * @state_dir and are recorded in @bundle's state file. Returns 0 or -errno.
+ * @state_dir and are recorded in @bundle's state file. Marks "image" (the
+ * lower found, built or taken) and "upper" (made, or none) in @pl (may be
+ * NULL). Returns 0 or -errno.
  */
 int sandbox_rootfs_prepare(const struct sandbox_rootfs_plan *p, const char *bundle,
-			   const char *state_dir, struct sandbox_disks *d, struct husk_error **err);
+			   const char *state_dir, struct sandbox_disks *d, struct phase_log *pl,
+			   struct husk_error **err);
 
 /* sandbox_rootfs_remove - delete the per-container files of @d. */
 void sandbox_rootfs_remove(struct sandbox_disks *d);

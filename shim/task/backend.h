@@ -38,6 +38,7 @@
 
 struct husk_error;
 struct oci_spec;
+struct phase_log;
 struct runtime_config;
 struct shim_tasks;
 
@@ -66,6 +67,12 @@ struct shim_create_req {
 	const struct oci_spec *spec;	     /* parsed config.json (borrowed) */
 	const struct runtime_config *config; /* husk config (borrowed) */
 	const char *checkpoint;		     /* "" unless restoring */
+	/*
+	 * The Create's phases so far (base/phase_log.h), from the request's
+	 * arrival to the spec read; the backend continues its own copy up to
+	 * Start. NULL: none.
+	 */
+	const struct phase_log *phases;
 };
 
 struct shim_exec_req {

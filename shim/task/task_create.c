@@ -2,14 +2,18 @@
 /*
  * task_create.c - Task.Create: check the request, read the bundle's
  * config.json and husk's runtime config, let the backend prepare the
- * init process (it does not run until Start), publish TaskCreate.
+ * init process (it does not run until Start), publish TaskCreate. The
+ * container's start phases (base/phase_log.h) begin here: the request's
+ * arrival, then "spec" once it is checked and its inputs read.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/error.h"
+#include "shim/base/phase_log.h"
 #include "shim/base/shim_log.h"
 #include "shim/base/oci_spec.h"
 #include "shim/ttrpc/pb.h"
@@ -135,7 +139,7 @@ static void publish_create(struct shim_tasks *t, const CreateReq *rq, uint32_t p
 
 /* Run the backend's create for a task already reserved in the table. */
 static int run_create(struct shim_tasks *t, const CreateReq *rq, struct create_inputs *in,
-		      uint32_t *pid, struct husk_error **err)
+		      const struct phase_log *phases, uint32_t *pid, struct husk_error **err)
 {
 	struct shim_create_req req = {
 		.id = rq->id,
@@ -146,6 +150,7 @@ static int run_create(struct shim_tasks *t, const CreateReq *rq, struct create_i
 		.spec = in->spec,
 		.config = &in->config,
 		.checkpoint = rq->checkpoint,
+		.phases = phases,
 	};
 
 	return t->ops->create(t->be, &req, pid, err);
@@ -199,11 +204,14 @@ void task_create(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 	struct shim_tasks *t = opaque;
 	struct create_inputs in = { 0 };
 	struct husk_error *err = NULL;
+	struct phase_log phases;
 	struct shim_task *task;
 	uint32_t pid = 0;
 	CreateReq *rq;
 	int ret;
 
+	/* The container's start phases begin as the request arrives. */
+	phase_log_start(&phases, husk_now_ns());
 	rq = task_decode(&containerd__task__v2__create_task_request__descriptor, call, reply);
 	if (!rq)
 		return;
@@ -212,10 +220,11 @@ void task_create(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 		ret = load_inputs(t, rq, &in, &err);
 	if (!ret)
 		ret = build_mounts(rq, &in);
+	phase_log_mark(&phases, "spec");
 	if (ret) {
 		task_reply_backend(reply, ret, err, "create");
 	} else if ((task = reserve(t, rq, reply))) {
-		ret = run_create(t, rq, &in, &pid, &err);
+		ret = run_create(t, rq, &in, &phases, &pid, &err);
 		finish(t, task, rq, ret, pid);
 		if (ret)
 			task_reply_backend(reply, ret, err, "create");

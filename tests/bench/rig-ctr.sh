@@ -2,6 +2,9 @@
 # runc and with husk, side by side in one run.
 # - `ctr run --rm IMAGE ID true` latency, several runs each (after one
 #   warm-up run, which for husk also builds the cached layer image);
+# - where husk's time goes in those runs: the median of each phase of the
+#   shim's start and stop phase lines (debug lines: containerd runs with
+#   --log-level debug, for runc as well);
 # - host memory of one running sandbox: husk's shim (which is the VMM)
 #   as resident set minus the guest RAM it has touched, and the whole
 #   resident set; runc's shim resident set for comparison.
@@ -9,7 +12,7 @@
 . "$(dirname "$0")/../rig/lib.sh"
 runs=${HUSK_BENCH_RUNS:-5}
 export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$top/build/husk-init"
-start_containerd
+start_containerd --log-level debug
 ctr image import --base-name husk.bench/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
 	fail "image import"
 img=husk.bench/busybox:latest
@@ -45,6 +48,34 @@ for rt in "${rts[@]}"; do
 	printf '%-24s %5s %10s %8s %8s %9s %10s\n' "$rt" "$runs" "${med[$rt]}" "${mn[$rt]}" \
 		"${mx[$rt]}" "${first[$rt]}" "$ratio"
 done
+
+# phase_table KIND - husk's KIND (start, stop) phases in the runs b1..bN:
+# each phase's median, min and max ms, in the order of the line.
+phase_table() {
+	local i body name m lo hi
+	local -a names=()
+	declare -A vals=()
+	for i in $(seq "$runs"); do
+		body=$(phase_line "$1" "b$i")
+		[ -n "$body" ] || { echo "b$i: no $1 phase line"; continue; }
+		while read -r name ms; do
+			[ -n "${vals[$name]+x}" ] || names+=("$name")
+			vals[$name]+=" $ms"
+		done < <(phase_pairs <<<"$body")
+	done
+	for name in "${names[@]}"; do
+		# shellcheck disable=SC2086 # a list of numbers
+		read -r m lo hi < <(stats ${vals[$name]})
+		printf '%-7s %-12s %10s %8s %8s\n' "$1" "$name" "$m" "$lo" "$hi"
+	done
+}
+
+sleep 3 # the last shim's stop line is written as it exits
+echo
+echo "Where husk's time goes in those runs: the shim's phase lines, each phase's ms (ARCHITECTURE.md)"
+printf '%-7s %-12s %10s %8s %8s\n' line phase median_ms min_ms max_ms
+phase_table start
+phase_table stop
 
 # rss_of PATTERN - "<pid> <VmRSS kB>" of the newest process matching PATTERN.
 rss_of() {

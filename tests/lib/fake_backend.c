@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "shim/base/phase_log.h"
 #include "tests/lib/fake_backend.h"
 
 enum fproc_state { F_CREATED, F_RUNNING, F_EXITED };
@@ -34,6 +35,7 @@ struct fake_backend {
 	char exit_on_start_exec[80];
 	int exit_on_start_status;
 	char last_update[256];
+	char create_phases[128];
 	unsigned calls[16];
 };
 
@@ -109,6 +111,19 @@ static int fb_attach(void *be, struct shim_tasks *tasks)
 	return 0;
 }
 
+/* The names of the phases the task layer marked, space-separated. Lock held. */
+static void record_phases(struct fake_backend *fb, const struct phase_log *pl)
+{
+	size_t i, off = 0;
+
+	fb->create_phases[0] = '\0';
+	for (i = 0; pl && i < pl->n && off < sizeof(fb->create_phases); i++)
+		off += (size_t)snprintf(fb->create_phases + off, sizeof(fb->create_phases) - off,
+					"%s%s", i ? " " : "", pl->marks[i].name);
+	if (pl && !phase_log_started(pl))
+		snprintf(fb->create_phases, sizeof(fb->create_phases), "(not started)");
+}
+
 static int fb_create(void *be, const struct shim_create_req *req, uint32_t *pid,
 		     struct husk_error **err)
 {
@@ -117,6 +132,7 @@ static int fb_create(void *be, const struct shim_create_req *req, uint32_t *pid,
 
 	pthread_mutex_lock(&fb->lock);
 	ret = enter(fb, "create");
+	record_phases(fb, req->phases);
 	if (!ret)
 		ret = add(fb, req->id, NULL);
 	if (!ret)
@@ -400,6 +416,11 @@ unsigned fake_backend_calls(struct fake_backend *fb, const char *op)
 			n = fb->calls[i];
 	pthread_mutex_unlock(&fb->lock);
 	return n;
+}
+
+const char *fake_backend_create_phases(struct fake_backend *fb)
+{
+	return fb->create_phases;
 }
 
 const char *fake_backend_last_update(struct fake_backend *fb)

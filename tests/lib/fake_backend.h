@@ -39,6 +39,9 @@ void fake_backend_exit(struct fake_backend *fb, const char *id, const char *exec
 /* How many times op @op ran (successfully or not). */
 unsigned fake_backend_calls(struct fake_backend *fb, const char *op);
 
+/* The phase names the last Create's request carried (req->phases), space-separated. */
+const char *fake_backend_create_phases(struct fake_backend *fb);
+
 /* The resources JSON the last Update passed, or "" */
 const char *fake_backend_last_update(struct fake_backend *fb);
 

@@ -77,6 +77,35 @@ check_nothing_left() {
 	[ -z "$left" ] || fail "mounts left: $left"
 }
 
+# phase_line KIND ID - the numbers of the shim's last "KIND phases of ID
+# (ms): NAME MS, ...; total MS" line (KIND start or stop) in containerd's
+# log, "" if none; the shim writes it at debug level (containerd run with
+# --log-level debug). ARCHITECTURE.md lists the phases.
+phase_line() {
+	sed -n "s/.*msg=\"$1 phases of $2 (ms): \([^\"]*\)\".*/\1/p" /tmp/containerd.log | tail -1
+}
+
+# phase_pairs - a phase line's numbers (stdin) as "NAME MS" lines, the
+# total last as "total MS".
+phase_pairs() {
+	sed 's/; total /, total /; s/; .*//' | tr ',' '\n' | sed 's/^ *//'
+}
+
+# check_phases KIND ID NAMES - the phase line of ID has exactly NAMES (in
+# that order), each with a whole number of ms, and a total that is their sum.
+check_phases() {
+	local body names
+	body=$(phase_line "$1" "$2")
+	[ -n "$body" ] || fail "$2: no '$1 phases' line in the containerd log"
+	echo "$2: $1 phases (ms): $body"
+	names=$(phase_pairs <<<"$body" | awk '$1 != "total" { print $1 }' | paste -sd' ')
+	[ "$names" = "$3" ] || fail "$2: $1 phases '$names', wanted '$3'"
+	phase_pairs <<<"$body" | awk 'NF != 2 || $2 !~ /^[0-9]+$/ { bad = 1 }
+		$1 == "total" { total = $2; next } { sum += $2 }
+		END { exit bad || total != sum }' ||
+		fail "$2: $1 phases are not whole ms adding up to the total: $body"
+}
+
 # shim_show_debug - on failure: containerd's log (without debug lines) and
 # each task's guest console.
 shim_show_debug() {

@@ -1,11 +1,13 @@
 # containerd-shim-husk-v2 end to end: ctr runs busybox containers in husk
 # VMs (runtime io.containerd.husk.v2) and sees what runc gives it: output,
 # exit statuses, stdin, exec, kill, metrics, pause/resume, a terminal with
-# its size, a binary:// logger; and nothing is left behind.
+# its size, a binary:// logger; and nothing is left behind. The shim logs
+# where the time of a start and a teardown goes (at debug level, so
+# containerd runs with --log-level debug).
 . "$(dirname "$0")/lib.sh"
 # No /etc/husk/config.json (the rig's /etc is read-only): built-in
-# defaults, 256 MiB and 1 vCPU.
-shim_test_setup
+# defaults, 256 MiB and 1 vCPU, roots on the virtio-fs share.
+shim_test_setup --log-level debug
 RT=(--runtime io.containerd.husk.v2)
 T="timeout -k 10 300"
 trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
@@ -14,6 +16,17 @@ trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' E
 out=$($T ctr run --rm "${RT[@]}" husk.test/busybox:latest c1 echo hello-from-husk 2>&1)
 echo "c1: $out"
 [ "$out" = hello-from-husk ] || fail "c1: unexpected output"
+
+# 1b. its phase lines: the start as Start answers, the teardown as the
+# shim exits (containerd may return before that: wait for it)
+STOP_VM="release shutdown vm-stop vm-destroy net virtiofsd hooks shim-exit"
+check_phases start c1 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
+net rootfs create hooks containerd start"
+for _ in $(seq 20); do
+	[ -n "$(phase_line stop c1)" ] && break
+	sleep 1
+done
+check_phases stop c1 "exit drain delete $STOP_VM"
 
 # 2. exit status
 $T ctr run --rm "${RT[@]}" husk.test/busybox:latest c2 sh -c 'exit 3'
@@ -78,6 +91,12 @@ wait $c5_pid
 rc=$(cat /tmp/c5.rc)
 [ "$rc" = 137 ] || fail "c5: status $rc after SIGKILL, wanted 137"
 echo "c5: SIGKILL gave 137"
+# its teardown began with the Kill
+for _ in $(seq 20); do
+	[ -n "$(phase_line stop c5)" ] && break
+	sleep 1
+done
+check_phases stop c5 "kill exit drain delete $STOP_VM"
 
 # 5. stdin (ctr 1.6 always attaches its stdin: no -i flag). ctr 1.6 sends
 # CloseIO only when its stdin ends after the task was created: with an

@@ -4,7 +4,8 @@
 # a 2 GiB file written with dd (no 1 GiB cap; it lands in the snapshot's
 # upperdir), a deleted image file is gone in the container and a whiteout
 # on the host, a read-only root refuses writes, the native snapshotter's
-# bind works too, "rootfs": "block" still gives disks, and after a
+# bind works too, "rootfs": "block" still gives disks (made in the start
+# phases "image" and "upper"), and after a
 # SIGKILLed shim `delete` leaves no mount.
 . "$(dirname "$0")/lib.sh"
 shim_test_setup --log-level debug
@@ -76,6 +77,9 @@ out=$($T ctr run --rm "${RT[@]}" --runtime-config-path /tmp/husk-block.json $IMG
 echo "blk: $(tr '\n' ' ' <<<"$out")"
 [ "$(head -1 <<<"$out")" = x ] || fail "blk: $out"
 grep -q 'container blk: disk slots' /tmp/containerd.log || fail "blk: no disk slots in block mode"
+# its start made the disks: the layers' erofs image and the upper ext4
+check_phases start blk "spec image upper share virtiofsd vm-create devices vm-start kernel \
+marker agent net rootfs create hooks containerd start"
 
 # 6. a SIGKILLed shim: containerd's `delete` unmounts the root in the share
 $T ctr run -d "${RT[@]}" $IMG k1 sleep 1000 || fail "k1: run -d"

@@ -633,6 +633,14 @@ START_TEST(io_and_update_methods)
 }
 END_TEST
 
+/* The container's start phases begin in the task layer: the backend gets "spec". */
+START_TEST(create_hands_its_phases_on)
+{
+	ck_assert_int_eq(do_create("c1", NULL), TTRPC_OK);
+	ck_assert_str_eq(fake_backend_create_phases(h.fb), "spec");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_task");
@@ -654,6 +662,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, connect_and_shutdown);
 	tcase_add_test(tc, container_methods);
 	tcase_add_test(tc, io_and_update_methods);
+	tcase_add_test(tc, create_hands_its_phases_on);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -231,6 +231,12 @@ int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
 	return 0;
 }
 
+void agent_client_hangup(struct agent_client *c)
+{
+	if (c)
+		shutdown(c->fd, SHUT_RDWR);
+}
+
 void agent_client_free(struct agent_client *c)
 {
 	if (!c)

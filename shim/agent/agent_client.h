@@ -46,6 +46,15 @@ int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
 int agent_call(struct agent_client *c, uint16_t type, const char *json, int timeout_ms,
 	       yajl_val *reply, struct husk_error **err);
 
+/*
+ * agent_client_hangup - close both directions of the connection, keeping
+ * the object for agent_client_free(); later calls fail with ECONNRESET.
+ * After SHUTDOWN's reply: husk-init waits (up to 1 s) for the host to
+ * close before it powers off, so that its reply is not lost in the vsock
+ * queues; hanging up at once ends that wait.
+ */
+void agent_client_hangup(struct agent_client *c);
+
 /* agent_client_free - close the connection, join the reader, fail waiters. */
 void agent_client_free(struct agent_client *c);
 

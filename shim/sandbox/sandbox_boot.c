@@ -355,6 +355,7 @@ void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl)
 	if (be->agent && !be->vm_dead) {
 		if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
 			shim_warn("SHUTDOWN failed; stopping the VM");
+		agent_client_hangup(be->agent); /* husk-init powers off once we close */
 	}
 	sandbox_phase_stop(be, pl, "shutdown");
 	if (be->vm && be->watching)

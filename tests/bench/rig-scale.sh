@@ -62,7 +62,7 @@ done
 # a subshell: cleanup needs the ids and pids.
 declare -A res
 start_all() {
-	local rt=$1 p=$2 t0 i id ms=() waited=0 got
+	local rt=$1 p=$2 t0 i id ms=() waited=0 got lost=
 	t0=$(date +%s%N)
 	for i in $(seq "$n"); do
 		id=$p$i
@@ -83,8 +83,15 @@ start_all() {
 			ms+=("$(( (ns - t0) / 1000000 ))")
 		else
 			echo "$id ($rt): no line \"up $id\" within 300s; got: $(cut -c1-300 "$out/$id" 2>/dev/null)"
+			lost=1
 		fi
 	done
+	# How husk's VMs ended, from the shims' log lines in containerd's log:
+	# a triple fault there, without a guest panic, is a rig fault
+	# (tests/bench/rig-parts reruns the part in a new rig).
+	if [ -n "${lost:-}" ] && [ "$rt" = io.containerd.husk.v2 ]; then
+		grep -E 'the VM ended|guest kernel panic' /tmp/containerd.log | grep -v 'level=info' | tail -5
+	fi
 	res[$rt]="${#ms[@]} $(stats "${ms[@]}")"
 }
 

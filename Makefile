@@ -326,7 +326,7 @@ lint:
 	$(Q)scripts/lint
 
 bench: all $(BENCH_BINS) guest-kernel
-	$(Q)tests/bench/run
+	$(Q)BENCH="$(BENCH)" tests/bench/run
 
 fuzz:
 	$(Q)tests/fuzz/run

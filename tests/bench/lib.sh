@@ -32,3 +32,21 @@ stats() {
 			m = (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)
 			print m, v[1], v[NR] }'
 }
+
+# bench_local_files - husk's binaries and the guest kernel copied into
+# level 1's own memory (/run is a tmpfs there); HUSK_BIN and
+# HUSK_GUEST_KERNEL exported to point at them. In the rig the build folder
+# is a 9p mount without a page cache, read again over 9p on every exec and
+# every kernel load, and the guest kernel cache is read over 9p the first
+# time, while runc, containerd and QEMU come from the cached root: measured
+# from there, husk paid for the rig's file sharing (the shim's vm-create
+# phase was 150-420 ms), not for its own work. A user installs husk on a
+# local disk.
+bench_local_files() {
+	local src d=/run/husk-bench
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build
+	mkdir -p $d/bin $d/kernel || return 1
+	cp "$src/husk" "$src/containerd-shim-husk-v2" "$src/husk-init" $d/bin/ &&
+		cp "$HUSK_GUEST_KERNEL/vmlinux" "$HUSK_GUEST_KERNEL/bzImage" $d/kernel/ || return 1
+	export HUSK_BIN=$d/bin HUSK_GUEST_KERNEL=$d/kernel
+}

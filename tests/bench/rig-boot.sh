@@ -18,7 +18,7 @@ qemu_microvm() {
 top=$(cd "$(dirname "$0")/../.." && pwd)
 husk_run() {	# husk_run KERNEL_FILE [HUSK_OPTIONS...]
 	local k=$1; shift
-	"$top/build/husk" run --kernel "$kernel/$k" --initrd "$initrd" --mem 256 --cpus 1 \
+	"${HUSK_BIN:-$top/build}/husk" run --kernel "$kernel/$k" --initrd "$initrd" --mem 256 --cpus 1 \
 		--cmdline "console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd" "$@"
 }
 husk_bzimage() { husk_run bzImage; }

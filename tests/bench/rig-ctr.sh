@@ -11,7 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../rig/lib.sh"
 runs=${HUSK_BENCH_RUNS:-5}
-export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$top/build/husk-init"
+bin=${HUSK_BIN:-$top/build}
+export PATH="$bin:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$bin/husk-init"
 start_containerd --log-level debug
 ctr image import --base-name husk.bench/busybox "$HUSK_ASSETS/busybox-oci.tar" >/dev/null ||
 	fail "image import"

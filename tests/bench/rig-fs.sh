@@ -15,7 +15,8 @@
 . "$(dirname "$0")/../rig/lib.sh"
 set +e
 mib=${HUSK_BENCH_FS_MIB:-64} files=${HUSK_BENCH_FS_FILES:-500} runs=${HUSK_BENCH_RUNS:-3}
-export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$top/build/husk-init"
+bin=${HUSK_BIN:-$top/build}
+export PATH="$bin:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$bin/husk-init"
 vol=/var/lib/husk-bench-fs
 mkdir -p $vol
 start_containerd

@@ -20,7 +20,8 @@
 . "$(dirname "$0")/../rig/lib.sh"
 set +e
 n=${HUSK_BENCH_SCALE_N:-10}
-export PATH="$top/build:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$top/build/husk-init"
+bin=${HUSK_BIN:-$top/build}
+export PATH="$bin:$PATH" HUSK_KERNEL="$HUSK_GUEST_KERNEL/vmlinux" HUSK_INIT="$bin/husk-init"
 out=$(mktemp -d /tmp/bench-scale.XXXXXX)
 start_containerd
 img=husk.bench/busybox:latest

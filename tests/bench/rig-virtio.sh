@@ -41,7 +41,7 @@ make_netns() {
 # not measured).
 bench_vmm() {
 	local vmm=$1 log=$work/$1-$2 uds=$work/$1.vsock lv pt pv f v line
-	if [ "$vmm" = husk ] && ! "$top/build/husk" --help 2>&1 | grep -q -- '--vsock'; then
+	if [ "$vmm" = husk ] && ! "${HUSK_BIN:-$top/build}/husk" --help 2>&1 | grep -q -- '--vsock'; then
 		echo "rig-virtio: build/husk has no device options yet: husk column left empty"
 		return
 	fi

@@ -3,10 +3,12 @@
  * devices.c - a container's /dev: when the spec mounts a fresh /dev, the
  * default devices of the OCI spec (null, zero, full, random, urandom, tty)
  * are bound in from the VM's /dev (no mknod needed), with the usual
- * symlinks; then the spec's linux.devices are created with mknod.
+ * symlinks; then the spec's linux.devices are created with mknod, with
+ * the folders above them.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -58,25 +60,54 @@ static int devices_link(int rootfd, const char *path, const char *to, struct hus
 	return ret;
 }
 
+/*
+ * The folders above a device node, made as runc makes them: a spec names
+ * /dev/net/tun or /dev/input/event0 (a privileged container gets every
+ * host device) in a /dev that is a fresh tmpfs.
+ */
+static int devices_parent_dirs(int rootfd, const char *path, struct husk_error **e)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash || slash == path)
+		return 0; /* "/" itself, or not absolute: inroot_parent() says so */
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return husk_err(e, ENAMETOOLONG, "device %.100s", path);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	fd = inroot_open(rootfd, dir, INROOT_DIR, e);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 static int devices_node(int rootfd, const struct spec_device *d, struct husk_error **e)
 {
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 	mode_t perm = d->mode == SPEC_UNSET ? 0666 : (mode_t)d->mode & 07777;
 	const char *base;
-	int dfd, ret = 0;
+	int dfd, ret;
+	bool made;
 
-	dfd = inroot_open(rootfd, "/dev", INROOT_DIR, e);
-	if (dfd < 0)
-		return dfd;
-	close(dfd);
+	ret = devices_parent_dirs(rootfd, d->path, e);
+	if (ret < 0)
+		return ret;
 	dfd = inroot_parent(rootfd, d->path, &base, e);
 	if (dfd < 0)
 		return dfd;
-	if (mknodat(dfd, base, type | perm, makedev(d->major, d->minor)) < 0 && errno != EEXIST)
+	made = mknodat(dfd, base, type | perm, makedev(d->major, d->minor)) == 0;
+	if (!made && errno != EEXIST)
 		ret = husk_err(e, errno, "mknod %s", d->path);
 	else if (fchownat(dfd, base, d->uid == SPEC_UNSET ? 0 : (uid_t)d->uid,
 			  d->gid == SPEC_UNSET ? 0 : (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		ret = husk_err(e, errno, "chown %s", d->path);
+	/* The mode as given, not under our umask; only on the node just made
+	 * (fchmodat follows a symlink an image may have put there). */
+	else if (made && fchmodat(dfd, base, perm, 0) < 0)
+		ret = husk_err(e, errno, "chmod %s", d->path);
 	close(dfd);
 	return ret;
 }

@@ -138,4 +138,14 @@ static void tests_limits(struct suite *s)
 		.hostname = "box1"
 	};
 	expect(s, "hostname-and-dev", &t, NULL, 0, "box1\ndevs\n", "", 0, 0);
+	/* A device below a folder /dev does not have (runc makes the folder). */
+	t = (struct tspec){ .sh = "stat -c '%F %t:%T %a' /dev/net/tun /dev/input/event7",
+			    .linux_extra =
+				    ",\"devices\":["
+				    "{\"path\":\"/dev/net/tun\",\"type\":\"c\",\"major\":10,"
+				    "\"minor\":200,\"fileMode\":438},"
+				    "{\"path\":\"/dev/input/event7\",\"type\":\"c\",\"major\":13,"
+				    "\"minor\":71,\"fileMode\":432}]" };
+	expect(s, "device-in-new-folder", &t, NULL, 0,
+	       "character special file a:c8 666\ncharacter special file d:47 660\n", "", 0, 0);
 }

@@ -67,11 +67,16 @@
 #include "shim/sandbox/sandbox_mounts.h"
 #include "shim/sandbox/sandbox_rootfs_image.h"
 
-#define SANDBOX_AGENT_TIMEOUT_MS 60000	/* one request (CREATE mounts disks) */
-#define SANDBOX_BOOT_TIMEOUT_MS	 180000 /* VM start to husk-init's HELLO */
-#define SANDBOX_DRAIN_TIMEOUT_MS 5000	/* exit waits this long for output */
-#define SANDBOX_VM_EXIT_STATUS	 255	/* what a process reports when the VM ended */
-#define SANDBOX_DISK_SLOTS	 8	/* disks of a VM: two per container (erofs, ext4) */
+#define SANDBOX_AGENT_TIMEOUT_MS  60000	 /* one request (CREATE mounts disks) */
+#define SANDBOX_BOOT_TIMEOUT_MS	  180000 /* VM start to husk-init's HELLO */
+#define SANDBOX_DRAIN_TIMEOUT_MS  5000	 /* exit waits this long for output */
+#define SANDBOX_VM_EXIT_STATUS	  255	 /* what a process reports when the VM ended */
+#define SANDBOX_DISK_SLOTS	  8	 /* disks of a VM: two per container (erofs, ext4) */
+/* Disks of a VM whose first container's root is in the share: the pod's
+ * later roots go there too (same snapshotter and runtime config), and
+ * each empty disk costs the guest a probe at boot (15 ms in the rig);
+ * one container with its own disks (a devmapper volume, say) still fits. */
+#define SANDBOX_DISK_SLOTS_SHARED 2
 
 struct agent_client;
 struct sandbox;
@@ -145,6 +150,7 @@ struct sandbox {
 	pthread_t watcher;
 	bool watching;
 	bool slot_used[SANDBOX_DISK_SLOTS]; /* under boot_lock */
+	int nr_slots;			    /* disks the VM booted with */
 	struct fs_daemon fsd;		    /* the share's virtiofsd (under boot_lock) */
 	bool roots_on_share;		    /* atomic: a container's root came from the share */
 	char share_root[4096];		    /* FS_SHARE_BASE/<sandbox id> */
@@ -221,7 +227,7 @@ void sandbox_port_forward_start(struct sandbox *be);
 void sandbox_port_forward_stop(struct sandbox *be);
 
 /* sandbox_disks.c (under boot_lock) */
-/* sandbox_disks_add_slots - the SANDBOX_DISK_SLOTS empty disks, before start. */
+/* sandbox_disks_add_slots - be->nr_slots empty disks, before start. */
 int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err);
 /* sandbox_disks_attach - @c's images into free slots (c->slot). */
 int sandbox_disks_attach(struct sandbox *be, struct sandbox_container *c, struct husk_error **err);

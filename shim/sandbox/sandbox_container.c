@@ -140,8 +140,10 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 		ret = sandbox_fs_daemon(be, req, err);
 		phase_log_mark(&c->start, "virtiofsd");
 	}
-	if (!ret && first)
+	if (!ret && first) {
+		be->nr_slots = c->share.source ? SANDBOX_DISK_SLOTS_SHARED : SANDBOX_DISK_SLOTS;
 		ret = sandbox_vm_boot(be, req, &c->start, err);
+	}
 	if (!ret && first) {
 		ret = sandbox_configure_net(be, &c->mounts.etc, err);
 		phase_log_mark(&c->start, "net");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sandbox_disks.c - the VM's disk slots, shared by the containers of a
- * pod. The VM boots with SANDBOX_DISK_SLOTS empty virtio-blk disks (the first
+ * pod. The VM boots with be->nr_slots empty virtio-blk disks (the first
  * devices added, so slot N is the guest's /dev/vd<'a'+N>): the disks of a
  * VM are fixed at boot, their media are not (husk_vm_disk_attach). Create
  * puts a container's images into the lowest free slots; Delete takes them
@@ -25,7 +25,9 @@ int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err)
 	char serial[24];
 	int i, ret;
 
-	for (i = 0; i < SANDBOX_DISK_SLOTS; i++) {
+	if (be->nr_slots <= 0 || be->nr_slots > SANDBOX_DISK_SLOTS)
+		be->nr_slots = SANDBOX_DISK_SLOTS;
+	for (i = 0; i < be->nr_slots; i++) {
 		husk_disk_config_init(&dc); /* no path, no fd: empty */
 		snprintf(serial, sizeof(serial), "husk-slot-%d", i);
 		dc.serial = serial;
@@ -46,7 +48,7 @@ static int sandbox_slot_take(struct sandbox *be)
 {
 	int i;
 
-	for (i = 0; i < SANDBOX_DISK_SLOTS; i++) {
+	for (i = 0; i < be->nr_slots; i++) {
 		if (!be->slot_used[i]) {
 			be->slot_used[i] = true;
 			return i;
@@ -74,9 +76,9 @@ static int sandbox_disk_attach_one(struct sandbox *be, const char *path, bool ro
 
 	if (s < 0)
 		return husk_err(err, ENOSPC,
-				"%s: all %d disk slots of the VM are in use (%d "
-				"containers with a writable root fit)",
-				path, SANDBOX_DISK_SLOTS, SANDBOX_DISK_SLOTS / 2);
+				"%s: all %d disk slots of the VM are in use (a container "
+				"with a writable root of its own takes two)",
+				path, be->nr_slots);
 	ret = sandbox_disk_put(be, s, path, ro, err);
 	if (ret) {
 		be->slot_used[s] = false;

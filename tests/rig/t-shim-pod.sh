@@ -65,6 +65,10 @@ in_share pod1 pod1 || { grep husk /proc/mounts; fail "pod1: its root is not in t
 in_share pod1 ctr2 || fail "ctr2: its root is not in the share"
 [ -z "$(slots pod1)$(slots ctr2)" ] || fail "disk slots taken: pod1 $(slots pod1), ctr2 $(slots ctr2)"
 echo "pod1 and ctr2: roots in the pod's share, no disk slot"
+# A pod whose first root is in the share boots with 2 disk slots, not 8
+# (each empty disk is a probe at boot); "rootfs": "block" below has 8.
+disks=$(ctr task exec --exec-id disks pod1 ls /sys/block | tr '\n' ' ')
+[ "$disks" = "vda vdb " ] || fail "pod1's VM has disks '$disks', wanted 'vda vdb '"
 
 # 2. pid namespaces: each sees its own init and its ps, nothing else
 for c in pod1:1001:1002 ctr2:1002:1001; do
@@ -134,6 +138,8 @@ for i in 1 2 3 4; do
 	[ "$(slots b$i)" = "$want" ] || fail "b$i: slots '$(slots b$i)', wanted $want"
 done
 echo "b1..b4: slots $(slots b1), $(slots b2), $(slots b3), $(slots b4)"
+disks=$(ctr task exec --exec-id disks b1 ls /sys/block | tr '\n' ' ')
+[ "$disks" = "vda vdb vdc vdd vde vdf vdg vdh " ] || fail "bpod's VM has disks '$disks', wanted 8"
 out=$($T ctr run --rm "${BRT[@]}" "${MEMBER[@]}" $IMG b5 true 2>&1)
 rc=$?
 echo "b5 (slots full, status $rc): $out"

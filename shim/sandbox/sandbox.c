@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sandbox.c - what every file of the VM backend uses: the backend object,
- * finding a process, and requests to husk-init over the agent connection.
+ * finding a process, requests to husk-init over the agent connection, and
+ * new vsock connections to husk-init (the agent's, stdio's, forwards').
  * It calls no other sandbox_*.c file (see sandbox.h for the layout).
  */
 #include <errno.h>
@@ -9,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
+#include "husk.h"
 #include "husk_agent.h"
 #include "shim/agent/agent_client.h"
 #include "agent-codec/json.h"
@@ -81,4 +85,26 @@ int sandbox_backend_new(struct sandbox **out)
 	fs_daemon_init(&be->fsd);
 	*out = be;
 	return 0;
+}
+
+int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err)
+{
+	long long deadline = husk_now_ms() + timeout_ms;
+	int ret;
+
+	for (;;) {
+		if (be->vm_dead)
+			return husk_err(err, ESRCH, "connect to husk-init: the VM has ended");
+		ret = husk_vm_vsock_connect(be->vm, HUSK_AGENT_VSOCK_PORT, 2000, fd, NULL);
+		if (!ret)
+			return 0;
+		if ((ret != -ENOTCONN && ret != -ECONNREFUSED && ret != -ETIMEDOUT &&
+		     ret != -ECONNRESET) ||
+		    husk_now_ms() > deadline)
+			return husk_err(err, -ret, "connect to husk-init on vsock port %d",
+					HUSK_AGENT_VSOCK_PORT);
+		/* The guest is still booting: husk-init listens once it is up,
+		 * and each 10 ms of this wait is 10 ms of every container start. */
+		usleep(10000);
+	}
 }

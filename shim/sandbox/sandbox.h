@@ -23,7 +23,8 @@
  *   sandbox_events.c        agent events: exits (after output drained), OOM
  *   sandbox_disks.c         disk slots: containers' images in and out
  *   sandbox.c               the backend object, finding a process, requests
- *                           to husk-init (every file above uses it)
+ *                           and vsock connections to husk-init (every file
+ *                           above uses it)
  *   sandbox_phases.c        where a container's start and teardown time
  *                           goes: the phase lines (base/phase_log.h)
  * and the pure or host-side helpers they use:
@@ -174,6 +175,12 @@ int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32
 		     struct husk_error **err);
 /* sandbox_ids_json - {"id":..,"exec_id":..} without the closing brace, into @buf. */
 void sandbox_ids_json(char *buf, size_t len, const char *id, const char *exec_id);
+/*
+ * sandbox_vsock_connect - a new connection to husk-init's vsock port in
+ * *@fd, retried (every 10 ms) while the guest is not listening yet, for
+ * up to @timeout_ms; ESRCH once the VM has ended.
+ */
+int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err);
 
 /* sandbox_container.c: the container ops */
 int sandbox_create(void *opaque, const struct shim_create_req *req, uint32_t *pid,
@@ -216,7 +223,6 @@ int sandbox_configure_net(struct sandbox *be, const struct sandbox_net_etc *etc,
 			  struct husk_error **err);
 /* sandbox_vm_teardown - the VM, its network and share gone; marks @pl (NULL: none). */
 void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl);
-int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err);
 
 /* sandbox_port_forward.c: never failing, a warning says why it is off */
 /* sandbox_port_forward_setup - the listener and NAT rule in @netns (be->pf). */

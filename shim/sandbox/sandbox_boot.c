@@ -243,23 +243,25 @@ static int sandbox_watch_start(struct sandbox *be, struct husk_error **err)
 	return 0;
 }
 
-int sandbox_vsock_connect(struct sandbox *be, int timeout_ms, int *fd, struct husk_error **err)
+/*
+ * Until husk-init wrote its boot marker (it listens on vsock just before),
+ * or the VM ended: a connection tried earlier is refused by the booting
+ * guest, and each retry both waits and interrupts the guest's boot. Polls
+ * the VMM's timestamp, which costs the guest nothing. A husk-init that
+ * wrote no marker (its ioperm failed) is waited for SANDBOX_MARKER_WAIT_MS,
+ * then connected to anyway.
+ */
+#define SANDBOX_MARKER_WAIT_MS 20000
+static void sandbox_wait_marker(struct sandbox *be)
 {
-	long long deadline = husk_now_ms() + timeout_ms;
-	int ret;
+	long long until = husk_now_ms() + SANDBOX_MARKER_WAIT_MS;
+	struct husk_vm_timing t;
 
 	for (;;) {
-		if (be->vm_dead)
-			return husk_err(err, ESRCH, "connect to husk-init: the VM has ended");
-		ret = husk_vm_vsock_connect(be->vm, HUSK_AGENT_VSOCK_PORT, 2000, fd, NULL);
-		if (!ret)
-			return 0;
-		if ((ret != -ENOTCONN && ret != -ECONNREFUSED && ret != -ETIMEDOUT &&
-		     ret != -ECONNRESET) ||
-		    husk_now_ms() > deadline)
-			return husk_err(err, -ret, "connect to husk-init on vsock port %d",
-					HUSK_AGENT_VSOCK_PORT);
-		usleep(100000);
+		husk_vm_get_timing(be->vm, &t);
+		if (t.boot_marker_ns || t.exit_ns || be->vm_dead || husk_now_ms() > until)
+			return;
+		usleep(2000);
 	}
 }
 
@@ -268,6 +270,7 @@ static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
 	long long deadline = husk_now_ms() + SANDBOX_BOOT_TIMEOUT_MS;
 	int fd, ret;
 
+	sandbox_wait_marker(be);
 	do {
 		ret = sandbox_vsock_connect(be, (int)(deadline - husk_now_ms()), &fd, err);
 		if (!ret)

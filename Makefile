@@ -325,10 +325,12 @@ guest-kernel:
 lint:
 	$(Q)scripts/lint
 
-bench: all $(BENCH_BINS) guest-kernel
+# bench and fuzz install what they need, as test and demo do.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) guest-kernel
 	$(Q)BENCH="$(BENCH)" tests/bench/run
 
-fuzz:
+fuzz: deps
 	$(Q)tests/fuzz/run
 
 # ---------------------------------------------------------------- install

@@ -312,9 +312,11 @@ HUSK_API void husk_vm_destroy(struct husk_vm *vm);
  * rate holds. Guest requests are taken in order, so one waiting request
  * holds back the ones behind it.
  */
+#define HUSK_RATE_LIMIT_MAX (1ULL << 48) /* largest rate or burst accepted */
+
 struct husk_token_bucket {
-	uint64_t rate;		 /* tokens per second, ≤ 2^48; 0: unlimited */
-	uint64_t one_time_burst; /* extra tokens, once; needs a rate; ≤ 2^48 */
+	uint64_t rate;		 /* tokens per second, ≤ HUSK_RATE_LIMIT_MAX; 0: unlimited */
+	uint64_t one_time_burst; /* extra tokens, once; needs a rate; ≤ HUSK_RATE_LIMIT_MAX */
 };
 
 struct husk_rate_limit {
@@ -351,7 +353,7 @@ HUSK_API void husk_disk_config_init(struct husk_disk_config *cfg);
  * @cfg->fd (regular file: its size rounded down to 512-byte sectors; block
  * device: BLKGETSIZE64). Errors besides the common ones: -ENOENT/-EACCES
  * opening the path, -EINVAL for a serial over 20 bytes or a rate limit out
- * of range (a rate or burst over 2^48, a burst without a rate).
+ * of range (a rate or burst over HUSK_RATE_LIMIT_MAX, a burst without a rate).
  */
 HUSK_API int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
 			      struct husk_error **err);

@@ -11,6 +11,8 @@
 #include "common/clock.h"
 #include "vmm/base/rate_limiter.h"
 
+_Static_assert(HUSK_RATE_LIMIT_MAX <= TOKEN_BUCKET_MAX, "the buckets take every accepted limit");
+
 static uint64_t rate_clock_monotonic(void *opaque)
 {
 	(void)opaque;
@@ -20,9 +22,9 @@ static uint64_t rate_clock_monotonic(void *opaque)
 static int bucket_check(const struct husk_token_bucket *b, const char *what, const char *kind,
 			struct husk_error **err)
 {
-	if (b->rate > TOKEN_BUCKET_MAX || b->one_time_burst > TOKEN_BUCKET_MAX)
+	if (b->rate > HUSK_RATE_LIMIT_MAX || b->one_time_burst > HUSK_RATE_LIMIT_MAX)
 		return husk_err(err, 0, "%s: %s: over %llu", what, kind,
-				(unsigned long long)TOKEN_BUCKET_MAX);
+				(unsigned long long)HUSK_RATE_LIMIT_MAX);
 	if (b->one_time_burst && !b->rate)
 		return husk_err(err, 0, "%s: %s: a burst needs a rate", what, kind);
 	return 0;

@@ -84,9 +84,17 @@ static bool net_rx_admit(struct virtio_net *n)
 	return n->rx_paid;
 }
 
+/* The limiter's timer: a reset device (tap unwatched) reads nothing. */
 void net_rx_resume(void *opaque)
 {
-	net_rx_kick(opaque);
+	struct virtio_net *n = opaque;
+	bool watched;
+
+	virtq_lock(&n->queues[VIRTIO_NET_RXQ]);
+	watched = n->rx_watched;
+	virtq_unlock(&n->queues[VIRTIO_NET_RXQ]);
+	if (watched)
+		net_rx_kick(n);
 }
 
 void net_rx_kick(struct virtio_net *n)

@@ -310,7 +310,9 @@ HUSK_API void husk_vm_destroy(struct husk_vm *vm);
  * 1 MiB/s disk) waits for a full bucket, then goes whole and leaves a
  * debt that the refill pays back before the next request: the average
  * rate holds. Guest requests are taken in order, so one waiting request
- * holds back the ones behind it.
+ * holds back the ones behind it. The limit fields come last in their
+ * config structs: a caller built against an older husk.h (a smaller
+ * struct_size) gets no limits.
  */
 #define HUSK_RATE_LIMIT_MAX (1ULL << 48) /* largest rate or burst accepted */
 

@@ -264,9 +264,11 @@ static void vsock_conn_deadline(struct vsock_conn *c, unsigned int ms)
 }
 
 /*
- * A packet for the guest went out on @c: once the host end closed, the
- * guest has VSOCK_LINGER_MS from each one to take the next (its data,
- * then SHUTDOWN), or the connection is reset and its slot freed.
+ * The guest took data of @c (or the host end just closed): once the host
+ * end closed, the guest has VSOCK_LINGER_MS from each RW packet to take
+ * the next (its data, then SHUTDOWN), or the connection is reset and its
+ * slot freed. Control packets do not count: a guest that keeps asking for
+ * credit but takes nothing must not hold the slot.
  */
 void vsock_conn_progress(struct vsock_conn *c)
 {

@@ -59,10 +59,8 @@ static int vsock_rx_put(struct virtio_vsock *v, struct virtq *q, struct vsock_co
 	uint8_t raw[VSOCK_HDR_LEN];
 	struct chain_writer w;
 
-	if (c) {
+	if (c)
 		vsock_credit_fill(c, h);
-		vsock_conn_progress(c);
-	}
 	vsock_pkt_encode(h, raw);
 	chain_writer_init(&w, &v->rx_chain);
 	chain_write(&w, raw, sizeof(raw));
@@ -135,6 +133,7 @@ static int vsock_rx_data(struct virtio_vsock *v, struct virtq *q, struct vsock_c
 		h->op = VIRTIO_VSOCK_OP_RW;
 		h->len = (uint32_t)n;
 		c->tx_cnt += (uint32_t)n;
+		vsock_conn_progress(c);
 		return vsock_rx_put(v, q, c, h);
 	}
 	if (n == 0)

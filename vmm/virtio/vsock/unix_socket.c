@@ -137,8 +137,13 @@ void vsock_uds_retry(struct virtio_vsock *v, uint64_t now, uint64_t *next)
 			*next = v->uds_retry_at;
 		return;
 	}
-	if (event_loop_mod(v->loop, v->uds_fd, EPOLLIN) == 0)
+	if (event_loop_mod(v->loop, v->uds_fd, EPOLLIN) == 0) {
 		v->uds_retry_at = 0;
+		return;
+	}
+	v->uds_retry_at = now + VSOCK_UDS_WAIT_MS * 1000000ULL; /* try again later */
+	if (!*next || v->uds_retry_at < *next)
+		*next = v->uds_retry_at;
 }
 
 int vsock_uds_open(struct virtio_vsock *v, const char *path, struct husk_error **err)

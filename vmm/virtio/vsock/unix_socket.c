@@ -107,9 +107,11 @@ static bool vsock_uds_starved(int error)
 static void vsock_uds_pause(struct virtio_vsock *v, int error)
 {
 	if (event_loop_mod(v->loop, v->uds_fd, 0) < 0)
-		return; /* cannot pause: the next wake-up tries again */
-	log_warn(v->dev.log, "virtio-vsock: accept on %s: %s; retrying in %d ms", v->uds_path,
-		 strerror(error), VSOCK_UDS_WAIT_MS);
+		return;	     /* cannot pause: the next wake-up tries again */
+	if (!v->uds_starved) /* once until a client gets through */
+		log_warn(v->dev.log, "virtio-vsock: accept on %s: %s; retrying every %d ms",
+			 v->uds_path, strerror(error), VSOCK_UDS_WAIT_MS);
+	v->uds_starved = true;
 	v->uds_retry_at = vsock_now(v) + VSOCK_UDS_WAIT_MS * 1000000ULL;
 	vsock_timer_update(v, v->uds_retry_at);
 }
@@ -120,8 +122,10 @@ static void vsock_uds_accept_event(void *opaque, uint32_t events)
 	int fd;
 
 	vsock_lock(v);
-	while ((fd = accept4(v->uds_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+	while ((fd = accept4(v->uds_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		v->uds_starved = false;
 		vsock_uds_client(v, fd);
+	}
 	if (vsock_uds_starved(errno))
 		vsock_uds_pause(v, errno);
 	vsock_unlock(v);

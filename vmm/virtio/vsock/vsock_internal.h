@@ -170,6 +170,7 @@ struct virtio_vsock {
 	int kick_fd, timer_fd, uds_fd;
 	char *uds_path;
 	uint64_t uds_retry_at; /* mux listener paused until then, 0: polled */
+	bool uds_starved;      /* accept ran out of fds (warned) */
 	uint64_t timer_at;     /* armed deadline, 0: none */
 
 	struct vsock_conn *table[VSOCK_HASH_SIZE];

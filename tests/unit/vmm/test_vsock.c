@@ -1174,11 +1174,11 @@ START_TEST(dying_slots_freed_without_rx)
 END_TEST
 
 /*
- * The host closes a connection whose guest takes no data (no credit): the
- * tail cannot be delivered, so after VSOCK_LINGER_MS without data taken
- * the connection is reset and its slot freed.
+ * The host closes a connection whose guest takes no data (no credit):
+ * once it has taken none for VSOCK_STALE_MS, a host connection that finds
+ * no free slot evicts it; before that, or with slots free, it stays.
  */
-START_TEST(linger_ends_closed_connection)
+START_TEST(stale_closed_connection_yields_slot)
 {
 	uint8_t junk[100] = { 0 };
 	size_t off = 0;
@@ -1193,21 +1193,23 @@ START_TEST(linger_ends_closed_connection)
 	host_write(fd, junk, sizeof(junk), &off);
 	close(fd);
 	run(0);
-	/* Asking for credit is not taking data: it does not extend the time. */
-	advance_ms(VSOCK_LINGER_MS / 2);
+	/* Asking for credit is not taking data: it does not make it fresh. */
+	advance_ms(VSOCK_STALE_MS / 2);
 	gs_send(s, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0);
 	run(0);
 	ck_assert_uint_eq(s->credit_updates, 1);
-	advance_ms(VSOCK_LINGER_MS - VSOCK_LINGER_MS / 2 - 1);
-	ck_assert(!s->rst);
-	ck_assert_uint_eq(s->rx_total, 0);
 	g_silent = true; /* REQUESTs left pending: each holds its slot */
-	ck_assert_int_eq(connect_async(g_listen_port, 60000), 0);
-	ck_assert_int_eq(connect_async(g_listen_port, 60000), -EAGAIN);
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), 0);
+	advance_ms(VSOCK_STALE_MS - VSOCK_STALE_MS / 2 - 1);
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), -EAGAIN); /* not stale yet */
+	ck_assert(!s->rst);
 	advance_ms(1);
+	ck_assert(!s->rst); /* stale, but nobody needs the slot */
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), 0);
+	run(0);
 	ck_assert(s->rst);
-	ck_assert_int_eq(connect_async(g_listen_port, 60000), 0);
-	ck_assert_int_eq(connect_async(g_listen_port, 60000), -EAGAIN);
+	ck_assert_uint_eq(s->rx_total, 0);
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), -EAGAIN);
 }
 END_TEST
 
@@ -1217,6 +1219,7 @@ END_TEST
  */
 START_TEST(stale_rst_spares_new_connection)
 {
+	struct vsock_pkt bad;
 	struct gsock *s;
 
 	setup_fake(4, false);
@@ -1225,11 +1228,19 @@ START_TEST(stale_rst_spares_new_connection)
 	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
 	run(0);
 	ck_assert_int_ge(accepted_fd, 0);
-	close(accepted_fd); /* the host end closes; RESPONSE, then RST, owed */
-	accepted_fd = -1;
+	/* A bad packet resets it: RESPONSE and RST owed, none taken. */
+	bad = (struct vsock_pkt){ .src_cid = 3,
+				  .dst_cid = 2,
+				  .src_port = 7000,
+				  .dst_port = 91,
+				  .type = 7,
+				  .op = VIRTIO_VSOCK_OP_RW };
+	mock_vsock_send_raw(&mv, &bad, NULL, 0);
 	run(0);
-	advance_ms(VSOCK_LINGER_MS); /* nothing taken: reset */
-	advance_ms(VSOCK_DYING_MS);  /* RST not taken: slot freed, RST queued */
+	ck_assert(closed_by_peer(accepted_fd));
+	close(accepted_fd);
+	accepted_fd = -1;
+	advance_ms(VSOCK_DYING_MS); /* RST not taken: slot freed, RST queued */
 	/* The guest, which never saw the first, connects from the same port. */
 	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
 	run(0);
@@ -1389,7 +1400,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, create_rejects_bad_params);
 	tcase_add_test(tc, guest_cannot_take_host_slots);
 	tcase_add_test(tc, dying_slots_freed_without_rx);
-	tcase_add_test(tc, linger_ends_closed_connection);
+	tcase_add_test(tc, stale_closed_connection_yields_slot);
 	tcase_add_test(tc, stale_rst_spares_new_connection);
 	tcase_add_test(tc, uds_accept_backs_off_out_of_fds);
 	suite_add_tcase(s, tc);

@@ -21,8 +21,11 @@
  *
  * Slots: guest-initiated connections may fill v->guest_max of the
  * max_conns slots, host-initiated ones any. Nothing the guest does keeps
- * a slot forever: every state that waits for the guest has a deadline
- * (vsock_conn_expire). DYING waits VSOCK_DYING_MS for the RX queue to
+ * a slot from the host for good: every state that waits for the guest
+ * has a deadline (vsock_conn_expire), except a connection whose host end
+ * closed and whose data the guest does not take; that one is evicted
+ * when a host connection needs its slot (vsock_conn_evict), once it is
+ * stale (VSOCK_STALE_MS without data taken). DYING waits VSOCK_DYING_MS for the RX queue to
  * take the RST; then the slot is freed and the RST moves to the reply
  * ring, which rx.c serves ahead of every connection, so the guest still
  * gets it first once it drains RX (unless the 64-entry ring was full: it
@@ -40,6 +43,8 @@
 #include <unistd.h>
 
 #include "vmm/virtio/vsock/vsock_internal.h"
+
+static void vsock_conn_abandon(struct vsock_conn *c);
 
 static unsigned int vsock_hash(uint32_t local, uint32_t peer)
 {
@@ -61,6 +66,8 @@ int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face
 {
 	struct vsock_conn *c;
 
+	if (!from_guest && !vsock_conn_slot_free(v, false))
+		vsock_conn_evict(v);
 	if (!vsock_conn_slot_free(v, from_guest))
 		return -EAGAIN;
 	c = calloc(1, sizeof(*c));
@@ -264,20 +271,38 @@ static void vsock_conn_deadline(struct vsock_conn *c, unsigned int ms)
 }
 
 /*
- * The guest took data of @c (or the host end just closed): once the host
- * end closed, the guest has VSOCK_LINGER_MS from each RW packet to take
- * the next (its data, then SHUTDOWN), or the connection is reset and its
- * slot freed. Control packets do not count: a guest that keeps asking for
- * credit but takes nothing must not hold the slot.
+ * The guest took data of @c, or the host end just closed. Once the host
+ * end closed, a connection whose guest takes no data for VSOCK_STALE_MS
+ * (control packets do not count: asking for credit is not taking data)
+ * is stale: a host connection that finds no free slot evicts it. Until a
+ * slot is wanted, a slow reader keeps its data.
  */
 void vsock_conn_progress(struct vsock_conn *c)
 {
-	/* Once a close deadline runs (SHUTDOWN both ways), it is not pushed back. */
-	if (c->state != VSOCK_ESTABLISHED || !c->host_hup || c->shut_sent == VSOCK_SHUT_MASK ||
-	    c->peer_shut == VSOCK_SHUT_MASK)
-		return;
-	c->deadline_ns = vsock_now(c->v) + VSOCK_LINGER_MS * 1000000ULL;
-	vsock_timer_update(c->v, c->deadline_ns);
+	if (c->state == VSOCK_ESTABLISHED && c->host_hup)
+		c->stale_at = vsock_now(c->v) + VSOCK_STALE_MS * 1000000ULL;
+}
+
+/* No slot for a host connection: reset the stalest stale one, if any, at once. */
+bool vsock_conn_evict(struct virtio_vsock *v)
+{
+	struct vsock_conn *c, *pick = NULL;
+	uint64_t now = vsock_now(v);
+	unsigned int i;
+
+	for (i = 0; i < VSOCK_HASH_SIZE; i++)
+		for (c = v->table[i]; c; c = c->next)
+			if (c->state == VSOCK_ESTABLISHED && c->stale_at && c->stale_at <= now &&
+			    (!pick || c->stale_at < pick->stale_at))
+				pick = c;
+	if (!pick)
+		return false;
+	log_debug(v->dev.log,
+		  "virtio vsock: %u->%u: host end closed, no data taken in %d ms: reset for a slot",
+		  pick->local_port, pick->peer_port, VSOCK_STALE_MS);
+	vsock_conn_reset(pick, 0);
+	vsock_conn_abandon(pick);
+	return true;
 }
 
 /* sendmsg, never blocking, never raising SIGPIPE. */
@@ -419,13 +444,11 @@ void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms)
 	vsock_conn_wait_rx(c);
 }
 
-/* DYING past its deadline: free the slot, leave the RST to the reply ring. */
+/* DYING, its slot wanted: free it, leave the RST to the reply ring. */
 static void vsock_conn_abandon(struct vsock_conn *c)
 {
 	struct vsock_pkt p = { .src_port = c->peer_port, .dst_port = c->local_port };
 
-	log_debug(c->v->dev.log, "virtio vsock: %u->%u: RST not taken in %d ms, slot freed",
-		  c->local_port, c->peer_port, VSOCK_DYING_MS);
 	vsock_conn_reply_rst(c->v, &p);
 	vsock_conn_free(c, 0);
 }
@@ -440,17 +463,19 @@ static void vsock_conn_expire_one(struct vsock_conn *c, uint64_t now, uint64_t *
 		return;
 	}
 	c->deadline_ns = 0;
-	if (c->state == VSOCK_DYING)
+	if (c->state == VSOCK_DYING) {
+		log_debug(c->v->dev.log, "virtio vsock: %u->%u: RST not taken in %d ms, slot freed",
+			  c->local_port, c->peer_port, VSOCK_DYING_MS);
 		vsock_conn_abandon(c);
-	else
+	} else
 		vsock_conn_reset(c, c->state == VSOCK_ESTABLISHED ? 0 : -ETIMEDOUT);
 }
 
 /*
  * Timer: act on every passed deadline; *@next gets the earliest left.
  * HANDSHAKE: the CONNECT line is late (freed); CONNECTING: no RESPONSE
- * (-ETIMEDOUT, RST); ESTABLISHED: a close or linger deadline (RST);
- * DYING: the RST was not taken (freed, vsock_conn_abandon).
+ * (-ETIMEDOUT, RST); ESTABLISHED: no RST after SHUTDOWN (RST); DYING: the
+ * RST was not taken (freed, vsock_conn_abandon).
  */
 void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next)
 {

@@ -41,10 +41,11 @@
  * guest's own (guest-initiated, to a listener or "<uds_path>_<P>") may
  * take max_conns minus a quarter (at least 1): the rest is kept for the
  * host's connections (in-process and Unix mux clients), so a guest that
- * opens all it may cannot keep the host from reaching it. A connection
- * whose host side is gone waits for the guest to take its RST; a guest
- * that takes none (never drains the RX queue) has it freed anyway after
- * VSOCK_DYING_MS, its RST left in a small queue (see connection.c).
+ * opens all it may cannot keep the host from reaching it, nor can one
+ * that stops taking packets: a connection's RST not taken is freed after
+ * VSOCK_DYING_MS, and a host-closed connection whose data the guest does
+ * not take is given up when a host connection needs its slot (see
+ * connection.c).
  */
 #ifndef HUSK_VMM_VIRTIO_VSOCK_VSOCK_H
 #define HUSK_VMM_VIRTIO_VSOCK_VSOCK_H

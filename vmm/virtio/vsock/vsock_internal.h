@@ -55,7 +55,7 @@
 #define VSOCK_REPLY_RING  64u	      /* RSTs to packets of no connection */
 #define VSOCK_CLOSE_MS	  2000	      /* SHUTDOWN sent, RST awaited */
 #define VSOCK_DYING_MS	  2000	      /* our RST owed, the guest takes no packet */
-#define VSOCK_LINGER_MS	  30000	      /* host end closed, the guest takes no data */
+#define VSOCK_STALE_MS	  30000	      /* host end closed, the guest takes no data */
 #define VSOCK_UDS_WAIT_MS 100	      /* mux listener paused: out of fds */
 #define VSOCK_PORT_BASE	  0x40000000u /* first host-initiated local port */
 
@@ -128,6 +128,7 @@ struct vsock_conn {
 	bool readable;			/* host fd may have bytes (edge seen) */
 	bool host_eof, host_hup, wr_shut;
 	uint64_t deadline_ns; /* 0: none; per state, see vsock_conn_expire() */
+	uint64_t stale_at;    /* host end closed: evictable from then, 0: not */
 
 	/* Credit, 5.10.6.3. Host->guest: */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
@@ -229,6 +230,7 @@ void vsock_conn_host_event(struct vsock_conn *c, uint32_t events);
 void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms);
 void vsock_conn_reset(struct vsock_conn *c, int error);
 void vsock_conn_progress(struct vsock_conn *c);
+bool vsock_conn_evict(struct virtio_vsock *v);
 void vsock_conn_free(struct vsock_conn *c, int error);
 void vsock_conn_flush(struct vsock_conn *c);
 int vsock_conn_send(struct vsock_conn *c, struct chain_reader *r, uint32_t len);

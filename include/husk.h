@@ -448,6 +448,19 @@ HUSK_API void husk_vsock_config_init(struct husk_vsock_config *cfg);
  * husk_vm_add_vsock - add the vsock device (stream sockets only). Errors
  * besides the common ones: -EEXIST (the VM has one), -EINVAL (CID out of
  * range), -EADDRINUSE or another bind/listen errno for uds_path.
+ *
+ * Connection slots: at most 256 connections exist at once, of every kind.
+ * Those the guest opens (to a listener or to `<uds_path>_<P>`) may take
+ * 192; beyond that the guest's REQUEST is answered with RST. The other 64
+ * are kept for the host's (husk_vm_vsock_connect() and uds_path clients),
+ * which may also use any slot the guest leaves free. A guest that stops
+ * taking packets cannot hold the host's slots: a connection whose RST it
+ * does not take is freed 2 s later (the RST still reaches the guest
+ * first when it reads again, queue room allowed), and one whose host end
+ * closed but whose data it has not taken for 30 s is reset when a host
+ * connection finds no free slot (until then a slow reader loses nothing).
+ * Out of file descriptors, the uds_path listener pauses 100 ms between
+ * tries instead of spinning; waiting clients are served once fds free up.
  */
 HUSK_API int husk_vm_add_vsock(struct husk_vm *vm, const struct husk_vsock_config *cfg,
 			       struct husk_error **err);
@@ -462,7 +475,10 @@ HUSK_API int husk_vm_add_vsock(struct husk_vm *vm, const struct husk_vsock_confi
  * vsock), -ENOTCONN (the guest driver is not up yet, or the VM has not
  * started: retry later), -ECONNREFUSED (nothing listens on @port),
  * -ETIMEDOUT, -ECONNRESET (the guest reset the device meanwhile), -EAGAIN
- * (too many connections), -ENOMEM.
+ * (all 256 slots in use, see husk_vm_add_vsock(): the guest alone fills at
+ * most 192, so this takes 64 or more host connections open at once, or
+ * closed ones within the times given there), -ENOMEM,
+ * -EMFILE/-ENFILE (no fds for the socketpair).
  *
  * Blocks; any thread except a husk_vsock_accept_fn callback (which runs on
  * the device thread the connection needs). Not after husk_vm_destroy().

@@ -10,9 +10,13 @@
  *   2 host writes to one of its fds      3 host closes one
  *   4 host shuts one down for writing     5 host connects to a guest port
  *   6 a Unix mux client sends bytes      7 reset and bring the driver up again
+ *   8 time passes on the device's clock (the fuzzer's: deadlines fire
+ *     when the input says, never by wall time); an odd operand also
+ *     toggles whether the guest takes what the device put in RX
  *
  * After every step the loop runs until idle and the guest reads all it
- * got; whatever the device sends must be well-formed (abort otherwise).
+ * got (unless it stopped taking RX); whatever the device sends must be
+ * well-formed (abort otherwise).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,8 @@ struct fuzz {
 	int fds[FUZZ_FDS];
 	unsigned int nr_fds;
 	char uds[64];
+	uint64_t now_ns; /* the device's clock */
+	bool rx_off;	 /* the guest takes no RX packet */
 };
 
 static uint8_t fuzz_payload[VSOCK_MAX_PAYLOAD + 64];
@@ -79,7 +85,7 @@ static void fuzz_settle(struct fuzz *f)
 
 	do {
 		mock_vsock_pump(&f->mv, 0);
-		while (mock_vsock_recv(&f->mv, &h, NULL, 0))
+		while (!f->rx_off && mock_vsock_recv(&f->mv, &h, NULL, 0))
 			if (h.src_cid != VSOCK_HOST_CID || h.dst_cid != f->mv.cid ||
 			    h.type != VIRTIO_VSOCK_TYPE_STREAM || h.len > VSOCK_MAX_PAYLOAD)
 				abort();
@@ -170,9 +176,25 @@ static void fuzz_host(struct fuzz *f, unsigned int op)
 	}
 }
 
+static uint64_t fuzz_clock(void *opaque)
+{
+	return ((const struct fuzz *)opaque)->now_ns;
+}
+
+/* Up to 65 s pass in 2 ms steps (past every deadline); a guest notification wakes the device. */
+static void fuzz_time(struct fuzz *f)
+{
+	uint32_t v = fuzz_take(f, 2);
+
+	if (v & 1)
+		f->rx_off = !f->rx_off;
+	f->now_ns += (uint64_t)(v >> 1) * 2000000ULL;
+	mock_mmio_write(&f->mv.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TXQ);
+}
+
 static void fuzz_step(struct fuzz *f)
 {
-	unsigned int op = fuzz_take(f, 1) % 8;
+	unsigned int op = fuzz_take(f, 1) % 9;
 
 	if (op == 0)
 		fuzz_packet(f);
@@ -182,6 +204,8 @@ static void fuzz_step(struct fuzz *f)
 		fuzz_uds_send(f);
 	else if (op == 7)
 		mock_vsock_bring_up(&f->mv);
+	else if (op == 8)
+		fuzz_time(f);
 	else
 		fuzz_host(f, op);
 	fuzz_settle(f);
@@ -196,6 +220,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	snprintf(f.uds, sizeof(f.uds), "/tmp/husk-fuzz-vsock-%d", (int)getpid());
 	p.uds_path = f.uds;
+	p.clock_ns = fuzz_clock;
+	p.clock_opaque = &f;
+	f.now_ns = 1000000000ULL;
 	f.p = data;
 	f.left = size;
 	mock_vsock_init(&f.mv, &p, true);
@@ -205,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_step(&f);
 	while (f.nr_fds)
 		close(f.fds[--f.nr_fds]);
+	f.rx_off = false;
 	fuzz_settle(&f);
 	mock_vsock_fini(&f.mv);
 	return 0;

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vmm/base/le.h"
@@ -22,7 +24,7 @@
 #include "tests/lib/unit.h"
 
 #define GUEST_BUF (64u * 1024) /* what the modelled guest advertises */
-#define MAXS	  64
+#define MAXS	  320	       /* every slot of the default device, and some */
 #define CHUNK	  4096
 
 /* One guest-side stream socket. */
@@ -43,8 +45,9 @@ static struct mock_vsock mv;
 static struct gsock socks[MAXS];
 static uint32_t g_listen_port = 1234; /* the guest accepts REQUESTs here */
 static bool g_refuse;
-static bool g_silent;	    /* leave REQUESTs unanswered */
-static unsigned int g_rsts; /* RSTs for no known socket */
+static bool g_silent;		       /* leave REQUESTs unanswered */
+static unsigned int g_rsts;	       /* RSTs for no known socket */
+static unsigned int g_rsts_at_request; /* g_rsts when the last REQUEST came */
 static struct vsock_pkt g_last_rst;
 static char uds[108];
 
@@ -120,6 +123,7 @@ static void g_request(const struct vsock_pkt *h)
 
 	if (g_silent)
 		return;
+	g_rsts_at_request = g_rsts;
 	if (h->dst_port != g_listen_port || g_refuse) {
 		mock_vsock_send(&mv, VIRTIO_VSOCK_OP_RST, h->dst_port, h->src_port, 0, 0, 0, NULL,
 				0);
@@ -1012,10 +1016,349 @@ START_TEST(create_rejects_bad_params)
 	husk_error_free(err);
 	err = NULL;
 	p.guest_cid = 3;
+	p.max_conns = 1; /* nothing left for the host */
+	ck_assert_int_eq(virtio_vsock_create(&v, &p, &mv.g.gm, NULL, &err), -EINVAL);
+	husk_error_free(err);
+	err = NULL;
+	p.max_conns = 0;
+	p.guest_cid = 3;
 	p.uds_path = uds; /* bound and live: not stale, not ours */
 	ck_assert_int_eq(virtio_vsock_create(&v, &p, &mv.g.gm, NULL, &err), -EADDRINUSE);
 	husk_error_free(err);
 	ck_assert_int_eq(access(uds, F_OK), 0);
+}
+END_TEST
+
+/* ------------------------------------- slots, deadlines, out of fds */
+
+static uint64_t fake_ns = 1000000000ULL; /* the device's clock in these tests */
+
+static uint64_t fake_clock(void *opaque)
+{
+	return *(const uint64_t *)opaque;
+}
+
+/*
+ * A device on the fake clock with @max_conns slots (0: default); with
+ * @rx false the driver comes up but never posts an RX buffer: a guest
+ * that takes no packet at all.
+ */
+static void init_fake(unsigned int max_conns, bool rx)
+{
+	struct virtio_vsock_params p = { .guest_cid = 3,
+					 .max_conns = max_conns,
+					 .uds_path = uds,
+					 .clock_ns = fake_clock,
+					 .clock_opaque = &fake_ns };
+	unsigned int i;
+
+	mock_vsock_init(&mv, &p, rx);
+	if (rx)
+		return;
+	for (i = 0; i < 3; i++)
+		mock_vq_init(&mv.mq[i], &mv.g.gm, i, MV_QSIZE);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mv.mmio, virtio_vsock_dev(mv.dev)->offered, mv.mq, 3),
+			  0xf);
+}
+
+static void setup_fake(unsigned int max_conns, bool rx)
+{
+	mock_vsock_fini(&mv);
+	init_fake(max_conns, rx);
+}
+
+/* Time passes on the fake clock; a guest notification wakes the device. */
+static void advance_ms(unsigned int ms)
+{
+	fake_ns += ms * 1000000ULL;
+	mock_mmio_write(&mv.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TXQ);
+	run(0);
+}
+
+static int connect_async(uint32_t port, int timeout_ms)
+{
+	struct husk_error *err = NULL;
+	int ret = virtio_vsock_connect_async(mv.dev, port, timeout_ms, on_connect, NULL, &err);
+
+	if (ret == -EAGAIN)
+		ck_assert_ptr_nonnull(strstr(husk_error_message(err), "slots in use"));
+	husk_error_free(err);
+	return ret;
+}
+
+/* The guest opens all it may; the host's quarter of the slots stays the host's. */
+START_TEST(guest_cannot_take_host_slots)
+{
+	enum {
+		HOST = VIRTIO_VSOCK_DEFAULT_MAX_CONNS / 4,
+		GUEST = VIRTIO_VSOCK_DEFAULT_MAX_CONNS - HOST,
+	};
+	static int gfd[GUEST], hfd[HOST];
+	struct gsock *s;
+	int i;
+
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 90, on_accept, NULL, NULL), 0);
+	for (i = 0; i < GUEST; i++)
+		guest_connect(20000 + i, 90, &gfd[i]);
+	s = gs_new(30000, 90);
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert(s->rst);
+	ck_assert(!s->connected);
+	ck_assert_int_eq(accepted_fd, -1);
+	/* The host still reaches the guest, bytes and all, HOST times. */
+	s = host_connect(&hfd[0]);
+	echo(s, hfd[0], 64 * 1024);
+	for (i = 1; i < HOST; i++)
+		host_connect(&hfd[i]);
+	ck_assert_int_eq(connect_async(g_listen_port, 1000), -EAGAIN); /* all 256 in use */
+	/* A guest connection that ends gives the guest its slot back. */
+	gs_send(gs_find(20000, 90), VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	run(0);
+	close(gfd[0]);
+	guest_connect(30001, 90, &gfd[0]);
+	for (i = 0; i < GUEST; i++)
+		close(gfd[i]);
+	for (i = 0; i < HOST; i++)
+		close(hfd[i]);
+}
+END_TEST
+
+static unsigned int timeouts;
+
+static void on_connect_count(void *opaque, int fd, int error)
+{
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(error, -ETIMEDOUT);
+	timeouts++;
+}
+
+/*
+ * A guest that posts no RX buffer cannot take the RSTs of the host's
+ * connections that timed out: their slots are freed after VSOCK_DYING_MS
+ * anyway, and the RSTs reach the guest, ahead of anything newer, once it
+ * drains RX again.
+ */
+START_TEST(dying_slots_freed_without_rx)
+{
+	int i;
+
+	setup_fake(4, false);
+	timeouts = 0;
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(virtio_vsock_connect_async(mv.dev, g_listen_port, 50,
+							    on_connect_count, NULL, NULL),
+				 0);
+	ck_assert_int_eq(connect_async(g_listen_port, 50), -EAGAIN);
+	advance_ms(51);
+	ck_assert_uint_eq(timeouts, 4);
+	/* Timed out, RST owed: the slots are still taken... */
+	ck_assert_int_eq(connect_async(g_listen_port, 50), -EAGAIN);
+	advance_ms(VSOCK_DYING_MS - 1);
+	ck_assert_int_eq(connect_async(g_listen_port, 50), -EAGAIN);
+	/* ...until the deadline. */
+	advance_ms(1);
+	ck_assert_int_eq(connect_async(g_listen_port, 1000), 0);
+	run(0);
+	ck_assert_int_eq(conn_err, 1); /* no REQUEST went out yet */
+	g_rsts = 0;
+	mock_vsock_post_rx(&mv, MV_RX_POSTED, MV_BUF_LEN);
+	run(0);
+	ck_assert_uint_eq(g_rsts, 4);
+	ck_assert_uint_ge(g_last_rst.src_port, VSOCK_PORT_BASE);
+	ck_assert_uint_eq(g_last_rst.dst_port, g_listen_port);
+	ck_assert_uint_eq(g_rsts_at_request, 4); /* the RSTs came first */
+	ck_assert_int_eq(conn_err, 0);
+	ck_assert_int_ge(conn_fd, 0);
+}
+END_TEST
+
+/*
+ * The host closes a connection whose guest takes no data (no credit):
+ * once it has taken none for VSOCK_STALE_MS, a host connection that finds
+ * no free slot evicts it; before that, or with slots free, it stays.
+ */
+START_TEST(stale_closed_connection_yields_slot)
+{
+	uint8_t junk[100] = { 0 };
+	size_t off = 0;
+	struct gsock *s;
+	int fd;
+
+	setup_fake(2, true);
+	s = host_connect(&fd);
+	s->buf_alloc = 0; /* the guest application stopped reading */
+	gs_send(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0);
+	run(0);
+	host_write(fd, junk, sizeof(junk), &off);
+	close(fd);
+	run(0);
+	/* Asking for credit is not taking data: it does not make it fresh. */
+	advance_ms(VSOCK_STALE_MS / 2);
+	gs_send(s, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert_uint_eq(s->credit_updates, 1);
+	g_silent = true; /* REQUESTs left pending: each holds its slot */
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), 0);
+	advance_ms(VSOCK_STALE_MS - VSOCK_STALE_MS / 2 - 1);
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), -EAGAIN); /* not stale yet */
+	ck_assert(!s->rst);
+	advance_ms(1);
+	ck_assert(!s->rst); /* stale, but nobody needs the slot */
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), 0);
+	run(0);
+	ck_assert(s->rst);
+	ck_assert_uint_eq(s->rx_total, 0);
+	ck_assert_int_eq(connect_async(g_listen_port, 600000), -EAGAIN);
+}
+END_TEST
+
+/*
+ * A guest connection's RST, moved to the reply ring when its slot was
+ * freed, must not reset a later connection on the same port pair.
+ */
+START_TEST(stale_rst_spares_new_connection)
+{
+	struct vsock_pkt bad;
+	struct gsock *s;
+
+	setup_fake(4, false);
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 91, on_accept, NULL, NULL), 0);
+	s = gs_new(7000, 91);
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert_int_ge(accepted_fd, 0);
+	/* A bad packet resets it: RESPONSE and RST owed, none taken. */
+	bad = (struct vsock_pkt){ .src_cid = 3,
+				  .dst_cid = 2,
+				  .src_port = 7000,
+				  .dst_port = 91,
+				  .type = 7,
+				  .op = VIRTIO_VSOCK_OP_RW };
+	mock_vsock_send_raw(&mv, &bad, NULL, 0);
+	run(0);
+	ck_assert(closed_by_peer(accepted_fd));
+	close(accepted_fd);
+	accepted_fd = -1;
+	advance_ms(VSOCK_DYING_MS); /* RST not taken: slot freed, RST queued */
+	/* The guest, which never saw the first, connects from the same port. */
+	gs_send(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	run(0);
+	ck_assert_int_ge(accepted_fd, 0);
+	g_rsts = 0;
+	mock_vsock_post_rx(&mv, MV_RX_POSTED, MV_BUF_LEN);
+	run(0);
+	ck_assert(s->connected);
+	ck_assert(!s->rst);
+	ck_assert_uint_eq(g_rsts, 0);
+}
+END_TEST
+
+/* What the child of uds_accept_backs_off_out_of_fds saw. */
+struct emfile_report {
+	int starved;	     /* dup() hit EMFILE: the process was out of fds */
+	int wakeups_out;     /* loop events in 20 turns, out of fds */
+	int wakeups_retry;   /* the same after the retry time, still out of fds */
+	int wakeups_freed;   /* the same with fds free, before the retry time */
+	char flooded_ok[32]; /* a client queued meanwhile, after recovery */
+	char later_ok[32];   /* a client that came after */
+};
+
+static int loop_turns(int turns)
+{
+	int n, events = 0;
+
+	while (turns--) {
+		n = event_loop_run_once(&mv.el, 0);
+		events += n > 0 ? n : 0;
+	}
+	return events;
+}
+
+/* CONNECT to the guest's port; its answer line. */
+static void uds_request(int fd, char *line, size_t cap)
+{
+	ssize_t n;
+
+	memset(line, 0, cap);
+	if (send(fd, "CONNECT 1234\n", 13, MSG_NOSIGNAL) != 13)
+		return;
+	run(0);
+	n = recv(fd, line, cap - 1, MSG_DONTWAIT);
+	if (n < 0)
+		line[0] = 0;
+}
+
+enum { FLOOD = 16, FILL_MAX = 512 };
+
+static void emfile_child(struct emfile_report *r)
+{
+	int flood[FLOOD], fill[FILL_MAX], nfill = 0, null_fd, fd, i;
+	struct rlimit rl;
+
+	/* A device of our own: the parent's shares this epoll instance. */
+	snprintf(uds, sizeof(uds), "/tmp/husk-vsock-emfile-%d", (int)getpid());
+	init_fake(0, true);
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = 256;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	for (i = 0; i < FLOOD; i++)
+		flood[i] = uds_client(uds); /* queued: nobody ran the loop yet */
+	while (nfill < FILL_MAX && (fd = dup(null_fd)) >= 0)
+		fill[nfill++] = fd;
+	r->starved = nfill < FILL_MAX && errno == EMFILE;
+	r->wakeups_out = loop_turns(20);
+	fake_ns += VSOCK_UDS_WAIT_MS * 1000000ULL;
+	mock_mmio_write(&mv.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_VSOCK_TXQ);
+	r->wakeups_retry = loop_turns(20);
+	while (nfill)
+		close(fill[--nfill]);
+	r->wakeups_freed = loop_turns(20);
+	advance_ms(VSOCK_UDS_WAIT_MS);
+	uds_request(flood[0], r->flooded_ok, sizeof(r->flooded_ok));
+	fd = uds_client(uds);
+	uds_request(fd, r->later_ok, sizeof(r->later_ok));
+	mock_vsock_fini(&mv);
+}
+
+/*
+ * Out of fds, the Unix mux's listener stays readable while accept fails:
+ * the loop must not spin on it, and must serve the clients once fds are
+ * free. Run in a child: the fd limit is lowered there.
+ */
+START_TEST(uds_accept_backs_off_out_of_fds)
+{
+	struct emfile_report r;
+	int pfd[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		memset(&r, 0, sizeof(r));
+		emfile_child(&r);
+		_exit(write(pfd[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &r, sizeof(r)), (ssize_t)sizeof(r));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(r.starved, 1);
+	/*
+	 * A spinning loop counts 20 in each. Paused: one wake-up finds EMFILE;
+	 * at the retry the kick, then the listener once more; with fds free
+	 * nothing until the retry. (+1: the timerfd, should 100 ms pass.)
+	 */
+	ck_assert_int_ge(r.wakeups_out, 1);
+	ck_assert_int_le(r.wakeups_out, 2);
+	ck_assert_int_ge(r.wakeups_retry, 2);
+	ck_assert_int_le(r.wakeups_retry, 3);
+	ck_assert_int_le(r.wakeups_freed, 1);
+	ck_assert_int_eq(strncmp(r.flooded_ok, "OK ", 3), 0);
+	ck_assert_int_eq(strncmp(r.later_ok, "OK ", 3), 0);
 }
 END_TEST
 
@@ -1055,6 +1398,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, reset_closes_everything);
 	tcase_add_test(tc, too_many_connections);
 	tcase_add_test(tc, create_rejects_bad_params);
+	tcase_add_test(tc, guest_cannot_take_host_slots);
+	tcase_add_test(tc, dying_slots_freed_without_rx);
+	tcase_add_test(tc, stale_closed_connection_yields_slot);
+	tcase_add_test(tc, stale_rst_spares_new_connection);
+	tcase_add_test(tc, uds_accept_backs_off_out_of_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }

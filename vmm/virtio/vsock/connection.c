@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * connection.c - connections: the table keyed by (host port, guest port),
- * lifetime, host fd events, writes towards the host, and the list of
- * connections waiting to send the guest a packet (served by rx.c).
+ * slots, lifetime and deadlines, host fd events, writes towards the host,
+ * the list of connections waiting to send the guest a packet and the
+ * ring of RSTs owed to no connection (both served by rx.c).
  *
  * Each connection belongs to a face (host.c's in-process endpoints, or
  * unix_socket.c's multiplexer clients) and reaches it only through
@@ -17,6 +18,23 @@
  * ESTABLISHED -> DYING (host side closed, our RST still to send) -> freed.
  * A guest RST frees at once. A connection is freed on the loop thread
  * only, or by reset/destroy after every fd is unwatched.
+ *
+ * Slots: guest-initiated connections may fill v->guest_max of the
+ * max_conns slots, host-initiated ones any. Nothing the guest does keeps
+ * a slot from the host for good: every state that waits for the guest
+ * has a deadline (vsock_conn_expire), except a connection whose host end
+ * closed and whose data the guest does not take; that one is evicted
+ * when a host connection needs its slot (vsock_conn_evict), once it is
+ * stale (VSOCK_STALE_MS without data taken). DYING waits VSOCK_DYING_MS for the RX queue to
+ * take the RST; then the slot is freed and the RST moves to the reply
+ * ring, which rx.c serves ahead of every connection, so the guest still
+ * gets it first once it drains RX (unless the 64-entry ring was full: it
+ * then learns on its next packet there, answered "no such connection").
+ * Reuse of the port pair: host-initiated local ports count up through
+ * 3 * 2^30 values before one comes back, and even then the old RST goes
+ * out before the new REQUEST; a guest REQUEST drops any RST still queued
+ * for its pair, which was owed to the pair's earlier connection and must
+ * not reset the new one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,24 +42,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "vmm/virtio/vsock/vsock_internal.h"
+
+static void vsock_conn_abandon(struct vsock_conn *c);
 
 static unsigned int vsock_hash(uint32_t local, uint32_t peer)
 {
 	return (local * 0x9e3779b1u ^ peer) % VSOCK_HASH_SIZE;
 }
 
+/* Whether a connection may start: guest-initiated ones have fewer slots. */
+bool vsock_conn_slot_free(const struct virtio_vsock *v, bool from_guest)
+{
+	return v->nr_conns < v->max_conns && (!from_guest || v->nr_guest < v->guest_max);
+}
+
 /*
- * A connection of @face owning @fd; on failure (-EAGAIN: too many,
- * -ENOMEM) @fd stays the caller's.
+ * A connection of @face owning @fd, in a guest slot when @from_guest; on
+ * failure (-EAGAIN: no slot, -ENOMEM) @fd stays the caller's.
  */
-int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face,
+int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face, bool from_guest,
 		   struct vsock_conn **out)
 {
 	struct vsock_conn *c;
 
-	if (v->nr_conns >= v->max_conns)
+	if (!from_guest && !vsock_conn_slot_free(v, false))
+		vsock_conn_evict(v);
+	if (!vsock_conn_slot_free(v, from_guest))
 		return -EAGAIN;
 	c = calloc(1, sizeof(*c));
 	if (!c || vsock_ring_init(&c->ring, v->buf_alloc) < 0) {
@@ -52,7 +79,9 @@ int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face
 	c->face = face;
 	c->fd = fd;
 	c->user_fd = -1;
+	c->from_guest = from_guest;
 	v->nr_conns++;
+	v->nr_guest += from_guest;
 	*out = c;
 	return 0;
 }
@@ -62,6 +91,32 @@ static void vsock_conn_complete(struct vsock_conn *c, int error)
 {
 	if (c->face->complete)
 		c->face->complete(c, error);
+}
+
+/* An RST owed to a packet of no connection; dropped when the ring is full. */
+void vsock_conn_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p)
+{
+	struct vsock_reply *r;
+
+	if (v->reply_len == VSOCK_REPLY_RING)
+		return;
+	r = &v->replies[(v->reply_head + v->reply_len++) % VSOCK_REPLY_RING];
+	r->src_port = p->src_port;
+	r->dst_port = p->dst_port;
+}
+
+/* A guest REQUEST from @src_port to @dst_port: RSTs queued for that pair are stale. */
+void vsock_conn_drop_replies(struct virtio_vsock *v, uint32_t src_port, uint32_t dst_port)
+{
+	unsigned int i, kept = 0;
+	struct vsock_reply r;
+
+	for (i = 0; i < v->reply_len; i++) {
+		r = v->replies[(v->reply_head + i) % VSOCK_REPLY_RING];
+		if (r.src_port != src_port || r.dst_port != dst_port)
+			v->replies[(v->reply_head + kept++) % VSOCK_REPLY_RING] = r;
+	}
+	v->reply_len = kept;
 }
 
 /* On the RX wait list: it has a packet for the guest (rx.c serves the list). */
@@ -181,6 +236,7 @@ void vsock_conn_free(struct vsock_conn *c, int error)
 		close(c->user_fd);
 	vsock_ring_fini(&c->ring);
 	v->nr_conns--;
+	v->nr_guest -= c->from_guest;
 	free(c);
 }
 
@@ -198,8 +254,55 @@ void vsock_conn_reset(struct vsock_conn *c, int error)
 	vsock_ring_fini(&c->ring);
 	c->state = VSOCK_DYING;
 	c->pend = VSOCK_PEND_RST;
-	c->deadline_ns = 0;
+	c->deadline_ns = vsock_now(c->v) + VSOCK_DYING_MS * 1000000ULL;
+	vsock_timer_update(c->v, c->deadline_ns);
 	vsock_conn_wait_rx(c);
+}
+
+/* Bring @c's deadline forward to @ms from now, if that is earlier. */
+static void vsock_conn_deadline(struct vsock_conn *c, unsigned int ms)
+{
+	uint64_t at = vsock_now(c->v) + ms * 1000000ULL;
+
+	if (c->deadline_ns && c->deadline_ns <= at)
+		return;
+	c->deadline_ns = at;
+	vsock_timer_update(c->v, at);
+}
+
+/*
+ * The guest took data of @c, or the host end just closed. Once the host
+ * end closed, a connection whose guest takes no data for VSOCK_STALE_MS
+ * (control packets do not count: asking for credit is not taking data)
+ * is stale: a host connection that finds no free slot evicts it. Until a
+ * slot is wanted, a slow reader keeps its data.
+ */
+void vsock_conn_progress(struct vsock_conn *c)
+{
+	if (c->state == VSOCK_ESTABLISHED && c->host_hup)
+		c->stale_at = vsock_now(c->v) + VSOCK_STALE_MS * 1000000ULL;
+}
+
+/* No slot for a host connection: reset the stalest stale one, if any, at once. */
+bool vsock_conn_evict(struct virtio_vsock *v)
+{
+	struct vsock_conn *c, *pick = NULL;
+	uint64_t now = vsock_now(v);
+	unsigned int i;
+
+	for (i = 0; i < VSOCK_HASH_SIZE; i++)
+		for (c = v->table[i]; c; c = c->next)
+			if (c->state == VSOCK_ESTABLISHED && c->stale_at && c->stale_at <= now &&
+			    (!pick || c->stale_at < pick->stale_at))
+				pick = c;
+	if (!pick)
+		return false;
+	log_debug(v->dev.log,
+		  "virtio vsock: %u->%u: host end closed, no data taken in %d ms: reset for a slot",
+		  pick->local_port, pick->peer_port, VSOCK_STALE_MS);
+	vsock_conn_reset(pick, 0);
+	vsock_conn_abandon(pick);
+	return true;
 }
 
 /* sendmsg, never blocking, never raising SIGPIPE. */
@@ -269,11 +372,9 @@ static void vsock_conn_announce(struct vsock_conn *c, uint32_t flags)
 {
 	c->shut_sent |= flags;
 	c->pend |= VSOCK_PEND_SHUTDOWN;
-	if (c->shut_sent == VSOCK_SHUT_MASK && !c->deadline_ns) {
-		/* 5.10.6.5: the guest should answer with RST; do not wait forever. */
-		c->deadline_ns = husk_now_ns() + VSOCK_CLOSE_MS * 1000000ULL;
-		vsock_timer_update(c->v, c->deadline_ns);
-	}
+	/* 5.10.6.5: the guest should answer with RST; do not wait forever. */
+	if (c->shut_sent == VSOCK_SHUT_MASK)
+		vsock_conn_deadline(c, VSOCK_CLOSE_MS);
 }
 
 /* Half-closes both ways (5.10.6.5), once buffered data has drained. */
@@ -289,10 +390,8 @@ static void vsock_conn_shutdowns(struct vsock_conn *c)
 		vsock_conn_reset(c, 0); /* clean close: our RST completes it */
 		return;
 	}
-	if (c->peer_shut == VSOCK_SHUT_MASK && !c->deadline_ns) {
-		c->deadline_ns = husk_now_ns() + VSOCK_CLOSE_MS * 1000000ULL;
-		vsock_timer_update(c->v, c->deadline_ns);
-	}
+	if (c->peer_shut == VSOCK_SHUT_MASK)
+		vsock_conn_deadline(c, VSOCK_CLOSE_MS);
 	if (c->host_eof && c->host_hup && c->shut_sent != VSOCK_SHUT_MASK)
 		vsock_conn_announce(c, VSOCK_SHUT_MASK);
 	else if (c->host_eof && !(c->shut_sent & VIRTIO_VSOCK_SHUTDOWN_SEND))
@@ -315,8 +414,10 @@ void vsock_conn_host_event(struct vsock_conn *c, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = true;
-	if (events & (EPOLLHUP | EPOLLERR))
+	if ((events & (EPOLLHUP | EPOLLERR)) && !c->host_hup) {
 		c->host_hup = true;
+		vsock_conn_progress(c); /* starts the linger deadline */
+	}
 	if (c->state == VSOCK_HANDSHAKE) {
 		c->face->handshake(c);
 		return;
@@ -337,10 +438,19 @@ void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms)
 	c->local_port = vsock_conn_pick_port(v, port);
 	c->state = VSOCK_CONNECTING;
 	c->pend = VSOCK_PEND_REQUEST;
-	c->deadline_ns = husk_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	c->deadline_ns = vsock_now(v) + (uint64_t)timeout_ms * 1000000ULL;
 	vsock_timer_update(v, c->deadline_ns);
 	vsock_conn_hash(c);
 	vsock_conn_wait_rx(c);
+}
+
+/* DYING, its slot wanted: free it, leave the RST to the reply ring. */
+static void vsock_conn_abandon(struct vsock_conn *c)
+{
+	struct vsock_pkt p = { .src_port = c->peer_port, .dst_port = c->local_port };
+
+	vsock_conn_reply_rst(c->v, &p);
+	vsock_conn_free(c, 0);
 }
 
 static void vsock_conn_expire_one(struct vsock_conn *c, uint64_t now, uint64_t *next)
@@ -353,10 +463,20 @@ static void vsock_conn_expire_one(struct vsock_conn *c, uint64_t now, uint64_t *
 		return;
 	}
 	c->deadline_ns = 0;
-	vsock_conn_reset(c, c->state == VSOCK_ESTABLISHED ? 0 : -ETIMEDOUT);
+	if (c->state == VSOCK_DYING) {
+		log_debug(c->v->dev.log, "virtio vsock: %u->%u: RST not taken in %d ms, slot freed",
+			  c->local_port, c->peer_port, VSOCK_DYING_MS);
+		vsock_conn_abandon(c);
+	} else
+		vsock_conn_reset(c, c->state == VSOCK_ESTABLISHED ? 0 : -ETIMEDOUT);
 }
 
-/* Timer: act on every passed deadline; *@next gets the earliest left. */
+/*
+ * Timer: act on every passed deadline; *@next gets the earliest left.
+ * HANDSHAKE: the CONNECT line is late (freed); CONNECTING: no RESPONSE
+ * (-ETIMEDOUT, RST); ESTABLISHED: no RST after SHUTDOWN (RST); DYING: the
+ * RST was not taken (freed, vsock_conn_abandon).
+ */
 void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next)
 {
 	struct vsock_conn *c, *n;
@@ -402,7 +522,7 @@ void vsock_conn_detach_all(struct virtio_vsock *v, struct vsock_conn **list)
 	}
 	v->handshakes = NULL;
 	v->rx_head = v->rx_tail = NULL;
-	v->nr_conns = 0;
+	v->nr_conns = v->nr_guest = 0;
 }
 
 /* Without v->lock: unwatching waits for a callback that may want it. */

@@ -3,7 +3,7 @@
  * device.c - virtio-vsock device (virtio 1.2 section 5.10): set-up, config
  * space, activation and reset, and the two loop sources that are not
  * sockets: the kick eventfd (a queue notification) and the timerfd
- * (connect, handshake and close deadlines), and the callback for each
+ * (connection deadlines, the mux listener's retry), and the callback for each
  * connection's host fd. It drives the queues (tx.c, rx.c) and the
  * connections (connection.c), and opens and closes the faces.
  */
@@ -18,7 +18,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "vmm/virtio/vsock/vsock_internal.h"
 #include "vmm/virtio/lifecycle.h"
 
@@ -32,6 +31,17 @@ struct virtio_dev *virtio_vsock_dev(struct virtio_vsock *v)
 	return &v->dev;
 }
 
+/* Act on every deadline that passed and arm the timer for the next. */
+static void vsock_deadlines(struct virtio_vsock *v)
+{
+	uint64_t now = vsock_now(v), next = 0;
+
+	v->timer_at = 0;
+	vsock_conn_expire(v, now, &next);
+	vsock_uds_retry(v, now, &next);
+	vsock_timer_update(v, next);
+}
+
 static void vsock_kick_event(void *opaque, uint32_t events)
 {
 	struct virtio_vsock *v = opaque;
@@ -40,6 +50,9 @@ static void vsock_kick_event(void *opaque, uint32_t events)
 	if (read(v->kick_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return;
 	vsock_lock(v);
+	/* A deadline passed is due whichever source woke the loop first. */
+	if (v->timer_at && v->timer_at <= vsock_now(v))
+		vsock_deadlines(v);
 	if (v->active) {
 		vsock_tx_process(v);
 		vsock_rx_pump(v);
@@ -66,14 +79,12 @@ static void vsock_conn_event(void *opaque, uint32_t events)
 static void vsock_timer_event(void *opaque, uint32_t events)
 {
 	struct virtio_vsock *v = opaque;
-	uint64_t cnt, next = 0;
+	uint64_t cnt;
 
 	if (read(v->timer_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return;
 	vsock_lock(v);
-	v->timer_at = 0;
-	vsock_conn_expire(v, husk_now_ns(), &next);
-	vsock_timer_update(v, next);
+	vsock_deadlines(v);
 	if (v->active)
 		vsock_rx_pump(v);
 	vsock_unlock(v);
@@ -147,6 +158,9 @@ static int vsock_check_params(const struct virtio_vsock_params *p, struct husk_e
 	if (p->buf_alloc && (p->buf_alloc < 4096 || p->buf_alloc > (64u << 20)))
 		return husk_err(err, 0, "virtio-vsock: buf_alloc %u out of [4 KiB, 64 MiB]",
 				p->buf_alloc);
+	/* One slot could not be split between the guest and the host. */
+	if (p->max_conns == 1)
+		return husk_err(err, 0, "virtio-vsock: max_conns 1 leaves no slot to the host");
 	return 0;
 }
 
@@ -175,6 +189,10 @@ static int vsock_init(struct virtio_vsock *v, const struct virtio_vsock_params *
 	v->guest_cid = p->guest_cid;
 	v->buf_alloc = p->buf_alloc ? p->buf_alloc : VIRTIO_VSOCK_DEFAULT_BUF_ALLOC;
 	v->max_conns = p->max_conns ? p->max_conns : VIRTIO_VSOCK_DEFAULT_MAX_CONNS;
+	/* A quarter (at least one) is the host's: the guest cannot take it. */
+	v->guest_max = v->max_conns - (v->max_conns / 4 ? v->max_conns / 4 : 1);
+	v->clock_ns = p->clock_ns;
+	v->clock_opaque = p->clock_opaque;
 	v->next_port = VSOCK_PORT_BASE;
 	v->config.guest_cid = htole64(p->guest_cid);
 	if (pthread_mutex_init(&v->lock, NULL))

@@ -77,7 +77,7 @@ static struct vsock_conn *vsock_host_incoming(struct virtio_vsock *v, const stru
 {
 	struct vsock_conn *c;
 
-	if (vsock_conn_new(v, fd, &vsock_host_face, &c) < 0)
+	if (vsock_conn_new(v, fd, &vsock_host_face, true, &c) < 0)
 		return NULL;
 	c->local_port = p->dst_port;
 	c->peer_port = p->src_port;
@@ -125,7 +125,12 @@ void vsock_host_accept(struct virtio_vsock *v, const struct vsock_pkt *p)
 	const struct vsock_listener *l = vsock_listener_find(v, p->dst_port);
 	int fd, ret = -ECONNREFUSED;
 
-	if (l) {
+	vsock_conn_drop_replies(v, p->src_port, p->dst_port);
+	if (!vsock_conn_slot_free(v, true)) {
+		log_debug(v->dev.log,
+			  "virtio vsock: guest connection %u->%u refused: %u guest slots in use",
+			  p->src_port, p->dst_port, v->guest_max);
+	} else if (l) {
 		ret = vsock_host_accept_local(v, p, l);
 	} else if (v->uds_path) {
 		fd = vsock_uds_connect(v, p->dst_port);
@@ -136,7 +141,7 @@ void vsock_host_accept(struct virtio_vsock *v, const struct vsock_pkt *p)
 		}
 	}
 	if (ret < 0)
-		vsock_rx_reply_rst(v, p);
+		vsock_conn_reply_rst(v, p);
 }
 
 /* Under v->lock: a connection on @fd REQUESTing @port; @fd stays ours on failure. */
@@ -148,7 +153,7 @@ static int vsock_host_start(struct virtio_vsock *v, int fd, uint32_t port, int t
 
 	if (!v->active)
 		return -ENOTCONN;
-	ret = vsock_conn_new(v, fd, &vsock_host_face, &c);
+	ret = vsock_conn_new(v, fd, &vsock_host_face, false, &c);
 	if (ret < 0)
 		return ret;
 	ret = vsock_conn_watch(c);
@@ -190,6 +195,10 @@ int virtio_vsock_connect_async(struct virtio_vsock *v, uint32_t port, int timeou
 		if (ret == -ENOTCONN)
 			return husk_err(err, ENOTCONN, "vsock connect to port %u: driver not ready",
 					port);
+		if (ret == -EAGAIN)
+			return husk_err(err, EAGAIN,
+					"vsock connect to port %u: all %u slots in use", port,
+					v->max_conns);
 		return husk_err(err, -ret, "vsock connect to port %u", port);
 	}
 	vsock_kick(v);

@@ -4,9 +4,9 @@
  * guest. Connections with something to say wait on a list (kept by
  * connection.c) and are served
  * one packet each, round-robin, so a busy stream cannot starve control
- * packets or other streams. RSTs answering packets of no connection come
- * from a small ring ahead of them (dropped when it is full: the guest
- * times out such a socket itself).
+ * packets or other streams. RSTs owed to no connection (answers to stray
+ * packets, and those of connections freed before the guest took them)
+ * come from a small ring ahead of them (connection.c fills it).
  *
  * Host bytes are read straight into the driver's buffer after the header
  * space, at most what the guest's credit allows (5.10.6.3). A chain popped
@@ -20,17 +20,6 @@
 
 /* Packets per pump before yielding the loop to other sources. */
 #define VSOCK_RX_BUDGET 512
-
-void vsock_rx_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p)
-{
-	struct vsock_reply *r;
-
-	if (v->reply_len == VSOCK_REPLY_RING)
-		return;
-	r = &v->replies[(v->reply_head + v->reply_len++) % VSOCK_REPLY_RING];
-	r->src_port = p->src_port;
-	r->dst_port = p->dst_port;
-}
 
 /* The chain for the next packet: 1 ready, 0 none, <0 the device failed. */
 static int vsock_rx_chain(struct virtio_vsock *v, struct virtq *q)
@@ -144,6 +133,7 @@ static int vsock_rx_data(struct virtio_vsock *v, struct virtq *q, struct vsock_c
 		h->op = VIRTIO_VSOCK_OP_RW;
 		h->len = (uint32_t)n;
 		c->tx_cnt += (uint32_t)n;
+		vsock_conn_progress(c);
 		return vsock_rx_put(v, q, c, h);
 	}
 	if (n == 0)

@@ -29,7 +29,7 @@ static void vsock_tx_reject(struct virtio_vsock *v, const struct vsock_pkt *p, s
 	if (c)
 		vsock_conn_reset(c, -ECONNRESET);
 	else
-		vsock_rx_reply_rst(v, p);
+		vsock_conn_reply_rst(v, p);
 }
 
 /* RESPONSE to our REQUEST: the guest accepted (5.10.6.5). */
@@ -39,6 +39,8 @@ static void vsock_tx_response(struct vsock_conn *c)
 	c->deadline_ns = 0;
 	if (c->face->established(c) < 0)
 		vsock_conn_reset(c, -ECONNRESET);
+	else
+		vsock_conn_progress(c); /* the host end may have closed already */
 }
 
 static void vsock_tx_dispatch(struct virtio_vsock *v, const struct vsock_pkt *p,

@@ -18,6 +18,12 @@
  * The CONNECT line is read with MSG_PEEK and consumed exactly, so bytes
  * the client sends after it are stream data. A client gets
  * VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS to send its line.
+ *
+ * Out of fds (or socket memory) accept fails and the client stays in the
+ * backlog, so the level-triggered listener would wake the loop at once,
+ * forever: the listener is paused instead and polled again after
+ * VSOCK_UDS_WAIT_MS (on the device's timer, which needs no new fd);
+ * waiting clients are served once fds are free again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +35,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "vmm/virtio/vsock/vsock_internal.h"
 
 /* "CONNECT 4294967295\n" is 19 bytes; anything longer is not a request. */
@@ -79,17 +84,36 @@ static void vsock_uds_client(struct virtio_vsock *v, int fd)
 {
 	struct vsock_conn *c;
 
-	if (!v->active || vsock_conn_new(v, fd, &vsock_uds_face, &c) < 0) {
+	if (!v->active || vsock_conn_new(v, fd, &vsock_uds_face, false, &c) < 0) {
 		close(fd); /* no driver, or too many connections */
 		return;
 	}
 	c->state = VSOCK_HANDSHAKE;
 	c->next = v->handshakes;
 	v->handshakes = c;
-	c->deadline_ns = husk_now_ns() + VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS * 1000000ULL;
+	c->deadline_ns = vsock_now(v) + VIRTIO_VSOCK_DEFAULT_TIMEOUT_MS * 1000000ULL;
 	vsock_timer_update(v, c->deadline_ns);
 	if (vsock_conn_watch(c) < 0)
 		vsock_conn_free(c, 0);
+}
+
+/* accept failed with @error: a lack of resources that retrying now cannot cure. */
+static bool vsock_uds_starved(int error)
+{
+	return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+/* Stop polling the listener for VSOCK_UDS_WAIT_MS (vsock_uds_retry resumes). */
+static void vsock_uds_pause(struct virtio_vsock *v, int error)
+{
+	if (event_loop_mod(v->loop, v->uds_fd, 0) < 0)
+		return;	     /* cannot pause: the next wake-up tries again */
+	if (!v->uds_starved) /* once until a client gets through */
+		log_warn(v->dev.log, "virtio-vsock: accept on %s: %s; retrying every %d ms",
+			 v->uds_path, strerror(error), VSOCK_UDS_WAIT_MS);
+	v->uds_starved = true;
+	v->uds_retry_at = vsock_now(v) + VSOCK_UDS_WAIT_MS * 1000000ULL;
+	vsock_timer_update(v, v->uds_retry_at);
 }
 
 static void vsock_uds_accept_event(void *opaque, uint32_t events)
@@ -98,9 +122,32 @@ static void vsock_uds_accept_event(void *opaque, uint32_t events)
 	int fd;
 
 	vsock_lock(v);
-	while ((fd = accept4(v->uds_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+	while ((fd = accept4(v->uds_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		v->uds_starved = false;
 		vsock_uds_client(v, fd);
+	}
+	if (vsock_uds_starved(errno))
+		vsock_uds_pause(v, errno);
 	vsock_unlock(v);
+}
+
+/* Timer: poll a paused listener again once its time came; *@next: when not yet. */
+void vsock_uds_retry(struct virtio_vsock *v, uint64_t now, uint64_t *next)
+{
+	if (!v->uds_retry_at)
+		return;
+	if (v->uds_retry_at > now) {
+		if (!*next || v->uds_retry_at < *next)
+			*next = v->uds_retry_at;
+		return;
+	}
+	if (event_loop_mod(v->loop, v->uds_fd, EPOLLIN) == 0) {
+		v->uds_retry_at = 0;
+		return;
+	}
+	v->uds_retry_at = now + VSOCK_UDS_WAIT_MS * 1000000ULL; /* try again later */
+	if (!*next || v->uds_retry_at < *next)
+		*next = v->uds_retry_at;
 }
 
 int vsock_uds_open(struct virtio_vsock *v, const char *path, struct husk_error **err)

@@ -35,7 +35,17 @@
  * Memory: a connection owns one receive buffer of buf_alloc bytes (what
  * the guest may have in flight towards the host, 5.10.6.3), so a host
  * peer that stops reading costs at most that and stalls only its own
- * connection. At most max_conns connections exist at once.
+ * connection.
+ *
+ * Slots: at most max_conns connections exist at once, of every kind. The
+ * guest's own (guest-initiated, to a listener or "<uds_path>_<P>") may
+ * take max_conns minus a quarter (at least 1): the rest is kept for the
+ * host's connections (in-process and Unix mux clients), so a guest that
+ * opens all it may cannot keep the host from reaching it, nor can one
+ * that stops taking packets: a connection's RST not taken is freed after
+ * VSOCK_DYING_MS, and a host-closed connection whose data the guest does
+ * not take is given up when a host connection needs its slot (see
+ * connection.c).
  */
 #ifndef HUSK_VMM_VIRTIO_VSOCK_VSOCK_H
 #define HUSK_VMM_VIRTIO_VSOCK_VSOCK_H
@@ -62,7 +72,10 @@ struct virtio_vsock_params {
 	const char *uds_path;	 /* Unix mux socket; NULL: no mux */
 	struct event_loop *loop; /* runs all socket I/O; not owned */
 	uint32_t buf_alloc;	 /* per-connection buffer; 0: default */
-	unsigned int max_conns;	 /* 0: default */
+	unsigned int max_conns;	 /* 0: default; else >= 2 */
+	/* Monotonic ns for deadlines (tests inject one); NULL: CLOCK_MONOTONIC. */
+	uint64_t (*clock_ns)(void *opaque);
+	void *clock_opaque;
 };
 
 struct virtio_vsock;
@@ -92,8 +105,9 @@ typedef void (*vsock_connect_fn)(void *opaque, int fd, int error);
 /*
  * virtio_vsock_connect_async - open a stream to guest port @port; @fn runs
  * exactly once unless this returns an error. @timeout_ms ≤ 0: the default.
- * Returns 0, -ENOTCONN (the driver is not up: retry later), -EAGAIN (too
- * many connections) or another -errno, with *err filled.
+ * Returns 0, -ENOTCONN (the driver is not up: retry later), -EAGAIN (all
+ * max_conns slots in use; the guest alone cannot cause it) or another
+ * -errno, with *err filled.
  */
 int virtio_vsock_connect_async(struct virtio_vsock *v, uint32_t port, int timeout_ms,
 			       vsock_connect_fn fn, void *opaque, struct husk_error **err);

@@ -9,8 +9,9 @@
  *   rx.c           RX queue: packets for the guest, host reads into chains
  *   host.c         face: in-process connect/listen (the public host API)
  *   unix_socket.c  face: the Firecracker-style Unix socket multiplexer
- *   connection.c   the connection state machine: table, lifetime, host fd
- *                  events and writes, the RX wait list
+ *   connection.c   the connection state machine: table, slots, lifetime
+ *                  and deadlines, host fd events and writes, the RX wait
+ *                  list and the ring of RSTs owed to no connection
  *   credit.c       flow control (5.10.6.3) and the per-connection buffer
  *   packet.c       packet headers: decode/encode and the one check every
  *                  guest-written header passes (the choke point)
@@ -53,6 +54,9 @@
 #define VSOCK_HASH_SIZE	  256u
 #define VSOCK_REPLY_RING  64u	      /* RSTs to packets of no connection */
 #define VSOCK_CLOSE_MS	  2000	      /* SHUTDOWN sent, RST awaited */
+#define VSOCK_DYING_MS	  2000	      /* our RST owed, the guest takes no packet */
+#define VSOCK_STALE_MS	  30000	      /* host end closed, the guest takes no data */
+#define VSOCK_UDS_WAIT_MS 100	      /* mux listener paused: out of fds */
 #define VSOCK_PORT_BASE	  0x40000000u /* first host-initiated local port */
 
 /* A header in host byte order. */
@@ -114,6 +118,7 @@ struct vsock_conn {
 	struct vsock_conn *next;	      /* hash bucket or handshake list */
 	struct vsock_conn *rx_next, *rx_prev; /* the RX wait list */
 	bool on_rx, hashed, watched, dead;
+	bool from_guest; /* guest-initiated: counts in v->nr_guest */
 	enum vsock_state state;
 	uint32_t local_port, peer_port; /* host side, guest side */
 	int fd;				/* host end, nonblocking */
@@ -122,7 +127,8 @@ struct vsock_conn {
 	uint32_t peer_shut;		/* SHUTDOWN flags the guest sent */
 	bool readable;			/* host fd may have bytes (edge seen) */
 	bool host_eof, host_hup, wr_shut;
-	uint64_t deadline_ns; /* 0: none */
+	uint64_t deadline_ns; /* 0: none; per state, see vsock_conn_expire() */
+	uint64_t stale_at;    /* host end closed: evictable from then, 0: not */
 
 	/* Credit, 5.10.6.3. Host->guest: */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
@@ -152,6 +158,9 @@ struct virtio_vsock {
 	uint64_t guest_cid;
 	uint32_t buf_alloc;
 	unsigned int max_conns;
+	unsigned int guest_max; /* of them guest-initiated; the rest is the host's */
+	uint64_t (*clock_ns)(void *opaque);
+	void *clock_opaque;
 	struct event_loop *loop;
 	event_fn conn_event; /* device.c's, for host fds */
 	bool dev_inited;
@@ -161,11 +170,13 @@ struct virtio_vsock {
 	bool active; /* between activate and reset */
 	int kick_fd, timer_fd, uds_fd;
 	char *uds_path;
-	uint64_t timer_at; /* armed deadline, 0: none */
+	uint64_t uds_retry_at; /* mux listener paused until then, 0: polled */
+	bool uds_starved;      /* accept ran out of fds (warned) */
+	uint64_t timer_at;     /* armed deadline, 0: none */
 
 	struct vsock_conn *table[VSOCK_HASH_SIZE];
 	struct vsock_conn *handshakes;
-	unsigned int nr_conns;
+	unsigned int nr_conns, nr_guest;
 	uint32_t next_port;
 	struct vsock_listener *listeners;
 	struct vsock_note *notes; /* to deliver after unlock */
@@ -184,6 +195,7 @@ void vsock_lock(struct virtio_vsock *v);
 void vsock_unlock(struct virtio_vsock *v); /* then delivers notes */
 void vsock_note_queue(struct virtio_vsock *v, struct vsock_note *n);
 void vsock_kick(struct virtio_vsock *v);
+uint64_t vsock_now(const struct virtio_vsock *v);
 void vsock_timer_update(struct virtio_vsock *v, uint64_t deadline_ns);
 
 /* packet.c */
@@ -198,16 +210,18 @@ void vsock_tx_process(struct virtio_vsock *v);
 
 /* rx.c */
 void vsock_rx_pump(struct virtio_vsock *v);
-void vsock_rx_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p);
 
 /* connection.c */
-int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face,
+bool vsock_conn_slot_free(const struct virtio_vsock *v, bool from_guest);
+int vsock_conn_new(struct virtio_vsock *v, int fd, const struct vsock_face *face, bool from_guest,
 		   struct vsock_conn **out);
 int vsock_conn_watch(struct vsock_conn *c);
 struct vsock_conn *vsock_conn_find(struct virtio_vsock *v, uint32_t local, uint32_t peer);
 void vsock_conn_hash(struct vsock_conn *c);
 void vsock_conn_unlink(struct vsock_conn *c);
 uint32_t vsock_conn_pick_port(struct virtio_vsock *v, uint32_t peer);
+void vsock_conn_reply_rst(struct virtio_vsock *v, const struct vsock_pkt *p);
+void vsock_conn_drop_replies(struct virtio_vsock *v, uint32_t src_port, uint32_t dst_port);
 void vsock_conn_wait_rx(struct vsock_conn *c);
 void vsock_conn_unwait_rx(struct vsock_conn *c);
 void vsock_conn_update(struct vsock_conn *c);
@@ -215,6 +229,8 @@ bool vsock_conn_can_read(const struct vsock_conn *c);
 void vsock_conn_host_event(struct vsock_conn *c, uint32_t events);
 void vsock_conn_connect(struct vsock_conn *c, uint32_t port, int timeout_ms);
 void vsock_conn_reset(struct vsock_conn *c, int error);
+void vsock_conn_progress(struct vsock_conn *c);
+bool vsock_conn_evict(struct virtio_vsock *v);
 void vsock_conn_free(struct vsock_conn *c, int error);
 void vsock_conn_flush(struct vsock_conn *c);
 int vsock_conn_send(struct vsock_conn *c, struct chain_reader *r, uint32_t len);
@@ -242,5 +258,6 @@ void vsock_listeners_free(struct virtio_vsock *v);
 int vsock_uds_open(struct virtio_vsock *v, const char *path, struct husk_error **err);
 void vsock_uds_close(struct virtio_vsock *v);
 int vsock_uds_connect(struct virtio_vsock *v, uint32_t port);
+void vsock_uds_retry(struct virtio_vsock *v, uint64_t now, uint64_t *next);
 
 #endif

@@ -41,7 +41,7 @@ int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *
 {
 	if (!be->agent)
 		return husk_err(err, ESRCH, "%s: no VM is running", husk_agent_type_name(type));
-	return agent_call(be->agent, type, json, SANDBOX_AGENT_TIMEOUT_MS, reply, err);
+	return agent_call(be->agent, type, json, agent_deadline_ms(type), reply, err);
 }
 
 int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32_t *pid,

@@ -68,7 +68,8 @@
 #include "shim/sandbox/sandbox_mounts.h"
 #include "shim/sandbox/sandbox_rootfs_image.h"
 
-#define SANDBOX_AGENT_TIMEOUT_MS  60000	 /* one request (CREATE mounts disks) */
+#define SANDBOX_AGENT_TIMEOUT_MS \
+	60000 /* a stdio connection's handshake (requests: agent_deadline_ms) */
 #define SANDBOX_BOOT_TIMEOUT_MS	  180000 /* VM start to husk-init's HELLO */
 #define SANDBOX_DRAIN_TIMEOUT_MS  5000	 /* exit waits this long for output */
 #define SANDBOX_VM_EXIT_STATUS	  255	 /* what a process reports when the VM ended */

@@ -207,6 +207,8 @@ START_TEST(status_codes_and_errno_map)
 	ck_assert_str_eq(ttrpc_code_name(TTRPC_INVALID_ARGUMENT), "INVALID_ARGUMENT");
 	ck_assert_str_eq(ttrpc_code_name(99), "UNKNOWN_CODE");
 	ck_assert_int_eq(ttrpc_code_from_errno(-ESRCH), TTRPC_NOT_FOUND);
+	ck_assert_int_eq(ttrpc_code_from_errno(-ETIMEDOUT), TTRPC_DEADLINE_EXCEEDED);
+	ck_assert_int_eq(ttrpc_code_from_errno(-ECONNRESET), TTRPC_UNAVAILABLE);
 	ck_assert_int_eq(ttrpc_code_from_errno(-ENOENT), TTRPC_NOT_FOUND);
 	ck_assert_int_eq(ttrpc_code_from_errno(-EEXIST), TTRPC_ALREADY_EXISTS);
 	ck_assert_int_eq(ttrpc_code_from_errno(-EINVAL), TTRPC_INVALID_ARGUMENT);

@@ -74,6 +74,7 @@ int sandbox_backend_new(struct sandbox **out)
 		return -ENOMEM;
 	pthread_mutex_init(&be->lock, NULL);
 	pthread_mutex_init(&be->boot_lock, NULL);
+	pthread_mutex_init(&be->dump_lock, NULL);
 	/* Timed waits on it (the output drain) use CLOCK_MONOTONIC deadlines. */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

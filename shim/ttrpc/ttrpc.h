@@ -165,6 +165,23 @@ int ttrpc_server_register(struct ttrpc_server *srv, const char *service,
  */
 int ttrpc_server_start(struct ttrpc_server *srv, int listen_fd, struct husk_error **err);
 
+#define TTRPC_METHOD_MAX 64
+
+/* A request whose handler runs (ttrpc_server_inflight). */
+struct ttrpc_inflight {
+	char method[TTRPC_METHOD_MAX]; /* "Pause" (cut to fit) */
+	uint32_t stream_id;
+	int64_t age_ms; /* since its handler started */
+};
+
+/*
+ * ttrpc_server_inflight - the requests whose handlers run now, newest
+ * first: up to @max into @out. Returns how many there are (may be more
+ * than @max). Takes only the server's lock, which no handler holds:
+ * safe while handlers are stuck.
+ */
+size_t ttrpc_server_inflight(struct ttrpc_server *srv, struct ttrpc_inflight *out, size_t max);
+
 /*
  * ttrpc_server_drain - stop accepting new connections and wait up to
  * @timeout_ms until no request is in progress, so replies already being

@@ -64,6 +64,27 @@ $T ctr task pause c4 || fail "c4: pause"
 ctr task ls | grep -q 'c4.*PAUSED' || { ctr task ls; fail "c4: not PAUSED after pause"; }
 out=$($T ctr task exec --exec-id e3 c4 true 2>&1) && fail "c4: exec while paused succeeded"
 echo "c4 exec while paused: $out"
+# A Wait in progress for paused c4, then SIGUSR1 to its shim: the dump in
+# the shim log names the ttrpc request, the agent requests waiting, and
+# each vCPU's state (a paused container freezes its cgroup in the guest,
+# not the VM: the vCPU idles in the guest). README: diagnosing a stuck call.
+ctr task wait c4 >/dev/null 2>&1 &
+waiter=$!
+for _ in $(seq 20); do
+	dump=$(shim_dump c4) || fail "c4: no shim daemon found for SIGUSR1"
+	grep -q 'msg="dump: ttrpc Wait (stream [0-9]*) running for [0-9.]* s"' <<<"$dump" && break
+	sleep 0.5
+done
+echo "c4 dump:"; grep -o 'dump: [^"]*' <<<"$dump"
+grep -Eq 'msg="dump: [0-9]+ task\(s\) in this shim, [1-9][0-9]* ttrpc request\(s\) in progress"' <<<"$dump" ||
+	fail "c4: the dump has no task/request count line"
+grep -q 'msg="dump: ttrpc Wait (stream [0-9]*) running for [0-9.]* s"' <<<"$dump" ||
+	fail "c4: the dump does not show the Wait in progress"
+grep -q 'msg="dump: 0 agent request(s) waiting for husk-init"' <<<"$dump" ||
+	fail "c4: the dump does not say that no agent request waits"
+grep -Eq 'msg="dump: vcpu 0 (in guest|in exit [a-z-]+[^"]*|paused) for [0-9.]+ s' <<<"$dump" ||
+	fail "c4: the dump has no state of vCPU 0"
+grep -q 'msg="dump: end"' <<<"$dump" || fail "c4: the dump has no end line"
 $T ctr task resume c4 || fail "c4: resume"
 ctr task ls | grep -q 'c4.*RUNNING' || { ctr task ls; fail "c4: not RUNNING after resume"; }
 out=$($T ctr task exec --exec-id e4 c4 cat /tmp/f 2>&1)
@@ -76,6 +97,7 @@ for _ in $(seq 60); do
 done
 ctr task ls | grep c4
 ctr task ls | grep -q 'c4.*STOPPED' || fail "c4: not STOPPED after kill"
+wait $waiter 2>/dev/null # the Wait ended with c4
 $T ctr task delete c4 || fail "c4: task delete"
 $T ctr container delete c4 || fail "c4: container delete"
 

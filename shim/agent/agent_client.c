@@ -238,7 +238,7 @@ size_t agent_client_waits(struct agent_client *c, struct agent_wait_info *out, s
 		if (n >= max)
 			continue;
 		out[n].type = w->req_type;
-		memcpy(out[n].subject, w->subject, sizeof(out[n].subject));
+		snprintf(out[n].subject, sizeof(out[n].subject), "%s", w->subject);
 		out[n].age_ms = now - w->started_ms;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -264,7 +264,7 @@ int agent_call(struct agent_client *c, uint16_t type, const char *json, int time
 	}
 	w.id = c->next_id++;
 	w.req_type = type;
-	memcpy(w.subject, subject, sizeof(w.subject));
+	snprintf(w.subject, sizeof(w.subject), "%s", subject);
 	w.started_ms = husk_now_ms();
 	w.next = c->waits;
 	c->waits = &w;

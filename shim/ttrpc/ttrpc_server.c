@@ -246,7 +246,7 @@ size_t ttrpc_server_inflight(struct ttrpc_server *srv, struct ttrpc_inflight *ou
 	for (job = srv->active; job; job = job->next, n++) {
 		if (n >= max)
 			continue;
-		memcpy(out[n].method, job->method, sizeof(out[n].method));
+		snprintf(out[n].method, sizeof(out[n].method), "%s", job->method);
 		out[n].stream_id = job->stream_id;
 		out[n].age_ms = now - job->started_ms;
 	}

@@ -693,6 +693,56 @@ HUSK_API const char *husk_vmexit_kind_string(unsigned int kind);
 HUSK_API const char *husk_pio_range_string(unsigned int range);
 HUSK_API const char *husk_mmio_range_string(unsigned int range);
 
+/*
+ * What each vCPU is doing now, for telling a stuck guest from a stuck host
+ * side (a shim's SIGUSR1 dump shows it): inside KVM_RUN (running guest
+ * code, or halted in the guest's idle loop: with the in-kernel LAPIC both
+ * look alike from user space), in libhusk handling an exit (a device that
+ * blocks shows here, with the exit's kind and place), parked by
+ * husk_vm_pause(), or with its thread ended.
+ */
+enum husk_vcpu_state {
+	HUSK_VCPU_NOT_STARTED = 0, /* husk_vm_start() has not started its thread */
+	HUSK_VCPU_IN_GUEST,	   /* in KVM_RUN */
+	HUSK_VCPU_IN_EXIT,	   /* handling the exit exit_kind/exit_range says */
+	HUSK_VCPU_PAUSED,	   /* parked by husk_vm_pause() */
+	HUSK_VCPU_STOPPED,	   /* its thread has left the run loop */
+};
+
+/*
+ * struct husk_vcpu_status - one vCPU's state, the kind of its current (in
+ * an exit) or last exit, and since when it is in that state. The caller
+ * sets struct_size to sizeof(struct husk_vcpu_status) as it compiled it,
+ * as for husk_vm_exit_stats.
+ */
+struct husk_vcpu_status {
+	size_t struct_size;
+	uint32_t state;	    /* enum husk_vcpu_state */
+	int32_t exit_kind;  /* enum husk_vmexit_kind, -1 before the first exit */
+	int32_t exit_range; /* pio/mmio exits: enum husk_pio_range or husk_mmio_range, else -1 */
+	uint64_t since_ns;  /* CLOCK_MONOTONIC when the state began, 0 before the start;
+			     * read from the coarse clock: a few ms of error */
+};
+
+/*
+ * husk_vm_get_vcpu_status - fill @st with vCPU @vcpu's status. Read-only
+ * and lock-free: any thread, any time between create and destroy, also
+ * while that vCPU is stuck. The vCPU thread publishes its state, exit and
+ * time as one word, so the three always belong together; the state may
+ * have changed by the time the caller looks at it. Returns 0, -ERANGE
+ * when the VM has no vCPU @vcpu (so a caller counts from 0 until then),
+ * or -EINVAL when struct_size is smaller than the struct's first field
+ * plus state.
+ */
+HUSK_API int husk_vm_get_vcpu_status(const struct husk_vm *vm, unsigned int vcpu,
+				     struct husk_vcpu_status *st);
+
+/*
+ * husk_vcpu_state_string - "not started", "in guest", "in exit", "paused",
+ * "stopped"; "unknown" for other values. Static storage.
+ */
+HUSK_API const char *husk_vcpu_state_string(unsigned int state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,12 @@
  * Threads: this main thread only waits for signals (all of them are
  * blocked everywhere and taken here with sigwaitinfo, so no handler runs
  * in a random thread); ttrpc and events run their own threads.
+ *
+ * SIGUSR1 dumps what the shim is waiting on into its log (as containerd
+ * dumps its goroutines): every ttrpc request whose handler runs, every
+ * agent request waiting for husk-init, each vCPU's state, all with their
+ * ages. It runs here, in the signal loop, and takes no lock a stuck
+ * handler may hold, so it answers while a call hangs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +32,7 @@
 #include "shim/cmd.h"
 #include "common/error.h"
 #include "shim/task/events.h"
+#include "shim/base/dump_lines.h"
 #include "shim/base/shim_log.h"
 #include "shim/base/reaper.h"
 #include "shim/task/task.h"
@@ -156,6 +163,25 @@ static void report_ready(int ret, struct husk_error *err)
 	unsetenv(SHIM_READY_FD_ENV);
 }
 
+#define DUMP_MAX_REQUESTS 64
+
+static void dump(struct daemon *d)
+{
+	struct ttrpc_inflight rq[DUMP_MAX_REQUESTS];
+	char line[DUMP_LINE_MAX];
+	size_t n, i;
+
+	n = ttrpc_server_inflight(d->srv, rq, DUMP_MAX_REQUESTS);
+	shim_info("dump: %zu task(s) in this shim, %zu ttrpc request(s) in progress",
+		  shim_tasks_count(d->tasks), n);
+	for (i = 0; i < n && i < DUMP_MAX_REQUESTS; i++) {
+		dump_ttrpc_line(line, sizeof(line), rq[i].method, rq[i].stream_id, rq[i].age_ms);
+		shim_info("%s", line);
+	}
+	sandbox_dump(d->be);
+	shim_info("dump: end");
+}
+
 static void serve(struct daemon *d)
 {
 	siginfo_t si;
@@ -166,7 +192,7 @@ static void serve(struct daemon *d)
 		if (si.si_signo == SIGCHLD) {
 			reaper_reap();
 		} else if (si.si_signo == SIGUSR1) {
-			shim_info("%zu task(s) in this shim", shim_tasks_count(d->tasks));
+			dump(d);
 		} else {
 			shim_info("exiting on %s",
 				  si.si_signo == SIGUSR2 ? "Shutdown" : strsignal(si.si_signo));

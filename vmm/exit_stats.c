@@ -70,7 +70,7 @@ enum husk_mmio_range exit_stats_mmio_range(uint64_t addr)
 	return HUSK_MMIO_OTHER;
 }
 
-static enum husk_vmexit_kind exit_kind(uint32_t reason)
+enum husk_vmexit_kind exit_stats_kind(uint32_t reason)
 {
 	switch (reason) {
 	case KVM_EXIT_IO:
@@ -97,7 +97,7 @@ static enum husk_vmexit_kind exit_kind(uint32_t reason)
 
 void exit_stats_count_run(struct exit_stats *s, const struct kvm_run *run)
 {
-	enum husk_vmexit_kind kind = exit_kind(run->exit_reason);
+	enum husk_vmexit_kind kind = exit_stats_kind(run->exit_reason);
 
 	exit_stats_inc(&s->runs);
 	exit_stats_inc(&s->kinds[kind]);

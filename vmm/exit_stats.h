@@ -42,6 +42,9 @@ void exit_stats_count_error(struct exit_stats *s, int errnum);
  */
 void exit_stats_sum(const struct exit_stats *s, struct husk_vm_exit_stats *out);
 
+/* exit_stats_kind - the kind of a KVM_RUN return with @reason (KVM_EXIT_*). */
+enum husk_vmexit_kind exit_stats_kind(uint32_t reason);
+
 /* exit_stats_pio_range, exit_stats_mmio_range - where an access counts. */
 enum husk_pio_range exit_stats_pio_range(uint16_t port);
 enum husk_mmio_range exit_stats_mmio_range(uint64_t addr);

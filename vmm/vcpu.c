@@ -59,6 +59,7 @@ int vcpu_create(struct vcpu *v, const struct vcpu_host *host, unsigned int id,
 
 	v->host = host;
 	v->id = id;
+	vcpu_status_init(&v->status);
 	v->fd = ioctl(host->kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return husk_err(err, errno, "KVM_CREATE_VCPU %u", id);
@@ -84,14 +85,17 @@ static void vcpu_run_loop(struct vcpu *v)
 		if (host->ops->should_stop(host->opaque))
 			return;
 		host->ops->entering(host->opaque);
+		vcpu_status_set(&v->status, HUSK_VCPU_IN_GUEST);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			exit_stats_count_error(&v->stats, errno);
+			vcpu_status_interrupted(&v->status, errno);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR, "vCPU %u: KVM_RUN: %m", v->id);
 			return;
 		}
 		exit_stats_count_run(&v->stats, v->run);
+		vcpu_status_exit(&v->status, v->run);
 		if (vcpu_handle_exit(v) == VCPU_STOP)
 			return;
 	}
@@ -107,6 +111,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, vcpu_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	vcpu_run_loop(v);
+	vcpu_status_set(&v->status, HUSK_VCPU_STOPPED);
 	v->host->ops->exited(v->host->opaque);
 	return NULL;
 }

@@ -8,7 +8,9 @@
  * vcpu_kick(): immediate_exit plus the kick signal (SIGRTMIN), so a kick
  * that lands just before KVM_RUN is not lost.
  *
- * Each KVM_RUN return is counted in the vCPU's own struct exit_stats.
+ * Each KVM_RUN return is counted in the vCPU's own struct exit_stats, and
+ * the loop publishes where the vCPU is (in the guest, in an exit) in its
+ * struct vcpu_status.
  *
  * A vCPU does not know the VM it belongs to: what it needs from it (the
  * buses, the log, the pause/stop requests, the VM's end) comes through
@@ -27,6 +29,7 @@
 #include "vmm/base/kvm.h"
 #include "vmm/base/log.h"
 #include "vmm/exit_stats.h"
+#include "vmm/vcpu_status.h"
 
 /* What the VM does for its vCPU threads; each gets vcpu_host.opaque. */
 struct vcpu_ops {
@@ -56,7 +59,8 @@ struct vcpu {
 	struct kvm_run *run; /* shared with KVM; NULL until created */
 	pthread_t thread;
 	bool thread_started;
-	struct exit_stats stats; /* written by the vCPU's thread only */
+	struct exit_stats stats;   /* written by the vCPU's thread only */
+	struct vcpu_status status; /* likewise (the VM's pause wait runs on it) */
 };
 
 enum vcpu_exit_action {

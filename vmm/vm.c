@@ -69,6 +69,15 @@ void vm_all_exited(struct husk_vm *vm)
 }
 
 /* A vCPU thread's check before KVM_RUN: parks while a pause is requested. */
+/* On the parking vCPU's own thread, which alone writes its status. */
+static void vm_vcpu_mark_paused(struct husk_vm *vm)
+{
+	int id = vcpu_current_id();
+
+	if (id >= 0 && (unsigned int)id < vm->nr_vcpus)
+		vcpu_status_set(&vm->vcpus[id].status, HUSK_VCPU_PAUSED);
+}
+
 static bool vm_vcpu_should_stop(void *opaque)
 {
 	struct husk_vm *vm = opaque;
@@ -79,6 +88,7 @@ static bool vm_vcpu_should_stop(void *opaque)
 		return false;
 	pthread_mutex_lock(&vm->lock);
 	if (vm->pause_req && !vm->stop_req) {
+		vm_vcpu_mark_paused(vm);
 		vm->nr_paused++;
 		pthread_cond_broadcast(&vm->cond);
 		while (vm->pause_req && !vm->stop_req)

@@ -185,3 +185,21 @@ int husk_vm_get_exit_stats(const struct husk_vm *vm, struct husk_vm_exit_stats *
 	s->struct_size = size;
 	return 0;
 }
+
+int husk_vm_get_vcpu_status(const struct husk_vm *vm, unsigned int vcpu,
+			    struct husk_vcpu_status *st)
+{
+	struct husk_vcpu_status all = { .struct_size = sizeof(all) };
+	size_t size = st->struct_size;
+
+	if (size < offsetof(struct husk_vcpu_status, exit_kind))
+		return -EINVAL;
+	if (!vm->vcpus || vcpu >= vm->nr_vcpus)
+		return -ERANGE;
+	vcpu_status_read(&vm->vcpus[vcpu].status, &all);
+	memcpy(st, &all, size < sizeof(all) ? size : sizeof(all));
+	if (size > sizeof(all))
+		memset((uint8_t *)st + sizeof(all), 0, size - sizeof(all));
+	st->struct_size = size;
+	return 0;
+}

@@ -2,11 +2,14 @@
 /*
  * agent_client.c - the control connection: requests from any thread,
  * matched to replies by id on one reader thread, which also delivers
- * events. Each waiting request has a slot on the stack of its caller.
+ * events. Each waiting request has a slot on the stack of its caller,
+ * with what it asks and since when, so that a stuck one can be named
+ * (agent_client_waits) and a late one ends with a clear error.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,8 +24,11 @@
 
 struct agent_wait {
 	uint64_t id;
+	uint16_t req_type;		 /* what was asked */
+	char subject[AGENT_SUBJECT_MAX]; /* of whom: "c1", "c1 exec e1", "" */
+	int64_t started_ms;		 /* CLOCK_MONOTONIC */
 	bool done;
-	uint16_t type;
+	uint16_t type; /* the reply's */
 	char *payload;
 	struct agent_wait *next;
 };
@@ -80,7 +86,8 @@ static void agent_deliver(struct agent_client *c, const struct husk_agent_hdr *h
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (!w) {
-		shim_warn("agent: unexpected %s reply to request %llu",
+		/* Most likely the answer to a request whose deadline passed. */
+		shim_warn("agent: %s reply to request %llu, which nobody waits for (late?)",
 			  husk_agent_type_name(h->type), (unsigned long long)h->id);
 		free(payload);
 	}
@@ -109,11 +116,15 @@ static void *agent_reader(void *arg)
 static int agent_wait_reply(struct agent_client *c, struct agent_wait *w, int timeout_ms)
 {
 	/* c->cond waits on CLOCK_MONOTONIC (agent_client_new sets it so). */
-	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC, timeout_ms);
+	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC,
+						    timeout_ms < 0 ? 0 : timeout_ms);
 
-	while (!w->done && !c->dead)
-		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+	while (!w->done && !c->dead) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&c->cond, &c->lock);
+		else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;
+	}
 	if (w->done)
 		return 0;
 	agent_take_wait(c, w->id);
@@ -149,14 +160,102 @@ static int agent_result(uint16_t type, struct agent_wait *w, yajl_val *reply,
 	return ret;
 }
 
+/*
+ * How long husk-init may take to answer each request. Most only flip state
+ * in the guest and answer at once; a guest that takes 30 s for them is
+ * stuck (a frozen level 1 in the rig, a wedged cgroup). CREATE and DELETE
+ * mount and unmount filesystems and start or reap processes, and the
+ * network's setup waits for links: a minute, as every request had before.
+ * WAIT answers when the process exits, which may be never: no deadline.
+ * SHUTDOWN's caller stops the VM anyway when it gets no answer.
+ */
+int agent_deadline_ms(uint16_t type)
+{
+	switch (type) {
+	case HUSK_MSG_WAIT:
+		return -1;
+	case HUSK_MSG_CREATE:
+	case HUSK_MSG_DELETE:
+	case HUSK_MSG_CONFIGURE_NETWORK:
+		return 60000;
+	case HUSK_MSG_SHUTDOWN:
+		return 10000;
+	default:
+		return 30000;
+	}
+}
+
+void agent_subject(const char *json, char *buf, size_t len)
+{
+	const char *id = "", *exec_id = "";
+	yajl_val v = NULL;
+
+	buf[0] = '\0';
+	if (!json || !*json ||
+	    json_parse(json, strlen(json), NULL, HUSK_AGENT_MAX_DEPTH, &v, NULL) < 0)
+		return;
+	json_string(json_member(v, "id"), "id", &id, NULL);
+	json_string(json_member(v, "exec_id"), "exec_id", &exec_id, NULL);
+	if (*id && *exec_id)
+		snprintf(buf, len, "%s exec %s", id, exec_id);
+	else
+		snprintf(buf, len, "%s", id);
+	yajl_tree_free(v);
+}
+
+/* "PAUSE for c1" or "SHUTDOWN": the request as its errors name it. */
+static void agent_what(const struct agent_wait *w, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", husk_agent_type_name(w->req_type), *w->subject ? " for " : "",
+		 w->subject);
+}
+
+static int agent_call_failed(const struct agent_wait *w, int ret, int timeout_ms,
+			     struct husk_error **err)
+{
+	char what[AGENT_SUBJECT_MAX + 32];
+
+	agent_what(w, what, sizeof(what));
+	/* These messages say it all: no ": Connection timed out" after them. */
+	if (ret == -ETIMEDOUT)
+		return husk_err_received(err, ETIMEDOUT, "husk-init did not answer %s within %d s",
+					 what, (timeout_ms + 999) / 1000);
+	if (ret == -ECONNRESET)
+		return husk_err_received(err, ECONNRESET,
+					 "%s: husk-init's connection ended before it answered",
+					 what);
+	return husk_err(err, -ret, "%s: sending it to husk-init", what);
+}
+
+size_t agent_client_waits(struct agent_client *c, struct agent_wait_info *out, size_t max)
+{
+	int64_t now = husk_now_ms();
+	struct agent_wait *w;
+	size_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (w = c->waits; w; w = w->next, n++) {
+		if (n >= max)
+			continue;
+		out[n].type = w->req_type;
+		snprintf(out[n].subject, sizeof(out[n].subject), "%s", w->subject);
+		out[n].age_ms = now - w->started_ms;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
 int agent_call(struct agent_client *c, uint16_t type, const char *json, int timeout_ms,
 	       yajl_val *reply, struct husk_error **err)
 {
 	struct agent_wait w = { 0 };
+	char subject[AGENT_SUBJECT_MAX];
 	int ret;
 
 	if (reply)
 		*reply = NULL;
+	/* Before the lock: parsing a CREATE's spec takes a moment. */
+	agent_subject(json, subject, sizeof(subject));
 	pthread_mutex_lock(&c->lock);
 	if (c->dead) {
 		pthread_mutex_unlock(&c->lock);
@@ -164,6 +263,9 @@ int agent_call(struct agent_client *c, uint16_t type, const char *json, int time
 				husk_agent_type_name(type));
 	}
 	w.id = c->next_id++;
+	w.req_type = type;
+	snprintf(w.subject, sizeof(w.subject), "%s", subject);
+	w.started_ms = husk_now_ms();
 	w.next = c->waits;
 	c->waits = &w;
 	pthread_mutex_unlock(&c->lock);
@@ -178,7 +280,7 @@ int agent_call(struct agent_client *c, uint16_t type, const char *json, int time
 		ret = agent_wait_reply(c, &w, timeout_ms);
 	pthread_mutex_unlock(&c->lock);
 	if (ret)
-		return husk_err(err, -ret, "%s request to husk-init", husk_agent_type_name(type));
+		return agent_call_failed(&w, ret, timeout_ms, err);
 	return agent_result(type, &w, reply, err);
 }
 

@@ -12,6 +12,7 @@
 #ifndef HUSK_SHIM_AGENT_AGENT_CLIENT_H
 #define HUSK_SHIM_AGENT_AGENT_CLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
@@ -38,13 +39,47 @@ int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
 
 /*
  * agent_call - send request @type with @json ("" or NULL: {}) and wait up
- * to @timeout_ms for its reply. On OK returns 0 and, when @reply is not
- * NULL, the parsed reply (free with yajl_tree_free; may be NULL for {}).
- * An ERROR reply returns -errno of the reply with its message in *err;
- * a dead connection -ECONNRESET, no reply in time -ETIMEDOUT.
+ * to @timeout_ms (< 0: for ever) for its reply. On OK returns 0 and, when
+ * @reply is not NULL, the parsed reply (free with yajl_tree_free; may be
+ * NULL for {}). An ERROR reply returns -errno of the reply with its
+ * message in *err; a dead connection -ECONNRESET, no reply in time
+ * -ETIMEDOUT with "husk-init did not answer PAUSE for c1 within 30 s"
+ * (the request's "id" and "exec_id" name it). A reply that comes after
+ * the deadline is dropped with a warning: the guest may have done what
+ * was asked although the caller was told it failed.
  */
 int agent_call(struct agent_client *c, uint16_t type, const char *json, int timeout_ms,
 	       yajl_val *reply, struct husk_error **err);
+
+/*
+ * agent_deadline_ms - how long a request of @type may wait for its answer
+ * (agent_call's @timeout_ms), -1 for none: WAIT answers only when its
+ * process exits. Other requests answer at once, or after mounts (CREATE,
+ * DELETE) and links (CONFIGURE_NETWORK); the table in agent_client.c
+ * says why each value.
+ */
+int agent_deadline_ms(uint16_t type);
+
+/* agent_subject - whom request @json is about, from its "id" and
+ * "exec_id": "c1", "c1 exec e1", or "" (into @buf of @len). */
+void agent_subject(const char *json, char *buf, size_t len);
+
+#define AGENT_SUBJECT_MAX 160
+
+/* One request waiting for its answer (agent_client_waits). */
+struct agent_wait_info {
+	uint16_t type;			 /* HUSK_MSG_* */
+	char subject[AGENT_SUBJECT_MAX]; /* as agent_subject() */
+	int64_t age_ms;			 /* since it was sent */
+};
+
+/*
+ * agent_client_waits - the requests waiting for husk-init's answer now,
+ * newest first: up to @max into @out. Returns how many there are (may be
+ * more than @max). Takes only the client's own lock, which nobody holds
+ * while waiting: safe while requests are stuck.
+ */
+size_t agent_client_waits(struct agent_client *c, struct agent_wait_info *out, size_t max);
 
 /*
  * agent_client_hangup - close both directions of the connection, keeping

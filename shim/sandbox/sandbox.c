@@ -41,7 +41,7 @@ int sandbox_call(struct sandbox *be, uint16_t type, const char *json, yajl_val *
 {
 	if (!be->agent)
 		return husk_err(err, ESRCH, "%s: no VM is running", husk_agent_type_name(type));
-	return agent_call(be->agent, type, json, SANDBOX_AGENT_TIMEOUT_MS, reply, err);
+	return agent_call(be->agent, type, json, agent_deadline_ms(type), reply, err);
 }
 
 int sandbox_call_pid(struct sandbox *be, uint16_t type, const char *json, uint32_t *pid,
@@ -74,6 +74,7 @@ int sandbox_backend_new(struct sandbox **out)
 		return -ENOMEM;
 	pthread_mutex_init(&be->lock, NULL);
 	pthread_mutex_init(&be->boot_lock, NULL);
+	pthread_mutex_init(&be->dump_lock, NULL);
 	/* Timed waits on it (the output drain) use CLOCK_MONOTONIC deadlines. */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

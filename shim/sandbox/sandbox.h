@@ -27,6 +27,7 @@
  *                           above uses it)
  *   sandbox_phases.c        where a container's start and teardown time
  *                           goes: the phase lines (base/phase_log.h)
+ *   sandbox_dump.c          the SIGUSR1 dump's agent requests and vCPUs
  * and the pure or host-side helpers they use:
  *   sandbox_plan.c          pure: VM size, rootfs mounts -> share or disks
  *   sandbox_rootfs_image.c  erofs/ext4 images (recorded in the bundle's
@@ -46,7 +47,9 @@
  * Locking: be->lock guards the container and process lists and every
  * process's exit state; it is never held across an agent request, a VM
  * call or a thread join. be->boot_lock serialises VM boot and teardown,
- * Create and the end of Delete, and guards the disk slots.
+ * Create and the end of Delete, and guards the disk slots. be->dump_lock
+ * is held only while be->agent or be->vm is set or taken away, and while
+ * the SIGUSR1 dump reads through them (it may not wait for the others).
  */
 #ifndef HUSK_SHIM_SANDBOX_SANDBOX_H
 #define HUSK_SHIM_SANDBOX_SANDBOX_H
@@ -69,7 +72,8 @@
 #include "shim/sandbox/sandbox_mounts.h"
 #include "shim/sandbox/sandbox_rootfs_image.h"
 
-#define SANDBOX_AGENT_TIMEOUT_MS  60000	 /* one request (CREATE mounts disks) */
+#define SANDBOX_AGENT_TIMEOUT_MS \
+	60000 /* a stdio connection's handshake (requests: agent_deadline_ms) */
 #define SANDBOX_BOOT_TIMEOUT_MS	  180000 /* VM start to husk-init's HELLO */
 #define SANDBOX_DRAIN_TIMEOUT_MS  5000	 /* exit waits this long for output */
 #define SANDBOX_VM_EXIT_STATUS	  255	 /* what a process reports when the VM ended */
@@ -138,6 +142,7 @@ struct sandbox {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* open_outputs went down */
 	pthread_mutex_t boot_lock;
+	pthread_mutex_t dump_lock; /* be->agent and be->vm stay while the dump reads */
 	struct shim_tasks *tasks;
 	struct husk_vm *vm;
 	struct agent_client *agent;
@@ -206,6 +211,10 @@ int sandbox_pause(void *opaque, const char *id, struct husk_error **err);
 int sandbox_resume(void *opaque, const char *id, struct husk_error **err);
 int sandbox_update(void *opaque, const char *id, const char *resources, size_t len,
 		   struct husk_error **err);
+
+/* sandbox_dump.c */
+/* sandbox_dump - log the agent requests waiting and each vCPU's state; never blocks long. */
+void sandbox_dump(struct sandbox *be);
 
 /* sandbox_boot.c */
 /*

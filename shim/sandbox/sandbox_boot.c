@@ -116,6 +116,8 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 	char init[PATH_MAX], cmdline[RUNTIME_CONFIG_MAX_PARAMS + 256];
 	struct husk_vm_config vc;
 	const struct sandbox_size size = be->size;
+	struct husk_vm *vm = NULL;
+	int ret;
 
 	sandbox_init_path(cfg, init, sizeof(init));
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s", SANDBOX_CMDLINE,
@@ -135,7 +137,11 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init, size.mem_mib,
 		  size.vcpus);
 	be->debug_console = cfg->debug_console;
-	return husk_vm_create(&vc, &be->vm, err);
+	ret = husk_vm_create(&vc, &vm, err);
+	pthread_mutex_lock(&be->dump_lock);
+	be->vm = vm;
+	pthread_mutex_unlock(&be->dump_lock);
+	return ret;
 }
 
 /* The disk slots first: slot N must be the guest's Nth disk, /dev/vd<a+N>. */
@@ -271,14 +277,20 @@ static void sandbox_wait_marker(struct sandbox *be)
 static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
 {
 	long long deadline = husk_now_ms() + SANDBOX_BOOT_TIMEOUT_MS;
+	struct agent_client *agent = NULL;
 	int fd, ret;
 
 	sandbox_wait_marker(be);
 	do {
 		ret = sandbox_vsock_connect(be, (int)(deadline - husk_now_ms()), &fd, err);
 		if (!ret)
-			ret = agent_client_new(fd, sandbox_on_event, be, 30000, &be->agent, err);
+			ret = agent_client_new(fd, sandbox_on_event, be, 30000, &agent, err);
 	} while (ret == -ECONNRESET && husk_now_ms() < deadline);
+	if (!ret) {
+		pthread_mutex_lock(&be->dump_lock);
+		be->agent = agent;
+		pthread_mutex_unlock(&be->dump_lock);
+	}
 	return ret;
 }
 
@@ -368,11 +380,13 @@ void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl)
 		sandbox_wait_end(be, 10000);
 	sandbox_watch_stop(be);
 	sandbox_phase_stop(be, pl, "vm-stop");
+	pthread_mutex_lock(&be->dump_lock);
 	agent_client_free(be->agent);
 	be->agent = NULL;
 	fs_daemon_expect_exit(&be->fsd); /* destroy closes its connection */
 	husk_vm_destroy(be->vm);
 	be->vm = NULL;
+	pthread_mutex_unlock(&be->dump_lock);
 	sandbox_phase_stop(be, pl, "vm-destroy");
 	sandbox_disks_forget(be);
 	if (be->console_fd >= 0)

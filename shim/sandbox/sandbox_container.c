@@ -435,6 +435,7 @@ void sandbox_destroy(void *opaque)
 	pthread_cond_destroy(&be->cond);
 	pthread_mutex_destroy(&be->lock);
 	pthread_mutex_destroy(&be->boot_lock);
+	pthread_mutex_destroy(&be->dump_lock);
 	host_cgroup_leave(&be->cgroup); /* what it made, if empty: not the shim's own leaf */
 	free(be);
 }

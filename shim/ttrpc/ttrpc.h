@@ -99,8 +99,8 @@ const char *ttrpc_code_name(int code);
  * positive) errno from lower layers: ENOENT/ESRCH -> NOT_FOUND, EEXIST ->
  * ALREADY_EXISTS, EINVAL -> INVALID_ARGUMENT, EBUSY/EPERM/EALREADY ->
  * FAILED_PRECONDITION, ENOSYS/ENOTSUP -> UNIMPLEMENTED, ETIMEDOUT ->
- * DEADLINE_EXCEEDED, ECANCELED -> CANCELLED, EAGAIN -> UNAVAILABLE, other
- * -> INTERNAL.
+ * DEADLINE_EXCEEDED, ECANCELED -> CANCELLED, EAGAIN/ECONNRESET/EPIPE ->
+ * UNAVAILABLE, ENOSPC/EDQUOT -> RESOURCE_EXHAUSTED, other -> INTERNAL.
  */
 int ttrpc_code_from_errno(int err);
 
@@ -164,6 +164,23 @@ int ttrpc_server_register(struct ttrpc_server *srv, const char *service,
  * euid and egid (SO_PEERCRED), as containerd's own ttrpc servers demand.
  */
 int ttrpc_server_start(struct ttrpc_server *srv, int listen_fd, struct husk_error **err);
+
+#define TTRPC_METHOD_MAX 64
+
+/* A request whose handler runs (ttrpc_server_inflight). */
+struct ttrpc_inflight {
+	char method[TTRPC_METHOD_MAX]; /* "Pause" (cut to fit) */
+	uint32_t stream_id;
+	int64_t age_ms; /* since its handler started */
+};
+
+/*
+ * ttrpc_server_inflight - the requests whose handlers run now, newest
+ * first: up to @max into @out. Returns how many there are (may be more
+ * than @max). Takes only the server's lock, which no handler holds:
+ * safe while handlers are stuck.
+ */
+size_t ttrpc_server_inflight(struct ttrpc_server *srv, struct ttrpc_inflight *out, size_t max);
 
 /*
  * ttrpc_server_drain - stop accepting new connections and wait up to

@@ -7,13 +7,15 @@
  * requests in progress; the last reference closes the fd. srv->threads
  * counts reader and request threads (all detached) so that
  * ttrpc_server_free() can wait for every one of them. srv->lock guards
- * the connection list, the counters and the refs; conn->wlock only
+ * the connection list, the counters, the refs and the list of requests
+ * whose handler runs (for ttrpc_server_inflight); conn->wlock only
  * serialises frame writes.
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -55,6 +57,7 @@ struct ttrpc_server {
 	unsigned threads;
 	unsigned requests; /* request threads in progress */
 	struct ttrpc_conn *conns;
+	struct ttrpc_job *active; /* requests whose handler runs */
 };
 
 struct ttrpc_job {
@@ -62,6 +65,10 @@ struct ttrpc_job {
 	uint32_t stream_id;
 	uint8_t *data;
 	size_t len;
+	/* While its handler runs (srv->active, under srv->lock): */
+	char method[TTRPC_METHOD_MAX];
+	int64_t started_ms;
+	struct ttrpc_job *next;
 };
 
 int ttrpc_server_new(struct ttrpc_server **out, struct husk_error **err)
@@ -204,6 +211,49 @@ static void dispatch(struct ttrpc_server *srv, const Ttrpc__Request *rq, uint32_
 	ttrpc_reply_error(reply, TTRPC_UNIMPLEMENTED, "service %s", rq->service);
 }
 
+/* Listed in srv->active while its handler runs (ttrpc_server_inflight). */
+static void job_active(struct ttrpc_server *srv, struct ttrpc_job *job, const Ttrpc__Request *rq)
+{
+	snprintf(job->method, sizeof(job->method), "%s", rq->method ? rq->method : "");
+	job->started_ms = husk_now_ms();
+	pthread_mutex_lock(&srv->lock);
+	job->next = srv->active;
+	srv->active = job;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void job_done(struct ttrpc_server *srv, struct ttrpc_job *job)
+{
+	struct ttrpc_job **pp;
+
+	pthread_mutex_lock(&srv->lock);
+	for (pp = &srv->active; *pp; pp = &(*pp)->next) {
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+size_t ttrpc_server_inflight(struct ttrpc_server *srv, struct ttrpc_inflight *out, size_t max)
+{
+	int64_t now = husk_now_ms();
+	struct ttrpc_job *job;
+	size_t n = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (job = srv->active; job; job = job->next, n++) {
+		if (n >= max)
+			continue;
+		snprintf(out[n].method, sizeof(out[n].method), "%s", job->method);
+		out[n].stream_id = job->stream_id;
+		out[n].age_ms = now - job->started_ms;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
 static void *request_thread(void *arg)
 {
 	struct ttrpc_job *job = arg;
@@ -212,10 +262,13 @@ static void *request_thread(void *arg)
 	Ttrpc__Request *rq;
 
 	rq = ttrpc__request__unpack(NULL, job->len, job->data);
-	if (!rq)
+	if (!rq) {
 		ttrpc_reply_error(&reply, TTRPC_INVALID_ARGUMENT, "ttrpc: cannot decode request");
-	else
+	} else {
+		job_active(conn->srv, job, rq);
 		dispatch(conn->srv, rq, job->stream_id, &reply);
+		job_done(conn->srv, job);
+	}
 	send_response(conn, job->stream_id, &reply);
 	if (rq)
 		ttrpc__request__free_unpacked(rq, NULL);
@@ -252,7 +305,9 @@ static void spawn_request(struct ttrpc_conn *conn, uint32_t stream_id, uint8_t *
 
 	job = malloc(sizeof(*job));
 	if (job) {
-		*job = (struct ttrpc_job){ conn, stream_id, data, len };
+		*job = (struct ttrpc_job){
+			.conn = conn, .stream_id = stream_id, .data = data, .len = len
+		};
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		ret = -pthread_create(&thr, &attr, request_thread, job);

@@ -59,6 +59,8 @@ int ttrpc_code_from_errno(int err)
 	case ECANCELED:
 		return TTRPC_CANCELLED;
 	case EAGAIN:
+	case ECONNRESET: /* husk-init's connection ended: the VM is going away */
+	case EPIPE:
 		return TTRPC_UNAVAILABLE;
 	case ENOSPC: /* no free disk slot, a full disk: not a bug of the shim */
 	case EDQUOT:

@@ -19,10 +19,10 @@
 #   rig_loop_fault_rc an exit status by which the command says that it saw
 #                     a rig fault itself (a level-2 guest dead without a
 #                     message); empty: none
-# and defines rig_loop_down ITEM N WHAT: WHAT ("level 1 froze", "level 1
-# panicked", "a level-2 guest died without a message") happened during
-# ITEM, the N-th time for that item; it returns non-zero to start no new
-# rig.
+# and defines rig_loop_down ITEM N WHAT: WHAT ("level 1 froze", "the command
+# went quiet with level 1 alive", "level 1 panicked", "a level-2 guest died
+# without a message") happened during ITEM, the N-th time for that item;
+# it returns non-zero to start no new rig.
 # HUSK_RIG_RUN replaces tests/rig/run (a test of this loop with a fake rig).
 # rig_loop leaves rc (the last rig's exit status), log (its console),
 # attempt and secs for the caller.
@@ -51,6 +51,8 @@ rig_loop() {
 		secs=$(( $(date +%s) - start ))
 		echo "${rig_loop_who:-rig}: rig finished in ${secs}s (exit $rc)"
 		what="level 1 froze"
+		# The rig's watchdog saw level 1's heartbeat (tests/rig/run).
+		grep -q '^rig: .*level 1 is alive' "$log" && what="the command went quiet with level 1 alive"
 		if level1_panicked; then
 			what="level 1 panicked"
 		elif [ -n "${rig_loop_fault_rc:-}" ] && [ "$rc" = "$rig_loop_fault_rc" ]; then

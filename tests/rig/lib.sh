@@ -6,6 +6,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${HUSK_GUEST_KERNEL:=$("$top/scripts/guest-kernel" --print-path)}"
 
 fail() { echo "FAIL: $*"; exit 1; }
+# shim_dump [ID]: what husk shims wait on (SIGUSR1), from their log.
+. "$top/tests/rig/shim-dump.sh"
 
 # The suite's time limit (rig/suite runs each test under timeout, which
 # sends TERM to the test's whole process group): say so, and let the test

@@ -58,17 +58,48 @@ echo "$m" | grep -Eq 'pids\.limit +50' || fail "c4: Update's pids limit is not i
 out=$("$top/build/tests/shim-update" "$addr" default c4 '[1,2]' 2>&1) &&
 	fail "c4: an Update with an array for resources succeeded"
 echo "c4 update with [1,2]: $out"
+# An exec that runs on while c4 is paused below: its ctr waits for it
+# (a Wait in progress in the shim, for the dump below).
+ctr task exec --exec-id e5 c4 sleep 1000 </dev/null >/dev/null 2>&1 &
+waiter=$!
+for _ in $(seq 60); do
+	[ "$(ctr task ps c4 | wc -l)" -ge 3 ] && break # a header, init and e5
+	sleep 0.5
+done
+[ "$(ctr task ps c4 | wc -l)" -ge 3 ] || { ctr task ps c4; fail "c4: exec e5 did not start"; }
 # pause and resume: the state follows, an exec is refused while paused
 # (husk-init's agent suite checks that the cgroup really stops running)
 $T ctr task pause c4 || fail "c4: pause"
 ctr task ls | grep -q 'c4.*PAUSED' || { ctr task ls; fail "c4: not PAUSED after pause"; }
 out=$($T ctr task exec --exec-id e3 c4 true 2>&1) && fail "c4: exec while paused succeeded"
 echo "c4 exec while paused: $out"
+# SIGUSR1 to c4's shim while c4 is paused and e5's Wait is in progress:
+# the dump in the shim log names the ttrpc request, the agent requests
+# waiting, and each vCPU's state (a paused container freezes its cgroup in
+# the guest, not the VM: the vCPU idles in the guest). README: diagnosing
+# a stuck call.
+for _ in $(seq 20); do
+	dump=$(shim_dump c4) || fail "c4: no shim daemon found for SIGUSR1"
+	grep -q 'msg="dump: ttrpc Wait (stream [0-9]*) running for [0-9.]* s"' <<<"$dump" && break
+	sleep 0.5
+done
+echo "c4 dump:"; grep -o 'dump: [^"]*' <<<"$dump"
+grep -Eq 'msg="dump: [0-9]+ task\(s\) in this shim, [1-9][0-9]* ttrpc request\(s\) in progress"' <<<"$dump" ||
+	fail "c4: the dump has no task/request count line"
+grep -q 'msg="dump: ttrpc Wait (stream [0-9]*) running for [0-9.]* s"' <<<"$dump" ||
+	fail "c4: the dump does not show the Wait in progress"
+grep -q 'msg="dump: 0 agent request(s) waiting for husk-init"' <<<"$dump" ||
+	fail "c4: the dump does not say that no agent request waits"
+grep -Eq 'msg="dump: vcpu 0 (in guest|in exit [a-z-]+[^"]*|paused) for [0-9.]+ s' <<<"$dump" ||
+	fail "c4: the dump has no state of vCPU 0"
+grep -q 'msg="dump: end"' <<<"$dump" || fail "c4: the dump has no end line"
 $T ctr task resume c4 || fail "c4: resume"
 ctr task ls | grep -q 'c4.*RUNNING' || { ctr task ls; fail "c4: not RUNNING after resume"; }
 out=$($T ctr task exec --exec-id e4 c4 cat /tmp/f 2>&1)
 [ "$out" = written ] || fail "c4: exec after resume: $out"
 echo "c4: paused and resumed"
+$T ctr task kill --exec-id e5 -s KILL c4 || fail "c4: kill e5"
+wait $waiter # e5's ctr returns once e5 is gone
 $T ctr task kill -s KILL c4 || fail "c4: kill"
 for _ in $(seq 60); do
 	ctr task ls | grep -q 'c4.*STOPPED' && break

@@ -3,7 +3,9 @@
  * test_shim_agent.c - shim/agent/agent_client.c and agent_frame.c against a
  * scripted husk-init on a socketpair: HELLO, replies matched by id while
  * events arrive in between, ERROR replies as errno + message, STDIO_BIND,
- * and callers released when the connection dies.
+ * callers released when the connection dies, and against one that never
+ * answers: deadlines per request kind, the error naming what timed out,
+ * and the list of waiting requests.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include "shim/agent/agent_client.h"
 #include "common/error.h"
 #include "agent-codec/json.h"
+#include "shim/ttrpc/ttrpc.h"
 #include "tests/lib/unit.h"
 
 struct fake {
@@ -173,6 +176,135 @@ START_TEST(stdio_bind)
 }
 END_TEST
 
+/* A husk-init that says HELLO and then never answers anything. */
+static void *fake_silent(void *arg)
+{
+	int fd = *(int *)arg;
+	struct husk_agent_hdr h;
+	char *p;
+	int ret;
+
+	while ((ret = agent_recv_frame(fd, -1, &h, &p)) == 0) {
+		if (h.type == HUSK_MSG_HELLO)
+			agent_send_frame(fd, HUSK_MSG_OK, h.id, "{}", 2);
+		free(p);
+	}
+	return NULL;
+}
+
+struct waiter {
+	struct agent_client *c;
+	int ret;
+	struct husk_error *err;
+};
+
+/* A WAIT: no deadline, released only by the connection's end. */
+static void *call_wait(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = agent_call(w->c, HUSK_MSG_WAIT, "{\"id\":\"c1\",\"exec_id\":\"e1\"}",
+			    agent_deadline_ms(HUSK_MSG_WAIT), NULL, &w->err);
+	return NULL;
+}
+
+/* Wait (up to 5 s) until @n requests are waiting; their list into @out. */
+static size_t waits_reach(struct agent_client *c, size_t n, struct agent_wait_info *out)
+{
+	size_t got = 0;
+	int i;
+
+	for (i = 0; i < 500 && (got = agent_client_waits(c, out, 4)) != n; i++)
+		usleep(10000);
+	return got;
+}
+
+/*
+ * Against a husk-init that never answers: a PAUSE ends at its deadline
+ * with an error naming request, container and time, as DEADLINE_EXCEEDED
+ * for containerd, and leaves no waiter behind; a WAIT has no deadline and
+ * is listed while it waits (type, whom, age); the connection's end
+ * releases it as UNAVAILABLE.
+ */
+START_TEST(silent_agent_deadlines)
+{
+	struct agent_wait_info info[4];
+	struct husk_error *err = NULL;
+	struct agent_client *c = NULL;
+	struct waiter w = { 0 };
+	pthread_t g, t;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pthread_create(&g, NULL, fake_silent, &sv[1]);
+	ck_assert_int_eq(agent_client_new(sv[0], NULL, NULL, 5000, &c, &err), 0);
+	w.c = c;
+	pthread_create(&t, NULL, call_wait, &w);
+	ck_assert_uint_eq(waits_reach(c, 1, info), 1);
+	ck_assert_uint_eq(info[0].type, HUSK_MSG_WAIT);
+	ck_assert_str_eq(info[0].subject, "c1 exec e1");
+	ck_assert_int_ge(info[0].age_ms, 0);
+
+	ck_assert_int_eq(agent_call(c, HUSK_MSG_PAUSE, "{\"id\":\"c1\",\"exec_id\":\"\"}", 1500,
+				    NULL, &err),
+			 -ETIMEDOUT);
+	ck_assert_str_eq(husk_error_message(err),
+			 "husk-init did not answer PAUSE for c1 within 2 s");
+	ck_assert_int_eq(ttrpc_code_from_errno(husk_error_errno(err)), TTRPC_DEADLINE_EXCEEDED);
+	/* The PAUSE is gone from the list; the WAIT (older) still waits. */
+	ck_assert_uint_eq(agent_client_waits(c, info, 4), 1);
+	ck_assert_uint_eq(info[0].type, HUSK_MSG_WAIT);
+	ck_assert_int_ge(info[0].age_ms, 1000);
+
+	shutdown(sv[1], SHUT_RDWR);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(w.ret, -ECONNRESET);
+	ck_assert_str_eq(husk_error_message(w.err),
+			 "WAIT for c1 exec e1: husk-init's connection ended before it answered");
+	ck_assert_int_eq(ttrpc_code_from_errno(w.ret), TTRPC_UNAVAILABLE);
+	ck_assert_uint_eq(agent_client_waits(c, info, 4), 0);
+	agent_client_free(c);
+	pthread_join(g, NULL);
+	close(sv[1]);
+	husk_error_free(w.err);
+	husk_error_free(err);
+}
+END_TEST
+
+/* Every request has a finite deadline but WAIT; the ones that mount wait longest. */
+START_TEST(deadline_per_kind)
+{
+	unsigned int type;
+
+	for (type = HUSK_MSG_HELLO; type <= HUSK_MSG_PORT_CONNECT; type++) {
+		if (type == HUSK_MSG_WAIT)
+			ck_assert_int_eq(agent_deadline_ms((uint16_t)type), -1);
+		else
+			ck_assert_int_gt(agent_deadline_ms((uint16_t)type), 0);
+	}
+	ck_assert_int_eq(agent_deadline_ms(HUSK_MSG_PAUSE), 30000);
+	ck_assert_int_gt(agent_deadline_ms(HUSK_MSG_CREATE), agent_deadline_ms(HUSK_MSG_PAUSE));
+	ck_assert_int_gt(agent_deadline_ms(HUSK_MSG_DELETE), agent_deadline_ms(HUSK_MSG_SIGNAL));
+}
+END_TEST
+
+START_TEST(subject_from_request)
+{
+	char buf[AGENT_SUBJECT_MAX];
+
+	agent_subject("{\"id\":\"c1\",\"exec_id\":\"\",\"spec\":{\"id\":\"x\"}}", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "c1");
+	agent_subject("{\"id\":\"c1\",\"exec_id\":\"e7\"}", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "c1 exec e7");
+	agent_subject(NULL, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	agent_subject("{\"id\":", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	agent_subject("{\"id\":5}", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_agent");
@@ -180,6 +312,9 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, calls_events_errors);
 	tcase_add_test(tc, stdio_bind);
+	tcase_add_test(tc, silent_agent_deadlines);
+	tcase_add_test(tc, deadline_per_kind);
+	tcase_add_test(tc, subject_from_request);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -37,7 +37,19 @@ static void slow(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 	ttrpc_reply_error(reply, TTRPC_NOT_FOUND, "slow %s", "reply");
 }
 
-static const struct ttrpc_method methods[] = { { "Echo", echo }, { "Slow", slow } };
+static int unblock[2]; /* a byte on the pipe releases one Block */
+
+static void block(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *reply)
+{
+	char b;
+
+	ck_assert_int_eq(read(unblock[0], &b, 1), 1);
+	ttrpc_reply_error(reply, TTRPC_ABORTED, "released");
+}
+
+static const struct ttrpc_method methods[] = { { "Echo", echo },
+					       { "Slow", slow },
+					       { "Block", block } };
 
 static void setup(void)
 {
@@ -47,7 +59,8 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof(sock), "%s/s.sock", dir);
 	ck_assert_int_eq(ttrpc_server_new(&srv, NULL), 0);
-	ck_assert_int_eq(ttrpc_server_register(srv, SVC, methods, 2, NULL), 0);
+	ck_assert_int_eq(ttrpc_server_register(srv, SVC, methods, 3, NULL), 0);
+	ck_assert_int_eq(pipe(unblock), 0);
 	fd = harness_listen(sock);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ttrpc_server_start(srv, fd, NULL), 0);
@@ -56,6 +69,8 @@ static void setup(void)
 static void teardown(void)
 {
 	ttrpc_server_free(srv);
+	close(unblock[0]);
+	close(unblock[1]);
 	unlink(sock);
 	rmdir(dir);
 }
@@ -207,6 +222,8 @@ START_TEST(status_codes_and_errno_map)
 	ck_assert_str_eq(ttrpc_code_name(TTRPC_INVALID_ARGUMENT), "INVALID_ARGUMENT");
 	ck_assert_str_eq(ttrpc_code_name(99), "UNKNOWN_CODE");
 	ck_assert_int_eq(ttrpc_code_from_errno(-ESRCH), TTRPC_NOT_FOUND);
+	ck_assert_int_eq(ttrpc_code_from_errno(-ETIMEDOUT), TTRPC_DEADLINE_EXCEEDED);
+	ck_assert_int_eq(ttrpc_code_from_errno(-ECONNRESET), TTRPC_UNAVAILABLE);
 	ck_assert_int_eq(ttrpc_code_from_errno(-ENOENT), TTRPC_NOT_FOUND);
 	ck_assert_int_eq(ttrpc_code_from_errno(-EEXIST), TTRPC_ALREADY_EXISTS);
 	ck_assert_int_eq(ttrpc_code_from_errno(-EINVAL), TTRPC_INVALID_ARGUMENT);
@@ -331,6 +348,36 @@ START_TEST(replies_out_of_order_on_one_connection)
 }
 END_TEST
 
+/* A handler that does not return is listed with method, stream and age
+ * (what the shim's SIGUSR1 dump shows), and no longer once it returned. */
+START_TEST(inflight_lists_running_handlers)
+{
+	struct ttrpc_inflight in[2];
+	uint8_t *rq;
+	size_t len, n = 0;
+	uint32_t stream;
+	int i, fd = raw_connect();
+
+	ck_assert_uint_eq(ttrpc_server_inflight(srv, in, 2), 0);
+	rq = request("Block", NULL, &len);
+	ck_assert_int_eq(ttrpc_write_frame(fd, 7, TTRPC_TYPE_REQUEST, rq, len), 0);
+	for (i = 0; i < 500 && (n = ttrpc_server_inflight(srv, in, 2)) == 0; i++)
+		usleep(10 * 1000);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(in[0].method, "Block");
+	ck_assert_uint_eq(in[0].stream_id, 7);
+	ck_assert_int_ge(in[0].age_ms, 0);
+	/* More than fit: the count says so, nothing is written past @max. */
+	ck_assert_uint_eq(ttrpc_server_inflight(srv, in, 0), 1);
+	ck_assert_int_eq(write(unblock[1], "x", 1), 1);
+	ck_assert_int_eq(read_response(fd, &stream), TTRPC_ABORTED);
+	ck_assert_uint_eq(stream, 7);
+	ck_assert_uint_eq(ttrpc_server_inflight(srv, in, 2), 0);
+	free(rq);
+	close(fd);
+}
+END_TEST
+
 struct caller {
 	struct ttrpc_client *c;
 	const char *method;
@@ -406,6 +453,7 @@ static Suite *suite(void)
 	tcase_add_test(server, bad_frames_are_answered_not_fatal);
 	tcase_add_test(server, truncated_frame_then_new_connection);
 	tcase_add_test(server, replies_out_of_order_on_one_connection);
+	tcase_add_test(server, inflight_lists_running_handlers);
 	tcase_add_test(server, client_multiplexes_calls);
 	tcase_add_test(server, server_shutdown_closes_clients);
 	suite_add_tcase(s, frames);

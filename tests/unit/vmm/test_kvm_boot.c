@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "tests/lib/guest_code.h"
 #include "vmm/base/guest_mem.h"
 #include "husk.h"
@@ -646,6 +647,61 @@ START_TEST(kvm_pause_resume_stop)
 }
 END_TEST
 
+static struct husk_vcpu_status vcpu_status(struct husk_vm *vm, unsigned int i)
+{
+	struct husk_vcpu_status st = { .struct_size = sizeof(st) };
+
+	ck_assert_int_eq(husk_vm_get_vcpu_status(vm, i, &st), 0);
+	return st;
+}
+
+/*
+ * Each vCPU's status: not started, then in the guest or in its exits (the
+ * guest writes COM1 in a loop), parked while paused, stopped at the end;
+ * no vCPU 2 of two; a struct too small for the state is refused.
+ */
+START_TEST(kvm_vcpu_status)
+{
+	struct guest g = { 0 };
+	struct guest_code c = { 0 };
+	struct husk_vcpu_status st, tiny = { .struct_size = sizeof(size_t) };
+	uint64_t before;
+	unsigned int i;
+
+	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03, 0xb0, 'x', /* mov dx, 0x3f8; mov al, 'x' */
+		   0xee, 0xeb, 0xfd);			  /* 1: out dx, al; jmp 1b */
+	guest_create(&g, &c, K_ELF, 2);
+	st = vcpu_status(g.vm, 0);
+	ck_assert_uint_eq(st.state, HUSK_VCPU_NOT_STARTED);
+	ck_assert_int_eq(st.exit_kind, -1);
+	ck_assert_uint_eq(st.since_ns, 0);
+	ck_assert_int_eq(husk_vm_get_vcpu_status(g.vm, 2, &st), -ERANGE);
+	ck_assert_int_eq(husk_vm_get_vcpu_status(g.vm, 0, &tiny), -EINVAL);
+	before = husk_now_ns();
+	ck_assert_int_eq(husk_vm_start(g.vm, NULL), 0);
+	sleep_ms(50);
+	st = vcpu_status(g.vm, 0);
+	ck_assert(st.state == HUSK_VCPU_IN_GUEST || st.state == HUSK_VCPU_IN_EXIT);
+	ck_assert_int_eq(st.exit_kind, HUSK_VMEXIT_PIO);
+	ck_assert_int_eq(st.exit_range, HUSK_PIO_COM1);
+	/* The coarse clock may lag the fine one by a tick: 50 ms of slack. */
+	ck_assert_uint_ge(st.since_ns + 50000000u, before);
+	ck_assert_int_eq(husk_vm_pause(g.vm), 0);
+	for (i = 0; i < 2; i++) {
+		st = vcpu_status(g.vm, i);
+		ck_assert_str_eq(husk_vcpu_state_string(st.state), "paused");
+		ck_assert_uint_ge(st.since_ns + 50000000u, before);
+	}
+	ck_assert_int_eq(husk_vm_resume(g.vm), 0);
+	ck_assert_int_eq(husk_vm_request_stop(g.vm), 0);
+	ck_assert_int_eq(husk_vm_wait(g.vm, &g.exit), 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_uint_eq(vcpu_status(g.vm, i).state, HUSK_VCPU_STOPPED);
+	ck_assert_str_eq(husk_vcpu_state_string(99), "unknown");
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
 START_TEST(kvm_destroy_running_vm)
 {
 	struct guest g = { 0 };
@@ -743,6 +799,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, kvm_exit_stats_struct_size);
 	tcase_add_test(tc, kvm_smp_aps_start);
 	tcase_add_test(tc, kvm_pause_resume_stop);
+	tcase_add_test(tc, kvm_vcpu_status);
 	tcase_add_test(tc, kvm_destroy_running_vm);
 	tcase_add_test(tc, kvm_missing_kernel_file);
 	suite_add_tcase(s, tc);

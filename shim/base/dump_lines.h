@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dump_lines.h - the lines of the shim's SIGUSR1 dump (what it is waiting
+ * on: see cmd_daemon.c), formatted here without touching any live object
+ * so the format is tested on its own. Every line starts with "dump: ",
+ * so `grep 'msg="dump: '` finds a dump in containerd's log.
+ */
+#ifndef HUSK_SHIM_BASE_DUMP_LINES_H
+#define HUSK_SHIM_BASE_DUMP_LINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "husk.h"
+
+#define DUMP_LINE_MAX 320
+
+/* dump_age - @ms as seconds with one decimal, "612.3 s" (negative: 0). */
+void dump_age(char *buf, size_t len, int64_t ms);
+
+/* dump_ttrpc_line - "dump: ttrpc Pause (stream 7) running for 612.3 s". */
+void dump_ttrpc_line(char *buf, size_t len, const char *method, uint32_t stream_id, int64_t age_ms);
+
+/*
+ * dump_agent_line - "dump: agent PAUSE for c4 waiting for husk-init for
+ * 612.3 s, deadline 30 s" (@subject "" leaves out " for ..."; @deadline_ms
+ * < 0 says "no deadline").
+ */
+void dump_agent_line(char *buf, size_t len, const char *type, const char *subject, int64_t age_ms,
+		     int deadline_ms);
+
+/*
+ * dump_vcpu_line - vCPU @index's @st as seen at @now_ns (CLOCK_MONOTONIC):
+ * "dump: vcpu 0 paused for 3.2 s (last exit: interrupted)",
+ * "dump: vcpu 0 in exit pio com1 0x3f8-0x3ff for 612.0 s",
+ * "dump: vcpu 1 in guest for 0.1 s (last exit: hlt)", "dump: vcpu 2 not started".
+ */
+void dump_vcpu_line(char *buf, size_t len, unsigned int index, const struct husk_vcpu_status *st,
+		    uint64_t now_ns);
+
+#endif

@@ -7,7 +7,9 @@
  * read), then copied into one receive chain. When the driver has no
  * buffers the frame waits there and the tap fd is paused in the event
  * loop, so a level-triggered fd cannot spin the loop; the driver's next RX
- * notification resumes it. All under the RX queue lock.
+ * notification resumes it. A turn delivers at most VIRTQ_TURN_BUDGET
+ * frames (queue.h); a tap with more stays readable, so the loop comes
+ * back to it after its other sources. All under the RX queue lock.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -77,10 +79,11 @@ static int net_rx_deliver(struct virtio_net *n)
 void net_rx_kick(struct virtio_net *n)
 {
 	struct virtq *q = &n->queues[VIRTIO_NET_RXQ];
+	unsigned int left = VIRTQ_TURN_BUDGET;
 	int ret = 1;
 
 	virtq_lock(q);
-	while (net_rx_fill(n)) {
+	while (virtq_turn_next(q, &left) && net_rx_fill(n)) {
 		ret = net_rx_deliver(n);
 		if (ret <= 0)
 			break;

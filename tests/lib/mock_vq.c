@@ -261,6 +261,13 @@ static void mock_dev_config_write(struct virtio_dev *dev, uint32_t off, const vo
 	memcpy(mock_dev_of(dev)->config + off, buf, len);
 }
 
+static bool mock_dev_features_ok(struct virtio_dev *dev)
+{
+	if (mock_dev_of(dev)->fail_in_features_ok)
+		virtio_dev_fail(dev, "mock: failed during FEATURES_OK");
+	return true;
+}
+
 static int mock_dev_activate(struct virtio_dev *dev)
 {
 	mock_dev_of(dev)->activations++;
@@ -290,6 +297,7 @@ static void mock_dev_irq(void *opaque, uint32_t cause)
 static const struct virtio_dev_ops mock_dev_ops = {
 	.config_read = mock_dev_config_read,
 	.config_write = mock_dev_config_write,
+	.features_ok = mock_dev_features_ok,
 	.activate = mock_dev_activate,
 	.reset = mock_dev_reset,
 	.queue_notify = mock_dev_notify,

@@ -5,8 +5,9 @@
  * The request is a byte stream (2.6.4): a 16-byte header the driver wrote,
  * then data (readable for OUT, writable for IN), then one status byte the
  * device writes last. Framing violations (no status byte, no header) fail
- * the device; a well-framed request the device cannot honour completes
- * with IOERR or UNSUPP, like Firecracker's request parser.
+ * the device; a well-framed request the device cannot honour (out of
+ * range, over the advertised size_max / seg_max, ...) completes with IOERR
+ * or UNSUPP, like Firecracker's request parser.
  */
 #include <errno.h>
 #include <fcntl.h>

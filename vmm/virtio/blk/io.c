@@ -6,8 +6,8 @@
  * notifying thread, at most VIRTQ_TURN_BUDGET requests a turn (queue.h);
  * a parsed request needing I/O is handed to a worker through b->pending
  * (under b->wlock); the worker runs it without locks, then completes it
- * under q->lock. The pool of VIRTIO_BLK_MAX_INFLIGHT
- * requests is preallocated, so nothing on this path allocates.
+ * under q->lock. The pool of VIRTIO_BLK_MAX_INFLIGHT requests is
+ * preallocated, so nothing on this path allocates.
  */
 #include <errno.h>
 #include <string.h>

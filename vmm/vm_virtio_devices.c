@@ -35,6 +35,24 @@ static void vm_vdev_kick(void *opaque, uint32_t events)
 	virtio_mmio_notify(&q->vd->mmio, q->index);
 }
 
+/*
+ * The device's requeue hook (virtio.h): a turn stopped with chains left,
+ * so signal the queue's own kick eventfd and the loop delivers it again
+ * after what else is ready. Any thread; the eventfd stays open until the
+ * backend is gone (vm_vdev_free).
+ */
+static void vm_vdev_requeue(void *opaque, unsigned int index)
+{
+	struct vm_vdev *vd = opaque;
+	uint64_t one = 1;
+
+	if (index >= vd->dev->nr_queues || vd->queues[index].fd < 0)
+		return;
+	/* EAGAIN: the counter is already non-zero, the loop will come. */
+	if (write(vd->queues[index].fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug(&vd->vm->log, "virtio %s: requeue of queue %u failed", vd->name, index);
+}
+
 static int vm_vdev_irq(struct vm_vdev *vd, struct husk_error **err)
 {
 	struct virtio_irq irq = { vm_vdev_raise, vd };
@@ -94,9 +112,12 @@ static int vm_vdev_queues(struct vm_vdev *vd, struct husk_error **err)
 		if (ret < 0)
 			return ret;
 	}
+	if (!vd->dev->external_rings)
+		virtio_dev_set_requeue(vd->dev, &(struct virtio_requeue){ vm_vdev_requeue, vd });
 	return 0;
 }
 
+/* Stop the notifications; the eventfd stays open (vm_vdev_free). */
 static void vm_vdev_unqueue(struct vm_vdev *vd, struct vm_vdev_queue *q)
 {
 	struct kvm_ioevent ev = {
@@ -110,15 +131,15 @@ static void vm_vdev_unqueue(struct vm_vdev *vd, struct vm_vdev_queue *q)
 		event_loop_del(&vd->vm->loop, q->fd);
 	if (q->assigned)
 		kvm_ioeventfd(&vd->vm->kvm, q->fd, &ev, true, NULL);
-	if (q->fd >= 0)
-		close(q->fd);
 }
 
 /*
  * Teardown order: notifications, backend, interrupt line (vm_virtio_devices.h).
  * A device with external rings holds the kick eventfds itself (its backend
- * process, or its own watches once that died), so it goes first and the
- * eventfds are closed only once nothing can be using them.
+ * process, or its own watches once that died), so it goes first. The
+ * eventfds are closed only once nothing can be using them: until its
+ * backend is gone, a device may still requeue through them (a worker
+ * finishing I/O), and a closed number could by then name another file.
  */
 static void vm_vdev_free(struct vm_vdev *vd)
 {
@@ -129,9 +150,12 @@ static void vm_vdev_free(struct vm_vdev *vd)
 		vd->destroy(vd->backend);
 	for (i = 0; vd->queues && i < nr; i++)
 		vm_vdev_unqueue(vd, &vd->queues[i]);
-	free(vd->queues);
 	if (!external && vd->backend)
 		vd->destroy(vd->backend);
+	for (i = 0; vd->queues && i < nr; i++)
+		if (vd->queues[i].fd >= 0)
+			close(vd->queues[i].fd);
+	free(vd->queues);
 	if (vd->irqfd_assigned)
 		kvm_irqfd(&vd->vm->kvm, vd->irqfd, vd->gsi, true, NULL);
 	if (vd->irqfd >= 0)

@@ -16,6 +16,8 @@
  *   - one ioeventfd per queue on QueueNotify (datamatch = queue index),
  *     watched by the VM's event loop, whose handler calls
  *     virtio_mmio_notify(): a notify costs the vCPU no exit to user space.
+ *     It is also the device's requeue hook (virtio.h): a processing turn
+ *     that ran out of budget signals it to be called again.
  *     A device with external_rings (vhost-user) gets its ioeventfds and
  *     irqfd through ops->set_notify_fds instead, for its backend process;
  *     the loop does not watch them;
@@ -24,8 +26,9 @@
  * Devices are added before husk_vm_start() under vm->dev_lock and torn
  * down in vm_vdevs_fini() after the vCPUs stopped, newest first, while the
  * event loop still runs: notification sources go first, then the backend
- * (which resets the device and waits for its I/O), then the interrupt line;
- * a device with external rings goes before its notification sources.
+ * (which resets the device and waits for its I/O), then the eventfds are
+ * closed and the interrupt line goes; a device with external rings goes
+ * before its notification sources.
  */
 #ifndef HUSK_VMM_VM_VIRTIO_DEVICES_H
 #define HUSK_VMM_VM_VIRTIO_DEVICES_H
@@ -45,7 +48,7 @@ struct vm_vdev_queue {
 	int fd;		/* eventfd, -1 when not created */
 	bool assigned;	/* registered with KVM_IOEVENTFD */
 	bool watched;	/* registered with the event loop */
-	uint64_t kicks; /* atomic: notifications delivered through it */
+	uint64_t kicks; /* atomic: notifications delivered through it, requeues too */
 };
 
 struct vm_vdev {

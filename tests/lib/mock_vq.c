@@ -65,6 +65,19 @@ static uint16_t mock_r16(struct guest_mem *gm, gpa_t a)
 	return le16_get(b);
 }
 
+/* The ring's three parts, zeroed in guest memory. */
+static void mock_ring_zero(const struct mock_vq *mq)
+{
+	static const uint8_t zero[4096];
+	gpa_t end = mq->used + 6 + 8ULL * mq->size, at;
+	size_t n;
+
+	for (at = mq->desc; at < end; at += n) {
+		n = end - at < sizeof(zero) ? (size_t)(end - at) : sizeof(zero);
+		mock_check(guest_mem_write(mq->gm, at, zero, n) == 0);
+	}
+}
+
 void mock_vq_init(struct mock_vq *mq, struct guest_mem *gm, unsigned int index, uint16_t size)
 {
 	memset(mq, 0, sizeof(*mq));
@@ -73,6 +86,9 @@ void mock_vq_init(struct mock_vq *mq, struct guest_mem *gm, unsigned int index, 
 	mq->desc = MOCK_RING_BASE + index * MOCK_RING_STRIDE;
 	mq->avail = mq->desc + 16ULL * size;
 	mq->used = (mq->avail + 6 + 2ULL * size + 3) & ~3ULL;
+	/* A driver sets up a fresh ring zeroed: after a reset the device must
+	 * not find the old avail index there (it may look at activation). */
+	mock_ring_zero(mq);
 }
 
 void mock_desc_write(struct guest_mem *gm, gpa_t table, uint16_t i, uint64_t addr, uint32_t len,
@@ -261,6 +277,13 @@ static void mock_dev_config_write(struct virtio_dev *dev, uint32_t off, const vo
 	memcpy(mock_dev_of(dev)->config + off, buf, len);
 }
 
+static bool mock_dev_features_ok(struct virtio_dev *dev)
+{
+	if (mock_dev_of(dev)->fail_in_features_ok)
+		virtio_dev_fail(dev, "mock: failed during FEATURES_OK");
+	return true;
+}
+
 static int mock_dev_activate(struct virtio_dev *dev)
 {
 	mock_dev_of(dev)->activations++;
@@ -290,6 +313,7 @@ static void mock_dev_irq(void *opaque, uint32_t cause)
 static const struct virtio_dev_ops mock_dev_ops = {
 	.config_read = mock_dev_config_read,
 	.config_write = mock_dev_config_write,
+	.features_ok = mock_dev_features_ok,
 	.activate = mock_dev_activate,
 	.reset = mock_dev_reset,
 	.queue_notify = mock_dev_notify,

@@ -108,6 +108,12 @@ struct mock_dev {
 	uint8_t config[16];
 	unsigned int used_irqs, config_irqs, notifies, resets, activations;
 	int activate_ret; /* what ops->activate returns */
+	/*
+	 * fail_in_features_ok: ops->features_ok calls virtio_dev_fail(), as a
+	 * device thread failing it at that moment would: inside the transport's
+	 * Status write, between its read of the register and its store.
+	 */
+	bool fail_in_features_ok;
 };
 
 void mock_dev_init(struct mock_dev *md, struct guest_mem *gm, uint16_t max_size);

@@ -48,9 +48,20 @@ static uint32_t virtio_mmio_status(const struct virtio_mmio *m)
 	return __atomic_load_n(&m->dev->status, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Store the driver's @val, keeping NEEDS_RESET as it is at the moment of
+ * the store: virtio_dev_fail() sets it without dev->lock (from a queue
+ * thread), so a plain store of a value computed earlier could wipe a
+ * failure that landed in between. Every other bit changes only under
+ * dev->lock, so the loop retries only for that one.
+ */
 static void virtio_mmio_set_status(struct virtio_mmio *m, uint32_t val)
 {
-	__atomic_store_n(&m->dev->status, val, __ATOMIC_RELEASE);
+	uint32_t cur = virtio_mmio_status(m);
+
+	while (!__atomic_compare_exchange_n(&m->dev->status, &cur, val | (cur & S_NEEDS_RESET),
+					    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
 }
 
 /* The selected queue, or NULL: QueueSel is bounds-checked here only. */
@@ -100,11 +111,12 @@ static void virtio_mmio_reset(struct virtio_mmio *m)
 
 /*
  * A Status write. NEEDS_RESET is the device's bit: the driver's read-
- * modify-write may echo it, so it is ignored in @val and preserved.
+ * modify-write may echo it, so it is ignored in @val and preserved
+ * (virtio_mmio_set_status).
  */
 static void virtio_mmio_write_status(struct virtio_mmio *m, uint32_t val)
 {
-	uint32_t cur = virtio_mmio_status(m), keep = cur & S_NEEDS_RESET;
+	uint32_t cur = virtio_mmio_status(m);
 
 	if (val == 0)
 		return virtio_mmio_reset(m);
@@ -113,7 +125,7 @@ static void virtio_mmio_write_status(struct virtio_mmio *m, uint32_t val)
 	if (cur & S_FAILED)
 		return; /* sticky until reset */
 	if ((val & S_FAILED) && (val & ~S_FAILED) == cur)
-		return virtio_mmio_set_status(m, val | keep);
+		return virtio_mmio_set_status(m, val);
 	if (!virtio_mmio_step_legal(cur, val)) {
 		log_debug(m->dev->log, "virtio %s: status 0x%x -> 0x%x refused", m->dev->name, cur,
 			  val);
@@ -121,7 +133,7 @@ static void virtio_mmio_write_status(struct virtio_mmio *m, uint32_t val)
 	}
 	if ((val & S_FEAT) && !(cur & S_FEAT) && !virtio_mmio_features_valid(m))
 		return; /* 2.2.2: FEATURES_OK stays clear; the driver sees it */
-	virtio_mmio_set_status(m, val | keep);
+	virtio_mmio_set_status(m, val);
 	if ((val & S_DRV_OK) && !(cur & S_DRV_OK))
 		virtio_dev_activate(m->dev); /* on failure: NEEDS_RESET */
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * queue.c - split virtqueues (virtio 1.2 section 2.7): activation checks,
- * pop with every descriptor validated, push, notification suppression.
+ * pop with every descriptor validated, push, notification suppression and
+ * the per-turn budget of processing loops.
  *
  * Ring fields are little-endian (2.7: "le16"/"le32"/"le64"); husk runs on
  * x86-64 only, but the le*toh calls keep the intent visible.
@@ -119,6 +120,21 @@ static uint16_t virtq_avail_idx(const struct virtq *q)
 bool virtq_has_avail(struct virtq *q)
 {
 	return virtq_is_live(q) && virtq_avail_idx(q) != q->last_avail;
+}
+
+bool virtq_turn_next(struct virtq *q, unsigned int *left)
+{
+	const struct virtio_requeue *rq = &q->dev->requeue;
+
+	if (*left) {
+		(*left)--;
+		return true;
+	}
+	if (!rq->fn)
+		return true;
+	if (virtq_has_avail(q))
+		rq->fn(rq->opaque, q->index);
+	return false;
 }
 
 /* Copy descriptor @i of @t into a host local: the guest may change it later. */

@@ -137,6 +137,26 @@ static inline bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t o
 bool virtq_enable_notify(struct virtq *q);
 void virtq_disable_notify(struct virtq *q);
 
+/*
+ * Chains one processing turn takes from a queue before it yields the
+ * thread every device shares. Small enough that a guest refilling a ring
+ * from several vCPUs cannot hold the event loop (vsock, which carries the
+ * shim's control traffic, is served there too), big enough that the
+ * requeue costs little next to the chains' own work.
+ */
+#define VIRTQ_TURN_BUDGET 64
+
+/*
+ * virtq_turn_next - the per-turn budget: call before each pop of a
+ * processing loop, with *@left starting at VIRTQ_TURN_BUDGET. True while
+ * the turn may take another chain. Once *@left chains were taken it
+ * returns false and, if the driver has more chains waiting, asks the
+ * device's requeue hook (virtio.h) to deliver this queue's notification
+ * again, so the rest is served on a later turn. A device without a hook
+ * is never stopped (nothing would come back for the rest).
+ */
+bool virtq_turn_next(struct virtq *q, unsigned int *left);
+
 /* virtq_has_avail - true when the driver has made buffers available. */
 bool virtq_has_avail(struct virtq *q);
 

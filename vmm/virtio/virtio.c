@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * virtio.c - what may be done to a live virtio device from anywhere, its
- * queues included: the interrupt callback and status, config changes and
+ * queues included: the interrupt and requeue callbacks and status, config changes and
  * the failure policy (virtio 1.2 section 2.1.2). Life with the queues is
  * lifecycle.c's.
  */
@@ -19,6 +19,11 @@
 void virtio_dev_set_irq(struct virtio_dev *dev, const struct virtio_irq *irq)
 {
 	dev->irq = *irq;
+}
+
+void virtio_dev_set_requeue(struct virtio_dev *dev, const struct virtio_requeue *rq)
+{
+	dev->requeue = *rq;
 }
 
 void virtio_dev_interrupt(struct virtio_dev *dev, uint32_t cause)

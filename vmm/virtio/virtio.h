@@ -13,6 +13,12 @@
  * with its queues (init, reset, activation, notifications) is lifecycle.h's,
  * so calls run one way: lifecycle.c -> queue.c -> virtio.c.
  *
+ * One thread serves every device's notifications (the VM's event loop), so
+ * no queue may keep it: a processing loop takes at most VIRTQ_TURN_BUDGET
+ * chains per turn (virtq_turn_next, queue.h) and, if more wait, has the
+ * embedder's requeue hook deliver the notification again after the loop's
+ * other sources.
+ *
  * Guest misbehaviour breaks the device, never the host: virtio_dev_fail()
  * logs (rate-limited), marks the device broken, sets DEVICE_NEEDS_RESET
  * (2.1.2) and raises a configuration-change interrupt. A broken device
@@ -63,6 +69,20 @@ struct virtio_dev;
  */
 struct virtio_irq {
 	void (*raise)(void *opaque, uint32_t cause);
+	void *opaque;
+};
+
+/*
+ * The embedder's way to deliver queue @index's notification again later,
+ * for a turn that stopped with chains still waiting. In a VM it writes the
+ * queue's kick eventfd, so the event loop comes back to the queue as if
+ * the guest had kicked, after whatever else is ready. Any thread, any
+ * lock; must not block and must not call back into the device. A device
+ * without one (tests, fuzzing, an embedder with no loop) has nobody to
+ * come back, so its turns run until the ring is empty.
+ */
+struct virtio_requeue {
+	void (*fn)(void *opaque, unsigned int index);
 	void *opaque;
 };
 
@@ -138,6 +158,7 @@ struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	struct guest_mem *mem;
 	struct virtio_irq irq;
+	struct virtio_requeue requeue; /* fn NULL: none */
 	const struct log_sink *log;
 	pthread_mutex_t lock;	  /* transport state; see the top comment */
 	uint64_t fail_log_ns;	  /* atomic: last virtio_dev_fail() line */
@@ -146,6 +167,9 @@ struct virtio_dev {
 
 /* virtio_dev_set_irq - install the interrupt callback (before DRIVER_OK). */
 void virtio_dev_set_irq(struct virtio_dev *dev, const struct virtio_irq *irq);
+
+/* virtio_dev_set_requeue - install the requeue hook (before DRIVER_OK). */
+void virtio_dev_set_requeue(struct virtio_dev *dev, const struct virtio_requeue *rq);
 
 /* virtio_dev_has - true when feature @bit was negotiated. */
 static inline bool virtio_dev_has(const struct virtio_dev *dev, unsigned int bit)

@@ -18,6 +18,7 @@
 #include "tests/lib/mock_vq.h"
 #include "tests/lib/unit.h"
 #include "vmm/virtio/blk/blk.h"
+#include "vmm/virtio/lifecycle.h"
 
 #define F_V1	     (1ULL << VIRTIO_F_VERSION_1)
 #define DISK_SECTORS 2048ULL /* 1 MiB */
@@ -50,8 +51,12 @@ static uint64_t fake_clock(void *opaque)
 	return fake_now;
 }
 
-/* The pattern file is made either way; @empty leaves the slot without it. */
-static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extra_features)
+/*
+ * The pattern file is made either way, then grown (sparse) to @sectors;
+ * @empty leaves the slot without it.
+ */
+static void open_blk_sized(bool empty, bool ro, unsigned int workers, uint64_t extra_features,
+			   uint64_t sectors)
 {
 	struct virtio_blk_params p = { .path = empty ? NULL : path,
 				       .fd = -1,
@@ -68,13 +73,20 @@ static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extr
 	file_fd = mkstemp(path);
 	ck_assert_int_ge(file_fd, 0);
 	file_pattern();
+	if (sectors > DISK_SECTORS)
+		ck_assert_int_eq(ftruncate(file_fd, (off_t)(sectors * 512)), 0);
 	ck_assert_int_eq(virtio_blk_create(&blk, &p, &g.gm, NULL, &err), 0);
-	ck_assert_uint_eq(virtio_blk_capacity(blk), empty ? 0 : DISK_SECTORS);
+	ck_assert_uint_eq(virtio_blk_capacity(blk), empty ? 0 : sectors);
 	virtio_mmio_init(&mmio, virtio_blk_dev(blk));
 	mock_vq_init(&mq, &g.gm, 0, 64);
 	offered = virtio_blk_dev(blk)->offered;
 	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (offered & extra_features), &mq, 1),
 			  0xf);
+}
+
+static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extra_features)
+{
+	open_blk_sized(empty, ro, workers, extra_features, DISK_SECTORS);
 }
 
 static void open_blk(bool ro, unsigned int workers, uint64_t extra_features)
@@ -405,6 +417,174 @@ START_TEST(workers_many_requests)
 		file_read(i * 512ULL, disk, 512);
 		ck_assert_mem_eq(disk, mock_ptr(&g, d[i], 512), 512);
 	}
+}
+END_TEST
+
+/* ------------------------------------------------ advertised limits */
+
+#define SIZE_MAX_BYTES (1u << 20) /* the config's size_max */
+#define SEG_MAX	       254u	  /* the config's seg_max */
+#define F_LIMITS       ((1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX))
+
+static uint32_t config_u32(uint32_t off)
+{
+	uint8_t b[4];
+
+	virtio_mmio_io(&mmio, VIRTIO_MMIO_CONFIG + off, b, 4, false);
+	return le32_get(b);
+}
+
+/* Publish @b (indirect), notify, wait; returns the status byte at @st. */
+static uint8_t submit(const struct mock_buf *b, unsigned int n, gpa_t st)
+{
+	uint32_t id, len;
+
+	*(uint8_t *)mock_ptr(&g, st, 1) = STATUS_NONE;
+	mock_vq_add_indirect(&mq, &g, b, n);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(&id, &len);
+	return *(uint8_t *)mock_ptr(&g, st, 1);
+}
+
+/* A read of 1 MiB + 512 bytes, in one data segment or in two. */
+static uint8_t read_big(bool split)
+{
+	uint32_t len = SIZE_MAX_BYTES + 512;
+	gpa_t d = mock_alloc(&g, len), st = mock_alloc(&g, 1);
+	struct mock_buf b[4] = { { header(VIRTIO_BLK_T_IN, 8), 16, false } };
+	unsigned int n = 1;
+
+	if (split) {
+		b[n++] = (struct mock_buf){ d, SIZE_MAX_BYTES, true };
+		b[n++] = (struct mock_buf){ d + SIZE_MAX_BYTES, 512, true };
+	} else {
+		b[n++] = (struct mock_buf){ d, len, true };
+	}
+	b[n++] = (struct mock_buf){ st, 1, true };
+	memset(mock_ptr(&g, d, len), 0xcc, len);
+	return submit(b, n, st);
+}
+
+/* 5.2.3: one data segment longer than size_max fails, and touches nothing. */
+START_TEST(size_max_enforced)
+{
+	uint8_t disk[512];
+	gpa_t d;
+
+	close_blk();
+	open_blk_sized(false, false, 0, ~0ULL, 4 * DISK_SECTORS);
+	ck_assert_uint_eq(config_u32(8), SIZE_MAX_BYTES);
+	ck_assert_uint_eq(read_big(false), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(read_big(true), VIRTIO_BLK_S_OK);
+	/* Not acked, the field binds nobody: the same segment is fine. */
+	close_blk();
+	open_blk_sized(false, false, 0, ~F_LIMITS, 4 * DISK_SECTORS);
+	ck_assert_uint_eq(read_big(false), VIRTIO_BLK_S_OK);
+	d = mock_alloc(&g, 512);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 8, d, 512, true, NULL), VIRTIO_BLK_S_OK);
+	file_read(8 * 512, disk, 512);
+	ck_assert_mem_eq(mock_ptr(&g, d, 512), disk, 512);
+}
+END_TEST
+
+/*
+ * A write of @nr 512-byte data segments. With @header_shares_data the
+ * first segment sits in the header's descriptor, so 256 descriptors carry
+ * 255 data segments.
+ */
+static uint8_t write_segments(unsigned int nr, bool header_shares_data, gpa_t *data)
+{
+	static struct mock_buf b[VIRTQ_CHAIN_MAX_IOV];
+	gpa_t h = mock_alloc(&g, 16 + 512 * nr), st = mock_alloc(&g, 1);
+	unsigned int i, n = 0;
+
+	le32_put(mock_ptr(&g, h, 16), VIRTIO_BLK_T_OUT);
+	le64_put(mock_ptr(&g, h, 16) + 8, 100);
+	*data = h + 16;
+	for (i = 0; i < 512 * nr; i++)
+		*(uint8_t *)mock_ptr(&g, *data + i, 1) = (uint8_t)(i * 3 + i / 512);
+	if (header_shares_data)
+		b[n++] = (struct mock_buf){ h, 16 + 512, false };
+	else
+		b[n++] = (struct mock_buf){ h, 16, false };
+	for (i = header_shares_data ? 1 : 0; i < nr; i++)
+		b[n++] = (struct mock_buf){ *data + 512 * i, 512, false };
+	b[n++] = (struct mock_buf){ st, 1, true };
+	return submit(b, n, st);
+}
+
+/* 5.2.3: more data segments than seg_max fail, and write nothing. */
+START_TEST(seg_max_enforced)
+{
+	static uint8_t before[(SEG_MAX + 1) * 512], after[sizeof(before)];
+	gpa_t d;
+
+	ck_assert_uint_eq(config_u32(12), SEG_MAX);
+	file_read(100 * 512, before, sizeof(before));
+	ck_assert_uint_eq(write_segments(SEG_MAX + 1, true, &d), VIRTIO_BLK_S_IOERR);
+	file_read(100 * 512, after, sizeof(after));
+	ck_assert_mem_eq(before, after, sizeof(before));
+	ck_assert_uint_eq(write_segments(SEG_MAX, false, &d), VIRTIO_BLK_S_OK);
+	file_read(100 * 512, after, SEG_MAX * 512);
+	ck_assert_mem_eq(after, mock_ptr(&g, d, SEG_MAX * 512), SEG_MAX * 512);
+	ck_assert(!virtio_dev_is_broken(virtio_blk_dev(blk)));
+	/* Not acked: the chain's own bounds are the only limit. */
+	close_blk();
+	open_blk(false, 0, ~F_LIMITS);
+	ck_assert_uint_eq(write_segments(SEG_MAX + 1, true, &d), VIRTIO_BLK_S_OK);
+	file_read(100 * 512, after, sizeof(after));
+	ck_assert_mem_eq(after, mock_ptr(&g, d, sizeof(after)), sizeof(after));
+}
+END_TEST
+
+/* ------------------------------------------------ activation */
+
+/*
+ * virtio_dev_activate() sets dev->active, then calls blk_activate(); after
+ * a reset the drain's stopping flag is set until blk_activate() clears it.
+ * A kick landing in between (another vCPU, the event loop) reached the
+ * queue while nothing could be popped and was lost. This replays that
+ * interleaving step by step: the request must still be served.
+ */
+START_TEST(kick_during_activation_served)
+{
+	struct virtio_dev *dev = virtio_blk_dev(blk);
+	struct virtq *q = &dev->queues[0];
+	uint8_t disk[512];
+	gpa_t d = mock_alloc(&g, 512), st = mock_alloc(&g, 1);
+	struct mock_buf b[3] = { { header(VIRTIO_BLK_T_IN, 5), 16, false },
+				 { d, 512, true },
+				 { st, 1, true } };
+	uint32_t id, len;
+
+	/* The driver resets and sets up again, up to the queues (3.1.1). */
+	mock_mmio_write(&mmio, VIRTIO_MMIO_STATUS, 0);
+	mock_vq_init(&mq, &g.gm, 0, 64);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_STATUS,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mock_mmio_write(&mmio, VIRTIO_MMIO_STATUS,
+			VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				VIRTIO_CONFIG_S_FEATURES_OK);
+	mock_mmio_setup_queue(&mmio, 0, &mq);
+	*(uint8_t *)mock_ptr(&g, st, 1) = STATUS_NONE;
+	mock_vq_add_chain(&mq, b, 3);
+	/* DRIVER_OK, as virtio_dev_activate() runs it, with the kick inside. */
+	pthread_mutex_lock(&dev->lock);
+	virtq_lock(q);
+	ck_assert_int_eq(virtq_activate(q), 0);
+	virtq_unlock(q);
+	__atomic_store_n(&dev->active, true, __ATOMIC_RELEASE);
+	virtio_dev_notify(dev, 0);
+	ck_assert_int_eq(dev->ops->activate(dev), 0);
+	pthread_mutex_unlock(&dev->lock);
+	ck_assert(mock_vq_get_used(&mq, &id, &len));
+	ck_assert_uint_eq(len, 513);
+	ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st, 1), VIRTIO_BLK_S_OK);
+	file_read(5 * 512, disk, 512);
+	ck_assert_mem_eq(mock_ptr(&g, d, 512), disk, 512);
 }
 END_TEST
 
@@ -760,6 +940,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, discard_and_write_zeroes);
 	tcase_add_test(tc, config_space_capacity);
 	tcase_add_test(tc, workers_many_requests);
+	tcase_add_test(tc, size_max_enforced);
+	tcase_add_test(tc, seg_max_enforced);
+	tcase_add_test(tc, kick_during_activation_served);
 	tcase_add_test(bad, out_of_range_sector);
 	tcase_add_test(bad, length_not_sector_multiple);
 	tcase_add_test(bad, wrong_direction);

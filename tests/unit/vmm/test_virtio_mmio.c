@@ -305,6 +305,32 @@ START_TEST(needs_reset_echo_ignored)
 }
 END_TEST
 
+/*
+ * virtio_dev_fail() sets NEEDS_RESET without dev->lock (from a queue or
+ * backend thread). One landing while the transport handles a Status write,
+ * after it read the register and before it stored the new value, must
+ * survive the store: the driver would otherwise never learn of it.
+ */
+START_TEST(needs_reset_survives_concurrent_status_write)
+{
+	md.fail_in_features_ok = true;
+	wr(VIRTIO_MMIO_STATUS, ACK);
+	wr(VIRTIO_MMIO_STATUS, ACK | DRV);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	wr(VIRTIO_MMIO_STATUS, ACK | DRV | FOK);
+	ck_assert(virtio_dev_is_broken(&md.dev));
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), ACK | DRV | FOK | VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* Later writes keep it too, and only a reset clears it. */
+	wr(VIRTIO_MMIO_STATUS, ACK | DRV | FOK | VIRTIO_CONFIG_S_FAILED);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS),
+			  ACK | DRV | FOK | VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_NEEDS_RESET);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	ck_assert(!virtio_dev_is_broken(&md.dev));
+}
+END_TEST
+
 START_TEST(cmdline_entry)
 {
 	char buf[64];
@@ -343,6 +369,7 @@ static Suite *suite(void)
 	tcase_add_test(st, activate_failure_needs_reset);
 	tcase_add_loop_test(st, bad_queue_geometry, 0, 9);
 	tcase_add_test(st, needs_reset_echo_ignored);
+	tcase_add_test(st, needs_reset_survives_concurrent_status_write);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, st);
 	return s;

@@ -4,7 +4,8 @@
  * host block device.
  *
  * Threads: requests are popped and parsed on whichever thread delivers the
- * queue notification (event loop or vCPU), under the queue lock. Reads,
+ * queue notification (event loop or vCPU), under the queue lock, at most
+ * VIRTQ_TURN_BUDGET a turn before the loop's other sources get theirs. Reads,
  * writes, flushes and discards run on a small pool of worker threads so a
  * slow disk never stalls the event loop; a worker completes its request
  * by taking the queue lock, writing the status byte, pushing the used

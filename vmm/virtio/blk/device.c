@@ -34,9 +34,19 @@ static void blk_config_read(struct virtio_dev *dev, uint32_t off, void *buf, uin
 	memcpy(buf, (const uint8_t *)&blk_of(dev)->config + off, len);
 }
 
+/*
+ * virtio_dev_activate() marks the device active before calling this, and
+ * after a reset b->stopping is still set from the drain: a kick landing in
+ * between reached blk_process(), which popped nothing and dropped it.
+ * Serving whatever the driver made available once stopping is clear
+ * closes that window (a kick after this finds the queue open anyway).
+ */
 static int blk_activate(struct virtio_dev *dev)
 {
-	__atomic_store_n(&blk_of(dev)->stopping, false, __ATOMIC_RELEASE);
+	struct virtio_blk *b = blk_of(dev);
+
+	__atomic_store_n(&b->stopping, false, __ATOMIC_RELEASE);
+	blk_process(b);
 	return 0;
 }
 

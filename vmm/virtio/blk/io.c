@@ -3,13 +3,14 @@
  * io.c - virtio-blk queue processing and the I/O worker pool.
  *
  * Who touches what: blk_process() pops and parses under q->lock on the
- * notifying thread; a parsed request needing I/O is handed to a worker
- * through b->pending (under b->wlock); the worker runs it without locks,
- * then completes it under q->lock. The pool of VIRTIO_BLK_MAX_INFLIGHT
- * requests is preallocated, so nothing on this path allocates. A rate
- * limit is asked before each request is taken (blk_next); one it refuses
- * stays popped in b->held_chain, first in line when the limiter's timer
- * or the next notification processes the queue again.
+ * notifying thread, at most VIRTQ_TURN_BUDGET requests a turn (queue.h);
+ * a parsed request needing I/O is handed to a worker through b->pending
+ * (under b->wlock); the worker runs it without locks, then completes it
+ * under q->lock. The pool of VIRTIO_BLK_MAX_INFLIGHT requests is
+ * preallocated, so nothing on this path allocates. A rate limit is asked
+ * before each request is taken (blk_next); one it refuses stays popped in
+ * b->held_chain, first in line when the limiter's timer or the next
+ * notification processes the queue again.
  */
 #include <errno.h>
 #include <string.h>
@@ -136,11 +137,12 @@ void blk_resume(void *opaque)
 void blk_process(struct virtio_blk *b)
 {
 	struct virtq *q = &b->queue;
+	unsigned int left = VIRTQ_TURN_BUDGET;
 	struct blk_req *req;
 	int ret;
 
 	virtq_lock(q);
-	while ((req = blk_req_get(b))) {
+	while (virtq_turn_next(q, &left) && (req = blk_req_get(b))) {
 		ret = blk_next(b, req);
 		if (ret <= 0) {
 			blk_req_put(b, req);

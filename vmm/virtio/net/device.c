@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * device.c - virtio-net device (virtio 1.2 section 5.1) with a TAP backend:
- * set-up, feature negotiation and the TX path (with its rate limit). The RX
- * path is in rx.c.
+ * set-up, feature negotiation and the TX path (header checks, size cap,
+ * budgeted turns, rate limit). The RX path is in rx.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,23 +138,72 @@ void net_tx_resume(void *opaque)
 	net_tx(opaque);
 }
 
-/* TX (5.1.6.2): header and frame go to the tap as one write. */
-void net_tx(struct virtio_net *n)
+/*
+ * 5.1.6.2: what a TX header may ask for depends on what the driver acked.
+ * Flags other than NEEDS_CSUM are cleared (the device ignores flags it
+ * does not recognise, and DATA_VALID / RSC_INFO are receive-only: passed
+ * on, DATA_VALID would have the host trust an unverified checksum). A
+ * checksum or segmentation offload the driver never negotiated breaks a
+ * driver MUST: the frame is dropped rather than handed to the host kernel.
+ */
+static bool net_tx_hdr_ok(const struct virtio_dev *dev, struct virtio_net_hdr_v1 *h)
 {
-	struct virtq *q = &n->queues[VIRTIO_NET_TXQ];
+	h->flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	if (h->flags && !virtio_dev_has(dev, VIRTIO_NET_F_CSUM))
+		return false;
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return true;
+	/* A GSO frame needs a partial checksum (5.1.6.2.1). */
+	if (!h->flags)
+		return false;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !virtio_dev_has(dev, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	switch (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return virtio_dev_has(dev, VIRTIO_NET_F_HOST_TSO4);
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return virtio_dev_has(dev, VIRTIO_NET_F_HOST_TSO6);
+	}
+	return false; /* UFO and USO are not offered; anything else is unknown */
+}
+
+/*
+ * One TX chain: the header is checked on a copy (the guest could rewrite
+ * its own after the check), then copy and frame go to the tap as one
+ * write. Malformed, oversize and refused frames are dropped and counted.
+ */
+static void net_tx_frame(struct virtio_net *n)
+{
 	struct chain_reader r;
 	int cnt;
 
+	chain_reader_init(&r, &n->tx_chain);
+	if (n->tx_chain.out_len > NET_TX_MAX_LEN) {
+		n->tx_oversize++;
+		return;
+	}
+	if (chain_read(&r, &n->tx_hdr, sizeof(n->tx_hdr)) < 0 ||
+	    !net_tx_hdr_ok(&n->dev, &n->tx_hdr)) {
+		n->tx_bad_hdr++;
+		return;
+	}
+	n->tx_iov[0] = (struct iovec){ &n->tx_hdr, sizeof(n->tx_hdr) };
+	cnt = chain_reader_export(&r, chain_reader_remaining(&r), n->tx_iov + 1,
+				  VIRTQ_CHAIN_MAX_IOV);
+	/* A full tap drops, as a NIC would. */
+	if (cnt < 0 || writev(n->fd, n->tx_iov, cnt + 1) < 0)
+		n->tx_dropped++;
+}
+
+/* TX (5.1.6.2), a budgeted turn (queue.h): frames go out, chains come back empty. */
+void net_tx(struct virtio_net *n)
+{
+	struct virtq *q = &n->queues[VIRTIO_NET_TXQ];
+	unsigned int left = VIRTQ_TURN_BUDGET;
+
 	virtq_lock(q);
-	while (net_tx_next(n)) {
-		chain_reader_init(&r, &n->tx_chain);
-		cnt = chain_reader_export(&r, chain_reader_remaining(&r), n->tx_iov,
-					  VIRTQ_CHAIN_MAX_IOV);
-		/* A frame shorter than its header is malformed; a full tap drops. */
-		if (n->tx_chain.out_len < sizeof(struct virtio_net_hdr_v1))
-			n->tx_dropped++;
-		else if (cnt > 0 && writev(n->fd, n->tx_iov, cnt) < 0)
-			n->tx_dropped++;
+	while (virtq_turn_next(q, &left) && net_tx_next(n)) {
+		net_tx_frame(n);
 		virtq_push(q, n->tx_chain.head, 0);
 	}
 	virtq_notify(q);

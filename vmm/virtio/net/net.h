@@ -11,12 +11,19 @@
  * fit one receive chain (5.1.6.3.1: the driver posts big buffers when it
  * acks GUEST_TSO*); a frame that does not fit is dropped.
  *
+ * What the guest transmits is checked first (5.1.6.2): a chain over
+ * 65562 bytes (a 65550-byte frame and its header) is dropped, the header
+ * the tap gets is a copy with every flag but NEEDS_CSUM cleared, and a
+ * checksum or GSO offload the driver did not negotiate drops the frame.
+ * Drops are counted; none breaks the device.
+ *
  * Threads: the tap fd is watched by the event loop, whose thread moves
  * frames to the receive queue; transmit runs on whichever thread delivers
  * the TX notification. Each direction is under its own queue lock; a
  * frame waiting for receive buffers stays in a preallocated bounce buffer
  * and the tap is not polled until the driver adds buffers (or, rate
- * limited, until the limiter's timer fires).
+ * limited, until the limiter's timer fires). Either way a turn moves at
+ * most VIRTQ_TURN_BUDGET frames, then yields the loop.
  */
 #ifndef HUSK_VMM_VIRTIO_NET_NET_H
 #define HUSK_VMM_VIRTIO_NET_NET_H

@@ -15,6 +15,13 @@
 /* Largest frame a tap hands over: 64 KiB GSO frame plus Ethernet header. */
 #define NET_MAX_FRAME (65536 + 14 + 4)
 
+/*
+ * Largest TX chain taken: a 65550-byte frame (64 KiB of GSO payload and
+ * its headers, Firecracker's bound too) plus the 12-byte virtio-net
+ * header. Longer chains are dropped, not written.
+ */
+#define NET_TX_MAX_LEN (65550 + sizeof(struct virtio_net_hdr_v1))
+
 struct virtio_net {
 	struct virtio_dev dev;
 	struct virtq queues[2];
@@ -36,8 +43,11 @@ struct virtio_net {
 
 	/* TX, under queues[TXQ].lock */
 	struct virtq_chain tx_chain;
-	struct iovec tx_iov[VIRTQ_CHAIN_MAX_IOV];
-	uint64_t tx_dropped;
+	struct virtio_net_hdr_v1 tx_hdr;	      /* checked copy of the chain's header */
+	struct iovec tx_iov[1 + VIRTQ_CHAIN_MAX_IOV]; /* tx_hdr, then the frame */
+	uint64_t tx_dropped;			      /* the tap refused the write */
+	uint64_t tx_oversize;			      /* chains over NET_TX_MAX_LEN */
+	uint64_t tx_bad_hdr;			      /* no header, or offloads not negotiated */
 	struct rate_limiter tx_limiter;
 	bool tx_held; /* tx_chain waits for tx_limiter's tokens */
 };

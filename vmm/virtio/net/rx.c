@@ -8,7 +8,10 @@
  * buffers the frame waits there and the tap fd is paused in the event
  * loop, so a level-triggered fd cannot spin the loop; the driver's next RX
  * notification resumes it. A frame the rate limit refuses waits the same
- * way, resumed by the limiter's timer. All under the RX queue lock.
+ * way, resumed by the limiter's timer. A turn delivers at most
+ * VIRTQ_TURN_BUDGET frames (queue.h); a tap with more stays readable, so
+ * the loop comes back to it after its other sources. All under the RX
+ * queue lock.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -100,10 +103,11 @@ void net_rx_resume(void *opaque)
 void net_rx_kick(struct virtio_net *n)
 {
 	struct virtq *q = &n->queues[VIRTIO_NET_RXQ];
+	unsigned int left = VIRTQ_TURN_BUDGET;
 	int ret = 1;
 
 	virtq_lock(q);
-	while (net_rx_fill(n)) {
+	while (virtq_turn_next(q, &left) && net_rx_fill(n)) {
 		ret = net_rx_admit(n) ? net_rx_deliver(n) : 0;
 		if (ret <= 0)
 			break;

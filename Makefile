@@ -253,6 +253,13 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
 
+# The CLI's option parser is checked on its own too (its configs' fields);
+# its object goes before the library it calls.
+$(O)/tests/unit/test_cli: $(O)/tests/unit/test_cli.o $(O)/cli/cli_devices.o $(TLIB_OBJS) \
+		$(SHIM_TEST_LIBS) $(LIB_A)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
+
 # husk-init is no library: its pure helpers are compiled for the host and
 # linked into their suites in tests/unit/guest-init/.
 $(O)/tests/unit/guest-init/test_init_cgroup: $(O)/guest-init/container/cgroup_keys.o

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cli_devices.c - --disk PATH[,ro][,serial=S], --net tap=NAME[,mac=MAC][,mtu=N],
- * --fs TAG=SOCKET and --vsock cid=N[,uds=PATH]: values are split at commas
- * (paths cannot contain one; --fs splits at its first '=' only) into the
- * library's device configs.
+ * cli_devices.c - --disk PATH[,ro][,serial=S][,bw=R[:B]][,ops=R[:B]],
+ * --net tap=NAME[,mac=MAC][,mtu=N][,{rx,tx}_{bw,ops}=R[:B]], --fs TAG=SOCKET
+ * and --vsock cid=N[,uds=PATH]: values are split at commas (paths cannot
+ * contain one; --fs splits at its first '=' only) into the library's
+ * device configs. Rate limits: R per second, B a one-time burst (bytes for
+ * bw, requests or frames for ops), each N[K|M|G] with binary multiples.
  */
 #include <errno.h>
 #include <limits.h>
@@ -56,6 +58,64 @@ static int cli_u32(const char *opt, const char *what, const char *s, uint32_t *o
 	return 0;
 }
 
+/* N[K|M|G] (binary multiples), at most HUSK_RATE_LIMIT_MAX. */
+static int cli_amount(const char *opt, const char *what, const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'K' || *end == 'M' || *end == 'G')
+		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
+	if (shift)
+		end++;
+	if (errno || end == s || *end || s[0] == '-' || s[0] == '+' ||
+	    v > HUSK_RATE_LIMIT_MAX >> shift)
+		return cli_usage(opt, "%s: not a number up to 2^48 (with K, M or G): %s", what, s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* RATE[:BURST] of one token bucket; a burst needs a rate. */
+static int cli_bucket(const char *opt, const char *what, char *s, struct husk_token_bucket *b)
+{
+	char *colon = strchr(s, ':');
+	int ret;
+
+	if (colon)
+		*colon = 0;
+	ret = cli_amount(opt, what, s, &b->rate);
+	if (!ret && colon)
+		ret = cli_amount(opt, what, colon + 1, &b->one_time_burst);
+	if (!ret && b->one_time_burst && !b->rate)
+		ret = cli_usage(opt, "%s: a burst needs a rate", what);
+	return ret;
+}
+
+/*
+ * @prefix ("", "rx_" or "tx_") then bw=RATE[:BURST] or ops=RATE[:BURST]
+ * into @l: 0, 2 (usage printed), or -1 when @kv is no such key.
+ */
+static int cli_limit_key(const char *opt, const char *prefix, char *kv, struct husk_rate_limit *l)
+{
+	size_t n = strlen(prefix);
+	char key[8];
+
+	if (strncmp(kv, prefix, n))
+		return -1;
+	if (!strncmp(kv + n, "bw=", 3)) {
+		snprintf(key, sizeof(key), "%sbw", prefix);
+		return cli_bucket(opt, key, kv + n + 3, &l->bandwidth);
+	}
+	if (!strncmp(kv + n, "ops=", 4)) {
+		snprintf(key, sizeof(key), "%sops", prefix);
+		return cli_bucket(opt, key, kv + n + 4, &l->ops);
+	}
+	return -1;
+}
+
 static int cli_mac(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6], i;
@@ -71,6 +131,8 @@ static int cli_mac(const char *s, uint8_t mac[6])
 
 static int cli_disk_key(struct husk_disk_config *c, char *kv)
 {
+	int ret;
+
 	if (!strcmp(kv, "ro")) {
 		c->read_only = 1;
 		return 0;
@@ -81,7 +143,13 @@ static int cli_disk_key(struct husk_disk_config *c, char *kv)
 			       cli_usage("--disk", "serial: longer than 20 bytes: %s", c->serial) :
 			       0;
 	}
-	return cli_usage("--disk", "unknown option '%s' (ro, serial=S)", kv);
+	ret = cli_limit_key("--disk", "", kv, &c->rate_limit);
+	if (ret >= 0)
+		return ret;
+	return cli_usage("--disk",
+			 "unknown option '%s' (ro, serial=S, bw=RATE[:BURST], "
+			 "ops=RATE[:BURST])",
+			 kv);
 }
 
 int cli_parse_disk(struct cli_devices *d, const char *arg)
@@ -110,6 +178,13 @@ int cli_parse_disk(struct cli_devices *d, const char *arg)
 
 static int cli_net_key(struct husk_net_config *c, char *kv)
 {
+	int ret;
+
+	ret = cli_limit_key("--net", "rx_", kv, &c->rx_rate_limit);
+	if (ret < 0)
+		ret = cli_limit_key("--net", "tx_", kv, &c->tx_rate_limit);
+	if (ret >= 0)
+		return ret;
 	if (!strncmp(kv, "tap=", 4) && kv[4]) {
 		c->tap_name = kv + 4;
 		return 0;
@@ -118,7 +193,10 @@ static int cli_net_key(struct husk_net_config *c, char *kv)
 		return cli_mac(kv + 4, c->mac);
 	if (!strncmp(kv, "mtu=", 4))
 		return cli_u32("--net", "mtu", kv + 4, &c->mtu);
-	return cli_usage("--net", "unknown option '%s' (tap=NAME, mac=MAC, mtu=N)", kv);
+	return cli_usage("--net",
+			 "unknown option '%s' (tap=NAME, mac=MAC, mtu=N, rx_bw=, rx_ops=, tx_bw=, "
+			 "tx_ops=RATE[:BURST])",
+			 kv);
 }
 
 int cli_parse_net(struct cli_devices *d, const char *arg)

@@ -300,6 +300,41 @@ HUSK_API void husk_vm_destroy(struct husk_vm *vm);
  */
 
 /*
+ * Rate limits (disks, and each direction of a network interface), token
+ * buckets refilled by elapsed CLOCK_MONOTONIC time:
+ *
+ * - bandwidth counts bytes: a disk request's data buffers (header and
+ *   status byte not counted: a read or write of N bytes is N), a network
+ *   frame's Ethernet bytes (the 12-byte vnet header not counted);
+ * - ops counts requests: one per disk request (of any type), one per frame.
+ *
+ * A bucket holds one second's worth of its rate and starts full; an idle
+ * device so saves up to one second of traffic. one_time_burst tokens come
+ * on top, once: spent first, never refilled. A request goes when both
+ * buckets hold enough for it; otherwise the device stops taking requests
+ * from that queue (the tap, for receive) and a timer on the VM's device
+ * thread resumes it once the tokens are back: nothing waits busily and no
+ * thread blocks. A request larger than a bucket (a 4 MiB write on a
+ * 1 MiB/s disk) waits for a full bucket, then goes whole and leaves a
+ * debt that the refill pays back before the next request: the average
+ * rate holds. Guest requests are taken in order, so one waiting request
+ * holds back the ones behind it. The limit fields come last in their
+ * config structs: a caller built against an older husk.h (a smaller
+ * struct_size) gets no limits.
+ */
+#define HUSK_RATE_LIMIT_MAX (1ULL << 48) /* largest rate or burst accepted */
+
+struct husk_token_bucket {
+	uint64_t rate;		 /* tokens per second, ≤ HUSK_RATE_LIMIT_MAX; 0: unlimited */
+	uint64_t one_time_burst; /* extra tokens, once; needs a rate; ≤ HUSK_RATE_LIMIT_MAX */
+};
+
+struct husk_rate_limit {
+	struct husk_token_bucket bandwidth; /* bytes */
+	struct husk_token_bucket ops;	    /* requests or frames */
+};
+
+/*
  * struct husk_disk_config - a virtio-blk disk. Init with husk_disk_config_init().
  * Neither path nor fd: an empty slot (capacity 0) for husk_vm_disk_attach().
  */
@@ -315,6 +350,9 @@ struct husk_disk_config {
 	int fd;
 	int read_only;	    /* non-zero: opened O_RDONLY, the guest sees VIRTIO_BLK_F_RO */
 	const char *serial; /* GET_ID serial, at most 20 bytes; NULL: none */
+	/* The disk's limit (all zero: none); it belongs to the slot: kept
+	 * across husk_vm_disk_attach(), which ignores this field. */
+	struct husk_rate_limit rate_limit;
 };
 
 /* husk_disk_config_init - struct_size, fd -1, everything else zero. */
@@ -324,7 +362,8 @@ HUSK_API void husk_disk_config_init(struct husk_disk_config *cfg);
  * husk_vm_add_disk - add a virtio-blk device backed by @cfg->path or
  * @cfg->fd (regular file: its size rounded down to 512-byte sectors; block
  * device: BLKGETSIZE64). Errors besides the common ones: -ENOENT/-EACCES
- * opening the path, -EINVAL for a serial over 20 bytes.
+ * opening the path, -EINVAL for a serial over 20 bytes or a rate limit out
+ * of range (a rate or burst over HUSK_RATE_LIMIT_MAX, a burst without a rate).
  */
 HUSK_API int husk_vm_add_disk(struct husk_vm *vm, const struct husk_disk_config *cfg,
 			      struct husk_error **err);
@@ -378,6 +417,8 @@ struct husk_net_config {
 	int tap_fd;
 	uint8_t mac[6]; /* the guest's MAC; all zero: a random local unicast MAC */
 	uint32_t mtu;	/* offered to the guest (VIRTIO_NET_F_MTU), 68..65535; 0: none */
+	struct husk_rate_limit rx_rate_limit; /* frames to the guest (all zero: none) */
+	struct husk_rate_limit tx_rate_limit; /* frames from the guest (all zero: none) */
 };
 
 /* husk_net_config_init - struct_size, tap_fd -1, everything else zero. */
@@ -387,7 +428,8 @@ HUSK_API void husk_net_config_init(struct husk_net_config *cfg);
  * husk_vm_add_net - add a virtio-net device on the tap. Frames move on the
  * VM's device thread. Errors besides the common ones: -ENOENT (no
  * /dev/net/tun), -EPERM (creating a tap without CAP_NET_ADMIN), -EBUSY
- * (the tap is attached elsewhere), -EINVAL (multicast MAC, MTU out of range).
+ * (the tap is attached elsewhere), -EINVAL (multicast MAC, MTU out of range,
+ * a rate limit out of range as for husk_vm_add_disk()).
  */
 HUSK_API int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg,
 			     struct husk_error **err);

@@ -86,7 +86,7 @@ static int vm_disk_check(const struct husk_disk_config *c, struct husk_error **e
 {
 	if (c->serial && strlen(c->serial) > VM_SERIAL_MAX)
 		return husk_err(err, 0, "disk: serial longer than %d bytes", VM_SERIAL_MAX);
-	return 0;
+	return rate_limit_check(&c->rate_limit, "disk: rate limit", err);
 }
 
 /* Under dev_lock: create the backend and give it a slot. */
@@ -99,6 +99,8 @@ static int vm_disk_add(struct husk_vm *vm, const struct husk_disk_config *c,
 		.read_only = c->read_only != 0,
 		.serial = c->serial,
 		.nr_workers = VM_BLK_WORKERS,
+		.rate_limit = c->rate_limit,
+		.loop = &vm->loop,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_blk_destroy };
 	struct virtio_blk *blk;
@@ -232,6 +234,8 @@ static int vm_net_add(struct husk_vm *vm, const struct husk_net_config *c, struc
 		.has_mac = true,
 		.mtu = (uint16_t)c->mtu,
 		.loop = &vm->loop,
+		.rx_rate_limit = c->rx_rate_limit,
+		.tx_rate_limit = c->tx_rate_limit,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_net_destroy };
 	struct virtio_net *net;
@@ -264,6 +268,10 @@ int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg, struc
 	if (!ret && c.mtu && (c.mtu < VM_NET_MIN_MTU || c.mtu > UINT16_MAX))
 		ret = husk_err(err, 0, "net: MTU %u out of range %d..%d", c.mtu, VM_NET_MIN_MTU,
 			       UINT16_MAX);
+	if (!ret)
+		ret = rate_limit_check(&c.rx_rate_limit, "net: rx rate limit", err);
+	if (!ret)
+		ret = rate_limit_check(&c.tx_rate_limit, "net: tx rate limit", err);
 	if (!ret)
 		ret = vm_net_mac(c.mac, err);
 	if (!ret)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* runtime_config.c - parse and validate husk's runtime config file. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +131,67 @@ static int apply_rootfs(struct runtime_config *cfg, yajl_val v, struct husk_erro
 	return 0;
 }
 
+/* {"rate": N, "one_time_burst": N} of @path ("disk_rate_limit.ops"). */
+static int apply_bucket(struct husk_token_bucket *b, const char *path, yajl_val v,
+			struct husk_error **err)
+{
+	yajl_val obj = NULL;
+	char full[96];
+	int64_t n;
+	size_t i;
+	int ret = json_object(v, path, &obj, err);
+
+	for (i = 0; !ret && obj && i < obj->u.object.len; i++) {
+		const char *key = obj->u.object.keys[i];
+		uint64_t *dst = !strcmp(key, "rate")	       ? &b->rate :
+				!strcmp(key, "one_time_burst") ? &b->one_time_burst :
+								 NULL;
+
+		if (!dst)
+			return husk_err(err, 0,
+					"%s: unknown key \"%s\" (known: rate, one_time_burst)",
+					path, key);
+		snprintf(full, sizeof(full), "%s.%s", path, key);
+		n = 0;
+		ret = json_int64(obj->u.object.values[i], full, &n, err);
+		if (!ret && (n < 0 || (uint64_t)n > HUSK_RATE_LIMIT_MAX))
+			ret = husk_err(err, 0, "%s: %lld is outside 0..%llu", full, (long long)n,
+				       (unsigned long long)HUSK_RATE_LIMIT_MAX);
+		if (!ret)
+			*dst = (uint64_t)n;
+	}
+	if (!ret && b->one_time_burst && !b->rate)
+		ret = husk_err(err, 0, "%s: one_time_burst needs a rate", path);
+	return ret;
+}
+
+/* {"bandwidth": BUCKET, "ops": BUCKET} for one of the *_rate_limit keys. */
+static int apply_rate_limit(struct runtime_config *cfg, const char *key, yajl_val v,
+			    struct husk_error **err)
+{
+	struct husk_rate_limit *l = !strcmp(key, "disk_rate_limit")   ? &cfg->disk_rate_limit :
+				    !strcmp(key, "net_rx_rate_limit") ? &cfg->net_rx_rate_limit :
+									&cfg->net_tx_rate_limit;
+	yajl_val obj = NULL;
+	char path[64];
+	size_t i;
+	int ret = json_object(v, key, &obj, err);
+
+	for (i = 0; !ret && obj && i < obj->u.object.len; i++) {
+		const char *name = obj->u.object.keys[i];
+
+		snprintf(path, sizeof(path), "%s.%.16s", key, name);
+		if (!strcmp(name, "bandwidth"))
+			ret = apply_bucket(&l->bandwidth, path, obj->u.object.values[i], err);
+		else if (!strcmp(name, "ops"))
+			ret = apply_bucket(&l->ops, path, obj->u.object.values[i], err);
+		else
+			ret = husk_err(err, 0, "%s: unknown key \"%s\" (known: bandwidth, ops)",
+				       key, name);
+	}
+	return ret;
+}
+
 static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		     struct husk_error **err)
 {
@@ -143,9 +205,12 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return json_bool(v, key, &cfg->debug_console, err);
 	if (!strcmp(key, "rootfs"))
 		return apply_rootfs(cfg, v, err);
+	if (!strcmp(key, "disk_rate_limit") || !strcmp(key, "net_rx_rate_limit") ||
+	    !strcmp(key, "net_tx_rate_limit"))
+		return apply_rate_limit(cfg, key, v, err);
 	return husk_err(
 		err, 0,
-		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, virtiofsd, rootfs)",
+		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit)",
 		key);
 }
 

@@ -17,8 +17,16 @@
  *                                                  first of /usr/lib/qemu/virtiofsd,
  *                                                  /usr/libexec/virtiofsd,
  *                                                  /usr/lib/virtiofsd that exists)
- *     "rootfs": "virtio-fs"                        or "block" (see below)
+ *     "rootfs": "virtio-fs",                       or "block" (see below)
+ *     "disk_rate_limit": LIMIT,                    each disk slot of the VM
+ *     "net_rx_rate_limit": LIMIT,                  each interface, to the guest
+ *     "net_tx_rate_limit": LIMIT                   each interface, from the guest
  *   }
+ *
+ * LIMIT is {"bandwidth": BUCKET, "ops": BUCKET}, BUCKET {"rate": N,
+ * "one_time_burst": N}: bytes or requests (frames) per second and extra
+ * tokens once, 0 .. HUSK_RATE_LIMIT_MAX, a burst only with a rate; what
+ * is left out is unlimited (include/husk.h's struct husk_rate_limit).
  *
  * "rootfs" says how a directory root file system (overlayfs or native
  * snapshotter, spec root.path) reaches the guest: "virtio-fs" mounts it
@@ -39,6 +47,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "husk.h"
 
 struct husk_error;
 
@@ -70,8 +80,10 @@ struct runtime_config {
 	bool debug_console;
 	uint64_t console_log_max_bytes; /* 0: no cap */
 	enum runtime_rootfs rootfs;
-	char *virtiofsd; /* NULL: look in the usual places (fs_daemon.h) */
-	char *source;	 /* the file read, or NULL for defaults */
+	char *virtiofsd;			/* NULL: look in the usual places (fs_daemon.h) */
+	char *source;				/* the file read, or NULL for defaults */
+	struct husk_rate_limit disk_rate_limit; /* all zero: none */
+	struct husk_rate_limit net_rx_rate_limit, net_tx_rate_limit;
 };
 
 /* runtime_config_defaults - built-in values (allocates; clear afterwards). */

@@ -59,7 +59,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "common/rotating_file.h"
-
+#include "husk.h"
 #include "shim/task/backend.h"
 #include "shim/base/host_cgroup.h"
 #include "shim/base/oci_hooks.h"
@@ -236,8 +236,9 @@ void sandbox_port_forward_start(struct sandbox *be);
 void sandbox_port_forward_stop(struct sandbox *be);
 
 /* sandbox_disks.c (under boot_lock) */
-/* sandbox_disks_add_slots - be->nr_slots empty disks, before start. */
-int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err);
+/* sandbox_disks_add_slots - be->nr_slots empty disks, each with @limit, before start. */
+int sandbox_disks_add_slots(struct sandbox *be, const struct husk_rate_limit *limit,
+			    struct husk_error **err);
 /* sandbox_disks_attach - @c's images into free slots (c->slot). */
 int sandbox_disks_attach(struct sandbox *be, struct sandbox_container *c, struct husk_error **err);
 /* sandbox_disks_detach - @c's images out (the guest unmounted them), slots freed. */

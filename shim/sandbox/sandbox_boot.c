@@ -142,12 +142,13 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 }
 
 /* The disk slots first: slot N must be the guest's Nth disk, /dev/vd<a+N>. */
-static int sandbox_add_devices(struct sandbox *be, struct husk_error **err)
+static int sandbox_add_devices(struct sandbox *be, const struct shim_create_req *req,
+			       struct husk_error **err)
 {
 	struct husk_vsock_config vs;
 	int ret;
 
-	ret = sandbox_disks_add_slots(be, err);
+	ret = sandbox_disks_add_slots(be, &req->config->disk_rate_limit, err);
 	if (ret)
 		return ret;
 	husk_vsock_config_init(&vs);
@@ -182,6 +183,8 @@ static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req
 		nc.tap_fd = l->tap_fd;
 		memcpy(nc.mac, l->mac, sizeof(nc.mac));
 		nc.mtu = l->mtu;
+		nc.rx_rate_limit = req->config->net_rx_rate_limit;
+		nc.tx_rate_limit = req->config->net_tx_rate_limit;
 		ret = husk_vm_add_net(be->vm, &nc, err);
 		if (!ret)
 			l->tap_fd = -1; /* closed by the call: libhusk has its own */
@@ -293,7 +296,7 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 		ret = sandbox_vm_create(be, req, err);
 	phase_log_mark(pl, "vm-create");
 	if (!ret)
-		ret = sandbox_add_devices(be, err);
+		ret = sandbox_add_devices(be, req, err);
 	if (!ret)
 		ret = sandbox_add_net(be, req, err);
 	phase_log_mark(pl, "devices");

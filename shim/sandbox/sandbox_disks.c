@@ -19,7 +19,8 @@
 #include "husk.h"
 #include "shim/base/shim_log.h"
 
-int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err)
+int sandbox_disks_add_slots(struct sandbox *be, const struct husk_rate_limit *limit,
+			    struct husk_error **err)
 {
 	struct husk_disk_config dc;
 	char serial[24];
@@ -31,6 +32,7 @@ int sandbox_disks_add_slots(struct sandbox *be, struct husk_error **err)
 		husk_disk_config_init(&dc); /* no path, no fd: empty */
 		snprintf(serial, sizeof(serial), "husk-slot-%d", i);
 		dc.serial = serial;
+		dc.rate_limit = *limit; /* the slot's: kept across its media */
 		ret = husk_vm_add_disk(be->vm, &dc, err);
 		if (ret)
 			return husk_err_wrap(err, "disk slot %d", i);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_devices.h"
 #include "tests/lib/guest_code.h"
 #include "vmm/base/kvm.h"
 #include "tests/lib/unit.h"
@@ -120,7 +121,9 @@ START_TEST(cli_device_option_errors)
 		const char *opt, *val, *msg;
 	} cases[] = {
 		{ "--disk", ",ro", "husk: --disk: no path: ',ro'\n" },
-		{ "--disk", "img,rw", "husk: --disk: unknown option 'rw' (ro, serial=S)\n" },
+		{ "--disk", "img,rw",
+		  "husk: --disk: unknown option 'rw' (ro, serial=S, bw=RATE[:BURST], "
+		  "ops=RATE[:BURST])\n" },
 		{ "--disk", "img,serial=123456789012345678901",
 		  "husk: --disk: serial: longer than 20 bytes: 123456789012345678901\n" },
 		{ "--net", "mac=02:00:00:00:00:01", "husk: --net: tap=NAME is required\n" },
@@ -129,7 +132,23 @@ START_TEST(cli_device_option_errors)
 		  "02:00:00:00:00\n" },
 		{ "--net", "tap=t0,mtu=big", "husk: --net: mtu: not a number: big\n" },
 		{ "--net", "tap=t0,queues=2",
-		  "husk: --net: unknown option 'queues=2' (tap=NAME, mac=MAC, mtu=N)\n" },
+		  "husk: --net: unknown option 'queues=2' (tap=NAME, mac=MAC, mtu=N, rx_bw=, "
+		  "rx_ops=, tx_bw=, tx_ops=RATE[:BURST])\n" },
+		{ "--disk", "img,bw=fast",
+		  "husk: --disk: bw: not a number up to 2^48 (with K, M or G): fast\n" },
+		{ "--disk", "img,bw=262145G",
+		  "husk: --disk: bw: not a number up to 2^48 (with K, M or G): 262145G\n" },
+		{ "--disk", "img,ops=10:1T",
+		  "husk: --disk: ops: not a number up to 2^48 (with K, M or G): 1T\n" },
+		{ "--disk", "img,ops=0:5", "husk: --disk: ops: a burst needs a rate\n" },
+		{ "--disk", "img,iops=5",
+		  "husk: --disk: unknown option 'iops=5' (ro, serial=S, bw=RATE[:BURST], "
+		  "ops=RATE[:BURST])\n" },
+		{ "--net", "tap=t0,rx_bw=-1",
+		  "husk: --net: rx_bw: not a number up to 2^48 (with K, M or G): -1\n" },
+		{ "--net", "tap=t0,tx_ops=",
+		  "husk: --net: tx_ops: not a number up to 2^48 (with K, M "
+		  "or G): \n" },
 		{ "--vsock", "cid=2", "husk: --vsock: cid=N with N >= 3 is required\n" },
 		{ "--vsock", "uds=/tmp/v.sock", "husk: --vsock: cid=N with N >= 3 is required\n" },
 		{ "--vsock", "cid=-3", "husk: --vsock: cid: not a number: -3\n" },
@@ -161,6 +180,33 @@ START_TEST(cli_device_option_errors)
 	ck_assert_ptr_nonnull(strstr(r.out, "--init PATH"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--mem-stats"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--stats"));
+}
+END_TEST
+
+/* Rate limit options land in the library's config fields, exactly. */
+START_TEST(cli_rate_limit_options)
+{
+	struct cli_devices d = { 0 };
+	const struct husk_rate_limit *l;
+
+	ck_assert_int_eq(cli_parse_disk(&d, "img,bw=1M:4M,ro,ops=100"), 0);
+	l = &d.disks[0].rate_limit;
+	ck_assert_uint_eq(l->bandwidth.rate, 1048576);
+	ck_assert_uint_eq(l->bandwidth.one_time_burst, 4194304);
+	ck_assert_uint_eq(l->ops.rate, 100);
+	ck_assert_uint_eq(l->ops.one_time_burst, 0);
+	ck_assert_int_eq(d.disks[0].read_only, 1);
+	ck_assert_int_eq(cli_parse_disk(&d, "img2,bw=262144G"), 0);
+	ck_assert_uint_eq(d.disks[1].rate_limit.bandwidth.rate, HUSK_RATE_LIMIT_MAX);
+	ck_assert_int_eq(cli_parse_net(&d, "rx_bw=10K,tap=t0,tx_ops=50:7,tx_bw=3G,rx_ops=9"), 0);
+	ck_assert_str_eq(d.nets[0].tap_name, "t0");
+	ck_assert_uint_eq(d.nets[0].rx_rate_limit.bandwidth.rate, 10240);
+	ck_assert_uint_eq(d.nets[0].rx_rate_limit.ops.rate, 9);
+	ck_assert_uint_eq(d.nets[0].tx_rate_limit.ops.rate, 50);
+	ck_assert_uint_eq(d.nets[0].tx_rate_limit.ops.one_time_burst, 7);
+	ck_assert_uint_eq(d.nets[0].tx_rate_limit.bandwidth.rate, 3ULL << 30);
+	ck_assert_uint_eq(d.nets[0].rx_rate_limit.bandwidth.one_time_burst, 0);
+	cli_devices_free(&d);
 }
 END_TEST
 
@@ -328,7 +374,7 @@ START_TEST(cli_run_with_devices_and_mem_stats)
 {
 	char kpath[] = "/tmp/husk-cli-k-XXXXXX", cpath[] = "/tmp/husk-cli-c-XXXXXX";
 	char dpath[] = "/tmp/husk-cli-d-XXXXXX", ipath[] = "/tmp/husk-cli-i-XXXXXX";
-	char disk_ro[64], con[16] = { 0 };
+	char disk_ro[64], disk_lim[64], con[16] = { 0 };
 	unsigned long rss, res, ovh;
 	struct guest_code c = { 0 };
 	const char *m;
@@ -353,9 +399,10 @@ START_TEST(cli_run_with_devices_and_mem_stats)
 	fd = mkstemp(cpath);
 	close(fd);
 	snprintf(disk_ro, sizeof(disk_ro), "%s,ro,serial=husk-test", dpath);
+	snprintf(disk_lim, sizeof(disk_lim), "%s,bw=1M:2M,ops=100", dpath);
 	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--mem", "32",
-				  "--console", cpath, "--disk", disk_ro, "--disk", dpath, "--vsock",
-				  "cid=3", "--init", ipath, "--mem-stats", NULL });
+				  "--console", cpath, "--disk", disk_ro, "--disk", disk_lim,
+				  "--vsock", "cid=3", "--init", ipath, "--mem-stats", NULL });
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	fd = open(cpath, O_RDONLY);
 	slurp(fd, con, sizeof(con));
@@ -490,6 +537,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cli_version_and_help);
 	tcase_add_test(tc, cli_usage_errors);
 	tcase_add_test(tc, cli_device_option_errors);
+	tcase_add_test(tc, cli_rate_limit_options);
 	tcase_add_test(tc, cli_missing_kernel_is_one_line);
 	suite_add_tcase(s, tc);
 	fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);

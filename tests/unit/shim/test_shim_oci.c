@@ -216,6 +216,50 @@ START_TEST(runtime_config_errors)
 }
 END_TEST
 
+START_TEST(runtime_config_rate_limits)
+{
+	static const char json[] =
+		"{\"disk_rate_limit\":{\"bandwidth\":{\"rate\":1048576,\"one_time_burst\":"
+		"4194304},\"ops\":{\"rate\":200}},"
+		"\"net_rx_rate_limit\":{\"bandwidth\":{\"rate\":12500000}},"
+		"\"net_tx_rate_limit\":{\"ops\":{\"rate\":1000,\"one_time_burst\":50},"
+		"\"bandwidth\":{\"rate\":0}}}";
+	struct runtime_config cfg;
+
+	ck_assert_int_eq(runtime_config_parse(json, strlen(json), &cfg, NULL), 0);
+	ck_assert_uint_eq(cfg.disk_rate_limit.bandwidth.rate, 1048576);
+	ck_assert_uint_eq(cfg.disk_rate_limit.bandwidth.one_time_burst, 4194304);
+	ck_assert_uint_eq(cfg.disk_rate_limit.ops.rate, 200);
+	ck_assert_uint_eq(cfg.disk_rate_limit.ops.one_time_burst, 0);
+	ck_assert_uint_eq(cfg.net_rx_rate_limit.bandwidth.rate, 12500000);
+	ck_assert_uint_eq(cfg.net_rx_rate_limit.ops.rate, 0);
+	ck_assert_uint_eq(cfg.net_tx_rate_limit.ops.rate, 1000);
+	ck_assert_uint_eq(cfg.net_tx_rate_limit.ops.one_time_burst, 50);
+	ck_assert_uint_eq(cfg.net_tx_rate_limit.bandwidth.rate, 0);
+	runtime_config_clear(&cfg);
+	ck_assert_int_eq(runtime_config_parse("{}", 2, &cfg, NULL), 0);
+	ck_assert_uint_eq(cfg.disk_rate_limit.bandwidth.rate, 0); /* none by default */
+	ck_assert_uint_eq(cfg.net_tx_rate_limit.ops.rate, 0);
+	runtime_config_clear(&cfg);
+	config_fails("{\"disk_rate_limit\":{\"ops\":{\"rate\":-1}}}",
+		     "disk_rate_limit.ops.rate: -1 is outside 0..281474976710656");
+	config_fails("{\"net_rx_rate_limit\":{\"bandwidth\":{\"rate\":281474976710657}}}",
+		     "net_rx_rate_limit.bandwidth.rate: 281474976710657 is outside");
+	config_fails("{\"net_tx_rate_limit\":{\"ops\":{\"rate\":1.5}}}",
+		     "net_tx_rate_limit.ops.rate: expected a 64-bit integer");
+	config_fails("{\"disk_rate_limit\":{\"bandwidth\":{\"one_time_burst\":\"1M\"}}}",
+		     "disk_rate_limit.bandwidth.one_time_burst: expected a 64-bit integer");
+	config_fails("{\"disk_rate_limit\":{\"ops\":{\"one_time_burst\":5}}}",
+		     "disk_rate_limit.ops: one_time_burst needs a rate");
+	config_fails("{\"disk_rate_limit\":{\"iops\":{\"rate\":5}}}",
+		     "disk_rate_limit: unknown key \"iops\" (known: bandwidth, ops)");
+	config_fails("{\"disk_rate_limit\":{\"ops\":{\"size\":5}}}",
+		     "disk_rate_limit.ops: unknown key \"size\" (known: rate, one_time_burst)");
+	config_fails("{\"disk_rate_limit\":100}", "disk_rate_limit: expected an object");
+	config_fails("{\"net_rate_limit\":{}}", "unknown key \"net_rate_limit\"");
+}
+END_TEST
+
 START_TEST(runtime_config_files)
 {
 	char path[] = "/tmp/husk-cfg-XXXXXX";
@@ -251,6 +295,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, load_missing_file);
 	tcase_add_test(cfg, runtime_config_values);
 	tcase_add_test(cfg, runtime_config_errors);
+	tcase_add_test(cfg, runtime_config_rate_limits);
 	tcase_add_test(cfg, runtime_config_files);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, cfg);

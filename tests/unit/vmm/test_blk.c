@@ -2,7 +2,9 @@
 /*
  * test_blk.c - vmm/virtio/blk*.c driven through virtio-mmio and the mock
  * driver against a temporary image file: data round trips checked byte
- * for byte against the file, and every malformed request.
+ * for byte against the file, and every malformed request; rate limits
+ * with an injected clock (requests held, resumed by the limiter's timer on
+ * an event loop run by hand, data intact).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,10 @@ static struct virtio_mmio mmio;
 static struct virtio_blk *blk;
 static char path[] = "/tmp/husk-test-blk-XXXXXX";
 static int file_fd = -1;
+/* the "limit" cases: the disk's rate limit, its timer's loop, the clock it reads */
+static struct husk_rate_limit limit;
+static struct event_loop limit_loop;
+static uint64_t fake_now;
 
 static void file_pattern(void)
 {
@@ -38,6 +44,12 @@ static void file_pattern(void)
 	ck_assert_int_eq(pwrite(file_fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 }
 
+static uint64_t fake_clock(void *opaque)
+{
+	(void)opaque;
+	return fake_now;
+}
+
 /* The pattern file is made either way; @empty leaves the slot without it. */
 static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extra_features)
 {
@@ -45,7 +57,10 @@ static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extr
 				       .fd = -1,
 				       .read_only = ro,
 				       .serial = "husk-serial-0123456789",
-				       .nr_workers = workers };
+				       .nr_workers = workers,
+				       .rate_limit = limit,
+				       .loop = &limit_loop,
+				       .clock = fake_clock };
 	struct husk_error *err = NULL;
 	uint64_t offered;
 
@@ -566,6 +581,160 @@ START_TEST(detach_under_load)
 }
 END_TEST
 
+/* ------------------------------------------------ rate limits */
+
+#define MS 1000000ULL
+#define S  1000000000ULL
+
+/* Post a 512-byte request for @sector without waiting; returns its status byte's address. */
+static gpa_t post(uint32_t type, uint64_t sector, gpa_t data)
+{
+	gpa_t st = mock_alloc(&g, 1);
+	struct mock_buf b[3] = { { header(type, sector), 16, false },
+				 { data, 512, type == VIRTIO_BLK_T_IN },
+				 { st, 1, true } };
+
+	*(uint8_t *)mock_ptr(&g, st, 1) = STATUS_NONE;
+	mock_vq_add_chain(&mq, b, 3);
+	return st;
+}
+
+static unsigned int used_now(void)
+{
+	uint32_t id, len;
+	unsigned int n = 0;
+
+	while (mock_vq_get_used(&mq, &id, &len))
+		n++;
+	return n;
+}
+
+/* Run the loop (the limiter's timer) until @n more requests complete. */
+static void loop_until_used(unsigned int n)
+{
+	unsigned int got = 0;
+	int i;
+
+	for (i = 0; i < 100 && got < n; i++) {
+		event_loop_run_once(&limit_loop, 100);
+		got += used_now();
+	}
+	ck_assert_uint_eq(got, n);
+}
+
+static void setup_limited(const struct husk_rate_limit *l)
+{
+	fake_now = 100 * S;
+	limit = *l;
+	ck_assert_int_eq(event_loop_init(&limit_loop, NULL), 0);
+	open_blk(false, 0, ~0ULL);
+}
+
+static void setup_ops_limit(void)
+{
+	setup_limited(&(struct husk_rate_limit){ .ops = { .rate = 4 } });
+}
+
+static void setup_bw_limit(void)
+{
+	setup_limited(&(struct husk_rate_limit){ .bandwidth = { .rate = 4096 } });
+}
+
+static void teardown_limited(void)
+{
+	close_blk(); /* with a request held and its timer armed: must not hang */
+	event_loop_fini(&limit_loop);
+	memset(&limit, 0, sizeof(limit));
+}
+
+/* 4 ops/s: a burst of 7 writes gives 4 at once, the rest as tokens come back. */
+START_TEST(ops_limit_holds_then_resumes)
+{
+	gpa_t d[7], st[7], r = mock_alloc(&g, 512);
+	uint8_t disk[512];
+	unsigned int i;
+
+	for (i = 0; i < 7; i++) {
+		d[i] = mock_alloc(&g, 512);
+		memset(mock_ptr(&g, d[i], 512), 0x40 + (int)i, 512);
+		st[i] = post(VIRTIO_BLK_T_OUT, 100 + i, d[i]);
+	}
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 4);
+	ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st[4], 1), STATUS_NONE);
+	/* another notification while the clock stands still takes nothing */
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 0);
+	/* a quarter second's tokens: the timer lets exactly one more through */
+	fake_now += S / 4;
+	loop_until_used(1);
+	ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st[4], 1), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st[5], 1), STATUS_NONE);
+	fake_now += S;
+	loop_until_used(2);
+	for (i = 0; i < 7; i++) {
+		ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st[i], 1), VIRTIO_BLK_S_OK);
+		file_read((100 + i) * 512ULL, disk, 512);
+		ck_assert_mem_eq(disk, mock_ptr(&g, d[i], 512), 512);
+	}
+	/* 4 tokens came back with that second, 2 were spent: 2 reads go, a third waits */
+	post(VIRTIO_BLK_T_IN, 106, r);
+	post(VIRTIO_BLK_T_IN, 106, r);
+	post(VIRTIO_BLK_T_IN, 106, r);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 2);
+	ck_assert_mem_eq(mock_ptr(&g, r, 512), mock_ptr(&g, d[6], 512), 512);
+}
+END_TEST
+
+/* 4096 bytes/s: an 8 KiB request goes whole on a full bucket and leaves a debt. */
+START_TEST(bandwidth_over_size_request)
+{
+	gpa_t big = mock_alloc(&g, 8192), small = mock_alloc(&g, 512), st = mock_alloc(&g, 1);
+	struct mock_buf b[3] = { { header(VIRTIO_BLK_T_IN, 0), 16, false },
+				 { big, 8192, true },
+				 { st, 1, true } };
+	uint8_t disk[8192];
+	gpa_t st2;
+
+	mock_vq_add_chain(&mq, b, 3);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 1);
+	file_read(0, disk, sizeof(disk));
+	ck_assert_mem_eq(mock_ptr(&g, big, 8192), disk, sizeof(disk));
+	/* 4096 bytes in debt: 512 more need 1.125 s */
+	st2 = post(VIRTIO_BLK_T_IN, 3, small);
+	fake_now += S;
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 0);
+	fake_now += 125 * MS;
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 1);
+	ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st2, 1), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(mock_ptr(&g, small, 512), disk + 3 * 512, 512);
+}
+END_TEST
+
+/* A reset forgets the held request; the device then works as new. */
+START_TEST(reset_drops_held_request)
+{
+	gpa_t d = mock_alloc(&g, 512);
+	unsigned int i;
+
+	for (i = 0; i < 5; i++)
+		post(VIRTIO_BLK_T_IN, i, d);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(used_now(), 4);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(mock_mmio_read(&mmio, VIRTIO_MMIO_STATUS), 0);
+	mock_vq_init(&mq, &g.gm, 0, 64);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1, &mq, 1), 0xf);
+	fake_now += S;
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 1, d, 512, true, NULL), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(used_now(), 0); /* the held one is gone, not completed late */
+}
+END_TEST
+
 static void setup(void)
 {
 	open_blk(false, 0, ~0ULL);
@@ -577,6 +746,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("requests");
 	TCase *bad = tcase_create("malformed");
 	TCase *media = tcase_create("media");
+	TCase *lim = tcase_create("limit");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_checked_fixture(bad, setup, teardown);
@@ -604,9 +774,18 @@ static Suite *suite(void)
 	tcase_add_test(media, attach_missing_file_stays_empty);
 	tcase_add_test(media, attach_read_only_refuses_writes);
 	tcase_add_test(media, detach_under_load);
+	tcase_add_checked_fixture(lim, setup_ops_limit, teardown_limited);
+	tcase_set_timeout(lim, 30);
+	tcase_add_test(lim, ops_limit_holds_then_resumes);
+	tcase_add_test(lim, reset_drops_held_request);
+	suite_add_tcase(s, lim);
+	lim = tcase_create("limit_bw");
+	tcase_add_checked_fixture(lim, setup_bw_limit, teardown_limited);
+	tcase_add_test(lim, bandwidth_over_size_request);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, bad);
 	suite_add_tcase(s, media);
+	suite_add_tcase(s, lim);
 	return s;
 }
 

@@ -2,7 +2,9 @@
 /*
  * test_net.c - vmm/virtio/net*.c with a SOCK_DGRAM socketpair standing in
  * for the tap (one datagram = one frame with its 12-byte vnet header), the
- * event loop run by hand, and the mock driver on both queues.
+ * event loop run by hand, and the mock driver on both queues; rate limits
+ * per direction with an injected clock (frames held, resumed by the
+ * limiter's timer, data intact and in order).
  */
 #include <errno.h>
 #include <linux/virtio_net.h>
@@ -24,6 +26,14 @@ static struct virtio_mmio mmio;
 static struct virtio_net *net;
 static struct event_loop el;
 static int sv[2];
+static struct husk_rate_limit rx_limit, tx_limit; /* the "limit" cases' */
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *opaque)
+{
+	(void)opaque;
+	return fake_now;
+}
 
 static void setup(void)
 {
@@ -31,7 +41,10 @@ static void setup(void)
 				       .has_mac = true,
 				       .mtu = 1400,
 				       .loop = &el,
-				       .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 } };
+				       .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+				       .rx_rate_limit = rx_limit,
+				       .tx_rate_limit = tx_limit,
+				       .clock = fake_clock };
 
 	mock_guest_init(&g);
 	ck_assert_int_eq(event_loop_init(&el, NULL), 0);
@@ -171,6 +184,107 @@ START_TEST(offloads_refused_without_tap)
 }
 END_TEST
 
+/* ------------------------------------------------ rate limits */
+
+#define S 1000000000ULL
+
+static void setup_limits(void)
+{
+	fake_now = 50 * S;
+	tx_limit = (struct husk_rate_limit){ .ops = { .rate = 2 } };
+	rx_limit = (struct husk_rate_limit){ .bandwidth = { .rate = 100 } };
+	setup();
+}
+
+static void teardown_limits(void)
+{
+	teardown(); /* frames held and timers armed: must not hang */
+	memset(&tx_limit, 0, sizeof(tx_limit));
+	memset(&rx_limit, 0, sizeof(rx_limit));
+}
+
+/* Receive datagrams (frames on the "tap") until @n came, running the loop for the timer. */
+static void tap_recv(uint8_t seeds[], unsigned int n)
+{
+	uint8_t out[HDR + 100];
+	unsigned int got = 0;
+	int i;
+
+	for (i = 0; i < 100 && got < n; i++) {
+		if (recv(sv[1], out, sizeof(out), MSG_DONTWAIT) == (ssize_t)(HDR + 50))
+			seeds[got++] = out[HDR];
+		else
+			event_loop_run_once(&el, 100);
+	}
+	ck_assert_uint_eq(got, n);
+}
+
+/* TX, 2 frames/s: 4 frames give 2 at once, 2 more when the timer finds tokens. */
+START_TEST(tx_ops_limit)
+{
+	uint8_t out[HDR + 100], seeds[2];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		gpa_t f = mock_alloc(&g, HDR + 50);
+		struct mock_buf b = { f, HDR + 50, false };
+
+		frame(mock_ptr(&g, f, HDR + 50), HDR + 50, (uint8_t)(0x10 * (i + 1) - HDR));
+		mock_vq_add_chain(&mq[1], &b, 1);
+	}
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	tap_recv(seeds, 2);
+	ck_assert_uint_eq(seeds[0], 0x10);
+	ck_assert_uint_eq(seeds[1], 0x20);
+	ck_assert_int_lt(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 0);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* no tokens: nothing */
+	ck_assert_int_lt(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 0);
+	fake_now += S;
+	tap_recv(seeds, 2); /* sent from the limiter's timer on the loop */
+	ck_assert_uint_eq(seeds[0], 0x30);
+	ck_assert_uint_eq(seeds[1], 0x40);
+	ck_assert_uint_eq(mock_vq_used_idx(&mq[1]), 4);
+}
+END_TEST
+
+/* RX, 100 bytes/s: 60-byte frames, one at once, the rest as bytes come back. */
+START_TEST(rx_bandwidth_limit)
+{
+	uint8_t in[HDR + 60];
+	gpa_t buf[3];
+	uint32_t id, len;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		struct mock_buf b;
+
+		buf[i] = mock_alloc(&g, 2048);
+		b = (struct mock_buf){ buf[i], 2048, true };
+		mock_vq_add_chain(&mq[0], &b, 1);
+		frame(in, sizeof(in), (uint8_t)(i * 50));
+		ck_assert_int_eq(send(sv[1], in, sizeof(in), 0), (ssize_t)sizeof(in));
+	}
+	ck_assert_int_ge(event_loop_run_once(&el, 1000), 1);
+	ck_assert(mock_vq_get_used(&mq[0], &id, &len));
+	ck_assert(!mock_vq_get_used(&mq[0], &id, &len));
+	ck_assert_int_eq(event_loop_run_once(&el, 0), 0); /* the tap is not polled */
+	fake_now += S / 5;				  /* 40 + 20 bytes: one more frame */
+	for (i = 0; i < 100 && !mock_vq_get_used(&mq[0], &id, &len); i++)
+		event_loop_run_once(&el, 100);
+	ck_assert_uint_eq(id, 1);
+	ck_assert(!mock_vq_get_used(&mq[0], &id, &len));
+	fake_now += S;
+	for (i = 0; i < 100 && !mock_vq_get_used(&mq[0], &id, &len); i++)
+		event_loop_run_once(&el, 100);
+	ck_assert_uint_eq(id, 2);
+	ck_assert_uint_eq(len, sizeof(in));
+	for (i = 0; i < 3; i++) {
+		frame(in, sizeof(in), (uint8_t)(i * 50));
+		ck_assert_mem_eq(mock_ptr(&g, buf[i] + HDR, 60), in + HDR, 60);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("net");
@@ -183,6 +297,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, rx_waits_for_buffers);
 	tcase_add_test(tc, rx_too_small_buffer_drops);
 	tcase_add_test(tc, offloads_refused_without_tap);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("limit");
+	tcase_add_checked_fixture(tc, setup_limits, teardown_limits);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, tx_ops_limit);
+	tcase_add_test(tc, rx_bandwidth_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,8 +7,10 @@
  *     the real MMIO bus (magic, version, device id) - registration;
  *   - a tiny polling driver sets up a virtio-blk queue, notifies through
  *     QueueNotify (KVM's ioeventfd -> the VM's event loop -> the device)
- *     and spins on the used ring until the sector it asked for arrived;
- *   - the command line, init_path's initramfs, the API's refusals and
+ *     and spins on the used ring until the sector it asked for arrived
+ *     (also on a rate-limited disk);
+ *   - the command line, init_path's initramfs, the API's refusals (rate
+ *     limits out of range, an older config struct without them) and
  *     husk_vm_get_memory() are checked from the host.
  * Without /dev/kvm only the last group that needs no VM runs.
  */
@@ -164,14 +166,22 @@ static void disk_image(char *path)
 	write_tmp(path, img, sizeof(img));
 }
 
-static void add_disk(struct husk_vm *vm, const char *path)
+static void add_disk_limited(struct husk_vm *vm, const char *path,
+			     const struct husk_rate_limit *lim)
 {
 	struct husk_disk_config d;
 	struct husk_error *err = NULL;
 
 	husk_disk_config_init(&d);
 	d.path = path;
+	if (lim)
+		d.rate_limit = *lim;
 	ck_assert_msg(husk_vm_add_disk(vm, &d, &err) == 0, "add disk: %s", husk_error_message(err));
+}
+
+static void add_disk(struct husk_vm *vm, const char *path)
+{
+	add_disk_limited(vm, path, NULL);
 }
 
 /* Every slot's identity, read by the guest through the MMIO bus. */
@@ -277,7 +287,8 @@ static void emit_blk_driver(struct guest_code *c)
 	guest_reset(c);
 }
 
-START_TEST(vv_polling_blk_driver_reads_a_sector)
+/* The guest's polling driver reads sector 0 of a disk with @lim (NULL: none). */
+static void polling_read(const struct husk_rate_limit *lim)
 {
 	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
 	struct guest_code c = { 0 };
@@ -290,7 +301,7 @@ START_TEST(vv_polling_blk_driver_reads_a_sector)
 	emit_blk_driver(&c);
 	guest_create(&g, &c);
 	disk_image(dpath);
-	add_disk(g.vm, dpath);
+	add_disk_limited(g.vm, dpath, lim);
 	post_read(vm_guest_mem(g.vm));
 	guest_run(&g);
 	ck_assert_uint_eq(capture_u64(&g.cap, 0), 0xf); /* DRIVER_OK accepted */
@@ -311,6 +322,60 @@ START_TEST(vv_polling_blk_driver_reads_a_sector)
 	/* The notify went through the ioeventfd, not a trapped MMIO write. */
 	ck_assert_uint_ge(vm_vdev_kicks(g.vm, 0), 1);
 	husk_vm_destroy(g.vm);
+}
+
+START_TEST(vv_polling_blk_driver_reads_a_sector)
+{
+	polling_read(NULL);
+}
+END_TEST
+
+/* A limited disk in a running VM (its timer on the VM's loop) serves the read. */
+START_TEST(vv_rate_limited_disk_reads_a_sector)
+{
+	polling_read(&(struct husk_rate_limit){ .bandwidth = { .rate = 1 << 20 },
+						.ops = { .rate = 10, .one_time_burst = 5 } });
+}
+END_TEST
+
+/* Limits out of range are refused; an older, smaller config means none. */
+START_TEST(vv_rate_limit_refusals)
+{
+	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
+	struct husk_disk_config d;
+	struct husk_net_config n;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	int sv[2];
+
+	guest_reset(&c);
+	guest_create(&g, &c);
+	disk_image(dpath);
+	husk_disk_config_init(&d);
+	d.path = dpath;
+	d.rate_limit.ops.one_time_burst = 5;
+	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -EINVAL);
+	ck_assert_str_eq(husk_error_message(err), "disk: rate limit: ops: a burst needs a rate");
+	husk_error_free(err);
+	err = NULL;
+	/* the caller's struct ends before rate_limit: its bytes there are not read */
+	d.struct_size = offsetof(struct husk_disk_config, rate_limit);
+	ck_assert_msg(husk_vm_add_disk(g.vm, &d, &err) == 0, "%s", husk_error_message(err));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	husk_net_config_init(&n);
+	n.tap_fd = sv[0];
+	n.tx_rate_limit.bandwidth.rate = HUSK_RATE_LIMIT_MAX + 1;
+	ck_assert_int_eq(husk_vm_add_net(g.vm, &n, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err),
+				     "net: tx rate limit: bandwidth: over 281474976710656"));
+	husk_error_free(err);
+	n.tx_rate_limit.bandwidth.rate = HUSK_RATE_LIMIT_MAX;
+	n.rx_rate_limit.ops.rate = 1000;
+	ck_assert_int_eq(husk_vm_add_net(g.vm, &n, NULL), 0);
+	husk_vm_destroy(g.vm); /* limiters' timers leave the loop with their devices */
+	close(sv[1]);
+	unlink(dpath);
 }
 END_TEST
 
@@ -691,6 +756,8 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, vv_guest_finds_devices);
 	tcase_add_test(tc, vv_polling_blk_driver_reads_a_sector);
+	tcase_add_test(tc, vv_rate_limited_disk_reads_a_sector);
+	tcase_add_test(tc, vv_rate_limit_refusals);
 	tcase_add_test(tc, vv_cmdline_entries_and_refusals);
 	tcase_add_test(tc, vv_cmdline_too_long_refused);
 	tcase_add_test(tc, vv_init_path_appends_initramfs);

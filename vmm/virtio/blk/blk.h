@@ -20,8 +20,10 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "vmm/base/event_loop.h"
 #include "vmm/base/guest_mem.h"
 #include "vmm/base/log.h"
+#include "vmm/base/rate_limiter.h"
 #include "vmm/virtio/virtio.h"
 
 /* Requests in flight per device; the queue is not popped beyond this. */
@@ -36,6 +38,16 @@ struct virtio_blk_params {
 	bool read_only;		 /* open O_RDONLY and offer VIRTIO_BLK_F_RO */
 	const char *serial;	 /* GET_ID string, ≤ 20 bytes used; NULL: "" */
 	unsigned int nr_workers; /* I/O threads, ≤ VIRTIO_BLK_MAX_WORKERS */
+	/*
+	 * rate_limit: all zero for none. Otherwise a request the buckets
+	 * refuse waits, popped but not parsed, until the limiter's timer on
+	 * @loop (required then) resumes the queue (vmm/base/rate_limiter.h).
+	 * clock: NULL for CLOCK_MONOTONIC; tests pass their own.
+	 */
+	struct husk_rate_limit rate_limit;
+	struct event_loop *loop;
+	rate_clock_fn clock;
+	void *clock_opaque;
 };
 
 struct virtio_blk;

@@ -47,6 +47,11 @@ struct virtio_blk {
 	bool dev_inited;
 	char serial[VIRTIO_BLK_ID_BYTES];
 
+	/* under queue.lock: the rate limit and the request it refused */
+	struct rate_limiter limiter;
+	bool held;		       /* held_chain waits for tokens */
+	struct virtq_chain held_chain; /* popped, not yet parsed */
+
 	/* under wlock */
 	pthread_mutex_t wlock;
 	pthread_cond_t wcond;	/* work queued, or exit */
@@ -75,5 +80,7 @@ int blk_io_start(struct virtio_blk *b, unsigned int nr_workers, struct husk_erro
 void blk_io_stop(struct virtio_blk *b);
 void blk_io_drain(struct virtio_blk *b);
 void blk_process(struct virtio_blk *b);
+void blk_resume(void *opaque); /* the rate limiter's timer: blk_process */
+void blk_drop_held(struct virtio_blk *b);
 
 #endif

@@ -42,6 +42,7 @@ static int blk_activate(struct virtio_dev *dev)
 
 static void blk_reset(struct virtio_dev *dev)
 {
+	blk_drop_held(blk_of(dev));
 	blk_io_drain(blk_of(dev));
 }
 
@@ -105,6 +106,7 @@ int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_params *p
 	if (!b)
 		return husk_err(err, ENOMEM, "virtio-blk");
 	b->fd = -1;
+	b->limiter.timer_fd = -1;
 	if (p->path || p->fd >= 0) {
 		ret = blk_media_open(b, p->path, p->fd, p->read_only, err);
 		if (ret < 0)
@@ -123,6 +125,10 @@ int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_params *p
 	ret = blk_io_start(b, p->nr_workers, err);
 	if (ret < 0)
 		goto fail;
+	ret = rate_limiter_init(&b->limiter, &p->rate_limit, p->loop, blk_resume, b, p->clock,
+				p->clock_opaque, err);
+	if (ret < 0)
+		goto fail;
 	*out = b;
 	return 0;
 fail:
@@ -138,6 +144,8 @@ void virtio_blk_destroy(struct virtio_blk *b)
 		pthread_mutex_lock(&b->dev.lock);
 		virtio_dev_reset(&b->dev);
 		pthread_mutex_unlock(&b->dev.lock);
+		/* before the workers' locks go: the timer's callback takes them */
+		rate_limiter_fini(&b->limiter);
 		blk_io_stop(b);
 		virtio_dev_fini(&b->dev);
 	}

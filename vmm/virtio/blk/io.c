@@ -6,7 +6,10 @@
  * notifying thread; a parsed request needing I/O is handed to a worker
  * through b->pending (under b->wlock); the worker runs it without locks,
  * then completes it under q->lock. The pool of VIRTIO_BLK_MAX_INFLIGHT
- * requests is preallocated, so nothing on this path allocates.
+ * requests is preallocated, so nothing on this path allocates. A rate
+ * limit is asked before each request is taken (blk_next); one it refuses
+ * stays popped in b->held_chain, first in line when the limiter's timer
+ * or the next notification processes the queue again.
  */
 #include <errno.h>
 #include <string.h>
@@ -85,6 +88,51 @@ static void blk_handle(struct virtio_blk *b, struct blk_req *req)
 	blk_complete_locked(b, req);
 }
 
+/* A request's data bytes for its rate limit: the 16-byte header and status aside. */
+static uint64_t blk_req_bytes(const struct virtq_chain *c)
+{
+	uint64_t all = (uint64_t)c->out_len + c->in_len;
+
+	return all > 17 ? all - 17 : 0;
+}
+
+/*
+ * The next request's chain into @req, under q->lock: the one the rate
+ * limit held back, else a fresh pop. 1: go; 0: none, or it waits (kept in
+ * b->held_chain) for the limiter's timer; <0: broken ring.
+ */
+static int blk_next(struct virtio_blk *b, struct blk_req *req)
+{
+	int ret;
+
+	if (!b->held) {
+		ret = virtq_pop(&b->queue, &req->chain);
+		if (ret <= 0 || rate_limiter_admit(&b->limiter, blk_req_bytes(&req->chain)))
+			return ret;
+		b->held_chain = req->chain;
+		b->held = true;
+		return 0;
+	}
+	if (!rate_limiter_admit(&b->limiter, blk_req_bytes(&b->held_chain)))
+		return 0;
+	req->chain = b->held_chain;
+	b->held = false;
+	return 1;
+}
+
+/* A reset forgets the held request with the rest of the queue. */
+void blk_drop_held(struct virtio_blk *b)
+{
+	virtq_lock(&b->queue);
+	b->held = false;
+	virtq_unlock(&b->queue);
+}
+
+void blk_resume(void *opaque)
+{
+	blk_process(opaque);
+}
+
 void blk_process(struct virtio_blk *b)
 {
 	struct virtq *q = &b->queue;
@@ -93,7 +141,7 @@ void blk_process(struct virtio_blk *b)
 
 	virtq_lock(q);
 	while ((req = blk_req_get(b))) {
-		ret = virtq_pop(q, &req->chain);
+		ret = blk_next(b, req);
 		if (ret <= 0) {
 			blk_req_put(b, req);
 			break;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * device.c - virtio-net device (virtio 1.2 section 5.1) with a TAP backend:
- * set-up, feature negotiation and the TX path. The RX path is in rx.c.
+ * set-up, feature negotiation and the TX path (with its rate limit). The RX
+ * path is in rx.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,7 +89,12 @@ static int net_activate(struct virtio_dev *dev)
 
 static void net_reset(struct virtio_dev *dev)
 {
-	net_rx_stop(net_of(dev));
+	struct virtio_net *n = net_of(dev);
+
+	net_rx_stop(n);
+	virtq_lock(&n->queues[VIRTIO_NET_TXQ]);
+	n->tx_held = false; /* forgotten with the rest of the queue */
+	virtq_unlock(&n->queues[VIRTIO_NET_TXQ]);
 }
 
 static void net_queue_notify(struct virtio_dev *dev, unsigned int index)
@@ -107,6 +113,31 @@ static const struct virtio_dev_ops net_ops = {
 	.queue_notify = net_queue_notify,
 };
 
+/* A frame's Ethernet bytes for the rate limit: the vnet header aside. */
+static uint64_t net_tx_bytes(const struct virtq_chain *c)
+{
+	return c->out_len > sizeof(struct virtio_net_hdr_v1) ?
+		       c->out_len - sizeof(struct virtio_net_hdr_v1) :
+		       0;
+}
+
+/*
+ * The next frame in n->tx_chain: the one the rate limit held back, else a
+ * fresh pop. False when there is none, or it waits for the limiter's timer.
+ */
+static bool net_tx_next(struct virtio_net *n)
+{
+	if (!n->tx_held && virtq_pop(&n->queues[VIRTIO_NET_TXQ], &n->tx_chain) != 1)
+		return false;
+	n->tx_held = !rate_limiter_admit(&n->tx_limiter, net_tx_bytes(&n->tx_chain));
+	return !n->tx_held;
+}
+
+void net_tx_resume(void *opaque)
+{
+	net_tx(opaque);
+}
+
 /* TX (5.1.6.2): header and frame go to the tap as one write. */
 void net_tx(struct virtio_net *n)
 {
@@ -115,7 +146,7 @@ void net_tx(struct virtio_net *n)
 	int cnt;
 
 	virtq_lock(q);
-	while (virtq_pop(q, &n->tx_chain) == 1) {
+	while (net_tx_next(n)) {
 		chain_reader_init(&r, &n->tx_chain);
 		cnt = chain_reader_export(&r, chain_reader_remaining(&r), n->tx_iov,
 					  VIRTQ_CHAIN_MAX_IOV);
@@ -188,6 +219,19 @@ static uint64_t net_setup_config(struct virtio_net *n, const struct virtio_net_p
 	return f;
 }
 
+static int net_limiters_init(struct virtio_net *n, const struct virtio_net_params *p,
+			     struct husk_error **err)
+{
+	int ret = rate_limiter_init(&n->rx_limiter, &p->rx_rate_limit, p->loop, net_rx_resume, n,
+				    p->clock, p->clock_opaque, err);
+
+	if (ret < 0)
+		return husk_err_wrap(err, "virtio-net: rx");
+	ret = rate_limiter_init(&n->tx_limiter, &p->tx_rate_limit, p->loop, net_tx_resume, n,
+				p->clock, p->clock_opaque, err);
+	return ret < 0 ? husk_err_wrap(err, "virtio-net: tx") : 0;
+}
+
 int virtio_net_create(struct virtio_net **out, const struct virtio_net_params *p,
 		      struct guest_mem *mem, const struct log_sink *log, struct husk_error **err)
 {
@@ -199,7 +243,12 @@ int virtio_net_create(struct virtio_net **out, const struct virtio_net_params *p
 		return husk_err(err, ENOMEM, "virtio-net");
 	n->fd = -1;
 	n->loop = p->loop;
+	n->rx_limiter.timer_fd = -1;
+	n->tx_limiter.timer_fd = -1;
 	ret = net_backend(n, p, err);
+	if (ret < 0)
+		goto fail;
+	ret = net_limiters_init(n, p, err);
 	if (ret < 0)
 		goto fail;
 	features = net_setup_config(n, p);
@@ -234,8 +283,11 @@ void virtio_net_destroy(struct virtio_net *n)
 		pthread_mutex_lock(&n->dev.lock);
 		virtio_dev_reset(&n->dev);
 		pthread_mutex_unlock(&n->dev.lock);
-		virtio_dev_fini(&n->dev);
 	}
+	rate_limiter_fini(&n->rx_limiter);
+	rate_limiter_fini(&n->tx_limiter);
+	if (n->dev_inited)
+		virtio_dev_fini(&n->dev);
 	if (n->fd >= 0)
 		close(n->fd);
 	free(n);

@@ -15,7 +15,8 @@
  * frames to the receive queue; transmit runs on whichever thread delivers
  * the TX notification. Each direction is under its own queue lock; a
  * frame waiting for receive buffers stays in a preallocated bounce buffer
- * and the tap is not polled until the driver adds buffers.
+ * and the tap is not polled until the driver adds buffers (or, rate
+ * limited, until the limiter's timer fires).
  */
 #ifndef HUSK_VMM_VIRTIO_NET_NET_H
 #define HUSK_VMM_VIRTIO_NET_NET_H
@@ -27,6 +28,7 @@
 #include "vmm/base/event_loop.h"
 #include "vmm/base/guest_mem.h"
 #include "vmm/base/log.h"
+#include "vmm/base/rate_limiter.h"
 #include "vmm/virtio/virtio.h"
 
 #define VIRTIO_NET_QUEUE_SIZE 256
@@ -44,7 +46,16 @@ struct virtio_net_params {
 	uint8_t mac[6];
 	bool has_mac;		 /* offer VIRTIO_NET_F_MAC */
 	uint16_t mtu;		 /* 0: no VIRTIO_NET_F_MTU */
-	struct event_loop *loop; /* watches the tap; not owned */
+	struct event_loop *loop; /* watches the tap and the rate limits' timers; not owned */
+	/*
+	 * Rate limits per direction (all zero: none; vmm/base/rate_limiter.h).
+	 * A transmit frame they refuse stays popped in tx_chain; a received
+	 * one in rx_buf with the tap paused; the limiter's timer resumes.
+	 * clock: NULL for CLOCK_MONOTONIC; tests pass their own.
+	 */
+	struct husk_rate_limit rx_rate_limit, tx_rate_limit;
+	rate_clock_fn clock;
+	void *clock_opaque;
 };
 
 struct virtio_net;

@@ -31,19 +31,25 @@ struct virtio_net {
 	struct virtq_chain rx_chain;
 	uint8_t rx_buf[sizeof(struct virtio_net_hdr_v1) + NET_MAX_FRAME];
 	uint64_t rx_dropped;
+	struct rate_limiter rx_limiter;
+	bool rx_paid; /* rx_buf's frame passed rx_limiter */
 
 	/* TX, under queues[TXQ].lock */
 	struct virtq_chain tx_chain;
 	struct iovec tx_iov[VIRTQ_CHAIN_MAX_IOV];
 	uint64_t tx_dropped;
+	struct rate_limiter tx_limiter;
+	bool tx_held; /* tx_chain waits for tx_limiter's tokens */
 };
 
 struct virtio_net *net_of(struct virtio_dev *dev);
 void net_tx(struct virtio_net *n);
+void net_tx_resume(void *opaque);
 
 /* rx.c */
 int net_rx_start(struct virtio_net *n);
 void net_rx_stop(struct virtio_net *n);
 void net_rx_kick(struct virtio_net *n);
+void net_rx_resume(void *opaque);
 
 #endif

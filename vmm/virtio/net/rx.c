@@ -7,7 +7,8 @@
  * read), then copied into one receive chain. When the driver has no
  * buffers the frame waits there and the tap fd is paused in the event
  * loop, so a level-triggered fd cannot spin the loop; the driver's next RX
- * notification resumes it. All under the RX queue lock.
+ * notification resumes it. A frame the rate limit refuses waits the same
+ * way, resumed by the limiter's timer. All under the RX queue lock.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -71,7 +72,29 @@ static int net_rx_deliver(struct virtio_net *n)
 	else
 		n->rx_dropped++; /* the driver's buffer is too small: drop */
 	n->rx_len = 0;
+	n->rx_paid = false;
 	return virtq_push(q, n->rx_chain.head, used) < 0 ? -EIO : 1;
+}
+
+/* The pending frame passed the rate limit (paid once, however long it waits). */
+static bool net_rx_admit(struct virtio_net *n)
+{
+	if (!n->rx_paid)
+		n->rx_paid = rate_limiter_admit(&n->rx_limiter, n->rx_len - NET_HDR_LEN);
+	return n->rx_paid;
+}
+
+/* The limiter's timer: a reset device (tap unwatched) reads nothing. */
+void net_rx_resume(void *opaque)
+{
+	struct virtio_net *n = opaque;
+	bool watched;
+
+	virtq_lock(&n->queues[VIRTIO_NET_RXQ]);
+	watched = n->rx_watched;
+	virtq_unlock(&n->queues[VIRTIO_NET_RXQ]);
+	if (watched)
+		net_rx_kick(n);
 }
 
 void net_rx_kick(struct virtio_net *n)
@@ -81,10 +104,11 @@ void net_rx_kick(struct virtio_net *n)
 
 	virtq_lock(q);
 	while (net_rx_fill(n)) {
-		ret = net_rx_deliver(n);
+		ret = net_rx_admit(n) ? net_rx_deliver(n) : 0;
 		if (ret <= 0)
 			break;
 	}
+	/* No buffer or no tokens: stop polling until the driver or the timer kicks. */
 	net_rx_pause(n, ret == 0);
 	virtq_notify(q);
 	virtq_unlock(q);
@@ -115,6 +139,7 @@ void net_rx_stop(struct virtio_net *n)
 	watched = n->rx_watched;
 	n->rx_watched = false;
 	n->rx_len = 0;
+	n->rx_paid = false;
 	virtq_unlock(q);
 	/* Outside the queue lock: del waits for a running callback, which takes it. */
 	if (watched)

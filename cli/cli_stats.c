@@ -2,7 +2,8 @@
 /*
  * cli_stats.c - the --stats table: boot phases in ms after husk_vm_create()
  * was entered, then exit counts by kind, by port range and by MMIO range,
- * busiest first, zero rows (and a range section with no exits) left out. Every line starts "husk: stats: " so
+ * busiest first, zero rows (and a range section with no exits) left out,
+ * then the console bytes dropped (when any). Every line starts "husk: stats: " so
  * that it stands apart from the guest's console in a shared log.
  */
 #include "cli/cli_stats.h"
@@ -87,5 +88,9 @@ void cli_print_stats(FILE *f, const struct husk_vm *vm)
 	if (s.kinds[HUSK_VMEXIT_MMIO]) {
 		fprintf(f, "husk: stats: mmio exits by range\n");
 		print_busiest(f, s.mmio, HUSK_MMIO_RANGES, husk_mmio_range_string);
+	}
+	if (s.console_dropped) {
+		fprintf(f, "husk: stats: guest console bytes the output could not take\n");
+		print_count(f, "dropped", s.console_dropped);
 	}
 }

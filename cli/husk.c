@@ -15,7 +15,11 @@
 
 #include "cli/cli_devices.h"
 #include "cli/cli_stats.h"
+#include "common/rotating_file.h"
 #include "husk.h"
+
+/* --console FILE's cap: 1 MiB, and one older 1 MiB FILE.1. */
+#define CLI_CONSOLE_MAX (1ull << 20)
 
 #define DEFAULT_CMDLINE \
 	"console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
@@ -33,8 +37,9 @@ enum {
 
 struct opts {
 	struct husk_vm_config cfg;
-	const char *console; /* "stdio", "none" or a file */
-	int console_fd;	     /* opened file, -1 otherwise */
+	const char *console;		   /* "stdio", "none" or a file */
+	struct rotating_file console_file; /* --console FILE, capped */
+	uint64_t console_max;		   /* its cap, 0: none */
 	int boot_time;
 	int mem_stats;
 	int stats;
@@ -46,6 +51,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: husk run --kernel PATH [--initrd PATH] [--init PATH] [--cmdline STR]\n"
 		"                [--mem MiB] [--cpus N] [--console stdio|FILE|none]\n"
+		"                [--console-max-size SIZE]\n"
 		"                [--disk PATH[,ro][,serial=S][,LIMIT]...]...\n"
 		"                [--net tap=NAME[,mac=MAC][,mtu=N][,rx_LIMIT][,tx_LIMIT]...]...\n"
 		"                [--fs TAG=SOCKET]... [--vsock cid=N[,uds=PATH]] [--boot-time]\n"
@@ -62,6 +68,10 @@ static void usage(FILE *f)
 		"  --mem MiB         guest RAM (default 128)\n"
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --console WHERE   guest COM1: stdio (default), a file to write, or none\n"
+		"  --console-max-size SIZE\n"
+		"                    cap of --console FILE: past SIZE bytes (K, M, G suffixes)\n"
+		"                    FILE becomes FILE.1 and a new FILE starts, so at most\n"
+		"                    2 x SIZE are kept (default 1M; 0: no cap)\n"
 		"  --disk PATH[,ro][,serial=S][,LIMIT]...\n"
 		"                    virtio-blk disk on an image file or block device (repeatable;\n"
 		"                    the first is /dev/vda); ro: read-only; S: up to 20 bytes\n"
@@ -137,6 +147,7 @@ static const struct option long_opts[] = {
 	{ "mem", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'n' },
 	{ "console", required_argument, NULL, 'C' },
+	{ "console-max-size", required_argument, NULL, 'X' },
 	{ "boot-time", no_argument, NULL, 'b' },
 	{ "init", required_argument, NULL, 'I' },
 	{ "disk", required_argument, NULL, 'D' },
@@ -168,6 +179,10 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 		return parse_u32(arg, "--cpus", &o->cfg.nr_cpus);
 	case 'C':
 		o->console = arg;
+		return 0;
+	case 'X':
+		if (rotating_file_parse_size(arg, &o->console_max))
+			return fail(EXIT_USAGE, "--console-max-size: not a size: %s", arg);
 		return 0;
 	case 'b':
 		o->boot_time = 1;
@@ -211,7 +226,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	o->cfg.flags = HUSK_VM_EXPECT_LINUX;
 	o->cfg.log_fn = log_stderr;
 	o->console = "stdio";
-	o->console_fd = -1;
+	o->console_max = CLI_CONSOLE_MAX;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "v", long_opts, NULL)) != -1) {
 		ret = parse_opt(o, c, optarg);
@@ -228,8 +243,16 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* On a vCPU thread with the UART's lock held: one writer at a time. */
+static void console_to_file(void *opaque, const uint8_t *buf, size_t len)
+{
+	rotating_file_write(opaque, buf, len);
+}
+
 static int setup_console(struct opts *o)
 {
+	struct husk_error *err = NULL;
+
 	if (!strcmp(o->console, "none"))
 		return 0;
 	if (!strcmp(o->console, "stdio")) {
@@ -237,10 +260,14 @@ static int setup_console(struct opts *o)
 		o->cfg.console_in_fd = STDIN_FILENO;
 		return 0;
 	}
-	o->console_fd = open(o->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (o->console_fd < 0)
-		return fail(EXIT_HOST, "open %s: %s", o->console, strerror(errno));
-	o->cfg.console_out_fd = o->console_fd;
+	if (rotating_file_open(&o->console_file, o->console, o->console_max, true, 0644, &err) <
+	    0) {
+		fail(EXIT_HOST, "%s", husk_error_message(err));
+		husk_error_free(err);
+		return EXIT_HOST;
+	}
+	o->cfg.console_fn = console_to_file;
+	o->cfg.console_opaque = &o->console_file;
 	return 0;
 }
 
@@ -386,8 +413,7 @@ static int cmd_run(int argc, char **argv)
 		ret = setup_console(&o);
 	if (!ret)
 		ret = run_vm(&o);
-	if (o.console_fd >= 0)
-		close(o.console_fd);
+	rotating_file_close(&o.console_file);
 	cli_devices_free(&o.devs);
 	return ret;
 }

@@ -107,7 +107,15 @@ struct husk_vm_config {
 	/*
 	 * Console output: console_fn if set, else console_out_fd if >= 0,
 	 * else discarded. The fd is borrowed: the caller keeps it open until
-	 * husk_vm_destroy() and closes it.
+	 * husk_vm_destroy() and closes it. The library never waits on it: a
+	 * byte the fd cannot take at once (a full pipe or socket nobody
+	 * reads, a terminal with no room) is dropped and counted in
+	 * husk_vm_exit_stats.console_dropped, so a stalled reader cannot
+	 * freeze the guest or husk_vm_pause/stop/wait/destroy. Its flags are
+	 * left alone: a socket gets send(MSG_DONTWAIT), a pipe or FIFO is
+	 * written through a second, non-blocking open of it (/proc/self/fd;
+	 * it counts as a writer until husk_vm_destroy()), a terminal only
+	 * when poll() says it has room; regular files are written as usual.
 	 */
 	husk_console_fn console_fn;
 	void *console_opaque;
@@ -667,6 +675,12 @@ struct husk_vm_exit_stats {
 	uint64_t pio[HUSK_PIO_RANGES_MAX];     /* HUSK_VMEXIT_PIO by enum husk_pio_range */
 	uint64_t mmio[HUSK_MMIO_RANGES_MAX];   /* HUSK_VMEXIT_MMIO by enum husk_mmio_range */
 	uint32_t nr_vcpus;		       /* how many vCPUs were summed */
+	/*
+	 * Guest console bytes that console_out_fd could not take at once
+	 * (a full pipe or socket nobody reads, a terminal with no room, a
+	 * closed reader, a full disk): dropped, never waited for.
+	 */
+	uint64_t console_dropped;
 };
 
 /*

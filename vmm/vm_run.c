@@ -179,6 +179,7 @@ int husk_vm_get_exit_stats(const struct husk_vm *vm, struct husk_vm_exit_stats *
 	for (i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		exit_stats_sum(&vm->vcpus[i].stats, &sum);
 	sum.nr_vcpus = vm->vcpus ? vm->nr_vcpus : 0;
+	sum.console_dropped = console_out_dropped(&vm->legacy.uart.out);
 	memcpy(s, &sum, size < sizeof(sum) ? size : sizeof(sum));
 	if (size > sizeof(sum))
 		memset((uint8_t *)s + sizeof(sum), 0, size - sizeof(sum));

@@ -18,6 +18,7 @@ int runtime_config_defaults(struct runtime_config *cfg)
 	cfg->kernel_params = strdup("");
 	cfg->memory_mib = 256;
 	cfg->vcpus = 1;
+	cfg->console_log_max_bytes = RUNTIME_CONFIG_DEFAULT_CONSOLE_MAX;
 	if (!cfg->kernel || !cfg->kernel_params) {
 		runtime_config_clear(cfg);
 		return -ENOMEM;
@@ -94,6 +95,17 @@ static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
 			return husk_err(err, 0, "memory_mib: %lld is outside %u..%u", (long long)n,
 					RUNTIME_CONFIG_MIN_MIB, RUNTIME_CONFIG_MAX_MIB);
 		cfg->memory_mib = (uint64_t)n;
+		return 0;
+	}
+	if (!strcmp(key, "console_log_max_bytes")) {
+		if (n != 0 &&
+		    (n < RUNTIME_CONFIG_MIN_CONSOLE_MAX || n > RUNTIME_CONFIG_MAX_CONSOLE_MAX))
+			return husk_err(
+				err, 0,
+				"console_log_max_bytes: %lld is neither 0 (no cap) nor within %lld..%lld",
+				(long long)n, (long long)RUNTIME_CONFIG_MIN_CONSOLE_MAX,
+				(long long)RUNTIME_CONFIG_MAX_CONSOLE_MAX);
+		cfg->console_log_max_bytes = (uint64_t)n;
 		return 0;
 	}
 	if (n < 1 || n > RUNTIME_CONFIG_MAX_VCPUS)
@@ -186,7 +198,8 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 	if (!strcmp(key, "kernel") || !strcmp(key, "init") || !strcmp(key, "kernel_params") ||
 	    !strcmp(key, "virtiofsd"))
 		return apply_string(cfg, key, v, err);
-	if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus"))
+	if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus") ||
+	    !strcmp(key, "console_log_max_bytes"))
 		return apply_number(cfg, key, v, err);
 	if (!strcmp(key, "debug_console"))
 		return json_bool(v, key, &cfg->debug_console, err);
@@ -197,7 +210,7 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return apply_rate_limit(cfg, key, v, err);
 	return husk_err(
 		err, 0,
-		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit)",
+		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit)",
 		key);
 }
 

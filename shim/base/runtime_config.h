@@ -10,6 +10,9 @@
  *     "vcpus": 1,                                  1 .. 254
  *     "kernel_params": "quiet",                    appended to the cmdline
  *     "debug_console": false,                      guest console to the shim log
+ *     "console_log_max_bytes": 1048576,            cap of <bundle>/husk-console.log,
+ *                                                  one older .1 kept; 0: no cap,
+ *                                                  else 4096 .. 2^40
  *     "virtiofsd": "/usr/lib/qemu/virtiofsd",      absolute path (default: the
  *                                                  first of /usr/lib/qemu/virtiofsd,
  *                                                  /usr/libexec/virtiofsd,
@@ -53,11 +56,15 @@ struct husk_error;
 #ifndef HUSK_DATADIR
 #define HUSK_DATADIR "/usr/local/share"
 #endif
-#define RUNTIME_CONFIG_DEFAULT_KERNEL HUSK_DATADIR "/husk/vmlinuz"
-#define RUNTIME_CONFIG_MIN_MIB	      64
-#define RUNTIME_CONFIG_MAX_MIB	      (1u << 20)
-#define RUNTIME_CONFIG_MAX_VCPUS      254
-#define RUNTIME_CONFIG_MAX_PARAMS     1024
+#define RUNTIME_CONFIG_DEFAULT_KERNEL	   HUSK_DATADIR "/husk/vmlinuz"
+#define RUNTIME_CONFIG_MIN_MIB		   64
+#define RUNTIME_CONFIG_MAX_MIB		   (1u << 20)
+#define RUNTIME_CONFIG_MAX_VCPUS	   254
+#define RUNTIME_CONFIG_MAX_PARAMS	   1024
+/* The guest console log: 1 MiB and one rotated 1 MiB file (rotating_file.h). */
+#define RUNTIME_CONFIG_DEFAULT_CONSOLE_MAX (1ull << 20)
+#define RUNTIME_CONFIG_MIN_CONSOLE_MAX	   4096ll
+#define RUNTIME_CONFIG_MAX_CONSOLE_MAX	   (1ll << 40)
 
 enum runtime_rootfs {
 	RUNTIME_ROOTFS_VIRTIO_FS, /* the default */
@@ -71,6 +78,7 @@ struct runtime_config {
 	uint32_t vcpus;
 	char *kernel_params; /* "" when none */
 	bool debug_console;
+	uint64_t console_log_max_bytes; /* 0: no cap */
 	enum runtime_rootfs rootfs;
 	char *virtiofsd;			/* NULL: look in the usual places (fs_daemon.h) */
 	char *source;				/* the file read, or NULL for defaults */

@@ -80,7 +80,6 @@ int sandbox_backend_new(struct sandbox **out)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&be->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	be->console_fd = -1;
 	be->watch_stop_fd = -1;
 	be->vm_dead = true;
 	fs_daemon_init(&be->fsd);

@@ -37,8 +37,9 @@
  * The network (net/), the share (share/), the agent connection (agent/)
  * and stdio strings (io/) are folders below this one.
  *
- * Where things go: the guest console is <bundle>/husk-console.log (and,
- * with "debug_console": true, the shim log too); per-container images are
+ * Where things go: the guest console is <bundle>/husk-console.log, capped
+ * at "console_log_max_bytes" with one older husk-console.log.1 (and, with
+ * "debug_console": true, the shim log too); per-container images are
  * in <bundle>/work (containerd's scratch folder for the task) and listed
  * in <bundle>/husk-state for `delete`; merged layer images are a shared
  * cache in /var/lib/husk/images; host paths the containers bind are in
@@ -60,6 +61,7 @@
 #include <time.h>
 #include <yajl/yajl_tree.h>
 
+#include "common/rotating_file.h"
 #include "husk.h"
 #include "shim/task/backend.h"
 #include "shim/base/host_cgroup.h"
@@ -146,10 +148,10 @@ struct sandbox {
 	struct shim_tasks *tasks;
 	struct husk_vm *vm;
 	struct agent_client *agent;
-	struct sandbox_net *net; /* the spec's netns bridged to the VM (sandbox_net.h) */
-	struct port_forward *pf; /* its port-forward relay, or NULL (port_forward.h) */
-	int console_fd;
-	struct guest_panic panic; /* fed by the console, read when the VM ended */
+	struct sandbox_net *net;      /* the spec's netns bridged to the VM (sandbox_net.h) */
+	struct port_forward *pf;      /* its port-forward relay, or NULL (port_forward.h) */
+	struct rotating_file console; /* <bundle>/husk-console.log, capped */
+	struct guest_panic panic;     /* fed by the console, read when the VM ended */
 	bool debug_console;
 	bool vm_dead;
 	bool stopping;	   /* teardown asked the guest to SHUTDOWN */

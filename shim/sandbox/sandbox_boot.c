@@ -79,9 +79,8 @@ static void sandbox_console(void *opaque, const uint8_t *buf, size_t len)
 	struct sandbox *be = opaque;
 
 	guest_panic_feed(&be->panic, buf, len);
-	if (write(be->console_fd, buf, len) < 0) {
-		/* A full disk loses console text; the guest must not wait. */
-	}
+	/* Capped and rotated; a full disk loses console text, the guest never waits. */
+	rotating_file_write(&be->console, buf, len);
 	if (be->debug_console && write(STDERR_FILENO, buf, len) < 0) {
 		/* The log FIFO is non-blocking: dropped while containerd is away. */
 	}
@@ -96,15 +95,19 @@ static void sandbox_vmm_log(void *opaque, int level, const char *msg)
 		 "vmm: %s", msg);
 }
 
-static int sandbox_open_console(struct sandbox *be, const char *bundle, struct husk_error **err)
+static int sandbox_open_console(struct sandbox *be, const char *bundle, uint64_t max_bytes,
+				struct husk_error **err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], old[PATH_MAX + 2];
+	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", bundle, BUNDLE_CONSOLE_FILE);
+	snprintf(old, sizeof(old), "%s.1", path);
 	bundle_state_add(bundle, path);
-	be->console_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (be->console_fd < 0)
-		return husk_err(err, errno, "guest console %s", path);
+	bundle_state_add(bundle, old);
+	ret = rotating_file_open(&be->console, path, max_bytes, false, 0600, err);
+	if (ret < 0)
+		return husk_err_wrap(err, "guest console");
 	return 0;
 }
 
@@ -300,7 +303,7 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 {
 	int ret;
 
-	ret = sandbox_open_console(be, req->bundle, err);
+	ret = sandbox_open_console(be, req->bundle, req->config->console_log_max_bytes, err);
 	if (!ret)
 		ret = sandbox_vm_create(be, req, err);
 	phase_log_mark(pl, "vm-create");
@@ -389,9 +392,7 @@ void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl)
 	pthread_mutex_unlock(&be->dump_lock);
 	sandbox_phase_stop(be, pl, "vm-destroy");
 	sandbox_disks_forget(be);
-	if (be->console_fd >= 0)
-		close(be->console_fd);
-	be->console_fd = -1;
+	rotating_file_close(&be->console);
 	be->vm_dead = true;
 	sandbox_net_teardown(be->net); /* after the VMM closed the taps */
 	be->net = NULL;

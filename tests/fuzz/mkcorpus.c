@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * mkcorpus.c - write the seed inputs of a fuzz harness's corpus: bzimage
- * (with the test image helpers, tests/lib/images.c) or net (scripts in the
- * format of tests/fuzz/fuzz_net.h). Run from the repository root:
+ * (with the test image helpers, tests/lib/images.c), net (scripts in the
+ * format of tests/fuzz/fuzz_net.h), uart and i8042 (register access
+ * scripts in the formats fuzz_uart.c and fuzz_i8042.c describe). Run from
+ * the repository root:
  *
- *   cc -I. tests/fuzz/mkcorpus.c tests/lib/images.c -lz -o /tmp/mkcorpus
- *   /tmp/mkcorpus bzimage tests/fuzz/corpus/bzimage
- *   /tmp/mkcorpus net tests/fuzz/corpus/net
+ *   cc -Iinclude -Ivmm -Itests/lib -I. tests/fuzz/mkcorpus.c tests/lib/images.c -lz \
+ *      -o /tmp/mkcorpus
+ *   /tmp/mkcorpus bzimage tests/fuzz/corpus/bzimage   (likewise net, uart, i8042)
  */
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
@@ -32,6 +34,48 @@ static void put(const char *dir, const char *name, const uint8_t *p, size_t len)
 		perror(path);
 		exit(1);
 	}
+}
+
+#define PUT(dir, name, ...) \
+	put(dir, name, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+/*
+ * UART scripts: the first byte picks the sink (0 callback, 1 full pipe);
+ * 0x08 | reg writes the next byte to reg, reg alone reads it, 0x10-0x30
+ * added widen a read, 0x80 | n feeds n input bytes, 0xc0+ is past the end.
+ */
+static void uart_seeds(const char *dir)
+{
+	/* As Linux's 8250 driver: divisor, 8N1, FIFOs, loopback test, IRQs on, "hi". */
+	PUT(dir, "linux-probe", 0, 0x0b, 0x80, 0x08, 0x01, 0x09, 0x00, 0x0b, 0x03, 0x0a, 0x07, 0x02,
+	    0x0c, 0x1f, 0x06, 0x0c, 0x0b, 0x06, 0x09, 0x0f, 0x02, 0x08, 'h', 0x08, 'i', 0x05, 0x0f,
+	    0x5a, 0x07);
+	/* Host input past the FIFO, read back; loopback past the FIFO: overrun. */
+	PUT(dir, "input-overrun", 0, 0x09, 0x05, 0x94, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',
+	    'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 0x02, 0x00, 0x00, 0x05, 0x0c,
+	    0x10, 0x08, '0', 0x08, '1', 0x08, '2', 0x08, '3', 0x08, '4', 0x08, '5', 0x08, '6', 0x08,
+	    '7', 0x08, '8', 0x08, '9', 0x08, 'a', 0x08, 'b', 0x08, 'c', 0x08, 'd', 0x08, 'e', 0x08,
+	    'f', 0x08, 'g', 0x02, 0x05, 0x02);
+	PUT(dir, "pipe-sink", 1, 0x08, 'x', 0x08, 'y', 0x08, '\n', 0x09, 0x02, 0x02, 0x02);
+	PUT(dir, "wide-and-beyond", 0, 0x15, 0x35, 0x27, 0xc0, 0xc7, 0xff, 0x38, 0x41);
+}
+
+/*
+ * i8042 scripts: op % 5 is the offset (0 data, 4 command), op & 0x08
+ * writes the next byte, (op >> 4) & 3 widens. 0x09 writes a command,
+ * 0x0a writes data, 0x04 reads status, 0x00 reads data.
+ */
+static void i8042_seeds(const char *dir)
+{
+	/* As Linux's i8042 driver at boot: self test, command byte, port tests, keyboard. */
+	PUT(dir, "linux-probe", 0x09, 0xaa, 0x04, 0x00, 0x09, 0x20, 0x00, 0x09, 0x60, 0x0a, 0x65,
+	    0x09, 0xab, 0x00, 0x09, 0xa9, 0x00, 0x09, 0xad, 0x09, 0xae, 0x0a, 0xff, 0x00, 0x00,
+	    0x0a, 0xf2, 0x00, 0x00, 0x00, 0x09, 0xd0, 0x00, 0x14, 0x31, 0x01, 0x02, 0x03);
+	PUT(dir, "reset-pulse", 0x09, 0xfe);
+	PUT(dir, "reset-output-port", 0x09, 0xd1, 0x0a, 0xfe);
+	PUT(dir, "queue-full", 0x09, 0xaa, 0x09, 0xaa, 0x09, 0xaa, 0x09, 0xaa, 0x09, 0xaa, 0x09,
+	    0xaa, 0x09, 0xaa, 0x09, 0xaa, 0x09, 0xaa, 0x09, 0xaa, 0x04, 0x00, 0x00, 0x00, 0x00,
+	    0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x09, 0xd2, 0x0a, 0x42, 0x09, 0xd4, 0x0a, 0x01);
 }
 
 static void bzimage_seeds(const char *dir)
@@ -254,8 +298,12 @@ int main(int argc, char **argv)
 		bzimage_seeds(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "net"))
 		net_seeds(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "uart"))
+		uart_seeds(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "i8042"))
+		i8042_seeds(argv[2]);
 	else {
-		fprintf(stderr, "usage: %s bzimage|net DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s bzimage|net|uart|i8042 DIR\n", argv[0]);
 		return 2;
 	}
 	return 0;

@@ -202,6 +202,45 @@ echo "cp1 (--privileged): $(echo "$out" | tr '\n' ' ')"
 want=$(stat -c "%n %t:%T %a" /dev/kvm "$nested")
 [ "$out" = "$want" ] || fail "cp1: wanted level 1's nodes: $(echo "$want" | tr '\n' ' ')"
 
+# 9b. a chatty guest: the console log is capped at "console_log_max_bytes"
+# (4096 here) with one older husk-console.log.1, neither ever larger, the
+# newest lines kept in order across the two, the oldest gone. The container writes to the
+# guest's COM1 itself (its /dev/ttyS0, there with --privileged).
+echo '{"console_log_max_bytes": 4096}' >/tmp/husk-console.json
+# shellcheck disable=SC2016 # the container's shell expands $i
+$T ctr run -d --privileged "${RT[@]}" --runtime-config-path /tmp/husk-console.json \
+	husk.test/busybox:latest cc1 sh -c 'i=0; { while [ $i -lt 1000 ]; do
+		echo "husk-chatty-line-$i"; i=$((i+1)); done; echo done-writing; } >/dev/ttyS0
+		sleep 1000' || fail "cc1: run -d"
+con=/run/containerd/io.containerd.runtime.v2.task/default/cc1/husk-console.log
+t0=$(date +%s)
+for _ in $(seq 150); do
+	grep -q done-writing "$con" 2>/dev/null && break
+	sleep 1
+done
+grep -q done-writing "$con" || fail "cc1: the console log has no done-writing line"
+echo "cc1: 1000 lines through the guest's COM1 in about $(($(date +%s) - t0))s"
+ls -l "$con" "$con.1"
+[ "$(stat -c %s "$con.1")" = 4096 ] || fail "cc1: husk-console.log.1 is not 4096 bytes"
+[ "$(stat -c %s "$con")" -le 4096 ] || fail "cc1: husk-console.log is over 4096 bytes"
+# The chatty lines kept: consecutive, ending with the last one written.
+nums=$(cat "$con.1" "$con" | tr -d '\r' | grep -o '^husk-chatty-line-[0-9]*$' | sed 's/.*-//')
+echo "cc1: lines $(echo "$nums" | head -1)..$(echo "$nums" | tail -1) kept"
+[ "$(echo "$nums" | tail -1)" = 999 ] || fail "cc1: the last line kept is not 999"
+[ "$(echo "$nums" | head -1)" -gt 0 ] || fail "cc1: 22 KB of lines, and the oldest were kept"
+echo "$nums" | awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { exit bad }' ||
+	fail "cc1: the kept lines are not consecutive"
+# About 23 bytes a line: at least 4096 bytes are kept, so at least 178 lines.
+[ "$(echo "$nums" | wc -l)" -ge 150 ] || fail "cc1: fewer than 150 lines kept"
+$T ctr task kill -s KILL cc1
+for _ in $(seq 60); do
+	ctr task ls | grep -q 'cc1.*RUNNING' || break
+	sleep 1
+done
+$T ctr task delete cc1 || fail "cc1: task delete"
+$T ctr container delete cc1 || fail "cc1: container delete"
+echo "cc1: console log capped at 4096 bytes, one rotated file"
+
 # 10. nothing left: no shim, no per-container disks, no sockets, no mounts
 check_nothing_left
 echo "cached layer images: $(ls /var/lib/husk/images)"

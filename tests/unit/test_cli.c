@@ -108,6 +108,9 @@ START_TEST(cli_usage_errors)
 	run(&r, (const char *[]){ "run", "--kernel", "k", "extra", NULL });
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_str_eq(r.err, "husk: unexpected argument: extra\n");
+	run(&r, (const char *[]){ "run", "--kernel", "k", "--console-max-size", "1MB", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: --console-max-size: not a size: 1MB\n");
 }
 END_TEST
 
@@ -256,6 +259,57 @@ START_TEST(cli_run_console_file_and_boot_time)
 	ck_assert_str_eq(r.err, ""); /* quiet without --boot-time or -v */
 	unlink(kpath);
 	unlink(cpath);
+}
+END_TEST
+
+/* Byte @i of what the console-loop guest prints: ECX counting down from @n. */
+static uint8_t countdown_byte(unsigned int n, unsigned int i)
+{
+	return (uint8_t)(n - i);
+}
+
+/*
+ * --console FILE with --console-max-size 4K and a guest printing 10000
+ * bytes: FILE.1 holds bytes 4096..8191, FILE the last 1808, in order.
+ */
+START_TEST(cli_run_console_file_rotates)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX", dir[] = "/tmp/husk-cli-r-XXXXXX";
+	char cpath[64], old[68];
+	struct guest_code c = { 0 };
+	struct result r;
+	uint8_t con[8192];
+	size_t n, i;
+	int fd;
+
+	GUEST_EMIT(&c, 0xb9); /* mov ecx, 10000 */
+	guest_emit_imm32(&c, 10000);
+	GUEST_EMIT(&c, 0x66, 0xba, 0xf8, 0x03,	  /* mov dx, 0x3f8 */
+		   0x88, 0xc8, 0xee, 0xe2, 0xfb); /* 1: mov al, cl; out dx, al; loop 1b */
+	guest_reset(&c);
+	kernel_file(&c, kpath);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cpath, sizeof(cpath), "%s/console", dir);
+	snprintf(old, sizeof(old), "%s.1", cpath);
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--console", cpath,
+				  "--console-max-size", "4K", NULL });
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	fd = open(old, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = (size_t)read(fd, con, sizeof(con));
+	close(fd);
+	ck_assert_uint_eq(n, 4096);
+	fd = open(cpath, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n += (size_t)read(fd, con + n, sizeof(con) - n);
+	close(fd);
+	ck_assert_uint_eq(n, 4096 + 1808);
+	for (i = 0; i < n; i++)
+		ck_assert_uint_eq(con[i], countdown_byte(10000, 4096 + (unsigned int)i));
+	unlink(kpath);
+	unlink(cpath);
+	unlink(old);
+	rmdir(dir);
 }
 END_TEST
 
@@ -496,6 +550,7 @@ static Suite *suite(void)
 	tc = tcase_create("hostkvm");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cli_run_console_file_and_boot_time);
+	tcase_add_test(tc, cli_run_console_file_rotates);
 	tcase_add_test(tc, cli_triple_fault_status);
 	tcase_add_test(tc, cli_run_with_devices_and_mem_stats);
 	tcase_add_test(tc, cli_run_stats_table);

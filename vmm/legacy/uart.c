@@ -18,6 +18,7 @@ void uart_init(struct uart *u, const struct uart_cfg *cfg)
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->rx_space, NULL);
 	u->cfg = *cfg;
+	console_out_init(&u->out, cfg->out_fn ? -1 : cfg->out_fd);
 	u->msr = UART_MSR_IDLE;
 	u->stop_fd = -1;
 	/* A common PC BIOS leaves 8N1 at 9600 baud (divisor 12). */
@@ -82,20 +83,13 @@ static uint8_t uart_rx_pop(struct uart *u)
 	return b;
 }
 
+/* A full or closed fd drops the byte (console_out.h): the guest must not stall. */
 static void uart_output(struct uart *u, uint8_t b)
 {
-	ssize_t n;
-
-	if (u->cfg.out_fn) {
+	if (u->cfg.out_fn)
 		u->cfg.out_fn(u->cfg.out_opaque, &b, 1);
-		return;
-	}
-	if (u->cfg.out_fd < 0)
-		return;
-	do {
-		n = write(u->cfg.out_fd, &b, 1);
-	} while (n < 0 && errno == EINTR);
-	/* A full or closed sink drops the byte: the guest must not stall. */
+	else
+		console_out_write(&u->out, &b, 1);
 }
 
 /* In loopback the modem inputs are wired to the modem outputs (MCR). */
@@ -351,6 +345,7 @@ void uart_fini(struct uart *u)
 	if (u->stop_fd >= 0)
 		close(u->stop_fd);
 	u->stop_fd = -1;
+	console_out_fini(&u->out);
 	pthread_mutex_destroy(&u->lock);
 	pthread_cond_destroy(&u->rx_space);
 }

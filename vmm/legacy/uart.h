@@ -3,7 +3,8 @@
  * uart.h - a 16550A serial port for the guest console (COM1, 0x3f8, IRQ 4).
  *
  * Transmission is instantaneous: a byte written to THR is handed to the
- * output sink at once and THR is empty again, so the THRE interrupt fires
+ * output sink at once (an fd sink that cannot take it drops it, see
+ * console_out.h) and THR is empty again, so the THRE interrupt fires
  * as soon as the guest enables it and the Linux console never waits on a
  * baud rate. Received bytes come from an input fd read by a small thread,
  * or from uart_receive() directly (tests). All state is under one mutex;
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "vmm/legacy/console_out.h"
 
 #define UART_COM1_BASE 0x3f8
 #define UART_COM1_IRQ  4
@@ -86,7 +88,7 @@ struct uart_cfg {
 	void *irq_opaque;
 	uart_out_fn out_fn; /* takes precedence over out_fd */
 	void *out_opaque;
-	int out_fd; /* borrowed; -1 discards output */
+	int out_fd; /* borrowed; -1 discards output; never waited on */
 	int in_fd;  /* borrowed; -1 for no input */
 };
 
@@ -94,6 +96,7 @@ struct uart {
 	pthread_mutex_t lock;
 	pthread_cond_t rx_space; /* signalled when the guest drains RX */
 	struct uart_cfg cfg;
+	struct console_out out; /* cfg.out_fd's writer, dropped-byte count */
 	uint8_t ier, lcr, mcr, msr, scr, fcr, dll, dlm;
 	bool overrun;	   /* LSR.OE, cleared by reading LSR */
 	bool thre_pending; /* THRE interrupt condition */

@@ -148,7 +148,8 @@ START_TEST(runtime_config_values)
 {
 	static const char json[] = "{\"kernel\":\"/opt/k/vmlinuz\",\"memory_mib\":512,"
 				   "\"vcpus\":4,\"kernel_params\":\"quiet loglevel=3\","
-				   "\"debug_console\":true,\"virtiofsd\":\"/opt/v/virtiofsd\"}";
+				   "\"debug_console\":true,\"virtiofsd\":\"/opt/v/virtiofsd\","
+				   "\"console_log_max_bytes\":65536}";
 	struct runtime_config cfg;
 
 	ck_assert_int_eq(runtime_config_parse(json, strlen(json), &cfg, NULL), 0);
@@ -158,6 +159,7 @@ START_TEST(runtime_config_values)
 	ck_assert_uint_eq(cfg.vcpus, 4);
 	ck_assert_str_eq(cfg.kernel_params, "quiet loglevel=3");
 	ck_assert(cfg.debug_console);
+	ck_assert_uint_eq(cfg.console_log_max_bytes, 65536);
 	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS); /* the default */
 	runtime_config_clear(&cfg);
 	ck_assert_int_eq(runtime_config_parse("{\"rootfs\":\"block\"}", 18, &cfg, NULL), 0);
@@ -172,6 +174,10 @@ START_TEST(runtime_config_values)
 	ck_assert_uint_eq(cfg.vcpus, 1);
 	ck_assert_str_eq(cfg.kernel_params, "");
 	ck_assert_ptr_null(cfg.virtiofsd); /* the usual places are searched */
+	ck_assert_uint_eq(cfg.console_log_max_bytes, 1 << 20);
+	runtime_config_clear(&cfg);
+	ck_assert_int_eq(runtime_config_parse("{\"console_log_max_bytes\":0}", 27, &cfg, NULL), 0);
+	ck_assert_uint_eq(cfg.console_log_max_bytes, 0); /* no cap */
 	runtime_config_clear(&cfg);
 }
 END_TEST
@@ -199,6 +205,10 @@ START_TEST(runtime_config_errors)
 	config_fails("{\"vcpus\":\"2\"}", "vcpus: expected");
 	config_fails("{\"kernel_params\":\"a\\nb\"}", "control character");
 	config_fails("{\"debug_console\":1}", "debug_console");
+	config_fails("{\"console_log_max_bytes\":100}",
+		     "console_log_max_bytes: 100 is neither 0 (no cap) nor within 4096..");
+	config_fails("{\"console_log_max_bytes\":-1}", "console_log_max_bytes: -1 is neither");
+	config_fails("{\"console_log_max_bytes\":\"1M\"}", "console_log_max_bytes: expected");
 	config_fails("{\"rootfs\":\"erofs\"}", "rootfs: \"erofs\" is neither");
 	config_fails("{\"rootfs\":true}", "rootfs: expected a string");
 	config_fails("[]", "expected an object");

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* test_uart.c - vmm/legacy/uart.c: 16550A registers, interrupts, output, input. */
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,6 +259,54 @@ START_TEST(uart_input_thread_feeds_rbr)
 }
 END_TEST
 
+/* A pipe nobody reads takes what fits; the rest is dropped and counted. */
+START_TEST(uart_full_pipe_drops_and_counts)
+{
+	struct uart_cfg c = { .in_fd = -1 };
+	struct uart u;
+	int p[2], flags, size, kept = 0, i;
+
+	ck_assert_int_eq(pipe(p), 0);
+	flags = fcntl(p[1], F_GETFL);
+	size = fcntl(p[1], F_GETPIPE_SZ);
+	c.out_fd = p[1];
+	uart_init(&u, &c);
+	for (i = 0; i < size + 100; i++)
+		wr(&u, UART_THR, 'z');
+	ck_assert_int_eq(ioctl(p[0], FIONREAD, &kept), 0);
+	ck_assert_int_eq(kept, size);
+	ck_assert_uint_eq(console_out_dropped(&u.out), 100);
+	ck_assert_int_eq(fcntl(p[1], F_GETFL), flags); /* the caller's fd still blocks */
+	uart_fini(&u);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* A regular file takes every byte, in order. */
+START_TEST(uart_output_to_regular_file)
+{
+	struct uart_cfg c = { .in_fd = -1 };
+	char path[] = "/tmp/husk-uart-test-XXXXXX", buf[3000];
+	struct uart u;
+	int fd, i;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	c.out_fd = fd;
+	uart_init(&u, &c);
+	for (i = 0; i < (int)sizeof(buf); i++)
+		wr(&u, UART_THR, (uint8_t)('a' + i % 26));
+	ck_assert_uint_eq(console_out_dropped(&u.out), 0);
+	uart_fini(&u);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	for (i = 0; i < (int)sizeof(buf); i++)
+		ck_assert_int_eq(buf[i], 'a' + i % 26);
+	close(fd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("uart");
@@ -270,6 +321,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, uart_loopback_and_modem_status);
 	tcase_add_test(tc, uart_scratch_fcr_and_wide_reads);
 	tcase_add_test(tc, uart_input_thread_feeds_rbr);
+	tcase_add_test(tc, uart_full_pipe_drops_and_counts);
+	tcase_add_test(tc, uart_output_to_regular_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

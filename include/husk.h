@@ -89,6 +89,35 @@ typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
  * after a long emulated boot. Leave it clear for small freestanding guests.
  */
 #define HUSK_VM_EXPECT_LINUX (1u << 2)
+/*
+ * HUSK_VM_SECCOMP - least privilege for the library's own threads: each
+ * thread libhusk starts (vCPUs, the device thread, disk I/O threads, the
+ * console input thread) installs on itself, before any work, a seccomp
+ * filter allowing only the system calls that kind of thread makes, with
+ * ioctl requests, fcntl commands, socket families and mmap/mprotect
+ * protections checked where the code allows (no executable mappings, AF_UNIX
+ * sockets on the device thread only, KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE
+ * and TUNSETOFFLOAD ioctls on vCPU threads). The embedder's threads never
+ * get a filter: it binds only the thread that installs it.
+ *
+ * A forbidden call kills the whole process, as by SIGSYS
+ * (SECCOMP_RET_KILL_PROCESS): the wait status says WTERMSIG == SIGSYS and
+ * the kernel logs an audit record ("audit: type=1326 ... syscall=N") that
+ * names the call. Needs Linux >= 4.14 with seccomp filters; otherwise
+ * husk_vm_start() (or husk_vm_add_disk(), whose I/O threads start there)
+ * fails with the error of the thread that could not install its filter.
+ *
+ * Embedder code the library calls on those threads runs under the same
+ * filter: husk_log_fn (any library thread), husk_console_fn (vCPU
+ * threads) and husk_vsock_accept_fn (the device thread, or a vCPU thread
+ * during a device reset). There it may take locks, allocate memory, read
+ * the clock, write(2)/writev(2) to fds it already has, fstat them, and
+ * close the fd an accept callback is given; it must not open files,
+ * create processes or threads, or make other system calls. The CLI and
+ * the shim set this flag by default (husk run --no-seccomp,
+ * the shim's runtime option seccomp = false turn it off).
+ */
+#define HUSK_VM_SECCOMP	     (1u << 3)
 
 /*
  * struct husk_vm_config - what to boot. Fill it with husk_vm_config_init(),

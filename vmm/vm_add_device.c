@@ -99,6 +99,7 @@ static int vm_disk_add(struct husk_vm *vm, const struct husk_disk_config *c,
 		.read_only = c->read_only != 0,
 		.serial = c->serial,
 		.nr_workers = VM_BLK_WORKERS,
+		.seccomp = (vm->cfg.flags & HUSK_VM_SECCOMP) != 0,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_blk_destroy };
 	struct virtio_blk *blk;

@@ -17,6 +17,7 @@ int runtime_config_defaults(struct runtime_config *cfg)
 	cfg->kernel_params = strdup("");
 	cfg->memory_mib = 256;
 	cfg->vcpus = 1;
+	cfg->seccomp = true;
 	if (!cfg->kernel || !cfg->kernel_params) {
 		runtime_config_clear(cfg);
 		return -ENOMEM;
@@ -128,11 +129,13 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return apply_number(cfg, key, v, err);
 	if (!strcmp(key, "debug_console"))
 		return json_bool(v, key, &cfg->debug_console, err);
+	if (!strcmp(key, "seccomp"))
+		return json_bool(v, key, &cfg->seccomp, err);
 	if (!strcmp(key, "rootfs"))
 		return apply_rootfs(cfg, v, err);
 	return husk_err(
 		err, 0,
-		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, virtiofsd, rootfs)",
+		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, seccomp, virtiofsd, rootfs)",
 		key);
 }
 

@@ -10,6 +10,8 @@
  *     "vcpus": 1,                                  1 .. 254
  *     "kernel_params": "quiet",                    appended to the cmdline
  *     "debug_console": false,                      guest console to the shim log
+ *     "seccomp": true,                             libhusk's threads filter their
+ *                                                  system calls (HUSK_VM_SECCOMP)
  *     "virtiofsd": "/usr/lib/qemu/virtiofsd",      absolute path (default: the
  *                                                  first of /usr/lib/qemu/virtiofsd,
  *                                                  /usr/libexec/virtiofsd,
@@ -61,6 +63,7 @@ struct runtime_config {
 	uint32_t vcpus;
 	char *kernel_params; /* "" when none */
 	bool debug_console;
+	bool seccomp; /* default true */
 	enum runtime_rootfs rootfs;
 	char *virtiofsd; /* NULL: look in the usual places (fs_daemon.h) */
 	char *source;	 /* the file read, or NULL for defaults */

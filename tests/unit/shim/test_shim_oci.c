@@ -159,6 +159,10 @@ START_TEST(runtime_config_values)
 	ck_assert_str_eq(cfg.kernel_params, "quiet loglevel=3");
 	ck_assert(cfg.debug_console);
 	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS); /* the default */
+	ck_assert(cfg.seccomp);					/* the default */
+	runtime_config_clear(&cfg);
+	ck_assert_int_eq(runtime_config_parse("{\"seccomp\":false}", 17, &cfg, NULL), 0);
+	ck_assert(!cfg.seccomp);
 	runtime_config_clear(&cfg);
 	ck_assert_int_eq(runtime_config_parse("{\"rootfs\":\"block\"}", 18, &cfg, NULL), 0);
 	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_BLOCK);
@@ -199,6 +203,7 @@ START_TEST(runtime_config_errors)
 	config_fails("{\"vcpus\":\"2\"}", "vcpus: expected");
 	config_fails("{\"kernel_params\":\"a\\nb\"}", "control character");
 	config_fails("{\"debug_console\":1}", "debug_console");
+	config_fails("{\"seccomp\":\"no\"}", "seccomp");
 	config_fails("{\"rootfs\":\"erofs\"}", "rootfs: \"erofs\" is neither");
 	config_fails("{\"rootfs\":true}", "rootfs: expected a string");
 	config_fails("[]", "expected an object");

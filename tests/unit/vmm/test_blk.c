@@ -45,7 +45,8 @@ static void open_blk_as(bool empty, bool ro, unsigned int workers, uint64_t extr
 				       .fd = -1,
 				       .read_only = ro,
 				       .serial = "husk-serial-0123456789",
-				       .nr_workers = workers };
+				       .nr_workers = workers,
+				       .seccomp = true }; /* workers run filtered */
 	struct husk_error *err = NULL;
 	uint64_t offered;
 

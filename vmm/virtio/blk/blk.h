@@ -36,6 +36,7 @@ struct virtio_blk_params {
 	bool read_only;		 /* open O_RDONLY and offer VIRTIO_BLK_F_RO */
 	const char *serial;	 /* GET_ID string, ≤ 20 bytes used; NULL: "" */
 	unsigned int nr_workers; /* I/O threads, ≤ VIRTIO_BLK_MAX_WORKERS */
+	bool seccomp;		 /* each installs the disk I/O filter (vmm/seccomp/) */
 };
 
 struct virtio_blk;

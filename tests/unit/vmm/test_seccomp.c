@@ -581,7 +581,7 @@ static void ignore_console(void *opaque, const uint8_t *buf, size_t len)
 }
 
 /*
- * Two vCPUs, a disk and console input: every thread the library starts
+ * A vCPU, a disk and console input: every thread the library starts
  * carries a filter (Seccomp: 2), the test's own thread none; the guest
  * then reads a console byte (the input thread's work) and resets.
  */

@@ -49,6 +49,9 @@ BASE_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARNINGS) \
 
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+# libhusk's seccomp policies (vmm/seccomp/policy.c) add what the sanitizer
+# runtime does on a filtered thread.
+CPPFLAGS += -DHUSK_SANITIZER_RUNTIME
 endif
 
 # Dependencies come from pkg-config; a missing one is a clear error, not a

@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"                [--net tap=NAME[,mac=MAC][,mtu=N][,rx_LIMIT][,tx_LIMIT]...]...\n"
 		"                [--fs TAG=SOCKET]... [--vsock cid=N[,uds=PATH]] [--boot-time]\n"
 		"                [--mem-stats] [--stats]\n"
-		"                [--no-pvm-check] [-v]\n"
+		"                [--no-pvm-check] [--no-seccomp] [-v]\n"
 		"       husk --help | --version\n"
 		"\n"
 		"Boots an x86-64 Linux kernel (ELF vmlinux or bzImage) in a KVM VM.\n"
@@ -99,6 +99,8 @@ static void usage(FILE *f)
 		"                    husk: total, by kind (pio, mmio, ...), by port range and\n"
 		"                    by MMIO range, busiest first\n"
 		"  --no-pvm-check    run even on a PVM host (only small test guests work there)\n"
+		"  --no-seccomp      run the VMM's threads without their seccomp filters (on by\n"
+		"                    default: a forbidden system call kills husk with SIGSYS)\n"
 		"  -v, --verbose     more library messages on stderr (repeat for debug)\n"
 		"\n"
 		"Exit status: 0 the guest powered off or rebooted; 1 host or husk error;\n"
@@ -156,6 +158,7 @@ static const struct option long_opts[] = {
 	{ "fs", required_argument, NULL, 'F' },
 	{ "mem-stats", no_argument, NULL, 'M' },
 	{ "no-pvm-check", no_argument, NULL, 'P' },
+	{ "no-seccomp", no_argument, NULL, 's' }, /* clears HUSK_VM_SECCOMP */
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "stats", no_argument, NULL, 'S' },
 	{ NULL, 0, NULL, 0 },
@@ -207,6 +210,9 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 	case 'P':
 		o->cfg.flags &= ~HUSK_VM_EXPECT_LINUX;
 		return 0;
+	case 's':
+		o->cfg.flags &= ~HUSK_VM_SECCOMP;
+		return 0;
 	case 'v':
 		o->cfg.log_level++;
 		return 0;
@@ -223,7 +229,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	husk_vm_config_init(&o->cfg);
 	o->cfg.cmdline = DEFAULT_CMDLINE;
-	o->cfg.flags = HUSK_VM_EXPECT_LINUX;
+	/* Least privilege by default: libhusk's threads filter their system calls. */
+	o->cfg.flags = HUSK_VM_EXPECT_LINUX | HUSK_VM_SECCOMP;
 	o->cfg.log_fn = log_stderr;
 	o->console = "stdio";
 	o->console_max = CLI_CONSOLE_MAX;

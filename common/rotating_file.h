@@ -5,7 +5,10 @@
  * (<bundle>/husk-console.log) keep, so a chatty guest cannot fill the
  * host's disk. As containerd's and Docker's log drivers do: when the next
  * byte would take PATH past the cap, PATH becomes PATH.1 (replacing the
- * previous PATH.1) and a new, empty PATH is started. Neither file is ever
+ * previous PATH.1) and a new, empty PATH is started. Rotation copies
+ * PATH's bytes over PATH.1 and truncates PATH, through fds opened by
+ * rotating_file_open(): it opens and renames nothing, so it may run on a
+ * libhusk thread under HUSK_VM_SECCOMP. Neither file is ever
  * larger than the cap, so at most 2 x cap bytes are kept: the newest
  * output, in order, PATH.1 before PATH. A cap of 0 means no cap and no
  * rotation.
@@ -25,21 +28,26 @@
 
 #include "common/error.h"
 
+/* Rotation copies PATH into PATH.1 through a buffer of this size. */
+#define ROTATING_FILE_COPY_BUF (64 * 1024)
+
 struct rotating_file {
 	char *path, *old_path; /* PATH and PATH.1 */
-	int fd;		       /* PATH, O_APPEND; -1 after a failed rotation */
-	mode_t mode;
-	uint64_t max_bytes; /* 0: no cap */
-	uint64_t size;	    /* bytes in PATH */
-	uint64_t dropped;   /* bytes that could not be written */
+	int fd;		       /* PATH, O_APPEND */
+	int old_fd;	       /* PATH.1, with a cap; -1 without */
+	void *copy_buf;	       /* ROTATING_FILE_COPY_BUF bytes, with a cap */
+	uint64_t max_bytes;    /* 0: no cap */
+	uint64_t size;	       /* bytes in PATH */
+	uint64_t dropped;      /* bytes that could not be written */
 	uint64_t rotations;
 };
 
 /*
  * rotating_file_open - open PATH for appending (@truncate: empty it and
- * remove an old PATH.1 first, else its bytes count toward the cap),
- * creating it with @mode. Returns 0
- * or -errno with @err set ("open PATH: ...").
+ * PATH.1 first, else PATH's bytes count toward the cap), creating it with
+ * @mode; with a cap PATH.1 is opened (made, empty) too, without one an old
+ * PATH.1 is removed on @truncate. Returns 0 or -errno with @err set
+ * ("open PATH or PATH.1: ...").
  */
 int rotating_file_open(struct rotating_file *rf, const char *path, uint64_t max_bytes,
 		       bool truncate, mode_t mode, struct husk_error **err);

@@ -61,9 +61,11 @@ enum husk_log_level {
 /*
  * husk_log_fn - the embedder's log sink. @msg is one line without a trailing
  * newline, valid only during the call. Called on whichever thread logs (the
- * caller of a husk_* function, a vCPU thread or the console input thread),
- * possibly on several at once: it must be thread-safe and must not call
- * back into the VM's lifecycle functions.
+ * caller of a husk_* function, a vCPU thread, the device thread, a disk I/O
+ * thread or the console input thread), possibly on several at once: it
+ * must be thread-safe and must not call back into the VM's lifecycle
+ * functions. On the library's threads with HUSK_VM_SECCOMP it runs under
+ * their filters: see there what it may do.
  */
 typedef void (*husk_log_fn)(void *opaque, int level, const char *msg);
 
@@ -76,7 +78,8 @@ struct husk_vm;
  * husk_console_fn - receives guest console (COM1) output. Called on a vCPU
  * thread with the UART's lock held, in guest order; @buf is valid only
  * during the call. It must not block for long (the guest waits) and must
- * not call husk_vm_* functions on the same VM.
+ * not call husk_vm_* functions on the same VM. With HUSK_VM_SECCOMP it runs
+ * under the vCPU filter (see there).
  */
 typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
 
@@ -89,6 +92,38 @@ typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
  * after a long emulated boot. Leave it clear for small freestanding guests.
  */
 #define HUSK_VM_EXPECT_LINUX (1u << 2)
+/*
+ * HUSK_VM_SECCOMP - least privilege for the library's own threads: each
+ * thread libhusk starts (vCPUs, the device thread, disk I/O threads, the
+ * console input thread) installs on itself, before any work, a seccomp
+ * filter allowing only the system calls that kind of thread makes, with
+ * ioctl requests, fcntl commands, socket families and mmap/mprotect
+ * protections checked where the code allows (no executable mappings, AF_UNIX
+ * sockets on the device thread only, KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE
+ * and TUNSETOFFLOAD ioctls on vCPU threads). The embedder's threads never
+ * get a filter: it binds only the thread that installs it.
+ *
+ * A forbidden call kills the whole process, as by SIGSYS
+ * (SECCOMP_RET_KILL_PROCESS): the wait status says WTERMSIG == SIGSYS and
+ * the kernel logs an audit record ("audit: type=1326 ... syscall=N") that
+ * names the call. Needs Linux >= 4.14 with seccomp filters; otherwise
+ * husk_vm_start() (or husk_vm_add_disk(), whose I/O threads start there)
+ * fails with the error of the thread that could not install its filter.
+ *
+ * Embedder code the library calls on those threads runs under the same
+ * filter: husk_log_fn (any library thread), husk_console_fn (vCPU
+ * threads) and husk_vsock_accept_fn (the device thread, or a vCPU thread
+ * during a device reset). There it may take locks, allocate memory, read
+ * the clock, write(2)/writev(2)/pwrite(2)/pread(2)/ftruncate(2) on fds
+ * it already has, fstat them, and close the fd an accept callback is given; it must not open files,
+ * create processes or threads, or make other system calls (C library
+ * functions that open files on first use, such as localtime() reading the
+ * time zone, must have been used once before the VM starts). Under the
+ * disk I/O and console input filters close(2) is not allowed either. The
+ * CLI and the shim set this flag by default (husk run --no-seccomp and
+ * "seccomp": false in the shim's configuration file turn it off).
+ */
+#define HUSK_VM_SECCOMP	     (1u << 3)
 
 /*
  * struct husk_vm_config - what to boot. Fill it with husk_vm_config_init(),
@@ -499,7 +534,8 @@ HUSK_API int husk_vm_vsock_connect(struct husk_vm *vm, uint32_t port, int timeou
  * host port @host_port; @fd is the host end, a SOCK_STREAM socket the
  * callee owns (it must close it). Runs on the VM's device thread with no
  * library lock held: it must not block and must not call
- * husk_vm_vsock_connect() or husk_vm_destroy().
+ * husk_vm_vsock_connect() or husk_vm_destroy(). With HUSK_VM_SECCOMP it
+ * runs under that thread's filter (see there).
  */
 typedef void (*husk_vsock_accept_fn)(void *opaque, uint32_t host_port, uint32_t guest_port, int fd);
 

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/seccomp/seccomp.h"
 #include "vmm/vcpu.h"
 
 int vcpu_kick_signal(void)
@@ -118,12 +119,12 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *v, struct husk_error **err)
 {
-	int ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
-
 	char name[16];
+	int ret = seccomp_thread_create(&v->thread, vcpu_thread, v, v->host->seccomp,
+					SECCOMP_THREAD_VCPU, err);
 
-	if (ret)
-		return husk_err(err, ret, "vCPU %u: pthread_create", v->id);
+	if (ret < 0)
+		return husk_err_wrap(err, "vCPU %u", v->id);
 	v->thread_started = true;
 	/* Named so ps/top/gdb show which thread is which vCPU. */
 	snprintf(name, sizeof(name), "husk-vcpu%u", v->id);

@@ -50,6 +50,7 @@ struct vcpu_host {
 	struct log_sink *log;
 	const struct vcpu_ops *ops;
 	void *opaque;
+	bool seccomp; /* each vCPU thread installs the vCPU filter (vmm/seccomp/) */
 };
 
 struct vcpu {

@@ -101,6 +101,7 @@ static int vm_disk_add(struct husk_vm *vm, const struct husk_disk_config *c,
 		.nr_workers = VM_BLK_WORKERS,
 		.rate_limit = c->rate_limit,
 		.loop = &vm->loop,
+		.seccomp = (vm->cfg.flags & HUSK_VM_SECCOMP) != 0,
 	};
 	struct vm_vdev_backend b = { .destroy = vm_dev_blk_destroy };
 	struct virtio_blk *blk;

@@ -18,7 +18,7 @@
 #include "vmm/base/layout.h"
 #include "vmm/x86/vcpu_setup.h"
 
-#define VM_KNOWN_FLAGS (HUSK_VM_MEMFD | HUSK_VM_HUGEPAGES | HUSK_VM_EXPECT_LINUX)
+#define VM_KNOWN_FLAGS (HUSK_VM_MEMFD | HUSK_VM_HUGEPAGES | HUSK_VM_EXPECT_LINUX | HUSK_VM_SECCOMP)
 
 void husk_vm_config_init(struct husk_vm_config *cfg)
 {
@@ -90,6 +90,7 @@ static int vm_create_vcpus(struct husk_vm *vm, struct husk_error **err)
 		.log = &vm->log,
 		.ops = &vm_vcpu_ops,
 		.opaque = vm,
+		.seccomp = (vm->cfg.flags & HUSK_VM_SECCOMP) != 0,
 	};
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		ret = vcpu_create(&vm->vcpus[i], &vm->vcpu_host, i, err);

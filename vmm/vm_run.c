@@ -25,6 +25,9 @@ static int vm_start_threads(struct husk_vm *vm, struct husk_error **err)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	vm->loop.seccomp = vm->legacy.uart.seccomp = (vm->cfg.flags & HUSK_VM_SECCOMP) != 0;
+	if (vm->loop.seccomp)
+		log_info(&vm->log, "seccomp: vCPU, device, disk I/O and console threads filtered");
 	/* Devices first: a vCPU's first notification must find the loop. */
 	ret = event_loop_start(&vm->loop, err);
 	for (i = 0; i < vm->nr_vcpus && !ret; i++) {

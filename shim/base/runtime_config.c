@@ -19,6 +19,7 @@ int runtime_config_defaults(struct runtime_config *cfg)
 	cfg->memory_mib = 256;
 	cfg->vcpus = 1;
 	cfg->console_log_max_bytes = RUNTIME_CONFIG_DEFAULT_CONSOLE_MAX;
+	cfg->seccomp = true;
 	if (!cfg->kernel || !cfg->kernel_params) {
 		runtime_config_clear(cfg);
 		return -ENOMEM;
@@ -203,6 +204,8 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return apply_number(cfg, key, v, err);
 	if (!strcmp(key, "debug_console"))
 		return json_bool(v, key, &cfg->debug_console, err);
+	if (!strcmp(key, "seccomp"))
+		return json_bool(v, key, &cfg->seccomp, err);
 	if (!strcmp(key, "rootfs"))
 		return apply_rootfs(cfg, v, err);
 	if (!strcmp(key, "disk_rate_limit") || !strcmp(key, "net_rx_rate_limit") ||
@@ -210,7 +213,7 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return apply_rate_limit(cfg, key, v, err);
 	return husk_err(
 		err, 0,
-		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit)",
+		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, seccomp, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit)",
 		key);
 }
 

@@ -13,6 +13,8 @@
  *     "console_log_max_bytes": 1048576,            cap of <bundle>/husk-console.log,
  *                                                  one older .1 kept; 0: no cap,
  *                                                  else 4096 .. 2^40
+ *     "seccomp": true,                             libhusk's threads filter their
+ *                                                  system calls (HUSK_VM_SECCOMP)
  *     "virtiofsd": "/usr/lib/qemu/virtiofsd",      absolute path (default: the
  *                                                  first of /usr/lib/qemu/virtiofsd,
  *                                                  /usr/libexec/virtiofsd,
@@ -79,6 +81,7 @@ struct runtime_config {
 	char *kernel_params; /* "" when none */
 	bool debug_console;
 	uint64_t console_log_max_bytes; /* 0: no cap */
+	bool seccomp;			/* default true */
 	enum runtime_rootfs rootfs;
 	char *virtiofsd;			/* NULL: look in the usual places (fs_daemon.h) */
 	char *source;				/* the file read, or NULL for defaults */

@@ -135,6 +135,17 @@ static int sandbox_vm_create(struct sandbox *be, const struct shim_create_req *r
 	vc.console_opaque = be;
 	/* MEMFD: virtiofsd maps guest RAM itself (vhost-user). */
 	vc.flags = HUSK_VM_EXPECT_LINUX | HUSK_VM_MEMFD;
+	/*
+	 * libhusk's own threads filter their system calls (husk.h). Only
+	 * theirs: this process's threads carry no filter. Our callbacks on
+	 * them (sandbox_console, sandbox_vmm_log) only write and read the clock;
+	 * shim_log()'s gmtime_r() would read /etc/localtime on its first call,
+	 * which the filters refuse: tzset() does that here, once.
+	 */
+	if (cfg->seccomp) {
+		vc.flags |= HUSK_VM_SECCOMP;
+		tzset();
+	}
 	vc.log_fn = sandbox_vmm_log;
 	vc.log_level = shim_log_get_level() >= SHIM_LOG_DEBUG ? HUSK_LOG_INFO : HUSK_LOG_WARN;
 	shim_info("VM: kernel %s, init %s, %u MiB, %u vCPU(s)", vc.kernel_path, init, size.mem_mib,

@@ -257,6 +257,17 @@ START_TEST(cli_run_console_file_and_boot_time)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "hi");
 	ck_assert_str_eq(r.err, ""); /* quiet without --boot-time or -v */
+	/* libhusk's threads are filtered by default; --no-seccomp turns it off. */
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "-v", NULL });
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "hi");
+	ck_assert_ptr_nonnull(strstr(r.err, "husk: seccomp: vCPU, device, disk I/O and console "
+					    "threads filtered\n"));
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--no-seccomp", "--kernel", kpath, "-v",
+				  NULL });
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "hi");
+	ck_assert_ptr_null(strstr(r.err, "seccomp"));
 	unlink(kpath);
 	unlink(cpath);
 }

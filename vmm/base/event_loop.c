@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vmm/base/event_loop.h"
+#include "vmm/seccomp/seccomp.h"
 
 #define EVENT_LOOP_BATCH 32
 
@@ -232,10 +233,12 @@ int event_loop_start(struct event_loop *el, struct husk_error **err)
 	if (el->running)
 		return 0;
 	__atomic_store_n(&el->stopping, false, __ATOMIC_RELEASE);
-	ret = pthread_create(&el->thread, NULL, event_loop_thread, el);
-	if (ret)
-		return husk_err(err, ret, "event loop thread");
+	ret = seccomp_thread_create(&el->thread, event_loop_thread, el, el->seccomp,
+				    SECCOMP_THREAD_EVENT_LOOP, err);
+	if (ret < 0)
+		return husk_err_wrap(err, "event loop thread");
 	el->running = true;
+	pthread_setname_np(el->thread, "husk-events");
 	return 0;
 }
 

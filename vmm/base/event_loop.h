@@ -36,7 +36,8 @@ struct event_loop {
 	struct event_source *dead;    /* deleted, freed between batches */
 	pthread_t owner;	      /* thread inside a batch (loop or run_once) */
 	bool in_batch;
-	bool inited; /* init ran: fini has work */
+	bool inited;  /* init ran: fini has work */
+	bool seccomp; /* the thread installs its filter (vmm/seccomp/); set after init */
 };
 
 /* event_loop_init - epoll and stop eventfd; no thread yet. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/legacy/uart.h"
+#include "vmm/seccomp/seccomp.h"
 
 /* Modem lines as seen when nothing but a terminal is attached. */
 #define UART_MSR_IDLE (UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
@@ -319,9 +320,10 @@ int uart_start_input(struct uart *u, struct husk_error **err)
 	u->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (u->stop_fd < 0)
 		return husk_err(err, errno, "uart: eventfd");
-	ret = pthread_create(&u->in_thread, NULL, uart_input_thread, u);
-	if (ret)
-		return husk_err(err, ret, "uart: console input thread");
+	ret = seccomp_thread_create(&u->in_thread, uart_input_thread, u, u->seccomp,
+				    SECCOMP_THREAD_CONSOLE_IN, err);
+	if (ret < 0)
+		return husk_err_wrap(err, "uart: console input thread");
 	u->in_running = true;
 	pthread_setname_np(u->in_thread, "husk-uart-in");
 	return 0;

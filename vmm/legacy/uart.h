@@ -107,6 +107,7 @@ struct uart {
 	int stop_fd; /* eventfd, -1 until uart_start_input() */
 	bool stopping;
 	bool in_running;
+	bool seccomp; /* the input thread installs its filter (vmm/seccomp/) */
 	pthread_t in_thread;
 };
 

@@ -161,6 +161,10 @@ START_TEST(runtime_config_values)
 	ck_assert(cfg.debug_console);
 	ck_assert_uint_eq(cfg.console_log_max_bytes, 65536);
 	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_VIRTIO_FS); /* the default */
+	ck_assert(cfg.seccomp);					/* the default */
+	runtime_config_clear(&cfg);
+	ck_assert_int_eq(runtime_config_parse("{\"seccomp\":false}", 17, &cfg, NULL), 0);
+	ck_assert(!cfg.seccomp);
 	runtime_config_clear(&cfg);
 	ck_assert_int_eq(runtime_config_parse("{\"rootfs\":\"block\"}", 18, &cfg, NULL), 0);
 	ck_assert_int_eq(cfg.rootfs, RUNTIME_ROOTFS_BLOCK);
@@ -209,6 +213,7 @@ START_TEST(runtime_config_errors)
 		     "console_log_max_bytes: 100 is neither 0 (no cap) nor within 4096..");
 	config_fails("{\"console_log_max_bytes\":-1}", "console_log_max_bytes: -1 is neither");
 	config_fails("{\"console_log_max_bytes\":\"1M\"}", "console_log_max_bytes: expected");
+	config_fails("{\"seccomp\":\"no\"}", "seccomp");
 	config_fails("{\"rootfs\":\"erofs\"}", "rootfs: \"erofs\" is neither");
 	config_fails("{\"rootfs\":true}", "rootfs: expected a string");
 	config_fails("[]", "expected an object");

@@ -65,7 +65,8 @@ static void open_blk_sized(bool empty, bool ro, unsigned int workers, uint64_t e
 				       .nr_workers = workers,
 				       .rate_limit = limit,
 				       .loop = &limit_loop,
-				       .clock = fake_clock };
+				       .clock = fake_clock,
+				       .seccomp = true }; /* workers run filtered */
 	struct husk_error *err = NULL;
 	uint64_t offered;
 

@@ -112,6 +112,8 @@ static void guest_create(struct guest *g, const struct guest_code *c, enum kind 
 	g->cfg.kernel_path = g->kpath;
 	g->cfg.mem_mib = 64;
 	g->cfg.nr_cpus = cpus;
+	/* Every guest here runs with libhusk's threads filtered (test_seccomp.c). */
+	g->cfg.flags |= HUSK_VM_SECCOMP;
 	if (g->cfg.console_out_fd < 0) {
 		g->cfg.console_fn = capture_fn;
 		g->cfg.console_opaque = &g->cap;

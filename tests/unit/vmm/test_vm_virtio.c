@@ -126,6 +126,8 @@ static void guest_create_cfg(struct guest *g, const struct guest_code *c,
 	cfg->mem_mib = 64;
 	cfg->console_fn = capture_fn;
 	cfg->console_opaque = &g->cap;
+	/* Every guest here runs with libhusk's threads filtered (test_seccomp.c). */
+	cfg->flags |= HUSK_VM_SECCOMP;
 	ret = husk_vm_create(cfg, &g->vm, &err);
 	unlink(kpath);
 	ck_assert_msg(ret == 0, "husk_vm_create: %s", husk_error_message(err));

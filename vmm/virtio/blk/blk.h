@@ -49,6 +49,7 @@ struct virtio_blk_params {
 	struct event_loop *loop;
 	rate_clock_fn clock;
 	void *clock_opaque;
+	bool seccomp; /* each installs the disk I/O filter (vmm/seccomp/) */
 };
 
 struct virtio_blk;

@@ -45,6 +45,7 @@ struct virtio_blk {
 	uint64_t capacity;		 /* sectors; 0 when empty */
 	bool ro, regular, can_punch, can_zero;
 	bool dev_inited;
+	bool seccomp; /* workers install the disk I/O filter */
 	char serial[VIRTIO_BLK_ID_BYTES];
 
 	/* under queue.lock: the rate limit and the request it refused */

@@ -132,6 +132,7 @@ int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_params *p
 		goto fail;
 	}
 	b->dev_inited = true;
+	b->seccomp = p->seccomp;
 	ret = blk_io_start(b, p->nr_workers, err);
 	if (ret < 0)
 		goto fail;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/seccomp/seccomp.h"
 #include "vmm/virtio/blk/blk_internal.h"
 
 static struct blk_req *blk_req_get(struct virtio_blk *b)
@@ -206,10 +207,12 @@ int blk_io_start(struct virtio_blk *b, unsigned int nr_workers, struct husk_erro
 	}
 	b->io_started = true;
 	for (i = 0; i < nr_workers; i++) {
-		ret = pthread_create(&b->workers[i], NULL, blk_worker, b);
-		if (ret)
-			return husk_err(err, ret, "virtio-blk: worker thread");
+		ret = seccomp_thread_create(&b->workers[i], blk_worker, b, b->seccomp,
+					    SECCOMP_THREAD_BLK_IO, err);
+		if (ret < 0)
+			return husk_err_wrap(err, "virtio-blk: worker thread");
 		b->nr_workers++;
+		pthread_setname_np(b->workers[i], "husk-blk-io");
 	}
 	return 0;
 }

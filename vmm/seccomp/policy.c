@@ -130,6 +130,20 @@ static const struct seccomp_rule rules_console_in[] = {
 	SECCOMP_ALLOW_IF(SYS_ioctl, SECCOMP_ARG_EQ(1, KVM_IRQ_LINE)),
 };
 
+/*
+ * The C library opens files on its own on rare paths: malloc reads
+ * /proc/sys/vm/overcommit_memory the first time a thread's heap shrinks
+ * (seen: the shim's event loop thread killed there, in the rig), and the
+ * time zone code may look for /etc/localtime. Both carry on without the
+ * file, so opening fails with EACCES instead of killing the process; the
+ * thread still cannot open anything. Last in each policy, so that the
+ * sanitizer runtime's own opens (allowed above it) still work.
+ */
+static const struct seccomp_rule rules_libc_opens[] = {
+	SECCOMP_REFUSE(SYS_open, EACCES),
+	SECCOMP_REFUSE(SYS_openat, EACCES),
+};
+
 #ifdef HUSK_SANITIZER_RUNTIME
 static const struct seccomp_rule rules_sanitizer[] = {
 	SECCOMP_ALLOW_IF(SYS_mmap, SECCOMP_ARG_CLEAR(2, PROT_EXEC)),
@@ -171,13 +185,17 @@ static const struct seccomp_rule rules_sanitizer[] = {
 #endif
 
 static const struct seccomp_rules policy_vcpu[] = { RULES(rules_thread), RULES(rules_device),
-						    RULES(rules_vcpu) SANITIZER_SET };
+						    RULES(rules_vcpu) SANITIZER_SET,
+						    RULES(rules_libc_opens) };
 static const struct seccomp_rules policy_event_loop[] = { RULES(rules_thread), RULES(rules_device),
-							  RULES(rules_event_loop) SANITIZER_SET };
+							  RULES(rules_event_loop) SANITIZER_SET,
+							  RULES(rules_libc_opens) };
 static const struct seccomp_rules policy_blk_io[] = { RULES(rules_thread),
-						      RULES(rules_blk_io) SANITIZER_SET };
+						      RULES(rules_blk_io) SANITIZER_SET,
+						      RULES(rules_libc_opens) };
 static const struct seccomp_rules policy_console_in[] = { RULES(rules_thread),
-							  RULES(rules_console_in) SANITIZER_SET };
+							  RULES(rules_console_in) SANITIZER_SET,
+							  RULES(rules_libc_opens) };
 
 size_t seccomp_policy(enum seccomp_thread_kind kind, const struct seccomp_rules **sets)
 {

@@ -330,7 +330,7 @@ soak: deps
 	$(Q)$(MAKE) --no-print-directory all guest-kernel
 	$(Q)rm -f $(O)/soak-results
 	$(Q)HUSK_RESULTS=$(abspath $(O))/soak-results HUSK_SUITES_LABEL=soak \
-		HUSK_RIG_ONLY="t-shim-reliability t-shim-failures" \
+		HUSK_RIG_ONLY="t-shim-reliability t-shim-failures t-shim-vm-oom" \
 		HUSK_SOAK_CYCLES=$(SOAK_CYCLES) HUSK_SOAK_STDOUT_MIB=$(SOAK_STDOUT_MIB) \
 		HUSK_SOAK_STDIN_MIB=$(SOAK_STDIN_MIB) \
 		HUSK_RIG_TEST_LIMIT=10800 HUSK_RIG_TIMEOUT=25200 tests/run-suites

@@ -10,13 +10,13 @@
 # container's stdout and one through its stdin, sha256-checked; nothing
 # is left. Sizes come from the environment (`make soak` sets the full ones):
 #   HUSK_SOAK_CYCLES      N of (2)                           (default 10)
-#   HUSK_SOAK_STDOUT_MIB  MiB through stdout in (4)          (default 256)
-#   HUSK_SOAK_STDIN_MIB   MiB through stdin in (4)           (default 64)
+#   HUSK_SOAK_STDOUT_MIB  MiB through stdout in (4)          (default 128)
+#   HUSK_SOAK_STDIN_MIB   MiB through stdin in (4)           (default 32)
 . "$(dirname "$0")/lib.sh"
 command -v ip >/dev/null || cannot_run "no ip(8) (iproute2)"
 N=${HUSK_SOAK_CYCLES:-10}
-OUT_MIB=${HUSK_SOAK_STDOUT_MIB:-256}
-IN_MIB=${HUSK_SOAK_STDIN_MIB:-64}
+OUT_MIB=${HUSK_SOAK_STDOUT_MIB:-128}
+IN_MIB=${HUSK_SOAK_STDIN_MIB:-32}
 shim_test_setup --log-level debug
 IMG=husk.test/busybox:latest
 RT=(--runtime io.containerd.husk.v2)

@@ -192,12 +192,23 @@ echo "pod cycles: passed (${SECONDS}s)"
 SECONDS=0
 pids=()
 for i in $(seq 20); do
-	( out=$(timeout -k 10 300 ctr task exec --exec-id "px$i" cy-sb \
+	( out=$(timeout -k 10 150 ctr task exec --exec-id "px$i" cy-sb \
 		sh -c "echo token-$i-$$; exit $((100 + i))" 2>&1)
 	  echo $? >/tmp/px"$i".rc; printf '%s\n' "$out" >/tmp/px"$i".out ) &
 	pids+=($!)
 done
 wait "${pids[@]}"
+bad=0
+for i in $(seq 20); do
+	[ "$(cat /tmp/px"$i".out)" = "token-$i-$$" ] && [ "$(cat /tmp/px"$i".rc)" = $((100 + i)) ] && continue
+	echo "exec $i: status $(cat /tmp/px"$i".rc), output '$(cat /tmp/px"$i".out)'"
+	bad=$((bad + 1))
+done
+if [ $bad != 0 ]; then
+	echo "$bad of 20 execs at once went wrong (${SECONDS}s); the shim's lines about them:"
+	grep -E 'px[0-9]+' /tmp/containerd.log | tail -40
+	ctr task ps cy-sb
+fi
 for i in $(seq 20); do
 	[ "$(cat /tmp/px"$i".out)" = "token-$i-$$" ] || fail "exec $i of 20 at once printed '$(cat /tmp/px"$i".out)'"
 	[ "$(cat /tmp/px"$i".rc)" = $((100 + i)) ] || fail "exec $i of 20 at once: status $(cat /tmp/px"$i".rc), wanted $((100 + i))"

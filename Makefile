@@ -3,6 +3,7 @@
 #   make                 libhusk (static + shared), husk, containerd-shim-husk-v2,
 #                        husk-init (static)
 #   make test            installs Debian packages, builds, runs every suite
+#   make soak            the reliability rig tests at full size (hours)
 #   make check           unit tests only (no packages, no KVM, no rig)
 #   make lint            clang-format (check mode) and shellcheck over the tree
 #   make guest-kernel    builds/caches the guest kernel (tinyconfig + fragment)
@@ -299,7 +300,7 @@ check: $(UNIT_BINS) $(REPLAY_BINS) $(BINS)
 		tests/summary check $$HUSK_RESULTS || st=1; exit $$st
 
 # ---------------------------------------------------------------- full suite
-.PHONY: deps test guest-kernel bench fuzz demo lint
+.PHONY: deps test soak guest-kernel bench fuzz demo lint
 # README's first command: a container in a husk microVM (scripts/demo).
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all guest-kernel
@@ -326,6 +327,25 @@ test: deps
 	$(Q)if [ -f build-asan/check-results ]; then cat build-asan/check-results >> $(O)/test-results; \
 	else echo "FAIL 1 check-asan: the ASan/UBSan build did not build" >> $(O)/test-results; fi
 	$(Q)tests/run-suites
+
+# `make soak`: the reliability rig tests (tests/rig/t-shim-reliability.sh,
+# t-shim-failures.sh) at full size, which `make test` runs small: 100
+# create-start-delete cycles in a pod and 100 `ctr run --rm`, 1 GiB through
+# a container's stdout and 256 MiB through its stdin, 20 execs at once,
+# and 100 boots each of husk and QEMU microvm (t-rig-faults). Hours of rig time:
+# not part of `make test` (CI's 90 minutes); its own ledger and closing line.
+SOAK_CYCLES ?= 100
+SOAK_STDOUT_MIB ?= 1024
+SOAK_STDIN_MIB ?= 256
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all guest-kernel
+	$(Q)rm -f $(O)/soak-results
+	$(Q)HUSK_RESULTS=$(abspath $(O))/soak-results HUSK_SUITES_LABEL=soak \
+		HUSK_RIG_ONLY="t-shim-reliability t-shim-failures t-shim-vm-oom t-rig-faults" \
+		HUSK_RELIAB_PARTS="restart execs streams runs" HUSK_FAULT_BOOTS=100 \
+		HUSK_SOAK_CYCLES=$(SOAK_CYCLES) HUSK_SOAK_STDOUT_MIB=$(SOAK_STDOUT_MIB) \
+		HUSK_SOAK_STDIN_MIB=$(SOAK_STDIN_MIB) \
+		HUSK_RIG_TEST_LIMIT=10800 HUSK_RIG_TIMEOUT=25200 tests/run-suites
 
 guest-kernel:
 	$(Q)scripts/guest-kernel

@@ -36,14 +36,22 @@ static int rootfs_mkdir_p(const char *path, struct husk_error **err)
 	return 0;
 }
 
-/* mkfs.erofs @img from @dir, or from the merge of @lowers mounted on a temp dir. */
+/*
+ * mkfs.erofs @img from @dir, or from the merge of @lowers mounted on a temp dir.
+ * @img is created here first: mkfs.erofs 1.5 answers a folder it cannot
+ * write (read-only, no permission) with its usage text and no reason.
+ */
 static int rootfs_mkfs_erofs(const char *img, const char *dir, const char *lowers,
 			     struct husk_error **err)
 {
 	const char *argv[] = { "mkfs.erofs", img, dir, NULL };
 	char mnt[PATH_MAX];
-	int ret;
+	int fd, ret;
 
+	fd = open(img, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return husk_err(err, errno, "create %s", img);
+	close(fd);
 	if (!lowers)
 		return run_prog(argv, NULL, NULL, err);
 	snprintf(mnt, sizeof(mnt), "%s.mnt", img);
@@ -83,9 +91,11 @@ static int rootfs_layers(const struct sandbox_rootfs_plan *p, struct sandbox_dis
 	ret = rootfs_mkfs_erofs(tmp, merge ? NULL : p->lowerdir, merge ? p->lowerdir : NULL, err);
 	if (!ret && rename(tmp, d->lower))
 		ret = husk_err(err, errno, "rename %s to %s", tmp, d->lower);
-	if (ret)
+	if (ret) {
 		unlink(tmp);
-	return ret;
+		return husk_err_wrap(err, "image cache %s", dir);
+	}
+	return 0;
 }
 
 static int rootfs_dir(const struct sandbox_rootfs_plan *p, const char *bundle,

@@ -99,6 +99,10 @@ void shim_tasks_oom(struct shim_tasks *t, const char *id)
 
 	pthread_mutex_lock(&t->lock);
 	if (task_find(t, id)) {
+		/* Its memory limit, or with none the whole VM's memory, ran out. */
+		shim_warn(
+			"container %s: out of memory: the guest's OOM killer ended one of its processes",
+			id);
 		ev.container_id = (char *)id;
 		task_publish(t, "/tasks/oom", &ev.base);
 	}

@@ -542,7 +542,6 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("args");
-	int fd;
 
 	find_husk();
 	tcase_add_test(tc, cli_version_and_help);
@@ -551,13 +550,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, cli_rate_limit_options);
 	tcase_add_test(tc, cli_missing_kernel_is_one_line);
 	suite_add_tcase(s, tc);
-	fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		printf("not run: hostkvm: open /dev/kvm: %s (husk run tests)\n", strerror(errno));
-		fflush(stdout);
+	if (!unit_host_kvm("husk run tests"))
 		return s;
-	}
-	close(fd);
 	tc = tcase_create("hostkvm");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cli_run_console_file_and_boot_time);

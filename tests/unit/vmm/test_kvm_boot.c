@@ -773,17 +773,11 @@ static Suite *suite(void)
 	Suite *s = suite_create("kvm_boot");
 	TCase *api = tcase_create("api");
 	TCase *tc;
-	int fd;
 
 	tcase_add_test(api, api_config_checks);
 	suite_add_tcase(s, api);
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		printf("not run: hostkvm: open /dev/kvm: %s\n", strerror(errno));
-		fflush(stdout);
+	if (!unit_host_kvm(NULL))
 		return s;
-	}
-	close(fd);
 	tc = tcase_create("hostkvm");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, kvm_elf_enters_long_mode_with_zero_page);

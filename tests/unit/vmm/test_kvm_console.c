@@ -221,14 +221,9 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("kvm_console");
 	TCase *tc;
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
-	if (fd < 0) {
-		printf("not run: hostkvm: open /dev/kvm: %s\n", strerror(errno));
-		fflush(stdout);
+	if (!unit_host_kvm(NULL))
 		return s;
-	}
-	close(fd);
 	tc = tcase_create("hostkvm");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, console_full_pipe_never_stalls);

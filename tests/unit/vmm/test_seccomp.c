@@ -653,7 +653,6 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("seccomp");
 	TCase *tc = tcase_create("filters");
-	int fd;
 
 	tcase_add_test(tc, each_kind_allows_its_calls_and_kills_the_rest);
 	tcase_add_test(tc, arguments_are_checked);
@@ -663,13 +662,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, sanitizer_report_on_filtered_thread);
 #endif
 	suite_add_tcase(s, tc);
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		printf("not run: hostkvm: open /dev/kvm: %s\n", strerror(errno));
-		fflush(stdout);
+	if (!unit_host_kvm(NULL))
 		return s;
-	}
-	close(fd);
 	tc = tcase_create("hostkvm");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, vm_forbidden_call_in_vcpu_callback_kills);

@@ -743,17 +743,12 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("vm_virtio");
 	TCase *tc;
-	int fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
 
-	if (fd < 0) {
-		printf("not run: hostkvm: open /dev/kvm: %s (virtio wiring tests)\n",
-		       strerror(errno));
-		fflush(stdout);
+	if (!unit_host_kvm("virtio wiring tests")) {
 		tc = tcase_create("none");
 		suite_add_tcase(s, tc);
 		return s;
 	}
-	close(fd);
 	tc = tcase_create("hostkvm");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, vv_guest_finds_devices);

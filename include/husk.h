@@ -570,7 +570,11 @@ HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_
  * every FUSE request the guest still sends, and the ones the backend had
  * not answered, with ENOTCONN, so guest processes get an I/O error
  * instead of hanging. A backend that does not answer a message within
- * reply_timeout_ms is treated as dead. (Unanswered means from the used
+ * reply_timeout_ms, or takes none for that long (it stopped reading:
+ * SIGSTOP, a full socket buffer), is treated as dead: the vCPU whose
+ * register write sent the message (and with it husk_vm_pause() and
+ * husk_vm_stop()) is held for one such timeout, plus up to 2 s while the
+ * device takes the rings over, not for good. (Unanswered means from the used
  * index on: the backend is assumed to complete requests in order, as
  * virtiofsd does with --thread-pool-size of 0 or 1.) The embedder who
  * started the backend may also watch its pid and stop the VM by policy.
@@ -594,7 +598,7 @@ struct husk_fs_config {
 	int socket_fd;
 	uint16_t
 		queue_size; /* QueueNumMax of both queues, a power of two 16..1024 (default 1024) */
-	int reply_timeout_ms; /* per backend reply; <= 0: 5000 */
+	int reply_timeout_ms; /* per message sent and per backend reply; <= 0: 5000 */
 };
 
 /* husk_fs_config_init - struct_size, socket_fd -1, queue_size 1024, reply_timeout_ms 5000. */

@@ -736,6 +736,52 @@ struct husk_vm_exit_stats {
 HUSK_API int husk_vm_get_exit_stats(const struct husk_vm *vm, struct husk_vm_exit_stats *s);
 
 /*
+ * struct husk_net_stats - what a virtio-net interface dropped or held
+ * back so far. struct_size as in husk_vm_exit_stats. None of these
+ * breaks the device: a growing count points at a guest driver sending
+ * malformed frames (tx_oversize, tx_bad_hdr), a tap nobody drains
+ * (tx_dropped), receive buffers too small for the frames (rx_dropped), or
+ * a rate limit at work (the throttled counts).
+ */
+struct husk_net_stats {
+	size_t struct_size;
+	uint64_t tx_oversize; /* guest frames over 65550 bytes (plus the 12-byte header): dropped */
+	/* guest frames shorter than the vnet header, or asking for a checksum
+	 * or segmentation offload the driver did not negotiate: dropped */
+	uint64_t tx_bad_hdr;
+	uint64_t tx_dropped;   /* guest frames the tap did not take (full, down): dropped */
+	uint64_t rx_dropped;   /* frames for the guest shorter than an Ethernet header, or
+				* larger than its receive buffer: dropped */
+	uint64_t rx_throttled; /* times rx_rate_limit held a frame back (it waits, not dropped) */
+	uint64_t tx_throttled; /* times tx_rate_limit held a frame back (it waits, not dropped) */
+};
+
+/*
+ * husk_vm_get_net_stats - fill @s (its struct_size set by the caller)
+ * with interface @index's counts; interfaces are numbered 0, 1, ... in
+ * the order husk_vm_add_net() added them. Any thread, any time between
+ * create and destroy, also while the VM runs (each counter is read once,
+ * atomically). Returns 0, -ENOENT (no such interface) or -EINVAL
+ * (struct_size smaller than struct_size and tx_oversize).
+ */
+HUSK_API int husk_vm_get_net_stats(const struct husk_vm *vm, unsigned int index,
+				   struct husk_net_stats *s);
+
+/* struct husk_disk_stats - what a disk's rate limit held back so far. */
+struct husk_disk_stats {
+	size_t struct_size;
+	uint64_t throttled; /* times rate_limit held a request back (it waits, not dropped) */
+};
+
+/*
+ * husk_vm_get_disk_stats - as husk_vm_get_net_stats() for disk @index (in
+ * husk_vm_add_disk() order). -EINVAL when struct_size is smaller than the
+ * struct.
+ */
+HUSK_API int husk_vm_get_disk_stats(const struct husk_vm *vm, unsigned int index,
+				    struct husk_disk_stats *s);
+
+/*
  * Short fixed names for tables: husk_vmexit_kind_string ("pio", "mmio",
  * "hlt", "irq-window", "interrupted", "system-event", "shutdown",
  * "internal-error", "other"), husk_pio_range_string (the range's name

@@ -52,7 +52,7 @@ int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, 
 	if (!ret)
 		ret = agent_recv_frame(fd, deadline < 0 ? -1 : husk_ms_left(deadline), &h, payload);
 	if (ret)
-		return husk_err(err, -ret, "%s", what);
+		return husk_err(err, -ret, "%s: husk-init's reply", what);
 	if (h.type != HUSK_MSG_OK) {
 		ret = agent_reply_error(what, *payload, err);
 		free(*payload);

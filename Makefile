@@ -257,10 +257,11 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
 
-# The CLI's option parser is checked on its own too (its configs' fields);
-# its object goes before the library it calls.
-$(O)/tests/unit/test_cli: $(O)/tests/unit/test_cli.o $(O)/cli/cli_devices.o $(TLIB_OBJS) \
-		$(SHIM_TEST_LIBS) $(LIB_A)
+# The CLI's option parser and --stats rows are checked on their own too
+# (its configs' fields, the table's lines); their objects go before the
+# library they call.
+$(O)/tests/unit/test_cli: $(O)/tests/unit/test_cli.o $(O)/cli/cli_devices.o $(O)/cli/cli_stats.o \
+		$(TLIB_OBJS) $(SHIM_TEST_LIBS) $(LIB_A)
 	$(E) "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) $(SHIM_TEST_LDLIBS) $(CHECK_LIBS)
 

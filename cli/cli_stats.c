@@ -3,8 +3,10 @@
  * cli_stats.c - the --stats table: boot phases in ms after husk_vm_create()
  * was entered, then exit counts by kind, by port range and by MMIO range,
  * busiest first, zero rows (and a range section with no exits) left out,
- * then the console bytes dropped (when any). Every line starts "husk: stats: " so
- * that it stands apart from the guest's console in a shared log.
+ * then the console bytes dropped (when any), then per network interface
+ * and disk what it dropped or its rate limit held back (when any). Every
+ * line starts "husk: stats: " so that it stands apart from the guest's
+ * console in a shared log.
  */
 #include "cli/cli_stats.h"
 
@@ -68,6 +70,48 @@ static void print_busiest(FILE *f, const uint64_t *counts, unsigned int nr,
 	}
 }
 
+/* A counter's row, left out when zero. */
+static void print_nonzero(FILE *f, const char *name, uint64_t n)
+{
+	if (n)
+		print_count(f, name, n);
+}
+
+void cli_print_net_counts(FILE *f, unsigned int index, const struct husk_net_stats *s)
+{
+	if (!(s->tx_oversize | s->tx_bad_hdr | s->tx_dropped | s->rx_dropped | s->rx_throttled |
+	      s->tx_throttled))
+		return;
+	fprintf(f, "husk: stats: net%u frames dropped or held back\n", index);
+	print_nonzero(f, "tx oversize (dropped)", s->tx_oversize);
+	print_nonzero(f, "tx bad header (dropped)", s->tx_bad_hdr);
+	print_nonzero(f, "tx tap full (dropped)", s->tx_dropped);
+	print_nonzero(f, "rx bad size (dropped)", s->rx_dropped);
+	print_nonzero(f, "rx throttled", s->rx_throttled);
+	print_nonzero(f, "tx throttled", s->tx_throttled);
+}
+
+void cli_print_disk_counts(FILE *f, unsigned int index, const struct husk_disk_stats *s)
+{
+	if (!s->throttled)
+		return;
+	fprintf(f, "husk: stats: disk%u requests held back\n", index);
+	print_count(f, "throttled", s->throttled);
+}
+
+/* Every interface and disk, 0, 1, ... until the first that is not there. */
+static void print_devices(FILE *f, const struct husk_vm *vm)
+{
+	struct husk_net_stats n = { .struct_size = sizeof(n) };
+	struct husk_disk_stats d = { .struct_size = sizeof(d) };
+	unsigned int i;
+
+	for (i = 0; husk_vm_get_net_stats(vm, i, &n) == 0; i++)
+		cli_print_net_counts(f, i, &n);
+	for (i = 0; husk_vm_get_disk_stats(vm, i, &d) == 0; i++)
+		cli_print_disk_counts(f, i, &d);
+}
+
 void cli_print_stats(FILE *f, const struct husk_vm *vm)
 {
 	struct husk_vm_exit_stats s = { .struct_size = sizeof(s) };
@@ -75,6 +119,7 @@ void cli_print_stats(FILE *f, const struct husk_vm *vm)
 	print_phases(f, vm);
 	if (husk_vm_get_exit_stats(vm, &s) < 0) {
 		fprintf(f, "husk: stats: exits: not available\n");
+		print_devices(f, vm);
 		return;
 	}
 	fprintf(f, "husk: stats: exits to husk (KVM_RUN returns), %u vCPU%s\n", s.nr_vcpus,
@@ -93,4 +138,5 @@ void cli_print_stats(FILE *f, const struct husk_vm *vm)
 		fprintf(f, "husk: stats: guest console bytes the output could not take\n");
 		print_count(f, "dropped", s.console_dropped);
 	}
+	print_devices(f, vm);
 }

@@ -570,7 +570,11 @@ HUSK_API int husk_vm_vsock_listen(struct husk_vm *vm, uint32_t port, husk_vsock_
  * every FUSE request the guest still sends, and the ones the backend had
  * not answered, with ENOTCONN, so guest processes get an I/O error
  * instead of hanging. A backend that does not answer a message within
- * reply_timeout_ms is treated as dead. (Unanswered means from the used
+ * reply_timeout_ms, or takes none for that long (it stopped reading:
+ * SIGSTOP, a full socket buffer), is treated as dead: the vCPU whose
+ * register write sent the message (and with it husk_vm_pause() and
+ * husk_vm_stop()) is held for one such timeout, plus up to 2 s while the
+ * device takes the rings over, not for good. (Unanswered means from the used
  * index on: the backend is assumed to complete requests in order, as
  * virtiofsd does with --thread-pool-size of 0 or 1.) The embedder who
  * started the backend may also watch its pid and stop the VM by policy.
@@ -594,7 +598,7 @@ struct husk_fs_config {
 	int socket_fd;
 	uint16_t
 		queue_size; /* QueueNumMax of both queues, a power of two 16..1024 (default 1024) */
-	int reply_timeout_ms; /* per backend reply; <= 0: 5000 */
+	int reply_timeout_ms; /* per message sent and per backend reply; <= 0: 5000 */
 };
 
 /* husk_fs_config_init - struct_size, socket_fd -1, queue_size 1024, reply_timeout_ms 5000. */
@@ -730,6 +734,52 @@ struct husk_vm_exit_stats {
  * struct_size is smaller than the struct's first two fields.
  */
 HUSK_API int husk_vm_get_exit_stats(const struct husk_vm *vm, struct husk_vm_exit_stats *s);
+
+/*
+ * struct husk_net_stats - what a virtio-net interface dropped or held
+ * back so far. struct_size as in husk_vm_exit_stats. None of these
+ * breaks the device: a growing count points at a guest driver sending
+ * malformed frames (tx_oversize, tx_bad_hdr), a tap nobody drains
+ * (tx_dropped), receive buffers too small for the frames (rx_dropped), or
+ * a rate limit at work (the throttled counts).
+ */
+struct husk_net_stats {
+	size_t struct_size;
+	uint64_t tx_oversize; /* guest frames over 65550 bytes (plus the 12-byte header): dropped */
+	/* guest frames shorter than the vnet header, or asking for a checksum
+	 * or segmentation offload the driver did not negotiate: dropped */
+	uint64_t tx_bad_hdr;
+	uint64_t tx_dropped;   /* guest frames the tap did not take (full, down): dropped */
+	uint64_t rx_dropped;   /* frames for the guest shorter than an Ethernet header, or
+				* larger than its receive buffer: dropped */
+	uint64_t rx_throttled; /* times rx_rate_limit held a frame back (it waits, not dropped) */
+	uint64_t tx_throttled; /* times tx_rate_limit held a frame back (it waits, not dropped) */
+};
+
+/*
+ * husk_vm_get_net_stats - fill @s (its struct_size set by the caller)
+ * with interface @index's counts; interfaces are numbered 0, 1, ... in
+ * the order husk_vm_add_net() added them. Any thread, any time between
+ * create and destroy, also while the VM runs (each counter is read once,
+ * atomically). Returns 0, -ENOENT (no such interface) or -EINVAL
+ * (struct_size smaller than struct_size and tx_oversize).
+ */
+HUSK_API int husk_vm_get_net_stats(const struct husk_vm *vm, unsigned int index,
+				   struct husk_net_stats *s);
+
+/* struct husk_disk_stats - what a disk's rate limit held back so far. */
+struct husk_disk_stats {
+	size_t struct_size;
+	uint64_t throttled; /* times rate_limit held a request back (it waits, not dropped) */
+};
+
+/*
+ * husk_vm_get_disk_stats - as husk_vm_get_net_stats() for disk @index (in
+ * husk_vm_add_disk() order). -EINVAL when struct_size is smaller than the
+ * struct.
+ */
+HUSK_API int husk_vm_get_disk_stats(const struct husk_vm *vm, unsigned int index,
+				    struct husk_disk_stats *s);
 
 /*
  * Short fixed names for tables: husk_vmexit_kind_string ("pio", "mmio",

@@ -63,6 +63,7 @@ struct husk_vm {
 	unsigned int nr_disks, nr_nets;			 /* for device names */
 	struct virtio_vsock *vsock;			 /* also in vdevs; NULL: none */
 	struct virtio_blk *disks[X86_VIRTIO_MMIO_SLOTS]; /* by disk index; also in vdevs */
+	struct virtio_net *nets[X86_VIRTIO_MMIO_SLOTS];	 /* by net index; also in vdevs */
 	struct virtio_fs *fs[X86_VIRTIO_MMIO_SLOTS];	 /* by fs index; also in vdevs */
 	unsigned int nr_fs;
 	char *cmdline; /* the caller's command line, copied */

@@ -253,7 +253,7 @@ static int vm_net_add(struct husk_vm *vm, const struct husk_net_config *c, struc
 	b.backend = net;
 	ret = vm_vdev_add(vm, &b, NULL, err);
 	if (!ret)
-		vm->nr_nets++;
+		vm->nets[vm->nr_nets++] = net;
 	return ret;
 }
 

@@ -210,6 +210,7 @@ static void agent_what(const struct agent_wait *w, char *buf, size_t len)
 		 w->subject);
 }
 
+/* agent_wait_reply's -ETIMEDOUT or -ECONNRESET as an error naming the request. */
 static int agent_call_failed(const struct agent_wait *w, int ret, int timeout_ms,
 			     struct husk_error **err)
 {
@@ -220,11 +221,47 @@ static int agent_call_failed(const struct agent_wait *w, int ret, int timeout_ms
 	if (ret == -ETIMEDOUT)
 		return husk_err_received(err, ETIMEDOUT, "husk-init did not answer %s within %d s",
 					 what, (timeout_ms + 999) / 1000);
-	if (ret == -ECONNRESET)
-		return husk_err_received(err, ECONNRESET,
-					 "%s: husk-init's connection ended before it answered",
-					 what);
-	return husk_err(err, -ret, "%s: sending it to husk-init", what);
+	return husk_err_received(err, ECONNRESET,
+				 "%s: husk-init's connection ended before it answered", what);
+}
+
+/*
+ * Sending has a deadline even where the answer has none (WAIT): a guest
+ * that reads nothing of its control connection for this long is stuck.
+ */
+#define AGENT_SEND_MS 30000
+
+/*
+ * Send @w's frame by @deadline, time spent waiting behind another
+ * request's send included. Part of a frame leaves the stream unusable
+ * (whatever comes next would be read as the rest of it): hang up then, so
+ * that the reader ends and every waiter learns at once.
+ */
+static int agent_send_request(struct agent_client *c, const struct agent_wait *w, const char *json,
+			      int64_t deadline, struct husk_error **err)
+{
+	struct timespec ts = husk_timespec_after_ms(CLOCK_MONOTONIC, husk_ms_left(deadline));
+	int ms = (int)(deadline - w->started_ms);
+	char what[AGENT_SUBJECT_MAX + 32];
+	size_t sent = 0;
+	int ret;
+
+	ret = -pthread_mutex_clocklock(&c->send_lock, CLOCK_MONOTONIC, &ts);
+	if (!ret) {
+		ret = agent_send_frame_by(c->fd, w->req_type, w->id, json, json ? strlen(json) : 0,
+					  deadline, &sent);
+		if (ret && sent)
+			shutdown(c->fd, SHUT_RDWR);
+		pthread_mutex_unlock(&c->send_lock);
+	}
+	if (!ret)
+		return 0;
+	agent_what(w, what, sizeof(what));
+	if (ret == -ETIMEDOUT)
+		return husk_err_received(err, ETIMEDOUT,
+					 "send %s to husk-init: timed out after %d ms%s", what, ms,
+					 sent ? " (part of it went out: connection closed)" : "");
+	return husk_err(err, -ret, "send %s to husk-init", what);
 }
 
 size_t agent_client_waits(struct agent_client *c, struct agent_wait_info *out, size_t max)
@@ -269,15 +306,18 @@ int agent_call(struct agent_client *c, uint16_t type, const char *json, int time
 	w.next = c->waits;
 	c->waits = &w;
 	pthread_mutex_unlock(&c->lock);
-	/* Not under c->lock: the reader must deliver while a send blocks. */
-	pthread_mutex_lock(&c->send_lock);
-	ret = agent_send_frame(c->fd, type, w.id, json, json ? strlen(json) : 0);
-	pthread_mutex_unlock(&c->send_lock);
+	/* Not under c->lock: the reader must deliver while a send waits. */
+	ret = agent_send_request(c, &w, json,
+				 w.started_ms + (timeout_ms < 0 ? AGENT_SEND_MS : timeout_ms), err);
 	pthread_mutex_lock(&c->lock);
-	if (ret)
+	if (ret) {
 		agent_take_wait(c, w.id);
-	else
-		ret = agent_wait_reply(c, &w, timeout_ms);
+		pthread_mutex_unlock(&c->lock);
+		return ret;
+	}
+	/* One deadline for the whole request: the reply gets what sending left. */
+	ret = agent_wait_reply(c, &w,
+			       timeout_ms < 0 ? -1 : husk_ms_left(w.started_ms + timeout_ms));
 	pthread_mutex_unlock(&c->lock);
 	if (ret)
 		return agent_call_failed(&w, ret, timeout_ms, err);
@@ -286,19 +326,12 @@ int agent_call(struct agent_client *c, uint16_t type, const char *json, int time
 
 static int agent_hello(int fd, int timeout_ms, struct husk_error **err)
 {
-	static const char json[] = "{\"version\":1}";
-	struct husk_agent_hdr h;
 	char *payload;
 	int ret;
 
-	ret = agent_send_frame(fd, HUSK_MSG_HELLO, 1, json, sizeof(json) - 1);
+	ret = agent_request_once(fd, HUSK_MSG_HELLO, "{\"version\":1}", timeout_ms, "HELLO",
+				 &payload, err);
 	if (!ret)
-		ret = agent_recv_frame(fd, timeout_ms, &h, &payload);
-	if (ret)
-		return husk_err(err, -ret, "HELLO to husk-init");
-	if (h.type != HUSK_MSG_OK)
-		ret = agent_reply_error("HELLO", payload, err);
-	else
 		shim_debug("agent: %s", payload);
 	free(payload);
 	return ret;

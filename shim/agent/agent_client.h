@@ -38,15 +38,18 @@ int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
 		     struct agent_client **out, struct husk_error **err);
 
 /*
- * agent_call - send request @type with @json ("" or NULL: {}) and wait up
- * to @timeout_ms (< 0: for ever) for its reply. On OK returns 0 and, when
- * @reply is not NULL, the parsed reply (free with yajl_tree_free; may be
- * NULL for {}). An ERROR reply returns -errno of the reply with its
- * message in *err; a dead connection -ECONNRESET, no reply in time
- * -ETIMEDOUT with "husk-init did not answer PAUSE for c1 within 30 s"
- * (the request's "id" and "exec_id" name it). A reply that comes after
- * the deadline is dropped with a warning: the guest may have done what
- * was asked although the caller was told it failed.
+ * agent_call - send request @type with @json ("" or NULL: {}) and wait for
+ * its reply, both within @timeout_ms (< 0: the reply for ever, sending up
+ * to 30 s). On OK returns 0 and, when @reply is not NULL, the parsed reply
+ * (free with yajl_tree_free; may be NULL for {}). An ERROR reply returns
+ * -errno of the reply with its message in *err; a dead connection
+ * -ECONNRESET; no reply in time -ETIMEDOUT with "husk-init did not answer
+ * PAUSE for c1 within 30 s" (the request's "id" and "exec_id" name it). A
+ * guest that reads nothing fails it with -ETIMEDOUT and "send CREATE for
+ * c1 to husk-init: timed out after 60000 ms"; when part of the frame went
+ * out the connection is closed as well (the stream is broken). A reply
+ * that comes after the deadline is dropped with a warning: the guest may
+ * have done what was asked although the caller was told it failed.
  */
 int agent_call(struct agent_client *c, uint16_t type, const char *json, int timeout_ms,
 	       yajl_val *reply, struct husk_error **err);
@@ -108,6 +111,17 @@ int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *st
  * reply gives its errno with the guest's message in *err.
  */
 int agent_port_connect(int fd, unsigned int port, int timeout_ms, struct husk_error **err);
+
+/*
+ * agent_request_once - send request @type with @json on @fd and read its
+ * reply, both within @timeout_ms (< 0: for ever): the one request of a
+ * handshake (HELLO, STDIO_BIND, PORT_CONNECT). Returns 0 on OK with the
+ * reply's payload in *@payload (free it), or -errno with *err naming
+ * @what: "send HELLO to husk-init: timed out after 5000 ms" when husk-init
+ * reads nothing, an ERROR reply's errno and message.
+ */
+int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
+		       char **payload, struct husk_error **err);
 
 /* agent_reply_error - the errno and message of an ERROR payload, as *err. */
 int agent_reply_error(const char *what, const char *payload, struct husk_error **err);

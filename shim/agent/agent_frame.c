@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* agent_frame.c - framed messages of the agent protocol on a socket. */
+/*
+ * agent_frame.c - the one request of a handshake (HELLO, STDIO_BIND,
+ * PORT_CONNECT), sent and answered within one deadline, and ERROR replies.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,41 +35,55 @@ int agent_reply_error(const char *what, const char *payload, struct husk_error *
 	return -(int)no;
 }
 
+int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
+		       char **payload, struct husk_error **err)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : husk_now_ms() + timeout_ms;
+	struct husk_agent_hdr h;
+	size_t sent;
+	int ret;
+
+	*payload = NULL;
+	ret = agent_send_frame_by(fd, type, 1, json, strlen(json), deadline, &sent);
+	if (ret == -ETIMEDOUT)
+		return husk_err_received(err, ETIMEDOUT,
+					 "send %s to husk-init: timed out after %d ms", what,
+					 timeout_ms);
+	if (!ret)
+		ret = agent_recv_frame(fd, deadline < 0 ? -1 : husk_ms_left(deadline), &h, payload);
+	if (ret)
+		return husk_err(err, -ret, "%s: husk-init's reply", what);
+	if (h.type != HUSK_MSG_OK) {
+		ret = agent_reply_error(what, *payload, err);
+		free(*payload);
+		*payload = NULL;
+	}
+	return ret;
+}
+
 int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *stream,
 		     int timeout_ms, struct husk_error **err)
 {
-	struct husk_agent_hdr h;
-	char json[512], *payload;
+	char json[512], what[300], *payload;
 	int ret;
 
 	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}", id,
 		 exec_id ? exec_id : "", stream);
-	ret = agent_send_frame(fd, HUSK_MSG_STDIO_BIND, 1, json, strlen(json));
-	if (!ret)
-		ret = agent_recv_frame(fd, timeout_ms, &h, &payload);
-	if (ret)
-		return husk_err(err, -ret, "STDIO_BIND %s of %s/%s", stream, id,
-				exec_id ? exec_id : "init");
-	if (h.type != HUSK_MSG_OK)
-		ret = agent_reply_error("STDIO_BIND", payload, err);
+	snprintf(what, sizeof(what), "STDIO_BIND %s of %s/%s", stream, id,
+		 exec_id ? exec_id : "init");
+	ret = agent_request_once(fd, HUSK_MSG_STDIO_BIND, json, timeout_ms, what, &payload, err);
 	free(payload);
 	return ret;
 }
 
 int agent_port_connect(int fd, unsigned int port, int timeout_ms, struct husk_error **err)
 {
-	struct husk_agent_hdr h;
-	char json[32], *payload;
+	char json[32], what[32], *payload;
 	int ret;
 
 	snprintf(json, sizeof(json), "{\"port\":%u}", port);
-	ret = agent_send_frame(fd, HUSK_MSG_PORT_CONNECT, 1, json, strlen(json));
-	if (!ret)
-		ret = agent_recv_frame(fd, timeout_ms, &h, &payload);
-	if (ret)
-		return husk_err(err, -ret, "PORT_CONNECT %u", port);
-	if (h.type != HUSK_MSG_OK)
-		ret = agent_reply_error("PORT_CONNECT", payload, err);
+	snprintf(what, sizeof(what), "PORT_CONNECT %u", port);
+	ret = agent_request_once(fd, HUSK_MSG_PORT_CONNECT, json, timeout_ms, what, &payload, err);
 	free(payload);
 	return ret;
 }

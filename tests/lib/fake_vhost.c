@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* fake_vhost.c - the test-side vhost-user backend; see fake_vhost.h. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -136,6 +137,14 @@ static bool fake_fault(struct fake_vhost *fv, const struct vhost_user_msg *m)
 	case FAKE_VHOST_REFUSE:
 		fake_send(fv, m->request, VHOST_USER_REPLY_FLAGS, &v, 8);
 		return true;
+	case FAKE_VHOST_STALLED: {
+		/* Until either side shuts the socket down (POLLHUP), reading nothing. */
+		struct pollfd p = { .fd = fv->fd, .events = 0 };
+
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		return false;
+	}
 	case FAKE_VHOST_OK:
 		break;
 	}
@@ -178,6 +187,13 @@ void fake_vhost_start(struct fake_vhost *fv)
 {
 	fake_check(pthread_create(&fv->thread, NULL, fake_thread, fv) == 0);
 	fv->running = true;
+}
+
+void fake_vhost_tiny_buffer(struct fake_vhost *fv)
+{
+	int one = 1; /* the kernel rounds it up to its minimum */
+
+	fake_check(setsockopt(fv->peer, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
 }
 
 void fake_vhost_kill(struct fake_vhost *fv)

@@ -31,6 +31,7 @@ enum fake_vhost_fault {
 	FAKE_VHOST_SILENT,    /* never answer, keep the socket open */
 	FAKE_VHOST_CLOSE,     /* hang up instead of answering */
 	FAKE_VHOST_REFUSE,    /* REPLY_ACK status 1 */
+	FAKE_VHOST_STALLED,   /* read nothing more, never answer (a stopped virtiofsd) */
 };
 
 struct fake_vhost_msg {
@@ -61,6 +62,12 @@ void fake_vhost_init(struct fake_vhost *fv);
 void fake_vhost_fault_on(struct fake_vhost *fv, uint32_t request, enum fake_vhost_fault f);
 
 void fake_vhost_start(struct fake_vhost *fv);
+
+/*
+ * fake_vhost_tiny_buffer - the front end's send buffer at the kernel's
+ * minimum, so that a few messages the backend does not read fill it.
+ */
+void fake_vhost_tiny_buffer(struct fake_vhost *fv);
 
 /* fake_vhost_kill - the backend dies: its end is closed, the thread ends. */
 void fake_vhost_kill(struct fake_vhost *fv);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli_devices.h"
+#include "cli/cli_stats.h"
 #include "tests/lib/guest_code.h"
 #include "vmm/base/kvm.h"
 #include "tests/lib/unit.h"
@@ -371,9 +372,55 @@ START_TEST(cli_run_stats_table)
 				     "husk: stats:   i8042 0x60-0x64                     1\n"
 				     "husk: stats: mmio exits by range\n"
 				     "husk: stats:   virtio0 0xd0000000                  3\n"));
-	ck_assert_ptr_null(strstr(r.err, "other")); /* zero rows are left out */
+	ck_assert_ptr_null(strstr(r.err, "other"));	/* zero rows are left out */
+	ck_assert_ptr_null(strstr(r.err, "held back")); /* as is a disk never throttled */
 	unlink(kpath);
 	unlink(dpath);
+}
+END_TEST
+
+/* The --stats rows of a device's counters, as cli_print_stats() prints them. */
+static const char *device_rows(const struct husk_net_stats *n, const struct husk_disk_stats *d)
+{
+	static char buf[1024];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	ck_assert_ptr_nonnull(f);
+	if (n)
+		cli_print_net_counts(f, 1, n);
+	if (d)
+		cli_print_disk_counts(f, 2, d);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * --stats, per network interface and disk: a heading and the counters
+ * that are not zero; nothing for a device whose counters all are.
+ */
+START_TEST(cli_stats_device_rows)
+{
+	struct husk_net_stats n = { .struct_size = sizeof(n) };
+	struct husk_disk_stats d = { .struct_size = sizeof(d) };
+
+	ck_assert_str_eq(device_rows(&n, &d), "");
+	n.tx_oversize = 3;
+	n.tx_bad_hdr = 2;
+	n.tx_throttled = 41;
+	d.throttled = 7;
+	ck_assert_str_eq(device_rows(&n, &d),
+			 "husk: stats: net1 frames dropped or held back\n"
+			 "husk: stats:   tx oversize (dropped)               3\n"
+			 "husk: stats:   tx bad header (dropped)             2\n"
+			 "husk: stats:   tx throttled                       41\n"
+			 "husk: stats: disk2 requests held back\n"
+			 "husk: stats:   throttled                           7\n");
+	n = (struct husk_net_stats){ .tx_dropped = 1, .rx_dropped = 5, .rx_throttled = 9 };
+	ck_assert_str_eq(device_rows(&n, NULL),
+			 "husk: stats: net1 frames dropped or held back\n"
+			 "husk: stats:   tx tap full (dropped)               1\n"
+			 "husk: stats:   rx bad size (dropped)               5\n"
+			 "husk: stats:   rx throttled                        9\n");
 }
 END_TEST
 
@@ -549,6 +596,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cli_device_option_errors);
 	tcase_add_test(tc, cli_rate_limit_options);
 	tcase_add_test(tc, cli_missing_kernel_is_one_line);
+	tcase_add_test(tc, cli_stats_device_rows);
 	suite_add_tcase(s, tc);
 	if (!unit_host_kvm("husk run tests"))
 		return s;

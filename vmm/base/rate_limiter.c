@@ -112,11 +112,17 @@ bool rate_limiter_admit(struct rate_limiter *rl, uint64_t bytes)
 	wait_bytes = token_bucket_wait_ns(&rl->bytes, bytes, now);
 	wait_ops = token_bucket_wait_ns(&rl->ops, 1, now);
 	if (wait_bytes || wait_ops) {
-		rl->throttled++;
+		/* Atomic: the embedder reads it without the owner's lock. */
+		__atomic_add_fetch(&rl->throttled, 1, __ATOMIC_RELAXED);
 		rate_limiter_arm(rl, wait_bytes > wait_ops ? wait_bytes : wait_ops);
 		return false;
 	}
 	token_bucket_take(&rl->bytes, bytes);
 	token_bucket_take(&rl->ops, 1);
 	return true;
+}
+
+uint64_t rate_limiter_throttled(const struct rate_limiter *rl)
+{
+	return __atomic_load_n(&rl->throttled, __ATOMIC_RELAXED);
 }

@@ -36,7 +36,7 @@ struct rate_limiter {
 	void *opaque;
 	rate_clock_fn clock;
 	void *clock_opaque;
-	uint64_t throttled; /* refusals, under the owner's lock */
+	uint64_t throttled; /* refusals: written under the owner's lock, read any time */
 };
 
 /*
@@ -64,5 +64,8 @@ void rate_limiter_fini(struct rate_limiter *rl);
  * for when both buckets will hold enough.
  */
 bool rate_limiter_admit(struct rate_limiter *rl, uint64_t bytes);
+
+/* rate_limiter_throttled - refusals so far; any thread, no lock. */
+uint64_t rate_limiter_throttled(const struct rate_limiter *rl);
 
 #endif

@@ -85,6 +85,30 @@ static int vhost_conn_fail(struct vhost_conn *c, uint32_t req, int errnum, struc
 	return husk_err(err, errnum, "%s: %s", c->name, vhost_user_req_name(req));
 }
 
+/*
+ * Wait for room until @deadline, then one sendmsg that cannot block. A
+ * backend that reads nothing (stopped, or wedged) must not hold the
+ * caller, which may be a vCPU thread in the middle of a guest's register
+ * write. Returns bytes sent, -EAGAIN to wait again, or -errno.
+ */
+static ssize_t vhost_conn_send_some(struct vhost_conn *c, struct msghdr *mh, int64_t deadline)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+	int left = husk_ms_left(deadline);
+	ssize_t n;
+	int r;
+
+	r = poll(&p, 1, left);
+	if (r < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	if (r == 0)
+		return left > 0 ? -EAGAIN : -ETIMEDOUT;
+	n = sendmsg(c->fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno;
+	return n;
+}
+
 static int vhost_conn_send(struct vhost_conn *c, const struct vhost_user_msg *m, const int *fds,
 			   unsigned int nr_fds, struct husk_error **err)
 {
@@ -92,8 +116,10 @@ static int vhost_conn_send(struct vhost_conn *c, const struct vhost_user_msg *m,
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int) * VHOST_CONN_MAX_FDS)];
 	} ctl;
+	int64_t deadline = husk_now_ms() + c->timeout_ms;
 	struct iovec iov = { (void *)m, vhost_user_msg_len(m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char why[64];
 	ssize_t n;
 
 	if (nr_fds > VHOST_CONN_MAX_FDS)
@@ -108,14 +134,23 @@ static int vhost_conn_send(struct vhost_conn *c, const struct vhost_user_msg *m,
 		ctl.h.cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
 		memcpy(CMSG_DATA(&ctl.h), fds, sizeof(int) * nr_fds);
 	}
-	/* One sendmsg: the fds arrive with the message's first byte. */
-	do
-		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return vhost_conn_fail(c, m->request, errno, err, NULL);
-	if ((size_t)n != iov.iov_len)
-		return vhost_conn_fail(c, m->request, EPIPE, err, "short send");
+	while (iov.iov_len) {
+		n = vhost_conn_send_some(c, &mh, deadline);
+		if (n == -EAGAIN)
+			continue;
+		if (n == -ETIMEDOUT) {
+			snprintf(why, sizeof(why), "the backend read nothing for %d ms",
+				 c->timeout_ms);
+			return vhost_conn_fail(c, m->request, ETIMEDOUT, err, why);
+		}
+		if (n < 0)
+			return vhost_conn_fail(c, m->request, (int)-n, err, NULL);
+		/* The fds went with the first byte; the rest follows without them. */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= (size_t)n;
+	}
 	return 0;
 }
 

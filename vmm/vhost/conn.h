@@ -2,7 +2,9 @@
 /*
  * conn.h - one vhost-user control connection: a Unix stream socket to the
  * backend, requests out (header, payload and fds in one sendmsg) and
- * replies in (each with a poll() deadline).
+ * replies in, each with a poll() deadline of timeout_ms: a backend that
+ * stops reading (SIGSTOP, a full socket buffer) or answering holds the
+ * caller, which may be a vCPU thread, no longer than that.
  *
  * Failure is final. After any send or receive error, a timeout, or a reply
  * that fails wire.c's checks, the byte stream can no longer be trusted, so
@@ -31,7 +33,7 @@
 
 struct vhost_conn {
 	int fd;		/* -1 when closed */
-	int timeout_ms; /* per reply */
+	int timeout_ms; /* per send, per reply */
 	bool broken;	/* atomic: see the top comment */
 	bool reply_ack; /* REPLY_ACK negotiated: SET_* carry NEED_REPLY */
 	char name[40];	/* "vhost-user fs0" */

@@ -5,7 +5,8 @@
  * events arrive in between, ERROR replies as errno + message, STDIO_BIND,
  * callers released when the connection dies, and against one that never
  * answers: deadlines per request kind, the error naming what timed out,
- * and the list of waiting requests.
+ * and the list of waiting requests; and against one that stops reading:
+ * sending has the same deadline, and a half-sent frame closes the connection.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -271,6 +272,181 @@ START_TEST(silent_agent_deadlines)
 }
 END_TEST
 
+/*
+ * A husk-init that stops reading: it answers HELLO (when @hello), then
+ * reads nothing until @go is written to, then answers every request OK
+ * (but the filler) until the connection ends.
+ */
+#define FILLER_ID 1000 /* ids of the frames that fill the socket */
+struct stalled {
+	int fd;
+	bool hello;
+	int go[2]; /* a pipe: the test writes a byte to let it read again */
+};
+
+static void *fake_stalled(void *arg)
+{
+	struct stalled *g = arg;
+	struct husk_agent_hdr h;
+	char *p, b;
+
+	if (g->hello && !agent_recv_frame(g->fd, 5000, &h, &p)) {
+		agent_send_frame(g->fd, HUSK_MSG_OK, h.id, "{}", 2);
+		free(p);
+	}
+	if (read(g->go[0], &b, 1) != 1)
+		return NULL;
+	while (!agent_recv_frame(g->fd, 5000, &h, &p)) {
+		if (h.id < FILLER_ID) /* the test's own filler needs no answer */
+			agent_send_frame(g->fd, HUSK_MSG_OK, h.id, "{}", 2);
+		free(p);
+	}
+	return NULL;
+}
+
+static void stalled_start(struct stalled *g, int sv[2], bool hello, pthread_t *t)
+{
+	int one = 1;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	/* The smallest send buffer the kernel allows: a few frames fill it. */
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
+	ck_assert_int_eq(pipe(g->go), 0);
+	g->fd = sv[1];
+	g->hello = hello;
+	pthread_create(t, NULL, fake_stalled, g);
+}
+
+/* Whole PIDS frames into @fd until its buffer takes no more; how many. */
+static int fill_with_frames(int fd)
+{
+	struct husk_agent_hdr h = { HUSK_AGENT_MAGIC, HUSK_AGENT_VERSION, HUSK_MSG_PIDS, 0, 2, 0 };
+	uint8_t frame[HUSK_AGENT_HDR_SIZE + 2];
+	int n;
+
+	for (n = 0;; n++) {
+		h.id = FILLER_ID + (uint64_t)n;
+		husk_agent_hdr_encode(&h, frame);
+		memcpy(frame + HUSK_AGENT_HDR_SIZE, "{}", 2);
+		if (send(fd, frame, sizeof(frame), MSG_DONTWAIT) != (ssize_t)sizeof(frame))
+			break;
+	}
+	ck_assert_int_eq(errno, EAGAIN);
+	return n;
+}
+
+/* Until the reader saw the connection end (up to 5 s). */
+static bool closed_within_5s(struct fake *f)
+{
+	int i;
+
+	for (i = 0; i < 500 && !__atomic_load_n(&f->closed, __ATOMIC_SEQ_CST); i++)
+		usleep(10000);
+	return f->closed;
+}
+
+/*
+ * A husk-init that reads nothing, with the socket's buffer full: the
+ * request's send ends at its deadline, with an error naming the request
+ * and the deadline, and no waiter left. Nothing of it went out, so the
+ * connection goes on: once the guest reads again, the next request works.
+ */
+START_TEST(send_deadline_when_guest_stops_reading)
+{
+	struct agent_wait_info info[4];
+	struct husk_error *err = NULL;
+	struct agent_client *c = NULL;
+	struct stalled g;
+	pthread_t t;
+	int sv[2];
+
+	stalled_start(&g, sv, true, &t);
+	ck_assert_int_eq(agent_client_new(sv[0], NULL, NULL, 5000, &c, &err), 0);
+	ck_assert_int_gt(fill_with_frames(sv[0]), 0);
+	ck_assert_int_eq(agent_call(c, HUSK_MSG_PAUSE, "{\"id\":\"c1\"}", 300, NULL, &err),
+			 -ETIMEDOUT);
+	ck_assert_str_eq(husk_error_message(err),
+			 "send PAUSE for c1 to husk-init: timed out after 300 ms");
+	ck_assert_int_eq(ttrpc_code_from_errno(husk_error_errno(err)), TTRPC_DEADLINE_EXCEEDED);
+	ck_assert_uint_eq(agent_client_waits(c, info, 4), 0);
+
+	ck_assert_int_eq(write(g.go[1], "g", 1), 1);
+	ck_assert_int_eq(agent_call(c, HUSK_MSG_PAUSE, "{\"id\":\"c1\"}", 5000, NULL, &err), 0);
+	agent_client_free(c);
+	pthread_join(t, NULL);
+	close(sv[1]);
+	close(g.go[0]);
+	close(g.go[1]);
+	husk_error_free(err);
+}
+END_TEST
+
+/*
+ * A request larger than the socket's buffer to a husk-init that reads
+ * nothing: part of the frame went out when the deadline passes, so the
+ * stream is broken and the client hangs up (the reader ends, later
+ * requests fail at once as the agent gone) instead of sending the next
+ * frame into the middle of this one.
+ */
+START_TEST(send_deadline_partial_frame_hangs_up)
+{
+	struct fake f = { 0 };
+	struct husk_error *err = NULL;
+	struct agent_client *c = NULL;
+	struct stalled g;
+	char *json = malloc(256 * 1024);
+	pthread_t t;
+	int sv[2];
+
+	memset(json, 'x', 256 * 1024);
+	memcpy(json, "{\"id\":\"c1\",\"pad\":\"", 18);
+	strcpy(json + 256 * 1024 - 3, "\"}");
+	stalled_start(&g, sv, true, &t);
+	ck_assert_int_eq(agent_client_new(sv[0], on_event, &f, 5000, &c, &err), 0);
+	ck_assert_int_eq(agent_call(c, HUSK_MSG_CREATE, json, 300, NULL, &err), -ETIMEDOUT);
+	ck_assert_str_eq(husk_error_message(err),
+			 "send CREATE for c1 to husk-init: timed out after 300 ms"
+			 " (part of it went out: connection closed)");
+	ck_assert(closed_within_5s(&f));
+	ck_assert_int_eq(agent_call(c, HUSK_MSG_PIDS, "{}", 5000, NULL, &err), -ECONNRESET);
+
+	ck_assert_int_eq(write(g.go[1], "g", 1), 1);
+	pthread_join(t, NULL);
+	agent_client_free(c);
+	close(sv[1]);
+	close(g.go[0]);
+	close(g.go[1]);
+	free(json);
+	husk_error_free(err);
+}
+END_TEST
+
+/* HELLO on a connection whose peer reads nothing: bounded the same way. */
+START_TEST(hello_send_deadline)
+{
+	struct husk_error *err = NULL;
+	struct agent_client *c = NULL;
+	struct stalled g;
+	pthread_t t;
+	int sv[2];
+
+	stalled_start(&g, sv, false, &t);
+	ck_assert_int_gt(fill_with_frames(sv[0]), 0);
+	/* agent_client_new closes sv[0] when it fails. */
+	ck_assert_int_eq(agent_client_new(sv[0], NULL, NULL, 300, &c, &err), -ETIMEDOUT);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(husk_error_message(err),
+			 "send HELLO to husk-init: timed out after 300 ms");
+
+	ck_assert_int_eq(write(g.go[1], "g", 1), 1);
+	pthread_join(t, NULL);
+	close(sv[1]);
+	close(g.go[0]);
+	close(g.go[1]);
+	husk_error_free(err);
+}
+END_TEST
+
 /* Every request has a finite deadline but WAIT; the ones that mount wait longest. */
 START_TEST(deadline_per_kind)
 {
@@ -313,6 +489,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, calls_events_errors);
 	tcase_add_test(tc, stdio_bind);
 	tcase_add_test(tc, silent_agent_deadlines);
+	tcase_add_test(tc, send_deadline_when_guest_stops_reading);
+	tcase_add_test(tc, send_deadline_partial_frame_hangs_up);
+	tcase_add_test(tc, hello_send_deadline);
 	tcase_add_test(tc, deadline_per_kind);
 	tcase_add_test(tc, subject_from_request);
 	suite_add_tcase(s, tc);

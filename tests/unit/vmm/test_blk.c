@@ -843,9 +843,11 @@ START_TEST(ops_limit_holds_then_resumes)
 	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert_uint_eq(used_now(), 4);
 	ck_assert_uint_eq(*(uint8_t *)mock_ptr(&g, st[4], 1), STATUS_NONE);
+	ck_assert_uint_eq(virtio_blk_throttled(blk), 1); /* the fifth, held */
 	/* another notification while the clock stands still takes nothing */
 	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert_uint_eq(used_now(), 0);
+	ck_assert_uint_eq(virtio_blk_throttled(blk), 2); /* asked again, refused again */
 	/* a quarter second's tokens: the timer lets exactly one more through */
 	fake_now += S / 4;
 	loop_until_used(1);
@@ -865,6 +867,8 @@ START_TEST(ops_limit_holds_then_resumes)
 	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert_uint_eq(used_now(), 2);
 	ck_assert_mem_eq(mock_ptr(&g, r, 512), mock_ptr(&g, d[6], 512), 512);
+	/* the sixth waited once for the timer, the last read waits now */
+	ck_assert_uint_eq(virtio_blk_throttled(blk), 4);
 }
 END_TEST
 

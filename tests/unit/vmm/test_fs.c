@@ -14,7 +14,9 @@
  *   - the backend dies while the device runs: logged as an error, and
  *     FUSE requests outstanding and new get ENOTCONN through the queues
  *     (kick eventfd or trapped notify); malformed chains fail the device;
- *   - the backend dies before DRIVER_OK; bad parameters are refused.
+ *   - the backend dies before DRIVER_OK, or stops reading at it (the
+ *     status write returns at the send deadline); bad parameters are
+ *     refused.
  */
 #include <errno.h>
 #include <linux/fuse.h>
@@ -442,6 +444,39 @@ START_TEST(backend_silent_at_reset)
 }
 END_TEST
 
+/*
+ * A backend that stops reading at DRIVER_OK (a stopped virtiofsd, a full
+ * socket): the guest's status write returns once the send deadline
+ * passes instead of holding its vCPU, the backend is treated as dead
+ * (one error logged, no NEEDS_RESET), and FUSE requests get ENOTCONN.
+ */
+START_TEST(backend_stops_reading_at_activation)
+{
+	struct husk_error *err = NULL;
+	struct fsrig r;
+	uint16_t h;
+
+	rig_init(&r);
+	r.fv.protocol = 0; /* no REPLY_ACK: the messages pile up unread */
+	fake_vhost_tiny_buffer(&r.fv);
+	fake_vhost_fault_on(&r.fv, VHOST_USER_SET_FEATURES, FAKE_VHOST_STALLED);
+	ck_assert_msg(rig_create(&r, &err) == 0, "%s", husk_error_message(err));
+	r.dev = virtio_fs_dev(r.fs);
+	rig_wire(&r);
+	ck_assert_uint_eq(bring_up(&r) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert(virtio_fs_backend_dead(r.fs));
+	ck_assert_uint_eq(r.lc.errors, 1);
+	ck_assert_msg(log_capture_has(&r.lc, "the backend read nothing for 1000 ms: "
+					     "Connection timed out; FUSE requests now fail "
+					     "with ENOTCONN"),
+		      "%s", r.lc.text);
+	h = post_request(&r, 1, 78, 40, 16);
+	mock_mmio_write(&r.mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	expect_enotconn(&r, h, 78);
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(create_refusals)
 {
 	struct virtio_fs_params p = {
@@ -511,6 +546,7 @@ static Suite *suite(void)
 	tcase_add_test(dead, fallback_refuses_malformed_chains);
 	tcase_add_test(dead, backend_dead_at_activation);
 	tcase_add_test(dead, backend_silent_at_reset);
+	tcase_add_test(dead, backend_stops_reading_at_activation);
 	suite_add_tcase(s, dev);
 	suite_add_tcase(s, dead);
 	return s;

@@ -5,7 +5,8 @@
  * event loop run by hand, and the mock driver on both queues; rate limits
  * per direction with an injected clock (frames held, resumed by the
  * limiter's timer, data intact and in order). TX header checks read the
- * drop counters of net_internal.h.
+ * drop counters of net_internal.h; virtio_net_get_stats() reports each
+ * drop and each refusal of a rate limit in its own counter.
  */
 #include <errno.h>
 #include <linux/virtio_net.h>
@@ -290,6 +291,63 @@ START_TEST(rx_too_small_buffer_drops)
 }
 END_TEST
 
+/* The device's counters as the embedder reads them (husk_vm_get_net_stats). */
+static struct husk_net_stats stats(void)
+{
+	struct husk_net_stats s;
+
+	memset(&s, 0xee, sizeof(s)); /* every field must be written */
+	virtio_net_get_stats(net, &s);
+	return s;
+}
+
+/*
+ * Each kind of drop lands in its own counter and in no other: an
+ * oversize chain, a chain shorter than its header, a header asking for
+ * an offload never negotiated, a received frame too big for the guest's
+ * buffer, one too short for an Ethernet header; good frames count nowhere.
+ */
+START_TEST(stats_count_each_drop)
+{
+	uint8_t in[HDR + 200];
+	gpa_t h = mock_alloc(&g, 8), buf;
+	struct mock_buf b = { h, 8, false };
+	struct husk_net_stats s = stats();
+	uint32_t id, len;
+
+	ck_assert_uint_eq(s.tx_oversize | s.tx_bad_hdr | s.tx_dropped | s.rx_dropped |
+				  s.rx_throttled | s.tx_throttled,
+			  0);
+	ck_assert_int_eq(tx_one(0, 0, 65551, NULL), 0);
+	ck_assert_int_eq(tx_one(0, 0, 65551, NULL), 0);
+	mock_vq_add_chain(&mq[1], &b, 1); /* 8 bytes: shorter than the header */
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	ck_assert(mock_vq_get_used(&mq[1], &id, &len));
+	ck_assert_int_eq(tx_one(VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 60, NULL), 0);
+	ck_assert_int_gt(tx_one(0, 0, 60, NULL), 0);
+	frame(in, sizeof(in), 1);
+	ck_assert_int_eq(send(sv[1], in, sizeof(in), 0), (ssize_t)sizeof(in));
+	ck_assert_int_eq(send(sv[1], in, HDR + 10, 0), (ssize_t)(HDR + 10));
+	ck_assert_int_eq(send(sv[1], in, HDR + 60, 0), (ssize_t)(HDR + 60));
+	buf = mock_alloc(&g, 64);
+	b = (struct mock_buf){ buf, 64, true };
+	mock_vq_add_chain(&mq[0], &b, 1);
+	buf = mock_alloc(&g, 2048);
+	b = (struct mock_buf){ buf, 2048, true };
+	mock_vq_add_chain(&mq[0], &b, 1);
+	for (len = 0; len < 10 && mock_vq_used_idx(&mq[0]) < 2; len++)
+		event_loop_run_once(&el, 100);
+	ck_assert_uint_eq(mock_vq_used_idx(&mq[0]), 2);
+	s = stats();
+	ck_assert_uint_eq(s.tx_oversize, 2);
+	ck_assert_uint_eq(s.tx_bad_hdr, 2);
+	ck_assert_uint_eq(s.tx_dropped, 0);
+	ck_assert_uint_eq(s.rx_dropped, 2); /* 200 bytes into 64, and 10 bytes */
+	ck_assert_uint_eq(s.rx_throttled, 0);
+	ck_assert_uint_eq(s.tx_throttled, 0);
+}
+END_TEST
+
 START_TEST(offloads_refused_without_tap)
 {
 	/* A socketpair is no tap: no offloads offered, so acking one fails. */
@@ -354,13 +412,17 @@ START_TEST(tx_ops_limit)
 	ck_assert_uint_eq(seeds[0], 0x10);
 	ck_assert_uint_eq(seeds[1], 0x20);
 	ck_assert_int_lt(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 0);
+	ck_assert_uint_eq(stats().tx_throttled, 1);	     /* the third frame */
 	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* no tokens: nothing */
 	ck_assert_int_lt(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 0);
+	ck_assert_uint_eq(stats().tx_throttled, 2); /* asked again, refused again */
 	fake_now += S;
 	tap_recv(seeds, 2); /* sent from the limiter's timer on the loop */
 	ck_assert_uint_eq(seeds[0], 0x30);
 	ck_assert_uint_eq(seeds[1], 0x40);
 	ck_assert_uint_eq(mock_vq_used_idx(&mq[1]), 4);
+	ck_assert_uint_eq(stats().tx_throttled, 2);
+	ck_assert_uint_eq(stats().rx_throttled, 0);
 }
 END_TEST
 
@@ -385,7 +447,8 @@ START_TEST(rx_bandwidth_limit)
 	ck_assert(mock_vq_get_used(&mq[0], &id, &len));
 	ck_assert(!mock_vq_get_used(&mq[0], &id, &len));
 	ck_assert_int_eq(event_loop_run_once(&el, 0), 0); /* the tap is not polled */
-	fake_now += S / 5;				  /* 40 + 20 bytes: one more frame */
+	ck_assert_uint_eq(stats().rx_throttled, 1);
+	fake_now += S / 5; /* 40 + 20 bytes: one more frame */
 	for (i = 0; i < 100 && !mock_vq_get_used(&mq[0], &id, &len); i++)
 		event_loop_run_once(&el, 100);
 	ck_assert_uint_eq(id, 1);
@@ -395,6 +458,8 @@ START_TEST(rx_bandwidth_limit)
 		event_loop_run_once(&el, 100);
 	ck_assert_uint_eq(id, 2);
 	ck_assert_uint_eq(len, sizeof(in));
+	ck_assert_uint_eq(stats().rx_throttled, 2);
+	ck_assert_uint_eq(stats().rx_dropped, 0);
 	for (i = 0; i < 3; i++) {
 		frame(in, sizeof(in), (uint8_t)(i * 50));
 		ck_assert_mem_eq(mock_ptr(&g, buf[i] + HDR, 60), in + HDR, 60);
@@ -419,6 +484,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, rx_waits_for_buffers);
 	tcase_add_test(tc, rx_too_small_buffer_drops);
 	tcase_add_test(tc, offloads_refused_without_tap);
+	tcase_add_test(tc, stats_count_each_drop);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limit");
 	tcase_add_checked_fixture(tc, setup_limits, teardown_limits);

@@ -9,8 +9,9 @@
  *     addresses) and the fds that arrive (the memfd, kick and call
  *     eventfds, proven to be the same objects), then stop and restart;
  *   - backends that answer with wrong flags, another request, a truncated
- *     reply, an oversized size field, never, or hang up: each a clear
- *     error, no crash, no hang, and the connection refuses further use;
+ *     reply, an oversized size field, never, or hang up, or that stop
+ *     reading: each a clear error, no crash, no hang, and the connection
+ *     refuses further use;
  *   - a dead backend gives EPIPE, never SIGPIPE.
  */
 #include <errno.h>
@@ -371,6 +372,46 @@ START_TEST(handshake_faults)
 }
 END_TEST
 
+/*
+ * A backend that stops reading (a stopped virtiofsd) while the rings are
+ * set up without REPLY_ACK, so nothing waits for a reply: the unread
+ * messages fill the socket, and the SET_* that finds no room fails at the
+ * deadline instead of blocking its caller (a vCPU thread, in the VM), and
+ * the connection refuses further use.
+ */
+START_TEST(backend_stops_reading)
+{
+	static const char tail[] = ": the backend read nothing for 200 ms: Connection timed out";
+	struct husk_error *e2 = NULL;
+	struct ring_fds fds;
+	const char *msg;
+	struct rig r;
+	uint64_t v;
+	int64_t t0;
+
+	rig_up(&r);
+	r.fv.protocol = 0;
+	fake_vhost_tiny_buffer(&r.fv);
+	fake_vhost_fault_on(&r.fv, VHOST_USER_SET_FEATURES, FAKE_VHOST_STALLED);
+	rig_open(&r, 200);
+	ring_fds_open(&fds);
+	ck_assert_int_eq(vhost_front_handshake(&r.f, 2, &r.err), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(start(&r, &fds), -ETIMEDOUT);
+	ck_assert_msg(now_ms() - t0 < 2000, "took %lld ms", (long long)(now_ms() - t0));
+	msg = husk_error_message(r.err);
+	/* Which SET_* found the buffer full depends on the kernel's accounting. */
+	ck_assert_msg(!strncmp(msg, "vhost-user fs0: SET_", 20) && strlen(msg) > strlen(tail) &&
+			      !strcmp(msg + strlen(msg) - strlen(tail), tail),
+		      "%s", msg);
+	ck_assert(vhost_conn_is_broken(&r.f.conn));
+	ck_assert_int_eq(vhost_conn_get_u64(&r.f.conn, VHOST_USER_GET_FEATURES, &v, &e2), -EPIPE);
+	husk_error_free(e2);
+	ring_fds_close(&fds);
+	rig_down(&r);
+}
+END_TEST
+
 /* The backend dies after the handshake: the next message gets EPIPE, no SIGPIPE. */
 START_TEST(dead_backend_gives_epipe)
 {
@@ -421,6 +462,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(bad, handshake_faults, 0,
 			    (int)(sizeof(fault_cases) / sizeof(fault_cases[0])));
 	tcase_add_test(bad, dead_backend_gives_epipe);
+	tcase_add_test(bad, backend_stops_reading);
 	suite_add_tcase(s, hs);
 	suite_add_tcase(s, run);
 	suite_add_tcase(s, bad);

@@ -256,8 +256,11 @@ static void post_read(struct guest_mem *gm)
 	ck_assert_int_eq(guest_mem_write(gm, Q_STATUS, &st, 1), 0);
 }
 
-/* The driver's half: initialise the device and queue 0, notify, poll. */
-static void emit_blk_driver(struct guest_code *c)
+/*
+ * A polling driver's half for queue @q of slot 0: initialise the device
+ * (VERSION_1 only) and the queue, notify, spin until used->idx is @want.
+ */
+static void emit_queue_driver(struct guest_code *c, uint32_t q, uint16_t want)
 {
 	emit_mov_edi(c, (uint32_t)BASE);
 	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 1); /* ACKNOWLEDGE */
@@ -265,7 +268,7 @@ static void emit_blk_driver(struct guest_code *c)
 	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	emit_store_rdi(c, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xb);	   /* FEATURES_OK */
-	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_SEL, 0);
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_SEL, q);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NUM, Q_SIZE);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_DESC_LOW, Q_DESC);
 	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
@@ -277,28 +280,37 @@ static void emit_blk_driver(struct guest_code *c)
 	emit_store_rdi(c, VIRTIO_MMIO_STATUS, 0xf); /* DRIVER_OK */
 	emit_load_rdi(c, VIRTIO_MMIO_STATUS);
 	guest_dump_rax(c); /* for diagnosis */
-	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	/* 1: mov eax, [Q_USED]; test eax, 0xffff0000 (used->idx); jz 1b */
+	emit_store_rdi(c, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	/* 1: mov eax, [Q_USED]; and eax, 0xffff0000 (used->idx); cmp eax, want << 16; jne 1b */
 	GUEST_EMIT(c, 0x8b, 0x04, 0x25);
 	guest_emit_imm32(c, Q_USED);
-	GUEST_EMIT(c, 0xa9);
+	GUEST_EMIT(c, 0x25);
 	guest_emit_imm32(c, 0xffff0000u);
-	GUEST_EMIT(c, 0x74, 0xf2);
+	GUEST_EMIT(c, 0x3d);
+	guest_emit_imm32(c, (uint32_t)want << 16);
+	GUEST_EMIT(c, 0x75, 0xed); /* back 19 bytes, to the mov */
 	emit_load_rdi(c, VIRTIO_MMIO_INTERRUPT_STATUS);
 	guest_dump_rax(c);
 	guest_reset(c);
+}
+
+/* The blk driver: one request on queue 0. */
+static void emit_blk_driver(struct guest_code *c)
+{
+	emit_queue_driver(c, 0, 1);
 }
 
 /* The guest's polling driver reads sector 0 of a disk with @lim (NULL: none). */
 static void polling_read(const struct husk_rate_limit *lim)
 {
 	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
+	struct husk_disk_stats ds = { .struct_size = sizeof(ds) };
 	struct guest_code c = { 0 };
 	struct guest g = { 0 };
 	uint8_t data[512], want[512], st;
 	uint16_t used[6];
 	uint32_t elem[2];
-	int fd;
+	int fd, i;
 
 	emit_blk_driver(&c);
 	guest_create(&g, &c);
@@ -321,8 +333,21 @@ static void polling_read(const struct husk_rate_limit *lim)
 	close(fd);
 	unlink(dpath);
 	ck_assert(!memcmp(data, want, 512));
-	/* The notify went through the ioeventfd, not a trapped MMIO write. */
+	/*
+	 * The notify went through the ioeventfd, not a trapped MMIO write. The
+	 * request may have been served at DRIVER_OK already (the device looks
+	 * at its queue then), so the guest can be gone before the event loop
+	 * has read the kick: wait for it (5 s at most).
+	 */
+	for (i = 0; i < 500 && vm_vdev_kicks(g.vm, 0) < 1; i++)
+		usleep(10000);
 	ck_assert_uint_ge(vm_vdev_kicks(g.vm, 0), 1);
+	/* One request, within any limit's burst: never held back. */
+	ck_assert_int_eq(husk_vm_get_disk_stats(g.vm, 0, &ds), 0);
+	ck_assert_uint_eq(ds.throttled, 0);
+	ck_assert_int_eq(husk_vm_get_disk_stats(g.vm, 1, &ds), -ENOENT);
+	ds.struct_size = sizeof(size_t);
+	ck_assert_int_eq(husk_vm_get_disk_stats(g.vm, 0, &ds), -EINVAL);
 	husk_vm_destroy(g.vm);
 }
 
@@ -378,6 +403,89 @@ START_TEST(vv_rate_limit_refusals)
 	husk_vm_destroy(g.vm); /* limiters' timers leave the loop with their devices */
 	close(sv[1]);
 	unlink(dpath);
+}
+END_TEST
+
+/*
+ * Three TX chains as a driver would post them (a malformed one for each
+ * drop kind, then a good frame): 65551 frame bytes plus the header (over
+ * the 65550 bound), 8 bytes (shorter than the header), and a 12-byte
+ * header with a 60-byte frame.
+ */
+static void post_net_tx(struct guest_mem *gm)
+{
+	struct {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+	} d[4] = {
+		{ Q_DATA, 12 + 65551, 0, 0 },
+		{ Q_REQ, 8, 0, 0 },
+		{ Q_REQ + 0x100, 12, 1, 3 }, /* header, NEXT */
+		{ Q_REQ + 0x200, 60, 0, 0 },
+	};
+	uint16_t avail[5] = { 0, 3, 0, 1, 2 }; /* flags, idx 3, heads 0 1 2 */
+	uint8_t hdr[12] = { 0 }, frame[60];
+
+	memset(frame, 0x6b, sizeof(frame));
+	ck_assert_int_eq(guest_mem_write(gm, Q_DESC, d, sizeof(d)), 0);
+	ck_assert_int_eq(guest_mem_write(gm, Q_AVAIL, avail, sizeof(avail)), 0);
+	ck_assert_int_eq(guest_mem_write(gm, Q_REQ + 0x100, hdr, sizeof(hdr)), 0);
+	ck_assert_int_eq(guest_mem_write(gm, Q_REQ + 0x200, frame, sizeof(frame)), 0);
+}
+
+/*
+ * husk_vm_get_net_stats: a guest driver sends an oversize chain, one
+ * shorter than its header and a good frame through a tap limited to 2
+ * frames a second: one of each drop is counted, the good frame reaches
+ * the tap after the limit held it back once. A missing interface, a
+ * too small struct and an older caller's shorter struct are handled.
+ */
+START_TEST(vv_net_stats_count_drops)
+{
+	struct husk_net_stats s, old;
+	struct husk_disk_stats ds = { .struct_size = sizeof(ds) };
+	struct husk_net_config n;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	uint8_t out[128];
+	int sv[2];
+
+	emit_queue_driver(&c, 1, 3);
+	guest_create(&g, &c);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	husk_net_config_init(&n);
+	n.tap_fd = sv[0];
+	n.tx_rate_limit.ops.rate = 2;
+	ck_assert_msg(husk_vm_add_net(g.vm, &n, &err) == 0, "%s", husk_error_message(err));
+	post_net_tx(vm_guest_mem(g.vm));
+	guest_run(&g);
+	ck_assert_uint_eq(capture_u64(&g.cap, 0), 0xf); /* DRIVER_OK accepted */
+	ck_assert_int_eq(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 12 + 60);
+	ck_assert_int_lt(recv(sv[1], out, sizeof(out), MSG_DONTWAIT), 0); /* nothing else */
+	memset(&s, 0xee, sizeof(s));
+	s.struct_size = sizeof(s);
+	ck_assert_int_eq(husk_vm_get_net_stats(g.vm, 0, &s), 0);
+	ck_assert_uint_eq(s.struct_size, sizeof(s));
+	ck_assert_uint_eq(s.tx_oversize, 1);
+	ck_assert_uint_eq(s.tx_bad_hdr, 1);
+	ck_assert_uint_eq(s.tx_dropped, 0);
+	ck_assert_uint_eq(s.rx_dropped, 0);
+	ck_assert_uint_eq(s.rx_throttled, 0);
+	ck_assert_uint_eq(s.tx_throttled, 1); /* the good frame, third in a second */
+	ck_assert_int_eq(husk_vm_get_net_stats(g.vm, 1, &s), -ENOENT);
+	s.struct_size = sizeof(size_t);
+	ck_assert_int_eq(husk_vm_get_net_stats(g.vm, 0, &s), -EINVAL);
+	/* A caller built when the struct ended before tx_throttled. */
+	memset(&old, 0xee, sizeof(old));
+	old.struct_size = offsetof(struct husk_net_stats, tx_throttled);
+	ck_assert_int_eq(husk_vm_get_net_stats(g.vm, 0, &old), 0);
+	ck_assert_uint_eq(old.tx_oversize, 1);
+	ck_assert_uint_eq(old.tx_throttled, 0xeeeeeeeeeeeeeeeeull); /* not its memory */
+	ck_assert_int_eq(husk_vm_get_disk_stats(g.vm, 0, &ds), -ENOENT);
+	husk_vm_destroy(g.vm);
+	close(sv[1]);
 }
 END_TEST
 
@@ -755,6 +863,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, vv_polling_blk_driver_reads_a_sector);
 	tcase_add_test(tc, vv_rate_limited_disk_reads_a_sector);
 	tcase_add_test(tc, vv_rate_limit_refusals);
+	tcase_add_test(tc, vv_net_stats_count_drops);
 	tcase_add_test(tc, vv_cmdline_entries_and_refusals);
 	tcase_add_test(tc, vv_cmdline_too_long_refused);
 	tcase_add_test(tc, vv_init_path_appends_initramfs);

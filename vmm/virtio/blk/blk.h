@@ -85,6 +85,9 @@ int virtio_blk_attach(struct virtio_blk *b, const char *path, int fd, bool ro,
  */
 int virtio_blk_detach(struct virtio_blk *b, struct husk_error **err);
 
+/* virtio_blk_throttled - requests its rate limit held back so far; any thread. */
+uint64_t virtio_blk_throttled(const struct virtio_blk *b);
+
 /* virtio_blk_capacity - disk size in 512-byte sectors. */
 uint64_t virtio_blk_capacity(const struct virtio_blk *b);
 

@@ -24,6 +24,11 @@ struct virtio_dev *virtio_blk_dev(struct virtio_blk *b)
 	return &b->dev;
 }
 
+uint64_t virtio_blk_throttled(const struct virtio_blk *b)
+{
+	return rate_limiter_throttled(&b->limiter);
+}
+
 uint64_t virtio_blk_capacity(const struct virtio_blk *b)
 {
 	return b->capacity;

@@ -179,12 +179,12 @@ static void net_tx_frame(struct virtio_net *n)
 
 	chain_reader_init(&r, &n->tx_chain);
 	if (n->tx_chain.out_len > NET_TX_MAX_LEN) {
-		n->tx_oversize++;
+		net_count(&n->tx_oversize);
 		return;
 	}
 	if (chain_read(&r, &n->tx_hdr, sizeof(n->tx_hdr)) < 0 ||
 	    !net_tx_hdr_ok(&n->dev, &n->tx_hdr)) {
-		n->tx_bad_hdr++;
+		net_count(&n->tx_bad_hdr);
 		return;
 	}
 	n->tx_iov[0] = (struct iovec){ &n->tx_hdr, sizeof(n->tx_hdr) };
@@ -192,7 +192,7 @@ static void net_tx_frame(struct virtio_net *n)
 				  VIRTQ_CHAIN_MAX_IOV);
 	/* A full tap drops, as a NIC would. */
 	if (cnt < 0 || writev(n->fd, n->tx_iov, cnt + 1) < 0)
-		n->tx_dropped++;
+		net_count(&n->tx_dropped);
 }
 
 /* TX (5.1.6.2), a budgeted turn (queue.h): frames go out, chains come back empty. */
@@ -314,6 +314,16 @@ int virtio_net_create(struct virtio_net **out, const struct virtio_net_params *p
 fail:
 	virtio_net_destroy(n);
 	return ret;
+}
+
+void virtio_net_get_stats(const struct virtio_net *n, struct husk_net_stats *s)
+{
+	s->tx_oversize = __atomic_load_n(&n->tx_oversize, __ATOMIC_RELAXED);
+	s->tx_bad_hdr = __atomic_load_n(&n->tx_bad_hdr, __ATOMIC_RELAXED);
+	s->tx_dropped = __atomic_load_n(&n->tx_dropped, __ATOMIC_RELAXED);
+	s->rx_dropped = __atomic_load_n(&n->rx_dropped, __ATOMIC_RELAXED);
+	s->rx_throttled = rate_limiter_throttled(&n->rx_limiter);
+	s->tx_throttled = rate_limiter_throttled(&n->tx_limiter);
 }
 
 void virtio_net_set_link(struct virtio_net *n, bool up)

@@ -80,6 +80,13 @@ void virtio_net_destroy(struct virtio_net *n);
 /* virtio_net_dev - the transport-facing device. */
 struct virtio_dev *virtio_net_dev(struct virtio_net *n);
 
+/*
+ * virtio_net_get_stats - the drop and throttle counts into @s (every field
+ * of this husk.h's struct husk_net_stats; struct_size untouched). Any
+ * thread, no lock: each counter is read once, atomically.
+ */
+void virtio_net_get_stats(const struct virtio_net *n, struct husk_net_stats *s);
+
 /* virtio_net_set_link - report link up/down (VIRTIO_NET_F_STATUS) and notify. */
 void virtio_net_set_link(struct virtio_net *n, bool up);
 

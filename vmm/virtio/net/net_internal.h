@@ -37,7 +37,7 @@ struct virtio_net {
 	size_t rx_len;	 /* bytes in rx_buf, 0: none pending */
 	struct virtq_chain rx_chain;
 	uint8_t rx_buf[sizeof(struct virtio_net_hdr_v1) + NET_MAX_FRAME];
-	uint64_t rx_dropped;
+	uint64_t rx_dropped; /* the drop counters: atomic, virtio_net_get_stats reads them */
 	struct rate_limiter rx_limiter;
 	bool rx_paid; /* rx_buf's frame passed rx_limiter */
 
@@ -51,6 +51,12 @@ struct virtio_net {
 	struct rate_limiter tx_limiter;
 	bool tx_held; /* tx_chain waits for tx_limiter's tokens */
 };
+
+/* net_count - one more on a drop counter (read by other threads without the queue lock). */
+static inline void net_count(uint64_t *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
 
 struct virtio_net *net_of(struct virtio_dev *dev);
 void net_tx(struct virtio_net *n);

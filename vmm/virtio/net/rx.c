@@ -48,7 +48,7 @@ static bool net_rx_fill(struct virtio_net *n)
 		if (len <= 0)
 			return false;
 		if ((size_t)len < NET_HDR_LEN + 14) { /* not even an Ethernet header */
-			n->rx_dropped++;
+			net_count(&n->rx_dropped);
 			continue;
 		}
 		/* 5.1.6.4: without MRG_RXBUF, num_buffers is 1; the tap leaves it alone. */
@@ -73,7 +73,7 @@ static int net_rx_deliver(struct virtio_net *n)
 	if (chain_write(&w, n->rx_buf, n->rx_len) == 0)
 		used = (uint32_t)n->rx_len;
 	else
-		n->rx_dropped++; /* the driver's buffer is too small: drop */
+		net_count(&n->rx_dropped); /* the driver's buffer is too small: drop */
 	n->rx_len = 0;
 	n->rx_paid = false;
 	return virtq_push(q, n->rx_chain.head, used) < 0 ? -EIO : 1;

@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,10 +43,17 @@
 struct spare {
 	char name[WARM_NAME_MAX];
 	char dir[PATH_MAX];
-	int lfd;   /* the pool socket */
+	int lfd;   /* the pool socket, once the VM is up */
 	int sigfd; /* signalfd of the daemon's signals */
 	struct runtime_config cfg;
 	struct sandbox *be;
+	/* The boot runs on its own thread: this one reaps children (virtiofsd's
+	 * probe waits for the reaper) as the daemon's main thread does. */
+	pthread_t booter;
+	bool booting;
+	int boot_efd; /* eventfd: the boot thread is done */
+	int boot_ret;
+	struct husk_error *boot_err;
 };
 
 /* Signals as the daemon takes them, blocked before any thread exists. */
@@ -111,26 +120,73 @@ static int spare_listen(struct spare *s, struct husk_error **err)
 	return 0;
 }
 
+static void *spare_boot(void *arg)
+{
+	struct spare *s = arg;
+	uint64_t one = 1;
+
+	s->boot_ret = sandbox_warm_boot(s->be, &s->cfg, s->name, s->dir, &s->boot_err);
+	if (!s->boot_ret)
+		s->boot_ret = spare_listen(s, &s->boot_err);
+	if (write(s->boot_efd, &one, sizeof(one)) < 0)
+		shim_warn("boot thread: %s", strerror(errno));
+	return NULL;
+}
+
+static int spare_boot_start(struct spare *s, struct husk_error **err)
+{
+	int ret;
+
+	s->boot_efd = eventfd(0, EFD_CLOEXEC);
+	if (s->boot_efd < 0)
+		return husk_err(err, errno, "eventfd");
+	ret = -pthread_create(&s->booter, NULL, spare_boot, s);
+	if (ret)
+		return husk_err(err, -ret, "boot thread");
+	s->booting = true;
+	return 0;
+}
+
+/* The boot thread's end: 0 when the VM is up and the pool socket listens. */
+static int spare_boot_join(struct spare *s)
+{
+	if (!s->booting)
+		return s->boot_ret;
+	pthread_join(s->booter, NULL);
+	s->booting = false;
+	if (s->boot_ret)
+		shim_err("warm VM: %s", husk_error_message(s->boot_err));
+	return s->boot_ret;
+}
+
 /* Until `start` connects (1), or the spare should end (0). */
 static int spare_wait(struct spare *s, int *conn)
 {
-	long long until = husk_now_ms() + 1000ll * s->cfg.warm_vm_idle_seconds, left;
-	struct pollfd pfd[2] = { { .fd = s->lfd, .events = POLLIN },
-				 { .fd = s->sigfd, .events = POLLIN } };
+	long long until = -1, left;
+	struct pollfd pfd[3] = { { .fd = -1, .events = POLLIN },
+				 { .fd = s->sigfd, .events = POLLIN },
+				 { .fd = s->boot_efd, .events = POLLIN } };
 	struct signalfd_siginfo si;
 	char path[PATH_MAX];
 
 	for (;;) {
-		if (s->be->vm_dead) {
+		if (pfd[2].revents) {
+			if (spare_boot_join(s))
+				return 0;
+			pfd[2].fd = -1;
+			pfd[0].fd = s->lfd;
+			until = husk_now_ms() + 1000ll * s->cfg.warm_vm_idle_seconds;
+		}
+		if (until >= 0 && s->be->vm_dead) {
 			shim_warn("the warm VM ended before a sandbox took it");
 			return 0;
 		}
-		left = until - husk_now_ms();
+		left = until < 0 ? 1000 : until - husk_now_ms();
 		if (left <= 0) {
 			shim_info("unused for %u s: ending", s->cfg.warm_vm_idle_seconds);
 			return 0;
 		}
-		if (poll(pfd, 2, left < 1000 ? (int)left : 1000) < 0 && errno != EINTR)
+		if (poll(pfd, 3, left < 1000 ? (int)left : 1000) < 0 && errno != EINTR)
 			return 0;
 		if (pfd[1].revents && read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD)
@@ -239,6 +295,10 @@ static bool spare_surplus(struct spare *s, const char *config)
 
 static void spare_end(struct spare *s)
 {
+	spare_boot_join(s); /* a SIGTERM while booting: the boot ends first */
+	if (s->boot_efd >= 0)
+		close(s->boot_efd);
+	husk_error_free(s->boot_err);
 	if (s->be)
 		sandbox_destroy(s->be); /* the VM, virtiofsd, the share */
 	s->be = NULL;
@@ -250,7 +310,7 @@ static void spare_end(struct spare *s)
 
 int shim_cmd_warm(const struct shim_args *a)
 {
-	struct spare s = { .lfd = -1, .sigfd = -1 };
+	struct spare s = { .lfd = -1, .sigfd = -1, .boot_efd = -1 };
 	struct husk_error *err = NULL;
 	int conn = -1, ret;
 
@@ -269,9 +329,7 @@ int shim_cmd_warm(const struct shim_args *a)
 	if (!ret && sandbox_backend_new(&s.be))
 		ret = husk_err(&err, ENOMEM, "VM backend");
 	if (!ret)
-		ret = sandbox_warm_boot(s.be, &s.cfg, s.name, s.dir, &err);
-	if (!ret)
-		ret = spare_listen(&s, &err);
+		ret = spare_boot_start(&s, &err);
 	if (ret)
 		shim_err("warm VM: %s", husk_error_message(err));
 	if (!ret && spare_wait(&s, &conn)) {

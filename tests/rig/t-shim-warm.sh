@@ -93,16 +93,19 @@ echo "w4: exec right; shim SIGKILLed; delete removed its share and the spare's f
 
 # 5. An unused spare ends after warm_vm_idle_seconds (4 s here) and cleans up.
 wait_spares 1
+spare3=$(ready_spares)
 out=$($T ctr run --rm --runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-warm-idle.json \
 	"$IMG" w5 echo idle-config 2>&1)
 [ "$out" = idle-config ] || fail "w5: unexpected output '$out'"
 wait_spares 2
-idle=$(comm -13 <(echo "$spare2") <(ready_spares) | head -1)
+idle=$(comm -13 <(echo "$spare3") <(ready_spares) | head -1)
 for _ in $(seq 60); do kill -0 "$idle" 2>/dev/null || break; sleep 1; done
 kill -0 "$idle" 2>/dev/null && fail "w5: spare $idle still runs 60s after its 4s idle limit"
 [ -z "$(ls -d "$POOL"/*-"$idle".* /run/husk/share/*-"$idle" 2>/dev/null)" ] ||
 	fail "w5: files of the idle spare left"
 echo "w5: the idle spare $idle ended by itself and left nothing"
+
+[ "$(ready_spares)" = "$spare3" ] || fail "w5: the other pool's spare $spare3 is gone"
 
 # 6. SIGTERM ends the last spare; nothing is left anywhere.
 pkill -TERM -f 'containerd-shim-husk-v2 .*warm$'

@@ -137,7 +137,7 @@ static int spare_boot_start(struct spare *s, struct husk_error **err)
 {
 	int ret;
 
-	s->boot_efd = eventfd(0, EFD_CLOEXEC);
+	s->boot_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->boot_efd < 0)
 		return husk_err(err, errno, "eventfd");
 	ret = -pthread_create(&s->booter, NULL, spare_boot, s);
@@ -293,15 +293,56 @@ static bool spare_surplus(struct spare *s, const char *config)
 	return true;
 }
 
+static void *spare_destroy(void *arg)
+{
+	struct spare *s = arg;
+	uint64_t one = 1;
+
+	sandbox_destroy(s->be); /* the VM, virtiofsd, the share */
+	if (write(s->boot_efd, &one, sizeof(one)) < 0)
+		shim_warn("teardown thread: %s", strerror(errno));
+	return NULL;
+}
+
+/* The backend's teardown on a thread while this one reaps: stopping virtiofsd waits for its exit. */
+static void spare_destroy_reaping(struct spare *s)
+{
+	struct pollfd pfd[2] = { { .fd = s->sigfd, .events = POLLIN },
+				 { .fd = s->boot_efd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, spare_destroy, s)) {
+		sandbox_destroy(s->be);
+		return;
+	}
+	while (!pfd[1].revents) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents && read(s->sigfd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo == SIGCHLD)
+			reaper_reap();
+	}
+	pthread_join(t, NULL);
+}
+
 static void spare_end(struct spare *s)
 {
+	uint64_t n;
+
 	spare_boot_join(s); /* a SIGTERM while booting: the boot ends first */
+	husk_error_free(s->boot_err);
+	if (s->be && s->boot_efd >= 0 && s->sigfd >= 0) {
+		if (read(s->boot_efd, &n, sizeof(n)) < 0) {
+			/* nonblocking: the boot thread's count may be taken already */
+		}
+		spare_destroy_reaping(s);
+	} else if (s->be) {
+		sandbox_destroy(s->be);
+	}
+	s->be = NULL;
 	if (s->boot_efd >= 0)
 		close(s->boot_efd);
-	husk_error_free(s->boot_err);
-	if (s->be)
-		sandbox_destroy(s->be); /* the VM, virtiofsd, the share */
-	s->be = NULL;
 	if (s->lfd >= 0)
 		close(s->lfd);
 	if (*s->name)

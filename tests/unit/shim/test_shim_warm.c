@@ -3,7 +3,8 @@
  * test_shim_warm.c - the warm pool's pure parts: the hand-over message
  * (shim/warm/warm_msg.c) round trip and its strict decoding, the pool
  * key (shim/warm/warm_pool.c), the `warm` action on the command line
- * (shim/cli.c) and the bundle state's folders (shim/base/bundle_state.c).
+ * (shim/cli.c), the bundle state's folders (shim/base/bundle_state.c) and
+ * the runtime config path in `start`'s stdin (shim/task/runtime_options.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "common/error.h"
 #include "shim/base/bundle_state.h"
 #include "shim/cli.h"
+#include "shim/task/runtime_options.h"
 #include "shim/warm/warm_msg.h"
 #include "shim/warm/warm_pool.h"
 #include "tests/lib/unit.h"
@@ -157,6 +159,53 @@ START_TEST(bundle_state_removes_folders)
 }
 END_TEST
 
+/* An options Any as containerd 1.6 writes it on `start`'s stdin. */
+static size_t pack_options(const char *type_url, const char *config_path, uint8_t *out)
+{
+	Runtimeoptions__V1__Options o = RUNTIMEOPTIONS__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t inner[256];
+
+	o.config_path = (char *)config_path;
+	any.type_url = (char *)type_url;
+	any.value.len = runtimeoptions__v1__options__pack(&o, inner);
+	any.value.data = inner;
+	return google__protobuf__any__pack(&any, out);
+}
+
+START_TEST(start_reads_the_config_path_from_stdin)
+{
+	uint8_t buf[512];
+	struct husk_error *err = NULL;
+	char *path = NULL;
+	size_t n;
+
+	n = pack_options("runtimeoptions.v1.Options", "/tmp/husk-warm.json", buf);
+	ck_assert_int_eq(runtime_options_config_path_raw(buf, n, &path, NULL), 0);
+	ck_assert_str_eq(path, "/tmp/husk-warm.json");
+	free(path);
+	/* The prefixed type URL of containerd 1.7+ too. */
+	n = pack_options("type.googleapis.com/runtimeoptions.v1.Options", "/c.json", buf);
+	ck_assert_int_eq(runtime_options_config_path_raw(buf, n, &path, NULL), 0);
+	ck_assert_str_eq(path, "/c.json");
+	free(path);
+	/* runc's options, no options at all, no config_path: the default. */
+	n = pack_options("containerd.runc.v1.Options", "/x.json", buf);
+	ck_assert_int_eq(runtime_options_config_path_raw(buf, n, &path, NULL), 0);
+	ck_assert_ptr_null(path);
+	ck_assert_int_eq(runtime_options_config_path_raw(buf, 0, &path, NULL), 0);
+	ck_assert_ptr_null(path);
+	n = pack_options("runtimeoptions.v1.Options", "", buf);
+	ck_assert_int_eq(runtime_options_config_path_raw(buf, n, &path, NULL), 0);
+	ck_assert_ptr_null(path);
+	/* Bytes that are no Any: an error, never a crash. */
+	memset(buf, 0xff, 16);
+	ck_assert_int_eq(runtime_options_config_path_raw(buf, 16, &path, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "not a google.protobuf.Any"));
+	husk_error_free(err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_warm");
@@ -168,6 +217,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pool_key_per_config_file);
 	tcase_add_test(tc, cli_warm_action);
 	tcase_add_test(tc, bundle_state_removes_folders);
+	tcase_add_test(tc, start_reads_the_config_path_from_stdin);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,6 +19,7 @@
 #include "shim/cmd.h"
 #include "common/error.h"
 #include "shim/base/oci_spec.h"
+#include "shim/base/ready_line.h"
 #include "shim/base/runtime_config.h"
 #include "shim/sandbox/sandbox_plan.h"
 #include "shim/share/fs_share.h"
@@ -129,31 +130,6 @@ static void exec_daemon(int lfd, int rfd, const char *bundle, char **argv)
 	_exit(127);
 }
 
-/* Wait for the daemon's "ok" (or its error text) on @fd. */
-static int read_ready(int fd, struct husk_error **err)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char msg[512];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof(msg) - 1) {
-		if (poll(&pfd, 1, 10000) <= 0)
-			return husk_err(err, ETIMEDOUT, "shim daemon did not get ready");
-		n = read(fd, msg + got, sizeof(msg) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	msg[got] = '\0';
-	if (!strncmp(msg, "ok", 2))
-		return 0;
-	msg[strcspn(msg, "\n")] = '\0';
-	return husk_err(err, 0, "shim daemon: %s", got ? msg : "exited before it was ready");
-}
-
 static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
 			struct husk_error **err)
 {
@@ -186,7 +162,7 @@ static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
 		return husk_err(err, errno, "fork");
 	}
 	waitpid(pid, &status, 0);
-	ret = read_ready(ready[0], err);
+	ret = ready_line_read(ready[0], 10000, "shim daemon", err);
 	close(ready[0]);
 	return ret;
 }

@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "shim/base/ready_line.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/sha256.h"
 #include "shim/share/fs_share.h"
@@ -102,34 +103,6 @@ unsigned warm_pool_count_below(const char *key, pid_t below)
 	       each_entry_below(key, ".sock", below, NULL, NULL);
 }
 
-/* The spare's answer: "ok", or its error line into *@err. */
-static int read_answer(int fd, struct husk_error **err)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char msg[512];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof(msg) - 1) {
-		if (poll(&pfd, 1, WARM_HANDOVER_WAIT_MS) <= 0)
-			return husk_err(err, ETIMEDOUT, "no answer in %d ms",
-					WARM_HANDOVER_WAIT_MS);
-		n = read(fd, msg + got, sizeof(msg) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(msg, '\n', got))
-			break;
-	}
-	msg[got] = '\0';
-	msg[strcspn(msg, "\n")] = '\0';
-	if (!strcmp(msg, "ok"))
-		return 0;
-	return husk_err(err, got ? 0 : ECONNRESET, "%s", got ? msg : "it hung up");
-}
-
 /* Connect to spare @name, send @msg with @listen_fd, read the answer. */
 static int hand_over(const char *name, const char *msg, size_t len, int listen_fd,
 		     struct husk_error **err)
@@ -160,7 +133,7 @@ static int hand_over(const char *name, const char *msg, size_t len, int listen_f
 	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)len)
 		ret = husk_err(err, errno, "send to %s", sa.sun_path);
 	else
-		ret = read_answer(fd, err);
+		ret = ready_line_read(fd, WARM_HANDOVER_WAIT_MS, "spare shim", err);
 	close(fd);
 	return ret;
 }

@@ -26,7 +26,7 @@ static const struct flag flags[] = {
 	STR("namespace", ns), STR("address", address), STR("publish-binary", publish_binary),
 	STR("id", id),	      STR("bundle", bundle),   STR("socket", socket),
 	BOOL("debug", debug), BOOL("v", version),      BOOL("version", version),
-	BOOL("info", info),
+	BOOL("info", info),   STR("config", config),
 };
 
 static const struct flag *find_flag(const char *name, size_t len)
@@ -41,7 +41,7 @@ static const struct flag *find_flag(const char *name, size_t len)
 
 static bool is_action(const char *s)
 {
-	return !strcmp(s, "start") || !strcmp(s, "delete");
+	return !strcmp(s, "start") || !strcmp(s, "delete") || !strcmp(s, "warm");
 }
 
 static int set_bool(struct shim_args *a, const struct flag *f, const char *val,
@@ -103,7 +103,9 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a, struct husk_erro
 		a->action = SHIM_ACTION_START;
 	else if (!strcmp(argv[i], "delete"))
 		a->action = SHIM_ACTION_DELETE;
+	else if (!strcmp(argv[i], "warm"))
+		a->action = SHIM_ACTION_WARM;
 	else
-		return husk_err(err, 0, "unknown action \"%s\" (start or delete)", argv[i]);
+		return husk_err(err, 0, "unknown action \"%s\" (start, delete or warm)", argv[i]);
 	return 0;
 }

@@ -24,6 +24,7 @@ enum shim_action {
 	SHIM_ACTION_DAEMON, /* no action word */
 	SHIM_ACTION_START,
 	SHIM_ACTION_DELETE,
+	SHIM_ACTION_WARM, /* a spare with a VM booted ahead (warm_pool.h); started by `start` */
 };
 
 struct shim_args {
@@ -33,6 +34,7 @@ struct shim_args {
 	const char *id;		    /* -id */
 	const char *bundle;	    /* -bundle (2.x); else the cwd */
 	const char *socket;	    /* -socket (accepted, unused) */
+	const char *config;	    /* -config: runtime config file (warm only) */
 	bool debug;
 	bool version; /* -v, -version */
 	bool info;    /* -info */

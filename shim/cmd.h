@@ -23,6 +23,16 @@ struct shim_args;
 int shim_cmd_start(const struct shim_args *a);
 int shim_cmd_delete(const struct shim_args *a);
 int shim_cmd_daemon(const struct shim_args *a);
+int shim_cmd_warm(const struct shim_args *a);
+
+struct sandbox;
+/*
+ * shim_daemon_run - the daemon's life from its listener on
+ * SHIM_LISTEN_FD: with @be NULL a new backend, else @be (a spare's, its
+ * VM already up). "ok" or the error goes to the fd in
+ * $SHIM_READY_FD_ENV. Returns the exit status.
+ */
+int shim_daemon_run(const struct shim_args *a, struct sandbox *be);
 int shim_cmd_info(void);
 int shim_cmd_version(void);
 

@@ -115,11 +115,12 @@ static int events_address(const struct shim_args *a, char *buf, size_t len)
 	return snprintf(buf, len, "%s.ttrpc", a->address) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
-static int setup_services(struct daemon *d, const struct shim_args *a, struct husk_error **err)
+/* @be: a spare's backend with its VM up, or NULL for a new one. */
+static int setup_services(struct daemon *d, const struct shim_args *a, struct sandbox *be,
+			  struct husk_error **err)
 {
 	struct shim_tasks_config cfg = { NULL, request_exit, d };
 	char evaddr[PATH_MAX];
-	struct sandbox *be = NULL;
 	int ret;
 
 	if (events_address(a, evaddr, sizeof(evaddr)))
@@ -129,7 +130,7 @@ static int setup_services(struct daemon *d, const struct shim_args *a, struct hu
 	if (a->ns && setenv("NAMESPACE", a->ns, 1))
 		return husk_err(err, errno, "setenv NAMESPACE");
 	ret = shim_events_new(evaddr, a->ns, 1000, &d->ev, err);
-	if (!ret && sandbox_backend_new(&be))
+	if (!ret && !be && sandbox_backend_new(&be))
 		ret = husk_err(err, ENOMEM, "VM backend");
 	if (!ret)
 		ret = shim_tasks_new(&sandbox_backend_ops, be, d->ev, &cfg, &d->tasks, err);
@@ -229,6 +230,11 @@ static void teardown(struct daemon *d)
 
 int shim_cmd_daemon(const struct shim_args *a)
 {
+	return shim_daemon_run(a, NULL);
+}
+
+int shim_daemon_run(const struct shim_args *a, struct sandbox *be)
+{
 	struct daemon d = { 0 };
 	struct husk_error *err = NULL;
 	char bundle[PATH_MAX];
@@ -241,7 +247,7 @@ int shim_cmd_daemon(const struct shim_args *a)
 		ret = check_listener(&d, &err);
 	if (!ret) {
 		setup_process(&d, a, bundle);
-		ret = setup_services(&d, a, &err);
+		ret = setup_services(&d, a, be, &err);
 	}
 	report_ready(ret, err);
 	if (ret && !d.srv)

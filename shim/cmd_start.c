@@ -19,21 +19,95 @@
 #include "shim/cmd.h"
 #include "common/error.h"
 #include "shim/base/oci_spec.h"
+#include "shim/base/ready_line.h"
+#include "shim/base/runtime_config.h"
+#include "shim/sandbox/sandbox_plan.h"
+#include "shim/share/fs_share.h"
 #include "shim/socket.h"
+#include "shim/task/runtime_options.h"
+#include "shim/warm/warm_msg.h"
+#include "shim/warm/warm_pool.h"
 
-/* The group key from ./config.json; without a readable spec, the id. */
-static char *group_of(const char *bundle, const char *id)
+#define START_OPTIONS_MAX (64 << 10)
+
+/* What the warm pool needs: the runtime config and its file. */
+struct start_warm {
+	char *config_path; /* NULL: the default */
+	struct runtime_config cfg;
+	bool loaded;
+};
+
+/* The bundle's config.json, or NULL when it is not readable. */
+static struct oci_spec *bundle_spec(const char *bundle)
 {
 	struct oci_spec *spec = NULL;
 	char path[PATH_MAX + 16];
-	char *g;
 
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	if (oci_spec_load(path, &spec, NULL))
-		return strdup(id);
-	g = strdup(oci_spec_group(spec, id));
-	oci_spec_free(spec);
-	return g;
+	return oci_spec_load(path, &spec, NULL) ? NULL : spec;
+}
+
+/*
+ * The runtime config from the options containerd wrote on stdin (1.6 to
+ * 2.2: the options Any). Any failure: no warm pool here; Create reports
+ * a bad config itself.
+ */
+static void load_warm_config(struct start_warm *w)
+{
+	uint8_t *buf = malloc(START_OPTIONS_MAX);
+	size_t got = 0;
+	ssize_t n;
+
+	while (buf && got < START_OPTIONS_MAX && !isatty(STDIN_FILENO)) {
+		n = read(STDIN_FILENO, buf + got, START_OPTIONS_MAX - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	shim_drain_stdin();
+	if (buf && !runtime_options_config_path_raw(buf, got, &w->config_path, NULL))
+		w->loaded = !runtime_config_load(w->config_path, &w->cfg, NULL);
+	free(buf);
+}
+
+/* Hand the new group to a spare; 0 when one took it. */
+static int try_warm(const struct shim_args *a, int lfd, const char *bundle,
+		    const struct oci_spec *spec, const struct start_warm *w)
+{
+	struct warm_adopt msg = { .ns = (char *)a->ns,
+				  .id = (char *)a->id,
+				  .address = (char *)a->address,
+				  .bundle = (char *)bundle,
+				  .publish_binary = (char *)a->publish_binary,
+				  .ttrpc_address = getenv("TTRPC_ADDRESS"),
+				  .debug = a->debug };
+	char key[WARM_KEY_LEN + 1], name[WARM_NAME_MAX];
+	struct husk_error *e = NULL;
+	int ret;
+
+	if (!w->loaded || !w->cfg.warm_vms || !spec || !sandbox_plan_warm_fits(&w->cfg, spec))
+		return -ENOENT;
+	warm_pool_key(w->config_path, key);
+	ret = warm_pool_claim(key, &msg, lfd, name, sizeof(name), &e);
+	husk_error_free(e);
+	return ret;
+}
+
+/* As many spares as "warm_vms" asks for, less those booting or waiting. */
+static void top_up_warm(const struct start_warm *w, bool debug)
+{
+	char key[WARM_KEY_LEN + 1];
+	unsigned have;
+
+	if (!w->loaded || !w->cfg.warm_vms)
+		return;
+	warm_pool_sweep(FS_SHARE_BASE);
+	warm_pool_key(w->config_path, key);
+	for (have = warm_pool_count(key); have < w->cfg.warm_vms; have++)
+		if (warm_pool_spawn(w->config_path, debug, NULL))
+			break;
 }
 
 /* In the grandchild: fds 3 and 4, stdio on /dev/null, new session, exec. */
@@ -54,31 +128,6 @@ static void exec_daemon(int lfd, int rfd, const char *bundle, char **argv)
 	setenv(SHIM_READY_FD_ENV, "4", 1);
 	execv("/proc/self/exe", argv);
 	_exit(127);
-}
-
-/* Wait for the daemon's "ok" (or its error text) on @fd. */
-static int read_ready(int fd, struct husk_error **err)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char msg[512];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof(msg) - 1) {
-		if (poll(&pfd, 1, 10000) <= 0)
-			return husk_err(err, ETIMEDOUT, "shim daemon did not get ready");
-		n = read(fd, msg + got, sizeof(msg) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	msg[got] = '\0';
-	if (!strncmp(msg, "ok", 2))
-		return 0;
-	msg[strcspn(msg, "\n")] = '\0';
-	return husk_err(err, 0, "shim daemon: %s", got ? msg : "exited before it was ready");
 }
 
 static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
@@ -113,15 +162,16 @@ static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
 		return husk_err(err, errno, "fork");
 	}
 	waitpid(pid, &status, 0);
-	ret = read_ready(ready[0], err);
+	ret = ready_line_read(ready[0], 10000, "shim daemon", err);
 	close(ready[0]);
 	return ret;
 }
 
-static int start(const struct shim_args *a, char *path, size_t len, struct husk_error **err)
+static int start(const struct shim_args *a, const struct start_warm *w, char *path, size_t len,
+		 struct husk_error **err)
 {
 	char bundle[PATH_MAX];
-	char *group;
+	struct oci_spec *spec;
 	int lfd = -1, ret;
 
 	if (!a->id || !a->address)
@@ -129,22 +179,23 @@ static int start(const struct shim_args *a, char *path, size_t len, struct husk_
 	ret = shim_bundle_dir(a, bundle, sizeof(bundle));
 	if (ret)
 		return husk_err(err, -ret, "bundle directory");
-	group = group_of(bundle, a->id);
-	if (!group)
-		return husk_err(err, ENOMEM, "start");
-	ret = shim_socket_path(a->address, a->ns, group, path, len, err);
-	free(group);
+	/* The group key: the spec's, else (no readable spec) the id. */
+	spec = bundle_spec(bundle);
+	ret = shim_socket_path(a->address, a->ns, spec ? oci_spec_group(spec, a->id) : a->id, path,
+			       len, err);
 	if (!ret)
 		ret = shim_socket_listen(path, &lfd, err);
 	if (!ret)
 		ret = shim_address_write(bundle, path, err);
-	if (!ret && lfd >= 0) {
+	/* lfd < 0: the group's shim runs already. */
+	if (!ret && lfd >= 0 && try_warm(a, lfd, bundle, spec, w)) {
 		ret = spawn_daemon(a, lfd, bundle, err);
 		if (ret)
 			unlink(path);
 	}
 	if (lfd >= 0)
 		close(lfd);
+	oci_spec_free(spec);
 	return ret;
 }
 
@@ -154,12 +205,22 @@ int shim_cmd_start(const struct shim_args *a)
 	struct sockaddr_un sa;
 	char path[sizeof(sa.sun_path)];
 
-	shim_drain_stdin();
-	if (start(a, path, sizeof(path), &err)) {
+	struct start_warm w = { 0 };
+	int ret;
+
+	load_warm_config(&w);
+	ret = start(a, &w, path, sizeof(path), &err);
+	if (ret) {
 		fprintf(stderr, "containerd-shim-husk-v2 start: %s\n", husk_error_message(err));
 		husk_error_free(err);
-		return 1;
+	} else {
+		printf("unix://%s\n", path);
+		ret = fflush(stdout);
 	}
-	printf("unix://%s\n", path);
-	return fflush(stdout) ? 1 : 0;
+	/* After the answer; spares boot on their own (a fork each here). */
+	top_up_warm(&w, a->debug);
+	if (w.loaded)
+		runtime_config_clear(&w.cfg);
+	free(w.config_path);
+	return ret ? 1 : 0;
 }

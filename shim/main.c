@@ -29,6 +29,8 @@ int main(int argc, char **argv)
 		return shim_cmd_start(&a);
 	case SHIM_ACTION_DELETE:
 		return shim_cmd_delete(&a);
+	case SHIM_ACTION_WARM:
+		return shim_cmd_warm(&a);
 	case SHIM_ACTION_DAEMON:
 	default:
 		return shim_cmd_daemon(&a);

@@ -62,10 +62,22 @@ int bundle_state_add(const char *bundle, const char *path)
 	return bundle_state_append(bundle, "file %s\n", path);
 }
 
+int bundle_state_add_dir(const char *bundle, const char *path)
+{
+	return bundle_state_append(bundle, "dir %s\n", path);
+}
+
 static void bundle_state_unlink(char *path, void *opaque)
 {
 	(void)opaque;
 	if (path[0] == '/' && unlink(path) && errno != ENOENT)
+		fprintf(stderr, "remove %s: %s\n", path, strerror(errno));
+}
+
+static void bundle_state_rmdir(char *path, void *opaque)
+{
+	(void)opaque;
+	if (path[0] == '/' && rmdir(path) && errno != ENOENT)
 		fprintf(stderr, "remove %s: %s\n", path, strerror(errno));
 }
 
@@ -74,6 +86,7 @@ void bundle_state_cleanup(const char *bundle)
 	char file[PATH_MAX];
 
 	bundle_state_each(bundle, "file", bundle_state_unlink, NULL);
+	bundle_state_each(bundle, "dir", bundle_state_rmdir, NULL); /* emptied by the files */
 	snprintf(file, sizeof(file), "%s/%s", bundle, BUNDLE_STATE_FILE);
 	unlink(file);
 }

@@ -28,6 +28,8 @@ void bundle_state_each(const char *bundle, const char *kind, void (*fn)(char *re
 
 /* bundle_state_add - record @path in @bundle's state file. Returns 0 or -errno. */
 int bundle_state_add(const char *bundle, const char *path);
+/* bundle_state_add_dir - record folder @path, removed after the files (empty by then). */
+int bundle_state_add_dir(const char *bundle, const char *path);
 
 /* bundle_state_cleanup - remove every recorded file, then the state file. */
 void bundle_state_cleanup(const char *bundle);

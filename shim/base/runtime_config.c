@@ -20,6 +20,7 @@ int runtime_config_defaults(struct runtime_config *cfg)
 	cfg->vcpus = 1;
 	cfg->console_log_max_bytes = RUNTIME_CONFIG_DEFAULT_CONSOLE_MAX;
 	cfg->seccomp = true;
+	cfg->warm_vm_idle_seconds = RUNTIME_CONFIG_DEFAULT_WARM_IDLE_S;
 	if (!cfg->kernel || !cfg->kernel_params) {
 		runtime_config_clear(cfg);
 		return -ENOMEM;
@@ -107,6 +108,17 @@ static int apply_number(struct runtime_config *cfg, const char *key, yajl_val v,
 				(long long)n, (long long)RUNTIME_CONFIG_MIN_CONSOLE_MAX,
 				(long long)RUNTIME_CONFIG_MAX_CONSOLE_MAX);
 		cfg->console_log_max_bytes = (uint64_t)n;
+		return 0;
+	}
+	if (!strcmp(key, "warm_vms") || !strcmp(key, "warm_vm_idle_seconds")) {
+		bool idle = !strcmp(key, "warm_vm_idle_seconds");
+		int64_t lo = idle ? 1 : 0;
+		int64_t hi = idle ? RUNTIME_CONFIG_MAX_WARM_IDLE_S : RUNTIME_CONFIG_MAX_WARM_VMS;
+
+		if (n < lo || n > hi)
+			return husk_err(err, 0, "%s: %lld is outside %lld..%lld", key, (long long)n,
+					(long long)lo, (long long)hi);
+		*(idle ? &cfg->warm_vm_idle_seconds : &cfg->warm_vms) = (uint32_t)n;
 		return 0;
 	}
 	if (n < 1 || n > RUNTIME_CONFIG_MAX_VCPUS)
@@ -200,7 +212,8 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 	    !strcmp(key, "virtiofsd"))
 		return apply_string(cfg, key, v, err);
 	if (!strcmp(key, "memory_mib") || !strcmp(key, "vcpus") ||
-	    !strcmp(key, "console_log_max_bytes"))
+	    !strcmp(key, "console_log_max_bytes") || !strcmp(key, "warm_vms") ||
+	    !strcmp(key, "warm_vm_idle_seconds"))
 		return apply_number(cfg, key, v, err);
 	if (!strcmp(key, "debug_console"))
 		return json_bool(v, key, &cfg->debug_console, err);
@@ -213,7 +226,7 @@ static int apply_key(struct runtime_config *cfg, const char *key, yajl_val v,
 		return apply_rate_limit(cfg, key, v, err);
 	return husk_err(
 		err, 0,
-		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, seccomp, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit)",
+		"unknown key \"%s\" (known: kernel, init, memory_mib, vcpus, kernel_params, debug_console, console_log_max_bytes, seccomp, virtiofsd, rootfs, disk_rate_limit, net_rx_rate_limit, net_tx_rate_limit, warm_vms, warm_vm_idle_seconds)",
 		key);
 }
 
@@ -262,4 +275,19 @@ int runtime_config_load(const char *path, struct runtime_config *cfg, struct hus
 		return husk_err(err, ENOMEM, "runtime config");
 	}
 	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool runtime_config_same_vm(const struct runtime_config *a, const struct runtime_config *b)
+{
+	return same_str(a->kernel, b->kernel) && same_str(a->init, b->init) &&
+	       same_str(a->kernel_params, b->kernel_params) &&
+	       same_str(a->virtiofsd, b->virtiofsd) && a->memory_mib == b->memory_mib &&
+	       a->vcpus == b->vcpus && a->debug_console == b->debug_console &&
+	       a->console_log_max_bytes == b->console_log_max_bytes && a->seccomp == b->seccomp &&
+	       !memcmp(&a->disk_rate_limit, &b->disk_rate_limit, sizeof(a->disk_rate_limit));
 }

@@ -22,7 +22,9 @@
  *     "rootfs": "virtio-fs",                       or "block" (see below)
  *     "disk_rate_limit": LIMIT,                    each disk slot of the VM
  *     "net_rx_rate_limit": LIMIT,                  each interface, to the guest
- *     "net_tx_rate_limit": LIMIT                   each interface, from the guest
+ *     "net_tx_rate_limit": LIMIT,                  each interface, from the guest
+ *     "warm_vms": 0,                               0 .. 8 VMs booted ahead (below)
+ *     "warm_vm_idle_seconds": 600                  1 .. 86400: an unused one ends
  *   }
  *
  * LIMIT is {"bandwidth": BUCKET, "ops": BUCKET}, BUCKET {"rate": N,
@@ -35,6 +37,13 @@
  * on the host in the sandbox's virtio-fs share (sandbox_rootfs_share.h);
  * "block" makes erofs/ext4 images for the VM's disk slots (sandbox_rootfs_image.h).
  * A block-device root (devmapper) always goes through a disk slot.
+ *
+ * "warm_vms" keeps that many VMs booted ahead of need, each in a spare
+ * shim (shim/warm/warm_pool.h): `start` hands a new sandbox to one of
+ * them instead of booting, and starts another. Only a sandbox the spare
+ * fits takes one: no network namespace to join, the size and every VM
+ * setting of this file as the spare booted with, a root on the share.
+ * Each spare costs its guest RAM's resident pages while it waits.
  *
  * Every key is optional; an unknown key is an error (a typo should not
  * silently fall back to a default). The file is
@@ -67,6 +76,9 @@ struct husk_error;
 #define RUNTIME_CONFIG_DEFAULT_CONSOLE_MAX (1ull << 20)
 #define RUNTIME_CONFIG_MIN_CONSOLE_MAX	   4096ll
 #define RUNTIME_CONFIG_MAX_CONSOLE_MAX	   (1ll << 40)
+#define RUNTIME_CONFIG_MAX_WARM_VMS	   8
+#define RUNTIME_CONFIG_DEFAULT_WARM_IDLE_S 600
+#define RUNTIME_CONFIG_MAX_WARM_IDLE_S	   86400
 
 enum runtime_rootfs {
 	RUNTIME_ROOTFS_VIRTIO_FS, /* the default */
@@ -87,6 +99,8 @@ struct runtime_config {
 	char *source;				/* the file read, or NULL for defaults */
 	struct husk_rate_limit disk_rate_limit; /* all zero: none */
 	struct husk_rate_limit net_rx_rate_limit, net_tx_rate_limit;
+	uint32_t warm_vms;	       /* 0: none booted ahead */
+	uint32_t warm_vm_idle_seconds; /* a spare unused this long ends */
 };
 
 /* runtime_config_defaults - built-in values (allocates; clear afterwards). */
@@ -106,5 +120,12 @@ int runtime_config_parse(const char *json, size_t len, struct runtime_config *cf
 int runtime_config_load(const char *path, struct runtime_config *cfg, struct husk_error **err);
 
 void runtime_config_clear(struct runtime_config *cfg);
+
+/*
+ * runtime_config_same_vm - whether a VM booted with @a is the VM @b would
+ * boot: every key that shapes the VM or its devices is equal (the warm
+ * pool keys and "rootfs" aside; sandbox_warm.c checks the root's kind).
+ */
+bool runtime_config_same_vm(const struct runtime_config *a, const struct runtime_config *b);
 
 #endif

@@ -25,6 +25,9 @@
  *   sandbox.c               the backend object, finding a process, requests
  *                           and vsock connections to husk-init (every file
  *                           above uses it)
+ *   sandbox_warm.c          a VM booted before its sandbox exists (a
+ *                           spare of the warm pool) and its hand-over to
+ *                           the first Create
  *   sandbox_phases.c        where a container's start and teardown time
  *                           goes: the phase lines (base/phase_log.h)
  *   sandbox_dump.c          the SIGUSR1 dump's agent requests and vCPUs
@@ -170,6 +173,12 @@ struct sandbox {
 	 * or of Destroy's, logged as the shim exits (under be->lock). */
 	struct phase_log stop;
 	char stop_of[128]; /* whose they are: a container id, or "the VM" */
+	/* A VM booted ahead by a spare (sandbox_warm.c), until the first Create takes it. */
+	bool warm_pending;
+	bool warm_size_ok;		       /* the first Create planned the VM's size */
+	const struct runtime_config *warm_cfg; /* the spare's config (outlives the backend) */
+	char warm_dir[4096];		       /* the spare's stand-in bundle */
+	long long warm_up_ms;		       /* husk_now_ms() when it was up */
 	struct sandbox_container *containers;
 };
 
@@ -197,6 +206,25 @@ int sandbox_delete(void *opaque, const char *id, const char *exec_id, struct hus
 void sandbox_destroy(void *opaque);
 /* sandbox_proc_free - stop @p's stdio relays, free it. */
 void sandbox_proc_free(struct sandbox_proc *p);
+
+/* sandbox_warm.c */
+struct runtime_config;
+/*
+ * sandbox_warm_boot - boot @be's VM before any sandbox exists, for spare
+ * @name with stand-in bundle @dir (console log, state file): the share,
+ * virtiofsd, the VM at @cfg's size with the disk slots of a root on the
+ * share, husk-init answering. @cfg must outlive @be.
+ */
+int sandbox_warm_boot(struct sandbox *be, const struct runtime_config *cfg, const char *name,
+		      const char *dir, struct husk_error **err);
+/*
+ * sandbox_warm_settle - the first Create's decision on a warm VM: keep it
+ * (*@used) when it is what this Create would boot, recording its files
+ * in the Create's bundle, else tear it down for a VM of its own. Under
+ * boot_lock.
+ */
+int sandbox_warm_settle(struct sandbox *be, const struct shim_create_req *req,
+			const struct sandbox_container *c, bool *used, struct husk_error **err);
 
 /* sandbox_proc.c: the process ops */
 int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,

@@ -124,23 +124,31 @@ static int sandbox_prepare_rootfs(const struct shim_create_req *req, struct sand
  * The VM side of @c: the share (made by the first container), @c's binds
  * in it and its spec for the VM, then (first container) virtiofsd, the
  * VM and its network; @c's disks in their slots. A spec with a bad bind
- * fails before any daemon or VM is started.
+ * fails before any daemon or VM is started. A VM a spare booted ahead
+ * (sandbox_warm.c) stands in for the share, virtiofsd and the boot when
+ * it is what this Create would boot: the phase "warm".
  */
 static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_req *req,
 				  struct sandbox_container *c, struct husk_error **err)
 {
-	bool first = !be->vm;
-	int ret;
+	bool warm = false, first, boot;
+	int ret = 0;
 
-	ret = first ? sandbox_fs_share(be, req, err) : sandbox_fs_record(be, req->bundle, err);
+	if (be->warm_pending)
+		ret = sandbox_warm_settle(be, req, c, &warm, err);
+	first = warm || !be->vm;
+	boot = first && !warm;
+	if (!ret)
+		ret = boot ? sandbox_fs_share(be, req, err) :
+			     sandbox_fs_record(be, req->bundle, err);
 	if (!ret)
 		ret = sandbox_fs_rewrite(be, req, c, err);
-	phase_log_mark(&c->start, "share");
-	if (!ret && first) {
+	phase_log_mark(&c->start, warm ? "warm" : "share");
+	if (!ret && boot) {
 		ret = sandbox_fs_daemon(be, req, err);
 		phase_log_mark(&c->start, "virtiofsd");
 	}
-	if (!ret && first) {
+	if (!ret && boot) {
 		be->nr_slots = c->share.source ? SANDBOX_DISK_SLOTS_SHARED : SANDBOX_DISK_SLOTS;
 		ret = sandbox_vm_boot(be, req, &c->start, err);
 	}
@@ -167,7 +175,10 @@ static int sandbox_size_container(struct sandbox *be, const struct shim_create_r
 	ret = sandbox_plan_size(req->config, req->spec, &size, err);
 	if (ret)
 		return ret;
-	if (!be->vm) {
+	if (!be->vm || be->warm_pending) {
+		/* A warm VM serves only a Create that would boot the same size. */
+		be->warm_size_ok = be->warm_pending && size.mem_mib == be->size.mem_mib &&
+				   size.vcpus == be->size.vcpus;
 		be->size = size;
 		return 0;
 	}
@@ -186,7 +197,7 @@ static int sandbox_join_cgroup(struct sandbox *be, const struct shim_create_req 
 	struct husk_error *e = NULL;
 	int ret;
 
-	if (be->vm || be->cgroup.n_dirs || !path || !*path ||
+	if ((be->vm && !be->warm_pending) || be->cgroup.n_dirs || !path || !*path ||
 	    oci_spec_container_type(req->spec) != OCI_CONTAINER_SANDBOX)
 		return 0;
 	ret = host_cgroup_join(&be->cgroup, HOST_CGROUP_ROOT, path, getpid(), &e);

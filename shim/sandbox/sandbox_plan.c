@@ -69,6 +69,17 @@ int sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *s
 	return 0;
 }
 
+bool sandbox_plan_warm_fits(const struct runtime_config *cfg, const struct oci_spec *spec)
+{
+	struct sandbox_size want, warm;
+
+	if ((spec->netns_path && *spec->netns_path) || cfg->rootfs != RUNTIME_ROOTFS_VIRTIO_FS)
+		return false;
+	if (sandbox_plan_size(cfg, spec, &want, NULL) || sandbox_plan_size(cfg, NULL, &warm, NULL))
+		return false;
+	return want.mem_mib == warm.mem_mib && want.vcpus == warm.vcpus;
+}
+
 int sandbox_plan_fits(const struct sandbox_size *vm, const struct oci_spec *spec,
 		      struct husk_error **err)
 {

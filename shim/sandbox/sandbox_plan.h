@@ -47,6 +47,14 @@ int sandbox_plan_size(const struct runtime_config *cfg, const struct oci_spec *s
 int sandbox_plan_fits(const struct sandbox_size *vm, const struct oci_spec *spec,
 		      struct husk_error **err);
 
+/*
+ * sandbox_plan_warm_fits - whether a spare VM booted for @cfg alone (no
+ * spec: cmd_warm.c) is the VM the first Create of @spec would boot: the
+ * same size, no network namespace to join (its devices are fixed at
+ * boot), roots on the share. A Create checks again (sandbox_warm.c).
+ */
+bool sandbox_plan_warm_fits(const struct runtime_config *cfg, const struct oci_spec *spec);
+
 enum sandbox_rootfs_kind {
 	SANDBOX_ROOTFS_LAYERS, /* overlay lowers: one cached erofs of their merge */
 	SANDBOX_ROOTFS_DIR,    /* one host directory: an erofs of it, per container */

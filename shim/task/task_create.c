@@ -19,6 +19,7 @@
 #include "shim/ttrpc/pb.h"
 #include "shim/base/runtime_config.h"
 #include "shim/io/stdio_uri.h"
+#include "shim/task/runtime_options.h"
 #include "shim/task/task_internal.h"
 
 typedef Containerd__Task__V2__CreateTaskRequest CreateReq;
@@ -29,39 +30,12 @@ struct create_inputs {
 	struct shim_mount *mounts;
 };
 
-/*
- * The runtime config path from the options Any: runtimeoptions.v1.Options
- * (CRI options table, ctr --runtime-config-path) carries config_path; runc
- * options and unknown types carry none.
- */
-static int options_config_path(const Google__Protobuf__Any *opts, char **path,
-			       struct husk_error **err)
-{
-	Runtimeoptions__V1__Options *o;
-
-	*path = NULL;
-	if (!opts || !opts->type_url || !*opts->type_url)
-		return 0;
-	if (!pb_any_is(opts, &runtimeoptions__v1__options__descriptor)) {
-		shim_info("runtime options of type %s ignored", opts->type_url);
-		return 0;
-	}
-	o = runtimeoptions__v1__options__unpack(NULL, opts->value.len, opts->value.data);
-	if (!o)
-		return husk_err(err, 0, "cannot decode runtimeoptions.v1.Options");
-	if (*o->config_path && !(*path = strdup(o->config_path))) {
-		runtimeoptions__v1__options__free_unpacked(o, NULL);
-		return husk_err(err, ENOMEM, "runtime options");
-	}
-	runtimeoptions__v1__options__free_unpacked(o, NULL);
-	return 0;
-}
-
 static int load_inputs(struct shim_tasks *t, const CreateReq *rq, struct create_inputs *in,
 		       struct husk_error **err)
 {
 	char spec_path[4096];
 	char *cfg_path = NULL;
+	bool other;
 	int ret;
 
 	snprintf(spec_path, sizeof(spec_path), "%s/config.json", rq->bundle);
@@ -75,7 +49,9 @@ static int load_inputs(struct shim_tasks *t, const CreateReq *rq, struct create_
 	ret = oci_spec_check_network(in->spec, err);
 	if (ret)
 		return -EPERM; /* FAILED_PRECONDITION */
-	ret = options_config_path(rq->options, &cfg_path, err);
+	ret = runtime_options_config_path(rq->options, &cfg_path, &other, err);
+	if (!ret && other)
+		shim_info("runtime options of type %s ignored", rq->options->type_url);
 	if (!ret)
 		ret = runtime_config_load(cfg_path ? cfg_path : t->cfg.default_config_path,
 					  &in->config, err);

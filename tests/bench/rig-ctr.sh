@@ -1,7 +1,10 @@
 # bench/rig-ctr.sh - inside the rig: containerd 1.6 runs busybox with
 # runc and with husk, side by side in one run.
 # - `ctr run --rm IMAGE ID true` latency, several runs each (after one
-#   warm-up run, which for husk also builds the cached layer image);
+#   warm-up run, which for husk also builds the cached layer image); husk
+#   twice: booting its VM at each start, and with "warm_vms": 1 (the warm
+#   pool: a spare shim boots the next VM while the last one runs; runs
+#   follow each other at once, so a run may wait for the spare's boot);
 # - where husk's time goes in those runs: the median of each phase of the
 #   shim's start and stop phase lines (debug lines: containerd runs with
 #   --log-level debug, for runc as well);
@@ -18,22 +21,27 @@ ctr image import --base-name husk.bench/busybox "$HUSK_ASSETS/busybox-oci.tar" >
 	fail "image import"
 img=husk.bench/busybox:latest
 
-# ctr_run RUNTIME ID - "<ms> <status>" of one `ctr run --rm ... true`.
+echo '{"warm_vms": 1}' >/tmp/husk-bench-warm.json
+# ctr_run RUNTIME ID - "<ms> <status>" of one `ctr run --rm ... true`;
+# RUNTIME husk+warm is husk with the warm pool's config.
 ctr_run() {
-	local t0 rc
+	local t0 rc rt=(--runtime "$1")
+	[ "$1" = husk+warm ] &&
+		rt=(--runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-bench-warm.json)
 	t0=$(date +%s%N)
-	timeout -k 10 300 ctr run --rm --runtime "$1" "$img" "$2" true >/dev/null 2>&1
+	timeout -k 10 300 ctr run --rm "${rt[@]}" "$img" "$2" true >/dev/null 2>&1
 	rc=$?
 	echo "$(( ($(date +%s%N) - t0) / 1000000 )) $rc"
 }
 
 declare -A med mn mx first
-rts=(io.containerd.runc.v2 io.containerd.husk.v2)
+declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+warm]=w)
+rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+warm)
 for rt in "${rts[@]}"; do
-	read -r "first[$rt]" _ < <(ctr_run "$rt" warm)
+	read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0")
 	ms=()
 	for i in $(seq "$runs"); do
-		read -r m rc < <(ctr_run "$rt" "b$i")
+		read -r m rc < <(ctr_run "$rt" "${prefix[$rt]}$i")
 		[ "$rc" = 0 ] && ms+=("$m") || echo "$rt run $i: status $rc"
 	done
 	read -r "med[$rt]" "mn[$rt]" "mx[$rt]" < <(stats "${ms[@]}")
@@ -50,15 +58,17 @@ for rt in "${rts[@]}"; do
 		"${mx[$rt]}" "${first[$rt]}" "$ratio"
 done
 
-# phase_table KIND - husk's KIND (start, stop) phases in the runs b1..bN:
-# each phase's median, min and max ms, in the order of the line.
+pkill -TERM -f 'containerd-shim-husk-v2 .*warm$' # the pool's last spare
+
+# phase_table KIND PREFIX - husk's KIND (start, stop) phases in the runs
+# PREFIX1..N: each phase's median, min and max ms, in the order of the line.
 phase_table() {
 	local i body name m lo hi
 	local -a names=()
 	declare -A vals=()
 	for i in $(seq "$runs"); do
-		body=$(phase_line "$1" "b$i")
-		[ -n "$body" ] || { echo "b$i: no $1 phase line"; continue; }
+		body=$(phase_line "$1" "$2$i")
+		[ -n "$body" ] || { echo "$2$i: no $1 phase line"; continue; }
 		while read -r name ms; do
 			[ -n "${vals[$name]+x}" ] || names+=("$name")
 			vals[$name]+=" $ms"
@@ -67,16 +77,18 @@ phase_table() {
 	for name in "${names[@]}"; do
 		# shellcheck disable=SC2086 # a list of numbers
 		read -r m lo hi < <(stats ${vals[$name]})
-		printf '%-7s %-12s %10s %8s %8s\n' "$1" "$name" "$m" "$lo" "$hi"
+		printf '%-10s %-12s %10s %8s %8s\n' "$1${3:+ $3}" "$name" "$m" "$lo" "$hi"
 	done
 }
 
 sleep 3 # the last shim's stop line is written as it exits
 echo
 echo "Where husk's time goes in those runs: the shim's phase lines, each phase's ms (ARCHITECTURE.md)"
-printf '%-7s %-12s %10s %8s %8s\n' line phase median_ms min_ms max_ms
-phase_table start
-phase_table stop
+printf '%-10s %-12s %10s %8s %8s\n' line phase median_ms min_ms max_ms
+phase_table start b
+phase_table stop b
+phase_table start w warm
+phase_table stop w warm
 
 # rss_of PATTERN - "<pid> <VmRSS kB>" of the newest process matching PATTERN.
 rss_of() {

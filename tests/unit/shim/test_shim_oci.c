@@ -218,6 +218,50 @@ START_TEST(runtime_config_errors)
 	config_fails("{\"rootfs\":true}", "rootfs: expected a string");
 	config_fails("[]", "expected an object");
 	config_fails("{", "invalid JSON");
+	config_fails("{\"warm_vms\":9}", "warm_vms: 9 is outside 0..8");
+	config_fails("{\"warm_vms\":-1}", "warm_vms: -1 is outside 0..8");
+	config_fails("{\"warm_vm_idle_seconds\":0}", "warm_vm_idle_seconds: 0 is outside 1..86400");
+	config_fails("{\"warm_vms\":\"1\"}", "warm_vms: expected");
+}
+END_TEST
+
+/* The warm pool's keys, and which keys make a different VM. */
+START_TEST(runtime_config_warm_and_same_vm)
+{
+	const char *json = "{\"warm_vms\":2,\"warm_vm_idle_seconds\":30}";
+	struct runtime_config a, b;
+
+	ck_assert_int_eq(runtime_config_defaults(&a), 0);
+	ck_assert_uint_eq(a.warm_vms, 0);
+	ck_assert_uint_eq(a.warm_vm_idle_seconds, 600);
+	ck_assert_int_eq(runtime_config_parse(json, strlen(json), &b, NULL), 0);
+	ck_assert_uint_eq(b.warm_vms, 2);
+	ck_assert_uint_eq(b.warm_vm_idle_seconds, 30);
+	/* The pool's own keys and "rootfs" do not change the VM... */
+	b.rootfs = RUNTIME_ROOTFS_BLOCK;
+	ck_assert(runtime_config_same_vm(&a, &b));
+	/* ...each VM key does. */
+	b.memory_mib = 512;
+	ck_assert(!runtime_config_same_vm(&a, &b));
+	b.memory_mib = a.memory_mib;
+	b.seccomp = false;
+	ck_assert(!runtime_config_same_vm(&a, &b));
+	b.seccomp = true;
+	b.disk_rate_limit.ops.rate = 10;
+	ck_assert(!runtime_config_same_vm(&a, &b));
+	b.disk_rate_limit.ops.rate = 0;
+	free(b.kernel_params);
+	b.kernel_params = strdup("quiet");
+	ck_assert(!runtime_config_same_vm(&a, &b));
+	free(b.kernel_params);
+	b.kernel_params = strdup("");
+	b.init = strdup("/x/husk-init");
+	ck_assert(!runtime_config_same_vm(&a, &b));
+	free(b.init);
+	b.init = NULL;
+	ck_assert(runtime_config_same_vm(&a, &b));
+	runtime_config_clear(&a);
+	runtime_config_clear(&b);
 }
 END_TEST
 
@@ -300,6 +344,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, load_missing_file);
 	tcase_add_test(cfg, runtime_config_values);
 	tcase_add_test(cfg, runtime_config_errors);
+	tcase_add_test(cfg, runtime_config_warm_and_same_vm);
 	tcase_add_test(cfg, runtime_config_rate_limits);
 	tcase_add_test(cfg, runtime_config_files);
 	suite_add_tcase(s, tc);

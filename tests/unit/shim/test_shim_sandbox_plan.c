@@ -393,6 +393,34 @@ START_TEST(mount_opts_split)
 }
 END_TEST
 
+/* A spare's VM serves a spec only as its first Create would boot it. */
+START_TEST(warm_vm_fits_default_specs_only)
+{
+	struct runtime_config cfg;
+	struct oci_spec *plain = spec_of("{\"linux\":{\"namespaces\":[{\"type\":\"network\"}]}}");
+	struct oci_spec *netns = spec_of(
+		"{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/var/run/netns/x\"}]}}");
+	struct oci_spec *big =
+		spec_of("{\"linux\":{\"resources\":{\"memory\":{\"limit\":1073741824}}}}");
+	struct oci_spec *small =
+		spec_of("{\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}}}");
+
+	ck_assert_int_eq(runtime_config_defaults(&cfg), 0);
+	ck_assert(sandbox_plan_warm_fits(&cfg, plain));
+	ck_assert(!sandbox_plan_warm_fits(&cfg, netns));
+	ck_assert(!sandbox_plan_warm_fits(&cfg, big));
+	/* 64 MiB + the overhead fits in the default 256 MiB: the same VM. */
+	ck_assert(sandbox_plan_warm_fits(&cfg, small));
+	cfg.rootfs = RUNTIME_ROOTFS_BLOCK;
+	ck_assert(!sandbox_plan_warm_fits(&cfg, plain));
+	runtime_config_clear(&cfg);
+	oci_spec_free(plain);
+	oci_spec_free(netns);
+	oci_spec_free(big);
+	oci_spec_free(small);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_sandbox_plan");
@@ -403,6 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(size, size_from_pod_annotations);
 	tcase_add_test(size, pod_annotations_malformed);
 	tcase_add_test(size, app_memory_must_fit_the_vm);
+	tcase_add_test(size, warm_vm_fits_default_specs_only);
 	tcase_add_test(rootfs, overlay_layers_cached_with_upper);
 	tcase_add_test(rootfs, overlay_view_and_single_layer);
 	tcase_add_test(rootfs, bind_and_host_dir);

@@ -1,0 +1,119 @@
+# The warm pool ("warm_vms" in the runtime config): `start` hands a new
+# sandbox to a spare shim whose VM is already up, and starts another.
+# Checked: the first run boots its own VM and leaves a spare; the next
+# takes the spare (its start phases say "warm", output and exit status as
+# always); a sandbox the spare does not fit (another size) boots its own
+# and leaves the spare be; a spare-run sandbox whose shim is SIGKILLed is
+# cleaned up by delete; an unused spare ends after "warm_vm_idle_seconds";
+# SIGTERM ends the rest; nothing is left (shares, pool files, processes).
+. "$(dirname "$0")/lib.sh"
+shim_test_setup --log-level debug
+POOL=/run/husk/warm
+T="timeout -k 10 300"
+IMG=husk.test/busybox:latest
+echo '{"warm_vms": 1}' >/tmp/husk-warm.json
+echo '{"warm_vms": 1, "warm_vm_idle_seconds": 4}' >/tmp/husk-warm-idle.json
+RT=(--runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-warm.json)
+
+spare_logs() {
+	local f
+	for f in "$POOL"/*.d/shim.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }
+	done
+}
+trap 'shim_show_debug; spare_logs; pkill -TERM -f "containerd-shim-husk-v2 .*warm$"; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+
+# ready_spares - the pids of the spares waiting on a socket, one a line.
+ready_spares() {
+	find "$POOL" -maxdepth 1 -name '*.sock' 2>/dev/null | sed 's/.*-\([0-9]*\)\.sock$/\1/' | sort
+}
+
+# wait_spares N - until N spares wait (a boot in the rig takes seconds).
+wait_spares() {
+	for _ in $(seq 180); do
+		[ "$(ready_spares | wc -l)" -eq "$1" ] && return 0
+		sleep 1
+	done
+	ls -la "$POOL"; spare_logs; fail "$1 spare(s) not ready within 180s"
+}
+
+# 1. No spare yet: the first sandbox boots its own VM and starts one.
+out=$($T ctr run --rm "${RT[@]}" "$IMG" w1 echo cold-boot 2>&1)
+echo "w1: $out"
+[ "$out" = cold-boot ] || fail "w1: unexpected output"
+check_phases start w1 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
+net rootfs create hooks containerd start"
+wait_spares 1
+spare1=$(ready_spares)
+echo "spare ready: pid $spare1"
+
+# 2. The next takes it: no boot in its start phases, the same behaviour.
+$T ctr run --rm "${RT[@]}" "$IMG" w2 sh -c 'echo from-warm-vm; echo err >&2; exit 3' \
+	>/tmp/w2.out 2>/tmp/w2.err
+rc=$?
+echo "w2: status $rc, stdout '$(cat /tmp/w2.out)', stderr '$(cat /tmp/w2.err)'"
+[ "$rc" = 3 ] || fail "w2: status $rc, wanted 3"
+if [ "$(cat /tmp/w2.out)" != from-warm-vm ] || [ "$(cat /tmp/w2.err)" != err ]; then
+	fail "w2: output"
+fi
+check_phases start w2 "spec warm net rootfs create hooks containerd start"
+grep -q 'msg="container w2 takes the warm VM, up for [0-9]* ms' /tmp/containerd.log ||
+	fail "w2: no 'takes the warm VM' line in the shim log"
+[ -z "$(ls -d "$POOL"/*-"$spare1".* 2>/dev/null)" ] || fail "w2: the spare's pool files are left"
+wait_spares 1
+spare2=$(ready_spares)
+[ "$spare2" != "$spare1" ] || fail "no new spare after w2 took pid $spare1"
+echo "new spare: pid $spare2"
+
+# 3. A sandbox of another size (a 1 GiB limit) boots its own; the spare waits on.
+out=$($T ctr run --rm "${RT[@]}" --memory-limit 1073741824 "$IMG" w3 echo big 2>&1)
+[ "$out" = big ] || fail "w3: unexpected output '$out'"
+check_phases start w3 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
+net rootfs create hooks containerd start"
+[ "$(ready_spares)" = "$spare2" ] || fail "w3 changed the pool: $(ready_spares)"
+echo "w3 (1 GiB limit): booted its own VM; spare $spare2 still waits"
+
+# 4. A long-running one on the spare: exec, then its shim is SIGKILLed;
+# delete cleans up what the spare made (share, virtiofsd, its folder).
+$T ctr run -d "${RT[@]}" "$IMG" w4 sleep 600 >/dev/null || fail "w4: run -d"
+out=$($T ctr task exec --exec-id e1 w4 cat /proc/1/cmdline | tr '\0' ' ')
+[ "$out" = "sleep 600 " ] || fail "w4: exec saw '$out'"
+share=$(ls -d /run/husk/share/*-"$spare2" 2>/dev/null) || fail "w4: no share of spare $spare2"
+kill -KILL "$spare2"
+for _ in $(seq 60); do
+	ctr task ls 2>/dev/null | grep -q '^w4 .*STOPPED' && break
+	sleep 1
+done
+ctr task delete w4 >/dev/null 2>&1
+ctr container delete w4 >/dev/null 2>&1 || fail "w4: container delete"
+for _ in $(seq 20); do [ -e "$share" ] || break; sleep 1; done
+[ ! -e "$share" ] || fail "w4: share $share left after delete"
+[ -z "$(ls -d "$POOL"/*-"$spare2".* 2>/dev/null)" ] || fail "w4: pool files of $spare2 left"
+echo "w4: exec right; shim SIGKILLed; delete removed its share and the spare's files"
+
+# 5. An unused spare ends after warm_vm_idle_seconds (4 s here) and cleans up.
+wait_spares 1
+spare3=$(ready_spares)
+out=$($T ctr run --rm --runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-warm-idle.json \
+	"$IMG" w5 echo idle-config 2>&1)
+[ "$out" = idle-config ] || fail "w5: unexpected output '$out'"
+wait_spares 2
+idle=$(comm -13 <(echo "$spare3") <(ready_spares) | head -1)
+for _ in $(seq 60); do kill -0 "$idle" 2>/dev/null || break; sleep 1; done
+kill -0 "$idle" 2>/dev/null && fail "w5: spare $idle still runs 60s after its 4s idle limit"
+[ -z "$(ls -d "$POOL"/*-"$idle".* /run/husk/share/*-"$idle" 2>/dev/null)" ] ||
+	fail "w5: files of the idle spare left"
+echo "w5: the idle spare $idle ended by itself and left nothing"
+
+[ "$(ready_spares)" = "$spare3" ] || fail "w5: the other pool's spare $spare3 is gone"
+
+# 6. SIGTERM ends the last spare; nothing is left anywhere.
+pkill -TERM -f 'containerd-shim-husk-v2 .*warm$'
+for _ in $(seq 30); do pgrep -f 'containerd-shim-husk-v2 .*warm$' >/dev/null || break; sleep 1; done
+pgrep -af 'containerd-shim-husk-v2 .*warm$' && fail "spares still run after SIGTERM"
+left=$(ls -A "$POOL" 2>/dev/null; ls -A /run/husk/share 2>/dev/null)
+[ -z "$left" ] || fail "left in the pool or shares: $left"
+pgrep -x virtiofsd >/dev/null && fail "virtiofsd left"
+check_nothing_left
+trap 'kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+echo "t-shim-warm: passed"

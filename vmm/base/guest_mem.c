@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * guest_mem.c - guest RAM as one host mapping split into at most two
- * regions around the 32-bit MMIO hole.
+ * guest_mem.c - guest RAM as one 2 MiB-aligned host mapping split into at
+ * most two regions around the 32-bit MMIO hole.
  */
 #include <errno.h>
 #include <string.h>
@@ -11,7 +11,40 @@
 #include "vmm/base/guest_mem.h"
 #include "vmm/base/layout.h"
 
-#define GUEST_MEM_PAGE 0x1000ULL
+#define GUEST_MEM_PAGE	    0x1000ULL
+#define GUEST_MEM_HUGE_PAGE 0x200000ULL
+
+/*
+ * A mapping of @size bytes whose start is 2 MiB-aligned. KVM maps guest
+ * RAM to the guest with 2 MiB pages only where the host address and the
+ * guest-physical address agree modulo 2 MiB and the host backs them with a
+ * huge page; a plain mmap() gives 4 KiB alignment, which rules that out
+ * for the whole of RAM. A PROT_NONE reservation 2 MiB larger is cut down
+ * to the aligned window, which the real mapping then replaces.
+ */
+static void *guest_mem_map_aligned(uint64_t size, int mflags, int fd)
+{
+	const uint64_t align = GUEST_MEM_HUGE_PAGE;
+	uint8_t *r, *a;
+	void *p;
+	int e;
+
+	r = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	a = (uint8_t *)(((uintptr_t)r + align - 1) & ~(uintptr_t)(align - 1));
+	if (a > r)
+		munmap(r, (size_t)(a - r));
+	if (r + align > a)
+		munmap(a + size, (size_t)(r + align - a));
+	p = mmap(a, size, PROT_READ | PROT_WRITE, mflags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		e = errno; /* the caller reports mmap's error, not munmap's */
+		munmap(a, size);
+		errno = e;
+	}
+	return p;
+}
 
 static int guest_mem_map(struct guest_mem *gm, uint64_t size, unsigned int flags,
 			 struct husk_error **err)
@@ -35,7 +68,7 @@ static int guest_mem_map(struct guest_mem *gm, uint64_t size, unsigned int flags
 	} else {
 		mflags |= MAP_PRIVATE | MAP_ANONYMOUS;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, mflags, gm->memfd, 0);
+	p = guest_mem_map_aligned(size, mflags, gm->memfd);
 	if (p == MAP_FAILED)
 		return husk_err(err, errno, "guest memory: mmap %llu bytes",
 				(unsigned long long)size);

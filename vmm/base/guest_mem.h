@@ -9,6 +9,10 @@
  *
  * Layout: RAM below the 32-bit MMIO hole is region 0 at GPA 0; RAM beyond
  * what fits below the hole continues at 4 GiB as region 1 (see layout.h).
+ * The one host mapping starts on a 2 MiB boundary, so that KVM can map
+ * guest RAM to the guest with 2 MiB pages wherever the host backs it with
+ * transparent huge pages (always on hosts whose THP mode is "always"; on
+ * "madvise" hosts with GUEST_MEM_HUGEPAGES).
  * This module does not need /dev/kvm: unit tests and fuzzers build guest
  * memory with it and never register it with KVM.
  */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_guest_mem.c - vmm/base/guest_mem.c: regions, bounds, overflow, copies. */
+/* test_guest_mem.c - vmm/base/guest_mem.c: regions, bounds, overflow, copies, alignment. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "vmm/base/guest_mem.h"
 #include "tests/lib/unit.h"
@@ -128,6 +130,39 @@ START_TEST(gm_memfd)
 }
 END_TEST
 
+/*
+ * Guest RAM starts on a 2 MiB boundary (KVM can then map it to the guest
+ * with 2 MiB pages), anonymous or memfd-backed, and nothing of the
+ * alignment slop stays mapped after it.
+ */
+START_TEST(gm_base_is_2mib_aligned)
+{
+	const uint64_t sizes[] = { 1 * MiB, 8 * MiB + 4096, 256 * MiB };
+	const unsigned int flags[] = { 0, GUEST_MEM_MEMFD, GUEST_MEM_HUGEPAGES };
+	struct guest_mem gm;
+	char back = 0;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+			ck_assert_int_eq(guest_mem_init(&gm, sizes[i], flags[j], NULL), 0);
+			ck_assert_uint_eq((uintptr_t)gm.base % (2 * MiB), 0);
+			ck_assert_int_eq(guest_mem_write(&gm, sizes[i] - 1, "y", 1), 0);
+			/* The page after guest RAM was reservation slop: unmapped now. */
+			errno = 0;
+			ck_assert_int_eq(msync(gm.base + sizes[i], 4096, MS_ASYNC), -1);
+			ck_assert_int_eq(errno, ENOMEM);
+			if (flags[j] & GUEST_MEM_MEMFD) {
+				/* The mapping is the memfd's, not the reservation's. */
+				ck_assert_int_eq(pread(gm.memfd, &back, 1, (off_t)sizes[i] - 1), 1);
+				ck_assert_int_eq(back, 'y');
+			}
+			guest_mem_fini(&gm);
+		}
+	}
+}
+END_TEST
+
 START_TEST(gm_bad_sizes)
 {
 	struct guest_mem gm;
@@ -169,6 +204,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, gm_crossing_regions_refused);
 	tcase_add_test(tc, gm_copy_roundtrip);
 	tcase_add_test(tc, gm_memfd);
+	tcase_add_test(tc, gm_base_is_2mib_aligned);
 	tcase_add_test(tc, gm_bad_sizes);
 	tcase_add_test(tc, gm_fini_zeroed);
 	suite_add_tcase(s, tc);

@@ -2,9 +2,11 @@
 # runc and with husk, side by side in one run.
 # - `ctr run --rm IMAGE ID true` latency, several runs each (after one
 #   warm-up run, which for husk also builds the cached layer image); husk
-#   twice: booting its VM at each start, and with "warm_vms": 1 (the warm
-#   pool: a spare shim boots the next VM while the last one runs; runs
-#   follow each other at once, so a run may wait for the spare's boot);
+#   three times: booting its VM at each start; with "warm_vms": 1 (the
+#   warm pool: a spare shim boots the next VM while the last one runs)
+#   and runs following each other at once, so a run may wait for the
+#   spare's boot and shares the CPUs with it (a burst); and with the pool,
+#   each run started once a spare is ready (starts spaced out);
 # - where husk's time goes in those runs: the median of each phase of the
 #   shim's start and stop phase lines (debug lines: containerd runs with
 #   --log-level debug, for runc as well);
@@ -26,8 +28,14 @@ echo '{"warm_vms": 1}' >/tmp/husk-bench-warm.json
 # RUNTIME husk+warm is husk with the warm pool's config.
 ctr_run() {
 	local t0 rc rt=(--runtime "$1")
-	[ "$1" = husk+warm ] &&
-		rt=(--runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-bench-warm.json)
+	case $1 in husk+warm*)
+		rt=(--runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-bench-warm.json) ;;
+	esac
+	# shellcheck disable=SC2012 # a count of sockets
+	[ "$1" = husk+warm-ready ] && for _ in $(seq 120); do
+		[ "$(ls /run/husk/warm/*.sock 2>/dev/null | wc -l)" -ge 1 ] && break
+		sleep 0.5
+	done
 	t0=$(date +%s%N)
 	timeout -k 10 300 ctr run --rm "${rt[@]}" "$img" "$2" true >/dev/null 2>&1
 	rc=$?
@@ -35,8 +43,9 @@ ctr_run() {
 }
 
 declare -A med mn mx first
-declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+warm]=w)
-rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+warm)
+declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+warm]=w
+	[husk+warm-ready]=s)
+rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+warm husk+warm-ready)
 for rt in "${rts[@]}"; do
 	read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0")
 	ms=()
@@ -89,6 +98,8 @@ phase_table start b
 phase_table stop b
 phase_table start w warm
 phase_table stop w warm
+phase_table start s ready
+phase_table stop s ready
 
 # rss_of PATTERN - "<pid> <VmRSS kB>" of the newest process matching PATTERN.
 rss_of() {

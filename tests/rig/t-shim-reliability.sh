@@ -85,12 +85,14 @@ stop() {
 }
 # host_res - what a leak on the host side would grow: taps in the test's
 # network namespace, their ingress qdiscs, mounts under /run/husk, files
-# and folders under /run/husk
+# and folders in /run/husk's folders (a sandbox's share is
+# /run/husk/share/<id>; /run/husk and /run/husk/share stay, empty, once
+# the first shim made them)
 host_res() {
 	echo "taps=$(ip -n $NS -o link | grep -c 'tap[0-9]*_husk')" \
 		"ingress=$(tc -n $NS qdisc show dev eth0 | grep -c ingress)" \
 		"mounts=$(grep -c ' /run/husk' /proc/mounts)" \
-		"files=$(find /run/husk 2>/dev/null | wc -l)"
+		"files=$(find /run/husk -mindepth 2 2>/dev/null | wc -l)"
 }
 # shim_res PID - the shim's open fds, threads and resident memory (KiB)
 # without the guest's RAM (the memfd libhusk names husk-guest-ram, mapped

@@ -2,9 +2,12 @@
 /*
  * cmd.h - the shim binary's modes; each returns the process exit code.
  *
- *   start   cmd_start.c   find or spawn the group's daemon, print its address
+ *   start   cmd_start.c   find or spawn the group's daemon (or hand the group
+ *                         to a warm spare), print its address
  *   delete  cmd_delete.c  clean up after a task whose shim is gone
  *   daemon  cmd_daemon.c  serve ttrpc until Shutdown leaves no task
+ *   warm    cmd_warm.c    a spare of the warm pool: boot a VM, wait for a
+ *                         sandbox, then serve it as the daemon does
  *   -info, -v             cmd_info.c
  */
 #ifndef HUSK_SHIM_CMD_H

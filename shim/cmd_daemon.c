@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * cmd_daemon.c - the long-running shim: serve the Task service on the
- * listener `start` passed as fd 3, publish events, reap children, and
- * exit after a Shutdown that leaves no task, or on SIGTERM/SIGINT.
+ * listener `start` passed as fd 3 (to a spawned daemon, or over the
+ * hand-over socket to a warm spare, cmd_warm.c, which brings its booted
+ * backend), publish events, reap children, and exit after a Shutdown
+ * that leaves no task, or on SIGTERM/SIGINT.
  *
  * Threads: this main thread only waits for signals (all of them are
  * blocked everywhere and taken here with sigwaitinfo, so no handler runs

@@ -101,9 +101,10 @@ static void top_up_warm(const struct start_warm *w, bool debug)
 	char key[WARM_KEY_LEN + 1];
 	unsigned have;
 
+	/* Also with no pool (any more): dead spares' files go either way. */
+	warm_pool_sweep(FS_SHARE_BASE);
 	if (!w->loaded || !w->cfg.warm_vms)
 		return;
-	warm_pool_sweep(FS_SHARE_BASE);
 	warm_pool_key(w->config_path, key);
 	for (have = warm_pool_count(key); have < w->cfg.warm_vms; have++)
 		if (warm_pool_spawn(w->config_path, debug, NULL))

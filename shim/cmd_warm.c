@@ -88,6 +88,8 @@ static int spare_files(struct spare *s, const char *config, bool debug)
 
 	warm_pool_key(config, key);
 	snprintf(s->name, sizeof(s->name), "%s-%d", key, (int)getpid());
+	/* Files under this name are a dead spare's whose pid this one reuses. */
+	warm_pool_remove(s->name, FS_SHARE_BASE);
 	warm_pool_path(s->name, ".boot", path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)

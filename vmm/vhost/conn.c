@@ -86,6 +86,23 @@ static int vhost_conn_fail(struct vhost_conn *c, uint32_t req, int errnum, struc
 }
 
 /*
+ * Until @c's socket is ready for @events or @deadline passed: 0, -EAGAIN
+ * (interrupted, or woken early: wait again), -ETIMEDOUT or -errno.
+ */
+static int vhost_conn_wait(struct vhost_conn *c, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = c->fd, .events = events };
+	int left = husk_ms_left(deadline);
+	int r = poll(&p, 1, left);
+
+	if (r < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	if (r == 0)
+		return left > 0 ? -EAGAIN : -ETIMEDOUT;
+	return 0;
+}
+
+/*
  * Wait for room until @deadline, then one sendmsg that cannot block. A
  * backend that reads nothing (stopped, or wedged) must not hold the
  * caller, which may be a vCPU thread in the middle of a guest's register
@@ -93,16 +110,11 @@ static int vhost_conn_fail(struct vhost_conn *c, uint32_t req, int errnum, struc
  */
 static ssize_t vhost_conn_send_some(struct vhost_conn *c, struct msghdr *mh, int64_t deadline)
 {
-	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
-	int left = husk_ms_left(deadline);
 	ssize_t n;
-	int r;
+	int r = vhost_conn_wait(c, POLLOUT, deadline);
 
-	r = poll(&p, 1, left);
-	if (r < 0)
-		return errno == EINTR ? -EAGAIN : -errno;
-	if (r == 0)
-		return left > 0 ? -EAGAIN : -ETIMEDOUT;
+	if (r)
+		return r;
 	n = sendmsg(c->fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? -EAGAIN : -errno;
@@ -178,16 +190,11 @@ static ssize_t vhost_conn_recv_some(struct vhost_conn *c, void *buf, size_t len,
 	char ctl[CMSG_SPACE(sizeof(int) * 4)];
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int left = husk_ms_left(deadline);
 	ssize_t n;
-	int r;
+	int r = vhost_conn_wait(c, POLLIN, deadline);
 
-	r = poll(&p, 1, left);
-	if (r < 0)
-		return errno == EINTR ? -EAGAIN : -errno;
-	if (r == 0)
-		return left > 0 ? -EAGAIN : -ETIMEDOUT;
+	if (r)
+		return r;
 	mh.msg_control = ctl;
 	mh.msg_controllen = sizeof(ctl);
 	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);

@@ -317,6 +317,17 @@ static void stalled_start(struct stalled *g, int sv[2], bool hello, pthread_t *t
 	pthread_create(t, NULL, fake_stalled, g);
 }
 
+/* The stalled husk-init reads again (if not told so already), ends; its fds go. */
+static void stalled_stop(struct stalled *g, pthread_t t, bool told)
+{
+	if (!told)
+		ck_assert_int_eq(write(g->go[1], "g", 1), 1);
+	pthread_join(t, NULL);
+	close(g->fd);
+	close(g->go[0]);
+	close(g->go[1]);
+}
+
 /* Whole PIDS frames into @fd until its buffer takes no more; how many. */
 static int fill_with_frames(int fd)
 {
@@ -373,10 +384,7 @@ START_TEST(send_deadline_when_guest_stops_reading)
 	ck_assert_int_eq(write(g.go[1], "g", 1), 1);
 	ck_assert_int_eq(agent_call(c, HUSK_MSG_PAUSE, "{\"id\":\"c1\"}", 5000, NULL, &err), 0);
 	agent_client_free(c);
-	pthread_join(t, NULL);
-	close(sv[1]);
-	close(g.go[0]);
-	close(g.go[1]);
+	stalled_stop(&g, t, true);
 	husk_error_free(err);
 }
 END_TEST
@@ -410,12 +418,8 @@ START_TEST(send_deadline_partial_frame_hangs_up)
 	ck_assert(closed_within_5s(&f));
 	ck_assert_int_eq(agent_call(c, HUSK_MSG_PIDS, "{}", 5000, NULL, &err), -ECONNRESET);
 
-	ck_assert_int_eq(write(g.go[1], "g", 1), 1);
-	pthread_join(t, NULL);
+	stalled_stop(&g, t, false);
 	agent_client_free(c);
-	close(sv[1]);
-	close(g.go[0]);
-	close(g.go[1]);
 	free(json);
 	husk_error_free(err);
 }
@@ -438,11 +442,7 @@ START_TEST(hello_send_deadline)
 	ck_assert_str_eq(husk_error_message(err),
 			 "send HELLO to husk-init: timed out after 300 ms");
 
-	ck_assert_int_eq(write(g.go[1], "g", 1), 1);
-	pthread_join(t, NULL);
-	close(sv[1]);
-	close(g.go[0]);
-	close(g.go[1]);
+	stalled_stop(&g, t, false);
 	husk_error_free(err);
 }
 END_TEST

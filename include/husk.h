@@ -85,7 +85,13 @@ typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 /* husk_vm_config.flags */
 #define HUSK_VM_MEMFD	     (1u << 0) /* back guest RAM with a memfd */
-#define HUSK_VM_HUGEPAGES    (1u << 1) /* ask for transparent huge pages */
+/*
+ * HUSK_VM_HUGEPAGES - madvise(MADV_HUGEPAGE) on guest RAM: Linux then backs
+ * it with 2 MiB pages where it can, when transparent_hugepage/enabled (or,
+ * with HUSK_VM_MEMFD, .../shmem_enabled) is "advise" or "always". A kernel
+ * without transparent huge pages ignores the wish.
+ */
+#define HUSK_VM_HUGEPAGES    (1u << 1)
 /*
  * HUSK_VM_EXPECT_LINUX - the kernel is an unmodified Linux: on a host whose
  * KVM cannot run one (PVM, see husk_vm_create()) fail up front instead of

@@ -2,9 +2,11 @@
 # runc and with husk, side by side in one run.
 # - `ctr run --rm IMAGE ID true` latency, several runs each (after one
 #   warm-up run, which for husk also builds the cached layer image); husk
-#   three times: booting its VM at each start; with "warm_vms": 1 (the
-#   warm pool: a spare shim boots the next VM while the last one runs)
-#   and runs following each other at once, so a run may wait for the
+#   four times: booting its VM at each start (level 1's shared memory
+#   with transparent huge pages "advise", README "Host settings"); the
+#   same under Debian's default "never" (husk+shmem-never); with
+#   "warm_vms": 1 (the warm pool: a spare shim boots the next VM while
+#   the last one runs) and runs following each other at once, so a run may wait for the
 #   spare's boot and shares the CPUs with it (a burst); and with the pool,
 #   each run started once a spare is ready (starts spaced out);
 # - where husk's time goes in those runs: the median of each phase of the
@@ -24,6 +26,13 @@ ctr image import --base-name husk.bench/busybox "$HUSK_ASSETS/busybox-oci.tar" >
 img=husk.bench/busybox:latest
 
 echo '{"warm_vms": 1}' >/tmp/husk-bench-warm.json
+# shmem_thp MODE - Linux's transparent huge pages for shared memory (the
+# rig's level 1 runs with "advise", README "Host settings"; Debian's
+# default is "never"): RUNTIME husk+shmem-never is husk under "never".
+shmem_thp() {
+	echo "$1" >/sys/kernel/mm/transparent_hugepage/shmem_enabled ||
+		fail "set transparent_hugepage/shmem_enabled to $1"
+}
 # ctr_run RUNTIME ID - "<ms> <status>" of one `ctr run --rm ... true`;
 # RUNTIME husk+warm is husk with the warm pool's config.
 ctr_run() {
@@ -36,16 +45,18 @@ ctr_run() {
 		[ "$(ls /run/husk/warm/*.sock 2>/dev/null | wc -l)" -ge 1 ] && break
 		sleep 0.5
 	done
+	[ "$1" = husk+shmem-never ] && { rt=(--runtime io.containerd.husk.v2); shmem_thp never; }
 	t0=$(date +%s%N)
 	timeout -k 10 300 ctr run --rm "${rt[@]}" "$img" "$2" true >/dev/null 2>&1
 	rc=$?
+	[ "$1" = husk+shmem-never ] && shmem_thp advise
 	echo "$(( ($(date +%s%N) - t0) / 1000000 )) $rc"
 }
 
 declare -A med mn mx first
-declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+warm]=w
-	[husk+warm-ready]=s)
-rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+warm husk+warm-ready)
+declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+shmem-never]=n
+	[husk+warm]=w [husk+warm-ready]=s)
+rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+shmem-never husk+warm husk+warm-ready)
 for rt in "${rts[@]}"; do
 	read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0")
 	ms=()
@@ -96,6 +107,7 @@ echo "Where husk's time goes in those runs: the shim's phase lines, each phase's
 printf '%-10s %-12s %10s %8s %8s\n' line phase median_ms min_ms max_ms
 phase_table start b
 phase_table stop b
+phase_table start n never
 phase_table start w warm
 phase_table stop w warm
 phase_table start s ready
@@ -119,19 +131,25 @@ echo "Host memory of one running sandbox (busybox sleep; husk guest RAM 256 MiB)
 printf '%-24s %10s %16s %24s\n' runtime rss_kib guest_resident_kib rss_without_guest_kib
 ctr run -d --runtime io.containerd.runc.v2 "$img" mem-runc sleep 600 >/dev/null
 ctr run -d --runtime io.containerd.husk.v2 "$img" mem-husk sleep 600 >/dev/null
+shmem_thp never
+ctr run -d --runtime io.containerd.husk.v2 "$img" mem-never sleep 600 >/dev/null
+shmem_thp advise
 sleep 3
 read -r pid rss < <(rss_of 'containerd-shim-runc-v2.*-id mem-runc')
 printf '%-24s %10s %16s %24s\n' io.containerd.runc.v2 "$rss" - "$rss"
-read -r pid rss < <(rss_of 'containerd-shim-husk-v2.*-id mem-husk')
-g=-
-[ "$pid" != - ] && g=$(guest_rss "$pid")
-printf '%-24s %10s %16s %24s\n' io.containerd.husk.v2 "$rss" "${g:--}" \
-	"$([ -n "$g" ] && [ "$g" != - ] && echo $((rss - g)) || echo -)"
-for c in mem-runc mem-husk; do
+for c in mem-husk mem-never; do
+	read -r pid rss < <(rss_of "containerd-shim-husk-v2.*-id $c ")
+	g=-
+	[ "$pid" != - ] && g=$(guest_rss "$pid")
+	printf '%-24s %10s %16s %24s\n' "$([ $c = mem-husk ] && echo io.containerd.husk.v2 ||
+		echo husk+shmem-never)" "$rss" "${g:--}" \
+		"$([ -n "$g" ] && [ "$g" != - ] && echo $((rss - g)) || echo -)"
+done
+for c in mem-runc mem-husk mem-never; do
 	ctr task kill -s KILL "$c" >/dev/null 2>&1
 done
 sleep 3
-for c in mem-runc mem-husk; do
+for c in mem-runc mem-husk mem-never; do
 	ctr task delete "$c" >/dev/null 2>&1
 	ctr container delete "$c" >/dev/null 2>&1
 done

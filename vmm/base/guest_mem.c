@@ -74,7 +74,8 @@ static int guest_mem_map(struct guest_mem *gm, uint64_t size, unsigned int flags
 				(unsigned long long)size);
 	gm->base = p;
 	gm->ram_size = size;
-	if ((flags & GUEST_MEM_HUGEPAGES) && madvise(p, size, MADV_HUGEPAGE) < 0)
+	/* EINVAL: a kernel built without transparent huge pages; a wish, then. */
+	if ((flags & GUEST_MEM_HUGEPAGES) && madvise(p, size, MADV_HUGEPAGE) < 0 && errno != EINVAL)
 		return husk_err(err, errno, "guest memory: madvise(MADV_HUGEPAGE)");
 	return 0;
 }

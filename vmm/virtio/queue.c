@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * queue.c - split virtqueues (virtio 1.2 section 2.7): activation checks,
- * pop with every descriptor validated, push, notification suppression and
- * the per-turn budget of processing loops.
+ * pop with every descriptor validated, push, notification suppression,
+ * the per-turn budget of processing loops, and a read-only peek at the
+ * indices for diagnostics.
  *
  * Ring fields are little-endian (2.7: "le16"/"le32"/"le64"); husk runs on
  * x86-64 only, but the le*toh calls keep the intent visible.
@@ -333,4 +334,22 @@ void virtq_disable_notify(struct virtq *q)
 	if (!q->event_idx)
 		__atomic_store_n(&q->used->flags, htole16(VRING_USED_F_NO_NOTIFY),
 				 __ATOMIC_RELAXED);
+}
+
+void virtq_peek(const struct virtq *q, struct husk_queue_status *st)
+{
+	st->active = q->active && !virtio_dev_is_broken(q->dev);
+	st->size = q->active ? q->size : 0;
+	st->event_idx = q->active && q->event_idx;
+	st->external = q->dev->external_rings;
+	if (!q->active)
+		return;
+	st->avail_idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
+	st->used_idx = le16toh(__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE));
+	st->avail_flags = le16toh(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED));
+	st->used_flags = le16toh(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED));
+	st->used_event = le16toh(__atomic_load_n(q->used_event, __ATOMIC_RELAXED));
+	st->avail_event = le16toh(__atomic_load_n(q->avail_event, __ATOMIC_RELAXED));
+	/* A vhost-user backend keeps its own; ours would be stale zeros. */
+	st->last_avail = st->external ? 0 : q->last_avail;
 }

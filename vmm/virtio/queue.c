@@ -232,6 +232,28 @@ static int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
 	}
 }
 
+/*
+ * The ring looked empty: with EVENT_IDX, may it be looked at again? The
+ * driver publishes avail.idx, then (behind its own full barrier) reads
+ * avail_event to decide whether to notify; we published avail_event (the
+ * last pop did) and then read avail.idx. Without a full barrier between
+ * our store and our load, the store may still sit in this CPU's store
+ * buffer (x86 lets a later load pass an earlier store) while the driver
+ * reads the older avail_event: it skips the notification, we read the
+ * older avail.idx and stop, and its chain waits until some other kick,
+ * which with EVENT_IDX never comes (the driver has passed avail_event).
+ * Publish it again behind the barrier; true when the ring must be read
+ * again (2.7.10; vhost's and QEMU's re-check after enabling likewise).
+ */
+static bool virtq_recheck_empty(struct virtq *q)
+{
+	if (!q->event_idx || q->no_notify)
+		return false;
+	__atomic_store_n(q->avail_event, htole16(q->last_avail), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return true;
+}
+
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	uint16_t avail_idx, pending, head;
@@ -241,6 +263,10 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 		return 0;
 	avail_idx = virtq_avail_idx(q);
 	pending = (uint16_t)(avail_idx - q->last_avail);
+	if (!pending && virtq_recheck_empty(q)) {
+		avail_idx = virtq_avail_idx(q);
+		pending = (uint16_t)(avail_idx - q->last_avail);
+	}
 	/* The driver cannot have more than `size` chains outstanding (2.7.13). */
 	if (pending > q->size)
 		return virtq_fail(q, "avail idx %u is %u ahead of %u (size %u)", avail_idx, pending,

@@ -1160,6 +1160,81 @@ static int connect_async(uint32_t port, int timeout_ms)
 	return ret;
 }
 
+/*
+ * The guest closes (SHUTDOWN both ways, as Linux's close does) with its
+ * last bytes still in our buffer, behind a host reader slower than the
+ * close deadline: they all still reach the host, then EOF. Only a reader
+ * that takes nothing for VSOCK_STALE_MS loses them (the slot is freed).
+ */
+static size_t close_behind_slow_reader(struct gsock **s, int *fd)
+{
+	static uint8_t d[1u << 20];
+	size_t sent;
+
+	setup_fake(0, true);
+	*s = host_connect(fd);
+	pattern(d, sizeof(d), 6);
+	sent = stall(*s, d, sizeof(d));
+	ck_assert_uint_lt(sent, sizeof(d));
+	gs_send(*s, VIRTIO_VSOCK_OP_SHUTDOWN, VSOCK_SHUT_MASK, NULL, 0);
+	run(0);
+	return sent;
+}
+
+START_TEST(close_drains_to_a_slow_reader)
+{
+	static uint8_t back[1u << 20], want[1u << 20];
+	size_t sent, rd = 0;
+	struct gsock *s;
+	ssize_t n;
+	int fd, i;
+
+	sent = close_behind_slow_reader(&s, &fd);
+	pattern(want, sizeof(want), 6);
+	nonblock(fd);
+	/*
+	 * 16 KiB a second: the half MiB or so behind the close takes half a
+	 * minute, far beyond VSOCK_CLOSE_MS, and the socket has room for the
+	 * buffer's next bytes well within VSOCK_STALE_MS each time. Once the
+	 * buffer is empty the device closes cleanly (RST to the guest, its
+	 * end of the socket closed): the reader still gets the socket's bytes.
+	 */
+	for (i = 0; i < 1000; i++) {
+		advance_ms(1000);
+		n = recv(fd, back + rd, sizeof(back) - rd < 16384 ? sizeof(back) - rd : 16384,
+			 MSG_DONTWAIT);
+		if (n == 0)
+			break; /* EOF */
+		ck_assert_int_gt(n, 0);
+		rd += (size_t)n;
+	}
+	ck_assert_uint_eq(rd, sent);
+	ck_assert_mem_eq(back, want, sent);
+	ck_assert_int_gt(i, VSOCK_CLOSE_MS / 1000 * 4);
+	ck_assert(s->rst); /* the clean close's RST */
+	close(fd);
+}
+END_TEST
+
+START_TEST(close_gives_up_on_a_reader_that_takes_nothing)
+{
+	uint8_t b[16];
+	struct gsock *s;
+	int fd;
+
+	close_behind_slow_reader(&s, &fd);
+	advance_ms(VSOCK_STALE_MS - 1000);
+	ck_assert(!s->rst);
+	advance_ms(2000);
+	ck_assert(s->rst);
+	nonblock(fd);
+	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0);
+	close(fd);
+}
+END_TEST
+
 /* The guest opens all it may; the host's quarter of the slots stays the host's. */
 START_TEST(guest_cannot_take_host_slots)
 {
@@ -1445,6 +1520,8 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_guest_cid);
 	tcase_add_test(tc, status_of_a_stalled_stream);
+	tcase_add_test(tc, close_drains_to_a_slow_reader);
+	tcase_add_test(tc, close_gives_up_on_a_reader_that_takes_nothing);
 	tcase_add_test(tc, guest_connect_listener_echo);
 	tcase_add_test(tc, guest_connect_nobody_listens);
 	tcase_add_test(tc, host_connect_echo);

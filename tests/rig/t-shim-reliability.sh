@@ -7,18 +7,24 @@
 # and the host's taps, mounts and files under /run/husk do not grow, the
 # shim's RSS stays within a small slack; (3) 20 execs at once in one
 # container, each output and status checked; (4) a large stream through a
-# container's stdout and one through its stdin, sha256-checked; nothing
-# is left. Sizes come from the environment (`make soak` sets the full ones):
+# container's stdout and one through its stdin, sha256-checked (a stream
+# still running after 120 s plus a second per MiB of stdin, or per 2 MiB
+# of stdout, prints the shim's SIGUSR1 dump: vsock credit, queues,
+# relays); nothing is left. Sizes come from the environment (`make soak` sets the full ones):
 #   HUSK_SOAK_CYCLES      N of (2)                           (default 10)
 #   HUSK_SOAK_STDOUT_MIB  MiB through stdout in (4)          (default 128)
 #   HUSK_SOAK_STDIN_MIB   MiB through stdin in (4)           (default 32)
 #   HUSK_RELIAB_PARTS     which of restart, execs, streams, runs run
 #                         beside the pod cycles (2a, always);
 #                         (default "restart execs", what `make test`
-#                         runs: the 20 execs hung once in three early rig
-#                         runs, then passed 6 rounds of 20 in a row; the
-#                         streams met rig faults, the runs loop has not
-#                         yet run in the rig); `make soak` runs all four.
+#                         runs: the 20 execs hung once in three
+#                         early rig runs, then passed 6 rounds of 20 in a
+#                         row; the streams hung twice at 128 MiB in an
+#                         earlier session (cause not found), then passed
+#                         in 3 of 3 rig runs (128 MiB twice, 512 MiB once;
+#                         32 MiB of stdin each); 1 GiB met a level-1
+#                         freeze; the runs loop has not yet run in the
+#                         rig); `make soak` runs all four.
 . "$(dirname "$0")/lib.sh"
 command -v ip >/dev/null || cannot_run "no ip(8) (iproute2)"
 N=${HUSK_SOAK_CYCLES:-10}

@@ -788,6 +788,103 @@ HUSK_API int husk_vm_get_disk_stats(const struct husk_vm *vm, unsigned int index
 				    struct husk_disk_stats *s);
 
 /*
+ * Where a stream through vsock or a device's ring stands, for telling a
+ * stalled transfer's side apart (a shim's SIGUSR1 dump shows these).
+ *
+ * struct husk_queue_status - one virtqueue's indices, read from the ring
+ * in guest RAM and from the device. avail_idx - used_idx chains are with
+ * the device (taken and not yet returned, or not yet taken); for a device
+ * in libhusk, avail_idx != last_avail with nothing running means chains
+ * the device was never told about. Ring indices are free-running mod
+ * 2^16. struct_size as in husk_vm_exit_stats.
+ */
+struct husk_queue_status {
+	size_t struct_size;
+	uint32_t active;      /* the driver set the queue up and the device runs */
+	uint32_t size;	      /* entries */
+	uint32_t event_idx;   /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	uint32_t external;    /* the ring is served by a vhost-user backend (virtio-fs):
+			       * last_avail and next_used are then not known (0) */
+	uint16_t avail_idx;   /* avail.idx: chains the driver offered */
+	uint16_t used_idx;    /* used.idx: chains returned to the driver */
+	uint16_t last_avail;  /* the next chain the device takes */
+	uint16_t used_event;  /* with event_idx: the driver wants an interrupt past this */
+	uint16_t avail_event; /* with event_idx: the device wants a notify past this */
+	uint16_t avail_flags; /* avail.flags (VRING_AVAIL_F_NO_INTERRUPT) */
+	uint16_t used_flags;  /* used.flags (VRING_USED_F_NO_NOTIFY) */
+	uint16_t reserved;
+	uint64_t kicks; /* notifications libhusk's loop delivered (0: external) */
+};
+
+/*
+ * husk_vm_get_queue_status - fill @st for queue @queue of the device
+ * named @device ("vsock", "blk0", "net0", "fs0": the names the VM's log
+ * uses, in add order). Any thread, between create and destroy; it waits
+ * at most 200 ms for the queue's lock (-EBUSY when a thread holds it
+ * longer, itself a sign of where things stand). Returns 0, -ENOENT (no
+ * such device or queue), -EBUSY, or -EINVAL (struct_size smaller than
+ * struct_size and active).
+ */
+HUSK_API int husk_vm_get_queue_status(const struct husk_vm *vm, const char *device,
+				      unsigned int queue, struct husk_queue_status *st);
+
+/* enum husk_vsock_conn_state - a vsock connection's life on the host. */
+enum husk_vsock_conn_state {
+	HUSK_VSOCK_HANDSHAKE = 0, /* Unix mux client, "CONNECT <port>" not read yet */
+	HUSK_VSOCK_CONNECTING,	  /* REQUEST sent to the guest, RESPONSE awaited */
+	HUSK_VSOCK_ESTABLISHED,	  /* streaming */
+	HUSK_VSOCK_DYING,	  /* host side gone, our RST still to send */
+};
+
+/* struct husk_vsock_conn_status flags */
+#define HUSK_VSOCK_READABLE   (1u << 0) /* the host socket may have bytes for the guest */
+#define HUSK_VSOCK_HOST_EOF   (1u << 1) /* the host socket said EOF */
+#define HUSK_VSOCK_HOST_HUP   (1u << 2) /* the host end closed */
+#define HUSK_VSOCK_WR_SHUT    (1u << 3) /* the host socket was shut for writing */
+#define HUSK_VSOCK_WAITING_RX (1u << 4) /* waiting for an rx buffer to send the guest a packet */
+#define HUSK_VSOCK_FROM_GUEST (1u << 5) /* the guest opened it */
+
+/*
+ * struct husk_vsock_conn_status - one vsock connection. Byte counts are
+ * the protocol's, free-running mod 2^32 (virtio 1.2 5.10.6.3).
+ * Guest -> host: from_guest bytes arrived, of which fwd_cnt went into the
+ * host socket and queued wait in the connection's buffer (buf_alloc
+ * bytes); fwd_cnt_sent is what the guest was last told, so the guest sees
+ * buf_alloc - (from_guest - fwd_cnt_sent) bytes of room. Host -> guest:
+ * to_guest bytes sent; the guest last said it has buf_alloc
+ * guest_buf_alloc and consumed guest_fwd_cnt, which leaves guest_credit.
+ */
+struct husk_vsock_conn_status {
+	size_t struct_size;
+	uint32_t host_port, guest_port;
+	uint32_t state;	       /* enum husk_vsock_conn_state */
+	uint32_t flags;	       /* HUSK_VSOCK_* */
+	uint32_t pending;      /* control packets owed: bit 0 REQUEST, 1 RESPONSE,
+				* 2 SHUTDOWN, 3 CREDIT_UPDATE, 4 RST */
+	uint32_t guest_shut;   /* SHUTDOWN flags the guest sent (1 RCV, 2 SEND) */
+	uint32_t host_shut;    /* SHUTDOWN flags sent to the guest */
+	uint32_t from_guest;   /* guest -> host bytes received */
+	uint32_t fwd_cnt;      /* of them handed to the host socket */
+	uint32_t fwd_cnt_sent; /* fwd_cnt as last told to the guest */
+	uint32_t queued;       /* bytes in the buffer, waiting for the host socket */
+	uint32_t buf_alloc;    /* our buffer, as told to the guest */
+	uint32_t to_guest;     /* host -> guest bytes sent */
+	uint32_t guest_buf_alloc, guest_fwd_cnt;
+	uint32_t guest_credit; /* bytes the host may still send the guest */
+};
+
+/*
+ * husk_vm_get_vsock_conn - fill @st for the @index-th connection of the
+ * VM's vsock device (0, 1, ...; the order is the device's table's, so
+ * connections opened or closed between calls may shift it). Any thread,
+ * between create and destroy; it waits at most 200 ms for the device's
+ * lock. Returns 0, -ENOENT (no such connection, or no vsock device),
+ * -EBUSY, or -EINVAL (struct_size smaller than the struct up to state).
+ */
+HUSK_API int husk_vm_get_vsock_conn(const struct husk_vm *vm, unsigned int index,
+				    struct husk_vsock_conn_status *st);
+
+/*
  * Short fixed names for tables: husk_vmexit_kind_string ("pio", "mmio",
  * "hlt", "irq-window", "interrupted", "system-event", "shutdown",
  * "internal-error", "other"), husk_pio_range_string (the range's name

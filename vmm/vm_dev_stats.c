@@ -3,14 +3,23 @@
  * vm_dev_stats.c - the devices' counters for the embedder: what each
  * virtio-net interface dropped or its rate limits held back, and what
  * each disk's rate limit held back (husk_vm_get_net_stats,
- * husk_vm_get_disk_stats). The devices count; this only finds them.
+ * husk_vm_get_disk_stats); and, for diagnosing a stalled transfer, a
+ * queue's ring indices (husk_vm_get_queue_status) and a vsock
+ * connection's bytes and credit (husk_vm_get_vsock_conn). The devices
+ * count; this only finds them.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
 
 #include "vmm/virtio/blk/blk.h"
 #include "vmm/virtio/net/net.h"
+#include "vmm/virtio/queue.h"
+#include "vmm/virtio/vsock/vsock.h"
+#include "vmm/vm_virtio_devices.h"
 #include "vmm/vm.h"
 
 /*
@@ -75,4 +84,65 @@ int husk_vm_get_disk_stats(const struct husk_vm *vm, unsigned int index, struct 
 		return -ENOENT;
 	all.throttled = virtio_blk_throttled(b);
 	return vm_stats_copy(s, &all, sizeof(all), sizeof(all));
+}
+
+/* The device called @name ("vsock", "fs0", ...), under dev_lock as vm_dev_find. */
+static struct vm_vdev *vm_vdev_named(const struct husk_vm *vm, const char *name)
+{
+	pthread_mutex_t *lock = (pthread_mutex_t *)&vm->dev_lock;
+	struct vm_vdev *vd = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(lock);
+	for (i = 0; i < vm->nr_vdevs && !vd; i++)
+		if (vm->vdevs[i] && strcmp(vm->vdevs[i]->name, name) == 0)
+			vd = vm->vdevs[i];
+	pthread_mutex_unlock(lock);
+	return vd;
+}
+
+#define VM_QUEUE_LOCK_MS 200
+
+int husk_vm_get_queue_status(const struct husk_vm *vm, const char *device, unsigned int queue,
+			     struct husk_queue_status *st)
+{
+	struct timespec until = husk_timespec_after_ms(CLOCK_REALTIME, VM_QUEUE_LOCK_MS);
+	struct husk_queue_status all = { .struct_size = sizeof(all) };
+	struct vm_vdev *vd;
+	struct virtq *q;
+
+	if (st->struct_size < offsetof(struct husk_queue_status, size))
+		return -EINVAL;
+	vd = device ? vm_vdev_named(vm, device) : NULL;
+	if (!vd || queue >= vd->dev->nr_queues)
+		return -ENOENT;
+	q = &vd->dev->queues[queue];
+	if (pthread_mutex_timedlock(&q->lock, &until))
+		return -EBUSY;
+	virtq_peek(q, &all);
+	pthread_mutex_unlock(&q->lock);
+	if (vd->queues && !vd->dev->external_rings)
+		all.kicks = __atomic_load_n(&vd->queues[queue].kicks, __ATOMIC_RELAXED);
+	return vm_stats_copy(st, &all, sizeof(all), offsetof(struct husk_queue_status, size));
+}
+
+int husk_vm_get_vsock_conn(const struct husk_vm *vm, unsigned int index,
+			   struct husk_vsock_conn_status *st)
+{
+	struct husk_vsock_conn_status all = { .struct_size = sizeof(all) };
+	pthread_mutex_t *lock = (pthread_mutex_t *)&vm->dev_lock;
+	struct virtio_vsock *v;
+	int ret;
+
+	if (st->struct_size < offsetof(struct husk_vsock_conn_status, flags))
+		return -EINVAL;
+	pthread_mutex_lock(lock);
+	v = vm->vsock;
+	pthread_mutex_unlock(lock);
+	if (!v)
+		return -ENOENT;
+	ret = virtio_vsock_conn_status(v, index, &all);
+	if (ret < 0)
+		return ret;
+	return vm_stats_copy(st, &all, sizeof(all), offsetof(struct husk_vsock_conn_status, flags));
 }

@@ -71,3 +71,80 @@ void dump_vcpu_line(char *buf, size_t len, unsigned int index, const struct husk
 	else
 		snprintf(buf, len, "dump: vcpu %u %s for %s", index, state, age);
 }
+
+static const char *vsock_state_name(uint32_t state)
+{
+	static const char *const names[] = { "handshake", "connecting", "established", "dying" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
+}
+
+/* Names of the set bits of @bits, comma-separated; "none" when none is set. */
+static void bit_names(char *buf, size_t len, uint32_t bits, const char *const *names,
+		      unsigned int nr)
+{
+	size_t at = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < nr && at < len; i++)
+		if (bits & (1u << i))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? "," : "", names[i]);
+	if (!at)
+		snprintf(buf, len, "none");
+}
+
+void dump_vsock_line(char *buf, size_t len, const struct husk_vsock_conn_status *st)
+{
+	static const char *const flags[] = { "readable", "host-eof",   "host-hup",
+					     "wr-shut",	 "waiting-rx", "from-guest" };
+	static const char *const owed[] = { "request", "response", "shutdown", "credit", "rst" };
+	uint32_t told = st->from_guest - st->fwd_cnt_sent;
+	char f[96], o[64];
+
+	bit_names(f, sizeof(f), st->flags, flags, 6);
+	bit_names(o, sizeof(o), st->pending, owed, 5);
+	snprintf(buf, len,
+		 "dump: vsock %u->%u %s, flags %s, shut guest %u host %u: "
+		 "guest->host %u B (to the host socket %u, told %u, queued %u of %u: guest sees %u "
+		 "free); host->guest %u B (guest credit %u = buf %u, fwd %u); owed: %s",
+		 st->host_port, st->guest_port, vsock_state_name(st->state), f, st->guest_shut,
+		 st->host_shut, st->from_guest, st->fwd_cnt, st->fwd_cnt_sent, st->queued,
+		 st->buf_alloc, told >= st->buf_alloc ? 0 : st->buf_alloc - told, st->to_guest,
+		 st->guest_credit, st->guest_buf_alloc, st->guest_fwd_cnt, o);
+}
+
+void dump_queue_line(char *buf, size_t len, const char *device, unsigned int queue,
+		     const struct husk_queue_status *st)
+{
+	char ev[64], own[128];
+
+	if (!st->active) {
+		snprintf(buf, len, "dump: queue %s.%u: not active", device, queue);
+		return;
+	}
+	if (st->event_idx)
+		snprintf(ev, sizeof(ev), " (event_idx: used_event %u, avail_event %u)",
+			 st->used_event, st->avail_event);
+	else
+		snprintf(ev, sizeof(ev), " (flags: avail 0x%x, used 0x%x)", st->avail_flags,
+			 st->used_flags);
+	/* A vhost-user backend keeps its next index and takes the kicks itself. */
+	if (st->external)
+		snprintf(own, sizeof(own), " (vhost-user)%s", ev);
+	else
+		snprintf(own, sizeof(own), " next %u%s, %llu kicks", st->last_avail, ev,
+			 (unsigned long long)st->kicks);
+	snprintf(buf, len, "dump: queue %s.%u: avail %u used %u%s", device, queue, st->avail_idx,
+		 st->used_idx, own);
+}
+
+void dump_stream_line(char *buf, size_t len, const char *subject, const char *stream, uint64_t read,
+		      uint64_t written, const char *phase, int64_t age_ms)
+{
+	char age[32];
+
+	dump_age(age, sizeof(age), age_ms);
+	snprintf(buf, len, "dump: stdio %s %s: %llu B read, %llu B written, %s for %s", subject,
+		 stream, (unsigned long long)read, (unsigned long long)written, phase, age);
+}

@@ -13,7 +13,7 @@
 
 #include "husk.h"
 
-#define DUMP_LINE_MAX 320
+#define DUMP_LINE_MAX 512
 
 /* dump_age - @ms as seconds with one decimal, "612.3 s" (negative: 0). */
 void dump_age(char *buf, size_t len, int64_t ms);
@@ -37,5 +37,33 @@ void dump_agent_line(char *buf, size_t len, const char *type, const char *subjec
  */
 void dump_vcpu_line(char *buf, size_t len, unsigned int index, const struct husk_vcpu_status *st,
 		    uint64_t now_ns);
+
+/*
+ * dump_vsock_line - one vsock connection, the bytes each way with the
+ * credit the two sides were told (virtio 1.2 5.10.6.3):
+ * "dump: vsock 1073741824->1024 established, flags readable:
+ *  guest->host 1048576 B (to the host socket 786432, told 786432, queued
+ *  262144 of 262144: guest sees 0 free); host->guest 0 B (guest credit
+ *  262144 = buf 262144, fwd 0); owed: credit".
+ */
+void dump_vsock_line(char *buf, size_t len, const struct husk_vsock_conn_status *st);
+
+/*
+ * dump_queue_line - queue @queue of @device: "dump: queue vsock.1: avail
+ * 5120 used 5118 next 5118 (event_idx: used_event 5117, avail_event 5118),
+ * 2200 kicks"; a vhost-user ring says "(vhost-user)" instead of next and
+ * kicks; an inactive one "dump: queue fs0.0: not active".
+ */
+void dump_queue_line(char *buf, size_t len, const char *device, unsigned int queue,
+		     const struct husk_queue_status *st);
+
+/*
+ * dump_stream_line - a stdio relay of the shim: "dump: stdio c1 stdout:
+ * 1048576 B read, 1015808 B written, writing for 12.0 s" (@phase
+ * "waiting", "reading", "writing", "done"; @subject is the container and
+ * exec).
+ */
+void dump_stream_line(char *buf, size_t len, const char *subject, const char *stream, uint64_t read,
+		      uint64_t written, const char *phase, int64_t age_ms);
 
 #endif

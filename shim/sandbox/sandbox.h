@@ -96,6 +96,14 @@ struct sandbox_net;
 struct port_forward;
 
 /* One relayed stream: bytes from @from to @to on its own thread. */
+/* What a relay thread does now, for the SIGUSR1 dump (atomics). */
+enum sandbox_stream_phase {
+	STREAM_WAITING, /* in poll for its source */
+	STREAM_READING,
+	STREAM_WRITING, /* in write to its sink: a reader that stopped shows here */
+	STREAM_DONE,
+};
+
 struct sandbox_stream {
 	int from, to;
 	bool output;  /* guest -> host (counts towards the drain) */
@@ -103,6 +111,10 @@ struct sandbox_stream {
 	pthread_t thread;
 	struct sandbox *be;
 	struct sandbox_proc *proc;
+	/* Written by the relay thread, read by the dump (atomics). */
+	uint64_t bytes_read, bytes_written;
+	int phase;	  /* enum sandbox_stream_phase */
+	int64_t phase_ms; /* husk_now_ms() when phase began */
 };
 
 struct sandbox_stdio {

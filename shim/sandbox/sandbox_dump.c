@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sandbox_dump.c - the VM's part of the shim's SIGUSR1 dump: the agent
- * requests waiting for husk-init, and each vCPU's state, as shim log lines
- * (base/dump_lines.h). It runs on the daemon's signal thread while other
- * threads may be stuck holding be->lock or be->boot_lock, so it takes
- * neither: be->dump_lock only keeps the agent and the VM from being freed
- * under it, and a teardown holding that too long is said, not waited for.
+ * requests waiting for husk-init, each vCPU's state, each vsock
+ * connection (bytes each way, credit), the vsock and virtio-fs queues'
+ * indices and each stdio relay (bytes, what it waits on), as shim log
+ * lines (base/dump_lines.h). It runs on the daemon's signal thread while
+ * other threads may be stuck holding be->lock or be->boot_lock, so it
+ * waits for neither: be->dump_lock only keeps the agent and the VM from
+ * being freed under it, the relays are read under be->lock taken with a
+ * deadline, and a lock held too long is said, not waited for (libhusk's
+ * device and queue locks likewise).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -48,6 +53,97 @@ static void dump_vcpus(const struct husk_vm *vm)
 	}
 }
 
+#define DUMP_MAX_CONNS 64
+
+static void dump_vsock(const struct husk_vm *vm)
+{
+	struct husk_vsock_conn_status st = { .struct_size = sizeof(st) };
+	char line[DUMP_LINE_MAX];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < DUMP_MAX_CONNS && (ret = husk_vm_get_vsock_conn(vm, i, &st)) == 0; i++) {
+		dump_vsock_line(line, sizeof(line), &st);
+		shim_info("%s", line);
+	}
+	if (ret == -EBUSY)
+		shim_info("dump: vsock: the device's lock stayed held (its loop may be stuck)");
+	shim_info("dump: %u vsock connection(s)%s", i, i == DUMP_MAX_CONNS ? " shown" : "");
+}
+
+/* Every queue of @device, until there is none. */
+static void dump_queues(const struct husk_vm *vm, const char *device)
+{
+	struct husk_queue_status st = { .struct_size = sizeof(st) };
+	char line[DUMP_LINE_MAX];
+	unsigned int q;
+	int ret;
+
+	for (q = 0; (ret = husk_vm_get_queue_status(vm, device, q, &st)) != -ENOENT; q++) {
+		if (ret == -EBUSY)
+			shim_info("dump: queue %s.%u: its lock stayed held", device, q);
+		else if (ret == 0) {
+			dump_queue_line(line, sizeof(line), device, q, &st);
+			shim_info("%s", line);
+		}
+	}
+}
+
+static void dump_devices(const struct husk_vm *vm)
+{
+	char name[8];
+	unsigned int i;
+
+	dump_vsock(vm);
+	dump_queues(vm, "vsock");
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "fs%u", i);
+		dump_queues(vm, name);
+	}
+}
+
+static void dump_proc_streams(const struct sandbox_proc *p, int64_t now)
+{
+	static const char *const phases[] = { "waiting", "reading", "writing", "done" };
+	static const char *const names[] = { "stdin", "stdout", "stderr" };
+	char line[DUMP_LINE_MAX], subject[160];
+	const struct sandbox_stream *s;
+	int i, phase;
+
+	snprintf(subject, sizeof(subject), "%s%s%s", p->container->id, p->exec_id ? " exec " : "",
+		 p->exec_id ? p->exec_id : "");
+	for (i = 0; i < 3; i++) {
+		s = &p->io.s[i];
+		if (!s->running)
+			continue;
+		phase = __atomic_load_n(&s->phase, __ATOMIC_ACQUIRE);
+		dump_stream_line(line, sizeof(line), subject, names[i],
+				 __atomic_load_n(&s->bytes_read, __ATOMIC_RELAXED),
+				 __atomic_load_n(&s->bytes_written, __ATOMIC_RELAXED),
+				 phase >= 0 && phase <= STREAM_DONE ? phases[phase] : "?",
+				 now - __atomic_load_n(&s->phase_ms, __ATOMIC_RELAXED));
+		shim_info("%s", line);
+	}
+}
+
+/* The stdio relays, under be->lock if it comes within a second. */
+static void dump_streams(struct sandbox *be)
+{
+	struct timespec until = husk_timespec_after_ms(CLOCK_REALTIME, 1000);
+	const struct sandbox_container *c;
+	const struct sandbox_proc *p;
+	int64_t now = husk_now_ms();
+
+	if (pthread_mutex_timedlock(&be->lock, &until)) {
+		shim_info("dump: stdio: the sandbox's lock is busy, relays not shown");
+		return;
+	}
+	for (c = be->containers; c; c = c->next)
+		for (p = c->procs; p; p = p->next)
+			dump_proc_streams(p, now);
+	pthread_mutex_unlock(&be->lock);
+}
+
 void sandbox_dump(struct sandbox *be)
 {
 	struct timespec until = husk_timespec_after_ms(CLOCK_REALTIME, 1000);
@@ -60,9 +156,12 @@ void sandbox_dump(struct sandbox *be)
 		dump_agent(be->agent);
 	else
 		shim_info("dump: no connection to husk-init");
-	if (be->vm)
+	if (be->vm) {
 		dump_vcpus(be->vm);
-	else
+		dump_devices(be->vm);
+	} else {
 		shim_info("dump: no VM");
+	}
 	pthread_mutex_unlock(&be->dump_lock);
+	dump_streams(be);
 }

@@ -10,6 +10,8 @@
  * so no output is lost behind TaskExit.
  * With binary:// the sinks are the pipes of a logging program
  * (stdio_logger.h), started before the process and stopped after it.
+ * Each relay counts what it moved and says whether it waits, reads or
+ * writes, for the SIGUSR1 dump (sandbox_dump.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +25,7 @@
 #include "shim/agent/agent_client.h"
 #include "husk_agent.h"
 #include "shim/sandbox/sandbox.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/base/shim_log.h"
 
@@ -66,16 +69,25 @@ void sandbox_stdio_json(const struct sandbox_stdio *io, char *buf, size_t len)
 		 sandbox_stream_wanted(io, 2) ? "true" : "false");
 }
 
-static int sandbox_write_all(int fd, const char *p, size_t n)
+/* The relay's phase, and since when, for the dump (sandbox_dump.c). */
+static void sandbox_stream_phase(struct sandbox_stream *s, enum sandbox_stream_phase phase)
+{
+	__atomic_store_n(&s->phase_ms, husk_now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->phase, (int)phase, __ATOMIC_RELEASE);
+}
+
+static int sandbox_write_all(struct sandbox_stream *s, const char *p, size_t n)
 {
 	ssize_t w;
 
+	sandbox_stream_phase(s, STREAM_WRITING);
 	while (n) {
-		w = write(fd, p, n);
+		w = write(s->to, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return -1;
+		__atomic_add_fetch(&s->bytes_written, (uint64_t)w, __ATOMIC_RELAXED);
 		p += w;
 		n -= (size_t)w;
 	}
@@ -110,21 +122,25 @@ static void *sandbox_relay(void *arg)
 	ssize_t n;
 
 	for (;;) {
+		sandbox_stream_phase(s, STREAM_WAITING);
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents)
 			break;
 		if (!pfd[0].revents)
 			continue;
+		sandbox_stream_phase(s, STREAM_READING);
 		n = read(s->from, buf, sizeof(buf));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			break;
+		__atomic_add_fetch(&s->bytes_read, (uint64_t)n, __ATOMIC_RELAXED);
 		/* A vanished reader must not stall the guest: keep draining. */
-		if (sink_ok && sandbox_write_all(s->to, buf, (size_t)n))
+		if (sink_ok && sandbox_write_all(s, buf, (size_t)n))
 			sink_ok = false;
 	}
+	sandbox_stream_phase(s, STREAM_DONE);
 	if (s->output) {
 		/*
 		 * The sink's EOF tells the reader the stream is over: the CRI

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * queue.c - split virtqueues (virtio 1.2 section 2.7): activation checks,
- * pop with every descriptor validated, push, notification suppression and
- * the per-turn budget of processing loops.
+ * pop with every descriptor validated, push, notification suppression,
+ * the per-turn budget of processing loops, and a read-only peek at the
+ * indices for diagnostics.
  *
  * Ring fields are little-endian (2.7: "le16"/"le32"/"le64"); husk runs on
  * x86-64 only, but the le*toh calls keep the intent visible.
@@ -231,6 +232,28 @@ static int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
 	}
 }
 
+/*
+ * The ring looked empty: with EVENT_IDX, may it be looked at again? The
+ * driver publishes avail.idx, then (behind its own full barrier) reads
+ * avail_event to decide whether to notify; we published avail_event (the
+ * last pop did) and then read avail.idx. Without a full barrier between
+ * our store and our load, the store may still sit in this CPU's store
+ * buffer (x86 lets a later load pass an earlier store) while the driver
+ * reads the older avail_event: it skips the notification, we read the
+ * older avail.idx and stop, and its chain waits until some other kick,
+ * which with EVENT_IDX never comes (the driver has passed avail_event).
+ * Publish it again behind the barrier; true when the ring must be read
+ * again (2.7.10; vhost's and QEMU's re-check after enabling likewise).
+ */
+static bool virtq_recheck_empty(struct virtq *q)
+{
+	if (!q->event_idx || q->no_notify)
+		return false;
+	__atomic_store_n(q->avail_event, htole16(q->last_avail), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return true;
+}
+
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	uint16_t avail_idx, pending, head;
@@ -240,6 +263,10 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 		return 0;
 	avail_idx = virtq_avail_idx(q);
 	pending = (uint16_t)(avail_idx - q->last_avail);
+	if (!pending && virtq_recheck_empty(q)) {
+		avail_idx = virtq_avail_idx(q);
+		pending = (uint16_t)(avail_idx - q->last_avail);
+	}
 	/* The driver cannot have more than `size` chains outstanding (2.7.13). */
 	if (pending > q->size)
 		return virtq_fail(q, "avail idx %u is %u ahead of %u (size %u)", avail_idx, pending,
@@ -333,4 +360,22 @@ void virtq_disable_notify(struct virtq *q)
 	if (!q->event_idx)
 		__atomic_store_n(&q->used->flags, htole16(VRING_USED_F_NO_NOTIFY),
 				 __ATOMIC_RELAXED);
+}
+
+void virtq_peek(const struct virtq *q, struct husk_queue_status *st)
+{
+	st->active = q->active && !virtio_dev_is_broken(q->dev);
+	st->size = q->active ? q->size : 0;
+	st->event_idx = q->active && q->event_idx;
+	st->external = q->dev->external_rings;
+	if (!q->active)
+		return;
+	st->avail_idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
+	st->used_idx = le16toh(__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE));
+	st->avail_flags = le16toh(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED));
+	st->used_flags = le16toh(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED));
+	st->used_event = le16toh(__atomic_load_n(q->used_event, __ATOMIC_RELAXED));
+	st->avail_event = le16toh(__atomic_load_n(q->avail_event, __ATOMIC_RELAXED));
+	/* A vhost-user backend keeps its own; ours would be stale zeros. */
+	st->last_avail = st->external ? 0 : q->last_avail;
 }

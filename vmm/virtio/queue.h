@@ -35,6 +35,7 @@
 #include "vmm/base/guest_mem.h"
 #include "vmm/virtio/chain.h"
 #include "vmm/virtio/virtio.h"
+#include "husk.h"
 
 /* Largest queue any husk device offers (QueueNumMax, 4.2.2): virtio-fs's 1024. */
 #define VIRTQ_MAX_SIZE 1024
@@ -162,5 +163,12 @@ bool virtq_has_avail(struct virtq *q);
 
 /* virtq_is_live - activated, and the device not broken. */
 bool virtq_is_live(const struct virtq *q);
+
+/*
+ * virtq_peek - the ring's indices and the device's own, for diagnostics
+ * (husk_vm_get_queue_status). Caller holds q->lock; reads the guest's
+ * fields once each, changes nothing.
+ */
+void virtq_peek(const struct virtq *q, struct husk_queue_status *st);
 
 #endif

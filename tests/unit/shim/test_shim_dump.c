@@ -2,7 +2,8 @@
 /*
  * test_shim_dump.c - shim/base/dump_lines.c: the lines of the SIGUSR1
  * dump, byte for byte: ages, ttrpc requests, agent requests with and
- * without a deadline or a container, and each vCPU state with its exit.
+ * without a deadline or a container, each vCPU state with its exit, vsock
+ * connections with their credit, queues' indices and stdio relays.
  */
 #include <string.h>
 
@@ -84,6 +85,110 @@ START_TEST(vcpu_lines)
 }
 END_TEST
 
+START_TEST(vsock_lines)
+{
+	struct husk_vsock_conn_status st = {
+		.struct_size = sizeof(st),
+		.host_port = 1073741824,
+		.guest_port = 1024,
+		.state = HUSK_VSOCK_ESTABLISHED,
+		.flags = HUSK_VSOCK_READABLE | HUSK_VSOCK_WAITING_RX,
+		.pending = 1u << 3,
+		.from_guest = 1048576,
+		.fwd_cnt = 786432,
+		.fwd_cnt_sent = 786432,
+		.queued = 262144,
+		.buf_alloc = 262144,
+		.to_guest = 100,
+		.guest_buf_alloc = 262144,
+		.guest_fwd_cnt = 100,
+		.guest_credit = 262144,
+	};
+	char b[DUMP_LINE_MAX];
+
+	dump_vsock_line(b, sizeof(b), &st);
+	ck_assert_str_eq(b, "dump: vsock 1073741824->1024 established, flags readable,waiting-rx, "
+			    "shut guest 0 host 0: guest->host 1048576 B (to the host socket "
+			    "786432, told 786432, queued 262144 of 262144: guest sees 0 free); "
+			    "host->guest 100 B (guest credit 262144 = buf 262144, fwd 100); "
+			    "owed: credit");
+	/* Counters wrap mod 2^32: the room the guest sees still comes out right. */
+	st = (struct husk_vsock_conn_status){ .struct_size = sizeof(st),
+					      .host_port = 2000,
+					      .guest_port = 50000,
+					      .state = HUSK_VSOCK_DYING,
+					      .flags = HUSK_VSOCK_FROM_GUEST | HUSK_VSOCK_HOST_HUP,
+					      .pending = (1u << 4) | (1u << 2),
+					      .guest_shut = 3,
+					      .host_shut = 3,
+					      .from_guest = 4096,
+					      .fwd_cnt = 4096,
+					      .fwd_cnt_sent = 0xfffff000u,
+					      .buf_alloc = 65536 };
+	dump_vsock_line(b, sizeof(b), &st);
+	ck_assert_str_eq(b, "dump: vsock 2000->50000 dying, flags host-hup,from-guest, shut guest "
+			    "3 host 3: guest->host 4096 B (to the host socket 4096, told "
+			    "4294963200, queued 0 of 65536: guest sees 57344 free); host->guest 0 "
+			    "B (guest credit 0 = buf 0, fwd 0); owed: shutdown,rst");
+	st.flags = 0;
+	st.pending = 0;
+	st.state = 9;
+	dump_vsock_line(b, sizeof(b), &st);
+	ck_assert_ptr_nonnull(strstr(b, " unknown, flags none,"));
+	ck_assert_ptr_nonnull(strstr(b, "owed: none"));
+}
+END_TEST
+
+START_TEST(queue_lines)
+{
+	struct husk_queue_status st = { .struct_size = sizeof(st),
+					.active = 1,
+					.size = 256,
+					.event_idx = 1,
+					.avail_idx = 5120,
+					.used_idx = 5118,
+					.last_avail = 5120,
+					.used_event = 5117,
+					.avail_event = 5120,
+					.kicks = 2200 };
+	char b[DUMP_LINE_MAX];
+
+	dump_queue_line(b, sizeof(b), "vsock", 1, &st);
+	ck_assert_str_eq(b, "dump: queue vsock.1: avail 5120 used 5118 next 5120 (event_idx: "
+			    "used_event 5117, avail_event 5120), 2200 kicks");
+	st.external = 1;
+	st.kicks = 0;
+	dump_queue_line(b, sizeof(b), "fs0", 1, &st);
+	ck_assert_str_eq(b, "dump: queue fs0.1: avail 5120 used 5118 (vhost-user) (event_idx: "
+			    "used_event 5117, avail_event 5120)");
+	st = (struct husk_queue_status){ .struct_size = sizeof(st),
+					 .active = 1,
+					 .avail_idx = 3,
+					 .used_idx = 3,
+					 .last_avail = 3,
+					 .used_flags = 1 };
+	dump_queue_line(b, sizeof(b), "blk0", 0, &st);
+	ck_assert_str_eq(b, "dump: queue blk0.0: avail 3 used 3 next 3 (flags: avail 0x0, used "
+			    "0x1), 0 kicks");
+	st.active = 0;
+	dump_queue_line(b, sizeof(b), "fs0", 0, &st);
+	ck_assert_str_eq(b, "dump: queue fs0.0: not active");
+}
+END_TEST
+
+START_TEST(stream_lines)
+{
+	char b[DUMP_LINE_MAX];
+
+	dump_stream_line(b, sizeof(b), "c1", "stdout", 1048576, 1015808, "writing", 12000);
+	ck_assert_str_eq(b, "dump: stdio c1 stdout: 1048576 B read, 1015808 B written, writing "
+			    "for 12.0 s");
+	dump_stream_line(b, sizeof(b), "c1 exec e2", "stdin", 0, 0, "waiting", 50);
+	ck_assert_str_eq(b, "dump: stdio c1 exec e2 stdin: 0 B read, 0 B written, waiting for "
+			    "0.0 s");
+}
+END_TEST
+
 /* A small buffer cuts the line, never overruns it. */
 START_TEST(lines_fit_their_buffer)
 {
@@ -104,6 +209,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, ages);
 	tcase_add_test(tc, ttrpc_and_agent_lines);
 	tcase_add_test(tc, vcpu_lines);
+	tcase_add_test(tc, vsock_lines);
+	tcase_add_test(tc, queue_lines);
+	tcase_add_test(tc, stream_lines);
 	tcase_add_test(tc, lines_fit_their_buffer);
 	suite_add_tcase(s, tc);
 	return s;

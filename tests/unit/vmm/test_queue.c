@@ -408,6 +408,44 @@ START_TEST(event_idx_enable_publishes_avail_event)
 }
 END_TEST
 
+/*
+ * The ring found empty with EVENT_IDX: the pop publishes avail_event
+ * again (behind a full barrier) before it trusts avail.idx. The last pop
+ * had published it, but that store may not have reached the driver yet
+ * when it decided whether to notify; here the ring holds the stale value
+ * the driver would have read, and the empty pop must put the right one
+ * back, or the driver's next chain goes unannounced for good.
+ */
+START_TEST(event_idx_empty_pop_publishes_avail_event)
+{
+	struct mock_buf b;
+	uint16_t *avail_event;
+
+	up(F_V1 | F_EVENT_IDX);
+	avail_event = mock_ptr(&g, mq[0].used + 4 + 8ULL * QSIZE, 2);
+	b = (struct mock_buf){ mock_alloc(&g, 8), 8, true };
+	mock_vq_add_chain(&mq[0], &b, 1);
+	mock_vq_add_chain(&mq[0], &b, 1);
+	ck_assert_int_eq(pop(), 1);
+	ck_assert_int_eq(pop(), 1);
+	ck_assert_uint_eq(mock_vq_avail_event(&mq[0]), 2);
+	*avail_event = htole16(1); /* what a driver may still see */
+	ck_assert_int_eq(pop(), 0);
+	ck_assert_uint_eq(mock_vq_avail_event(&mq[0]), 2);
+	/* The driver's next chain crosses 2: it notifies, and the pop finds it. */
+	ck_assert(virtq_need_event(mock_vq_avail_event(&mq[0]), 3, 2));
+	mock_vq_add_chain(&mq[0], &b, 1);
+	ck_assert_int_eq(pop(), 1);
+	/* Without EVENT_IDX nothing is published: flags say it all. */
+	down();
+	up(F_V1);
+	avail_event = mock_ptr(&g, mq[0].used + 4 + 8ULL * QSIZE, 2);
+	ck_assert_int_eq(pop(), 0);
+	ck_assert_uint_eq(le16toh(*avail_event), 0);
+	down();
+}
+END_TEST
+
 START_TEST(chain_too_long)
 {
 	gpa_t t, a;
@@ -478,6 +516,7 @@ static Suite *suite(void)
 	tcase_add_test(ev, need_event_wraps);
 	tcase_add_test(ev, notify_enable_disable);
 	tcase_add_test(ev, event_idx_enable_publishes_avail_event);
+	tcase_add_test(ev, event_idx_empty_pop_publishes_avail_event);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, bad);
 	suite_add_tcase(s, ev);

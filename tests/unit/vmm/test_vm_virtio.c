@@ -305,6 +305,8 @@ static void polling_read(const struct husk_rate_limit *lim)
 {
 	char dpath[] = "/tmp/husk-vv-d-XXXXXX";
 	struct husk_disk_stats ds = { .struct_size = sizeof(ds) };
+	struct husk_queue_status qs = { .struct_size = sizeof(qs) };
+	struct husk_vsock_conn_status vs = { .struct_size = sizeof(vs) };
 	struct guest_code c = { 0 };
 	struct guest g = { 0 };
 	uint8_t data[512], want[512], st;
@@ -342,6 +344,19 @@ static void polling_read(const struct husk_rate_limit *lim)
 	for (i = 0; i < 500 && vm_vdev_kicks(g.vm, 0) < 1; i++)
 		usleep(10000);
 	ck_assert_uint_ge(vm_vdev_kicks(g.vm, 0), 1);
+	/* The diagnostic view of the ring: one chain offered, taken, returned. */
+	ck_assert_int_eq(husk_vm_get_queue_status(g.vm, "blk0", 0, &qs), 0);
+	ck_assert_uint_eq(qs.active, 1);
+	ck_assert_uint_eq(qs.external, 0);
+	ck_assert_uint_eq(qs.avail_idx, 1);
+	ck_assert_uint_eq(qs.last_avail, 1);
+	ck_assert_uint_eq(qs.used_idx, 1);
+	ck_assert_uint_eq(qs.kicks, vm_vdev_kicks(g.vm, 0));
+	ck_assert_int_eq(husk_vm_get_queue_status(g.vm, "blk0", 1, &qs), -ENOENT);
+	ck_assert_int_eq(husk_vm_get_queue_status(g.vm, "blk1", 0, &qs), -ENOENT);
+	ck_assert_int_eq(husk_vm_get_vsock_conn(g.vm, 0, &vs), -ENOENT); /* no vsock */
+	qs.struct_size = sizeof(size_t);
+	ck_assert_int_eq(husk_vm_get_queue_status(g.vm, "blk0", 0, &qs), -EINVAL);
 	/* One request, within any limit's burst: never held back. */
 	ck_assert_int_eq(husk_vm_get_disk_stats(g.vm, 0, &ds), 0);
 	ck_assert_uint_eq(ds.throttled, 0);
@@ -498,6 +513,8 @@ static void guest_cmdline(struct husk_vm *vm, char *buf, size_t len)
 START_TEST(vv_cmdline_entries_and_refusals)
 {
 	char dpath[] = "/tmp/husk-vv-d-XXXXXX", line[256];
+	struct husk_queue_status qs = { .struct_size = sizeof(qs) };
+	struct husk_vsock_conn_status vs = { .struct_size = sizeof(vs) };
 	struct husk_vsock_config v;
 	struct husk_disk_config d;
 	struct husk_error *err = NULL;
@@ -522,6 +539,13 @@ START_TEST(vv_cmdline_entries_and_refusals)
 	ck_assert_int_eq(husk_vm_add_vsock(g.vm, &v, &err), -EEXIST);
 	/* Not started: the driver cannot be up, callers retry. */
 	ck_assert_int_eq(husk_vm_vsock_connect(g.vm, 1, 10, &fd, &err), -ENOTCONN);
+	/* Nor are its queues, and it has no connection to show. */
+	ck_assert_int_eq(husk_vm_get_queue_status(g.vm, "vsock", 1, &qs), 0);
+	ck_assert_uint_eq(qs.active, 0);
+	ck_assert_int_eq(husk_vm_get_queue_status(g.vm, "vsock", 3, &qs), -ENOENT);
+	ck_assert_int_eq(husk_vm_get_vsock_conn(g.vm, 0, &vs), -ENOENT);
+	vs.struct_size = sizeof(size_t);
+	ck_assert_int_eq(husk_vm_get_vsock_conn(g.vm, 0, &vs), -EINVAL);
 	husk_disk_config_init(&d);
 	d.path = "/nonexistent/disk.img";
 	ck_assert_int_eq(husk_vm_add_disk(g.vm, &d, &err), -ENOENT);

@@ -725,6 +725,78 @@ START_TEST(stalled_reader_isolated)
 }
 END_TEST
 
+/* The connection whose guest port is @gport, from the status snapshot. */
+static int conn_status(uint32_t gport, struct husk_vsock_conn_status *st)
+{
+	unsigned int i;
+
+	for (i = 0; virtio_vsock_conn_status(mv.dev, i, st) == 0; i++)
+		if (st->guest_port == gport)
+			return 0;
+	return -ENOENT;
+}
+
+/*
+ * The diagnostic snapshot (husk_vm_get_vsock_conn) says where a stalled
+ * guest->host stream stands: what arrived, what the host socket took,
+ * what waits in the buffer, that the guest has no room left, and, once
+ * the host reads, that a credit update went out and the room came back.
+ */
+START_TEST(status_of_a_stalled_stream)
+{
+	static uint8_t d[1u << 20], back[1u << 20];
+	struct husk_vsock_conn_status st;
+	struct husk_queue_status qs = { .struct_size = sizeof(qs) };
+	size_t sent, rd = 0, off;
+	int fa;
+	struct gsock *a;
+
+	ck_assert_int_eq(virtio_vsock_listen(mv.dev, 80, on_accept, NULL, NULL), 0);
+	a = guest_connect(7000, 80, &fa);
+	pattern(d, sizeof(d), 5);
+	sent = stall(a, d, sizeof(d));
+	ck_assert_int_eq(conn_status(7000, &st), 0);
+	ck_assert_uint_eq(st.host_port, 80);
+	ck_assert_uint_eq(st.state, HUSK_VSOCK_ESTABLISHED);
+	ck_assert(st.flags & HUSK_VSOCK_FROM_GUEST);
+	ck_assert_uint_eq(st.from_guest, sent);
+	ck_assert_uint_eq(st.buf_alloc, VIRTIO_VSOCK_DEFAULT_BUF_ALLOC);
+	/* The host socket took part, the buffer holds the rest, and it is full. */
+	ck_assert_uint_eq(st.fwd_cnt + st.queued, sent);
+	ck_assert_uint_eq(st.queued, st.buf_alloc);
+	ck_assert_uint_eq(st.from_guest - st.fwd_cnt_sent, st.buf_alloc); /* guest sees 0 free */
+	ck_assert_uint_eq(st.guest_buf_alloc, a->buf_alloc);
+	ck_assert_uint_eq(st.to_guest, 0);
+	ck_assert_uint_eq(st.guest_credit, a->buf_alloc);
+
+	/* Every TX chain was taken and returned: the ring has nothing pending. */
+	virtq_peek(&mv.dev->queues[VIRTIO_VSOCK_TXQ], &qs);
+	ck_assert_uint_eq(qs.active, 1);
+	ck_assert_uint_eq(qs.external, 0);
+	ck_assert_uint_eq(qs.avail_idx, qs.last_avail);
+	ck_assert_uint_eq(qs.used_idx, qs.avail_idx);
+	ck_assert_uint_ne(qs.avail_idx, 0);
+
+	/* The host reads: the buffer drains, the guest is told, the rest flows. */
+	nonblock(fa);
+	off = sent;
+	while (rd < sizeof(d)) {
+		host_read(fa, back, sizeof(back), &rd);
+		run(0);
+		gs_write(a, d, sizeof(d), &off);
+		run(0);
+	}
+	ck_assert_mem_eq(back, d, sizeof(d));
+	ck_assert_int_eq(conn_status(7000, &st), 0);
+	ck_assert_uint_eq(st.from_guest, sizeof(d));
+	ck_assert_uint_eq(st.fwd_cnt, sizeof(d));
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_uint_eq(a->peer_fwd_cnt, st.fwd_cnt_sent);
+	ck_assert_int_eq(conn_status(7001, &st), -ENOENT);
+	close(fa);
+}
+END_TEST
+
 START_TEST(credit_violation_resets)
 {
 	static uint8_t d[1u << 20];
@@ -1088,6 +1160,81 @@ static int connect_async(uint32_t port, int timeout_ms)
 	return ret;
 }
 
+/*
+ * The guest closes (SHUTDOWN both ways, as Linux's close does) with its
+ * last bytes still in our buffer, behind a host reader slower than the
+ * close deadline: they all still reach the host, then EOF. Only a reader
+ * that takes nothing for VSOCK_STALE_MS loses them (the slot is freed).
+ */
+static size_t close_behind_slow_reader(struct gsock **s, int *fd)
+{
+	static uint8_t d[1u << 20];
+	size_t sent;
+
+	setup_fake(0, true);
+	*s = host_connect(fd);
+	pattern(d, sizeof(d), 6);
+	sent = stall(*s, d, sizeof(d));
+	ck_assert_uint_lt(sent, sizeof(d));
+	gs_send(*s, VIRTIO_VSOCK_OP_SHUTDOWN, VSOCK_SHUT_MASK, NULL, 0);
+	run(0);
+	return sent;
+}
+
+START_TEST(close_drains_to_a_slow_reader)
+{
+	static uint8_t back[1u << 20], want[1u << 20];
+	size_t sent, rd = 0;
+	struct gsock *s;
+	ssize_t n;
+	int fd, i;
+
+	sent = close_behind_slow_reader(&s, &fd);
+	pattern(want, sizeof(want), 6);
+	nonblock(fd);
+	/*
+	 * 16 KiB a second: the half MiB or so behind the close takes half a
+	 * minute, far beyond VSOCK_CLOSE_MS, and the socket has room for the
+	 * buffer's next bytes well within VSOCK_STALE_MS each time. Once the
+	 * buffer is empty the device closes cleanly (RST to the guest, its
+	 * end of the socket closed): the reader still gets the socket's bytes.
+	 */
+	for (i = 0; i < 1000; i++) {
+		advance_ms(1000);
+		n = recv(fd, back + rd, sizeof(back) - rd < 16384 ? sizeof(back) - rd : 16384,
+			 MSG_DONTWAIT);
+		if (n == 0)
+			break; /* EOF */
+		ck_assert_int_gt(n, 0);
+		rd += (size_t)n;
+	}
+	ck_assert_uint_eq(rd, sent);
+	ck_assert_mem_eq(back, want, sent);
+	ck_assert_int_gt(i, VSOCK_CLOSE_MS / 1000 * 4);
+	ck_assert(s->rst); /* the clean close's RST */
+	close(fd);
+}
+END_TEST
+
+START_TEST(close_gives_up_on_a_reader_that_takes_nothing)
+{
+	uint8_t b[16];
+	struct gsock *s;
+	int fd;
+
+	close_behind_slow_reader(&s, &fd);
+	advance_ms(VSOCK_STALE_MS - 1000);
+	ck_assert(!s->rst);
+	advance_ms(2000);
+	ck_assert(s->rst);
+	nonblock(fd);
+	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+	ck_assert_int_eq(recv(fd, b, sizeof(b), MSG_DONTWAIT), 0);
+	close(fd);
+}
+END_TEST
+
 /* The guest opens all it may; the host's quarter of the slots stays the host's. */
 START_TEST(guest_cannot_take_host_slots)
 {
@@ -1372,6 +1519,9 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, config_guest_cid);
+	tcase_add_test(tc, status_of_a_stalled_stream);
+	tcase_add_test(tc, close_drains_to_a_slow_reader);
+	tcase_add_test(tc, close_gives_up_on_a_reader_that_takes_nothing);
 	tcase_add_test(tc, guest_connect_listener_echo);
 	tcase_add_test(tc, guest_connect_nobody_listens);
 	tcase_add_test(tc, host_connect_echo);

@@ -25,7 +25,9 @@
  * has a deadline (vsock_conn_expire), except a connection whose host end
  * closed and whose data the guest does not take; that one is evicted
  * when a host connection needs its slot (vsock_conn_evict), once it is
- * stale (VSOCK_STALE_MS without data taken). DYING waits VSOCK_DYING_MS for the RX queue to
+ * stale (VSOCK_STALE_MS without data taken). A guest that closed while
+ * its last bytes still wait for the host reader keeps its slot as long as
+ * the reader takes some every VSOCK_STALE_MS. DYING waits VSOCK_DYING_MS for the RX queue to
  * take the RST; then the slot is freed and the RST moves to the reply
  * ring, which rx.c serves ahead of every connection, so the guest still
  * gets it first once it drains RX (unless the 64-entry ring was full: it
@@ -317,6 +319,18 @@ static ssize_t vsock_sendv(int fd, struct iovec *iov, int cnt)
 	return n;
 }
 
+/*
+ * The guest closed both ways with its last bytes still in our buffer: the
+ * host reader gets VSOCK_STALE_MS from the last bytes it took (a fixed
+ * VSOCK_CLOSE_MS from the close cut the tail off a reader slower than
+ * that), then the connection is reset and its slot freed.
+ */
+static void vsock_conn_drain_deadline(struct vsock_conn *c)
+{
+	c->deadline_ns = vsock_now(c->v) + VSOCK_STALE_MS * 1000000ULL;
+	vsock_timer_update(c->v, c->deadline_ns);
+}
+
 /* Buffered guest bytes to the host socket, as far as it takes them. */
 void vsock_conn_flush(struct vsock_conn *c)
 {
@@ -333,6 +347,8 @@ void vsock_conn_flush(struct vsock_conn *c)
 		}
 		vsock_ring_drop(&c->ring, (uint32_t)n);
 		vsock_credit_forwarded(c, (uint32_t)n);
+		if (c->peer_shut == VSOCK_SHUT_MASK)
+			vsock_conn_drain_deadline(c); /* the reader still takes bytes */
 	}
 }
 
@@ -390,8 +406,8 @@ static void vsock_conn_shutdowns(struct vsock_conn *c)
 		vsock_conn_reset(c, 0); /* clean close: our RST completes it */
 		return;
 	}
-	if (c->peer_shut == VSOCK_SHUT_MASK)
-		vsock_conn_deadline(c, VSOCK_CLOSE_MS);
+	if (c->peer_shut == VSOCK_SHUT_MASK && !c->deadline_ns)
+		vsock_conn_drain_deadline(c); /* moved on by every flush */
 	if (c->host_eof && c->host_hup && c->shut_sent != VSOCK_SHUT_MASK)
 		vsock_conn_announce(c, VSOCK_SHUT_MASK);
 	else if (c->host_eof && !(c->shut_sent & VIRTIO_VSOCK_SHUTDOWN_SEND))
@@ -474,8 +490,9 @@ static void vsock_conn_expire_one(struct vsock_conn *c, uint64_t now, uint64_t *
 /*
  * Timer: act on every passed deadline; *@next gets the earliest left.
  * HANDSHAKE: the CONNECT line is late (freed); CONNECTING: no RESPONSE
- * (-ETIMEDOUT, RST); ESTABLISHED: no RST after SHUTDOWN (RST); DYING: the
- * RST was not taken (freed, vsock_conn_abandon).
+ * (-ETIMEDOUT, RST); ESTABLISHED: no RST after our SHUTDOWN, or a closed
+ * guest's last bytes not taken by the host for VSOCK_STALE_MS (RST);
+ * DYING: the RST was not taken (freed, vsock_conn_abandon).
  */
 void vsock_conn_expire(struct virtio_vsock *v, uint64_t now, uint64_t *next)
 {

@@ -57,6 +57,7 @@
 #include "vmm/base/guest_mem.h"
 #include "vmm/base/log.h"
 #include "vmm/virtio/virtio.h"
+#include "husk.h"
 
 #define VIRTIO_VSOCK_QUEUE_SIZE 256
 #define VIRTIO_VSOCK_RXQ	0
@@ -139,5 +140,14 @@ int virtio_vsock_listen(struct virtio_vsock *v, uint32_t port, vsock_accept_fn f
  * connection accepted just before may still be delivered once.
  */
 int virtio_vsock_unlisten(struct virtio_vsock *v, uint32_t port);
+
+/*
+ * virtio_vsock_conn_status - fill @st (every field after struct_size)
+ * for the @index-th connection (table order). Any thread; waits at most
+ * 200 ms for the device lock. Returns 0, -ENOENT (no such connection) or
+ * -EBUSY (the lock stayed held).
+ */
+int virtio_vsock_conn_status(struct virtio_vsock *v, unsigned int index,
+			     struct husk_vsock_conn_status *st);
 
 #endif

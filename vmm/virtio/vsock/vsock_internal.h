@@ -17,6 +17,7 @@
  *                  guest-written header passes (the choke point)
  *   deferred.c     the device lock, callbacks run after it drops, the kick
  *                  and the deadline timer
+ *   status.c       a connection's snapshot for diagnostics (read-only)
  *
  * Calls run one way, down this picture; a connection reaches its face
  * (the host-side endpoint) only through its struct vsock_face, and its

@@ -182,7 +182,10 @@ cycle 0
 s_before=$(shim_res "$shim")
 h_before=$(host_res)
 echo "shim before $N cycles: $s_before; host: $h_before"
-for i in $(seq "$N"); do cycle "$i"; done
+for i in $(seq "$N"); do
+	cycle "$i"
+	[ $((i % 10)) = 0 ] && echo "pod cycles: $i of $N done (${SECONDS}s)"
+done
 # containerd's delete returns before the shim's threads that served the
 # last member ended: wait (up to 10s) for the counts to come back.
 for _ in $(seq 10); do
@@ -293,6 +296,7 @@ if part_wanted runs; then
 		rc=$?
 		[ "$out" = "run-$i" ] || fail "run $i: output '$out'"
 		[ $rc = $((i % 50 + 1)) ] || fail "run $i: status $rc, wanted $((i % 50 + 1))"
+		[ $((i % 10)) = 0 ] && echo "runs: $i of $N done (${SECONDS}s)"
 	done
 	check_nothing_left
 	h_after=$(host_res)

@@ -23,8 +23,10 @@
 #                         earlier session (cause not found), then passed
 #                         in 3 of 3 rig runs (128 MiB twice, 512 MiB once;
 #                         32 MiB of stdin each); 1 GiB met a level-1
-#                         freeze; the runs loop has not yet run in the
-#                         rig); `make soak` runs all four.
+#                         freeze; the runs loop passed 10 in an
+#                         earlier session, and at 100 met a level-1
+#                         freeze after run 10 in its one rig run);
+#                         `make soak` runs all four.
 . "$(dirname "$0")/lib.sh"
 command -v ip >/dev/null || cannot_run "no ip(8) (iproute2)"
 N=${HUSK_SOAK_CYCLES:-10}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * host_cgroup.c - making the pod's cgroup directories under a cgroup
- * mount root, moving the shim into them, removing what it made
- * (host_cgroup.h).
+ * mount root, moving the shim into them (noting where it came from),
+ * moving it back and removing what it made (host_cgroup.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,9 +104,13 @@ int host_cgroup_make(struct host_cgroup *cg, const char *root, const char *cgrou
 		return husk_err(err, ENODEV, "no cgroup hierarchy under %s", root);
 	for (i = 0; i < n && !ret; i++) {
 		ret = make_dirs(cg, roots[i], rel, err);
-		if (!ret && asprintf(&cg->dirs[cg->n_dirs++], "%s%s", roots[i], rel) < 0) {
-			cg->dirs[--cg->n_dirs] = NULL;
+		if (!ret && (asprintf(&cg->dirs[cg->n_dirs], "%s%s", roots[i], rel) < 0 ||
+			     !(cg->roots[cg->n_dirs] = strdup(roots[i])))) {
+			free(cg->dirs[cg->n_dirs]);
+			cg->dirs[cg->n_dirs] = NULL;
 			ret = husk_err(err, ENOMEM, "cgroup %s", rel);
+		} else if (!ret) {
+			cg->n_dirs++;
 		}
 	}
 	if (ret)
@@ -114,26 +118,77 @@ int host_cgroup_make(struct host_cgroup *cg, const char *root, const char *cgrou
 	return ret;
 }
 
-int host_cgroup_enter(const struct host_cgroup *cg, pid_t pid, struct husk_error **err)
+/* The hierarchy of @root that a /proc/PID/cgroup line's @ctrls names. */
+static int origin_slot(const struct host_cgroup *cg, const char *id, const char *ctrls)
+{
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < cg->n_dirs; i++) {
+		base = strrchr(cg->roots[i], '/');
+		base = base ? base + 1 : cg->roots[i];
+		if (is_file(cg->roots[i], "cgroup.controllers") ? !strcmp(id, "0") && !*ctrls :
+								  !strcmp(base, ctrls))
+			return (int)i;
+	}
+	return -1;
+}
+
+void host_cgroup_note_origin(struct host_cgroup *cg, const char *proc_cgroup)
+{
+	char line[PATH_MAX + 64], *ctrls, *path;
+	FILE *f = fopen(proc_cgroup, "re");
+	int slot;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		ctrls = strchr(line, ':');
+		path = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (!path || path[1] != '/')
+			continue;
+		*ctrls++ = '\0';
+		*path++ = '\0';
+		slot = origin_slot(cg, line, ctrls);
+		if (slot >= 0 && !cg->origin[slot] &&
+		    asprintf(&cg->origin[slot], "%s%s", cg->roots[slot], path) < 0)
+			cg->origin[slot] = NULL;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Write @pid into @dir's cgroup.procs. */
+static int procs_write(const char *dir, pid_t pid, struct husk_error **err)
 {
 	char p[PATH_MAX], buf[32];
-	size_t i;
 	int fd, len;
 
 	len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-	for (i = 0; i < cg->n_dirs; i++) {
-		/* cgroup.procs, not tasks: the whole process, every vCPU thread. */
-		snprintf(p, sizeof(p), "%s/cgroup.procs", cg->dirs[i]);
-		fd = open(p, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return husk_err(err, errno, "open %s", p);
-		if (write(fd, buf, (size_t)len) != len) {
-			int e = errno;
+	/* cgroup.procs, not tasks: the whole process, every vCPU thread. */
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_err(err, errno, "open %s", p);
+	if (write(fd, buf, (size_t)len) != len) {
+		int e = errno;
 
-			close(fd);
-			return husk_err(err, e, "write %d to %s", (int)pid, p);
-		}
 		close(fd);
+		return husk_err(err, e, "write %d to %s", (int)pid, p);
+	}
+	close(fd);
+	return 0;
+}
+
+int host_cgroup_enter(struct host_cgroup *cg, pid_t pid, struct husk_error **err)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cg->n_dirs; i++) {
+		ret = procs_write(cg->dirs[i], pid, err);
+		if (ret)
+			return ret;
+		cg->pid = pid;
 	}
 	return 0;
 }
@@ -141,24 +196,46 @@ int host_cgroup_enter(const struct host_cgroup *cg, pid_t pid, struct husk_error
 int host_cgroup_join(struct host_cgroup *cg, const char *root, const char *cgroups_path, pid_t pid,
 		     struct husk_error **err)
 {
+	char proc[64];
 	int ret = host_cgroup_make(cg, root, cgroups_path, err);
 
-	if (!ret)
-		ret = host_cgroup_enter(cg, pid, err);
-	return ret;
+	if (ret)
+		return ret;
+	snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int)pid);
+	host_cgroup_note_origin(cg, proc);
+	return host_cgroup_enter(cg, pid, err);
+}
+
+/* The process entered back where it was, so that its leaf can go. */
+static void host_cgroup_return(const struct host_cgroup *cg)
+{
+	struct husk_error *err = NULL;
+	size_t i;
+
+	for (i = 0; cg->pid && i < cg->n_dirs; i++) {
+		if (cg->origin[i] && procs_write(cg->origin[i], cg->pid, &err)) {
+			shim_debug("cgroup: stays in %s: %s", cg->dirs[i], husk_error_message(err));
+			husk_error_free(err);
+			err = NULL;
+		}
+	}
 }
 
 void host_cgroup_leave(struct host_cgroup *cg)
 {
 	size_t i;
 
+	host_cgroup_return(cg);
 	for (i = cg->n_made; i-- > 0;) {
 		/* Parents first in the list: deepest first here. EBUSY: we are still in it. */
 		if (rmdir(cg->made[i]))
 			shim_debug("cgroup %s left in place: %s", cg->made[i], strerror(errno));
 		free(cg->made[i]);
 	}
-	for (i = 0; i < cg->n_dirs; i++)
+	for (i = 0; i < cg->n_dirs; i++) {
 		free(cg->dirs[i]);
+		free(cg->roots[i]);
+		free(cg->origin[i]);
+	}
 	memset(cg, 0, sizeof(*cg));
 }

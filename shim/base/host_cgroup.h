@@ -4,7 +4,9 @@
  * guest's RAM, and Kubernetes charges a pod's memory to the pod's cgroup,
  * so on the pause container's Create the shim moves its whole process into
  * the spec's linux.cgroupsPath (cri.md §2), creating what is missing, and
- * at exit removes the directories it created if they are empty.
+ * at exit moves back to the cgroup it came from and removes the
+ * directories it created: a leaf left behind would keep the pod's cgroup
+ * from being removed (kubelet removes it when the pod goes).
  *
  * cgroupsPath comes in containerd's two styles:
  *   cgroupfs  "/kubepods/burstable/pod<uid>/<sid>", "/k8s.io/<sid>": a path
@@ -39,7 +41,10 @@ int host_cgroup_path(const char *cgroups_path, char *out, size_t len, struct hus
 
 struct host_cgroup {
 	size_t n_dirs;
-	char *dirs[HOST_CGROUP_MAX_HIER]; /* the cgroup's directory in each hierarchy */
+	char *dirs[HOST_CGROUP_MAX_HIER];   /* the cgroup's directory in each hierarchy */
+	char *roots[HOST_CGROUP_MAX_HIER];  /* each hierarchy's root, the same order */
+	char *origin[HOST_CGROUP_MAX_HIER]; /* where the process was before: NULL unknown */
+	pid_t pid;			    /* the process entered, 0 none */
 	size_t n_made;
 	char *made[HOST_CGROUP_MAX_MADE]; /* directories made here, parents first */
 };
@@ -53,17 +58,27 @@ struct host_cgroup {
 int host_cgroup_make(struct host_cgroup *cg, const char *root, const char *cgroups_path,
 		     struct husk_error **err);
 
-/* host_cgroup_enter - move process @pid (all its threads) into every directory. */
-int host_cgroup_enter(const struct host_cgroup *cg, pid_t pid, struct husk_error **err);
+/*
+ * host_cgroup_note_origin - from @proc_cgroup (the /proc/PID/cgroup of the
+ * process about to enter), each hierarchy's directory the process is in
+ * now: v2's "0::/path", v1's "N:<controllers>:/path" where <controllers>
+ * names the hierarchy's root folder ("memory", "cpu,cpuacct"). Those not
+ * found stay unknown; an unreadable file leaves all of them so.
+ */
+void host_cgroup_note_origin(struct host_cgroup *cg, const char *proc_cgroup);
 
-/* host_cgroup_join - make, then enter. */
+/* host_cgroup_enter - move process @pid (all its threads) into every directory. */
+int host_cgroup_enter(struct host_cgroup *cg, pid_t pid, struct husk_error **err);
+
+/* host_cgroup_join - make, note @pid's origin (/proc/PID/cgroup), then enter. */
 int host_cgroup_join(struct host_cgroup *cg, const char *root, const char *cgroups_path, pid_t pid,
 		     struct husk_error **err);
 
 /*
- * host_cgroup_leave - remove the directories made here, deepest first,
- * those that are empty (the shim's own leaf is not while it lives in it:
- * logged at debug and left); forget them all.
+ * host_cgroup_leave - move the process entered back to its origin, where
+ * known, then remove the directories made here, deepest first, those that
+ * are empty (one still holding a process is logged at debug and left);
+ * forget them all.
  */
 void host_cgroup_leave(struct host_cgroup *cg);
 

@@ -72,6 +72,7 @@ class Checks:
         self.cid = {}
         self.ip = None
         self.netns = None
+        self.pod_cgroup = ""  # the pod's cgroupsPath, once t_pod_cgroup saw it
         self.hostname = "cri-%s-pod" % handler
         self.name = "cri-%s" % handler
         self.uid = str(uuid.uuid4())
@@ -536,6 +537,7 @@ class Checks:
             except (OSError, ValueError):
                 continue
         self.info("in %s: %s" % (path, inside))
+        self.pod_cgroup = path
         want = {"runc": "/pause", "husk": SHIMS["husk"]}[self.h].lstrip("/")
         assert any(c.startswith(want) for c in inside), "no %s in %s: %s" % (want, path, inside)
 
@@ -803,6 +805,14 @@ class Checks:
         while self.shim_procs() and time.time() < end:
             time.sleep(0.5)
         assert not self.shim_procs(), "processes left: %s" % self.shim_procs()
+        # The pod's cgroup goes with its holder (kubelet could not remove
+        # the pod's own cgroup otherwise); cgroup v2 in the rig.
+        cg = "/sys/fs/cgroup" + self.pod_cgroup
+        if self.pod_cgroup and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            end = time.time() + 10
+            while os.path.exists(cg) and time.time() < end:
+                time.sleep(0.5)
+            assert not os.path.exists(cg), "the pod's cgroup %s is left" % cg
         ports = os.listdir("/sys/class/net/%s/brif" % BRIDGE) \
             if os.path.exists("/sys/class/net/" + BRIDGE) else []
         assert not ports, "bridge ports left: %s" % ports

@@ -247,6 +247,96 @@ START_TEST(v1_each_hierarchy_once)
 }
 END_TEST
 
+static void write_in(const char *rel, const char *text)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	f = fopen(p, "w");
+	ck_assert_msg(f != NULL, "%s", p);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void assert_holds(const char *rel, const char *want)
+{
+	char p[PATH_MAX], got[64] = "";
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	f = fopen(p, "r");
+	ck_assert_msg(f != NULL, "%s", p);
+	ck_assert_ptr_nonnull(fgets(got, sizeof(got), f));
+	fclose(f);
+	ck_assert_str_eq(got, want);
+}
+
+/* The shim came from containerd's cgroup: back there at leave, the leaf gone. */
+START_TEST(v2_leave_returns_to_origin)
+{
+	char proc[PATH_MAX];
+	struct host_cgroup cg;
+
+	touch("/cgroup.controllers");
+	mkdir_in("/system.slice");
+	mkdir_in("/system.slice/containerd.service");
+	touch("/system.slice/containerd.service/cgroup.procs");
+	write_in("/proc-cgroup", "0::/system.slice/containerd.service\n");
+	snprintf(proc, sizeof(proc), "%s/proc-cgroup", root);
+	ck_assert_int_eq(host_cgroup_make(&cg, root, "/kubepods/podU/sid", NULL), 0);
+	host_cgroup_note_origin(&cg, proc);
+	touch("/kubepods/podU/sid/cgroup.procs");
+	ck_assert_int_eq(host_cgroup_enter(&cg, 4242, NULL), 0);
+	assert_holds("/kubepods/podU/sid/cgroup.procs", "4242\n");
+	/* cgroupfs lets a directory with only its control files go; a tmpfs does not. */
+	unlink_in("/kubepods/podU/sid/cgroup.procs");
+	host_cgroup_leave(&cg);
+	assert_holds("/system.slice/containerd.service/cgroup.procs", "4242\n");
+	ck_assert(!exists("/kubepods"));
+}
+END_TEST
+
+/* v1: each hierarchy's origin from its own line; junk and unknown lines skipped. */
+START_TEST(v1_origins_per_hierarchy)
+{
+	char proc[PATH_MAX], p[PATH_MAX];
+	struct host_cgroup cg;
+
+	mkdir_in("/memory");
+	mkdir_in("/memory/a");
+	touch("/memory/a/cgroup.procs");
+	mkdir_in("/cpu,cpuacct");
+	mkdir_in("/cpu,cpuacct/b");
+	touch("/cpu,cpuacct/b/cgroup.procs");
+	mkdir_in("/pids");
+	snprintf(p, sizeof(p), "%s/cpu", root);
+	ck_assert_int_eq(symlink("cpu,cpuacct", p), 0);
+	write_in("/proc-cgroup", "12:pids:relative\n"
+				 "garbage\n"
+				 "1:name=systemd:/x\n"
+				 "5:cpu,cpuacct:/b\n"
+				 "9:memory:/a\n");
+	snprintf(proc, sizeof(proc), "%s/proc-cgroup", root);
+	ck_assert_int_eq(host_cgroup_make(&cg, root, "/k8s.io/sid", NULL), 0);
+	ck_assert_uint_eq(cg.n_dirs, 3);
+	host_cgroup_note_origin(&cg, proc);
+	touch("/memory/k8s.io/sid/cgroup.procs");
+	touch("/cpu,cpuacct/k8s.io/sid/cgroup.procs");
+	touch("/pids/k8s.io/sid/cgroup.procs");
+	ck_assert_int_eq(host_cgroup_enter(&cg, 77, NULL), 0);
+	unlink_in("/memory/k8s.io/sid/cgroup.procs");
+	unlink_in("/cpu,cpuacct/k8s.io/sid/cgroup.procs");
+	host_cgroup_leave(&cg);
+	assert_holds("/memory/a/cgroup.procs", "77\n");
+	assert_holds("/cpu,cpuacct/b/cgroup.procs", "77\n");
+	ck_assert(!exists("/memory/k8s.io"));
+	ck_assert(!exists("/cpu,cpuacct/k8s.io"));
+	/* pids had no usable line: the process stays, and so does its leaf. */
+	ck_assert(exists("/pids/k8s.io/sid"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_cgroup");
@@ -260,6 +350,8 @@ static Suite *suite(void)
 	tcase_add_test(join, v2_systemd_style_and_busy_leaf);
 	tcase_add_test(join, no_mount_or_bad_path_makes_nothing);
 	tcase_add_test(join, v1_each_hierarchy_once);
+	tcase_add_test(join, v2_leave_returns_to_origin);
+	tcase_add_test(join, v1_origins_per_hierarchy);
 	suite_add_tcase(s, path);
 	suite_add_tcase(s, join);
 	return s;

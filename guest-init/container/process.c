@@ -158,7 +158,7 @@ static pid_t proc_fork(struct proc *p, const struct spec_process *op, const stru
 }
 
 int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec *spec,
-	       const struct amsg_stdio *want, struct husk_error **e)
+	       const struct amsg_stdio *want, struct phase_log *steps, struct husk_error **e)
 {
 	int sv[2], ret;
 	pid_t pid;
@@ -167,6 +167,7 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 		return -husk_error_errno(*e);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return husk_err(e, errno, "sync socket");
+	phase_log_mark(steps, "streams");
 	pid = proc_fork(p, op, spec, sv, e);
 	close(sv[1]);
 	streams_close_far(&p->io);
@@ -176,12 +177,15 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 	}
 	p->pid = pid;
 	p->sync_fd = sv[0];
+	phase_log_mark(steps, "fork");
 	ret = cgroup_attach(p->c, pid, e);
 	/* the child waits for this before a cgroup namespace (child.c) */
 	if (ret == 0 && send(sv[0], "A", 1, MSG_NOSIGNAL) != 1)
 		ret = husk_err(e, errno, "tell process %d it is in its cgroup", (int)pid);
+	phase_log_mark(steps, "attach");
 	if (ret == 0)
 		ret = proc_sync_read(p, e);
+	phase_log_mark(steps, "ready");
 	if (ret != 0) {
 		kill(pid, SIGKILL); /* reaped, and reported, by proc_reap() */
 		return ret < 0 ? ret : husk_err(e, ECHILD, "process ended during setup");
@@ -190,7 +194,7 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 	return 0;
 }
 
-int proc_start(struct proc *p, struct husk_error **e)
+int proc_start(struct proc *p, struct phase_log *steps, struct husk_error **e)
 {
 	const char *unbound = streams_unbound(&p->io);
 	char c = 'S';
@@ -205,6 +209,7 @@ int proc_start(struct proc *p, struct husk_error **e)
 	if (send(p->sync_fd, &c, 1, MSG_NOSIGNAL) != 1)
 		return husk_err(e, errno, "start process %d", (int)p->pid);
 	ret = proc_sync_read(p, e);
+	phase_log_mark(steps, "exec");
 	close(p->sync_fd);
 	p->sync_fd = -1;
 	if (ret < 0)

@@ -243,9 +243,10 @@ static int sandbox_create_container(struct sandbox *be, const struct shim_create
 		ret = sandbox_call_pid(be, HUSK_MSG_CREATE, json, &p->pid, err);
 	free(json);
 	*pid = p->pid;
+	phase_log_mark(&c->start, "create");
 	if (!ret)
 		ret = sandbox_stdio_attach(be, p, err);
-	phase_log_mark(&c->start, "create");
+	phase_log_mark(&c->start, "stdio");
 	return ret;
 }
 

@@ -21,7 +21,7 @@ echo "c1: $out"
 # shim exits (containerd may return before that: wait for it)
 STOP_VM="release shutdown vm-stop vm-destroy net virtiofsd hooks shim-exit"
 check_phases start c1 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
-net rootfs create hooks containerd start"
+net rootfs create stdio hooks containerd start"
 for _ in $(seq 20); do
 	[ -n "$(phase_line stop c1)" ] && break
 	sleep 1

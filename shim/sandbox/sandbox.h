@@ -300,9 +300,15 @@ void sandbox_rootfs_json(const struct sandbox_container *c, char *buf, size_t le
 /* sandbox_fs_share - the sandbox's share folder (first Create, before the rewrite). */
 int sandbox_fs_share(struct sandbox *be, const struct shim_create_req *req,
 		     struct husk_error **err);
-/* sandbox_fs_daemon - its virtiofsd (first Create, before the VM boots). */
+/*
+ * sandbox_fs_daemon - its virtiofsd launched (first Create's boot), on a
+ * thread of its own while the VM is created; sandbox_fs_daemon_wait (always
+ * called after a launch) joins it and records its pid in @req's bundle.
+ */
 int sandbox_fs_daemon(struct sandbox *be, const struct shim_create_req *req,
 		      struct husk_error **err);
+int sandbox_fs_daemon_wait(struct sandbox *be, const struct shim_create_req *req,
+			   struct husk_error **err);
 /* sandbox_fs_add_device - the VM's virtio-fs device, connected to the daemon. */
 int sandbox_fs_add_device(struct sandbox *be, struct husk_error **err);
 /* sandbox_fs_record - the share and daemon in a later container's bundle. */

@@ -5,6 +5,8 @@
  * slots (sandbox_disks.c), a vsock device and the virtio-fs device of
  * the sandbox's share (sandbox_fs.c; guest RAM is a shared memfd, so
  * that virtiofsd can reach it), husk-init as the in-memory /init; then
+ * virtiofsd starting on a thread while the VM is created (the
+ * virtio-fs device is the first to need it); then
  * the connection to husk-init (retried until it listens) and a thread
  * that watches for the VM's end. Teardown asks husk-init to SHUTDOWN,
  * destroys the VM, then stops virtiofsd and removes the share. Both mark
@@ -308,6 +310,24 @@ static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
 	return ret;
 }
 
+/*
+ * The VM created while virtiofsd starts: its device is the first thing
+ * that needs the daemon. A failed creation still waits for the daemon,
+ * which the teardown then stops.
+ */
+static int sandbox_vm_create_fs(struct sandbox *be, const struct shim_create_req *req,
+				struct phase_log *pl, struct husk_error **err)
+{
+	int ret = sandbox_fs_daemon(be, req, err), waited;
+
+	if (!ret)
+		ret = sandbox_vm_create(be, req, err);
+	phase_log_mark(pl, "vm-create");
+	waited = sandbox_fs_daemon_wait(be, req, ret ? NULL : err);
+	phase_log_mark(pl, "virtiofsd");
+	return ret ? ret : waited;
+}
+
 /* The VM made and started, marking @pl as it goes. */
 static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req,
 			   struct phase_log *pl, struct husk_error **err)
@@ -316,8 +336,7 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 
 	ret = sandbox_open_console(be, req->bundle, req->config->console_log_max_bytes, err);
 	if (!ret)
-		ret = sandbox_vm_create(be, req, err);
-	phase_log_mark(pl, "vm-create");
+		ret = sandbox_vm_create_fs(be, req, pl, err);
 	if (!ret)
 		ret = sandbox_add_devices(be, req, err);
 	if (!ret)

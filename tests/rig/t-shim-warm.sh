@@ -41,7 +41,7 @@ wait_spares() {
 out=$($T ctr run --rm "${RT[@]}" "$IMG" w1 echo cold-boot 2>&1)
 echo "w1: $out"
 [ "$out" = cold-boot ] || fail "w1: unexpected output"
-check_phases start w1 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
+check_phases start w1 "spec share vm-create virtiofsd devices vm-start kernel marker agent \
 net rootfs create stdio hooks containerd start"
 wait_spares 1
 spare1=$(ready_spares)
@@ -68,7 +68,7 @@ echo "new spare: pid $spare2"
 # 3. A sandbox of another size (a 1 GiB limit) boots its own; the spare waits on.
 out=$($T ctr run --rm "${RT[@]}" --memory-limit 1073741824 "$IMG" w3 echo big 2>&1)
 [ "$out" = big ] || fail "w3: unexpected output '$out'"
-check_phases start w3 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
+check_phases start w3 "spec share vm-create virtiofsd devices vm-start kernel marker agent \
 net rootfs create stdio hooks containerd start"
 [ "$(ready_spares)" = "$spare2" ] || fail "w3 changed the pool: $(ready_spares)"
 echo "w3 (1 GiB limit): booted its own VM; spare $spare2 still waits"

@@ -64,8 +64,16 @@ void child_fail(int sync, const struct husk_error *e) __attribute__((noreturn));
  * in husk-init's cgroup); exits when the parent gives up instead. */
 void child_wait_attached(int sync);
 /* child_ready_and_wait - make the pty (process.terminal), report ready
- * with its master, wait for START. */
-int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e);
+ * with its master and the @n CLOCK_MONOTONIC times of @steps (the init's
+ * own setup: CHILD_INIT_STEP_NAMES), wait for START. */
+int child_ready_and_wait(int sync, struct proc *p, const uint64_t *steps, size_t n,
+			 struct husk_error **e);
+/* What a container's init reports the end of in its ready record, in order. */
+#define CHILD_INIT_STEPS 4
+#define CHILD_INIT_STEP_NAMES \
+	{ \
+		"unshare", "mounts", "pivot", "finish" \
+	}
 
 /* mounts.c: the container's mounts, in the child before pivot_root */
 int mounts_setup(const char *rootfs, const struct spec *spec, struct husk_error **e);

@@ -249,11 +249,13 @@ void sandbox_dump(struct sandbox *be);
 /* sandbox_boot.c */
 /*
  * sandbox_vm_boot - a VM of be->size with empty disk slots and the share's device (the
- * share and its daemon already run: sandbox_fs_share, sandbox_fs_daemon), up to
- * husk-init's answer.
+ * share exists: sandbox_fs_share), its virtiofsd started (sandbox_fs_daemon), up to
+ * husk-init's answer. The daemon starts while the VM is created, unless @background
+ * (a spare's boot, which nobody waits on): then first, one thing at a time, so that
+ * the boot takes fewer CPUs from the sandboxes starting meanwhile.
  */
-int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct phase_log *pl,
-		    struct husk_error **err);
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, bool background,
+		    struct phase_log *pl, struct husk_error **err);
 /*
  * sandbox_configure_net - after the boot: the network of the spec's netns,
  * and @etc (the booting container's hosts/resolv.conf/hostname) for the

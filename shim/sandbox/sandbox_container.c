@@ -146,7 +146,7 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 	phase_log_mark(&c->start, warm ? "warm" : "share");
 	if (!ret && boot) {
 		be->nr_slots = c->share.source ? SANDBOX_DISK_SLOTS_SHARED : SANDBOX_DISK_SLOTS;
-		ret = sandbox_vm_boot(be, req, &c->start, err);
+		ret = sandbox_vm_boot(be, req, false, &c->start, err);
 	}
 	if (!ret && first) {
 		ret = sandbox_configure_net(be, &c->mounts.etc, err);

@@ -43,15 +43,19 @@ void child_fail(int sync, const struct husk_error *e)
 	_exit(127);
 }
 
-/* 'R', with the pty master attached (SCM_RIGHTS) when there is one. */
-static int child_report_ready(int sync, int master)
+/*
+ * 'R' and the times of the setup's steps, with the pty master attached
+ * (SCM_RIGHTS) when there is one.
+ */
+static int child_report_ready(int sync, int master, const uint64_t *steps, size_t n)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	char c = 'R';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	char rec[1 + CHILD_INIT_STEPS * sizeof(uint64_t)] = { 'R' };
+	size_t len = 1 + (n > CHILD_INIT_STEPS ? CHILD_INIT_STEPS : n) * sizeof(uint64_t);
+	struct iovec iov = { .iov_base = rec, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
@@ -65,7 +69,8 @@ static int child_report_ready(int sync, int master)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &master, sizeof(int));
 	}
-	return sendmsg(sync, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	memcpy(rec + 1, steps, len - 1);
+	return sendmsg(sync, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
 void child_wait_attached(int sync)
@@ -76,14 +81,15 @@ void child_wait_attached(int sync)
 		_exit(127); /* the parent gave up on this process */
 }
 
-int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e)
+int child_ready_and_wait(int sync, struct proc *p, const uint64_t *steps, size_t n,
+			 struct husk_error **e)
 {
 	int master = -1;
 	char c;
 
 	if (p->io.tty && streams_child_pty(&p->io, &master, e) < 0)
 		return -husk_error_errno(*e);
-	if (child_report_ready(sync, master) < 0)
+	if (child_report_ready(sync, master, steps, n) < 0)
 		return husk_err(e, errno, "report ready");
 	if (master >= 0)
 		close(master);
@@ -253,7 +259,7 @@ void child_exec_main(struct container *c, const struct spec_process *op, struct 
 		husk_err(&e, errno, "enter the container's root");
 		child_fail(sync, e);
 	}
-	if (child_ready_and_wait(sync, p, &e) < 0)
+	if (child_ready_and_wait(sync, p, NULL, 0, &e) < 0)
 		child_fail(sync, e);
 	child_run(op, p, sync);
 }

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "guest-init/container/container.h"
 #include "guest-init/system/system.h"
 
@@ -82,13 +83,21 @@ static int init_sysctl(const struct spec *spec, struct husk_error **e)
 	return 0;
 }
 
-static int init_setup(struct container *c, const struct spec *spec, struct husk_error **e)
+/* The setup, with the end of each of CHILD_INIT_STEP_NAMES in @steps. */
+static int init_setup(struct container *c, const struct spec *spec,
+		      uint64_t steps[CHILD_INIT_STEPS], struct husk_error **e)
 {
 	const char *host = spec->hostname;
 
-	if (init_namespaces(c, e) < 0 || mounts_setup(c->rootfs, spec, e) < 0 ||
-	    init_pivot(c->rootfs, e) < 0)
+	if (init_namespaces(c, e) < 0)
 		return -husk_error_errno(*e);
+	steps[0] = husk_now_ns();
+	if (mounts_setup(c->rootfs, spec, e) < 0)
+		return -husk_error_errno(*e);
+	steps[1] = husk_now_ns();
+	if (init_pivot(c->rootfs, e) < 0)
+		return -husk_error_errno(*e);
+	steps[2] = husk_now_ns();
 	/* a pod's app containers leave it empty: keep the pod's name */
 	if (host && (host[0] || c->ns[NS_UTS] < 0) && sethostname(host, strlen(host)) < 0)
 		return husk_err(e, errno, "sethostname %s", host);
@@ -98,15 +107,18 @@ static int init_setup(struct container *c, const struct spec *spec, struct husk_
 	if ((spec->rootfs_propagation & ~MS_REC) != MS_PRIVATE &&
 	    mount(NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
 		return husk_err(e, errno, "rootfs propagation");
+	steps[3] = husk_now_ns();
 	return 0;
 }
 
 void child_init_main(struct container *c, const struct spec *spec, struct proc *p, int sync)
 {
+	uint64_t steps[CHILD_INIT_STEPS];
 	struct husk_error *e = NULL;
 
 	child_wait_attached(sync);
-	if (init_setup(c, spec, &e) < 0 || child_ready_and_wait(sync, p, &e) < 0)
+	if (init_setup(c, spec, steps, &e) < 0 ||
+	    child_ready_and_wait(sync, p, steps, CHILD_INIT_STEPS, &e) < 0)
 		child_fail(sync, e);
 	child_run(&spec->process, p, sync);
 }

@@ -151,28 +151,43 @@ static void container_watch_oom(struct container *c)
 	c->oom_kills = cgroup_oom_kills(c);
 }
 
-static int container_setup(struct container *c, struct amsg *m, struct husk_error **e)
+static int container_setup(struct container *c, struct amsg *m, struct phase_log *steps,
+			   struct husk_error **e)
 {
 	struct proc *p;
 
+	if (ns_join(c, &m->spec, e) < 0)
+		return -husk_error_errno(*e);
+	phase_log_mark(steps, "ns");
+	if (files_write(c, m, e) < 0)
+		return -husk_error_errno(*e);
+	phase_log_mark(steps, "files");
 	/* the files and the share exist before the init makes the spec's mounts */
-	if (ns_join(c, &m->spec, e) < 0 || files_write(c, m, e) < 0 ||
-	    share_resolve(c->ag, &m->spec, m->shm_size, e) < 0 ||
-	    util_mkdir_p(c->rootfs, 0755, e) < 0 || rootfs_mount(c, &m->rootfs, e) < 0 ||
-	    cgroup_create(c, &m->spec.res, e) < 0)
+	if (share_resolve(c->ag, &m->spec, m->shm_size, e) < 0)
+		return -husk_error_errno(*e);
+	phase_log_mark(steps, "share");
+	if (util_mkdir_p(c->rootfs, 0755, e) < 0 || rootfs_mount(c, &m->rootfs, e) < 0)
+		return -husk_error_errno(*e);
+	phase_log_mark(steps, "rootfs");
+	if (cgroup_create(c, &m->spec.res, e) < 0)
 		return -husk_error_errno(*e);
 	container_watch_oom(c);
+	phase_log_mark(steps, "cgroup");
 	c->cgroup_ns = m->spec.ns[SPEC_NS_CGROUP].listed && c->cg[0];
 	p = proc_new(c, "");
 	if (!p)
 		return husk_err(e, ENOMEM, "process record");
 	c->init = p;
-	if (proc_spawn(p, &m->spec.process, &m->spec, &m->stdio, e) < 0)
+	if (proc_spawn(p, &m->spec.process, &m->spec, &m->stdio, steps, e) < 0)
 		return -husk_error_errno(*e);
-	return ns_keep(c, p->pid, e);
+	if (ns_keep(c, p->pid, e) < 0)
+		return -husk_error_errno(*e);
+	phase_log_mark(steps, "keep");
+	return 0;
 }
 
-int container_create(struct agent *ag, struct amsg *m, struct husk_error **e)
+int container_create(struct agent *ag, struct amsg *m, struct phase_log *steps,
+		     struct husk_error **e)
 {
 	struct container *c;
 
@@ -181,7 +196,7 @@ int container_create(struct agent *ag, struct amsg *m, struct husk_error **e)
 	c = container_new(ag, m->id);
 	if (!c)
 		return husk_err(e, ENOMEM, "container %s", m->id);
-	if (container_setup(c, m, e) < 0) {
+	if (container_setup(c, m, steps, e) < 0) {
 		struct list *pos, *tmp;
 		struct husk_error *ignored = NULL;
 

@@ -10,12 +10,17 @@
 #ifndef HUSK_INIT_CONTAINER_H
 #define HUSK_INIT_CONTAINER_H
 
+#include "common/phase_log.h"
 #include "guest-init/state/agent.h"
 
-/* container.c */
+/*
+ * container.c. @steps (NULL: none) records where CREATE's time goes, for
+ * its reply: ns, files, share, rootfs, cgroup, then proc_spawn's, keep.
+ */
 struct container *container_find(struct agent *ag, const char *id);
 struct proc *container_proc(struct container *c, const char *exec_id);
-int container_create(struct agent *ag, struct amsg *m, struct husk_error **e);
+int container_create(struct agent *ag, struct amsg *m, struct phase_log *steps,
+		     struct husk_error **e);
 int container_delete(struct container *c, struct husk_error **e);
 void container_kill_all(struct container *c, int sig);
 
@@ -32,12 +37,15 @@ void files_remove(const struct container *c);
 int rootfs_mount(struct container *c, const struct amsg_rootfs *r, struct husk_error **e);
 void rootfs_umount(struct container *c);
 
-/* process.c */
+/*
+ * process.c. @steps as for container_create: proc_spawn marks streams,
+ * fork, attach, ready (the child's setup); proc_start marks exec.
+ */
 struct proc *proc_new(struct container *c, const char *exec_id);
 void proc_free(struct proc *p);
 int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec *spec,
-	       const struct amsg_stdio *want, struct husk_error **e);
-int proc_start(struct proc *p, struct husk_error **e);
+	       const struct amsg_stdio *want, struct phase_log *steps, struct husk_error **e);
+int proc_start(struct proc *p, struct phase_log *steps, struct husk_error **e);
 void proc_reap(struct agent *ag);
 void proc_exit_fields(const struct proc *p, yajl_gen g);
 int proc_signal(struct proc *p, int sig, struct husk_error **e);
@@ -56,8 +64,16 @@ void child_fail(int sync, const struct husk_error *e) __attribute__((noreturn));
  * in husk-init's cgroup); exits when the parent gives up instead. */
 void child_wait_attached(int sync);
 /* child_ready_and_wait - make the pty (process.terminal), report ready
- * with its master, wait for START. */
-int child_ready_and_wait(int sync, struct proc *p, struct husk_error **e);
+ * with its master and the @n CLOCK_MONOTONIC times of @steps (the init's
+ * own setup: CHILD_INIT_STEP_NAMES), wait for START. */
+int child_ready_and_wait(int sync, struct proc *p, const uint64_t *steps, size_t n,
+			 struct husk_error **e);
+/* What a container's init reports the end of in its ready record, in order. */
+#define CHILD_INIT_STEPS 4
+#define CHILD_INIT_STEP_NAMES \
+	{ \
+		"unshare", "mounts", "pivot", "finish" \
+	}
 
 /* mounts.c: the container's mounts, in the child before pivot_root */
 int mounts_setup(const char *rootfs, const struct spec *spec, struct husk_error **e);

@@ -116,7 +116,28 @@ static ssize_t proc_sync_recv(int sock, char *rec, size_t len, int *fd)
 	return n;
 }
 
-static int proc_sync_read(struct proc *p, struct husk_error **e)
+/* A ready record: 'R' and up to CHILD_INIT_STEPS times. */
+static bool proc_ready_rec(const char *rec, ssize_t n)
+{
+	return n >= 1 && rec[0] == 'R' && (size_t)(n - 1) % sizeof(uint64_t) == 0 &&
+	       (size_t)(n - 1) / sizeof(uint64_t) <= CHILD_INIT_STEPS;
+}
+
+/* The init's own steps of a ready record, into @steps (NULL: none). */
+static void proc_ready_steps(const char *rec, ssize_t n, struct phase_log *steps)
+{
+	static const char *const names[CHILD_INIT_STEPS] = CHILD_INIT_STEP_NAMES;
+	uint64_t ns;
+	size_t i;
+
+	for (i = 0; i < (size_t)(n - 1) / sizeof(uint64_t); i++) {
+		memcpy(&ns, rec + 1 + i * sizeof(ns), sizeof(ns));
+		phase_log_mark_at(steps, names[i], ns);
+	}
+}
+
+/* @steps (NULL: none) gets the init's own steps from its ready record. */
+static int proc_sync_read(struct proc *p, struct phase_log *steps, struct husk_error **e)
 {
 	struct pollfd pfd = { .fd = p->sync_fd, .events = POLLIN };
 	char rec[1 + sizeof(int) + CHILD_FAIL_MSG_MAX];
@@ -126,14 +147,16 @@ static int proc_sync_read(struct proc *p, struct husk_error **e)
 	if (poll(&pfd, 1, PROC_READY_TIMEOUT_MS) <= 0)
 		return husk_err(e, ETIMEDOUT, "process %d did not report", (int)p->pid);
 	n = proc_sync_recv(p->sync_fd, rec, sizeof(rec) - 1, &fd);
-	if (fd >= 0 && (n != 1 || rec[0] != 'R')) {
+	if (fd >= 0 && !proc_ready_rec(rec, n)) {
 		close(fd);
 		fd = -1;
 	}
 	if (n == 0)
 		return 1;
-	if (n == 1 && rec[0] == 'R')
+	if (proc_ready_rec(rec, n)) {
+		proc_ready_steps(rec, n, steps);
 		return fd >= 0 ? streams_take_master(&p->io, fd, e) : 0;
+	}
 	if (n > (ssize_t)(1 + sizeof(int)) && rec[0] == 'E') {
 		memcpy(&code, rec + 1, sizeof(int));
 		rec[n] = '\0';
@@ -158,7 +181,7 @@ static pid_t proc_fork(struct proc *p, const struct spec_process *op, const stru
 }
 
 int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec *spec,
-	       const struct amsg_stdio *want, struct husk_error **e)
+	       const struct amsg_stdio *want, struct phase_log *steps, struct husk_error **e)
 {
 	int sv[2], ret;
 	pid_t pid;
@@ -167,6 +190,7 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 		return -husk_error_errno(*e);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return husk_err(e, errno, "sync socket");
+	phase_log_mark(steps, "streams");
 	pid = proc_fork(p, op, spec, sv, e);
 	close(sv[1]);
 	streams_close_far(&p->io);
@@ -176,12 +200,15 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 	}
 	p->pid = pid;
 	p->sync_fd = sv[0];
+	phase_log_mark(steps, "fork");
 	ret = cgroup_attach(p->c, pid, e);
 	/* the child waits for this before a cgroup namespace (child.c) */
 	if (ret == 0 && send(sv[0], "A", 1, MSG_NOSIGNAL) != 1)
 		ret = husk_err(e, errno, "tell process %d it is in its cgroup", (int)pid);
+	phase_log_mark(steps, "attach");
 	if (ret == 0)
-		ret = proc_sync_read(p, e);
+		ret = proc_sync_read(p, steps, e);
+	phase_log_mark(steps, "ready");
 	if (ret != 0) {
 		kill(pid, SIGKILL); /* reaped, and reported, by proc_reap() */
 		return ret < 0 ? ret : husk_err(e, ECHILD, "process ended during setup");
@@ -190,7 +217,7 @@ int proc_spawn(struct proc *p, const struct spec_process *op, const struct spec 
 	return 0;
 }
 
-int proc_start(struct proc *p, struct husk_error **e)
+int proc_start(struct proc *p, struct phase_log *steps, struct husk_error **e)
 {
 	const char *unbound = streams_unbound(&p->io);
 	char c = 'S';
@@ -204,7 +231,8 @@ int proc_start(struct proc *p, struct husk_error **e)
 				unbound, p->c->id, p->exec_id);
 	if (send(p->sync_fd, &c, 1, MSG_NOSIGNAL) != 1)
 		return husk_err(e, errno, "start process %d", (int)p->pid);
-	ret = proc_sync_read(p, e);
+	ret = proc_sync_read(p, NULL, e);
+	phase_log_mark(steps, "exec");
 	close(p->sync_fd);
 	p->sync_fd = -1;
 	if (ret < 0)

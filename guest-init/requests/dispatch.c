@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "guest-init/replies/replies.h"
 #include "guest-init/requests/requests.h"
 #include "guest-init/requests/handlers.h"
@@ -48,6 +49,7 @@ void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *pay
 		husk_error_free(e);
 		return;
 	}
+	c->req_ns = husk_now_ns();
 	ret = amsg_parse(h->type, payload, h->length, &m, &e);
 	g = ret < 0 ? NULL : reply_gen();
 	if (ret == 0 && !g)

@@ -24,24 +24,41 @@ static struct proc *handle_proc(struct agent *ag, const struct amsg *m, struct h
 	return p;
 }
 
+/* "steps": where the request's time went in husk-init, for the shim's debug log. */
+static void handle_steps(yajl_gen g, const struct phase_log *steps)
+{
+	char line[256];
+
+	phase_log_format(steps, "husk-init", line, sizeof(line));
+	json_write_string(g, "steps", line);
+}
+
 int handle_create(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct husk_error **e)
 {
+	struct phase_log steps;
 	struct container *k;
 
-	if (container_create(c->ag, m, e) < 0)
+	phase_log_start(&steps, c->req_ns);
+	phase_log_mark(&steps, "parse");
+	if (container_create(c->ag, m, &steps, e) < 0)
 		return -husk_error_errno(*e);
 	k = container_find(c->ag, m->id);
 	json_write_int(g, "pid", k->init->pid);
+	handle_steps(g, &steps);
 	return 0;
 }
 
 int handle_start(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct husk_error **e)
 {
 	struct proc *p = handle_proc(c->ag, m, e);
+	struct phase_log steps;
 
-	if (!p || proc_start(p, e) < 0)
+	phase_log_start(&steps, c->req_ns);
+	phase_log_mark(&steps, "parse");
+	if (!p || proc_start(p, &steps, e) < 0)
 		return -husk_error_errno(*e);
 	json_write_int(g, "pid", p->pid);
+	handle_steps(g, &steps);
 	return 0;
 }
 
@@ -59,7 +76,7 @@ int handle_exec(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct 
 	p = proc_new(k, m->exec_id);
 	if (!p)
 		return husk_err(e, ENOMEM, "process %s/%s", m->id, m->exec_id);
-	if (proc_spawn(p, &m->proc, NULL, &m->stdio, e) < 0) {
+	if (proc_spawn(p, &m->proc, NULL, &m->stdio, NULL, e) < 0) {
 		/* a failed exec is no process: no EXIT event for it */
 		if (p->pid > 0)
 			kill(p->pid, SIGKILL);

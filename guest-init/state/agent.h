@@ -61,6 +61,7 @@ struct conn {
 	bool skip; /* payload of a refused frame: read, drop */
 	uint8_t *out;
 	size_t out_len, out_cap;
+	uint64_t req_ns; /* CLOCK_MONOTONIC: the request being dispatched was read */
 };
 
 enum proc_state { PROC_CREATED, PROC_RUNNING, PROC_EXITED };

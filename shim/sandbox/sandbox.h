@@ -261,11 +261,13 @@ void sandbox_dump(struct sandbox *be);
 /* sandbox_boot.c */
 /*
  * sandbox_vm_boot - a VM of be->size with empty disk slots and the share's device (the
- * share and its daemon already run: sandbox_fs_share, sandbox_fs_daemon), up to
- * husk-init's answer.
+ * share exists: sandbox_fs_share), its virtiofsd started (sandbox_fs_daemon), up to
+ * husk-init's answer. The daemon starts while the VM is created, unless @background
+ * (a spare's boot, which nobody waits on): then first, one thing at a time, so that
+ * the boot takes fewer CPUs from the sandboxes starting meanwhile.
  */
-int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct phase_log *pl,
-		    struct husk_error **err);
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, bool background,
+		    struct phase_log *pl, struct husk_error **err);
 /*
  * sandbox_configure_net - after the boot: the network of the spec's netns,
  * and @etc (the booting container's hosts/resolv.conf/hostname) for the
@@ -312,9 +314,15 @@ void sandbox_rootfs_json(const struct sandbox_container *c, char *buf, size_t le
 /* sandbox_fs_share - the sandbox's share folder (first Create, before the rewrite). */
 int sandbox_fs_share(struct sandbox *be, const struct shim_create_req *req,
 		     struct husk_error **err);
-/* sandbox_fs_daemon - its virtiofsd (first Create, before the VM boots). */
+/*
+ * sandbox_fs_daemon - its virtiofsd launched (first Create's boot), on a
+ * thread of its own while the VM is created; sandbox_fs_daemon_wait (always
+ * called after a launch) joins it and records its pid in @req's bundle.
+ */
 int sandbox_fs_daemon(struct sandbox *be, const struct shim_create_req *req,
 		      struct husk_error **err);
+int sandbox_fs_daemon_wait(struct sandbox *be, const struct shim_create_req *req,
+			   struct husk_error **err);
 /* sandbox_fs_add_device - the VM's virtio-fs device, connected to the daemon. */
 int sandbox_fs_add_device(struct sandbox *be, struct husk_error **err);
 /* sandbox_fs_record - the share and daemon in a later container's bundle. */

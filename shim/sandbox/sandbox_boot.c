@@ -5,6 +5,9 @@
  * slots (sandbox_disks.c), a vsock device and the virtio-fs device of
  * the sandbox's share (sandbox_fs.c; guest RAM is a shared memfd, so
  * that virtiofsd can reach it), husk-init as the in-memory /init; then
+ * virtiofsd starting on a thread while the VM is created (the
+ * virtio-fs device is the first to need it; a spare's boot, in the
+ * background, starts it first instead); then
  * the connection to husk-init (retried until it listens) and a thread
  * that watches for the VM's end. Teardown asks husk-init to SHUTDOWN,
  * destroys the VM, then stops virtiofsd and removes the share. Both mark
@@ -335,16 +338,43 @@ static int sandbox_connect_agent(struct sandbox *be, struct husk_error **err)
 	return ret;
 }
 
+/*
+ * The VM created while virtiofsd starts: its device is the first thing
+ * that needs the daemon. A failed creation still waits for the daemon,
+ * which the teardown then stops. In the @background the daemon is waited
+ * for first (phases virtiofsd, then vm-create).
+ */
+static int sandbox_vm_create_fs(struct sandbox *be, const struct shim_create_req *req,
+				bool background, struct phase_log *pl, struct husk_error **err)
+{
+	int ret = sandbox_fs_daemon(be, req, err), waited;
+
+	if (background) {
+		if (!ret)
+			ret = sandbox_fs_daemon_wait(be, req, err);
+		phase_log_mark(pl, "virtiofsd");
+		if (!ret)
+			ret = sandbox_vm_create(be, req, err);
+		phase_log_mark(pl, "vm-create");
+		return ret;
+	}
+	if (!ret)
+		ret = sandbox_vm_create(be, req, err);
+	phase_log_mark(pl, "vm-create");
+	waited = sandbox_fs_daemon_wait(be, req, ret ? NULL : err);
+	phase_log_mark(pl, "virtiofsd");
+	return ret ? ret : waited;
+}
+
 /* The VM made and started, marking @pl as it goes. */
-static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req,
+static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req, bool background,
 			   struct phase_log *pl, struct husk_error **err)
 {
 	int ret;
 
 	ret = sandbox_open_console(be, req->bundle, req->config->console_log_max_bytes, err);
 	if (!ret)
-		ret = sandbox_vm_create(be, req, err);
-	phase_log_mark(pl, "vm-create");
+		ret = sandbox_vm_create_fs(be, req, background, pl, err);
 	if (!ret)
 		ret = sandbox_add_devices(be, req, err);
 	if (!ret)
@@ -356,15 +386,15 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 	return ret;
 }
 
-int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, struct phase_log *pl,
-		    struct husk_error **err)
+int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, bool background,
+		    struct phase_log *pl, struct husk_error **err)
 {
 	long long t0 = husk_now_ms();
 	int ret;
 
 	be->vm_dead = false;
 	be->stopping = false;
-	ret = sandbox_vm_make(be, req, pl, err);
+	ret = sandbox_vm_make(be, req, background, pl, err);
 	if (!ret)
 		ret = sandbox_watch_start(be, err);
 	if (!ret)

@@ -122,8 +122,8 @@ static int sandbox_prepare_rootfs(const struct shim_create_req *req, struct sand
 
 /*
  * The VM side of @c: the share (made by the first container), @c's binds
- * in it and its spec for the VM, then (first container) virtiofsd, the
- * VM and its network; @c's disks in their slots. A spec with a bad bind
+ * in it and its spec for the VM, then (first container) the VM with its
+ * virtiofsd and its network; @c's disks in their slots. A spec with a bad bind
  * fails before any daemon or VM is started. A VM a spare booted ahead
  * (sandbox_warm.c) stands in for the share, virtiofsd and the boot when
  * it is what this Create would boot: the phase "warm".
@@ -145,12 +145,8 @@ static int sandbox_create_vm_side(struct sandbox *be, const struct shim_create_r
 		ret = sandbox_fs_rewrite(be, req, c, err);
 	phase_log_mark(&c->start, warm ? "warm" : "share");
 	if (!ret && boot) {
-		ret = sandbox_fs_daemon(be, req, err);
-		phase_log_mark(&c->start, "virtiofsd");
-	}
-	if (!ret && boot) {
 		be->nr_slots = c->share.source ? SANDBOX_DISK_SLOTS_SHARED : SANDBOX_DISK_SLOTS;
-		ret = sandbox_vm_boot(be, req, &c->start, err);
+		ret = sandbox_vm_boot(be, req, false, &c->start, err);
 	}
 	if (!ret && first) {
 		ret = sandbox_configure_net(be, &c->mounts.etc, err);
@@ -243,9 +239,10 @@ static int sandbox_create_container(struct sandbox *be, const struct shim_create
 		ret = sandbox_call_pid(be, HUSK_MSG_CREATE, json, &p->pid, err);
 	free(json);
 	*pid = p->pid;
+	phase_log_mark(&c->start, "create");
 	if (!ret)
 		ret = sandbox_stdio_attach(be, p, err);
-	phase_log_mark(&c->start, "create");
+	phase_log_mark(&c->start, "stdio");
 	return ret;
 }
 

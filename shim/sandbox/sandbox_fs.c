@@ -54,7 +54,14 @@ int sandbox_fs_daemon(struct sandbox *be, const struct shim_create_req *req,
 		return ret;
 	fs_share_path(be->share_root, "shared", NULL, shared, sizeof(shared));
 	fs_share_path(be->share_root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
-	ret = fs_daemon_start(&be->fsd, bin, shared, sock, err);
+	return fs_daemon_launch(&be->fsd, bin, shared, sock, err);
+}
+
+int sandbox_fs_daemon_wait(struct sandbox *be, const struct shim_create_req *req,
+			   struct husk_error **err)
+{
+	int ret = fs_daemon_launch_wait(&be->fsd, err);
+
 	if (be->fsd.pid > 0 &&
 	    fs_state_share(req->bundle, be->share_root, be->fsd.pid, be->fsd.start_time))
 		shim_warn("record virtiofsd pid %d in %s failed", (int)be->fsd.pid, req->bundle);

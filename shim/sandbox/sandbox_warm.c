@@ -39,12 +39,10 @@ int sandbox_warm_boot(struct sandbox *be, const struct runtime_config *cfg, cons
 	if (!ret)
 		ret = sandbox_fs_share(be, &req, err);
 	phase_log_mark(&pl, "share");
-	if (!ret)
-		ret = sandbox_fs_daemon(be, &req, err);
-	phase_log_mark(&pl, "virtiofsd");
 	if (!ret) {
 		be->nr_slots = SANDBOX_DISK_SLOTS_SHARED;
-		ret = sandbox_vm_boot(be, &req, &pl, err); /* tears down what it made on failure */
+		/* In the background; tears down what it made on failure. */
+		ret = sandbox_vm_boot(be, &req, true, &pl, err);
 	} else {
 		sandbox_fs_stop(be);
 	}

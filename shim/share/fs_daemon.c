@@ -328,6 +328,7 @@ int fs_daemon_stop(struct fs_daemon *d)
 {
 	int status = -1;
 
+	fs_daemon_launch_wait(d, NULL);
 	if (d->pid > 0) {
 		pthread_mutex_lock(&d->lock);
 		d->stopping = true;

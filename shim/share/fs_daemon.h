@@ -76,6 +76,7 @@ struct fs_daemon {
 	 */
 	void (*on_death)(void *opaque);
 	void *on_death_opaque;
+	struct fs_daemon_launch *launch; /* a start in progress (fs_daemon_launch.c) */
 };
 
 /*
@@ -111,6 +112,20 @@ int fs_daemon_start(struct fs_daemon *d, const char *bin, const char *dir, const
 		    struct husk_error **err);
 
 /*
+ * fs_daemon_launch - fs_daemon_start on a thread of its own, so that the
+ * caller's next step (the VM's creation) overlaps the probe and the fork;
+ * fs_daemon_launch_wait joins it and returns fs_daemon_start's result
+ * and error. Nothing may touch @d in between but fs_daemon_launch_wait
+ * and fs_daemon_stop (which waits first). Fails only when no thread can
+ * start (then nothing runs).
+ */
+int fs_daemon_launch(struct fs_daemon *d, const char *bin, const char *dir, const char *socket_path,
+		     struct husk_error **err);
+
+/* fs_daemon_launch_wait - the launch's result (0 when none is in progress). */
+int fs_daemon_launch_wait(struct fs_daemon *d, struct husk_error **err);
+
+/*
  * fs_daemon_failed - wrap *@err (a failed connection to the daemon) with
  * its fate when it has exited: "virtiofsd exited with status 1: <its
  * last line>". Returns the error's negative errno.
@@ -129,8 +144,9 @@ void fs_daemon_expect_exit(struct fs_daemon *d);
 /*
  * fs_daemon_stop - the end of the sandbox: wait FS_DAEMON_GRACE_MS for
  * it to leave (it does when the VM closed its connection), then SIGTERM,
- * FS_DAEMON_TERM_MS, SIGKILL; reaped, log relay joined. Returns its exit
- * status, or -1 when it never ran.
+ * FS_DAEMON_TERM_MS, SIGKILL; reaped, log relay joined (a launch in
+ * progress is waited for first). Returns its exit status, or -1 when it
+ * never ran.
  */
 int fs_daemon_stop(struct fs_daemon *d);
 

@@ -99,5 +99,6 @@ void tests_files(struct suite *s);
 void tests_share(struct suite *s);
 void tests_share_root(struct suite *s);
 void tests_forward(struct suite *s);
+void tests_steps(struct suite *s);
 
 #endif

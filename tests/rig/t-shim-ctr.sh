@@ -20,8 +20,8 @@ echo "c1: $out"
 # 1b. its phase lines: the start as Start answers, the teardown as the
 # shim exits (containerd may return before that: wait for it)
 STOP_VM="release shutdown vm-stop vm-destroy net virtiofsd hooks shim-exit"
-check_phases start c1 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
-net rootfs create hooks containerd start"
+check_phases start c1 "spec share vm-create virtiofsd devices vm-start kernel marker agent \
+net rootfs create stdio hooks containerd start"
 for _ in $(seq 20); do
 	[ -n "$(phase_line stop c1)" ] && break
 	sleep 1

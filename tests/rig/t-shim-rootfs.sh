@@ -78,8 +78,8 @@ echo "blk: $(tr '\n' ' ' <<<"$out")"
 [ "$(head -1 <<<"$out")" = x ] || fail "blk: $out"
 grep -q 'container blk: disk slots' /tmp/containerd.log || fail "blk: no disk slots in block mode"
 # its start made the disks: the layers' erofs image and the upper ext4
-check_phases start blk "spec image upper share virtiofsd vm-create devices vm-start kernel \
-marker agent net rootfs create hooks containerd start"
+check_phases start blk "spec image upper share vm-create virtiofsd devices vm-start kernel \
+marker agent net rootfs create stdio hooks containerd start"
 
 # 6. a SIGKILLed shim: containerd's `delete` unmounts the root in the share
 $T ctr run -d "${RT[@]}" $IMG k1 sleep 1000 || fail "k1: run -d"

@@ -41,8 +41,8 @@ wait_spares() {
 out=$($T ctr run --rm "${RT[@]}" "$IMG" w1 echo cold-boot 2>&1)
 echo "w1: $out"
 [ "$out" = cold-boot ] || fail "w1: unexpected output"
-check_phases start w1 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
-net rootfs create hooks containerd start"
+check_phases start w1 "spec share vm-create virtiofsd devices vm-start kernel marker agent \
+net rootfs create stdio hooks containerd start"
 wait_spares 1
 spare1=$(ready_spares)
 echo "spare ready: pid $spare1"
@@ -56,7 +56,7 @@ echo "w2: status $rc, stdout '$(cat /tmp/w2.out)', stderr '$(cat /tmp/w2.err)'"
 if [ "$(cat /tmp/w2.out)" != from-warm-vm ] || [ "$(cat /tmp/w2.err)" != err ]; then
 	fail "w2: output"
 fi
-check_phases start w2 "spec warm net rootfs create hooks containerd start"
+check_phases start w2 "spec warm net rootfs create stdio hooks containerd start"
 grep -q 'msg="container w2 takes the warm VM, up for [0-9]* ms' /tmp/containerd.log ||
 	fail "w2: no 'takes the warm VM' line in the shim log"
 [ -z "$(ls -d "$POOL"/*-"$spare1".* 2>/dev/null)" ] || fail "w2: the spare's pool files are left"
@@ -68,8 +68,8 @@ echo "new spare: pid $spare2"
 # 3. A sandbox of another size (a 1 GiB limit) boots its own; the spare waits on.
 out=$($T ctr run --rm "${RT[@]}" --memory-limit 1073741824 "$IMG" w3 echo big 2>&1)
 [ "$out" = big ] || fail "w3: unexpected output '$out'"
-check_phases start w3 "spec share virtiofsd vm-create devices vm-start kernel marker agent \
-net rootfs create hooks containerd start"
+check_phases start w3 "spec share vm-create virtiofsd devices vm-start kernel marker agent \
+net rootfs create stdio hooks containerd start"
 [ "$(ready_spares)" = "$spare2" ] || fail "w3 changed the pool: $(ready_spares)"
 echo "w3 (1 GiB limit): booted its own VM; spare $spare2 still waits"
 

@@ -479,6 +479,86 @@ START_TEST(daemon_killed_by_record)
 }
 END_TEST
 
+/* A fake virtiofsd in dir: --version prints @version, a launch sleeps. */
+static void fake_daemon(char *script, size_t len, const char *version)
+{
+	FILE *f;
+
+	snprintf(script, len, "%s/virtiofsd", dir);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\ncase \"$1\" in --version) echo '%s';; *) exec sleep 30;; esac\n",
+		version);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+}
+
+/* A launch on its own thread: the wait gives the started daemon. */
+START_TEST(daemon_launch_waited)
+{
+	char script[PATH_MAX], sock[PATH_MAX];
+	struct fs_daemon d;
+
+	reaper_thread_start();
+	fake_daemon(script, sizeof(script), "virtiofsd version 7.2.0");
+	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
+	fs_daemon_init(&d);
+	ck_assert_int_eq(fs_daemon_launch(&d, script, src, sock, NULL), 0);
+	ck_assert_ptr_nonnull(d.launch);
+	ck_assert_int_eq(fs_daemon_launch_wait(&d, NULL), 0);
+	ck_assert_ptr_null(d.launch);
+	ck_assert_int_eq(d.flavour, FS_DAEMON_C);
+	ck_assert_int_gt(d.pid, 0);
+	ck_assert_int_eq(kill(d.pid, 0), 0);
+	ck_assert_int_eq(access(sock, F_OK), 0);	      /* our listening socket */
+	ck_assert_int_eq(fs_daemon_launch_wait(&d, NULL), 0); /* none in progress */
+	ck_assert_int_eq(fs_daemon_stop(&d), 128 + SIGTERM);
+	reaper_thread_stop();
+}
+END_TEST
+
+/* A launch that fails: the wait returns its error; nothing runs. */
+START_TEST(daemon_launch_error)
+{
+	char script[PATH_MAX], sock[PATH_MAX];
+	struct husk_error *err = NULL;
+	struct fs_daemon d;
+
+	reaper_thread_start();
+	fake_daemon(script, sizeof(script), "no daemon of ours");
+	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
+	fs_daemon_init(&d);
+	ck_assert_int_eq(fs_daemon_launch(&d, script, src, sock, NULL), 0);
+	ck_assert_int_eq(fs_daemon_launch_wait(&d, &err), -EINVAL);
+	ck_assert_msg(strstr(husk_error_message(err), "unknown --version output \"no daemon"), "%s",
+		      husk_error_message(err));
+	husk_error_free(err);
+	ck_assert_int_eq(d.pid, 0);
+	ck_assert_ptr_null(d.launch);
+	ck_assert_int_eq(fs_daemon_stop(&d), -1);
+	reaper_thread_stop();
+}
+END_TEST
+
+/* A stop while the launch may still run waits for it, then stops the daemon. */
+START_TEST(daemon_stop_waits_launch)
+{
+	char script[PATH_MAX], sock[PATH_MAX];
+	struct fs_daemon d;
+
+	reaper_thread_start();
+	fake_daemon(script, sizeof(script), "virtiofsd version 7.2.0");
+	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
+	fs_daemon_init(&d);
+	ck_assert_int_eq(fs_daemon_launch(&d, script, src, sock, NULL), 0);
+	ck_assert_int_eq(fs_daemon_stop(&d), 128 + SIGTERM);
+	ck_assert_ptr_null(d.launch);
+	ck_assert_int_eq(d.pid, 0);
+	ck_assert_int_eq(access(sock, F_OK), 0); /* the launch had run */
+	reaper_thread_stop();
+}
+END_TEST
+
 /* A daemon that refuses its options: the connect error says so. */
 START_TEST(daemon_early_exit_reported)
 {
@@ -582,6 +662,9 @@ static Suite *suite(void)
 	tcase_add_test(daemon, daemon_killed_by_record);
 	tcase_add_test(daemon, daemon_early_exit_reported);
 	tcase_add_test(daemon, daemon_stop_escalates);
+	tcase_add_test(daemon, daemon_launch_waited);
+	tcase_add_test(daemon, daemon_launch_error);
+	tcase_add_test(daemon, daemon_stop_waits_launch);
 	suite_add_tcase(s, daemon);
 	return s;
 }

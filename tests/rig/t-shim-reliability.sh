@@ -22,7 +22,9 @@
 #                         row; the streams hung twice at 128 MiB in an
 #                         earlier session (cause not found), then passed
 #                         in 3 of 3 rig runs (128 MiB twice, 512 MiB once;
-#                         32 MiB of stdin each); 1 GiB met a level-1
+#                         32 MiB of stdin each), then a VM triple-
+#                         faulted (the rig fault) during the stream in a
+#                         fresh clone's `make test`; 1 GiB met a level-1
 #                         freeze; the runs loop passed 10 in an
 #                         earlier session, and at 100 met a level-1
 #                         freeze after run 10 in its one rig run);

@@ -88,6 +88,22 @@ static int make_dirs(struct host_cgroup *cg, const char *base, const char *rel,
 	}
 }
 
+/* Record @root@rel as the cgroup's directory in the hierarchy at @root. */
+static int add_dir(struct host_cgroup *cg, const char *root, const char *rel,
+		   struct husk_error **err)
+{
+	char *dir, *r = strdup(root);
+
+	/* asprintf leaves dir undefined on failure: nothing of it to free. */
+	if (!r || asprintf(&dir, "%s%s", root, rel) < 0) {
+		free(r);
+		return husk_err(err, ENOMEM, "cgroup %s", rel);
+	}
+	cg->dirs[cg->n_dirs] = dir;
+	cg->roots[cg->n_dirs++] = r;
+	return 0;
+}
+
 int host_cgroup_make(struct host_cgroup *cg, const char *root, const char *cgroups_path,
 		     struct husk_error **err)
 {
@@ -104,14 +120,8 @@ int host_cgroup_make(struct host_cgroup *cg, const char *root, const char *cgrou
 		return husk_err(err, ENODEV, "no cgroup hierarchy under %s", root);
 	for (i = 0; i < n && !ret; i++) {
 		ret = make_dirs(cg, roots[i], rel, err);
-		if (!ret && (asprintf(&cg->dirs[cg->n_dirs], "%s%s", roots[i], rel) < 0 ||
-			     !(cg->roots[cg->n_dirs] = strdup(roots[i])))) {
-			free(cg->dirs[cg->n_dirs]);
-			cg->dirs[cg->n_dirs] = NULL;
-			ret = husk_err(err, ENOMEM, "cgroup %s", rel);
-		} else if (!ret) {
-			cg->n_dirs++;
-		}
+		if (!ret)
+			ret = add_dir(cg, roots[i], rel, err);
 	}
 	if (ret)
 		host_cgroup_leave(cg);

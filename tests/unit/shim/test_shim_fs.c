@@ -493,17 +493,25 @@ static void fake_daemon(char *script, size_t len, const char *version)
 	ck_assert_int_eq(chmod(script, 0755), 0);
 }
 
+/* A fake virtiofsd printing @version, launched on its thread into @d. */
+static void launch_fake(struct fs_daemon *d, const char *version, char *sock, size_t len)
+{
+	char script[PATH_MAX];
+
+	reaper_thread_start();
+	fake_daemon(script, sizeof(script), version);
+	snprintf(sock, len, "%s/v.sock", dir);
+	fs_daemon_init(d);
+	ck_assert_int_eq(fs_daemon_launch(d, script, src, sock, NULL), 0);
+}
+
 /* A launch on its own thread: the wait gives the started daemon. */
 START_TEST(daemon_launch_waited)
 {
-	char script[PATH_MAX], sock[PATH_MAX];
+	char sock[PATH_MAX];
 	struct fs_daemon d;
 
-	reaper_thread_start();
-	fake_daemon(script, sizeof(script), "virtiofsd version 7.2.0");
-	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
-	fs_daemon_init(&d);
-	ck_assert_int_eq(fs_daemon_launch(&d, script, src, sock, NULL), 0);
+	launch_fake(&d, "virtiofsd version 7.2.0", sock, sizeof(sock));
 	ck_assert_ptr_nonnull(d.launch);
 	ck_assert_int_eq(fs_daemon_launch_wait(&d, NULL), 0);
 	ck_assert_ptr_null(d.launch);
@@ -520,15 +528,11 @@ END_TEST
 /* A launch that fails: the wait returns its error; nothing runs. */
 START_TEST(daemon_launch_error)
 {
-	char script[PATH_MAX], sock[PATH_MAX];
+	char sock[PATH_MAX];
 	struct husk_error *err = NULL;
 	struct fs_daemon d;
 
-	reaper_thread_start();
-	fake_daemon(script, sizeof(script), "no daemon of ours");
-	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
-	fs_daemon_init(&d);
-	ck_assert_int_eq(fs_daemon_launch(&d, script, src, sock, NULL), 0);
+	launch_fake(&d, "no daemon of ours", sock, sizeof(sock));
 	ck_assert_int_eq(fs_daemon_launch_wait(&d, &err), -EINVAL);
 	ck_assert_msg(strstr(husk_error_message(err), "unknown --version output \"no daemon"), "%s",
 		      husk_error_message(err));
@@ -543,14 +547,10 @@ END_TEST
 /* A stop while the launch may still run waits for it, then stops the daemon. */
 START_TEST(daemon_stop_waits_launch)
 {
-	char script[PATH_MAX], sock[PATH_MAX];
+	char sock[PATH_MAX];
 	struct fs_daemon d;
 
-	reaper_thread_start();
-	fake_daemon(script, sizeof(script), "virtiofsd version 7.2.0");
-	snprintf(sock, sizeof(sock), "%s/v.sock", dir);
-	fs_daemon_init(&d);
-	ck_assert_int_eq(fs_daemon_launch(&d, script, src, sock, NULL), 0);
+	launch_fake(&d, "virtiofsd version 7.2.0", sock, sizeof(sock));
 	ck_assert_int_eq(fs_daemon_stop(&d), 128 + SIGTERM);
 	ck_assert_ptr_null(d.launch);
 	ck_assert_int_eq(d.pid, 0);

@@ -30,16 +30,21 @@ static int vm_start_threads(struct husk_vm *vm, struct husk_error **err)
 		log_info(&vm->log, "seccomp: vCPU, device, disk I/O and console threads filtered");
 	/* Devices first: a vCPU's first notification must find the loop. */
 	ret = event_loop_start(&vm->loop, err);
+	/*
+	 * Under vm->lock, which vm_end() kicks under: an end that comes
+	 * while a thread is being made (a vCPU already running can reset
+	 * the VM) either precedes it, and the new thread sees stop_req
+	 * before its first KVM_RUN, or follows vcpu_start(), and its kick
+	 * finds the thread. Unlocked, the kick skipped a thread not yet
+	 * marked started that had already looked, and it never left KVM_RUN.
+	 */
 	for (i = 0; i < vm->nr_vcpus && !ret; i++) {
 		pthread_mutex_lock(&vm->lock);
 		vm->nr_running++;
-		pthread_mutex_unlock(&vm->lock);
 		ret = vcpu_start(&vm->vcpus[i], err);
-		if (ret < 0) {
-			pthread_mutex_lock(&vm->lock);
+		if (ret < 0)
 			vm->nr_running--;
-			pthread_mutex_unlock(&vm->lock);
-		}
+		pthread_mutex_unlock(&vm->lock);
 	}
 	if (!ret)
 		ret = uart_start_input(&vm->legacy.uart, err);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli_devices.h"
+#include "cli/cli_profile.h"
 #include "cli/cli_stats.h"
 #include "common/rotating_file.h"
 #include "husk.h"
@@ -43,6 +44,9 @@ struct opts {
 	int boot_time;
 	int mem_stats;
 	int stats;
+	const char *profile; /* --profile FILE */
+	uint32_t profile_us;
+	struct cli_profile prof;
 	struct cli_devices devs;
 };
 
@@ -55,7 +59,7 @@ static void usage(FILE *f)
 		"                [--disk PATH[,ro][,serial=S][,LIMIT]...]...\n"
 		"                [--net tap=NAME[,mac=MAC][,mtu=N][,rx_LIMIT][,tx_LIMIT]...]...\n"
 		"                [--fs TAG=SOCKET]... [--vsock cid=N[,uds=PATH]] [--boot-time]\n"
-		"                [--mem-stats] [--stats]\n"
+		"                [--mem-stats] [--stats] [--profile FILE [--profile-us N]]\n"
 		"                [--no-pvm-check] [--no-seccomp] [-v]\n"
 		"       husk --help | --version\n"
 		"\n"
@@ -98,6 +102,10 @@ static void usage(FILE *f)
 		"                    first entry, boot marker, exit), then the vCPUs' exits to\n"
 		"                    husk: total, by kind (pio, mmio, ...), by port range and\n"
 		"                    by MMIO range, busiest first\n"
+		"  --profile FILE    sample each vCPU's guest RIP every 1 ms (or --profile-us N,\n"
+		"                    >= 100) into FILE, lines \"T_MS VCPU RIP\"; each sample is\n"
+		"                    one more VM exit. scripts/husk-profile VMLINUX FILE prints\n"
+		"                    the guest functions the samples fell in, busiest first\n"
 		"  --no-pvm-check    run even on a PVM host (only small test guests work there)\n"
 		"  --no-seccomp      run the VMM's threads without their seccomp filters (on by\n"
 		"                    default: a forbidden system call kills husk with SIGSYS)\n"
@@ -161,6 +169,8 @@ static const struct option long_opts[] = {
 	{ "no-seccomp", no_argument, NULL, 's' }, /* clears HUSK_VM_SECCOMP */
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "stats", no_argument, NULL, 'S' },
+	{ "profile", required_argument, NULL, 'R' },
+	{ "profile-us", required_argument, NULL, 'U' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -207,6 +217,11 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 	case 'S':
 		o->stats = 1;
 		return 0;
+	case 'R':
+		o->profile = arg;
+		return 0;
+	case 'U':
+		return parse_u32(arg, "--profile-us", &o->profile_us);
 	case 'P':
 		o->cfg.flags &= ~HUSK_VM_EXPECT_LINUX;
 		return 0;
@@ -244,6 +259,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		return fail(EXIT_USAGE, "unexpected argument: %s", argv[optind]);
 	if (!o->cfg.kernel_path)
 		return fail(EXIT_USAGE, "run: --kernel PATH is required");
+	if (o->profile_us && !o->profile)
+		return fail(EXIT_USAGE, "--profile-us: only with --profile FILE");
+	if (o->profile_us && o->profile_us < HUSK_SAMPLE_US_MIN)
+		return fail(EXIT_USAGE, "--profile-us: %u, at least %u", o->profile_us,
+			    HUSK_SAMPLE_US_MIN);
 	/* A vhost-user backend maps guest RAM itself: it must be a shared memfd. */
 	if (o->devs.nr_fss)
 		o->cfg.flags |= HUSK_VM_MEMFD;
@@ -418,8 +438,14 @@ static int cmd_run(int argc, char **argv)
 	ret = parse_args(&o, argc, argv);
 	if (!ret)
 		ret = setup_console(&o);
+	if (!ret && o.profile &&
+	    cli_profile_open(&o.prof, o.profile, o.profile_us ? o.profile_us : 1000, &o.cfg) < 0)
+		ret = EXIT_HOST;
 	if (!ret)
 		ret = run_vm(&o);
+	/* After run_vm: husk_vm_wait() joined every vCPU, the only writers. */
+	if (cli_profile_close(&o.prof, o.profile) < 0 && !ret)
+		ret = EXIT_HOST;
 	rotating_file_close(&o.console_file);
 	cli_devices_free(&o.devs);
 	return ret;

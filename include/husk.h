@@ -83,6 +83,16 @@ struct husk_vm;
  */
 typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
 
+/*
+ * husk_sample_fn - one sample of where a vCPU's guest was (see
+ * husk_vm_config.sample_us): @t_ns nanoseconds after husk_vm_start(), the
+ * vCPU, its guest RIP (a guest virtual address: resolve it with the guest
+ * kernel's symbol table, e.g. `nm vmlinux`). Called on that vCPU's
+ * thread, under its seccomp filter (write and writev are allowed there);
+ * the guest waits while it runs, so it must not block.
+ */
+typedef void (*husk_sample_fn)(void *opaque, unsigned int vcpu, uint64_t t_ns, uint64_t rip);
+
 /* husk_vm_config.flags */
 #define HUSK_VM_MEMFD	     (1u << 0) /* back guest RAM with a memfd */
 /*
@@ -181,7 +191,21 @@ struct husk_vm_config {
 	 * this /init replaces the initrd's). Read at create. NULL for none.
 	 */
 	const char *init_path;
+	/*
+	 * Guest profiling: every sample_us microseconds (0: never; else at
+	 * least HUSK_SAMPLE_US_MIN) the device thread interrupts each vCPU
+	 * once, and the vCPU passes where its guest was to sample_fn. Each
+	 * sample is one more KVM_RUN return, counted as
+	 * HUSK_VMEXIT_INTERRUPTED. Guest time has no other view from outside:
+	 * this is how `husk run --profile` finds where a boot spends it.
+	 */
+	husk_sample_fn sample_fn;
+	void *sample_opaque;
+	uint32_t sample_us;
 };
+
+/* The shortest husk_vm_config.sample_us: a sample costs a VM exit. */
+#define HUSK_SAMPLE_US_MIN 100
 
 /* husk_vm_config_init - set struct_size and every default (fds -1). */
 HUSK_API void husk_vm_config_init(struct husk_vm_config *cfg);

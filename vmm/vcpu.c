@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* vcpu.c - vCPU creation, threads, the KVM_RUN loop (counting its exits) and kicking. */
+/*
+ * vcpu.c - vCPU creation, threads, the KVM_RUN loop (counting its exits),
+ * kicking, and the profiling samples a kick can ask for.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "vmm/seccomp/seccomp.h"
 #include "vmm/vcpu.h"
 
@@ -72,6 +76,19 @@ int vcpu_create(struct vcpu *v, const struct vcpu_host *host, unsigned int id,
 	return 0;
 }
 
+/* Where the guest was when a sampling kick took the vCPU out of KVM_RUN. */
+static void vcpu_take_sample(struct vcpu *v)
+{
+	const struct vcpu_host *host = v->host;
+	struct kvm_regs regs;
+
+	if (!__atomic_exchange_n(&v->sample_req, false, __ATOMIC_ACQ_REL) || !host->sample_fn)
+		return;
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+		return; /* a lost sample, not a reason to stop the guest */
+	host->sample_fn(host->sample_opaque, v->id, husk_now_ns() - host->t_start, regs.rip);
+}
+
 static void vcpu_run_loop(struct vcpu *v)
 {
 	const struct vcpu_host *host = v->host;
@@ -90,8 +107,10 @@ static void vcpu_run_loop(struct vcpu *v)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			exit_stats_count_error(&v->stats, errno);
 			vcpu_status_interrupted(&v->status, errno);
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu_take_sample(v);
 				continue;
+			}
 			vcpu_end_reason(v, HUSK_EXIT_HOST_ERROR, "vCPU %u: KVM_RUN: %m", v->id);
 			return;
 		}
@@ -138,6 +157,12 @@ void vcpu_kick(struct vcpu *v)
 		return;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, vcpu_kick_signal());
+}
+
+void vcpu_request_sample(struct vcpu *v)
+{
+	__atomic_store_n(&v->sample_req, true, __ATOMIC_RELEASE);
+	vcpu_kick(v);
 }
 
 void vcpu_join(struct vcpu *v)

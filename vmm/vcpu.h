@@ -8,7 +8,8 @@
  * vcpu_kick(): immediate_exit plus the kick signal (SIGRTMIN), so a kick
  * that lands just before KVM_RUN is not lost.
  *
- * Each KVM_RUN return is counted in the vCPU's own struct exit_stats, and
+ * vcpu_request_sample() is a kick that also reads the guest's RIP, for
+ * profiling. Each KVM_RUN return is counted in the vCPU's own struct exit_stats, and
  * the loop publishes where the vCPU is (in the guest, in an exit) in its
  * struct vcpu_status.
  *
@@ -50,7 +51,10 @@ struct vcpu_host {
 	struct log_sink *log;
 	const struct vcpu_ops *ops;
 	void *opaque;
-	bool seccomp; /* each vCPU thread installs the vCPU filter (vmm/seccomp/) */
+	bool seccomp;		  /* each vCPU thread installs the vCPU filter (vmm/seccomp/) */
+	husk_sample_fn sample_fn; /* NULL: no profiling (husk_vm_config.sample_us) */
+	void *sample_opaque;
+	uint64_t t_start; /* husk_vm_start()'s clock, for the samples' times */
 };
 
 struct vcpu {
@@ -62,6 +66,7 @@ struct vcpu {
 	bool thread_started;
 	struct exit_stats stats;   /* written by the vCPU's thread only */
 	struct vcpu_status status; /* likewise (the VM's pause wait runs on it) */
+	bool sample_req;	   /* atomic: vcpu_request_sample() asked for one */
 };
 
 enum vcpu_exit_action {
@@ -78,6 +83,12 @@ int vcpu_start(struct vcpu *v, struct husk_error **err);
 
 /* vcpu_kick - make the vCPU leave (or not enter) KVM_RUN soon. Any thread. */
 void vcpu_kick(struct vcpu *v);
+
+/*
+ * vcpu_request_sample - vcpu_kick(), and on leaving KVM_RUN the vCPU
+ * passes its guest RIP to the host's sample_fn. Any thread.
+ */
+void vcpu_request_sample(struct vcpu *v);
 
 /* vcpu_join - wait for the thread to end; no-op when never started. */
 void vcpu_join(struct vcpu *v);

@@ -84,6 +84,8 @@ struct husk_vm {
 	 */
 	uint64_t t_create, t_load_done, t_created;
 	uint64_t t_start, t_first_run, t_exit;
+
+	int sample_fd; /* profiling's timerfd (vm_sample.c); -1: not sampling */
 };
 
 /*
@@ -98,6 +100,16 @@ void vm_end_reason(struct husk_vm *vm, enum husk_exit_reason reason, uint32_t vc
 
 /* vm_kick_all - make every vCPU leave KVM_RUN; caller holds vm->lock. */
 void vm_kick_all(struct husk_vm *vm);
+
+/*
+ * vm_sample_start - with cfg.sample_fn and sample_us, ask every vCPU for a
+ * sample each period from the event loop; after every vCPU thread started.
+ */
+int vm_sample_start(struct husk_vm *vm, struct husk_error **err);
+
+/* vm_sample_stop - no more asking (and no tick running); before the vCPU
+ * threads are joined. Idempotent. */
+void vm_sample_stop(struct husk_vm *vm);
 
 /*
  * vm_all_exited - no vCPU thread runs any more: wake waiters and signal the

@@ -65,6 +65,9 @@ static int vm_config_check(const struct husk_vm_config *c, struct husk_error **e
 				X86_MIN_RAM / X86_MiB, X86_MAX_RAM / X86_MiB);
 	if (c->nr_cpus > VM_MAX_CPUS)
 		return husk_err(err, 0, "config: %u vCPUs, at most %d", c->nr_cpus, VM_MAX_CPUS);
+	if (c->sample_fn && c->sample_us && c->sample_us < HUSK_SAMPLE_US_MIN)
+		return husk_err(err, 0, "config: sample_us %u, at least %u", c->sample_us,
+				HUSK_SAMPLE_US_MIN);
 	if (c->flags & ~VM_KNOWN_FLAGS)
 		return husk_err(err, 0, "config: unknown flags 0x%x", c->flags & ~VM_KNOWN_FLAGS);
 	return 0;
@@ -91,6 +94,8 @@ static int vm_create_vcpus(struct husk_vm *vm, struct husk_error **err)
 		.ops = &vm_vcpu_ops,
 		.opaque = vm,
 		.seccomp = (vm->cfg.flags & HUSK_VM_SECCOMP) != 0,
+		.sample_fn = vm->cfg.sample_fn,
+		.sample_opaque = vm->cfg.sample_opaque,
 	};
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		ret = vcpu_create(&vm->vcpus[i], &vm->vcpu_host, i, err);
@@ -167,6 +172,7 @@ static struct husk_vm *vm_alloc(void)
 	vm->t_create = husk_now_ns();
 	kvm_init_fds(&vm->kvm);
 	vm->exit_efd = -1;
+	vm->sample_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	pthread_mutex_init(&vm->dev_lock, NULL);

@@ -2,7 +2,8 @@
 /*
  * vm_run.c - a VM's running life: start, pause/resume, stop, waiting for
  * the end, the exit eventfd, timing and exit counts (summed over the
- * vCPUs' struct exit_stats). The end itself is vm.c's.
+ * vCPUs' struct exit_stats). The end itself is vm.c's; profiling's
+ * sampler, started and stopped here, is vm_sample.c's.
  */
 #include <errno.h>
 #include <signal.h>
@@ -48,6 +49,8 @@ static int vm_start_threads(struct husk_vm *vm, struct husk_error **err)
 	}
 	if (!ret)
 		ret = uart_start_input(&vm->legacy.uart, err);
+	if (!ret)
+		ret = vm_sample_start(vm, err);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
@@ -66,6 +69,7 @@ int husk_vm_start(struct husk_vm *vm, struct husk_error **err)
 	}
 	vm->started = true;
 	__atomic_store_n(&vm->t_start, husk_now_ns(), __ATOMIC_SEQ_CST);
+	vm->vcpu_host.t_start = vm->t_start; /* before any vCPU thread reads it */
 	pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_unlock(&vm->dev_lock);
 	ret = vcpu_signal_init(err);
@@ -142,6 +146,8 @@ int husk_vm_wait(struct husk_vm *vm, struct husk_exit_info *info)
 	if (info)
 		*info = vm->exit;
 	pthread_mutex_unlock(&vm->lock);
+	if (join)
+		vm_sample_stop(vm); /* its kicks must not reach a joined thread */
 	for (i = 0; join && i < vm->nr_vcpus; i++)
 		vcpu_join(&vm->vcpus[i]);
 	return 0;

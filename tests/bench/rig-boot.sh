@@ -2,7 +2,8 @@
 # the same guest kernel and test initramfs, several runs each; median,
 # min, max and the ratio to QEMU microvm; beside it the guest's own uptime
 # at the marker and what its clock did not see. Then one husk boot's
-# memory (--mem-stats), boot phases and VM exit counts (--stats).
+# memory (--mem-stats), boot phases and VM exit counts (--stats), and
+# where the guest's time goes (--profile).
 . "$(dirname "$0")/lib.sh"
 runs=${HUSK_BENCH_RUNS:-5}
 kernel=$HUSK_GUEST_KERNEL initrd=$HUSK_ASSETS/initramfs.cpio.gz
@@ -69,3 +70,11 @@ fi
 echo
 echo "husk: boot phases and exits to husk (vmlinux, 1 vCPU, husk run --stats)"
 grep '^husk: stats:' <<<"$out" | sed 's/^husk: stats: //' || echo "husk: no --stats table"
+
+# One more, sampled (husk run --profile, every 1 ms): the guest functions
+# the boot's time went to, as the guest's own clock cannot show.
+husk_run vmlinux --profile /tmp/bench-boot.prof </dev/null >/dev/null 2>&1
+echo
+echo "husk: where the guest's boot time goes (vmlinux, 1 vCPU, husk run --profile, scripts/husk-profile)"
+"$top/scripts/husk-profile" -n 12 "$kernel/vmlinux" /tmp/bench-boot.prof || echo "husk: no profile"
+

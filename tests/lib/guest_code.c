@@ -10,7 +10,6 @@
 #define GUEST_COM1	  0x3f8
 #define GUEST_I8042_CMD	  0x64
 #define GUEST_I8042_RESET 0xfe
-#define GUEST_LOAD_ADDR	  0x100000ull
 
 void guest_emit(struct guest_code *c, const uint8_t *p, size_t n)
 {

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where guest_write_kernel() loads the code: its first byte's address. */
+#define GUEST_LOAD_ADDR 0x100000ull
+
 struct guest_code {
 	uint8_t b[1024];
 	size_t n;

@@ -5,7 +5,9 @@
 # status 0. The same boot with the ASan/UBSan build reports no errors.
 # The first boot runs with --stats: its table has every boot phase, a
 # nonzero total of exits and nonzero port I/O to COM1 (the console) and the
-# boot marker port (the initramfs's bootmark).
+# boot marker port (the initramfs's bootmark). The 2-vCPU vmlinux boot runs
+# with --profile: both vCPUs were sampled, and scripts/husk-profile names
+# kernel functions from the vmlinux's symbol table among the busiest.
 . "$(dirname "$0")/lib.sh"
 md5=$(cat "$HUSK_ASSETS/initramfs.md5")
 
@@ -47,8 +49,24 @@ check_stats() {
 
 boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 1 vmlinux-1cpu --stats
 check_stats /tmp/husk-boot-vmlinux-1cpu.log
+# check_profile FILE - the samples of a 2-vCPU boot, through husk-profile.
+check_profile() {
+	local out fn line named=0
+	out=$("$top/scripts/husk-profile" -n 5 "$HUSK_GUEST_KERNEL/vmlinux" "$1") ||
+		fail "profile: husk-profile failed"
+	while IFS= read -r line; do echo "    $line"; done <<<"$out"
+	[[ "$out" =~ samples\ \(vCPU\ 0:\ [1-9][0-9]*,\ vCPU\ 1:\ [1-9][0-9]*\) ]] ||
+		fail "profile: not both vCPUs sampled"
+	for fn in $(tail -n +3 <<<"$out" | awk '{ print $3 }'); do
+		nm "$HUSK_GUEST_KERNEL/vmlinux" | grep -q " [tTwW] $fn\$" && named=$((named + 1))
+	done
+	[ "$named" -gt 0 ] || fail "profile: no kernel function among the busiest"
+	echo "--- profile ok ($named of the top rows are kernel functions)"
+}
+
 boot "$top/build/husk" "$HUSK_GUEST_KERNEL/bzImage" 2 bzimage-2cpu
-boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 2 vmlinux-2cpu
+boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 2 vmlinux-2cpu --profile /tmp/husk-boot.prof
+check_profile /tmp/husk-boot.prof
 if [ -x "$top/build-asan/husk" ]; then
 	boot "$top/build-asan/husk" "$HUSK_GUEST_KERNEL/bzImage" 2 asan-bzimage-2cpu
 else

@@ -379,6 +379,69 @@ START_TEST(cli_run_stats_table)
 }
 END_TEST
 
+/* Every sample line of a --profile file: "T_MS 0 RIP", RIP inside the guest's code. */
+static unsigned int profile_lines(const char *path, uint64_t lo, uint64_t hi)
+{
+	FILE *f = fopen(path, "r");
+	unsigned int n = 0, vcpu;
+	unsigned long long rip;
+	char line[128];
+	double t;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "# husk profile: t_ms vcpu rip, a sample every 200 us\n");
+	while (fgets(line, sizeof(line), f)) {
+		ck_assert_msg(sscanf(line, "%lf %u %llx", &t, &vcpu, &rip) == 3, "line: %s", line);
+		ck_assert_uint_eq(vcpu, 0);
+		ck_assert_msg(rip >= lo && rip < hi, "rip %llx outside the guest's code", rip);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* --profile: samples of a guest that spins a while, then its option errors. */
+START_TEST(cli_run_profile)
+{
+	char kpath[] = "/tmp/husk-cli-k-XXXXXX", ppath[] = "/tmp/husk-cli-p-XXXXXX";
+	struct guest_code c = { 0 };
+	struct result r;
+	int fd = mkstemp(ppath);
+
+	close(fd);
+	/* Spin for 100M TSC cycles (tens of ms): time, not a count, on any host. */
+	GUEST_EMIT(&c, 0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20); /* rdtsc; shl rdx, 32 */
+	GUEST_EMIT(&c, 0x48, 0x09, 0xd0, 0x48, 0x89, 0xc3); /* or rax, rdx; mov rbx, rax */
+	GUEST_EMIT(&c, 0x48, 0xc7, 0xc1);		    /* mov rcx, 100000000 */
+	guest_emit_imm32(&c, 100000000u);
+	GUEST_EMIT(&c, 0x48, 0x01, 0xcb);		    /* add rbx, rcx */
+	GUEST_EMIT(&c, 0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20); /* 1: rdtsc; shl rdx, 32 */
+	GUEST_EMIT(&c, 0x48, 0x09, 0xd0, 0x48, 0x39, 0xd8); /* or rax, rdx; cmp rax, rbx */
+	GUEST_EMIT(&c, 0x72, 0xf2);			    /* jb 1b */
+	guest_reset(&c);
+	kernel_file(&c, kpath);
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--mem", "32",
+				  "--profile", ppath, "--profile-us", "200", NULL });
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_uint_gt(profile_lines(ppath, GUEST_LOAD_ADDR, GUEST_LOAD_ADDR + c.n), 0);
+	run(&r, (const char *[]){ "run", "--kernel", kpath, "--profile-us", "500", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: --profile-us: only with --profile FILE\n");
+	run(&r, (const char *[]){ "run", "--kernel", kpath, "--profile", ppath, "--profile-us",
+				  "99", NULL });
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "husk: --profile-us: 99, at least 100\n");
+	run(&r, (const char *[]){ "run", "--no-pvm-check", "--kernel", kpath, "--profile",
+				  "/nonexistent/p", NULL });
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err,
+			 "husk: --profile: create /nonexistent/p: No such file or directory\n");
+	unlink(kpath);
+	unlink(ppath);
+}
+END_TEST
+
 /* The --stats rows of a device's counters, as cli_print_stats() prints them. */
 static const char *device_rows(const struct husk_net_stats *n, const struct husk_disk_stats *d)
 {
@@ -607,6 +670,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cli_triple_fault_status);
 	tcase_add_test(tc, cli_run_with_devices_and_mem_stats);
 	tcase_add_test(tc, cli_run_stats_table);
+	tcase_add_test(tc, cli_run_profile);
 	if (kvm_host_is_pvm()) {
 		tcase_add_test(tc, cli_pvm_host_refuses_linux_up_front);
 		if (find_guest_kernel())

@@ -717,6 +717,98 @@ START_TEST(kvm_destroy_running_vm)
 }
 END_TEST
 
+struct samples {
+	pthread_mutex_t lock;
+	unsigned int n, other_rip, other_vcpu, backwards;
+	uint64_t last_t;
+};
+
+static void sample_fn(void *opaque, unsigned int vcpu, uint64_t t_ns, uint64_t rip)
+{
+	struct samples *s = opaque;
+
+	pthread_mutex_lock(&s->lock);
+	s->n++;
+	s->other_rip += rip != LOAD_ADDR; /* the guest is one `jmp $` there */
+	s->other_vcpu += vcpu != 0;
+	s->backwards += t_ns < s->last_t;
+	s->last_t = t_ns;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static unsigned int samples_count(struct samples *s)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->n;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Profiling: every sample is where the guest is, in time order. */
+START_TEST(kvm_samples_guest_rip)
+{
+	struct samples smp = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct guest g = { 0 };
+	struct guest_code c = { 0 };
+	struct husk_vm_exit_stats st = { .struct_size = sizeof(st) };
+	int64_t deadline = husk_now_ms() + GUEST_TIMEOUT_MS;
+
+	GUEST_EMIT(&c, 0xeb, 0xfe); /* jmp $ */
+	husk_vm_config_init(&g.cfg);
+	g.cfg.sample_fn = sample_fn;
+	g.cfg.sample_opaque = &smp;
+	g.cfg.sample_us = HUSK_SAMPLE_US_MIN;
+	guest_create(&g, &c, K_ELF, 1);
+	ck_assert_int_eq(husk_vm_start(g.vm, NULL), 0);
+	while (samples_count(&smp) < 20 && husk_now_ms() < deadline)
+		sleep_ms(5);
+	husk_vm_request_stop(g.vm);
+	ck_assert_int_eq(husk_vm_wait(g.vm, &g.exit), 0);
+	guest_expect(&g, HUSK_EXIT_STOPPED);
+	ck_assert_uint_ge(smp.n, 20);
+	ck_assert_uint_eq(smp.other_rip, 0);
+	ck_assert_uint_eq(smp.other_vcpu, 0);
+	ck_assert_uint_eq(smp.backwards, 0);
+	ck_assert_uint_gt(smp.last_t, 0);
+	/* Each sample was a KVM_RUN return of its own. */
+	ck_assert_int_eq(husk_vm_get_exit_stats(g.vm, &st), 0);
+	ck_assert_uint_ge(st.kinds[HUSK_VMEXIT_INTERRUPTED], smp.n);
+	/* No sample after the end: the sampler stopped before the join. */
+	sleep_ms(20);
+	ck_assert_uint_eq(samples_count(&smp), smp.n);
+	husk_vm_destroy(g.vm);
+}
+END_TEST
+
+/* A sample_fn with sample_us 0 takes no sample; too short a period is refused. */
+START_TEST(kvm_samples_off_and_too_fast)
+{
+	struct samples smp = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct guest g = { 0 };
+	struct guest_code c = { 0 };
+	struct husk_error *err = NULL;
+	struct husk_vm *vm = NULL;
+
+	GUEST_EMIT(&c, 0xeb, 0xfe); /* jmp $ */
+	husk_vm_config_init(&g.cfg);
+	g.cfg.sample_fn = sample_fn;
+	g.cfg.sample_opaque = &smp;
+	guest_create(&g, &c, K_ELF, 1);
+	ck_assert_int_eq(husk_vm_start(g.vm, NULL), 0);
+	sleep_ms(50);
+	husk_vm_destroy(g.vm);
+	ck_assert_uint_eq(smp.n, 0);
+	g.cfg.kernel_path = "k";
+	g.cfg.sample_us = HUSK_SAMPLE_US_MIN - 1;
+	ck_assert_int_eq(husk_vm_create(&g.cfg, &vm, &err), -EINVAL);
+	ck_assert_str_eq(husk_error_message(err), "config: sample_us 99, at least 100");
+	ck_assert_ptr_null(vm);
+	husk_error_free(err);
+}
+END_TEST
+
 START_TEST(kvm_missing_kernel_file)
 {
 	struct husk_vm_config cfg;
@@ -797,6 +889,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, kvm_pause_resume_stop);
 	tcase_add_test(tc, kvm_vcpu_status);
 	tcase_add_test(tc, kvm_destroy_running_vm);
+	tcase_add_test(tc, kvm_samples_guest_rip);
+	tcase_add_test(tc, kvm_samples_off_and_too_fast);
 	tcase_add_test(tc, kvm_missing_kernel_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -94,11 +94,12 @@ static bool relay_is(const struct amsg_relay_status *st, const char *ex, int str
 	return r && r->state == state && (moved < 0 || r->moved == (uint64_t)moved);
 }
 
-/* Poll RELAY_STATUS (up to 10 s) until @pred holds; the last status in @st. */
+/* Poll RELAY_STATUS until @pred holds (up to 30 s: the rig runs this in a
+ * nested VM); the last status in @st. */
 static bool relay_until(struct suite *s, struct amsg_relay_status *st,
 			bool (*pred)(const struct amsg_relay_status *), char *why)
 {
-	int64_t end = husk_now_ms() + 10000;
+	int64_t end = husk_now_ms() + 30000;
 
 	do {
 		if (!relay_status(s, st, why))

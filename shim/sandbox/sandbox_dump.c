@@ -148,6 +148,7 @@ static void dump_streams(struct sandbox *be)
 void sandbox_dump(struct sandbox *be)
 {
 	struct timespec until = husk_timespec_after_ms(CLOCK_REALTIME, 1000);
+	struct agent_client *agent = NULL;
 
 	if (pthread_mutex_timedlock(&be->dump_lock, &until)) {
 		shim_info("dump: the VM is being set up or torn down (its lock is busy)");
@@ -155,9 +156,11 @@ void sandbox_dump(struct sandbox *be)
 	}
 	if (be->agent) {
 		dump_agent(be->agent);
-		sandbox_dump_relays(be->agent);
-	} else
+		agent = be->agent;
+		agent_client_hold(agent); /* for the relay query, after the lock */
+	} else {
 		shim_info("dump: no connection to husk-init");
+	}
 	if (be->vm) {
 		dump_vcpus(be->vm);
 		dump_devices(be->vm);
@@ -166,4 +169,8 @@ void sandbox_dump(struct sandbox *be)
 	}
 	pthread_mutex_unlock(&be->dump_lock);
 	dump_streams(be);
+	if (agent) {
+		sandbox_dump_relays(agent); /* last: its answer comes later */
+		agent_client_release(agent);
+	}
 }

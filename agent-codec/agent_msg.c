@@ -207,6 +207,7 @@ static int amsg_body(struct amsg *m, struct husk_error **e)
 	case HUSK_MSG_PORT_CONNECT:
 		return amsg_port(m, e);
 	case HUSK_MSG_SHUTDOWN:
+	case HUSK_MSG_RELAY_STATUS:
 		return 0;
 	}
 	return husk_err(e, EOPNOTSUPP, "message type %u", m->type);

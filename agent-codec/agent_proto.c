@@ -81,6 +81,7 @@ const char *husk_agent_type_name(unsigned int type)
 		[HUSK_MSG_SHUTDOWN] = "SHUTDOWN",
 		[HUSK_MSG_STDIO_BIND] = "STDIO_BIND",
 		[HUSK_MSG_PORT_CONNECT] = "PORT_CONNECT",
+		[HUSK_MSG_RELAY_STATUS] = "RELAY_STATUS",
 	};
 
 	switch (type) {

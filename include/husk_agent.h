@@ -160,6 +160,25 @@
  *               freezer) before the reply. RESUME {"id"} -> {} thaws it.
  *   UPDATE      {"id", "resources": <OCI LinuxResources>} -> {}; the values
  *               given are written to the container's cgroup, others stay.
+ *   RELAY_STATUS {} -> {"streams": [{"id", "exec_id", "pid", "stream":
+ *               "stdin"|"stdout"|"stderr", "state", "eof": bool, "moved": n,
+ *               "buffered": n, "idle_ms": n}, ...], "total": n,
+ *               "truncated": bool}: husk-init's side of every stream a
+ *               process asked for (a diagnosis aid: the shim logs it on
+ *               SIGUSR1). "state" is "unbound" (no STDIO_BIND yet),
+ *               "waiting_source" (nothing buffered; waits for the process's
+ *               output, or for the host's stdin bytes),
+ *               "waiting_destination" (the destination said EAGAIN: for
+ *               stdout/stderr the stdio connection is full, the host grants
+ *               no vsock credit; for stdin the process does not read),
+ *               "draining" (the host's end is gone; output is read and
+ *               dropped) or "closed" (the relay ended). "moved" counts bytes
+ *               written to the destination, "buffered" bytes read and not
+ *               yet written, "eof" says the source ended, "idle_ms" is the
+ *               time since the stream last moved a byte (or was set up).
+ *               At most HUSK_AGENT_MAX_RELAY_STREAMS entries; "total" counts
+ *               them all and "truncated" says some were left out. Answered
+ *               from counters the relays keep: it never waits on a stream.
  * Events (guest -> host, id 0):
  *   EXIT        {"id", "exec_id", "pid", "exit_status", "signal",
  *               "exited_at", "oom"}: exit_status is the exit code, or 128+n
@@ -188,6 +207,9 @@
 /* PORT_CONNECT (see Transport above) */
 #define HUSK_AGENT_MAX_FORWARDS	      64    /* connecting or open at once */
 #define HUSK_AGENT_FORWARD_TIMEOUT_MS 10000 /* for the TCP connect */
+
+/* RELAY_STATUS (see above): entries in one reply */
+#define HUSK_AGENT_MAX_RELAY_STREAMS 64
 
 /* Guest paths the host names in CREATE specs (see CREATE above). */
 #define HUSK_AGENT_SHARE_TAG	 "husk-share"	   /* the virtio-fs tag */
@@ -219,6 +241,7 @@ enum husk_agent_type {
 	HUSK_MSG_RESUME = 16,
 	HUSK_MSG_UPDATE = 17,
 	HUSK_MSG_PORT_CONNECT = 18,
+	HUSK_MSG_RELAY_STATUS = 19,
 	/* replies */
 	HUSK_MSG_OK = 128,
 	HUSK_MSG_ERROR = 129,

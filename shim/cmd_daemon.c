@@ -14,7 +14,10 @@
  * dumps its goroutines): every ttrpc request whose handler runs, every
  * agent request waiting for husk-init, each vCPU's state, all with their
  * ages. It runs here, in the signal loop, and takes no lock a stuck
- * handler may hold, so it answers while a call hangs.
+ * handler may hold, so it answers while a call hangs. husk-init's side of
+ * the stdio streams is asked of the guest on a thread of its own
+ * (sandbox/sandbox_relay_dump.c) and logged when it answers: this loop,
+ * which also reaps children, never waits for the guest.
  */
 #include <errno.h>
 #include <fcntl.h>

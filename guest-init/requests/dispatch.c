@@ -33,6 +33,7 @@ static handler_fn *const handlers[] = {
 	[HUSK_MSG_RESUME] = handle_resume,
 	[HUSK_MSG_UPDATE] = handle_update,
 	[HUSK_MSG_PORT_CONNECT] = handle_port_connect,
+	[HUSK_MSG_RELAY_STATUS] = handle_relay_status,
 };
 
 void dispatch(struct conn *c, const struct husk_agent_hdr *h, const uint8_t *payload)

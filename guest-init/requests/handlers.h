@@ -14,6 +14,6 @@ typedef int handler_fn(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g,
 handler_fn handle_hello, handle_create, handle_start, handle_exec, handle_signal, handle_wait,
 	handle_close_stdin, handle_resize, handle_stats, handle_pids, handle_delete, handle_network,
 	handle_shutdown, handle_bind, handle_pause, handle_resume, handle_update,
-	handle_port_connect;
+	handle_port_connect, handle_relay_status;
 
 #endif

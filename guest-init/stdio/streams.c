@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent-codec/agent_msg.h"
+#include "common/clock.h"
 #include "guest-init/stdio/streams.h"
 
 static const char *const stream_names[STREAM_N] = { "stdin", "stdout", "stderr" };
@@ -100,6 +101,8 @@ int streams_prepare(struct streams *s, const struct amsg_stdio *want, bool tty, 
 	s->want[STREAM_OUT] = want->out;
 	s->want[STREAM_ERR] = want->err;
 	s->tty = tty;
+	for (i = 0; i < STREAM_N; i++)
+		s->count[i].progress_ms = husk_now_ms(); /* "idle since set-up" */
 	if (tty) {
 		if (!want->out)
 			return husk_err(e, 0, "a terminal needs the stdout stream");
@@ -167,8 +170,8 @@ int streams_bind(int epfd, struct streams *s, int idx, int sock, struct husk_err
 	if (idx == STREAM_OUT && s->tty)
 		s->master = -1; /* the relay owns it now; resize via stdin's dup */
 	if (idx == STREAM_IN)
-		return relay_new(epfd, sock, near, false, &s->relay[idx], e);
-	return relay_new(epfd, near, sock, true, &s->relay[idx], e);
+		return relay_new(epfd, sock, near, false, &s->relay[idx], &s->count[idx], e);
+	return relay_new(epfd, near, sock, true, &s->relay[idx], &s->count[idx], e);
 }
 
 const char *streams_unbound(const struct streams *s)
@@ -203,6 +206,28 @@ int streams_resize(struct streams *s, unsigned int rows, unsigned int cols, stru
 	if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
 		return husk_err(e, errno, "resize the pty to %ux%u", rows, cols);
 	return 0;
+}
+
+bool streams_status(const struct streams *s, int idx, int64_t now_ms, struct amsg_relay_stream *out)
+{
+	const struct relay *r = s->relay[idx];
+
+	if (!s->want[idx])
+		return false;
+	out->stream = idx;
+	out->moved = s->count[idx].moved;
+	out->idle_ms = now_ms - s->count[idx].progress_ms;
+	if (out->idle_ms < 0)
+		out->idle_ms = 0;
+	out->buffered = 0;
+	out->eof = r ? r->eof : s->count[idx].ended;
+	if (r)
+		out->state = relay_state(r, &out->buffered);
+	else if (!s->bound[idx])
+		out->state = AMSG_RELAY_UNBOUND;
+	else
+		out->state = AMSG_RELAY_CLOSED;
+	return true;
 }
 
 void streams_release(struct streams *s)

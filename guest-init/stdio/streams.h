@@ -4,7 +4,8 @@
  * fork (or one pty, made by the child in the container and its master
  * passed back), whose far ends the child takes as fds 0-2 and
  * whose near ends wait until the host binds a connection to each
- * (STDIO_BIND), which starts a relay.
+ * (STDIO_BIND), which starts a relay. Each stream's counts (bytes moved,
+ * last progress) stay here after its relay ended, for RELAY_STATUS.
  */
 #ifndef HUSK_INIT_STREAMS_H
 #define HUSK_INIT_STREAMS_H
@@ -27,6 +28,7 @@ struct streams {
 	int master;		 /* pty master (for resizing), or -1 */
 	unsigned int rows, cols; /* the pty's first size */
 	struct relay *relay[STREAM_N];
+	struct relay_count count[STREAM_N];
 };
 
 void streams_init(struct streams *s);
@@ -47,6 +49,14 @@ int streams_bind(int epfd, struct streams *s, int idx, int sock, struct husk_err
 const char *streams_unbound(const struct streams *s);
 void streams_close_stdin(struct streams *s);
 int streams_resize(struct streams *s, unsigned int rows, unsigned int cols, struct husk_error **e);
+/*
+ * streams_status - stream @idx as RELAY_STATUS reports it at @now_ms
+ * (CLOCK_MONOTONIC): state, eof, moved, buffered, idle_ms into @out (the
+ * caller fills the ids and pid). False when the process did not ask for
+ * the stream (it is /dev/null).
+ */
+bool streams_status(const struct streams *s, int idx, int64_t now_ms,
+		    struct amsg_relay_stream *out);
 /* streams_release - the process record goes; running relays end by themselves. */
 void streams_release(struct streams *s);
 

@@ -35,12 +35,13 @@ struct agent_wait {
 
 struct agent_client {
 	int fd;
-	pthread_mutex_t lock;	   /* next_id, waits, dead */
+	pthread_mutex_t lock;	   /* next_id, waits, dead, refs */
 	pthread_mutex_t send_lock; /* frames of concurrent requests never interleave */
 	pthread_cond_t cond;
 	uint64_t next_id;
 	struct agent_wait *waits;
 	bool dead;
+	int refs; /* the owner's and agent_client_hold's */
 	pthread_t reader;
 	agent_event_fn *fn;
 	void *opaque;
@@ -349,7 +350,7 @@ int agent_client_new(int fd, agent_event_fn *fn, void *opaque, int timeout_ms,
 		close(fd);
 		return ret ? ret : husk_err(err, ENOMEM, "agent client");
 	}
-	*c = (struct agent_client){ .fd = fd, .next_id = 2, .fn = fn, .opaque = opaque };
+	*c = (struct agent_client){ .fd = fd, .next_id = 2, .refs = 1, .fn = fn, .opaque = opaque };
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_condattr_init(&ca);
@@ -372,15 +373,38 @@ void agent_client_hangup(struct agent_client *c)
 		shutdown(c->fd, SHUT_RDWR);
 }
 
+void agent_client_hold(struct agent_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->refs++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The fd closes with the last hold: a holder may still be sending on it,
+ * and a closed number could be reused by another socket meanwhile. */
+void agent_client_release(struct agent_client *c)
+{
+	bool last;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&c->lock);
+	if (!last)
+		return;
+	close(c->fd);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->send_lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
 void agent_client_free(struct agent_client *c)
 {
 	if (!c)
 		return;
 	shutdown(c->fd, SHUT_RDWR);
 	pthread_join(c->reader, NULL);
-	close(c->fd);
-	pthread_cond_destroy(&c->cond);
-	pthread_mutex_destroy(&c->send_lock);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
+	agent_client_release(c);
 }

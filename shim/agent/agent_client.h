@@ -93,8 +93,21 @@ size_t agent_client_waits(struct agent_client *c, struct agent_wait_info *out, s
  */
 void agent_client_hangup(struct agent_client *c);
 
-/* agent_client_free - close the connection, join the reader, fail waiters. */
+/*
+ * agent_client_free - the owner's end: close the connection, join the
+ * reader, fail waiters. The memory (and the fd) goes when the last
+ * agent_client_hold() is released as well.
+ */
 void agent_client_free(struct agent_client *c);
+
+/*
+ * agent_client_hold - keep @c's memory for a thread that calls agent_call()
+ * while the owner may free it (the SIGUSR1 dump's relay query); after the
+ * owner's agent_client_free() such calls fail with ECONNRESET. Each hold
+ * ends with agent_client_release().
+ */
+void agent_client_hold(struct agent_client *c);
+void agent_client_release(struct agent_client *c);
 
 /*
  * agent_stdio_bind - make connected socket @fd the @stream ("stdin",

@@ -148,3 +148,46 @@ void dump_stream_line(char *buf, size_t len, const char *subject, const char *st
 	snprintf(buf, len, "dump: stdio %s %s: %llu B read, %llu B written, %s for %s", subject,
 		 stream, (unsigned long long)read, (unsigned long long)written, phase, age);
 }
+
+/* What the stream waits on, in words; stdin flows the other way. */
+static const char *relay_waits(const struct amsg_relay_stream *s)
+{
+	bool in = s->stream == 0;
+
+	switch (s->state) {
+	case AMSG_RELAY_UNBOUND:
+		return "not bound yet (no STDIO_BIND)";
+	case AMSG_RELAY_WAIT_SRC:
+		return in ? "waiting for stdin bytes from the host" :
+			    "waiting for the process to write";
+	case AMSG_RELAY_WAIT_DST:
+		return in ? "waiting for the process to read its stdin" :
+			    "waiting for vsock credit (the host does not read)";
+	case AMSG_RELAY_DRAINING:
+		return "dropping output (the host's end is gone)";
+	case AMSG_RELAY_CLOSED:
+		return "closed";
+	default:
+		return "in an unknown state";
+	}
+}
+
+void dump_relay_line(char *buf, size_t len, const struct amsg_relay_stream *s)
+{
+	snprintf(buf, len,
+		 "dump: husk-init relay: %s%s%s pid %lld %s: moved %llu bytes, buffered %llu, "
+		 "%s%s, last progress %lld ms ago",
+		 s->id, s->exec_id[0] ? " exec " : "", s->exec_id, (long long)s->pid,
+		 amsg_relay_stream_name(s->stream), (unsigned long long)s->moved,
+		 (unsigned long long)s->buffered, relay_waits(s),
+		 s->eof && s->state != AMSG_RELAY_CLOSED ? ", source at EOF" : "",
+		 (long long)s->idle_ms);
+}
+
+void dump_relay_timeout_line(char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "dump: husk-init relay: husk-init did not answer the relay query within %d s: "
+		 "its control channel is blocked or the guest is stuck",
+		 DUMP_RELAY_QUERY_MS / 1000);
+}

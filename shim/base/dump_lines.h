@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent-codec/agent_relay_msg.h"
 #include "husk.h"
 
 #define DUMP_LINE_MAX 512
@@ -65,5 +66,24 @@ void dump_queue_line(char *buf, size_t len, const char *device, unsigned int que
  */
 void dump_stream_line(char *buf, size_t len, const char *subject, const char *stream, uint64_t read,
 		      uint64_t written, const char *phase, int64_t age_ms);
+
+/*
+ * dump_relay_line - a stream of husk-init's stdio relay, from RELAY_STATUS:
+ * "dump: husk-init relay: c1 exec e1 pid 42 stdout: moved 1048576 bytes,
+ * buffered 16384, waiting for vsock credit (the host does not read),
+ * last progress 1234 ms ago" (", source at EOF" before the age once the
+ * process closed its end; the container's init has no " exec ...").
+ */
+void dump_relay_line(char *buf, size_t len, const struct amsg_relay_stream *s);
+
+/* The RELAY_STATUS query's deadline, which its timeout line names. */
+#define DUMP_RELAY_QUERY_MS 2000
+
+/*
+ * dump_relay_timeout_line - "dump: husk-init relay: husk-init did not answer
+ * the relay query within 2 s: its control channel is blocked or the guest
+ * is stuck".
+ */
+void dump_relay_timeout_line(char *buf, size_t len);
 
 #endif

@@ -31,6 +31,8 @@
  *   sandbox_phases.c        where a container's start and teardown time
  *                           goes: the phase lines (base/phase_log.h)
  *   sandbox_dump.c          the SIGUSR1 dump's agent requests and vCPUs
+ *   sandbox_relay_dump.c    the dump's RELAY_STATUS query: husk-init's
+ *                           side of the stdio streams, logged on arrival
  * and the pure or host-side helpers they use:
  *   sandbox_plan.c          pure: VM size, rootfs mounts -> share or disks
  *   sandbox_rootfs_image.c  erofs/ext4 images (recorded in the bundle's
@@ -257,6 +259,14 @@ int sandbox_update(void *opaque, const char *id, const char *resources, size_t l
 /* sandbox_dump.c */
 /* sandbox_dump - log the agent requests waiting and each vCPU's state; never blocks long. */
 void sandbox_dump(struct sandbox *be);
+
+/* sandbox_relay_dump.c */
+/*
+ * sandbox_dump_relays - ask @agent's husk-init for its stdio relays
+ * (RELAY_STATUS) on a thread of its own and log the answer when it comes,
+ * or that none came within DUMP_RELAY_QUERY_MS; returns at once.
+ */
+void sandbox_dump_relays(struct agent_client *agent);
 
 /* sandbox_boot.c */
 /*

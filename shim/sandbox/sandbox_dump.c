@@ -4,7 +4,8 @@
  * requests waiting for husk-init, each vCPU's state, each vsock
  * connection (bytes each way, credit), the vsock and virtio-fs queues'
  * indices and each stdio relay (bytes, what it waits on), as shim log
- * lines (base/dump_lines.h). It runs on the daemon's signal thread while
+ * lines (base/dump_lines.h); husk-init's side of the relays comes later,
+ * from the query sandbox_relay_dump.c starts here. It runs on the daemon's signal thread while
  * other threads may be stuck holding be->lock or be->boot_lock, so it
  * waits for neither: be->dump_lock only keeps the agent and the VM from
  * being freed under it, the relays are read under be->lock taken with a
@@ -147,15 +148,19 @@ static void dump_streams(struct sandbox *be)
 void sandbox_dump(struct sandbox *be)
 {
 	struct timespec until = husk_timespec_after_ms(CLOCK_REALTIME, 1000);
+	struct agent_client *agent = NULL;
 
 	if (pthread_mutex_timedlock(&be->dump_lock, &until)) {
 		shim_info("dump: the VM is being set up or torn down (its lock is busy)");
 		return;
 	}
-	if (be->agent)
+	if (be->agent) {
 		dump_agent(be->agent);
-	else
+		agent = be->agent;
+		agent_client_hold(agent); /* for the relay query, after the lock */
+	} else {
 		shim_info("dump: no connection to husk-init");
+	}
 	if (be->vm) {
 		dump_vcpus(be->vm);
 		dump_devices(be->vm);
@@ -164,4 +169,8 @@ void sandbox_dump(struct sandbox *be)
 	}
 	pthread_mutex_unlock(&be->dump_lock);
 	dump_streams(be);
+	if (agent) {
+		sandbox_dump_relays(agent); /* last: its answer comes later */
+		agent_client_release(agent);
+	}
 }

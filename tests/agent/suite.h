@@ -100,5 +100,6 @@ void tests_share(struct suite *s);
 void tests_share_root(struct suite *s);
 void tests_forward(struct suite *s);
 void tests_steps(struct suite *s);
+void tests_relay(struct suite *s);
 
 #endif

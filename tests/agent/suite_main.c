@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 	suite_hello(&s);
 	tests_basic(&s);
 	tests_process(&s);
+	tests_relay(&s);
 	tests_steps(&s);
 	tests_isolation(&s);
 	tests_pod(&s);

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # rig/shim-dump.sh - sourced by rig/suite and rig/lib.sh: make husk shims
 # dump what they are waiting on (SIGUSR1: ttrpc requests, agent requests,
-# vCPU states; README, "Diagnosing a stuck call") and show the dump.
+# vCPU states, husk-init's stdio relays; README, "Diagnosing a stuck call")
+# and show the dump.
 #
 # A shim's log reaches containerd's (the tests' /tmp/containerd.log) or
 # $HUSK_SHIM_LOG when no containerd runs it.
@@ -26,11 +27,18 @@ shim_dump_logs() {
 	done
 }
 
+# shim_dump_count LOG FROM PATTERN - dump lines matching PATTERN in LOG
+# after its line FROM.
+shim_dump_count() {
+	tail -n +"$(($2 + 1))" "$1" | grep -Ec "msg=\"dump: $3"
+}
+
 # shim_dump [ID] - SIGUSR1 to the shims (of ID), then, once each wrote its
-# "dump: end" line (up to 10 s), the dump lines they added to their logs.
-# Prints nothing and returns 1 when no shim runs.
+# "dump: end" line and each husk-init relay query it started ended (its
+# answer comes later, from the guest; up to 10 s in all), the dump lines
+# they added to their logs. Prints nothing and returns 1 when no shim runs.
 shim_dump() {
-	local pids logs lines=() ends want i pid f n=0
+	local pids logs lines=() ends asked answered i pid f n=0
 	pids=$(shim_daemon_pids "${1:-}")
 	[ -n "$pids" ] || return 1
 	mapfile -t logs < <(shim_dump_logs)
@@ -38,12 +46,13 @@ shim_dump() {
 	for f in "${logs[@]}"; do lines+=("$(wc -l <"$f")"); done
 	for pid in $pids; do kill -USR1 "$pid" 2>/dev/null && n=$((n + 1)); done
 	for _ in $(seq 50); do
-		ends=0
+		ends=0 asked=0 answered=0
 		for i in "${!logs[@]}"; do
-			want=$(tail -n +"$((lines[i] + 1))" "${logs[i]}" | grep -c 'msg="dump: end"')
-			ends=$((ends + want))
+			ends=$((ends + $(shim_dump_count "${logs[i]}" "${lines[i]}" 'end"')))
+			asked=$((asked + $(shim_dump_count "${logs[i]}" "${lines[i]}" 'husk-init relay: asked')))
+			answered=$((answered + $(shim_dump_count "${logs[i]}" "${lines[i]}" 'husk-init relay: end"')))
 		done
-		[ "$ends" -ge "$n" ] && break
+		[ "$ends" -ge "$n" ] && [ "$answered" -ge "$asked" ] && break
 		sleep 0.2
 	done
 	for i in "${!logs[@]}"; do

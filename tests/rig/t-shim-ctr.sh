@@ -75,9 +75,9 @@ out=$($T ctr task exec --exec-id e3 c4 true 2>&1) && fail "c4: exec while paused
 echo "c4 exec while paused: $out"
 # SIGUSR1 to c4's shim while c4 is paused and e5's Wait is in progress:
 # the dump in the shim log names the ttrpc request, the agent requests
-# waiting, and each vCPU's state (a paused container freezes its cgroup in
-# the guest, not the VM: the vCPU idles in the guest). README: diagnosing
-# a stuck call.
+# waiting, each vCPU's state and husk-init's stdio relays (a paused
+# container freezes its cgroup in the guest, not the VM: the vCPU idles in
+# the guest). README: diagnosing a stuck call.
 for _ in $(seq 20); do
 	dump=$(shim_dump c4) || fail "c4: no shim daemon found for SIGUSR1"
 	grep -q 'msg="dump: ttrpc Wait (stream [0-9]*) running for [0-9.]* s"' <<<"$dump" && break
@@ -93,6 +93,11 @@ grep -q 'msg="dump: 0 agent request(s) waiting for husk-init"' <<<"$dump" ||
 grep -Eq 'msg="dump: vcpu 0 (in guest|in exit [a-z-]+[^"]*|paused) for [0-9.]+ s' <<<"$dump" ||
 	fail "c4: the dump has no state of vCPU 0"
 grep -q 'msg="dump: end"' <<<"$dump" || fail "c4: the dump has no end line"
+# husk-init's side of e5's output, asked of the guest by the dump and
+# logged when it answered (shim_dump waits for that)
+grep -Eq 'msg="dump: husk-init relay: c4 exec e5 pid [0-9]+ stdout: moved [0-9]+ bytes, buffered [0-9]+, [^"]+, last progress [0-9]+ ms ago"' <<<"$dump" ||
+	fail "c4: the dump has no husk-init relay line for e5's stdout"
+grep -q 'msg="dump: husk-init relay: end"' <<<"$dump" || fail "c4: the relay query did not end"
 $T ctr task resume c4 || fail "c4: resume"
 ctr task ls | grep -q 'c4.*RUNNING' || { ctr task ls; fail "c4: not RUNNING after resume"; }
 out=$($T ctr task exec --exec-id e4 c4 cat /tmp/f 2>&1)

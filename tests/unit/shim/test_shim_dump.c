@@ -189,6 +189,41 @@ START_TEST(stream_lines)
 }
 END_TEST
 
+/* husk-init's side: what each state means for the stream's direction. */
+START_TEST(relay_lines)
+{
+	struct amsg_relay_stream st = { .pid = 42,
+					.stream = 1,
+					.moved = 1048576,
+					.buffered = 16384,
+					.idle_ms = 1234,
+					.state = AMSG_RELAY_WAIT_DST };
+	char b[DUMP_LINE_MAX];
+
+	snprintf(st.id, sizeof(st.id), "c1");
+	snprintf(st.exec_id, sizeof(st.exec_id), "e1");
+	dump_relay_line(b, sizeof(b), &st);
+	ck_assert_str_eq(b, "dump: husk-init relay: c1 exec e1 pid 42 stdout: moved 1048576 bytes, "
+			    "buffered 16384, waiting for vsock credit (the host does not read), "
+			    "last progress 1234 ms ago");
+	st.exec_id[0] = '\0';
+	st.stream = 0;
+	st.buffered = 0;
+	st.eof = true;
+	dump_relay_line(b, sizeof(b), &st);
+	ck_assert_str_eq(b, "dump: husk-init relay: c1 pid 42 stdin: moved 1048576 bytes, buffered "
+			    "0, waiting for the process to read its stdin, source at EOF, last "
+			    "progress 1234 ms ago");
+	st.state = AMSG_RELAY_CLOSED;
+	dump_relay_line(b, sizeof(b), &st);
+	ck_assert_str_eq(b, "dump: husk-init relay: c1 pid 42 stdin: moved 1048576 bytes, buffered "
+			    "0, closed, last progress 1234 ms ago");
+	dump_relay_timeout_line(b, sizeof(b));
+	ck_assert_str_eq(b, "dump: husk-init relay: husk-init did not answer the relay query "
+			    "within 2 s: its control channel is blocked or the guest is stuck");
+}
+END_TEST
+
 /* A small buffer cuts the line, never overruns it. */
 START_TEST(lines_fit_their_buffer)
 {
@@ -213,6 +248,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, queue_lines);
 	tcase_add_test(tc, stream_lines);
 	tcase_add_test(tc, lines_fit_their_buffer);
+	tcase_add_test(tc, relay_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

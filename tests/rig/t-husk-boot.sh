@@ -51,14 +51,16 @@ boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 1 vmlinux-1cpu --stats
 check_stats /tmp/husk-boot-vmlinux-1cpu.log
 # check_profile FILE - the samples of a 2-vCPU boot, through husk-profile.
 check_profile() {
-	local out fn line named=0
+	local out fn line syms named=0
 	out=$("$top/scripts/husk-profile" -n 5 "$HUSK_GUEST_KERNEL/vmlinux" "$1") ||
 		fail "profile: husk-profile failed"
 	while IFS= read -r line; do echo "    $line"; done <<<"$out"
 	[[ "$out" =~ samples\ \(vCPU\ 0:\ [1-9][0-9]*,\ vCPU\ 1:\ [1-9][0-9]*\) ]] ||
 		fail "profile: not both vCPUs sampled"
+	# nm's whole output first: `nm | grep -q` fails under pipefail when grep quits early.
+	syms=$(nm "$HUSK_GUEST_KERNEL/vmlinux") || fail "profile: nm failed"
 	for fn in $(tail -n +3 <<<"$out" | awk '{ print $3 }'); do
-		nm "$HUSK_GUEST_KERNEL/vmlinux" | grep -q " [tTwW] $fn\$" && named=$((named + 1))
+		grep -q " [tTwW] $fn\$" <<<"$syms" && named=$((named + 1))
 	done
 	[ "$named" -gt 0 ] || fail "profile: no kernel function among the busiest"
 	echo "--- profile ok ($named of the top rows are kernel functions)"

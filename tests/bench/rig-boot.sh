@@ -25,19 +25,26 @@ husk_run() {	# husk_run KERNEL_FILE [HUSK_OPTIONS...]
 husk_bzimage() { husk_run bzImage; }
 husk_vmlinux() { husk_run vmlinux; }
 
-declare -A med mn mx up outside
+declare -A med mn mx up outside marks ups outs
 vmms=(qemu_microvm husk_bzimage husk_vmlinux)
-for vmm in "${vmms[@]}"; do
-	marks=() exits=() ups=() outs=()
-	for _ in $(seq "$runs"); do
-		read -r m e u < <(launch_to_marker "$marker" "$vmm")
-		marks+=("$m"); exits+=("$e"); ups+=("$u")
+# Round by round, each VMM once per round: the rig's speed drifts over a
+# run (level 1's memory, its page cache), and VMMs measured one after the
+# other would each get a different stretch of it.
+for _ in $(seq "$runs"); do
+	for vmm in "${vmms[@]}"; do
+		read -r m _ u < <(launch_to_marker "$marker" "$vmm")
+		marks[$vmm]+=" $m" ups[$vmm]+=" $u"
 		# What the guest's clock did not see: VMM start, loading, firmware, early kernel.
-		[ "$m" != - ] && [ "$u" != - ] && outs+=("$((m - u))")
+		[ "$m" != - ] && [ "$u" != - ] && outs[$vmm]+=" $((m - u))"
 	done
-	read -r "med[$vmm]" "mn[$vmm]" "mx[$vmm]" < <(stats "${marks[@]}")
-	read -r "up[$vmm]" _ < <(stats "${ups[@]}")
-	read -r "outside[$vmm]" _ < <(stats "${outs[@]}" -)
+done
+for vmm in "${vmms[@]}"; do
+	# shellcheck disable=SC2086 # the lists are space-separated numbers
+	read -r "med[$vmm]" "mn[$vmm]" "mx[$vmm]" < <(stats ${marks[$vmm]})
+	# shellcheck disable=SC2086
+	read -r "up[$vmm]" _ < <(stats ${ups[$vmm]})
+	# shellcheck disable=SC2086
+	read -r "outside[$vmm]" _ < <(stats ${outs[$vmm]:-} -)
 done
 
 echo

@@ -207,9 +207,10 @@ static int sandbox_add_devices(struct sandbox *be, const struct shim_create_req 
 /*
  * With a network namespace path in the spec: a virtio-net device on a
  * tap bridged to the namespace's interface, whose MAC it takes. Without
- * one the guest has loopback only.
+ * one the guest has loopback only; a spare's (@background) also an
+ * interface for the tap of the pod that may take it.
  */
-static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req,
+static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req, bool background,
 			   struct husk_error **err)
 {
 	const char *netns = req->spec->netns_path;
@@ -219,7 +220,7 @@ static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req
 	int ret;
 
 	if (!netns || !*netns)
-		return 0;
+		return background ? sandbox_warm_net_add(be, req->config, err) : 0;
 	ret = sandbox_net_setup(netns, req->bundle, &be->net, err);
 	if (!ret)
 		sandbox_port_forward_setup(be, netns);
@@ -378,7 +379,7 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 	if (!ret)
 		ret = sandbox_add_devices(be, req, err);
 	if (!ret)
-		ret = sandbox_add_net(be, req, err);
+		ret = sandbox_add_net(be, req, background, err);
 	phase_log_mark(pl, "devices");
 	if (!ret)
 		ret = husk_vm_start(be->vm, err);

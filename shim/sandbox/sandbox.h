@@ -195,7 +195,7 @@ struct sandbox {
 	const struct runtime_config *warm_cfg; /* the spare's config (outlives the backend) */
 	char warm_dir[4096];		       /* the spare's stand-in bundle */
 	long long warm_up_ms;		       /* husk_now_ms() when it was up */
-	bool warm_net; /* the spare's VM has net 0 without a tap (sandbox_warm_net.c) */
+	bool warm_net; /* the spare's VM has net 0 without a tap (sandbox_boot.c) */
 	struct sandbox_container *containers;
 };
 
@@ -245,9 +245,6 @@ int sandbox_warm_settle(struct sandbox *be, const struct shim_create_req *req,
 
 /* sandbox_warm_net.c */
 struct sandbox_net;
-/* sandbox_warm_net_add - the spare's interface without a tap (@cfg's rate limits). */
-int sandbox_warm_net_add(struct sandbox *be, const struct runtime_config *cfg,
-			 struct husk_error **err);
 /*
  * sandbox_warm_net_misfit - why the warm VM cannot serve @req's network
  * namespace (NULL: it can; no namespace fits). *@net: the namespace's

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sandbox_warm_net.c - a warm spare's network: its VM boots with one
- * virtio-net interface without a tap (virtio-mmio devices cannot be added
- * to a running guest), and a pod whose network namespace has one
- * Ethernet link takes the spare by handing that link's tap to it
+ * virtio-net interface without a tap (sandbox_boot.c; virtio-mmio devices
+ * cannot be added to a running guest), and a pod whose network namespace
+ * has one Ethernet link takes the spare by handing that link's tap to it
  * (husk_vm_net_attach). The tap, its tc redirection and what husk-init
  * then applies (the link's MAC, MTU, addresses, routes) are a cold boot's
  * (shim/net/sandbox_net.h); the interface's random MAC and unset MTU at
@@ -16,28 +16,9 @@
 #include "common/error.h"
 #include "husk.h"
 #include "shim/base/oci_spec.h"
-#include "shim/base/runtime_config.h"
 #include "shim/base/shim_log.h"
 #include "shim/net/sandbox_net.h"
 #include "shim/sandbox/sandbox.h"
-
-/*
- * No MAC (a random one) and no MTU offered: an offered MTU would cap the
- * guest's, and the pod's link may want more; husk-init sets both.
- */
-int sandbox_warm_net_add(struct sandbox *be, const struct runtime_config *cfg,
-			 struct husk_error **err)
-{
-	struct husk_net_config nc;
-	int ret;
-
-	husk_net_config_init(&nc);
-	nc.rx_rate_limit = cfg->net_rx_rate_limit;
-	nc.tx_rate_limit = cfg->net_tx_rate_limit;
-	ret = husk_vm_add_net(be->vm, &nc, err);
-	be->warm_net = !ret;
-	return ret;
-}
 
 static const char *warm_netns(const struct shim_create_req *req)
 {

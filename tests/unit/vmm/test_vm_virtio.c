@@ -10,7 +10,8 @@
  *     and spins on the used ring until the sector it asked for arrived
  *     (also on a rate-limited disk);
  *   - the command line, init_path's initramfs, the API's refusals (rate
- *     limits out of range, an older config struct without them) and
+ *     limits out of range, an older config struct without them, a late
+ *     tap for a missing interface, a closed fd or a second tap) and
  *     husk_vm_get_memory() are checked from the host.
  * Without /dev/kvm only the last group that needs no VM runs.
  */

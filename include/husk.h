@@ -469,7 +469,11 @@ HUSK_API int husk_vm_disk_attach(struct husk_vm *vm, unsigned int index,
  */
 HUSK_API int husk_vm_disk_detach(struct husk_vm *vm, unsigned int index, struct husk_error **err);
 
-/* struct husk_net_config - a virtio-net interface on a TAP device. */
+/*
+ * struct husk_net_config - a virtio-net interface on a TAP device.
+ * Neither tap_name nor tap_fd: an interface without a tap yet, for
+ * husk_vm_net_attach().
+ */
 struct husk_net_config {
 	size_t struct_size;
 	/* An existing tap in the caller's network namespace, or a new one
@@ -498,6 +502,31 @@ HUSK_API void husk_net_config_init(struct husk_net_config *cfg);
  */
 HUSK_API int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg,
 			     struct husk_error **err);
+
+/*
+ * Late tap: virtio-mmio devices cannot be hot-plugged (the guest finds
+ * them on its command line), so a VM booted before its network exists
+ * (a warm spare) gets an interface without a tap and is given the tap
+ * once it runs. Until then the guest sees the link down (the interface
+ * exists, its carrier is off): what it transmits is dropped and counted
+ * (husk_net_stats.tx_dropped), nothing is received. MAC, MTU and rate
+ * limits are the ones husk_vm_add_net() set; the offloads are offered as
+ * for a tap (the guest may set its own MAC over netlink, as Linux allows).
+ */
+
+/*
+ * husk_vm_net_attach - give interface @index (numbered as in
+ * husk_vm_get_net_stats()), added without a tap, the open tap @tap_fd
+ * (as husk_net_config.tap_fd: on success the VM owns it, on failure the
+ * caller still does). Before or after husk_vm_start(), from any thread
+ * but not concurrently with husk_vm_destroy(); with the guest's driver
+ * running, frames flow at once and the link goes up with a configuration
+ * interrupt. An interface gets one tap for the VM's life. Errors:
+ * -ENOENT (no such interface), -EBUSY (it has a tap), -EBADF (@tap_fd is
+ * not an open fd), the errno of TUNSETOFFLOAD or of watching the tap.
+ */
+HUSK_API int husk_vm_net_attach(struct husk_vm *vm, unsigned int index, int tap_fd,
+				struct husk_error **err);
 
 /* struct husk_vsock_config - the VM's virtio-vsock device (at most one). */
 struct husk_vsock_config {

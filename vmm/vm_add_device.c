@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * vm_add_device.c - the public device API: virtio-blk disks, virtio-net
- * interfaces, virtio-fs shares and the virtio-vsock device, and the vsock
- * host calls.
+ * interfaces, virtio-fs shares and the virtio-vsock device; a disk's
+ * media change, an interface's late tap, and the vsock host calls.
  * The wiring itself is vm_virtio_devices.c's.
  */
 #include <errno.h>
@@ -264,8 +264,6 @@ int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg, struc
 
 	husk_net_config_init(&c);
 	ret = vm_dev_cfg_copy(&c, sizeof(c), cfg, "net", err);
-	if (!ret && !c.tap_name && c.tap_fd < 0)
-		ret = husk_err(err, 0, "net: neither a tap name nor an fd");
 	if (!ret && c.mtu && (c.mtu < VM_NET_MIN_MTU || c.mtu > UINT16_MAX))
 		ret = husk_err(err, 0, "net: MTU %u out of range %d..%d", c.mtu, VM_NET_MIN_MTU,
 			       UINT16_MAX);
@@ -282,9 +280,31 @@ int husk_vm_add_net(struct husk_vm *vm, const struct husk_net_config *cfg, struc
 	ret = vm_net_add(vm, &c, err);
 	pthread_mutex_unlock(&vm->dev_lock);
 	if (ret < 0)
-		return husk_err_wrap(err, "net %s", c.tap_name ? c.tap_name : "(fd)");
+		return husk_err_wrap(err, "net %s",
+				     c.tap_name	   ? c.tap_name :
+				     c.tap_fd >= 0 ? "(fd)" :
+						     "(no tap)");
 	if (c.tap_fd >= 0)
 		close(c.tap_fd);
+	return 0;
+}
+
+int husk_vm_net_attach(struct husk_vm *vm, unsigned int index, int tap_fd, struct husk_error **err)
+{
+	struct virtio_net *n = NULL;
+	int ret;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	if (index < vm->nr_nets)
+		n = vm->nets[index];
+	pthread_mutex_unlock(&vm->dev_lock);
+	if (!n)
+		return husk_err(err, ENOENT, "net %u: no such interface (%u added)", index,
+				vm->nr_nets);
+	ret = virtio_net_attach(n, tap_fd, err);
+	if (ret < 0)
+		return husk_err_wrap(err, "net %u", index);
+	close(tap_fd); /* as husk_vm_add_net: the device holds its own dup */
 	return 0;
 }
 

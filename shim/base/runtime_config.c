@@ -289,5 +289,8 @@ bool runtime_config_same_vm(const struct runtime_config *a, const struct runtime
 	       same_str(a->virtiofsd, b->virtiofsd) && a->memory_mib == b->memory_mib &&
 	       a->vcpus == b->vcpus && a->debug_console == b->debug_console &&
 	       a->console_log_max_bytes == b->console_log_max_bytes && a->seccomp == b->seccomp &&
-	       !memcmp(&a->disk_rate_limit, &b->disk_rate_limit, sizeof(a->disk_rate_limit));
+	       !memcmp(&a->disk_rate_limit, &b->disk_rate_limit, sizeof(a->disk_rate_limit)) &&
+	       !memcmp(&a->net_rx_rate_limit, &b->net_rx_rate_limit,
+		       sizeof(a->net_rx_rate_limit)) &&
+	       !memcmp(&a->net_tx_rate_limit, &b->net_tx_rate_limit, sizeof(a->net_tx_rate_limit));
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * sandbox_net.c - the tap and its redirection in the container's network
- * namespace (sandbox_net.h). Order of setup: read the interface, create the
- * tap, bring it up with the same MTU, ingress qdiscs on both, then a
- * mirred filter each way; a failure undoes what was done.
+ * namespace (sandbox_net.h). Order of setup: read the interface (alone
+ * for a warm VM's fit), create the tap, bring it up with the same MTU,
+ * ingress qdiscs on both, then a mirred filter each way; a failure undoes
+ * what was done.
  */
 #include <net/if.h>
 #include <errno.h>
@@ -102,18 +103,15 @@ static int sandbox_net_plumb_in(void *arg, struct husk_error **err)
 	return ret;
 }
 
-int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net **out,
-		      struct husk_error **err)
+int sandbox_net_read(const char *netns, struct sandbox_net **out, struct husk_error **err)
 {
 	struct sandbox_net *n = calloc(1, sizeof(*n));
-	char tap[16];
-	size_t k;
 	int ret;
 
+	*out = NULL;
 	if (!n)
 		return husk_err(err, ENOMEM, "network");
 	snprintf(n->netns, sizeof(n->netns), "%s", netns);
-	*out = NULL;
 	ret = sandbox_net_run_in(netns, sandbox_net_query_in, n, err);
 	if (ret == -ENODEV) {
 		/* As with runc: a namespace with only loopback gives just that. */
@@ -130,24 +128,46 @@ int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net 
 		free(n);
 		return husk_err_wrap(err, "network namespace %s", netns);
 	}
+	*out = n;
+	return 0;
+}
+
+int sandbox_net_make(struct sandbox_net *n, const char *bundle, struct husk_error **err)
+{
+	char tap[16];
+	size_t k;
+	int ret;
+
 	/* Recorded before the first change, for `delete` after a crash. */
 	for (k = 0; k < n->info.nlinks; k++) {
 		snprintf(tap, sizeof(tap), SANDBOX_NET_TAP_FMT, (unsigned char)k);
-		ret = sandbox_net_state_add(bundle, n->info.links[k].ifname, tap, netns);
+		ret = sandbox_net_state_add(bundle, n->info.links[k].ifname, tap, n->netns);
 		if (ret)
 			shim_warn("record the network of %s: %s", bundle, strerror(-ret));
 	}
-	ret = sandbox_net_run_in(netns, sandbox_net_plumb_in, n, err);
-	if (ret) {
-		sandbox_net_teardown(n);
-		return husk_err_wrap(err, "network namespace %s", netns);
-	}
+	ret = sandbox_net_run_in(n->netns, sandbox_net_plumb_in, n, err);
+	if (ret)
+		return husk_err_wrap(err, "network namespace %s", n->netns);
 	for (k = 0; k < n->info.nlinks; k++)
 		shim_info("network: %s (MTU %u, %zu address(es)) <-> %s in %s",
 			  n->info.links[k].ifname, n->info.links[k].mtu, n->info.links[k].naddrs,
-			  n->info.links[k].tap, netns);
-	*out = n;
+			  n->info.links[k].tap, n->netns);
 	return 0;
+}
+
+int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net **out,
+		      struct husk_error **err)
+{
+	int ret = sandbox_net_read(netns, out, err);
+
+	if (ret || !*out)
+		return ret;
+	ret = sandbox_net_make(*out, bundle, err);
+	if (ret) {
+		sandbox_net_teardown(*out);
+		*out = NULL;
+	}
+	return ret;
 }
 
 static int sandbox_net_teardown_in(void *arg, struct husk_error **err)

@@ -113,6 +113,10 @@ int sandbox_net_json(const struct sandbox_net_info *i, const struct sandbox_net_
  */
 int sandbox_net_setup(const char *netns, const char *bundle, struct sandbox_net **out,
 		      struct husk_error **err);
+/* sandbox_net_setup's two halves: read the namespace (no change made; *@out as there)... */
+int sandbox_net_read(const char *netns, struct sandbox_net **out, struct husk_error **err);
+/* ...then record, make the taps and the redirection; on failure undo with sandbox_net_teardown. */
+int sandbox_net_make(struct sandbox_net *n, const char *bundle, struct husk_error **err);
 /* sandbox_net_teardown - remove the redirection and the tap (after the VM is gone). */
 void sandbox_net_teardown(struct sandbox_net *n);
 /* sandbox_net_netns.c */

@@ -28,6 +28,8 @@
  *   sandbox_warm.c          a VM booted before its sandbox exists (a
  *                           spare of the warm pool) and its hand-over to
  *                           the first Create
+ *   sandbox_warm_net.c      the spare's tapless interface, and the pod's
+ *                           tap handed to it
  *   sandbox_phases.c        where a container's start and teardown time
  *                           goes: the phase lines (base/phase_log.h)
  *   sandbox_dump.c          the SIGUSR1 dump's agent requests and vCPUs
@@ -193,6 +195,7 @@ struct sandbox {
 	const struct runtime_config *warm_cfg; /* the spare's config (outlives the backend) */
 	char warm_dir[4096];		       /* the spare's stand-in bundle */
 	long long warm_up_ms;		       /* husk_now_ms() when it was up */
+	bool warm_net; /* the spare's VM has net 0 without a tap (sandbox_boot.c) */
 	struct sandbox_container *containers;
 };
 
@@ -239,6 +242,23 @@ int sandbox_warm_boot(struct sandbox *be, const struct runtime_config *cfg, cons
  */
 int sandbox_warm_settle(struct sandbox *be, const struct shim_create_req *req,
 			const struct sandbox_container *c, bool *used, struct husk_error **err);
+
+/* sandbox_warm_net.c */
+struct sandbox_net;
+/*
+ * sandbox_warm_net_misfit - why the warm VM cannot serve @req's network
+ * namespace (NULL: it can; no namespace fits). *@net: the namespace's
+ * links as read (NULL: none, or loopback only), the caller's until
+ * sandbox_warm_net_take (sandbox_net_teardown when unused).
+ */
+const char *sandbox_warm_net_misfit(struct sandbox *be, const struct shim_create_req *req,
+				    struct sandbox_net **net);
+/*
+ * sandbox_warm_net_take - @net (from sandbox_warm_net_misfit, now be->net):
+ * its tap made and handed to the VM's interface, the port-forward relay.
+ */
+int sandbox_warm_net_take(struct sandbox *be, const struct shim_create_req *req,
+			  struct sandbox_net *net, struct husk_error **err);
 
 /* sandbox_proc.c: the process ops */
 int sandbox_start(void *opaque, const char *id, const char *exec_id, uint32_t *pid,

@@ -7,7 +7,8 @@
  * that virtiofsd can reach it), husk-init as the in-memory /init; then
  * virtiofsd starting on a thread while the VM is created (the
  * virtio-fs device is the first to need it; a spare's boot, in the
- * background, starts it first instead); then
+ * background, starts it first instead, and adds an interface without a
+ * tap); then
  * the connection to husk-init (retried until it listens) and a thread
  * that watches for the VM's end. Teardown asks husk-init to SHUTDOWN,
  * destroys the VM, then stops virtiofsd and removes the share. Both mark
@@ -205,11 +206,32 @@ static int sandbox_add_devices(struct sandbox *be, const struct shim_create_req 
 }
 
 /*
+ * A spare's interface without a tap, for the pod that may take the VM
+ * (sandbox_warm_net.c). No MAC (a random one) and no MTU offered: an
+ * offered MTU would cap the guest's, and the pod's link may want more;
+ * husk-init sets both.
+ */
+static int sandbox_add_tapless_net(struct sandbox *be, const struct runtime_config *cfg,
+				   struct husk_error **err)
+{
+	struct husk_net_config nc;
+	int ret;
+
+	husk_net_config_init(&nc);
+	nc.rx_rate_limit = cfg->net_rx_rate_limit;
+	nc.tx_rate_limit = cfg->net_tx_rate_limit;
+	ret = husk_vm_add_net(be->vm, &nc, err);
+	be->warm_net = !ret;
+	return ret;
+}
+
+/*
  * With a network namespace path in the spec: a virtio-net device on a
  * tap bridged to the namespace's interface, whose MAC it takes. Without
- * one the guest has loopback only.
+ * one the guest has loopback only; a spare's (@background) also an
+ * interface for the tap of the pod that may take it.
  */
-static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req,
+static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req, bool background,
 			   struct husk_error **err)
 {
 	const char *netns = req->spec->netns_path;
@@ -219,7 +241,7 @@ static int sandbox_add_net(struct sandbox *be, const struct shim_create_req *req
 	int ret;
 
 	if (!netns || !*netns)
-		return 0;
+		return background ? sandbox_add_tapless_net(be, req->config, err) : 0;
 	ret = sandbox_net_setup(netns, req->bundle, &be->net, err);
 	if (!ret)
 		sandbox_port_forward_setup(be, netns);
@@ -378,7 +400,7 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 	if (!ret)
 		ret = sandbox_add_devices(be, req, err);
 	if (!ret)
-		ret = sandbox_add_net(be, req, err);
+		ret = sandbox_add_net(be, req, background, err);
 	phase_log_mark(pl, "devices");
 	if (!ret)
 		ret = husk_vm_start(be->vm, err);

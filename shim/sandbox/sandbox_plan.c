@@ -73,7 +73,7 @@ bool sandbox_plan_warm_fits(const struct runtime_config *cfg, const struct oci_s
 {
 	struct sandbox_size want, warm;
 
-	if ((spec->netns_path && *spec->netns_path) || cfg->rootfs != RUNTIME_ROOTFS_VIRTIO_FS)
+	if (cfg->rootfs != RUNTIME_ROOTFS_VIRTIO_FS)
 		return false;
 	if (sandbox_plan_size(cfg, spec, &want, NULL) || sandbox_plan_size(cfg, NULL, &warm, NULL))
 		return false;

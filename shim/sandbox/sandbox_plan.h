@@ -50,8 +50,9 @@ int sandbox_plan_fits(const struct sandbox_size *vm, const struct oci_spec *spec
 /*
  * sandbox_plan_warm_fits - whether a spare VM booted for @cfg alone (no
  * spec: cmd_warm.c) is the VM the first Create of @spec would boot: the
- * same size, no network namespace to join (its devices are fixed at
- * boot), roots on the share. A Create checks again (sandbox_warm.c).
+ * same size, roots on the share. A network namespace is no obstacle here
+ * (its links are read only by the Create: sandbox_warm_net.c). A Create
+ * checks again (sandbox_warm.c).
  */
 bool sandbox_plan_warm_fits(const struct runtime_config *cfg, const struct oci_spec *spec);
 

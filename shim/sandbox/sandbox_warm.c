@@ -4,7 +4,8 @@
  * of the warm pool (shim/warm/warm_pool.h), and the first Create's
  * decision on it. The spare boots as a first Create with an empty spec
  * would: the runtime config's size, the share and its virtiofsd, the
- * disk slots of a root on the share, no network; its stand-in bundle
+ * disk slots of a root on the share, and an interface without a tap
+ * (sandbox_warm_net.c) for a pod's network namespace; its stand-in bundle
  * (the spare's folder) holds the console log and the state file until a
  * Create takes the VM and records them in its own bundle.
  */
@@ -18,6 +19,7 @@
 #include "shim/base/oci_spec.h"
 #include "shim/base/runtime_config.h"
 #include "shim/base/shim_log.h"
+#include "shim/net/sandbox_net.h"
 #include "shim/sandbox/sandbox.h"
 #include "shim/sandbox/sandbox_plan.h"
 
@@ -67,8 +69,6 @@ static const char *warm_misfit(const struct sandbox *be, const struct shim_creat
 		return "the container needs another size";
 	if (!c->share.source)
 		return "the root is not on the share";
-	if (req->spec->netns_path && *req->spec->netns_path)
-		return "the sandbox joins a network namespace";
 	if (!runtime_config_same_vm(be->warm_cfg, req->config))
 		return "the runtime config differs from the spare's";
 	return NULL;
@@ -96,16 +96,23 @@ static int warm_record(struct sandbox *be, const char *bundle, struct husk_error
 int sandbox_warm_settle(struct sandbox *be, const struct shim_create_req *req,
 			const struct sandbox_container *c, bool *used, struct husk_error **err)
 {
+	struct sandbox_net *net = NULL;
 	const char *why = warm_misfit(be, req, c);
+	int ret;
 
+	if (!why)
+		why = sandbox_warm_net_misfit(be, req, &net);
 	be->warm_pending = false;
+	be->warm_net = false;
 	*used = !why;
 	if (why) {
 		shim_info("the warm VM is not used (%s): booting one for %s", why, req->id);
+		sandbox_net_teardown(net);     /* only read: nothing made yet */
 		sandbox_vm_teardown(be, NULL); /* its share too: warm_record leaves it out */
 		return warm_record(be, req->bundle, err);
 	}
 	shim_info("container %s takes the warm VM, up for %lld ms (console: %s/%s)", req->id,
 		  husk_now_ms() - be->warm_up_ms, be->warm_dir, BUNDLE_CONSOLE_FILE);
-	return warm_record(be, req->bundle, err);
+	ret = warm_record(be, req->bundle, err);
+	return ret ? ret : sandbox_warm_net_take(be, req, net, err);
 }

@@ -2,8 +2,13 @@
 # sandbox to a spare shim whose VM is already up, and starts another.
 # Checked: the first run boots its own VM and leaves a spare; the next
 # takes the spare (its start phases say "warm", output and exit status as
-# always); a sandbox the spare does not fit (another size) boots its own
-# and leaves the spare be; a spare-run sandbox whose shim is SIGKILLed is
+# always); one with a network namespace (a veth end, as CNI leaves it)
+# takes the next spare, the tap handed to the spare's interface: its eth0
+# has the veth end's MAC, MTU and address and pings the host end; one
+# whose namespace has two links boots its own VM and says why; a sandbox
+# the spare does not fit (another size) boots its own and leaves the
+# spare be; a sandbox without a network on a spare sees the spare's
+# interface down and without addresses; a spare-run sandbox whose shim is
 # cleaned up by delete; an unused spare ends after "warm_vm_idle_seconds";
 # SIGTERM ends the rest; nothing is left (shares, pool files, processes).
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +26,8 @@ spare_logs() {
 		[ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }
 	done
 }
-trap 'shim_show_debug; spare_logs; pkill -TERM -f "containerd-shim-husk-v2 .*warm$"; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
+NS=huskwarm
+trap 'shim_show_debug; spare_logs; ip netns del $NS 2>/dev/null; pkill -TERM -f "containerd-shim-husk-v2 .*warm$"; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' EXIT
 
 # ready_spares - the pids of the spares waiting on a socket, one a line.
 ready_spares() {
@@ -65,6 +71,54 @@ spare2=$(ready_spares)
 [ "$spare2" != "$spare1" ] || fail "no new spare after w2 took pid $spare1"
 echo "new spare: pid $spare2"
 
+# 2n. A network namespace as CNI leaves it (a veth end with an address and
+# a default route): the next spare takes it, its eth0 gets the veth end's
+# MAC, MTU and address, and reaches the host end.
+command -v ip >/dev/null || fail "no ip(8) (iproute2)"
+ip netns add $NS || fail "ip netns add"
+ip link add hwarm0 type veth peer name eth0 netns $NS || fail "veth"
+{ ip addr add 10.79.0.1/24 dev hwarm0 && ip link set hwarm0 up; } || fail "host end"
+ip -n $NS link set eth0 mtu 1400 address 02:79:00:00:00:02 up || fail "netns end"
+ip -n $NS addr add 10.79.0.2/24 dev eth0 || fail "netns address"
+ip -n $NS route add default via 10.79.0.1 || fail "netns route"
+out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS "$IMG" w2n \
+	sh -c 'ip addr show eth0; ip route; ping -c 1 -W 10 10.79.0.1' 2>&1)
+rc=$?
+echo "w2n (status $rc):"; echo "$out"
+grep -q 'msg="container w2n takes the warm VM' /tmp/containerd.log ||
+	fail "w2n: a sandbox with a network namespace did not take the warm VM"
+check_phases start w2n "spec warm net rootfs create stdio hooks containerd start"
+[ $rc = 0 ] || fail "w2n: status $rc, wanted 0 (ping of the host end)"
+echo "$out" | grep -q 'inet 10.79.0.2/24' || fail "w2n: no 10.79.0.2/24 on eth0"
+echo "$out" | grep -q 'link/ether 02:79:00:00:00:02' || fail "w2n: eth0 has not the veth end's MAC"
+echo "$out" | grep -q 'mtu 1400' || fail "w2n: eth0 has not MTU 1400"
+echo "$out" | grep -q 'default via 10.79.0.1' || fail "w2n: no default route via 10.79.0.1"
+echo "$out" | grep -q '1 packets received' || fail "w2n: no ping reply from the host end"
+sleep 1
+ip -n $NS -o link | grep -q 'tap[0-9]*_husk' && fail "w2n: tap left after delete"
+tc -n $NS qdisc show dev eth0 | grep -q ingress && fail "w2n: ingress qdisc left after delete"
+wait_spares 1
+spare2=$(ready_spares)
+echo "w2n: took a spare, reached the host end; new spare: pid $spare2"
+
+# 2m. Two links in the namespace: the spare has one interface, so the
+# sandbox boots its own VM (saying why) and gets both.
+ip link add hwarm1 type veth peer name net1 netns $NS || fail "second veth"
+{ ip addr add 10.80.0.1/24 dev hwarm1 && ip link set hwarm1 up; } || fail "second host end"
+{ ip -n $NS link set net1 up && ip -n $NS addr add 10.80.0.2/24 dev net1; } || fail "net1"
+out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS "$IMG" w2m \
+	sh -c 'ping -c 1 -W 10 10.79.0.1 && ping -c 1 -W 10 10.80.0.1' 2>&1)
+rc=$?
+echo "w2m (status $rc):"; echo "$out"
+grep -q 'the warm VM is not used (its network namespace has more than one interface): booting one for w2m' \
+	/tmp/containerd.log || fail "w2m: no misfit line for a two-link namespace"
+[ $rc = 0 ] || fail "w2m: status $rc, wanted 0 (pings on both links)"
+ip netns del $NS
+ip link del hwarm0 2>/dev/null; ip link del hwarm1 2>/dev/null
+wait_spares 1
+spare2=$(ready_spares)
+echo "w2m: booted its own VM, both links reached; spare: pid $spare2"
+
 # 3. A sandbox of another size (a 1 GiB limit) boots its own; the spare waits on.
 out=$($T ctr run --rm "${RT[@]}" --memory-limit 1073741824 "$IMG" w3 echo big 2>&1)
 [ "$out" = big ] || fail "w3: unexpected output '$out'"
@@ -78,6 +132,12 @@ echo "w3 (1 GiB limit): booted its own VM; spare $spare2 still waits"
 $T ctr run -d "${RT[@]}" "$IMG" w4 sleep 600 >/dev/null || fail "w4: run -d"
 out=$($T ctr task exec --exec-id e1 w4 cat /proc/1/cmdline | tr '\0' ' ')
 [ "$out" = "sleep 600 " ] || fail "w4: exec saw '$out'"
+# No network namespace: the spare's interface stays tapless, down, bare.
+out=$($T ctr task exec --exec-id e2 w4 sh -c 'ip -o link show eth0; ip -o addr' 2>&1)
+echo "w4 links: $out"
+# (busybox ip prints no state: down is no UP among the flags)
+echo "$out" | grep '^[0-9]*: eth0: <' | grep -qv 'UP' || fail "w4: the spare's eth0 is not there and down"
+echo "$out" | grep 'inet' | grep -vq ' lo ' && fail "w4: an address on something but lo"
 share=$(ls -d /run/husk/share/*-"$spare2" 2>/dev/null) || fail "w4: no share of spare $spare2"
 kill -KILL "$spare2"
 for _ in $(seq 60); do

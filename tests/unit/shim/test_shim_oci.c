@@ -250,6 +250,10 @@ START_TEST(runtime_config_warm_and_same_vm)
 	b.disk_rate_limit.ops.rate = 10;
 	ck_assert(!runtime_config_same_vm(&a, &b));
 	b.disk_rate_limit.ops.rate = 0;
+	b.net_tx_rate_limit.bandwidth.rate = 10; /* the spare's interface has it */
+	ck_assert(!runtime_config_same_vm(&a, &b));
+	b.net_tx_rate_limit.bandwidth.rate = 0;
+	ck_assert(runtime_config_same_vm(&a, &b));
 	free(b.kernel_params);
 	b.kernel_params = strdup("quiet");
 	ck_assert(!runtime_config_same_vm(&a, &b));

@@ -6,7 +6,10 @@
  * per direction with an injected clock (frames held, resumed by the
  * limiter's timer, data intact and in order). TX header checks read the
  * drop counters of net_internal.h; virtio_net_get_stats() reports each
- * drop and each refusal of a rate limit in its own counter.
+ * drop and each refusal of a rate limit in its own counter. The "late"
+ * cases start without a tap: link down, transmits dropped, then
+ * virtio_net_attach() on the running device brings the link up and the
+ * frames through; a second attach and a bad fd are refused.
  */
 #include <errno.h>
 #include <linux/virtio_net.h>
@@ -359,6 +362,147 @@ START_TEST(offloads_refused_without_tap)
 }
 END_TEST
 
+/* ------------------------------------------------ a tap attached later */
+
+static void setup_late(void)
+{
+	struct virtio_net_params p = { .tap_fd = -1, .loop = &el };
+
+	mock_guest_init(&g);
+	ck_assert_int_eq(event_loop_init(&el, NULL), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(virtio_net_create(&net, &p, &g.gm, NULL, NULL), 0);
+	virtio_mmio_init(&mmio, virtio_net_dev(net));
+	mock_vq_init(&mq[0], &g.gm, 0, 16);
+	mock_vq_init(&mq[1], &g.gm, 1, 16);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1 | (1ULL << VIRTIO_NET_F_STATUS), mq, 2),
+			  0xf);
+}
+
+static uint16_t link_status(void)
+{
+	uint8_t b[2];
+
+	virtio_mmio_io(&mmio, VIRTIO_MMIO_CONFIG + 6, b, 2, false);
+	return le16_get(b);
+}
+
+/* Post one 60-byte TX frame of @seed; true when the tap got exactly it. */
+static bool late_tx(uint8_t seed)
+{
+	uint8_t out[HDR + 100];
+	gpa_t f = mock_alloc(&g, HDR + 60);
+	struct mock_buf b = { f, HDR + 60, false };
+	uint32_t id, len;
+	ssize_t n;
+
+	frame(mock_ptr(&g, f, HDR + 60), HDR + 60, seed);
+	mock_vq_add_chain(&mq[1], &b, 1);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	ck_assert(mock_vq_get_used(&mq[1], &id, &len)); /* the chain comes back either way */
+	n = recv(sv[1], out, sizeof(out), MSG_DONTWAIT);
+	return n == HDR + 60 && !memcmp(out + HDR, (uint8_t *)mock_ptr(&g, f, HDR + 60) + HDR, 60);
+}
+
+START_TEST(late_frames_flow_after_attach)
+{
+	uint8_t in[HDR + 60];
+	gpa_t buf = mock_alloc(&g, 2048);
+	struct mock_buf b = { buf, 2048, true };
+	struct husk_error *err = NULL;
+	uint32_t id, len;
+
+	/* No tap: link down, offloads offered as for a tap, frames dropped. */
+	ck_assert_uint_eq(link_status(), 0);
+	ck_assert(virtio_net_dev(net)->offered & (1ULL << VIRTIO_NET_F_GUEST_TSO4));
+	ck_assert(!late_tx(1));
+	ck_assert_uint_eq(net->tx_dropped, 1);
+	mock_vq_add_chain(&mq[0], &b, 1);
+	mock_mmio_write(&mmio, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	ck_assert(!mock_vq_get_used(&mq[0], &id, &len));
+	ck_assert_int_eq(event_loop_run_once(&el, 0), 0); /* nothing watched */
+
+	ck_assert_msg(virtio_net_attach(net, sv[0], &err) == 0, "%s", husk_error_message(err));
+	ck_assert_uint_eq(link_status(), VIRTIO_NET_S_LINK_UP);
+	ck_assert_uint_eq(mock_mmio_read(&mmio, VIRTIO_MMIO_CONFIG_GENERATION), 1);
+	ck_assert_uint_ne(mock_mmio_read(&mmio, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_INT_CONFIG,
+			  0);
+	ck_assert(late_tx(2));
+	ck_assert_uint_eq(net->tx_dropped, 1);
+	/* The tap was watched at once: a frame reaches the buffer posted before. */
+	frame(in, sizeof(in), 9);
+	ck_assert_int_eq(send(sv[1], in, sizeof(in), 0), (ssize_t)sizeof(in));
+	ck_assert_int_ge(event_loop_run_once(&el, 1000), 1);
+	ck_assert(mock_vq_get_used(&mq[0], &id, &len));
+	ck_assert_uint_eq(len, sizeof(in));
+	ck_assert_mem_eq((uint8_t *)mock_ptr(&g, buf, len) + HDR, in + HDR, 60);
+}
+END_TEST
+
+START_TEST(late_second_attach_refused)
+{
+	struct husk_error *err = NULL;
+	uint8_t byte;
+	int other[2];
+
+	ck_assert_int_eq(virtio_net_attach(net, sv[0], NULL), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, other), 0);
+	ck_assert_int_eq(virtio_net_attach(net, other[0], &err), -EBUSY);
+	ck_assert_str_eq(husk_error_message(err),
+			 "virtio-net: attach: a tap is already attached: Device or resource busy");
+	husk_error_free(err);
+	close(other[1]);
+	/* The first tap still carries the frames; the refused one got none. */
+	ck_assert(late_tx(4));
+	ck_assert_int_lt(recv(other[0], &byte, 1, MSG_DONTWAIT), 0);
+	close(other[0]);
+}
+END_TEST
+
+START_TEST(late_bad_fd_refused)
+{
+	struct husk_error *err = NULL;
+	int fd = dup(sv[0]);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd); /* a number that is no open fd */
+	ck_assert_int_eq(virtio_net_attach(net, fd, &err), -EBADF);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "virtio-net: tap fd"));
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "Bad file descriptor"));
+	husk_error_free(err);
+	err = NULL;
+	ck_assert_int_eq(virtio_net_attach(net, -1, &err), -EBADF);
+	husk_error_free(err);
+	/* Still without a tap: the link stays down, a good fd is taken after. */
+	ck_assert_uint_eq(link_status(), 0);
+	ck_assert(!late_tx(5));
+	ck_assert_int_eq(virtio_net_attach(net, sv[0], NULL), 0);
+	ck_assert(late_tx(6));
+}
+END_TEST
+
+/* Attached before the driver runs: activation watches the tap. */
+START_TEST(late_attach_before_driver)
+{
+	uint8_t in[HDR + 60];
+	gpa_t buf = mock_alloc(&g, 2048);
+	struct mock_buf b = { buf, 2048, true };
+	uint32_t id, len;
+
+	mock_mmio_write(&mmio, VIRTIO_MMIO_STATUS, 0); /* reset */
+	ck_assert_int_eq(virtio_net_attach(net, sv[0], NULL), 0);
+	mock_vq_init(&mq[0], &g.gm, 0, 16);
+	mock_vq_init(&mq[1], &g.gm, 1, 16);
+	ck_assert_uint_eq(mock_mmio_bring_up(&mmio, F_V1, mq, 2), 0xf);
+	frame(in, sizeof(in), 7);
+	ck_assert_int_eq(send(sv[1], in, sizeof(in), 0), (ssize_t)sizeof(in));
+	mock_vq_add_chain(&mq[0], &b, 1);
+	ck_assert_int_ge(event_loop_run_once(&el, 1000), 1);
+	ck_assert(mock_vq_get_used(&mq[0], &id, &len));
+	ck_assert_mem_eq((uint8_t *)mock_ptr(&g, buf, len) + HDR, in + HDR, 60);
+}
+END_TEST
+
 /* ------------------------------------------------ rate limits */
 
 #define S 1000000000ULL
@@ -485,6 +629,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, rx_too_small_buffer_drops);
 	tcase_add_test(tc, offloads_refused_without_tap);
 	tcase_add_test(tc, stats_count_each_drop);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("late");
+	tcase_add_checked_fixture(tc, setup_late, teardown);
+	tcase_add_test(tc, late_frames_flow_after_attach);
+	tcase_add_test(tc, late_second_attach_refused);
+	tcase_add_test(tc, late_bad_fd_refused);
+	tcase_add_test(tc, late_attach_before_driver);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limit");
 	tcase_add_checked_fixture(tc, setup_limits, teardown_limits);

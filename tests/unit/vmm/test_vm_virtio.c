@@ -10,7 +10,8 @@
  *     and spins on the used ring until the sector it asked for arrived
  *     (also on a rate-limited disk);
  *   - the command line, init_path's initramfs, the API's refusals (rate
- *     limits out of range, an older config struct without them) and
+ *     limits out of range, an older config struct without them, a late
+ *     tap for a missing interface, a closed fd or a second tap) and
  *     husk_vm_get_memory() are checked from the host.
  * Without /dev/kvm only the last group that needs no VM runs.
  */
@@ -418,6 +419,51 @@ START_TEST(vv_rate_limit_refusals)
 	husk_vm_destroy(g.vm); /* limiters' timers leave the loop with their devices */
 	close(sv[1]);
 	unlink(dpath);
+}
+END_TEST
+
+/*
+ * husk_vm_net_attach: an interface added without a tap takes one later,
+ * once; a missing interface and a closed fd are refused with the reason,
+ * and a refused fd stays the caller's.
+ */
+START_TEST(vv_net_attach_late)
+{
+	struct husk_net_config n;
+	struct husk_error *err = NULL;
+	struct guest_code c = { 0 };
+	struct guest g = { 0 };
+	int sv[2], sv2[2];
+
+	guest_reset(&c);
+	guest_create(&g, &c);
+	husk_net_config_init(&n);
+	ck_assert_msg(husk_vm_add_net(g.vm, &n, &err) == 0, "%s", husk_error_message(err));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(husk_vm_net_attach(g.vm, 1, sv[0], &err), -ENOENT);
+	ck_assert_str_eq(husk_error_message(err),
+			 "net 1: no such interface (1 added): No such file or directory");
+	husk_error_free(err);
+	err = NULL;
+	ck_assert_int_eq(husk_vm_net_attach(g.vm, 0, 1000, &err), -EBADF);
+	ck_assert_str_eq(husk_error_message(err),
+			 "net 0: virtio-net: tap fd 1000: Bad file descriptor");
+	husk_error_free(err);
+	err = NULL;
+	ck_assert_msg(husk_vm_net_attach(g.vm, 0, sv[0], &err) == 0, "%s", husk_error_message(err));
+	ck_assert_int_eq(fcntl(sv[0], F_GETFD), -1); /* the VM owns (and closed) it */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv2), 0);
+	ck_assert_int_eq(husk_vm_net_attach(g.vm, 0, sv2[0], &err), -EBUSY);
+	ck_assert_str_eq(
+		husk_error_message(err),
+		"net 0: virtio-net: attach: a tap is already attached: Device or resource busy");
+	husk_error_free(err);
+	err = NULL;
+	ck_assert_int_ge(fcntl(sv2[0], F_GETFD), 0); /* still the caller's */
+	husk_vm_destroy(g.vm);
+	close(sv[1]);
+	close(sv2[0]);
+	close(sv2[1]);
 }
 END_TEST
 
@@ -888,6 +934,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, vv_rate_limited_disk_reads_a_sector);
 	tcase_add_test(tc, vv_rate_limit_refusals);
 	tcase_add_test(tc, vv_net_stats_count_drops);
+	tcase_add_test(tc, vv_net_attach_late);
 	tcase_add_test(tc, vv_cmdline_entries_and_refusals);
 	tcase_add_test(tc, vv_cmdline_too_long_refused);
 	tcase_add_test(tc, vv_init_path_appends_initramfs);

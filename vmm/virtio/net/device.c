@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * device.c - virtio-net device (virtio 1.2 section 5.1) with a TAP backend:
- * set-up, feature negotiation and the TX path (header checks, size cap,
- * budgeted turns, rate limit). The RX path is in rx.c.
+ * set-up, feature negotiation, a tap attached to a running device, and
+ * the TX path (header checks, size cap, budgeted turns, rate limit). The
+ * RX path is in rx.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,8 @@ static int net_activate(struct virtio_dev *dev)
 {
 	struct virtio_net *n = net_of(dev);
 
+	if (n->fd < 0) /* no tap yet: virtio_net_attach() starts it */
+		return 0;
 	if (n->is_tap && ioctl(n->fd, TUNSETOFFLOAD, net_tun_offloads(dev->acked)) < 0)
 		return -errno;
 	return net_rx_start(n);
@@ -178,6 +181,10 @@ static void net_tx_frame(struct virtio_net *n)
 	int cnt;
 
 	chain_reader_init(&r, &n->tx_chain);
+	if (n->fd < 0) { /* no tap attached: the link is down, the frame goes nowhere */
+		net_count(&n->tx_dropped);
+		return;
+	}
 	if (n->tx_chain.out_len > NET_TX_MAX_LEN) {
 		net_count(&n->tx_oversize);
 		return;
@@ -227,23 +234,43 @@ static int net_open_tap(struct virtio_net *n, const char *ifname, struct husk_er
 	return 0;
 }
 
+/* Our own non-blocking duplicate of the caller's @fd into *@out. */
+static int net_dup(int fd, int *out, struct husk_error **err)
+{
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 0), e;
+
+	if (d < 0 || fcntl(d, F_SETFL, fcntl(d, F_GETFL) | O_NONBLOCK) < 0) {
+		e = errno;
+		if (d >= 0)
+			close(d);
+		return husk_err(err, e, "virtio-net: tap fd %d", fd);
+	}
+	*out = d;
+	return 0;
+}
+
+/* Only a tap takes these; a stand-in fd must frame with 12 bytes itself. */
+static bool net_tap_setup(int fd)
+{
+	int hdr = sizeof(struct virtio_net_hdr_v1);
+
+	return ioctl(fd, TUNSETVNETHDRSZ, &hdr) == 0 && ioctl(fd, TUNSETOFFLOAD, 0) == 0;
+}
+
 static int net_backend(struct virtio_net *n, const struct virtio_net_params *p,
 		       struct husk_error **err)
 {
-	int hdr = sizeof(struct virtio_net_hdr_v1);
 	int ret;
 
-	if (p->tap_fd >= 0) {
-		n->fd = fcntl(p->tap_fd, F_DUPFD_CLOEXEC, 0);
-		if (n->fd < 0 || fcntl(n->fd, F_SETFL, fcntl(n->fd, F_GETFL) | O_NONBLOCK) < 0)
-			return husk_err(err, errno, "virtio-net: tap fd");
-	} else {
+	if (p->tap_fd < 0 && !p->ifname) /* attached later (virtio_net_attach) */
+		return 0;
+	if (p->tap_fd >= 0)
+		ret = net_dup(p->tap_fd, &n->fd, err);
+	else
 		ret = net_open_tap(n, p->ifname, err);
-		if (ret < 0)
-			return ret;
-	}
-	/* Only a tap takes these; a stand-in fd must frame with 12 bytes itself. */
-	n->is_tap = ioctl(n->fd, TUNSETVNETHDRSZ, &hdr) == 0 && ioctl(n->fd, TUNSETOFFLOAD, 0) == 0;
+	if (ret < 0)
+		return ret;
+	n->is_tap = net_tap_setup(n->fd);
 	if (!n->is_tap && p->tap_fd < 0)
 		return husk_err(err, errno, "virtio-net: TUNSETVNETHDRSZ");
 	return 0;
@@ -254,7 +281,8 @@ static uint64_t net_setup_config(struct virtio_net *n, const struct virtio_net_p
 	uint64_t f = 1ULL << VIRTIO_NET_F_STATUS;
 
 	memset(&n->config, 0, sizeof(n->config));
-	n->config.status = htole16(VIRTIO_NET_S_LINK_UP);
+	/* No tap yet: link down until one is attached. */
+	n->config.status = htole16(n->fd >= 0 ? VIRTIO_NET_S_LINK_UP : 0);
 	if (p->has_mac) {
 		memcpy(n->config.mac, p->mac, sizeof(n->config.mac));
 		f |= 1ULL << VIRTIO_NET_F_MAC;
@@ -263,7 +291,8 @@ static uint64_t net_setup_config(struct virtio_net *n, const struct virtio_net_p
 		n->config.mtu = htole16(p->mtu);
 		f |= 1ULL << VIRTIO_NET_F_MTU;
 	}
-	if (n->is_tap)
+	/* A tap to come is offered as a tap: the features cannot change later. */
+	if (n->is_tap || n->fd < 0)
 		f |= NET_GUEST_OFFLOADS | NET_HOST_OFFLOADS;
 	return f;
 }
@@ -326,12 +355,71 @@ void virtio_net_get_stats(const struct virtio_net *n, struct husk_net_stats *s)
 	s->tx_throttled = rate_limiter_throttled(&n->tx_limiter);
 }
 
+/* Under dev.lock. */
+static void net_link_locked(struct virtio_net *n, bool up)
+{
+	n->config.status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
+	virtio_dev_config_changed(&n->dev);
+}
+
 void virtio_net_set_link(struct virtio_net *n, bool up)
 {
 	pthread_mutex_lock(&n->dev.lock);
-	n->config.status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
-	virtio_dev_config_changed(&n->dev);
+	net_link_locked(n, up);
 	pthread_mutex_unlock(&n->dev.lock);
+}
+
+/* Under dev.lock: @fd (-1: none) for both directions, each reading it under its queue lock. */
+static void net_publish_fd(struct virtio_net *n, int fd, bool is_tap)
+{
+	virtq_lock(&n->queues[VIRTIO_NET_RXQ]);
+	virtq_lock(&n->queues[VIRTIO_NET_TXQ]);
+	n->fd = fd;
+	n->is_tap = is_tap;
+	virtq_unlock(&n->queues[VIRTIO_NET_TXQ]);
+	virtq_unlock(&n->queues[VIRTIO_NET_RXQ]);
+}
+
+/*
+ * Under dev.lock: on an active device, what net_activate() would have
+ * done (the acked offloads to the tap, the tap to the event loop) around
+ * publishing @fd. On failure nothing stays published.
+ */
+static int net_attach_locked(struct virtio_net *n, int fd, bool is_tap, struct husk_error **err)
+{
+	int ret;
+
+	if (n->dev.active && is_tap && ioctl(fd, TUNSETOFFLOAD, net_tun_offloads(n->dev.acked)) < 0)
+		return husk_err(err, errno, "virtio-net: TUNSETOFFLOAD");
+	net_publish_fd(n, fd, is_tap);
+	ret = n->dev.active ? net_rx_start(n) : 0;
+	if (ret < 0) {
+		net_publish_fd(n, -1, false);
+		return husk_err(err, -ret, "virtio-net: watch the tap");
+	}
+	return 0;
+}
+
+int virtio_net_attach(struct virtio_net *n, int tap_fd, struct husk_error **err)
+{
+	int fd, ret;
+
+	if (tap_fd < 0)
+		return husk_err(err, EBADF, "virtio-net: attach: no tap fd");
+	ret = net_dup(tap_fd, &fd, err);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&n->dev.lock);
+	if (n->fd >= 0)
+		ret = husk_err(err, EBUSY, "virtio-net: attach: a tap is already attached");
+	else
+		ret = net_attach_locked(n, fd, net_tap_setup(fd), err);
+	if (!ret)
+		net_link_locked(n, true);
+	pthread_mutex_unlock(&n->dev.lock);
+	if (ret < 0)
+		close(fd);
+	return ret;
 }
 
 void virtio_net_destroy(struct virtio_net *n)

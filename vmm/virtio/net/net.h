@@ -43,7 +43,12 @@
 #define VIRTIO_NET_TXQ	      1
 
 struct virtio_net_params {
-	const char *ifname; /* tap to attach (created if absent); used when tap_fd < 0 */
+	/*
+	 * ifname: tap to attach (created if absent); used when tap_fd < 0.
+	 * Neither: no tap yet (link down, the guest's frames dropped and
+	 * counted in tx_dropped) until virtio_net_attach().
+	 */
+	const char *ifname;
 	/*
 	 * tap_fd: an open tap (borrowed, dup'ed), already IFF_TAP|IFF_NO_PI|
 	 * IFF_VNET_HDR; or any packet fd framing each frame with a 12-byte
@@ -89,5 +94,15 @@ void virtio_net_get_stats(const struct virtio_net *n, struct husk_net_stats *s);
 
 /* virtio_net_set_link - report link up/down (VIRTIO_NET_F_STATUS) and notify. */
 void virtio_net_set_link(struct virtio_net *n, bool up);
+
+/*
+ * virtio_net_attach - give a device created without a tap its @tap_fd
+ * (borrowed, dup'ed; a tap or a stand-in as virtio_net_params.tap_fd),
+ * from any thread, also while the driver runs it: on an active device the
+ * tap is watched at once; the link goes up with a config interrupt.
+ * Offloads were offered at create as for a tap. Returns 0, -EBUSY (a tap
+ * is already attached) or -EBADF (@tap_fd is no open fd), with *@err set.
+ */
+int virtio_net_attach(struct virtio_net *n, int tap_fd, struct husk_error **err);
 
 #endif

@@ -122,7 +122,7 @@ int net_rx_start(struct virtio_net *n)
 {
 	int ret;
 
-	if (!n->loop)
+	if (!n->loop || n->fd < 0) /* no tap yet: virtio_net_attach() comes back */
 		return 0;
 	ret = event_loop_add(n->loop, n->fd, EPOLLIN, net_rx_event, n);
 	if (ret < 0)

@@ -118,6 +118,16 @@ int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *st
 		     int timeout_ms, struct husk_error **err);
 
 /*
+ * agent_stdio_bind_send, agent_stdio_bind_reply - agent_stdio_bind in two
+ * halves, each within its own @timeout_ms, so that a process's streams
+ * are bound in one round trip: every request sent, then every reply read.
+ */
+int agent_stdio_bind_send(int fd, const char *id, const char *exec_id, const char *stream,
+			  int timeout_ms, struct husk_error **err);
+int agent_stdio_bind_reply(int fd, const char *id, const char *exec_id, const char *stream,
+			   int timeout_ms, struct husk_error **err);
+
+/*
  * agent_port_connect - make connected socket @fd a TCP relay to port @port
  * of the guest's loopback (PORT_CONNECT). Returns 0 once husk-init said OK
  * (from then on @fd carries raw bytes both ways), or -errno; an ERROR
@@ -135,6 +145,15 @@ int agent_port_connect(int fd, unsigned int port, int timeout_ms, struct husk_er
  */
 int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
 		       char **payload, struct husk_error **err);
+
+/*
+ * agent_request_send, agent_request_reply - agent_request_once in two
+ * halves, each within its own @timeout_ms (< 0: for ever), with its errors.
+ */
+int agent_request_send(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
+		       struct husk_error **err);
+int agent_request_reply(int fd, int timeout_ms, const char *what, char **payload,
+			struct husk_error **err);
 
 /* agent_reply_error - the errno and message of an ERROR payload, as *err. */
 int agent_reply_error(const char *what, const char *payload, struct husk_error **err);

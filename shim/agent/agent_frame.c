@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * agent_frame.c - the one request of a handshake (HELLO, STDIO_BIND,
- * PORT_CONNECT), sent and answered within one deadline, and ERROR replies.
+ * PORT_CONNECT), sent and answered within one deadline or in two halves
+ * (a process's STDIO_BINDs all sent, then all answers read), and ERROR
+ * replies.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,22 +37,31 @@ int agent_reply_error(const char *what, const char *payload, struct husk_error *
 	return -(int)no;
 }
 
-int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
-		       char **payload, struct husk_error **err)
+int agent_request_send(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
+		       struct husk_error **err)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : husk_now_ms() + timeout_ms;
-	struct husk_agent_hdr h;
 	size_t sent;
 	int ret;
 
-	*payload = NULL;
 	ret = agent_send_frame_by(fd, type, 1, json, strlen(json), deadline, &sent);
 	if (ret == -ETIMEDOUT)
 		return husk_err_received(err, ETIMEDOUT,
 					 "send %s to husk-init: timed out after %d ms", what,
 					 timeout_ms);
-	if (!ret)
-		ret = agent_recv_frame(fd, deadline < 0 ? -1 : husk_ms_left(deadline), &h, payload);
+	if (ret)
+		return husk_err(err, -ret, "send %s to husk-init", what);
+	return 0;
+}
+
+int agent_request_reply(int fd, int timeout_ms, const char *what, char **payload,
+			struct husk_error **err)
+{
+	struct husk_agent_hdr h;
+	int ret;
+
+	*payload = NULL;
+	ret = agent_recv_frame(fd, timeout_ms, &h, payload);
 	if (ret)
 		return husk_err(err, -ret, "%s: husk-init's reply", what);
 	if (h.type != HUSK_MSG_OK) {
@@ -61,19 +72,55 @@ int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, 
 	return ret;
 }
 
-int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *stream,
-		     int timeout_ms, struct husk_error **err)
+int agent_request_once(int fd, uint16_t type, const char *json, int timeout_ms, const char *what,
+		       char **payload, struct husk_error **err)
 {
-	char json[512], what[300], *payload;
+	int64_t deadline = timeout_ms < 0 ? -1 : husk_now_ms() + timeout_ms;
 	int ret;
+
+	*payload = NULL;
+	ret = agent_request_send(fd, type, json, timeout_ms, what, err);
+	if (ret)
+		return ret;
+	return agent_request_reply(fd, deadline < 0 ? -1 : (int)husk_ms_left(deadline), what,
+				   payload, err);
+}
+
+static void agent_stdio_bind_what(char *what, size_t len, const char *id, const char *exec_id,
+				  const char *stream)
+{
+	snprintf(what, len, "STDIO_BIND %s of %s/%s", stream, id, exec_id ? exec_id : "init");
+}
+
+int agent_stdio_bind_send(int fd, const char *id, const char *exec_id, const char *stream,
+			  int timeout_ms, struct husk_error **err)
+{
+	char json[512], what[300];
 
 	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"exec_id\":\"%s\",\"stream\":\"%s\"}", id,
 		 exec_id ? exec_id : "", stream);
-	snprintf(what, sizeof(what), "STDIO_BIND %s of %s/%s", stream, id,
-		 exec_id ? exec_id : "init");
-	ret = agent_request_once(fd, HUSK_MSG_STDIO_BIND, json, timeout_ms, what, &payload, err);
+	agent_stdio_bind_what(what, sizeof(what), id, exec_id, stream);
+	return agent_request_send(fd, HUSK_MSG_STDIO_BIND, json, timeout_ms, what, err);
+}
+
+int agent_stdio_bind_reply(int fd, const char *id, const char *exec_id, const char *stream,
+			   int timeout_ms, struct husk_error **err)
+{
+	char what[300], *payload;
+	int ret;
+
+	agent_stdio_bind_what(what, sizeof(what), id, exec_id, stream);
+	ret = agent_request_reply(fd, timeout_ms, what, &payload, err);
 	free(payload);
 	return ret;
+}
+
+int agent_stdio_bind(int fd, const char *id, const char *exec_id, const char *stream,
+		     int timeout_ms, struct husk_error **err)
+{
+	int ret = agent_stdio_bind_send(fd, id, exec_id, stream, timeout_ms, err);
+
+	return ret ? ret : agent_stdio_bind_reply(fd, id, exec_id, stream, timeout_ms, err);
 }
 
 int agent_port_connect(int fd, unsigned int port, int timeout_ms, struct husk_error **err)

@@ -174,8 +174,13 @@ static int sandbox_open_sink(struct sandbox_stdio *io, int i, struct husk_error 
 	return 0;
 }
 
-/* Connect and bind stream @i, open its host end. */
-static int sandbox_stream_open(struct sandbox *be, struct sandbox_proc *p, int i,
+/*
+ * Connect stream @i and send its STDIO_BIND; sandbox_stream_bound() reads
+ * the answer, after every stream's request went out, so that the streams
+ * cost one round trip to husk-init rather than one each. The connection
+ * is the stream's from here on: sandbox_stdio_stop() closes it.
+ */
+static int sandbox_stream_bind(struct sandbox *be, struct sandbox_proc *p, int i,
 			       struct husk_error **err)
 {
 	struct sandbox_stream *s = &p->io.s[i];
@@ -184,17 +189,44 @@ static int sandbox_stream_open(struct sandbox *be, struct sandbox_proc *p, int i
 	ret = sandbox_vsock_connect(be, 10000, &fd, err);
 	if (ret)
 		return ret;
-	ret = agent_stdio_bind(fd, p->container->id, p->exec_id, sandbox_stream_names[i],
-			       SANDBOX_AGENT_TIMEOUT_MS, err);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
 	if (i == 0)
 		s->to = fd;
 	else
 		s->from = fd;
-	return sandbox_open_sink(&p->io, i, err);
+	return agent_stdio_bind_send(fd, p->container->id, p->exec_id, sandbox_stream_names[i],
+				     SANDBOX_AGENT_TIMEOUT_MS, err);
+}
+
+/* Stream @i's STDIO_BIND answered: open its host end. */
+static int sandbox_stream_bound(struct sandbox_proc *p, int i, struct husk_error **err)
+{
+	const struct sandbox_stream *s = &p->io.s[i];
+	int ret;
+
+	ret = agent_stdio_bind_reply(i == 0 ? s->to : s->from, p->container->id, p->exec_id,
+				     sandbox_stream_names[i], SANDBOX_AGENT_TIMEOUT_MS, err);
+	return ret ? ret : sandbox_open_sink(&p->io, i, err);
+}
+
+/* Every wanted stream's request first, then every answer; *@failed: which. */
+static int sandbox_streams_bind(struct sandbox *be, struct sandbox_proc *p, int *failed,
+				struct husk_error **err)
+{
+	int i, ret;
+
+	for (i = 0; i < 3; i++) {
+		*failed = i;
+		ret = sandbox_stream_wanted(&p->io, i) ? sandbox_stream_bind(be, p, i, err) : 0;
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < 3; i++) {
+		*failed = i;
+		ret = sandbox_stream_wanted(&p->io, i) ? sandbox_stream_bound(p, i, err) : 0;
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* binary://: start the logger; its pipes become the output sinks. */
@@ -223,14 +255,9 @@ int sandbox_stdio_attach(struct sandbox *be, struct sandbox_proc *p, struct husk
 
 	if (p->io.cfg.out.kind == STDIO_BINARY && sandbox_logger_start(p, err))
 		return husk_err_wrap(err, "stdout of %s", p->container->id);
-	for (i = 0; i < 3; i++) {
-		if (!sandbox_stream_wanted(&p->io, i))
-			continue;
-		ret = sandbox_stream_open(be, p, i, err);
-		if (ret)
-			return husk_err_wrap(err, "%s of %s", sandbox_stream_names[i],
-					     p->container->id);
-	}
+	ret = sandbox_streams_bind(be, p, &i, err);
+	if (ret)
+		return husk_err_wrap(err, "%s of %s", sandbox_stream_names[i], p->container->id);
 	for (i = 0; i < 3; i++) {
 		s = &p->io.s[i];
 		if (s->from < 0 || s->to < 0)

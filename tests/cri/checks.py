@@ -56,6 +56,10 @@ POD_RESOURCES = {"memory_limit_in_bytes": 512 * (1 << 20)}
 MiB = 1 << 20
 BENCH = {}   # handler -> {"first-output": s, "teardown": s} (t_bench)
 SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
+# The handler with husk's warm pool (containerd.toml; its ConfigPath is
+# written by run-cri) and where the spares wait.
+WARM_HANDLER = "husk-warm"
+WARM_POOL = "/run/husk/warm"
 
 
 class NotRun(Exception):
@@ -936,16 +940,96 @@ class Checks:
             assert "panic_on_oom" in said[0], "the reason: %r" % said[0][-200:]
             self.c.remove_container(cid)
 
+    def warm_spares(self):
+        """The spares waiting in husk's warm pool: their sockets."""
+        try:
+            return sorted(f for f in os.listdir(WARM_POOL) if f.endswith(".sock"))
+        except FileNotFoundError:
+            return []
+
+    def wait_warm_spare(self):
+        deadline = time.time() + 180
+        while not self.warm_spares() and time.time() < deadline:
+            time.sleep(1)
+        assert self.warm_spares(), "no spare ready in %s within 180 s" % WARM_POOL
+
+    def warm_takers(self):
+        """Pod ids the shim logged as taking a warm VM."""
+        with open(os.environ.get("HUSK_CRI_LOG", "/tmp/cri-containerd.log"),
+                  encoding="utf-8", errors="replace") as f:
+            return set(re.findall(r'msg="container ([0-9a-f]{64}) takes the warm VM', f.read()))
+
+    def warm_pod_net(self, sid, cfg):
+        """In pod @sid: a container whose eth0 holds the pod IP and which
+        reaches the bridge's address on the host."""
+        ip = self.c.pod_status(sid).status.network.ip
+        assert ip and ipaddress.ip_address(ip) in SUBNET, "pod IP %r" % ip
+        c = self.c.container_config("w1", BUSYBOX, command=["sleep", "1000"])
+        cid = self.c.create_container(sid, c, cfg)
+        self.c.start_container(cid, timeout=180)
+        out, err, rc = self.exec_out(cid, ["sh", "-c", "ip -4 -o addr show dev eth0; "
+                                           "ping -c 1 -W 10 " + GATEWAY])
+        assert rc == 0, "in the pod: status %d, %r %r" % (rc, out[-300:], err[-200:])
+        assert " %s/" % ip in out, "eth0 lacks the pod IP %s: %r" % (ip, out[:300])
+        assert "1 packets received" in out, "no reply from %s: %r" % (GATEWAY, out[-300:])
+        r = subprocess.run(["ping", "-c", "1", "-W", "10", ip], capture_output=True,
+                           text=True, check=False)
+        assert r.returncode == 0, "the host cannot ping the pod: %s" % r.stdout[-200:]
+
+    def t_warm_pod(self):
+        """husk's warm pool through CRI: handler husk-warm, whose ConfigPath
+        asks for one spare VM. The first pod boots its own VM and starts a
+        spare; the second, in the network namespace CNI made for it, takes
+        the spare, and its container has the pod IP and reaches the host.
+        Both pods go with nothing left, then the spare on SIGTERM."""
+        pods, took = [], None
+        try:
+            for n in (1, 2):
+                if n == 2:
+                    self.wait_warm_spare()
+                cfg = self.c.pod_config("%s-warm%d" % (self.name, n), str(uuid.uuid4()))
+                t0 = time.time()
+                sid = self.c.run_pod(cfg, WARM_HANDLER, timeout=180)
+                pods.append((sid, cfg))
+                took = self.warm_takers()
+                self.info("warm pool: pod %d RunPodSandbox %.1fs, %s" % (
+                    n, time.time() - t0, "took the spare" if sid in took else "booted its VM"))
+            assert pods[0][0] not in took, "the first pod took a spare: none was ready"
+            assert pods[1][0] in took, "the second pod did not take the spare"
+            self.warm_pod_net(*pods[1])
+        finally:
+            for sid, _ in pods:
+                self.c.stop_pod(sid, timeout=120)
+                self.c.remove_pod(sid, timeout=120)
+        for sid, _ in pods:
+            self.check_pod_gone(sid)
+        self.wait_warm_spare()
+        BENCH[WARM_HANDLER] = self.bench_pod(WARM_HANDLER)
+        assert BENCH[WARM_HANDLER]["sid"] in self.warm_takers(), "the timed pod took no spare"
+        self.info("bench: with a spare ready, pod to first output %.2fs, teardown %.2fs" % (
+            BENCH[WARM_HANDLER]["first-output"], BENCH[WARM_HANDLER]["teardown"]))
+        subprocess.run(["pkill", "-TERM", "-f", SHIMS["husk"] + " .*warm$"], check=False)
+        deadline = time.time() + 60
+        while (self.warm_spares() or os.listdir(WARM_POOL)) and time.time() < deadline:
+            time.sleep(1)
+        assert not os.listdir(WARM_POOL), "left in %s: %s" % (WARM_POOL, os.listdir(WARM_POOL))
+
     def t_bench(self):
         """Printed, not asserted: RunPodSandbox + CreateContainer +
         StartContainer until the container's first line is in its log, and
         the pod's teardown (StopPodSandbox + RemovePodSandbox)."""
+        BENCH[self.h] = self.bench_pod(self.h)
+        self.info("bench: pod to first output %.2fs, teardown %.2fs" % (
+            BENCH[self.h]["first-output"], BENCH[self.h]["teardown"]))
+
+    def bench_pod(self, handler):
+        """One pod of handler @handler timed as t_bench says."""
         bid = str(uuid.uuid4())
         logdir = "/var/log/pods/default_%s-bench_%s" % (self.name, bid)
         os.makedirs(os.path.join(logdir, "b1"), exist_ok=True)
         cfg = self.c.pod_config(self.name + "-bench", bid, log_directory=logdir)
         t0 = time.time()
-        sid = self.c.run_pod(cfg, self.h, timeout=180)
+        sid = self.c.run_pod(cfg, handler, timeout=180)
         try:
             c = self.c.container_config("b1", BUSYBOX, command=["sh", "-c", "echo first; sleep 1000"],
                                         log_path="b1/0.log")
@@ -965,9 +1049,7 @@ class Checks:
             t1 = time.time()
             self.c.stop_pod(sid, timeout=120)
             self.c.remove_pod(sid, timeout=120)
-        BENCH[self.h] = {"first-output": first, "teardown": time.time() - t1}
-        self.info("bench: pod to first output %.2fs, teardown %.2fs" % (
-            first, BENCH[self.h]["teardown"]))
+        return {"first-output": first, "teardown": time.time() - t1, "sid": sid}
 
     def cleanup(self):
         """Best effort, so that the next handler starts clean."""
@@ -996,7 +1078,7 @@ class Checks:
                   "config-volume", "termination-log", "stop-grace", "remove-containers",
                   "stop-pod", "remove-pod", "shim-killed", "share-pid"]
         if self.h == "husk":
-            order += ["guest-panic"]
+            order += ["guest-panic", "warm-pod"]
         order += ["bench"]
         # HUSK_CRI_ONLY: while working on a check, run only the named ones
         # (the pod checks need "run-pod" too); make test never sets it
@@ -1026,6 +1108,11 @@ def main():
         print("| | runc | husk | husk/runc |\n|---|---|---|---|")
         for what in ("first-output", "teardown"):
             print("| %s | %.2f s | %.2f s | %.2f |" % (what, r[what], k[what], k[what] / r[what]))
+        if WARM_HANDLER in BENCH:
+            w = BENCH[WARM_HANDLER]
+            for what in ("first-output", "teardown"):
+                print("| %s, husk with a spare ready | %.2f s | %.2f s | %.2f |" % (
+                    what, r[what], w[what], w[what] / r[what]))
     sys.exit(0 if ok else 1)
 
 

@@ -21,6 +21,19 @@ on_time_limit() {
 trap on_time_limit TERM
 cannot_run() { echo "$*"; exit 77; }
 
+# netns_link NS HOST_IF NS_IF NET [OPTION...] - what a CNI plugin leaves: a
+# veth pair, HOST_IF on the host with NET.1/24 and NS_IF in netns NS with
+# NET.2/24, both up; OPTIONs go to `ip link set` of NS_IF (mtu 1400,
+# address MAC). Any error fails the test.
+netns_link() {
+	local ns=$1 hif=$2 nif=$3 net=$4
+	shift 4
+	ip link add "$hif" type veth peer name "$nif" netns "$ns" || fail "veth $hif/$nif"
+	{ ip addr add "$net.1/24" dev "$hif" && ip link set "$hif" up; } || fail "host end $hif"
+	ip -n "$ns" link set "$nif" "$@" up || fail "$nif in $ns"
+	ip -n "$ns" addr add "$net.2/24" dev "$nif" || fail "$net.2/24 on $nif in $ns"
+}
+
 # expect_line OUTPUT LINE - OUTPUT has LINE as one whole line.
 expect_line() {
 	grep -Fxq -- "$2" <<<"$1" || fail "expected line '$2' in output:"$'\n'"$1"

@@ -17,19 +17,13 @@ trap 'shim_show_debug; kill $ctrd_pid 2>/dev/null; wait $ctrd_pid 2>/dev/null' E
 # What a CNI bridge/ptp plugin leaves: veth pair, container end in the
 # netns as eth0 with an address and a default route via the host end.
 ip netns add $NS || fail "ip netns add"
-ip link add hnet0 type veth peer name eth0 netns $NS || fail "veth"
-{ ip addr add 10.77.0.1/24 dev hnet0 && ip link set hnet0 up; } || fail "host end"
-ip -n $NS link set eth0 mtu 1400 address 02:77:00:00:00:02 up || fail "netns end"
-ip -n $NS addr add 10.77.0.2/24 dev eth0 || fail "netns address"
+netns_link $NS hnet0 eth0 10.77.0 mtu 1400 address 02:77:00:00:00:02
 ip -n $NS route add default via 10.77.0.1 || fail "netns route"
 ip addr add fd00:77::1/64 dev hnet0 nodad || fail "host end IPv6"
 ip -n $NS addr add fd00:77::2/64 dev eth0 nodad || fail "netns IPv6 address"
 ip -n $NS -6 route add default via fd00:77::1 || fail "netns IPv6 route"
 # A second link (Multus-style): the guest's eth1.
-ip link add hnet1 type veth peer name net1 netns $NS || fail "second veth"
-{ ip addr add 10.78.0.1/24 dev hnet1 && ip link set hnet1 up; } || fail "second host end"
-ip -n $NS link set net1 address 02:78:00:00:00:02 up || fail "second netns end"
-ip -n $NS addr add 10.78.0.2/24 dev net1 || fail "second netns address"
+netns_link $NS hnet1 net1 10.78.0 address 02:78:00:00:00:02
 left_behind() {	# a tap or an ingress qdisc in the netns
 	ip -n $NS -o link | grep -o 'tap[0-9]*_husk'
 	for d in eth0 net1; do tc -n $NS qdisc show dev $d | grep ingress; done

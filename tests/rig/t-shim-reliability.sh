@@ -122,9 +122,7 @@ events_start
 # What a CNI plugin leaves (as t-shim-net.sh): a veth end as eth0, so
 # each `ctr run --rm` below makes a tap and an ingress qdisc in $NS.
 ip netns add $NS || fail "ip netns add"
-ip link add hrel0 type veth peer name eth0 netns $NS || fail "veth"
-{ ip addr add 10.79.0.1/24 dev hrel0 && ip link set hrel0 up; } || fail "host end"
-{ ip -n $NS link set eth0 up && ip -n $NS addr add 10.79.0.2/24 dev eth0; } || fail "netns end"
+netns_link $NS hrel0 eth0 10.79.0
 
 # ---- 1. containerd killed and started again while tasks run
 if part_wanted restart; then

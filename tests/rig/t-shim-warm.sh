@@ -76,10 +76,7 @@ echo "new spare: pid $spare2"
 # MAC, MTU and address, and reaches the host end.
 command -v ip >/dev/null || fail "no ip(8) (iproute2)"
 ip netns add $NS || fail "ip netns add"
-ip link add hwarm0 type veth peer name eth0 netns $NS || fail "veth"
-{ ip addr add 10.79.0.1/24 dev hwarm0 && ip link set hwarm0 up; } || fail "host end"
-ip -n $NS link set eth0 mtu 1400 address 02:79:00:00:00:02 up || fail "netns end"
-ip -n $NS addr add 10.79.0.2/24 dev eth0 || fail "netns address"
+netns_link $NS hwarm0 eth0 10.79.0 mtu 1400 address 02:79:00:00:00:02
 ip -n $NS route add default via 10.79.0.1 || fail "netns route"
 out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS "$IMG" w2n \
 	sh -c 'ip addr show eth0; ip route; ping -c 1 -W 10 10.79.0.1' 2>&1)
@@ -103,9 +100,7 @@ echo "w2n: took a spare, reached the host end; new spare: pid $spare2"
 
 # 2m. Two links in the namespace: the spare has one interface, so the
 # sandbox boots its own VM (saying why) and gets both.
-ip link add hwarm1 type veth peer name net1 netns $NS || fail "second veth"
-{ ip addr add 10.80.0.1/24 dev hwarm1 && ip link set hwarm1 up; } || fail "second host end"
-{ ip -n $NS link set net1 up && ip -n $NS addr add 10.80.0.2/24 dev net1; } || fail "net1"
+netns_link $NS hwarm1 net1 10.80.0
 out=$($T ctr run --rm "${RT[@]}" --with-ns network:/var/run/netns/$NS "$IMG" w2m \
 	sh -c 'ping -c 1 -W 10 10.79.0.1 && ping -c 1 -W 10 10.80.0.1' 2>&1)
 rc=$?

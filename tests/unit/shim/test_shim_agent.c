@@ -177,6 +177,47 @@ START_TEST(stdio_bind)
 }
 END_TEST
 
+/*
+ * The halves: every stream's request goes out with no answer yet (the
+ * shim binds a process's streams in one round trip), then each answer is
+ * read on its own connection; one that never comes times out.
+ */
+START_TEST(stdio_bind_halves)
+{
+	static const char *const names[3] = { "stdin", "stdout", "stderr" };
+	struct husk_error *err = NULL;
+	struct husk_agent_hdr h;
+	int sv[3][2], i;
+	char *p;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv[i]), 0);
+		ck_assert_int_eq(agent_stdio_bind_send(sv[i][0], "c1", NULL, names[i], 5000, &err),
+				 0);
+	}
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(agent_recv_frame(sv[i][1], 5000, &h, &p), 0);
+		ck_assert_int_eq(h.type, HUSK_MSG_STDIO_BIND);
+		ck_assert_ptr_nonnull(strstr(p, names[i]));
+		free(p);
+	}
+	agent_send_frame(sv[2][1], HUSK_MSG_OK, 1, "", 0);
+	agent_send_frame(sv[0][1], HUSK_MSG_ERROR, 1, "{\"errno\":2,\"message\":\"no c1\"}", 29);
+	ck_assert_int_eq(agent_stdio_bind_reply(sv[2][0], "c1", NULL, "stderr", 5000, &err), 0);
+	ck_assert_int_eq(agent_stdio_bind_reply(sv[0][0], "c1", NULL, "stdin", 5000, &err),
+			 -ENOENT);
+	ck_assert_str_eq(husk_error_message(err), "STDIO_BIND stdin of c1/init: husk-init: no c1");
+	ck_assert_int_eq(agent_stdio_bind_reply(sv[1][0], "c1", NULL, "stdout", 50, &err),
+			 -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "STDIO_BIND stdout of c1/init"));
+	for (i = 0; i < 3; i++) {
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
+	husk_error_free(err);
+}
+END_TEST
+
 /* A husk-init that says HELLO and then never answers anything. */
 static void *fake_silent(void *arg)
 {
@@ -488,6 +529,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, calls_events_errors);
 	tcase_add_test(tc, stdio_bind);
+	tcase_add_test(tc, stdio_bind_halves);
 	tcase_add_test(tc, silent_agent_deadlines);
 	tcase_add_test(tc, send_deadline_when_guest_stops_reading);
 	tcase_add_test(tc, send_deadline_partial_frame_hangs_up);

@@ -8,6 +8,9 @@
 #include "vmm/exit_info.h"
 #include "vmm/vcpu.h"
 
+/* Where an x86 CPU starts after a reset (CS base 0xffff0000 + 0xfff0). */
+#define VCPU_RESET_RIP 0xfff0
+
 void vcpu_end_reason(struct vcpu *v, enum husk_exit_reason reason, const char *fmt, ...)
 {
 	struct husk_exit_info info;
@@ -122,8 +125,17 @@ static enum vcpu_exit_action vcpu_exit_terminal(struct vcpu *v, uint32_t reason)
 	switch (reason) {
 	case KVM_EXIT_SHUTDOWN:
 		info.reason = HUSK_EXIT_TRIPLE_FAULT;
-		snprintf(info.message, sizeof(info.message), "vCPU %u: triple fault at rip 0x%llx",
-			 v->id, (unsigned long long)info.rip);
+		/* AMD's KVM reinitialises the vCPU on a shutdown before it
+		 * returns: RIP then reads as the reset vector's, not the fault's. */
+		if (info.rip == VCPU_RESET_RIP)
+			snprintf(info.message, sizeof(info.message),
+				 "vCPU %u: triple fault (where is not known: KVM reset the vCPU, "
+				 "rip 0x%llx)",
+				 v->id, (unsigned long long)info.rip);
+		else
+			snprintf(info.message, sizeof(info.message),
+				 "vCPU %u: triple fault at rip 0x%llx", v->id,
+				 (unsigned long long)info.rip);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		info.reason = HUSK_EXIT_INTERNAL_ERROR;

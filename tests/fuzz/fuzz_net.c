@@ -4,15 +4,19 @@
  * descriptor chains: raw descriptors (direct and indirect), heads and
  * avail.idx jumps as well as framed TX chains with any header and size,
  * receive buffers of any shape, frames from the tap of any length, resets
- * with any feature set (fuzz_net.h has the input format).
+ * with any feature set, and a tap attached to a device that started
+ * without one, at any point of that (fuzz_net.h has the input format).
  *
  * A SOCK_DGRAM socketpair stands in for the tap, offering the offloads a
  * tap would. The device's event loop is run by hand and a requeue hook is
  * installed, so budgeted turns stop and are resumed as in a VM. After
  * every step whatever the device wrote to the tap must keep the TX rules:
  * no frame over NET_TX_MAX_LEN, no flag but NEEDS_CSUM, and offloads only
- * as negotiated (abort otherwise). A failed device is an expected outcome.
+ * as negotiated (abort otherwise); before a tap is attached nothing may
+ * reach it, the first attach must take and any later one be refused with
+ * -EBUSY. A failed device is an expected outcome.
  */
+#include <errno.h>
 #include <linux/virtio_net.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +52,7 @@ struct fuzz {
 	int sv[2];
 	gpa_t next_data;
 	bool requeued[2];
+	bool attached; /* the device has the socketpair as its tap */
 };
 
 static uint8_t fuzz_buf[NET_TX_MAX_LEN + 4096];
@@ -171,8 +176,11 @@ static void fuzz_settle(struct fuzz *f)
 				virtio_mmio_notify(&f->mmio, i);
 				busy = true;
 			}
-		while ((n = recv(f->sv[1], fuzz_buf, sizeof(fuzz_buf), MSG_DONTWAIT)) >= 0)
+		while ((n = recv(f->sv[1], fuzz_buf, sizeof(fuzz_buf), MSG_DONTWAIT)) >= 0) {
+			if (!f->attached) /* a device without a tap drops what it sends */
+				abort();
 			fuzz_check_frame(f, fuzz_buf, n);
+		}
 	}
 }
 
@@ -247,6 +255,20 @@ static void fuzz_rx(struct fuzz *f)
 	mock_mmio_write(&f->mmio, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_RXQ);
 }
 
+/* The first attach must take; every later one is refused, and only so. */
+static void fuzz_attach(struct fuzz *f)
+{
+	struct husk_error *err = NULL;
+	int ret = virtio_net_attach(f->net, f->sv[0], &err);
+
+	if (f->attached ? ret != -EBUSY : ret != 0)
+		abort();
+	if (ret < 0 && !err)
+		abort();
+	husk_error_free(err);
+	f->attached = true;
+}
+
 static void fuzz_step(struct fuzz *f)
 {
 	uint8_t op = (uint8_t)fuzz_take(f, 1);
@@ -283,6 +305,9 @@ static void fuzz_step(struct fuzz *f)
 	case FUZZ_NET_RESET:
 		fuzz_bring_up(f, (uint8_t)fuzz_take(f, 1));
 		break;
+	case FUZZ_NET_ATTACH:
+		fuzz_attach(f);
+		break;
 	}
 	fuzz_settle(f);
 }
@@ -290,7 +315,7 @@ static void fuzz_step(struct fuzz *f)
 static void fuzz_init(struct fuzz *f, const uint8_t *data, size_t size)
 {
 	struct virtio_net_params p = { .loop = &f->el };
-	uint8_t cfg, sizes;
+	uint8_t cfg, sizes, start;
 
 	memset(f, 0, sizeof(*f));
 	f->p = data;
@@ -300,11 +325,13 @@ static void fuzz_init(struct fuzz *f, const uint8_t *data, size_t size)
 	sizes = (uint8_t)fuzz_take(f, 1);
 	f->sizes[0] = (uint16_t)(1u << ((sizes & 15) % 9));
 	f->sizes[1] = (uint16_t)(1u << ((sizes >> 4) % 9));
+	start = (uint8_t)fuzz_take(f, 1);
 	mock_guest_init(&f->g);
 	if (event_loop_init(&f->el, NULL) < 0 ||
 	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, f->sv) < 0)
 		abort();
-	p.tap_fd = f->sv[0];
+	f->attached = !(start & FUZZ_NET_START_NO_TAP);
+	p.tap_fd = f->attached ? f->sv[0] : -1;
 	if (virtio_net_create(&f->net, &p, &f->g.gm, NULL, NULL) < 0)
 		abort();
 	/* The socketpair stands in for a tap that offers offloads. */

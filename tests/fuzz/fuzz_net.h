@@ -6,7 +6,8 @@
  *
  * Input: a config byte (FUZZ_NET_CFG_* bits: what the driver acks), a
  * byte of queue sizes (log2 of RX in the low nibble, of TX in the high,
- * each % 9), then up to FUZZ_NET_MAX_OPS steps, each an opcode byte
+ * each % 9), a start byte (FUZZ_NET_START_* bits), then up to
+ * FUZZ_NET_MAX_OPS steps, each an opcode byte
  * (% FUZZ_NET_NR_OPS; bit 7 picks the queue, TX when set, where an
  * operand names one) and its operands:
  *
@@ -21,6 +22,9 @@
  *   RX        nbufs(1) then nbufs x (nseg(1), nseg x len(2)): receive buffers
  *   EVENT     used_event(2) avail_flags(1): the queue's suppression fields
  *   RESET     cfg(1): reset, bring up again acking cfg
+ *   ATTACH    (none): husk_vm_net_attach's path, virtio_net_attach(): gives
+ *             a device started without a tap its tap; refused (-EBUSY) once
+ *             it has one
  *
  * addr: one byte kind, then 2 bytes (in the data window, or below the end
  * of RAM) or 8 bytes (anything).
@@ -39,6 +43,7 @@ enum fuzz_net_op {
 	FUZZ_NET_RX,
 	FUZZ_NET_EVENT,
 	FUZZ_NET_RESET,
+	FUZZ_NET_ATTACH,
 	FUZZ_NET_NR_OPS
 };
 
@@ -53,6 +58,9 @@ enum fuzz_net_op {
 #define FUZZ_NET_CFG_HOST_ECN	0x20
 #define FUZZ_NET_CFG_GUEST_CSUM 0x40
 #define FUZZ_NET_CFG_GUEST_TSO4 0x80
+
+/* Start byte: the device is created without a tap (link down) until ATTACH. */
+#define FUZZ_NET_START_NO_TAP 0x01
 
 #define FUZZ_NET_MAX_OPS 512
 

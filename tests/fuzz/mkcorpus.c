@@ -119,12 +119,18 @@ static void be(struct script *s, uint64_t v, unsigned int bytes)
 	}
 }
 
-/* Config and queue sizes: 256 entries each (log2 8). */
-static void net_begin(struct script *s, uint8_t cfg)
+/* Config, queue sizes (256 entries each: log2 8) and start byte. */
+static void net_begin_start(struct script *s, uint8_t cfg, uint8_t start)
 {
 	s->len = 0;
 	be(s, cfg, 1);
 	be(s, 0x88, 1);
+	be(s, start, 1);
+}
+
+static void net_begin(struct script *s, uint8_t cfg)
+{
+	net_begin_start(s, cfg, 0);
 }
 
 /* A TX chain: header flags and GSO type, then 1-3 segment lengths. */
@@ -281,6 +287,18 @@ static void net_raw_seeds(const char *dir, struct script *s)
 	be(s, 1, 1);
 	net_tx(s, 0, VIRTIO_NET_HDR_GSO_NONE, 2, (const uint32_t[]){ 12, 60 });
 	put(dir, "event-idx", s->b, s->len);
+
+	/* No tap at first: TX dropped, a frame waits in the tap, then two attaches. */
+	net_begin_start(s, FUZZ_NET_CFG_CSUM | FUZZ_NET_CFG_HOST_TSO4, FUZZ_NET_START_NO_TAP);
+	net_tx(s, 0, VIRTIO_NET_HDR_GSO_NONE, 2, (const uint32_t[]){ 12, 60 });
+	net_rx(s, 2, 2048);
+	net_host(s, 12 + 60);
+	be(s, FUZZ_NET_ATTACH, 1);
+	net_tx(s, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 2,
+	       (const uint32_t[]){ 12, 3000 });
+	be(s, FUZZ_NET_ATTACH, 1);
+	net_host(s, 12 + 100);
+	put(dir, "late-attach", s->b, s->len);
 }
 
 static void net_seeds(const char *dir)

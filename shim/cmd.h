@@ -22,6 +22,8 @@ struct shim_args;
 #define SHIM_LISTEN_FD	  3		  /* the listening socket, as runc's shim */
 #define SHIM_READY_FD	  4		  /* "ok" or an error, then closed */
 #define SHIM_LOG_ENV	  "HUSK_SHIM_LOG" /* daemon log file without a log FIFO */
+/* When `start` began (CLOCK_MONOTONIC ns), for the first Create's "shim-start" line. */
+#define SHIM_START_NS_ENV "HUSK_SHIM_START_NS"
 
 int shim_cmd_start(const struct shim_args *a);
 int shim_cmd_delete(const struct shim_args *a);

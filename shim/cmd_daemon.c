@@ -35,6 +35,7 @@
 #include "shim/sandbox/sandbox.h"
 #include "shim/cli.h"
 #include "shim/cmd.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "shim/task/events.h"
 #include "shim/base/dump_lines.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct shim_tasks *tasks;
 	struct sandbox *be; /* owned by tasks */
 	struct ttrpc_server *srv;
+	struct shim_start_clock clock; /* a spawned daemon's; the first Create logs it */
 	sigset_t sigs;
 };
 
@@ -124,7 +126,7 @@ static int events_address(const struct shim_args *a, char *buf, size_t len)
 static int setup_services(struct daemon *d, const struct shim_args *a, struct sandbox *be,
 			  struct husk_error **err)
 {
-	struct shim_tasks_config cfg = { NULL, request_exit, d };
+	struct shim_tasks_config cfg = { NULL, request_exit, d, &d->clock };
 	char evaddr[PATH_MAX];
 	int ret;
 
@@ -148,6 +150,16 @@ static int setup_services(struct daemon *d, const struct shim_args *a, struct sa
 	if (!ret)
 		ret = ttrpc_server_start(d->srv, SHIM_LISTEN_FD, err);
 	return ret;
+}
+
+/* `start`'s beginning, from its environment (unset: none of our children sees it). */
+static void take_start_ns(struct daemon *d)
+{
+	const char *env = getenv(SHIM_START_NS_ENV);
+
+	if (env)
+		d->clock.start_ns = strtoull(env, NULL, 10);
+	unsetenv(SHIM_START_NS_ENV);
 }
 
 static void report_ready(int ret, struct husk_error *err)
@@ -240,7 +252,7 @@ int shim_cmd_daemon(const struct shim_args *a)
 
 int shim_daemon_run(const struct shim_args *a, struct sandbox *be)
 {
-	struct daemon d = { 0 };
+	struct daemon d = { .clock.daemon_ns = husk_now_ns() };
 	struct husk_error *err = NULL;
 	char bundle[PATH_MAX];
 	int ret;
@@ -251,9 +263,11 @@ int shim_daemon_run(const struct shim_args *a, struct sandbox *be)
 	if (!ret)
 		ret = check_listener(&d, &err);
 	if (!ret) {
+		take_start_ns(&d);
 		setup_process(&d, a, bundle);
 		ret = setup_services(&d, a, be, &err);
 	}
+	d.clock.ready_ns = husk_now_ns(); /* before containerd can send Create */
 	report_ready(ret, err);
 	if (ret && !d.srv)
 		close(SHIM_LISTEN_FD);

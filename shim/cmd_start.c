@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "shim/cli.h"
 #include "shim/cmd.h"
 #include "common/error.h"
@@ -112,9 +114,10 @@ static void top_up_warm(const struct start_warm *w, bool debug)
 }
 
 /* In the grandchild: fds 3 and 4, stdio on /dev/null, new session, exec. */
-static void exec_daemon(int lfd, int rfd, const char *bundle, char **argv)
+static void exec_daemon(int lfd, int rfd, const char *bundle, uint64_t start_ns, char **argv)
 {
 	int null = open("/dev/null", O_RDWR);
+	char ns[24];
 
 	lfd = fcntl(lfd, F_DUPFD, 10);
 	rfd = fcntl(rfd, F_DUPFD, 10);
@@ -127,11 +130,13 @@ static void exec_daemon(int lfd, int rfd, const char *bundle, char **argv)
 	if (chdir(bundle))
 		_exit(126);
 	setenv(SHIM_READY_FD_ENV, "4", 1);
+	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)start_ns);
+	setenv(SHIM_START_NS_ENV, ns, 1);
 	execv("/proc/self/exe", argv);
 	_exit(127);
 }
 
-static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
+static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle, uint64_t start_ns,
 			struct husk_error **err)
 {
 	char *argv[16];
@@ -155,7 +160,7 @@ static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
 		/* Double fork: the daemon is no session leader, so opening a pty can never give it a controlling tty. */
 		if (setsid() < 0 || fork() != 0)
 			_exit(0);
-		exec_daemon(lfd, ready[1], bundle, argv);
+		exec_daemon(lfd, ready[1], bundle, start_ns, argv);
 	}
 	close(ready[1]);
 	if (pid < 0) {
@@ -168,8 +173,8 @@ static int spawn_daemon(const struct shim_args *a, int lfd, const char *bundle,
 	return ret;
 }
 
-static int start(const struct shim_args *a, const struct start_warm *w, char *path, size_t len,
-		 struct husk_error **err)
+static int start(const struct shim_args *a, const struct start_warm *w, uint64_t start_ns,
+		 char *path, size_t len, struct husk_error **err)
 {
 	char bundle[PATH_MAX];
 	struct oci_spec *spec;
@@ -190,7 +195,7 @@ static int start(const struct shim_args *a, const struct start_warm *w, char *pa
 		ret = shim_address_write(bundle, path, err);
 	/* lfd < 0: the group's shim runs already. */
 	if (!ret && lfd >= 0 && try_warm(a, lfd, bundle, spec, w)) {
-		ret = spawn_daemon(a, lfd, bundle, err);
+		ret = spawn_daemon(a, lfd, bundle, start_ns, err);
 		if (ret)
 			unlink(path);
 	}
@@ -207,10 +212,11 @@ int shim_cmd_start(const struct shim_args *a)
 	char path[sizeof(sa.sun_path)];
 
 	struct start_warm w = { 0 };
+	uint64_t start_ns = husk_now_ns();
 	int ret;
 
 	load_warm_config(&w);
-	ret = start(a, &w, path, sizeof(path), &err);
+	ret = start(a, &w, start_ns, path, sizeof(path), &err);
 	if (ret) {
 		fprintf(stderr, "containerd-shim-husk-v2 start: %s\n", husk_error_message(err));
 		husk_error_free(err);

@@ -31,6 +31,15 @@ struct ttrpc_server;
 #define SHIM_TASK_SERVICE_V3 "containerd.task.v3.Task"
 #define SHIM_ID_MAX	     76 /* containerd's identifier limit */
 
+/*
+ * When a spawned daemon came to be (CLOCK_MONOTONIC ns): `start` began,
+ * the daemon's own run began, and it reported ready. The first Create
+ * logs them with its arrival (task_create.c). All 0: not known.
+ */
+struct shim_start_clock {
+	uint64_t start_ns, daemon_ns, ready_ns;
+};
+
 struct shim_tasks_config {
 	/*
 	 * Runtime config used when CreateTaskRequest.options names none;
@@ -43,6 +52,8 @@ struct shim_tasks_config {
 	 */
 	void (*on_shutdown)(void *opaque);
 	void *opaque;
+	/* The daemon's start, set before any request comes; NULL: none. */
+	const struct shim_start_clock *clock;
 };
 
 /*

@@ -175,6 +175,33 @@ static void reply_pid(struct ttrpc_reply *reply, uint32_t pid)
 	ttrpc_reply_msg(reply, &resp.base);
 }
 
+/*
+ * The first Create of a spawned daemon: where the time before it went,
+ * the line "shim-start phases of ID": `start` up to the daemon's run
+ * (start's work, two forks and an exec), the daemon's setup up to its
+ * ready report, and containerd's time from then to this Create.
+ */
+static void log_shim_start(struct shim_tasks *t, const char *id, uint64_t create_ns)
+{
+	const struct shim_start_clock *c = t->cfg.clock;
+	struct phase_log pl;
+	char title[160];
+	bool first;
+
+	pthread_mutex_lock(&t->lock);
+	first = !t->start_logged;
+	t->start_logged = true;
+	pthread_mutex_unlock(&t->lock);
+	if (!first || !c || !c->start_ns || !c->daemon_ns || !c->ready_ns)
+		return;
+	phase_log_start(&pl, c->start_ns);
+	phase_log_mark_at(&pl, "start", c->daemon_ns);
+	phase_log_mark_at(&pl, "daemon", c->ready_ns);
+	phase_log_mark_at(&pl, "containerd", create_ns);
+	snprintf(title, sizeof(title), "shim-start phases of %s", id);
+	phase_log_debug(&pl, title);
+}
+
 void task_create(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply *reply)
 {
 	struct shim_tasks *t = opaque;
@@ -192,6 +219,8 @@ void task_create(void *opaque, const struct ttrpc_call *call, struct ttrpc_reply
 	if (!rq)
 		return;
 	ret = check_request(rq, &err);
+	if (!ret)
+		log_shim_start(t, rq->id, phases.t0_ns);
 	if (!ret)
 		ret = load_inputs(t, rq, &in, &err);
 	if (!ret)

@@ -71,6 +71,7 @@ struct shim_tasks {
 	struct shim_tasks_config cfg;
 	char *default_config_path;
 	bool cancelled;
+	bool start_logged; /* the first Create logged cfg.clock */
 };
 
 /* Lookups (lock held). NULL exec_id or "" means init. */

@@ -108,6 +108,7 @@ sleep 3 # the last shim's stop line is written as it exits
 echo
 echo "Where husk's time goes in those runs: the shim's phase lines, each phase's ms (ARCHITECTURE.md)"
 printf '%-10s %-12s %10s %8s %8s\n' line phase median_ms min_ms max_ms
+phase_table shim-start b
 phase_table start b
 phase_table stop b
 phase_table start n never

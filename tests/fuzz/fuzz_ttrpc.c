@@ -79,7 +79,7 @@ static void handle(struct shim_tasks *t, const uint8_t *data, size_t len, uint32
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct shim_tasks_config cfg = { FUZZ_BUNDLE "/husk.json", NULL, NULL };
+	struct shim_tasks_config cfg = { FUZZ_BUNDLE "/husk.json", NULL, NULL, NULL };
 	struct shim_tasks *t = NULL;
 	struct fake_backend *fb;
 	struct ttrpc_hdr h;

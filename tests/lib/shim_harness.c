@@ -106,7 +106,7 @@ static int harness_paths(struct harness *h)
 
 int harness_up(struct harness *h)
 {
-	struct shim_tasks_config cfg = { NULL, on_shutdown, h };
+	struct shim_tasks_config cfg = { NULL, on_shutdown, h, NULL };
 	char cfgpath[128];
 	FILE *f;
 	int ret, fd;

@@ -27,6 +27,9 @@ for _ in $(seq 20); do
 	sleep 1
 done
 check_phases stop c1 "exit drain delete $STOP_VM"
+# ... and where the time before Create went: `start` up to the daemon's
+# run, the daemon's setup up to its ready report, containerd's time to Create
+check_phases shim-start c1 "start daemon containerd"
 
 # 2. exit status
 $T ctr run --rm "${RT[@]}" husk.test/busybox:latest c2 sh -c 'exit 3'

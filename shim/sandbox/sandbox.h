@@ -41,12 +41,16 @@
  *                           state file, base/bundle_state.c)
  *   sandbox_rootfs_share.c  a root mounted on the host in the share
  *   sandbox_mounts.c        the spec's mounts rewritten for the VM
+ *   guest_panic.c           a guest kernel panic spotted in the console
+ *   console_tail.c          the console log's last lines, logged when a
+ *                           boot failed (containerd removes the bundle)
  * The network (net/), the share (share/), the agent connection (agent/)
  * and stdio strings (io/) are folders below this one.
  *
  * Where things go: the guest console is <bundle>/husk-console.log, capped
  * at "console_log_max_bytes" with one older husk-console.log.1 (and, with
- * "debug_console": true, the shim log too); per-container images are
+ * "debug_console": true, the shim log too; the last lines of a VM that
+ * did not come up, too); per-container images are
  * in <bundle>/work (containerd's scratch folder for the task) and listed
  * in <bundle>/husk-state for `delete`; merged layer images are a shared
  * cache in /var/lib/husk/images; host paths the containers bind are in

@@ -31,6 +31,7 @@
 
 #include "common/clock.h"
 #include "shim/agent/agent_client.h"
+#include "shim/sandbox/console_tail.h"
 #include "shim/sandbox/sandbox.h"
 #include "common/error.h"
 #include "husk.h"
@@ -408,6 +409,30 @@ static int sandbox_vm_make(struct sandbox *be, const struct shim_create_req *req
 	return ret;
 }
 
+static void log_console_line(void *opaque, const char *line)
+{
+	bool *said = opaque;
+
+	if (!*said)
+		shim_warn("the VM did not come up; the last lines of its console follow");
+	*said = true;
+	shim_warn("guest console: %s", line);
+}
+
+/*
+ * A boot that failed: the console's last lines (if the guest wrote any)
+ * into the shim log, which containerd keeps; the console file goes with
+ * the bundle (console_tail.h).
+ */
+static void sandbox_log_console_tail(const char *bundle)
+{
+	char path[PATH_MAX];
+	bool said = false;
+
+	snprintf(path, sizeof(path), "%s/%s", bundle, BUNDLE_CONSOLE_FILE);
+	console_tail(path, CONSOLE_TAIL_LINES, log_console_line, &said);
+}
+
 int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, bool background,
 		    struct phase_log *pl, struct husk_error **err)
 {
@@ -429,6 +454,7 @@ int sandbox_vm_boot(struct sandbox *be, const struct shim_create_req *req, bool 
 	if (ret) {
 		husk_err_wrap(err, "VM (console: %s/%s)", req->bundle, BUNDLE_CONSOLE_FILE);
 		sandbox_vm_teardown(be, NULL);
+		sandbox_log_console_tail(req->bundle);
 		return ret;
 	}
 	shim_info("VM up, husk-init answered after %lld ms", (long long)(husk_now_ms() - t0));

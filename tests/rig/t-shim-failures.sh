@@ -3,7 +3,8 @@
 # container that then eats the VM's memory): the task ends with the panic
 # in the shim's log, STOPPED in `ctr task ls`, its exit event carries 255,
 # and delete leaves nothing (the whole-VM OOM without a panic is
-# t-shim-vm-oom.sh); (6) the host side
+# t-shim-vm-oom.sh); a guest that panics as it boots: Create fails and the
+# shim log keeps the console's last lines; (6) the host side
 # failing: virtiofsd missing, the image cache full or read-only, mkfs.erofs
 # missing, /dev/kvm not accessible: Create fails with a clear error and
 # leaves nothing behind. The breakages (mounts over the image cache,
@@ -87,6 +88,17 @@ SECONDS=0
 echo '{"virtiofsd": "/no/such/virtiofsd"}' >/tmp/husk-novfsd.json
 refused nofsd "virtiofsd /no/such/virtiofsd (\"virtiofsd\" in the runtime config) is not an executable file" \
 	--runtime-config-path /tmp/husk-novfsd.json
+
+# ---- 6a'. a guest that never comes up (no init to run: the kernel
+# panics): Create fails, and since the console file goes with the bundle,
+# the shim log keeps the console's last lines
+echo '{"kernel_params": "rdinit=/no/such/init"}' >/tmp/husk-noinit.json
+refused noinit "VM (console: " --runtime-config-path /tmp/husk-noinit.json
+tail=$(grep 'id=noinit ' /tmp/containerd.log | grep -o 'msg="guest console: [^"]*"')
+echo "noinit: $(wc -l <<<"$tail") console lines in the shim log, the last: $(tail -1 <<<"$tail")"
+grep -q 'msg="the VM did not come up; the last lines of its console follow"' /tmp/containerd.log ||
+	fail "noinit: no 'did not come up' line in the shim log"
+grep -q 'Kernel panic - not syncing' <<<"$tail" || fail "noinit: the console lines lack the guest's panic"
 
 # ---- 6b. the image cache full, then read-only (roots as block images)
 echo '{"rootfs": "block"}' >/tmp/husk-block.json

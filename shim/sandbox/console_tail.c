@@ -2,20 +2,24 @@
 /* console_tail.c - the last lines of a console log (console_tail.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim/sandbox/console_tail.h"
 
-/* The window's last @max lines: where each starts and ends, oldest first. */
-static size_t split_lines(char *buf, size_t len, size_t max, char **start, size_t skip_first)
+/*
+ * The last @max lines of @buf, each ended in place by a NUL: their starts
+ * into @start, oldest first. @cut_first: @buf starts mid-file, so its
+ * first line is cut and left out.
+ */
+static size_t split_lines(char *buf, size_t len, size_t max, char **start, bool cut_first)
 {
 	size_t n = 0, i, at = 0;
 	char *p;
 
-	/* A window that starts mid-file starts mid-line: that line is cut. */
-	if (skip_first) {
+	if (cut_first) {
 		p = memchr(buf, '\n', len);
 		at = p ? (size_t)(p - buf) + 1 : len;
 	}

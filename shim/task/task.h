@@ -34,7 +34,8 @@ struct ttrpc_server;
 /*
  * When a spawned daemon came to be (CLOCK_MONOTONIC ns): `start` began,
  * the daemon's own run began, and it reported ready. The first Create
- * logs them with its arrival (task_create.c). All 0: not known.
+ * logs them with its arrival (task_create.c). The daemon sets daemon_ns
+ * and ready_ns always, start_ns only when `start` passed it.
  */
 struct shim_start_clock {
 	uint64_t start_ns, daemon_ns, ready_ns;

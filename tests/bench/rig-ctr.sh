@@ -8,7 +8,8 @@
 #   "warm_vms": 1 (the warm pool: a spare shim boots the next VM while
 #   the last one runs) and runs following each other at once, so a run may wait for the
 #   spare's boot and shares the CPUs with it (a burst); and with the pool,
-#   each run started once a spare is ready (starts spaced out);
+#   each run started once a spare is ready (starts spaced out); runc,
+#   husk and husk+shmem-never measured round by round;
 # - where husk's time goes in those runs: the median of each phase of the
 #   shim's start and stop phase lines (debug lines: containerd runs with
 #   --log-level debug, for runc as well);
@@ -56,18 +57,33 @@ ctr_run() {
 	echo "$(( ($(date +%s%N) - t0) / 1000000 )) $rc"
 }
 
-declare -A med mn mx first
+declare -A med mn mx first ms
 declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+shmem-never]=n
 	[husk+warm]=w [husk+warm-ready]=s)
 rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+shmem-never husk+warm husk+warm-ready)
-for rt in "${rts[@]}"; do
-	read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0")
-	ms=()
+# measure_rounds RUNTIME... - each RUNTIME's warm-up run, then the runs
+# round by round, one of each per round: the rig's speed drifts over a
+# run (level 1's page cache, its memory), and runtimes measured one after
+# the other each got a stretch of their own (runc's median moved from
+# 1087 to 1986 ms between two runs of this part, husk's far less).
+measure_rounds() {
+	local rt i m rc
+	for rt in "$@"; do read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0"); done
 	for i in $(seq "$runs"); do
-		read -r m rc < <(ctr_run "$rt" "${prefix[$rt]}$i")
-		[ "$rc" = 0 ] && ms+=("$m") || echo "$rt run $i: status $rc"
+		for rt in "$@"; do
+			read -r m rc < <(ctr_run "$rt" "${prefix[$rt]}$i")
+			[ "$rc" = 0 ] && ms[$rt]+=" $m" || echo "$rt run $i: status $rc"
+		done
 	done
-	read -r "med[$rt]" "mn[$rt]" "mx[$rt]" < <(stats "${ms[@]}")
+}
+measure_rounds io.containerd.runc.v2 io.containerd.husk.v2 husk+shmem-never
+# The pool's runs keep their own order: husk+warm's runs follow each other
+# at once (a burst), husk+warm-ready's each wait for a spare.
+measure_rounds husk+warm
+measure_rounds husk+warm-ready
+for rt in "${rts[@]}"; do
+	# shellcheck disable=SC2086 # a list of numbers
+	read -r "med[$rt]" "mn[$rt]" "mx[$rt]" < <(stats ${ms[$rt]:-})
 done
 echo
 echo "ctr run --rm busybox true: containerd 1.6 in the rig (nested KVM under TCG; read the ratio)"

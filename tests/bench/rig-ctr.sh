@@ -9,7 +9,8 @@
 #   the last one runs) and runs following each other at once, so a run may wait for the
 #   spare's boot and shares the CPUs with it (a burst); and with the pool,
 #   each run started once a spare is ready (starts spaced out); runc,
-#   husk and husk+shmem-never measured round by round;
+#   husk, runc again and husk+shmem-never measured round by round (runc
+#   twice as often);
 # - where husk's time goes in those runs: the median of each phase of the
 #   shim's start and stop phase lines (debug lines: containerd runs with
 #   --log-level debug, for runc as well);
@@ -62,21 +63,32 @@ declare -A prefix=([io.containerd.runc.v2]=r [io.containerd.husk.v2]=b [husk+shm
 	[husk+warm]=w [husk+warm-ready]=s)
 rts=(io.containerd.runc.v2 io.containerd.husk.v2 husk+shmem-never husk+warm husk+warm-ready)
 # measure_rounds RUNTIME... - each RUNTIME's warm-up run, then the runs
-# round by round, one of each per round: the rig's speed drifts over a
-# run (level 1's page cache, its memory), and runtimes measured one after
-# the other each got a stretch of their own (runc's median moved from
-# 1087 to 1986 ms between two runs of this part, husk's far less).
+# round by round, the RUNTIMEs once each per round in the order given
+# (runc may come more than once). The rig's speed drifts over a run
+# (level 1's page cache, its memory), and runtimes measured one after the
+# other each got a stretch of their own. And a VM started right after
+# another pays for writes over the pages the last one ran code from (README,
+# "The rig"), which hardware does not charge: runc, which leaves no VM
+# behind, goes before each husk runtime, so that none pays it.
 measure_rounds() {
-	local rt i m rc
-	for rt in "$@"; do read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0"); done
+	local rt i k m rc id
+	local -A warmed=()
+	for rt in "$@"; do
+		[ -n "${warmed[$rt]:-}" ] && continue
+		warmed[$rt]=1
+		read -r "first[$rt]" _ < <(ctr_run "$rt" "${prefix[$rt]}0")
+	done
 	for i in $(seq "$runs"); do
+		k=0
 		for rt in "$@"; do
-			read -r m rc < <(ctr_run "$rt" "${prefix[$rt]}$i")
+			k=$((k + 1)) id=${prefix[$rt]}$i
+			[ "$rt" = io.containerd.runc.v2 ] && id+=-$k # husk's IDs stay b1, n1, ...
+			read -r m rc < <(ctr_run "$rt" "$id")
 			[ "$rc" = 0 ] && ms[$rt]+=" $m" || echo "$rt run $i: status $rc"
 		done
 	done
 }
-measure_rounds io.containerd.runc.v2 io.containerd.husk.v2 husk+shmem-never
+measure_rounds io.containerd.runc.v2 io.containerd.husk.v2 io.containerd.runc.v2 husk+shmem-never
 # The pool's runs keep their own order: husk+warm's runs follow each other
 # at once (a burst), husk+warm-ready's each wait for a spare.
 measure_rounds husk+warm
@@ -93,7 +105,8 @@ for rt in "${rts[@]}"; do
 	ratio=-
 	[ "$base" != - ] && [ "${med[$rt]}" != - ] &&
 		ratio=$(awk -v a="${med[$rt]}" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-24s %5s %10s %8s %8s %9s %10s\n' "$rt" "$runs" "${med[$rt]}" "${mn[$rt]}" \
+	# runs: those with status 0 (runc has two in each round)
+	printf '%-24s %5s %10s %8s %8s %9s %10s\n' "$rt" "$(wc -w <<<"${ms[$rt]:-}")" "${med[$rt]}" "${mn[$rt]}" \
 		"${mx[$rt]}" "${first[$rt]}" "$ratio"
 done
 

@@ -6,7 +6,9 @@
  * listening socket), then lives on as that sandbox's daemon with the VM
  * already up (shim_daemon_run). Unused for "warm_vm_idle_seconds", on
  * SIGTERM/SIGINT, or when its VM ends, it tears the VM down and removes
- * its files.
+ * its files. One that failed (its VM did not boot or ended, or the
+ * hand-over broke) keeps its log and starts its replacement
+ * (warm/warm_failed.h).
  *
  * fds 3 and 4 are held on /dev/null from the start so that the daemon's
  * SHIM_LISTEN_FD and SHIM_READY_FD are free to take at the hand-over.
@@ -37,6 +39,7 @@
 #include "shim/cmd.h"
 #include "shim/sandbox/sandbox.h"
 #include "shim/share/fs_share.h"
+#include "shim/warm/warm_failed.h"
 #include "shim/warm/warm_msg.h"
 #include "shim/warm/warm_pool.h"
 
@@ -54,6 +57,8 @@ struct spare {
 	int boot_efd; /* eventfd: the boot thread is done */
 	int boot_ret;
 	struct husk_error *boot_err;
+	unsigned attempt; /* in its line of replacements (warm_failed.h) */
+	bool failed;	  /* keep its log and replace it */
 };
 
 /* Signals as the daemon takes them, blocked before any thread exists. */
@@ -161,7 +166,7 @@ static int spare_boot_join(struct spare *s)
 	return s->boot_ret;
 }
 
-/* Until `start` connects (1), or the spare should end (0). */
+/* Until `start` connects (1), or the spare should end (0; s->failed says whether it failed). */
 static int spare_wait(struct spare *s, int *conn)
 {
 	long long until = -1, left;
@@ -173,14 +178,17 @@ static int spare_wait(struct spare *s, int *conn)
 
 	for (;;) {
 		if (pfd[2].revents) {
-			if (spare_boot_join(s))
+			if (spare_boot_join(s)) {
+				s->failed = true;
 				return 0;
+			}
 			pfd[2].fd = -1;
 			pfd[0].fd = s->lfd;
 			until = husk_now_ms() + 1000ll * s->cfg.warm_vm_idle_seconds;
 		}
 		if (until >= 0 && s->be->vm_dead) {
 			shim_warn("the warm VM ended before a sandbox took it");
+			s->failed = true;
 			return 0;
 		}
 		left = until < 0 ? 1000 : until - husk_now_ms();
@@ -328,6 +336,19 @@ static void spare_destroy_reaping(struct spare *s)
 	pthread_join(t, NULL);
 }
 
+/* The log and console of a failed spare go where warm_pool_remove() leaves them. */
+static void spare_keep_log(struct spare *s)
+{
+	char kept[PATH_MAX];
+	int ret = warm_failed_keep(s->name, s->dir, kept, sizeof(kept));
+
+	if (*kept)
+		shim_err("this spare failed; its log is kept in %s", kept); /* written there too */
+	if (ret)
+		shim_warn("keeping the failed spare's files in %s: %s", WARM_FAILED_DIR,
+			  strerror(-ret));
+}
+
 static void spare_end(struct spare *s)
 {
 	uint64_t n;
@@ -347,8 +368,44 @@ static void spare_end(struct spare *s)
 		close(s->boot_efd);
 	if (s->lfd >= 0)
 		close(s->lfd);
+	if (s->failed && *s->name && *s->dir)
+		spare_keep_log(s);
 	if (*s->name)
 		warm_pool_remove(s->name, FS_SHARE_BASE);
+}
+
+/*
+ * A failed spare's replacement, after a back-off that SIGTERM or SIGINT
+ * cuts short (then there is none: the pool is being stopped).
+ */
+static void spare_replace(struct spare *s, const struct shim_args *a)
+{
+	long long until = husk_now_ms() + warm_failed_backoff_ms(s->attempt);
+	struct pollfd pfd = { .fd = s->sigfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	struct husk_error *err = NULL;
+
+	if (s->attempt >= WARM_RESPAWN_MAX) {
+		shim_err("not replaced: %u spares in a row failed; the next sandbox start tops the "
+			 "pool up again",
+			 s->attempt);
+		return;
+	}
+	while (husk_now_ms() < until) {
+		if (poll(&pfd, s->sigfd >= 0, (int)husk_ms_left(until)) < 0 && errno != EINTR)
+			break;
+		if (pfd.revents && read(s->sigfd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo != SIGCHLD && si.ssi_signo != SIGUSR1) {
+			shim_info("not replaced: signal %u during the back-off", si.ssi_signo);
+			return;
+		}
+	}
+	if (warm_failed_respawn(a->config, a->debug, s->attempt, &err))
+		shim_err("replacement: %s", husk_error_message(err));
+	else
+		shim_info("replacement started (spare %u of %u in a row)", s->attempt + 1,
+			  WARM_RESPAWN_MAX);
+	husk_error_free(err);
 }
 
 int shim_cmd_warm(const struct shim_args *a)
@@ -357,6 +414,7 @@ int shim_cmd_warm(const struct shim_args *a)
 	struct husk_error *err = NULL;
 	int conn = -1, ret;
 
+	s.attempt = warm_failed_attempt(); /* first: nothing it starts inherits the variable */
 	ret = spare_process(&s);
 	if (!ret)
 		ret = spare_files(&s, a->config, a->debug);
@@ -373,8 +431,10 @@ int shim_cmd_warm(const struct shim_args *a)
 		ret = husk_err(&err, ENOMEM, "VM backend");
 	if (!ret)
 		ret = spare_boot_start(&s, &err);
-	if (ret)
+	if (ret) {
 		shim_err("warm VM: %s", husk_error_message(err));
+		s.failed = true;
+	}
 	if (!ret && spare_wait(&s, &conn)) {
 		ret = spare_adopt(&s, conn, &err);
 		if (ret >= 0) {
@@ -383,9 +443,14 @@ int shim_cmd_warm(const struct shim_args *a)
 			return ret; /* the daemon freed the backend */
 		}
 		shim_err("hand-over: %s", husk_error_message(err));
+		s.failed = true;
 	}
 	spare_end(&s);
+	if (s.failed)
+		spare_replace(&s, a);
+	if (s.sigfd >= 0)
+		close(s.sigfd);
 	runtime_config_clear(&s.cfg);
 	husk_error_free(err);
-	return ret ? 1 : 0;
+	return ret || s.failed ? 1 : 0;
 }

@@ -60,6 +60,7 @@ SHIMS = {"runc": "containerd-shim-runc-v2", "husk": "containerd-shim-husk-v2"}
 # written by run-cri) and where the spares wait.
 WARM_HANDLER = "husk-warm"
 WARM_POOL = "/run/husk/warm"
+WARM_FAILED = "/run/husk/warm-failed"  # logs of spares that failed
 
 
 class NotRun(Exception):
@@ -951,7 +952,21 @@ class Checks:
         deadline = time.time() + 180
         while not self.warm_spares() and time.time() < deadline:
             time.sleep(1)
-        assert self.warm_spares(), "no spare ready in %s within 180 s" % WARM_POOL
+        assert self.warm_spares(), "no spare ready in %s within 180 s (%s); %s" % (
+            WARM_POOL, " ".join(sorted(os.listdir(WARM_POOL))) or "empty", self.failed_spares())
+
+    @staticmethod
+    def failed_spares():
+        """The last lines of the logs husk keeps of spares that failed."""
+        try:
+            logs = sorted(f for f in os.listdir(WARM_FAILED) if f.endswith(".log"))
+        except FileNotFoundError:
+            return "no spare failed (%s does not exist)" % WARM_FAILED
+        tails = []
+        for f in logs:
+            with open(os.path.join(WARM_FAILED, f), encoding="utf-8", errors="replace") as fh:
+                tails.append("%s: %s" % (f, " | ".join(fh.read().splitlines()[-4:])))
+        return "failed spares: " + ("; ".join(tails) or "none")
 
     def warm_takers(self):
         """Pod ids the shim logged as taking a warm VM."""

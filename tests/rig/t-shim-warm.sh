@@ -10,10 +10,13 @@
 # spare be; a sandbox without a network on a spare sees the spare's
 # interface down and without addresses; a spare-run sandbox whose shim is
 # cleaned up by delete; an unused spare ends after "warm_vm_idle_seconds";
-# SIGTERM ends the rest; nothing is left (shares, pool files, processes).
+# a spare whose VM cannot boot keeps its log in /run/husk/warm-failed and
+# is replaced, three in a row at most; SIGTERM ends the rest; nothing is
+# left (shares, pool files, processes).
 . "$(dirname "$0")/lib.sh"
 shim_test_setup --log-level debug
 POOL=/run/husk/warm
+FAILED=/run/husk/warm-failed
 T="timeout -k 10 300"
 IMG=husk.test/busybox:latest
 echo '{"warm_vms": 1}' >/tmp/husk-warm.json
@@ -22,7 +25,7 @@ RT=(--runtime io.containerd.husk.v2 --runtime-config-path /tmp/husk-warm.json)
 
 spare_logs() {
 	local f
-	for f in "$POOL"/*.d/shim.log; do
+	for f in "$POOL"/*.d/shim.log "$FAILED"/*.log; do
 		[ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }
 	done
 }
@@ -162,7 +165,37 @@ echo "w5: the idle spare $idle ended by itself and left nothing"
 
 [ "$(ready_spares)" = "$spare3" ] || fail "w5: the other pool's spare $spare3 is gone"
 
-# 6. SIGTERM ends the last spare; nothing is left anywhere.
+# 6. A spare whose VM cannot boot (no kernel file): it keeps its log in
+# $FAILED and starts a replacement after a back-off; the third failure in
+# a row starts none. The pool's other spare waits on.
+echo '{"warm_vms": 1}' >/tmp/husk-warm-bad.json
+HUSK_KERNEL=/nonexistent/vmlinux containerd-shim-husk-v2 -config /tmp/husk-warm-bad.json warm
+echo "w6: the first failed spare exited with status $?"
+for _ in $(seq 120); do
+	pgrep -f 'husk-warm-bad.json warm$' >/dev/null || break
+	sleep 1
+done
+pgrep -af 'husk-warm-bad.json warm$' && fail "w6: failed spares still run after 120s"
+mapfile -t bad < <(grep -l 'kernel /nonexistent/vmlinux' "$FAILED"/*.log 2>/dev/null)
+echo "w6: kept logs: ${bad[*]}"
+[ ${#bad[@]} = 3 ] || { spare_logs; fail "w6: ${#bad[@]} kept logs of failed spares, wanted 3"; }
+for f in "${bad[@]}"; do
+	grep -q 'open /nonexistent/vmlinux: No such file or directory' "$f" ||
+		{ cat "$f"; fail "w6: $f does not say why the VM did not boot"; }
+	grep -q "this spare failed; its log is kept in $f" "$f" || fail "w6: $f lacks its 'kept' line"
+done
+[ "$(cat "${bad[@]}" | grep -c 'replacement started (spare [23] of 3 in a row)')" = 2 ] ||
+	fail "w6: not two replacements"
+[ "$(cat "${bad[@]}" | grep -c 'not replaced: 3 spares in a row failed')" = 1 ] ||
+	fail "w6: no 'not replaced' after the third failure"
+for f in "$POOL"/*; do
+	[[ "$f" == *-"$spare3".* ]] || fail "w6: pool files left: $(ls "$POOL")"
+done
+[ "$(ready_spares)" = "$spare3" ] || fail "w6: the pool's spare $spare3 is gone"
+grep -h 'not replaced' "${bad[@]}" | sed 's/^/w6: /'
+rm -rf "$FAILED"
+
+# 7. SIGTERM ends the last spare; nothing is left anywhere.
 pkill -TERM -f 'containerd-shim-husk-v2 .*warm$'
 for _ in $(seq 30); do pgrep -f 'containerd-shim-husk-v2 .*warm$' >/dev/null || break; sleep 1; done
 pgrep -af 'containerd-shim-husk-v2 .*warm$' && fail "spares still run after SIGTERM"

@@ -4,7 +4,10 @@
  * (shim/warm/warm_msg.c) round trip and its strict decoding, the pool
  * key (shim/warm/warm_pool.c), the `warm` action on the command line
  * (shim/cli.c), the bundle state's folders (shim/base/bundle_state.c) and
- * the runtime config path in `start`'s stdin (shim/task/runtime_options.c).
+ * the runtime config path in `start`'s stdin (shim/task/runtime_options.c),
+ * and a failed spare's place in its line of replacements and back-off
+ * (shim/warm/warm_failed.c; keeping its log and the replacements run in
+ * the rig, tests/rig/t-shim-warm.sh).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "shim/base/bundle_state.h"
 #include "shim/cli.h"
 #include "shim/task/runtime_options.h"
+#include "shim/warm/warm_failed.h"
 #include "shim/warm/warm_msg.h"
 #include "shim/warm/warm_pool.h"
 #include "tests/lib/unit.h"
@@ -206,6 +210,38 @@ START_TEST(start_reads_the_config_path_from_stdin)
 }
 END_TEST
 
+/* The attempt from the environment, which it then leaves without the variable. */
+static unsigned attempt_from(const char *value)
+{
+	if (value)
+		setenv(WARM_ATTEMPT_ENV, value, 1);
+	else
+		unsetenv(WARM_ATTEMPT_ENV);
+	unsigned n = warm_failed_attempt();
+	ck_assert_ptr_null(getenv(WARM_ATTEMPT_ENV));
+	return n;
+}
+
+START_TEST(failed_spare_attempts_and_backoff)
+{
+	ck_assert_uint_eq(attempt_from(NULL), 1); /* a spare `start` spawned */
+	ck_assert_uint_eq(attempt_from("2"), 2);
+	ck_assert_uint_eq(attempt_from("3"), WARM_RESPAWN_MAX);
+	/* Anything else is a first attempt, never a line that runs on forever. */
+	ck_assert_uint_eq(attempt_from("4"), 1);
+	ck_assert_uint_eq(attempt_from("0"), 1);
+	ck_assert_uint_eq(attempt_from("2x"), 1);
+	ck_assert_uint_eq(attempt_from(""), 1);
+	ck_assert_uint_eq(attempt_from("-1"), 1);
+	ck_assert_uint_eq(attempt_from("18446744073709551617"), 1);
+	ck_assert_uint_eq(warm_failed_backoff_ms(1), 1000);
+	ck_assert_uint_eq(warm_failed_backoff_ms(2), 2000);
+	ck_assert_uint_eq(warm_failed_backoff_ms(3), 4000);
+	ck_assert_uint_eq(warm_failed_backoff_ms(100), 16000); /* capped */
+	ck_assert_uint_eq(warm_failed_backoff_ms(0), 1000);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shim_warm");
@@ -218,6 +254,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cli_warm_action);
 	tcase_add_test(tc, bundle_state_removes_folders);
 	tcase_add_test(tc, start_reads_the_config_path_from_stdin);
+	tcase_add_test(tc, failed_spare_attempts_and_backoff);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * power.c - ending the VM cleanly: stop every container, sync, and
- * reboot. The guest kernel runs with reboot=k, so a reboot resets through
+ * reboot (SHUTDOWN did the first two before its reply already). The guest kernel runs with reboot=k, so a reboot resets through
  * the keyboard controller, which the VMM takes as the end of the VM;
  * RB_POWER_OFF without ACPI could merely halt the CPUs. In test mode the
  * machine is the host: husk-init only exits.
@@ -16,17 +16,7 @@
 
 void power_off(struct agent *ag)
 {
-	struct list *pos, *tmp;
-	struct husk_error *e = NULL;
-
-	list_for_each_safe(pos, tmp, &ag->containers) {
-		struct container *c = container_of(pos, struct container, link);
-
-		if (container_delete(c, &e) < 0)
-			log_err(e, "shutdown");
-	}
-	husk_error_free(e);
-	sync();
+	container_delete_all(ag);
 	if (!ag->vm) {
 		log_info("shutdown: exiting (test mode)");
 		exit(0);

@@ -148,9 +148,11 @@
  *               "options"}} -> {}. hosts, resolv.conf and hostname are
  *               written under the guest's /etc (test mode: STATE/etc), so a
  *               container sees them through bind mounts in its spec.
- *   SHUTDOWN    {} -> {}; then every container is killed, file systems are
- *               synced and the VM ends (reboot(RB_AUTOBOOT) with reboot=k;
- *               test mode: husk-init exits 0).
+ *   SHUTDOWN    {} -> {"synced": true}: every container is killed and
+ *               deleted and the file systems are synced before the reply,
+ *               so the host may end the VM as soon as it has it; then the
+ *               VM ends by itself (reboot(RB_AUTOBOOT) with reboot=k; test
+ *               mode: husk-init exits 0).
  *   STDIO_BIND  {"id", "exec_id", "stream": "stdin"|"stdout"|"stderr"} ->
  *               {} on that connection, which is raw bytes from then on.
  *   PORT_CONNECT {"port": n} (an integer 1-65535) -> {} on that

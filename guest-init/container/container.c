@@ -2,7 +2,8 @@
 /*
  * container.c - a container's life in the VM: root file system, cgroup,
  * the held init process and its namespaces (ns.c) on CREATE; everything undone,
- * in reverse, on DELETE (or when CREATE fails half-way).
+ * in reverse, on DELETE (or when CREATE fails half-way), for all of them
+ * on SHUTDOWN.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +139,21 @@ int container_delete(struct container *c, struct husk_error **e)
 	rootfs_umount(c);
 	container_free(c);
 	return ret;
+}
+
+void container_delete_all(struct agent *ag)
+{
+	struct list *pos, *tmp;
+	struct husk_error *e = NULL;
+
+	list_for_each_safe(pos, tmp, &ag->containers) {
+		struct container *c = container_of(pos, struct container, link);
+
+		if (container_delete(c, &e) < 0)
+			log_err(e, "shutdown");
+	}
+	husk_error_free(e);
+	sync();
 }
 
 static void container_watch_oom(struct container *c)

@@ -22,6 +22,8 @@ struct proc *container_proc(struct container *c, const char *exec_id);
 int container_create(struct agent *ag, struct amsg *m, struct phase_log *steps,
 		     struct husk_error **e);
 int container_delete(struct container *c, struct husk_error **e);
+/* container_delete_all - every container deleted (errors logged), then the file systems synced. */
+void container_delete_all(struct agent *ag);
 void container_kill_all(struct container *c, int sig);
 
 /* ns.c: the namespaces a container joins (a pod's), and keeps for EXEC */

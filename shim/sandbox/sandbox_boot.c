@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent-codec/json.h"
 #include "common/clock.h"
 #include "shim/agent/agent_client.h"
 #include "shim/sandbox/console_tail.h"
@@ -485,16 +486,37 @@ static void sandbox_watch_stop(struct sandbox *be)
 	be->watch_stop_fd = -1;
 }
 
+/*
+ * SHUTDOWN: true when husk-init's reply says its containers are gone and its
+ * file systems synced, so that the VM may be stopped without waiting for
+ * the guest's reboot (an older husk-init's reply says nothing: false).
+ */
+static bool sandbox_shutdown_guest(struct sandbox *be)
+{
+	yajl_val reply = NULL;
+	bool synced = false;
+
+	if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, &reply, NULL))
+		shim_warn("SHUTDOWN failed; stopping the VM");
+	else if (json_bool(json_member(reply, "synced"), "synced", &synced, NULL) < 0)
+		synced = false;
+	if (reply)
+		yajl_tree_free(reply);
+	agent_client_hangup(be->agent); /* husk-init powers off once we close */
+	return synced;
+}
+
 void sandbox_vm_teardown(struct sandbox *be, struct phase_log *pl)
 {
+	bool synced = false;
+
 	be->stopping = true;
 	sandbox_port_forward_stop(be); /* its threads connect through the VM */
-	if (be->agent && !be->vm_dead) {
-		if (sandbox_call(be, HUSK_MSG_SHUTDOWN, NULL, NULL, NULL))
-			shim_warn("SHUTDOWN failed; stopping the VM");
-		agent_client_hangup(be->agent); /* husk-init powers off once we close */
-	}
+	if (be->agent && !be->vm_dead)
+		synced = sandbox_shutdown_guest(be);
 	sandbox_phase_stop(be, pl, "shutdown");
+	if (be->vm && be->watching && synced)
+		husk_vm_request_stop(be->vm); /* the guest has nothing left to lose */
 	if (be->vm && be->watching)
 		sandbox_wait_end(be, 10000);
 	sandbox_watch_stop(be);

@@ -19,6 +19,7 @@
 #include "shim/agent/agent_client.h"
 #include "agent-codec/json.h"
 #include "shim/base/shim_log.h"
+#include "shim/share/fs_daemon_cache.h"
 #include "shim/sandbox/sandbox.h"
 
 struct sandbox_proc *sandbox_find(struct sandbox *be, const char *id, const char *exec_id)
@@ -104,6 +105,7 @@ int sandbox_backend_new(struct sandbox **out)
 	be->watch_stop_fd = -1;
 	be->vm_dead = true;
 	fs_daemon_init(&be->fsd);
+	be->fsd.flavour_cache = FS_DAEMON_FLAVOUR_CACHE; /* no `--version` run per sandbox */
 	*out = be;
 	return 0;
 }

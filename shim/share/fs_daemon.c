@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "shim/share/fs_daemon.h"
+#include "shim/share/fs_daemon_cache.h"
 #include "shim/base/reaper.h"
 #include "shim/base/run_prog.h"
 #include "shim/base/shim_log.h"
@@ -181,18 +182,28 @@ static int fs_daemon_fork(struct fs_daemon *d, const struct fs_daemon_args *a, i
 	return 0;
 }
 
+/* The flavour: remembered for this very file, else from `virtiofsd --version` (then remembered). */
 static int fs_daemon_probe(struct fs_daemon *d, const char *bin, struct husk_error **err)
 {
 	const char *argv[] = { bin, "--version", NULL };
 	char out[1024];
-	int ret = run_prog_output(argv, out, sizeof(out), err);
+	int ret;
 
+	if (d->flavour_cache && !fs_daemon_cache_get(d->flavour_cache, bin, &d->flavour)) {
+		shim_debug("virtiofsd %s: %s daemon (remembered in %s)", bin,
+			   d->flavour == FS_DAEMON_C ? "C" : "Rust", d->flavour_cache);
+		return 0;
+	}
+	ret = run_prog_output(argv, out, sizeof(out), err);
 	if (ret)
 		return husk_err_wrap(err, "virtiofsd");
 	if (fs_daemon_flavour(out, &d->flavour))
 		return husk_err(err, 0, "virtiofsd %s: unknown --version output \"%.80s\"", bin,
 				out);
 	shim_info("virtiofsd %s: %s daemon", bin, d->flavour == FS_DAEMON_C ? "C" : "Rust");
+	if (d->flavour_cache && (ret = fs_daemon_cache_put(d->flavour_cache, bin, d->flavour)))
+		shim_debug("virtiofsd flavour not remembered in %s: %s", d->flavour_cache,
+			   strerror(-ret));
 	return 0;
 }
 

@@ -58,6 +58,8 @@ struct fs_daemon {
 	pid_t pid;		       /* 0: never started */
 	unsigned long long start_time; /* /proc/<pid>/stat field 22 */
 	enum fs_daemon_flavour flavour;
+	/* Where the flavour is remembered (fs_daemon_cache.h); NULL: always probe. */
+	const char *flavour_cache;
 	int log_fd;	 /* read end of its stderr; -1 */
 	int log_stop_fd; /* eventfd: the log thread returns */
 	pthread_t log_thread;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fs_daemon_launch.c - a virtiofsd start on its own thread (fs_daemon.h):
- * `virtiofsd --version` and the fork take a while (about 100 ms in the
- * rig), time the VM's creation, which needs no daemon until its virtio-fs
- * device connects, can overlap.
+ * `virtiofsd --version` (once per binary: fs_daemon_cache.h) and the fork
+ * take a while (about 100 ms in the rig), time the VM's creation, which
+ * needs no daemon until its virtio-fs device connects, can overlap.
  */
 #include <errno.h>
 #include <limits.h>

@@ -36,6 +36,14 @@ $T ctr run --rm "${RT[@]}" husk.test/busybox:latest c2 sh -c 'exit 3'
 rc=$?
 [ $rc = 3 ] || fail "c2: exit status $rc, wanted 3"
 echo "c2: exit status 3 passed through"
+# By now a sandbox has learnt virtiofsd's flavour and c2's took it from
+# there (no `virtiofsd --version` run); each VM's teardown split in the log.
+grep -q 'virtiofsd /[^ ]*: C daemon (remembered in /run/husk/virtiofsd-flavour)' /tmp/containerd.log ||
+	fail "c2: virtiofsd's flavour was not taken from /run/husk/virtiofsd-flavour"
+destroyed=$(grep -o 'vmm: VM destroyed in [0-9.]* ms: stop [0-9.]*, devices [0-9.]*, vCPUs [0-9.]*, KVM VM [0-9.]*, guest RAM [0-9.]*' \
+	/tmp/containerd.log | head -1)
+[ -n "$destroyed" ] || fail "no 'VM destroyed in' line of libhusk in the shim log"
+echo "c1: $destroyed"
 
 # 3. a detached container: exec, metrics, kill, delete
 $T ctr run -d "${RT[@]}" husk.test/busybox:latest c4 sleep 1000 || fail "c4: run -d"

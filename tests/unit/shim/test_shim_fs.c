@@ -7,6 +7,8 @@
  * EROFS, writable ones must reach the source, and cleanup must leave no
  * mount and no folder while the sources keep every byte. A thread stands
  * in for the daemon's SIGCHLD loop (reaper.h) for the virtiofsd tests.
+ * virtiofsd's flavour is remembered per file (fs_daemon_cache.c) and
+ * forgotten when the file changes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 
 #include "common/error.h"
 #include "shim/share/fs_daemon.h"
+#include "shim/share/fs_daemon_cache.h"
 #include "shim/share/fs_share.h"
 #include "shim/share/fs_state.h"
 #include "tests/lib/mnt_tmp.h"
@@ -338,6 +341,46 @@ START_TEST(daemon_flavour)
 }
 END_TEST
 
+/* Remembered for the very file only: another path, new bytes, a bad line or a link are not it. */
+START_TEST(daemon_flavour_cache)
+{
+	char cache[PATH_MAX], bin[PATH_MAX], other[PATH_MAX], link[PATH_MAX];
+	enum fs_daemon_flavour f = FS_DAEMON_C;
+
+	snprintf(cache, sizeof(cache), "%s/flavour", dir);
+	snprintf(bin, sizeof(bin), "%s/virtiofsd", dir);
+	snprintf(other, sizeof(other), "%s/virtiofsd-2", dir);
+	ck_assert_int_eq(write_errno(bin, "#!/bin/sh\n"), 0);
+	ck_assert_int_eq(write_errno(other, "#!/bin/sh\n"), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), -ENOENT); /* no file yet */
+	ck_assert_int_eq(fs_daemon_cache_put(cache, bin, FS_DAEMON_RUST), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), 0);
+	ck_assert_int_eq(f, FS_DAEMON_RUST);
+	ck_assert_int_eq(fs_daemon_cache_put(cache, bin, FS_DAEMON_C), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), 0);
+	ck_assert_int_eq(f, FS_DAEMON_C);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, other, &f), -ENOENT);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, "/nonexistent/virtiofsd", &f), -ENOENT);
+	/* An upgrade: other bytes (size and mtime) make it another file. */
+	ck_assert_int_eq(write_errno(bin, "#!/bin/sh\nexit 0\n"), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), -ENOENT);
+	ck_assert_int_eq(fs_daemon_cache_put(cache, bin, FS_DAEMON_C), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), 0);
+	ck_assert_int_eq(write_errno(cache, "v1 garbage C /x\n"), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), -ENOENT);
+	ck_assert_int_eq(write_errno(cache, ""), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, bin, &f), -ENOENT);
+	/* A cache that is a symbolic link is not read. */
+	ck_assert_int_eq(fs_daemon_cache_put(other, bin, FS_DAEMON_C), 0);
+	snprintf(link, sizeof(link), "%s/flavour-link", dir);
+	ck_assert_int_eq(symlink(other, link), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(other, bin, &f), 0);
+	ck_assert_int_eq(fs_daemon_cache_get(link, bin, &f), -ENOENT);
+	/* Nowhere to write: an error, nothing else. */
+	ck_assert_int_lt(fs_daemon_cache_put("/nonexistent/flavour", bin, FS_DAEMON_C), 0);
+}
+END_TEST
+
 static void argv_is(const struct fs_daemon_args *a, const char *const *want)
 {
 	size_t i;
@@ -420,7 +463,8 @@ static void wait_exec(pid_t pid)
 /* The real daemon: started on our socket, gone when its client leaves. */
 START_TEST(daemon_runs_and_stops)
 {
-	char shared[PATH_MAX], sock[PATH_MAX];
+	char shared[PATH_MAX], sock[PATH_MAX], cache[PATH_MAX];
+	enum fs_daemon_flavour f = FS_DAEMON_RUST;
 	struct fs_daemon d;
 	int fd;
 
@@ -433,8 +477,12 @@ START_TEST(daemon_runs_and_stops)
 	fs_share_path(root, "shared", NULL, shared, sizeof(shared));
 	fs_share_path(root, FS_SHARE_SOCKET, NULL, sock, sizeof(sock));
 	fs_daemon_init(&d);
+	snprintf(cache, sizeof(cache), "%s/flavour", dir);
+	d.flavour_cache = cache;
 	ck_assert_int_eq(fs_daemon_start(&d, VIRTIOFSD, shared, sock, NULL), 0);
 	ck_assert_int_eq(d.flavour, FS_DAEMON_C);
+	ck_assert_int_eq(fs_daemon_cache_get(cache, VIRTIOFSD, &f), 0); /* learnt by the probe */
+	ck_assert_int_eq(f, FS_DAEMON_C);
 	ck_assert_int_gt(d.pid, 0);
 	ck_assert_uint_eq(d.start_time, fs_daemon_start_time(d.pid));
 	fd = connect_to(sock);
@@ -445,6 +493,13 @@ START_TEST(daemon_runs_and_stops)
 	ck_assert_int_eq(kill(d.pid, 0), 0);
 	close(fd); /* like the VM's end: it leaves by itself */
 	ck_assert_int_ge(fs_daemon_stop(&d), 0);
+	ck_assert_int_eq(d.pid, 0);
+	/* Remembered, it is not probed: a wrong flavour in the cache is taken as is. */
+	ck_assert_int_eq(fs_daemon_cache_put(cache, VIRTIOFSD, FS_DAEMON_RUST), 0);
+	d.flavour = FS_DAEMON_C;
+	ck_assert_int_eq(fs_daemon_start(&d, VIRTIOFSD, shared, sock, NULL), 0);
+	ck_assert_int_eq(d.flavour, FS_DAEMON_RUST);
+	fs_daemon_stop(&d); /* it refused the Rust options: ended already, or ends now */
 	ck_assert_int_eq(d.pid, 0);
 	fs_share_remove(root);
 	ck_assert_int_eq(access(root, F_OK), -1);
@@ -657,6 +712,7 @@ static Suite *suite(void)
 	tcase_set_timeout(daemon, 30);
 	tcase_add_test(daemon, daemon_find);
 	tcase_add_test(daemon, daemon_flavour);
+	tcase_add_test(daemon, daemon_flavour_cache);
 	tcase_add_test(daemon, daemon_argv);
 	tcase_add_test(daemon, daemon_runs_and_stops);
 	tcase_add_test(daemon, daemon_killed_by_record);

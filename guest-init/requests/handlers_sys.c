@@ -43,9 +43,8 @@ int handle_network(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, stru
 
 /*
  * The containers go and the file systems are synced before the reply,
- * which says so: the host may then stop the VM at once instead of
- * waiting for the guest's reboot, which took ~50 ms of a `ctr run --rm`
- * in the rig, and loses nothing.
+ * which says so: a host that has it loses nothing if it stops the VM
+ * then. (The shim still lets the guest reboot: sandbox_boot.c says why.)
  */
 int handle_shutdown(struct conn *c, uint64_t id, struct amsg *m, yajl_gen g, struct husk_error **e)
 {

@@ -166,6 +166,22 @@ static int spare_boot_join(struct spare *s)
 	return s->boot_ret;
 }
 
+/*
+ * One signal from the spare's signalfd. SIGCHLD reaps (stopping
+ * virtiofsd waits for the reaper) and SIGUSR1 is ignored; either gives 0.
+ * Any other (TERM, INT, USR2) is returned: the spare should end.
+ */
+static int spare_signal(struct spare *s)
+{
+	struct signalfd_siginfo si;
+
+	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGCHLD)
+		reaper_reap();
+	return si.ssi_signo == SIGCHLD || si.ssi_signo == SIGUSR1 ? 0 : (int)si.ssi_signo;
+}
+
 /* Until `start` connects (1), or the spare should end (0; s->failed says whether it failed). */
 static int spare_wait(struct spare *s, int *conn)
 {
@@ -173,7 +189,6 @@ static int spare_wait(struct spare *s, int *conn)
 	struct pollfd pfd[3] = { { .fd = -1, .events = POLLIN },
 				 { .fd = s->sigfd, .events = POLLIN },
 				 { .fd = s->boot_efd, .events = POLLIN } };
-	struct signalfd_siginfo si;
 	char path[PATH_MAX];
 
 	for (;;) {
@@ -198,12 +213,8 @@ static int spare_wait(struct spare *s, int *conn)
 		}
 		if (poll(pfd, 3, left < 1000 ? (int)left : 1000) < 0 && errno != EINTR)
 			return 0;
-		if (pfd[1].revents && read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGCHLD)
-				reaper_reap();
-			else if (si.ssi_signo != SIGUSR1)
-				return 0; /* TERM, INT; USR2 is the daemon's own */
-		}
+		if (pfd[1].revents && spare_signal(s))
+			return 0;
 		if (pfd[0].revents && (*conn = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 			/* One hand-over: later connects find no socket, or a closed one. */
 			warm_pool_path(s->name, ".sock", path, sizeof(path));
@@ -319,7 +330,6 @@ static void spare_destroy_reaping(struct spare *s)
 {
 	struct pollfd pfd[2] = { { .fd = s->sigfd, .events = POLLIN },
 				 { .fd = s->boot_efd, .events = POLLIN } };
-	struct signalfd_siginfo si;
 	pthread_t t;
 
 	if (pthread_create(&t, NULL, spare_destroy, s)) {
@@ -329,9 +339,8 @@ static void spare_destroy_reaping(struct spare *s)
 	while (!pfd[1].revents) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (pfd[0].revents && read(s->sigfd, &si, sizeof(si)) == sizeof(si) &&
-		    si.ssi_signo == SIGCHLD)
-			reaper_reap();
+		if (pfd[0].revents)
+			spare_signal(s); /* a TERM waits for the teardown under way */
 	}
 	pthread_join(t, NULL);
 }
@@ -382,8 +391,8 @@ static void spare_replace(struct spare *s, const struct shim_args *a)
 {
 	long long until = husk_now_ms() + warm_failed_backoff_ms(s->attempt);
 	struct pollfd pfd = { .fd = s->sigfd, .events = POLLIN };
-	struct signalfd_siginfo si;
 	struct husk_error *err = NULL;
+	int sig;
 
 	if (s->attempt >= WARM_RESPAWN_MAX) {
 		shim_err("not replaced: %u spares in a row failed; the next sandbox start tops the "
@@ -394,9 +403,8 @@ static void spare_replace(struct spare *s, const struct shim_args *a)
 	while (husk_now_ms() < until) {
 		if (poll(&pfd, s->sigfd >= 0, (int)husk_ms_left(until)) < 0 && errno != EINTR)
 			break;
-		if (pfd.revents && read(s->sigfd, &si, sizeof(si)) == sizeof(si) &&
-		    si.ssi_signo != SIGCHLD && si.ssi_signo != SIGUSR1) {
-			shim_info("not replaced: signal %u during the back-off", si.ssi_signo);
+		if (pfd.revents && (sig = spare_signal(s))) {
+			shim_info("not replaced: signal %d during the back-off", sig);
 			return;
 		}
 	}

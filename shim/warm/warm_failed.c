@@ -77,14 +77,11 @@ static void prune(void)
 int warm_failed_keep(const char *name, const char *dir, char *kept, size_t len)
 {
 	char from[PATH_MAX], to[PATH_MAX];
-	char parent[] = WARM_FAILED_DIR;
 	struct stat st;
-	int ret = 0;
+	int ret = warm_dir_make(WARM_FAILED_DIR, NULL);
 
-	*strrchr(parent, '/') = '\0';
-	if ((mkdir(parent, 0711) && errno != EEXIST) ||
-	    (mkdir(WARM_FAILED_DIR, 0700) && errno != EEXIST))
-		return -errno;
+	if (ret)
+		return ret;
 	snprintf(from, sizeof(from), "%s/shim.log", dir);
 	snprintf(to, sizeof(to), "%s/%s.log", WARM_FAILED_DIR, name);
 	/* rename, not copy: the log's open fd (stderr) follows the file. */

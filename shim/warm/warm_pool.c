@@ -253,17 +253,31 @@ static void exec_spare(const char *config_path, bool debug)
 	_exit(127);
 }
 
+int warm_dir_make(const char *dir, struct husk_error **err)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (snprintf(parent, sizeof(parent), "%s", dir) >= (int)sizeof(parent))
+		return husk_err(err, ENAMETOOLONG, "mkdir %s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0711) && errno != EEXIST)
+			return husk_err(err, errno, "mkdir %s", parent);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return husk_err(err, errno, "mkdir %s", dir);
+	return 0;
+}
+
 int warm_pool_spawn(const char *config_path, bool debug, struct husk_error **err)
 {
-	int status;
+	int status, ret = warm_dir_make(WARM_POOL_DIR, err);
 	pid_t pid;
-	char parent[] = WARM_POOL_DIR;
 
-	*strrchr(parent, '/') = '\0';
-	if (mkdir(parent, 0711) && errno != EEXIST)
-		return husk_err(err, errno, "mkdir %s", parent);
-	if (mkdir(WARM_POOL_DIR, 0700) && errno != EEXIST)
-		return husk_err(err, errno, "mkdir %s", WARM_POOL_DIR);
+	if (ret)
+		return ret;
 	pid = fork();
 	if (pid < 0)
 		return husk_err(err, errno, "fork");

@@ -71,6 +71,13 @@ void warm_pool_sweep(const char *share_base);
 void warm_pool_remove(const char *name, const char *share_base);
 
 /*
+ * warm_dir_make - make @dir (mode 0700) and its parent (0711), either of
+ * which may exist already: the pool's folders under /run/husk.
+ * Returns 0, or -errno with @err (may be NULL) set.
+ */
+int warm_dir_make(const char *dir, struct husk_error **err);
+
+/*
  * warm_pool_spawn - start one spare for @config_path ("": the default),
  * detached (its own session, stdio on /dev/null): this binary run as
  * `warm -config PATH`. Does not wait for it.

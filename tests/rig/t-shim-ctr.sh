@@ -31,11 +31,20 @@ check_phases stop c1 "exit drain delete $STOP_VM"
 # run, the daemon's setup up to its ready report, containerd's time to Create
 check_phases shim-start c1 "start daemon containerd"
 
-# 2. exit status
-$T ctr run --rm "${RT[@]}" husk.test/busybox:latest c2 sh -c 'exit 3'
+# 2. exit status; and the guest kernel took the options that cut its
+# boot (README, "Guest kernel options"): it knows both, and it kept the
+# initramfs (no "Freeing initrd memory" line, while the other Freeing
+# lines show that its log was read)
+out=$($T ctr run --rm "${RT[@]}" husk.test/busybox:latest c2 sh -c 'cat /proc/cmdline; dmesg; exit 3' 2>&1)
 rc=$?
 [ $rc = 3 ] || fail "c2: exit status $rc, wanted 3"
 echo "c2: exit status 3 passed through"
+grep -q 'noreplace-smp retain_initrd' <<<"$out" || fail "c2: guest cmdline without the boot options: $(head -1 <<<"$out")"
+grep -q 'Freeing unused kernel image' <<<"$out" || fail "c2: no guest kernel log read: $(head -5 <<<"$out")"
+! grep 'Unknown kernel command line' <<<"$out" | grep -Eq 'noreplace-smp|retain_initrd' ||
+	fail "c2: $(grep 'Unknown kernel command line' <<<"$out")"
+! grep -q 'Freeing initrd memory' <<<"$out" || fail "c2: the guest freed its initramfs despite retain_initrd"
+echo "c2: guest kernel took noreplace-smp and retain_initrd"
 # By now a sandbox has learnt virtiofsd's flavour and c2's took it from
 # there (no `virtiofsd --version` run); each VM's teardown split in the log.
 grep -q 'virtiofsd /[^ ]*: C daemon (remembered in /run/husk/virtiofsd-flavour)' /tmp/containerd.log ||

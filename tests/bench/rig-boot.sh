@@ -58,7 +58,8 @@ echo "Boot: launch to init's marker line, guest kernel + busybox initramfs, in t
 echo "(both VMMs: 1 vCPU, 256 MiB, guest options \"quiet $guest_opts\")"
 echo "(nested KVM under QEMU TCG: absolute times say nothing about hardware; read the ratio)"
 echo "guest_up_ms: the guest's /proc/uptime as init prints the marker (median);"
-echo "unseen_ms: launch-to-marker minus it per run (median), the time before the guest's clock ran"
+echo "unseen_ms: launch-to-marker minus it per run (median): the time before the guest's clock ran,"
+echo "and what that clock missed (in the rig it falls behind during the boot: README, the rig section)"
 printf '%-22s %5s %10s %8s %8s %12s %10s %14s\n' vmm runs median_ms min_ms max_ms guest_up_ms unseen_ms vs_qemu_microvm
 base=${med[qemu_microvm]}
 for vmm in "${vmms[@]}"; do

@@ -24,8 +24,8 @@
 
 /*
  * noreplace-smp: a kernel built for SMP that finds one CPU rewrites every
- * lock prefix of its text to a no-op, one text_poke() each, which was a
- * sixth of a 1-vCPU boot in the rig (README, "Guest kernel options").
+ * lock prefix of its text to a no-op, one text_poke() each: a sixth of
+ * a 1-vCPU boot's profile in the rig (README, "Guest kernel options").
  */
 #define DEFAULT_CMDLINE \
 	"console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd " \

@@ -22,14 +22,7 @@
 /* --console FILE's cap: 1 MiB, and one older 1 MiB FILE.1. */
 #define CLI_CONSOLE_MAX (1ull << 20)
 
-/*
- * noreplace-smp: a kernel built for SMP that finds one CPU rewrites every
- * lock prefix of its text to a no-op, one text_poke() each: a sixth of
- * a 1-vCPU boot's profile in the rig (README, "Guest kernel options").
- */
-#define DEFAULT_CMDLINE \
-	"console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd " \
-	"noreplace-smp"
+#define DEFAULT_CMDLINE HUSK_LINUX_CMDLINE
 
 /* Exit statuses: how the VM ended (documented in --help). */
 enum {

@@ -93,6 +93,20 @@ typedef void (*husk_console_fn)(void *opaque, const uint8_t *buf, size_t len);
  */
 typedef void (*husk_sample_fn)(void *opaque, unsigned int vcpu, uint64_t t_ns, uint64_t rip);
 
+/*
+ * HUSK_LINUX_CMDLINE - the kernel options that fit a Linux guest to husk's
+ * machine, for husk_vm_config.cmdline (the husk CLI's default, the start of
+ * the shim's): the console on the 16550 (ttyS0), a reboot through the
+ * i8042's reset line (reboot=k, which ends the VM), no wait after a panic,
+ * no probing of i8042 features husk does not emulate, and noreplace-smp:
+ * a kernel built for SMP that finds one CPU rewrites every lock prefix of
+ * its text, one text_poke() each, which was a sixth of a 1-vCPU boot's
+ * profile in the rig (README, "Guest kernel options").
+ */
+#define HUSK_LINUX_CMDLINE \
+	"console=ttyS0 reboot=k panic=-1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd " \
+	"noreplace-smp"
+
 /* husk_vm_config.flags */
 #define HUSK_VM_MEMFD	     (1u << 0) /* back guest RAM with a memfd */
 /*

@@ -47,16 +47,12 @@
 #define HUSK_BINDIR "/usr/local/bin"
 #endif
 /*
- * noreplace-smp: a 1-vCPU guest keeps its lock prefixes instead of
- * rewriting each one (a sixth of its boot's profile in the rig);
  * retain_initrd: the guest does not free, and so poison, the 1 MiB
  * initramfs that holds husk-init (host memory is the same either way:
  * those pages were written before the boot). README, "Guest kernel
  * options".
  */
-#define SANDBOX_CMDLINE \
-	"console=ttyS0 reboot=k panic=-1 quiet i8042.noaux i8042.nomux " \
-	"i8042.nopnp i8042.dumbkbd noreplace-smp retain_initrd"
+#define SANDBOX_CMDLINE	  HUSK_LINUX_CMDLINE " retain_initrd quiet"
 #define SANDBOX_GUEST_CID 3
 
 static void sandbox_init_path(const struct runtime_config *cfg, char *out, size_t len)

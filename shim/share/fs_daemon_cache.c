@@ -10,6 +10,7 @@
 
 #include "shim/share/fs_daemon_cache.h"
 
+#define IDENTITY_MAX   96 /* "v1" and five numbers */
 #define CACHE_LINE_MAX (PATH_MAX + 160)
 
 static const char *const flavour_names[] = { [FS_DAEMON_C] = "C", [FS_DAEMON_RUST] = "Rust" };
@@ -40,7 +41,7 @@ static int cache_line(const char *id, const char *bin, enum fs_daemon_flavour f,
 int fs_daemon_cache_get(const char *cache, const char *bin, enum fs_daemon_flavour *out)
 {
 	const enum fs_daemon_flavour flavours[] = { FS_DAEMON_C, FS_DAEMON_RUST };
-	char have[CACHE_LINE_MAX], want[CACHE_LINE_MAX], id[96];
+	char have[CACHE_LINE_MAX], want[CACHE_LINE_MAX], id[IDENTITY_MAX];
 	ssize_t n;
 	int fd = open(cache, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
@@ -64,7 +65,7 @@ int fs_daemon_cache_get(const char *cache, const char *bin, enum fs_daemon_flavo
 
 int fs_daemon_cache_put(const char *cache, const char *bin, enum fs_daemon_flavour f)
 {
-	char line[CACHE_LINE_MAX], tmp[PATH_MAX], id[96];
+	char line[CACHE_LINE_MAX], tmp[PATH_MAX], id[IDENTITY_MAX];
 	int n = identity(bin, id, sizeof(id));
 	int fd, ret = 0;
 

@@ -314,6 +314,74 @@ START_TEST(kvm_initrd_visible_to_guest)
 }
 END_TEST
 
+/* The zero page's ramdisk_image and ramdisk_size of a created VM. */
+static void ramdisk_of(struct husk_vm *vm, uint32_t *image, uint32_t *size)
+{
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(vm), X86_ZERO_PAGE + 0x218, image, 4), 0);
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(vm), X86_ZERO_PAGE + 0x21c, size, 4), 0);
+}
+
+/*
+ * --initrd and --init together: the initrd's bytes, zeros up to a 4-byte
+ * boundary, then the archive around the init program, all in guest RAM
+ * where the zero page says. An empty initrd adds nothing before the
+ * archive, and alone gives no ramdisk at all.
+ */
+START_TEST(kvm_initrd_then_init_archive)
+{
+	static const char initrd[] = "INITRD-22-BYTES-LONG!"; /* 22 with its NUL */
+	static const char init[] = "INIT-PROGRAM-BYTES";
+	char ipath[] = "/tmp/husk-kvm-initrd-XXXXXX", epath[] = "/tmp/husk-kvm-empty-XXXXXX";
+	char xpath[] = "/tmp/husk-kvm-init-XXXXXX";
+	struct guest_code c = { 0 };
+	uint8_t buf[1024];
+	uint32_t image, size;
+	struct guest g;
+
+	guest_reset(&c);
+	write_file(ipath, initrd, sizeof(initrd));
+	write_file(epath, "", 0);
+	write_file(xpath, init, sizeof(init));
+
+	memset(&g, 0, sizeof(g));
+	husk_vm_config_init(&g.cfg);
+	g.cfg.initrd_path = ipath;
+	g.cfg.init_path = xpath;
+	guest_create(&g, &c, K_ELF, 1);
+	ramdisk_of(g.vm, &image, &size);
+	ck_assert_uint_gt(size, 24 + 110 * 6);
+	ck_assert_uint_le(size, sizeof(buf));
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), image, buf, size), 0);
+	ck_assert_mem_eq(buf, initrd, sizeof(initrd));
+	ck_assert_mem_eq(buf + 22, "\0\0", 2);
+	ck_assert_mem_eq(buf + 24, "070701", 6);
+	ck_assert_ptr_nonnull(memmem(buf, size, init, sizeof(init)));
+	ck_assert_ptr_nonnull(memmem(buf, size, "TRAILER!!!", 10));
+	husk_vm_destroy(g.vm);
+
+	memset(&g, 0, sizeof(g));
+	husk_vm_config_init(&g.cfg);
+	g.cfg.initrd_path = epath;
+	g.cfg.init_path = xpath;
+	guest_create(&g, &c, K_ELF, 1);
+	ramdisk_of(g.vm, &image, &size);
+	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), image, buf, 6), 0);
+	ck_assert_mem_eq(buf, "070701", 6);
+	husk_vm_destroy(g.vm);
+
+	memset(&g, 0, sizeof(g));
+	husk_vm_config_init(&g.cfg);
+	g.cfg.initrd_path = epath;
+	guest_create(&g, &c, K_ELF, 1);
+	ramdisk_of(g.vm, &image, &size);
+	ck_assert_uint_eq(size, 0);
+	husk_vm_destroy(g.vm);
+	unlink(ipath);
+	unlink(epath);
+	unlink(xpath);
+}
+END_TEST
+
 START_TEST(kvm_triple_fault)
 {
 	struct guest g = { 0 };
@@ -811,6 +879,7 @@ END_TEST
 
 START_TEST(kvm_missing_kernel_file)
 {
+	char empty[] = "/tmp/husk-kvm-empty-XXXXXX";
 	struct husk_vm_config cfg;
 	struct husk_error *err = NULL;
 	struct husk_vm *vm = NULL;
@@ -824,6 +893,21 @@ START_TEST(kvm_missing_kernel_file)
 	husk_error_free(err);
 	/* A NULL error sink is allowed on every failure path. */
 	ck_assert_int_eq(husk_vm_create(&cfg, &vm, NULL), -ENOENT);
+	/* Not a file, or an empty one: said so, nothing mapped. */
+	err = NULL;
+	cfg.kernel_path = "/dev/null";
+	ck_assert_int_lt(husk_vm_create(&cfg, &vm, &err), 0);
+	ck_assert_str_eq(husk_error_message(err), "/dev/null: not a regular file");
+	husk_error_free(err);
+	err = NULL;
+	write_file(empty, "", 0);
+	cfg.kernel_path = empty;
+	ck_assert_int_lt(husk_vm_create(&cfg, &vm, &err), 0);
+	unlink(empty);
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), "husk-kvm-empty-"));
+	ck_assert_ptr_nonnull(strstr(husk_error_message(err), ": empty file"));
+	ck_assert_ptr_null(vm);
+	husk_error_free(err);
 }
 END_TEST
 
@@ -892,6 +976,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, kvm_samples_guest_rip);
 	tcase_add_test(tc, kvm_samples_off_and_too_fast);
 	tcase_add_test(tc, kvm_missing_kernel_file);
+	tcase_add_test(tc, kvm_initrd_then_init_archive);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -63,13 +63,13 @@ done
 # a subshell: cleanup needs the ids and pids.
 declare -A res
 start_all() {
-	local rt=$1 p=$2 t0 i id ms=() waited=0 got lost=
-	t0=$(date +%s%N)
+	local rt=$1 p=$2 t0 i id us ms=() waited=0 got lost=
+	t0=${EPOCHREALTIME//[!0-9]/} # microseconds (lib.sh)
 	for i in $(seq "$n"); do
 		id=$p$i
 		ids+=("$id")
 		ctr run --rm --runtime "$rt" "$img" "$id" sh -c "echo up $id; exec sleep 3600" </dev/null 2>&1 |
-			{ IFS= read -r line; echo "$(date +%s%N) $line" >"$out/$id.tmp"; mv "$out/$id.tmp" "$out/$id"; cat >/dev/null; } &
+			{ IFS= read -r line; echo "${EPOCHREALTIME//[!0-9]/} $line" >"$out/$id.tmp"; mv "$out/$id.tmp" "$out/$id"; cat >/dev/null; } &
 		ctr_pids+=($!)
 	done
 	while [ "$waited" -lt 3000 ]; do
@@ -80,8 +80,8 @@ start_all() {
 	done
 	for i in $(seq "$n"); do
 		id=$p$i
-		if [ -e "$out/$id" ] && read -r ns line <"$out/$id" && [ "$line" = "up $id" ]; then
-			ms+=("$(( (ns - t0) / 1000000 ))")
+		if [ -e "$out/$id" ] && read -r us line <"$out/$id" && [ "$line" = "up $id" ]; then
+			ms+=("$(( (us - t0) / 1000 ))")
 		else
 			echo "$id ($rt): no line \"up $id\" within 300s; got: $(cut -c1-300 "$out/$id" 2>/dev/null)"
 			lost=1

@@ -315,10 +315,30 @@ START_TEST(kvm_initrd_visible_to_guest)
 END_TEST
 
 /* The zero page's ramdisk_image and ramdisk_size of a created VM. */
-static void ramdisk_of(struct husk_vm *vm, uint32_t *image, uint32_t *size)
+/*
+ * Create a VM of guest @c with @initrd_path and @init_path (either NULL)
+ * and return the ramdisk its zero page describes (ramdisk_size), its first
+ * bytes (up to @cap) copied into @buf from where ramdisk_image points.
+ */
+static uint32_t ramdisk_of(const struct guest_code *c, const char *initrd_path,
+			   const char *init_path, uint8_t *buf, size_t cap)
 {
-	ck_assert_int_eq(guest_mem_read(vm_guest_mem(vm), X86_ZERO_PAGE + 0x218, image, 4), 0);
-	ck_assert_int_eq(guest_mem_read(vm_guest_mem(vm), X86_ZERO_PAGE + 0x21c, size, 4), 0);
+	const struct guest_mem *gm;
+	uint32_t image, size;
+	struct guest g;
+
+	memset(&g, 0, sizeof(g));
+	husk_vm_config_init(&g.cfg);
+	g.cfg.initrd_path = initrd_path;
+	g.cfg.init_path = init_path;
+	guest_create(&g, c, K_ELF, 1);
+	gm = vm_guest_mem(g.vm);
+	ck_assert_int_eq(guest_mem_read(gm, X86_ZERO_PAGE + 0x218, &image, 4), 0);
+	ck_assert_int_eq(guest_mem_read(gm, X86_ZERO_PAGE + 0x21c, &size, 4), 0);
+	if (size)
+		ck_assert_int_eq(guest_mem_read(gm, image, buf, size < cap ? size : cap), 0);
+	husk_vm_destroy(g.vm);
+	return size;
 }
 
 /*
@@ -335,47 +355,27 @@ START_TEST(kvm_initrd_then_init_archive)
 	char xpath[] = "/tmp/husk-kvm-init-XXXXXX";
 	struct guest_code c = { 0 };
 	uint8_t buf[1024];
-	uint32_t image, size;
-	struct guest g;
+	uint32_t size;
 
 	guest_reset(&c);
 	write_file(ipath, initrd, sizeof(initrd));
 	write_file(epath, "", 0);
 	write_file(xpath, init, sizeof(init));
 
-	memset(&g, 0, sizeof(g));
-	husk_vm_config_init(&g.cfg);
-	g.cfg.initrd_path = ipath;
-	g.cfg.init_path = xpath;
-	guest_create(&g, &c, K_ELF, 1);
-	ramdisk_of(g.vm, &image, &size);
+	size = ramdisk_of(&c, ipath, xpath, buf, sizeof(buf));
 	ck_assert_uint_gt(size, 24 + 110 * 6);
 	ck_assert_uint_le(size, sizeof(buf));
-	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), image, buf, size), 0);
 	ck_assert_mem_eq(buf, initrd, sizeof(initrd));
 	ck_assert_mem_eq(buf + 22, "\0\0", 2);
 	ck_assert_mem_eq(buf + 24, "070701", 6);
 	ck_assert_ptr_nonnull(memmem(buf, size, init, sizeof(init)));
 	ck_assert_ptr_nonnull(memmem(buf, size, "TRAILER!!!", 10));
-	husk_vm_destroy(g.vm);
 
-	memset(&g, 0, sizeof(g));
-	husk_vm_config_init(&g.cfg);
-	g.cfg.initrd_path = epath;
-	g.cfg.init_path = xpath;
-	guest_create(&g, &c, K_ELF, 1);
-	ramdisk_of(g.vm, &image, &size);
-	ck_assert_int_eq(guest_mem_read(vm_guest_mem(g.vm), image, buf, 6), 0);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_uint_gt(ramdisk_of(&c, epath, xpath, buf, sizeof(buf)), 110 * 6);
 	ck_assert_mem_eq(buf, "070701", 6);
-	husk_vm_destroy(g.vm);
 
-	memset(&g, 0, sizeof(g));
-	husk_vm_config_init(&g.cfg);
-	g.cfg.initrd_path = epath;
-	guest_create(&g, &c, K_ELF, 1);
-	ramdisk_of(g.vm, &image, &size);
-	ck_assert_uint_eq(size, 0);
-	husk_vm_destroy(g.vm);
+	ck_assert_uint_eq(ramdisk_of(&c, epath, NULL, buf, sizeof(buf)), 0);
 	unlink(ipath);
 	unlink(epath);
 	unlink(xpath);

@@ -8,6 +8,9 @@
 # boot marker port (the initramfs's bootmark). The 2-vCPU vmlinux boot runs
 # with --profile: both vCPUs were sampled, and scripts/husk-profile names
 # kernel functions from the vmlinux's symbol table among the busiest.
+# One boot gives no --cmdline, --mem or --cpus: the guest gets exactly the
+# default line `husk --help` shows, takes its options without calling any
+# unknown, and its reboot ends husk with status 0.
 . "$(dirname "$0")/lib.sh"
 md5=$(cat "$HUSK_ASSETS/initramfs.md5")
 
@@ -69,6 +72,27 @@ check_profile() {
 boot "$top/build/husk" "$HUSK_GUEST_KERNEL/bzImage" 2 bzimage-2cpu
 boot "$top/build/husk" "$HUSK_GUEST_KERNEL/vmlinux" 2 vmlinux-2cpu --profile /tmp/husk-boot.prof
 check_profile /tmp/husk-boot.prof
+# boot_default - the CLI's defaults: no --cmdline, --mem or --cpus.
+boot_default() {
+	local line out rc unknown log=/tmp/husk-boot-default.log
+	line=$("$top/build/husk" --help | sed -n 's/.*(default: "\(.*\)").*/\1/p')
+	[ -n "$line" ] || fail "default: husk --help shows no default command line"
+	timeout -k 10 300 "$top/build/husk" run --kernel "$HUSK_GUEST_KERNEL/vmlinux" \
+		--initrd "$HUSK_ASSETS/initramfs.cpio.gz" </dev/null >"$log" 2>&1
+	rc=$?
+	out=$(tr -d '\r' <"$log")
+	[ $rc = 0 ] || fail "default: husk exited $rc:"$'\n'"$(tail -20 <<<"$out")"
+	expect_line "$out" "HUSK-TEST: marker hello-from-guest"
+	expect_line "$out" "HUSK-TEST: cpus=1"
+	expect_line "$out" "HUSK-TEST: cmdline=$line"
+	grep -qF "Kernel command line: $line" <<<"$out" || fail "default: no kernel log of the line (was it read?)"
+	unknown=$(grep "Unknown kernel command line parameters" <<<"$out" || true)
+	! grep -qE "noreplace-smp|i8042|reboot=|panic=" <<<"$unknown" ||
+		fail "default: the kernel did not know one of the default options: $unknown"
+	echo "--- default ok: the guest booted with \"$line\""
+}
+boot_default
+
 if [ -x "$top/build-asan/husk" ]; then
 	boot "$top/build-asan/husk" "$HUSK_GUEST_KERNEL/bzImage" 2 asan-bzimage-2cpu
 else

@@ -6,7 +6,10 @@
  * (so it may take device locks in any order) with its source's busy count
  * raised; event_loop_del() from another thread waits for that count to
  * drop. Deleted sources are freed only between batches by the dispatching
- * thread, because epoll_wait may already have returned a pointer to them.
+ * thread, because epoll_wait may already have returned a pointer to them,
+ * and only once no event_loop_del() still waits on them: a waiter wakes
+ * after the batch that ran the callback has ended, and then reads the
+ * source's busy count.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,7 +27,8 @@ struct event_source {
 	int fd;
 	event_fn fn;
 	void *opaque;
-	unsigned int busy; /* callbacks running */
+	unsigned int busy;    /* callbacks running */
+	unsigned int waiters; /* event_loop_del() calls waiting for busy to drop */
 	bool dead;
 	struct event_source *next;
 };
@@ -158,10 +162,27 @@ int event_loop_del(struct event_loop *el, int fd)
 	s->next = el->dead;
 	el->dead = s;
 	/* From a callback on the dispatching thread, waiting would deadlock. */
+	s->waiters++;
 	while (s->busy && !event_loop_on_owner(el))
 		pthread_cond_wait(&el->idle, &el->lock);
+	s->waiters--;
 	pthread_mutex_unlock(&el->lock);
 	return 0;
+}
+
+/* Free the deleted sources nobody waits on; keep the others for later. */
+static void event_loop_reap(struct event_loop *el)
+{
+	struct event_source **pp = &el->dead, *s;
+
+	while ((s = *pp)) {
+		if (s->waiters) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		free(s);
+	}
 }
 
 /* Run one source's callback without the lock; returns false on stop. */
@@ -202,8 +223,7 @@ static int event_loop_batch(struct event_loop *el, int timeout_ms, bool *stop)
 			*stop = true;
 	el->in_batch = false;
 	/* No pointer from this batch survives: the graveyard can go. */
-	event_loop_free_list(el->dead);
-	el->dead = NULL;
+	event_loop_reap(el);
 	pthread_mutex_unlock(&el->lock);
 	return n;
 }

@@ -61,6 +61,15 @@ START_TEST(dispatch_mod_del)
 }
 END_TEST
 
+/* A running loop with one source on @fd, which is then made readable. */
+static void start_kicked(struct event_loop *el, int fd, event_fn fn, void *opaque)
+{
+	ck_assert_int_eq(event_loop_init(el, NULL), 0);
+	ck_assert_int_eq(event_loop_add(el, fd, EPOLLIN, fn, opaque), 0);
+	ck_assert_int_eq(event_loop_start(el, NULL), 0);
+	kick(fd);
+}
+
 START_TEST(thread_and_self_delete)
 {
 	struct event_loop el;
@@ -68,10 +77,7 @@ START_TEST(thread_and_self_delete)
 	struct timespec ts = { 0, 1000000 };
 	int i;
 
-	ck_assert_int_eq(event_loop_init(&el, NULL), 0);
-	ck_assert_int_eq(event_loop_add(&el, c.fd, EPOLLIN, on_event, &c), 0);
-	ck_assert_int_eq(event_loop_start(&el, NULL), 0);
-	kick(c.fd);
+	start_kicked(&el, c.fd, on_event, &c);
 	for (i = 0; i < 2000 && !__atomic_load_n(&c.hits, __ATOMIC_SEQ_CST); i++)
 		nanosleep(&ts, NULL);
 	ck_assert_uint_eq(c.hits, 1);
@@ -138,10 +144,7 @@ START_TEST(delete_waits_for_running_callback)
 	struct timespec settle = { 0, 50000000 };
 	pthread_t t;
 
-	ck_assert_int_eq(event_loop_init(&el, NULL), 0);
-	ck_assert_int_eq(event_loop_add(&el, w.fd, EPOLLIN, on_slow_event, &w), 0);
-	ck_assert_int_eq(event_loop_start(&el, NULL), 0);
-	kick(w.fd);
+	start_kicked(&el, w.fd, on_slow_event, &w);
 	ck_assert(wait_flag(&w.entered));
 	ck_assert_int_eq(pthread_create(&t, NULL, delete_slow, &w), 0);
 	ck_assert(wait_flag(&w.deleting));

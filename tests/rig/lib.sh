@@ -39,6 +39,16 @@ expect_line() {
 	grep -Fxq -- "$2" <<<"$1" || fail "expected line '$2' in output:"$'\n'"$1"
 }
 
+# expect_known_options OUT REGEX WHAT - a guest kernel's log OUT has no
+# "Unknown kernel command line parameters" line naming an option that
+# matches REGEX. No pipe between the greps: under pipefail an early exit
+# of `grep -q` could turn a match into a pass.
+expect_known_options() {
+	local unknown
+	unknown=$(grep "Unknown kernel command line parameters" <<<"$1" || true)
+	! grep -qE -- "$2" <<<"$unknown" || fail "$3: the guest kernel did not know an option: $unknown"
+}
+
 # start_containerd [ARGS] - a private containerd for this test (ARGS go
 # to containerd, e.g. --log-level debug); stopped on exit.
 start_containerd() {

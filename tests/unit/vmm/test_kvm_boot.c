@@ -27,6 +27,7 @@
 #include "tests/lib/unit.h"
 #include "vmm/vm.h"
 #include "vmm/base/layout.h"
+#include "vmm/x86/zeropage.h"
 
 #define LOAD_ADDR	 0x100000ull
 #define GUEST_TIMEOUT_MS 20000
@@ -314,7 +315,6 @@ START_TEST(kvm_initrd_visible_to_guest)
 }
 END_TEST
 
-/* The zero page's ramdisk_image and ramdisk_size of a created VM. */
 /*
  * Create a VM of guest @c with @initrd_path and @init_path (either NULL)
  * and return the ramdisk its zero page describes (ramdisk_size), its first
@@ -333,8 +333,8 @@ static uint32_t ramdisk_of(const struct guest_code *c, const char *initrd_path,
 	g.cfg.init_path = init_path;
 	guest_create(&g, c, K_ELF, 1);
 	gm = vm_guest_mem(g.vm);
-	ck_assert_int_eq(guest_mem_read(gm, X86_ZERO_PAGE + 0x218, &image, 4), 0);
-	ck_assert_int_eq(guest_mem_read(gm, X86_ZERO_PAGE + 0x21c, &size, 4), 0);
+	ck_assert_int_eq(guest_mem_read(gm, X86_ZERO_PAGE + SH_RAMDISK_IMAGE, &image, 4), 0);
+	ck_assert_int_eq(guest_mem_read(gm, X86_ZERO_PAGE + SH_RAMDISK_SIZE, &size, 4), 0);
 	if (size)
 		ck_assert_int_eq(guest_mem_read(gm, image, buf, size < cap ? size : cap), 0);
 	husk_vm_destroy(g.vm);
